@@ -1,0 +1,1 @@
+"""Vietnamese working-day calendar (public holidays, Tết, day swaps)."""

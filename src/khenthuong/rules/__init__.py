@@ -1,0 +1,1 @@
+"""Domain rules (eligibility, votes, quotas, dossiers) exposed as named guards."""

@@ -1,0 +1,551 @@
+"""Nomination use cases: create, list allowed steps, advance one or many.
+
+The hot path uses SQLAlchemy Core on the mapped tables: one SELECT, one guarded
+UPDATE and one INSERT per step, inside one transaction. The ORM is not used here
+because a step must cost little more than the raw writes (see bench/transitions.py).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select, update
+
+from khenthuong.audit.chain import GENESIS, canonical_json, event_hash
+from khenthuong.calendar.workdays import add_working_days
+from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, VersionConflict
+from khenthuong.services.actors import Actor
+from khenthuong.storage.models import Event, Nomination, Person, Unit
+from khenthuong.workflow.definition import StateDef, StateKind, TransitionDef
+from khenthuong.workflow.guards import GuardContext, get_guard
+from khenthuong.workflow.loader import LoadedWorkflow, WorkflowRegistry
+from khenthuong.workflow.machine import FlowAdapter, fire
+
+NOMINATIONS = Nomination.__table__
+EVENTS = Event.__table__
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+ALWAYS_OPTIONAL = frozenset({"reason", "note"})
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one successful step did."""
+
+    nomination_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    event_hash: str
+    due_at: datetime | None
+
+
+def nfc(value: Any) -> Any:
+    """Normalise every string in `value` to Unicode NFC (recursively)."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, Mapping):
+        return {nfc(k): nfc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [nfc(v) for v in value]
+    return value
+
+
+def due_date(state: StateDef, entered: datetime) -> datetime | None:
+    """End of the last working day of the state's time limit, in UTC (None if no limit)."""
+    if state.deadline is None:
+        return None
+    local_day: date = entered.astimezone(LOCAL_TZ).date()
+    last_day = add_working_days(local_day, state.deadline.working_days)
+    return datetime.combine(last_day, time(23, 59, 59), LOCAL_TZ).astimezone(UTC)
+
+
+def stream_of(nomination_id: int) -> str:
+    """The audit stream name of a nomination."""
+    return f"nomination:{nomination_id}"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def get_row(conn: Connection, nomination_id: int) -> RowMapping:
+    """The nomination row as a mapping; NotFound names the id."""
+    row = conn.execute(select(NOMINATIONS).where(NOMINATIONS.c.id == nomination_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"Không có hồ sơ #{nomination_id} (no nomination #{nomination_id})")
+    return row
+
+
+def allowed_triggers(
+    registry: WorkflowRegistry, nomination: Mapping[str, Any], actor: Actor
+) -> list[TransitionDef]:
+    """Transitions from the current state that the actor's roles and unit scope permit.
+
+    Guards are not evaluated here (they may need the database and the payload);
+    `advance` evaluates them and explains a refusal.
+    """
+    loaded = registry.get(nomination["workflow"], nomination["workflow_version"])
+    return [
+        t
+        for t in loaded.definition.transitions_from(nomination["state"])
+        if actor.grant_for(t.roles, nomination["unit_path"]) is not None
+    ]
+
+
+# --------------------------------------------------------------------------- creating
+
+
+def create_nomination(
+    engine: Engine,
+    registry: WorkflowRegistry,
+    *,
+    workflow: str,
+    proposing_unit: str,
+    actor: Actor,
+    nominee_name: str | None = None,
+    nominee_person_id: int | None = None,
+    nominee_unit_code: str | None = None,
+    year: int | None = None,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Create a nomination in the workflow's initial state; returns its id."""
+    with engine.begin() as conn:
+        return create_nomination_in(
+            conn,
+            registry,
+            workflow=workflow,
+            proposing_unit=proposing_unit,
+            actor=actor,
+            nominee_name=nominee_name,
+            nominee_person_id=nominee_person_id,
+            nominee_unit_code=nominee_unit_code,
+            year=year,
+            comment=comment,
+            now=now,
+        )
+
+
+def create_nomination_in(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    *,
+    workflow: str,
+    proposing_unit: str,
+    actor: Actor,
+    nominee_name: str | None = None,
+    nominee_person_id: int | None = None,
+    nominee_unit_code: str | None = None,
+    year: int | None = None,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """`create_nomination` inside the caller's transaction."""
+    now = now or datetime.now(UTC)
+    loaded = registry.get(workflow)
+    wf = loaded.definition
+    units = Unit.__table__
+    unit = conn.execute(
+        select(units.c.id, units.c.path).where(units.c.code == proposing_unit)
+    ).first()
+    if unit is None:
+        raise NotFound(f"Không có đơn vị mã {proposing_unit!r} (no unit with code {proposing_unit!r})")
+    initial = wf.state(wf.initial)
+    if actor.grant_for([initial.role or ""], unit.path) is None:
+        raise StepRefused(
+            [
+                Refusal(
+                    "role",
+                    f"Chỉ {initial.role} của đơn vị {proposing_unit} được lập đề nghị",
+                    f"only a {initial.role} covering unit {proposing_unit} may propose",
+                )
+            ]
+        )
+    nominee_unit_id = None
+    if nominee_person_id is not None:
+        if "individual" not in wf.subject:
+            raise StepRefused(
+                [Refusal("subject", f"{wf.title.vi} chỉ dành cho tập thể", f"{wf.title.en} is for collectives only")]
+            )
+        person = conn.execute(
+            select(Person.__table__.c.full_name).where(Person.__table__.c.id == nominee_person_id)
+        ).first()
+        if person is None:
+            raise NotFound(f"Không có cá nhân #{nominee_person_id} (no person #{nominee_person_id})")
+        nominee_name = nominee_name or person.full_name
+    elif nominee_unit_code is not None:
+        if "collective" not in wf.subject:
+            raise StepRefused(
+                [Refusal("subject", f"{wf.title.vi} chỉ dành cho cá nhân", f"{wf.title.en} is for individuals only")]
+            )
+        nominee = conn.execute(
+            select(units.c.id, units.c.name).where(units.c.code == nominee_unit_code)
+        ).first()
+        if nominee is None:
+            raise NotFound(f"Không có đơn vị mã {nominee_unit_code!r} (no unit {nominee_unit_code!r})")
+        nominee_unit_id = nominee.id
+        nominee_name = nominee_name or nominee.name
+    if not nominee_name or not nominee_name.strip():
+        raise StepRefused(
+            [Refusal("field:nominee", "Thiếu tên người/tập thể được đề nghị", "nominee name is required")]
+        )
+    nominee_name = nfc(nominee_name.strip())
+    result = conn.execute(
+        insert(NOMINATIONS).values(
+            workflow=wf.name,
+            workflow_version=wf.version,
+            state=wf.initial,
+            closed=False,
+            version=1,
+            nominee_name=nominee_name,
+            nominee_person_id=nominee_person_id,
+            nominee_unit_id=nominee_unit_id,
+            proposing_unit_id=unit.id,
+            unit_path=unit.path,
+            year=year or now.astimezone(LOCAL_TZ).year,
+            created_by=actor.username,
+            created_at=now,
+            state_entered_at=now,
+            due_at=due_date(initial, now),
+            head_hash=GENESIS,
+        )
+    )
+    nomination_id = int(result.inserted_primary_key[0])
+    grant = actor.grant_for([initial.role or ""], unit.path)
+    fields = {
+        "stream": stream_of(nomination_id),
+        "seq": 1,
+        "nomination_id": nomination_id,
+        "workflow": wf.name,
+        "occurred_at": now,
+        "actor": actor.username,
+        "actor_role": grant.role if grant else None,
+        "actor_unit": actor.unit_code,
+        "trigger": "create",
+        "from_state": None,
+        "to_state": wf.initial,
+        "comment": nfc(comment),
+        "payload": canonical_json(
+            {"nominee": nominee_name, "workflow_version": wf.version, "year": year}
+        ),
+        "prev_hash": GENESIS,
+    }
+    fields["hash"] = event_hash(fields)
+    conn.execute(insert(EVENTS).values(**fields))
+    conn.execute(
+        update(NOMINATIONS).where(NOMINATIONS.c.id == nomination_id).values(head_hash=fields["hash"])
+    )
+    return nomination_id
+
+
+# --------------------------------------------------------------------------- advancing
+
+
+@dataclass
+class _Plan:
+    """A checked step, ready to be written."""
+
+    row: Mapping[str, Any]
+    transition: TransitionDef
+    dest: str
+    values: dict[str, Any]
+    event: dict[str, Any]
+
+
+def _plan_step(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    row: Mapping[str, Any],
+    trigger: str,
+    actor: Actor,
+    payload: Mapping[str, Any],
+    comment: str | None,
+    now: datetime,
+) -> _Plan | list[Refusal]:
+    """Check one step against the definition, roles, fields and guards; write nothing."""
+    loaded: LoadedWorkflow = registry.get(row["workflow"], row["workflow_version"])
+    wf = loaded.definition
+    state = row["state"]
+    transition = wf.find(state, trigger)
+    if transition is None:
+        possible = sorted({t.trigger for t in wf.transitions_from(state)})
+        state_title = wf.state(state).title.vi
+        return [
+            Refusal(
+                "state",
+                f"Không thể thực hiện {trigger!r} khi hồ sơ đang ở trạng thái "
+                f"'{state_title}' ({state}); có thể: {', '.join(possible) or 'không có'}",
+                f"cannot {trigger} when in {state}; possible: {', '.join(possible) or 'none'}",
+                {"state": state, "possible": possible},
+            )
+        ]
+    refusals: list[Refusal] = []
+    grant = actor.grant_for(transition.roles, row["unit_path"])
+    if grant is None:
+        refusals.append(
+            Refusal(
+                "role",
+                f"Người dùng {actor.username} không có vai trò "
+                f"{' hoặc '.join(transition.roles)} đối với đơn vị của hồ sơ",
+                f"user {actor.username} holds none of the roles {transition.roles} "
+                "over this nomination's unit",
+                {"roles": list(transition.roles)},
+            )
+        )
+    allowed = set(transition.requires) | set(transition.optional) | ALWAYS_OPTIONAL
+    for key in payload:
+        if key not in allowed:
+            refusals.append(
+                Refusal(
+                    f"field:{key}",
+                    f"Trường {key!r} không dùng cho bước {trigger}",
+                    f"field {key!r} is not accepted by {trigger}; accepted: {sorted(allowed)}",
+                )
+            )
+    for key in transition.requires:
+        value = payload.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            refusals.append(
+                Refusal(
+                    f"field:{key}",
+                    f"Bước '{transition.title.vi}' cần trường {key!r}",
+                    f"{trigger} requires field {key!r}",
+                )
+            )
+    if refusals:
+        return refusals
+
+    def run_guards() -> list[Refusal]:
+        ctx = GuardContext(
+            nomination=row,
+            trigger=trigger,
+            source=state,
+            dest=transition.dest,
+            actor=actor,
+            payload=payload,
+            now=now,
+            connection=conn,
+        )
+        found = []
+        for name in transition.guards:
+            refusal = get_guard(name)(ctx)
+            if refusal is not None:
+                found.append(refusal)
+        return found
+
+    adapter = FlowAdapter(state=state, run_guards=run_guards)
+    if not fire(loaded.machine, adapter, trigger):
+        return adapter.refusals or [
+            Refusal("guard", "Điều kiện chuyển bước không thỏa mãn", "a guard refused the step")
+        ]
+    dest = adapter.state
+    dest_def = wf.state(dest)
+    new_version = row["version"] + 1
+    due = due_date(dest_def, now)
+    event = {
+        "stream": stream_of(row["id"]),
+        "seq": new_version,
+        "nomination_id": row["id"],
+        "workflow": wf.name,
+        "occurred_at": now,
+        "actor": actor.username,
+        "actor_role": grant.role if grant else None,
+        "actor_unit": actor.unit_code,
+        "trigger": trigger,
+        "from_state": state,
+        "to_state": dest,
+        "comment": comment,
+        "payload": canonical_json(dict(payload)),
+        "prev_hash": row["head_hash"],
+    }
+    event["hash"] = event_hash(event)
+    values = {
+        "state": dest,
+        "closed": dest_def.closed or dest_def.kind is StateKind.terminal,
+        "version": new_version,
+        "state_entered_at": now,
+        "due_at": due,
+        "head_hash": event["hash"],
+    }
+    return _Plan(row, transition, dest, values, event)
+
+
+def _result(plan: _Plan) -> StepResult:
+    return StepResult(
+        nomination_id=plan.row["id"],
+        trigger=plan.event["trigger"],
+        from_state=plan.row["state"],
+        to_state=plan.dest,
+        version=plan.values["version"],
+        event_hash=plan.event["hash"],
+        due_at=plan.values["due_at"],
+    )
+
+
+def _conflict(conn: Connection, nomination_id: int) -> VersionConflict:
+    current = get_row(conn, nomination_id)
+    return VersionConflict(nomination_id, current["state"], current["version"])
+
+
+def advance_in(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    nomination_id: int,
+    trigger: str,
+    actor: Actor,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    comment: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> StepResult:
+    """`advance` inside the caller's transaction (the caller commits)."""
+    now = now or datetime.now(UTC)
+    payload = nfc(dict(payload or {}))
+    comment = nfc(comment)
+    row = get_row(conn, nomination_id)
+    if expected_version is not None and row["version"] != expected_version:
+        raise VersionConflict(nomination_id, row["state"], row["version"])
+    plan = _plan_step(conn, registry, row, trigger, actor, payload, comment, now)
+    if isinstance(plan, list):
+        raise StepRefused(plan, nomination_id)
+    updated = conn.execute(
+        update(NOMINATIONS)
+        .where(NOMINATIONS.c.id == nomination_id, NOMINATIONS.c.version == row["version"])
+        .values(**plan.values)
+    )
+    if updated.rowcount != 1:
+        raise _conflict(conn, nomination_id)
+    conn.execute(insert(EVENTS).values(**plan.event))
+    return _result(plan)
+
+
+def advance(
+    engine: Engine,
+    registry: WorkflowRegistry,
+    nomination_id: int,
+    trigger: str,
+    actor: Actor,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    comment: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> StepResult:
+    """Fire `trigger` on one nomination in its own transaction.
+
+    Refusals (wrong state, role, missing field, guard) raise StepRefused; a
+    concurrent change raises VersionConflict naming the current state. Either
+    way nothing is written.
+    """
+    with engine.begin() as conn:
+        return advance_in(
+            conn,
+            registry,
+            nomination_id,
+            trigger,
+            actor,
+            payload,
+            comment=comment,
+            expected_version=expected_version,
+            now=now,
+        )
+
+
+def advance_batch_in(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    nomination_ids: Sequence[int],
+    trigger: str,
+    actor: Actor,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    comment: str | None = None,
+    now: datetime | None = None,
+    partial: bool = False,
+) -> tuple[list[StepResult], dict[int, list[Refusal]]]:
+    """`advance_batch` inside the caller's transaction."""
+    now = now or datetime.now(UTC)
+    payload = nfc(dict(payload or {}))
+    comment = nfc(comment)
+    ids = list(dict.fromkeys(nomination_ids))
+    rows: dict[int, RowMapping] = {}
+    query = select(NOMINATIONS).where(NOMINATIONS.c.id.in_(ids))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    for row in conn.execute(query.order_by(NOMINATIONS.c.id)).mappings():
+        rows[row["id"]] = row
+    failures: dict[int, list[Refusal]] = {}
+    plans: list[_Plan] = []
+    for nid in ids:
+        row = rows.get(nid)
+        if row is None:
+            failures[nid] = [Refusal("not_found", f"Không có hồ sơ #{nid}", f"no nomination #{nid}")]
+            continue
+        plan = _plan_step(conn, registry, row, trigger, actor, payload, comment, now)
+        if isinstance(plan, list):
+            failures[nid] = plan
+        else:
+            plans.append(plan)
+    if failures and not partial:
+        raise BatchRefused(failures)
+    if plans:
+        params = [
+            {"b_id": p.row["id"], "b_old": p.row["version"], **{f"v_{k}": v for k, v in p.values.items()}}
+            for p in plans
+        ]
+        stmt = (
+            update(NOMINATIONS)
+            .where(NOMINATIONS.c.id == bindparam("b_id"), NOMINATIONS.c.version == bindparam("b_old"))
+            .values({k: bindparam(f"v_{k}") for k in plans[0].values})
+        )
+        updated = conn.execute(stmt, params)
+        if conn.dialect.name != "postgresql" and updated.rowcount != len(plans):
+            raise _conflict_in_batch(conn, plans)
+        conn.execute(insert(EVENTS), [p.event for p in plans])
+    return [_result(p) for p in plans], failures
+
+
+def _conflict_in_batch(conn: Connection, plans: list[_Plan]) -> VersionConflict:
+    for plan in plans:
+        current = get_row(conn, plan.row["id"])
+        if current["version"] != plan.values["version"]:
+            return VersionConflict(plan.row["id"], current["state"], current["version"])
+    return VersionConflict(plans[0].row["id"], plans[0].dest, plans[0].values["version"])
+
+
+def advance_batch(
+    engine: Engine,
+    registry: WorkflowRegistry,
+    nomination_ids: Sequence[int],
+    trigger: str,
+    actor: Actor,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    comment: str | None = None,
+    now: datetime | None = None,
+    partial: bool = False,
+) -> tuple[list[StepResult], dict[int, list[Refusal]]]:
+    """Fire one trigger on many nominations in one transaction.
+
+    By default the batch is all-or-nothing: any refusal raises BatchRefused listing
+    every refused id and nothing is written. With `partial=True` the permitted
+    steps are written and the refusals returned.
+    """
+    with engine.begin() as conn:
+        return advance_batch_in(
+            conn,
+            registry,
+            nomination_ids,
+            trigger,
+            actor,
+            payload,
+            comment=comment,
+            now=now,
+            partial=partial,
+        )

@@ -1,0 +1,38 @@
+"""Typed settings read from KHENTHUONG_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """All runtime settings; every field maps to KHENTHUONG_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="KHENTHUONG_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./khenthuong.db"
+    """SQLAlchemy URL; SQLite file by default, postgresql+psycopg://... in production."""
+
+    workflows_dir: Path = Field(default=PROJECT_ROOT / "workflows")
+    """Folder holding the workflow definitions (*.yaml)."""
+
+    config_dir: Path = Field(default=PROJECT_ROOT / "config")
+    """Folder holding roles, demo organisations and other YAML configuration."""
+
+    sqlite_synchronous: str = "FULL"
+    """SQLite PRAGMA synchronous: FULL keeps every acknowledged step across a crash."""
+
+    timezone: str = "Asia/Ho_Chi_Minh"
+    """Local time zone for working-day arithmetic and display."""
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear the cache to override)."""
+    return Settings()

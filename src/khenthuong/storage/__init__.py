@@ -1,0 +1,1 @@
+"""Database tables, engine and sessions (the storage edge)."""

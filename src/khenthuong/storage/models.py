@@ -1,0 +1,161 @@
+"""SQLModel tables: the organisation, nominations and the append-only event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Column, Field, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+class Unit(SQLModel, table=True):
+    """An organisation unit in a tree (ministry, department, cipher branch...)."""
+
+    __tablename__ = "unit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=300)
+    level: str = Field(max_length=20)
+    """unit, ministry or national."""
+    parent_id: int | None = Field(default=None, foreign_key="unit.id")
+    path: str = Field(max_length=1000, index=True)
+    """Materialised path of codes, '/ROOT/CHILD/', for subtree queries."""
+    leader_email: str | None = Field(default=None, max_length=320)
+
+
+class Person(SQLModel, table=True):
+    """A person who can be nominated."""
+
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str = Field(max_length=200, index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    position: str | None = Field(default=None, max_length=200)
+    gender: str | None = Field(default=None, max_length=10)
+
+
+class User(SQLModel, table=True):
+    """An officer who logs in and acts on nominations."""
+
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True)
+    full_name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    active: bool = True
+    password_hash: str | None = Field(default=None, max_length=300)
+
+
+class UserRole(SQLModel, table=True):
+    """A role granted to a user over one unit's subtree."""
+
+    __tablename__ = "user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role", "scope_unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    role: str = Field(max_length=40)
+    scope_unit_id: int = Field(foreign_key="unit.id")
+
+
+class WorkflowVersion(SQLModel, table=True):
+    """A workflow definition as first loaded; later loads must match its fingerprint."""
+
+    __tablename__ = "workflow_version"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    version: int
+    fingerprint: str = Field(max_length=64)
+    definition_json: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = Field(max_length=500)
+    registered_at: datetime
+
+
+class Nomination(SQLModel, table=True):
+    """One nomination travelling through its workflow; `version` guards every update."""
+
+    __tablename__ = "nomination"
+    __table_args__ = (
+        Index("ix_nomination_workflow_state", "workflow", "state"),
+        Index("ix_nomination_unit_path_state", "unit_path", "state"),
+        Index("ix_nomination_open_due", "closed", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow: str = Field(max_length=80)
+    workflow_version: int
+    state: str = Field(max_length=60)
+    closed: bool = False
+    version: int = 1
+    nominee_name: str = Field(max_length=300)
+    nominee_person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    nominee_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    proposing_unit_id: int = Field(foreign_key="unit.id", index=True)
+    unit_path: str = Field(max_length=1000)
+    """Path of the proposing unit, copied here so scope checks need no join."""
+    year: int = Field(index=True)
+    created_by: str = Field(max_length=80)
+    created_at: datetime
+    state_entered_at: datetime
+    due_at: datetime | None = None
+    head_hash: str = Field(max_length=64)
+    """Hash of the newest event: the head of this nomination's chain."""
+
+
+class Event(SQLModel, table=True):
+    """An append-only, hash-chained audit event. Rows are never updated or deleted."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        UniqueConstraint("stream", "seq"),
+        Index("ix_event_actor_time", "actor", "occurred_at"),
+        Index("ix_event_unit_time", "actor_unit", "occurred_at"),
+        Index("ix_event_workflow_time", "workflow", "occurred_at"),
+        Index("ix_event_trigger_time", "trigger", "occurred_at"),
+        Index("ix_event_to_state_time", "to_state", "occurred_at"),
+        Index("ix_event_nomination", "nomination_id", "seq"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream: str = Field(max_length=80)
+    """The chain this event belongs to, e.g. 'nomination:42'."""
+    seq: int
+    nomination_id: int | None = Field(default=None, foreign_key="nomination.id")
+    workflow: str | None = Field(default=None, max_length=80)
+    occurred_at: datetime = Field(index=True)
+    actor: str = Field(max_length=80)
+    actor_role: str | None = Field(default=None, max_length=40)
+    actor_unit: str | None = Field(default=None, max_length=40)
+    trigger: str = Field(max_length=60)
+    from_state: str | None = Field(default=None, max_length=60)
+    to_state: str | None = Field(default=None, max_length=60)
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    """Canonical JSON text of the step's payload (hashed exactly as stored)."""
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class StreamHead(SQLModel, table=True):
+    """Head of an event stream that is not a nomination (blocs, plans, definitions)."""
+
+    __tablename__ = "stream_head"
+
+    stream: str = Field(primary_key=True, max_length=80)
+    seq: int
+    hash: str = Field(max_length=64)

@@ -1,0 +1,1 @@
+"""Workflow definitions (pure data and checks) and the state-machine engine."""

@@ -1,0 +1,122 @@
+"""Semantic checks on a parsed workflow definition (pure; no I/O)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Collection
+
+from khenthuong.errors import Problem
+from khenthuong.workflow.definition import StateKind, WorkflowDef
+from khenthuong.yamlsource import SourceDoc
+
+RESERVED_FIELDS = frozenset({"reason", "comment", "decision_number", "decision_date"})
+
+
+def check_workflow(
+    wf: WorkflowDef,
+    doc: SourceDoc,
+    *,
+    known_roles: Collection[str],
+    known_guards: Collection[str],
+) -> list[Problem]:
+    """Every semantic problem of `wf`, located in `doc`."""
+    problems: list[Problem] = []
+    states = wf.states
+
+    def at(path: tuple[str | int, ...], message: str) -> None:
+        problems.append(doc.problem(path, message))
+
+    if wf.initial not in states:
+        at(("initial",), f"initial state {wf.initial!r} is not declared under states")
+    elif states[wf.initial].kind is StateKind.terminal:
+        at(("initial",), "initial state cannot be terminal")
+
+    for name, state in states.items():
+        path = ("states", name)
+        if not name.isidentifier() or name != name.lower():
+            at(path, f"state name {name!r} must be lower_snake_case")
+        if state.kind is StateKind.terminal:
+            if state.role is not None:
+                at((*path, "role"), f"terminal state {name!r} has no responsible role")
+            if state.deadline is not None:
+                at((*path, "deadline"), f"terminal state {name!r} cannot have a deadline")
+        else:
+            if state.role is None:
+                at(path, f"state {name!r} must name the responsible role")
+            if state.level is None:
+                at(path, f"state {name!r} must name its level (unit, ministry, national)")
+        if state.role is not None and state.role not in known_roles:
+            at((*path, "role"), f"unknown role {state.role!r}")
+
+    seen: dict[tuple[str, str], int] = {}
+    for index, t in enumerate(wf.transitions):
+        path: tuple[str | int, ...] = ("transitions", index)
+        if t.dest not in states:
+            at((*path, "dest"), f"transition {t.trigger!r} goes to undeclared state {t.dest!r}")
+        for source in t.source:
+            if source not in states:
+                at((*path, "source"), f"transition {t.trigger!r} leaves undeclared state {source!r}")
+                continue
+            if states[source].kind is StateKind.terminal:
+                at(
+                    (*path, "source"),
+                    f"transition {t.trigger!r} leaves terminal state {source!r}",
+                )
+            key = (source, t.trigger)
+            if key in seen:
+                at(
+                    (*path, "trigger"),
+                    f"trigger {t.trigger!r} is declared twice from state {source!r} "
+                    f"(first at transition {seen[key] + 1})",
+                )
+            else:
+                seen[key] = index
+        for role in t.roles:
+            if role not in known_roles:
+                at((*path, "roles"), f"unknown role {role!r}")
+        for guard in t.guards:
+            if guard not in known_guards:
+                at((*path, "guards"), f"unknown guard {guard!r}")
+        for required in t.requires:
+            if not required.isidentifier():
+                at((*path, "requires"), f"field name {required!r} is not an identifier")
+
+    if problems:
+        return problems
+
+    # Reachability from the initial state.
+    edges: dict[str, set[str]] = {name: set() for name in states}
+    for t in wf.transitions:
+        for source in t.source:
+            edges[source].add(t.dest)
+    reached = _closure(wf.initial, edges)
+    for name in states:
+        if name not in reached:
+            at(("states", name), f"state {name!r} cannot be reached from {wf.initial!r}")
+
+    # Every state must be able to reach a terminal state.
+    reverse: dict[str, set[str]] = {name: set() for name in states}
+    for source, dests in edges.items():
+        for dest in dests:
+            reverse[dest].add(source)
+    terminals = [n for n, s in states.items() if s.kind is StateKind.terminal]
+    if not terminals:
+        at(("states",), "no terminal state is declared")
+    can_finish: set[str] = set()
+    for terminal in terminals:
+        can_finish |= _closure(terminal, reverse)
+    for name in states:
+        if name in reached and name not in can_finish:
+            at(("states", name), f"state {name!r} cannot reach any terminal state")
+    return problems
+
+
+def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for nxt in edges[queue.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen

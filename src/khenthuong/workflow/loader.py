@@ -1,0 +1,146 @@
+"""Read workflow files, validate them and keep one built machine per version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+from transitions import Machine
+
+from khenthuong.errors import InvalidDefinition, NotFound, Problem
+from khenthuong.workflow.checks import check_workflow
+from khenthuong.workflow.definition import WorkflowDef
+from khenthuong.workflow.guards import known_guards
+from khenthuong.workflow.machine import build_machine
+from khenthuong.yamlsource import load_yaml, pydantic_problems
+
+
+@dataclass(frozen=True)
+class LoadedWorkflow:
+    """A validated definition, where it came from, its fingerprint and its machine."""
+
+    definition: WorkflowDef
+    source: str
+    fingerprint: str
+    machine: Machine
+
+
+def fingerprint(wf: WorkflowDef) -> str:
+    """SHA-256 over the canonical JSON of the definition (whitespace and comments ignored)."""
+    canonical = json.dumps(wf.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def parse_workflow(
+    path: Path | str,
+    *,
+    known_roles: Collection[str],
+    text: str | None = None,
+    guards: Collection[str] | None = None,
+) -> WorkflowDef:
+    """Parse and check one file; raise InvalidDefinition listing every problem."""
+    doc = load_yaml(path, text)
+    if not isinstance(doc.data, dict):
+        raise InvalidDefinition([doc.problem((), "a workflow file must be a mapping")])
+    try:
+        wf = WorkflowDef.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InvalidDefinition(pydantic_problems(doc, exc)) from exc
+    problems = check_workflow(
+        wf,
+        doc,
+        known_roles=known_roles,
+        known_guards=known_guards() if guards is None else guards,
+    )
+    if problems:
+        raise InvalidDefinition(problems)
+    return wf
+
+
+def workflow_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders into their *.yaml / *.yml files, sorted."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]))
+        else:
+            files.append(path)
+    return files
+
+
+class WorkflowRegistry:
+    """All known workflow versions, keyed by (name, version), each with one machine."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, int], LoadedWorkflow] = {}
+
+    def add(self, wf: WorkflowDef, source: str) -> LoadedWorkflow:
+        """Register a definition; the same (name, version) with other content is refused."""
+        fp = fingerprint(wf)
+        existing = self._items.get(wf.key)
+        if existing is not None:
+            if existing.fingerprint != fp:
+                raise InvalidDefinition(
+                    [
+                        Problem(
+                            source,
+                            1,
+                            f"workflow {wf.name!r} version {wf.version} is already defined "
+                            f"differently in {existing.source}; give the changed file a new "
+                            "version number",
+                        )
+                    ]
+                )
+            return existing
+        loaded = LoadedWorkflow(wf, source, fp, build_machine(wf))
+        self._items[wf.key] = loaded
+        return loaded
+
+    def get(self, name: str, version: int | None = None) -> LoadedWorkflow:
+        """A version of a workflow (the newest when `version` is None)."""
+        if version is None:
+            versions = [v for (n, v) in self._items if n == name]
+            if not versions:
+                raise NotFound(f"Không có quy trình {name!r} (no workflow named {name!r})")
+            version = max(versions)
+        try:
+            return self._items[(name, version)]
+        except KeyError:
+            raise NotFound(
+                f"Không có quy trình {name!r} phiên bản {version} "
+                f"(no workflow {name!r} version {version})"
+            ) from None
+
+    def latest(self) -> list[LoadedWorkflow]:
+        """The newest version of each workflow, by name."""
+        newest: dict[str, LoadedWorkflow] = {}
+        for (name, version), item in sorted(self._items.items()):
+            if name not in newest or version > newest[name].definition.version:
+                newest[name] = item
+        return list(newest.values())
+
+    def all(self) -> list[LoadedWorkflow]:
+        """Every version, sorted by name then version."""
+        return [self._items[k] for k in sorted(self._items)]
+
+    def __contains__(self, key: tuple[str, int]) -> bool:
+        return key in self._items
+
+
+def load_registry(paths: Iterable[Path], *, known_roles: Collection[str]) -> WorkflowRegistry:
+    """Parse every file; raise one InvalidDefinition with all problems of all files."""
+    registry = WorkflowRegistry()
+    problems: list[Problem] = []
+    for file in workflow_files(paths):
+        try:
+            wf = parse_workflow(file, known_roles=known_roles)
+            registry.add(wf, str(file))
+        except InvalidDefinition as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InvalidDefinition(problems)
+    return registry
