@@ -41,7 +41,7 @@ def timestamp_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(fields: Mapping[str, Any]) -> str:
+def event_hash(fields: Mapping[Any, Any]) -> str:
     """SHA-256 hex digest of an event's hashed fields (payload as its stored JSON text)."""
     material = {name: fields.get(name) for name in HASHED_FIELDS}
     material["occurred_at"] = timestamp_text(fields["occurred_at"])

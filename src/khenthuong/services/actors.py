@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from khenthuong.errors import NotFound
-from khenthuong.storage.models import Unit, User, UserRole
+from khenthuong.storage.models import UNITS, USER_ROLES, USERS
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ SYSTEM = Actor(username="system", user_id=0, unit_code="", grants=())
 
 def load_actor(conn: Connection, username: str) -> Actor:
     """Read a user and their grants; NotFound names the username."""
-    users = User.__table__
-    units = Unit.__table__
+    users = USERS
+    units = UNITS
     user = conn.execute(
         select(users.c.id, users.c.username, users.c.email, users.c.active, units.c.code)
         .join(units, units.c.id == users.c.unit_id)
@@ -58,7 +58,7 @@ def load_actor(conn: Connection, username: str) -> Actor:
         raise NotFound(f"Không có người dùng {username!r} (no user named {username!r})")
     if not user.active:
         raise NotFound(f"Người dùng {username!r} đã bị khóa (user {username!r} is disabled)")
-    roles = UserRole.__table__
+    roles = USER_ROLES
     grants = conn.execute(
         select(roles.c.role, units.c.path, units.c.code)
         .join(units, units.c.id == roles.c.scope_unit_id)

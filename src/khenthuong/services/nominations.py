@@ -20,14 +20,13 @@ from khenthuong.audit.chain import GENESIS, canonical_json, event_hash
 from khenthuong.calendar.workdays import add_working_days
 from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, VersionConflict
 from khenthuong.services.actors import Actor
-from khenthuong.storage.models import Event, Nomination, Person, Unit
+from khenthuong.storage.db import inserted_id, write_tx
+from khenthuong.storage.models import EVENTS, NOMINATIONS, PERSONS, UNITS
 from khenthuong.workflow.definition import StateDef, StateKind, TransitionDef
 from khenthuong.workflow.guards import GuardContext, get_guard
 from khenthuong.workflow.loader import LoadedWorkflow, WorkflowRegistry
 from khenthuong.workflow.machine import FlowAdapter, fire
 
-NOMINATIONS = Nomination.__table__
-EVENTS = Event.__table__
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ALWAYS_OPTIONAL = frozenset({"reason", "note"})
 
@@ -75,14 +74,18 @@ def stream_of(nomination_id: int) -> str:
 
 def get_row(conn: Connection, nomination_id: int) -> RowMapping:
     """The nomination row as a mapping; NotFound names the id."""
-    row = conn.execute(select(NOMINATIONS).where(NOMINATIONS.c.id == nomination_id)).mappings().first()
+    row = (
+        conn.execute(select(NOMINATIONS).where(NOMINATIONS.c.id == nomination_id))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"Không có hồ sơ #{nomination_id} (no nomination #{nomination_id})")
     return row
 
 
 def allowed_triggers(
-    registry: WorkflowRegistry, nomination: Mapping[str, Any], actor: Actor
+    registry: WorkflowRegistry, nomination: Mapping[Any, Any], actor: Actor
 ) -> list[TransitionDef]:
     """Transitions from the current state that the actor's roles and unit scope permit.
 
@@ -115,7 +118,7 @@ def create_nomination(
     now: datetime | None = None,
 ) -> int:
     """Create a nomination in the workflow's initial state; returns its id."""
-    with engine.begin() as conn:
+    with write_tx(engine) as conn:
         return create_nomination_in(
             conn,
             registry,
@@ -149,12 +152,14 @@ def create_nomination_in(
     now = now or datetime.now(UTC)
     loaded = registry.get(workflow)
     wf = loaded.definition
-    units = Unit.__table__
+    units = UNITS
     unit = conn.execute(
         select(units.c.id, units.c.path).where(units.c.code == proposing_unit)
     ).first()
     if unit is None:
-        raise NotFound(f"Không có đơn vị mã {proposing_unit!r} (no unit with code {proposing_unit!r})")
+        raise NotFound(
+            f"Không có đơn vị mã {proposing_unit!r} (no unit with code {proposing_unit!r})"
+        )
     initial = wf.state(wf.initial)
     if actor.grant_for([initial.role or ""], unit.path) is None:
         raise StepRefused(
@@ -170,29 +175,51 @@ def create_nomination_in(
     if nominee_person_id is not None:
         if "individual" not in wf.subject:
             raise StepRefused(
-                [Refusal("subject", f"{wf.title.vi} chỉ dành cho tập thể", f"{wf.title.en} is for collectives only")]
+                [
+                    Refusal(
+                        "subject",
+                        f"{wf.title.vi} chỉ dành cho tập thể",
+                        f"{wf.title.en} is for collectives only",
+                    )
+                ]
             )
         person = conn.execute(
-            select(Person.__table__.c.full_name).where(Person.__table__.c.id == nominee_person_id)
+            select(PERSONS.c.full_name).where(PERSONS.c.id == nominee_person_id)
         ).first()
         if person is None:
-            raise NotFound(f"Không có cá nhân #{nominee_person_id} (no person #{nominee_person_id})")
+            raise NotFound(
+                f"Không có cá nhân #{nominee_person_id} (no person #{nominee_person_id})"
+            )
         nominee_name = nominee_name or person.full_name
     elif nominee_unit_code is not None:
         if "collective" not in wf.subject:
             raise StepRefused(
-                [Refusal("subject", f"{wf.title.vi} chỉ dành cho cá nhân", f"{wf.title.en} is for individuals only")]
+                [
+                    Refusal(
+                        "subject",
+                        f"{wf.title.vi} chỉ dành cho cá nhân",
+                        f"{wf.title.en} is for individuals only",
+                    )
+                ]
             )
         nominee = conn.execute(
             select(units.c.id, units.c.name).where(units.c.code == nominee_unit_code)
         ).first()
         if nominee is None:
-            raise NotFound(f"Không có đơn vị mã {nominee_unit_code!r} (no unit {nominee_unit_code!r})")
+            raise NotFound(
+                f"Không có đơn vị mã {nominee_unit_code!r} (no unit {nominee_unit_code!r})"
+            )
         nominee_unit_id = nominee.id
         nominee_name = nominee_name or nominee.name
     if not nominee_name or not nominee_name.strip():
         raise StepRefused(
-            [Refusal("field:nominee", "Thiếu tên người/tập thể được đề nghị", "nominee name is required")]
+            [
+                Refusal(
+                    "field:nominee",
+                    "Thiếu tên người/tập thể được đề nghị",
+                    "nominee name is required",
+                )
+            ]
         )
     nominee_name = nfc(nominee_name.strip())
     result = conn.execute(
@@ -215,7 +242,7 @@ def create_nomination_in(
             head_hash=GENESIS,
         )
     )
-    nomination_id = int(result.inserted_primary_key[0])
+    nomination_id = inserted_id(result)
     grant = actor.grant_for([initial.role or ""], unit.path)
     fields = {
         "stream": stream_of(nomination_id),
@@ -238,7 +265,9 @@ def create_nomination_in(
     fields["hash"] = event_hash(fields)
     conn.execute(insert(EVENTS).values(**fields))
     conn.execute(
-        update(NOMINATIONS).where(NOMINATIONS.c.id == nomination_id).values(head_hash=fields["hash"])
+        update(NOMINATIONS)
+        .where(NOMINATIONS.c.id == nomination_id)
+        .values(head_hash=fields["hash"])
     )
     return nomination_id
 
@@ -250,7 +279,7 @@ def create_nomination_in(
 class _Plan:
     """A checked step, ready to be written."""
 
-    row: Mapping[str, Any]
+    row: Mapping[Any, Any]
     transition: TransitionDef
     dest: str
     values: dict[str, Any]
@@ -260,10 +289,10 @@ class _Plan:
 def _plan_step(
     conn: Connection,
     registry: WorkflowRegistry,
-    row: Mapping[str, Any],
+    row: Mapping[Any, Any],
     trigger: str,
     actor: Actor,
-    payload: Mapping[str, Any],
+    payload: Mapping[Any, Any],
     comment: str | None,
     now: datetime,
 ) -> _Plan | list[Refusal]:
@@ -398,7 +427,7 @@ def advance_in(
     nomination_id: int,
     trigger: str,
     actor: Actor,
-    payload: Mapping[str, Any] | None = None,
+    payload: Mapping[Any, Any] | None = None,
     *,
     comment: str | None = None,
     expected_version: int | None = None,
@@ -431,7 +460,7 @@ def advance(
     nomination_id: int,
     trigger: str,
     actor: Actor,
-    payload: Mapping[str, Any] | None = None,
+    payload: Mapping[Any, Any] | None = None,
     *,
     comment: str | None = None,
     expected_version: int | None = None,
@@ -443,7 +472,7 @@ def advance(
     concurrent change raises VersionConflict naming the current state. Either
     way nothing is written.
     """
-    with engine.begin() as conn:
+    with write_tx(engine) as conn:
         return advance_in(
             conn,
             registry,
@@ -463,7 +492,7 @@ def advance_batch_in(
     nomination_ids: Sequence[int],
     trigger: str,
     actor: Actor,
-    payload: Mapping[str, Any] | None = None,
+    payload: Mapping[Any, Any] | None = None,
     *,
     comment: str | None = None,
     now: datetime | None = None,
@@ -483,11 +512,13 @@ def advance_batch_in(
     failures: dict[int, list[Refusal]] = {}
     plans: list[_Plan] = []
     for nid in ids:
-        row = rows.get(nid)
-        if row is None:
-            failures[nid] = [Refusal("not_found", f"Không có hồ sơ #{nid}", f"no nomination #{nid}")]
+        found = rows.get(nid)
+        if found is None:
+            failures[nid] = [
+                Refusal("not_found", f"Không có hồ sơ #{nid}", f"no nomination #{nid}")
+            ]
             continue
-        plan = _plan_step(conn, registry, row, trigger, actor, payload, comment, now)
+        plan = _plan_step(conn, registry, found, trigger, actor, payload, comment, now)
         if isinstance(plan, list):
             failures[nid] = plan
         else:
@@ -496,12 +527,18 @@ def advance_batch_in(
         raise BatchRefused(failures)
     if plans:
         params = [
-            {"b_id": p.row["id"], "b_old": p.row["version"], **{f"v_{k}": v for k, v in p.values.items()}}
+            {
+                "b_id": p.row["id"],
+                "b_old": p.row["version"],
+                **{f"v_{k}": v for k, v in p.values.items()},
+            }
             for p in plans
         ]
         stmt = (
             update(NOMINATIONS)
-            .where(NOMINATIONS.c.id == bindparam("b_id"), NOMINATIONS.c.version == bindparam("b_old"))
+            .where(
+                NOMINATIONS.c.id == bindparam("b_id"), NOMINATIONS.c.version == bindparam("b_old")
+            )
             .values({k: bindparam(f"v_{k}") for k in plans[0].values})
         )
         updated = conn.execute(stmt, params)
@@ -525,7 +562,7 @@ def advance_batch(
     nomination_ids: Sequence[int],
     trigger: str,
     actor: Actor,
-    payload: Mapping[str, Any] | None = None,
+    payload: Mapping[Any, Any] | None = None,
     *,
     comment: str | None = None,
     now: datetime | None = None,
@@ -537,7 +574,7 @@ def advance_batch(
     every refused id and nothing is written. With `partial=True` the permitted
     steps are written and the refusals returned.
     """
-    with engine.begin() as conn:
+    with write_tx(engine) as conn:
         return advance_batch_in(
             conn,
             registry,

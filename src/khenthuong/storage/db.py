@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlmodel import Session
 
 from khenthuong.settings import get_settings
@@ -33,12 +33,26 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            # BEGIN IMMEDIATE takes the write lock up front: read-then-write steps
-            # cannot interleave, and waiting writers queue on the busy timeout.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Write transactions (write_tx) take the lock up front with BEGIN IMMEDIATE:
+            # read-then-write steps cannot interleave and waiting writers queue on the
+            # busy timeout. Plain reads begin deferred and never block on writers (WAL).
+            immediate = conn.get_execution_options().get("khenthuong_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction: committed on success, rolled back on error.
+
+    On SQLite it starts with BEGIN IMMEDIATE; elsewhere it is an ordinary transaction.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(khenthuong_write=True)
+        with conn.begin():
+            yield conn
 
 
 @lru_cache(maxsize=4)
@@ -62,3 +76,11 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row a single INSERT created."""
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise RuntimeError("the INSERT returned no primary key")
+    return int(key[0])

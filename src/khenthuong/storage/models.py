@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Table, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 NAMING_CONVENTION = {
@@ -159,3 +159,17 @@ class StreamHead(SQLModel, table=True):
     stream: str = Field(primary_key=True, max_length=80)
     seq: int
     hash: str = Field(max_length=64)
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+UNITS = _table(Unit)
+PERSONS = _table(Person)
+USERS = _table(User)
+USER_ROLES = _table(UserRole)
+WORKFLOW_VERSIONS = _table(WorkflowVersion)
+NOMINATIONS = _table(Nomination)
+EVENTS = _table(Event)
+STREAM_HEADS = _table(StreamHead)

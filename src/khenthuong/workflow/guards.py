@@ -19,13 +19,13 @@ from khenthuong.errors import Refusal
 class GuardContext:
     """Everything a guard may look at for one proposed step."""
 
-    nomination: Mapping[str, Any]
+    nomination: Mapping[Any, Any]
     """The nomination row as a mapping of column name to value."""
     trigger: str
     source: str
     dest: str
     actor: Any
-    payload: Mapping[str, Any]
+    payload: Mapping[Any, Any]
     now: datetime
     connection: Any = None
     """An open SQLAlchemy Connection inside the step's transaction (for history reads)."""

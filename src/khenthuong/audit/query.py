@@ -1,0 +1,89 @@
+"""Filter the audit trail: who did what, when and why."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, select
+
+from khenthuong.storage.models import EVENTS, UNITS
+
+COLUMNS = (
+    "id",
+    "stream",
+    "seq",
+    "nomination_id",
+    "workflow",
+    "occurred_at",
+    "actor",
+    "actor_role",
+    "actor_unit",
+    "trigger",
+    "from_state",
+    "to_state",
+    "comment",
+    "payload",
+    "hash",
+)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Criteria for `query_events`; every field is optional and they combine with AND."""
+
+    actor: str | None = None
+    unit: str | None = None
+    """Unit code: events by actors of this unit or any unit below it."""
+    workflow: str | None = None
+    trigger: str | None = None
+    state: str | None = None
+    """Matches either the state left or the state entered."""
+    nomination_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 1000
+
+
+def _statement(conn: Connection, f: AuditFilter) -> Select[Any]:
+    query = select(*(EVENTS.c[name] for name in COLUMNS))
+    if f.actor:
+        query = query.where(EVENTS.c.actor == f.actor)
+    if f.unit:
+        units = UNITS
+        path = conn.execute(select(units.c.path).where(units.c.code == f.unit)).scalar()
+        codes = (
+            list(conn.execute(select(units.c.code).where(units.c.path.startswith(path))).scalars())
+            if path
+            else [f.unit]
+        )
+        query = query.where(EVENTS.c.actor_unit.in_(codes))
+    if f.workflow:
+        query = query.where(EVENTS.c.workflow == f.workflow)
+    if f.trigger:
+        query = query.where(EVENTS.c.trigger == f.trigger)
+    if f.state:
+        query = query.where((EVENTS.c.to_state == f.state) | (EVENTS.c.from_state == f.state))
+    if f.nomination_id is not None:
+        query = query.where(EVENTS.c.nomination_id == f.nomination_id)
+    if f.since:
+        query = query.where(EVENTS.c.occurred_at >= f.since)
+    if f.until:
+        query = query.where(EVENTS.c.occurred_at < f.until)
+    return query.order_by(EVENTS.c.occurred_at, EVENTS.c.id).limit(f.limit)
+
+
+def query_events(conn: Connection, f: AuditFilter) -> Iterator[dict[str, Any]]:
+    """Events matching `f`, oldest first, with the payload decoded."""
+    for row in conn.execute(_statement(conn, f)).mappings():
+        item = dict(row)
+        item["payload"] = json.loads(item["payload"]) if item["payload"] else {}
+        yield item
+
+
+def history(conn: Connection, nomination_id: int) -> list[dict[str, Any]]:
+    """The full timeline of one nomination."""
+    return list(query_events(conn, AuditFilter(nomination_id=nomination_id, limit=100_000)))

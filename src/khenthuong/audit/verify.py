@@ -1,0 +1,170 @@
+"""Check every audit chain and name the first event that was altered, deleted or reordered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, select
+
+from khenthuong.audit.chain import GENESIS, event_hash
+from khenthuong.storage.models import EVENTS, NOMINATIONS, STREAM_HEADS
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One break in a chain."""
+
+    stream: str
+    event_id: int | None
+    seq: int | None
+    kind: str
+    """altered, deleted, reordered or head_mismatch."""
+    message: str
+
+    def __str__(self) -> str:
+        where = f"event id {self.event_id} (seq {self.seq})" if self.event_id else f"seq {self.seq}"
+        return f"{self.stream}: {where}: {self.message}"
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of a full verification."""
+
+    streams: int = 0
+    events: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no chain is broken."""
+        return not self.findings
+
+
+@dataclass
+class _Cursor:
+    expected_seq: int = 1
+    prev_hash: str = GENESIS
+    last_id: int = 0
+    broken: bool = False
+    finding_index: int = -1
+    later_seqs: set[int] = field(default_factory=set)
+
+
+def verify_all(
+    conn: Connection,
+    *,
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 10_000,
+) -> VerifyReport:
+    """Verify every stream in one pass over the events in insertion (id) order.
+
+    Memory grows with the number of streams, not events. Per stream the first
+    break is reported: a wrong sequence number (deleted or reordered), a
+    prev_hash that does not link (removed, replaced or reordered) or content that
+    does not match its hash (altered). Finally each stream's last event must
+    match its head (the nomination row or stream_head), which catches deleted
+    tail events.
+    """
+    report = VerifyReport()
+    cursors: dict[str, _Cursor] = {}
+    result = conn.execution_options(yield_per=chunk).execute(select(EVENTS).order_by(EVENTS.c.id))
+    count = 0
+    for row in result.mappings():
+        count += 1
+        if progress and count % chunk == 0:
+            progress(chunk)
+        stream = row["stream"]
+        cur = cursors.get(stream)
+        if cur is None:
+            cur = cursors[stream] = _Cursor()
+        if cur.broken:
+            cur.later_seqs.add(row["seq"])
+            continue
+        finding = None
+        if row["seq"] != cur.expected_seq:
+            if row["seq"] > cur.expected_seq:
+                kind, why = (
+                    "deleted",
+                    f"expected sequence {cur.expected_seq}, found {row['seq']}: "
+                    "an earlier event is missing",
+                )
+            else:
+                kind, why = (
+                    "reordered",
+                    f"expected sequence {cur.expected_seq}, found {row['seq']}: "
+                    "events were reordered",
+                )
+            finding = Finding(stream, row["id"], row["seq"], kind, why)
+        elif row["prev_hash"] != cur.prev_hash:
+            finding = Finding(
+                stream,
+                row["id"],
+                row["seq"],
+                "reordered",
+                "prev_hash does not link to the previous event "
+                "(an event was removed, replaced or reordered)",
+            )
+        elif event_hash(row) != row["hash"]:
+            finding = Finding(
+                stream,
+                row["id"],
+                row["seq"],
+                "altered",
+                "content does not match its hash: the row was edited",
+            )
+        if finding is not None:
+            cur.finding_index = len(report.findings)
+            report.findings.append(finding)
+            cur.broken = True
+            continue
+        cur.expected_seq += 1
+        cur.prev_hash = row["hash"]
+        cur.last_id = row["id"]
+    if progress and count % chunk:
+        progress(count % chunk)
+    report.events = count
+    report.streams = len(cursors)
+    for stream, cur in cursors.items():
+        # A gap whose missing number turns up later in the stream was a reorder.
+        if (
+            cur.broken
+            and report.findings[cur.finding_index].kind == "deleted"
+            and cur.expected_seq in cur.later_seqs
+        ):
+            old = report.findings[cur.finding_index]
+            report.findings[cur.finding_index] = Finding(
+                stream,
+                old.event_id,
+                old.seq,
+                "reordered",
+                f"expected sequence {cur.expected_seq}, found {old.seq}: events were reordered",
+            )
+
+    nominations = NOMINATIONS
+    heads: dict[str, tuple[int, str]] = {
+        f"nomination:{r.id}": (r.version, r.head_hash)
+        for r in conn.execute(
+            select(nominations.c.id, nominations.c.version, nominations.c.head_hash)
+        )
+    }
+    heads.update((r.stream, (r.seq, r.hash)) for r in conn.execute(select(STREAM_HEADS)))
+    for stream, (seq, head_hash) in heads.items():
+        cur = cursors.get(stream)
+        if cur is None:
+            report.findings.append(
+                Finding(stream, None, seq, "deleted", "every event of this stream is missing")
+            )
+        elif not cur.broken and (cur.expected_seq - 1 != seq or cur.prev_hash != head_hash):
+            report.findings.append(
+                Finding(
+                    stream,
+                    cur.last_id or None,
+                    cur.expected_seq - 1,
+                    "deleted",
+                    f"the chain ends at seq {cur.expected_seq - 1} but its head records seq {seq}: "
+                    "later events were deleted, or the head was edited",
+                )
+            )
+    report.findings.sort(key=lambda f: (f.event_id is None, f.event_id or 0))
+    return report

@@ -1,0 +1,1 @@
+"""The `khenthuong` command line."""

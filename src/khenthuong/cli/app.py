@@ -1,0 +1,252 @@
+"""Entry point of the `khenthuong` command."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import typer
+from rich.table import Table
+
+from khenthuong.audit.query import history as event_history
+from khenthuong.cli import audit_cmd, workflows_cmd
+from khenthuong.cli.common import (
+    actor_for,
+    console,
+    parse_fields,
+    report_errors,
+    runtime,
+)
+from khenthuong.roles import roles_in
+from khenthuong.services import nominations as svc
+from khenthuong.services.org import add_user, apply_seed, load_seed
+from khenthuong.settings import get_settings
+from khenthuong.storage.db import get_engine, write_tx
+from khenthuong.storage.migrate import upgrade
+
+app = typer.Typer(
+    help="khenthuong: quy trình thi đua, khen thưởng (Vietnamese award nomination workflows).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(workflows_cmd.app, name="workflows")
+app.add_typer(audit_cmd.app, name="audit")
+users_app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+db_app = typer.Typer(help="Cơ sở dữ liệu (database schema).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _mount_optional() -> None:
+    """Sub-apps that live in their own modules."""
+    try:
+        from khenthuong.cli import calendar_cmd  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - the module ships with the package
+        return
+    app.add_typer(calendar_cmd.app, name="calendar")
+
+
+_mount_optional()
+
+
+@db_app.command("upgrade")
+@report_errors
+def db_upgrade() -> None:
+    """Apply the Alembic migrations to the configured database."""
+    upgrade(get_engine())
+    console.print("Schema up to date.")
+
+
+@app.command()
+@report_errors
+def init(
+    demo: bool = typer.Option(False, "--demo", help="Also seed the demo organisations."),
+) -> None:
+    """Create or upgrade the schema, register the workflows and optionally seed the demo."""
+    settings = get_settings()
+    engine = get_engine()
+    upgrade(engine)
+    rt = runtime()
+    console.print(f"Cơ sở dữ liệu: {engine.url.render_as_string()}")
+    console.print(f"Quy trình: {len(rt.registry.all())} phiên bản đã đăng ký")
+    if demo:
+        seed = load_seed(settings.config_dir / "demo.yaml", rt.roles)
+        with write_tx(engine) as conn:
+            counts = apply_seed(conn, seed, rt.roles)
+        console.print(
+            f"Dữ liệu mẫu: {counts['units']} đơn vị, {counts['users']} người dùng, "
+            f"{counts['persons']} cá nhân mới"
+        )
+
+
+@users_app.command("add")
+@report_errors
+def users_add(
+    username: str,
+    unit: str = typer.Option(..., "--unit", help="Home unit code."),
+    role: list[str] = typer.Option(..., "--role", help="ROLE or ROLE@SCOPE_UNIT; repeatable."),
+    email: str = typer.Option(..., "--email"),
+    name: str = typer.Option(None, "--name", help="Full name (default: the username)."),
+) -> None:
+    """Create an officer with roles over unit subtrees (default scope: the home unit)."""
+    if "@" not in email:
+        raise typer.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
+    engine = get_engine()
+    roles = roles_in(get_settings().config_dir)
+    grants = []
+    for item in role:
+        code, _, scope = item.partition("@")
+        grants.append((code, scope or unit))
+    with write_tx(engine) as conn:
+        user_id = add_user(conn, username, name or username, email, unit, grants, roles)
+    console.print(
+        f"User {username} (#{user_id}) created with " + ", ".join(f"{r}@{s}" for r, s in grants)
+    )
+
+
+@app.command()
+@report_errors
+def nominate(
+    workflow: str,
+    nominee: str = typer.Option(None, "--nominee", help="Name of the person or collective."),
+    person: int = typer.Option(None, "--person", help="Id of a registered person."),
+    nominee_unit: str = typer.Option(None, "--nominee-unit", help="Code of a nominated unit."),
+    unit: str = typer.Option(..., "--unit", help="Proposing unit code."),
+    as_user: str = typer.Option(..., "--as", help="Username of the proposer."),
+    year: int = typer.Option(None, "--year", min=1945, max=2100),
+    comment: str = typer.Option(None, "--comment"),
+) -> None:
+    """Create a nomination; prints the new id."""
+    if not (nominee or person or nominee_unit):
+        raise typer.BadParameter(
+            "give --nominee, --person or --nominee-unit", param_hint="--nominee"
+        )
+    rt = runtime()
+    with actor_for(rt, as_user) as actor:
+        nomination_id = svc.create_nomination(
+            rt.engine,
+            rt.registry,
+            workflow=workflow,
+            proposing_unit=unit,
+            actor=actor,
+            nominee_name=nominee,
+            nominee_person_id=person,
+            nominee_unit_code=nominee_unit,
+            year=year,
+            comment=comment,
+        )
+    typer.echo(nomination_id)
+
+
+@app.command()
+@report_errors
+def advance(
+    nomination_id: int,
+    trigger: str,
+    as_user: str = typer.Option(..., "--as", help="Username of the acting officer."),
+    comment: str = typer.Option(None, "--comment"),
+    field: list[str] = typer.Option([], "--field", help="KEY=VALUE payload field; repeatable."),
+    expected_version: int = typer.Option(None, "--expected-version"),
+) -> None:
+    """Take one step on a nomination."""
+    rt = runtime()
+    payload = parse_fields(field)
+    with actor_for(rt, as_user) as actor:
+        result = svc.advance(
+            rt.engine,
+            rt.registry,
+            nomination_id,
+            trigger,
+            actor,
+            payload,
+            comment=comment,
+            expected_version=expected_version,
+        )
+    due = f", hạn {result.due_at.astimezone(svc.LOCAL_TZ):%d/%m/%Y}" if result.due_at else ""
+    console.print(
+        f"#{result.nomination_id}: {result.from_state} → {result.to_state} "
+        f"(phiên bản {result.version}{due})"
+    )
+
+
+@app.command()
+@report_errors
+def show(nomination_id: int, as_user: str = typer.Option(None, "--as")) -> None:
+    """Show a nomination, its current state and the steps available."""
+    rt = runtime()
+    with rt.engine.connect() as conn:
+        row = svc.get_row(conn, nomination_id)
+    loaded = rt.registry.get(row["workflow"], row["workflow_version"])
+    wf = loaded.definition
+    state = wf.state(row["state"])
+    table = Table(show_header=False)
+    table.add_row("Hồ sơ", f"#{row['id']}")
+    table.add_row("Quy trình", f"{wf.title.vi} ({wf.name} v{wf.version})")
+    table.add_row("Người/tập thể được đề nghị", row["nominee_name"])
+    table.add_row("Năm", str(row["year"]))
+    table.add_row("Trạng thái", f"{state.title.vi} ({row['state']})")
+    table.add_row("Phiên bản", str(row["version"]))
+    if row["due_at"]:
+        table.add_row("Hạn xử lý", f"{row['due_at'].astimezone(svc.LOCAL_TZ):%d/%m/%Y}")
+    possible = wf.transitions_from(row["state"])
+    if as_user:
+        with actor_for(rt, as_user) as actor:
+            possible = svc.allowed_triggers(rt.registry, row, actor)
+    table.add_row(
+        "Bước tiếp theo",
+        "\n".join(f"{t.trigger}: {t.title.vi} [{', '.join(t.roles)}]" for t in possible) or "—",
+    )
+    console.print(table)
+
+
+@app.command()
+@report_errors
+def history(nomination_id: int, fmt: str = typer.Option("table", "--format", "-f")) -> None:
+    """The timeline of one nomination from the audit trail."""
+    rt = runtime()
+    with rt.engine.connect() as conn:
+        svc.get_row(conn, nomination_id)
+        events = event_history(conn, nomination_id)
+    if fmt == "json":
+        typer.echo(json.dumps(events, default=str, ensure_ascii=False, indent=2))
+        return
+    table = Table(
+        "#",
+        "thời gian (giờ VN)",
+        "người thực hiện",
+        "vai trò",
+        "bước",
+        "từ",
+        "đến",
+        "ghi chú / lý do",
+    )
+    for ev in events:
+        note = ev["comment"] or ""
+        if "reason" in ev["payload"]:
+            note = (note + " " if note else "") + f"Lý do: {ev['payload']['reason']}"
+        table.add_row(
+            str(ev["seq"]),
+            f"{ev['occurred_at'].astimezone(svc.LOCAL_TZ):%d/%m/%Y %H:%M}",
+            ev["actor"],
+            ev["actor_role"] or "",
+            ev["trigger"],
+            ev["from_state"] or "",
+            ev["to_state"] or "",
+            note,
+        )
+    console.print(table)
+
+
+@app.command()
+@report_errors
+def demo() -> None:
+    """Walk one nomination from proposal to decision with the demo officers."""
+    from khenthuong.cli.walkthrough import run_walkthrough  # noqa: PLC0415
+
+    run_walkthrough(runtime(), console)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()

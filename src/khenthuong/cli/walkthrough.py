@@ -1,0 +1,118 @@
+"""The README's walk-through: one nomination from proposal to decision, with refusals."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.console import Console
+from sqlalchemy import select
+
+from khenthuong.audit.verify import verify_all
+from khenthuong.errors import KhenthuongError, StepRefused
+from khenthuong.runtime import Runtime
+from khenthuong.services import nominations as svc
+from khenthuong.services.actors import Actor, load_actor
+from khenthuong.storage.models import PERSONS, USERS
+from khenthuong.workflow.definition import TransitionDef, WorkflowDef
+
+SIDE_TRIGGERS = frozenset({"return_for_supplement", "reject", "withdraw", "revoke"})
+DEMO_WORKFLOW = "bang_khen_bo"
+DEMO_UNIT = "CCYQD"
+
+
+def happy_path(wf: WorkflowDef, goal: str = "decided") -> list[TransitionDef]:
+    """The shortest chain of forward steps from the initial state to `goal`."""
+    queue: deque[tuple[str, list[TransitionDef]]] = deque([(wf.initial, [])])
+    seen = {wf.initial}
+    while queue:
+        state, path = queue.popleft()
+        if state == goal:
+            return path
+        for t in wf.transitions_from(state):
+            if t.trigger in SIDE_TRIGGERS or t.dest in seen:
+                continue
+            seen.add(t.dest)
+            queue.append((t.dest, [*path, t]))
+    raise KhenthuongError(f"{wf.name} has no path from {wf.initial} to {goal}")
+
+
+def _actors(rt: Runtime) -> list[Actor]:
+    with rt.engine.connect() as conn:
+        names = conn.execute(select(USERS.c.username).order_by(USERS.c.id)).scalars()
+        return [load_actor(conn, name) for name in names]
+
+
+def run_walkthrough(rt: Runtime, console: Console) -> int:
+    """Carry a demo nomination to a decision; returns its id."""
+    actors = _actors(rt)
+    if not actors:
+        raise KhenthuongError("no users: run `khenthuong init --demo` first")
+    wf = rt.registry.get(DEMO_WORKFLOW).definition
+    with rt.engine.connect() as conn:
+        person = conn.execute(
+            select(PERSONS.c.id, PERSONS.c.full_name).order_by(PERSONS.c.id)
+        ).first()
+    if person is None:
+        raise KhenthuongError("no persons: run `khenthuong init --demo` first")
+    unit_path = f"/CP/BCY/{DEMO_UNIT}/"
+
+    def who(roles: list[str]) -> Actor:
+        for actor in actors:
+            if actor.grant_for(roles, unit_path):
+                return actor
+        raise KhenthuongError(f"no demo user holds {roles} over {DEMO_UNIT}")
+
+    proposer = who([wf.state(wf.initial).role or ""])
+    console.rule(f"[bold]{wf.title.vi}[/] — {person.full_name}")
+    nid = svc.create_nomination(
+        rt.engine,
+        rt.registry,
+        workflow=wf.name,
+        proposing_unit=DEMO_UNIT,
+        actor=proposer,
+        nominee_person_id=person.id,
+        comment="Đề nghị khen thưởng thành tích năm",
+    )
+    console.print(f"[green]✓[/] {proposer.username} lập hồ sơ #{nid} ({wf.initial})")
+    path = happy_path(wf)
+    outsider = (
+        next(a for a in actors if a.username == "kiemtra")
+        if any(a.username == "kiemtra" for a in actors)
+        else proposer
+    )
+    for index, step in enumerate(path):
+        if index == 1:
+            _show_refusal(rt, console, nid, step.trigger, outsider, {})
+        if index == 2:
+            _show_refusal(rt, console, nid, "reject", who(step.roles), {})
+        payload: dict[str, str] = {}
+        if "decision_number" in step.requires:
+            payload["decision_number"] = f"{nid}/QĐ-BCY"
+        for key in step.requires:
+            payload.setdefault(key, "Theo đề nghị của đơn vị")
+        actor = who(step.roles)
+        result = svc.advance(rt.engine, rt.registry, nid, step.trigger, actor, payload)
+        due = f", hạn {result.due_at.astimezone(svc.LOCAL_TZ):%d/%m/%Y}" if result.due_at else ""
+        console.print(
+            f"[green]✓[/] {actor.username} — {step.title.vi}: {result.from_state} → "
+            f"{result.to_state}{due}"
+        )
+    with rt.engine.connect() as conn:
+        report = verify_all(conn)
+    console.print(
+        f"Nhật ký: {report.events} sự kiện, {report.streams} chuỗi — "
+        + ("[green]toàn vẹn (verified)[/]" if report.ok else "[red]HỎNG[/]")
+    )
+    console.print(f"Xem lịch sử: khenthuong history {nid}")
+    return nid
+
+
+def _show_refusal(
+    rt: Runtime, console: Console, nid: int, trigger: str, actor: Actor, payload: dict[str, str]
+) -> None:
+    try:
+        svc.advance(rt.engine, rt.registry, nid, trigger, actor, payload)
+    except StepRefused as exc:
+        console.print(
+            f"[yellow]✗[/] {actor.username} thử '{trigger}': {exc.refusals[0].message_vi}"
+        )

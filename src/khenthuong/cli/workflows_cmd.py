@@ -1,0 +1,139 @@
+"""`khenthuong workflows ...`: check, list, show and migrate definitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from khenthuong.cli.common import actor_for, console, err_console, report_errors, runtime
+from khenthuong.errors import InvalidDefinition, KhenthuongError, Problem
+from khenthuong.roles import roles_in
+from khenthuong.services.definitions import migrate_nominations
+from khenthuong.settings import get_settings
+from khenthuong.storage.db import write_tx
+from khenthuong.workflow.diagram import to_dot, to_mermaid
+from khenthuong.workflow.loader import WorkflowRegistry, parse_workflow, workflow_files
+
+app = typer.Typer(help="Quy trình khen thưởng (workflow definitions).", no_args_is_help=True)
+
+
+@app.command("check")
+def check(
+    paths: list[Path] = typer.Argument(
+        None, help="Files or folders (default: the workflows folder)."
+    ),
+) -> None:
+    """Validate workflow files; print FILE:LINE: message per problem and exit 1 if any."""
+    settings = get_settings()
+    roles = roles_in(settings.config_dir)
+    files = workflow_files(paths or [settings.workflows_dir])
+    if not files:
+        err_console.print("no workflow files found")
+        raise typer.Exit(1)
+    problems: list[Problem] = []
+    registry = WorkflowRegistry()
+    summary = Table(
+        "workflow", "version", "states", "transitions", "file", title="Quy trình hợp lệ"
+    )
+    for file in files:
+        try:
+            wf = parse_workflow(file, known_roles=roles)
+            registry.add(wf, str(file))
+            summary.add_row(
+                wf.name, str(wf.version), str(len(wf.states)), str(len(wf.transitions)), str(file)
+            )
+        except InvalidDefinition as exc:
+            problems.extend(exc.problems)
+    if problems:
+        for problem in problems:
+            err_console.print(str(problem), markup=False)
+        err_console.print(f"{len(problems)} problem(s) in {len(files)} file(s)")
+        raise typer.Exit(1)
+    console.print(summary)
+    console.print(f"{len(files)} file(s) OK")
+
+
+@app.command("list")
+@report_errors
+def list_() -> None:
+    """List every workflow version known to the database."""
+    rt = runtime()
+    table = Table("workflow", "version", "tên (vi)", "title (en)", "source")
+    for item in rt.registry.all():
+        wf = item.definition
+        table.add_row(wf.name, str(wf.version), wf.title.vi, wf.title.en, item.source)
+    console.print(table)
+
+
+@app.command("show")
+@report_errors
+def show(
+    name: str,
+    version: int = typer.Option(None, "--version", "-v", help="Default: the newest."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text, mermaid or dot"),
+    lang: str = typer.Option("vi", "--lang", help="vi or en"),
+) -> None:
+    """Show one workflow as a table of steps or as a Mermaid/DOT diagram."""
+    settings = get_settings()
+    from khenthuong.workflow.loader import load_registry  # noqa: PLC0415
+
+    registry = load_registry([settings.workflows_dir], known_roles=roles_in(settings.config_dir))
+    wf = registry.get(name, version).definition
+    if fmt == "mermaid":
+        typer.echo(to_mermaid(wf, lang=lang), nl=False)
+        return
+    if fmt == "dot":
+        typer.echo(to_dot(wf, lang=lang), nl=False)
+        return
+    if fmt != "text":
+        raise typer.BadParameter("use text, mermaid or dot", param_hint="--format")
+    console.print(f"[bold]{wf.title.vi}[/] ({wf.title.en}) — {wf.name} v{wf.version}")
+    console.print("Căn cứ: " + "; ".join(wf.legal_basis))
+    states = Table("state", "tên", "kind", "level", "role", "deadline")
+    for sname, st in wf.states.items():
+        deadline = f"{st.deadline.working_days} ngày làm việc" if st.deadline else ""
+        states.add_row(sname, st.title.vi, st.kind.value, st.level or "", st.role or "", deadline)
+    console.print(states)
+    steps = Table("trigger", "from", "to", "roles", "requires", "guards")
+    for t in wf.transitions:
+        steps.add_row(
+            t.trigger,
+            ", ".join(t.source),
+            t.dest,
+            ", ".join(t.roles),
+            ", ".join(t.requires),
+            ", ".join(t.guards),
+        )
+    console.print(steps)
+
+
+@app.command("migrate")
+@report_errors
+def migrate(
+    name: str,
+    from_version: int = typer.Option(..., "--from"),
+    to_version: int = typer.Option(..., "--to"),
+    mapping: list[str] = typer.Option([], "--map", help="OLD=NEW state mapping; repeatable."),
+    as_user: str = typer.Option(..., "--as", help="Username of the administrator."),
+    comment: str = typer.Option(None, "--comment"),
+) -> None:
+    """Move open nominations from one version of a workflow to another (audited)."""
+    rt = runtime()
+    state_map: dict[str, str] = {}
+    for item in mapping:
+        old, sep, new = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{item!r} is not OLD=NEW", param_hint="--map")
+        state_map[old.strip()] = new.strip()
+    with actor_for(rt, as_user) as actor:
+        if not actor.has_role("admin"):
+            raise KhenthuongError(f"{as_user} is not an admin; only admins migrate workflows")
+        with write_tx(rt.engine) as conn:
+            result = migrate_nominations(
+                conn, rt.registry, name, from_version, to_version, state_map, actor, comment=comment
+            )
+    console.print(f"Moved {result.moved} open nomination(s) from v{from_version} to v{to_version}")
+    for state, count in sorted(result.by_state.items()):
+        console.print(f"  {state}: {count}")

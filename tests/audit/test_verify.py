@@ -1,0 +1,149 @@
+"""The hash chain detects edited, deleted and reordered events and names them."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+
+from khenthuong.audit.chain import GENESIS
+from khenthuong.audit.query import AuditFilter, history, query_events
+from khenthuong.audit.verify import verify_all
+from khenthuong.runtime import Runtime
+from khenthuong.services import nominations as svc
+from khenthuong.services.actors import load_actor
+from khenthuong.storage.models import EVENTS
+
+
+def decided_nomination(rt: Runtime) -> int:
+    with rt.engine.connect() as conn:
+        users = {u: load_actor(conn, u) for u in ("cb.qd", "tk.qd", "tt.qd")}
+    nid = svc.create_nomination(
+        rt.engine,
+        rt.registry,
+        workflow="giay_khen",
+        proposing_unit="CCYQD",
+        actor=users["cb.qd"],
+        nominee_name="Lê Hoàng Phúc",
+    )
+    svc.advance(rt.engine, rt.registry, nid, "submit", users["cb.qd"])
+    svc.advance(
+        rt.engine, rt.registry, nid, "council_approve", users["tk.qd"], comment="Nhất trí 9/9"
+    )
+    svc.advance(
+        rt.engine, rt.registry, nid, "decide", users["tt.qd"], {"decision_number": "7/QĐ-CCYQD"}
+    )
+    return nid
+
+
+def event_id(rt: Runtime, nid: int, seq: int) -> int:
+    with rt.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(EVENTS.c.id).where(EVENTS.c.nomination_id == nid, EVENTS.c.seq == seq)
+            ).scalar_one()
+        )
+
+
+def test_untouched_trail_verifies(rt: Runtime) -> None:
+    """A trail nobody touched verifies with every event counted."""
+    decided_nomination(rt)
+    with rt.engine.connect() as conn:
+        report = verify_all(conn)
+    assert report.ok
+    assert report.events >= 4
+
+
+def test_edited_event_is_named(rt: Runtime) -> None:
+    """Changing the comment of one event makes verification fail naming that event."""
+    nid = decided_nomination(rt)
+    target = event_id(rt, nid, 3)
+    with rt.engine.begin() as conn:
+        conn.execute(update(EVENTS).where(EVENTS.c.id == target).values(comment="Nhất trí 5/9"))
+    with rt.engine.connect() as conn:
+        report = verify_all(conn)
+    assert not report.ok
+    first = report.findings[0]
+    assert (first.event_id, first.kind) == (target, "altered")
+
+
+def test_edited_actor_is_detected(rt: Runtime) -> None:
+    """Rewriting who acted breaks the chain at that event."""
+    nid = decided_nomination(rt)
+    target = event_id(rt, nid, 4)
+    with rt.engine.begin() as conn:
+        conn.execute(update(EVENTS).where(EVENTS.c.id == target).values(actor="someone.else"))
+    with rt.engine.connect() as conn:
+        report = verify_all(conn)
+    assert [(f.event_id, f.kind) for f in report.findings] == [(target, "altered")]
+
+
+def test_deleted_middle_event_is_named(rt: Runtime) -> None:
+    """Deleting an event in the middle is reported at the next event."""
+    nid = decided_nomination(rt)
+    removed, following = event_id(rt, nid, 2), event_id(rt, nid, 3)
+    with rt.engine.begin() as conn:
+        conn.execute(delete(EVENTS).where(EVENTS.c.id == removed))
+    with rt.engine.connect() as conn:
+        report = verify_all(conn)
+    assert [(f.event_id, f.kind) for f in report.findings] == [(following, "deleted")]
+
+
+def test_deleted_last_event_is_detected_by_the_head(rt: Runtime) -> None:
+    """Deleting the newest event is caught because the nomination's head no longer matches."""
+    nid = decided_nomination(rt)
+    last = event_id(rt, nid, 4)
+    with rt.engine.begin() as conn:
+        conn.execute(delete(EVENTS).where(EVENTS.c.id == last))
+    with rt.engine.connect() as conn:
+        report = verify_all(conn)
+    assert len(report.findings) == 1
+    assert report.findings[0].stream == f"nomination:{nid}"
+    assert report.findings[0].kind == "deleted"
+
+
+def test_reordered_events_are_detected(rt: Runtime) -> None:
+    """Swapping the sequence numbers of two events is reported as a reorder."""
+    nid = decided_nomination(rt)
+    a, b = event_id(rt, nid, 2), event_id(rt, nid, 3)
+    with rt.engine.begin() as conn:
+        conn.execute(update(EVENTS).where(EVENTS.c.id == a).values(seq=-1))
+        conn.execute(update(EVENTS).where(EVENTS.c.id == b).values(seq=2))
+        conn.execute(update(EVENTS).where(EVENTS.c.id == a).values(seq=3))
+    with rt.engine.connect() as conn:
+        report = verify_all(conn)
+    assert not report.ok
+    assert report.findings[0].event_id == a
+    assert report.findings[0].kind == "reordered"
+
+
+def test_first_event_links_to_genesis_and_history_is_ordered(rt: Runtime) -> None:
+    """The timeline starts at the genesis hash and lists steps in order with actors and roles."""
+    nid = decided_nomination(rt)
+    with rt.engine.connect() as conn:
+        timeline = history(conn, nid)
+    assert [e["trigger"] for e in timeline] == ["create", "submit", "council_approve", "decide"]
+    assert [e["actor_role"] for e in timeline] == [
+        "unit_officer",
+        "unit_officer",
+        "council_secretary",
+        "unit_head",
+    ]
+    assert timeline[3]["payload"] == {"decision_number": "7/QĐ-CCYQD"}
+    with rt.engine.connect() as conn:
+        first = conn.execute(
+            select(EVENTS.c.prev_hash).where(EVENTS.c.id == event_id(rt, nid, 1))
+        ).scalar_one()
+    assert first == GENESIS
+
+
+def test_query_filters_combine(rt: Runtime) -> None:
+    """Filtering by unit subtree, trigger and actor returns just the matching events."""
+    decided_nomination(rt)
+    decided_nomination(rt)
+    with rt.engine.connect() as conn:
+        by_unit = list(query_events(conn, AuditFilter(unit="BCY", trigger="decide")))
+        by_actor = list(query_events(conn, AuditFilter(actor="tk.qd")))
+        other_unit = list(query_events(conn, AuditFilter(unit="BCA")))
+    assert len(by_unit) == 2
+    assert all(e["actor"] == "tt.qd" for e in by_unit)
+    assert {e["trigger"] for e in by_actor} == {"council_approve"}
+    assert other_unit == []

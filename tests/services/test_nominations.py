@@ -1,0 +1,210 @@
+"""Steps on nominations: creation, advancing, refusals, versions and batches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from khenthuong.errors import BatchRefused, StepRefused, VersionConflict
+from khenthuong.runtime import Runtime
+from khenthuong.services import nominations as svc
+from khenthuong.services.actors import Actor, load_actor
+from khenthuong.storage.models import EVENTS
+
+
+def actor(rt: Runtime, username: str) -> Actor:
+    with rt.engine.connect() as conn:
+        return load_actor(conn, username)
+
+
+def event_count(rt: Runtime) -> int:
+    with rt.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(EVENTS)).scalar_one())
+
+
+def new_giay_khen(rt: Runtime, name: str = "Nguyễn Văn An") -> int:
+    return svc.create_nomination(
+        rt.engine,
+        rt.registry,
+        workflow="giay_khen",
+        proposing_unit="CCYQD",
+        actor=actor(rt, "cb.qd"),
+        nominee_name=name,
+        year=2026,
+    )
+
+
+def row(rt: Runtime, nid: int) -> dict[str, object]:
+    with rt.engine.connect() as conn:
+        return dict(svc.get_row(conn, nid))
+
+
+def test_nomination_goes_from_proposal_to_decision(rt: Runtime) -> None:
+    """A Giấy khen nomination reaches `decided` through the right officers, one event per step."""
+    nid = new_giay_khen(rt)
+    steps = [
+        ("submit", "cb.qd", {}),
+        ("council_approve", "tk.qd", {}),
+        ("decide", "tt.qd", {"decision_number": "15/QĐ-CCYQD"}),
+    ]
+    for trigger, user, payload in steps:
+        svc.advance(rt.engine, rt.registry, nid, trigger, actor(rt, user), payload)
+    final = row(rt, nid)
+    assert final["state"] == "decided"
+    assert final["version"] == 4
+    assert final["closed"] is True
+    assert final["due_at"] is None
+    assert event_count(rt) == 4 + 1  # 4 steps incl. creation, plus the workflow registration event
+
+
+def test_entering_a_state_with_a_time_limit_sets_its_due_date(rt: Runtime) -> None:
+    """Submitting to the unit council stores the due date 10 working days later (after Tết)."""
+    nid = new_giay_khen(rt)
+    submitted = datetime(2026, 2, 12, 3, 0, tzinfo=UTC)  # Thu 12/02/2026, 10:00 in Hà Nội
+    result = svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"), now=submitted)
+    assert result.due_at is not None
+    local = result.due_at.astimezone(svc.LOCAL_TZ)
+    # 13/02 (Fri) is day 1; Tết 16–20/02 is skipped; 23/02..05/03 are days 2..10.
+    assert local.date().isoformat() == "2026-03-05"
+
+
+@pytest.mark.parametrize(
+    ("trigger", "user", "payload", "code"),
+    [
+        ("submit", "tt.qd", {}, "role"),
+        ("decide", "tt.qd", {"decision_number": "1/QĐ"}, "state"),
+        ("withdraw", "cb.qd", {}, "field:reason"),
+        ("withdraw", "cb.qd", {"reason": "  "}, "field:reason"),
+        ("submit", "cb.qd", {"colour": "red"}, "field:colour"),
+        ("submit", "cb.pccc", {}, "role"),
+    ],
+)
+def test_refused_step_says_why_and_writes_nothing(
+    rt: Runtime, trigger: str, user: str, payload: dict[str, str], code: str
+) -> None:
+    """Wrong role, wrong state, missing reason or unknown field: refused with a reason, no event."""
+    nid = new_giay_khen(rt)
+    before = event_count(rt)
+    with pytest.raises(StepRefused) as info:
+        svc.advance(rt.engine, rt.registry, nid, trigger, actor(rt, user), payload)
+    assert code in [r.code for r in info.value.refusals]
+    assert all(r.message_vi and r.message_en for r in info.value.refusals)
+    assert event_count(rt) == before
+    assert row(rt, nid)["state"] == "draft"
+    assert row(rt, nid)["version"] == 1
+
+
+def test_wrong_state_refusal_lists_the_possible_steps(rt: Runtime) -> None:
+    """A step from the wrong state names the current state and what is possible from it."""
+    nid = new_giay_khen(rt)
+    with pytest.raises(StepRefused) as info:
+        svc.advance(
+            rt.engine, rt.registry, nid, "decide", actor(rt, "tt.qd"), {"decision_number": "1"}
+        )
+    refusal = info.value.refusals[0]
+    assert "draft" in refusal.message_en
+    assert refusal.details["possible"] == ["submit", "withdraw"]
+
+
+def test_stale_expected_version_is_a_conflict_naming_the_current_state(rt: Runtime) -> None:
+    """Advancing with an old version number raises VersionConflict with the current state."""
+    nid = new_giay_khen(rt)
+    svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"), expected_version=1)
+    with pytest.raises(VersionConflict) as info:
+        svc.advance(
+            rt.engine,
+            rt.registry,
+            nid,
+            "withdraw",
+            actor(rt, "cb.qd"),
+            {"reason": "nhầm"},
+            expected_version=1,
+        )
+    assert info.value.current_state == "unit_council"
+    assert info.value.current_version == 2
+    assert "unit_council" in str(info.value)
+
+
+def test_allowed_triggers_follow_role_and_unit_scope(rt: Runtime) -> None:
+    """The proposer sees submit/withdraw on their draft; another unit's officer sees none."""
+    nid = new_giay_khen(rt)
+    current = row(rt, nid)
+    mine = {t.trigger for t in svc.allowed_triggers(rt.registry, current, actor(rt, "cb.qd"))}
+    assert mine == {"submit", "withdraw"}
+    assert svc.allowed_triggers(rt.registry, current, actor(rt, "cb.pccc")) == []
+
+
+def test_machine_is_shared_and_keeps_no_models(rt: Runtime) -> None:
+    """Every step reuses the one machine per workflow version and leaves no model attached."""
+    loaded = rt.registry.get("giay_khen", 1)
+    machine = loaded.machine
+    for _ in range(3):
+        nid = new_giay_khen(rt)
+        svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+        assert rt.registry.get("giay_khen", 1).machine is machine
+    assert machine.models == []
+
+
+def test_state_survives_reload_after_every_step(rt: Runtime) -> None:
+    """After each step, reloading the row and asking for allowed steps gives the same state."""
+    nid = new_giay_khen(rt)
+    path = [
+        ("submit", "cb.qd", {}),
+        ("return_for_supplement", "tk.qd", {"reason": "Thiếu biên bản"}),
+        ("submit", "cb.qd", {}),
+        ("council_approve", "tk.qd", {}),
+    ]
+    for trigger, user, payload in path:
+        result = svc.advance(rt.engine, rt.registry, nid, trigger, actor(rt, user), payload)
+        reloaded = row(rt, nid)
+        assert reloaded["state"] == result.to_state
+        assert reloaded["version"] == result.version
+        assert reloaded["head_hash"] == result.event_hash
+
+
+def test_batch_is_all_or_nothing_by_default(rt: Runtime) -> None:
+    """One refused nomination refuses the whole batch, listing it, and nothing changes."""
+    ids = [new_giay_khen(rt, f"Cán bộ {i}") for i in range(5)]
+    svc.advance(rt.engine, rt.registry, ids[2], "submit", actor(rt, "cb.qd"))
+    before = event_count(rt)
+    with pytest.raises(BatchRefused) as info:
+        svc.advance_batch(rt.engine, rt.registry, ids, "submit", actor(rt, "cb.qd"))
+    assert list(info.value.failures) == [ids[2]]
+    assert event_count(rt) == before
+    assert [row(rt, i)["state"] for i in ids] == [
+        "draft",
+        "draft",
+        "unit_council",
+        "draft",
+        "draft",
+    ]
+
+
+def test_partial_batch_applies_the_permitted_steps(rt: Runtime) -> None:
+    """With partial=True the permitted steps are written and refusals returned."""
+    ids = [new_giay_khen(rt, f"Cán bộ {i}") for i in range(4)]
+    svc.advance(rt.engine, rt.registry, ids[0], "submit", actor(rt, "cb.qd"))
+    done, refused = svc.advance_batch(
+        rt.engine, rt.registry, [*ids, 99999], "submit", actor(rt, "cb.qd"), partial=True
+    )
+    assert [r.nomination_id for r in done] == ids[1:]
+    assert set(refused) == {ids[0], 99999}
+    assert all(row(rt, i)["state"] == "unit_council" for i in ids)
+    assert all(row(rt, i)["version"] == 2 for i in ids)
+
+
+def test_vietnamese_text_is_stored_in_nfc(rt: Runtime) -> None:
+    """A decomposed (NFD) reason is stored composed (NFC) in the event payload."""
+    import unicodedata
+
+    nid = new_giay_khen(rt)
+    reason = unicodedata.normalize("NFD", "Thiếu báo cáo thành tích")
+    svc.advance(rt.engine, rt.registry, nid, "withdraw", actor(rt, "cb.qd"), {"reason": reason})
+    with rt.engine.connect() as conn:
+        payload = conn.execute(
+            select(EVENTS.c.payload).where(EVENTS.c.trigger == "withdraw")
+        ).scalar_one()
+    assert "Thiếu báo cáo thành tích" in payload
+    assert unicodedata.is_normalized("NFC", payload)
