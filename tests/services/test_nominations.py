@@ -208,3 +208,66 @@ def test_vietnamese_text_is_stored_in_nfc(rt: Runtime) -> None:
         ).scalar_one()
     assert "Thiếu báo cáo thành tích" in payload
     assert unicodedata.is_normalized("NFC", payload)
+
+
+def test_proposer_cannot_approve_their_own_nomination(rt: Runtime) -> None:
+    """Four-eyes: a proposer who also holds the council role is refused at the council step."""
+    from khenthuong.services.org import grant_role
+
+    with rt.engine.begin() as conn:
+        officer = load_actor(conn, "cb.qd")
+        grant_role(conn, officer.user_id, "council_secretary", "CCYQD", rt.roles)
+    nid = new_giay_khen(rt)
+    svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+    with pytest.raises(StepRefused) as info:
+        svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "cb.qd"))
+    assert [r.code for r in info.value.refusals] == ["four_eyes"]
+    # Returning it is not an approval, so the same person may do that.
+    svc.advance(
+        rt.engine, rt.registry, nid, "return_for_supplement", actor(rt, "cb.qd"), {"reason": "x"}
+    )
+
+
+def test_same_officer_cannot_pass_two_successive_levels(rt: Runtime) -> None:
+    """Four-eyes: whoever passed the council level may not also decide."""
+    from khenthuong.services.org import grant_role
+
+    with rt.engine.begin() as conn:
+        secretary = load_actor(conn, "tk.qd")
+        grant_role(conn, secretary.user_id, "unit_head", "CCYQD", rt.roles)
+    nid = new_giay_khen(rt)
+    svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+    svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.qd"))
+    with pytest.raises(StepRefused) as info:
+        svc.advance(
+            rt.engine, rt.registry, nid, "decide", actor(rt, "tk.qd"), {"decision_number": "1/QĐ"}
+        )
+    assert [r.code for r in info.value.refusals] == ["four_eyes"]
+    svc.advance(rt.engine, rt.registry, nid, "decide", actor(rt, "tt.qd"), {"decision_number": "1"})
+
+
+def test_return_writes_an_outbox_notice_in_the_same_transaction(rt: Runtime) -> None:
+    """A return for supplementation writes one outbox row for the proposer with the reason."""
+    import json
+
+    from khenthuong.storage.outbox import OUTBOX
+
+    nid = new_giay_khen(rt)
+    svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OUTBOX)).scalar_one() == 0
+    svc.advance(
+        rt.engine,
+        rt.registry,
+        nid,
+        "return_for_supplement",
+        actor(rt, "tk.qd"),
+        {"reason": "Thiếu biên bản bình xét"},
+    )
+    with rt.engine.connect() as conn:
+        rows = conn.execute(select(OUTBOX)).mappings().all()
+    assert len(rows) == 1
+    notice = json.loads(rows[0]["payload"])
+    assert rows[0]["dedup_key"] == f"step:{nid}:3"
+    assert notice["recipient_user"] == "cb.qd"
+    assert notice["payload"]["reason"] == "Thiếu biên bản bình xét"

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import khenthuong.storage.models  # noqa: F401
+import khenthuong.storage.tables  # noqa: F401
 from khenthuong.storage.db import make_engine
 
 

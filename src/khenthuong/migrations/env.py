@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-import khenthuong.storage.models  # noqa: F401  (registers every table on the metadata)
+import khenthuong.storage.tables  # noqa: F401  (registers every table on the metadata)
 from khenthuong.settings import get_settings
 from khenthuong.storage.db import make_engine
 

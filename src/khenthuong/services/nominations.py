@@ -22,6 +22,7 @@ from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, Vers
 from khenthuong.services.actors import Actor
 from khenthuong.storage.db import inserted_id, write_tx
 from khenthuong.storage.models import EVENTS, NOMINATIONS, PERSONS, UNITS
+from khenthuong.storage.outbox import OUTBOX
 from khenthuong.workflow.definition import StateDef, StateKind, TransitionDef
 from khenthuong.workflow.guards import GuardContext, get_guard
 from khenthuong.workflow.loader import LoadedWorkflow, WorkflowRegistry
@@ -29,6 +30,8 @@ from khenthuong.workflow.machine import FlowAdapter, fire
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ALWAYS_OPTIONAL = frozenset({"reason", "note"})
+COMMENDATION_TYPES = ("cong_trang", "dot_xuat", "chuyen_de", "cong_hien", "nien_han", "doi_ngoai")
+"""Law 06/2022 Art 8: the types of commendation."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ def create_nomination(
     year: int | None = None,
     comment: str | None = None,
     now: datetime | None = None,
+    award_code: str | None = None,
+    commendation_type: str = "cong_trang",
+    achievement_ref: str | None = None,
 ) -> int:
     """Create a nomination in the workflow's initial state; returns its id."""
     with write_tx(engine) as conn:
@@ -131,6 +137,9 @@ def create_nomination(
             year=year,
             comment=comment,
             now=now,
+            award_code=award_code,
+            commendation_type=commendation_type,
+            achievement_ref=achievement_ref,
         )
 
 
@@ -147,8 +156,21 @@ def create_nomination_in(
     year: int | None = None,
     comment: str | None = None,
     now: datetime | None = None,
+    award_code: str | None = None,
+    commendation_type: str = "cong_trang",
+    achievement_ref: str | None = None,
 ) -> int:
     """`create_nomination` inside the caller's transaction."""
+    if commendation_type not in COMMENDATION_TYPES:
+        raise StepRefused(
+            [
+                Refusal(
+                    "field:commendation_type",
+                    f"Loại hình khen thưởng {commendation_type!r} không hợp lệ",
+                    f"commendation_type must be one of {', '.join(COMMENDATION_TYPES)}",
+                )
+            ]
+        )
     now = now or datetime.now(UTC)
     loaded = registry.get(workflow)
     wf = loaded.definition
@@ -240,6 +262,10 @@ def create_nomination_in(
             state_entered_at=now,
             due_at=due_date(initial, now),
             head_hash=GENESIS,
+            entered_by=actor.username,
+            award_code=award_code,
+            commendation_type=commendation_type,
+            achievement_ref=achievement_ref,
         )
     )
     nomination_id = inserted_id(result)
@@ -284,6 +310,8 @@ class _Plan:
     dest: str
     values: dict[str, Any]
     event: dict[str, Any]
+    payload: Mapping[Any, Any]
+    notice: dict[str, Any] | None = None
 
 
 def _plan_step(
@@ -326,6 +354,7 @@ def _plan_step(
                 {"roles": list(transition.roles)},
             )
         )
+    refusals.extend(_four_eyes(wf.state(state), wf.state(transition.dest), transition, row, actor))
     allowed = set(transition.requires) | set(transition.optional) | ALWAYS_OPTIONAL
     for key in payload:
         if key not in allowed:
@@ -400,8 +429,78 @@ def _plan_step(
         "state_entered_at": now,
         "due_at": due,
         "head_hash": event["hash"],
+        "entered_by": actor.username,
     }
-    return _Plan(row, transition, dest, values, event)
+    plan = _Plan(row, transition, dest, values, event, payload)
+    plan.notice = _notice(plan, dest_def)
+    return plan
+
+
+def _four_eyes(
+    source: StateDef,
+    dest: StateDef,
+    transition: TransitionDef,
+    row: Mapping[Any, Any],
+    actor: Actor,
+) -> list[Refusal]:
+    """The four-eyes rule on approval steps (forward from a review level).
+
+    The proposer may not approve their own nomination, and the person who moved it
+    into this review level may not also pass it on. A transition relaxes this only
+    with `allow_same_actor: true`.
+    """
+    approval = source.kind is not StateKind.proposal and dest.kind not in (
+        StateKind.proposal,
+        StateKind.terminal,
+    )
+    if not approval or transition.allow_same_actor:
+        return []
+    if actor.username == row["created_by"]:
+        return [
+            Refusal(
+                "four_eyes",
+                f"Người lập đề nghị ({actor.username}) không được tự xét duyệt hồ sơ của mình",
+                f"{actor.username} proposed this nomination and may not approve it",
+            )
+        ]
+    if actor.username == row["entered_by"]:
+        return [
+            Refusal(
+                "four_eyes",
+                f"{actor.username} đã xử lý cấp trước; một người không được xét hai cấp liên tiếp",
+                f"{actor.username} acted at the previous level and may not act at this one too",
+            )
+        ]
+    return []
+
+
+def _notice(plan: _Plan, dest: StateDef) -> dict[str, Any] | None:
+    """The outbox row telling the proposer about a return, rejection or decision."""
+    if dest.kind not in (StateKind.proposal, StateKind.terminal) and not dest.closed:
+        return None
+    event = plan.event
+    return {
+        "dedup_key": f"step:{event['nomination_id']}:{event['seq']}",
+        "kind": "step_notice",
+        "payload": canonical_json(
+            {
+                "nomination_id": event["nomination_id"],
+                "seq": event["seq"],
+                "trigger": event["trigger"],
+                "from_state": event["from_state"],
+                "to_state": event["to_state"],
+                "actor": event["actor"],
+                "comment": event["comment"],
+                "payload": dict(plan.payload),
+                "recipient_user": plan.row["created_by"],
+                "at": event["occurred_at"].isoformat(),
+            }
+        ),
+        "created_at": event["occurred_at"],
+        "available_at": event["occurred_at"],
+        "status": "pending",
+        "attempts": 0,
+    }
 
 
 def _result(plan: _Plan) -> StepResult:
@@ -451,6 +550,8 @@ def advance_in(
     if updated.rowcount != 1:
         raise _conflict(conn, nomination_id)
     conn.execute(insert(EVENTS).values(**plan.event))
+    if plan.notice is not None:
+        conn.execute(insert(OUTBOX).values(**plan.notice))
     return _result(plan)
 
 
@@ -545,6 +646,9 @@ def advance_batch_in(
         if conn.dialect.name != "postgresql" and updated.rowcount != len(plans):
             raise _conflict_in_batch(conn, plans)
         conn.execute(insert(EVENTS), [p.event for p in plans])
+        notices = [p.notice for p in plans if p.notice is not None]
+        if notices:
+            conn.execute(insert(OUTBOX), notices)
     return [_result(p) for p in plans], failures
 
 

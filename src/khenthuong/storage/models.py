@@ -115,6 +115,14 @@ class Nomination(SQLModel, table=True):
     due_at: datetime | None = None
     head_hash: str = Field(max_length=64)
     """Hash of the newest event: the head of this nomination's chain."""
+    entered_by: str | None = Field(default=None, max_length=80)
+    """Who took the step into the current state (for the four-eyes rule)."""
+    award_code: str | None = Field(default=None, max_length=40)
+    """Catalog code of the title or form proposed (config/awards.yaml)."""
+    commendation_type: str = Field(default="cong_trang", max_length=20)
+    """Law Art 8 type: cong_trang, dot_xuat, chuyen_de, cong_hien, nien_han, doi_ngoai."""
+    achievement_ref: str | None = Field(default=None, max_length=200)
+    """Identifies the achievement rewarded: one achievement earns one award (Law Art 5)."""
 
 
 class Event(SQLModel, table=True):
@@ -161,15 +169,16 @@ class StreamHead(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-def _table(model: type[SQLModel]) -> Table:
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a SQLModel table class."""
     return model.__table__  # type: ignore[attr-defined,no-any-return]
 
 
-UNITS = _table(Unit)
-PERSONS = _table(Person)
-USERS = _table(User)
-USER_ROLES = _table(UserRole)
-WORKFLOW_VERSIONS = _table(WorkflowVersion)
-NOMINATIONS = _table(Nomination)
-EVENTS = _table(Event)
-STREAM_HEADS = _table(StreamHead)
+UNITS = table_of(Unit)
+PERSONS = table_of(Person)
+USERS = table_of(User)
+USER_ROLES = table_of(UserRole)
+WORKFLOW_VERSIONS = table_of(WorkflowVersion)
+NOMINATIONS = table_of(Nomination)
+EVENTS = table_of(Event)
+STREAM_HEADS = table_of(StreamHead)

@@ -1,0 +1,44 @@
+"""Decisions (quyết định khen thưởng) and the award money per nominee."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from khenthuong.storage.models import table_of
+
+
+class Decision(SQLModel, table=True):
+    """A signed decision covering one or many nominations."""
+
+    __tablename__ = "decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=80, unique=True)
+    """Official form, e.g. 123/QĐ-BCY."""
+    decided_on: date
+    signer: str = Field(max_length=200)
+    authority_unit_id: int = Field(foreign_key="unit.id")
+    award_code: str = Field(max_length=40)
+    created_by: str = Field(max_length=80)
+    created_at: datetime
+
+
+class DecisionItem(SQLModel, table=True):
+    """One nominee in a decision and the money computed for them."""
+
+    __tablename__ = "decision_item"
+    __table_args__ = (UniqueConstraint("decision_id", "nomination_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    nomination_id: int = Field(foreign_key="nomination.id", index=True)
+    coefficient: float
+    base_salary_vnd: int
+    amount_vnd: int
+
+
+DECISIONS = table_of(Decision)
+DECISION_ITEMS = table_of(DecisionItem)
