@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from khenthuong.audit.query import COLUMNS, AuditFilter, query_events
 from khenthuong.audit.verify import verify_all
-from khenthuong.cli.common import console, err_console, report_errors, runtime, stdout_is_tty
+from khenthuong.cli.common import console, report_errors, runtime, stdout_is_tty
 from khenthuong.storage.models import EVENTS
 
 app = typer.Typer(help="Nhật ký kiểm tra (audit trail).", no_args_is_help=True)
@@ -58,11 +58,11 @@ def verify() -> None:
         )
         return
     first = report.findings[0]
-    err_console.print(
-        f"[bold red]HỎNG (BROKEN):[/] {len(report.findings)} chain(s) broken. First: {first}",
+    typer.echo(
+        f"HỎNG (BROKEN): {len(report.findings)} chain(s) broken. First: {first}", err=True
     )
     for finding in report.findings[1:20]:
-        err_console.print(f"  {finding}", markup=False)
+        typer.echo(f"  {finding}", err=True)
     raise typer.Exit(1)
 
 

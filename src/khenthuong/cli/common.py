@@ -31,16 +31,16 @@ def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except InvalidDefinition as exc:
             for problem in exc.problems:
-                err_console.print(str(problem), markup=False)
+                typer.echo(str(problem), err=True)
             raise typer.Exit(1) from None
         except StepRefused as exc:
-            err_console.print("[bold red]Bị từ chối (refused):[/]")
+            typer.echo("Bị từ chối (refused):", err=True)
             for refusal in exc.refusals:
-                err_console.print(f"  - {refusal.message_vi}", markup=False)
-                err_console.print(f"    {refusal.message_en}", markup=False, style="dim")
+                typer.echo(f"  - {refusal.message_vi}", err=True)
+                typer.echo(f"    {refusal.message_en}", err=True)
             raise typer.Exit(1) from None
         except KhenthuongError as exc:
-            err_console.print(f"[bold red]Lỗi:[/] {exc}")
+            typer.echo(f"Lỗi (error): {exc}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper

@@ -48,8 +48,8 @@ def check(
             problems.extend(exc.problems)
     if problems:
         for problem in problems:
-            err_console.print(str(problem), markup=False)
-        err_console.print(f"{len(problems)} problem(s) in {len(files)} file(s)")
+            typer.echo(str(problem), err=True)
+        typer.echo(f"{len(problems)} problem(s) in {len(files)} file(s)", err=True)
         raise typer.Exit(1)
     console.print(summary)
     console.print(f"{len(files)} file(s) OK")

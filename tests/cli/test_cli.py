@@ -1,0 +1,169 @@
+"""The `khenthuong` command end to end on a fresh database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from khenthuong.cli.app import app
+from khenthuong.settings import Settings
+from khenthuong.storage.db import make_engine
+from khenthuong.storage.models import EVENTS
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def fresh(settings: Settings) -> Settings:
+    """A database with the schema and demo data created through `khenthuong init --demo`."""
+    code, out = run("init", "--demo")
+    assert code == 0, out
+    return settings
+
+
+def test_init_is_idempotent(fresh: Settings) -> None:
+    """Running init --demo twice adds nothing the second time."""
+    code, out = run("init", "--demo")
+    assert code == 0
+    assert "0 đơn vị, 0 người dùng, 0 cá nhân mới" in out
+
+
+def test_nomination_travels_to_decision_through_the_cli(fresh: Settings) -> None:
+    """Nominate, refuse a wrong role and a missing reason, then reach `decided`."""
+    code, out = run("nominate", "giay_khen", "--person", "1", "--unit", "CCYQD", "--as", "cb.qd")
+    assert code == 0, out
+    nid = out.strip()
+    assert nid.isdigit()
+    assert run("advance", nid, "submit", "--as", "cb.qd")[0] == 0
+    code, out = run("advance", nid, "council_approve", "--as", "cb.pccc")
+    assert code == 1
+    assert "không có vai trò council_secretary" in out
+    code, out = run("advance", nid, "return_for_supplement", "--as", "tk.qd")
+    assert code == 1
+    assert "'reason'" in out
+    code, out = run("advance", nid, "decide", "--as", "tt.qd", "--field", "decision_number=1/QĐ")
+    assert code == 1
+    assert "unit_council" in out
+    code, out = run(
+        "advance", nid, "return_for_supplement", "--as", "tk.qd", "--field", "reason=Thiếu biên bản"
+    )
+    assert code == 0, out
+    assert run("advance", nid, "submit", "--as", "cb.qd", "--comment", "Đã bổ sung")[0] == 0
+    assert run("advance", nid, "council_approve", "--as", "tk.qd")[0] == 0
+    code, out = run("advance", nid, "decide", "--as", "tt.qd", "--field", "decision_number=9/QĐ")
+    assert code == 0, out
+    assert "decided" in out
+    code, out = run("history", nid, "--format", "json")
+    events = json.loads(out)
+    assert [e["trigger"] for e in events] == [
+        "create",
+        "submit",
+        "return_for_supplement",
+        "submit",
+        "council_approve",
+        "decide",
+    ]
+    assert events[2]["payload"]["reason"] == "Thiếu biên bản"
+    code, out = run("show", nid, "--as", "tt.qd")
+    assert code == 0
+    assert "revoke" in out
+
+
+def test_audit_verify_names_an_edited_event(fresh: Settings) -> None:
+    """Editing one event row makes `audit verify` exit 1 naming the event id."""
+    _, out = run(
+        "nominate", "giay_khen", "--nominee", "Trần Thị Bích", "--unit", "CCYQD", "--as", "cb.qd"
+    )
+    nid = int(out.strip())
+    run("advance", str(nid), "submit", "--as", "cb.qd")
+    code, out = run("audit", "verify")
+    assert code == 0, out
+    engine = make_engine(fresh.database_url)
+    with engine.begin() as conn:
+        target = (
+            conn.execute(EVENTS.select().where(EVENTS.c.nomination_id == nid, EVENTS.c.seq == 2))
+            .mappings()
+            .one()["id"]
+        )
+        conn.execute(update(EVENTS).where(EVENTS.c.id == target).values(actor="tt.qd"))
+    engine.dispose()
+    code, out = run("audit", "verify")
+    assert code == 1
+    assert f"event id {target}" in out
+    assert "edited" in out
+
+
+def test_audit_query_formats(fresh: Settings) -> None:
+    """audit query filters by trigger and prints CSV and JSON."""
+    _, out = run("nominate", "giay_khen", "--nominee", "A", "--unit", "CCYQD", "--as", "cb.qd")
+    run("advance", out.strip(), "submit", "--as", "cb.qd")
+    code, out = run("audit", "query", "--trigger", "submit", "--format", "csv")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("id,stream,seq")
+    assert len(lines) == 2
+    code, out = run("audit", "query", "--unit", "BCA", "--format", "json")
+    assert json.loads(out) == []
+    code, out = run("audit", "query", "--since", "yesterday")
+    assert code == 2
+    assert "--since" in out
+
+
+def test_users_add_and_unknown_user(fresh: Settings) -> None:
+    """A new officer can act; an unknown username is refused by name."""
+    code, out = run(
+        "users",
+        "add",
+        "cb2.qd",
+        "--unit",
+        "CCYQD",
+        "--role",
+        "unit_officer",
+        "--email",
+        "cb2@bcy.example",
+    )
+    assert code == 0, out
+    code, out = run("nominate", "giay_khen", "--nominee", "B", "--unit", "CCYQD", "--as", "cb2.qd")
+    assert code == 0
+    code, out = run("nominate", "giay_khen", "--nominee", "B", "--unit", "CCYQD", "--as", "ghost")
+    assert code == 1
+    assert "ghost" in out
+    code, out = run("users", "add", "x", "--unit", "CCYQD", "--role", "wizard", "--email", "x@y.z")
+    assert code == 1
+    assert "unknown role 'wizard'" in out
+
+
+def test_workflows_check_reports_file_and_line(tmp_path: Path) -> None:
+    """A broken definition is reported as FILE:LINE: message with exit code 1."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: bad\nversion: 1\ntitle: {vi: X, en: X}\nlegal_basis: [x]\nsubject: [individual]\n"
+        "initial: draft\nstates:\n  draft: {title: {vi: a, en: a}, kind: proposal, level: unit,"
+        " role: unit_officer}\n  done: {title: {vi: b, en: b}, kind: terminal}\n"
+        "transitions:\n  - {trigger: finish, source: draft, dest: nowhere, title: {vi: c, en: c},"
+        " roles: [unit_officer]}\n",
+        encoding="utf-8",
+    )
+    code, out = run("workflows", "check", str(bad))
+    assert code == 1
+    assert f"{bad}:11: transition 'finish' goes to undeclared state 'nowhere'" in out
+
+
+def test_workflows_check_and_show_on_shipped_files() -> None:
+    """The shipped workflows pass the check and render as Mermaid."""
+    code, out = run("workflows", "check")
+    assert code == 0, out
+    assert "OK" in out
+    code, out = run("workflows", "show", "giay_khen", "--format", "mermaid")
+    assert code == 0
+    assert out.startswith("stateDiagram-v2")
+    assert "head_decision --> decided" in out
