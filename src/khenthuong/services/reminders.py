@@ -1,0 +1,287 @@
+"""Deadline reminders and escalations: scan due items, claim ledger rows, group digests.
+
+Reminders are rows, not broker timers: a periodic scan finds open nominations whose
+due date is near, due or past, and claims one ledger row per (item, due date, kind,
+recipient) before anything is sent. The unique ledger key makes a reminder go out at
+most once even with two workers, retries or a redelivered message.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from khenthuong.calendar.workdays import add_working_days, is_working_day
+from khenthuong.services.nominations import LOCAL_TZ
+from khenthuong.storage.models import NOMINATIONS, UNITS, USER_ROLES, USERS
+from khenthuong.storage.outbox import REMINDER_LEDGER
+from khenthuong.workflow.definition import Level
+from khenthuong.workflow.loader import WorkflowRegistry
+
+KINDS = ("before", "due", "overdue")
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One reminder to one person about one nomination."""
+
+    key: str
+    kind: str
+    """before (N working days ahead), due (today) or overdue (escalation)."""
+    nomination_id: int
+    nominee_name: str
+    workflow: str
+    workflow_title: str
+    state: str
+    state_title: str
+    due_on: date
+    working_days_left: int
+    """Negative when overdue."""
+    recipient_email: str
+    recipient_name: str
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days in (start, end]; negative when end is before start."""
+    if end == start:
+        return 0
+    sign = 1 if end > start else -1
+    lo, hi = (start, end) if sign > 0 else (end, start)
+    count = 0
+    day = lo
+    while day < hi:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return sign * count
+
+
+def _kind(today: date, due_on: date, before_days: int) -> str | None:
+    if today > due_on:
+        return "overdue"
+    if today == due_on:
+        return "due"
+    if add_working_days(today, before_days) >= due_on:
+        return "before"
+    return None
+
+
+def _scope_paths(unit_path: str) -> list[str]:
+    """Every ancestor path of a unit path, itself included: '/A/B/' -> ['/A/', '/A/B/']."""
+    parts = [p for p in unit_path.split("/") if p]
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def _leader_path(unit_path: str, level: Level | None, levels: dict[str, str]) -> str:
+    """The path of the unit responsible at `level` above (or at) the proposing unit."""
+    paths = _scope_paths(unit_path)
+    if level is None:
+        return paths[-1]
+    for path in reversed(paths):
+        if levels.get(path) == level.value:
+            return path
+    return paths[0]
+
+
+def scan_due(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    *,
+    now: datetime | None = None,
+    before_days: int = 3,
+    limit: int | None = None,
+) -> list[DueItem]:
+    """Reminders that are due now for every open nomination (nothing is written).
+
+    Officers holding the state's responsible role over the nomination's unit get
+    `before` and `due` reminders; when overdue the leader of the responsible unit is
+    added as an escalation recipient.
+    """
+    now = now or datetime.now(UTC)
+    today = now.astimezone(LOCAL_TZ).date()
+    horizon_day = add_working_days(today, before_days)
+    horizon = datetime.combine(horizon_day + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
+    query = (
+        select(
+            NOMINATIONS.c.id,
+            NOMINATIONS.c.workflow,
+            NOMINATIONS.c.workflow_version,
+            NOMINATIONS.c.state,
+            NOMINATIONS.c.nominee_name,
+            NOMINATIONS.c.unit_path,
+            NOMINATIONS.c.due_at,
+        )
+        .where(
+            NOMINATIONS.c.closed.is_(False),
+            NOMINATIONS.c.due_at.is_not(None),
+            NOMINATIONS.c.due_at < horizon.astimezone(UTC),
+        )
+        .order_by(NOMINATIONS.c.due_at, NOMINATIONS.c.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    units = {r.path: (r.level, r.name, r.leader_email) for r in conn.execute(select(UNITS))}
+    levels = {path: v[0] for path, v in units.items()}
+    grants: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for g in conn.execute(
+        select(USER_ROLES.c.role, UNITS.c.path, USERS.c.email, USERS.c.full_name)
+        .join(UNITS, UNITS.c.id == USER_ROLES.c.scope_unit_id)
+        .join(USERS, USERS.c.id == USER_ROLES.c.user_id)
+        .where(USERS.c.active.is_(True))
+    ):
+        grants[(g.role, g.path)].append((g.email, g.full_name))
+    items: list[DueItem] = []
+    for row in rows:
+        wf = registry.get(row.workflow, row.workflow_version).definition
+        state = wf.state(row.state)
+        due_on = row.due_at.astimezone(LOCAL_TZ).date()
+        kind = _kind(today, due_on, before_days)
+        if kind is None or state.role is None:
+            continue
+        # Remind the holders of the role at the state's level first (the unit council's
+        # secretary, not the ministry's); fall back to any holder covering the unit.
+        recipients: dict[str, str] = {}
+        paths = _scope_paths(row.unit_path)
+        at_level = [p for p in paths if state.level is None or levels.get(p) == state.level.value]
+        for path in at_level or paths:
+            for email, name in grants.get((state.role, path), []):
+                recipients.setdefault(email, name)
+        if not recipients:
+            for path in paths:
+                for email, name in grants.get((state.role, path), []):
+                    recipients.setdefault(email, name)
+        if kind == "overdue":
+            leader = units.get(_leader_path(row.unit_path, state.level, levels))
+            if leader and leader[2]:
+                recipients.setdefault(leader[2], f"Lãnh đạo {leader[1]}")
+        left = working_days_between(today, due_on)
+        for email, name in sorted(recipients.items()):
+            items.append(
+                DueItem(
+                    key=f"nomination:{row.id}:{due_on.isoformat()}:{kind}:{email}",
+                    kind=kind,
+                    nomination_id=row.id,
+                    nominee_name=row.nominee_name,
+                    workflow=wf.name,
+                    workflow_title=wf.title.vi,
+                    state=row.state,
+                    state_title=state.title.vi,
+                    due_on=due_on,
+                    working_days_left=left,
+                    recipient_email=email,
+                    recipient_name=name,
+                )
+            )
+    return items
+
+
+def claim(conn: Connection, items: Iterable[DueItem], *, now: datetime | None = None) -> list[int]:
+    """Insert ledger rows for `items`; returns the ids of rows this call created.
+
+    A key that already has a row (sent, or claimed by another worker) is skipped,
+    so each reminder is claimed exactly once.
+    """
+    now = now or datetime.now(UTC)
+    values = [
+        {
+            "key": item.key,
+            "recipient": item.recipient_email,
+            "kind": item.kind,
+            "item_ref": f"nomination:{item.nomination_id}",
+            "due_on": item.due_on.isoformat(),
+            "status": "claimed",
+            "attempts": 0,
+            "claimed_at": now,
+        }
+        for item in items
+    ]
+    if not values:
+        return []
+    dialect = conn.dialect.name
+    insert_fn: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    created: list[int] = []
+    for start in range(0, len(values), 500):
+        stmt = (
+            insert_fn(REMINDER_LEDGER)
+            .values(values[start : start + 500])
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(REMINDER_LEDGER.c.id)
+        )
+        created.extend(int(i) for i in conn.execute(stmt).scalars())
+    return created
+
+
+def stale_claims(
+    conn: Connection, *, older_than: timedelta, now: datetime | None = None
+) -> list[int]:
+    """Ledger rows claimed but never marked sent (a worker died): to be sent again."""
+    now = now or datetime.now(UTC)
+    return list(
+        conn.execute(
+            select(REMINDER_LEDGER.c.id).where(
+                REMINDER_LEDGER.c.status.in_(("claimed", "failed")),
+                REMINDER_LEDGER.c.claimed_at < now - older_than,
+                REMINDER_LEDGER.c.attempts < 8,
+            )
+        ).scalars()
+    )
+
+
+def group_by_recipient(conn: Connection, ledger_ids: Sequence[int]) -> dict[str, list[int]]:
+    """Ledger ids per recipient: one digest per officer per run."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    if not ledger_ids:
+        return groups
+    for row in conn.execute(
+        select(REMINDER_LEDGER.c.id, REMINDER_LEDGER.c.recipient)
+        .where(REMINDER_LEDGER.c.id.in_(list(ledger_ids)))
+        .order_by(REMINDER_LEDGER.c.id)
+    ):
+        groups[row.recipient].append(row.id)
+    return dict(groups)
+
+
+def mark(
+    conn: Connection,
+    ledger_ids: Sequence[int],
+    status: str,
+    *,
+    error: str | None = None,
+    message_id: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Record the outcome of a send for ledger rows that are not already sent."""
+    now = now or datetime.now(UTC)
+    values: dict[str, Any] = {"status": status, "attempts": REMINDER_LEDGER.c.attempts + 1}
+    if status == "sent":
+        values |= {"sent_at": now, "message_id": message_id, "last_error": None}
+    else:
+        values |= {"last_error": error, "claimed_at": now}
+    conn.execute(
+        update(REMINDER_LEDGER)
+        .where(and_(REMINDER_LEDGER.c.id.in_(list(ledger_ids)), REMINDER_LEDGER.c.status != "sent"))
+        .values(**values)
+    )
+
+
+def status_counts(conn: Connection) -> dict[str, int]:
+    """How many ledger rows are claimed, sent and failed."""
+    from sqlalchemy import func  # noqa: PLC0415
+
+    return {
+        str(r.status): int(r.n)
+        for r in conn.execute(
+            select(REMINDER_LEDGER.c.status, func.count().label("n")).group_by(
+                REMINDER_LEDGER.c.status
+            )
+        )
+    }
