@@ -31,6 +31,21 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     """Local time zone for working-day arithmetic and display."""
 
+    max_attachment_bytes: int = 20 * 1024 * 1024
+    """Largest dossier document accepted (bytes)."""
+
+    broker_url: str | None = None
+    """Celery broker, e.g. redis://localhost:6379/0. Unset: jobs run in-process (embedded)."""
+
+    result_backend: str | None = None
+    """Celery result backend; unset keeps no results (tasks write to the database)."""
+
+    reminder_days_before: int = 3
+    """Working days before a due date when the first reminder goes out."""
+
+    scan_interval_seconds: int = 60
+    """How often the reminder scan and the outbox relay run."""
+
 
 @lru_cache
 def get_settings() -> Settings:

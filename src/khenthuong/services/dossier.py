@@ -1,0 +1,163 @@
+"""Dossier documents attached to nominations (hồ sơ đề nghị khen thưởng, Law Art 84)."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import PurePath
+
+from sqlalchemy import Connection, insert, select
+
+from khenthuong.audit.append import append_event
+from khenthuong.errors import KhenthuongError
+from khenthuong.services.actors import Actor
+from khenthuong.services.nominations import get_row
+from khenthuong.storage.db import inserted_id
+from khenthuong.storage.dossier import ATTACHMENTS
+
+DOC_TYPES: dict[str, str] = {
+    "to_trinh": "Tờ trình đề nghị khen thưởng",
+    "bao_cao_thanh_tich": "Báo cáo thành tích",
+    "bien_ban_binh_xet": "Biên bản bình xét thi đua",
+    "bien_ban_hop_hoi_dong": "Biên bản họp Hội đồng Thi đua – Khen thưởng",
+    "ket_qua_bo_phieu": "Kết quả bỏ phiếu kín",
+    "xac_nhan_sang_kien": "Giấy chứng nhận / xác nhận sáng kiến, đề tài",
+    "y_kien_co_quan": "Ý kiến của cơ quan có liên quan (hiệp y)",
+    "cong_khai": "Văn bản, minh chứng công khai danh sách",
+    "khac": "Tài liệu khác",
+}
+"""Document types a dossier may hold (codes used by the award catalog)."""
+
+ALLOWED_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "image/jpeg",
+        "image/png",
+        "text/plain",
+    }
+)
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """What was stored for one attachment."""
+
+    id: int
+    doc_type: str
+    filename: str
+    size: int
+    sha256: str
+
+
+def attach(
+    conn: Connection,
+    nomination_id: int,
+    *,
+    doc_type: str,
+    filename: str,
+    content: bytes,
+    actor: Actor,
+    max_bytes: int,
+    content_type: str | None = None,
+    state_secret: bool = False,
+) -> StoredDocument:
+    """Store one document for a nomination, with its hash, size and type, audited."""
+    row = get_row(conn, nomination_id)
+    if doc_type not in DOC_TYPES:
+        raise KhenthuongError(
+            f"Loại tài liệu {doc_type!r} không hợp lệ; dùng một trong: {', '.join(DOC_TYPES)} "
+            f"(unknown document type {doc_type!r})"
+        )
+    if actor.grant_for([g.role for g in actor.grants], row["unit_path"]) is None:
+        raise KhenthuongError(
+            f"{actor.username} không có quyền với hồ sơ #{nomination_id} "
+            f"({actor.username} has no role over nomination #{nomination_id})"
+        )
+    if row["closed"]:
+        raise KhenthuongError(
+            f"Hồ sơ #{nomination_id} đã kết thúc; không thể bổ sung tài liệu "
+            f"(nomination #{nomination_id} is closed)"
+        )
+    if not content:
+        raise KhenthuongError(f"Tệp {filename!r} rỗng (file {filename!r} is empty)")
+    if len(content) > max_bytes:
+        raise KhenthuongError(
+            f"Tệp {filename!r} dung lượng {len(content):,} byte vượt giới hạn {max_bytes:,} byte "
+            f"(file too large: {len(content):,} > {max_bytes:,} bytes)"
+        )
+    name = unicodedata.normalize("NFC", PurePath(filename).name)
+    guessed = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if guessed not in ALLOWED_TYPES:
+        raise KhenthuongError(
+            f"Định dạng {guessed} của tệp {name!r} không được chấp nhận; dùng PDF, Word, Excel, "
+            f"JPEG, PNG hoặc văn bản (type {guessed} is not accepted)"
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    now = datetime.now(UTC)
+    new_id = inserted_id(
+        conn.execute(
+            insert(ATTACHMENTS).values(
+                nomination_id=nomination_id,
+                doc_type=doc_type,
+                filename=name,
+                content_type=guessed,
+                size=len(content),
+                sha256=digest,
+                content=content,
+                uploaded_by=actor.username,
+                uploaded_at=now,
+                state_secret=state_secret,
+            )
+        )
+    )
+    append_event(
+        conn,
+        f"dossier:{nomination_id}",
+        actor=actor.username,
+        actor_unit=actor.unit_code,
+        trigger="attach",
+        workflow=row["workflow"],
+        payload={
+            "attachment_id": new_id,
+            "doc_type": doc_type,
+            "filename": name,
+            "size": len(content),
+            "sha256": digest,
+        },
+        now=now,
+    )
+    return StoredDocument(new_id, doc_type, name, len(content), digest)
+
+
+def documents(conn: Connection, nomination_id: int) -> list[StoredDocument]:
+    """The documents attached to a nomination, oldest first (without content)."""
+    return [
+        StoredDocument(r.id, r.doc_type, r.filename, r.size, r.sha256)
+        for r in conn.execute(
+            select(
+                ATTACHMENTS.c.id,
+                ATTACHMENTS.c.doc_type,
+                ATTACHMENTS.c.filename,
+                ATTACHMENTS.c.size,
+                ATTACHMENTS.c.sha256,
+            )
+            .where(ATTACHMENTS.c.nomination_id == nomination_id)
+            .order_by(ATTACHMENTS.c.id)
+        )
+    ]
+
+
+def present_types(conn: Connection, nomination_id: int) -> set[str]:
+    """Document types present in a nomination's dossier."""
+    return set(
+        conn.execute(
+            select(ATTACHMENTS.c.doc_type).where(ATTACHMENTS.c.nomination_id == nomination_id)
+        ).scalars()
+    )

@@ -1,0 +1,87 @@
+"""Dossier attachments: stored with hash, size and type; bad files refused clearly."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from khenthuong.errors import KhenthuongError
+from khenthuong.runtime import Runtime
+from khenthuong.services import dossier
+from khenthuong.services import nominations as svc
+from khenthuong.services.actors import load_actor
+from khenthuong.storage.db import write_tx
+
+PDF = b"%PDF-1.4\n% to trinh\n"
+
+
+def nomination(rt: Runtime) -> int:
+    with rt.engine.connect() as conn:
+        officer = load_actor(conn, "cb.qd")
+    return svc.create_nomination(
+        rt.engine,
+        rt.registry,
+        workflow="giay_khen",
+        proposing_unit="CCYQD",
+        actor=officer,
+        nominee_name="Nguyễn Văn An",
+    )
+
+
+def test_attachment_is_stored_with_hash_and_listed(rt: Runtime) -> None:
+    """A PDF tờ trình is stored with its SHA-256 and size and listed for the nomination."""
+    nid = nomination(rt)
+    with write_tx(rt.engine) as conn:
+        officer = load_actor(conn, "cb.qd")
+        stored = dossier.attach(
+            conn,
+            nid,
+            doc_type="to_trinh",
+            filename="../Tờ trình.pdf",
+            content=PDF,
+            actor=officer,
+            max_bytes=1024,
+        )
+    assert stored.sha256 == hashlib.sha256(PDF).hexdigest()
+    assert stored.filename == "Tờ trình.pdf"
+    with rt.engine.connect() as conn:
+        assert dossier.present_types(conn, nid) == {"to_trinh"}
+        assert [d.id for d in dossier.documents(conn, nid)] == [stored.id]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"doc_type": "ho_chieu", "filename": "a.pdf", "content": PDF}, "ho_chieu"),
+        ({"doc_type": "to_trinh", "filename": "a.pdf", "content": b"x" * 2000}, "too large"),
+        ({"doc_type": "to_trinh", "filename": "a.exe", "content": b"MZ"}, "not accepted"),
+        ({"doc_type": "to_trinh", "filename": "a.pdf", "content": b""}, "empty"),
+    ],
+)
+def test_bad_attachments_are_refused(rt: Runtime, kwargs: dict[str, object], fragment: str) -> None:
+    """Unknown type, oversize, disallowed format or empty file: refused naming the problem."""
+    nid = nomination(rt)
+    with write_tx(rt.engine) as conn:
+        officer = load_actor(conn, "cb.qd")
+        with pytest.raises(KhenthuongError, match=fragment):
+            dossier.attach(conn, nid, actor=officer, max_bytes=1024, **kwargs)  # type: ignore[arg-type]
+    with rt.engine.connect() as conn:
+        assert dossier.documents(conn, nid) == []
+
+
+def test_officer_of_another_unit_cannot_attach(rt: Runtime) -> None:
+    """An officer of Bộ Công an cannot add documents to a Ban Cơ yếu nomination."""
+    nid = nomination(rt)
+    with write_tx(rt.engine) as conn:
+        outsider = load_actor(conn, "cb.pccc")
+        with pytest.raises(KhenthuongError, match="no role"):
+            dossier.attach(
+                conn,
+                nid,
+                doc_type="to_trinh",
+                filename="a.pdf",
+                content=PDF,
+                actor=outsider,
+                max_bytes=1024,
+            )
