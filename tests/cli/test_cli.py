@@ -34,7 +34,7 @@ def test_init_is_idempotent(fresh: Settings) -> None:
     """Running init --demo twice adds nothing the second time."""
     code, out = run("init", "--demo")
     assert code == 0
-    assert "0 đơn vị, 0 người dùng, 0 cá nhân mới" in out
+    assert "0 đơn vị, 0 người dùng, 0 cá nhân, 0 khối thi đua mới" in out
 
 
 def test_nomination_travels_to_decision_through_the_cli(fresh: Settings) -> None:

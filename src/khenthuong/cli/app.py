@@ -7,9 +7,10 @@ import os
 
 import typer
 from rich.table import Table
+from sqlalchemy import select
 
 from khenthuong.audit.query import history as event_history
-from khenthuong.cli import audit_cmd, workflows_cmd
+from khenthuong.cli import audit_cmd, blocs_cmd, workflows_cmd
 from khenthuong.cli.common import (
     actor_for,
     console,
@@ -19,10 +20,12 @@ from khenthuong.cli.common import (
 )
 from khenthuong.roles import roles_in
 from khenthuong.services import nominations as svc
+from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.services.org import add_user, apply_seed, load_seed
 from khenthuong.settings import get_settings
 from khenthuong.storage.db import get_engine, write_tx
 from khenthuong.storage.migrate import upgrade
+from khenthuong.storage.models import UNITS
 
 app = typer.Typer(
     help="khenthuong: quy trình thi đua, khen thưởng (Vietnamese award nomination workflows).",
@@ -31,6 +34,7 @@ app = typer.Typer(
 )
 app.add_typer(workflows_cmd.app, name="workflows")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(blocs_cmd.app, name="blocs")
 users_app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 db_app = typer.Typer(help="Cơ sở dữ liệu (database schema).", no_args_is_help=True)
@@ -73,9 +77,12 @@ def init(
         seed = load_seed(settings.config_dir / "demo.yaml", rt.roles)
         with write_tx(engine) as conn:
             counts = apply_seed(conn, seed, rt.roles)
+        with write_tx(engine) as conn:
+            known = {u.code for u in seed.units} | set(conn.execute(select(UNITS.c.code)).scalars())
+            blocs = apply_blocs(conn, load_blocs(settings.config_dir / "blocs.yaml", known))
         console.print(
             f"Dữ liệu mẫu: {counts['units']} đơn vị, {counts['users']} người dùng, "
-            f"{counts['persons']} cá nhân mới"
+            f"{counts['persons']} cá nhân, {blocs} khối thi đua mới"
         )
 
 

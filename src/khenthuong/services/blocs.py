@@ -1,0 +1,227 @@
+"""Emulation blocs: load them from config, membership per year, the year's leader."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Connection, insert, select, update
+
+from khenthuong.blocs.rotation import leader_for_year
+from khenthuong.errors import InvalidDefinition, NotFound
+from khenthuong.storage.blocs import BLOC_LEADERS, BLOC_MEMBERS, BLOCS
+from khenthuong.storage.db import inserted_id
+from khenthuong.storage.models import UNITS
+from khenthuong.yamlsource import load_yaml, pydantic_problems
+
+
+class LeaderIn(BaseModel):
+    """A recorded leader (and deputy) for one year."""
+
+    model_config = ConfigDict(extra="forbid")
+    leader: str
+    deputy: str | None = None
+
+
+class BlocIn(BaseModel):
+    """A bloc as written in config/blocs.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_.-]{0,39}$")
+    name: str = Field(min_length=1)
+    kind: str = Field(pattern="^(khoi|cum)$")
+    organiser: str
+    members: list[str] = Field(min_length=1, max_length=40)
+    since: int = Field(ge=1945, le=2100)
+    rotation: list[str] = Field(min_length=1)
+    leaders: dict[int, LeaderIn] = Field(default_factory=dict)
+    flag_quota: int | None = Field(default=None, ge=0)
+    inspection_window_days: int = Field(default=2, ge=1, le=10)
+
+
+class BlocsFile(BaseModel):
+    """The whole blocs file."""
+
+    model_config = ConfigDict(extra="forbid")
+    blocs: list[BlocIn]
+
+
+def load_blocs(path: Path, known_units: set[str]) -> list[BlocIn]:
+    """Read and check a blocs file; every problem names FILE:LINE."""
+    doc = load_yaml(path)
+    try:
+        parsed = BlocsFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InvalidDefinition(pydantic_problems(doc, exc)) from exc
+    problems = []
+    for i, bloc in enumerate(parsed.blocs):
+        if bloc.organiser not in known_units:
+            problems.append(
+                doc.problem(("blocs", i, "organiser"), f"unknown unit {bloc.organiser!r}")
+            )
+        for j, member in enumerate(bloc.members):
+            if member not in known_units:
+                problems.append(doc.problem(("blocs", i, "members", j), f"unknown unit {member!r}"))
+        if len(set(bloc.members)) != len(bloc.members):
+            problems.append(doc.problem(("blocs", i, "members"), "a member is listed twice"))
+        if sorted(bloc.rotation) != sorted(bloc.members):
+            problems.append(
+                doc.problem(
+                    ("blocs", i, "rotation"), "rotation must list every member exactly once"
+                )
+            )
+        for year, leader in bloc.leaders.items():
+            for role, code in (("leader", leader.leader), ("deputy", leader.deputy)):
+                if code is not None and code not in bloc.members:
+                    problems.append(
+                        doc.problem(
+                            ("blocs", i, "leaders", year, role), f"{code!r} is not a member"
+                        )
+                    )
+    if problems:
+        raise InvalidDefinition(problems)
+    return parsed.blocs
+
+
+def _unit_ids(conn: Connection) -> dict[str, int]:
+    return {r.code: int(r.id) for r in conn.execute(select(UNITS.c.code, UNITS.c.id))}
+
+
+def apply_blocs(conn: Connection, blocs: list[BlocIn]) -> int:
+    """Create the blocs that do not exist yet; returns how many were created."""
+    ids = _unit_ids(conn)
+    created = 0
+    for bloc in blocs:
+        if conn.execute(select(BLOCS.c.id).where(BLOCS.c.code == bloc.code)).first():
+            continue
+        bloc_id = inserted_id(
+            conn.execute(
+                insert(BLOCS).values(
+                    code=bloc.code,
+                    name=bloc.name,
+                    kind=bloc.kind,
+                    organiser_unit_id=ids[bloc.organiser],
+                    rotation=json.dumps(bloc.rotation),
+                    rotation_start_year=bloc.since,
+                    flag_quota=bloc.flag_quota,
+                    inspection_window_days=bloc.inspection_window_days,
+                )
+            )
+        )
+        for member in bloc.members:
+            conn.execute(
+                insert(BLOC_MEMBERS).values(
+                    bloc_id=bloc_id, unit_id=ids[member], from_year=bloc.since
+                )
+            )
+        for year, leader in bloc.leaders.items():
+            conn.execute(
+                insert(BLOC_LEADERS).values(
+                    bloc_id=bloc_id,
+                    year=year,
+                    leader_unit_id=ids[leader.leader],
+                    deputy_unit_id=ids[leader.deputy] if leader.deputy else None,
+                    source="elected",
+                )
+            )
+        created += 1
+    return created
+
+
+@dataclass(frozen=True)
+class BlocView:
+    """A bloc in one year: members, leader and deputy."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    organiser: str
+    year: int
+    members: list[tuple[str, str]]
+    """(code, name) of the members that year, in rotation order."""
+    leader: str
+    deputy: str | None
+    flag_quota: int | None
+    window_days: int
+
+
+def bloc_view(conn: Connection, code: str, year: int) -> BlocView:
+    """The bloc `code` as it stands in `year`."""
+    bloc = conn.execute(select(BLOCS).where(BLOCS.c.code == code)).mappings().first()
+    if bloc is None:
+        raise NotFound(f"Không có khối thi đua {code!r} (no bloc {code!r})")
+    units = {
+        r.id: (r.code, r.name) for r in conn.execute(select(UNITS.c.id, UNITS.c.code, UNITS.c.name))
+    }
+    member_codes = {
+        units[r.unit_id][0]
+        for r in conn.execute(
+            select(BLOC_MEMBERS.c.unit_id).where(
+                BLOC_MEMBERS.c.bloc_id == bloc["id"],
+                BLOC_MEMBERS.c.from_year <= year,
+                (BLOC_MEMBERS.c.to_year.is_(None)) | (BLOC_MEMBERS.c.to_year >= year),
+            )
+        )
+    }
+    rotation = [c for c in json.loads(bloc["rotation"]) if c in member_codes]
+    names = dict(units.values())
+    recorded = {
+        r.year: (
+            units[r.leader_unit_id][0],
+            units[r.deputy_unit_id][0] if r.deputy_unit_id else None,
+        )
+        for r in conn.execute(select(BLOC_LEADERS).where(BLOC_LEADERS.c.bloc_id == bloc["id"]))
+    }
+    if not rotation:
+        raise NotFound(
+            f"Khối {code} không có thành viên năm {year} (bloc {code} has no members in {year})"
+        )
+    leader = leader_for_year(
+        rotation, {y: v[0] for y, v in recorded.items()}, bloc["rotation_start_year"], year
+    )
+    deputy = recorded[year][1] if year in recorded else None
+    if deputy is None and len(rotation) > 1:
+        deputy = rotation[(rotation.index(leader) + 1) % len(rotation)]
+    return BlocView(
+        id=bloc["id"],
+        code=code,
+        name=bloc["name"],
+        kind=bloc["kind"],
+        organiser=units[bloc["organiser_unit_id"]][0],
+        year=year,
+        members=[(c, names[c]) for c in rotation],
+        leader=leader,
+        deputy=deputy,
+        flag_quota=bloc["flag_quota"],
+        window_days=bloc["inspection_window_days"],
+    )
+
+
+def record_leader(conn: Connection, code: str, year: int, leader: str, deputy: str | None) -> None:
+    """Record the leader elected at the year-end review (tổng kết) for `year`."""
+    view = bloc_view(conn, code, year)
+    ids = _unit_ids(conn)
+    members = {c for c, _ in view.members}
+    for who in (leader, deputy):
+        if who is not None and who not in members:
+            raise NotFound(f"{who!r} không phải thành viên khối {code} năm {year}")
+    values = {
+        "leader_unit_id": ids[leader],
+        "deputy_unit_id": ids[deputy] if deputy else None,
+        "source": "elected",
+    }
+    done = conn.execute(
+        update(BLOC_LEADERS)
+        .where(BLOC_LEADERS.c.bloc_id == view.id, BLOC_LEADERS.c.year == year)
+        .values(**values)
+    )
+    if done.rowcount == 0:
+        conn.execute(insert(BLOC_LEADERS).values(bloc_id=view.id, year=year, **values))
+
+
+def bloc_codes(conn: Connection) -> list[str]:
+    """Codes of every bloc."""
+    return list(conn.execute(select(BLOCS.c.code).order_by(BLOCS.c.code)).scalars())
