@@ -58,9 +58,7 @@ def verify() -> None:
         )
         return
     first = report.findings[0]
-    typer.echo(
-        f"HỎNG (BROKEN): {len(report.findings)} chain(s) broken. First: {first}", err=True
-    )
+    typer.echo(f"HỎNG (BROKEN): {len(report.findings)} chain(s) broken. First: {first}", err=True)
     for finding in report.findings[1:20]:
         typer.echo(f"  {finding}", err=True)
     raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""Emulation blocs: leaders, covenants, reviews and cross-inspection plans."""
