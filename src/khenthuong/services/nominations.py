@@ -159,8 +159,13 @@ def create_nomination_in(
     award_code: str | None = None,
     commendation_type: str = "cong_trang",
     achievement_ref: str | None = None,
+    on_behalf_of_bloc: bool = False,
 ) -> int:
-    """`create_nomination` inside the caller's transaction."""
+    """`create_nomination` inside the caller's transaction.
+
+    `on_behalf_of_bloc` is for a bloc's year-end proposals: the caller has already
+    checked that the actor leads the bloc, so the initial role is not required.
+    """
     if commendation_type not in COMMENDATION_TYPES:
         raise StepRefused(
             [
@@ -183,7 +188,7 @@ def create_nomination_in(
             f"Không có đơn vị mã {proposing_unit!r} (no unit with code {proposing_unit!r})"
         )
     initial = wf.state(wf.initial)
-    if actor.grant_for([initial.role or ""], unit.path) is None:
+    if not on_behalf_of_bloc and actor.grant_for([initial.role or ""], unit.path) is None:
         raise StepRefused(
             [
                 Refusal(
@@ -277,7 +282,7 @@ def create_nomination_in(
         "workflow": wf.name,
         "occurred_at": now,
         "actor": actor.username,
-        "actor_role": grant.role if grant else None,
+        "actor_role": grant.role if grant else ("bloc_leader" if on_behalf_of_bloc else None),
         "actor_unit": actor.unit_code,
         "trigger": "create",
         "from_state": None,

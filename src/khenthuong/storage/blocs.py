@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
@@ -58,3 +60,126 @@ class BlocLeader(SQLModel, table=True):
 BLOCS = table_of(Bloc)
 BLOC_MEMBERS = table_of(BlocMember)
 BLOC_LEADERS = table_of(BlocLeader)
+
+
+class Covenant(SQLModel, table=True):
+    """A bloc's yearly emulation covenant (giao ước thi đua): theme and launch."""
+
+    __tablename__ = "covenant"
+    __table_args__ = (UniqueConstraint("bloc_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bloc_id: int = Field(foreign_key="bloc.id")
+    year: int
+    theme: str = Field(max_length=500)
+    launched_on: date
+    launched_by: str = Field(max_length=80)
+
+
+class CovenantTarget(SQLModel, table=True):
+    """A target every member commits to, e.g. '100% cán bộ hoàn thành nhiệm vụ' (≥ 100 %)."""
+
+    __tablename__ = "covenant_target"
+    __table_args__ = (UniqueConstraint("covenant_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    covenant_id: int = Field(foreign_key="covenant.id", index=True)
+    code: str = Field(max_length=40)
+    description: str = Field(max_length=500)
+    threshold: float
+    """The value to reach (percent or count)."""
+    points: float = 10.0
+    """Points earned when the reported value reaches the threshold."""
+
+
+class CovenantSignature(SQLModel, table=True):
+    """A member's signature of the year's covenant."""
+
+    __tablename__ = "covenant_signature"
+    __table_args__ = (UniqueConstraint("covenant_id", "unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    covenant_id: int = Field(foreign_key="covenant.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    signed_on: date
+    signed_by: str = Field(max_length=80)
+
+
+class ReviewResult(SQLModel, table=True):
+    """A member's reported value for one target in a review round, and its score."""
+
+    __tablename__ = "review_result"
+    __table_args__ = (UniqueConstraint("covenant_id", "round", "unit_id", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    covenant_id: int = Field(foreign_key="covenant.id", index=True)
+    round: str = Field(max_length=10)
+    """so_ket (mid-year review) or tong_ket (year-end review)."""
+    unit_id: int = Field(foreign_key="unit.id")
+    target_id: int = Field(foreign_key="covenant_target.id")
+    reported: float
+    score: float
+    reported_by: str = Field(max_length=80)
+
+
+class BlocVote(SQLModel, table=True):
+    """Votes one member received in the bloc's year-end vote (suy tôn)."""
+
+    __tablename__ = "bloc_vote"
+    __table_args__ = (UniqueConstraint("covenant_id", "unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    covenant_id: int = Field(foreign_key="covenant.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    votes: int
+    rank: int | None = None
+    proposed: str | None = Field(default=None, max_length=40)
+    """The workflow the member was proposed into, if any."""
+    nomination_id: int | None = Field(default=None, foreign_key="nomination.id")
+
+
+COVENANTS = table_of(Covenant)
+COVENANT_TARGETS = table_of(CovenantTarget)
+COVENANT_SIGNATURES = table_of(CovenantSignature)
+REVIEW_RESULTS = table_of(ReviewResult)
+BLOC_VOTES = table_of(BlocVote)
+
+
+class InspectionPlan(SQLModel, table=True):
+    """A cross-inspection plan (kế hoạch kiểm tra chéo) of a bloc for a year."""
+
+    __tablename__ = "inspection_plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    bloc_id: int = Field(foreign_key="bloc.id", index=True)
+    year: int
+    seed: int
+    period_start: date
+    period_end: date
+    generated_by: str = Field(max_length=80)
+    generated_at: datetime
+    current: bool = True
+    """False once a regenerated plan replaces it (the old one stays, and in the audit trail)."""
+    published_at: datetime | None = None
+
+
+class InspectionVisit(SQLModel, table=True):
+    """One visit: inspector unit → inspected unit in a window of working days, and its report."""
+
+    __tablename__ = "inspection_visit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="inspection_plan.id", index=True)
+    inspector_unit_id: int = Field(foreign_key="unit.id")
+    inspected_unit_id: int = Field(foreign_key="unit.id")
+    starts_on: date
+    ends_on: date = Field(index=True)
+    report_due_on: date
+    findings: str | None = Field(default=None, sa_column=Column(Text))
+    score: float | None = None
+    reported_at: datetime | None = None
+    reported_by: str | None = Field(default=None, max_length=80)
+
+
+INSPECTION_PLANS = table_of(InspectionPlan)
+INSPECTION_VISITS = table_of(InspectionVisit)

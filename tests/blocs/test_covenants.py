@@ -1,0 +1,170 @@
+"""Covenants, review rounds and the year-end vote turning into nominations within quota."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from khenthuong.errors import KhenthuongError
+from khenthuong.runtime import Runtime
+from khenthuong.services import covenants
+from khenthuong.services.actors import Actor, load_actor
+from khenthuong.services.blocs import apply_blocs, load_blocs
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import NOMINATIONS, UNITS
+from tests.conftest import CONFIG
+
+MEMBERS = ["CCYQD", "CCYDCQ", "CCYCA", "CCYNG"]
+TARGETS = [
+    covenants.TargetIn("hoan_thanh", "100% cán bộ, đảng viên hoàn thành nhiệm vụ", 100, 40),
+    covenants.TargetIn("dang_vien_tot", "Trên 80% đảng viên hoàn thành tốt, xuất sắc", 80, 30),
+    covenants.TargetIn("chi_bo", "100% chi bộ hoàn thành nhiệm vụ", 100, 30),
+]
+
+
+@pytest.fixture
+def leader(rt: Runtime) -> Actor:
+    with write_tx(rt.engine) as conn:
+        known = set(conn.execute(select(UNITS.c.code)).scalars())
+        apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", known))
+        return load_actor(conn, "kt.cy")
+
+
+def launched(rt: Runtime, leader: Actor) -> None:
+    with write_tx(rt.engine) as conn:
+        covenants.launch(
+            conn,
+            "KCY4",
+            2019,
+            theme="Đoàn kết, sáng tạo, kỷ cương, nêu gương, quyết thắng",
+            targets=TARGETS,
+            launched_on=date(2019, 3, 7),
+            actor=leader,
+        )
+        for unit in MEMBERS:
+            covenants.sign(conn, "KCY4", 2019, unit, signed_on=date(2019, 3, 7), actor=leader)
+
+
+def test_scores_follow_reported_results(rt: Runtime, leader: Actor) -> None:
+    """Reaching a target earns its points; falling short earns a proportional share."""
+    launched(rt, leader)
+    with write_tx(rt.engine) as conn:
+        full = covenants.report(
+            conn,
+            "KCY4",
+            2019,
+            "so_ket",
+            "CCYQD",
+            {"hoan_thanh": 100, "dang_vien_tot": 85, "chi_bo": 100},
+            actor=leader,
+        )
+        short = covenants.report(
+            conn,
+            "KCY4",
+            2019,
+            "so_ket",
+            "CCYCA",
+            {"hoan_thanh": 100, "dang_vien_tot": 60, "chi_bo": 100},
+            actor=leader,
+        )
+        board = covenants.scores(conn, "KCY4", 2019, "so_ket")
+    assert (full, short) == (100.0, 92.5)
+    assert board == {"CCYQD": 100.0, "CCYDCQ": 0.0, "CCYCA": 92.5, "CCYNG": 0.0}
+
+
+def test_report_must_match_the_targets_and_signature(rt: Runtime, leader: Actor) -> None:
+    """A report missing a target, or from a unit that did not sign, is refused."""
+    launched(rt, leader)
+    with write_tx(rt.engine) as conn:
+        with pytest.raises(KhenthuongError, match="thiếu chi_bo"):
+            covenants.report(
+                conn,
+                "KCY4",
+                2019,
+                "tong_ket",
+                "CCYQD",
+                {"hoan_thanh": 100, "dang_vien_tot": 85},
+                actor=leader,
+            )
+        with pytest.raises(KhenthuongError, match="không phải thành viên"):
+            covenants.sign(conn, "KCY4", 2019, "C07", signed_on=date(2019, 3, 8), actor=leader)
+
+
+def test_year_end_vote_proposes_within_the_flag_quota(rt: Runtime, leader: Actor) -> None:
+    """The top member goes to Cờ thi đua CP (quota 1), close runners-up to Bằng khen."""
+    launched(rt, leader)
+    results = {
+        "CCYQD": {"hoan_thanh": 100, "dang_vien_tot": 90, "chi_bo": 100},
+        "CCYDCQ": {"hoan_thanh": 100, "dang_vien_tot": 85, "chi_bo": 100},
+        "CCYCA": {"hoan_thanh": 100, "dang_vien_tot": 70, "chi_bo": 100},
+        "CCYNG": {"hoan_thanh": 80, "dang_vien_tot": 60, "chi_bo": 90},
+    }
+    with write_tx(rt.engine) as conn:
+        for unit, values in results.items():
+            covenants.report(conn, "KCY4", 2019, "tong_ket", unit, values, actor=leader)
+        standings = covenants.year_end_vote(
+            conn,
+            rt.registry,
+            "KCY4",
+            2019,
+            {"CCYQD": 2, "CCYDCQ": 4, "CCYCA": 1, "CCYNG": 0},
+            voters=4,
+            actor=leader,
+        )
+    # CCYQD and CCYDCQ both score 100: the vote decides the order.
+    assert [s.unit for s in standings] == ["CCYDCQ", "CCYQD", "CCYCA", "CCYNG"]
+    with rt.engine.connect() as conn:
+        proposed = covenants.proposals(conn, "KCY4", 2019)
+        rows = {
+            r.id: r for r in conn.execute(select(NOMINATIONS).where(NOMINATIONS.c.year == 2019))
+        }
+    assert [(u, w) for u, w, _ in proposed] == [
+        ("CCYDCQ", "co_thi_dua_chinh_phu"),
+        ("CCYQD", "bang_khen_bo"),
+        ("CCYCA", "bang_khen_bo"),
+        ("CCYNG", None),
+    ]
+    flags = [r for r in rows.values() if r.workflow == "co_thi_dua_chinh_phu"]
+    assert len(flags) == 1
+    assert flags[0].nominee_name == "Cục Cơ yếu Đảng – Chính quyền"
+    # Voting again proposes nobody twice and keeps within the quota.
+    with write_tx(rt.engine) as conn:
+        covenants.year_end_vote(
+            conn,
+            rt.registry,
+            "KCY4",
+            2019,
+            {"CCYQD": 4, "CCYDCQ": 0, "CCYCA": 1, "CCYNG": 0},
+            voters=4,
+            actor=leader,
+        )
+    with rt.engine.connect() as conn:
+        count = len(conn.execute(select(NOMINATIONS.c.id).where(NOMINATIONS.c.year == 2019)).all())
+    assert count == 3
+
+
+def test_vote_tally_above_voters_is_refused(rt: Runtime, leader: Actor) -> None:
+    """More votes than voting members is refused with the numbers."""
+    launched(rt, leader)
+    with write_tx(rt.engine) as conn, pytest.raises(KhenthuongError, match="5 phiếu vượt quá"):
+        covenants.year_end_vote(
+            conn, rt.registry, "KCY4", 2019, {"CCYQD": 5}, voters=4, actor=leader
+        )
+
+
+def test_only_the_bloc_leader_launches(rt: Runtime, leader: Actor) -> None:
+    """An officer who does not lead the bloc cannot launch its covenant."""
+    with write_tx(rt.engine) as conn:
+        officer = load_actor(conn, "cb.qd")
+        with pytest.raises(KhenthuongError, match="does not lead"):
+            covenants.launch(
+                conn,
+                "KCY4",
+                2019,
+                theme="x",
+                targets=TARGETS,
+                launched_on=date(2019, 3, 7),
+                actor=officer,
+            )
