@@ -40,7 +40,8 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per checkout (BENCHMARKS.md); recycle instead.
+    return create_engine(url, echo=echo, pool_recycle=1800)
 
 
 @contextmanager

@@ -45,6 +45,20 @@ class Person(SQLModel, table=True):
     gender: str | None = Field(default=None, max_length=10)
 
 
+class ApiToken(SQLModel, table=True):
+    """A bearer token for API clients; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    name: str = Field(max_length=100)
+    token_sha256: str = Field(max_length=64, unique=True)
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked: bool = False
+
+
 class User(SQLModel, table=True):
     """An officer who logs in and acts on nominations."""
 
@@ -103,6 +117,8 @@ class Nomination(SQLModel, table=True):
     closed: bool = False
     version: int = 1
     nominee_name: str = Field(max_length=300)
+    search_key: str = Field(default="", max_length=300, index=True)
+    """nominee_name folded for search: no diacritics, lower case (khenthuong.textsearch.fold)."""
     nominee_person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     nominee_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     proposing_unit_id: int = Field(foreign_key="unit.id", index=True)
@@ -182,3 +198,4 @@ WORKFLOW_VERSIONS = table_of(WorkflowVersion)
 NOMINATIONS = table_of(Nomination)
 EVENTS = table_of(Event)
 STREAM_HEADS = table_of(StreamHead)
+API_TOKENS = table_of(ApiToken)
