@@ -1,0 +1,234 @@
+"""Import past award history from CSV or XLSX with a row-by-row error report.
+
+Columns (header row; order free): record, person, unit, year, code, decision_number,
+decision_date, commendation_type, title, ends_on.
+
+- record=award: an award or title (`code` from the award catalog) for a person, or for the
+  unit itself when `person` is empty; needs decision_number and decision_date.
+- record=rating: a person's yearly rating; `code` is htxs, htt, ht or kht.
+- record=initiative: a recognised initiative; `code` is its scope (grassroots, ministry,
+  national), `title` its name.
+- record=blocker: discipline, investigation or complaint (`code`) from decision_date
+  until ends_on (empty: still open).
+
+Nothing is written from a file with errors unless skip_bad is set.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from khenthuong.services.nominations import COMMENDATION_TYPES
+from khenthuong.storage.db import inserted_id
+from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
+from khenthuong.storage.models import PERSONS, UNITS
+
+RECORDS = ("award", "rating", "initiative", "blocker")
+RATINGS = ("htxs", "htt", "ht", "kht")
+SCOPES = ("grassroots", "ministry", "national")
+BLOCKER_KINDS = ("discipline", "investigation", "complaint")
+COLUMNS = (
+    "record",
+    "person",
+    "unit",
+    "year",
+    "code",
+    "decision_number",
+    "decision_date",
+    "commendation_type",
+    "title",
+    "ends_on",
+)
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did."""
+
+    rows: int = 0
+    imported: int = 0
+    persons_created: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    """(row number in the file, message) for every bad row."""
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs from a CSV (UTF-8, comma or semicolon) or XLSX file."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook  # noqa: PLC0415
+
+        sheet = load_workbook(path, read_only=True, data_only=True).active
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(h or "").strip().lower() for h in next(rows, [])]
+        for number, values in enumerate(rows, start=2):
+            if all(v in (None, "") for v in values):
+                continue
+            yield number, {header[i]: _cell(v) for i, v in enumerate(values) if i < len(header)}
+        return
+    if suffix != ".csv":
+        raise ValueError(f"{path.name}: use a .csv or .xlsx file")
+    text = path.read_text(encoding="utf-8-sig")
+    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t") if text else "excel"
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
+    for row in reader:
+        if not any((v or "").strip() for v in row.values()):
+            continue
+        yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value).strip()
+
+
+def _date(text: str, column: str) -> date:
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{column} {text!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
+
+
+def import_history(
+    conn: Connection,
+    path: Path,
+    *,
+    award_codes: Collection[str] | None = None,
+    skip_bad: bool = False,
+) -> ImportReport:
+    """Check every row, then write all of them (or, with skip_bad, the good ones)."""
+    report = ImportReport()
+    units = {r.code: r.id for r in conn.execute(select(UNITS.c.code, UNITS.c.id))}
+    persons = {
+        (unicodedata.normalize("NFC", r.full_name), r.unit_id): r.id
+        for r in conn.execute(select(PERSONS.c.full_name, PERSONS.c.unit_id, PERSONS.c.id))
+    }
+    planned: list[tuple[str, dict[str, Any], tuple[str, int] | None]] = []
+    try:
+        rows = list(_rows(path))
+    except (ValueError, OSError, csv.Error) as exc:
+        report.errors.append((1, str(exc)))
+        return report
+    if rows and "record" not in rows[0][1]:
+        report.errors.append((1, f"header must name the columns {', '.join(COLUMNS)}"))
+        return report
+    for number, row in rows:
+        report.rows += 1
+        try:
+            planned.append(_check_row(row, units, award_codes))
+        except ValueError as exc:
+            report.errors.append((number, str(exc)))
+    if report.errors and not skip_bad:
+        return report
+    now = datetime.now(UTC)
+    for table, values, person in planned:
+        if person is not None:
+            key = (person[0], person[1])
+            if key not in persons:
+                persons[key] = inserted_id(
+                    conn.execute(insert(PERSONS).values(full_name=person[0], unit_id=person[1]))
+                )
+                report.persons_created += 1
+            values["person_id"] = persons[key]
+        if table == "award":
+            conn.execute(insert(AWARD_RECORDS).values(**values, source="import", created_at=now))
+        elif table == "rating":
+            conn.execute(insert(YEARLY_RATINGS).values(**values))
+        elif table == "initiative":
+            conn.execute(insert(INITIATIVES).values(**values))
+        else:
+            conn.execute(insert(BLOCKERS).values(**values))
+        report.imported += 1
+    return report
+
+
+def _check_row(
+    row: dict[str, str], units: dict[str, int], award_codes: Collection[str] | None
+) -> tuple[str, dict[str, Any], tuple[str, int] | None]:
+    record = row.get("record", "").lower()
+    if record not in RECORDS:
+        raise ValueError(f"record {record!r} must be one of {', '.join(RECORDS)}")
+    unit_code = row.get("unit", "")
+    if unit_code not in units:
+        raise ValueError(f"unit {unit_code!r} is not a known unit code")
+    person_name = unicodedata.normalize("NFC", row.get("person", "").strip())
+    person = (person_name, units[unit_code]) if person_name else None
+    code = row.get("code", "").strip()
+    year_text = row.get("year", "")
+    if record != "blocker" and (not year_text.isdigit() or not 1945 <= int(year_text) <= 2100):
+        raise ValueError(f"year {year_text!r} must be a year between 1945 and 2100")
+    if record == "award":
+        if award_codes is not None and code not in award_codes:
+            raise ValueError(f"award code {code!r} is not in the award catalog")
+        if not code:
+            raise ValueError("code (the award code) is required")
+        if not row.get("decision_number"):
+            raise ValueError("decision_number is required for an award")
+        ctype = row.get("commendation_type") or "cong_trang"
+        if ctype not in COMMENDATION_TYPES:
+            raise ValueError(
+                f"commendation_type {ctype!r} must be one of {', '.join(COMMENDATION_TYPES)}"
+            )
+        values: dict[str, Any] = {
+            "award_code": code,
+            "year": int(year_text),
+            "decision_number": row["decision_number"],
+            "decision_date": _date(row.get("decision_date", ""), "decision_date"),
+            "commendation_type": ctype,
+        }
+        if person is None:
+            values["unit_id"] = units[unit_code]
+        return "award", values, person
+    if person is None:
+        raise ValueError(f"person is required for a {record} record")
+    if record == "rating":
+        if code not in RATINGS:
+            raise ValueError(f"rating {code!r} must be one of {', '.join(RATINGS)}")
+        return "rating", {"year": int(year_text), "rating": code}, person
+    if record == "initiative":
+        if code not in SCOPES:
+            raise ValueError(f"initiative scope {code!r} must be one of {', '.join(SCOPES)}")
+        if not row.get("title"):
+            raise ValueError("title of the initiative is required")
+        recognised = row.get("decision_date")
+        return (
+            "initiative",
+            {
+                "year": int(year_text),
+                "title": row["title"],
+                "scope": code,
+                "recognised_on": _date(recognised, "decision_date") if recognised else None,
+                "reference": row.get("decision_number") or None,
+            },
+            person,
+        )
+    if code not in BLOCKER_KINDS:
+        raise ValueError(f"blocker kind {code!r} must be one of {', '.join(BLOCKER_KINDS)}")
+    ends = row.get("ends_on")
+    return (
+        "blocker",
+        {
+            "kind": code,
+            "starts_on": _date(row.get("decision_date", ""), "decision_date"),
+            "ends_on": _date(ends, "ends_on") if ends else None,
+            "note": row.get("title") or None,
+        },
+        person,
+    )

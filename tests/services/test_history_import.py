@@ -1,0 +1,93 @@
+"""Importing past award history from CSV and XLSX with row-by-row errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from khenthuong.runtime import Runtime
+from khenthuong.services.history_import import import_history
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
+
+HEADER = (
+    "record,person,unit,year,code,decision_number,decision_date,commendation_type,title,ends_on\n"
+)
+GOOD = (
+    "award,Nguyễn Văn An,CCYQD,2024,CSTDCS,12/QĐ-CCYQD,2024-12-20,,,\n"
+    "award,Nguyễn Văn An,CCYQD,2025,CSTDCS,15/QĐ-CCYQD,20/12/2025,,,\n"
+    "rating,Nguyễn Văn An,CCYQD,2025,htxs,,,,,\n"
+    "initiative,Nguyễn Văn An,CCYQD,2025,ministry,7/QĐ-BCY,2025-10-01,,Giải pháp quản lý khóa,\n"
+    "award,,CCYDCQ,2025,TTLDXS,3/QĐ-BCY,2025-12-28,,,\n"
+    "blocker,Người Mới,CCYCA,,discipline,9/QĐ,2026-01-05,,Khiển trách,2026-07-05\n"
+)
+CODES = {"CSTDCS", "TTLDXS", "BK_BO"}
+
+
+def count(rt: Runtime, table: object) -> int:
+    with rt.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_good_csv_imports_every_kind_of_record(rt: Runtime, tmp_path: Path) -> None:
+    """Awards for a person and a unit, a rating, an initiative and a blocker are imported."""
+    path = tmp_path / "lich_su.csv"
+    path.write_text(HEADER + GOOD, encoding="utf-8")
+    with write_tx(rt.engine) as conn:
+        report = import_history(conn, path, award_codes=CODES)
+    assert report.errors == []
+    assert (report.rows, report.imported, report.persons_created) == (6, 6, 1)
+    assert count(rt, AWARD_RECORDS) == 3
+    assert (count(rt, YEARLY_RATINGS), count(rt, INITIATIVES), count(rt, BLOCKERS)) == (1, 1, 1)
+
+
+def test_file_with_bad_rows_imports_nothing_and_names_each_row(rt: Runtime, tmp_path: Path) -> None:
+    """Unknown unit, unknown award code and a bad date are reported by line; nothing is written."""
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        HEADER
+        + GOOD
+        + "award,Trần B,NOPE,2025,CSTDCS,1/QĐ,2025-01-01,,,\n"
+        + "award,Trần B,CCYQD,2025,CSTD_XYZ,1/QĐ,2025-01-01,,,\n"
+        + "award,Trần B,CCYQD,2025,CSTDCS,1/QĐ,31-12-2025,,,\n",
+        encoding="utf-8",
+    )
+    with write_tx(rt.engine) as conn:
+        report = import_history(conn, path, award_codes=CODES)
+    assert [line for line, _ in report.errors] == [8, 9, 10]
+    assert "NOPE" in report.errors[0][1]
+    assert "CSTD_XYZ" in report.errors[1][1]
+    assert "31-12-2025" in report.errors[2][1]
+    assert report.imported == 0
+    assert count(rt, AWARD_RECORDS) == 0
+
+
+def test_skip_bad_keeps_the_good_rows(rt: Runtime, tmp_path: Path) -> None:
+    """With skip_bad the good rows go in and the bad ones are still reported."""
+    path = tmp_path / "mixed.csv"
+    path.write_text(HEADER + GOOD + "rating,Trần B,CCYQD,2025,tot,,,,,\n", encoding="utf-8")
+    with write_tx(rt.engine) as conn:
+        report = import_history(conn, path, award_codes=CODES, skip_bad=True)
+    assert report.imported == 6
+    assert len(report.errors) == 1
+    assert "tot" in report.errors[0][1]
+
+
+def test_xlsx_is_read_like_csv(rt: Runtime, tmp_path: Path) -> None:
+    """An Excel sheet with the same columns (dates as cells) imports the same way."""
+    from datetime import datetime
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(HEADER.strip().split(","))
+    ws.append(["award", "Lê Hoàng Phúc", "CCYDCQ", 2025, "CSTDCS", "4/QĐ", datetime(2025, 12, 1)])
+    ws.append(["rating", "Lê Hoàng Phúc", "CCYDCQ", 2025, "htt"])
+    path = tmp_path / "lich_su.xlsx"
+    wb.save(path)
+    with write_tx(rt.engine) as conn:
+        report = import_history(conn, path, award_codes=CODES)
+    assert report.errors == []
+    assert report.imported == 2
