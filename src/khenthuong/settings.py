@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     scan_interval_seconds: int = 60
     """How often the reminder scan and the outbox relay run."""
 
+    broker_visibility_timeout: int = 900
+    """Seconds before Redis hands an unacknowledged task to another worker (keep it a few
+    times the longest task; never tied to deadlines)."""
+
+    stale_claim_seconds: int = 600
+    """A reminder claimed but not sent for this long (its worker died) is sent again."""
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -1,0 +1,1 @@
+"""E-mail for reminders and notifications: settings, pure rendering, SMTP/maildir delivery."""

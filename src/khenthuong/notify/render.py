@@ -1,0 +1,332 @@
+"""Build e-mails from plain dataclasses with Jinja2 templates (pure: no I/O, no settings lookup).
+
+Every message carries a text and an HTML alternative, a Vietnamese subject, and a
+Message-ID derived from the caller's ledger key, so a message sent twice is recognisable
+as the same one by the relay, the mailbox and the ledger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from khenthuong.notify.mail_settings import MailSettings
+
+ReminderKind = Literal["before", "due", "overdue"]
+SUBJECT_PREFIX = "[Thi đua – Khen thưởng]"
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+KEY_HEADER = "X-Khenthuong-Key"
+
+_KIND_ORDER: dict[str, int] = {"overdue": 0, "due": 1, "before": 2}
+_KIND_TEXT: dict[str, tuple[str, str]] = {
+    "before": ("Nhắc trước hạn", "Reminder before due date"),
+    "due": ("Đến hạn hôm nay", "Due today"),
+    "overdue": ("Quá hạn – báo cáo lãnh đạo", "Overdue – escalation"),
+}
+
+ENV = Environment(
+    loader=PackageLoader("khenthuong.notify", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sender:
+    """Who the mail is from and where links point: the rendering part of MailSettings."""
+
+    address: str = "khenthuong@localhost"
+    name: str = "Hệ thống Thi đua – Khen thưởng"
+    base_url: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: MailSettings) -> Sender:
+        """The sender described by mail settings."""
+        return cls(address=settings.sender, name=settings.sender_name, base_url=settings.base_url)
+
+    def link(self, path: str) -> str | None:
+        """An absolute link to `path` in the web application, or None without a base URL."""
+        if not self.base_url:
+            return None
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One nomination waiting for the recipient."""
+
+    nomination_id: int
+    nominee_name: str
+    workflow_title: str
+    state_title: str
+    due_on: date
+    working_days_left: int
+    """Negative when overdue."""
+    kind: ReminderKind
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one officer has to act on, gathered by one reminder run."""
+
+    recipient_email: str
+    recipient_name: str
+    items: tuple[DigestItem, ...]
+
+    @property
+    def kind_counts(self) -> dict[str, int]:
+        """How many items of each kind (before, due, overdue), zeros included."""
+        counts = Counter(item.kind for item in self.items)
+        return {kind: counts.get(kind, 0) for kind in ("before", "due", "overdue")}
+
+
+@dataclass(frozen=True)
+class StepNotice:
+    """One step someone took on a nomination that its proposer should hear about."""
+
+    recipient_email: str
+    recipient_name: str
+    nomination_id: int
+    nominee_name: str
+    workflow_title: str
+    headline_vi: str
+    """e.g. "Hồ sơ đã bị trả lại để bổ sung"."""
+    headline_en: str
+    """e.g. "The nomination was returned for completion"."""
+    state_title: str
+    """Title of the state the nomination is in now."""
+    actor_name: str
+    occurred_at: datetime
+    """When the step was taken; a naive value is taken as UTC."""
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class InspectionVisit:
+    """One visit of an inspection plan, seen from the notified unit."""
+
+    counterpart: str
+    """The other unit: the one inspected, or the one inspecting."""
+    starts_on: date
+    ends_on: date | None = None
+
+
+@dataclass(frozen=True)
+class InspectionNotice:
+    """A unit's visits in a bloc's cross-inspection plan, as inspector and as inspected."""
+
+    recipient_email: str
+    recipient_name: str
+    unit_name: str
+    bloc_name: str
+    year: int
+    period_start: date
+    period_end: date
+    as_inspector: tuple[InspectionVisit, ...]
+    as_inspected: tuple[InspectionVisit, ...]
+
+
+def message_id_for(ledger_key: str) -> str:
+    """The Message-ID that every send of `ledger_key` carries."""
+    digest = hashlib.sha256(nfc(ledger_key).encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}@khenthuong>"
+
+
+def nfc(text: str) -> str:
+    """`text` in Unicode NFC (precomposed Vietnamese letters)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def render_pair(name: str, context: Mapping[str, Any]) -> tuple[str, str]:
+    """Render `<name>.txt.j2` and `<name>.html.j2`; a missing variable raises UndefinedError."""
+    text = ENV.get_template(f"{name}.txt.j2").render(context)
+    html = ENV.get_template(f"{name}.html.j2").render(context)
+    return nfc(text), nfc(html)
+
+
+def render_digest(
+    digest: Digest, *, ledger_key: str, sender: Sender, sent_at: datetime | None = None
+) -> EmailMessage:
+    """The reminder digest for one officer (items sorted: overdue, due today, upcoming)."""
+    if not digest.items:
+        raise ValueError("a digest needs at least one item")
+    items = sorted(digest.items, key=lambda i: (_KIND_ORDER[i.kind], i.due_on, i.nomination_id))
+    counts = digest.kind_counts
+    context = {
+        "recipient_name": digest.recipient_name,
+        "items": [_item_view(item, sender) for item in items],
+        "total": len(items),
+        "counts": counts,
+        "base_url": sender.base_url,
+    }
+    text, html = render_pair("digest", context)
+    extra = []
+    if counts["overdue"]:
+        extra.append(f"{counts['overdue']} quá hạn")
+    if counts["due"]:
+        extra.append(f"{counts['due']} đến hạn hôm nay")
+    subject = f"{SUBJECT_PREFIX} {len(items)} hồ sơ cần xử lý"
+    if extra:
+        subject += f" ({', '.join(extra)})"
+    return _message(
+        subject=subject,
+        to=(digest.recipient_name, digest.recipient_email),
+        text=text,
+        html=html,
+        ledger_key=ledger_key,
+        sender=sender,
+        sent_at=sent_at,
+    )
+
+
+def render_step_notice(
+    notice: StepNotice, *, ledger_key: str, sender: Sender, sent_at: datetime | None = None
+) -> EmailMessage:
+    """A single notification about a step on a nomination (returned, rejected, decided)."""
+    context = {
+        "recipient_name": notice.recipient_name,
+        "nomination_id": notice.nomination_id,
+        "nominee_name": notice.nominee_name,
+        "workflow_title": notice.workflow_title,
+        "headline_vi": notice.headline_vi,
+        "headline_en": notice.headline_en,
+        "state_title": notice.state_title,
+        "actor_name": notice.actor_name,
+        "occurred_at": format_local(notice.occurred_at),
+        "reason": notice.reason,
+        "url": sender.link(f"nominations/{notice.nomination_id}"),
+        "base_url": sender.base_url,
+    }
+    text, html = render_pair("step_notice", context)
+    return _message(
+        subject=f"{SUBJECT_PREFIX} Hồ sơ #{notice.nomination_id}: {notice.headline_vi}",
+        to=(notice.recipient_name, notice.recipient_email),
+        text=text,
+        html=html,
+        ledger_key=ledger_key,
+        sender=sender,
+        sent_at=sent_at,
+    )
+
+
+def render_inspection_notice(
+    notice: InspectionNotice, *, ledger_key: str, sender: Sender, sent_at: datetime | None = None
+) -> EmailMessage:
+    """A unit's cross-inspection schedule: whom it visits and who visits it, with dates."""
+    context = {
+        "recipient_name": notice.recipient_name,
+        "unit_name": notice.unit_name,
+        "bloc_name": notice.bloc_name,
+        "year": notice.year,
+        "period": format_span(notice.period_start, notice.period_end),
+        "as_inspector": _visit_views(notice.as_inspector),
+        "as_inspected": _visit_views(notice.as_inspected),
+        "base_url": sender.base_url,
+    }
+    text, html = render_pair("inspection_plan", context)
+    return _message(
+        subject=f"{SUBJECT_PREFIX} Kế hoạch kiểm tra chéo năm {notice.year} – {notice.bloc_name}",
+        to=(notice.recipient_name, notice.recipient_email),
+        text=text,
+        html=html,
+        ledger_key=ledger_key,
+        sender=sender,
+        sent_at=sent_at,
+    )
+
+
+def format_date(day: date) -> str:
+    """dd/mm/yyyy, as Vietnamese documents write dates."""
+    return day.strftime("%d/%m/%Y")
+
+
+def format_span(start: date, end: date | None) -> str:
+    """One date, or 'dd/mm/yyyy – dd/mm/yyyy' for a span of days."""
+    if end is None or end == start:
+        return format_date(start)
+    return f"{format_date(start)} – {format_date(end)}"
+
+
+def format_local(moment: datetime) -> str:
+    """'HH:MM dd/mm/yyyy' in Vietnam time; a naive value is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
+
+
+def _days(n: int, en: bool) -> str:
+    if en:
+        return f"{n} working day" + ("" if n == 1 else "s")
+    return f"{n} ngày làm việc"
+
+
+def _item_view(item: DigestItem, sender: Sender) -> dict[str, Any]:
+    left = item.working_days_left
+    if item.kind == "overdue" or left < 0:
+        late = max(-left, 0)
+        # Past the due date but no working day lost yet (due on Friday, read on Saturday).
+        left_vi = f"quá hạn {_days(late, False)}" if late else "đã quá hạn"
+        left_en = f"overdue by {_days(late, True)}" if late else "overdue"
+    elif left == 0:
+        left_vi, left_en = "đến hạn hôm nay", "due today"
+    else:
+        left_vi, left_en = f"còn {_days(left, False)}", f"{_days(left, True)} left"
+    kind_vi, kind_en = _KIND_TEXT[item.kind]
+    return {
+        "nomination_id": item.nomination_id,
+        "nominee_name": item.nominee_name,
+        "workflow_title": item.workflow_title,
+        "state_title": item.state_title,
+        "due": format_date(item.due_on),
+        "left_vi": left_vi,
+        "left_en": left_en,
+        "kind": item.kind,
+        "kind_vi": kind_vi,
+        "kind_en": kind_en,
+        "url": sender.link(f"nominations/{item.nomination_id}"),
+    }
+
+
+def _visit_views(visits: Sequence[InspectionVisit]) -> list[dict[str, str]]:
+    ordered = sorted(visits, key=lambda v: (v.starts_on, v.counterpart))
+    return [
+        {"counterpart": v.counterpart, "dates": format_span(v.starts_on, v.ends_on)}
+        for v in ordered
+    ]
+
+
+def _message(
+    *,
+    subject: str,
+    to: tuple[str, str],
+    text: str,
+    html: str,
+    ledger_key: str,
+    sender: Sender,
+    sent_at: datetime | None,
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = nfc(subject)
+    msg["From"] = Address(display_name=nfc(sender.name), addr_spec=sender.address)
+    msg["To"] = Address(display_name=nfc(to[0]), addr_spec=to[1])
+    msg["Date"] = format_datetime(sent_at or datetime.now(UTC))
+    msg["Message-ID"] = message_id_for(ledger_key)
+    msg[KEY_HEADER] = nfc(ledger_key)
+    # Quoted-printable keeps the message 7-bit clean for relays without 8BITMIME.
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    return msg

@@ -1,0 +1,62 @@
+"""The embedded default: run the worker jobs in-process when no broker is configured."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from khenthuong.runtime import Runtime
+from khenthuong.services import jobs
+
+log = logging.getLogger("khenthuong.embedded")
+
+
+@dataclass
+class TickResult:
+    """What one in-process run did."""
+
+    digests_sent: int = 0
+    digests_failed: int = 0
+    notices_sent: int = 0
+
+
+def tick(rt: Runtime) -> TickResult:
+    """One run of every periodic job, in this process (same functions the workers call)."""
+    result = TickResult()
+    for ledger_ids in jobs.claim_reminders(rt.engine, rt.registry, rt.settings):
+        try:
+            jobs.send_digest(rt.engine, rt.registry, ledger_ids)
+            result.digests_sent += 1
+        except jobs.DeliveryFailed as exc:
+            log.warning("digest not sent, will retry: %s", exc)
+            result.digests_failed += 1
+
+    def publish(outbox_id: int) -> None:
+        jobs.deliver_notice(rt.engine, rt.registry, outbox_id)
+
+    result.notices_sent = jobs.relay_outbox(rt.engine, publish)
+    return result
+
+
+class EmbeddedScheduler(threading.Thread):
+    """A daemon thread that calls `tick` every `interval` seconds until stopped."""
+
+    def __init__(self, rt: Runtime, interval: float | None = None) -> None:
+        super().__init__(name="khenthuong-embedded-jobs", daemon=True)
+        self.rt = rt
+        self.interval = interval or float(rt.settings.scan_interval_seconds)
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        """Tick until stopped; an error in one tick is logged, not fatal."""
+        while not self._stop_event.is_set():
+            try:
+                tick(self.rt)
+            except Exception:
+                log.exception("embedded job run failed; retrying at the next interval")
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        """Ask the thread to finish after the current tick."""
+        self._stop_event.set()

@@ -1,0 +1,244 @@
+"""The periodic jobs behind the workers: reminder digests and outbox notices.
+
+These functions are the same whether Celery runs them (workers/tasks.py) or the
+embedded scheduler does (no broker): each takes ids, re-reads the database and is
+safe to run twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import Engine, select, update
+
+from khenthuong.notify.mail_settings import MailSettings, get_mail_settings
+from khenthuong.notify.render import (
+    Digest,
+    DigestItem,
+    Sender,
+    StepNotice,
+    render_digest,
+    render_step_notice,
+)
+from khenthuong.notify.smtp import deliver
+from khenthuong.services import outbox, reminders
+from khenthuong.services.nominations import LOCAL_TZ
+from khenthuong.settings import Settings
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import NOMINATIONS, UNITS, USERS
+from khenthuong.storage.outbox import OUTBOX, REMINDER_LEDGER
+from khenthuong.workflow.loader import WorkflowRegistry
+
+log = logging.getLogger("khenthuong.jobs")
+
+HEADLINES = {
+    "return_for_supplement": (
+        "Hồ sơ đã bị trả lại để bổ sung",
+        "The nomination was returned for supplementation",
+    ),
+    "reject": ("Hồ sơ không được đề nghị khen thưởng", "The nomination was rejected"),
+    "withdraw": ("Hồ sơ đã được rút", "The nomination was withdrawn"),
+    "revoke": ("Quyết định khen thưởng đã bị hủy bỏ", "The award decision was revoked"),
+    "decide": ("Đã có quyết định khen thưởng", "The award was decided"),
+}
+
+
+def claim_reminders(
+    engine: Engine, registry: WorkflowRegistry, settings: Settings, *, now: datetime | None = None
+) -> list[list[int]]:
+    """Claim due reminders (and stale claims) and group them: one list per recipient."""
+    with write_tx(engine) as conn:
+        items = reminders.scan_due(
+            conn, registry, now=now, before_days=settings.reminder_days_before
+        )
+        created = reminders.claim(conn, items, now=now)
+        stale = reminders.stale_claims(
+            conn, older_than=timedelta(seconds=settings.stale_claim_seconds), now=now
+        )
+        groups = reminders.group_by_recipient(conn, sorted(set(created) | set(stale)))
+    return [ids for _, ids in sorted(groups.items())]
+
+
+def send_digest(
+    engine: Engine,
+    registry: WorkflowRegistry,
+    ledger_ids: Sequence[int],
+    *,
+    mail: MailSettings | None = None,
+) -> str:
+    """Send one officer's digest for the ledger rows not yet sent; returns what happened."""
+    mail = mail or get_mail_settings()
+    with engine.connect() as conn:
+        rows = (
+            conn.execute(
+                select(REMINDER_LEDGER)
+                .where(
+                    REMINDER_LEDGER.c.id.in_(list(ledger_ids)), REMINDER_LEDGER.c.status != "sent"
+                )
+                .order_by(REMINDER_LEDGER.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        if not rows:
+            return "already sent"
+        recipient = rows[0]["recipient"]
+        ids = [int(r["item_ref"].split(":")[1]) for r in rows]
+        noms = {r.id: r for r in conn.execute(select(NOMINATIONS).where(NOMINATIONS.c.id.in_(ids)))}
+        name = (
+            conn.execute(select(USERS.c.full_name).where(USERS.c.email == recipient)).scalar()
+            or conn.execute(select(UNITS.c.name).where(UNITS.c.leader_email == recipient)).scalar()
+            or recipient
+        )
+    today = datetime.now(UTC).astimezone(LOCAL_TZ).date()
+    items = []
+    for row in rows:
+        nom = noms[int(row["item_ref"].split(":")[1])]
+        wf = registry.get(nom.workflow, nom.workflow_version).definition
+        due_on = date.fromisoformat(row["due_on"])
+        items.append(
+            DigestItem(
+                nomination_id=nom.id,
+                nominee_name=nom.nominee_name,
+                workflow_title=wf.title.vi,
+                state_title=wf.state(nom.state).title.vi,
+                due_on=due_on,
+                working_days_left=reminders.working_days_between(today, due_on),
+                kind=row["kind"],
+            )
+        )
+    key = "digest:" + ",".join(sorted(r["key"] for r in rows))
+    message = render_digest(
+        Digest(recipient, name if name != recipient else "", tuple(items)),
+        ledger_key=key,
+        sender=Sender.from_settings(mail),
+    )
+    return _send_and_mark(engine, [int(r["id"]) for r in rows], message, mail)
+
+
+def _send_and_mark(
+    engine: Engine, ledger_ids: list[int], message: EmailMessage, mail: MailSettings
+) -> str:
+    try:
+        result = deliver([message], mail)[0]
+        ok, error = result.ok, result.error
+    except Exception as exc:
+        ok, error = False, f"{exc.__class__.__name__}: {exc}"
+    with write_tx(engine) as conn:
+        reminders.mark(
+            conn,
+            ledger_ids,
+            "sent" if ok else "failed",
+            error=error,
+            message_id=str(message["Message-ID"]),
+        )
+    if not ok:
+        log.warning("digest to %s failed: %s", message["To"], error)
+        raise DeliveryFailed(error or "unknown error")
+    return f"sent {len(ledger_ids)} item(s) to {message['To']}"
+
+
+class DeliveryFailed(RuntimeError):
+    """A message could not be handed to the mail server; the task retries it."""
+
+
+def relay_outbox(
+    engine: Engine,
+    publish: Callable[[int], None],
+    *,
+    limit: int = 200,
+    stuck_after: timedelta = timedelta(minutes=10),
+) -> int:
+    """Hand pending outbox rows to `publish`; rows that fail to publish stay pending.
+
+    Rows are marked queued in a committed transaction before publishing, so two
+    relays never publish the same row; a relay that dies after that leaves rows
+    queued, and `outbox.requeue_stuck` gives them back after a while.
+    """
+    with write_tx(engine) as conn:
+        outbox.requeue_stuck(conn, older_than=stuck_after)
+        ids = outbox.pending(conn, limit=limit)
+        outbox.mark_queued(conn, ids)
+    failed: list[int] = []
+    for index, outbox_id in enumerate(ids):
+        try:
+            publish(outbox_id)
+        except Exception as exc:
+            log.warning("outbox relay: publishing %s failed: %s", outbox_id, exc)
+            failed = list(ids[index:])
+            break
+    if failed:
+        with write_tx(engine) as conn:
+            conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(failed), OUTBOX.c.status == "queued")
+                .values(status="pending")
+            )
+    return len(ids) - len(failed)
+
+
+def deliver_notice(
+    engine: Engine, registry: WorkflowRegistry, outbox_id: int, *, mail: MailSettings | None = None
+) -> str:
+    """Send one outbox notice exactly once (a duplicate delivery finds it taken)."""
+    mail = mail or get_mail_settings()
+    with write_tx(engine) as conn:
+        row = outbox.begin_delivery(conn, outbox_id)
+    if row is None:
+        return "already taken"
+    data = json.loads(row["payload"])
+    with engine.connect() as conn:
+        user = conn.execute(
+            select(USERS.c.email, USERS.c.full_name).where(
+                USERS.c.username == data["recipient_user"]
+            )
+        ).first()
+        actor = conn.execute(
+            select(USERS.c.full_name).where(USERS.c.username == data["actor"])
+        ).scalar()
+        nom = conn.execute(
+            select(NOMINATIONS).where(NOMINATIONS.c.id == data["nomination_id"])
+        ).first()
+    if user is None or nom is None:
+        with write_tx(engine) as conn:
+            outbox.finish_delivery(conn, outbox_id, ok=True)
+        return "no recipient"
+    wf = registry.get(nom.workflow, nom.workflow_version).definition
+    headline = HEADLINES.get(
+        data["trigger"],
+        (
+            f"Hồ sơ chuyển sang: {wf.state(data['to_state']).title.vi}",
+            f"The nomination moved to: {wf.state(data['to_state']).title.en}",
+        ),
+    )
+    message = render_step_notice(
+        StepNotice(
+            recipient_email=user.email,
+            recipient_name=user.full_name,
+            nomination_id=nom.id,
+            nominee_name=nom.nominee_name,
+            workflow_title=wf.title.vi,
+            headline_vi=headline[0],
+            headline_en=headline[1],
+            state_title=wf.state(data["to_state"]).title.vi,
+            actor_name=actor or data["actor"],
+            occurred_at=datetime.fromisoformat(data["at"]),
+            reason=data["payload"].get("reason") or data.get("comment"),
+        ),
+        ledger_key=row["dedup_key"],
+        sender=Sender.from_settings(mail),
+    )
+    try:
+        result = deliver([message], mail)[0]
+        ok, error = result.ok, result.error
+    except Exception as exc:
+        ok, error = False, f"{exc.__class__.__name__}: {exc}"
+    with write_tx(engine) as conn:
+        outbox.finish_delivery(conn, outbox_id, ok=ok, error=error)
+    if not ok:
+        raise DeliveryFailed(error or "unknown error")
+    return f"notice {row['dedup_key']} sent to {user.email}"

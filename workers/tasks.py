@@ -1,0 +1,70 @@
+"""Thin Celery tasks: take ids, call khenthuong.services.jobs, safe to run twice."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+
+from khenthuong.runtime import Runtime, open_runtime
+from khenthuong.services import jobs
+from workers.celery_app import app
+
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    """One runtime per worker process (engine pool, workflow machines)."""
+    return open_runtime()
+
+
+@app.task(name="khenthuong.scan_reminders")  # type: ignore[untyped-decorator]
+def scan_reminders() -> int:
+    """Claim due reminders and queue one digest per officer; returns how many digests."""
+    rt = runtime()
+    groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
+    for ledger_ids in groups:
+        send_digest.delay(ledger_ids)
+    return len(groups)
+
+
+@app.task(  # type: ignore[untyped-decorator]
+    name="khenthuong.send_digest",
+    autoretry_for=(jobs.DeliveryFailed, OperationalError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def send_digest(ledger_ids: list[int]) -> str:
+    """Send one officer's digest (rows already sent are skipped)."""
+    rt = runtime()
+    return jobs.send_digest(rt.engine, rt.registry, ledger_ids)
+
+
+@app.task(name="khenthuong.relay_outbox")  # type: ignore[untyped-decorator]
+def relay_outbox() -> int:
+    """Publish pending outbox rows as deliver_notice tasks."""
+    rt = runtime()
+
+    def publish(outbox_id: int) -> None:
+        deliver_notice.apply_async((outbox_id,), retry=True, retry_policy=PUBLISH_RETRY)
+
+    return jobs.relay_outbox(rt.engine, publish)
+
+
+@app.task(name="khenthuong.deliver_notice")  # type: ignore[untyped-decorator]
+def deliver_notice(outbox_id: int) -> str:
+    """Send one outbox notice; a failure leaves the row pending for the relay to retry."""
+    rt = runtime()
+    try:
+        return jobs.deliver_notice(rt.engine, rt.registry, outbox_id)
+    except jobs.DeliveryFailed as exc:
+        return f"failed, will retry: {exc}"
+
+
+def task_names() -> list[str]:
+    """Names of the tasks this module registers."""
+    tasks: dict[str, Any] = app.tasks
+    return sorted(name for name in tasks if name.startswith("khenthuong."))
