@@ -56,7 +56,13 @@ def test_nomination_goes_from_proposal_to_decision(rt: Runtime) -> None:
     assert final["version"] == 4
     assert final["closed"] is True
     assert final["due_at"] is None
-    assert event_count(rt) == 4 + 1  # 4 steps incl. creation, plus the workflow registration event
+    with rt.engine.connect() as conn:
+        steps = conn.execute(
+            select(func.count()).select_from(EVENTS).where(
+                EVENTS.c.nomination_id == nid
+            )
+        ).scalar_one()
+    assert steps == 4  # creation and three steps
 
 
 def test_entering_a_state_with_a_time_limit_sets_its_due_date(rt: Runtime) -> None:
@@ -271,3 +277,23 @@ def test_return_writes_an_outbox_notice_in_the_same_transaction(rt: Runtime) -> 
     assert rows[0]["dedup_key"] == f"step:{nid}:3"
     assert notice["recipient_user"] == "cb.qd"
     assert notice["payload"]["reason"] == "Thiếu biên bản bình xét"
+
+
+def test_unit_council_secretary_cannot_act_for_the_ministry_council(rt: Runtime) -> None:
+    """A state's responsible role must be held at the state's level (ministry, not unit)."""
+    nid = svc.create_nomination(
+        rt.engine,
+        rt.registry,
+        workflow="bang_khen_bo",
+        proposing_unit="CCYQD",
+        actor=actor(rt, "cb.qd"),
+        nominee_name="Trần Thị Bích",
+    )
+    svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+    svc.advance(rt.engine, rt.registry, nid, "forward", actor(rt, "tt.qd"))
+    svc.advance(rt.engine, rt.registry, nid, "appraise", actor(rt, "cv.bcy"))
+    with pytest.raises(StepRefused) as info:
+        svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.qd"))
+    assert [r.code for r in info.value.refusals] == ["role"]
+    result = svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.bcy"))
+    assert result.to_state == "minister_decision"

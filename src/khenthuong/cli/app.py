@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import typer
 from rich.table import Table
 from sqlalchemy import select
 
 from khenthuong.audit.query import history as event_history
-from khenthuong.cli import audit_cmd, blocs_cmd, workflows_cmd
+from khenthuong.cli import audit_cmd, blocs_cmd, reminders_cmd, workflows_cmd
 from khenthuong.cli.common import (
     actor_for,
     console,
@@ -21,6 +22,7 @@ from khenthuong.cli.common import (
 from khenthuong.roles import roles_in
 from khenthuong.services import nominations as svc
 from khenthuong.services.blocs import apply_blocs, load_blocs
+from khenthuong.services.history_import import import_history
 from khenthuong.services.org import add_user, apply_seed, load_seed
 from khenthuong.settings import get_settings
 from khenthuong.storage.db import get_engine, write_tx
@@ -35,6 +37,7 @@ app = typer.Typer(
 app.add_typer(workflows_cmd.app, name="workflows")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(blocs_cmd.app, name="blocs")
+app.add_typer(reminders_cmd.app, name="reminders")
 users_app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 db_app = typer.Typer(help="Cơ sở dữ liệu (database schema).", no_args_is_help=True)
@@ -208,8 +211,19 @@ def show(nomination_id: int, as_user: str = typer.Option(None, "--as")) -> None:
 
 @app.command()
 @report_errors
-def history(nomination_id: int, fmt: str = typer.Option("table", "--format", "-f")) -> None:
-    """The timeline of one nomination from the audit trail."""
+def history(
+    target: str = typer.Argument(..., help="A nomination id, or the word 'import'."),
+    file: Path = typer.Argument(None, help="With 'import': a .csv or .xlsx file."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="With import: keep the good rows."),
+) -> None:
+    """`history ID`: a nomination's timeline. `history import FILE`: load past awards."""
+    if target == "import":
+        _history_import(file, skip_bad)
+        return
+    if not target.isdigit():
+        raise typer.BadParameter(f"{target!r} is not a nomination id or 'import'")
+    nomination_id = int(target)
     rt = runtime()
     with rt.engine.connect() as conn:
         svc.get_row(conn, nomination_id)
@@ -242,6 +256,42 @@ def history(nomination_id: int, fmt: str = typer.Option("table", "--format", "-f
             note,
         )
     console.print(table)
+
+
+def _history_import(file: Path | None, skip_bad: bool) -> None:
+    if file is None:
+        raise typer.BadParameter("give the file to import: khenthuong history import FILE")
+    if not file.is_file():
+        raise typer.BadParameter(f"{file} does not exist")
+    rt = runtime()
+    codes = _award_codes(rt.settings.config_dir)
+    with write_tx(rt.engine) as conn:
+        # import_history writes nothing when a row is bad and skip_bad is off.
+        report = import_history(conn, file, award_codes=codes, skip_bad=skip_bad)
+    for line, message in report.errors:
+        typer.echo(f"{file}:{line}: {message}", err=True)
+    if report.errors and not skip_bad:
+        typer.echo(
+            f"Không nhập dòng nào: {len(report.errors)} dòng lỗi trên {report.rows} "
+            f"(nothing imported; fix the rows above or use --skip-bad)",
+            err=True,
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"Đã nhập {report.imported}/{report.rows} dòng, tạo {report.persons_created} cá nhân mới"
+        + (f", bỏ qua {len(report.errors)} dòng lỗi" if report.errors else "")
+    )
+
+
+def _award_codes(config_dir: Path) -> set[str] | None:
+    """Codes of the award catalog (config/awards.yaml), when one is installed."""
+    path = config_dir / "awards.yaml"
+    if not path.exists():
+        return None
+    import importlib  # noqa: PLC0415
+
+    catalog = importlib.import_module("khenthuong.rules.catalog").load_catalog(path)
+    return {str(code) for code in catalog.codes()}
 
 
 @app.command()

@@ -56,13 +56,17 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
         raise KhenthuongError("no persons: run `khenthuong init --demo` first")
     unit_path = f"/CP/BCY/{DEMO_UNIT}/"
 
-    def who(roles: list[str]) -> Actor:
+    def who(roles: list[str], state: str) -> Actor:
+        levels = {}
+        st = wf.state(state)
+        if st.role and st.level:
+            levels[st.role] = st.level.value
         for actor in actors:
-            if actor.grant_for(roles, unit_path):
+            if actor.grant_for(roles, unit_path, role_levels=levels):
                 return actor
         raise KhenthuongError(f"no demo user holds {roles} over {DEMO_UNIT}")
 
-    proposer = who([wf.state(wf.initial).role or ""])
+    proposer = who([wf.state(wf.initial).role or ""], wf.initial)
     console.rule(f"[bold]{wf.title.vi}[/] — {person.full_name}")
     nid = svc.create_nomination(
         rt.engine,
@@ -75,6 +79,7 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
     )
     console.print(f"[green]✓[/] {proposer.username} lập hồ sơ #{nid} ({wf.initial})")
     path = happy_path(wf)
+    state = wf.initial
     outsider = (
         next(a for a in actors if a.username == "kiemtra")
         if any(a.username == "kiemtra" for a in actors)
@@ -84,19 +89,20 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
         if index == 1:
             _show_refusal(rt, console, nid, step.trigger, outsider, {})
         if index == 2:
-            _show_refusal(rt, console, nid, "reject", who(step.roles), {})
+            _show_refusal(rt, console, nid, "reject", who(step.roles, state), {})
         payload: dict[str, str] = {}
         if "decision_number" in step.requires:
             payload["decision_number"] = f"{nid}/QĐ-BCY"
         for key in step.requires:
             payload.setdefault(key, "Theo đề nghị của đơn vị")
-        actor = who(step.roles)
+        actor = who(step.roles, state)
         result = svc.advance(rt.engine, rt.registry, nid, step.trigger, actor, payload)
         due = f", hạn {result.due_at.astimezone(svc.LOCAL_TZ):%d/%m/%Y}" if result.due_at else ""
         console.print(
             f"[green]✓[/] {actor.username} — {step.title.vi}: {result.from_state} → "
             f"{result.to_state}{due}"
         )
+        state = result.to_state
     with rt.engine.connect() as conn:
         report = verify_all(conn)
     console.print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
@@ -17,6 +18,7 @@ class Grant:
     role: str
     scope_path: str
     scope_code: str
+    scope_level: str = "unit"
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,28 @@ class Actor:
     grants: tuple[Grant, ...]
     email: str = ""
 
-    def grant_for(self, roles: list[str] | tuple[str, ...], unit_path: str) -> Grant | None:
-        """The first grant among `roles` whose scope covers `unit_path`."""
+    def grant_for(
+        self,
+        roles: list[str] | tuple[str, ...],
+        unit_path: str,
+        *,
+        role_levels: Mapping[str, str] | None = None,
+    ) -> Grant | None:
+        """The first grant among `roles` whose scope covers `unit_path`.
+
+        `role_levels` pins a role to a level: the responsible role of a state must be
+        held at the state's level (the ministry council's secretary, not a unit's).
+        """
         for grant in self.grants:
-            if grant.role in roles and unit_path.startswith(grant.scope_path):
-                return grant
+            if grant.role not in roles or not unit_path.startswith(grant.scope_path):
+                continue
+            if (
+                role_levels
+                and grant.role in role_levels
+                and grant.scope_level != role_levels[grant.role]
+            ):
+                continue
+            return grant
         return None
 
     def has_role(self, role: str) -> bool:
@@ -60,7 +79,7 @@ def load_actor(conn: Connection, username: str) -> Actor:
         raise NotFound(f"Người dùng {username!r} đã bị khóa (user {username!r} is disabled)")
     roles = USER_ROLES
     grants = conn.execute(
-        select(roles.c.role, units.c.path, units.c.code)
+        select(roles.c.role, units.c.path, units.c.code, units.c.level)
         .join(units, units.c.id == roles.c.scope_unit_id)
         .where(roles.c.user_id == user.id)
         .order_by(roles.c.id)
@@ -69,6 +88,6 @@ def load_actor(conn: Connection, username: str) -> Actor:
         username=user.username,
         user_id=user.id,
         unit_code=user.code,
-        grants=tuple(Grant(r.role, r.path, r.code) for r in grants),
+        grants=tuple(Grant(r.role, r.path, r.code, r.level) for r in grants),
         email=user.email,
     )

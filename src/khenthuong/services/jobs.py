@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 from sqlalchemy import Engine, select, update
 
@@ -19,9 +20,12 @@ from khenthuong.notify.mail_settings import MailSettings, get_mail_settings
 from khenthuong.notify.render import (
     Digest,
     DigestItem,
+    InspectionNotice,
+    InspectionVisit,
     Sender,
     StepNotice,
     render_digest,
+    render_inspection_notice,
     render_step_notice,
 )
 from khenthuong.notify.smtp import deliver
@@ -191,6 +195,8 @@ def deliver_notice(
     if row is None:
         return "already taken"
     data = json.loads(row["payload"])
+    if row["kind"] == "inspection_plan":
+        return _deliver_inspection_notice(engine, row, data, mail)
     with engine.connect() as conn:
         user = conn.execute(
             select(USERS.c.email, USERS.c.full_name).where(
@@ -242,3 +248,67 @@ def deliver_notice(
     if not ok:
         raise DeliveryFailed(error or "unknown error")
     return f"notice {row['dedup_key']} sent to {user.email}"
+
+
+def _deliver_inspection_notice(
+    engine: Engine, row: Any, data: dict[str, Any], mail: MailSettings
+) -> str:
+    """Tell one member unit its visits: to its leader, else to the officers of the unit."""
+    with engine.connect() as conn:
+        unit = conn.execute(
+            select(UNITS.c.id, UNITS.c.name, UNITS.c.leader_email).where(
+                UNITS.c.code == data["unit"]
+            )
+        ).first()
+        recipients: list[tuple[str, str]] = []
+        if unit is not None and unit.leader_email:
+            recipients.append((unit.leader_email, f"Lãnh đạo {unit.name}"))
+        elif unit is not None:
+            recipients.extend(
+                (r.email, r.full_name)
+                for r in conn.execute(
+                    select(USERS.c.email, USERS.c.full_name).where(USERS.c.unit_id == unit.id)
+                )
+            )
+    if unit is None or not recipients:
+        with write_tx(engine) as conn:
+            outbox.finish_delivery(conn, row["id"], ok=True)
+        return "no recipient"
+
+    def visits_of(items: list[list[str]]) -> tuple[InspectionVisit, ...]:
+        return tuple(
+            InspectionVisit(name, date.fromisoformat(start), date.fromisoformat(end))
+            for name, start, end in items
+        )
+
+    starts = [date.fromisoformat(v[1]) for v in data["as_inspector"] + data["as_inspected"]]
+    ends = [date.fromisoformat(v[2]) for v in data["as_inspector"] + data["as_inspected"]]
+    messages = [
+        render_inspection_notice(
+            InspectionNotice(
+                recipient_email=email_address,
+                recipient_name=name,
+                unit_name=unit.name,
+                bloc_name=data["bloc_name"],
+                year=data["year"],
+                period_start=min(starts) if starts else date(data["year"], 1, 1),
+                period_end=max(ends) if ends else date(data["year"], 12, 31),
+                as_inspector=visits_of(data["as_inspector"]),
+                as_inspected=visits_of(data["as_inspected"]),
+            ),
+            ledger_key=f"{row['dedup_key']}:{email_address}",
+            sender=Sender.from_settings(mail),
+        )
+        for email_address, name in recipients
+    ]
+    try:
+        results = deliver(messages, mail)
+        ok = all(r.ok for r in results)
+        error = "; ".join(r.error for r in results if r.error) or None
+    except Exception as exc:
+        ok, error = False, f"{exc.__class__.__name__}: {exc}"
+    with write_tx(engine) as conn:
+        outbox.finish_delivery(conn, row["id"], ok=ok, error=error)
+    if not ok:
+        raise DeliveryFailed(error or "unknown error")
+    return f"inspection plan sent to {len(messages)} recipient(s) of {data['unit']}"

@@ -124,8 +124,20 @@ def allowed_triggers(
     return [
         t
         for t in loaded.definition.transitions_from(nomination["state"])
-        if actor.grant_for(t.roles, nomination["unit_path"]) is not None
+        if actor.grant_for(
+            t.roles,
+            nomination["unit_path"],
+            role_levels=_levels(loaded.definition.state(nomination["state"])),
+        )
+        is not None
     ]
+
+
+def _levels(state: StateDef) -> dict[str, str]:
+    """The state's responsible role must be held at the state's level."""
+    if state.role is None or state.level is None:
+        return {}
+    return {state.role: state.level.value}
 
 
 # --------------------------------------------------------------------------- creating
@@ -213,7 +225,10 @@ def create_nomination_in(
             f"Không có đơn vị mã {proposing_unit!r} (no unit with code {proposing_unit!r})"
         )
     initial = wf.state(wf.initial)
-    if not on_behalf_of_bloc and actor.grant_for([initial.role or ""], unit.path) is None:
+    if (
+        not on_behalf_of_bloc
+        and actor.grant_for([initial.role or ""], unit.path, role_levels=_levels(initial)) is None
+    ):
         raise StepRefused(
             [
                 Refusal(
@@ -300,7 +315,7 @@ def create_nomination_in(
         )
     )
     nomination_id = inserted_id(result)
-    grant = actor.grant_for([initial.role or ""], unit.path)
+    grant = actor.grant_for([initial.role or ""], unit.path, role_levels=_levels(initial))
     fields = {
         "stream": stream_of(nomination_id),
         "seq": 1,
@@ -373,7 +388,9 @@ def _plan_step(
             )
         ]
     refusals: list[Refusal] = []
-    grant = actor.grant_for(transition.roles, row["unit_path"])
+    grant = actor.grant_for(
+        transition.roles, row["unit_path"], role_levels=_levels(wf.state(state))
+    )
     if grant is None:
         refusals.append(
             Refusal(

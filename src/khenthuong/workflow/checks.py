@@ -32,7 +32,7 @@ def check_workflow(
         at(("initial",), "initial state cannot be terminal")
 
     for name, state in states.items():
-        path = ("states", name)
+        path: tuple[str | int, ...] = ("states", name)
         if not name.isidentifier() or name != name.lower():
             at(path, f"state name {name!r} must be lower_snake_case")
         if state.kind is StateKind.terminal:
@@ -50,12 +50,15 @@ def check_workflow(
 
     seen: dict[tuple[str, str], int] = {}
     for index, t in enumerate(wf.transitions):
-        path: tuple[str | int, ...] = ("transitions", index)
+        path = ("transitions", index)
         if t.dest not in states:
             at((*path, "dest"), f"transition {t.trigger!r} goes to undeclared state {t.dest!r}")
         for source in t.source:
             if source not in states:
-                at((*path, "source"), f"transition {t.trigger!r} leaves undeclared state {source!r}")
+                at(
+                    (*path, "source"),
+                    f"transition {t.trigger!r} leaves undeclared state {source!r}",
+                )
                 continue
             if states[source].kind is StateKind.terminal:
                 at(

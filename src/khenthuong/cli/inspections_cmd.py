@@ -1,0 +1,138 @@
+"""`khenthuong inspections ...`: cross-inspection plans between bloc members."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.services import inspections
+from khenthuong.storage.db import write_tx
+
+app = typer.Typer(help="Kiểm tra chéo (cross-inspection plans).", no_args_is_help=True)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
+        ) from None
+
+
+def _table(rows: list[inspections.VisitRow], title: str) -> Table:
+    table = Table(
+        "#",
+        "đơn vị kiểm tra",
+        "đơn vị được kiểm tra",
+        "từ ngày",
+        "đến ngày",
+        "hạn báo cáo",
+        "điểm",
+        title=title,
+    )
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            f"{row.inspector_name} ({row.inspector})",
+            f"{row.inspected_name} ({row.inspected})",
+            f"{row.starts_on:%d/%m/%Y}",
+            f"{row.ends_on:%d/%m/%Y}",
+            f"{row.report_due_on:%d/%m/%Y}",
+            "" if row.score is None else f"{row.score:g}",
+        )
+    return table
+
+
+@app.command("plan")
+@report_errors
+def plan(
+    bloc: str = typer.Option(..., "--bloc"),
+    year: int = typer.Option(..., "--year", min=1945, max=2100),
+    seed: int = typer.Option(0, "--seed", help="Same seed, same plan."),
+    start: str = typer.Option(None, "--from", help="Inspection period start (default 1 Oct)."),
+    end: str = typer.Option(None, "--to", help="Inspection period end (default 30 Nov)."),
+    as_user: str = typer.Option(..., "--as", help="The bloc leader or an administrator."),
+) -> None:
+    """Generate (or regenerate) the year's plan and print it as a table."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        inspections.plan_inspections(
+            conn,
+            bloc,
+            year,
+            actor=actor,
+            seed=seed,
+            period_start=_day(start, "--from"),
+            period_end=_day(end, "--to"),
+        )
+        rows = inspections.visits(conn, bloc, year)
+    console.print(_table(rows, f"Kế hoạch kiểm tra chéo {bloc} năm {year} (seed {seed})"))
+
+
+@app.command("show")
+@report_errors
+def show(bloc: str = typer.Option(..., "--bloc"), year: int = typer.Option(..., "--year")) -> None:
+    """Print the current plan."""
+    rt = runtime()
+    with rt.engine.connect() as conn:
+        rows = inspections.visits(conn, bloc, year)
+    console.print(_table(rows, f"Kế hoạch kiểm tra chéo {bloc} năm {year}"))
+
+
+@app.command("export")
+@report_errors
+def export(
+    bloc: str = typer.Option(..., "--bloc"),
+    year: int = typer.Option(..., "--year"),
+    fmt: str = typer.Option("xlsx", "--format", help="xlsx or csv"),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Default: kiem-tra-cheo-BLOC-YEAR.FMT"
+    ),
+) -> None:
+    """Write the current plan to an Excel or CSV file."""
+    if fmt not in ("xlsx", "csv"):
+        raise typer.BadParameter("use xlsx or csv", param_hint="--format")
+    rt = runtime()
+    with rt.engine.connect() as conn:
+        rows = inspections.visits(conn, bloc, year)
+    path = output or Path(f"kiem-tra-cheo-{bloc}-{year}.{fmt}")
+    if path.suffix.lower() != f".{fmt}":
+        path = path.with_suffix(f".{fmt}")
+    inspections.export(rows, path)
+    console.print(f"Đã ghi {len(rows)} lượt kiểm tra vào {path}")
+
+
+@app.command("publish")
+@report_errors
+def publish(
+    bloc: str = typer.Option(..., "--bloc"),
+    year: int = typer.Option(..., "--year"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Queue an e-mail to every member with its dates (sent by the workers)."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        count = inspections.publish(conn, bloc, year, actor=actor)
+    console.print(f"Đã xếp {count} thông báo kế hoạch vào hàng gửi (queued {count} notices)")
+
+
+@app.command("report")
+@report_errors
+def report(
+    visit: int,
+    score: float = typer.Option(..., "--score"),
+    findings: str = typer.Option(..., "--findings"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """File the inspector's report (findings and score) for one visit."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        inspections.record_report(conn, visit, findings=findings, score=score, actor=actor)
+    console.print(f"Đã ghi báo cáo lượt kiểm tra #{visit}")

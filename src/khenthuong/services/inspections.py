@@ -1,0 +1,353 @@
+"""Cross-inspection plans (kiểm tra chéo): generate, store, publish, report, export."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, insert, select, update
+
+from khenthuong.audit.append import append_event
+from khenthuong.blocs.inspection_plan import InspectionPlan, Visit, check_plan, generate_plan
+from khenthuong.calendar.workdays import add_working_days
+from khenthuong.errors import KhenthuongError, NotFound
+from khenthuong.services.actors import Actor
+from khenthuong.services.blocs import BlocView, bloc_view
+from khenthuong.storage.blocs import INSPECTION_PLANS, INSPECTION_VISITS
+from khenthuong.storage.db import inserted_id
+from khenthuong.storage.models import UNITS
+from khenthuong.storage.outbox import OUTBOX
+
+REPORT_DAYS = 5
+"""Working days after a visit ends within which the inspector files its report."""
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    """A stored visit with unit codes and names."""
+
+    id: int
+    inspector: str
+    inspector_name: str
+    inspected: str
+    inspected_name: str
+    starts_on: date
+    ends_on: date
+    report_due_on: date
+    score: float | None
+    reported: bool
+
+
+def _units(conn: Connection) -> dict[int, tuple[str, str]]:
+    return {
+        r.id: (r.code, r.name) for r in conn.execute(select(UNITS.c.id, UNITS.c.code, UNITS.c.name))
+    }
+
+
+def _stored_plan(conn: Connection, view: BlocView, year: int) -> InspectionPlan | None:
+    plan = (
+        conn.execute(
+            select(INSPECTION_PLANS).where(
+                INSPECTION_PLANS.c.bloc_id == view.id,
+                INSPECTION_PLANS.c.year == year,
+                INSPECTION_PLANS.c.current.is_(True),
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if plan is None:
+        return None
+    units = _units(conn)
+    visits = tuple(
+        Visit(units[v.inspector_unit_id][0], units[v.inspected_unit_id][0], v.starts_on, v.ends_on)
+        for v in conn.execute(
+            select(INSPECTION_VISITS)
+            .where(INSPECTION_VISITS.c.plan_id == plan["id"])
+            .order_by(INSPECTION_VISITS.c.starts_on, INSPECTION_VISITS.c.id)
+        )
+    )
+    return InspectionPlan(view.code, year, plan["seed"], visits)
+
+
+def plan_inspections(
+    conn: Connection,
+    code: str,
+    year: int,
+    *,
+    actor: Actor,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    seed: int = 0,
+    history_years: int = 5,
+) -> int:
+    """Generate and store the year's plan; an earlier plan for the year is kept, not current."""
+    view = bloc_view(conn, code, year)
+    organiser_path = conn.execute(
+        select(UNITS.c.path).where(UNITS.c.code == view.organiser)
+    ).scalar_one()
+    if actor.grant_for(["bloc_leader", "admin"], organiser_path) is None:
+        raise KhenthuongError(
+            f"{actor.username} không phải khối trưởng/quản trị của khối {code} "
+            f"({actor.username} may not plan inspections for bloc {code})"
+        )
+    start = period_start or date(year, 10, 1)
+    end = period_end or date(year, 11, 30)
+    history: list[InspectionPlan] = []
+    for past in range(year - history_years, year):
+        if _has_members(conn, code, past):
+            stored = _stored_plan(conn, bloc_view(conn, code, past), past)
+            if stored is not None:
+                history.append(stored)
+    members = [c for c, _ in view.members]
+    plan = generate_plan(
+        code,
+        year,
+        members,
+        period_start=start,
+        period_end=end,
+        history=history,
+        seed=seed,
+        window_days=view.window_days,
+    )
+    problems = check_plan(plan, members, history)
+    if problems:
+        raise KhenthuongError(
+            "Kế hoạch không hợp lệ (plan violates constraints): " + "; ".join(problems)
+        )
+    conn.execute(
+        update(INSPECTION_PLANS)
+        .where(INSPECTION_PLANS.c.bloc_id == view.id, INSPECTION_PLANS.c.year == year)
+        .values(current=False)
+    )
+    now = datetime.now(UTC)
+    plan_id = inserted_id(
+        conn.execute(
+            insert(INSPECTION_PLANS).values(
+                bloc_id=view.id,
+                year=year,
+                seed=seed,
+                period_start=start,
+                period_end=end,
+                generated_by=actor.username,
+                generated_at=now,
+                current=True,
+            )
+        )
+    )
+    ids = {unit_code: unit_id for unit_id, (unit_code, _name) in _units(conn).items()}
+    for visit in plan.visits:
+        conn.execute(
+            insert(INSPECTION_VISITS).values(
+                plan_id=plan_id,
+                inspector_unit_id=ids[visit.inspector],
+                inspected_unit_id=ids[visit.inspected],
+                starts_on=visit.start,
+                ends_on=visit.end,
+                report_due_on=add_working_days(visit.end, REPORT_DAYS),
+            )
+        )
+    append_event(
+        conn,
+        f"inspection:{code}:{year}",
+        actor=actor.username,
+        actor_unit=actor.unit_code,
+        trigger="plan_inspections",
+        payload={
+            "plan_id": plan_id,
+            "seed": seed,
+            "period": [start.isoformat(), end.isoformat()],
+            "visits": [
+                [v.inspector, v.inspected, v.start.isoformat(), v.end.isoformat()]
+                for v in plan.visits
+            ],
+        },
+        now=now,
+    )
+    return plan_id
+
+
+def _has_members(conn: Connection, code: str, year: int) -> bool:
+    try:
+        bloc_view(conn, code, year)
+    except NotFound:
+        return False
+    return True
+
+
+def visits(conn: Connection, code: str, year: int) -> list[VisitRow]:
+    """The current plan's visits, in date order."""
+    view = bloc_view(conn, code, year)
+    plan_id = conn.execute(
+        select(INSPECTION_PLANS.c.id).where(
+            INSPECTION_PLANS.c.bloc_id == view.id,
+            INSPECTION_PLANS.c.year == year,
+            INSPECTION_PLANS.c.current.is_(True),
+        )
+    ).scalar()
+    if plan_id is None:
+        raise NotFound(f"Khối {code} chưa có kế hoạch kiểm tra chéo năm {year} (no plan)")
+    units = _units(conn)
+    return [
+        VisitRow(
+            v.id,
+            *units[v.inspector_unit_id],
+            *units[v.inspected_unit_id],
+            v.starts_on,
+            v.ends_on,
+            v.report_due_on,
+            v.score,
+            v.reported_at is not None,
+        )
+        for v in conn.execute(
+            select(INSPECTION_VISITS)
+            .where(INSPECTION_VISITS.c.plan_id == plan_id)
+            .order_by(INSPECTION_VISITS.c.starts_on, INSPECTION_VISITS.c.id)
+        )
+    ]
+
+
+def publish(conn: Connection, code: str, year: int, *, actor: Actor) -> int:
+    """Queue one notice per member (its visits as inspector and as inspected); returns count."""
+    view = bloc_view(conn, code, year)
+    rows = visits(conn, code, year)
+    now = datetime.now(UTC)
+    plan_id = conn.execute(
+        select(INSPECTION_PLANS.c.id).where(
+            INSPECTION_PLANS.c.bloc_id == view.id,
+            INSPECTION_PLANS.c.year == year,
+            INSPECTION_PLANS.c.current.is_(True),
+        )
+    ).scalar_one()
+    count = 0
+    for member, _name in view.members:
+        payload = {
+            "bloc": code,
+            "bloc_name": view.name,
+            "year": year,
+            "unit": member,
+            "as_inspector": [
+                [r.inspected_name, r.starts_on.isoformat(), r.ends_on.isoformat()]
+                for r in rows
+                if r.inspector == member
+            ],
+            "as_inspected": [
+                [r.inspector_name, r.starts_on.isoformat(), r.ends_on.isoformat()]
+                for r in rows
+                if r.inspected == member
+            ],
+        }
+        key = f"inspection:{plan_id}:{member}"
+        if conn.execute(select(OUTBOX.c.id).where(OUTBOX.c.dedup_key == key)).first():
+            continue
+        conn.execute(
+            insert(OUTBOX).values(
+                dedup_key=key,
+                kind="inspection_plan",
+                payload=json.dumps(payload, ensure_ascii=False),
+                created_at=now,
+                available_at=now,
+                status="pending",
+                attempts=0,
+            )
+        )
+        count += 1
+    conn.execute(
+        update(INSPECTION_PLANS).where(INSPECTION_PLANS.c.id == plan_id).values(published_at=now)
+    )
+    append_event(
+        conn,
+        f"inspection:{code}:{year}",
+        actor=actor.username,
+        actor_unit=actor.unit_code,
+        trigger="publish_plan",
+        payload={"plan_id": plan_id, "notices": count},
+        now=now,
+    )
+    return count
+
+
+def record_report(
+    conn: Connection, visit_id: int, *, findings: str, score: float, actor: Actor
+) -> None:
+    """The inspector files its report (findings and score) for one visit."""
+    visit = conn.execute(
+        select(INSPECTION_VISITS).where(INSPECTION_VISITS.c.id == visit_id)
+    ).first()
+    if visit is None:
+        raise NotFound(f"Không có lượt kiểm tra #{visit_id} (no visit #{visit_id})")
+    if not 0 <= score <= 100:
+        raise KhenthuongError(f"Điểm {score} phải từ 0 đến 100 (score must be 0..100)")
+    if not findings.strip():
+        raise KhenthuongError("Cần ghi kết quả kiểm tra (findings are required)")
+    inspector_path = conn.execute(
+        select(UNITS.c.path).where(UNITS.c.id == visit.inspector_unit_id)
+    ).scalar_one()
+    if actor.grant_for([g.role for g in actor.grants], inspector_path) is None:
+        raise KhenthuongError(
+            f"{actor.username} không thuộc đơn vị kiểm tra (not of the inspecting unit)"
+        )
+    conn.execute(
+        update(INSPECTION_VISITS)
+        .where(INSPECTION_VISITS.c.id == visit_id)
+        .values(
+            findings=findings,
+            score=score,
+            reported_at=datetime.now(UTC),
+            reported_by=actor.username,
+        )
+    )
+    append_event(
+        conn,
+        f"inspection-visit:{visit_id}",
+        actor=actor.username,
+        actor_unit=actor.unit_code,
+        trigger="report_inspection",
+        payload={"score": score, "findings": findings},
+    )
+
+
+def export(rows: list[VisitRow], path: Path) -> None:
+    """Write visits to CSV or XLSX (by the file name's suffix)."""
+    header = [
+        "Đơn vị kiểm tra",
+        "Mã",
+        "Đơn vị được kiểm tra",
+        "Mã",
+        "Từ ngày",
+        "Đến ngày",
+        "Hạn báo cáo",
+        "Điểm",
+    ]
+    data = [
+        [
+            r.inspector_name,
+            r.inspector,
+            r.inspected_name,
+            r.inspected,
+            r.starts_on.strftime("%d/%m/%Y"),
+            r.ends_on.strftime("%d/%m/%Y"),
+            r.report_due_on.strftime("%d/%m/%Y"),
+            "" if r.score is None else r.score,
+        ]
+        for r in rows
+    ]
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook  # noqa: PLC0415
+
+        wb = Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.title = "Kiểm tra chéo"
+        ws.append(header)
+        for line in data:
+            ws.append(line)
+        wb.save(path)
+        return
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(data)
