@@ -46,11 +46,14 @@ app.add_typer(db_app, name="db")
 
 def _mount_optional() -> None:
     """Sub-apps that live in their own modules."""
-    try:
-        from khenthuong.cli import calendar_cmd  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return
-    app.add_typer(calendar_cmd.app, name="calendar")
+    import importlib  # noqa: PLC0415
+
+    for module, name in (("calendar_cmd", "calendar"), ("inspections_cmd", "inspections")):
+        try:
+            sub = importlib.import_module(f"khenthuong.cli.{module}")
+        except ImportError:  # a part still being built; the rest of the CLI works
+            continue
+        app.add_typer(sub.app, name=name)
 
 
 _mount_optional()
