@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, insert, select, update
 
 from khenthuong.blocs.rotation import leader_for_year
-from khenthuong.errors import InvalidDefinition, NotFound
+from khenthuong.errors import InvalidDefinition, KhenthuongError, NotFound
+from khenthuong.services.actors import Actor
 from khenthuong.storage.blocs import BLOC_LEADERS, BLOC_MEMBERS, BLOCS
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import UNITS
@@ -225,3 +226,15 @@ def record_leader(conn: Connection, code: str, year: int, leader: str, deputy: s
 def bloc_codes(conn: Connection) -> list[str]:
     """Codes of every bloc."""
     return list(conn.execute(select(BLOCS.c.code).order_by(BLOCS.c.code)).scalars())
+
+
+def require_bloc_leader(conn: Connection, view: BlocView, actor: Actor) -> None:
+    """Refuse unless the actor leads the bloc (bloc_leader over its organiser) or is admin."""
+    organiser_path = conn.execute(
+        select(UNITS.c.path).where(UNITS.c.code == view.organiser)
+    ).scalar_one()
+    if actor.grant_for(["bloc_leader", "admin"], organiser_path) is None:
+        raise KhenthuongError(
+            f"{actor.username} không phải khối trưởng/quản trị của khối {view.code} "
+            f"({actor.username} does not lead bloc {view.code})"
+        )

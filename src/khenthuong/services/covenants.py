@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from khenthuong.audit.append import append_event
 from khenthuong.errors import KhenthuongError
 from khenthuong.services.actors import Actor
-from khenthuong.services.blocs import BlocView, bloc_view
+from khenthuong.services.blocs import BlocView, bloc_view, require_bloc_leader
 from khenthuong.services.nominations import create_nomination_in
 from khenthuong.storage.blocs import (
     BLOC_VOTES,
@@ -49,17 +49,6 @@ class Standing:
     rank: int
 
 
-def _leader_check(view: BlocView, actor: Actor, conn: Connection) -> None:
-    organiser_path = conn.execute(
-        select(UNITS.c.path).where(UNITS.c.code == view.organiser)
-    ).scalar_one()
-    if actor.grant_for(["bloc_leader", "admin"], organiser_path) is None:
-        raise KhenthuongError(
-            f"{actor.username} không phải khối trưởng/quản trị của khối {view.code} "
-            f"({actor.username} does not lead bloc {view.code})"
-        )
-
-
 def _covenant(conn: Connection, view: BlocView, year: int) -> int:
     cid = conn.execute(
         select(COVENANTS.c.id).where(COVENANTS.c.bloc_id == view.id, COVENANTS.c.year == year)
@@ -91,7 +80,7 @@ def launch(
 ) -> int:
     """Launch the year's covenant (phát động) with its theme and targets."""
     view = bloc_view(conn, code, year)
-    _leader_check(view, actor, conn)
+    require_bloc_leader(conn, view, actor)
     if not targets:
         raise KhenthuongError("Giao ước cần ít nhất một chỉ tiêu (a covenant needs a target)")
     if len({t.code for t in targets}) != len(targets):
@@ -283,7 +272,7 @@ def year_end_vote(
     count against the quota.
     """
     view = bloc_view(conn, code, year)
-    _leader_check(view, actor, conn)
+    require_bloc_leader(conn, view, actor)
     cid = _covenant(conn, view, year)
     members = [c for c, _ in view.members]
     unknown = sorted(set(votes) - set(members))

@@ -15,7 +15,7 @@ from khenthuong.blocs.inspection_plan import InspectionPlan, Visit, check_plan, 
 from khenthuong.calendar.workdays import add_working_days
 from khenthuong.errors import KhenthuongError, NotFound
 from khenthuong.services.actors import Actor
-from khenthuong.services.blocs import BlocView, bloc_view
+from khenthuong.services.blocs import BlocView, bloc_view, require_bloc_leader
 from khenthuong.storage.blocs import INSPECTION_PLANS, INSPECTION_VISITS
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import UNITS
@@ -86,14 +86,7 @@ def plan_inspections(
 ) -> int:
     """Generate and store the year's plan; an earlier plan for the year is kept, not current."""
     view = bloc_view(conn, code, year)
-    organiser_path = conn.execute(
-        select(UNITS.c.path).where(UNITS.c.code == view.organiser)
-    ).scalar_one()
-    if actor.grant_for(["bloc_leader", "admin"], organiser_path) is None:
-        raise KhenthuongError(
-            f"{actor.username} không phải khối trưởng/quản trị của khối {code} "
-            f"({actor.username} may not plan inspections for bloc {code})"
-        )
+    require_bloc_leader(conn, view, actor)
     start = period_start or date(year, 10, 1)
     end = period_end or date(year, 11, 30)
     history: list[InspectionPlan] = []
@@ -178,9 +171,7 @@ def _has_members(conn: Connection, code: str, year: int) -> bool:
     return True
 
 
-def visits(conn: Connection, code: str, year: int) -> list[VisitRow]:
-    """The current plan's visits, in date order."""
-    view = bloc_view(conn, code, year)
+def _current_plan_id(conn: Connection, view: BlocView, year: int) -> int:
     plan_id = conn.execute(
         select(INSPECTION_PLANS.c.id).where(
             INSPECTION_PLANS.c.bloc_id == view.id,
@@ -189,7 +180,14 @@ def visits(conn: Connection, code: str, year: int) -> list[VisitRow]:
         )
     ).scalar()
     if plan_id is None:
-        raise NotFound(f"Khối {code} chưa có kế hoạch kiểm tra chéo năm {year} (no plan)")
+        raise NotFound(f"Khối {view.code} chưa có kế hoạch kiểm tra chéo năm {year} (no plan)")
+    return int(plan_id)
+
+
+def visits(conn: Connection, code: str, year: int) -> list[VisitRow]:
+    """The current plan's visits, in date order."""
+    view = bloc_view(conn, code, year)
+    plan_id = _current_plan_id(conn, view, year)
     units = _units(conn)
     return [
         VisitRow(
@@ -215,13 +213,7 @@ def publish(conn: Connection, code: str, year: int, *, actor: Actor) -> int:
     view = bloc_view(conn, code, year)
     rows = visits(conn, code, year)
     now = datetime.now(UTC)
-    plan_id = conn.execute(
-        select(INSPECTION_PLANS.c.id).where(
-            INSPECTION_PLANS.c.bloc_id == view.id,
-            INSPECTION_PLANS.c.year == year,
-            INSPECTION_PLANS.c.current.is_(True),
-        )
-    ).scalar_one()
+    plan_id = _current_plan_id(conn, view, year)
     count = 0
     for member, _name in view.members:
         payload = {
