@@ -1,0 +1,276 @@
+"""Cross-inspection (kiểm tra chéo) plans between the members of a bloc (pure).
+
+Rules a plan keeps, for a bloc of 2 to 40 members in one year:
+
+1. nobody inspects itself;
+2. no reciprocal pair: if A inspects B, B does not inspect A that year;
+3. rotation across years: a unit is not inspected by the same inspector twice until every
+   other member has inspected it. The "cycle" of a unit starts over once all others have
+   inspected it;
+4. balanced loads: every member inspects exactly once and is inspected exactly once;
+5. each visit is a window of D consecutive working days inside the inspection period,
+   and no unit is in two overlapping windows (it never inspects and is inspected at once);
+6. the same bloc, year, members, history and seed always give the same plan.
+
+A bloc of two cannot keep rules 2 and 4 together: it gets one visit a year and the direction
+alternates (loads 1 and 0, the ±1 the issue allows). When the history leaves no assignment
+that keeps rule 3 for every unit (it happens only for tiny blocs), the units whose cycle had
+to start over early are listed in `InspectionPlan.early_resets`, and `check_plan` accepts
+exactly those.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import pairwise
+
+from khenthuong.calendar.workdays import is_working_day
+from khenthuong.errors import KhenthuongError
+
+MIN_MEMBERS = 2
+MAX_MEMBERS = 40
+
+
+class PlanError(KhenthuongError):
+    """The plan cannot be made as asked (bad members, period too short...)."""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """`inspector` inspects `inspected` from `start` to `end` (working days, inclusive)."""
+
+    inspector: str
+    inspected: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class InspectionPlan:
+    """A bloc's visits for one year."""
+
+    bloc: str
+    year: int
+    seed: int
+    visits: tuple[Visit, ...]
+    early_resets: frozenset[str] = field(default_factory=frozenset)
+
+    def pairs(self) -> set[tuple[str, str]]:
+        """(inspector, inspected) pairs."""
+        return {(v.inspector, v.inspected) for v in self.visits}
+
+    def as_rows(self) -> list[tuple[str, str, str, str]]:
+        """Rows for export: inspector, inspected, start, end (ISO dates)."""
+        return [
+            (v.inspector, v.inspected, v.start.isoformat(), v.end.isoformat()) for v in self.visits
+        ]
+
+
+def _validate(
+    members: Sequence[str], period_start: date, period_end: date, window_days: int
+) -> None:
+    if len(set(members)) != len(members):
+        dupes = sorted({m for m in members if members.count(m) > 1})
+        raise PlanError(f"Thành viên bị trùng: {', '.join(dupes)} (duplicate members)")
+    if not MIN_MEMBERS <= len(members) <= MAX_MEMBERS:
+        raise PlanError(
+            f"Khối cần từ {MIN_MEMBERS} đến {MAX_MEMBERS} thành viên, có {len(members)} "
+            f"(a bloc needs {MIN_MEMBERS}..{MAX_MEMBERS} members)"
+        )
+    if period_end < period_start:
+        raise PlanError(
+            f"Ngày kết thúc {period_end:%d/%m/%Y} trước ngày bắt đầu {period_start:%d/%m/%Y} "
+            "(period ends before it starts)"
+        )
+    if window_days < 1:
+        raise PlanError("Mỗi đợt kiểm tra cần ít nhất 1 ngày làm việc (window_days >= 1)")
+
+
+def used_inspectors(
+    members: Sequence[str], history: Sequence[InspectionPlan]
+) -> dict[str, set[str]]:
+    """For each member, the inspectors of its current rotation cycle (oldest plan first)."""
+    used: dict[str, set[str]] = {m: set() for m in members}
+    for plan in sorted(history, key=lambda p: p.year):
+        for inspector, inspected in sorted(plan.pairs()):
+            if inspected not in used or inspector not in used:
+                continue
+            others = set(members) - {inspected}
+            if inspected in plan.early_resets or used[inspected] >= others:
+                used[inspected] = set()
+            used[inspected].add(inspector)
+    return used
+
+
+def _assign(
+    members: list[str], allowed: dict[str, set[str]], rng: random.Random, budget: int
+) -> dict[str, str] | None:
+    """inspected -> inspector: a permutation with no fixed points and no 2-cycles."""
+    order = sorted(members, key=lambda m: (len(allowed[m]), rng.random()))
+    inspector_of: dict[str, str] = {}
+    busy: set[str] = set()
+    steps = 0
+
+    def place(index: int) -> bool:
+        nonlocal steps
+        steps += 1
+        if steps > budget:
+            return False
+        if index == len(order):
+            return True
+        inspected = order[index]
+        candidates = [c for c in allowed[inspected] if c not in busy]
+        rng.shuffle(candidates)
+        for inspector in candidates:
+            if inspector_of.get(inspector) == inspected:
+                continue  # reciprocal pair
+            inspector_of[inspected] = inspector
+            busy.add(inspector)
+            if place(index + 1):
+                return True
+            del inspector_of[inspected]
+            busy.discard(inspector)
+        return False
+
+    return inspector_of if place(0) else None
+
+
+def _working_days(start: date, end: date) -> list[date]:
+    days = []
+    day = start
+    while day <= end:
+        if is_working_day(day):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _slots(pairs: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """Group visits so that no unit appears twice in a group (cycles: 2 or 3 groups)."""
+    slots: list[list[tuple[str, str]]] = []
+    for pair in pairs:
+        for slot in slots:
+            if not any(set(pair) & set(other) for other in slot):
+                slot.append(pair)
+                break
+        else:
+            slots.append([pair])
+    return slots
+
+
+def generate_plan(
+    bloc: str,
+    year: int,
+    members: Sequence[str],
+    *,
+    period_start: date,
+    period_end: date,
+    history: Sequence[InspectionPlan] = (),
+    seed: int = 0,
+    window_days: int = 2,
+) -> InspectionPlan:
+    """The year's plan; see the module docstring for the rules it keeps."""
+    members = list(members)
+    _validate(members, period_start, period_end, window_days)
+    rng = random.Random(f"{bloc}|{year}|{seed}")
+    used = used_inspectors(members, history)
+    early: set[str] = set()
+    if len(members) == 2:
+        a, b = sorted(members)
+        last = max((p for p in history if p.pairs()), key=lambda p: p.year, default=None)
+        if last is not None:
+            inspector, inspected = next(iter(last.pairs()))
+            pairs = [(inspected, inspector)] if {inspector, inspected} == {a, b} else [(a, b)]
+        else:
+            pairs = [(a, b)] if rng.random() < 0.5 else [(b, a)]
+    else:
+        allowed = {m: (set(members) - {m} - used[m]) or (set(members) - {m}) for m in members}
+        assignment = _assign(members, allowed, rng, budget=20_000)
+        while assignment is None:
+            # Start over the cycle of the most constrained unit, then try again.
+            tight = min(
+                (m for m in members if m not in early),
+                key=lambda m: (len(allowed[m]), m),
+            )
+            early.add(tight)
+            allowed[tight] = set(members) - {tight}
+            assignment = _assign(members, allowed, rng, budget=20_000)
+        pairs = sorted(
+            ((inspector, inspected) for inspected, inspector in assignment.items()),
+            key=lambda p: p[0],
+        )
+    rng.shuffle(pairs)
+    slots = _slots(pairs)
+    days = _working_days(period_start, period_end)
+    needed = len(slots) * window_days
+    if needed > len(days):
+        raise PlanError(
+            f"Thời gian kiểm tra quá ngắn: cần {needed} ngày làm việc ({len(slots)} đợt × "
+            f"{window_days} ngày), chỉ có {len(days)} "
+            f"(period too short: needs {needed} working days, has {len(days)})"
+        )
+    gap = (len(days) - needed) // len(slots)
+    visits: list[Visit] = []
+    for index, slot in enumerate(slots):
+        first = index * (window_days + gap)
+        start, end = days[first], days[first + window_days - 1]
+        visits.extend(Visit(i, x, start, end) for i, x in sorted(slot))
+    visits.sort(key=lambda v: (v.start, v.inspector))
+    return InspectionPlan(bloc, year, seed, tuple(visits), frozenset(early))
+
+
+def check_plan(
+    plan: InspectionPlan, members: Sequence[str], history: Sequence[InspectionPlan] = ()
+) -> list[str]:
+    """Every rule the plan breaks, as text (empty when it keeps them all)."""
+    problems: list[str] = []
+    members = list(members)
+    pairs = [(v.inspector, v.inspected) for v in plan.visits]
+    unknown = {u for pair in pairs for u in pair} - set(members)
+    if unknown:
+        problems.append(f"units outside the bloc: {sorted(unknown)}")
+    for inspector, inspected in pairs:
+        if inspector == inspected:
+            problems.append(f"{inspector} inspects itself")
+        if (inspected, inspector) in pairs and inspector < inspected:
+            problems.append(f"{inspector} and {inspected} inspect each other")
+    if len(set(pairs)) != len(pairs):
+        problems.append("a pair is planned twice")
+    outs = {m: sum(1 for i, _ in pairs if i == m) for m in members}
+    ins = {m: sum(1 for _, x in pairs if x == m) for m in members}
+    if len(members) == 2:
+        if len(pairs) != 1:
+            problems.append(f"a bloc of two has one visit a year, not {len(pairs)}")
+    elif set(outs.values()) != {1} or set(ins.values()) != {1}:
+        problems.append(f"unbalanced loads: inspects {outs}, inspected {ins}")
+    used = used_inspectors(members, history)
+    for inspector, inspected in pairs:
+        others = set(members) - {inspected}
+        if (
+            inspector in used.get(inspected, set())
+            and not used[inspected] >= others
+            and inspected not in plan.early_resets
+        ):
+            problems.append(
+                f"{inspected} is inspected by {inspector} again before every other member has"
+            )
+    by_unit: dict[str, list[Visit]] = {}
+    for visit in plan.visits:
+        if visit.end < visit.start:
+            problems.append(f"visit {visit.inspector}->{visit.inspected} ends before it starts")
+        for day in (visit.start, visit.end):
+            if not is_working_day(day):
+                problems.append(f"visit {visit.inspector}->{visit.inspected} on a day off ({day})")
+        by_unit.setdefault(visit.inspector, []).append(visit)
+        by_unit.setdefault(visit.inspected, []).append(visit)
+    for unit, unit_visits in by_unit.items():
+        ordered = sorted(unit_visits, key=lambda v: v.start)
+        for earlier, later in pairwise(ordered):
+            if later.start <= earlier.end:
+                problems.append(
+                    f"{unit} is in two overlapping visits ({earlier.start}, {later.start})"
+                )
+    return problems
