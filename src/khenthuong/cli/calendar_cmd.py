@@ -1,0 +1,49 @@
+"""`khenthuong calendar ...`: the Vietnamese working-day calendar."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.table import Table
+
+from khenthuong.calendar.workdays import FIRST_YEAR, LAST_YEAR, WEEKDAYS_VI, default_calendar
+from khenthuong.cli.common import console, report_errors
+
+app = typer.Typer(help="Lịch ngày làm việc (working-day calendar).", no_args_is_help=True)
+
+
+@app.command("add-working-days")
+@report_errors
+def add_working_days(
+    start: str = typer.Argument(..., help="YYYY-MM-DD"),
+    n: int = typer.Argument(..., help="Working days to add (the start day never counts)."),
+) -> None:
+    """The N-th working day after DATE (Tết and other holidays skipped)."""
+    try:
+        day = date.fromisoformat(start)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{start!r} is not a date (YYYY-MM-DD)", param_hint="DATE"
+        ) from None
+    if n < 0:
+        raise typer.BadParameter("N must be zero or more", param_hint="N")
+    result = default_calendar().add_working_days(day, n)
+    typer.echo(f"{result.isoformat()} ({WEEKDAYS_VI[result.weekday()]})")
+
+
+@app.command("holidays")
+@report_errors
+def holidays(year: int = typer.Argument(..., help=f"{FIRST_YEAR}..{LAST_YEAR}")) -> None:
+    """Days off and make-up working days of a year."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise typer.BadParameter(
+            f"year must be between {FIRST_YEAR} and {LAST_YEAR}", param_hint="YEAR"
+        )
+    calendar = default_calendar()
+    table = Table("ngày", "thứ", "tên", title=f"Ngày nghỉ năm {year}")
+    for day, name in calendar.holidays_in(year):
+        table.add_row(day.strftime("%d/%m/%Y"), WEEKDAYS_VI[day.weekday()], name)
+    for day, name in calendar.make_up_days(year):
+        table.add_row(day.strftime("%d/%m/%Y"), WEEKDAYS_VI[day.weekday()], f"{name} (làm việc)")
+    console.print(table)
