@@ -426,6 +426,8 @@ def _plan_step(
     if refusals:
         return refusals
 
+    guard_extra: dict[str, Any] = {}
+
     def run_guards() -> list[Refusal]:
         ctx = GuardContext(
             nomination=row,
@@ -436,6 +438,7 @@ def _plan_step(
             payload=payload,
             now=now,
             connection=conn,
+            extra=guard_extra,
         )
         found = []
         for name in transition.guards:
@@ -478,6 +481,7 @@ def _plan_step(
         "due_at": due,
         "head_hash": event["hash"],
         "entered_by": actor.username,
+        "quota_taken": bool(row.get("quota_taken")) or bool(guard_extra.get("take_quota")),
     }
     plan = _Plan(row, transition, dest, values, event, payload)
     plan.notice = _notice(plan, dest_def)

@@ -139,6 +139,8 @@ class Nomination(SQLModel, table=True):
     """Law Art 8 type: cong_trang, dot_xuat, chuyen_de, cong_hien, nien_han, doi_ngoai."""
     achievement_ref: str | None = Field(default=None, max_length=200)
     """Identifies the achievement rewarded: one achievement earns one award (Law Art 5)."""
+    quota_taken: bool = False
+    """Set when the within_quota guard let this nomination take a place in its quota."""
 
 
 class Event(SQLModel, table=True):

@@ -1,0 +1,227 @@
+"""The named guards workflows use: they read the database inside the step's transaction."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from khenthuong.errors import Refusal
+from khenthuong.rules.catalog import Catalog, catalog_in
+from khenthuong.rules.eligibility import RULES, History, check_not_blocked
+from khenthuong.services.dossier import DOC_TYPES, present_types
+from khenthuong.services.nominations import LOCAL_TZ
+from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_SESSIONS
+from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
+from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS
+from khenthuong.workflow.guards import GuardContext, guard
+
+CLOSED_NEGATIVE = ("rejected", "withdrawn", "revoked")
+
+
+def _catalog() -> Catalog:
+    from khenthuong.settings import get_settings  # noqa: PLC0415
+
+    return catalog_in(get_settings().config_dir)
+
+
+def award_code_of(nomination: Any, catalog: Catalog) -> str | None:
+    """The nomination's award code, or the one its workflow carries."""
+    return nomination["award_code"] or catalog.award_for_workflow(nomination["workflow"])
+
+
+def load_history(conn: Connection, person_id: int) -> History:
+    """A person's history from the database (revoked awards excluded)."""
+    ratings = {
+        r.year: r.rating
+        for r in conn.execute(select(YEARLY_RATINGS).where(YEARLY_RATINGS.c.person_id == person_id))
+    }
+    awards = tuple(
+        (r.award_code, r.year, r.commendation_type)
+        for r in conn.execute(
+            select(AWARD_RECORDS).where(
+                AWARD_RECORDS.c.person_id == person_id, AWARD_RECORDS.c.revoked.is_(False)
+            )
+        )
+    )
+    initiatives = tuple(
+        (r.year, r.scope)
+        for r in conn.execute(select(INITIATIVES).where(INITIATIVES.c.person_id == person_id))
+    )
+    blockers = tuple(
+        (r.kind, r.starts_on, r.ends_on)
+        for r in conn.execute(select(BLOCKERS).where(BLOCKERS.c.person_id == person_id))
+    )
+    return History(ratings, awards, initiatives, blockers)
+
+
+def _today(ctx: GuardContext) -> date:
+    return ctx.now.astimezone(LOCAL_TZ).date()
+
+
+@guard("not_blocked")
+def not_blocked(ctx: GuardContext) -> Refusal | None:
+    """Nobody under discipline, investigation or complaint; one achievement, one award."""
+    conn: Connection = ctx.connection
+    nom = ctx.nomination
+    on = _today(ctx)
+    blockers = select(BLOCKERS.c.kind, BLOCKERS.c.starts_on, BLOCKERS.c.ends_on)
+    if nom["nominee_person_id"] is not None:
+        blockers = blockers.where(BLOCKERS.c.person_id == nom["nominee_person_id"])
+    elif nom["nominee_unit_id"] is not None:
+        blockers = blockers.where(BLOCKERS.c.unit_id == nom["nominee_unit_id"])
+    else:
+        return None
+    history = History(
+        blockers=tuple((r.kind, r.starts_on, r.ends_on) for r in conn.execute(blockers))
+    )
+    refusal = check_not_blocked(history, on)
+    if refusal is not None:
+        return refusal
+    ref = nom["achievement_ref"]
+    if ref:
+        awarded = conn.execute(
+            select(AWARD_RECORDS.c.decision_number).where(
+                AWARD_RECORDS.c.achievement_ref == ref, AWARD_RECORDS.c.revoked.is_(False)
+            )
+        ).first()
+        other = conn.execute(
+            select(NOMINATIONS.c.id).where(
+                NOMINATIONS.c.achievement_ref == ref,
+                NOMINATIONS.c.id != nom["id"],
+                NOMINATIONS.c.state.not_in(CLOSED_NEGATIVE),
+            )
+        ).first()
+        if awarded or other:
+            where = (
+                f"quyết định {awarded.decision_number}"
+                if awarded is not None
+                else f"hồ sơ #{other.id if other is not None else '?'}"
+            )
+            return Refusal(
+                "not_blocked",
+                f"Thành tích {ref!r} đã được khen thưởng hoặc đề nghị ({where}); "
+                "một thành tích chỉ được khen một lần (Luật TĐKT, Điều 5)",
+                f"achievement {ref!r} is already rewarded or proposed ({where})",
+            )
+    return None
+
+
+@guard("eligible")
+def eligible(ctx: GuardContext) -> Refusal | None:
+    """The award's conditions, checked against the nominee's history for the year."""
+    nom = ctx.nomination
+    catalog = _catalog()
+    code = award_code_of(nom, catalog)
+    if code is None or nom["nominee_person_id"] is None:
+        return None
+    rule_name = catalog.award(code).eligibility
+    if rule_name is None:
+        return None
+    history = load_history(ctx.connection, nom["nominee_person_id"])
+    return RULES[rule_name](history, nom["year"])
+
+
+@guard("dossier_complete")
+def dossier_complete(ctx: GuardContext) -> Refusal | None:
+    """Every document the award requires is attached (Law Art 84)."""
+    catalog = _catalog()
+    code = award_code_of(ctx.nomination, catalog)
+    if code is None:
+        return None
+    missing = [
+        d
+        for d in catalog.award(code).documents
+        if d not in present_types(ctx.connection, ctx.nomination["id"])
+    ]
+    if not missing:
+        return None
+    return Refusal(
+        "dossier_complete",
+        "Hồ sơ còn thiếu: " + "; ".join(DOC_TYPES[d] for d in missing),
+        "missing documents: " + ", ".join(missing),
+        {"missing": missing},
+    )
+
+
+@guard("vote_passed")
+def vote_passed(ctx: GuardContext) -> Refusal | None:
+    """The latest closed council session passed this nomination by its vote rule."""
+    item = ctx.connection.execute(
+        select(COUNCIL_ITEMS.c.result, COUNCIL_ITEMS.c.explanation)
+        .join(COUNCIL_SESSIONS, COUNCIL_SESSIONS.c.id == COUNCIL_ITEMS.c.session_id)
+        .where(
+            COUNCIL_ITEMS.c.nomination_id == ctx.nomination["id"],
+            COUNCIL_SESSIONS.c.status == "closed",
+        )
+        .order_by(COUNCIL_SESSIONS.c.closed_at.desc(), COUNCIL_ITEMS.c.id.desc())
+    ).first()
+    if item is not None and item.result == "passed":
+        return None
+    why = (
+        item.explanation
+        if item is not None
+        else "chưa có phiên họp Hội đồng bỏ phiếu cho hồ sơ này"
+    )
+    return Refusal(
+        "vote_passed",
+        f"Chưa đạt tỷ lệ phiếu của Hội đồng: {why}",
+        "the council vote has not passed this nomination",
+    )
+
+
+@guard("within_quota")
+def within_quota(ctx: GuardContext) -> Refusal | None:
+    """Count-limited titles: places taken in the unit and year stay within the quota."""
+    conn: Connection = ctx.connection
+    nom = ctx.nomination
+    catalog = _catalog()
+    code = award_code_of(nom, catalog)
+    if code is None:
+        return None
+    rule = catalog.rules_for(code, _today(ctx))
+    if rule.quota is None:
+        return None
+    # Lock the unit row so two officers cannot both take the last place (PostgreSQL);
+    # SQLite write transactions are already serialised by BEGIN IMMEDIATE.
+    lock = select(UNITS.c.id).where(UNITS.c.id == nom["proposing_unit_id"])
+    if conn.dialect.name == "postgresql":
+        lock = lock.with_for_update()
+    conn.execute(lock).first()
+    unit_path = nom["unit_path"]
+    base = conn.execute(
+        select(func.count())
+        .select_from(AWARD_RECORDS)
+        .join(PERSONS, PERSONS.c.id == AWARD_RECORDS.c.person_id)
+        .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+        .where(
+            AWARD_RECORDS.c.award_code == rule.quota.of,
+            AWARD_RECORDS.c.year == nom["year"],
+            AWARD_RECORDS.c.revoked.is_(False),
+            UNITS.c.path.startswith(unit_path),
+        )
+    ).scalar_one()
+    cap = math.floor(rule.quota.share * base)
+    taken = conn.execute(
+        select(func.count())
+        .select_from(NOMINATIONS)
+        .where(
+            NOMINATIONS.c.proposing_unit_id == nom["proposing_unit_id"],
+            NOMINATIONS.c.year == nom["year"],
+            NOMINATIONS.c.award_code == code,
+            NOMINATIONS.c.id != nom["id"],
+            NOMINATIONS.c.quota_taken.is_(True),
+            NOMINATIONS.c.state.not_in(CLOSED_NEGATIVE),
+        )
+    ).scalar_one()
+    if taken < cap:
+        ctx.extra["take_quota"] = True
+        return None
+    return Refusal(
+        "within_quota",
+        f"Vượt tỷ lệ: tối đa {cap} hồ sơ {code} năm {nom['year']} "
+        f"({rule.quota.share:.0%} của {base} {rule.quota.of}); đã có {taken}",
+        f"quota reached: at most {cap} ({rule.quota.share:.0%} of {base}); {taken} taken",
+    )
