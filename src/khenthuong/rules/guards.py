@@ -210,7 +210,8 @@ def within_quota(ctx: GuardContext) -> Refusal | None:
         .where(
             NOMINATIONS.c.proposing_unit_id == nom["proposing_unit_id"],
             NOMINATIONS.c.year == nom["year"],
-            NOMINATIONS.c.award_code == code,
+            (NOMINATIONS.c.award_code == code)
+            | (NOMINATIONS.c.award_code.is_(None) & (NOMINATIONS.c.workflow == nom["workflow"])),
             NOMINATIONS.c.id != nom["id"],
             NOMINATIONS.c.quota_taken.is_(True),
             NOMINATIONS.c.state.not_in(CLOSED_NEGATIVE),

@@ -94,6 +94,7 @@ _STEP_COLUMNS = (
     "due_at",
     "head_hash",
     "entered_by",
+    "quota_taken",
 )
 _UPDATE_STEP = (
     update(NOMINATIONS)
