@@ -65,7 +65,9 @@ def _convert(node: yaml.Node, path: PathKey, doc: SourceDoc, problems: list[Prob
         return loader.construct_object(node, deep=True)
     except (ValueError, yaml.YAMLError) as exc:
         # e.g. 2027-13-01 looks like a date to YAML but is not one
-        problems.append(Problem(doc.file, node.start_mark.line + 1, f"bad value {node.value!r}: {exc}"))
+        problems.append(
+            Problem(doc.file, node.start_mark.line + 1, f"bad value {node.value!r}: {exc}")
+        )
         return node.value
     finally:
         loader.dispose()

@@ -19,7 +19,7 @@ from tests.workers.test_worker_delivery import overdue_nominations
 
 @pytest.fixture
 def maildir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "maildir"
+    folder = tmp_path / "var" / "maildir"  # the parent does not exist yet
     monkeypatch.delenv("KHENTHUONG_SMTP_HOST", raising=False)
     monkeypatch.setenv("KHENTHUONG_MAILDIR", str(folder))
     get_mail_settings.cache_clear()

@@ -11,7 +11,14 @@ from rich.table import Table
 from sqlalchemy import select
 
 from khenthuong.audit.query import history as event_history
-from khenthuong.cli import audit_cmd, blocs_cmd, reminders_cmd, workflows_cmd
+from khenthuong.cli import (
+    audit_cmd,
+    blocs_cmd,
+    decisions_cmd,
+    reminders_cmd,
+    serve_main,
+    workflows_cmd,
+)
 from khenthuong.cli.common import (
     actor_for,
     console,
@@ -38,6 +45,9 @@ app.add_typer(workflows_cmd.app, name="workflows")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(blocs_cmd.app, name="blocs")
 app.add_typer(reminders_cmd.app, name="reminders")
+app.add_typer(decisions_cmd.app, name="decisions")
+app.command("serve")(serve_main.serve)
+app.add_typer(decisions_cmd.councils_app, name="councils")
 users_app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 db_app = typer.Typer(help="Cơ sở dữ liệu (database schema).", no_args_is_help=True)
@@ -301,9 +311,11 @@ def _award_codes(config_dir: Path) -> set[str] | None:
 @report_errors
 def demo() -> None:
     """Walk one nomination from proposal to decision with the demo officers."""
-    from khenthuong.cli.walkthrough import run_walkthrough  # noqa: PLC0415
+    from khenthuong.cli.walkthrough import run_council_walkthrough, run_walkthrough  # noqa: PLC0415
 
-    run_walkthrough(runtime(), console)
+    rt = runtime()
+    run_walkthrough(rt, console)
+    run_council_walkthrough(rt, console)
 
 
 def main() -> None:

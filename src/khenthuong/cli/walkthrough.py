@@ -122,3 +122,128 @@ def _show_refusal(
         console.print(
             f"[yellow]✗[/] {actor.username} thử '{trigger}': {exc.refusals[0].message_vi}"
         )
+
+
+def run_council_walkthrough(rt: Runtime, console: Console) -> int:
+    """A CSTĐ cấp Bộ with history, dossier, a council secret ballot and a decision with money."""
+    from datetime import UTC, date, datetime  # noqa: PLC0415
+
+    from sqlalchemy import insert  # noqa: PLC0415
+
+    from khenthuong.rules.catalog import catalog_in  # noqa: PLC0415
+    from khenthuong.services import councils, decisions, dossier  # noqa: PLC0415
+    from khenthuong.storage.db import write_tx  # noqa: PLC0415
+    from khenthuong.storage.history import AWARD_RECORDS, INITIATIVES  # noqa: PLC0415
+
+    actors = {a.username: a for a in _actors(rt)}
+    today = datetime.now(UTC).date()
+    year = today.year
+    with write_tx(rt.engine) as conn:
+        person = conn.execute(
+            select(PERSONS.c.id, PERSONS.c.full_name).where(PERSONS.c.full_name == "Trần Thị Bích")
+        ).first()
+        if person is None:
+            raise KhenthuongError(
+                "demo person Trần Thị Bích is missing: run `khenthuong init --demo`"
+            )
+        have = set(
+            conn.execute(
+                select(AWARD_RECORDS.c.year).where(
+                    AWARD_RECORDS.c.person_id == person.id, AWARD_RECORDS.c.award_code == "CSTDCS"
+                )
+            ).scalars()
+        )
+        for past in (year - 2, year - 1, year):
+            if past not in have:
+                conn.execute(
+                    insert(AWARD_RECORDS).values(
+                        person_id=person.id,
+                        award_code="CSTDCS",
+                        year=past,
+                        decision_number=f"{past % 100}/QĐ-CCYQD",
+                        decision_date=date(past, 12, 20),
+                        commendation_type="cong_trang",
+                        source="import",
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        if not conn.execute(
+            select(INITIATIVES.c.id).where(INITIATIVES.c.person_id == person.id)
+        ).first():
+            conn.execute(
+                insert(INITIATIVES).values(
+                    person_id=person.id,
+                    year=year,
+                    title="Giải pháp quản lý khóa mật mã tập trung",
+                    scope="ministry",
+                )
+            )
+    console.rule(
+        f"[bold]Chiến sĩ thi đua cấp Bộ[/] — {person.full_name} (CSTĐCS {year - 2}–{year})"
+    )
+    nid = svc.create_nomination(
+        rt.engine,
+        rt.registry,
+        workflow="chien_si_thi_dua_cap_bo",
+        proposing_unit=DEMO_UNIT,
+        actor=actors["cb.qd"],
+        nominee_person_id=person.id,
+        year=year,
+    )
+    try:
+        svc.advance(rt.engine, rt.registry, nid, "submit", actors["cb.qd"])
+    except StepRefused as exc:
+        console.print(f"[yellow]✗[/] cb.qd thử trình: {exc.refusals[0].message_vi}")
+    with write_tx(rt.engine) as conn:
+        for doc in ("to_trinh", "bao_cao_thanh_tich", "xac_nhan_sang_kien"):
+            dossier.attach(
+                conn,
+                nid,
+                doc_type=doc,
+                filename=f"{doc}.pdf",
+                content=f"%PDF-1.4 {doc} #{nid}".encode(),
+                actor=actors["cb.qd"],
+                max_bytes=rt.settings.max_attachment_bytes,
+            )
+    console.print("[green]✓[/] cb.qd đính kèm tờ trình, báo cáo thành tích, xác nhận sáng kiến")
+    for trigger, user in (("submit", "cb.qd"), ("forward", "tt.qd"), ("appraise", "cv.bcy")):
+        result = svc.advance(rt.engine, rt.registry, nid, trigger, actors[user])
+        console.print(f"[green]✓[/] {user}: {result.from_state} → {result.to_state}")
+    secretary = actors["tk.bcy"]
+    catalog = catalog_in(rt.settings.config_dir)
+    members = [councils.MemberIn(f"Ủy viên Hội đồng {i + 1}", present=i != 19) for i in range(20)]
+    with write_tx(rt.engine) as conn:
+        sid = councils.open_session(
+            conn,
+            "BCY",
+            title=f"Xét danh hiệu thi đua năm {year}",
+            held_on=today,
+            members=members,
+            actor=secretary,
+        )
+        councils.add_item(conn, rt.registry, sid, nid, actor=secretary)
+        councils.record_tally(conn, sid, nid, agree=18, disagree=1, abstain=0, actor=secretary)
+        minutes = councils.close_session(conn, rt.registry, catalog, sid, actor=secretary)
+    console.print(
+        f"[green]✓[/] tk.bcy: phiên họp #{sid}, bỏ phiếu kín — {minutes.splitlines()[-1].lstrip('- ')}"
+    )
+    number = f"{nid}/QĐ-BCY"
+    with write_tx(rt.engine) as conn:
+        lines = decisions.create_decision(
+            conn,
+            rt.registry,
+            catalog,
+            number=number,
+            decided_on=today,
+            signer="Trưởng Ban Cơ yếu Chính phủ",
+            authority="BCY",
+            award_code="CSTD_BO",
+            nomination_ids=[nid],
+            actor=actors["tb.bcy"],
+        )
+    console.print(
+        f"[green]✓[/] tb.bcy ký Quyết định {number}: tiền thưởng {lines[0].amount_vnd:,} đồng "
+        f"(hệ số {lines[0].coefficient:g} × lương cơ sở {lines[0].base_salary_vnd:,})"
+    )
+    console.print(f"Xem quyết định: khenthuong decisions show {number}")
+    return nid

@@ -90,6 +90,7 @@ def send_messages(messages: Sequence[EmailMessage], settings: MailSettings) -> l
 def write_to_maildir(messages: Sequence[EmailMessage], folder: Path) -> list[SendResult]:
     """Store each message as one file in a Maildir (embedded mode, no SMTP relay)."""
     try:
+        Path(folder).parent.mkdir(parents=True, exist_ok=True)
         box = mailbox.Maildir(folder, create=True)
         results = []
         for msg in messages:

@@ -1,0 +1,162 @@
+"""`khenthuong decisions ...` and `khenthuong councils ...`: council sessions and decisions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.table import Table
+
+from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.errors import NotFound
+from khenthuong.rules.catalog import catalog_in
+from khenthuong.services import councils, decisions
+from khenthuong.storage.db import write_tx
+
+app = typer.Typer(help="Quyết định khen thưởng (award decisions).", no_args_is_help=True)
+councils_app = typer.Typer(help="Phiên họp Hội đồng TĐKT (council sessions).", no_args_is_help=True)
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
+        ) from None
+
+
+@app.command("create")
+@report_errors
+def create(
+    number: str = typer.Option(..., "--number", help="e.g. 123/QĐ-BCY"),
+    on: str = typer.Option(..., "--date", help="Decision date, YYYY-MM-DD"),
+    signer: str = typer.Option(..., "--signer"),
+    authority: str = typer.Option(..., "--authority", help="Unit code of the deciding authority"),
+    award: str = typer.Option(..., "--award", help="Award code from config/awards.yaml"),
+    nomination: list[int] = typer.Option(..., "--nomination", help="Repeatable"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Sign a decision for one or many nominations; prints the award money per nominee."""
+    rt = runtime()
+    catalog = catalog_in(rt.settings.config_dir)
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        lines = decisions.create_decision(
+            conn,
+            rt.registry,
+            catalog,
+            number=number,
+            decided_on=_day(on, "--date"),
+            signer=signer,
+            authority=authority,
+            award_code=award,
+            nomination_ids=nomination,
+            actor=actor,
+        )
+    console.print(
+        f"Quyết định {number}: {len(lines)} hồ sơ, tổng {sum(x.amount_vnd for x in lines):,} đồng"
+    )
+
+
+@app.command("show")
+@report_errors
+def show(number: str) -> None:
+    """A decision with its nominees and award money."""
+    rt = runtime()
+    with rt.engine.connect() as conn:
+        header, lines = decisions.decision_lines(conn, number)
+    catalog = catalog_in(rt.settings.config_dir)
+    award = catalog.award(str(header["award_code"]))
+    console.print(
+        f"[bold]Quyết định số {header['number']}[/] ngày {header['decided_on']:%d/%m/%Y} — "
+        f"{award.name.vi}; người ký: {header['signer']}"
+    )
+    table = Table("hồ sơ", "người/tập thể", "hệ số", "lương cơ sở", "tiền thưởng (đồng)")
+    for line in lines:
+        table.add_row(
+            f"#{line.nomination_id}",
+            line.nominee_name,
+            f"{line.coefficient:g}",
+            f"{line.base_salary_vnd:,}",
+            f"{line.amount_vnd:,}",
+        )
+    console.print(table)
+    console.print(f"Tổng cộng: {sum(x.amount_vnd for x in lines):,} đồng")
+
+
+@councils_app.command("open")
+@report_errors
+def open_(
+    unit: str = typer.Option(..., "--unit"),
+    title: str = typer.Option(..., "--title"),
+    held_on: str = typer.Option(..., "--date"),
+    member: list[str] = typer.Option(..., "--member", help="NAME, or NAME:absent, NAME:written"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Open a session with its members and attendance; prints the session id."""
+    members = []
+    for item in member:
+        name, _, mark = item.partition(":")
+        if mark not in ("", "absent", "written"):
+            raise typer.BadParameter(
+                f"{item!r}: use NAME, NAME:absent or NAME:written", param_hint="--member"
+            )
+        members.append(councils.MemberIn(name, present=mark == "", written_vote=mark == "written"))
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        sid = councils.open_session(
+            conn, unit, title=title, held_on=_day(held_on, "--date"), members=members, actor=actor
+        )
+    typer.echo(sid)
+
+
+@councils_app.command("tally")
+@report_errors
+def tally(
+    session: int,
+    nomination: int,
+    agree: int = typer.Option(..., "--agree"),
+    disagree: int = typer.Option(0, "--disagree"),
+    abstain: int = typer.Option(0, "--abstain"),
+    written: int = typer.Option(0, "--written-agree"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Put a nomination on the agenda (if needed) and record its secret-ballot result."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        try:
+            councils.record_tally(
+                conn,
+                session,
+                nomination,
+                agree=agree,
+                disagree=disagree,
+                abstain=abstain,
+                written_agree=written,
+                actor=actor,
+            )
+        except NotFound:
+            councils.add_item(conn, rt.registry, session, nomination, actor=actor)
+            councils.record_tally(
+                conn,
+                session,
+                nomination,
+                agree=agree,
+                disagree=disagree,
+                abstain=abstain,
+                written_agree=written,
+                actor=actor,
+            )
+    console.print(f"Đã ghi kết quả bỏ phiếu cho hồ sơ #{nomination}")
+
+
+@councils_app.command("close")
+@report_errors
+def close(session: int, as_user: str = typer.Option(..., "--as")) -> None:
+    """Close the session: evaluate every item, move every nomination, print the minutes."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        minutes = councils.close_session(
+            conn, rt.registry, catalog_in(rt.settings.config_dir), session, actor=actor
+        )
+    typer.echo(minutes)
