@@ -22,6 +22,7 @@ from khenthuong.storage.blocs import INSPECTION_PLANS
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import UNITS
 from tests.conftest import CONFIG
+from tests.smtp_fixture import SmtpServer
 
 
 @pytest.fixture
@@ -107,3 +108,32 @@ def test_report_and_export(rt: Runtime, leader: Actor, tmp_path: Path) -> None:
     assert sheet.max_row == 5
     assert "92.5" in (tmp_path / "plan.csv").read_text(encoding="utf-8-sig")
     assert rows[0].starts_on >= date(2019, 10, 1)
+
+
+def test_2019_plans_reach_a_real_smtp_server(
+    rt: Runtime, leader: Actor, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 2019 plans of Khối 4 Hệ Cơ yếu and Khối Nội chính are mailed to each member's leader."""
+    monkeypatch.setenv("KHENTHUONG_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("KHENTHUONG_SMTP_PORT", str(smtp_server.port))
+    get_mail_settings.cache_clear()
+    with write_tx(rt.engine) as conn:
+        admin = load_actor(conn, "admin")
+        for code in ("KCY4", "KNCTW"):
+            inspections.plan_inspections(conn, code, 2019, actor=admin, seed=2019)
+            inspections.publish(conn, code, 2019, actor=admin)
+    tick(rt)
+    get_mail_settings.cache_clear()
+    to = sorted(str(m["To"]).split("<")[-1].rstrip(">") for m in smtp_server.messages)
+    # Every Cơ yếu branch has a leader address; in the Nội chính bloc only Bộ Công an has one.
+    assert to == sorted(
+        [
+            "cuctruong@ccyqd.example",
+            "cuctruong@ccyca.example",
+            "cuctruong@ccyng.example",
+            "cuctruong@ccydcq.example",
+            "botruong@bca.example",
+        ]
+    )
+    body = smtp_server.messages[0].get_body(("plain",))
+    assert body is not None and "2019" in body.get_content()

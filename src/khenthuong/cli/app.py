@@ -311,11 +311,23 @@ def _award_codes(config_dir: Path) -> set[str] | None:
 @report_errors
 def demo() -> None:
     """Walk one nomination from proposal to decision with the demo officers."""
-    from khenthuong.cli.walkthrough import run_council_walkthrough, run_walkthrough  # noqa: PLC0415
+    from khenthuong.cli.walkthrough import (  # noqa: PLC0415
+        run_council_walkthrough,
+        run_inspection_walkthrough,
+        run_walkthrough,
+    )
+    from khenthuong.services.embedded import tick  # noqa: PLC0415
 
     rt = runtime()
     run_walkthrough(rt, console)
     run_council_walkthrough(rt, console)
+    run_inspection_walkthrough(rt, console)
+    if not rt.settings.broker_url:
+        sent = tick(rt)
+        console.print(
+            f"Đã gửi {sent.notices_sent} thông báo, {sent.digests_sent} bản nhắc hạn "
+            "(không có SMTP: thư nằm trong var/maildir/new)"
+        )
 
 
 def main() -> None:

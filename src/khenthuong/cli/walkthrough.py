@@ -247,3 +247,34 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
     )
     console.print(f"Xem quyết định: khenthuong decisions show {number}")
     return nid
+
+
+def run_inspection_walkthrough(rt: Runtime, console: Console, year: int = 2019) -> None:
+    """The cross-inspection plans of two demo blocs for `year`, queued for e-mail."""
+    from rich.table import Table  # noqa: PLC0415
+
+    from khenthuong.services import inspections  # noqa: PLC0415
+    from khenthuong.storage.db import write_tx  # noqa: PLC0415
+
+    admin = next(a for a in _actors(rt) if a.username == "admin")
+    for code in ("KCY4", "KNCTW"):
+        with write_tx(rt.engine) as conn:
+            inspections.plan_inspections(conn, code, year, actor=admin, seed=year)
+            rows = inspections.visits(conn, code, year)
+            queued = inspections.publish(conn, code, year, actor=admin)
+        table = Table(
+            "đơn vị kiểm tra",
+            "đơn vị được kiểm tra",
+            "từ ngày",
+            "đến ngày",
+            title=f"Kế hoạch kiểm tra chéo {code} năm {year}",
+        )
+        for row in rows:
+            table.add_row(
+                row.inspector_name,
+                row.inspected_name,
+                f"{row.starts_on:%d/%m/%Y}",
+                f"{row.ends_on:%d/%m/%Y}",
+            )
+        console.print(table)
+        console.print(f"Đã xếp {queued} thông báo kế hoạch vào hàng gửi e-mail")
