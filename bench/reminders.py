@@ -1,0 +1,208 @@
+"""Benchmark: the due-item scan over 1,000,000 open nominations, and e-mails per second.
+
+Run:  .venv/bin/python bench/reminders.py [--rows N] [--no-pg]
+
+Prints figures only (no assertions). The scan is `services.reminders.scan_due`, which reads
+open nominations whose due date falls before the reminder horizon through the index
+ix_nomination_open_due (closed, due_at). Baseline in the same run: the same query without
+that index (a full table scan), so the ratio shows what the index buys. E-mail: digests
+rendered and sent to a local aiosmtpd server over one connection, beside the bare
+render-only cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path(__file__).resolve().parent]
+
+from sqlalchemy import text  # noqa: E402
+
+from khenthuong.runtime import open_runtime  # noqa: E402
+from khenthuong.services import reminders  # noqa: E402
+from khenthuong.services.org import apply_seed, load_seed  # noqa: E402
+from khenthuong.settings import PROJECT_ROOT, Settings  # noqa: E402
+from khenthuong.storage.db import make_engine, write_tx  # noqa: E402
+from khenthuong.storage.migrate import upgrade  # noqa: E402
+from khenthuong.storage.models import NOMINATIONS  # noqa: E402
+
+PG_URL = os.environ.get(
+    "KHENTHUONG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def fill(engine, rows: int, due_now: int) -> None:  # type: ignore[no-untyped-def]
+    """`rows` open nominations, `due_now` of them due within the reminder horizon."""
+    now = datetime.now(UTC)
+    with engine.connect() as conn:
+        unit = conn.execute(text("select id, path from unit where code = 'CCYQD'")).first()
+    batch = []
+    with write_tx(engine) as conn:
+        for i in range(rows):
+            due = now + timedelta(days=1) if i < due_now else now + timedelta(days=60 + i % 300)
+            batch.append(
+                {
+                    "workflow": "giay_khen",
+                    "workflow_version": 1,
+                    "state": "unit_council",
+                    "closed": False,
+                    "version": 2,
+                    "nominee_name": f"Cán bộ {i}",
+                    "search_key": f"can bo {i}",
+                    "proposing_unit_id": unit.id,
+                    "unit_path": unit.path,
+                    "year": 2026,
+                    "created_by": "cb.qd",
+                    "created_at": now,
+                    "state_entered_at": now,
+                    "due_at": due,
+                    "head_hash": "0" * 64,
+                    "entered_by": "cb.qd",
+                    "commendation_type": "cong_trang",
+                    "quota_taken": False,
+                }
+            )
+            if len(batch) == 20_000:
+                conn.execute(NOMINATIONS.insert(), batch)
+                batch = []
+        if batch:
+            conn.execute(NOMINATIONS.insert(), batch)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE nomination"))
+    else:
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def time_scan(rt, repeat: int = 5) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    times, found = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        with rt.engine.connect() as conn:
+            found = len(reminders.scan_due(conn, rt.registry, before_days=3))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), found
+
+
+def run_backend(label: str, url: str, rows: int, due_now: int) -> list[tuple[str, str]]:
+    engine = make_engine(url)
+    upgrade(engine)
+    settings = Settings(database_url=url)
+    rt = open_runtime(settings, engine=engine)
+    roles = rt.roles
+    with write_tx(engine) as conn:
+        apply_seed(conn, load_seed(PROJECT_ROOT / "config" / "demo.yaml", roles), roles)
+    t0 = time.perf_counter()
+    fill(engine, rows, due_now)
+    load_s = time.perf_counter() - t0
+    indexed, found = time_scan(rt)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_nomination_open_due"))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE nomination"))
+    unindexed, _ = time_scan(rt, repeat=3)
+    engine.dispose()
+    return [
+        (f"{label}: load {rows:,} open nominations", f"{load_s:.1f} s"),
+        (
+            f"{label}: scan with index (closed, due_at), median of 5",
+            f"{indexed * 1000:.1f} ms ({found} reminders)",
+        ),
+        (
+            f"{label}: same scan without the index (baseline), median of 3",
+            f"{unindexed * 1000:.1f} ms",
+        ),
+        (f"{label}: ratio indexed / baseline", f"{indexed / unindexed:.3f}"),
+    ]
+
+
+def mail_figures(count: int = 300) -> list[tuple[str, str]]:
+    from datetime import date
+
+    from khenthuong.notify.mail_settings import MailSettings
+    from khenthuong.notify.render import Digest, DigestItem, Sender, render_digest
+    from khenthuong.notify.smtp import send_messages
+    from tests.smtp_fixture import SmtpServer
+
+    items = tuple(
+        DigestItem(
+            i,
+            f"Nguyễn Văn {i}",
+            "Giấy khen",
+            "Hội đồng TĐKT đơn vị xét",
+            date(2026, 12, 8),
+            3,
+            "before",
+        )
+        for i in range(5)
+    )
+    start = time.perf_counter()
+    messages = [
+        render_digest(
+            Digest(f"cb{i}@bcy.example", f"Cán bộ {i}", items),
+            ledger_key=f"bench:{i}",
+            sender=Sender(),
+        )
+        for i in range(count)
+    ]
+    render_s = time.perf_counter() - start
+    with SmtpServer() as server:
+        settings = MailSettings(host=server.host, port=server.port)
+        start = time.perf_counter()
+        results = send_messages(messages, settings)
+        send_s = time.perf_counter() - start
+    assert all(r.ok for r in results)
+    return [
+        (f"render {count} digests (baseline: no SMTP)", f"{count / render_s:,.0f} msg/s"),
+        (
+            "render + send over one SMTP connection to aiosmtpd",
+            f"{count / (render_s + send_s):,.0f} msg/s",
+        ),
+        ("send only", f"{count / send_s:,.0f} msg/s"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--due", type=int, default=2_000)
+    parser.add_argument("--no-pg", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(PROJECT_ROOT))
+    figures: list[tuple[str, str]] = []
+    if not args.no_pg:
+        name = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except Exception as exc:
+            print(f"PostgreSQL skipped: {exc}")
+        else:
+            try:
+                figures += run_backend(
+                    "PostgreSQL", PG_URL.rsplit("/", 1)[0] + f"/{name}", args.rows, args.due
+                )
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with tempfile.TemporaryDirectory() as tmp:
+        figures += run_backend("SQLite", f"sqlite:///{tmp}/bench.db", args.rows, args.due)
+    figures += mail_figures()
+    width = max(len(k) for k, _ in figures)
+    for key, value in figures:
+        print(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
