@@ -137,3 +137,50 @@ def test_2019_plans_reach_a_real_smtp_server(
     )
     body = smtp_server.messages[0].get_body(("plain",))
     assert body is not None and "2019" in body.get_content()
+
+
+def test_inspection_windows_and_overdue_reports_are_reminded(
+    rt: Runtime, leader: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both leaders hear of a visit 3 working days ahead; the inspector of an unfiled report later."""
+    from datetime import UTC, datetime
+
+    from khenthuong.services import jobs, reminders
+
+    with write_tx(rt.engine) as conn:
+        inspections.plan_inspections(
+            conn,
+            "KCY4",
+            2026,
+            actor=leader,
+            period_start=date(2026, 11, 26),
+            period_end=date(2026, 12, 31),
+        )
+        first = inspections.visits(conn, "KCY4", 2026)[0]
+    before = datetime(2026, 11, 23, 2, tzinfo=UTC)
+    with rt.engine.connect() as conn:
+        items = [
+            i for i in reminders.scan_inspections(conn, now=before) if i.nomination_id == first.id
+        ]
+    assert {(i.kind, i.subject) for i in items} == {("before", "visit")}
+    assert len(items) == 2  # the leaders of the inspecting and the inspected unit
+    late = datetime(2027, 1, 20, 2, tzinfo=UTC)
+    with rt.engine.connect() as conn:
+        overdue = [
+            i for i in reminders.scan_inspections(conn, now=late) if i.nomination_id == first.id
+        ]
+    assert [(i.kind, i.recipient_name) for i in overdue] == [
+        ("overdue", f"Lãnh đạo {first.inspector_name}")
+    ]
+    monkeypatch.delenv("KHENTHUONG_SMTP_HOST", raising=False)
+    monkeypatch.setenv("KHENTHUONG_MAILDIR", str(tmp_path / "mail"))
+    get_mail_settings.cache_clear()
+    groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=before)
+    for ledger_ids in groups:
+        jobs.send_digest(rt.engine, rt.registry, ledger_ids)
+    texts = [
+        m.get_payload(0).get_payload(decode=True).decode()
+        for m in mailbox.Maildir(str(tmp_path / "mail"))
+    ]
+    get_mail_settings.cache_clear()
+    assert any("Lượt kiểm tra chéo" in t and "kiểm tra" in t for t in texts)

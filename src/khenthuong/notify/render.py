@@ -77,6 +77,8 @@ class DigestItem:
     working_days_left: int
     """Negative when overdue."""
     kind: ReminderKind
+    subject: str = "nomination"
+    """nomination, or inspection (a cross-inspection visit or its overdue report)."""
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,11 @@ def _item_view(item: DigestItem, sender: Sender) -> dict[str, Any]:
         "kind": item.kind,
         "kind_vi": kind_vi,
         "kind_en": kind_en,
-        "url": sender.link(f"nominations/{item.nomination_id}"),
+        "label_vi": "Hồ sơ" if item.subject == "nomination" else "Lượt kiểm tra chéo",
+        "label_en": "Nomination" if item.subject == "nomination" else "Cross-inspection visit",
+        "url": sender.link(
+            f"{'nominations' if item.subject == 'nomination' else 'inspections'}/{item.nomination_id}"
+        ),
     }
 
 

@@ -59,6 +59,9 @@ def claim_reminders(
         items = reminders.scan_due(
             conn, registry, now=now, before_days=settings.reminder_days_before
         )
+        items += reminders.scan_inspections(
+            conn, now=now, before_days=settings.reminder_days_before
+        )
         created = reminders.claim(conn, items, now=now)
         stale = reminders.stale_claims(
             conn, older_than=timedelta(seconds=settings.stale_claim_seconds), now=now
@@ -91,8 +94,18 @@ def send_digest(
         if not rows:
             return "already sent"
         recipient = rows[0]["recipient"]
-        ids = [int(r["item_ref"].split(":")[1]) for r in rows]
-        noms = {r.id: r for r in conn.execute(select(NOMINATIONS).where(NOMINATIONS.c.id.in_(ids)))}
+        nom_ids = [
+            int(r["item_ref"].split(":")[1])
+            for r in rows
+            if r["item_ref"].startswith("nomination:")
+        ]
+        visit_ids = [
+            int(r["item_ref"].split(":")[1]) for r in rows if r["item_ref"].startswith("visit:")
+        ]
+        noms = {
+            r.id: r for r in conn.execute(select(NOMINATIONS).where(NOMINATIONS.c.id.in_(nom_ids)))
+        }
+        visits = _visit_rows(conn, visit_ids)
         name = (
             conn.execute(select(USERS.c.full_name).where(USERS.c.email == recipient)).scalar()
             or conn.execute(select(UNITS.c.name).where(UNITS.c.leader_email == recipient)).scalar()
@@ -101,9 +114,30 @@ def send_digest(
     today = datetime.now(UTC).astimezone(LOCAL_TZ).date()
     items = []
     for row in rows:
-        nom = noms[int(row["item_ref"].split(":")[1])]
-        wf = registry.get(nom.workflow, nom.workflow_version).definition
+        subject, ref = row["item_ref"].split(":")
         due_on = date.fromisoformat(row["due_on"])
+        if subject == "visit":
+            visit = visits[int(ref)]
+            title = (
+                "Quá hạn nộp báo cáo kiểm tra"
+                if row["kind"] == "overdue"
+                else f"Kiểm tra từ {visit['starts_on']:%d/%m/%Y} đến {visit['ends_on']:%d/%m/%Y}"
+            )
+            items.append(
+                DigestItem(
+                    nomination_id=int(ref),
+                    nominee_name=f"{visit['inspector']} kiểm tra {visit['inspected']}",
+                    workflow_title=f"Kiểm tra chéo – {visit['bloc']}",
+                    state_title=title,
+                    due_on=due_on,
+                    working_days_left=reminders.working_days_between(today, due_on),
+                    kind=row["kind"],
+                    subject="inspection",
+                )
+            )
+            continue
+        nom = noms[int(ref)]
+        wf = registry.get(nom.workflow, nom.workflow_version).definition
         items.append(
             DigestItem(
                 nomination_id=nom.id,
@@ -312,3 +346,27 @@ def _deliver_inspection_notice(
     if not ok:
         raise DeliveryFailed(error or "unknown error")
     return f"inspection plan sent to {len(messages)} recipient(s) of {data['unit']}"
+
+
+def _visit_rows(conn: Any, visit_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Visits with the names of both units and the bloc, by id."""
+    if not visit_ids:
+        return {}
+    from khenthuong.storage.blocs import BLOCS, INSPECTION_PLANS, INSPECTION_VISITS  # noqa: PLC0415
+
+    names = dict(conn.execute(select(UNITS.c.id, UNITS.c.name)).all())
+    return {
+        v.id: {
+            "inspector": names[v.inspector_unit_id],
+            "inspected": names[v.inspected_unit_id],
+            "starts_on": v.starts_on,
+            "ends_on": v.ends_on,
+            "bloc": v.bloc_name,
+        }
+        for v in conn.execute(
+            select(INSPECTION_VISITS, BLOCS.c.name.label("bloc_name"))
+            .join(INSPECTION_PLANS, INSPECTION_PLANS.c.id == INSPECTION_VISITS.c.plan_id)
+            .join(BLOCS, BLOCS.c.id == INSPECTION_PLANS.c.bloc_id)
+            .where(INSPECTION_VISITS.c.id.in_(visit_ids))
+        )
+    }

@@ -45,6 +45,13 @@ class DueItem:
     """Negative when overdue."""
     recipient_email: str
     recipient_name: str
+    subject: str = "nomination"
+    """nomination, or visit (a cross-inspection visit or its overdue report)."""
+
+    @property
+    def item_ref(self) -> str:
+        """`nomination:ID` or `visit:ID`."""
+        return f"{self.subject}:{self.nomination_id}"
 
 
 def working_days_between(start: date, end: date) -> int:
@@ -196,7 +203,7 @@ def claim(conn: Connection, items: Iterable[DueItem], *, now: datetime | None = 
             "key": item.key,
             "recipient": item.recipient_email,
             "kind": item.kind,
-            "item_ref": f"nomination:{item.nomination_id}",
+            "item_ref": item.item_ref,
             "due_on": item.due_on.isoformat(),
             "status": "claimed",
             "attempts": 0,
@@ -285,3 +292,61 @@ def status_counts(conn: Connection) -> dict[str, int]:
             )
         )
     }
+
+
+def scan_inspections(
+    conn: Connection, *, now: datetime | None = None, before_days: int = 3
+) -> list[DueItem]:
+    """Reminders for cross-inspection visits of current plans: before and on the first day
+    (to the leaders of both units), and for reports overdue (to the inspecting unit's leader)."""
+    from khenthuong.storage.blocs import BLOCS, INSPECTION_PLANS, INSPECTION_VISITS  # noqa: PLC0415
+
+    now = now or datetime.now(UTC)
+    today = now.astimezone(LOCAL_TZ).date()
+    horizon = add_working_days(today, before_days)
+    units = {r.id: (r.name, r.leader_email) for r in conn.execute(select(UNITS))}
+    rows = conn.execute(
+        select(INSPECTION_VISITS, BLOCS.c.name.label("bloc_name"))
+        .join(INSPECTION_PLANS, INSPECTION_PLANS.c.id == INSPECTION_VISITS.c.plan_id)
+        .join(BLOCS, BLOCS.c.id == INSPECTION_PLANS.c.bloc_id)
+        .where(
+            INSPECTION_PLANS.c.current.is_(True),
+            ((INSPECTION_VISITS.c.starts_on >= today) & (INSPECTION_VISITS.c.starts_on <= horizon))
+            | (
+                (INSPECTION_VISITS.c.report_due_on < today)
+                & INSPECTION_VISITS.c.reported_at.is_(None)
+            ),
+        )
+        .order_by(INSPECTION_VISITS.c.starts_on, INSPECTION_VISITS.c.id)
+    ).all()
+    items: list[DueItem] = []
+    for v in rows:
+        inspector, inspected = units[v.inspector_unit_id], units[v.inspected_unit_id]
+        if v.reported_at is None and v.report_due_on < today:
+            kind, due_on, recipients = "overdue", v.report_due_on, [inspector]
+            state_title = "Quá hạn nộp báo cáo kiểm tra"
+        else:
+            kind = "due" if v.starts_on == today else "before"
+            due_on, recipients = v.starts_on, [inspector, inspected]
+            state_title = f"Kiểm tra từ {v.starts_on:%d/%m/%Y} đến {v.ends_on:%d/%m/%Y}"
+        for name, email in recipients:
+            if not email:
+                continue
+            items.append(
+                DueItem(
+                    key=f"visit:{v.id}:{due_on.isoformat()}:{kind}:{email}",
+                    kind=kind,
+                    nomination_id=v.id,
+                    nominee_name=f"{inspector[0]} kiểm tra {inspected[0]}",
+                    workflow=str(v.bloc_name),
+                    workflow_title=f"Kiểm tra chéo – {v.bloc_name}",
+                    state="inspection",
+                    state_title=state_title,
+                    due_on=due_on,
+                    working_days_left=working_days_between(today, due_on),
+                    recipient_email=email,
+                    recipient_name=f"Lãnh đạo {name}",
+                    subject="visit",
+                )
+            )
+    return items
