@@ -25,6 +25,8 @@ from khenthuong.workflow.definition import Level
 from khenthuong.workflow.loader import WorkflowRegistry
 
 KINDS = ("before", "due", "overdue")
+REPORT_CHASE_DAYS = 120
+"""Overdue inspection reports are chased for this many days after their due date."""
 
 
 @dataclass(frozen=True)
@@ -314,6 +316,8 @@ def scan_inspections(
             ((INSPECTION_VISITS.c.starts_on >= today) & (INSPECTION_VISITS.c.starts_on <= horizon))
             | (
                 (INSPECTION_VISITS.c.report_due_on < today)
+                # Old plans are not chased forever: overdue reports of the last 120 days.
+                & (INSPECTION_VISITS.c.report_due_on >= today - timedelta(days=REPORT_CHASE_DAYS))
                 & INSPECTION_VISITS.c.reported_at.is_(None)
             ),
         )
