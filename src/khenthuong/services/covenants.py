@@ -47,6 +47,8 @@ class Standing:
     score: float
     votes: int
     rank: int
+    inspection: float | None = None
+    """Mean cross-inspection score the unit received that year (None if not inspected)."""
 
 
 def _covenant(conn: Connection, view: BlocView, year: int) -> int:
@@ -265,10 +267,11 @@ def year_end_vote(
 ) -> list[Standing]:
     """Record the year-end vote, rank members and turn the top ones into nominations.
 
-    Ranking: year-end score, then votes. The first `flag_quota` members (members with
-    a year-end score of zero never qualify) go into Cờ thi đua của Chính phủ; the
-    others scoring at least `merit_share` of the best score go into Bằng khen. Members
-    already proposed for that year are not proposed twice, and flags already proposed
+    Ranking: year-end score, then the cross-inspection score received, then votes.
+    The first `flag_quota` members go into Cờ thi đua của Chính phủ (a year-end score of
+    zero never qualifies); the others scoring at least `merit_share` of the best score go
+    into Bằng khen. Members already proposed for that year are not proposed twice, and
+    flags already proposed
     count against the quota.
     """
     view = bloc_view(conn, code, year)
@@ -287,8 +290,14 @@ def year_end_vote(
                 f"({count} votes exceed {voters} voters)"
             )
     year_end = scores(conn, code, year, "tong_ket")
-    order = sorted(members, key=lambda c: (-year_end[c], -votes.get(c, 0), c))
-    standings = [Standing(c, year_end[c], votes.get(c, 0), i + 1) for i, c in enumerate(order)]
+    inspected = inspection_scores(conn, view.id, year)
+    order = sorted(
+        members, key=lambda c: (-year_end[c], -(inspected.get(c) or 0.0), -votes.get(c, 0), c)
+    )
+    standings = [
+        Standing(c, year_end[c], votes.get(c, 0), i + 1, inspected.get(c))
+        for i, c in enumerate(order)
+    ]
     ids = _unit_ids(conn, members)
     previous = {
         r.unit_id: r
@@ -362,3 +371,22 @@ def proposals(conn: Connection, code: str, year: int) -> list[tuple[str, str | N
             select(BLOC_VOTES).where(BLOC_VOTES.c.covenant_id == cid).order_by(BLOC_VOTES.c.rank)
         )
     ]
+
+
+def inspection_scores(conn: Connection, bloc_id: int, year: int) -> dict[str, float]:
+    """Mean score each member received in the year's current cross-inspection plan."""
+    from khenthuong.storage.blocs import INSPECTION_PLANS, INSPECTION_VISITS  # noqa: PLC0415
+
+    rows = conn.execute(
+        select(UNITS.c.code, func.avg(INSPECTION_VISITS.c.score).label("score"))
+        .join(INSPECTION_VISITS, INSPECTION_VISITS.c.inspected_unit_id == UNITS.c.id)
+        .join(INSPECTION_PLANS, INSPECTION_PLANS.c.id == INSPECTION_VISITS.c.plan_id)
+        .where(
+            INSPECTION_PLANS.c.bloc_id == bloc_id,
+            INSPECTION_PLANS.c.year == year,
+            INSPECTION_PLANS.c.current.is_(True),
+            INSPECTION_VISITS.c.score.is_not(None),
+        )
+        .group_by(UNITS.c.code)
+    ).all()
+    return {r.code: round(float(r.score), 2) for r in rows}
