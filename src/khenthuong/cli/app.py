@@ -14,6 +14,7 @@ from khenthuong.audit.query import history as event_history
 from khenthuong.cli import (
     audit_cmd,
     blocs_cmd,
+    covenants_cmd,
     decisions_cmd,
     reminders_cmd,
     serve_main,
@@ -46,6 +47,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(blocs_cmd.app, name="blocs")
 app.add_typer(reminders_cmd.app, name="reminders")
 app.add_typer(decisions_cmd.app, name="decisions")
+app.add_typer(covenants_cmd.app, name="covenants")
 app.command("serve")(serve_main.serve)
 app.add_typer(decisions_cmd.councils_app, name="councils")
 users_app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)

@@ -1,0 +1,110 @@
+"""Covenant commands: launch, sign, report, vote into nominations; bad input refused."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from khenthuong.cli.app import app
+from khenthuong.settings import Settings
+
+runner = CliRunner()
+MEMBERS = ["CCYQD", "CCYDCQ", "CCYCA", "CCYNG"]
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_covenant_cycle_through_the_cli(settings: Settings) -> None:
+    """A bloc launches, signs, reports and votes; the leader becomes a Cờ thi đua nomination."""
+    assert run("init", "--demo")[0] == 0
+    code, out = run(
+        "covenants",
+        "launch",
+        "--bloc",
+        "KCY4",
+        "--year",
+        "2019",
+        "--theme",
+        "Đoàn kết",
+        "--target",
+        "ht:100:50:100% hoàn thành nhiệm vụ",
+        "--target",
+        "dv:80:50:Trên 80% đảng viên",
+        "--as",
+        "kt.cy",
+    )
+    assert code == 0, out
+    sign = ["covenants", "sign", "--bloc", "KCY4", "--year", "2019", "--as", "kt.cy"]
+    for unit in MEMBERS:
+        sign += ["--unit", unit]
+    assert run(*sign)[0] == 0
+    for unit, dv in zip(MEMBERS, ("85", "90", "70", "60"), strict=True):
+        code, out = run(
+            "covenants",
+            "report",
+            "--bloc",
+            "KCY4",
+            "--year",
+            "2019",
+            "--round",
+            "tong_ket",
+            "--unit",
+            unit,
+            "--value",
+            "ht=100",
+            "--value",
+            f"dv={dv}",
+            "--as",
+            "kt.cy",
+        )
+        assert code == 0, out
+    code, out = run(
+        "covenants",
+        "vote",
+        "--bloc",
+        "KCY4",
+        "--year",
+        "2019",
+        "--votes",
+        "CCYDCQ=4",
+        "--voters",
+        "4",
+        "--as",
+        "kt.cy",
+    )
+    assert code == 0, out
+    assert "CCYDCQ │ co_thi_dua_chinh_phu" in out
+    code, out = run(
+        "covenants",
+        "report",
+        "--bloc",
+        "KCY4",
+        "--year",
+        "2019",
+        "--round",
+        "cuoi_nam",
+        "--unit",
+        "CCYQD",
+        "--value",
+        "ht=1",
+        "--as",
+        "kt.cy",
+    )
+    assert code == 1 and "so_ket hoặc tong_ket" in out
+    code, out = run(
+        "covenants",
+        "vote",
+        "--bloc",
+        "KCY4",
+        "--year",
+        "2019",
+        "--votes",
+        "CCYQD=x",
+        "--voters",
+        "4",
+        "--as",
+        "kt.cy",
+    )
+    assert code == 2
