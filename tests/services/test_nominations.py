@@ -58,9 +58,7 @@ def test_nomination_goes_from_proposal_to_decision(rt: Runtime) -> None:
     assert final["due_at"] is None
     with rt.engine.connect() as conn:
         steps = conn.execute(
-            select(func.count()).select_from(EVENTS).where(
-                EVENTS.c.nomination_id == nid
-            )
+            select(func.count()).select_from(EVENTS).where(EVENTS.c.nomination_id == nid)
         ).scalar_one()
     assert steps == 4  # creation and three steps
 
@@ -281,6 +279,9 @@ def test_return_writes_an_outbox_notice_in_the_same_transaction(rt: Runtime) -> 
 
 def test_unit_council_secretary_cannot_act_for_the_ministry_council(rt: Runtime) -> None:
     """A state's responsible role must be held at the state's level (ministry, not unit)."""
+    from khenthuong.services import dossier
+    from khenthuong.storage.db import write_tx
+
     nid = svc.create_nomination(
         rt.engine,
         rt.registry,
@@ -289,11 +290,24 @@ def test_unit_council_secretary_cannot_act_for_the_ministry_council(rt: Runtime)
         actor=actor(rt, "cb.qd"),
         nominee_name="Trần Thị Bích",
     )
+    with write_tx(rt.engine) as conn:
+        for doc in ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"):
+            dossier.attach(
+                conn,
+                nid,
+                doc_type=doc,
+                filename=f"{doc}.pdf",
+                content=b"%PDF-1.4",
+                actor=actor(rt, "cb.qd"),
+                max_bytes=1000,
+            )
     svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
     svc.advance(rt.engine, rt.registry, nid, "forward", actor(rt, "tt.qd"))
     svc.advance(rt.engine, rt.registry, nid, "appraise", actor(rt, "cv.bcy"))
     with pytest.raises(StepRefused) as info:
         svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.qd"))
     assert [r.code for r in info.value.refusals] == ["role"]
-    result = svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.bcy"))
-    assert result.to_state == "minister_decision"
+    # The ministry secretary holds the role, but the vote must have passed first.
+    with pytest.raises(StepRefused) as info:
+        svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.bcy"))
+    assert [r.code for r in info.value.refusals] == ["vote_passed"]

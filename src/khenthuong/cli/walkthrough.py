@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections import deque
+from datetime import UTC, datetime
 
 from rich.console import Console
 from sqlalchemy import select
 
 from khenthuong.audit.verify import verify_all
 from khenthuong.errors import KhenthuongError, StepRefused
+from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
+from khenthuong.services import councils, decisions, dossier
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
+from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import PERSONS, USERS
 from khenthuong.workflow.definition import TransitionDef, WorkflowDef
 
@@ -78,6 +82,10 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
         comment="Đề nghị khen thưởng thành tích năm",
     )
     console.print(f"[green]✓[/] {proposer.username} lập hồ sơ #{nid} ({wf.initial})")
+    year = datetime.now(UTC).year
+    _seed_cstdcs(rt, person.id, [year - 1, year])
+    catalog = catalog_in(rt.settings.config_dir)
+    award_code = catalog.award_for_workflow(wf.name) or ""
     path = happy_path(wf)
     state = wf.initial
     outsider = (
@@ -90,6 +98,63 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
             _show_refusal(rt, console, nid, step.trigger, outsider, {})
         if index == 2:
             _show_refusal(rt, console, nid, "reject", who(step.roles, state), {})
+        if "dossier_complete" in step.guards:
+            documents = catalog.award(award_code).documents
+            with write_tx(rt.engine) as conn:
+                for doc in documents:
+                    dossier.attach(
+                        conn,
+                        nid,
+                        doc_type=doc,
+                        filename=f"{doc}.pdf",
+                        content=f"%PDF-1.4 {doc} #{nid}".encode(),
+                        actor=proposer,
+                        max_bytes=rt.settings.max_attachment_bytes,
+                    )
+            console.print(
+                f"[green]✓[/] {proposer.username} đính kèm hồ sơ: " + ", ".join(documents)
+            )
+        if "vote_passed" in step.guards:
+            secretary = who(step.roles, state)
+            members = [councils.MemberIn(f"Ủy viên {i + 1}") for i in range(7)]
+            with write_tx(rt.engine) as conn:
+                sid = councils.open_session(
+                    conn,
+                    "BCY",
+                    title="Xét khen thưởng",
+                    held_on=datetime.now(UTC).date(),
+                    members=members,
+                    actor=secretary,
+                )
+                councils.add_item(conn, rt.registry, sid, nid, actor=secretary)
+                councils.record_tally(
+                    conn, sid, nid, agree=7, disagree=0, abstain=0, actor=secretary
+                )
+                councils.close_session(conn, rt.registry, catalog, sid, actor=secretary)
+            console.print(f"[green]✓[/] {secretary.username} — phiên họp #{sid}: 7/7 phiếu đồng ý")
+            state = step.dest
+            continue
+        if step.trigger == "decide":
+            signer = who(step.roles, state)
+            with write_tx(rt.engine) as conn:
+                lines = decisions.create_decision(
+                    conn,
+                    rt.registry,
+                    catalog,
+                    number=f"{nid}/QĐ-BCY",
+                    decided_on=datetime.now(UTC).date(),
+                    signer="Trưởng Ban Cơ yếu Chính phủ",
+                    authority="BCY",
+                    award_code=award_code,
+                    nomination_ids=[nid],
+                    actor=signer,
+                )
+            console.print(
+                f"[green]✓[/] {signer.username} ký Quyết định {nid}/QĐ-BCY: "
+                f"tiền thưởng {lines[0].amount_vnd:,} đồng"
+            )
+            state = step.dest
+            continue
         payload: dict[str, str] = {}
         if "decision_number" in step.requires:
             payload["decision_number"] = f"{nid}/QĐ-BCY"
@@ -126,14 +191,14 @@ def _show_refusal(
 
 def run_council_walkthrough(rt: Runtime, console: Console) -> int:
     """A CSTĐ cấp Bộ with history, dossier, a council secret ballot and a decision with money."""
-    from datetime import UTC, date, datetime  # noqa: PLC0415
+    from datetime import UTC, datetime  # noqa: PLC0415
 
     from sqlalchemy import insert  # noqa: PLC0415
 
     from khenthuong.rules.catalog import catalog_in  # noqa: PLC0415
     from khenthuong.services import councils, decisions, dossier  # noqa: PLC0415
     from khenthuong.storage.db import write_tx  # noqa: PLC0415
-    from khenthuong.storage.history import AWARD_RECORDS, INITIATIVES  # noqa: PLC0415
+    from khenthuong.storage.history import INITIATIVES  # noqa: PLC0415
 
     actors = {a.username: a for a in _actors(rt)}
     today = datetime.now(UTC).date()
@@ -146,27 +211,6 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
             raise KhenthuongError(
                 "demo person Trần Thị Bích is missing: run `khenthuong init --demo`"
             )
-        have = set(
-            conn.execute(
-                select(AWARD_RECORDS.c.year).where(
-                    AWARD_RECORDS.c.person_id == person.id, AWARD_RECORDS.c.award_code == "CSTDCS"
-                )
-            ).scalars()
-        )
-        for past in (year - 2, year - 1, year):
-            if past not in have:
-                conn.execute(
-                    insert(AWARD_RECORDS).values(
-                        person_id=person.id,
-                        award_code="CSTDCS",
-                        year=past,
-                        decision_number=f"{past % 100}/QĐ-CCYQD",
-                        decision_date=date(past, 12, 20),
-                        commendation_type="cong_trang",
-                        source="import",
-                        created_at=datetime.now(UTC),
-                    )
-                )
         if not conn.execute(
             select(INITIATIVES.c.id).where(INITIATIVES.c.person_id == person.id)
         ).first():
@@ -178,6 +222,7 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
                     scope="ministry",
                 )
             )
+    _seed_cstdcs(rt, person.id, [year - 2, year - 1, year])
     console.rule(
         f"[bold]Chiến sĩ thi đua cấp Bộ[/] — {person.full_name} (CSTĐCS {year - 2}–{year})"
     )
@@ -278,3 +323,35 @@ def run_inspection_walkthrough(rt: Runtime, console: Console, year: int = 2019) 
             )
         console.print(table)
         console.print(f"Đã xếp {queued} thông báo kế hoạch vào hàng gửi e-mail")
+
+
+def _seed_cstdcs(rt: Runtime, person_id: int, years: list[int]) -> None:
+    """Record Chiến sĩ thi đua cơ sở titles for a demo person (idempotent)."""
+    from datetime import date  # noqa: PLC0415
+
+    from sqlalchemy import insert  # noqa: PLC0415
+
+    from khenthuong.storage.history import AWARD_RECORDS  # noqa: PLC0415
+
+    with write_tx(rt.engine) as conn:
+        have = set(
+            conn.execute(
+                select(AWARD_RECORDS.c.year).where(
+                    AWARD_RECORDS.c.person_id == person_id, AWARD_RECORDS.c.award_code == "CSTDCS"
+                )
+            ).scalars()
+        )
+        for past in years:
+            if past not in have:
+                conn.execute(
+                    insert(AWARD_RECORDS).values(
+                        person_id=person_id,
+                        award_code="CSTDCS",
+                        year=past,
+                        decision_number=f"{past % 100}/QĐ-CCYQD",
+                        decision_date=date(past, 12, 20),
+                        commendation_type="cong_trang",
+                        source="import",
+                        created_at=datetime.now(UTC),
+                    )
+                )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -230,7 +231,7 @@ def close_session(
         code = award_code_of(nom, catalog)
         rule = DEFAULT_RULE
         if code is not None:
-            submitted = nom["created_at"].date()
+            submitted = _submitted_on(conn, nom)
             rules = catalog.rules_for(
                 code, max(submitted, catalog.award(code).rules[0].effective_from)
             )
@@ -311,3 +312,19 @@ def close_session(
         now=now,
     )
     return minutes
+
+
+def _submitted_on(conn: Connection, nom: Any) -> date:
+    """The local date of the nomination's first submission (its creation if never submitted):
+    a nomination is judged by the rules in force on the day it was submitted."""
+    from khenthuong.services.nominations import LOCAL_TZ  # noqa: PLC0415
+    from khenthuong.storage.models import EVENTS  # noqa: PLC0415
+
+    first = conn.execute(
+        select(EVENTS.c.occurred_at)
+        .where(EVENTS.c.nomination_id == nom["id"], EVENTS.c.trigger == "submit")
+        .order_by(EVENTS.c.seq)
+        .limit(1)
+    ).scalar()
+    moment = first or nom["created_at"]
+    return moment.astimezone(LOCAL_TZ).date()
