@@ -326,5 +326,5 @@ def _submitted_on(conn: Connection, nom: Any) -> date:
         .order_by(EVENTS.c.seq)
         .limit(1)
     ).scalar()
-    moment = first or nom["created_at"]
+    moment: datetime = first or nom["created_at"]
     return moment.astimezone(LOCAL_TZ).date()
