@@ -33,6 +33,10 @@ class NotFound(KhenthuongError):
     """A referenced object (nomination, user, unit, workflow) does not exist."""
 
 
+class Forbidden(KhenthuongError):
+    """The actor's roles or unit scope do not allow this."""
+
+
 @dataclass
 class Refusal:
     """Why one step was refused: a machine code plus Vietnamese and English text."""

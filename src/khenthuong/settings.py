@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +49,28 @@ class Settings(BaseSettings):
     broker_visibility_timeout: int = 900
     """Seconds before Redis hands an unacknowledged task to another worker (keep it a few
     times the longest task; never tied to deadlines)."""
+
+    secret_key: SecretStr | None = None
+    """Signs session cookies and CSRF tokens. Unset: a random key is kept in
+    `<state_dir>/secret-key` (created on first start, readable by the owner only)."""
+
+    state_dir: Path = Path("./var")
+    """Folder for the generated secret key and other local state of the embedded default."""
+
+    session_hours: float = 8.0
+    """How long a web session lasts without signing in again."""
+
+    cookie_secure: bool | None = None
+    """Send the session cookie over HTTPS only. Unset: on when KHENTHUONG_BASE_URL is https."""
+
+    base_url: str | None = None
+    """The address officers open (e.g. https://khenthuong.bcy.gov.vn); links in e-mails."""
+
+    login_max_failures: int = 5
+    """Failed sign-ins allowed per user name and per client address in `login_window_seconds`."""
+
+    login_window_seconds: int = 900
+    """The window over which failed sign-ins are counted (then the client must wait)."""
 
     stale_claim_seconds: int = 600
     """A reminder claimed but not sent for this long (its worker died) is sent again."""

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from khenthuong.cli.app import app
 from khenthuong.runtime import Runtime
 from khenthuong.settings import Settings
-from khenthuong.status_app import create_status_app
+from khenthuong.web.app import create_app
 
 runner = CliRunner()
 
@@ -32,7 +32,7 @@ def test_demo_walks_to_decisions_with_money(settings: Settings) -> None:
 
 def test_status_service_reports_health_and_counts(rt: Runtime) -> None:
     """/health answers ok and /api/status lists workflows and the job mode."""
-    client = TestClient(create_status_app(rt))
+    client = TestClient(create_app(rt))
     assert client.get("/health").json()["status"] == "ok"
     body = client.get("/api/status").json()
     assert body["mode"] == "embedded"

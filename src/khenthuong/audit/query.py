@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from khenthuong.storage.models import EVENTS, UNITS
+from khenthuong.services.access import path_filter
+from khenthuong.storage.models import EVENTS, NOMINATIONS, UNITS
 
 COLUMNS = (
     "id",
@@ -46,6 +47,9 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 1000
+    within: tuple[str, ...] | None = None
+    """Unit paths the reader may see: events of nominations under them, or by their
+    officers. None: every event (auditors)."""
 
 
 def _statement(conn: Connection, f: AuditFilter) -> Select[Any]:
@@ -73,6 +77,20 @@ def _statement(conn: Connection, f: AuditFilter) -> Select[Any]:
         query = query.where(EVENTS.c.occurred_at >= f.since)
     if f.until:
         query = query.where(EVENTS.c.occurred_at < f.until)
+    if f.within is not None:
+        noms = NOMINATIONS.c
+        units = UNITS
+        query = query.where(
+            EVENTS.c.nomination_id.in_(
+                select(noms.id).where(path_filter(noms.unit_path, f.within))
+            )
+            | (
+                EVENTS.c.nomination_id.is_(None)
+                & EVENTS.c.actor_unit.in_(
+                    select(units.c.code).where(path_filter(units.c.path, f.within))
+                )
+            )
+        )
     return query.order_by(EVENTS.c.occurred_at, EVENTS.c.id).limit(f.limit)
 
 

@@ -129,6 +129,54 @@ def users_add(
     )
 
 
+@users_app.command("set-password")
+@report_errors
+def users_set_password(
+    username: str,
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input."
+    ),
+) -> None:
+    """Set a user's password (argon2id); prompts unless --password-stdin."""
+    import sys  # noqa: PLC0415
+
+    from khenthuong.services.accounts import set_password  # noqa: PLC0415
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Mật khẩu mới", hide_input=True, confirmation_prompt=True)
+    with write_tx(get_engine()) as conn:
+        set_password(conn, username, password)
+    console.print(f"Đã đặt mật khẩu cho {username} (password set)")
+
+
+@users_app.command("token")
+@report_errors
+def users_token(
+    username: str,
+    name: str = typer.Option("api", "--name", help="What the token is for."),
+) -> None:
+    """Create a bearer token for API clients; printed once, only its hash is kept."""
+    from khenthuong.services.accounts import create_token  # noqa: PLC0415
+
+    with write_tx(get_engine()) as conn:
+        token_id, token = create_token(conn, username, name)
+    console.print(f"Mã #{token_id} cho {username} (Authorization: Bearer ...):", highlight=False)
+    print(token)
+
+
+@users_app.command("revoke-token")
+@report_errors
+def users_revoke_token(token_id: int) -> None:
+    """Revoke a bearer token by its number."""
+    from khenthuong.services.accounts import revoke_token  # noqa: PLC0415
+
+    with write_tx(get_engine()) as conn:
+        revoke_token(conn, token_id)
+    console.print(f"Đã thu hồi mã #{token_id} (token revoked)")
+
+
 @app.command()
 @report_errors
 def nominate(

@@ -16,7 +16,7 @@ def serve(
     import uvicorn  # noqa: PLC0415
 
     from khenthuong.services.embedded import EmbeddedScheduler  # noqa: PLC0415
-    from khenthuong.status_app import create_status_app  # noqa: PLC0415
+    from khenthuong.web.app import create_app  # noqa: PLC0415
 
     rt = runtime()
     scheduler = None
@@ -25,7 +25,7 @@ def serve(
         scheduler.start()
         console.print(f"Nhắc hạn, thông báo chạy trong tiến trình, mỗi {scheduler.interval:g} giây")
     try:
-        uvicorn.run(create_status_app(rt), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
     finally:
         if scheduler is not None:
             scheduler.stop()

@@ -226,3 +226,24 @@ def within_quota(ctx: GuardContext) -> Refusal | None:
         f"({rule.quota.share:.0%} của {base} {rule.quota.of}); đã có {taken}",
         f"quota reached: at most {cap} ({rule.quota.share:.0%} of {base}); {taken} taken",
     )
+
+
+def eligibility_preview(
+    conn: Connection, workflow: str, person_id: int, year: int, on: date
+) -> tuple[str | None, list[Refusal]]:
+    """What `not_blocked` and `eligible` would say before a nomination is created.
+
+    Returns the award code the workflow carries (None when the catalog has none) and
+    the refusals found; an empty list means the history meets the conditions.
+    """
+    catalog = _catalog()
+    code = catalog.award_for_workflow(workflow)
+    history = load_history(conn, person_id)
+    found = [r for r in [check_not_blocked(history, on)] if r is not None]
+    if code is not None:
+        rule_name = catalog.award(code).eligibility
+        if rule_name is not None:
+            refusal = RULES[rule_name](history, year)
+            if refusal is not None:
+                found.append(refusal)
+    return code, found

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, insert, select, update
 
 from khenthuong.blocs.rotation import leader_for_year
-from khenthuong.errors import InvalidDefinition, KhenthuongError, NotFound
+from khenthuong.errors import Forbidden, InvalidDefinition, NotFound
 from khenthuong.services.actors import Actor
 from khenthuong.storage.blocs import BLOC_LEADERS, BLOC_MEMBERS, BLOCS
 from khenthuong.storage.db import inserted_id
@@ -234,7 +234,7 @@ def require_bloc_leader(conn: Connection, view: BlocView, actor: Actor) -> None:
         select(UNITS.c.path).where(UNITS.c.code == view.organiser)
     ).scalar_one()
     if actor.grant_for(["bloc_leader", "admin"], organiser_path) is None:
-        raise KhenthuongError(
+        raise Forbidden(
             f"{actor.username} không phải khối trưởng/quản trị của khối {view.code} "
             f"({actor.username} does not lead bloc {view.code})"
         )

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from khenthuong.audit.append import append_event
-from khenthuong.errors import KhenthuongError, NotFound
+from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.rules.catalog import Catalog, VoteRule
 from khenthuong.rules.guards import award_code_of
 from khenthuong.rules.votes import evaluate_vote
@@ -56,7 +56,7 @@ def _session(conn: Connection, session_id: int) -> dict[str, object]:
 def _secretary_check(conn: Connection, unit_id: int, actor: Actor) -> str:
     path = conn.execute(select(UNITS.c.path).where(UNITS.c.id == unit_id)).scalar_one()
     if actor.grant_for(["council_secretary"], path) is None:
-        raise KhenthuongError(
+        raise Forbidden(
             f"{actor.username} không phải thư ký Hội đồng của đơn vị này (not the council's secretary)"
         )
     return str(path)

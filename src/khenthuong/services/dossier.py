@@ -12,7 +12,7 @@ from pathlib import PurePath
 from sqlalchemy import Connection, insert, select
 
 from khenthuong.audit.append import append_event
-from khenthuong.errors import KhenthuongError
+from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.services.actors import Actor
 from khenthuong.services.nominations import get_row
 from khenthuong.storage.db import inserted_id
@@ -76,7 +76,7 @@ def attach(
             f"(unknown document type {doc_type!r})"
         )
     if actor.grant_for([g.role for g in actor.grants], row["unit_path"]) is None:
-        raise KhenthuongError(
+        raise Forbidden(
             f"{actor.username} không có quyền với hồ sơ #{nomination_id} "
             f"({actor.username} has no role over nomination #{nomination_id})"
         )

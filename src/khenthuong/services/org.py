@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from khenthuong.errors import InvalidDefinition, KhenthuongError, NotFound
 from khenthuong.roles import RoleDef
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import PERSONS, UNITS, USER_ROLES, USERS
+from khenthuong.web.passwords import hash_password
 from khenthuong.yamlsource import load_yaml, pydantic_problems
 
 ROLES = USER_ROLES
@@ -62,6 +63,8 @@ class SeedFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     units: list[UnitIn] = Field(default_factory=list)
+    demo_password: str | None = Field(default=None, min_length=8)
+    """Password given to seeded users that have none (demo data only)."""
     users: list[UserIn] = Field(default_factory=list)
     persons: list[PersonIn] = Field(default_factory=list)
 
@@ -196,6 +199,8 @@ def load_seed(path: Path, roles: dict[str, RoleDef]) -> SeedFile:
 def apply_seed(conn: Connection, seed: SeedFile, roles: dict[str, RoleDef]) -> dict[str, int]:
     """Insert a validated seed; existing units, users and people are left as they are."""
     counts = {"units": 0, "users": 0, "persons": 0}
+    # One hash for every demo account: argon2 is slow on purpose.
+    demo_hash = hash_password(seed.demo_password) if seed.demo_password else None
     for unit in seed.units:
         if conn.execute(select(UNITS.c.id).where(UNITS.c.code == unit.code)).first() is None:
             add_unit(conn, unit.code, unit.name, unit.level, unit.parent, unit.leader_email)
@@ -215,6 +220,12 @@ def apply_seed(conn: Connection, seed: SeedFile, roles: dict[str, RoleDef]) -> d
                 roles,
             )
             counts["users"] += 1
+        if demo_hash:
+            conn.execute(
+                update(USERS)
+                .where(USERS.c.username == user.username, USERS.c.password_hash.is_(None))
+                .values(password_hash=demo_hash)
+            )
     for person in seed.persons:
         unit_id, _ = unit_row(conn, person.unit)
         exists = conn.execute(

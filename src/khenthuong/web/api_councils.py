@@ -1,0 +1,277 @@
+"""/api/councils and /api/decisions: sessions, agenda, tallies, closing, signed decisions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from khenthuong.errors import NotFound
+from khenthuong.rules.catalog import catalog_in
+from khenthuong.rules.guards import award_code_of
+from khenthuong.services import councils, decisions
+from khenthuong.services.access import can_read
+from khenthuong.services.nominations import get_row
+from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_MEMBERS, COUNCIL_SESSIONS, RECUSALS
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.decisions import DECISIONS
+from khenthuong.storage.models import UNITS
+from khenthuong.web.api_nominations import require_writer
+from khenthuong.web.context import Caller, api_caller, ctx_of, deny
+
+router = APIRouter(prefix="/api", tags=["councils and decisions"])
+CallerDep = Annotated[Caller, Depends(api_caller)]
+
+
+class MemberBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    full_name: str = Field(min_length=1, max_length=200)
+    present: bool = True
+    written_vote: bool = False
+    person_id: int | None = Field(default=None, ge=1)
+    heads_unit: str | None = Field(default=None, max_length=40)
+
+
+class SessionIn(BaseModel):
+    """A council session (phiên họp Hội đồng Thi đua – Khen thưởng)."""
+
+    model_config = ConfigDict(extra="forbid")
+    unit: str = Field(min_length=1, max_length=40, description="Code of the council's unit")
+    title: str = Field(min_length=1, max_length=300)
+    held_on: date
+    members: list[MemberBody] = Field(min_length=1, max_length=200)
+
+
+class ItemsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    nomination_ids: list[int] = Field(min_length=1, max_length=500)
+
+
+class TallyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    nomination_id: int = Field(ge=1)
+    agree: int = Field(ge=0, le=1000)
+    disagree: int = Field(ge=0, le=1000)
+    abstain: int = Field(ge=0, le=1000)
+    written_agree: int = Field(default=0, ge=0, le=1000)
+
+
+class TalliesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tallies: list[TallyIn] = Field(min_length=1, max_length=500)
+
+
+def session_view(conn: Any, session_id: int) -> dict[str, Any]:
+    """A session with its members, agenda items, tallies, results and recusals."""
+    session = (
+        conn.execute(select(COUNCIL_SESSIONS).where(COUNCIL_SESSIONS.c.id == session_id))
+        .mappings()
+        .first()
+    )
+    if session is None:
+        raise NotFound(f"Không có phiên họp #{session_id} (no council session #{session_id})")
+    unit = conn.execute(select(UNITS).where(UNITS.c.id == session["unit_id"])).mappings().one()
+    members = [
+        {"full_name": m.full_name, "present": m.present, "written_vote": m.written_vote}
+        for m in conn.execute(
+            select(COUNCIL_MEMBERS)
+            .where(COUNCIL_MEMBERS.c.session_id == session_id)
+            .order_by(COUNCIL_MEMBERS.c.id)
+        )
+    ]
+    items = []
+    for item in conn.execute(
+        select(COUNCIL_ITEMS)
+        .where(COUNCIL_ITEMS.c.session_id == session_id)
+        .order_by(COUNCIL_ITEMS.c.id)
+    ).mappings():
+        nom = get_row(conn, item["nomination_id"])
+        recused = conn.execute(
+            select(COUNCIL_MEMBERS.c.full_name, RECUSALS.c.reason)
+            .join(COUNCIL_MEMBERS, COUNCIL_MEMBERS.c.id == RECUSALS.c.member_id)
+            .where(RECUSALS.c.item_id == item["id"])
+        ).all()
+        items.append(
+            {
+                "nomination_id": item["nomination_id"],
+                "nominee_name": nom["nominee_name"],
+                "workflow": nom["workflow"],
+                "state": nom["state"],
+                "agree": item["agree"],
+                "disagree": item["disagree"],
+                "abstain": item["abstain"],
+                "written_agree": item.get("written_agree"),
+                "result": item["result"],
+                "explanation": item["explanation"],
+                "recused": [{"full_name": r[0], "reason": r[1]} for r in recused],
+            }
+        )
+    return {
+        "id": session["id"],
+        "unit": unit["code"],
+        "unit_name": unit["name"],
+        "unit_path": unit["path"],
+        "title": session["title"],
+        "held_on": session["held_on"].isoformat(),
+        "status": session["status"],
+        "members": members,
+        "items": items,
+        "minutes": session["minutes"],
+    }
+
+
+def _readable_session(request: Request, caller: Caller, session_id: int) -> dict[str, Any]:
+    with ctx_of(request).rt.engine.connect() as conn:
+        view = session_view(conn, session_id)
+    if not can_read(caller.actor, view["unit_path"], caller.inspecting):
+        raise deny(request, caller, f"Phiên họp #{session_id} ngoài phạm vi của bạn")
+    return view
+
+
+@router.post("/councils/sessions", status_code=201)
+def open_session(request: Request, caller: CallerDep, body: SessionIn) -> dict[str, Any]:
+    """Open a session with its members and attendance (council secretary)."""
+    require_writer(request, caller)
+    ctx = ctx_of(request)
+    members = [councils.MemberIn(**m.model_dump()) for m in body.members]
+    with write_tx(ctx.rt.engine) as conn:
+        sid = councils.open_session(
+            conn, body.unit, title=body.title, held_on=body.held_on, members=members,
+            actor=caller.actor,
+        )  # fmt: skip
+        return session_view(conn, sid)
+
+
+@router.get("/councils/sessions/{session_id}")
+def get_session(request: Request, caller: CallerDep, session_id: int) -> dict[str, Any]:
+    """A session: members, agenda, tallies, results, minutes."""
+    return _readable_session(request, caller, session_id)
+
+
+@router.post("/councils/sessions/{session_id}/items")
+def add_items(
+    request: Request, caller: CallerDep, session_id: int, body: ItemsIn
+) -> dict[str, Any]:
+    """Put nominations waiting for this council on the agenda (conflicted members recused)."""
+    require_writer(request, caller)
+    ctx = ctx_of(request)
+    with write_tx(ctx.rt.engine) as conn:
+        for nid in dict.fromkeys(body.nomination_ids):
+            councils.add_item(conn, ctx.rt.registry, session_id, nid, actor=caller.actor)
+        return session_view(conn, session_id)
+
+
+@router.put("/councils/sessions/{session_id}/tallies")
+def record_tallies(
+    request: Request, caller: CallerDep, session_id: int, body: TalliesIn
+) -> dict[str, Any]:
+    """Secret-ballot results for many items at once, in one transaction."""
+    require_writer(request, caller)
+    ctx = ctx_of(request)
+    with write_tx(ctx.rt.engine) as conn:
+        for t in body.tallies:
+            councils.record_tally(
+                conn, session_id, t.nomination_id, agree=t.agree, disagree=t.disagree,
+                abstain=t.abstain, written_agree=t.written_agree, actor=caller.actor,
+            )  # fmt: skip
+        return session_view(conn, session_id)
+
+
+@router.post("/councils/sessions/{session_id}/close")
+def close(request: Request, caller: CallerDep, session_id: int) -> dict[str, Any]:
+    """Evaluate every item, move every nomination in one transaction, write the minutes."""
+    require_writer(request, caller)
+    ctx = ctx_of(request)
+    catalog = catalog_in(ctx.rt.settings.config_dir)
+    with write_tx(ctx.rt.engine) as conn:
+        councils.close_session(conn, ctx.rt.registry, catalog, session_id, actor=caller.actor)
+        return session_view(conn, session_id)
+
+
+class DecisionIn(BaseModel):
+    """A signed decision (quyết định khen thưởng)."""
+
+    model_config = ConfigDict(extra="forbid")
+    number: str = Field(min_length=3, max_length=80, description="e.g. 123/QĐ-BCY")
+    decided_on: date
+    signer: str = Field(min_length=1, max_length=200)
+    authority: str = Field(min_length=1, max_length=40, description="Code of the deciding unit")
+    award_code: str | None = Field(default=None, max_length=40)
+    nomination_ids: list[int] = Field(min_length=1, max_length=1000)
+
+
+class DecisionLineOut(BaseModel):
+    nomination_id: int
+    nominee_name: str
+    coefficient: float
+    base_salary_vnd: int
+    amount_vnd: int
+
+
+class DecisionOut(BaseModel):
+    number: str
+    decided_on: date
+    signer: str
+    award_code: str
+    lines: list[DecisionLineOut]
+    total_vnd: int
+
+
+def decision_out(conn: Any, number: str) -> DecisionOut:
+    head, lines = decisions.decision_lines(conn, number)
+    return DecisionOut(
+        number=str(head["number"]),
+        decided_on=head["decided_on"],
+        signer=str(head["signer"]),
+        award_code=str(head["award_code"]),
+        lines=[DecisionLineOut(**line.__dict__) for line in lines],
+        total_vnd=sum(line.amount_vnd for line in lines),
+    )
+
+
+@router.post("/decisions", status_code=201, response_model=DecisionOut)
+def sign_decision(request: Request, caller: CallerDep, body: DecisionIn) -> DecisionOut:
+    """Decide every listed nomination, record award history and compute award money."""
+    require_writer(request, caller)
+    ctx = ctx_of(request)
+    catalog = catalog_in(ctx.rt.settings.config_dir)
+    with write_tx(ctx.rt.engine) as conn:
+        code = body.award_code
+        if code is None:
+            first = get_row(conn, body.nomination_ids[0])
+            code = award_code_of(first, catalog)
+            if code is None:
+                raise NotFound(
+                    f"Không xác định được hình thức khen thưởng của hồ sơ #{first['id']}; "
+                    "ghi rõ award_code (give award_code)"
+                )
+        decisions.create_decision(
+            conn, ctx.rt.registry, catalog, number=body.number, decided_on=body.decided_on,
+            signer=body.signer, authority=body.authority, award_code=code,
+            nomination_ids=body.nomination_ids, actor=caller.actor,
+        )  # fmt: skip
+        return decision_out(conn, body.number)
+
+
+@router.get("/decisions", response_model=list[str])
+def list_decisions(request: Request, caller: CallerDep) -> list[str]:
+    """Decision numbers, newest first."""
+    with ctx_of(request).rt.engine.connect() as conn:
+        return list(
+            conn.execute(select(DECISIONS.c.number).order_by(DECISIONS.c.id.desc())).scalars()
+        )
+
+
+@router.get("/decisions/{number:path}", response_model=DecisionOut)
+def show_decision(request: Request, caller: CallerDep, number: str) -> DecisionOut:
+    """A decision with its nominees and money."""
+    with ctx_of(request).rt.engine.connect() as conn:
+        out = decision_out(conn, number)
+        for line in out.lines:
+            row = get_row(conn, line.nomination_id)
+            if not can_read(caller.actor, row["unit_path"], caller.inspecting):
+                raise deny(request, caller, f"Quyết định {number} ngoài phạm vi của bạn")
+    return out

@@ -1,0 +1,314 @@
+"""/api/nominations: list, create, read, allowed actions, advance, batch advance, documents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from khenthuong.audit.query import history
+from khenthuong.errors import NotFound
+from khenthuong.services import dossier
+from khenthuong.services import nominations as svc
+from khenthuong.services.access import can_read, is_read_only, readable_paths
+from khenthuong.services.listing import NominationFilter, list_nominations, my_queue
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.dossier import ATTACHMENTS
+from khenthuong.web.context import Caller, api_caller, ctx_of, deny
+from khenthuong.web.problems import ApiProblem
+from khenthuong.web.schemas import (
+    ActionOut,
+    AdvanceIn,
+    AdvanceOut,
+    BatchAdvanceIn,
+    BatchAdvanceOut,
+    DocumentOut,
+    EventOut,
+    NominationOut,
+    NominationPage,
+    nomination_out,
+)
+
+router = APIRouter(prefix="/api", tags=["nominations"])
+CallerDep = Annotated[Caller, Depends(api_caller)]
+
+
+class NominationIn(BaseModel):
+    """A new nomination (hồ sơ đề nghị)."""
+
+    model_config = ConfigDict(extra="forbid")
+    workflow: str = Field(
+        min_length=1, max_length=80, description="Workflow name, e.g. bang_khen_bo"
+    )
+    proposing_unit: str = Field(
+        min_length=1, max_length=40, description="Code of the proposing unit"
+    )
+    nominee_person_id: int | None = Field(default=None, ge=1)
+    nominee_unit_code: str | None = Field(default=None, min_length=1, max_length=40)
+    nominee_name: str | None = Field(default=None, min_length=1, max_length=300)
+    year: int | None = Field(default=None, ge=1945, le=2100)
+    comment: str | None = Field(default=None, max_length=4000)
+    award_code: str | None = Field(default=None, max_length=40)
+    commendation_type: str = Field(default="cong_trang", max_length=20)
+    achievement_ref: str | None = Field(default=None, max_length=200)
+
+
+def readable_row(request: Request, caller: Caller, nomination_id: int) -> Any:
+    """The nomination row if the caller may read it (404 if absent, 403 outside scope)."""
+    ctx = ctx_of(request)
+    with ctx.rt.engine.connect() as conn:
+        row = svc.get_row(conn, nomination_id)
+    if not can_read(caller.actor, row["unit_path"], caller.inspecting):
+        raise deny(
+            request,
+            caller,
+            f"Hồ sơ #{nomination_id} thuộc đơn vị ngoài phạm vi của {caller.actor.username} "
+            f"(nomination #{nomination_id} is outside your units)",
+        )
+    return row
+
+
+def require_writer(request: Request, caller: Caller) -> None:
+    """Refuse changes by read-only callers (auditors) and by inspectors' read access."""
+    if is_read_only(caller.actor, ctx_of(request).rt.roles) or not caller.actor.grants:
+        raise deny(
+            request,
+            caller,
+            f"{caller.actor.username} chỉ có quyền xem (read-only account)",
+        )
+
+
+def _scope_or_deny(request: Request, caller: Caller, row: Any) -> None:
+    """Changes need a grant over the nomination's unit (inspection access is read-only)."""
+    if not any(row["unit_path"].startswith(g.scope_path) for g in caller.actor.grants):
+        raise deny(
+            request,
+            caller,
+            f"Hồ sơ #{row['id']} thuộc đơn vị ngoài phạm vi của {caller.actor.username} "
+            f"(nomination #{row['id']} is outside your units)",
+        )
+
+
+@router.get("/nominations", response_model=NominationPage, summary="List nominations")
+def list_(
+    request: Request,
+    caller: CallerDep,
+    workflow: str | None = Query(None, max_length=80),
+    state: str | None = Query(None, max_length=60),
+    unit: str | None = Query(None, max_length=40, description="Unit code (its subtree)"),
+    year: int | None = Query(None, ge=1945, le=2100),
+    overdue: bool | None = None,
+    closed: bool | None = None,
+    q: str | None = Query(None, max_length=200, description="Nominee name; accents ignored"),
+    after: int | None = Query(None, ge=0, description="Cursor: next_cursor of the previous page"),
+    limit: int = Query(50, ge=1, le=500),
+) -> NominationPage:
+    """Nominations in the caller's units, newest first, one page at a time."""
+    ctx = ctx_of(request)
+    f = NominationFilter(workflow, state, unit, year, overdue, closed, q, after, limit)
+    now = datetime.now(UTC)
+    with ctx.rt.engine.connect() as conn:
+        rows, cursor = list_nominations(
+            conn, f, readable_paths(caller.actor, caller.inspecting), now
+        )
+    return NominationPage(
+        items=[nomination_out(r, ctx.calendar, now) for r in rows], next_cursor=cursor
+    )
+
+
+@router.get("/queue", response_model=list[NominationOut], summary="My work queue")
+def queue(
+    request: Request, caller: CallerDep, limit: int = Query(100, ge=1, le=500)
+) -> list[NominationOut]:
+    """Open nominations waiting for the caller's roles, overdue first (Việc của tôi)."""
+    ctx = ctx_of(request)
+    now = datetime.now(UTC)
+    with ctx.rt.engine.connect() as conn:
+        rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=limit)
+    return [nomination_out(r, ctx.calendar, now) for r in rows]
+
+
+@router.post("/nominations", status_code=201, response_model=NominationOut)
+def create(request: Request, caller: CallerDep, body: NominationIn) -> NominationOut:
+    """Create a nomination in its workflow's initial state."""
+    require_writer(request, caller)
+    ctx = ctx_of(request)
+    nid = svc.create_nomination(
+        ctx.rt.engine,
+        ctx.rt.registry,
+        workflow=body.workflow,
+        proposing_unit=body.proposing_unit,
+        actor=caller.actor,
+        nominee_name=body.nominee_name,
+        nominee_person_id=body.nominee_person_id,
+        nominee_unit_code=body.nominee_unit_code,
+        year=body.year,
+        comment=body.comment,
+        award_code=body.award_code,
+        commendation_type=body.commendation_type,
+        achievement_ref=body.achievement_ref,
+    )
+    with ctx.rt.engine.connect() as conn:
+        return nomination_out(svc.get_row(conn, nid), ctx.calendar, datetime.now(UTC))
+
+
+@router.get("/nominations/{nomination_id}", response_model=NominationOut)
+def get(request: Request, caller: CallerDep, nomination_id: int) -> NominationOut:
+    """One nomination."""
+    ctx = ctx_of(request)
+    row = readable_row(request, caller, nomination_id)
+    return nomination_out(row, ctx.calendar, datetime.now(UTC))
+
+
+@router.get("/nominations/{nomination_id}/actions", response_model=list[ActionOut])
+def actions(request: Request, caller: CallerDep, nomination_id: int) -> list[ActionOut]:
+    """Steps the caller may take now, with the fields each needs (guards checked on advance)."""
+    ctx = ctx_of(request)
+    row = readable_row(request, caller, nomination_id)
+    if is_read_only(caller.actor, ctx.rt.roles):
+        return []
+    return [
+        ActionOut(
+            trigger=t.trigger,
+            title=t.title.vi,
+            title_en=t.title.en,
+            dest=t.dest,
+            requires=t.requires,
+            optional=t.optional,
+            guards=t.guards,
+        )
+        for t in svc.allowed_triggers(ctx.rt.registry, row, caller.actor)
+    ]
+
+
+@router.post("/nominations/{nomination_id}/advance", response_model=AdvanceOut)
+def advance(request: Request, caller: CallerDep, nomination_id: int, body: AdvanceIn) -> AdvanceOut:
+    """Take one step; 409 if someone else moved it first (expected_version) or wrong state."""
+    require_writer(request, caller)
+    ctx = ctx_of(request)
+    row = readable_row(request, caller, nomination_id)
+    _scope_or_deny(request, caller, row)
+    result = svc.advance(
+        ctx.rt.engine,
+        ctx.rt.registry,
+        nomination_id,
+        body.trigger,
+        caller.actor,
+        body.payload,
+        comment=body.comment,
+        expected_version=body.expected_version,
+    )
+    return AdvanceOut.of(result)
+
+
+@router.post("/nominations/batch-advance", response_model=BatchAdvanceOut)
+def batch_advance(request: Request, caller: CallerDep, body: BatchAdvanceIn) -> BatchAdvanceOut:
+    """One trigger on many nominations in one transaction (all or nothing unless partial)."""
+    require_writer(request, caller)
+    ctx = ctx_of(request)
+    with ctx.rt.engine.connect() as conn:
+        for nid in body.nomination_ids:
+            try:
+                row = svc.get_row(conn, nid)
+            except NotFound:
+                continue
+            if not any(row["unit_path"].startswith(g.scope_path) for g in caller.actor.grants):
+                raise deny(
+                    request,
+                    caller,
+                    f"Hồ sơ #{nid} thuộc đơn vị ngoài phạm vi của {caller.actor.username} "
+                    f"(nomination #{nid} is outside your units)",
+                )
+    results, failures = svc.advance_batch(
+        ctx.rt.engine,
+        ctx.rt.registry,
+        body.nomination_ids,
+        body.trigger,
+        caller.actor,
+        body.payload,
+        comment=body.comment,
+        partial=body.partial,
+    )
+    return BatchAdvanceOut(
+        advanced=[AdvanceOut.of(r) for r in results],
+        refused={nid: [r.message_vi for r in refs] for nid, refs in failures.items()},
+    )
+
+
+@router.get("/nominations/{nomination_id}/history", response_model=list[EventOut])
+def timeline(request: Request, caller: CallerDep, nomination_id: int) -> list[EventOut]:
+    """The nomination's audit trail, oldest first."""
+    readable_row(request, caller, nomination_id)
+    with ctx_of(request).rt.engine.connect() as conn:
+        return [EventOut.of(e) for e in history(conn, nomination_id)]
+
+
+@router.get("/nominations/{nomination_id}/documents", response_model=list[DocumentOut])
+def documents(request: Request, caller: CallerDep, nomination_id: int) -> list[DocumentOut]:
+    """Documents of the dossier (without content)."""
+    readable_row(request, caller, nomination_id)
+    with ctx_of(request).rt.engine.connect() as conn:
+        return [DocumentOut.of(d) for d in dossier.documents(conn, nomination_id)]
+
+
+@router.post("/nominations/{nomination_id}/documents", status_code=201, response_model=DocumentOut)
+async def upload(
+    request: Request,
+    caller: CallerDep,
+    nomination_id: int,
+    doc_type: Annotated[str, Form(max_length=40)],
+    file: Annotated[UploadFile, File()],
+) -> DocumentOut:
+    """Attach a document (multipart); stored with SHA-256, size and type, size-limited."""
+    require_writer(request, caller)
+    ctx = ctx_of(request)
+    row = readable_row(request, caller, nomination_id)
+    _scope_or_deny(request, caller, row)
+    limit = ctx.rt.settings.max_attachment_bytes
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        raise ApiProblem(
+            413,
+            f"Tệp vượt quá {limit:,} byte (file larger than {limit:,} bytes)",
+            field="file",
+        )
+    with write_tx(ctx.rt.engine) as conn:
+        stored = dossier.attach(
+            conn,
+            nomination_id,
+            doc_type=doc_type,
+            filename=file.filename or "tai-lieu",
+            content=content,
+            actor=caller.actor,
+            max_bytes=limit,
+            content_type=file.content_type,
+        )
+    return DocumentOut.of(stored)
+
+
+@router.get(
+    "/documents/{document_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def download(request: Request, caller: CallerDep, document_id: int) -> Response:
+    """A document's content."""
+    ctx = ctx_of(request)
+    with ctx.rt.engine.connect() as conn:
+        doc = conn.execute(select(ATTACHMENTS).where(ATTACHMENTS.c.id == document_id)).first()
+    if doc is None:
+        raise NotFound(f"Không có tài liệu #{document_id} (no document #{document_id})")
+    readable_row(request, caller, doc.nomination_id)
+    filename = doc.filename.encode("ascii", "replace").decode().replace('"', "")
+    return Response(
+        content=bytes(doc.content),
+        media_type=doc.content_type or "application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-SHA256": doc.sha256,
+        },
+    )

@@ -1,0 +1,392 @@
+"""/api: the caller, units, persons, workflows with diagrams, audit queries, blocs, inspections."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from khenthuong.audit.query import AuditFilter, query_events
+from khenthuong.audit.verify import verify_all
+from khenthuong.errors import NotFound
+from khenthuong.services import inspections
+from khenthuong.services.access import is_read_only, path_filter, readable_paths
+from khenthuong.services.blocs import bloc_codes, bloc_view
+from khenthuong.services.org import add_person
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS
+from khenthuong.textsearch import fold
+from khenthuong.web.context import Caller, api_caller, ctx_of, deny, local_today
+from khenthuong.web.schemas import EventOut
+from khenthuong.workflow.diagram import to_dot, to_mermaid
+
+router = APIRouter(prefix="/api")
+CallerDep = Annotated[Caller, Depends(api_caller)]
+
+
+class GrantOut(BaseModel):
+    role: str
+    scope: str
+
+
+class MeOut(BaseModel):
+    username: str
+    unit_code: str
+    email: str
+    read_only: bool
+    grants: list[GrantOut]
+    inspecting: list[str]
+
+
+@router.get("/me", response_model=MeOut, tags=["users"])
+def me(request: Request, caller: CallerDep) -> MeOut:
+    """The signed-in user, their roles and the units they inspect today."""
+    a = caller.actor
+    return MeOut(
+        username=a.username,
+        unit_code=a.unit_code,
+        email=a.email,
+        read_only=is_read_only(a, ctx_of(request).rt.roles),
+        grants=[GrantOut(role=g.role, scope=g.scope_code) for g in a.grants],
+        inspecting=list(caller.inspecting),
+    )
+
+
+class UnitOut(BaseModel):
+    code: str
+    name: str
+    level: str
+    parent: str | None
+    path: str
+
+
+@router.get("/units", response_model=list[UnitOut], tags=["units"])
+def units(request: Request, caller: CallerDep) -> list[UnitOut]:
+    """Units the caller may see (their subtrees; everything for auditors)."""
+    paths = readable_paths(caller.actor, caller.inspecting)
+    parent = UNITS.alias("parent")
+    with ctx_of(request).rt.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                UNITS.c.code, UNITS.c.name, UNITS.c.level, UNITS.c.path, parent.c.code.label("p")
+            )
+            .outerjoin(parent, parent.c.id == UNITS.c.parent_id)
+            .where(path_filter(UNITS.c.path, paths))
+            .order_by(UNITS.c.path)
+        ).all()
+    return [UnitOut(code=r.code, name=r.name, level=r.level, parent=r.p, path=r.path) for r in rows]
+
+
+@router.get("/units/{code}", response_model=UnitOut, tags=["units"])
+def unit(request: Request, caller: CallerDep, code: str) -> UnitOut:
+    """One unit (404 if absent, 403 outside the caller's units)."""
+    for u in units(request, caller):
+        if u.code == code:
+            return u
+    with ctx_of(request).rt.engine.connect() as conn:
+        exists = conn.execute(select(UNITS.c.id).where(UNITS.c.code == code)).first()
+    if exists is None:
+        raise NotFound(f"Không có đơn vị {code!r} (no unit {code!r})")
+    raise deny(request, caller, f"Đơn vị {code} ngoài phạm vi của bạn (unit outside your scope)")
+
+
+class PersonOut(BaseModel):
+    id: int
+    full_name: str
+    unit_code: str
+    position: str | None
+    gender: str | None
+
+
+class PersonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    full_name: str = Field(min_length=1, max_length=200)
+    unit_code: str = Field(min_length=1, max_length=40)
+    position: str | None = Field(default=None, max_length=200)
+    gender: Literal["nam", "nữ"] | None = None
+
+
+@router.get("/persons", response_model=list[PersonOut], tags=["persons"])
+def persons(
+    request: Request,
+    caller: CallerDep,
+    q: str | None = Query(None, max_length=200),
+    unit: str | None = Query(None, max_length=40),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[PersonOut]:
+    """People in the caller's units; `q` matches names without regard to accents."""
+    paths = readable_paths(caller.actor, caller.inspecting)
+    query = (
+        select(PERSONS, UNITS.c.code.label("unit_code"), UNITS.c.path)
+        .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+        .where(path_filter(UNITS.c.path, paths))
+        .order_by(PERSONS.c.id)
+    )
+    if unit:
+        query = query.where(UNITS.c.code == unit)
+    words = fold(q).split() if q else []
+    out = []
+    with ctx_of(request).rt.engine.connect() as conn:
+        for r in conn.execute(query).mappings():
+            name = fold(r["full_name"])
+            if all(w in name for w in words):
+                out.append(
+                    PersonOut(
+                        id=r["id"],
+                        full_name=r["full_name"],
+                        unit_code=r["unit_code"],
+                        position=r["position"],
+                        gender=r["gender"],
+                    )
+                )
+                if len(out) >= limit:
+                    break
+    return out
+
+
+@router.post("/persons", status_code=201, response_model=PersonOut, tags=["persons"])
+def create_person(request: Request, caller: CallerDep, body: PersonIn) -> PersonOut:
+    """Register a person in one of the caller's units."""
+    ctx = ctx_of(request)
+    if is_read_only(caller.actor, ctx.rt.roles):
+        raise deny(request, caller, "Tài khoản chỉ có quyền xem (read-only account)")
+    with write_tx(ctx.rt.engine) as conn:
+        path = conn.execute(select(UNITS.c.path).where(UNITS.c.code == body.unit_code)).scalar()
+        if path is None:
+            raise NotFound(f"Không có đơn vị {body.unit_code!r} (no unit {body.unit_code!r})")
+        if not any(path.startswith(g.scope_path) for g in caller.actor.grants):
+            raise deny(request, caller, f"Đơn vị {body.unit_code} ngoài phạm vi của bạn")
+        pid = add_person(conn, body.full_name, body.unit_code, body.position, body.gender)
+    return PersonOut(
+        id=pid,
+        full_name=body.full_name,
+        unit_code=body.unit_code,
+        position=body.position,
+        gender=body.gender,
+    )
+
+
+class WorkflowOut(BaseModel):
+    name: str
+    version: int
+    title: str
+    title_en: str
+    subject: list[str]
+    legal_basis: list[str]
+
+
+@router.get("/workflows", response_model=list[WorkflowOut], tags=["workflows"])
+def workflows(request: Request, caller: CallerDep) -> list[WorkflowOut]:
+    """Every registered workflow version."""
+    return [
+        WorkflowOut(
+            name=w.definition.name,
+            version=w.definition.version,
+            title=w.definition.title.vi,
+            title_en=w.definition.title.en,
+            subject=w.definition.subject,
+            legal_basis=w.definition.legal_basis,
+        )
+        for w in ctx_of(request).rt.registry.all()
+    ]
+
+
+@router.get("/workflows/{name}", tags=["workflows"])
+def workflow(
+    request: Request, caller: CallerDep, name: str, version: int | None = Query(None, ge=1)
+) -> dict[str, Any]:
+    """The validated definition (latest version unless `version` is given)."""
+    loaded = ctx_of(request).rt.registry.get(name, version)
+    return loaded.definition.model_dump(mode="json")
+
+
+class DiagramOut(BaseModel):
+    name: str
+    version: int
+    mermaid: str
+    dot: str
+    counts: dict[str, int]
+
+
+def state_counts(request: Request, caller: Caller, name: str, version: int) -> dict[str, int]:
+    """Nominations per state of one workflow version within the caller's units."""
+    paths = readable_paths(caller.actor, caller.inspecting)
+    n = NOMINATIONS
+    with ctx_of(request).rt.engine.connect() as conn:
+        rows = conn.execute(
+            select(n.c.state, func.count())
+            .where(
+                n.c.workflow == name,
+                n.c.workflow_version == version,
+                path_filter(n.c.unit_path, paths),
+            )
+            .group_by(n.c.state)
+        ).all()
+    return Counter({r[0]: r[1] for r in rows})
+
+
+@router.get("/workflows/{name}/diagram", response_model=DiagramOut, tags=["workflows"])
+def diagram(
+    request: Request,
+    caller: CallerDep,
+    name: str,
+    version: int | None = Query(None, ge=1),
+    lang: Literal["vi", "en"] = "vi",
+) -> DiagramOut:
+    """Mermaid and Graphviz text of the workflow, with live counts per state."""
+    wf = ctx_of(request).rt.registry.get(name, version).definition
+    return DiagramOut(
+        name=wf.name,
+        version=wf.version,
+        mermaid=to_mermaid(wf, lang=lang),
+        dot=to_dot(wf, lang=lang),
+        counts=dict(state_counts(request, caller, wf.name, wf.version)),
+    )
+
+
+def _audit_filter(
+    actor: str | None, unit: str | None, workflow: str | None, trigger: str | None,
+    state: str | None, nomination_id: int | None, since: datetime | None,
+    until: datetime | None, limit: int,
+) -> AuditFilter:  # fmt: skip
+    return AuditFilter(actor, unit, workflow, trigger, state, nomination_id, since, until, limit)
+
+
+def audit_rows(request: Request, caller: Caller, f: AuditFilter) -> list[dict[str, Any]]:
+    """Events matching `f` that the caller may read (auditors: all; officers: their units)."""
+    scoped = replace(f, within=readable_paths(caller.actor, caller.inspecting))
+    with ctx_of(request).rt.engine.connect() as conn:
+        return list(query_events(conn, scoped))
+
+
+@router.get("/audit/events", response_model=list[EventOut], tags=["audit"])
+def audit_events(
+    request: Request,
+    caller: CallerDep,
+    actor: str | None = Query(None, max_length=80),
+    unit: str | None = Query(None, max_length=40),
+    workflow: str | None = Query(None, max_length=80),
+    trigger: str | None = Query(None, max_length=60),
+    state: str | None = Query(None, max_length=60),
+    nomination_id: int | None = Query(None, ge=1),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(1000, ge=1, le=10000),
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    """Who did what, when and why; JSON or CSV."""
+    f = _audit_filter(actor, unit, workflow, trigger, state, nomination_id, since, until, limit)
+    rows = audit_rows(request, caller, f)
+    events = [EventOut.of(r) for r in rows]
+    if format == "json":
+        return events
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    fields = list(EventOut.model_fields)
+    writer.writerow(fields)
+    for e in events:
+        data = e.model_dump(mode="json")
+        writer.writerow([data[k] if k != "payload" else str(data[k]) for k in fields])
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8")
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    events: int
+    streams: int
+    problem: str | None
+
+
+@router.get("/audit/verify", response_model=VerifyOut, tags=["audit"])
+def audit_verify(request: Request, caller: CallerDep) -> VerifyOut:
+    """Check the whole hash chain; names the first altered, deleted or reordered event."""
+    with ctx_of(request).rt.engine.connect() as conn:
+        report = verify_all(conn)
+    first = report.findings[0] if report.findings else None
+    return VerifyOut(
+        ok=report.ok,
+        events=report.events,
+        streams=report.streams,
+        problem=str(first) if first is not None else None,
+    )
+
+
+class BlocOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    organiser: str
+    year: int
+    leader: str
+    deputy: str | None
+    members: list[list[str]]
+
+
+@router.get("/blocs", response_model=list[str], tags=["blocs"])
+def blocs(request: Request, caller: CallerDep) -> list[str]:
+    """Codes of every emulation bloc and cluster."""
+    with ctx_of(request).rt.engine.connect() as conn:
+        return bloc_codes(conn)
+
+
+@router.get("/blocs/{code}", response_model=BlocOut, tags=["blocs"])
+def bloc(
+    request: Request, caller: CallerDep, code: str, year: int | None = Query(None, ge=1945, le=2100)
+) -> BlocOut:
+    """A bloc in one year: members in rotation order, leader and deputy."""
+    year = year or local_today().year
+    with ctx_of(request).rt.engine.connect() as conn:
+        v = bloc_view(conn, code, year)
+    return BlocOut(
+        code=v.code,
+        name=v.name,
+        kind=v.kind,
+        organiser=v.organiser,
+        year=v.year,
+        leader=v.leader,
+        deputy=v.deputy,
+        members=[list(m) for m in v.members],
+    )
+
+
+class VisitOut(BaseModel):
+    inspector: str
+    inspector_name: str
+    inspected: str
+    inspected_name: str
+    starts_on: str
+    ends_on: str
+    report_due_on: str
+    score: float | None
+    reported: bool
+
+
+@router.get("/blocs/{code}/inspections", response_model=list[VisitOut], tags=["blocs"])
+def bloc_inspections(
+    request: Request, caller: CallerDep, code: str, year: int = Query(..., ge=1945, le=2100)
+) -> list[VisitOut]:
+    """The current cross-inspection plan of a bloc for a year."""
+    with ctx_of(request).rt.engine.connect() as conn:
+        rows = inspections.visits(conn, code, year)
+    return [
+        VisitOut(
+            inspector=r.inspector,
+            inspector_name=r.inspector_name,
+            inspected=r.inspected,
+            inspected_name=r.inspected_name,
+            starts_on=r.starts_on.isoformat(),
+            ends_on=r.ends_on.isoformat(),
+            report_due_on=r.report_due_on.isoformat(),
+            score=r.score,
+            reported=r.reported,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,87 @@
+"""The FastAPI application: JSON API, web UI, static files, health and status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import func, select, text
+
+from khenthuong import __version__
+from khenthuong.runtime import Runtime
+from khenthuong.services import outbox, reminders
+from khenthuong.storage.models import NOMINATIONS
+from khenthuong.web import api_councils, api_nominations, api_reference, problems, ui
+from khenthuong.web.context import make_context
+from khenthuong.web.sessions import SessionCodec, cookie_secure, secret_key
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(rt: Runtime) -> FastAPI:
+    """The whole HTTP application bound to a runtime."""
+    app = FastAPI(
+        title="khenthuong",
+        version=__version__,
+        description=(
+            "Quy trình thi đua, khen thưởng: hồ sơ đề nghị, Hội đồng, quyết định, nhật ký. "
+            "Authenticate with `Authorization: Bearer <token>` (`khenthuong users token`)."
+        ),
+    )
+    sessions = SessionCodec(secret_key(rt.settings), rt.settings.session_hours * 3600)
+    app.state.ctx = make_context(rt, sessions, cookie_secure(rt.settings))
+    problems.install(app)
+    app.include_router(api_nominations.router)
+    app.include_router(api_councils.router)
+    app.include_router(api_reference.router)
+    app.include_router(ui.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()
+
+    @app.exception_handler(ui.NeedLogin)
+    async def need_login(request: Request, exc: ui.NeedLogin) -> RedirectResponse:
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse(f"/login?next={target}" if target != "/" else "/login", 303)
+
+    @app.get("/health", tags=["status"])
+    def health() -> JSONResponse:
+        """200 when the database answers, 503 otherwise."""
+        try:
+            with rt.engine.connect() as conn:
+                conn.execute(text("select 1"))
+        except Exception as exc:
+            return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/api/status", tags=["status"])
+    def status() -> dict[str, Any]:
+        """Open nominations per workflow and state, reminders and notices, and the job mode."""
+        with rt.engine.connect() as conn:
+            rows = conn.execute(
+                select(NOMINATIONS.c.workflow, NOMINATIONS.c.state, func.count().label("n"))
+                .group_by(NOMINATIONS.c.workflow, NOMINATIONS.c.state)
+                .order_by(NOMINATIONS.c.workflow, NOMINATIONS.c.state)
+            ).all()
+            ledger = reminders.status_counts(conn)
+            notices = outbox.counts(conn)
+        return {
+            "mode": "celery" if rt.settings.broker_url else "embedded",
+            "nominations": [{"workflow": r.workflow, "state": r.state, "count": r.n} for r in rows],
+            "reminders": ledger,
+            "notices": notices,
+            "workflows": [
+                {
+                    "name": w.definition.name,
+                    "version": w.definition.version,
+                    "title": w.definition.title.vi,
+                }
+                for w in rt.registry.latest()
+            ],
+        }
+
+    return app

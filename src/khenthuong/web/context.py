@@ -1,0 +1,173 @@
+"""What every request handler needs: the runtime, session codec, throttle and calendar."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from fastapi import Request
+from sqlalchemy import select, update
+
+from khenthuong.audit.append import append_event
+from khenthuong.calendar.workdays import WorkingCalendar, default_calendar
+from khenthuong.errors import Forbidden, KhenthuongError, NotFound
+from khenthuong.runtime import Runtime
+from khenthuong.services.access import inspection_paths
+from khenthuong.services.actors import Actor, load_actor
+from khenthuong.services.nominations import LOCAL_TZ
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import API_TOKENS, USERS
+from khenthuong.web.passwords import token_digest
+from khenthuong.web.problems import ApiProblem
+from khenthuong.web.ratelimit import LoginThrottle
+from khenthuong.web.sessions import COOKIE_NAME, Session, SessionCodec
+
+log = logging.getLogger("khenthuong.web.access")
+ACCESS_STREAM = "access"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class WebContext:
+    """Shared by every request of one app."""
+
+    rt: Runtime
+    sessions: SessionCodec
+    throttle: LoginThrottle
+    calendar: WorkingCalendar
+    secure_cookies: bool
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The signed-in actor, how they signed in, and the units they inspect today."""
+
+    actor: Actor
+    session: Session | None
+    inspecting: tuple[str, ...] = ()
+
+
+def ctx_of(request: Request) -> WebContext:
+    """The app's context."""
+    ctx: WebContext = request.app.state.ctx
+    return ctx
+
+
+def make_context(rt: Runtime, sessions: SessionCodec, secure: bool) -> WebContext:
+    """Build the context for one app."""
+    settings = rt.settings
+    throttle = LoginThrottle(settings.login_max_failures, settings.login_window_seconds)
+    return WebContext(rt, sessions, throttle, default_calendar(), secure)
+
+
+def log_denied(ctx: WebContext, request: Request, who: str, reason: str) -> None:
+    """Record a refused access in the audit trail (stream `access`) and the log."""
+    log.warning("denied %s %s for %s: %s", request.method, request.url.path, who, reason)
+    client = request.client.host if request.client else None
+    try:
+        with write_tx(ctx.rt.engine) as conn:
+            append_event(
+                conn,
+                ACCESS_STREAM,
+                actor=who[:80],
+                trigger="access_denied",
+                payload={
+                    "method": request.method,
+                    "path": request.url.path[:500],
+                    "reason": reason[:500],
+                    "client": client,
+                },
+                comment=reason[:1000],
+            )
+    except Exception:  # the refusal itself must still reach the caller
+        log.exception("could not record the denied access")
+
+
+def _user_of_token(ctx: WebContext, token: str) -> str | None:
+    digest = token_digest(token)
+    with write_tx(ctx.rt.engine) as conn:
+        row = conn.execute(
+            select(API_TOKENS.c.id, USERS.c.username)
+            .join(USERS, USERS.c.id == API_TOKENS.c.user_id)
+            .where(API_TOKENS.c.token_sha256 == digest, API_TOKENS.c.revoked.is_(False))
+        ).first()
+        if row is None:
+            return None
+        conn.execute(
+            update(API_TOKENS)
+            .where(API_TOKENS.c.id == row.id)
+            .values(last_used_at=datetime.now(UTC))
+        )
+        return str(row.username)
+
+
+def _load(ctx: WebContext, username: str) -> tuple[Actor, tuple[str, ...]]:
+    with ctx.rt.engine.connect() as conn:
+        actor = load_actor(conn, username)
+        inspecting = inspection_paths(conn, actor, local_today())
+    return actor, inspecting
+
+
+def local_today() -> date:
+    """Today's date in Việt Nam."""
+    return datetime.now(UTC).astimezone(LOCAL_TZ).date()
+
+
+def session_caller(ctx: WebContext, request: Request) -> Caller | None:
+    """The caller of a session cookie, or None (absent, expired, user disabled)."""
+    session = ctx.sessions.read(request.cookies.get(COOKIE_NAME))
+    if session is None:
+        return None
+    try:
+        actor, inspecting = _load(ctx, session.username)
+    except NotFound:
+        return None
+    return Caller(actor, session, inspecting)
+
+
+def api_caller(request: Request) -> Caller:
+    """FastAPI dependency: a bearer token, or a session cookie (with X-CSRF-Token to change)."""
+    ctx = ctx_of(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiProblem(
+                401,
+                "Tiêu đề Authorization phải là 'Bearer <mã>' (use 'Authorization: Bearer <token>')",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        username = _user_of_token(ctx, token.strip())
+        if username is None:
+            log_denied(ctx, request, "?", "invalid or revoked API token")
+            raise ApiProblem(
+                401,
+                "Mã truy cập không hợp lệ hoặc đã bị thu hồi (invalid or revoked token)",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        try:
+            actor, inspecting = _load(ctx, username)
+        except NotFound as exc:
+            raise ApiProblem(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+        return Caller(actor, None, inspecting)
+    caller = session_caller(ctx, request)
+    if caller is None:
+        raise ApiProblem(
+            401,
+            "Cần đăng nhập hoặc mã truy cập (sign in or send a bearer token)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    assert caller.session is not None
+    if request.method not in SAFE_METHODS and (
+        request.headers.get("x-csrf-token") != caller.session.csrf
+    ):
+        log_denied(ctx, request, caller.actor.username, "missing or wrong CSRF token")
+        raise ApiProblem(403, "Thiếu mã chống giả mạo CSRF (missing CSRF token)")
+    return caller
+
+
+def deny(request: Request, caller: Caller, reason: str) -> KhenthuongError:
+    """Log a refused access and return the 403 error to raise."""
+    log_denied(ctx_of(request), request, caller.actor.username, reason)
+    return Forbidden(reason)

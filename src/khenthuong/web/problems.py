@@ -1,0 +1,162 @@
+"""Errors as problem details (RFC 9457) with a message an officer understands."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from khenthuong.errors import (
+    BatchRefused,
+    Forbidden,
+    InvalidDefinition,
+    KhenthuongError,
+    NotFound,
+    Refusal,
+    StepRefused,
+    VersionConflict,
+)
+
+log = logging.getLogger("khenthuong.web")
+PROBLEM_JSON = "application/problem+json"
+FORBIDDEN_CODES = frozenset({"role", "four_eyes", "scope", "read_only"})
+
+TITLES = {
+    400: "Yêu cầu không hợp lệ (bad request)",
+    401: "Cần đăng nhập (authentication required)",
+    403: "Không có quyền (forbidden)",
+    404: "Không tìm thấy (not found)",
+    405: "Phương thức không được hỗ trợ (method not allowed)",
+    409: "Xung đột trạng thái (conflict)",
+    413: "Tệp quá lớn (content too large)",
+    422: "Dữ liệu không hợp lệ (unprocessable content)",
+    429: "Quá nhiều lần thử (too many requests)",
+    500: "Lỗi hệ thống (internal error)",
+}
+
+
+class ApiProblem(Exception):
+    """Raised by handlers for a problem that is not a domain error (401, 429, ...)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem(
+    status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    """A problem-details response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Lỗi (error)"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _refusals(refusals: list[Refusal]) -> list[dict[str, Any]]:
+    return [
+        {"code": r.code, "message": r.message_vi, "message_en": r.message_en, **r.details}
+        for r in refusals
+    ]
+
+
+def status_of_refusals(refusals: list[Refusal]) -> int:
+    """403 for role/scope/four-eyes refusals, 409 for a wrong state, 422 otherwise."""
+    codes = {r.code for r in refusals}
+    if codes & FORBIDDEN_CODES:
+        return 403
+    if codes == {"state"}:
+        return 409
+    if codes == {"not_found"}:
+        return 404
+    return 422
+
+
+def error_response(exc: KhenthuongError) -> JSONResponse:
+    """The problem-details response for a domain error."""
+    if isinstance(exc, VersionConflict):
+        return problem(
+            409,
+            str(exc),
+            nomination_id=exc.nomination_id,
+            current_state=exc.current_state,
+            current_version=exc.current_version,
+        )
+    if isinstance(exc, StepRefused):
+        return problem(
+            status_of_refusals(exc.refusals),
+            str(exc),
+            nomination_id=exc.nomination_id,
+            refusals=_refusals(exc.refusals),
+        )
+    if isinstance(exc, BatchRefused):
+        every = [r for refs in exc.failures.values() for r in refs]
+        return problem(
+            status_of_refusals(every),
+            str(exc),
+            failures={str(nid): _refusals(refs) for nid, refs in exc.failures.items()},
+        )
+    if isinstance(exc, NotFound):
+        return problem(404, str(exc))
+    if isinstance(exc, Forbidden):
+        return problem(403, str(exc))
+    if isinstance(exc, InvalidDefinition):
+        return problem(422, str(exc), problems=[str(p) for p in exc.problems])
+    return problem(422, str(exc))
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[0] if loc else "")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into problem details."""
+
+    @app.exception_handler(KhenthuongError)
+    async def domain_error(request: Request, exc: KhenthuongError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(ApiProblem)
+    async def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return problem(exc.status, exc.detail, headers=exc.headers, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_input(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field(e.get("loc", ())), "message": e.get("msg", ""), "type": e["type"]}
+            for e in exc.errors()
+        ]
+        names = ", ".join(dict.fromkeys(e["field"] for e in errors))
+        return problem(
+            422,
+            f"Dữ liệu không hợp lệ ở trường: {names} (invalid input in: {names})",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "Lỗi hệ thống; đã ghi nhật ký (internal error, logged)")

@@ -1,0 +1,191 @@
+"""Response and request bodies of the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from khenthuong.calendar.workdays import WorkingCalendar
+from khenthuong.services.dossier import StoredDocument
+from khenthuong.services.nominations import LOCAL_TZ, StepResult
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite returns naive UTC datetimes; make every timestamp explicit."""
+    if value is None or value.tzinfo is not None:
+        return value
+    from datetime import UTC  # noqa: PLC0415
+
+    return value.replace(tzinfo=UTC)
+
+
+def working_days_left(cal: WorkingCalendar, due: datetime | None, now: datetime) -> int | None:
+    """Working days from today to the due day (negative when overdue), or None."""
+    if due is None:
+        return None
+    today = now.astimezone(LOCAL_TZ).date()
+    day = due.astimezone(LOCAL_TZ).date()
+    if day >= today:
+        return cal.working_days_between(today, day)
+    return -cal.working_days_between(day, today)
+
+
+class NominationOut(BaseModel):
+    """A nomination as the API shows it."""
+
+    id: int
+    workflow: str
+    workflow_version: int
+    state: str
+    closed: bool
+    version: int
+    nominee_name: str
+    year: int
+    award_code: str | None = None
+    unit_code: str | None = None
+    created_by: str
+    created_at: datetime
+    state_entered_at: datetime
+    due_at: datetime | None = None
+    overdue: bool = False
+    working_days_left: int | None = None
+    actions: list[str] | None = None
+
+
+def nomination_out(row: Mapping[Any, Any], cal: WorkingCalendar, now: datetime) -> NominationOut:
+    """Build the API view of a nomination row."""
+    due = as_utc(row["due_at"])
+    return NominationOut(
+        id=row["id"],
+        workflow=row["workflow"],
+        workflow_version=row["workflow_version"],
+        state=row["state"],
+        closed=bool(row["closed"]),
+        version=row["version"],
+        nominee_name=row["nominee_name"],
+        year=row["year"],
+        award_code=row.get("award_code"),
+        unit_code=row.get("unit_code"),
+        created_by=row["created_by"],
+        created_at=as_utc(row["created_at"]) or now,
+        state_entered_at=as_utc(row["state_entered_at"]) or now,
+        due_at=due,
+        overdue=bool(due and not row["closed"] and due < now),
+        working_days_left=None if row["closed"] else working_days_left(cal, due, now),
+        actions=row.get("actions"),
+    )
+
+
+class NominationPage(BaseModel):
+    """One page of a list; pass `next_cursor` as `after` for the next page."""
+
+    items: list[NominationOut]
+    next_cursor: int | None = None
+
+
+class ActionOut(BaseModel):
+    """A step the caller may take."""
+
+    trigger: str
+    title: str
+    title_en: str
+    dest: str
+    requires: list[str]
+    optional: list[str]
+    guards: list[str]
+
+
+class AdvanceIn(BaseModel):
+    """Fire a trigger."""
+
+    model_config = ConfigDict(extra="forbid")
+    trigger: str = Field(min_length=1, max_length=60)
+    payload: dict[str, str] = Field(default_factory=dict)
+    comment: str | None = Field(default=None, max_length=4000)
+    expected_version: int | None = Field(
+        default=None, ge=1, description="Refuse with 409 if the nomination moved on"
+    )
+
+
+class AdvanceOut(BaseModel):
+    """What a step did."""
+
+    nomination_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    event_hash: str
+    due_at: datetime | None = None
+
+    @classmethod
+    def of(cls, r: StepResult) -> AdvanceOut:
+        return cls(
+            nomination_id=r.nomination_id,
+            trigger=r.trigger,
+            from_state=r.from_state,
+            to_state=r.to_state,
+            version=r.version,
+            event_hash=r.event_hash,
+            due_at=as_utc(r.due_at),
+        )
+
+
+class BatchAdvanceIn(BaseModel):
+    """Fire one trigger on many nominations."""
+
+    model_config = ConfigDict(extra="forbid")
+    nomination_ids: list[int] = Field(min_length=1, max_length=1000)
+    trigger: str = Field(min_length=1, max_length=60)
+    payload: dict[str, str] = Field(default_factory=dict)
+    comment: str | None = Field(default=None, max_length=4000)
+    partial: bool = False
+
+
+class BatchAdvanceOut(BaseModel):
+    """Steps written and, with partial=true, the refusals."""
+
+    advanced: list[AdvanceOut]
+    refused: dict[int, list[str]]
+
+
+class EventOut(BaseModel):
+    """One audit event."""
+
+    stream: str
+    seq: int
+    nomination_id: int | None
+    workflow: str | None
+    occurred_at: datetime
+    actor: str
+    actor_role: str | None
+    actor_unit: str | None
+    trigger: str
+    from_state: str | None
+    to_state: str | None
+    comment: str | None
+    payload: dict[str, Any]
+    hash: str
+
+    @classmethod
+    def of(cls, e: Mapping[str, Any]) -> EventOut:
+        data = dict(e)
+        data["occurred_at"] = as_utc(data["occurred_at"])
+        return cls.model_validate(data)
+
+
+class DocumentOut(BaseModel):
+    """A stored document."""
+
+    id: int
+    doc_type: str
+    filename: str
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, d: StoredDocument) -> DocumentOut:
+        return cls(id=d.id, doc_type=d.doc_type, filename=d.filename, size=d.size, sha256=d.sha256)

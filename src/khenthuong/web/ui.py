@@ -1,0 +1,757 @@
+"""The officers' web UI: server-rendered pages (Jinja2), htmx-enhanced, no build step."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from khenthuong.audit.query import AuditFilter, history
+from khenthuong.audit.verify import verify_all
+from khenthuong.errors import BatchRefused, KhenthuongError, StepRefused
+from khenthuong.rules.catalog import catalog_in
+from khenthuong.rules.guards import award_code_of, eligibility_preview
+from khenthuong.services import councils, decisions, dossier
+from khenthuong.services import nominations as svc
+from khenthuong.services.access import can_read, is_read_only, readable_paths
+from khenthuong.services.actors import load_actor
+from khenthuong.services.listing import NominationFilter, list_nominations, my_queue
+from khenthuong.storage.councils import COUNCIL_SESSIONS
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import PERSONS, UNITS, USERS
+from khenthuong.web.api_councils import session_view
+from khenthuong.web.api_reference import audit_rows, state_counts
+from khenthuong.web.context import (
+    Caller,
+    WebContext,
+    ctx_of,
+    local_today,
+    log_denied,
+    session_caller,
+)
+from khenthuong.web.i18n import translate
+from khenthuong.web.passwords import verify_password
+from khenthuong.web.problems import error_response
+from khenthuong.web.schemas import as_utc, nomination_out
+from khenthuong.web.sessions import COOKIE_NAME, LANG_COOKIE
+from khenthuong.web.xlsx import xlsx_response
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+LOGIN_COOKIE = "kt_login"
+router = APIRouter(include_in_schema=False)
+
+
+class NeedLogin(Exception):
+    """Raised to send the browser to the sign-in page."""
+
+
+def lang_of(request: Request) -> str:
+    return "en" if request.cookies.get(LANG_COOKIE) == "en" else "vi"
+
+
+def ui_caller(request: Request) -> Caller:
+    """The signed-in caller of a page, or NeedLogin."""
+    caller = session_caller(ctx_of(request), request)
+    if caller is None:
+        raise NeedLogin()
+    return caller
+
+
+def render(
+    request: Request,
+    template: str,
+    caller: Caller | None,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    lang = lang_of(request)
+    ctx = ctx_of(request)
+
+    def t(key: str, **kw: object) -> str:
+        return translate(key, lang, **kw)
+
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "t": t,
+            "lang": lang,
+            "caller": caller,
+            "csrf": caller.session.csrf if caller and caller.session else "",
+            "read_only": bool(caller and is_read_only(caller.actor, ctx.rt.roles)),
+            "state_title": lambda wf, ver, st: state_title(ctx, wf, ver, st, lang),
+            "wf_title": lambda wf: wf_title(ctx, wf, lang),
+            "fmt_dt": fmt_dt,
+            "due_text": lambda item: due_text(item, lang),
+            **values,
+        },
+        status_code=status_code,
+    )
+
+
+def state_title(ctx: WebContext, workflow: str, version: int, state: str, lang: str) -> str:
+    try:
+        st = ctx.rt.registry.get(workflow, version).definition.state(state)
+    except (KhenthuongError, KeyError):
+        return state
+    return st.title.en if lang == "en" else st.title.vi
+
+
+def wf_title(ctx: WebContext, workflow: str, lang: str) -> str:
+    try:
+        wf = ctx.rt.registry.get(workflow).definition
+    except KhenthuongError:
+        return workflow
+    return wf.title.en if lang == "en" else wf.title.vi
+
+
+def fmt_dt(value: datetime | None) -> str:
+    from khenthuong.services.nominations import LOCAL_TZ  # noqa: PLC0415
+
+    value = as_utc(value)
+    return value.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def due_text(item: Any, lang: str) -> str:
+    n = item.working_days_left
+    if n is None:
+        return ""
+    if n < 0:
+        return translate("days_over", lang, n=-n)
+    if n == 0:
+        return translate("due_today", lang)
+    return translate("days_left", lang, n=n)
+
+
+def check_csrf(request: Request, caller: Caller, form: Any) -> None:
+    """Every form posted with a session carries the session's CSRF token."""
+    if caller.session is None or not secrets.compare_digest(
+        str(form.get("csrf_token", "")), caller.session.csrf
+    ):
+        log_denied(ctx_of(request), request, caller.actor.username, "CSRF token mismatch")
+        raise KhenthuongError(
+            "Phiên làm việc hết hạn hoặc biểu mẫu không hợp lệ (CSRF); tải lại trang"
+        )
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/queue") -> HTMLResponse:
+    token = secrets.token_urlsafe(16)
+    response = render(request, "login.html", None, error=None, login_token=token, next=next)
+    response.set_cookie(
+        LOGIN_COOKIE, token, httponly=True, samesite="lax", secure=ctx_of(request).secure_cookies
+    )
+    return response
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    ctx = ctx_of(request)
+    form = await request.form()
+    username = str(form.get("username", "")).strip().lower()[:80]
+    password = str(form.get("password", ""))
+    lang = lang_of(request)
+    client = request.client.host if request.client else "?"
+    keys = (f"user:{username}", f"ip:{client}")
+    if not secrets.compare_digest(
+        str(form.get("login_token", "")), request.cookies.get(LOGIN_COOKIE, "-")
+    ):
+        return render(request, "login.html", None, 403, error="CSRF", login_token="")
+    wait = ctx.throttle.retry_after(*keys)
+    if wait:
+        log_denied(ctx, request, username or "?", "sign-in throttled")
+        response = render(
+            request, "login.html", None, 429, error=translate("throttled", lang, s=wait),
+            login_token=request.cookies.get(LOGIN_COOKIE, ""),
+        )  # fmt: skip
+        response.headers["Retry-After"] = str(wait)
+        return response
+    with ctx.rt.engine.connect() as conn:
+        row = conn.execute(
+            select(USERS.c.password_hash, USERS.c.active).where(USERS.c.username == username)
+        ).first()
+    ok = verify_password(row.password_hash if row else None, password) and bool(row and row.active)
+    if not ok:
+        ctx.throttle.failed(*keys)
+        log_denied(ctx, request, username or "?", "wrong user name or password")
+        return render(
+            request, "login.html", None, 401, error=translate("bad_login", lang),
+            login_token=request.cookies.get(LOGIN_COOKIE, ""),
+        )  # fmt: skip
+    ctx.throttle.succeeded(f"user:{username}")
+    cookie, _ = ctx.sessions.issue(username)
+    target = str(form.get("next") or "/queue")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/queue"  # never leave the site after signing in
+    after: Response = redirect(target)
+    after.set_cookie(
+        COOKIE_NAME,
+        cookie,
+        max_age=int(ctx.sessions.max_age),
+        httponly=True,
+        samesite="lax",
+        secure=ctx.secure_cookies,
+    )
+    after.delete_cookie(LOGIN_COOKIE)
+    return after
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    caller = ui_caller(request)
+    check_csrf(request, caller, await request.form())
+    response = redirect("/login")
+    response.delete_cookie(COOKIE_NAME)
+    return response
+
+
+@router.get("/lang/{lang}")
+def switch_lang(request: Request, lang: str) -> Response:
+    response = redirect(request.headers.get("referer") or "/queue")
+    response.set_cookie(LANG_COOKIE, "en" if lang == "en" else "vi", samesite="lax")
+    return response
+
+
+@router.get("/")
+def home() -> Response:
+    return redirect("/queue")
+
+
+# --------------------------------------------------------------------------- lists
+
+
+@router.get("/queue")
+def queue_page(request: Request) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    now = datetime.now(UTC)
+    with ctx.rt.engine.connect() as conn:
+        rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=200)
+    items = [nomination_out(r, ctx.calendar, now) for r in rows]
+    if request.query_params.get("format") == "xlsx":
+        return _export(request, items, "viec-cua-toi.xlsx")
+    return render(request, "queue.html", caller, items=items)
+
+
+def _filter_from(request: Request) -> NominationFilter:
+    q = request.query_params
+
+    def num(name: str) -> int | None:
+        value = q.get(name, "").strip()
+        return int(value) if value.isdigit() else None
+
+    overdue = {"1": True, "0": False}.get(q.get("overdue", ""))
+    closed = {"1": True, "0": False}.get(q.get("closed", ""))
+    return NominationFilter(
+        workflow=q.get("workflow") or None,
+        state=q.get("state") or None,
+        unit=q.get("unit") or None,
+        year=num("year"),
+        overdue=overdue,
+        closed=closed,
+        q=q.get("q") or None,
+        after=num("after"),
+        limit=min(num("limit") or 50, 500),
+    )
+
+
+def _export(request: Request, items: list[Any], filename: str) -> Response:
+    lang = lang_of(request)
+    ctx = ctx_of(request)
+
+    def t(key: str) -> str:
+        return translate(key, lang)
+
+    return xlsx_response(
+        filename,
+        t("nominations"),
+        [t("id"), t("nominee"), t("workflow"), t("state"), t("unit"), t("year"), t("due"),
+         t("overdue")],
+        (
+            [i.id, i.nominee_name, wf_title(ctx, i.workflow, lang),
+             state_title(ctx, i.workflow, i.workflow_version, i.state, lang), i.unit_code,
+             i.year, fmt_dt(i.due_at), "x" if i.overdue else ""]
+            for i in items
+        ),
+    )  # fmt: skip
+
+
+@router.get("/nominations")
+def nominations_page(request: Request) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    f = _filter_from(request)
+    now = datetime.now(UTC)
+    if request.query_params.get("format") == "xlsx":
+        f = NominationFilter(**{**f.__dict__, "limit": 100_000, "after": None})
+    with ctx.rt.engine.connect() as conn:
+        rows, cursor = list_nominations(
+            conn, f, readable_paths(caller.actor, caller.inspecting), now
+        )
+    items = [nomination_out(r, ctx.calendar, now) for r in rows]
+    if request.query_params.get("format") == "xlsx":
+        return _export(request, items, "ho-so.xlsx")
+    params = {k: v for k, v in request.query_params.items() if k not in ("after", "format")}
+    next_url = f"/nominations?{urlencode({**params, 'after': cursor})}" if cursor else None
+    export_url = f"/nominations?{urlencode({**params, 'format': 'xlsx'})}"
+    template = (
+        "nomination_rows.html" if request.headers.get("hx-target") == "rows" else "nominations.html"
+    )
+    return render(
+        request, template, caller, items=items, f=f, next_url=next_url, export_url=export_url,
+        workflows=ctx.rt.registry.latest(),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- one nomination
+
+
+def _nomination_page(
+    request: Request, caller: Caller, nid: int, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    ctx = ctx_of(request)
+    now = datetime.now(UTC)
+    with ctx.rt.engine.connect() as conn:
+        row = svc.get_row(conn, nid)
+        if not can_read(caller.actor, row["unit_path"], caller.inspecting):
+            log_denied(ctx, request, caller.actor.username, f"nomination #{nid} outside scope")
+            return render(
+                request, "error.html", caller, 403,
+                message=f"Hồ sơ #{nid} thuộc đơn vị ngoài phạm vi của bạn",
+            )  # fmt: skip
+        unit_code = conn.execute(
+            select(UNITS.c.code).where(UNITS.c.id == row["proposing_unit_id"])
+        ).scalar()
+        events = history(conn, nid)
+        docs = dossier.documents(conn, nid)
+    wf = ctx.rt.registry.get(row["workflow"], row["workflow_version"]).definition
+    actions = (
+        []
+        if is_read_only(caller.actor, ctx.rt.roles)
+        else svc.allowed_triggers(ctx.rt.registry, row, caller.actor)
+    )
+    item = nomination_out({**dict(row), "unit_code": unit_code}, ctx.calendar, now)
+    return render(
+        request, "nomination.html", caller, status_code, item=item, row=row, wf=wf,
+        events=events, docs=docs, actions=actions, doc_types=dossier.DOC_TYPES, error=error,
+        today=local_today().isoformat(),
+    )  # fmt: skip
+
+
+@router.get("/nominations/{nid}")
+def nomination_page(request: Request, nid: int) -> Response:
+    return _nomination_page(request, ui_caller(request), nid)
+
+
+def _error_text(exc: KhenthuongError) -> tuple[str, int]:
+    response = error_response(exc)
+    if isinstance(exc, (StepRefused, BatchRefused)):
+        refusals = exc.refusals if isinstance(exc, StepRefused) else [
+            r for refs in exc.failures.values() for r in refs
+        ]  # fmt: skip
+        return "; ".join(r.message_vi for r in refusals), response.status_code
+    return str(exc), response.status_code
+
+
+@router.post("/nominations/{nid}/advance")
+async def advance_form(request: Request, nid: int) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    form = await request.form()
+    try:
+        check_csrf(request, caller, form)
+        trigger = str(form.get("trigger", ""))
+        payload = {
+            k[len("f_") :]: str(v).strip()
+            for k, v in form.items()
+            if k.startswith("f_") and str(v).strip()
+        }
+        version = str(form.get("version", ""))
+        if trigger == "decide" and "decision_number" in payload:
+            return _decide(request, caller, nid, form, payload)
+        svc.advance(
+            ctx.rt.engine, ctx.rt.registry, nid, trigger, caller.actor, payload,
+            comment=str(form.get("comment", "")).strip() or None,
+            expected_version=int(version) if version.isdigit() else None,
+        )  # fmt: skip
+    except KhenthuongError as exc:
+        message, status = _error_text(exc)
+        if status == 403:
+            log_denied(ctx, request, caller.actor.username, message)
+        return _nomination_page(request, caller, nid, message, status)
+    return redirect(f"/nominations/{nid}")
+
+
+def _decide(
+    request: Request, caller: Caller, nid: int, form: Any, payload: dict[str, str]
+) -> Response:
+    ctx = ctx_of(request)
+    catalog = catalog_in(ctx.rt.settings.config_dir)
+    day = payload.get("decision_date") or local_today().isoformat()
+    with write_tx(ctx.rt.engine) as conn:
+        row = svc.get_row(conn, nid)
+        code = award_code_of(row, catalog)
+        if code is None:
+            svc.advance_in(conn, ctx.rt.registry, nid, "decide", caller.actor, payload)
+        else:
+            grant = next((g for g in caller.actor.grants if row["unit_path"].startswith(
+                g.scope_path)), None)  # fmt: skip
+            decisions.create_decision(
+                conn, ctx.rt.registry, catalog, number=payload["decision_number"],
+                decided_on=date.fromisoformat(day),
+                signer=str(form.get("signer") or caller.actor.username),
+                authority=grant.scope_code if grant else caller.actor.unit_code,
+                award_code=code, nomination_ids=[nid], actor=caller.actor,
+            )  # fmt: skip
+    return redirect(f"/nominations/{nid}")
+
+
+@router.post("/nominations/{nid}/documents")
+async def upload_form(request: Request, nid: int) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    form = await request.form()
+    try:
+        check_csrf(request, caller, form)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            raise KhenthuongError("Chưa chọn tệp (no file chosen)")
+        limit = ctx.rt.settings.max_attachment_bytes
+        content = await upload.read(limit + 1)
+        with write_tx(ctx.rt.engine) as conn:
+            row = svc.get_row(conn, nid)
+            if not any(row["unit_path"].startswith(g.scope_path) for g in caller.actor.grants):
+                raise KhenthuongError(f"Hồ sơ #{nid} ngoài phạm vi của bạn")
+            dossier.attach(
+                conn, nid, doc_type=str(form.get("doc_type", "")), filename=upload.filename,
+                content=content, actor=caller.actor, max_bytes=limit,
+                content_type=upload.content_type,
+            )  # fmt: skip
+    except KhenthuongError as exc:
+        message, status = _error_text(exc)
+        return _nomination_page(request, caller, nid, message, status)
+    return redirect(f"/nominations/{nid}")
+
+
+@router.get("/documents/{doc_id}")
+def document_download(request: Request, doc_id: int) -> Response:
+    from khenthuong.web.api_nominations import download  # noqa: PLC0415
+
+    return download(request, ui_caller(request), doc_id)
+
+
+# --------------------------------------------------------------------------- new nomination
+
+
+def _new_context(request: Request, caller: Caller) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    paths = readable_paths(caller.actor)
+    proposer_units = []
+    persons = []
+    with ctx.rt.engine.connect() as conn:
+        for u in conn.execute(
+            select(UNITS.c.code, UNITS.c.name, UNITS.c.path).order_by(UNITS.c.path)
+        ):
+            if any(
+                u.path.startswith(g.scope_path) and g.role == "unit_officer"
+                for g in caller.actor.grants
+            ):
+                proposer_units.append(u)
+        for p in conn.execute(
+            select(PERSONS.c.id, PERSONS.c.full_name, UNITS.c.code, UNITS.c.path)
+            .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+            .order_by(PERSONS.c.full_name)
+        ):
+            if paths is None or any(p.path.startswith(x) for x in paths):
+                persons.append(p)
+    return {
+        "workflows": ctx.rt.registry.latest(),
+        "units": proposer_units,
+        "persons": persons,
+        "year": local_today().year,
+    }
+
+
+@router.get("/new")
+def new_form(request: Request) -> Response:
+    caller = ui_caller(request)
+    return render(request, "new.html", caller, **_new_context(request, caller), error=None, form={})
+
+
+@router.get("/new/check")
+def new_check(request: Request) -> Response:
+    """Eligibility feedback for the chosen person, award path and year (htmx fragment)."""
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    q = request.query_params
+    person = q.get("person_id", "")
+    workflow = q.get("workflow", "")
+    year = q.get("year", "")
+    if not person.isdigit() or not workflow or not year.isdigit():
+        return HTMLResponse("")
+    with ctx.rt.engine.connect() as conn:
+        row = conn.execute(
+            select(UNITS.c.path).join(PERSONS, PERSONS.c.unit_id == UNITS.c.id).where(
+                PERSONS.c.id == int(person))
+        ).first()  # fmt: skip
+        if row is None or not can_read(caller.actor, row.path):
+            return HTMLResponse("")
+        code, refusals = eligibility_preview(conn, workflow, int(person), int(year), local_today())
+    return render(request, "eligibility.html", caller, code=code, refusals=refusals)
+
+
+@router.post("/new")
+async def new_submit(request: Request) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    form = await request.form()
+    values = {k: str(v) for k, v in form.items()}
+    try:
+        check_csrf(request, caller, form)
+        person = values.get("person_id", "")
+        year = values.get("year", "")
+        nid = svc.create_nomination(
+            ctx.rt.engine, ctx.rt.registry, workflow=values.get("workflow", ""),
+            proposing_unit=values.get("proposing_unit", ""), actor=caller.actor,
+            nominee_person_id=int(person) if person.isdigit() else None,
+            nominee_unit_code=values.get("nominee_unit_code") or None,
+            nominee_name=values.get("nominee_name") or None,
+            year=int(year) if year.isdigit() else None,
+            comment=values.get("comment") or None,
+        )  # fmt: skip
+    except KhenthuongError as exc:
+        message, status = _error_text(exc)
+        return render(
+            request, "new.html", caller, status, **_new_context(request, caller),
+            error=message, form=values,
+        )  # fmt: skip
+    return redirect(f"/nominations/{nid}")
+
+
+# --------------------------------------------------------------------------- councils
+
+
+def _council_units(caller: Caller, ctx: WebContext) -> list[Any]:
+    with ctx.rt.engine.connect() as conn:
+        return [
+            u
+            for u in conn.execute(select(UNITS.c.code, UNITS.c.name, UNITS.c.path))
+            if caller.actor.grant_for(["council_secretary"], u.path) is not None
+            and any(g.scope_path == u.path for g in caller.actor.grants)
+        ]
+
+
+@router.get("/councils")
+def councils_page(request: Request, error: str | None = None) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    paths = readable_paths(caller.actor, caller.inspecting)
+    with ctx.rt.engine.connect() as conn:
+        sessions = [
+            s
+            for s in conn.execute(
+                select(COUNCIL_SESSIONS, UNITS.c.code, UNITS.c.path)
+                .join(UNITS, UNITS.c.id == COUNCIL_SESSIONS.c.unit_id)
+                .order_by(COUNCIL_SESSIONS.c.id.desc())
+                .limit(200)
+            ).mappings()
+            if paths is None or any(s["path"].startswith(p) for p in paths)
+        ]
+    return render(
+        request, "councils.html", caller, sessions=sessions, units=_council_units(caller, ctx),
+        today=local_today().isoformat(), error=error,
+    )  # fmt: skip
+
+
+def _members(text: str) -> list[councils.MemberIn]:
+    members = []
+    for line in text.splitlines():
+        name = line.strip()
+        if not name:
+            continue
+        absent = name.endswith("(vắng)")
+        name = name.removesuffix("(vắng)").strip()
+        members.append(councils.MemberIn(full_name=name, present=not absent))
+    return members
+
+
+@router.post("/councils")
+async def council_open(request: Request) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    form = await request.form()
+    try:
+        check_csrf(request, caller, form)
+        held = str(form.get("held_on", ""))
+        with write_tx(ctx.rt.engine) as conn:
+            sid = councils.open_session(
+                conn, str(form.get("unit", "")), title=str(form.get("title", "")).strip()
+                or "Phiên họp", held_on=date.fromisoformat(held) if held else local_today(),
+                members=_members(str(form.get("members", ""))), actor=caller.actor,
+            )  # fmt: skip
+    except (KhenthuongError, ValueError) as exc:
+        return councils_page(request, error=str(exc))
+    return redirect(f"/councils/{sid}")
+
+
+def _session_page(
+    request: Request, caller: Caller, sid: int, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    ctx = ctx_of(request)
+    with ctx.rt.engine.connect() as conn:
+        view = session_view(conn, sid)
+        waiting: list[Any] = []
+        if view["status"] == "open":
+            from khenthuong.workflow.definition import StateKind  # noqa: PLC0415
+
+            rows, _ = list_nominations(
+                conn, NominationFilter(closed=False, limit=500), (view["unit_path"],),
+                datetime.now(UTC),
+            )  # fmt: skip
+            on_agenda = {i["nomination_id"] for i in view["items"]}
+            for r in rows:
+                st = ctx.rt.registry.get(r["workflow"], r["workflow_version"]).definition.state(
+                    r["state"]
+                )
+                if st.kind is StateKind.council and r["id"] not in on_agenda:
+                    waiting.append(r)
+    if not can_read(caller.actor, view["unit_path"], caller.inspecting):
+        return render(request, "error.html", caller, 403, message="Ngoài phạm vi của bạn")
+    return render(
+        request, "council.html", caller, status_code, s=view, waiting=waiting, error=error
+    )
+
+
+@router.get("/councils/{sid}")
+def council_page(request: Request, sid: int) -> Response:
+    return _session_page(request, ui_caller(request), sid)
+
+
+@router.post("/councils/{sid}/items")
+async def council_items(request: Request, sid: int) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    form = await request.form()
+    try:
+        check_csrf(request, caller, form)
+        ids = [int(str(v)) for v in form.getlist("nomination_id") if str(v).isdigit()]
+        if not ids:
+            raise KhenthuongError("Chưa chọn hồ sơ nào (nothing selected)")
+        with write_tx(ctx.rt.engine) as conn:
+            for nid in ids:
+                councils.add_item(conn, ctx.rt.registry, sid, nid, actor=caller.actor)
+    except KhenthuongError as exc:
+        message, status = _error_text(exc)
+        return _session_page(request, caller, sid, message, status)
+    return redirect(f"/councils/{sid}")
+
+
+@router.post("/councils/{sid}/tallies")
+async def council_tallies(request: Request, sid: int) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    form = await request.form()
+    try:
+        check_csrf(request, caller, form)
+
+        def num(key: str) -> int:
+            value = str(form.get(key, "0")).strip() or "0"
+            if not value.isdigit():
+                raise KhenthuongError(f"Số phiếu không hợp lệ ở ô {key} (invalid number)")
+            return int(value)
+
+        with write_tx(ctx.rt.engine) as conn:
+            for nid in [int(str(v)) for v in form.getlist("nomination_id")]:
+                councils.record_tally(
+                    conn, sid, nid, agree=num(f"agree_{nid}"), disagree=num(f"disagree_{nid}"),
+                    abstain=num(f"abstain_{nid}"), actor=caller.actor,
+                )  # fmt: skip
+            if form.get("close"):
+                catalog = catalog_in(ctx.rt.settings.config_dir)
+                councils.close_session(conn, ctx.rt.registry, catalog, sid, actor=caller.actor)
+    except KhenthuongError as exc:
+        message, status = _error_text(exc)
+        return _session_page(request, caller, sid, message, status)
+    return redirect(f"/councils/{sid}")
+
+
+# --------------------------------------------------------------------------- workflows, audit
+
+
+@router.get("/workflows")
+def workflows_page(request: Request) -> Response:
+    caller = ui_caller(request)
+    return render(request, "workflows.html", caller, workflows=ctx_of(request).rt.registry.latest())
+
+
+@router.get("/workflows/{name}")
+def workflow_page(request: Request, name: str) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    try:
+        wf = ctx.rt.registry.get(name).definition
+    except KhenthuongError as exc:
+        return render(request, "error.html", caller, 404, message=str(exc))
+    counts = state_counts(request, caller, wf.name, wf.version)
+    return render(request, "workflow.html", caller, wf=wf, counts=counts)
+
+
+@router.get("/audit")
+def audit_page(request: Request) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    q = request.query_params
+
+    def day(name: str) -> datetime | None:
+        try:
+            return datetime.fromisoformat(q[name]).replace(tzinfo=UTC) if q.get(name) else None
+        except ValueError:
+            return None
+
+    nid = q.get("nomination_id", "")
+    f = AuditFilter(
+        actor=q.get("actor") or None, unit=q.get("unit") or None,
+        workflow=q.get("workflow") or None, trigger=q.get("trigger") or None,
+        state=q.get("state") or None, nomination_id=int(nid) if nid.isdigit() else None,
+        since=day("since"), until=day("until"), limit=2000,
+    )  # fmt: skip
+    searched = any(q.get(k) for k in ("actor", "unit", "workflow", "trigger", "state",
+                                       "nomination_id", "since", "until"))  # fmt: skip
+    rows = audit_rows(request, caller, f) if searched else []
+    rows = list(reversed(rows))
+    if q.get("format") == "xlsx":
+        lang = lang_of(request)
+        return xlsx_response(
+            "nhat-ky.xlsx", translate("audit", lang),
+            ["#", "stream", "seq", "time", "actor", "role", "unit", "trigger", "from", "to",
+             "comment", "hash"],
+            ([r["id"], r["stream"], r["seq"], fmt_dt(r["occurred_at"]), r["actor"],
+              r["actor_role"], r["actor_unit"], r["trigger"], r["from_state"], r["to_state"],
+              r["comment"], r["hash"]] for r in rows),
+        )  # fmt: skip
+    report = None
+    if q.get("verify"):
+        with ctx.rt.engine.connect() as conn:
+            report = verify_all(conn)
+    export_url = f"/audit?{urlencode({**dict(q.items()), 'format': 'xlsx'})}"
+    return render(
+        request, "audit.html", caller, rows=rows, q=q, searched=searched, report=report,
+        export_url=export_url,
+    )  # fmt: skip
+
+
+__all__ = ["NeedLogin", "load_actor", "router"]
