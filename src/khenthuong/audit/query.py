@@ -81,9 +81,7 @@ def _statement(conn: Connection, f: AuditFilter) -> Select[Any]:
         noms = NOMINATIONS.c
         units = UNITS
         query = query.where(
-            EVENTS.c.nomination_id.in_(
-                select(noms.id).where(path_filter(noms.unit_path, f.within))
-            )
+            EVENTS.c.nomination_id.in_(select(noms.id).where(path_filter(noms.unit_path, f.within)))
             | (
                 EVENTS.c.nomination_id.is_(None)
                 & EVENTS.c.actor_unit.in_(

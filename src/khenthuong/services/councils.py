@@ -125,6 +125,17 @@ def add_item(
         raise KhenthuongError(
             f"Hồ sơ #{nomination_id} không chờ Hội đồng này xét (state {nom['state']})"
         )
+    on_agenda = conn.execute(
+        select(COUNCIL_ITEMS.c.id).where(
+            COUNCIL_ITEMS.c.session_id == session_id,
+            COUNCIL_ITEMS.c.nomination_id == nomination_id,
+        )
+    ).first()
+    if on_agenda is not None:
+        raise KhenthuongError(
+            f"Hồ sơ #{nomination_id} đã có trong chương trình phiên họp #{session_id} "
+            f"(nomination #{nomination_id} is already on the agenda)"
+        )
     item_id = inserted_id(
         conn.execute(
             insert(COUNCIL_ITEMS).values(session_id=session_id, nomination_id=nomination_id)

@@ -270,8 +270,7 @@ def show_decision(request: Request, caller: CallerDep, number: str) -> DecisionO
     """A decision with its nominees and money."""
     with ctx_of(request).rt.engine.connect() as conn:
         out = decision_out(conn, number)
-        for line in out.lines:
-            row = get_row(conn, line.nomination_id)
-            if not can_read(caller.actor, row["unit_path"], caller.inspecting):
-                raise deny(request, caller, f"Quyết định {number} ngoài phạm vi của bạn")
+        paths = [get_row(conn, line.nomination_id)["unit_path"] for line in out.lines]
+    if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):
+        raise deny(request, caller, f"Quyết định {number} ngoài phạm vi của bạn")
     return out

@@ -158,12 +158,13 @@ def create_person(request: Request, caller: CallerDep, body: PersonIn) -> Person
     ctx = ctx_of(request)
     if is_read_only(caller.actor, ctx.rt.roles):
         raise deny(request, caller, "Tài khoản chỉ có quyền xem (read-only account)")
-    with write_tx(ctx.rt.engine) as conn:
+    with ctx.rt.engine.connect() as conn:
         path = conn.execute(select(UNITS.c.path).where(UNITS.c.code == body.unit_code)).scalar()
-        if path is None:
-            raise NotFound(f"Không có đơn vị {body.unit_code!r} (no unit {body.unit_code!r})")
-        if not any(path.startswith(g.scope_path) for g in caller.actor.grants):
-            raise deny(request, caller, f"Đơn vị {body.unit_code} ngoài phạm vi của bạn")
+    if path is None:
+        raise NotFound(f"Không có đơn vị {body.unit_code!r} (no unit {body.unit_code!r})")
+    if not any(path.startswith(g.scope_path) for g in caller.actor.grants):
+        raise deny(request, caller, f"Đơn vị {body.unit_code} ngoài phạm vi của bạn")
+    with write_tx(ctx.rt.engine) as conn:
         pid = add_person(conn, body.full_name, body.unit_code, body.position, body.gender)
     return PersonOut(
         id=pid,

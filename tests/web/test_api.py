@@ -1,0 +1,466 @@
+"""The JSON API: success and refusal paths of every endpoint, including cross-unit access."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from khenthuong.runtime import Runtime
+from khenthuong.services.accounts import create_token, revoke_token
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import EVENTS, NOMINATIONS
+from tests.web.helpers import (
+    Headers,
+    attach_dossier,
+    council_vote,
+    person_id,
+    propose,
+    to_council,
+)
+
+PROBLEM = "application/problem+json"
+
+
+def denied_events(rt: Runtime) -> list[str]:
+    with rt.engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(EVENTS.c.comment).where(EVENTS.c.stream == "access").order_by(EVENTS.c.seq)
+            ).scalars()
+        )
+
+
+def test_authentication_is_required_and_tokens_are_checked(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    r = client.get("/api/nominations")
+    assert r.status_code == 401
+    assert r.headers["content-type"] == PROBLEM
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert r.json()["status"] == 401 and "đăng nhập" in r.json()["detail"]
+
+    assert client.get("/api/me", headers={"Authorization": "Basic abc"}).status_code == 401
+    bad = client.get("/api/me", headers={"Authorization": "Bearer kt_not-a-token"})
+    assert bad.status_code == 401 and "thu hồi" in bad.json()["detail"]
+    assert "invalid or revoked API token" in denied_events(web_rt)
+
+    with write_tx(web_rt.engine) as conn:
+        token_id, value = create_token(conn, "cb.qd", "script")
+    headers = {"Authorization": f"Bearer {value}"}
+    me = client.get("/api/me", headers=headers).json()
+    assert me["username"] == "cb.qd"
+    assert me["grants"] == [{"role": "unit_officer", "scope": "CCYQD"}]
+    with write_tx(web_rt.engine) as conn:
+        revoke_token(conn, token_id)
+    assert client.get("/api/me", headers=headers).status_code == 401
+
+
+def test_create_and_read_nomination_within_scope_only(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    officer = token("cb.qd")
+    pid = person_id(client, officer, "Nguyễn Văn An")
+    created = propose(client, officer, pid, year=2026, comment="Thành tích xuất sắc")
+    nid = created["id"]
+    assert created["state"] == "draft" and created["nominee_name"] == "Nguyễn Văn An"
+    assert created["unit_code"] is None or created["unit_code"] == "CCYQD"
+
+    assert client.get(f"/api/nominations/{nid}", headers=officer).json()["version"] == 1
+    # An officer of another unit (CCYDCQ) can neither read nor propose for CCYQD.
+    other = token("cb.dcq")
+    r = client.get(f"/api/nominations/{nid}", headers=other)
+    assert r.status_code == 403 and r.headers["content-type"] == PROBLEM
+    assert f"#{nid}" in r.json()["detail"]
+    r = client.post(
+        "/api/nominations",
+        json={"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "nominee_person_id": pid},
+        headers=other,
+    )
+    assert r.status_code == 403
+    assert r.json()["refusals"][0]["code"] == "role"
+    for path in ("history", "documents", "actions"):
+        assert client.get(f"/api/nominations/{nid}/{path}", headers=other).status_code == 403
+    assert any("ngoài phạm vi" in (c or "") for c in denied_events(web_rt))
+    # The ministry above (BCY) and the auditor see it; the auditor can't change it.
+    assert client.get(f"/api/nominations/{nid}", headers=token("cv.bcy")).status_code == 200
+    auditor = token("kiemtra")
+    assert client.get(f"/api/nominations/{nid}", headers=auditor).status_code == 200
+    assert client.get(f"/api/nominations/{nid}/actions", headers=auditor).json() == []
+    r = client.post(f"/api/nominations/{nid}/advance", json={"trigger": "submit"}, headers=auditor)
+    assert r.status_code == 403 and "chỉ có quyền xem" in r.json()["detail"]
+    assert client.get("/api/nominations/999999", headers=officer).status_code == 404
+
+
+def test_invalid_input_names_the_field(client: TestClient, token: Headers) -> None:
+    officer = token("cb.qd")
+    r = client.post("/api/nominations", json={"proposing_unit": "CCYQD"}, headers=officer)
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+    assert [e["field"] for e in r.json()["errors"]] == ["workflow"]
+    assert "workflow" in r.json()["detail"]
+    r = client.post(
+        "/api/nominations",
+        json={"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "year": 1800},
+        headers=officer,
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "year"
+    r = client.post(
+        "/api/nominations",
+        json={"workflow": "bang_khen_bo", "proposing_unit": "CCYQD"},
+        headers=officer,
+    )
+    assert r.status_code == 422
+    assert r.json()["refusals"][0]["code"] == "field:nominee"
+    r = client.post(
+        "/api/nominations",
+        json={"workflow": "khong_co", "proposing_unit": "CCYQD", "nominee_name": "A"},
+        headers=officer,
+    )
+    assert r.status_code == 404
+    assert client.get("/api/nominations?limit=0", headers=officer).status_code == 422
+
+
+def test_list_filters_accent_blind_search_and_keyset_pages(
+    client: TestClient, token: Headers
+) -> None:
+    officer = token("cb.qd")
+    names = ["Nguyễn Văn An", "Trần Thị Bích", "Đặng Thùy Trâm", "Nguyễn Thị Ánh", "Lê Văn Lợi"]
+    ids = [
+        client.post(
+            "/api/nominations",
+            json={"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "nominee_name": n,
+                  "year": 2025 + i % 2},
+            headers=officer,
+        ).json()["id"]
+        for i, n in enumerate(names)
+    ]  # fmt: skip
+    pages, after = [], None
+    while True:
+        params: dict[str, object] = {"limit": 2}
+        if after is not None:
+            params["after"] = after
+        page = client.get("/api/nominations", params=params, headers=officer).json()
+        pages.append([i["id"] for i in page["items"]])
+        after = page["next_cursor"]
+        if after is None:
+            break
+    assert [n for p in pages for n in p] == sorted(ids, reverse=True)
+    assert [len(p) for p in pages] == [2, 2, 1]
+
+    def search(q: str) -> list[str]:
+        page = client.get("/api/nominations", params={"q": q}, headers=officer).json()
+        return sorted(i["nominee_name"] for i in page["items"])
+
+    assert search("nguyen") == ["Nguyễn Thị Ánh", "Nguyễn Văn An"]
+    assert search("dang thuy tram") == ["Đặng Thùy Trâm"]
+    assert search(unicodedata.normalize("NFD", "Trâm")) == ["Đặng Thùy Trâm"]
+    assert search("LOI") == ["Lê Văn Lợi"]
+    by_year = client.get("/api/nominations", params={"year": 2026}, headers=officer).json()
+    assert len(by_year["items"]) == 2
+    wrong_state = client.get("/api/nominations", params={"state": "decided"}, headers=officer)
+    assert wrong_state.json()["items"] == []
+    assert (
+        client.get("/api/nominations", params={"overdue": True}, headers=officer).json()["items"]
+        == []
+    )
+    # Another unit sees none of them.
+    assert client.get("/api/nominations", headers=token("cb.dcq")).json()["items"] == []
+    assert len(client.get("/api/nominations", headers=token("kiemtra")).json()["items"]) == 5
+
+
+def test_advance_conflicts_refusals_and_queue(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    officer, head = token("cb.qd"), token("tt.qd")
+    pid = person_id(client, officer, "Trần Thị Bích")
+    nid = propose(client, officer, pid)["id"]
+    actions = client.get(f"/api/nominations/{nid}/actions", headers=officer).json()
+    assert {a["trigger"] for a in actions} == {"submit", "withdraw"}
+    submit = next(a for a in actions if a["trigger"] == "submit")
+    assert submit["guards"] == ["not_blocked", "dossier_complete"]
+    # Guard refusal: the dossier is empty.
+    r = client.post(f"/api/nominations/{nid}/advance", json={"trigger": "submit"}, headers=officer)
+    assert r.status_code == 422
+    assert r.json()["refusals"][0]["code"] == "dossier_complete"
+    attach_dossier(client, officer, nid)
+    # Stale expected_version: 409 naming the current state.
+    r = client.post(
+        f"/api/nominations/{nid}/advance",
+        json={"trigger": "submit", "expected_version": 7},
+        headers=officer,
+    )
+    assert r.status_code == 409
+    assert r.json()["current_state"] == "draft" and r.json()["current_version"] == 1
+    done = client.post(
+        f"/api/nominations/{nid}/advance",
+        json={"trigger": "submit", "expected_version": 1},
+        headers=officer,
+    )
+    assert done.status_code == 200 and done.json()["to_state"] == "unit_review"
+    # The same step again: wrong state is a conflict too.
+    r = client.post(f"/api/nominations/{nid}/advance", json={"trigger": "submit"}, headers=officer)
+    assert r.status_code == 409 and r.json()["refusals"][0]["code"] == "state"
+    # The unit head's queue holds it; the officer's does not.
+    queue = client.get("/api/queue", headers=head).json()
+    assert [i["id"] for i in queue] == [nid]
+    assert queue[0]["actions"] and "forward" in queue[0]["actions"]
+    assert queue[0]["working_days_left"] is not None
+    assert client.get("/api/queue", headers=officer).json() == []
+    # A return needs its reason; the field is named.
+    r = client.post(
+        f"/api/nominations/{nid}/advance",
+        json={"trigger": "return_for_supplement"},
+        headers=head,
+    )
+    assert r.status_code == 422 and r.json()["refusals"][0]["code"] == "field:reason"
+    r = client.post(
+        f"/api/nominations/{nid}/advance",
+        json={"trigger": "return_for_supplement", "payload": {"reason": "Bổ sung báo cáo"}},
+        headers=head,
+    )
+    assert r.status_code == 200 and r.json()["to_state"] == "returned_to_unit"
+    # Someone outside the unit cannot step it, and it is logged.
+    r = client.post(
+        f"/api/nominations/{nid}/advance", json={"trigger": "submit"}, headers=token("cb.dcq")
+    )
+    assert r.status_code == 403
+    history = client.get(f"/api/nominations/{nid}/history", headers=officer).json()
+    assert [e["trigger"] for e in history] == ["create", "submit", "return_for_supplement"]
+    assert history[-1]["payload"]["reason"] == "Bổ sung báo cáo"
+
+
+def test_batch_advance_is_all_or_nothing_unless_partial(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    officer = token("cb.qd")
+    ready = []
+    for name in ("Nguyễn Văn An", "Trần Thị Bích"):
+        nid = propose(client, officer, person_id(client, officer, name))["id"]
+        attach_dossier(client, officer, nid)
+        ready.append(nid)
+    bare = propose(client, officer, person_id(client, officer, "Nguyễn Văn An"))["id"]
+    body = {"nomination_ids": [*ready, bare], "trigger": "submit"}
+    r = client.post("/api/nominations/batch-advance", json=body, headers=officer)
+    assert r.status_code == 422
+    assert list(r.json()["failures"]) == [str(bare)]
+    with web_rt.engine.connect() as conn:
+        states = set(
+            conn.execute(
+                select(NOMINATIONS.c.state).where(NOMINATIONS.c.id.in_([*ready, bare]))
+            ).scalars()
+        )
+    assert states == {"draft"}
+    r = client.post(
+        "/api/nominations/batch-advance", json=body | {"partial": True}, headers=officer
+    )
+    assert r.status_code == 200
+    assert sorted(a["nomination_id"] for a in r.json()["advanced"]) == sorted(ready)
+    assert list(r.json()["refused"]) == [str(bare)]
+    # Cross-unit ids in a batch are refused before anything runs.
+    r = client.post(
+        "/api/nominations/batch-advance",
+        json={"nomination_ids": [bare], "trigger": "submit"},
+        headers=token("cb.dcq"),
+    )
+    assert r.status_code == 403
+
+
+def test_documents_upload_download_and_limits(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    officer = token("cb.qd")
+    nid = propose(client, officer, person_id(client, officer, "Nguyễn Văn An"))["id"]
+    content = "Báo cáo thành tích năm 2026".encode()
+    r = client.post(
+        f"/api/nominations/{nid}/documents",
+        data={"doc_type": "bao_cao_thanh_tich"},
+        files={"file": ("bao-cao.pdf", content, "application/pdf")},
+        headers=officer,
+    )
+    assert r.status_code == 201
+    doc = r.json()
+    assert doc["size"] == len(content) and len(doc["sha256"]) == 64
+    listed = client.get(f"/api/nominations/{nid}/documents", headers=officer).json()
+    assert [d["id"] for d in listed] == [doc["id"]]
+    got = client.get(f"/api/documents/{doc['id']}", headers=officer)
+    assert got.status_code == 200 and got.content == content
+    assert got.headers["x-content-sha256"] == doc["sha256"]
+    assert client.get(f"/api/documents/{doc['id']}", headers=token("cb.dcq")).status_code == 403
+    assert client.get("/api/documents/99999", headers=officer).status_code == 404
+    r = client.post(
+        f"/api/nominations/{nid}/documents",
+        data={"doc_type": "khong_ro"},
+        files={"file": ("x.pdf", b"%PDF", "application/pdf")},
+        headers=officer,
+    )
+    assert r.status_code == 422 and "khong_ro" in r.json()["detail"]
+    limit = web_rt.settings.max_attachment_bytes
+    r = client.post(
+        f"/api/nominations/{nid}/documents",
+        data={"doc_type": "khac"},
+        files={"file": ("big.pdf", b"0" * (limit + 1), "application/pdf")},
+        headers=officer,
+    )
+    assert r.status_code == 413 and r.json()["field"] == "file"
+    assert len(client.get(f"/api/nominations/{nid}/documents", headers=officer).json()) == 1
+    r = client.post(
+        f"/api/nominations/{nid}/documents",
+        data={"doc_type": "khac"},
+        files={"file": ("x.pdf", b"%PDF", "application/pdf")},
+        headers=token("cb.dcq"),
+    )
+    assert r.status_code == 403
+
+
+def test_council_session_and_decision_over_the_api(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    nid = to_council(web_rt, client, token, "Nguyễn Văn An")
+    secretary = token("tk.bcy")
+    # Only the council's secretary opens a session; a tally beyond attendance is refused.
+    r = client.post(
+        "/api/councils/sessions",
+        json={"unit": "BCY", "title": "X", "held_on": date.today().isoformat(),
+              "members": [{"full_name": "A"}]},
+        headers=token("cv.bcy"),
+    )  # fmt: skip
+    assert r.status_code == 403
+    r = client.post(
+        "/api/councils/sessions",
+        json={"unit": "BCY", "title": "Phiên 1", "held_on": date.today().isoformat(),
+              "members": [{"full_name": f"Ủy viên {i}"} for i in range(5)]},
+        headers=secretary,
+    )  # fmt: skip
+    sid = r.json()["id"]
+    client.post(f"/api/councils/sessions/{sid}/items", json={"nomination_ids": [nid]},
+                headers=secretary)  # fmt: skip
+    r = client.put(
+        f"/api/councils/sessions/{sid}/tallies",
+        json={"tallies": [{"nomination_id": nid, "agree": 6, "disagree": 0, "abstain": 0}]},
+        headers=secretary,
+    )
+    assert r.status_code == 422, r.text
+    other_session = client.get(f"/api/councils/sessions/{sid}", headers=token("cb.dcq"))
+    assert other_session.status_code == 403
+    # The same item twice on one agenda is refused, clearly.
+    r = client.post(f"/api/councils/sessions/{sid}/items", json={"nomination_ids": [nid]},
+                    headers=secretary)  # fmt: skip
+    assert r.status_code == 422 and "đã có trong chương trình" in r.json()["detail"]
+    r = client.put(
+        f"/api/councils/sessions/{sid}/tallies",
+        json={"tallies": [{"nomination_id": nid, "agree": 5, "disagree": 0, "abstain": 0}]},
+        headers=secretary,
+    )
+    assert r.status_code == 200
+    closed = client.post(f"/api/councils/sessions/{sid}/close", headers=secretary).json()
+    assert closed["status"] == "closed" and "BIÊN BẢN" in closed["minutes"]
+    assert closed["items"][0]["result"] == "passed"
+    assert client.get(f"/api/nominations/{nid}", headers=secretary).json()["state"] == (
+        "minister_decision"
+    )
+    minister = token("tb.bcy")
+    decision = {
+        "number": f"{nid}/QĐ-BCY",
+        "decided_on": date.today().isoformat(),
+        "signer": "Trưởng Ban Cơ yếu Chính phủ",
+        "authority": "BCY",
+        "nomination_ids": [nid],
+    }
+    assert client.post("/api/decisions", json=decision, headers=token("cv.bcy")).status_code == 403
+    r = client.post("/api/decisions", json=decision, headers=minister)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["lines"][0]["nomination_id"] == nid and body["total_vnd"] > 0
+    again = client.post("/api/decisions", json=decision, headers=minister)
+    assert again.status_code in (409, 422)
+    shown = client.get(f"/api/decisions/{nid}/QĐ-BCY", headers=token("kiemtra"))
+    assert shown.status_code == 200 and shown.json()["award_code"] == body["award_code"]
+    assert client.get(f"/api/decisions/{nid}/QĐ-BCY", headers=token("cb.dcq")).status_code == 403
+    assert f"{nid}/QĐ-BCY" in client.get("/api/decisions", headers=minister).json()
+    assert client.get(f"/api/nominations/{nid}", headers=minister).json()["state"] == "decided"
+
+
+def test_council_vote_below_threshold_rejects(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    nid = to_council(web_rt, client, token, "Trần Thị Bích")
+    view = council_vote(client, token("tk.bcy"), [nid], agree=2)
+    assert view["items"][0]["result"] == "failed"
+    assert client.get(f"/api/nominations/{nid}", headers=token("cb.qd")).json()["state"] == (
+        "rejected"
+    )
+
+
+def test_reference_endpoints_and_scopes(client: TestClient, token: Headers) -> None:
+    officer = token("cb.qd")
+    units = client.get("/api/units", headers=officer).json()
+    assert [u["code"] for u in units] == ["CCYQD"]
+    assert client.get("/api/units/CCYQD", headers=officer).json()["parent"] == "BCY"
+    assert client.get("/api/units/BCA", headers=officer).status_code == 403
+    assert client.get("/api/units/NOPE", headers=officer).status_code == 404
+    assert len(client.get("/api/units", headers=token("kiemtra")).json()) > 10
+    assert client.get("/api/persons", params={"q": "phuc"}, headers=officer).json() == []
+    r = client.post(
+        "/api/persons",
+        json={"full_name": "Hoàng Thị Mai", "unit_code": "CCYQD", "gender": "nữ"},
+        headers=officer,
+    )
+    assert r.status_code == 201 and r.json()["id"] > 0
+    assert (
+        client.get("/api/persons", params={"q": "hoang mai"}, headers=officer).json()[0][
+            "full_name"
+        ]
+        == "Hoàng Thị Mai"
+    )
+    r = client.post("/api/persons", json={"full_name": "X", "unit_code": "C07"}, headers=officer)
+    assert r.status_code == 403
+    r = client.post(
+        "/api/persons", json={"full_name": "X", "unit_code": "CCYQD"}, headers=token("kiemtra")
+    )
+    assert r.status_code == 403
+    r = client.post("/api/persons", json={"full_name": "", "unit_code": "CCYQD"}, headers=officer)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "full_name"
+
+    names = {w["name"] for w in client.get("/api/workflows", headers=officer).json()}
+    assert {"bang_khen_bo", "giay_khen", "huan_chuong_lao_dong"} <= names
+    definition = client.get("/api/workflows/bang_khen_bo", headers=officer).json()
+    assert definition["initial"] == "draft"
+    assert client.get("/api/workflows/nope", headers=officer).status_code == 404
+    diagram = client.get("/api/workflows/bang_khen_bo/diagram", headers=officer).json()
+    assert diagram["mermaid"].startswith("stateDiagram-v2") and "digraph" in diagram["dot"]
+    assert diagram["counts"] == {}
+
+    assert "KCY4" in client.get("/api/blocs", headers=officer).json()
+    bloc = client.get("/api/blocs/KCY4", params={"year": 2019}, headers=officer).json()
+    assert bloc["leader"] == "CCYDCQ"
+    assert client.get("/api/blocs/NOPE", headers=officer).status_code == 404
+    assert client.get("/api/blocs/KCY4/inspections", headers=officer).status_code == 422
+
+
+def test_audit_query_verify_and_csv(client: TestClient, token: Headers) -> None:
+    officer = token("cb.qd")
+    nid = propose(client, officer, person_id(client, officer, "Nguyễn Văn An"))["id"]
+    mine = client.get("/api/audit/events", params={"actor": "cb.qd"}, headers=officer).json()
+    assert [e["nomination_id"] for e in mine] == [nid]
+    assert client.get("/api/audit/events", headers=token("cb.dcq")).json() == []
+    everything = client.get("/api/audit/events", headers=token("kiemtra")).json()
+    assert any(e["stream"].startswith("workflow") or e["nomination_id"] for e in everything)
+    csv_text = client.get(
+        "/api/audit/events", params={"trigger": "create", "format": "csv"}, headers=officer
+    ).text
+    assert csv_text.splitlines()[0].startswith("stream,seq,nomination_id")
+    assert "Nguyễn Văn An" in csv_text
+    verify = client.get("/api/audit/verify", headers=officer).json()
+    assert verify["ok"] is True and verify["events"] >= 1
+
+
+def test_cookie_session_needs_csrf_header_for_changes(browser: object, client: TestClient) -> None:
+    make = browser  # signed-in TestClient factory
+    c, csrf = make("cb.qd")  # type: ignore[operator]
+    assert c.get("/api/me").json()["username"] == "cb.qd"
+    body = {"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "nominee_name": "Lò Văn Pá"}
+    assert c.post("/api/nominations", json=body).status_code == 403
+    r = c.post("/api/nominations", json=body, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201
