@@ -1,0 +1,221 @@
+"""The web UI over HTTP: sign-in, CSRF, throttling, pages, forms, exports, language."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from khenthuong.runtime import Runtime
+from khenthuong.storage.models import EVENTS, NOMINATIONS
+from khenthuong.web.app import create_app
+from tests.web.conftest import DEMO_PASSWORD, sign_in
+from tests.web.helpers import Headers, to_council
+
+Browser = Callable[[str], tuple[TestClient, str]]
+
+
+def _login_post(c: TestClient, username: str, password: str, **extra: str) -> object:
+    c.get("/login")
+    data = {"username": username, "password": password, "login_token": c.cookies.get("kt_login")}
+    return c.post("/login", data=data | extra, follow_redirects=False)
+
+
+def test_pages_need_sign_in_and_cookie_flags(client: TestClient, web_rt: Runtime) -> None:
+    r = client.get("/nominations?year=2026", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/nominations?year=2026"
+    page = client.get("/login")
+    assert "Đăng nhập" in page.text and 'name="login_token"' in page.text
+    r = _login_post(client, "cb.qd", DEMO_PASSWORD, next="//evil.example/x")
+    assert r.status_code == 303 and r.headers["location"] == "/queue"  # type: ignore[attr-defined]
+    cookie = r.headers["set-cookie"]  # type: ignore[attr-defined]
+    assert "kt_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie
+    secure_rt = replace(
+        web_rt, settings=web_rt.settings.model_copy(update={"base_url": "https://kt.example.vn"})
+    )
+    with TestClient(create_app(secure_rt), base_url="https://testserver") as c:
+        r = _login_post(c, "cb.qd", DEMO_PASSWORD)
+        assert "Secure" in r.headers["set-cookie"]  # type: ignore[attr-defined]
+
+
+def test_wrong_password_is_refused_logged_and_throttled(
+    client: TestClient, web_rt: Runtime
+) -> None:
+    r = _login_post(client, "cb.qd", "sai-mat-khau")
+    assert r.status_code == 401 and "Sai tên đăng nhập" in r.text  # type: ignore[attr-defined]
+    assert _login_post(client, "khong.co", DEMO_PASSWORD).status_code == 401  # type: ignore[attr-defined]
+    for _ in range(web_rt.settings.login_max_failures - 1):
+        _login_post(client, "cb.qd", "sai-mat-khau")
+    r = _login_post(client, "cb.qd", DEMO_PASSWORD)
+    assert r.status_code == 429  # type: ignore[attr-defined]
+    assert int(r.headers["retry-after"]) > 0  # type: ignore[attr-defined]
+    assert "chờ" in r.text  # type: ignore[attr-defined]
+    with web_rt.engine.connect() as conn:
+        reasons = list(
+            conn.execute(select(EVENTS.c.comment).where(EVENTS.c.stream == "access")).scalars()
+        )
+    assert reasons.count("wrong user name or password") == web_rt.settings.login_max_failures
+    assert "sign-in throttled" in reasons
+    # A form without the login token (cross-site post) is refused.
+    r = client.post("/login", data={"username": "cb.qd", "password": DEMO_PASSWORD})
+    assert r.status_code == 403
+
+
+def _count(rt: Runtime) -> int:
+    with rt.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(NOMINATIONS)).scalar_one())
+
+
+def test_new_nomination_form_with_eligibility_feedback(browser: Browser, web_rt: Runtime) -> None:
+    c, csrf = browser("cb.qd")
+    form = c.get("/new")
+    assert "Lập hồ sơ" in form.text and "Nguyễn Văn An" in form.text
+    assert "Lê Hoàng Phúc" not in form.text  # a person of another unit
+    found = re.search(r'value="(\d+)"[^>]*>Nguyễn Văn An', form.text)
+    assert found is not None
+    pid = found.group(1)
+    feedback = c.get(
+        "/new/check", params={"workflow": "bang_khen_bo", "person_id": pid, "year": 2026}
+    )
+    assert 'data-testid="eligibility"' in feedback.text and 'class="error"' in feedback.text
+    data = {"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "person_id": pid,
+            "year": "2026", "comment": "Hoàn thành xuất sắc nhiệm vụ"}  # fmt: skip
+    before = _count(web_rt)
+    refused = c.post("/new", data=data | {"csrf_token": "forged"})
+    assert "CSRF" in refused.text and _count(web_rt) == before
+    r = c.post("/new", data=data | {"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/nominations/")
+    page = c.get(r.headers["location"])
+    assert "Nguyễn Văn An" in page.text and 'data-testid="timeline"' in page.text
+    assert "Hoàn thành xuất sắc nhiệm vụ" in page.text
+    assert 'data-trigger="submit"' in page.text
+    bad = c.post("/new", data=data | {"csrf_token": csrf, "proposing_unit": "CCYDCQ"})
+    assert bad.status_code == 403 and "unit_officer" in bad.text
+
+
+def test_advance_and_upload_through_forms(browser: Browser, web_rt: Runtime) -> None:
+    c, csrf = browser("cb.qd")
+    r = c.post(
+        "/new",
+        data={"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "person_id": "",
+              "nominee_unit_code": "CCYQD", "year": "2026", "csrf_token": csrf},
+        follow_redirects=False,
+    )  # fmt: skip
+    url = r.headers["location"]
+    nid = int(url.rsplit("/", 1)[1])
+    refused = c.post(f"{url}/advance", data={"trigger": "submit", "csrf_token": csrf})
+    assert refused.status_code == 422 and "Hồ sơ còn thiếu" in refused.text
+    for doc in ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"):
+        up = c.post(
+            f"{url}/documents",
+            data={"doc_type": doc, "csrf_token": csrf},
+            files={"file": (f"{doc}.pdf", b"%PDF-1.4", "application/pdf")},
+            follow_redirects=False,
+        )
+        assert up.status_code == 303
+    stale = c.post(f"{url}/advance", data={"trigger": "submit", "version": "9", "csrf_token": csrf})
+    assert stale.status_code == 409 and "vừa được người khác xử lý" in stale.text
+    ok = c.post(
+        f"{url}/advance",
+        data={"trigger": "submit", "version": "1", "csrf_token": csrf, "comment": "Trình"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    head, head_csrf = browser("tt.qd")
+    queue = head.get("/queue")
+    assert f"/nominations/{nid}" in queue.text
+    returned = head.post(
+        f"{url}/advance",
+        data={"trigger": "return_for_supplement", "f_reason": "Thiếu số liệu",
+              "csrf_token": head_csrf},
+    )  # fmt: skip
+    assert "Thiếu số liệu" in returned.text
+    other, _ = browser("cb.dcq")
+    assert other.get(url).status_code == 403
+
+
+def test_council_page_enters_tallies_for_many_at_once(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    first = to_council(web_rt, client, token, "Nguyễn Văn An")
+    second = to_council(web_rt, client, token, "Trần Thị Bích")
+    c, csrf = browser("tk.bcy")
+    assert "Mở phiên họp" in c.get("/councils").text
+    members = "\n".join([f"Ủy viên {i}" for i in range(1, 7)] + ["Ủy viên 7 (vắng)"])
+    r = c.post(
+        "/councils",
+        data={"unit": "BCY", "title": "Phiên họp tháng 11", "held_on": date.today().isoformat(),
+              "members": members, "csrf_token": csrf},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303
+    url = r.headers["location"]
+    page = c.get(url)
+    assert "7 thành viên, 6 có mặt" in page.text
+    assert f'value="{first}"' in page.text and f'value="{second}"' in page.text
+    c.post(f"{url}/items", data={"nomination_id": [str(first), str(second)], "csrf_token": csrf})
+    too_many = c.post(
+        f"{url}/tallies",
+        data={"nomination_id": [str(first), str(second)], f"agree_{first}": "7",
+              f"disagree_{first}": "0", f"abstain_{first}": "0", f"agree_{second}": "1",
+              f"disagree_{second}": "5", f"abstain_{second}": "0", "csrf_token": csrf},
+    )  # fmt: skip
+    assert too_many.status_code == 422
+    done = c.post(
+        f"{url}/tallies",
+        data={"nomination_id": [str(first), str(second)], f"agree_{first}": "6",
+              f"disagree_{first}": "0", f"abstain_{first}": "0", f"agree_{second}": "1",
+              f"disagree_{second}": "5", f"abstain_{second}": "0", "close": "1",
+              "csrf_token": csrf},
+    )  # fmt: skip
+    assert 'data-testid="minutes"' in done.text and "BIÊN BẢN" in done.text
+    states = {
+        n: client.get(f"/api/nominations/{n}", headers=token("kiemtra")).json()["state"]
+        for n in (first, second)
+    }
+    assert states == {first: "minister_decision", second: "rejected"}
+
+
+def test_lists_export_workflow_counts_audit_and_language(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    to_council(web_rt, client, token, "Nguyễn Văn An")
+    c, _ = browser("cv.bcy")
+    listing = c.get("/nominations", params={"q": "nguyen van"})
+    assert "Nguyễn Văn An" in listing.text
+    xlsx = c.get("/nominations", params={"q": "nguyen", "format": "xlsx"})
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("Số", "Người/tập thể được đề nghị") and rows[1][1] == "Nguyễn Văn An"
+    diagram = c.get("/workflows/bang_khen_bo")
+    assert 'data-state="ministry_council">1<' in diagram.text
+    audit = c.get("/audit", params={"actor": "cb.qd"})
+    assert "submit" in audit.text
+    assert "Nhật ký toàn vẹn" in c.get("/audit", params={"verify": "1"}).text
+    audit_xlsx = c.get("/audit", params={"actor": "cb.qd", "format": "xlsx"})
+    assert load_workbook(io.BytesIO(audit_xlsx.content)).active is not None
+    c.get("/lang/en")
+    assert "My work" in c.get("/queue").text
+    auditor, _ = browser("kiemtra")
+    page = auditor.get("/nominations")
+    assert "Tài khoản chỉ xem" in page.text and 'href="/new"' not in page.text
+
+
+def test_sign_out_ends_the_session(browser: Browser) -> None:
+    c, csrf = browser("cb.qd")
+    assert c.post("/logout", data={"csrf_token": "x"}).status_code == 422
+    r = c.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    assert c.get("/queue", follow_redirects=False).status_code == 303
+
+
+_ = sign_in
