@@ -345,9 +345,17 @@ def _nomination_page(
         else svc.allowed_triggers(ctx.rt.registry, row, caller.actor)
     )
     item = nomination_out({**dict(row), "unit_code": unit_code}, ctx.calendar, now)
+    lang = lang_of(request)
+    titles = {t.trigger: (t.title.en if lang == "en" else t.title.vi) for t in wf.transitions}
+    titles["create"] = "Lập hồ sơ" if lang == "vi" else "Created"
+
+    def step_title(trigger: str) -> str:
+        return titles.get(trigger, trigger)
+
     return render(
         request, "nomination.html", caller, status_code, item=item, row=row, wf=wf,
         events=events, docs=docs, actions=actions, doc_types=dossier.DOC_TYPES, error=error,
+        step_title=step_title,
         today=local_today().isoformat(),
     )  # fmt: skip
 

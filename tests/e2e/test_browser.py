@@ -1,0 +1,222 @@
+"""End to end in real headless Chromium against `khenthuong serve`.
+
+An officer signs in, creates a nomination, attaches the dossier and submits it; the unit
+head forwards it, the ministry appraises it, the council secretary holds the session and
+enters the secret-ballot tally, the minister signs the decision; the timeline shows every
+step and the list exports to XLSX. Screenshots go to tests/artifacts/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from khenthuong.settings import PROJECT_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+PASSWORD = "thidua2026"
+KHENTHUONG = str(Path(sys.executable).parent / "khenthuong")
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's chromium is not installed (/usr/bin/chromium); `bash scripts/install --dev` "
+        "installs it with apt-get when run as root",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`khenthuong serve` on the embedded default (SQLite file, in-process jobs)."""
+    home = tmp_path_factory.mktemp("serve")
+    env = {
+        **os.environ,
+        "KHENTHUONG_DATABASE_URL": f"sqlite:///{home / 'khenthuong.db'}",
+        "KHENTHUONG_STATE_DIR": str(home / "var"),
+        "KHENTHUONG_MAILDIR": str(home / "maildir"),
+    }
+    env.pop("KHENTHUONG_BROKER_URL", None)
+    subprocess.run([KHENTHUONG, "init", "--demo"], env=env, check=True, capture_output=True)
+    seed = (
+        "from khenthuong.cli.walkthrough import _seed_cstdcs\n"
+        "from khenthuong.runtime import open_runtime\n"
+        f"_seed_cstdcs(open_runtime(), 1, [{date.today().year - 1}, {date.today().year}])\n"
+    )
+    subprocess.run([sys.executable, "-c", seed], env=env, check=True, capture_output=True)
+    port = _free_port()
+    log = (home / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [KHENTHUONG, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError((home / "serve.log").read_text())
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def _sign_in(chromium: object, base: str, username: str) -> object:
+    context = chromium.new_context(locale="vi-VN", accept_downloads=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=user]")
+    assert page.inner_text("[data-testid=user]").startswith(username)
+    return page
+
+
+def _click_action(page: object, trigger: str) -> None:
+    page.click(f"button[data-trigger={trigger}]")  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+
+
+def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium: object) -> None:
+    # 1. The unit officer proposes a Bằng khen cấp Bộ and attaches the dossier.
+    page = _sign_in(chromium, server, "cb.qd")
+    _shot(page, "01-queue")
+    page.click("a[href='/new']")
+    page.wait_for_selector("#new-form")
+    page.select_option("select[name=workflow]", "bang_khen_bo")
+    page.select_option("select[name=proposing_unit]", "CCYQD")
+    page.select_option("select[name=person_id]", label="Nguyễn Văn An (CCYQD)")
+    page.wait_for_selector("[data-testid=eligibility]")
+    assert "Đủ điều kiện" in page.inner_text("[data-testid=eligibility]")
+    page.fill("textarea[name=comment]", "Hoàn thành xuất sắc nhiệm vụ năm")
+    _shot(page, "02-new-nomination")
+    page.click("#new-form button[type=submit]")
+    page.wait_for_selector("[data-testid=timeline]")
+    url = page.url
+    assert "/nominations/" in url
+    for doc in ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"):
+        page.select_option("select[name=doc_type]", doc)
+        page.set_input_files(
+            "input[type=file]",
+            files=[{"name": f"{doc}.pdf", "mimeType": "application/pdf",
+                    "buffer": f"%PDF-1.4 {doc}".encode()}],
+        )  # fmt: skip
+        page.click("form[enctype='multipart/form-data'] button[type=submit]")
+        page.wait_for_selector(f"text={doc}.pdf")
+    _click_action(page, "submit")
+    assert page.inner_text("[data-testid=state]") == "Thủ trưởng đơn vị ký tờ trình"
+    _shot(page, "03-submitted")
+    page.context.close()
+
+    # 2. The unit head finds it in "Việc của tôi" and forwards it; 3. the ministry appraises.
+    for username, trigger in (("tt.qd", "forward"), ("cv.bcy", "appraise")):
+        page = _sign_in(chromium, server, username)
+        page.click(f"a[href='{url.removeprefix(server)}']")
+        page.wait_for_selector("[data-testid=timeline]")
+        _click_action(page, trigger)
+        assert not page.query_selector("[data-testid=error]"), page.inner_text("main")
+        page.context.close()
+
+    # 4. The council secretary holds the session and enters the tally.
+    page = _sign_in(chromium, server, "tk.bcy")
+    page.click("a[href='/councils']")
+    page.fill("textarea[name=members]", "\n".join(f"Ủy viên {i}" for i in range(1, 8)))
+    page.click("form[action='/councils'] button[type=submit]")
+    page.wait_for_selector("text=7 thành viên, 7 có mặt")
+    page.click("form[action$='/items'] button[type=submit]")
+    nid = url.rsplit("/", 1)[1]
+    page.wait_for_selector(f"input[name=agree_{nid}]")
+    page.fill(f"input[name=agree_{nid}]", "7")
+    page.fill(f"input[name=disagree_{nid}]", "0")
+    page.fill(f"input[name=abstain_{nid}]", "0")
+    _shot(page, "04-council-tally")
+    page.click("button[name=close]")
+    page.wait_for_selector("[data-testid=minutes]")
+    assert "BIÊN BẢN" in page.inner_text("[data-testid=minutes]")
+    page.context.close()
+
+    # 5. The minister signs the decision.
+    page = _sign_in(chromium, server, "tb.bcy")
+    page.goto(url)
+    page.fill("input[name=f_decision_number]", f"{nid}/QĐ-BCY")
+    _click_action(page, "decide")
+    assert page.inner_text("[data-testid=state]") == "Đã có quyết định khen thưởng"
+    timeline = page.inner_text("[data-testid=timeline]")
+    for trigger in ("create", "submit", "forward", "appraise", "council_approve", "decide"):
+        assert trigger in timeline
+    assert f"{nid}/QĐ-BCY" in timeline
+    _shot(page, "05-decided-timeline")
+
+    # 6. The list exports to XLSX.
+    page.click("a[href='/nominations']")
+    page.wait_for_selector("[data-testid=export]")
+    with page.expect_download() as info:
+        page.click("[data-testid=export]")
+    path = ARTIFACTS / "ho-so.xlsx"
+    info.value.save_as(str(path))
+    rows = list(load_workbook(io.BytesIO(path.read_bytes())).active.iter_rows(values_only=True))
+    assert any(r[1] == "Nguyễn Văn An" for r in rows[1:])
+
+    # The pages fit a phone screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(url)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    _shot(page, "06-phone")
+    page.context.close()
+
+
+def test_wrong_password_and_cross_unit_page_in_chromium(server: str, chromium: object) -> None:
+    context = chromium.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{server}/login")
+    page.fill("input[name=username]", "cb.dcq")
+    page.fill("input[name=password]", "sai-mat-khau")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[role=alert]")
+    assert "Sai tên đăng nhập" in page.inner_text("[role=alert]")
+    context.close()
+    page = _sign_in(chromium, server, "cb.dcq")
+    response = page.goto(f"{server}/nominations/1")
+    assert response is not None and response.status == 403
+    _shot(page, "07-forbidden")
+    page.context.close()
