@@ -9,25 +9,19 @@ step and the list exports to XLSX. Screenshots go to tests/artifacts/ (ignored b
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import httpx
 import pytest
 from openpyxl import load_workbook
 
 from khenthuong.settings import PROJECT_ROOT
+from tests.live_server import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 PASSWORD = "thidua2026"
-KHENTHUONG = str(Path(sys.executable).parent / "khenthuong")
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -38,50 +32,17 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`khenthuong serve` on the embedded default (SQLite file, in-process jobs)."""
-    home = tmp_path_factory.mktemp("serve")
-    env = {
-        **os.environ,
-        "KHENTHUONG_DATABASE_URL": f"sqlite:///{home / 'khenthuong.db'}",
-        "KHENTHUONG_STATE_DIR": str(home / "var"),
-        "KHENTHUONG_MAILDIR": str(home / "maildir"),
-    }
-    env.pop("KHENTHUONG_BROKER_URL", None)
-    subprocess.run([KHENTHUONG, "init", "--demo"], env=env, check=True, capture_output=True)
+    year = date.today().year
     seed = (
         "from khenthuong.cli.walkthrough import _seed_cstdcs\n"
         "from khenthuong.runtime import open_runtime\n"
-        f"_seed_cstdcs(open_runtime(), 1, [{date.today().year - 1}, {date.today().year}])\n"
+        f"_seed_cstdcs(open_runtime(), 1, [{year - 1}, {year}])\n"
     )
-    subprocess.run([sys.executable, "-c", seed], env=env, check=True, capture_output=True)
-    port = _free_port()
-    log = (home / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [KHENTHUONG, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError((home / "serve.log").read_text())
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    with live_server(tmp_path_factory.mktemp("serve"), seed) as live:
+        yield live.base
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from khenthuong.storage.decisions import DECISIONS
 from khenthuong.storage.models import UNITS
 from khenthuong.web.api_nominations import require_writer
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
+from khenthuong.web.schemas import IdPath, RowId
 
 router = APIRouter(prefix="/api", tags=["councils and decisions"])
 CallerDep = Annotated[Caller, Depends(api_caller)]
@@ -31,7 +32,7 @@ class MemberBody(BaseModel):
     full_name: str = Field(min_length=1, max_length=200)
     present: bool = True
     written_vote: bool = False
-    person_id: int | None = Field(default=None, ge=1)
+    person_id: RowId | None = None
     heads_unit: str | None = Field(default=None, max_length=40)
 
 
@@ -47,12 +48,12 @@ class SessionIn(BaseModel):
 
 class ItemsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    nomination_ids: list[int] = Field(min_length=1, max_length=500)
+    nomination_ids: list[RowId] = Field(min_length=1, max_length=500)
 
 
 class TallyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    nomination_id: int = Field(ge=1)
+    nomination_id: RowId
     agree: int = Field(ge=0, le=1000)
     disagree: int = Field(ge=0, le=1000)
     abstain: int = Field(ge=0, le=1000)
@@ -146,14 +147,14 @@ def open_session(request: Request, caller: CallerDep, body: SessionIn) -> dict[s
 
 
 @router.get("/councils/sessions/{session_id}")
-def get_session(request: Request, caller: CallerDep, session_id: int) -> dict[str, Any]:
+def get_session(request: Request, caller: CallerDep, session_id: IdPath) -> dict[str, Any]:
     """A session: members, agenda, tallies, results, minutes."""
     return _readable_session(request, caller, session_id)
 
 
 @router.post("/councils/sessions/{session_id}/items")
 def add_items(
-    request: Request, caller: CallerDep, session_id: int, body: ItemsIn
+    request: Request, caller: CallerDep, session_id: IdPath, body: ItemsIn
 ) -> dict[str, Any]:
     """Put nominations waiting for this council on the agenda (conflicted members recused)."""
     require_writer(request, caller)
@@ -166,7 +167,7 @@ def add_items(
 
 @router.put("/councils/sessions/{session_id}/tallies")
 def record_tallies(
-    request: Request, caller: CallerDep, session_id: int, body: TalliesIn
+    request: Request, caller: CallerDep, session_id: IdPath, body: TalliesIn
 ) -> dict[str, Any]:
     """Secret-ballot results for many items at once, in one transaction."""
     require_writer(request, caller)
@@ -181,7 +182,7 @@ def record_tallies(
 
 
 @router.post("/councils/sessions/{session_id}/close")
-def close(request: Request, caller: CallerDep, session_id: int) -> dict[str, Any]:
+def close(request: Request, caller: CallerDep, session_id: IdPath) -> dict[str, Any]:
     """Evaluate every item, move every nomination in one transaction, write the minutes."""
     require_writer(request, caller)
     ctx = ctx_of(request)
@@ -200,7 +201,7 @@ class DecisionIn(BaseModel):
     signer: str = Field(min_length=1, max_length=200)
     authority: str = Field(min_length=1, max_length=40, description="Code of the deciding unit")
     award_code: str | None = Field(default=None, max_length=40)
-    nomination_ids: list[int] = Field(min_length=1, max_length=1000)
+    nomination_ids: list[RowId] = Field(min_length=1, max_length=1000)
 
 
 class DecisionLineOut(BaseModel):

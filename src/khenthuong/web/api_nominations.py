@@ -21,6 +21,7 @@ from khenthuong.storage.dossier import ATTACHMENTS
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import (
+    MAX_ID,
     ActionOut,
     AdvanceIn,
     AdvanceOut,
@@ -28,8 +29,10 @@ from khenthuong.web.schemas import (
     BatchAdvanceOut,
     DocumentOut,
     EventOut,
+    IdPath,
     NominationOut,
     NominationPage,
+    RowId,
     nomination_out,
 )
 
@@ -47,7 +50,7 @@ class NominationIn(BaseModel):
     proposing_unit: str = Field(
         min_length=1, max_length=40, description="Code of the proposing unit"
     )
-    nominee_person_id: int | None = Field(default=None, ge=1)
+    nominee_person_id: RowId | None = None
     nominee_unit_code: str | None = Field(default=None, min_length=1, max_length=40)
     nominee_name: str | None = Field(default=None, min_length=1, max_length=300)
     year: int | None = Field(default=None, ge=1945, le=2100)
@@ -104,7 +107,9 @@ def list_(
     overdue: bool | None = None,
     closed: bool | None = None,
     q: str | None = Query(None, max_length=200, description="Nominee name; accents ignored"),
-    after: int | None = Query(None, ge=0, description="Cursor: next_cursor of the previous page"),
+    after: int | None = Query(
+        None, ge=0, le=MAX_ID, description="Cursor: next_cursor of the previous page"
+    ),
     limit: int = Query(50, ge=1, le=500),
 ) -> NominationPage:
     """Nominations in the caller's units, newest first, one page at a time."""
@@ -157,7 +162,7 @@ def create(request: Request, caller: CallerDep, body: NominationIn) -> Nominatio
 
 
 @router.get("/nominations/{nomination_id}", response_model=NominationOut)
-def get(request: Request, caller: CallerDep, nomination_id: int) -> NominationOut:
+def get(request: Request, caller: CallerDep, nomination_id: IdPath) -> NominationOut:
     """One nomination."""
     ctx = ctx_of(request)
     row = readable_row(request, caller, nomination_id)
@@ -165,7 +170,7 @@ def get(request: Request, caller: CallerDep, nomination_id: int) -> NominationOu
 
 
 @router.get("/nominations/{nomination_id}/actions", response_model=list[ActionOut])
-def actions(request: Request, caller: CallerDep, nomination_id: int) -> list[ActionOut]:
+def actions(request: Request, caller: CallerDep, nomination_id: IdPath) -> list[ActionOut]:
     """Steps the caller may take now, with the fields each needs (guards checked on advance)."""
     ctx = ctx_of(request)
     row = readable_row(request, caller, nomination_id)
@@ -186,7 +191,9 @@ def actions(request: Request, caller: CallerDep, nomination_id: int) -> list[Act
 
 
 @router.post("/nominations/{nomination_id}/advance", response_model=AdvanceOut)
-def advance(request: Request, caller: CallerDep, nomination_id: int, body: AdvanceIn) -> AdvanceOut:
+def advance(
+    request: Request, caller: CallerDep, nomination_id: IdPath, body: AdvanceIn
+) -> AdvanceOut:
     """Take one step; 409 if someone else moved it first (expected_version) or wrong state."""
     require_writer(request, caller)
     ctx = ctx_of(request)
@@ -240,7 +247,7 @@ def batch_advance(request: Request, caller: CallerDep, body: BatchAdvanceIn) -> 
 
 
 @router.get("/nominations/{nomination_id}/history", response_model=list[EventOut])
-def timeline(request: Request, caller: CallerDep, nomination_id: int) -> list[EventOut]:
+def timeline(request: Request, caller: CallerDep, nomination_id: IdPath) -> list[EventOut]:
     """The nomination's audit trail, oldest first."""
     readable_row(request, caller, nomination_id)
     with ctx_of(request).rt.engine.connect() as conn:
@@ -248,7 +255,7 @@ def timeline(request: Request, caller: CallerDep, nomination_id: int) -> list[Ev
 
 
 @router.get("/nominations/{nomination_id}/documents", response_model=list[DocumentOut])
-def documents(request: Request, caller: CallerDep, nomination_id: int) -> list[DocumentOut]:
+def documents(request: Request, caller: CallerDep, nomination_id: IdPath) -> list[DocumentOut]:
     """Documents of the dossier (without content)."""
     readable_row(request, caller, nomination_id)
     with ctx_of(request).rt.engine.connect() as conn:
@@ -259,7 +266,7 @@ def documents(request: Request, caller: CallerDep, nomination_id: int) -> list[D
 async def upload(
     request: Request,
     caller: CallerDep,
-    nomination_id: int,
+    nomination_id: IdPath,
     doc_type: Annotated[str, Form(max_length=40)],
     file: Annotated[UploadFile, File()],
 ) -> DocumentOut:
@@ -295,7 +302,7 @@ async def upload(
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def download(request: Request, caller: CallerDep, document_id: int) -> Response:
+def download(request: Request, caller: CallerDep, document_id: IdPath) -> Response:
     """A document's content."""
     ctx = ctx_of(request)
     with ctx.rt.engine.connect() as conn:

@@ -25,7 +25,7 @@ from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS
 from khenthuong.textsearch import fold
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny, local_today
-from khenthuong.web.schemas import EventOut
+from khenthuong.web.schemas import MAX_ID, EventOut
 from khenthuong.workflow.diagram import to_dot, to_mermaid
 
 router = APIRouter(prefix="/api")
@@ -277,7 +277,7 @@ def audit_events(
     workflow: str | None = Query(None, max_length=80),
     trigger: str | None = Query(None, max_length=60),
     state: str | None = Query(None, max_length=60),
-    nomination_id: int | None = Query(None, ge=1),
+    nomination_id: int | None = Query(None, ge=1, le=MAX_ID),
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = Query(1000, ge=1, le=10000),

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from khenthuong.calendar.workdays import WorkingCalendar
 from khenthuong.services.dossier import StoredDocument
 from khenthuong.services.nominations import LOCAL_TZ, StepResult
+
+MAX_ID = 2_147_483_647
+"""Largest id a database row can have (PostgreSQL integer); larger ids are refused with 422."""
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -138,7 +144,7 @@ class BatchAdvanceIn(BaseModel):
     """Fire one trigger on many nominations."""
 
     model_config = ConfigDict(extra="forbid")
-    nomination_ids: list[int] = Field(min_length=1, max_length=1000)
+    nomination_ids: list[RowId] = Field(min_length=1, max_length=1000)
     trigger: str = Field(min_length=1, max_length=60)
     payload: dict[str, str] = Field(default_factory=dict)
     comment: str | None = Field(default=None, max_length=4000)

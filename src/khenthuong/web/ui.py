@@ -39,7 +39,7 @@ from khenthuong.web.context import (
 from khenthuong.web.i18n import translate
 from khenthuong.web.passwords import verify_password
 from khenthuong.web.problems import error_response
-from khenthuong.web.schemas import as_utc, nomination_out
+from khenthuong.web.schemas import MAX_ID, IdPath, as_utc, nomination_out
 from khenthuong.web.sessions import COOKIE_NAME, LANG_COOKIE
 from khenthuong.web.xlsx import xlsx_response
 
@@ -139,6 +139,12 @@ def check_csrf(request: Request, caller: Caller, form: Any) -> None:
         raise KhenthuongError(
             "Phiên làm việc hết hạn hoặc biểu mẫu không hợp lệ (CSRF); tải lại trang"
         )
+
+
+def _form_id(value: object) -> int | None:
+    """A row id posted in a form, or None when it is not one."""
+    text = str(value).strip()
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -252,7 +258,7 @@ def _filter_from(request: Request) -> NominationFilter:
 
     def num(name: str) -> int | None:
         value = q.get(name, "").strip()
-        return int(value) if value.isdigit() else None
+        return _form_id(value)
 
     overdue = {"1": True, "0": False}.get(q.get("overdue", ""))
     closed = {"1": True, "0": False}.get(q.get("closed", ""))
@@ -361,7 +367,7 @@ def _nomination_page(
 
 
 @router.get("/nominations/{nid}")
-def nomination_page(request: Request, nid: int) -> Response:
+def nomination_page(request: Request, nid: IdPath) -> Response:
     return _nomination_page(request, ui_caller(request), nid)
 
 
@@ -376,7 +382,7 @@ def _error_text(exc: KhenthuongError) -> tuple[str, int]:
 
 
 @router.post("/nominations/{nid}/advance")
-async def advance_form(request: Request, nid: int) -> Response:
+async def advance_form(request: Request, nid: IdPath) -> Response:
     caller = ui_caller(request)
     ctx = ctx_of(request)
     form = await request.form()
@@ -394,7 +400,7 @@ async def advance_form(request: Request, nid: int) -> Response:
         svc.advance(
             ctx.rt.engine, ctx.rt.registry, nid, trigger, caller.actor, payload,
             comment=str(form.get("comment", "")).strip() or None,
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=_form_id(version),
         )  # fmt: skip
     except KhenthuongError as exc:
         message, status = _error_text(exc)
@@ -429,7 +435,7 @@ def _decide(
 
 
 @router.post("/nominations/{nid}/documents")
-async def upload_form(request: Request, nid: int) -> Response:
+async def upload_form(request: Request, nid: IdPath) -> Response:
     caller = ui_caller(request)
     ctx = ctx_of(request)
     form = await request.form()
@@ -456,7 +462,7 @@ async def upload_form(request: Request, nid: int) -> Response:
 
 
 @router.get("/documents/{doc_id}")
-def document_download(request: Request, doc_id: int) -> Response:
+def document_download(request: Request, doc_id: IdPath) -> Response:
     from khenthuong.web.api_nominations import download  # noqa: PLC0415
 
     return download(request, ui_caller(request), doc_id)
@@ -509,16 +515,17 @@ def new_check(request: Request) -> Response:
     person = q.get("person_id", "")
     workflow = q.get("workflow", "")
     year = q.get("year", "")
-    if not person.isdigit() or not workflow or not year.isdigit():
+    person_id, year_no = _form_id(person), _form_id(year)
+    if person_id is None or not workflow or year_no is None or year_no > 9999:
         return HTMLResponse("")
     with ctx.rt.engine.connect() as conn:
         row = conn.execute(
             select(UNITS.c.path).join(PERSONS, PERSONS.c.unit_id == UNITS.c.id).where(
-                PERSONS.c.id == int(person))
+                PERSONS.c.id == person_id)
         ).first()  # fmt: skip
         if row is None or not can_read(caller.actor, row.path):
             return HTMLResponse("")
-        code, refusals = eligibility_preview(conn, workflow, int(person), int(year), local_today())
+        code, refusals = eligibility_preview(conn, workflow, person_id, year_no, local_today())
     return render(request, "eligibility.html", caller, code=code, refusals=refusals)
 
 
@@ -535,10 +542,10 @@ async def new_submit(request: Request) -> Response:
         nid = svc.create_nomination(
             ctx.rt.engine, ctx.rt.registry, workflow=values.get("workflow", ""),
             proposing_unit=values.get("proposing_unit", ""), actor=caller.actor,
-            nominee_person_id=int(person) if person.isdigit() else None,
+            nominee_person_id=_form_id(person),
             nominee_unit_code=values.get("nominee_unit_code") or None,
             nominee_name=values.get("nominee_name") or None,
-            year=int(year) if year.isdigit() else None,
+            year=_form_id(year),
             comment=values.get("comment") or None,
         )  # fmt: skip
     except KhenthuongError as exc:
@@ -645,18 +652,18 @@ def _session_page(
 
 
 @router.get("/councils/{sid}")
-def council_page(request: Request, sid: int) -> Response:
+def council_page(request: Request, sid: IdPath) -> Response:
     return _session_page(request, ui_caller(request), sid)
 
 
 @router.post("/councils/{sid}/items")
-async def council_items(request: Request, sid: int) -> Response:
+async def council_items(request: Request, sid: IdPath) -> Response:
     caller = ui_caller(request)
     ctx = ctx_of(request)
     form = await request.form()
     try:
         check_csrf(request, caller, form)
-        ids = [int(str(v)) for v in form.getlist("nomination_id") if str(v).isdigit()]
+        ids = [i for i in (_form_id(v) for v in form.getlist("nomination_id")) if i is not None]
         if not ids:
             raise KhenthuongError("Chưa chọn hồ sơ nào (nothing selected)")
         with write_tx(ctx.rt.engine) as conn:
@@ -669,7 +676,7 @@ async def council_items(request: Request, sid: int) -> Response:
 
 
 @router.post("/councils/{sid}/tallies")
-async def council_tallies(request: Request, sid: int) -> Response:
+async def council_tallies(request: Request, sid: IdPath) -> Response:
     caller = ui_caller(request)
     ctx = ctx_of(request)
     form = await request.form()
@@ -678,12 +685,12 @@ async def council_tallies(request: Request, sid: int) -> Response:
 
         def num(key: str) -> int:
             value = str(form.get(key, "0")).strip() or "0"
-            if not value.isdigit():
+            if not value.isdigit() or len(value) > 5:
                 raise KhenthuongError(f"Số phiếu không hợp lệ ở ô {key} (invalid number)")
             return int(value)
 
         with write_tx(ctx.rt.engine) as conn:
-            for nid in [int(str(v)) for v in form.getlist("nomination_id")]:
+            for nid in [i for i in map(_form_id, form.getlist("nomination_id")) if i is not None]:
                 councils.record_tally(
                     conn, sid, nid, agree=num(f"agree_{nid}"), disagree=num(f"disagree_{nid}"),
                     abstain=num(f"abstain_{nid}"), actor=caller.actor,
@@ -734,7 +741,7 @@ def audit_page(request: Request) -> Response:
     f = AuditFilter(
         actor=q.get("actor") or None, unit=q.get("unit") or None,
         workflow=q.get("workflow") or None, trigger=q.get("trigger") or None,
-        state=q.get("state") or None, nomination_id=int(nid) if nid.isdigit() else None,
+        state=q.get("state") or None, nomination_id=_form_id(nid),
         since=day("since"), until=day("until"), limit=2000,
     )  # fmt: skip
     searched = any(q.get(k) for k in ("actor", "unit", "workflow", "trigger", "state",

@@ -1,0 +1,81 @@
+"""`khenthuong serve` as a real process on the embedded default, for browser and fuzz tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+KHENTHUONG = str(Path(sys.executable).parent / "khenthuong")
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running server: its base URL and the environment that reaches its database."""
+
+    base: str
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> str:
+        """Run a khenthuong command against the server's database; returns stdout."""
+        done = subprocess.run(
+            [KHENTHUONG, *args], env=self.env, check=True, capture_output=True, text=True
+        )
+        return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def live_server(home: Path, setup_code: str = "") -> Iterator[LiveServer]:
+    """Initialise a demo database in `home`, run `setup_code` against it, serve it."""
+    env = {
+        **os.environ,
+        "KHENTHUONG_DATABASE_URL": f"sqlite:///{home / 'khenthuong.db'}",
+        "KHENTHUONG_STATE_DIR": str(home / "var"),
+        "KHENTHUONG_MAILDIR": str(home / "maildir"),
+    }
+    env.pop("KHENTHUONG_BROKER_URL", None)
+    subprocess.run([KHENTHUONG, "init", "--demo"], env=env, check=True, capture_output=True)
+    if setup_code:
+        subprocess.run([sys.executable, "-c", setup_code], env=env, check=True)
+    port = _free_port()
+    log_path = home / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [KHENTHUONG, "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(log_path.read_text(errors="replace"))
+                time.sleep(0.2)
+            yield LiveServer(base, env)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
