@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Connection, false, or_, select, true
 
 from khenthuong.roles import RoleDef
 from khenthuong.services.actors import Actor
-from khenthuong.storage.blocs import INSPECTION_VISITS
+from khenthuong.storage.blocs import INSPECTION_PLANS, INSPECTION_VISITS
 from khenthuong.storage.models import UNITS
 
 READ_ALL_ROLES = frozenset({"auditor"})
@@ -40,7 +40,9 @@ def inspection_paths(conn: Connection, actor: Actor, today: date) -> tuple[str, 
         .select_from(v)
         .join(inspector, inspector.c.id == v.c.inspector_unit_id)
         .join(inspected, inspected.c.id == v.c.inspected_unit_id)
+        .join(INSPECTION_PLANS, INSPECTION_PLANS.c.id == v.c.plan_id)
         .where(
+            INSPECTION_PLANS.c.current.is_(True),
             inspector.c.code == actor.unit_code,
             v.c.starts_on <= today,
             v.c.ends_on >= today,
