@@ -6,12 +6,12 @@ import unicodedata
 from datetime import date
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from khenthuong.runtime import Runtime
 from khenthuong.services.accounts import create_token, revoke_token
 from khenthuong.storage.db import write_tx
-from khenthuong.storage.models import EVENTS, NOMINATIONS
+from khenthuong.storage.models import EVENTS, NOMINATIONS, USERS
 from tests.web.helpers import (
     Headers,
     attach_dossier,
@@ -81,6 +81,7 @@ def test_create_and_read_nomination_within_scope_only(
     )
     assert r.status_code == 403
     assert r.json()["refusals"][0]["code"] == "role"
+    assert any("được lập đề nghị" in (c or "") for c in denied_events(web_rt))
     for path in ("history", "documents", "actions"):
         assert client.get(f"/api/nominations/{nid}/{path}", headers=other).status_code == 403
     assert any("ngoài phạm vi" in (c or "") for c in denied_events(web_rt))
@@ -520,3 +521,38 @@ def test_inspectors_read_the_inspected_unit_during_their_window_only(
     assert r.status_code == 403
     # The inspected unit does not read the inspector's records in return.
     assert client.get("/api/units/CCYDCQ", headers=officer).status_code == 403
+
+
+def test_users_listed_within_scope_and_created_by_admins_only(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    officer = token("cb.qd")
+    names = [u["username"] for u in client.get("/api/users", headers=officer).json()]
+    assert set(names) == {"cb.qd", "tt.qd", "tk.qd", "kt.cy"}  # home unit CCYQD
+    every = client.get("/api/users", headers=token("kiemtra")).json()
+    assert len(every) >= 20
+    body = {
+        "username": "cb.moi",
+        "full_name": "Nguyễn Thị Mới",
+        "email": "cb.moi@bcy.example",
+        "unit_code": "CCYQD",
+        "grants": [{"role": "unit_officer", "scope": "CCYQD"}],
+    }
+    assert client.post("/api/users", json=body, headers=officer).status_code == 403
+    created = client.post("/api/users", json=body, headers=token("admin"))
+    assert created.status_code == 201, created.text
+    assert created.json()["grants"] == [{"role": "unit_officer", "scope": "CCYQD"}]
+    again = client.post("/api/users", json=body, headers=token("admin"))
+    assert again.status_code == 422 and "đã tồn tại" in again.json()["detail"]
+    bad_role = body | {"username": "cb.khac", "grants": [{"role": "vua", "scope": "CCYQD"}]}
+    assert client.post("/api/users", json=bad_role, headers=token("admin")).status_code == 422
+    bad_mail = body | {"username": "cb.khac2", "email": "khong-phai-email"}
+    r = client.post("/api/users", json=bad_mail, headers=token("admin"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "email"
+    with web_rt.engine.connect() as conn:
+        assert (
+            conn.execute(
+                select(func.count()).select_from(USERS).where(USERS.c.username.like("cb.khac%"))
+            ).scalar_one()
+            == 0
+        )

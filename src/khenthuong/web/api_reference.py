@@ -20,9 +20,9 @@ from khenthuong.errors import NotFound
 from khenthuong.services import inspections
 from khenthuong.services.access import is_read_only, path_filter, readable_paths
 from khenthuong.services.blocs import bloc_codes, bloc_view
-from khenthuong.services.org import add_person
+from khenthuong.services.org import add_person, add_user
 from khenthuong.storage.db import write_tx
-from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS
+from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS, USER_ROLES, USERS
 from khenthuong.textsearch import fold
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny, local_today
 from khenthuong.web.schemas import MAX_ID, EventOut
@@ -58,6 +58,77 @@ def me(request: Request, caller: CallerDep) -> MeOut:
         grants=[GrantOut(role=g.role, scope=g.scope_code) for g in a.grants],
         inspecting=list(caller.inspecting),
     )
+
+
+class UserOut(BaseModel):
+    username: str
+    full_name: str
+    email: str
+    unit_code: str
+    active: bool
+    grants: list[GrantOut]
+
+
+class UserIn(BaseModel):
+    """A new officer (admin only); the password is set with `khenthuong users set-password`."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{1,79}$")
+    full_name: str = Field(min_length=1, max_length=200)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
+    unit_code: str = Field(min_length=1, max_length=40)
+    grants: list[GrantOut] = Field(min_length=1, max_length=20)
+
+
+def _users(conn: Any, paths: tuple[str, ...] | None, username: str | None = None) -> list[UserOut]:
+    scope = UNITS.alias("scope")
+    query = (
+        select(USERS.c.id, USERS.c.username, USERS.c.full_name, USERS.c.email, USERS.c.active,
+               UNITS.c.code)
+        .join(UNITS, UNITS.c.id == USERS.c.unit_id)
+        .where(path_filter(UNITS.c.path, paths))
+        .order_by(USERS.c.username)
+    )  # fmt: skip
+    if username:
+        query = query.where(USERS.c.username == username)
+    users = conn.execute(query).all()
+    grants: dict[int, list[GrantOut]] = {}
+    for g in conn.execute(
+        select(USER_ROLES.c.user_id, USER_ROLES.c.role, scope.c.code)
+        .join(scope, scope.c.id == USER_ROLES.c.scope_unit_id)
+        .order_by(USER_ROLES.c.id)
+    ):
+        grants.setdefault(g.user_id, []).append(GrantOut(role=g.role, scope=g.code))
+    return [
+        UserOut(username=u.username, full_name=u.full_name, email=u.email, unit_code=u.code,
+                active=u.active, grants=grants.get(u.id, []))
+        for u in users
+    ]  # fmt: skip
+
+
+@router.get("/users", response_model=list[UserOut], tags=["users"])
+def users(request: Request, caller: CallerDep) -> list[UserOut]:
+    """Officers whose home unit lies in the caller's units (everyone for auditors)."""
+    with ctx_of(request).rt.engine.connect() as conn:
+        return _users(conn, readable_paths(caller.actor))
+
+
+@router.post("/users", status_code=201, response_model=UserOut, tags=["users"])
+def create_user(request: Request, caller: CallerDep, body: UserIn) -> UserOut:
+    """Create an officer with roles over unit subtrees (administrators of that scope only)."""
+    ctx = ctx_of(request)
+    with ctx.rt.engine.connect() as conn:
+        path = conn.execute(select(UNITS.c.path).where(UNITS.c.code == body.unit_code)).scalar()
+    if path is None:
+        raise NotFound(f"Không có đơn vị {body.unit_code!r} (no unit {body.unit_code!r})")
+    if caller.actor.grant_for(["admin"], path) is None:
+        raise deny(request, caller, "Chỉ quản trị hệ thống được tạo người dùng (admins only)")
+    with write_tx(ctx.rt.engine) as conn:
+        add_user(
+            conn, body.username, body.full_name, body.email, body.unit_code,
+            [(g.role, g.scope) for g in body.grants], ctx.rt.roles,
+        )  # fmt: skip
+        return _users(conn, None, body.username)[0]
 
 
 class UnitOut(BaseModel):

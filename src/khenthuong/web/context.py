@@ -150,6 +150,7 @@ def api_caller(request: Request) -> Caller:
             actor, inspecting = _load(ctx, username)
         except NotFound as exc:
             raise ApiProblem(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+        request.state.username = actor.username
         return Caller(actor, None, inspecting)
     caller = session_caller(ctx, request)
     if caller is None:
@@ -159,6 +160,7 @@ def api_caller(request: Request) -> Caller:
             headers={"WWW-Authenticate": "Bearer"},
         )
     assert caller.session is not None
+    request.state.username = caller.actor.username
     if request.method not in SAFE_METHODS and (
         request.headers.get("x-csrf-token") != caller.session.csrf
     ):
@@ -170,4 +172,6 @@ def api_caller(request: Request) -> Caller:
 def deny(request: Request, caller: Caller, reason: str) -> KhenthuongError:
     """Log a refused access and return the 403 error to raise."""
     log_denied(ctx_of(request), request, caller.actor.username, reason)
-    return Forbidden(reason)
+    refused = Forbidden(reason)
+    refused.logged = True  # type: ignore[attr-defined]
+    return refused

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from khenthuong.errors import (
@@ -133,7 +134,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(KhenthuongError)
     async def domain_error(request: Request, exc: KhenthuongError) -> JSONResponse:
-        return error_response(exc)
+        response = error_response(exc)
+        if response.status_code == 403 and not getattr(exc, "logged", False):
+            from khenthuong.web.context import ctx_of, log_denied  # noqa: PLC0415
+
+            who = getattr(request.state, "username", "?")
+            await run_in_threadpool(log_denied, ctx_of(request), request, who, str(exc))
+        return response
 
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:

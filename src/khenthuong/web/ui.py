@@ -371,8 +371,11 @@ def nomination_page(request: Request, nid: IdPath) -> Response:
     return _nomination_page(request, ui_caller(request), nid)
 
 
-def _error_text(exc: KhenthuongError) -> tuple[str, int]:
+def _error_text(request: Request, caller: Caller, exc: KhenthuongError) -> tuple[str, int]:
+    """The message and status of a refusal; a 403 is recorded as a denied attempt."""
     response = error_response(exc)
+    if response.status_code == 403:
+        log_denied(ctx_of(request), request, caller.actor.username, str(exc))
     if isinstance(exc, (StepRefused, BatchRefused)):
         refusals = exc.refusals if isinstance(exc, StepRefused) else [
             r for refs in exc.failures.values() for r in refs
@@ -403,9 +406,7 @@ async def advance_form(request: Request, nid: IdPath) -> Response:
             expected_version=_form_id(version),
         )  # fmt: skip
     except KhenthuongError as exc:
-        message, status = _error_text(exc)
-        if status == 403:
-            log_denied(ctx, request, caller.actor.username, message)
+        message, status = _error_text(request, caller, exc)
         return _nomination_page(request, caller, nid, message, status)
     return redirect(f"/nominations/{nid}")
 
@@ -456,7 +457,7 @@ async def upload_form(request: Request, nid: IdPath) -> Response:
                 content_type=upload.content_type,
             )  # fmt: skip
     except KhenthuongError as exc:
-        message, status = _error_text(exc)
+        message, status = _error_text(request, caller, exc)
         return _nomination_page(request, caller, nid, message, status)
     return redirect(f"/nominations/{nid}")
 
@@ -549,7 +550,7 @@ async def new_submit(request: Request) -> Response:
             comment=values.get("comment") or None,
         )  # fmt: skip
     except KhenthuongError as exc:
-        message, status = _error_text(exc)
+        message, status = _error_text(request, caller, exc)
         return render(
             request, "new.html", caller, status, **_new_context(request, caller),
             error=message, form=values,
@@ -670,7 +671,7 @@ async def council_items(request: Request, sid: IdPath) -> Response:
             for nid in ids:
                 councils.add_item(conn, ctx.rt.registry, sid, nid, actor=caller.actor)
     except KhenthuongError as exc:
-        message, status = _error_text(exc)
+        message, status = _error_text(request, caller, exc)
         return _session_page(request, caller, sid, message, status)
     return redirect(f"/councils/{sid}")
 
@@ -699,7 +700,7 @@ async def council_tallies(request: Request, sid: IdPath) -> Response:
                 catalog = catalog_in(ctx.rt.settings.config_dir)
                 councils.close_session(conn, ctx.rt.registry, catalog, sid, actor=caller.actor)
     except KhenthuongError as exc:
-        message, status = _error_text(exc)
+        message, status = _error_text(request, caller, exc)
         return _session_page(request, caller, sid, message, status)
     return redirect(f"/councils/{sid}")
 
