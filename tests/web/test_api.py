@@ -556,3 +556,36 @@ def test_users_listed_within_scope_and_created_by_admins_only(
             ).scalar_one()
             == 0
         )
+
+
+def test_more_refusals_and_a_stored_inspection_plan(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    from khenthuong.services.actors import load_actor
+    from khenthuong.services.inspections import plan_inspections
+
+    secretary = token("tk.bcy")
+    r = client.post(
+        "/api/councils/sessions",
+        json={"unit": "BCY", "title": "Trống", "held_on": date.today().isoformat(),
+              "members": [{"full_name": "Ủy viên 1"}]},
+        headers=secretary,
+    )  # fmt: skip
+    sid = r.json()["id"]
+    assert (
+        client.post(f"/api/councils/sessions/{sid}/close", headers=token("cv.bcy")).status_code
+        == 403
+    )
+    empty = client.post(f"/api/councils/sessions/{sid}/close", headers=secretary)
+    assert empty.status_code == 422 and "chưa có hồ sơ" in empty.json()["detail"]
+    assert client.get("/api/councils/sessions/999999", headers=secretary).status_code == 404
+    assert client.get("/api/workflows/nope/diagram", headers=secretary).status_code == 404
+    with write_tx(web_rt.engine) as conn:
+        plan_inspections(conn, "KCY4", 2019, actor=load_actor(conn, "kt.cy"), seed=7)
+    visits = client.get(
+        "/api/blocs/KCY4/inspections", params={"year": 2019}, headers=secretary
+    ).json()
+    assert len(visits) == 4
+    assert all(v["inspector"] != v["inspected"] for v in visits)
+    assert client.get("/health").json()["status"] == "ok"
+    assert client.get("/api/status").json()["mode"] == "embedded"
