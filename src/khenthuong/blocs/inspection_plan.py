@@ -13,10 +13,14 @@ Rules a plan keeps, for a bloc of 2 to 40 members in one year:
 6. the same bloc, year, members, history and seed always give the same plan.
 
 A bloc of two cannot keep rules 2 and 4 together: it gets one visit a year and the direction
-alternates (loads 1 and 0, the ±1 the issue allows). When the history leaves no assignment
-that keeps rule 3 for every unit (it happens only for tiny blocs), the units whose cycle had
-to start over early are listed in `InspectionPlan.early_resets`, and `check_plan` accepts
-exactly those.
+alternates (loads 1 and 0, the ±1 the issue allows). For blocs of up to eight members the
+year's assignment is chosen so that the rest of every unit's rotation cycle can still be
+completed (a search over the coming years), so rule 3 always holds for 3 and 5 to 8 members.
+A bloc of four cannot keep rules 1 to 4 over a whole cycle at all: three yearly permutations
+without fixed points or reciprocal pairs would have to be Hamiltonian directed cycles that
+decompose the complete symmetric digraph on four vertices, which Tillson's theorem rules out.
+When no assignment keeps rule 3 for every unit, the units whose cycle had to start over early
+are listed in `InspectionPlan.early_resets`, and `check_plan` accepts exactly those.
 """
 
 from __future__ import annotations
@@ -25,13 +29,17 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import pairwise
+from functools import lru_cache
+from itertools import pairwise, permutations
 
 from khenthuong.calendar.workdays import is_working_day
 from khenthuong.errors import KhenthuongError
 
 MIN_MEMBERS = 2
 MAX_MEMBERS = 40
+LOOKAHEAD_MAX_MEMBERS = 8
+"""Up to this size the planner searches the coming years so no rotation cycle restarts early."""
+LOOKAHEAD_BUDGET = 200_000
 
 
 class PlanError(KhenthuongError):
@@ -138,6 +146,74 @@ def _assign(
     return inspector_of if place(0) else None
 
 
+@lru_cache(maxsize=16)
+def _derangements(n: int) -> tuple[tuple[int, ...], ...]:
+    """Permutations of range(n) with no fixed point and no 2-cycle (index -> inspector)."""
+    return tuple(
+        p for p in permutations(range(n)) if all(p[i] != i and p[p[i]] != i for i in range(n))
+    )
+
+
+def _allowed_ix(used: list[frozenset[int]], n: int) -> list[frozenset[int]]:
+    everyone = frozenset(range(n))
+    return [
+        (everyone - {x} - used[x]) if used[x] != everyone - {x} else everyone - {x}
+        for x in range(n)
+    ]
+
+
+def _advance_used(
+    used: list[frozenset[int]], perm: tuple[int, ...], n: int
+) -> list[frozenset[int]]:
+    everyone = frozenset(range(n))
+    return [(frozenset() if used[x] == everyone - {x} else used[x]) | {perm[x]} for x in range(n)]
+
+
+def _assign_ahead(
+    members: list[str], used: dict[str, set[str]], rng: random.Random
+) -> dict[str, str] | None:
+    """This year's assignment such that no cycle must restart early in the coming years.
+
+    Searches chains of yearly permutations until every unit's current cycle is complete;
+    None when there is none (a bloc of four) or the search budget runs out.
+    """
+    n = len(members)
+    index = {m: i for i, m in enumerate(members)}
+    start = [frozenset(index[u] for u in used[m] if u in index) for m in members]
+    perms = list(_derangements(n))
+    rng.shuffle(perms)
+    steps = 0
+
+    def years_left(state: list[frozenset[int]]) -> int:
+        return max(n - 1 - len(state[x]) if len(state[x]) < n - 1 else 0 for x in range(n))
+
+    def chain(state: list[frozenset[int]], depth: int) -> bool:
+        nonlocal steps
+        if depth == 0:
+            return True
+        allowed = _allowed_ix(state, n)
+        for perm in perms:
+            steps += 1
+            if steps > LOOKAHEAD_BUDGET:
+                return False
+            if all(perm[x] in allowed[x] for x in range(n)) and chain(
+                _advance_used(state, perm, n), depth - 1
+            ):
+                return True
+        return False
+
+    allowed = _allowed_ix(start, n)
+    for perm in perms:
+        if not all(perm[x] in allowed[x] for x in range(n)):
+            continue
+        after = _advance_used(start, perm, n)
+        if chain(after, years_left(after)):
+            return {members[x]: members[perm[x]] for x in range(n)}
+        if steps > LOOKAHEAD_BUDGET:
+            return None
+    return None
+
+
 def _working_days(start: date, end: date) -> list[date]:
     days = []
     day = start
@@ -188,7 +264,11 @@ def generate_plan(
             pairs = [(a, b)] if rng.random() < 0.5 else [(b, a)]
     else:
         allowed = {m: (set(members) - {m} - used[m]) or (set(members) - {m}) for m in members}
-        assignment = _assign(members, allowed, rng, budget=20_000)
+        assignment = None
+        if len(members) <= LOOKAHEAD_MAX_MEMBERS and len(members) != 4:
+            assignment = _assign_ahead(sorted(members), used, rng)
+        if assignment is None:
+            assignment = _assign(members, allowed, rng, budget=20_000)
         while assignment is None:
             # Start over the cycle of the most constrained unit, then try again.
             tight = min(
