@@ -60,18 +60,20 @@ class NominationIn(BaseModel):
     achievement_ref: str | None = Field(default=None, max_length=200)
 
 
+def _outside(caller: Caller, nomination_id: int) -> str:
+    return (
+        f"Hồ sơ #{nomination_id} thuộc đơn vị ngoài phạm vi của {caller.actor.username} "
+        f"(nomination #{nomination_id} is outside your units)"
+    )
+
+
 def readable_row(request: Request, caller: Caller, nomination_id: int) -> Any:
     """The nomination row if the caller may read it (404 if absent, 403 outside scope)."""
     ctx = ctx_of(request)
     with ctx.rt.engine.connect() as conn:
         row = svc.get_row(conn, nomination_id)
     if not can_read(caller.actor, row["unit_path"], caller.inspecting):
-        raise deny(
-            request,
-            caller,
-            f"Hồ sơ #{nomination_id} thuộc đơn vị ngoài phạm vi của {caller.actor.username} "
-            f"(nomination #{nomination_id} is outside your units)",
-        )
+        raise deny(request, caller, _outside(caller, nomination_id))
     return row
 
 
@@ -88,12 +90,7 @@ def require_writer(request: Request, caller: Caller) -> None:
 def _scope_or_deny(request: Request, caller: Caller, row: Any) -> None:
     """Changes need a grant over the nomination's unit (inspection access is read-only)."""
     if not any(row["unit_path"].startswith(g.scope_path) for g in caller.actor.grants):
-        raise deny(
-            request,
-            caller,
-            f"Hồ sơ #{row['id']} thuộc đơn vị ngoài phạm vi của {caller.actor.username} "
-            f"(nomination #{row['id']} is outside your units)",
-        )
+        raise deny(request, caller, _outside(caller, row["id"]))
 
 
 @router.get("/nominations", response_model=NominationPage, summary="List nominations")
@@ -217,19 +214,15 @@ def batch_advance(request: Request, caller: CallerDep, body: BatchAdvanceIn) -> 
     """One trigger on many nominations in one transaction (all or nothing unless partial)."""
     require_writer(request, caller)
     ctx = ctx_of(request)
+    rows = []
     with ctx.rt.engine.connect() as conn:
         for nid in body.nomination_ids:
             try:
-                row = svc.get_row(conn, nid)
+                rows.append(svc.get_row(conn, nid))
             except NotFound:
-                continue
-            if not any(row["unit_path"].startswith(g.scope_path) for g in caller.actor.grants):
-                raise deny(
-                    request,
-                    caller,
-                    f"Hồ sơ #{nid} thuộc đơn vị ngoài phạm vi của {caller.actor.username} "
-                    f"(nomination #{nid} is outside your units)",
-                )
+                continue  # reported per id by the batch itself
+    for row in rows:
+        _scope_or_deny(request, caller, row)
     results, failures = svc.advance_batch(
         ctx.rt.engine,
         ctx.rt.registry,
