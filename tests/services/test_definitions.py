@@ -17,9 +17,10 @@ from khenthuong.settings import Settings
 from khenthuong.storage.db import make_engine, write_tx
 from tests.conftest import CONFIG, WORKFLOWS
 
-V1 = (WORKFLOWS / "giay_khen.yaml").read_text(encoding="utf-8")
+SHIPPED = (WORKFLOWS / "giay_khen.yaml").read_text(encoding="utf-8")
+V1 = SHIPPED.replace("\nversion: 2\n", "\nversion: 1\n")
 V2 = (
-    V1.replace("version: 1", "version: 2")
+    V1.replace("\nversion: 1\n", "\nversion: 2\n")
     .replace("  unit_council:\n", "  unit_council:\n", 1)
     .replace(
         '    deadline: {working_days: 10, basis: "NĐ 39/2012',

@@ -589,3 +589,42 @@ def test_more_refusals_and_a_stored_inspection_plan(
     assert all(v["inspector"] != v["inspected"] for v in visits)
     assert client.get("/health").json()["status"] == "ok"
     assert client.get("/api/status").json()["mode"] == "embedded"
+
+
+def test_giay_khen_refuses_a_person_under_discipline(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from khenthuong.storage.history import BLOCKERS
+
+    officer = token("cb.qd")
+    pid = person_id(client, officer, "Trần Thị Bích")
+    with write_tx(web_rt.engine) as conn:
+        conn.execute(
+            insert(BLOCKERS).values(
+                person_id=pid, kind="discipline", starts_on=date.today() - timedelta(days=30),
+                ends_on=date.today() + timedelta(days=300), note="Khiển trách",
+            )
+        )  # fmt: skip
+    nid = client.post(
+        "/api/nominations",
+        json={"workflow": "giay_khen", "proposing_unit": "CCYQD", "nominee_person_id": pid},
+        headers=officer,
+    ).json()["id"]
+    r = client.post(f"/api/nominations/{nid}/advance", json={"trigger": "submit"}, headers=officer)
+    assert r.status_code == 422
+    assert r.json()["refusals"][0]["code"] == "not_blocked"
+    assert "kỷ luật" in r.json()["refusals"][0]["message"]
+    other = client.post(
+        "/api/nominations",
+        json={"workflow": "giay_khen", "proposing_unit": "CCYQD",
+              "nominee_person_id": person_id(client, officer, "Nguyễn Văn An")},
+        headers=officer,
+    ).json()["id"]  # fmt: skip
+    ok = client.post(
+        f"/api/nominations/{other}/advance", json={"trigger": "submit"}, headers=officer
+    )
+    assert ok.status_code == 200 and ok.json()["to_state"] == "unit_council"
