@@ -167,3 +167,43 @@ def test_workflows_check_and_show_on_shipped_files() -> None:
     assert code == 0
     assert out.startswith("stateDiagram-v2")
     assert "head_decision --> decided" in out
+
+
+def test_record_history_entries_one_by_one(fresh: Settings) -> None:
+    """`record` adds ratings, blockers and awards with the import's checks, nothing invalid."""
+    from sqlalchemy import func, select
+
+    from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, YEARLY_RATINGS
+
+    ok = [
+        ("rating", "--person", "Nguyễn Văn An", "--unit", "CCYQD", "--year", "2025",
+         "--code", "htxs"),
+        ("blocker", "--person", "Trần Thị Bích", "--unit", "CCYQD", "--code", "discipline",
+         "--from", "2026-10-01", "--note", "Khiển trách"),
+        ("award", "--person", "Nguyễn Văn An", "--unit", "CCYQD", "--year", "2024",
+         "--code", "CSTDCS", "--decision-number", "12/QĐ-CCYQD", "--date", "2024-12-20"),
+        ("rating", "--person", "Người Mới", "--unit", "CCYQD", "--year", "2025", "--code", "htt"),
+    ]  # fmt: skip
+    for args in ok:
+        code, out = run("record", *args)
+        assert code == 0, out
+    bad = [
+        (("rating", "--person", "Nguyễn Văn An", "--unit", "CCYQD", "--year", "2025",
+          "--code", "htt"), "đã có xếp loại năm 2025"),
+        (("rating", "--person", "A", "--unit", "CCYQD", "--year", "2025", "--code", "tot"),
+         "rating 'tot'"),
+        (("award", "--person", "A", "--unit", "CCYQD", "--year", "2024", "--code", "KHONG",
+          "--decision-number", "1/QĐ-X", "--date", "2024-01-01"), "not in the award catalog"),
+        (("blocker", "--person", "A", "--unit", "NOPE", "--code", "discipline"), "unit 'NOPE'"),
+    ]  # fmt: skip
+    for args, message in bad:
+        code, out = run("record", *args)
+        assert code == 1 and message in out, out
+    engine = make_engine(fresh.database_url)
+    with engine.connect() as conn:
+        counts = [
+            conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (YEARLY_RATINGS, BLOCKERS, AWARD_RECORDS)
+        ]
+    engine.dispose()
+    assert counts == [2, 1, 1]

@@ -18,6 +18,7 @@ from tests.web.helpers import (
     council_vote,
     person_id,
     propose,
+    step,
     to_council,
 )
 
@@ -628,3 +629,46 @@ def test_giay_khen_refuses_a_person_under_discipline(
         f"/api/nominations/{other}/advance", json={"trigger": "submit"}, headers=officer
     )
     assert ok.status_code == 200 and ok.json()["to_state"] == "unit_council"
+
+
+def test_history_entries_feed_the_eligibility_check(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    officer = token("cb.qd")
+    pid = person_id(client, officer, "Trần Thị Bích")
+    year = date.today().year
+    for past in (year - 1, year):
+        r = client.post(
+            "/api/history",
+            json={"record": "award", "unit_code": "CCYQD", "person": "Trần Thị Bích",
+                  "year": past, "code": "CSTDCS", "decision_number": f"{past}/QĐ-CCYQD",
+                  "decision_date": f"{past}-12-20"},
+            headers=officer,
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+    bad = client.post(
+        "/api/history",
+        json={"record": "rating", "unit_code": "CCYQD", "person": "Trần Thị Bích",
+              "year": year, "code": "gioi"},
+        headers=officer,
+    )  # fmt: skip
+    assert bad.status_code == 422 and "rating 'gioi'" in bad.json()["detail"]
+    outside = client.post(
+        "/api/history",
+        json={"record": "rating", "unit_code": "CCYQD", "person": "X", "year": year,
+              "code": "htt"},
+        headers=token("cb.dcq"),
+    )  # fmt: skip
+    assert outside.status_code == 403
+    assert client.post(
+        "/api/history",
+        json={"record": "rating", "unit_code": "CCYQD", "person": "X", "year": year,
+              "code": "htt"},
+        headers=token("kiemtra"),
+    ).status_code == 403  # fmt: skip
+    # With two years of CSTĐCS the appraisal's eligibility check passes.
+    nid = propose(client, officer, pid)["id"]
+    attach_dossier(client, officer, nid)
+    step(client, officer, nid, "submit")
+    step(client, token("tt.qd"), nid, "forward")
+    assert step(client, token("cv.bcy"), nid, "appraise")["to_state"] == "ministry_council"

@@ -321,6 +321,40 @@ def history(
     console.print(table)
 
 
+@app.command("record")
+@report_errors
+def record_history(
+    record: str = typer.Argument(..., help="award, rating, initiative or blocker"),
+    person: str = typer.Option("", "--person", help="Full name (created if new in the unit)."),
+    unit: str = typer.Option(..., "--unit", help="Unit code of the person (or the collective)."),
+    year: str = typer.Option("", "--year"),
+    code: str = typer.Option(
+        ...,
+        "--code",
+        help="award code; rating htxs|htt|ht|kht; initiative scope "
+        "grassroots|ministry|national; blocker discipline|investigation|complaint",
+    ),
+    decision_number: str = typer.Option("", "--decision-number"),
+    decision_date: str = typer.Option(
+        "", "--date", "--from", help="Decision/recognition date, or a blocker's start (YYYY-MM-DD)."
+    ),
+    ends_on: str = typer.Option("", "--to", help="A blocker's end (YYYY-MM-DD); open if unset."),
+    title: str = typer.Option("", "--title", "--note", help="Initiative title or blocker note."),
+    commendation_type: str = typer.Option("", "--type", help="cong_trang, dot_xuat, chuyen_de…"),
+) -> None:
+    """Record one history entry: a past award, a yearly rating, an initiative or a blocker."""
+    from khenthuong.services.history_import import record_one  # noqa: PLC0415
+
+    row = {
+        "record": record, "person": person, "unit": unit, "year": year, "code": code,
+        "decision_number": decision_number, "decision_date": decision_date, "ends_on": ends_on,
+        "title": title, "commendation_type": commendation_type,
+    }  # fmt: skip
+    with write_tx(get_engine()) as conn:
+        record_one(conn, row, award_codes=_award_codes(get_settings().config_dir))
+    console.print(f"Đã ghi {record} cho {person or unit} (recorded)")
+
+
 def _history_import(file: Path | None, skip_bad: bool) -> None:
     if file is None:
         raise typer.BadParameter("give the file to import: khenthuong history import FILE")

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from khenthuong.errors import KhenthuongError
 from khenthuong.services.nominations import COMMENDATION_TYPES
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
@@ -137,7 +138,18 @@ def import_history(
             report.errors.append((number, str(exc)))
     if report.errors and not skip_bad:
         return report
+    report.persons_created, report.imported = _write(conn, planned, persons)
+    return report
+
+
+def _write(
+    conn: Connection,
+    planned: list[tuple[str, dict[str, Any], tuple[str, int] | None]],
+    persons: dict[tuple[str, int], int],
+) -> tuple[int, int]:
+    """Insert checked rows, creating persons met for the first time: (persons, rows)."""
     now = datetime.now(UTC)
+    created = 0
     for table, values, person in planned:
         if person is not None:
             key = (person[0], person[1])
@@ -145,18 +157,48 @@ def import_history(
                 persons[key] = inserted_id(
                     conn.execute(insert(PERSONS).values(full_name=person[0], unit_id=person[1]))
                 )
-                report.persons_created += 1
+                created += 1
             values["person_id"] = persons[key]
         if table == "award":
             conn.execute(insert(AWARD_RECORDS).values(**values, source="import", created_at=now))
         elif table == "rating":
+            existing = conn.execute(
+                select(YEARLY_RATINGS.c.rating).where(
+                    YEARLY_RATINGS.c.person_id == values["person_id"],
+                    YEARLY_RATINGS.c.year == values["year"],
+                )
+            ).scalar()
+            if existing is not None:
+                who = person[0] if person else values["person_id"]
+                raise KhenthuongError(
+                    f"{who} đã có xếp loại năm {values['year']} ({existing}); không ghi đè "
+                    f"(a rating for {values['year']} is already recorded)"
+                )
             conn.execute(insert(YEARLY_RATINGS).values(**values))
         elif table == "initiative":
             conn.execute(insert(INITIATIVES).values(**values))
         else:
             conn.execute(insert(BLOCKERS).values(**values))
-        report.imported += 1
-    return report
+    return created, len(planned)
+
+
+def record_one(
+    conn: Connection, row: dict[str, str], *, award_codes: Collection[str] | None = None
+) -> None:
+    """Record one history entry (same columns and checks as a row of an import file).
+
+    Raises KhenthuongError naming the column when the entry is invalid.
+    """
+    units = {r.code: r.id for r in conn.execute(select(UNITS.c.code, UNITS.c.id))}
+    try:
+        planned = _check_row({k: v for k, v in row.items() if v is not None}, units, award_codes)
+    except ValueError as exc:
+        raise KhenthuongError(f"Dữ liệu lịch sử không hợp lệ: {exc}") from exc
+    persons = {
+        (unicodedata.normalize("NFC", r.full_name), r.unit_id): r.id
+        for r in conn.execute(select(PERSONS.c.full_name, PERSONS.c.unit_id, PERSONS.c.id))
+    }
+    _write(conn, [planned], persons)
 
 
 def _check_row(

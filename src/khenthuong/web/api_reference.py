@@ -6,7 +6,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,9 +17,11 @@ from sqlalchemy import func, select
 from khenthuong.audit.query import AuditFilter, query_events
 from khenthuong.audit.verify import verify_all
 from khenthuong.errors import NotFound
+from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import inspections
 from khenthuong.services.access import is_read_only, path_filter, readable_paths
 from khenthuong.services.blocs import bloc_codes, bloc_view
+from khenthuong.services.history_import import record_one
 from khenthuong.services.org import add_person, add_user
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS, USER_ROLES, USERS
@@ -244,6 +246,52 @@ def create_person(request: Request, caller: CallerDep, body: PersonIn) -> Person
         position=body.position,
         gender=body.gender,
     )
+
+
+class HistoryIn(BaseModel):
+    """One history entry: a past award, a yearly rating, an initiative or a blocker."""
+
+    model_config = ConfigDict(extra="forbid")
+    record: Literal["award", "rating", "initiative", "blocker"]
+    unit_code: str = Field(min_length=1, max_length=40)
+    person: str | None = Field(default=None, min_length=1, max_length=200)
+    year: int | None = Field(default=None, ge=1945, le=2100)
+    code: str = Field(
+        min_length=1,
+        max_length=40,
+        description="award code; rating htxs|htt|ht|kht; initiative scope; blocker kind",
+    )
+    decision_number: str | None = Field(default=None, max_length=80)
+    decision_date: date | None = Field(default=None, description="or a blocker's start")
+    ends_on: date | None = None
+    title: str | None = Field(default=None, max_length=500, description="initiative or note")
+    commendation_type: str | None = Field(default=None, max_length=20)
+
+
+@router.post("/history", status_code=201, tags=["persons"])
+def record_history(request: Request, caller: CallerDep, body: HistoryIn) -> dict[str, str]:
+    """Record history an eligibility check reads (unit officers of the person's unit)."""
+    ctx = ctx_of(request)
+    with ctx.rt.engine.connect() as conn:
+        path = conn.execute(select(UNITS.c.path).where(UNITS.c.code == body.unit_code)).scalar()
+    if path is None:
+        raise NotFound(f"Không có đơn vị {body.unit_code!r} (no unit {body.unit_code!r})")
+    if is_read_only(caller.actor, ctx.rt.roles) or not any(
+        path.startswith(g.scope_path) for g in caller.actor.grants
+    ):
+        raise deny(request, caller, f"Đơn vị {body.unit_code} ngoài phạm vi của bạn")
+    row = {
+        "record": body.record, "person": body.person or "", "unit": body.unit_code,
+        "year": str(body.year or ""), "code": body.code,
+        "decision_number": body.decision_number or "",
+        "decision_date": body.decision_date.isoformat() if body.decision_date else "",
+        "ends_on": body.ends_on.isoformat() if body.ends_on else "", "title": body.title or "",
+        "commendation_type": body.commendation_type or "",
+    }  # fmt: skip
+    codes = set(catalog_in(ctx.rt.settings.config_dir).awards)
+    with write_tx(ctx.rt.engine) as conn:
+        record_one(conn, row, award_codes=codes)
+    return {"record": body.record, "status": "recorded"}
 
 
 class WorkflowOut(BaseModel):
