@@ -146,6 +146,7 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
     for trigger in ("create", "submit", "forward", "appraise", "council_approve", "decide"):
         assert trigger in timeline
     assert f"{nid}/QĐ-BCY" in timeline
+    assert "đồng" in page.inner_text("[data-testid=decision]")
     _shot(page, "05-decided-timeline")
 
     # 6. The list exports to XLSX.
@@ -179,5 +180,8 @@ def test_wrong_password_and_cross_unit_page_in_chromium(server: str, chromium: o
     page = _sign_in(chromium, server, "cb.dcq")
     response = page.goto(f"{server}/nominations/1")
     assert response is not None and response.status == 403
+    missing = page.goto(f"{server}/khong-co-trang-nay")
+    assert missing is not None and missing.status == 404
+    assert "Không tìm thấy" in page.inner_text("main")
     _shot(page, "07-forbidden")
     page.context.close()

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -160,7 +160,18 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        wants_page = not request.url.path.startswith("/api") and "text/html" in request.headers.get(
+            "accept", ""
+        )
+        if wants_page:
+            title = TITLES.get(exc.status_code, "Lỗi (error)")
+            return HTMLResponse(
+                f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>{title}</title>'
+                '<link rel="stylesheet" href="/static/app.css"><main><p class="error">'
+                f'{title}</p><p><a href="/queue">Việc của tôi</a></p></main></html>',
+                status_code=exc.status_code,
+            )
         return problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)

@@ -25,6 +25,7 @@ from khenthuong.services.actors import load_actor
 from khenthuong.services.listing import NominationFilter, list_nominations, my_queue
 from khenthuong.storage.councils import COUNCIL_SESSIONS
 from khenthuong.storage.db import write_tx
+from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.models import PERSONS, UNITS, USERS
 from khenthuong.web.api_councils import session_view
 from khenthuong.web.api_reference import audit_rows, state_counts
@@ -344,6 +345,13 @@ def _nomination_page(
         ).scalar()
         events = history(conn, nid)
         docs = dossier.documents(conn, nid)
+        decision = conn.execute(
+            select(DECISIONS.c.number, DECISIONS.c.decided_on, DECISIONS.c.signer,
+                   DECISION_ITEMS.c.amount_vnd, DECISION_ITEMS.c.coefficient)
+            .join(DECISION_ITEMS, DECISION_ITEMS.c.decision_id == DECISIONS.c.id)
+            .where(DECISION_ITEMS.c.nomination_id == nid)
+            .order_by(DECISIONS.c.id.desc())
+        ).first()  # fmt: skip
     wf = ctx.rt.registry.get(row["workflow"], row["workflow_version"]).definition
     actions = (
         []
@@ -361,7 +369,7 @@ def _nomination_page(
     return render(
         request, "nomination.html", caller, status_code, item=item, row=row, wf=wf,
         events=events, docs=docs, actions=actions, doc_types=dossier.DOC_TYPES, error=error,
-        step_title=step_title,
+        step_title=step_title, decision=decision,
         today=local_today().isoformat(),
     )  # fmt: skip
 
