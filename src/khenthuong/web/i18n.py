@@ -89,6 +89,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lang": ("English", "Tiếng Việt"),
     "read_only": ("Tài khoản chỉ xem", "Read-only account"),
     "done": ("Đã lưu", "Saved"),
+    "open": ("đang họp", "open"),
+    "closed": ("đã kết thúc", "closed"),
+    "passed": ("đạt", "passed"),
+    "failed": ("không đạt", "failed"),
+    "members_present": ("{n} thành viên, {p} có mặt", "{n} members, {p} present"),
 }
 
 
