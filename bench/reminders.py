@@ -51,7 +51,7 @@ def fill(engine, rows: int, due_now: int) -> None:  # type: ignore[no-untyped-de
             batch.append(
                 {
                     "workflow": "giay_khen",
-                    "workflow_version": 1,
+                    "workflow_version": 2,
                     "state": "unit_council",
                     "closed": False,
                     "version": 2,

@@ -161,19 +161,24 @@ def my_queue(
         )
     if not wanted:
         return []
-    query = (
+    base = (
         select(*(n.c[c] for c in LIST_COLUMNS), units.c.code.label("unit_code"))
         .join(units, units.c.id == n.c.proposing_unit_id)
         .where(n.c.closed.is_(False), or_(*wanted))
     )
+    # Two ordered reads instead of one "nulls last" sort: the first walks the
+    # (closed, due_at) index in due order and stops at the limit.
+    dated = base.where(n.c.due_at.is_not(None))
     if after is not None:
-        query = query.where(
+        dated = dated.where(
             or_(n.c.due_at > after[0], and_(n.c.due_at == after[0], n.c.id > after[1]))
-            | n.c.due_at.is_(None)
         )
-    query = query.order_by(n.c.due_at.is_(None), n.c.due_at, n.c.id).limit(limit * 2)
+    rows = list(conn.execute(dated.order_by(n.c.due_at, n.c.id).limit(limit * 2)).mappings())
+    if len(rows) < limit * 2:
+        undated = base.where(n.c.due_at.is_(None)).order_by(n.c.id)
+        rows += conn.execute(undated.limit(limit * 2 - len(rows))).mappings()
     out: list[dict[str, Any]] = []
-    for row in conn.execute(query).mappings():
+    for row in rows:
         actions = allowed_triggers(registry, row, actor)
         if any(t.trigger not in side for t in actions):
             item = dict(row)

@@ -1,0 +1,308 @@
+"""Benchmark: the queue page and advance over HTTP on a database of 100,000 nominations.
+
+Run:  .venv/bin/python bench/http.py [--rows N] [--requests R] [--clients C] [--no-pg]
+
+A real `khenthuong serve` process (uvicorn, one worker, embedded jobs paused) serves a
+database seeded with the demo organisations and N nominations spread over every shipped
+workflow, state and demo unit; C client threads with keep-alive connections send R
+requests per scenario and the script prints requests per second, p50 and p95 latency:
+
+* GET /queue       the HTML "Việc của tôi" page of a ministry officer (session cookie);
+* GET /api/queue   the same queue as JSON (bearer token);
+* POST /api/nominations/{id}/advance   `submit` on R different Giấy khen nominations, each
+  a real step: guards, optimistic version check, hash-chained event, one transaction;
+* GET /health      baseline in the same run: the cheapest route of the same server
+  (routing, one `select 1`), so the ratios show what the work itself costs.
+
+Prints figures only (no assertions); BENCHMARKS.md records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path(__file__).resolve().parent]
+
+import httpx  # noqa: E402
+from sqlalchemy import Engine, select, text  # noqa: E402
+
+from khenthuong.runtime import Runtime, open_runtime  # noqa: E402
+from khenthuong.services import nominations as svc  # noqa: E402
+from khenthuong.services.accounts import create_token  # noqa: E402
+from khenthuong.services.actors import load_actor  # noqa: E402
+from khenthuong.services.org import apply_seed, load_seed  # noqa: E402
+from khenthuong.settings import PROJECT_ROOT, Settings  # noqa: E402
+from khenthuong.storage.db import make_engine, write_tx  # noqa: E402
+from khenthuong.storage.migrate import upgrade  # noqa: E402
+from khenthuong.storage.models import NOMINATIONS, UNITS  # noqa: E402
+from khenthuong.textsearch import fold  # noqa: E402
+
+PG_URL = os.environ.get(
+    "KHENTHUONG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+KHENTHUONG = str(Path(sys.executable).parent / "khenthuong")
+PASSWORD = "thidua2026"
+QUEUE_USER = "cv.bcy"
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
+GIVEN = ["Văn An", "Thị Bích", "Minh Tuấn", "Thu Hà", "Quang Vinh", "Thị Lan", "Đức Anh"]
+
+
+def fill(rt: Runtime, rows: int) -> None:
+    """`rows` nominations over every workflow, state and demo unit (bulk Core inserts)."""
+    rng = random.Random(2026)
+    now = datetime.now(UTC)
+    with rt.engine.connect() as conn:
+        units = conn.execute(select(UNITS.c.id, UNITS.c.path)).all()
+    shapes = []
+    for loaded in rt.registry.latest():
+        wf = loaded.definition
+        for name, state in wf.states.items():
+            shapes.append((wf.name, wf.version, name, state.closed))
+    batch: list[dict[str, object]] = []
+    with write_tx(rt.engine) as conn:
+        for i in range(rows):
+            workflow, version, state, closed = rng.choice(shapes)
+            unit = rng.choice(units)
+            name = f"{rng.choice(FAMILY)} {rng.choice(GIVEN)} {i}"
+            batch.append(
+                {
+                    "workflow": workflow,
+                    "workflow_version": version,
+                    "state": state,
+                    "closed": closed,
+                    "version": 2,
+                    "nominee_name": name,
+                    "search_key": fold(name),
+                    "proposing_unit_id": unit.id,
+                    "unit_path": unit.path,
+                    "year": rng.choice((2024, 2025, 2026)),
+                    "created_by": "cb.qd",
+                    "created_at": now,
+                    "state_entered_at": now,
+                    "due_at": None if closed else now + timedelta(days=rng.randint(-20, 40)),
+                    "head_hash": "0" * 64,
+                    "entered_by": "cb.qd",
+                    "commendation_type": "cong_trang",
+                    "quota_taken": False,
+                }
+            )
+            if len(batch) == 20_000:
+                conn.execute(NOMINATIONS.insert(), batch)
+                batch = []
+        if batch:
+            conn.execute(NOMINATIONS.insert(), batch)
+    if rt.engine.dialect.name == "postgresql":
+        with rt.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE nomination"))
+
+
+def prepare(url: str, rows: int, steps: int) -> tuple[list[int], str, str]:
+    """Schema, demo data, bulk rows, `steps` real drafts; returns ids and two tokens."""
+    engine = make_engine(url)
+    upgrade(engine)
+    rt = open_runtime(Settings(database_url=url), engine=engine)
+    with write_tx(engine) as conn:
+        apply_seed(conn, load_seed(PROJECT_ROOT / "config" / "demo.yaml", rt.roles), rt.roles)
+    fill(rt, rows)
+    with engine.connect() as conn:
+        officer = load_actor(conn, "cb.qd")
+    drafts = [
+        svc.create_nomination(
+            engine,
+            rt.registry,
+            workflow="giay_khen",
+            proposing_unit="CCYQD",
+            actor=officer,
+            nominee_name=f"Cán bộ đo hiệu năng {i}",
+            year=2026,
+        )
+        for i in range(steps)
+    ]
+    with write_tx(engine) as conn:
+        _, officer_token = create_token(conn, "cb.qd", "bench")
+        _, queue_token = create_token(conn, QUEUE_USER, "bench")
+    engine.dispose()
+    return drafts, officer_token, queue_token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "KHENTHUONG_DATABASE_URL": url,
+        "KHENTHUONG_STATE_DIR": str(home / "var"),
+        "KHENTHUONG_MAILDIR": str(home / "maildir"),
+        "KHENTHUONG_SCAN_INTERVAL_SECONDS": "86400",
+    }
+    env.pop("KHENTHUONG_BROKER_URL", None)
+    proc = subprocess.Popen(
+        [KHENTHUONG, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                time.sleep(2)  # let the embedded scheduler's first tick finish
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("khenthuong serve did not start")
+
+
+def session_cookies(base: str) -> httpx.Cookies:
+    with httpx.Client(base_url=base) as client:
+        client.get("/login")
+        r = client.post(
+            "/login",
+            data={
+                "username": QUEUE_USER,
+                "password": PASSWORD,
+                "login_token": client.cookies.get("kt_login") or "",
+            },
+        )
+        if r.status_code not in (200, 303):
+            raise RuntimeError(f"sign-in failed: {r.status_code}")
+        return client.cookies
+
+
+Request = Callable[[httpx.Client, int], httpx.Response]
+
+
+def measure(base: str, count: int, clients: int, request: Request, **kw: object) -> list[float]:
+    """Send `count` requests from `clients` threads; latencies in seconds, checked 2xx/3xx."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def worker(slot: int) -> None:
+        with httpx.Client(base_url=base, timeout=60, **kw) as client:  # type: ignore[arg-type]
+            for i in range(slot, count, clients):
+                t0 = time.perf_counter()
+                response = request(client, i)
+                elapsed = time.perf_counter() - t0
+                if response.status_code >= 400:
+                    failures.append(f"{response.status_code}: {response.text[:200]}")
+                with lock:
+                    latencies.append(elapsed)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"{len(failures)} failed requests, first: {failures[0]}")
+    return latencies
+
+
+def summary(latencies: list[float], wall: float) -> tuple[float, float, float]:
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return len(ordered) / wall, statistics.median(ordered) * 1000, p95 * 1000
+
+
+def run_backend(label: str, url: str, rows: int, count: int, clients: int) -> list[list[str]]:
+    t0 = time.perf_counter()
+    drafts, officer_token, queue_token = prepare(url, rows, count)
+    load_s = time.perf_counter() - t0
+    home = Path(tempfile.mkdtemp(prefix="kt-bench-http-"))
+    proc, base = start_server(url, home)
+    try:
+        cookies = session_cookies(base)
+        bearer = {"Authorization": f"Bearer {queue_token}"}
+        officer = {"Authorization": f"Bearer {officer_token}"}
+        with httpx.Client(base_url=base, headers=bearer) as probe:
+            queued = len(probe.get("/api/queue", params={"limit": 100}).json())
+        scenarios: list[tuple[str, Request, dict[str, object]]] = [
+            ("GET /health (baseline)", lambda c, i: c.get("/health"), {}),
+            ("GET /queue (HTML, session)", lambda c, i: c.get("/queue"), {"cookies": cookies}),
+            ("GET /api/queue (JSON, token)", lambda c, i: c.get("/api/queue"), {"headers": bearer}),
+            (
+                "POST /api/nominations/{id}/advance",
+                lambda c, i: c.post(
+                    f"/api/nominations/{drafts[i]}/advance",
+                    json={"trigger": "submit", "expected_version": 1},
+                ),
+                {"headers": officer},
+            ),
+        ]
+        out = [[f"{label}: seed {rows:,} nominations", f"{load_s:.1f} s", "", "", ""]]
+        out.append([f"{label}: {QUEUE_USER}'s queue", f"{queued} items shown", "", "", ""])
+        base_rps = 0.0
+        for name, request, kw in scenarios:
+            warm = 0 if "advance" in name else min(20, count)
+            if warm:
+                measure(base, warm, clients, request, **kw)
+            t1 = time.perf_counter()
+            latencies = measure(base, count, clients, request, **kw)
+            rps, p50, p95 = summary(latencies, time.perf_counter() - t1)
+            if not base_rps:
+                base_rps = rps
+            out.append(
+                [f"{label}: {name}", f"{rps:,.0f} req/s", f"p50 {p50:.1f} ms", f"p95 {p95:.1f} ms",
+                 f"{rps / base_rps:.2f}x baseline"]
+            )  # fmt: skip
+        return out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=400, help="per scenario")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    args = parser.parse_args()
+    results: list[list[str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        results += run_backend("SQLite", url, args.rows, args.requests, args.clients)
+    if not args.no_pg:
+        name = f"khenthuong_bench_{uuid.uuid4().hex[:8]}"
+        admin: Engine = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except Exception as exc:
+            print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
+        else:
+            try:
+                url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+                results += run_backend("PostgreSQL", url, args.rows, args.requests, args.clients)
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    print(f"\n{args.clients} client threads, {args.requests} requests per scenario, one server")
+    width = max(len(r[0]) for r in results)
+    for row in results:
+        print(f"{row[0]:<{width}}  " + "  ".join(f"{c:>16}" for c in row[1:]))
+
+
+if __name__ == "__main__":
+    main()
