@@ -84,22 +84,30 @@ def log_denied(ctx: WebContext, request: Request, who: str, reason: str) -> None
         log.exception("could not record the denied access")
 
 
+TOKEN_TOUCH_SECONDS = 60
+"""`last_used_at` of a token is refreshed at most this often (no write on every request)."""
+
+
 def _user_of_token(ctx: WebContext, token: str) -> str | None:
     digest = token_digest(token)
-    with write_tx(ctx.rt.engine) as conn:
+    with ctx.rt.engine.connect() as conn:
         row = conn.execute(
-            select(API_TOKENS.c.id, USERS.c.username)
+            select(API_TOKENS.c.id, API_TOKENS.c.last_used_at, USERS.c.username)
             .join(USERS, USERS.c.id == API_TOKENS.c.user_id)
             .where(API_TOKENS.c.token_sha256 == digest, API_TOKENS.c.revoked.is_(False))
         ).first()
-        if row is None:
-            return None
-        conn.execute(
-            update(API_TOKENS)
-            .where(API_TOKENS.c.id == row.id)
-            .values(last_used_at=datetime.now(UTC))
-        )
-        return str(row.username)
+    if row is None:
+        return None
+    now = datetime.now(UTC)
+    last = row.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    if last is None or (now - last).total_seconds() >= TOKEN_TOUCH_SECONDS:
+        with write_tx(ctx.rt.engine) as conn:
+            conn.execute(
+                update(API_TOKENS).where(API_TOKENS.c.id == row.id).values(last_used_at=now)
+            )
+    return str(row.username)
 
 
 def _load(ctx: WebContext, username: str) -> tuple[Actor, tuple[str, ...]]:

@@ -247,7 +247,7 @@ def queue_page(request: Request) -> Response:
     ctx = ctx_of(request)
     now = datetime.now(UTC)
     with ctx.rt.engine.connect() as conn:
-        rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=200)
+        rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=100)
     items = [nomination_out(r, ctx.calendar, now) for r in rows]
     if request.query_params.get("format") == "xlsx":
         return _export(request, items, "viec-cua-toi.xlsx")
