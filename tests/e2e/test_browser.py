@@ -149,6 +149,12 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
     assert "đồng" in page.inner_text("[data-testid=decision]")
     _shot(page, "05-decided-timeline")
 
+    # The workflow diagram counts the decided nomination.
+    page.goto(f"{server}/workflows/bang_khen_bo")
+    badge = page.locator("svg a[data-state=decided] text").last
+    assert int(badge.text_content() or "0") >= 1
+    _shot(page, "05b-workflow-diagram")
+
     # 6. The list exports to XLSX.
     page.click("a[href='/nominations']")
     page.wait_for_selector("[data-testid=export]")

@@ -198,6 +198,7 @@ def test_lists_export_workflow_counts_audit_and_language(
     assert rows[0][:2] == ("Số", "Người/tập thể được đề nghị") and rows[1][1] == "Nguyễn Văn An"
     diagram = c.get("/workflows/bang_khen_bo")
     assert 'data-state="ministry_council">1<' in diagram.text
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in diagram.text
     audit = c.get("/audit", params={"actor": "cb.qd"})
     assert "submit" in audit.text
     assert "Nhật ký toàn vẹn" in c.get("/audit", params={"verify": "1"}).text

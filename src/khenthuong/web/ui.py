@@ -43,6 +43,7 @@ from khenthuong.web.problems import error_response
 from khenthuong.web.schemas import MAX_ID, IdPath, as_utc, nomination_out
 from khenthuong.web.sessions import COOKIE_NAME, LANG_COOKIE
 from khenthuong.web.xlsx import xlsx_response
+from khenthuong.workflow.diagram import to_svg
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LOGIN_COOKIE = "kt_login"
@@ -731,7 +732,8 @@ def workflow_page(request: Request, name: str) -> Response:
     except KhenthuongError as exc:
         return render(request, "error.html", caller, 404, message=str(exc))
     counts = state_counts(request, caller, wf.name, wf.version)
-    return render(request, "workflow.html", caller, wf=wf, counts=counts)
+    svg = to_svg(wf, counts, lang=lang_of(request))
+    return render(request, "workflow.html", caller, wf=wf, counts=counts, svg=svg)
 
 
 @router.get("/audit")
