@@ -672,3 +672,22 @@ def test_history_entries_feed_the_eligibility_check(
     step(client, officer, nid, "submit")
     step(client, token("tt.qd"), nid, "forward")
     assert step(client, token("cv.bcy"), nid, "appraise")["to_state"] == "ministry_council"
+
+
+def test_every_api_operation_refuses_anonymous_callers(client: TestClient) -> None:
+    """Each operation in /openapi.json answers 401 problem details without credentials."""
+    import re
+
+    open_routes = {"/health", "/api/status"}
+    spec = client.get("/openapi.json").json()
+    checked = 0
+    for path, operations in spec["paths"].items():
+        if path in open_routes:
+            continue
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        for method in operations:
+            r = client.request(method.upper(), url)
+            assert r.status_code == 401, (method, path, r.status_code)
+            assert r.headers["content-type"] == PROBLEM
+            checked += 1
+    assert checked >= 30

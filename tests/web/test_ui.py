@@ -176,6 +176,9 @@ def test_council_page_enters_tallies_for_many_at_once(
               "csrf_token": csrf},
     )  # fmt: skip
     assert 'data-testid="minutes"' in done.text and "BIÊN BẢN" in done.text
+    sheet = load_workbook(io.BytesIO(c.get("/councils?format=xlsx").content)).active
+    assert sheet is not None
+    assert [r[2] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["Phiên họp tháng 11"]
     states = {
         n: client.get(f"/api/nominations/{n}", headers=token("kiemtra")).json()["state"]
         for n in (first, second)

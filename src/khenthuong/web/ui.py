@@ -582,6 +582,7 @@ def _council_units(caller: Caller, ctx: WebContext) -> list[Any]:
 
 @router.get("/councils")
 def councils_page(request: Request, error: str | None = None) -> Response:
+    """Council sessions in the caller's units; `?format=xlsx` exports them."""
     caller = ui_caller(request)
     ctx = ctx_of(request)
     paths = readable_paths(caller.actor, caller.inspecting)
@@ -596,6 +597,15 @@ def councils_page(request: Request, error: str | None = None) -> Response:
             ).mappings()
             if paths is None or any(s["path"].startswith(p) for p in paths)
         ]
+    if request.query_params.get("format") == "xlsx":
+        lang = lang_of(request)
+        return xlsx_response(
+            "phien-hop.xlsx", translate("councils", lang),
+            ["#", translate("unit", lang), translate("title", lang), translate("held_on", lang),
+             translate("state", lang)],
+            ([x["id"], x["code"], x["title"], x["held_on"], translate(x["status"], lang)]
+             for x in sessions),
+        )  # fmt: skip
     return render(
         request, "councils.html", caller, sessions=sessions, units=_council_units(caller, ctx),
         today=local_today().isoformat(), error=error,
