@@ -214,12 +214,35 @@ def test_lists_export_workflow_counts_audit_and_language(
     assert "Tài khoản chỉ xem" in page.text and 'href="/new"' not in page.text
 
 
-def test_sign_out_ends_the_session(browser: Browser) -> None:
+def test_sign_out_ends_every_session_even_a_copied_cookie(
+    browser: Browser, web_rt: Runtime
+) -> None:
     c, csrf = browser("cb.qd")
+    other, _ = browser("cb.qd")  # the same officer on a second device
+    stolen = c.cookies.get("kt_session")
     assert c.post("/logout", data={"csrf_token": "x"}).status_code == 422
     r = c.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
     assert c.get("/queue", follow_redirects=False).status_code == 303
+    assert other.get("/queue", follow_redirects=False).status_code == 303
+    with TestClient(create_app(web_rt)) as thief:
+        thief.cookies.set("kt_session", stolen or "")
+        assert thief.get("/queue", follow_redirects=False).status_code == 303
+        assert thief.get("/api/me").status_code == 401
 
 
-_ = sign_in
+def test_password_change_ends_sessions_and_the_new_password_works(
+    browser: Browser, web_rt: Runtime
+) -> None:
+    from khenthuong.services.accounts import set_password
+    from khenthuong.storage.db import write_tx
+
+    c, _ = browser("cb.qd")
+    with write_tx(web_rt.engine) as conn:
+        set_password(conn, "cb.qd", "mat-khau-moi-2026")
+    assert c.get("/queue", follow_redirects=False).status_code == 303
+    fresh = TestClient(create_app(web_rt))
+    assert _login_post(fresh, "cb.qd", DEMO_PASSWORD).status_code == 401  # type: ignore[attr-defined]
+    sign_in(fresh, "cb.qd", "mat-khau-moi-2026")
+    assert "cb.qd" in fresh.get("/queue").text
+    fresh.close()

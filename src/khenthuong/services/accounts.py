@@ -20,13 +20,17 @@ def _user_id(conn: Connection, username: str) -> int:
 
 
 def set_password(conn: Connection, username: str, password: str) -> None:
-    """Store an argon2id hash of `password` for the user."""
+    """Store an argon2id hash of `password` for the user; their open sessions end."""
     user_id = _user_id(conn, username)
     try:
         hashed = hash_password(password)
     except ValueError as exc:
         raise KhenthuongError(str(exc)) from exc
-    conn.execute(update(USERS).where(USERS.c.id == user_id).values(password_hash=hashed))
+    conn.execute(
+        update(USERS)
+        .where(USERS.c.id == user_id)
+        .values(password_hash=hashed, session_epoch=USERS.c.session_epoch + 1)
+    )
 
 
 def create_token(conn: Connection, username: str, name: str) -> tuple[int, str]:

@@ -71,6 +71,9 @@ class User(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     active: bool = True
     password_hash: str | None = Field(default=None, max_length=300)
+    session_epoch: int = 0
+    """Part of every session cookie; raised at sign-out and password change, so every
+    earlier session of the user ends."""
 
 
 class UserRole(SQLModel, table=True):

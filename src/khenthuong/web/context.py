@@ -131,7 +131,28 @@ def session_caller(ctx: WebContext, request: Request) -> Caller | None:
         actor, inspecting = _load(ctx, session.username)
     except NotFound:
         return None
+    if session.epoch != session_epoch(ctx, session.username):
+        return None  # signed out elsewhere or password changed since
     return Caller(actor, session, inspecting)
+
+
+def session_epoch(ctx: WebContext, username: str) -> int:
+    """The user's current session epoch (-1 when the user is gone)."""
+    with ctx.rt.engine.connect() as conn:
+        epoch = conn.execute(
+            select(USERS.c.session_epoch).where(USERS.c.username == username)
+        ).scalar()
+    return -1 if epoch is None else int(epoch)
+
+
+def end_sessions(ctx: WebContext, username: str) -> None:
+    """End every session of the user (sign-out)."""
+    with write_tx(ctx.rt.engine) as conn:
+        conn.execute(
+            update(USERS)
+            .where(USERS.c.username == username)
+            .values(session_epoch=USERS.c.session_epoch + 1)
+        )
 
 
 def api_caller(request: Request) -> Caller:

@@ -21,6 +21,7 @@ class Session:
 
     username: str
     csrf: str
+    epoch: int = 0
 
 
 def secret_key(settings: Settings) -> str:
@@ -45,10 +46,11 @@ class SessionCodec:
         self._serializer = URLSafeTimedSerializer(key, salt="khenthuong-session")
         self.max_age = max_age
 
-    def issue(self, username: str) -> tuple[str, Session]:
+    def issue(self, username: str, epoch: int = 0) -> tuple[str, Session]:
         """A new cookie value and the session it carries (fresh CSRF token)."""
-        session = Session(username=username, csrf=secrets.token_urlsafe(24))
-        return self._serializer.dumps({"u": username, "c": session.csrf}), session
+        session = Session(username=username, csrf=secrets.token_urlsafe(24), epoch=epoch)
+        data = {"u": username, "c": session.csrf, "e": epoch}
+        return self._serializer.dumps(data), session
 
     def read(self, cookie: str | None) -> Session | None:
         """The session in a cookie, or None when absent, forged or expired."""
@@ -60,7 +62,12 @@ class SessionCodec:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("u"), str):
             return None
-        return Session(username=data["u"], csrf=str(data.get("c", "")))
+        epoch = data.get("e", 0)
+        return Session(
+            username=data["u"],
+            csrf=str(data.get("c", "")),
+            epoch=epoch if isinstance(epoch, int) else -1,
+        )
 
 
 def cookie_secure(settings: Settings) -> bool:

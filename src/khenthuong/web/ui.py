@@ -33,9 +33,11 @@ from khenthuong.web.context import (
     Caller,
     WebContext,
     ctx_of,
+    end_sessions,
     local_today,
     log_denied,
     session_caller,
+    session_epoch,
 )
 from khenthuong.web.i18n import translate
 from khenthuong.web.passwords import verify_password
@@ -201,7 +203,7 @@ async def login(request: Request) -> Response:
             login_token=request.cookies.get(LOGIN_COOKIE, ""),
         )  # fmt: skip
     ctx.throttle.succeeded(f"user:{username}")
-    cookie, _ = ctx.sessions.issue(username)
+    cookie, _ = ctx.sessions.issue(username, session_epoch(ctx, username))
     target = str(form.get("next") or "/queue")
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         target = "/queue"  # never leave the site after signing in
@@ -222,6 +224,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     caller = ui_caller(request)
     check_csrf(request, caller, await request.form())
+    end_sessions(ctx_of(request), caller.actor.username)
     response = redirect("/login")
     response.delete_cookie(COOKIE_NAME)
     return response
