@@ -691,3 +691,38 @@ def test_every_api_operation_refuses_anonymous_callers(client: TestClient) -> No
             assert r.headers["content-type"] == PROBLEM
             checked += 1
     assert checked >= 30
+
+
+def test_queue_pages_follow_the_due_order_without_gaps_or_repeats(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    officer, head = token("cb.qd"), token("tt.qd")
+    pid = person_id(client, officer, "Nguyễn Văn An")
+    ids = []
+    for _ in range(7):
+        nid = propose(client, officer, pid)["id"]
+        attach_dossier(client, officer, nid)
+        step(client, officer, nid, "submit")
+        ids.append(nid)
+    base = datetime(2026, 12, 1, tzinfo=UTC)
+    with write_tx(web_rt.engine) as conn:  # two undated, five dated (one shared due date)
+        for i, nid in enumerate(ids):
+            due = None if i < 2 else base + timedelta(days=(i // 2))
+            conn.execute(update(NOMINATIONS).where(NOMINATIONS.c.id == nid).values(due_at=due))
+    seen: list[int] = []
+    params: dict[str, object] = {"limit": 2}
+    while True:
+        page = client.get("/api/queue", params=params, headers=head).json()
+        seen += [i["id"] for i in page]
+        if len(page) < 2:
+            break
+        last = page[-1]
+        params = {"limit": 2, "after_id": last["id"]}
+        if last["due_at"]:
+            params["after_due"] = last["due_at"]
+    assert sorted(seen) == sorted(ids) and len(seen) == len(ids)
+    assert seen[-2:] == ids[:2]  # undated last, by id

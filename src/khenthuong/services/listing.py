@@ -125,13 +125,13 @@ def my_queue(
     actor: Actor,
     *,
     limit: int = 100,
-    after: tuple[datetime, int] | None = None,
+    after: tuple[datetime | None, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Open nominations waiting for one of the actor's roles in their scope, overdue first.
 
     Ordered by due date (no due date last) then id; `after` is the keyset cursor
-    (due_at, id) of the last row shown. Side actions alone (withdraw, revoke) do not
-    put an item in the queue.
+    (due_at, id) of the last row shown, with due_at None once past the dated items.
+    Side actions alone (withdraw, revoke) do not put an item in the queue.
     """
     side = {"withdraw", "revoke"}
     n = NOMINATIONS
@@ -167,16 +167,20 @@ def my_queue(
         .where(n.c.closed.is_(False), or_(*wanted))
     )
     # Two ordered reads instead of one "nulls last" sort: the first walks the
-    # (closed, due_at) index in due order and stops at the limit.
-    dated = base.where(n.c.due_at.is_not(None))
-    if after is not None:
-        dated = dated.where(
-            or_(n.c.due_at > after[0], and_(n.c.due_at == after[0], n.c.id > after[1]))
-        )
-    rows = list(conn.execute(dated.order_by(n.c.due_at, n.c.id).limit(limit * 2)).mappings())
+    # (closed, due_at) index in due order and stops at the limit; undated items follow.
+    rows: list[Any] = []
+    if after is None or after[0] is not None:
+        dated = base.where(n.c.due_at.is_not(None))
+        if after is not None:
+            dated = dated.where(
+                or_(n.c.due_at > after[0], and_(n.c.due_at == after[0], n.c.id > after[1]))
+            )
+        rows = list(conn.execute(dated.order_by(n.c.due_at, n.c.id).limit(limit * 2)).mappings())
     if len(rows) < limit * 2:
-        undated = base.where(n.c.due_at.is_(None)).order_by(n.c.id)
-        rows += conn.execute(undated.limit(limit * 2 - len(rows))).mappings()
+        undated = base.where(n.c.due_at.is_(None))
+        if after is not None and after[0] is None:
+            undated = undated.where(n.c.id > after[1])
+        rows += conn.execute(undated.order_by(n.c.id).limit(limit * 2 - len(rows))).mappings()
     out: list[dict[str, Any]] = []
     for row in rows:
         actions = allowed_triggers(registry, row, actor)

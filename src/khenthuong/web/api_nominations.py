@@ -124,13 +124,23 @@ def list_(
 
 @router.get("/queue", response_model=list[NominationOut], summary="My work queue")
 def queue(
-    request: Request, caller: CallerDep, limit: int = Query(100, ge=1, le=500)
+    request: Request,
+    caller: CallerDep,
+    limit: int = Query(100, ge=1, le=500),
+    after_id: int | None = Query(
+        None, ge=1, le=MAX_ID, description="Next page: `id` of the last item shown"
+    ),
+    after_due: Annotated[
+        datetime | None,
+        Query(description="Next page: `due_at` of the last item shown (omit when it had none)"),
+    ] = None,
 ) -> list[NominationOut]:
     """Open nominations waiting for the caller's roles, overdue first (Việc của tôi)."""
     ctx = ctx_of(request)
     now = datetime.now(UTC)
+    after = (after_due, after_id) if after_id is not None else None
     with ctx.rt.engine.connect() as conn:
-        rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=limit)
+        rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=limit, after=after)
     return [nomination_out(r, ctx.calendar, now) for r in rows]
 
 

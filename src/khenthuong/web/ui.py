@@ -49,6 +49,7 @@ from khenthuong.workflow.diagram import to_svg
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LOGIN_COOKIE = "kt_login"
+QUEUE_PAGE = 100
 router = APIRouter(include_in_schema=False)
 
 
@@ -250,12 +251,30 @@ def queue_page(request: Request) -> Response:
     caller = ui_caller(request)
     ctx = ctx_of(request)
     now = datetime.now(UTC)
+    q = request.query_params
+    export = q.get("format") == "xlsx"
+    after = None
+    after_id = _form_id(q.get("after_id", ""))
+    if after_id is not None:
+        try:
+            due = datetime.fromisoformat(q["after_due"]) if q.get("after_due") else None
+        except ValueError:
+            due = None
+        after = (due, after_id)
+    page = 5000 if export else QUEUE_PAGE
     with ctx.rt.engine.connect() as conn:
-        rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=100)
+        rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=page, after=after)
     items = [nomination_out(r, ctx.calendar, now) for r in rows]
-    if request.query_params.get("format") == "xlsx":
+    if export:
         return _export(request, items, "viec-cua-toi.xlsx")
-    return render(request, "queue.html", caller, items=items)
+    next_url = None
+    if len(items) == page:
+        last = rows[-1]
+        cursor = {"after_id": last["id"]}
+        if last["due_at"] is not None:
+            cursor["after_due"] = as_utc(last["due_at"]).isoformat()  # type: ignore[union-attr]
+        next_url = "/queue?" + urlencode(cursor)
+    return render(request, "queue.html", caller, items=items, next_url=next_url)
 
 
 def _filter_from(request: Request) -> NominationFilter:
