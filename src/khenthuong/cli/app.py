@@ -396,6 +396,7 @@ def _award_codes(config_dir: Path) -> set[str] | None:
 def demo() -> None:
     """Walk one nomination from proposal to decision with the demo officers."""
     from khenthuong.cli.walkthrough import (  # noqa: PLC0415
+        leave_work_in_progress,
         run_council_walkthrough,
         run_inspection_walkthrough,
         run_walkthrough,
@@ -406,6 +407,7 @@ def demo() -> None:
     run_walkthrough(rt, console)
     run_council_walkthrough(rt, console)
     run_inspection_walkthrough(rt, console)
+    leave_work_in_progress(rt, console)
     if not rt.settings.broker_url:
         sent = tick(rt)
         console.print(

@@ -355,3 +355,39 @@ def _seed_cstdcs(rt: Runtime, person_id: int, years: list[int]) -> None:
                         created_at=datetime.now(UTC),
                     )
                 )
+
+
+def leave_work_in_progress(rt: Runtime, console: Console) -> list[int]:
+    """Open nominations for the web UI's queues: a Giấy khen waiting for the council of Cục
+    Cơ yếu Quân đội (its secretary tk.qd) and a collective Bằng khen draft for cb.qd."""
+    with rt.engine.connect() as conn:
+        officer = load_actor(conn, "cb.qd")
+        person = conn.execute(
+            select(PERSONS.c.id).where(PERSONS.c.full_name == "Trần Thị Bích")
+        ).scalar()
+    if person is None:
+        return []
+    waiting = svc.create_nomination(
+        rt.engine,
+        rt.registry,
+        workflow="giay_khen",
+        proposing_unit=DEMO_UNIT,
+        actor=officer,
+        nominee_person_id=person,
+        comment="Hoàn thành xuất sắc nhiệm vụ năm",
+    )
+    svc.advance(rt.engine, rt.registry, waiting, "submit", officer)
+    draft = svc.create_nomination(
+        rt.engine,
+        rt.registry,
+        workflow=DEMO_WORKFLOW,
+        proposing_unit=DEMO_UNIT,
+        actor=officer,
+        nominee_unit_code=DEMO_UNIT,
+        comment="Tập thể hoàn thành xuất sắc nhiệm vụ",
+    )
+    console.print(
+        f"Việc đang chờ trên giao diện web: hồ sơ #{waiting} (Hội đồng đơn vị, tk.qd), "
+        f"#{draft} (dự thảo của cb.qd)"
+    )
+    return [waiting, draft]
