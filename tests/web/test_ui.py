@@ -246,3 +246,34 @@ def test_password_change_ends_sessions_and_the_new_password_works(
     sign_in(fresh, "cb.qd", "mat-khau-moi-2026")
     assert "cb.qd" in fresh.get("/queue").text
     fresh.close()
+
+
+def test_person_page_shows_history_and_records_entries(browser: Browser, web_rt: Runtime) -> None:
+    c, csrf = browser("cb.qd")
+    form = c.get("/new")
+    found = re.search(r'value="(\d+)"[^>]*>Trần Thị Bích', form.text)
+    assert found is not None
+    pid = found.group(1)
+    check = c.get("/new/check", params={"workflow": "bang_khen_bo", "person_id": pid,
+                                        "year": 2026})  # fmt: skip
+    assert f'href="/persons/{pid}"' in check.text
+    page = c.get(f"/persons/{pid}")
+    assert "Lịch sử thi đua, khen thưởng" in page.text and 'id="history-form"' in page.text
+    r = c.post(f"/persons/{pid}/history", data={"record": "rating", "year": "2025",
+               "code": "htxs", "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    assert "Hoàn thành xuất sắc nhiệm vụ" in c.get(f"/persons/{pid}").text
+    again = c.post(f"/persons/{pid}/history", data={"record": "rating", "year": "2025",
+                   "code": "htt", "csrf_token": csrf})  # fmt: skip
+    assert again.status_code == 422 and "đã có xếp loại năm 2025" in again.text
+    bad = c.post(f"/persons/{pid}/history", data={"record": "blocker", "code": "discipline",
+                 "decision_date": "", "csrf_token": csrf})  # fmt: skip
+    assert bad.status_code == 422 and "decision_date" in bad.text
+    other, other_csrf = browser("cb.dcq")
+    assert other.get(f"/persons/{pid}").status_code == 403
+    r = other.post(f"/persons/{pid}/history", data={"record": "rating", "year": "2024",
+                   "code": "htt", "csrf_token": other_csrf})  # fmt: skip
+    assert r.status_code == 403
+    auditor, _ = browser("kiemtra")
+    page = auditor.get(f"/persons/{pid}")
+    assert page.status_code == 200 and 'id="history-form"' not in page.text

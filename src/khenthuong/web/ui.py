@@ -15,17 +15,19 @@ from sqlalchemy import select
 
 from khenthuong.audit.query import AuditFilter, history
 from khenthuong.audit.verify import verify_all
-from khenthuong.errors import BatchRefused, KhenthuongError, StepRefused
+from khenthuong.errors import BatchRefused, Forbidden, KhenthuongError, NotFound, StepRefused
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.guards import award_code_of, eligibility_preview
 from khenthuong.services import councils, decisions, dossier
 from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
 from khenthuong.services.actors import load_actor
+from khenthuong.services.history_import import record_one
 from khenthuong.services.listing import NominationFilter, list_nominations, my_queue
 from khenthuong.storage.councils import COUNCIL_SESSIONS
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
+from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import PERSONS, UNITS, USERS
 from khenthuong.web.api_councils import session_view
 from khenthuong.web.api_reference import audit_rows, state_counts
@@ -50,6 +52,7 @@ from khenthuong.workflow.diagram import to_svg
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LOGIN_COOKIE = "kt_login"
 QUEUE_PAGE = 100
+HISTORY_FIELDS = ("record", "year", "code", "decision_number", "decision_date", "ends_on", "title")
 router = APIRouter(include_in_schema=False)
 
 
@@ -558,7 +561,9 @@ def new_check(request: Request) -> Response:
         if row is None or not can_read(caller.actor, row.path):
             return HTMLResponse("")
         code, refusals = eligibility_preview(conn, workflow, person_id, year_no, local_today())
-    return render(request, "eligibility.html", caller, code=code, refusals=refusals)
+    return render(
+        request, "eligibility.html", caller, code=code, refusals=refusals, person_id=person_id
+    )
 
 
 @router.post("/new")
@@ -587,6 +592,84 @@ async def new_submit(request: Request) -> Response:
             error=message, form=values,
         )  # fmt: skip
     return redirect(f"/nominations/{nid}")
+
+
+# --------------------------------------------------------------------------- people
+
+
+def _person_page(
+    request: Request, caller: Caller, pid: int, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    ctx = ctx_of(request)
+    with ctx.rt.engine.connect() as conn:
+        person = conn.execute(
+            select(PERSONS, UNITS.c.code, UNITS.c.path, UNITS.c.name.label("unit_name"))
+            .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+            .where(PERSONS.c.id == pid)
+        ).mappings().first()  # fmt: skip
+        if person is None:
+            return render(request, "error.html", caller, 404, message=f"Không có cá nhân #{pid}")
+        if not can_read(caller.actor, person["path"], caller.inspecting):
+            log_denied(ctx, request, caller.actor.username, f"person #{pid} outside scope")
+            return render(request, "error.html", caller, 403, message="Ngoài phạm vi của bạn")
+
+        def rows(table: Any, order: Any) -> list[Any]:
+            return list(
+                conn.execute(
+                    select(table).where(table.c.person_id == pid).order_by(order)
+                ).mappings()
+            )
+
+        history = {
+            "awards": rows(AWARD_RECORDS, AWARD_RECORDS.c.year.desc()),
+            "ratings": rows(YEARLY_RATINGS, YEARLY_RATINGS.c.year.desc()),
+            "initiatives": rows(INITIATIVES, INITIATIVES.c.year.desc()),
+            "blockers": rows(BLOCKERS, BLOCKERS.c.starts_on.desc()),
+        }
+    can_edit = not is_read_only(caller.actor, ctx.rt.roles) and any(
+        person["path"].startswith(g.scope_path) for g in caller.actor.grants
+    )
+    return render(
+        request, "person.html", caller, status_code, person=person, h=history, error=error,
+        can_edit=can_edit, year=local_today().year, today=local_today().isoformat(),
+    )  # fmt: skip
+
+
+@router.get("/persons/{pid}")
+def person_page(request: Request, pid: IdPath) -> Response:
+    """A person's award history, yearly ratings, initiatives and blockers."""
+    return _person_page(request, ui_caller(request), pid)
+
+
+@router.post("/persons/{pid}/history")
+async def person_history(request: Request, pid: IdPath) -> Response:
+    """Record one history entry for the person (same checks as an import row)."""
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    form = await request.form()
+    try:
+        check_csrf(request, caller, form)
+        with ctx.rt.engine.connect() as conn:
+            person = conn.execute(
+                select(PERSONS.c.full_name, UNITS.c.code, UNITS.c.path)
+                .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+                .where(PERSONS.c.id == pid)
+            ).first()  # fmt: skip
+        if person is None:
+            raise NotFound(f"Không có cá nhân #{pid}")
+        if is_read_only(caller.actor, ctx.rt.roles) or not any(
+            person.path.startswith(g.scope_path) for g in caller.actor.grants
+        ):
+            raise Forbidden(f"{person.full_name} thuộc đơn vị ngoài phạm vi của bạn")
+        row = {k: str(form.get(k, "")).strip() for k in HISTORY_FIELDS}
+        row |= {"person": person.full_name, "unit": person.code}
+        codes = set(catalog_in(ctx.rt.settings.config_dir).awards)
+        with write_tx(ctx.rt.engine) as conn:
+            record_one(conn, row, award_codes=codes)
+    except KhenthuongError as exc:
+        message, status = _error_text(request, caller, exc)
+        return _person_page(request, caller, pid, message, status)
+    return redirect(f"/persons/{pid}")
 
 
 # --------------------------------------------------------------------------- councils
