@@ -277,3 +277,42 @@ def test_person_page_shows_history_and_records_entries(browser: Browser, web_rt:
     auditor, _ = browser("kiemtra")
     page = auditor.get(f"/persons/{pid}")
     assert page.status_code == 200 and 'id="history-form"' not in page.text
+
+
+def test_one_decision_signed_for_many_nominations_in_the_ui(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    from tests.web.helpers import council_vote
+
+    first = to_council(web_rt, client, token, "Nguyễn Văn An")
+    second = to_council(web_rt, client, token, "Trần Thị Bích")
+    council_vote(client, token("tk.bcy"), [first, second], agree=7)
+    officer, officer_csrf = browser("cv.bcy")
+    assert 'id="sign-form"' not in officer.get("/decisions").text
+    refused = officer.post("/decisions", data={"nomination_id": [str(first)],
+                           "number": "9/QĐ-BCY", "csrf_token": officer_csrf})  # fmt: skip
+    assert refused.status_code == 403
+    c, csrf = browser("tb.bcy")
+    page = c.get("/decisions")
+    assert f'value="{first}"' in page.text and f'value="{second}"' in page.text
+    bad = c.post("/decisions", data={"nomination_id": [str(first)], "number": "so-sai",
+                 "csrf_token": csrf, "authority": "BCY"})  # fmt: skip
+    assert bad.status_code == 422 and "123/QĐ-BCY" in bad.text
+    r = c.post(
+        "/decisions",
+        data={"nomination_id": [str(first), str(second)], "number": "77/QĐ-BCY",
+              "decided_on": date.today().isoformat(), "signer": "Trưởng Ban Cơ yếu Chính phủ",
+              "authority": "BCY", "csrf_token": csrf},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert r.status_code == 200 and 'data-testid="decision-lines"' in r.text
+    assert "Nguyễn Văn An" in r.text and "Trần Thị Bích" in r.text
+    listing = c.get("/decisions")
+    assert "77/QĐ-BCY" in listing.text and 'id="sign-form"' not in listing.text
+    sheet = load_workbook(io.BytesIO(c.get("/decisions/77/QĐ-BCY?format=xlsx").content)).active
+    assert sheet is not None
+    amounts = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert len(amounts) == 2 and all(a > 0 for a in amounts)
+    other, _ = browser("cb.dcq")
+    assert other.get("/decisions/77/QĐ-BCY").status_code == 403
+    assert c.get("/decisions/1/QĐ-KHONG").status_code == 404

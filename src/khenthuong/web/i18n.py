@@ -67,6 +67,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "minutes": ("Biên bản", "Minutes"),
     "result": ("Kết quả", "Result"),
     "decision": ("Quyết định", "Decision"),
+    "decisions": ("Quyết định", "Decisions"),
     "decision_number": ("Số quyết định", "Decision number"),
     "decided_on": ("Ngày ký", "Date signed"),
     "signer": ("Người ký", "Signer"),

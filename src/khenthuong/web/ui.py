@@ -6,12 +6,12 @@ import secrets
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from khenthuong.audit.query import AuditFilter, history
 from khenthuong.audit.verify import verify_all
@@ -52,6 +52,7 @@ from khenthuong.workflow.diagram import to_svg
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LOGIN_COOKIE = "kt_login"
 QUEUE_PAGE = 100
+SIGNING_ROLES = frozenset({"unit_head", "minister", "prime_minister", "president"})
 HISTORY_FIELDS = ("record", "year", "code", "decision_number", "decision_date", "ends_on", "title")
 router = APIRouter(include_in_schema=False)
 
@@ -827,6 +828,124 @@ async def council_tallies(request: Request, sid: IdPath) -> Response:
         message, status = _error_text(request, caller, exc)
         return _session_page(request, caller, sid, message, status)
     return redirect(f"/councils/{sid}")
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def _decisions_page(
+    request: Request, caller: Caller, error: str | None = None, status_code: int = 200
+) -> Response:
+    ctx = ctx_of(request)
+    paths = readable_paths(caller.actor, caller.inspecting)
+    with ctx.rt.engine.connect() as conn:
+        signed = [
+            d
+            for d in conn.execute(
+                select(
+                    DECISIONS.c.number, DECISIONS.c.decided_on, DECISIONS.c.signer,
+                    DECISIONS.c.award_code, UNITS.c.code, UNITS.c.path,
+                    func.count(DECISION_ITEMS.c.id).label("items"),
+                    func.sum(DECISION_ITEMS.c.amount_vnd).label("total"),
+                )
+                .join(UNITS, UNITS.c.id == DECISIONS.c.authority_unit_id)
+                .join(DECISION_ITEMS, DECISION_ITEMS.c.decision_id == DECISIONS.c.id)
+                .group_by(DECISIONS.c.id, UNITS.c.code, UNITS.c.path)
+                .order_by(DECISIONS.c.id.desc())
+                .limit(500)
+            ).mappings()
+            if paths is None or any(d["path"].startswith(p) for p in paths)
+        ]  # fmt: skip
+        waiting = [
+            r
+            for r in my_queue(conn, ctx.rt.registry, caller.actor, limit=500)
+            if "decide" in r["actions"]
+        ]
+    if request.query_params.get("format") == "xlsx":
+        lang = lang_of(request)
+        return xlsx_response(
+            "quyet-dinh.xlsx", translate("decision", lang),
+            [translate("decision_number", lang), translate("decided_on", lang),
+             translate("signer", lang), translate("authority", lang), "award", "n",
+             translate("money", lang)],
+            ([d["number"], d["decided_on"], d["signer"], d["code"], d["award_code"], d["items"],
+              d["total"]] for d in signed),
+        )  # fmt: skip
+    authorities = [g.scope_code for g in caller.actor.grants if g.role in SIGNING_ROLES]
+    return render(
+        request, "decisions.html", caller, status_code, signed=signed, waiting=waiting,
+        authorities=authorities, today=local_today().isoformat(), error=error,
+    )  # fmt: skip
+
+
+@router.get("/decisions")
+def decisions_page(request: Request) -> Response:
+    """Signed decisions in scope, and the nominations waiting for the caller's signature."""
+    return _decisions_page(request, ui_caller(request))
+
+
+@router.post("/decisions")
+async def sign_decision(request: Request) -> Response:
+    """One decision covering every selected nomination (the same award for all)."""
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    form = await request.form()
+    try:
+        check_csrf(request, caller, form)
+        ids = [i for i in map(_form_id, form.getlist("nomination_id")) if i is not None]
+        if not ids:
+            raise KhenthuongError("Chưa chọn hồ sơ nào (nothing selected)")
+        catalog = catalog_in(ctx.rt.settings.config_dir)
+        number = str(form.get("number", "")).strip()
+        day = str(form.get("decided_on", "")).strip()
+        with write_tx(ctx.rt.engine) as conn:
+            codes = {award_code_of(svc.get_row(conn, nid), catalog) for nid in ids}
+            if len(codes) != 1 or None in codes:
+                raise KhenthuongError(
+                    "Các hồ sơ trong một quyết định phải cùng một hình thức khen thưởng "
+                    "(one decision covers one award)"
+                )
+            decisions.create_decision(
+                conn, ctx.rt.registry, catalog, number=number,
+                decided_on=date.fromisoformat(day) if day else local_today(),
+                signer=str(form.get("signer") or caller.actor.username),
+                authority=str(form.get("authority") or caller.actor.unit_code),
+                award_code=str(codes.pop()), nomination_ids=ids, actor=caller.actor,
+            )  # fmt: skip
+    except KhenthuongError as exc:
+        message, status = _error_text(request, caller, exc)
+        return _decisions_page(request, caller, message, status)
+    except ValueError as exc:
+        return _decisions_page(request, caller, f"Ngày không hợp lệ: {exc}", 422)
+    return redirect(f"/decisions/{quote(number, safe='')}")
+
+
+@router.get("/decisions/{number:path}")
+def decision_page(request: Request, number: str) -> Response:
+    """A decision with its nominees and award money; `?format=xlsx` exports it."""
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    try:
+        with ctx.rt.engine.connect() as conn:
+            head, lines = decisions.decision_lines(conn, number)
+            paths = [svc.get_row(conn, x.nomination_id)["unit_path"] for x in lines]
+    except KhenthuongError as exc:
+        return render(request, "error.html", caller, 404, message=str(exc))
+    if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):
+        log_denied(ctx, request, caller.actor.username, f"decision {number} outside scope")
+        return render(request, "error.html", caller, 403, message="Ngoài phạm vi của bạn")
+    if request.query_params.get("format") == "xlsx":
+        lang = lang_of(request)
+        return xlsx_response(
+            "quyet-dinh-" + number.replace("/", "-") + ".xlsx", number,
+            ["#", translate("nominee", lang), "hệ số", "lương cơ sở", translate("money", lang)],
+            ([x.nomination_id, x.nominee_name, x.coefficient, x.base_salary_vnd, x.amount_vnd]
+             for x in lines),
+        )  # fmt: skip
+    return render(
+        request, "decision.html", caller, d=head, lines=lines,
+        total=sum(x.amount_vnd for x in lines), quoted=quote(number, safe=""),
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- workflows, audit

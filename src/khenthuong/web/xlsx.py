@@ -28,7 +28,7 @@ def xlsx_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = title[:31]
+    ws.title = "".join("-" if ch in "[]:*?/\\" else ch for ch in title)[:31] or "Sheet"
     ws.append(list(headers))
     for cell in ws[1]:
         cell.font = Font(bold=True)
