@@ -191,7 +191,7 @@ async def login(request: Request) -> Response:
         log_denied(ctx, request, username or "?", "sign-in throttled")
         response = render(
             request, "login.html", None, 429, error=translate("throttled", lang, s=wait),
-            login_token=request.cookies.get(LOGIN_COOKIE, ""),
+            login_token=request.cookies.get(LOGIN_COOKIE, ""), next=form.get("next"),
         )  # fmt: skip
         response.headers["Retry-After"] = str(wait)
         return response
@@ -205,7 +205,7 @@ async def login(request: Request) -> Response:
         log_denied(ctx, request, username or "?", "wrong user name or password")
         return render(
             request, "login.html", None, 401, error=translate("bad_login", lang),
-            login_token=request.cookies.get(LOGIN_COOKIE, ""),
+            login_token=request.cookies.get(LOGIN_COOKIE, ""), next=form.get("next"),
         )  # fmt: skip
     ctx.throttle.succeeded(f"user:{username}")
     cookie, _ = ctx.sessions.issue(username, session_epoch(ctx, username))
