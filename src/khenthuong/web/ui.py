@@ -156,6 +156,11 @@ def _form_id(value: object) -> int | None:
     return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
 
 
+def _form_ids(form: Any, name: str) -> list[int]:
+    """Every valid row id posted under `name` (checkbox lists), in order."""
+    return [i for i in map(_form_id, form.getlist(name)) if i is not None]
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
@@ -789,7 +794,7 @@ async def council_items(request: Request, sid: IdPath) -> Response:
     form = await request.form()
     try:
         check_csrf(request, caller, form)
-        ids = [i for i in (_form_id(v) for v in form.getlist("nomination_id")) if i is not None]
+        ids = _form_ids(form, "nomination_id")
         if not ids:
             raise KhenthuongError("Chưa chọn hồ sơ nào (nothing selected)")
         with write_tx(ctx.rt.engine) as conn:
@@ -816,7 +821,7 @@ async def council_tallies(request: Request, sid: IdPath) -> Response:
             return int(value)
 
         with write_tx(ctx.rt.engine) as conn:
-            for nid in [i for i in map(_form_id, form.getlist("nomination_id")) if i is not None]:
+            for nid in _form_ids(form, "nomination_id"):
                 councils.record_tally(
                     conn, sid, nid, agree=num(f"agree_{nid}"), disagree=num(f"disagree_{nid}"),
                     abstain=num(f"abstain_{nid}"), actor=caller.actor,
@@ -892,7 +897,7 @@ async def sign_decision(request: Request) -> Response:
     form = await request.form()
     try:
         check_csrf(request, caller, form)
-        ids = [i for i in map(_form_id, form.getlist("nomination_id")) if i is not None]
+        ids = _form_ids(form, "nomination_id")
         if not ids:
             raise KhenthuongError("Chưa chọn hồ sơ nào (nothing selected)")
         catalog = catalog_in(ctx.rt.settings.config_dir)
