@@ -666,6 +666,11 @@ def test_history_entries_feed_the_eligibility_check(
               "code": "htt"},
         headers=token("kiemtra"),
     ).status_code == 403  # fmt: skip
+    history = client.get(f"/api/persons/{pid}/history", headers=officer).json()
+    assert [a["year"] for a in history["awards"]] == [year, year - 1]
+    assert history["ratings"] == [] and history["blockers"] == []
+    assert client.get(f"/api/persons/{pid}/history", headers=token("cb.dcq")).status_code == 403
+    assert client.get("/api/persons/999999/history", headers=officer).status_code == 404
     # With two years of CSTĐCS the appraisal's eligibility check passes.
     nid = propose(client, officer, pid)["id"]
     attach_dossier(client, officer, nid)

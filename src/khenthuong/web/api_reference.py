@@ -19,15 +19,16 @@ from khenthuong.audit.verify import verify_all
 from khenthuong.errors import NotFound
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import inspections
-from khenthuong.services.access import is_read_only, path_filter, readable_paths
+from khenthuong.services.access import can_read, is_read_only, path_filter, readable_paths
 from khenthuong.services.blocs import bloc_codes, bloc_view
 from khenthuong.services.history_import import record_one
 from khenthuong.services.org import add_person, add_user
 from khenthuong.storage.db import write_tx
+from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS, USER_ROLES, USERS
 from khenthuong.textsearch import fold
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny, local_today
-from khenthuong.web.schemas import MAX_ID, EventOut
+from khenthuong.web.schemas import MAX_ID, EventOut, IdPath
 from khenthuong.workflow.diagram import to_dot, to_mermaid
 
 router = APIRouter(prefix="/api")
@@ -266,6 +267,53 @@ class HistoryIn(BaseModel):
     ends_on: date | None = None
     title: str | None = Field(default=None, max_length=500, description="initiative or note")
     commendation_type: str | None = Field(default=None, max_length=20)
+
+
+class HistoryOut(BaseModel):
+    """What eligibility is judged on: awards, yearly ratings, initiatives, blockers."""
+
+    awards: list[dict[str, Any]]
+    ratings: list[dict[str, Any]]
+    initiatives: list[dict[str, Any]]
+    blockers: list[dict[str, Any]]
+
+
+@router.get("/persons/{person_id}/history", response_model=HistoryOut, tags=["persons"])
+def person_history(request: Request, caller: CallerDep, person_id: IdPath) -> HistoryOut:
+    """A person's history, newest first (404 if absent, 403 outside the caller's units)."""
+    with ctx_of(request).rt.engine.connect() as conn:
+        path = conn.execute(
+            select(UNITS.c.path)
+            .join(PERSONS, PERSONS.c.unit_id == UNITS.c.id)
+            .where(PERSONS.c.id == person_id)
+        ).scalar()
+        if path is None:
+            raise NotFound(f"Không có cá nhân #{person_id} (no person #{person_id})")
+        if not can_read(caller.actor, path, caller.inspecting):
+            forbidden = True
+        else:
+            forbidden = False
+
+            def rows(table: Any, columns: tuple[str, ...], order: Any) -> list[dict[str, Any]]:
+                query = select(*(table.c[c] for c in columns)).where(table.c.person_id == person_id)
+                return [
+                    {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+                    for r in conn.execute(query.order_by(order)).mappings()
+                ]
+
+            out = HistoryOut(
+                awards=rows(AWARD_RECORDS, ("award_code", "year", "decision_number",
+                            "decision_date", "commendation_type", "revoked"),
+                            AWARD_RECORDS.c.year.desc()),
+                ratings=rows(YEARLY_RATINGS, ("year", "rating"), YEARLY_RATINGS.c.year.desc()),
+                initiatives=rows(INITIATIVES, ("year", "title", "scope", "recognised_on"),
+                                 INITIATIVES.c.year.desc()),
+                blockers=rows(BLOCKERS, ("kind", "starts_on", "ends_on", "note"),
+                              BLOCKERS.c.starts_on.desc()),
+            )  # fmt: skip
+    if forbidden:
+        raise deny(request, caller, f"Cá nhân #{person_id} ngoài phạm vi của bạn")
+    return out
 
 
 @router.post("/history", status_code=201, tags=["persons"])

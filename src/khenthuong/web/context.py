@@ -127,12 +127,17 @@ def session_caller(ctx: WebContext, request: Request) -> Caller | None:
     session = ctx.sessions.read(request.cookies.get(COOKIE_NAME))
     if session is None:
         return None
-    try:
-        actor, inspecting = _load(ctx, session.username)
-    except NotFound:
-        return None
-    if session.epoch != session_epoch(ctx, session.username):
-        return None  # signed out elsewhere or password changed since
+    with ctx.rt.engine.connect() as conn:
+        epoch = conn.execute(
+            select(USERS.c.session_epoch).where(USERS.c.username == session.username)
+        ).scalar()
+        if epoch is None or session.epoch != epoch:
+            return None  # signed out elsewhere, password changed, or user gone
+        try:
+            actor = load_actor(conn, session.username)
+        except NotFound:
+            return None
+        inspecting = inspection_paths(conn, actor, local_today())
     return Caller(actor, session, inspecting)
 
 
