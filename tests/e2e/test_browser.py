@@ -168,7 +168,8 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
     # The pages fit a phone screen (wide content scrolls inside its own box).
     page.set_viewport_size({"width": 390, "height": 844})
     for path in (url.removeprefix(server), "/queue", "/nominations", "/new", "/councils",
-                 "/decisions", "/audit?actor=cb.qd", "/workflows/bang_khen_bo", "/persons/1"):  # fmt: skip
+                 "/decisions", "/audit?actor=cb.qd", "/workflows/bang_khen_bo", "/persons/1",
+                 "/blocs", "/blocs/KCY4?year=2019"):  # fmt: skip
         page.goto(server + path)
         too_wide = page.evaluate(
             """() => [...document.querySelectorAll('body *')]

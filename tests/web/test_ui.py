@@ -316,3 +316,48 @@ def test_one_decision_signed_for_many_nominations_in_the_ui(
     other, _ = browser("cb.dcq")
     assert other.get("/decisions/77/QĐ-BCY").status_code == 403
     assert c.get("/decisions/1/QĐ-KHONG").status_code == 404
+
+
+def test_bloc_page_shows_the_plan_and_takes_the_inspectors_report(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    from khenthuong.services.actors import load_actor
+    from khenthuong.services.inspections import plan_inspections
+    from khenthuong.storage.db import write_tx
+
+    with write_tx(web_rt.engine) as conn:
+        plan_inspections(conn, "KCY4", 2019, actor=load_actor(conn, "kt.cy"), seed=3)
+    visits = client.get("/api/blocs/KCY4/inspections", params={"year": 2019},
+                        headers=token("cb.qd")).json()  # fmt: skip
+    mine = next(v for v in visits if v["inspector"] == "CCYQD")
+    other = next(v for v in visits if v["inspector"] != "CCYQD")
+    c, csrf = browser("cb.qd")
+    assert "Khối thi đua 4 Hệ Cơ yếu" in c.get("/blocs").text
+    page = c.get("/blocs/KCY4", params={"year": 2019})
+    assert page.text.count('name="findings"') == 1  # only the visit CCYQD makes
+    bad = c.post(f"/blocs/KCY4/visits/{mine['id']}/report",
+                 data={"findings": "Tốt", "score": "120", "year": "2019", "csrf_token": csrf})  # fmt: skip
+    assert bad.status_code == 422 and "0 đến 100" in bad.text
+    r = c.post(f"/blocs/KCY4/visits/{mine['id']}/report",
+               data={"findings": "Đơn vị thực hiện tốt giao ước", "score": "92,5",
+                     "year": "2019", "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    assert "92.5 điểm" in c.get("/blocs/KCY4", params={"year": 2019}).text
+    refused = c.post(f"/blocs/KCY4/visits/{other['id']}/report",
+                     data={"findings": "x", "score": "50", "csrf_token": csrf})  # fmt: skip
+    assert refused.status_code == 403
+    api = client.post(f"/api/inspections/visits/{other['id']}/report",
+                      json={"findings": "x", "score": 50}, headers=token("cb.qd"))  # fmt: skip
+    assert api.status_code == 403
+    dcq = next(v for v in visits if v["inspector"] == "CCYDCQ")
+    ok = client.post(
+        f"/api/inspections/visits/{dcq['id']}/report",
+        json={"findings": "Đạt yêu cầu", "score": 80},
+        headers=token("cb.dcq"),
+    )
+    assert ok.status_code == 200, ok.text
+    assert "80.0 điểm" in c.get("/blocs/KCY4", params={"year": 2019}).text
+    xlsx = c.get("/blocs/KCY4", params={"year": 2019, "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None and sheet.max_row == 1 + len(visits)
+    assert c.get("/blocs/NOPE").status_code == 404

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert, select, update
 from khenthuong.audit.append import append_event
 from khenthuong.blocs.inspection_plan import InspectionPlan, Visit, check_plan, generate_plan
 from khenthuong.calendar.workdays import add_working_days
-from khenthuong.errors import KhenthuongError, NotFound
+from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.services.actors import Actor
 from khenthuong.services.blocs import BlocView, bloc_view, require_bloc_leader
 from khenthuong.storage.blocs import INSPECTION_PLANS, INSPECTION_VISITS
@@ -279,7 +279,7 @@ def record_report(
         select(UNITS.c.path).where(UNITS.c.id == visit.inspector_unit_id)
     ).scalar_one()
     if actor.grant_for([g.role for g in actor.grants], inspector_path) is None:
-        raise KhenthuongError(
+        raise Forbidden(
             f"{actor.username} không thuộc đơn vị kiểm tra (not of the inspecting unit)"
         )
     conn.execute(

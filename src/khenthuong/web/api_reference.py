@@ -526,6 +526,7 @@ def bloc(
 
 
 class VisitOut(BaseModel):
+    id: int
     inspector: str
     inspector_name: str
     inspected: str
@@ -546,6 +547,7 @@ def bloc_inspections(
         rows = inspections.visits(conn, code, year)
     return [
         VisitOut(
+            id=r.id,
             inspector=r.inspector,
             inspector_name=r.inspector_name,
             inspected=r.inspected,
@@ -558,3 +560,26 @@ def bloc_inspections(
         )
         for r in rows
     ]
+
+
+class ReportIn(BaseModel):
+    """An inspection report (biên bản kiểm tra chéo)."""
+
+    model_config = ConfigDict(extra="forbid")
+    findings: str = Field(min_length=1, max_length=20_000)
+    score: float = Field(ge=0, le=100)
+
+
+@router.post("/inspections/visits/{visit_id}/report", tags=["blocs"])
+def report_visit(
+    request: Request, caller: CallerDep, visit_id: IdPath, body: ReportIn
+) -> dict[str, str]:
+    """The inspecting unit files its findings and score; they feed the year-end review."""
+    ctx = ctx_of(request)
+    if is_read_only(caller.actor, ctx.rt.roles):
+        raise deny(request, caller, "Tài khoản chỉ có quyền xem (read-only account)")
+    with write_tx(ctx.rt.engine) as conn:
+        inspections.record_report(
+            conn, visit_id, findings=body.findings, score=body.score, actor=caller.actor
+        )
+    return {"status": "recorded"}

@@ -18,10 +18,11 @@ from khenthuong.audit.verify import verify_all
 from khenthuong.errors import BatchRefused, Forbidden, KhenthuongError, NotFound, StepRefused
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.guards import award_code_of, eligibility_preview
-from khenthuong.services import councils, decisions, dossier
+from khenthuong.services import councils, decisions, dossier, inspections
 from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
 from khenthuong.services.actors import load_actor
+from khenthuong.services.blocs import bloc_codes, bloc_view
 from khenthuong.services.history_import import record_one
 from khenthuong.services.listing import NominationFilter, list_nominations, my_queue
 from khenthuong.storage.councils import COUNCIL_SESSIONS
@@ -951,6 +952,87 @@ def decision_page(request: Request, number: str) -> Response:
         request, "decision.html", caller, d=head, lines=lines,
         total=sum(x.amount_vnd for x in lines), quoted=quote(number, safe=""),
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- blocs
+
+
+@router.get("/blocs")
+def blocs_page(request: Request) -> Response:
+    """Emulation blocs and clusters with this year's leader."""
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    year = local_today().year
+    views = []
+    with ctx.rt.engine.connect() as conn:
+        for code in bloc_codes(conn):
+            try:
+                views.append(bloc_view(conn, code, year))
+            except KhenthuongError:
+                continue  # no members this year
+    return render(request, "blocs.html", caller, views=views, year=year)
+
+
+def _bloc_page(
+    request: Request, caller: Caller, code: str, error: str | None = None, status_code: int = 200
+) -> Response:
+    ctx = ctx_of(request)
+    q = request.query_params
+    year = _form_id(q.get("year", "")) or local_today().year
+    try:
+        with ctx.rt.engine.connect() as conn:
+            view = bloc_view(conn, code, year)
+            try:
+                visits = inspections.visits(conn, code, year)
+            except KhenthuongError:
+                visits = []
+    except KhenthuongError as exc:
+        return render(request, "error.html", caller, 404, message=str(exc))
+    if q.get("format") == "xlsx":
+        lang = lang_of(request)
+        return xlsx_response(
+            f"kiem-tra-cheo-{code}-{year}.xlsx", f"{code} {year}",
+            ["đơn vị kiểm tra", "đơn vị được kiểm tra", translate("from", lang),
+             translate("to", lang), "hạn báo cáo", "điểm"],
+            ([v.inspector_name, v.inspected_name, v.starts_on, v.ends_on, v.report_due_on,
+              v.score] for v in visits),
+        )  # fmt: skip
+    mine = {g.scope_code for g in caller.actor.grants} | {caller.actor.unit_code}
+    can_report = not is_read_only(caller.actor, ctx.rt.roles)
+    return render(
+        request, "bloc.html", caller, status_code, b=view, visits=visits, year=year,
+        mine=mine, can_report=can_report, error=error,
+    )  # fmt: skip
+
+
+@router.get("/blocs/{code}")
+def bloc_page(request: Request, code: str) -> Response:
+    """A bloc in a year: members, leader, the cross-inspection plan and its reports."""
+    return _bloc_page(request, ui_caller(request), code)
+
+
+@router.post("/blocs/{code}/visits/{vid}/report")
+async def bloc_visit_report(request: Request, code: str, vid: IdPath) -> Response:
+    """The inspecting unit files its findings and score for one visit."""
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    form = await request.form()
+    try:
+        check_csrf(request, caller, form)
+        try:
+            score = float(str(form.get("score", "")).replace(",", "."))
+        except ValueError as exc:
+            raise KhenthuongError("Điểm phải là một số từ 0 đến 100 (score)") from exc
+        with write_tx(ctx.rt.engine) as conn:
+            inspections.record_report(
+                conn, vid, findings=str(form.get("findings", "")), score=score,
+                actor=caller.actor,
+            )  # fmt: skip
+    except KhenthuongError as exc:
+        message, status = _error_text(request, caller, exc)
+        return _bloc_page(request, caller, code, message, status)
+    year = _form_id(str(form.get("year", ""))) or local_today().year
+    return redirect(f"/blocs/{quote(code, safe='')}?year={year}")
 
 
 # --------------------------------------------------------------------------- workflows, audit
