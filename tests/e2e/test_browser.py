@@ -74,8 +74,21 @@ def _sign_in(chromium: object, base: str, username: str) -> object:
 
 
 def _click_action(page: object, trigger: str) -> None:
+    """Press an action button and wait until the step shows on the page, or its refusal does.
+
+    With htmx the form posts over XHR and swaps the page in place (no navigation, and the
+    network can look idle before the swap); without it the browser navigates. Either way the
+    timeline gains the step's event, or an error appears.
+    """
+    before = page.inner_text("[data-testid=timeline]")  # type: ignore[attr-defined]
     page.click(f"button[data-trigger={trigger}]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        """(before) => {
+            const t = document.querySelector('[data-testid=timeline]');
+            return document.querySelector('[data-testid=error]') || (t && t.innerText !== before);
+        }""",
+        arg=before,
+    )
 
 
 def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium: object) -> None:
@@ -105,7 +118,9 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
         page.click("form[enctype='multipart/form-data'] button[type=submit]")
         page.wait_for_selector(f"text={doc}.pdf")
     _click_action(page, "submit")
-    assert page.inner_text("[data-testid=state]") == "Thủ trưởng đơn vị ký tờ trình"
+    assert page.inner_text("[data-testid=state]") == "Thủ trưởng đơn vị ký tờ trình", (
+        page.inner_text("main")
+    )
     _shot(page, "03-submitted")
     page.context.close()
 
@@ -141,7 +156,9 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
     page.goto(url)
     page.fill("input[name=f_decision_number]", f"{nid}/QĐ-BCY")
     _click_action(page, "decide")
-    assert page.inner_text("[data-testid=state]") == "Đã có quyết định khen thưởng"
+    assert page.inner_text("[data-testid=state]") == "Đã có quyết định khen thưởng", (
+        page.inner_text("main")
+    )
     timeline = page.inner_text("[data-testid=timeline]")
     for trigger in ("create", "submit", "forward", "appraise", "council_approve", "decide"):
         assert trigger in timeline
