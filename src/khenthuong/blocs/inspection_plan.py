@@ -10,7 +10,8 @@ Rules a plan keeps, for a bloc of 2 to 40 members in one year:
 4. balanced loads: every member inspects exactly once and is inspected exactly once;
 5. each visit is a window of D consecutive working days inside the inspection period,
    and no unit is in two overlapping windows (it never inspects and is inspected at once);
-6. the same bloc, year, members, history and seed always give the same plan.
+6. the same bloc, year, members, history and seed always give the same plan, in any process
+   (nothing depends on the order of a set or on PYTHONHASHSEED).
 
 A bloc of two cannot keep rules 2 and 4 together: it gets one visit a year and the direction
 alternates (loads 1 and 0, the ±1 the issue allows). For blocs of up to eight members the
@@ -130,7 +131,8 @@ def _assign(
         if index == len(order):
             return True
         inspected = order[index]
-        candidates = [c for c in allowed[inspected] if c not in busy]
+        # Sorted first: a set's order depends on PYTHONHASHSEED, the shuffle must not.
+        candidates = sorted(c for c in allowed[inspected] if c not in busy)
         rng.shuffle(candidates)
         for inspector in candidates:
             if inspector_of.get(inspector) == inspected:
