@@ -38,6 +38,10 @@ class MailSettings(BaseSettings):
     password: SecretStr | None = None
     """Password for SMTP AUTH (used only together with `username`)."""
 
+    ca_file: Path | None = None
+    """PEM file of the certificate authorities trusted for starttls/ssl (a private CA); unset
+    uses the system's trust store. Server names and certificates are always checked."""
+
     timeout: float = Field(default=10.0, gt=0)
     """Seconds to wait for the relay on connect and on each command."""
 

@@ -104,19 +104,36 @@ def write_to_maildir(messages: Sequence[EmailMessage], folder: Path) -> list[Sen
     return results
 
 
+def tls_context(settings: MailSettings) -> ssl.SSLContext:
+    """The client TLS context: the system's CAs, or only `settings.ca_file` when set."""
+    if settings.ca_file is not None and not Path(settings.ca_file).is_file():
+        raise MailUnavailable(
+            f"Không tìm thấy tệp CA {settings.ca_file} (KHENTHUONG_SMTP_CA_FILE not found)"
+        )
+    try:
+        return ssl.create_default_context(
+            cafile=str(settings.ca_file) if settings.ca_file else None
+        )
+    except (ssl.SSLError, OSError) as exc:
+        raise MailUnavailable(
+            f"Tệp CA {settings.ca_file} không đọc được (KHENTHUONG_SMTP_CA_FILE is not a PEM "
+            f"certificate file): {_describe(exc)}"
+        ) from exc
+
+
 @contextmanager
 def _connection(settings: MailSettings) -> Iterator[smtplib.SMTP]:
     host, port = settings.host or "", settings.port
     where = f"{host}:{port}"
+    context = tls_context(settings) if settings.security != "none" else None
     smtp: smtplib.SMTP | None = None
     try:
         if settings.security == "ssl":
-            context = ssl.create_default_context()
             smtp = smtplib.SMTP_SSL(host, port, timeout=settings.timeout, context=context)
         else:
             smtp = smtplib.SMTP(host, port, timeout=settings.timeout)
             if settings.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=context)
         if settings.username:
             password = settings.password.get_secret_value() if settings.password else ""
             smtp.login(settings.username, password)
@@ -125,6 +142,12 @@ def _connection(settings: MailSettings) -> Iterator[smtplib.SMTP]:
         raise MailUnavailable(
             f"Máy chủ thư {where} từ chối đăng nhập của {settings.username} "
             f"(SMTP login refused): {_describe(exc)}"
+        ) from exc
+    except ssl.SSLCertVerificationError as exc:
+        _close(smtp)
+        raise MailUnavailable(
+            f"Chứng chỉ của máy chủ thư {where} không được tin cậy (SMTP server certificate not "
+            f"trusted; a private CA goes in KHENTHUONG_SMTP_CA_FILE): {_describe(exc)}"
         ) from exc
     except UnicodeEncodeError as exc:
         _close(smtp)
