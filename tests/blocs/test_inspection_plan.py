@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -12,16 +12,33 @@ from hypothesis import strategies as st
 from khenthuong.blocs.inspection_plan import (
     InspectionPlan,
     PlanError,
+    Visit,
     check_plan,
     generate_plan,
     used_inspectors,
 )
-from khenthuong.calendar.workdays import is_working_day
+from khenthuong.calendar.workdays import default_calendar, is_working_day
 
 CY4 = ["CCYQD", "CCYCA", "CCYNG", "CCYDCQ"]
+AUTUMN = ((10, 1), (11, 30))
+"""The default inspection period (1 Oct - 30 Nov), as (month, day) pairs."""
+HOLIDAY_PERIODS = [
+    ((1, 10), (3, 15)),  # Tết Nguyên Đán, every year
+    ((4, 15), (5, 31)),  # Giỗ Tổ, 30/4 and 1/5
+    ((8, 15), (10, 15)),  # Quốc khánh 2/9
+    ((11, 1), (12, 31)),  # Ngày Văn hóa Việt Nam 24/11 (from 2026)
+    AUTUMN,
+]
 
 
-def five_years(members: list[str], seed: int, start_year: int = 2019) -> list[InspectionPlan]:
+def five_years(
+    members: list[str],
+    seed: int,
+    start_year: int = 2019,
+    period: tuple[tuple[int, int], tuple[int, int]] = AUTUMN,
+    window_days: int = 2,
+) -> list[InspectionPlan]:
+    (m1, d1), (m2, d2) = period
     plans: list[InspectionPlan] = []
     for year in range(start_year, start_year + 5):
         plans.append(
@@ -29,26 +46,81 @@ def five_years(members: list[str], seed: int, start_year: int = 2019) -> list[In
                 "K",
                 year,
                 members,
-                period_start=date(year, 10, 1),
-                period_end=date(year, 11, 30),
+                period_start=date(year, m1, d1),
+                period_end=date(year, m2, d2),
                 history=plans,
                 seed=seed,
+                window_days=window_days,
             )
         )
     return plans
 
 
+def is_holiday(day: date) -> bool:
+    """A day off that is not merely a Saturday or Sunday (the calendar's own list)."""
+    named = {d for d, _ in default_calendar().holidays_in(day.year)}
+    return day in named or (day.weekday() < 5 and not is_working_day(day))
+
+
+def window_days_of(visit: Visit) -> list[date]:
+    return [visit.start + timedelta(days=i) for i in range((visit.end - visit.start).days + 1)]
+
+
+@st.composite
+def periods(draw: st.DrawFn) -> tuple[tuple[int, int], tuple[int, int]]:
+    """A holiday-heavy period, or any period of 45 to 150 days inside one year."""
+    if draw(st.booleans()):
+        return draw(st.sampled_from(HOLIDAY_PERIODS))
+    first = draw(st.integers(0, 365 - 45))
+    length = draw(st.integers(45, 150))
+    start = date(2019, 1, 1) + timedelta(days=first)
+    end = min(start + timedelta(days=length), date(2019, 12, 31))  # 2019: never a 29/02
+    return (start.month, start.day), (end.month, end.day)
+
+
 @settings(max_examples=60, deadline=None)
-@given(size=st.integers(min_value=2, max_value=40), seed=st.integers(0, 10_000))
-def test_every_rule_holds_for_five_consecutive_years(size: int, seed: int) -> None:
-    """Self, reciprocal, rotation, load and window rules hold for any size and seed."""
+@given(
+    size=st.integers(min_value=2, max_value=40),
+    seed=st.integers(0, 10_000),
+    period=periods(),
+    window=st.integers(1, 5),
+    start_year=st.integers(2019, 2030),
+)
+def test_every_rule_holds_for_five_consecutive_years(
+    size: int,
+    seed: int,
+    period: tuple[tuple[int, int], tuple[int, int]],
+    window: int,
+    start_year: int,
+) -> None:
+    """Self, reciprocal, rotation, load and window rules hold for any size, seed, period
+    (Tết, 30/4-1/5 and 2/9 included) and window length."""
     members = [f"DV{i:02d}" for i in range(size)]
-    plans = five_years(members, seed)
+    plans = five_years(members, seed, start_year, period, window)
+    (m1, d1), (m2, d2) = period
     for index, plan in enumerate(plans):
         history = plans[:index]
-        assert check_plan(plan, members, history) == []
+        first, last = date(plan.year, m1, d1), date(plan.year, m2, d2)
+        assert (
+            check_plan(
+                plan, members, history, window_days=window, period_start=first, period_end=last
+            )
+            == []
+        )
         pairs = plan.pairs()
         assert all(a != b for a, b in pairs)
+        spans: dict[str, list[tuple[date, date]]] = {}
+        for visit in plan.visits:
+            assert first <= visit.start <= visit.end <= last
+            days = window_days_of(visit)
+            assert sum(is_working_day(d) for d in days) == window
+            assert is_working_day(visit.start) and is_working_day(visit.end)
+            assert not any(is_holiday(d) for d in days), visit
+            for unit in (visit.inspector, visit.inspected):
+                spans.setdefault(unit, []).append((visit.start, visit.end))
+        for unit_spans in spans.values():
+            unit_spans.sort()
+            assert all(a[1] < b[0] for a, b in itertools.pairwise(unit_spans))
         if size == 2:
             assert len(pairs) == 1
             if index:
@@ -61,15 +133,6 @@ def test_every_rule_holds_for_five_consecutive_years(size: int, seed: int) -> No
         for inspector, inspected in pairs:
             cycle_full = used[inspected] >= set(members) - {inspected}
             assert inspector not in used[inspected] or cycle_full or inspected in plan.early_resets
-        spans: dict[str, list[tuple[date, date]]] = {}
-        for visit in plan.visits:
-            assert date(plan.year, 10, 1) <= visit.start <= visit.end <= date(plan.year, 11, 30)
-            assert is_working_day(visit.start) and is_working_day(visit.end)
-            for unit in (visit.inspector, visit.inspected):
-                spans.setdefault(unit, []).append((visit.start, visit.end))
-        for unit_spans in spans.values():
-            unit_spans.sort()
-            assert all(a[1] < b[0] for a, b in itertools.pairwise(unit_spans))
 
 
 def test_no_rotation_cycle_restarts_early_except_in_a_bloc_of_four() -> None:
@@ -102,11 +165,72 @@ def test_windows_skip_tet_2027() -> None:
         period_end=date(2027, 2, 26),
         window_days=3,
     )
-    assert check_plan(plan, members) == []
+    assert (
+        check_plan(
+            plan,
+            members,
+            window_days=3,
+            period_start=date(2027, 2, 1),
+            period_end=date(2027, 2, 26),
+        )
+        == []
+    )
     tet = {date(2027, 2, d) for d in range(4, 11)}
     for visit in plan.visits:
         assert visit.start not in tet and visit.end not in tet
         assert not (visit.start < date(2027, 2, 4) and visit.end > date(2027, 2, 10))
+
+
+def test_a_window_never_bridges_30_4_and_1_5() -> None:
+    """Six units, 4-day windows, 20/04-20/05/2027: no window runs over 30/4, 1/5 and the
+    make-up day 3/5 (the old planner gave 29/04-06/05, four working days around them)."""
+    members = [f"DV{i:02d}" for i in range(6)]
+    start, end = date(2027, 4, 20), date(2027, 5, 20)
+    for seed in range(4):
+        plan = generate_plan(
+            "K", 2027, members, period_start=start, period_end=end, seed=seed, window_days=4
+        )
+        assert check_plan(plan, members, window_days=4, period_start=start, period_end=end) == []
+        for visit in plan.visits:
+            assert not any(is_holiday(d) for d in window_days_of(visit)), visit
+
+
+def test_check_plan_names_a_window_over_a_holiday_or_of_the_wrong_length() -> None:
+    """check_plan looks at every day of a window, not only its first and last."""
+    bridged = InspectionPlan(
+        "K",
+        2027,
+        0,
+        (
+            Visit("A", "B", date(2027, 4, 29), date(2027, 5, 6)),
+            Visit("B", "C", date(2027, 5, 10), date(2027, 5, 11)),
+            Visit("C", "A", date(2027, 5, 12), date(2027, 5, 17)),
+        ),
+    )
+    problems = check_plan(
+        bridged,
+        ["A", "B", "C"],
+        window_days=4,
+        period_start=date(2027, 4, 20),
+        period_end=date(2027, 5, 14),
+    )
+    text = "; ".join(problems)
+    assert "A->B (2027-04-29..2027-05-06) a holiday falls inside (2027-04-30" in text
+    assert "B->C (2027-05-10..2027-05-11) holds 2 working days, not 4" in text
+    assert "C->A (2027-05-12..2027-05-17) is outside the period" in text
+
+
+def test_holidays_that_leave_no_run_long_enough_are_refused() -> None:
+    """13 working days hold three 4-day windows, but Tết 2027 cuts them into runs of 6 and 7."""
+    with pytest.raises(PlanError, match=r"ngày lễ chia cắt.* chỉ xếp được 2"):
+        generate_plan(
+            "K",
+            2027,
+            ["A", "B", "C"],
+            period_start=date(2027, 1, 27),
+            period_end=date(2027, 2, 19),
+            window_days=4,
+        )
 
 
 def test_too_short_period_says_how_many_days_are_needed() -> None:
@@ -141,6 +265,15 @@ def test_four_cipher_branches_2019() -> None:
     plan = generate_plan(
         "KCY4", 2019, CY4, period_start=date(2019, 10, 1), period_end=date(2019, 11, 29)
     )
-    assert check_plan(plan, CY4) == []
+    assert (
+        check_plan(
+            plan,
+            CY4,
+            window_days=2,
+            period_start=date(2019, 10, 1),
+            period_end=date(2019, 11, 29),
+        )
+        == []
+    )
     assert len(plan.visits) == 4
     assert {v.inspector for v in plan.visits} == set(CY4)

@@ -8,8 +8,10 @@ Rules a plan keeps, for a bloc of 2 to 40 members in one year:
    other member has inspected it. The "cycle" of a unit starts over once all others have
    inspected it;
 4. balanced loads: every member inspects exactly once and is inspected exactly once;
-5. each visit is a window of D consecutive working days inside the inspection period,
-   and no unit is in two overlapping windows (it never inspects and is inspected at once);
+5. each visit is a window of D consecutive working days inside the inspection period with
+   no public holiday (Tết, 30/4-1/5, 2/9, a day off by decision...) between its first and
+   last day; a weekend inside is fine. No unit is in two overlapping windows (it never
+   inspects and is inspected at once);
 6. the same bloc, year, members, history and seed always give the same plan, in any process
    (nothing depends on the order of a set or on PYTHONHASHSEED).
 
@@ -33,7 +35,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from itertools import pairwise, permutations
 
-from khenthuong.calendar.workdays import is_working_day
+from khenthuong.calendar.workdays import default_calendar, is_working_day
 from khenthuong.errors import KhenthuongError
 
 MIN_MEMBERS = 2
@@ -226,6 +228,88 @@ def _working_days(start: date, end: date) -> list[date]:
     return days
 
 
+def _holidays(start: date, end: date) -> set[date]:
+    """Public holidays and other days off from `start` to `end`, weekends that are only
+    weekends left out (a holiday falling on a Saturday is still a holiday)."""
+    calendar = default_calendar()
+    named = {
+        day
+        for year in range(start.year, end.year + 1)
+        for day, _name in calendar.holidays_in(year)
+        if start <= day <= end
+    }
+    day, off = start, set()
+    while day <= end:
+        if day in named or (day.weekday() < 5 and not is_working_day(day)):
+            off.add(day)
+        day += timedelta(days=1)
+    return off
+
+
+def window_problems(start: date, end: date, window_days: int) -> list[str]:
+    """Why start..end is not a visit window: it must hold exactly `window_days` working days,
+    start and end on one, and have no public holiday anywhere from start to end (weekends
+    inside are fine, they are not holidays)."""
+    if end < start:
+        return [f"ends before it starts ({start} > {end})"]
+    problems = [f"{day} is a day off" for day in (start, end) if not is_working_day(day)]
+    count = len(_working_days(start, end))
+    if count != window_days:
+        problems.append(f"holds {count} working days, not {window_days}")
+    holidays = sorted(_holidays(start, end))
+    if holidays:
+        problems.append(f"a holiday falls inside ({', '.join(map(str, holidays))})")
+    return problems
+
+
+def _place_windows(
+    period_start: date, period_end: date, window_days: int, count: int
+) -> list[tuple[date, date]]:
+    """`count` disjoint windows in date order, spread over the period.
+
+    A window is `window_days` consecutive working days with no holiday between its first and
+    last day, so a run of working days broken by Tết, 30/4-1/5 or 2/9 is never bridged.
+    """
+    days = _working_days(period_start, period_end)
+    needed = count * window_days
+    if needed > len(days):
+        raise PlanError(
+            f"Thời gian kiểm tra quá ngắn: cần {needed} ngày làm việc ({count} đợt × "
+            f"{window_days} ngày), chỉ có {len(days)} "
+            f"(period too short: needs {needed} working days, has {len(days)})"
+        )
+    holidays = sorted(_holidays(period_start, period_end))
+    size = len(days)
+
+    def clear(i: int) -> bool:
+        last = i + window_days - 1
+        return last < size and not any(days[i] < h < days[last] for h in holidays)
+
+    valid = [clear(i) for i in range(size)]
+    # fits[i]: how many disjoint windows fit in days[i:] (exact, right to left).
+    fits = [0] * (size + window_days + 1)
+    for i in range(size - 1, -1, -1):
+        fits[i] = max(fits[i + 1], 1 + fits[i + window_days] if valid[i] else 0)
+    if fits[0] < count:
+        raise PlanError(
+            f"Thời gian kiểm tra bị ngày lễ chia cắt: cần {count} đợt × {window_days} ngày làm "
+            f"việc liên tiếp không xen ngày lễ, chỉ xếp được {fits[0]} "
+            f"(holidays split the period: {count} windows needed, {fits[0]} fit)"
+        )
+    gap = (size - needed) // count
+    windows: list[tuple[date, date]] = []
+    free = 0
+    for index in range(count):
+        left = count - index - 1
+        feasible = [i for i in range(free, size) if valid[i] and fits[i + window_days] >= left]
+        target = index * (window_days + gap)
+        later = [i for i in feasible if i >= target]
+        first = later[0] if later else feasible[-1]
+        windows.append((days[first], days[first + window_days - 1]))
+        free = first + window_days
+    return windows
+
+
 def _slots(pairs: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
     """Group visits so that no unit appears twice in a group (cycles: 2 or 3 groups)."""
     slots: list[list[tuple[str, str]]] = []
@@ -286,28 +370,28 @@ def generate_plan(
         )
     rng.shuffle(pairs)
     slots = _slots(pairs)
-    days = _working_days(period_start, period_end)
-    needed = len(slots) * window_days
-    if needed > len(days):
-        raise PlanError(
-            f"Thời gian kiểm tra quá ngắn: cần {needed} ngày làm việc ({len(slots)} đợt × "
-            f"{window_days} ngày), chỉ có {len(days)} "
-            f"(period too short: needs {needed} working days, has {len(days)})"
-        )
-    gap = (len(days) - needed) // len(slots)
+    windows = _place_windows(period_start, period_end, window_days, len(slots))
     visits: list[Visit] = []
-    for index, slot in enumerate(slots):
-        first = index * (window_days + gap)
-        start, end = days[first], days[first + window_days - 1]
+    for slot, (start, end) in zip(slots, windows, strict=True):
         visits.extend(Visit(i, x, start, end) for i, x in sorted(slot))
     visits.sort(key=lambda v: (v.start, v.inspector))
     return InspectionPlan(bloc, year, seed, tuple(visits), frozenset(early))
 
 
 def check_plan(
-    plan: InspectionPlan, members: Sequence[str], history: Sequence[InspectionPlan] = ()
+    plan: InspectionPlan,
+    members: Sequence[str],
+    history: Sequence[InspectionPlan] = (),
+    *,
+    window_days: int,
+    period_start: date,
+    period_end: date,
 ) -> list[str]:
-    """Every rule the plan breaks, as text (empty when it keeps them all)."""
+    """Every rule the plan breaks, as text (empty when it keeps them all).
+
+    Every day of every window is checked: inside the period, exactly `window_days` working
+    days, starting and ending on one, no holiday inside.
+    """
     problems: list[str] = []
     members = list(members)
     pairs = [(v.inspector, v.inspected) for v in plan.visits]
@@ -341,11 +425,12 @@ def check_plan(
             )
     by_unit: dict[str, list[Visit]] = {}
     for visit in plan.visits:
-        if visit.end < visit.start:
-            problems.append(f"visit {visit.inspector}->{visit.inspected} ends before it starts")
-        for day in (visit.start, visit.end):
-            if not is_working_day(day):
-                problems.append(f"visit {visit.inspector}->{visit.inspected} on a day off ({day})")
+        name = f"visit {visit.inspector}->{visit.inspected} ({visit.start}..{visit.end})"
+        if not (period_start <= visit.start and visit.end <= period_end):
+            problems.append(f"{name} is outside the period {period_start}..{period_end}")
+        problems.extend(
+            f"{name} {problem}" for problem in window_problems(visit.start, visit.end, window_days)
+        )
         by_unit.setdefault(visit.inspector, []).append(visit)
         by_unit.setdefault(visit.inspected, []).append(visit)
     for unit, unit_visits in by_unit.items():

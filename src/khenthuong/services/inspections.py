@@ -106,7 +106,9 @@ def plan_inspections(
         seed=seed,
         window_days=view.window_days,
     )
-    problems = check_plan(plan, members, history)
+    problems = check_plan(
+        plan, members, history, window_days=view.window_days, period_start=start, period_end=end
+    )
     if problems:
         raise KhenthuongError(
             "Kế hoạch không hợp lệ (plan violates constraints): " + "; ".join(problems)
