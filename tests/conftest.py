@@ -17,6 +17,7 @@ from khenthuong.services.org import apply_seed, load_seed
 from khenthuong.settings import PROJECT_ROOT, Settings, get_settings
 from khenthuong.storage.db import make_engine
 from khenthuong.storage.migrate import upgrade
+from tests.service_guard import absent
 
 PG_ADMIN_URL = os.environ.get(
     "KHENTHUONG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -44,7 +45,7 @@ PG_UNAVAILABLE = _pg_reason()
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, migrated once."""
     if PG_UNAVAILABLE:
-        pytest.skip(PG_UNAVAILABLE)
+        absent(PG_UNAVAILABLE)
     name = f"khenthuong_test_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

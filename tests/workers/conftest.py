@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from khenthuong.settings import PROJECT_ROOT
+from tests.service_guard import absent
 
 REDIS_URL = os.environ.get("KHENTHUONG_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -42,7 +43,7 @@ REDIS_UNAVAILABLE = _redis_reason()
 def broker_url() -> Iterator[str]:
     """A Redis database of its own for one test (flushed before and after)."""
     if REDIS_UNAVAILABLE:
-        pytest.skip(REDIS_UNAVAILABLE)
+        absent(REDIS_UNAVAILABLE)
     base = REDIS_URL.rsplit("/", 1)[0]
     url = f"{base}/{9 + os.getpid() % 6}"
     client = redis.Redis.from_url(url)
@@ -103,7 +104,7 @@ class RedisServer:
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A private redis-server (skipped with the reason when the binary is absent)."""
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server binary not installed: cannot run a private Redis")
+        absent("redis-server binary not installed: cannot run a private Redis")
     server = RedisServer(tmp_path)
     server.start()
     yield server
