@@ -241,3 +241,33 @@ def test_blank_recipient_name_gets_a_polite_greeting() -> None:
     for body in (text, html):
         assert "Kính gửi Anh/Chị," in body
         assert "Dear colleague," in body
+
+
+def test_long_vietnamese_headers_keep_every_space_on_the_wire() -> None:
+    """A subject and a recipient name too long for one encoded word come back exactly from the
+    wire bytes (Python's own folder before 3.13 gave "Kế hoạchkiểm tra" and "t ối cao")."""
+    from email import message_from_bytes, policy
+    from email.header import decode_header, make_header
+
+    bloc = "Khối các Bộ, Ngành Nội chính Trung ương"
+    name = "Lãnh đạo Cục Cảnh sát phòng cháy, chữa cháy và cứu nạn, cứu hộ"
+    notice = InspectionNotice(
+        recipient_email="cuctruong@c07.example",
+        recipient_name=name,
+        unit_name="Viện kiểm sát nhân dân tối cao",
+        bloc_name=bloc,
+        year=2019,
+        period_start=date(2019, 10, 1),
+        period_end=date(2019, 11, 29),
+        as_inspector=(),
+        as_inspected=(),
+    )
+    msg = render_inspection_notice(notice, ledger_key="insp:1:VKSNDTC", sender=Sender())
+    wire = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+    head = wire.split(b"\r\n\r\n", 1)[0].decode("ascii")  # 7-bit clean headers
+    assert all(len(line) <= 78 for line in head.split("\r\n"))
+    raw = message_from_bytes(wire, policy=policy.compat32)
+    subject = f"[Thi đua – Khen thưởng] Kế hoạch kiểm tra chéo năm 2019 – {bloc}"
+    assert str(make_header(decode_header(str(raw["Subject"])))) == subject
+    assert str(make_header(decode_header(str(raw["To"])))) == f"{name} <cuctruong@c07.example>"
+    assert message_from_bytes(wire, policy=policy.default)["Subject"] == subject

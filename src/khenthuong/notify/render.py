@@ -7,7 +7,9 @@ as the same one by the relay, the mailbox and the ledger.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -315,6 +318,84 @@ def _visit_views(visits: Sequence[InspectionVisit]) -> list[dict[str, str]]:
     ]
 
 
+_EW_BYTES = 45
+"""UTF-8 bytes per encoded word: base64 of 45 bytes is 60 characters, 72 with the chrome,
+inside RFC 2047's 75."""
+
+
+def _encoded_words(text: str) -> list[str]:
+    """`text` as RFC 2047 base64 encoded words, spaces included, split before a space where
+    a word fits (between characters only inside a word too long for one)."""
+    chunks: list[bytes] = []
+    chunk = b""
+    for piece in re.split(r"(?= )", text):
+        data = piece.encode("utf-8")
+        if chunk and len(chunk) + len(data) > _EW_BYTES:
+            chunks.append(chunk)
+            chunk = b""
+        if len(data) <= _EW_BYTES - len(chunk):
+            chunk += data
+            continue
+        for char in piece:
+            encoded = char.encode("utf-8")
+            if len(chunk) + len(encoded) > _EW_BYTES:
+                chunks.append(chunk)
+                chunk = b""
+            chunk += encoded
+    if chunk:
+        chunks.append(chunk)
+    return [f"=?utf-8?b?{base64.b64encode(c).decode('ascii')}?=" for c in chunks]
+
+
+def _fold_non_ascii(name: str, value: Any, policy: EmailPolicy) -> str | None:
+    """A non-ASCII header folded with every character inside encoded words; None otherwise.
+
+    Python's own folder (before 3.13) loses or adds spaces where it splits a long non-ASCII
+    header between encoded words: "Kế hoạchkiểm tra", "Viện kiểm sát nhân dân t ối cao".
+    Whitespace between adjacent encoded words is dropped by readers, so spaces are kept
+    inside the words here and the reader puts the text back exactly.
+    """
+    text = str(value)
+    if text.isascii():
+        return None
+    groups: list[list[str]] = []
+    if hasattr(value, "addresses"):
+        for address in value.addresses:
+            if not address.addr_spec.isascii():
+                return None
+            if address.display_name and not address.display_name.isascii():
+                groups.append([*_encoded_words(address.display_name), f"<{address.addr_spec}>"])
+            else:
+                groups.append([str(address)])
+        tokens = [t for g in groups[:-1] for t in [*g[:-1], g[-1] + ","]] + groups[-1]
+    else:
+        tokens = _encoded_words(text)
+    width = policy.max_line_length or 78
+    lines = [f"{name}: {tokens[0]}"]
+    for token in tokens[1:]:
+        if len(lines[-1]) + 1 + len(token) > width:
+            lines.append(f" {token}")
+        else:
+            lines[-1] += f" {token}"
+    return policy.linesep.join(lines) + policy.linesep
+
+
+class _MailPolicy(EmailPolicy):
+    """The default e-mail policy, with non-ASCII headers folded by `_fold_non_ascii`."""
+
+    def fold(self, name: str, value: Any) -> str:
+        """A header for text output."""
+        return _fold_non_ascii(name, value, self) or super().fold(name, value)
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        """A header for the wire (SMTP) or a file (Maildir)."""
+        folded = None if self.utf8 else _fold_non_ascii(name, value, self)
+        return folded.encode("ascii") if folded else super().fold_binary(name, value)
+
+
+MAIL_POLICY = _MailPolicy()
+
+
 def _message(
     *,
     subject: str,
@@ -325,7 +406,7 @@ def _message(
     sender: Sender,
     sent_at: datetime | None,
 ) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["Subject"] = nfc(subject)
     msg["From"] = Address(display_name=nfc(sender.name), addr_spec=sender.address)
     msg["To"] = Address(display_name=nfc(to[0]), addr_spec=to[1])
