@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import email
 import mailbox
 from datetime import date
+from email.header import decode_header, make_header
+from email.policy import compat32
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from khenthuong.audit.query import AuditFilter, query_events
 from khenthuong.errors import KhenthuongError
 from khenthuong.notify.mail_settings import get_mail_settings
+from khenthuong.notify.render import format_span
 from khenthuong.runtime import Runtime
-from khenthuong.services import inspections
+from khenthuong.services import inspections, outbox
 from khenthuong.services.actors import Actor, load_actor
-from khenthuong.services.blocs import apply_blocs, load_blocs
+from khenthuong.services.blocs import apply_blocs, bloc_view, load_blocs
 from khenthuong.services.embedded import tick
 from khenthuong.storage.blocs import INSPECTION_PLANS
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import UNITS
+from khenthuong.storage.outbox import OUTBOX
 from tests.conftest import CONFIG
 from tests.smtp_fixture import SmtpServer
 
@@ -113,30 +118,85 @@ def test_report_and_export(rt: Runtime, leader: Actor, tmp_path: Path) -> None:
 def test_2019_plans_reach_a_real_smtp_server(
     rt: Runtime, leader: Actor, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The 2019 plans of Khối 4 Hệ Cơ yếu and Khối Nội chính are mailed to each member's leader."""
+    """The 2019 plans of Khối 4 Hệ Cơ yếu and Khối Nội chính reach every member's leader, and
+    both sides of each visit read its dates (as the templates write them) and their counterpart,
+    with the Vietnamese intact in the subject, the text and the HTML."""
     monkeypatch.setenv("KHENTHUONG_SMTP_HOST", smtp_server.host)
     monkeypatch.setenv("KHENTHUONG_SMTP_PORT", str(smtp_server.port))
     get_mail_settings.cache_clear()
     with write_tx(rt.engine) as conn:
         admin = load_actor(conn, "admin")
+        plans = {}
         for code in ("KCY4", "KNCTW"):
             inspections.plan_inspections(conn, code, 2019, actor=admin, seed=2019)
             inspections.publish(conn, code, 2019, actor=admin)
-    tick(rt)
+            plans[code] = (bloc_view(conn, code, 2019), inspections.visits(conn, code, 2019))
+        leaders = dict(conn.execute(select(UNITS.c.code, UNITS.c.leader_email)).all())
+    result = tick(rt)
     get_mail_settings.cache_clear()
-    to = sorted(str(m["To"]).split("<")[-1].rstrip(">") for m in smtp_server.messages)
-    # Every Cơ yếu branch has a leader address; in the Nội chính bloc only Bộ Công an has one.
-    assert to == sorted(
-        [
-            "cuctruong@ccyqd.example",
-            "cuctruong@ccyca.example",
-            "cuctruong@ccyng.example",
-            "cuctruong@ccydcq.example",
-            "botruong@bca.example",
-        ]
-    )
-    body = smtp_server.messages[0].get_body(("plain",))
-    assert body is not None and "2019" in body.get_content()
+    members = [m for view, _ in plans.values() for m, _ in view.members]
+    assert len(members) == 10
+    assert all(leaders[m] for m in members), "every bloc member has a leader address"
+    assert (result.notices_sent, result.notices_no_recipient) == (10, 0)
+    by_rcpt, to_header = {}, {}
+    for received in smtp_server.received:
+        (rcpt,) = received.rcpt_tos
+        by_rcpt[rcpt] = received.message
+        raw_to = str(email.message_from_bytes(received.content, policy=compat32)["To"])
+        to_header[rcpt] = str(make_header(decode_header(raw_to)))
+    assert sorted(by_rcpt) == sorted(leaders[m] for m in members)
+
+    def texts(address: str) -> tuple[str, str, str]:
+        message = by_rcpt[address]
+        plain, html = message.get_body(("plain",)), message.get_body(("html",))
+        assert plain is not None and html is not None
+        return str(message["Subject"]), plain.get_content(), html.get_content()
+
+    for code, (view, rows) in plans.items():
+        assert rows and {r.inspector for r in rows} == {m for m, _ in view.members}
+        for unit, name in view.members:
+            subject, plain, html = texts(leaders[unit])
+            assert to_header[leaders[unit]] == f"Lãnh đạo {name} <{leaders[unit]}>"
+            assert f"Kế hoạch kiểm tra chéo năm 2019 – {view.name}" in subject
+            assert f"Kế hoạch kiểm tra chéo năm 2019 của {view.name}" in plain
+            assert f"Lịch của {name}:" in plain and "Đơn vị được kiểm tra bởi:" in plain
+            assert view.name in html and "Đơn vị đi kiểm tra" in html
+        for row in rows:
+            dates = format_span(row.starts_on, row.ends_on)
+            _, inspector_text, inspector_html = texts(leaders[row.inspector])
+            _, inspected_text, inspected_html = texts(leaders[row.inspected])
+            assert f"- {row.inspected_name}: {dates}" in inspector_text, (code, row)
+            assert f"- {row.inspector_name}: {dates}" in inspected_text, (code, row)
+            assert f"{row.inspected_name}: <strong>{dates}</strong>" in inspector_html
+            assert f"{row.inspector_name}: <strong>{dates}</strong>" in inspected_html
+    _, vks, _ = texts("vientruong@vksndtc.example")
+    assert "Viện kiểm sát nhân dân tối cao" in vks and "Khối các Bộ, Ngành Nội chính" in vks
+
+
+def test_a_member_without_an_address_is_counted_apart_not_as_sent(
+    rt: Runtime, leader: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member with no leader address and no officers: its notice is skipped with the reason,
+    counted as no recipient (not sent) and not retried; the others are mailed."""
+    monkeypatch.delenv("KHENTHUONG_SMTP_HOST", raising=False)
+    monkeypatch.setenv("KHENTHUONG_MAILDIR", str(tmp_path / "mail"))
+    get_mail_settings.cache_clear()
+    with write_tx(rt.engine) as conn:
+        conn.execute(update(UNITS).where(UNITS.c.code == "TANDTC").values(leader_email=None))
+        admin = load_actor(conn, "admin")
+        inspections.plan_inspections(conn, "KNCTW", 2019, actor=admin, seed=2019)
+        assert inspections.publish(conn, "KNCTW", 2019, actor=admin) == 6
+    first, second = tick(rt), tick(rt)
+    get_mail_settings.cache_clear()
+    assert (first.notices_sent, first.notices_no_recipient) == (5, 1)
+    assert (second.notices_sent, second.notices_no_recipient) == (0, 0)
+    assert len(list(mailbox.Maildir(str(tmp_path / "mail")))) == 5
+    with rt.engine.connect() as conn:
+        rows = conn.execute(select(OUTBOX.c.dedup_key, OUTBOX.c.status, OUTBOX.c.last_error)).all()
+    skipped = [r for r in rows if r.status == outbox.SKIPPED]
+    assert [r.dedup_key.rsplit(":", 1)[-1] for r in skipped] == ["TANDTC"]
+    assert "no recipient" in (skipped[0].last_error or "")
+    assert sum(r.status == "sent" for r in rows) == 5
 
 
 def test_inspection_windows_and_overdue_reports_are_reminded(

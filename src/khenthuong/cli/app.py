@@ -414,6 +414,11 @@ def demo() -> None:
             f"Đã gửi {sent.notices_sent} thông báo, {sent.digests_sent} bản nhắc hạn "
             "(không có SMTP: thư nằm trong var/maildir/new)"
         )
+        if sent.notices_no_recipient:
+            console.print(
+                f"[yellow]{sent.notices_no_recipient} thông báo không gửi được: không có địa chỉ "
+                "người nhận (no recipient; khenthuong reminders status)[/]"
+            )
 
 
 def main() -> None:

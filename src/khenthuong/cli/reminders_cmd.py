@@ -36,6 +36,11 @@ def status() -> None:
         str(notices.get("failed", 0)),
     )
     console.print(table)
+    if notices.get(outbox.SKIPPED):
+        console.print(
+            f"Thông báo không có người nhận, không gửi (no recipient, not sent): "
+            f"{notices[outbox.SKIPPED]}"
+        )
     console.print(f"Nhắc hạn đến hạn gửi ngay bây giờ (due now): {len(due)}")
     mode = (
         f"Celery, broker {rt.settings.broker_url}"
@@ -76,7 +81,13 @@ def run(
         )
         return
     result = tick(rt)
+    failed = result.digests_failed + result.notices_failed
     console.print(
         f"Đã gửi {result.digests_sent} bản tổng hợp nhắc hạn, {result.notices_sent} thông báo"
-        + (f"; {result.digests_failed} lỗi, sẽ thử lại" if result.digests_failed else "")
+        + (
+            f"; {result.notices_no_recipient} thông báo không có người nhận (no recipient)"
+            if result.notices_no_recipient
+            else ""
+        )
+        + (f"; {failed} lỗi, sẽ thử lại" if failed else "")
     )

@@ -19,6 +19,9 @@ class TickResult:
     digests_sent: int = 0
     digests_failed: int = 0
     notices_sent: int = 0
+    notices_no_recipient: int = 0
+    """Notices nobody could receive (no address): marked skipped, not counted as sent."""
+    notices_failed: int = 0
 
 
 def tick(rt: Runtime) -> TickResult:
@@ -33,9 +36,17 @@ def tick(rt: Runtime) -> TickResult:
             result.digests_failed += 1
 
     def publish(outbox_id: int) -> None:
-        jobs.deliver_notice(rt.engine, rt.registry, outbox_id)
+        try:
+            outcome = jobs.deliver_notice(rt.engine, rt.registry, outbox_id)
+        except jobs.DeliveryFailed:
+            result.notices_failed += 1
+            raise
+        if outcome.startswith(jobs.NO_RECIPIENT):
+            result.notices_no_recipient += 1
+        elif outcome != jobs.ALREADY_TAKEN:
+            result.notices_sent += 1
 
-    result.notices_sent = jobs.relay_outbox(rt.engine, publish)
+    jobs.relay_outbox(rt.engine, publish)
     return result
 
 

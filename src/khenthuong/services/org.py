@@ -26,7 +26,7 @@ class UnitIn(BaseModel):
     name: str = Field(min_length=1)
     level: str = Field(pattern="^(unit|ministry|national)$")
     parent: str | None = None
-    leader_email: str | None = None
+    leader_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
 class GrantIn(BaseModel):
@@ -197,7 +197,9 @@ def load_seed(path: Path, roles: dict[str, RoleDef]) -> SeedFile:
 
 
 def apply_seed(conn: Connection, seed: SeedFile, roles: dict[str, RoleDef]) -> dict[str, int]:
-    """Insert a validated seed; existing units, users and people are left as they are."""
+    """Insert a validated seed; existing units, users and people are left as they are,
+    except that a unit without a leader address gets the seed's (a database seeded before
+    the address was added to the seed then receives its notices too)."""
     counts = {"units": 0, "users": 0, "persons": 0}
     # One hash for every demo account: argon2 is slow on purpose.
     demo_hash = hash_password(seed.demo_password) if seed.demo_password else None
@@ -205,6 +207,12 @@ def apply_seed(conn: Connection, seed: SeedFile, roles: dict[str, RoleDef]) -> d
         if conn.execute(select(UNITS.c.id).where(UNITS.c.code == unit.code)).first() is None:
             add_unit(conn, unit.code, unit.name, unit.level, unit.parent, unit.leader_email)
             counts["units"] += 1
+        elif unit.leader_email:
+            conn.execute(
+                update(UNITS)
+                .where(UNITS.c.code == unit.code, UNITS.c.leader_email.is_(None))
+                .values(leader_email=unit.leader_email)
+            )
     for user in seed.users:
         if (
             conn.execute(select(USERS.c.id).where(USERS.c.username == user.username)).first()

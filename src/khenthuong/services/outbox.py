@@ -10,6 +10,9 @@ from sqlalchemy import Connection, RowMapping, select, update
 
 from khenthuong.storage.outbox import OUTBOX
 
+SKIPPED = "skipped"
+"""Status of a notice that had no recipient (no address for the user or the unit)."""
+
 
 def pending(conn: Connection, *, limit: int = 100, now: datetime | None = None) -> list[int]:
     """Ids of rows ready to publish, locked against other relays on PostgreSQL."""
@@ -76,6 +79,15 @@ def finish_delivery(
             "available_at": datetime.now(UTC) + timedelta(seconds=retry_in),
         }
     conn.execute(update(OUTBOX).where(OUTBOX.c.id == outbox_id).values(**values))
+
+
+def skip_delivery(conn: Connection, outbox_id: int, reason: str) -> None:
+    """Mark a notice that has nobody to go to: not sent, not retried, the reason kept."""
+    conn.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id == outbox_id)
+        .values(status=SKIPPED, sent_at=None, last_error=reason)
+    )
 
 
 def counts(conn: Connection) -> dict[str, int]:

@@ -24,7 +24,7 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime
     available_at: datetime
     status: str = Field(default="pending", max_length=10)
-    """pending, sent or failed."""
+    """pending, queued, sending, sent or skipped (nobody to send it to)."""
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     sent_at: datetime | None = None
