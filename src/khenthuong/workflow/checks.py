@@ -84,15 +84,20 @@ def check_workflow(
             if not required.isidentifier():
                 at((*path, "requires"), f"field name {required!r} is not an identifier")
 
-    if problems:
-        return problems
-
-    # Reachability from the initial state.
+    # Graph checks run even when the checks above found problems: they use the
+    # declared states only and leave out every edge to or from an undeclared
+    # state (already reported), so one run reports every kind of error.
     edges: dict[str, set[str]] = {name: set() for name in states}
     for t in wf.transitions:
+        if t.dest not in states:
+            continue
         for source in t.source:
-            edges[source].add(t.dest)
-    reached = _closure(wf.initial, edges)
+            if source in states:
+                edges[source].add(t.dest)
+
+    # Reachability from the initial state (skipped when the initial state is not
+    # declared: that is reported above, and every state would look unreachable).
+    reached = _closure(wf.initial, edges) if wf.initial in states else set(states)
     for name in states:
         if name not in reached:
             at(("states", name), f"state {name!r} cannot be reached from {wf.initial!r}")

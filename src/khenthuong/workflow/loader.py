@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from transitions import Machine
@@ -46,11 +48,16 @@ def parse_workflow(
     doc = load_yaml(path, text)
     if not isinstance(doc.data, dict):
         raise InvalidDefinition([doc.problem((), "a workflow file must be a mapping")])
+    problems: list[Problem] = []
     try:
         wf = WorkflowDef.model_validate(doc.data)
     except ValidationError as exc:
-        raise InvalidDefinition(pydantic_problems(doc, exc)) from exc
-    problems = check_workflow(
+        problems = pydantic_problems(doc, exc)
+        rest = _without_unknown_keys(doc.data, exc)
+        if rest is None:
+            raise InvalidDefinition(problems) from exc
+        wf = rest
+    problems += check_workflow(
         wf,
         doc,
         known_roles=known_roles,
@@ -59,6 +66,35 @@ def parse_workflow(
     if problems:
         raise InvalidDefinition(problems)
     return wf
+
+
+def _without_unknown_keys(data: dict[str, Any], exc: ValidationError) -> WorkflowDef | None:
+    """The definition with the reported unknown keys left out, when that alone makes it valid.
+
+    Unknown keys are reported by the typed model before the semantic checks can
+    run; dropping them lets the same run go on to report the semantic problems of
+    the rest of the file. None when other validation errors remain (those are
+    already reported, and the rest cannot be typed).
+    """
+    errors = exc.errors()
+    if any(e["type"] != "extra_forbidden" for e in errors):
+        return None
+    stripped = copy.deepcopy(data)
+    for error in errors:
+        *parents, key = error["loc"]
+        node: Any = stripped
+        for part in parents:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                node = None
+                break
+        if isinstance(node, dict):
+            node.pop(key, None)
+    try:
+        return WorkflowDef.model_validate(stripped)
+    except ValidationError:
+        return None
 
 
 def workflow_files(paths: Iterable[Path]) -> list[Path]:
