@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import Engine, select, update
 
@@ -32,7 +31,7 @@ from khenthuong.notify.render import (
 from khenthuong.notify.smtp import deliver
 from khenthuong.services import outbox, reminders
 from khenthuong.services.nominations import LOCAL_TZ
-from khenthuong.settings import Settings, get_settings
+from khenthuong.settings import Settings
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, UNITS, USERS
 from khenthuong.storage.outbox import OUTBOX, REMINDER_LEDGER
@@ -65,17 +64,10 @@ def claim_reminders(
         )
         created = reminders.claim(conn, items, now=now)
         stale = reminders.stale_claims(
-            conn,
-            older_than=timedelta(seconds=settings.stale_claim_seconds),
-            now=now,
-            max_attempts=settings.send_max_attempts,
+            conn, older_than=timedelta(seconds=settings.stale_claim_seconds), now=now
         )
         groups = reminders.group_by_recipient(conn, sorted(set(created) | set(stale)))
     return [ids for _, ids in sorted(groups.items())]
-
-
-NOTHING_TO_SEND = "nothing to send"
-"""How `send_digest` answers (as a prefix) when every row was already sent or taken."""
 
 
 def send_digest(
@@ -84,49 +76,23 @@ def send_digest(
     ledger_ids: Sequence[int],
     *,
     mail: MailSettings | None = None,
-    settings: Settings | None = None,
 ) -> str:
-    """Send one officer's digest of the ledger rows this call takes; returns what happened.
-
-    The rows are taken first, atomically (`reminders.take_for_sending`), and only the rows
-    won are sent: a duplicate task, a redelivered message or a second worker with the same
-    ids gets nothing and sends nothing. A row left `sending` by a worker that died is taken
-    again once it is older than KHENTHUONG_STALE_CLAIM_SECONDS.
-    """
+    """Send one officer's digest for the ledger rows not yet sent; returns what happened."""
     mail = mail or get_mail_settings()
-    settings = settings or get_settings()
-    with write_tx(engine) as conn:
-        won = reminders.take_for_sending(
-            conn,
-            ledger_ids,
-            stale_after=timedelta(seconds=settings.stale_claim_seconds),
-            max_attempts=settings.send_max_attempts,
-        )
-    if not won:
-        return f"{NOTHING_TO_SEND}: {len(ledger_ids)} row(s) already sent or being sent"
-    try:
-        message = _digest_message(engine, registry, won, mail)
-    except Exception as exc:
-        with write_tx(engine) as conn:
-            reminders.mark(conn, won, "failed", error=f"{exc.__class__.__name__}: {exc}")
-        raise
-    return _send_and_mark(engine, won, message, mail)
-
-
-def _digest_message(
-    engine: Engine, registry: WorkflowRegistry, ledger_ids: list[int], mail: MailSettings
-) -> EmailMessage:
-    """The digest of these ledger rows (all to one recipient)."""
     with engine.connect() as conn:
         rows = (
             conn.execute(
                 select(REMINDER_LEDGER)
-                .where(REMINDER_LEDGER.c.id.in_(ledger_ids))
+                .where(
+                    REMINDER_LEDGER.c.id.in_(list(ledger_ids)), REMINDER_LEDGER.c.status != "sent"
+                )
                 .order_by(REMINDER_LEDGER.c.id)
             )
             .mappings()
             .all()
         )
+        if not rows:
+            return "already sent"
         recipient = rows[0]["recipient"]
         nom_ids = [
             int(r["item_ref"].split(":")[1])
@@ -167,8 +133,6 @@ def _digest_message(
                     working_days_left=reminders.working_days_between(today, due_on),
                     kind=row["kind"],
                     subject="inspection",
-                    # The bloc's page of the plan's year lists the visit and takes its report.
-                    path=f"blocs/{quote(visit['bloc_code'], safe='')}?year={visit['year']}",
                 )
             )
             continue
@@ -186,11 +150,12 @@ def _digest_message(
             )
         )
     key = "digest:" + ",".join(sorted(r["key"] for r in rows))
-    return render_digest(
+    message = render_digest(
         Digest(recipient, name if name != recipient else "", tuple(items)),
         ledger_key=key,
         sender=Sender.from_settings(mail),
     )
+    return _send_and_mark(engine, [int(r["id"]) for r in rows], message, mail)
 
 
 def _send_and_mark(
@@ -420,16 +385,9 @@ def _visit_rows(conn: Any, visit_ids: list[int]) -> dict[int, dict[str, Any]]:
             "starts_on": v.starts_on,
             "ends_on": v.ends_on,
             "bloc": v.bloc_name,
-            "bloc_code": v.bloc_code,
-            "year": v.year,
         }
         for v in conn.execute(
-            select(
-                INSPECTION_VISITS,
-                BLOCS.c.name.label("bloc_name"),
-                BLOCS.c.code.label("bloc_code"),
-                INSPECTION_PLANS.c.year,
-            )
+            select(INSPECTION_VISITS, BLOCS.c.name.label("bloc_name"))
             .join(INSPECTION_PLANS, INSPECTION_PLANS.c.id == INSPECTION_VISITS.c.plan_id)
             .join(BLOCS, BLOCS.c.id == INSPECTION_PLANS.c.bloc_id)
             .where(INSPECTION_VISITS.c.id.in_(visit_ids))
