@@ -7,16 +7,19 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from khenthuong.errors import KhenthuongError
+from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.runtime import Runtime
 from khenthuong.services import covenants
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
+from khenthuong.storage.blocs import COVENANT_SIGNATURES
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, UNITS
 from tests.conftest import CONFIG
 
 MEMBERS = ["CCYQD", "CCYDCQ", "CCYCA", "CCYNG"]
+HEADS = {"CCYQD": "tt.qd", "CCYDCQ": "tt.dcq", "CCYCA": "tt.ca", "CCYNG": "tt.ng"}
+"""The demo's head of each member unit, who signs its covenant."""
 TARGETS = [
     covenants.TargetIn("hoan_thanh", "100% cán bộ, đảng viên hoàn thành nhiệm vụ", 100, 40),
     covenants.TargetIn("dang_vien_tot", "Trên 80% đảng viên hoàn thành tốt, xuất sắc", 80, 30),
@@ -44,7 +47,8 @@ def launched(rt: Runtime, leader: Actor) -> None:
             actor=leader,
         )
         for unit in MEMBERS:
-            covenants.sign(conn, "KCY4", 2019, unit, signed_on=date(2019, 3, 7), actor=leader)
+            head = load_actor(conn, HEADS[unit])
+            covenants.sign(conn, "KCY4", 2019, unit, signed_on=date(2019, 3, 7), actor=head)
 
 
 def test_scores_follow_reported_results(rt: Runtime, leader: Actor) -> None:
@@ -89,7 +93,14 @@ def test_report_must_match_the_targets_and_signature(rt: Runtime, leader: Actor)
                 actor=leader,
             )
         with pytest.raises(KhenthuongError, match="không phải thành viên"):
-            covenants.sign(conn, "KCY4", 2019, "C07", signed_on=date(2019, 3, 8), actor=leader)
+            covenants.sign(
+                conn,
+                "KCY4",
+                2019,
+                "C07",
+                signed_on=date(2019, 3, 8),
+                actor=load_actor(conn, "tt.pccc"),
+            )
 
 
 def test_year_end_vote_proposes_within_the_flag_quota(rt: Runtime, leader: Actor) -> None:
@@ -168,3 +179,74 @@ def test_only_the_bloc_leader_launches(rt: Runtime, leader: Actor) -> None:
                 launched_on=date(2019, 3, 7),
                 actor=officer,
             )
+
+
+def test_only_the_members_own_officers_sign_for_it(rt: Runtime, leader: Actor) -> None:
+    """The bloc leader, another member's officer, the ministry's officer and the admin are
+    refused with a Vietnamese reason; the member's officer signs and nothing else is recorded."""
+    with write_tx(rt.engine) as conn:
+        covenants.launch(
+            conn,
+            "KCY4",
+            2019,
+            theme="Đoàn kết, sáng tạo, kỷ cương, nêu gương, quyết thắng",
+            targets=TARGETS,
+            launched_on=date(2019, 3, 7),
+            actor=leader,
+        )
+        for username in ("kt.cy", "cb.qd", "tt.dcq", "cv.bcy", "admin", "cb.pccc"):
+            with pytest.raises(Forbidden, match="không được ký giao ước thay đơn vị"):
+                covenants.sign(
+                    conn,
+                    "KCY4",
+                    2019,
+                    "CCYCA",
+                    signed_on=date(2019, 3, 7),
+                    actor=load_actor(conn, username),
+                )
+        covenants.sign(
+            conn, "KCY4", 2019, "CCYQD", signed_on=date(2019, 3, 7), actor=load_actor(conn, "cb.qd")
+        )
+        signed = conn.execute(
+            select(UNITS.c.code, COVENANT_SIGNATURES.c.signed_by).join(
+                UNITS, UNITS.c.id == COVENANT_SIGNATURES.c.unit_id
+            )
+        ).all()
+    assert [tuple(r) for r in signed] == [("CCYQD", "cb.qd")]
+
+
+def test_reports_come_from_the_member_or_the_bloc_leader(rt: Runtime, leader: Actor) -> None:
+    """A member's officer reports for it, not for another member; the bloc leader and the
+    2019 khối trưởng (Cục Cơ yếu Đảng – Chính quyền) score any member; outsiders are refused."""
+    launched(rt, leader)
+    values = {"hoan_thanh": 100, "dang_vien_tot": 85, "chi_bo": 100}
+    with write_tx(rt.engine) as conn:
+        assert (
+            covenants.report(
+                conn, "KCY4", 2019, "so_ket", "CCYQD", values, actor=load_actor(conn, "cb.qd")
+            )
+            == 100.0
+        )
+        for username, unit in (
+            ("cb.qd", "CCYCA"),
+            ("tt.ng", "CCYCA"),
+            ("cv.bcy", "CCYNG"),
+            ("cb.pccc", "CCYQD"),
+            ("kiemtra", "CCYQD"),
+        ):
+            with pytest.raises(Forbidden, match="không được báo cáo, chấm điểm"):
+                covenants.report(
+                    conn,
+                    "KCY4",
+                    2019,
+                    "so_ket",
+                    unit,
+                    values,
+                    actor=load_actor(conn, username),
+                )
+        for username, unit in (("kt.cy", "CCYCA"), ("cb.dcq", "CCYNG"), ("admin", "CCYDCQ")):
+            covenants.report(
+                conn, "KCY4", 2019, "so_ket", unit, values, actor=load_actor(conn, username)
+            )
+        board = covenants.scores(conn, "KCY4", 2019, "so_ket")
+    assert board == {"CCYQD": 100.0, "CCYDCQ": 100.0, "CCYCA": 100.0, "CCYNG": 100.0}

@@ -36,10 +36,34 @@ def test_covenant_cycle_through_the_cli(settings: Settings) -> None:
         "kt.cy",
     )
     assert code == 0, out
-    sign = ["covenants", "sign", "--bloc", "KCY4", "--year", "2019", "--as", "kt.cy"]
-    for unit in MEMBERS:
-        sign += ["--unit", unit]
-    assert run(*sign)[0] == 0
+    sign = ["covenants", "sign", "--bloc", "KCY4", "--year", "2019"]
+    # The bloc leader does not sign for the members; each member's head does.
+    code, out = run(*sign, "--unit", "CCYCA", "--as", "kt.cy")
+    assert code == 1 and "không được ký giao ước thay đơn vị" in out, out
+    code, out = run(*sign, "--unit", "CCYCA", "--as", "cb.qd")
+    assert code == 1 and "cb.qd không phải cán bộ thi đua hay thủ trưởng của CCYCA" in out, out
+    for unit, head in zip(MEMBERS, ("tt.qd", "tt.dcq", "tt.ca", "tt.ng"), strict=True):
+        code, out = run(*sign, "--unit", unit, "--as", head)
+        assert code == 0 and "Đã ghi 1 chữ ký giao ước" in out, out
+    code, out = run(
+        "covenants",
+        "report",
+        "--bloc",
+        "KCY4",
+        "--year",
+        "2019",
+        "--round",
+        "so_ket",
+        "--unit",
+        "CCYNG",
+        "--value",
+        "ht=100",
+        "--value",
+        "dv=80",
+        "--as",
+        "cb.qd",
+    )
+    assert code == 1 and "không được báo cáo, chấm điểm cho CCYNG" in out, out
     for unit, dv in zip(MEMBERS, ("85", "90", "70", "60"), strict=True):
         code, out = run(
             "covenants",

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import Connection, func, insert, select, update
 
 from khenthuong.audit.append import append_event
-from khenthuong.errors import KhenthuongError
+from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.services.actors import Actor
 from khenthuong.services.blocs import BlocView, bloc_view, require_bloc_leader
 from khenthuong.services.nominations import create_nomination_in
@@ -61,6 +61,45 @@ def _covenant(conn: Connection, view: BlocView, year: int) -> int:
             f"(bloc {view.code} has no covenant for {year})"
         )
     return int(cid)
+
+
+MEMBER_ROLES = ("unit_officer", "unit_head")
+"""Roles that act for a member unit in its covenant: its emulation officer and its head."""
+
+
+def _unit_path(conn: Connection, code: str) -> str:
+    return str(conn.execute(select(UNITS.c.path).where(UNITS.c.code == code)).scalar_one())
+
+
+def _speaks_for(conn: Connection, actor: Actor, unit: str) -> bool:
+    """The actor is the emulation officer or the head of `unit` (a grant over its subtree)."""
+    return actor.grant_for(MEMBER_ROLES, _unit_path(conn, unit)) is not None
+
+
+def require_member_officer(conn: Connection, view: BlocView, actor: Actor, unit: str) -> None:
+    """Refuse unless the actor signs for `unit` as its emulation officer or head."""
+    if not _speaks_for(conn, actor, unit):
+        raise Forbidden(
+            f"{actor.username} không phải cán bộ thi đua hay thủ trưởng của {unit}: không được "
+            f"ký giao ước thay đơn vị ({actor.username} is no officer of {unit} in bloc "
+            f"{view.code})"
+        )
+
+
+def require_reporter(conn: Connection, view: BlocView, actor: Actor, unit: str) -> None:
+    """Refuse unless the actor reports for `unit` (its officer or head) or scores the bloc:
+    the bloc's leader (bloc_leader over the organiser, or admin) or an officer or the head
+    of the member unit leading the bloc that year (khối trưởng)."""
+    if _speaks_for(conn, actor, unit) or _speaks_for(conn, actor, view.leader):
+        return
+    try:
+        require_bloc_leader(conn, view, actor)
+    except Forbidden:
+        raise Forbidden(
+            f"{actor.username} không phải cán bộ thi đua hay thủ trưởng của {unit}, cũng không "
+            f"phải khối trưởng khối {view.code} năm {view.year}: không được báo cáo, chấm điểm "
+            f"cho {unit} ({actor.username} may not report or score for {unit})"
+        ) from None
 
 
 def _unit_ids(conn: Connection, codes: Sequence[str]) -> dict[str, int]:
@@ -133,11 +172,13 @@ def launch(
 def sign(
     conn: Connection, code: str, year: int, unit: str, *, signed_on: date, actor: Actor
 ) -> None:
-    """Record a member's signature of the covenant (ký giao ước)."""
+    """Record a member's signature of the covenant (ký giao ước): only the member's own
+    emulation officer or head signs for it."""
     view = bloc_view(conn, code, year)
     cid = _covenant(conn, view, year)
     if unit not in {c for c, _ in view.members}:
         raise KhenthuongError(f"{unit} không phải thành viên khối {code} năm {year}")
+    require_member_officer(conn, view, actor, unit)
     unit_id = _unit_ids(conn, [unit])[unit]
     signed = conn.execute(
         select(COVENANT_SIGNATURES.c.id).where(
@@ -170,11 +211,17 @@ def report(
     *,
     actor: Actor,
 ) -> float:
-    """A member reports its results against the targets; returns its score for the round."""
+    """A member reports its results against the targets; returns its score for the round.
+
+    The member's officer or head reports; the bloc's leader for the year may score it too
+    (see `require_reporter`)."""
     if round_ not in ROUNDS:
         raise KhenthuongError(f"Đợt {round_!r} không hợp lệ; dùng so_ket hoặc tong_ket")
     view = bloc_view(conn, code, year)
     cid = _covenant(conn, view, year)
+    if unit not in {c for c, _ in view.members}:
+        raise KhenthuongError(f"{unit} không phải thành viên khối {code} năm {year}")
+    require_reporter(conn, view, actor, unit)
     unit_id = _unit_ids(conn, [unit]).get(unit)
     signed = (
         unit_id is not None
