@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from khenthuong.errors import InvalidDefinition, KhenthuongError
 from khenthuong.services.dossier import DOC_TYPES
@@ -33,10 +33,30 @@ class VoteRule(Strict):
 
 
 class QuotaRule(Strict):
-    """At most `share` × (number of `of` titles in the unit and year) nominations."""
+    """How many nominations of an award may take a place in a year; every limit given applies.
 
-    share: float = Field(gt=0, le=1)
-    of: str
+    - `share` of `of`: at most floor(share × the number of `of` titles held in the proposing
+      unit's subtree that year), e.g. CSTĐCS ≤ 15% of LĐTT (NĐ 91/2017 Điều 9(3));
+    - `count`: at most this many places per proposing unit and year;
+    - `bloc`: at most the `flag_quota` (config/blocs.yaml) of every bloc the nominee unit
+      belongs to that year, counted over all the bloc's members (Cờ thi đua của Chính phủ,
+      Luật TĐKT 2022 Điều 25).
+    Places are counted and taken inside the step's transaction under a row lock.
+    """
+
+    share: float | None = Field(default=None, gt=0, le=1)
+    of: str | None = None
+    count: int | None = Field(default=None, ge=0)
+    bloc: bool = False
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _one_limit_at_least(self) -> QuotaRule:
+        if (self.share is None) != (self.of is None):
+            raise ValueError("share and of go together")
+        if self.share is None and self.count is None and not self.bloc:
+            raise ValueError("a quota needs share and of, count, or bloc: true")
+        return self
 
 
 class RuleSet(Strict):
@@ -143,7 +163,11 @@ def load_catalog(path: Path) -> Catalog:
                 doc.problem((*at, "eligibility"), f"unknown eligibility rule {award.eligibility!r}")
             )
         for i, rule in enumerate(award.rules):
-            if rule.quota is not None and rule.quota.of not in catalog.awards:
+            if (
+                rule.quota is not None
+                and rule.quota.of is not None
+                and rule.quota.of not in catalog.awards
+            ):
                 problems.append(
                     doc.problem(
                         (*at, "rules", i, "quota", "of"), f"unknown award {rule.quota.of!r}"

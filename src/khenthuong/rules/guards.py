@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, Select, func, select
 
-from khenthuong.errors import Refusal
-from khenthuong.rules.catalog import Catalog, catalog_in
+from khenthuong.errors import KhenthuongError, Refusal
+from khenthuong.rules.catalog import Catalog, QuotaRule, RuleSet, catalog_in
 from khenthuong.rules.eligibility import RULES, History, check_not_blocked
 from khenthuong.services.dossier import DOC_TYPES, present_types
 from khenthuong.services.nominations import LOCAL_TZ
+from khenthuong.storage.blocs import BLOC_MEMBERS, BLOCS
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_SESSIONS
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
-from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS
+from khenthuong.storage.models import EVENTS, NOMINATIONS, PERSONS, UNITS
 from khenthuong.workflow.guards import GuardContext, guard
 
 CLOSED_NEGATIVE = ("rejected", "withdrawn", "revoked")
@@ -172,60 +173,166 @@ def vote_passed(ctx: GuardContext) -> Refusal | None:
     )
 
 
-@guard("within_quota")
-def within_quota(ctx: GuardContext) -> Refusal | None:
-    """Count-limited titles: places taken in the unit and year stay within the quota."""
-    conn: Connection = ctx.connection
-    nom = ctx.nomination
-    catalog = _catalog()
-    code = award_code_of(nom, catalog)
-    if code is None:
-        return None
-    rule = catalog.rules_for(code, _today(ctx))
-    if rule.quota is None:
-        return None
+def submitted_on(ctx: GuardContext) -> date:
+    """The local date of the nomination's first submission: the step being taken when it is
+    the first `submit`, the nomination's creation when it was never submitted. A nomination
+    is judged by the rules in force on that date (issue: rules change with the law)."""
+    first = ctx.connection.execute(
+        select(EVENTS.c.occurred_at)
+        .where(EVENTS.c.nomination_id == ctx.nomination["id"], EVENTS.c.trigger == "submit")
+        .order_by(EVENTS.c.seq)
+        .limit(1)
+    ).scalar()
+    if first is None:
+        first = ctx.now if ctx.trigger == "submit" else ctx.nomination["created_at"]
+    moment: datetime = first
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def _rules_on(catalog: Catalog, code: str, on: date) -> RuleSet | Refusal:
+    try:
+        return catalog.rules_for(code, on)
+    except KhenthuongError as exc:
+        return Refusal(
+            "rules",
+            f"Chưa có quy định áp dụng cho {code} ngày {on:%d/%m/%Y}: {exc}",
+            f"no rules of {code} in force on {on}",
+        )
+
+
+def _same_award(catalog: Catalog, code: str) -> ColumnElement[bool]:
+    """Nominations that carry award `code`, explicitly or through its workflow."""
+    same: ColumnElement[bool] = NOMINATIONS.c.award_code == code
+    workflow = catalog.award(code).workflow
+    if workflow is not None and catalog.award_for_workflow(workflow) == code:
+        same = same | (NOMINATIONS.c.award_code.is_(None) & (NOMINATIONS.c.workflow == workflow))
+    return same
+
+
+def _places_taken(catalog: Catalog, code: str, nom: Any) -> Select[Any]:
+    return (
+        select(func.count())
+        .select_from(NOMINATIONS)
+        .where(
+            NOMINATIONS.c.year == nom["year"],
+            _same_award(catalog, code),
+            NOMINATIONS.c.id != nom["id"],
+            NOMINATIONS.c.quota_taken.is_(True),
+            NOMINATIONS.c.state.not_in(CLOSED_NEGATIVE),
+        )
+    )
+
+
+def _unit_quota(
+    conn: Connection, catalog: Catalog, code: str, quota: QuotaRule, nom: Any
+) -> Refusal | None:
+    """Share and count limits per proposing unit and year."""
     # Lock the unit row so two officers cannot both take the last place (PostgreSQL);
     # SQLite write transactions are already serialised by BEGIN IMMEDIATE.
     lock = select(UNITS.c.id).where(UNITS.c.id == nom["proposing_unit_id"])
     if conn.dialect.name == "postgresql":
         lock = lock.with_for_update()
     conn.execute(lock).first()
-    unit_path = nom["unit_path"]
-    base = conn.execute(
-        select(func.count())
-        .select_from(AWARD_RECORDS)
-        .join(PERSONS, PERSONS.c.id == AWARD_RECORDS.c.person_id)
-        .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
-        .where(
-            AWARD_RECORDS.c.award_code == rule.quota.of,
-            AWARD_RECORDS.c.year == nom["year"],
-            AWARD_RECORDS.c.revoked.is_(False),
-            UNITS.c.path.startswith(unit_path),
+    caps: list[tuple[int, str, str]] = []
+    if quota.share is not None and quota.of is not None:
+        base = conn.execute(
+            select(func.count())
+            .select_from(AWARD_RECORDS)
+            .join(PERSONS, PERSONS.c.id == AWARD_RECORDS.c.person_id)
+            .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+            .where(
+                AWARD_RECORDS.c.award_code == quota.of,
+                AWARD_RECORDS.c.year == nom["year"],
+                AWARD_RECORDS.c.revoked.is_(False),
+                UNITS.c.path.startswith(nom["unit_path"]),
+            )
+        ).scalar_one()
+        caps.append(
+            (
+                math.floor(quota.share * base),
+                f"{quota.share:.0%} của {base} {quota.of}",
+                f"{quota.share:.0%} of {base} {quota.of}",
+            )
         )
-    ).scalar_one()
-    cap = math.floor(rule.quota.share * base)
+    if quota.count is not None:
+        caps.append((quota.count, "giới hạn số lượng của đơn vị", "the unit's count limit"))
+    if not caps:
+        return None
+    cap, why_vi, why_en = min(caps)
     taken = conn.execute(
-        select(func.count())
-        .select_from(NOMINATIONS)
-        .where(
-            NOMINATIONS.c.proposing_unit_id == nom["proposing_unit_id"],
-            NOMINATIONS.c.year == nom["year"],
-            (NOMINATIONS.c.award_code == code)
-            | (NOMINATIONS.c.award_code.is_(None) & (NOMINATIONS.c.workflow == nom["workflow"])),
-            NOMINATIONS.c.id != nom["id"],
-            NOMINATIONS.c.quota_taken.is_(True),
-            NOMINATIONS.c.state.not_in(CLOSED_NEGATIVE),
+        _places_taken(catalog, code, nom).where(
+            NOMINATIONS.c.proposing_unit_id == nom["proposing_unit_id"]
         )
     ).scalar_one()
     if taken < cap:
-        ctx.extra["take_quota"] = True
         return None
     return Refusal(
         "within_quota",
-        f"Vượt tỷ lệ: tối đa {cap} hồ sơ {code} năm {nom['year']} "
-        f"({rule.quota.share:.0%} của {base} {rule.quota.of}); đã có {taken}",
-        f"quota reached: at most {cap} ({rule.quota.share:.0%} of {base}); {taken} taken",
+        f"Vượt tỷ lệ: tối đa {cap} hồ sơ {code} năm {nom['year']} ({why_vi}); đã có {taken}",
+        f"quota reached: at most {cap} ({why_en}); {taken} taken",
+        {"cap": cap, "taken": taken},
     )
+
+
+def _bloc_quota(conn: Connection, catalog: Catalog, code: str, nom: Any) -> Refusal | None:
+    """The flag quota of every bloc the nominee unit belongs to that year (config/blocs.yaml).
+
+    A unit in two blocs takes a place in both: a direct nomination cannot pass through the
+    bloc with room while the other bloc is full.
+    """
+    unit_id, year = nom["nominee_unit_id"], nom["year"]
+    if unit_id is None:
+        return None
+    in_year = (BLOC_MEMBERS.c.from_year <= year) & (
+        BLOC_MEMBERS.c.to_year.is_(None) | (BLOC_MEMBERS.c.to_year >= year)
+    )
+    blocs = select(BLOCS.c.id, BLOCS.c.code, BLOCS.c.name, BLOCS.c.flag_quota).where(
+        BLOCS.c.flag_quota.is_not(None),
+        BLOCS.c.id.in_(
+            select(BLOC_MEMBERS.c.bloc_id).where(BLOC_MEMBERS.c.unit_id == unit_id, in_year)
+        ),
+    )
+    if conn.dialect.name == "postgresql":
+        blocs = blocs.with_for_update(of=BLOCS)
+    for bloc in conn.execute(blocs.order_by(BLOCS.c.id)).all():
+        members = select(BLOC_MEMBERS.c.unit_id).where(BLOC_MEMBERS.c.bloc_id == bloc.id, in_year)
+        taken = conn.execute(
+            _places_taken(catalog, code, nom).where(NOMINATIONS.c.nominee_unit_id.in_(members))
+        ).scalar_one()
+        if taken >= bloc.flag_quota:
+            return Refusal(
+                "within_quota",
+                f"Khối {bloc.code} ({bloc.name}) chỉ được đề nghị {bloc.flag_quota} {code} "
+                f"năm {year}; đã có {taken} hồ sơ",
+                f"bloc {bloc.code} may propose {bloc.flag_quota} {code} in {year}; {taken} taken",
+                {"bloc": bloc.code, "cap": bloc.flag_quota, "taken": taken},
+            )
+    return None
+
+
+@guard("within_quota")
+def within_quota(ctx: GuardContext) -> Refusal | None:
+    """Count-limited titles: places taken in the unit (or the bloc) and year stay within the
+    quota in force on the submission date; the place is taken in the same transaction."""
+    conn: Connection = ctx.connection
+    nom = ctx.nomination
+    catalog = _catalog()
+    code = award_code_of(nom, catalog)
+    if code is None:
+        return None
+    rule = _rules_on(catalog, code, submitted_on(ctx))
+    if isinstance(rule, Refusal):
+        return rule
+    quota = rule.quota
+    if quota is None:
+        return None
+    refusal = _unit_quota(conn, catalog, code, quota, nom)
+    if refusal is None and quota.bloc:
+        refusal = _bloc_quota(conn, catalog, code, nom)
+    if refusal is not None:
+        return refusal
+    ctx.extra["take_quota"] = True
+    return None
 
 
 def eligibility_preview(

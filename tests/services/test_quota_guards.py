@@ -1,0 +1,224 @@
+"""within_quota: count limits, the bloc's limit for Cờ thi đua CP, and the submission date."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import insert, select
+
+from khenthuong.errors import StepRefused
+from khenthuong.rules import guards
+from khenthuong.rules.catalog import Catalog, QuotaRule, RuleSet, catalog_in
+from khenthuong.runtime import Runtime
+from khenthuong.services import councils, dossier
+from khenthuong.services import nominations as svc
+from khenthuong.services.actors import Actor, load_actor
+from khenthuong.services.blocs import apply_blocs, load_blocs
+from khenthuong.services.councils import MemberIn
+from khenthuong.services.org import add_person
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.history import YEARLY_RATINGS
+from khenthuong.storage.models import UNITS
+from tests.conftest import CONFIG
+
+PDF = b"%PDF-1.4 test"
+FLAG_DOCS = ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet")
+
+
+def who(rt: Runtime, name: str) -> Actor:
+    with rt.engine.connect() as conn:
+        return load_actor(conn, name)
+
+
+def attach(rt: Runtime, nid: int, docs: tuple[str, ...], actor: Actor) -> None:
+    with write_tx(rt.engine) as conn:
+        for doc in docs:
+            dossier.attach(
+                conn,
+                nid,
+                doc_type=doc,
+                filename=f"{doc}.pdf",
+                content=PDF,
+                actor=actor,
+                max_bytes=10_000,
+            )
+
+
+def with_cstdcs_rules(monkeypatch: pytest.MonkeyPatch, rules: list[RuleSet]) -> Catalog:
+    catalog = catalog_in(CONFIG)
+    award = catalog.awards["CSTDCS"].model_copy(update={"rules": rules})
+    patched = catalog.model_copy(update={"awards": {**catalog.awards, "CSTDCS": award}})
+    monkeypatch.setattr(guards, "_catalog", lambda: patched)
+    return patched
+
+
+def cstdcs_at_council(rt: Runtime, names: list[str], submitted: datetime) -> list[int]:
+    """CSTĐCS nominations of CCYQD for 2026, submitted on `submitted`, passed by the council."""
+    officer = who(rt, "cb.qd")
+    ids = []
+    for name in names:
+        with write_tx(rt.engine) as conn:
+            pid = add_person(conn, name, "CCYQD")
+            conn.execute(insert(YEARLY_RATINGS).values(person_id=pid, year=2026, rating="htxs"))
+        nid = svc.create_nomination(
+            rt.engine,
+            rt.registry,
+            workflow="chien_si_thi_dua_co_so",
+            proposing_unit="CCYQD",
+            actor=officer,
+            nominee_person_id=pid,
+            year=2026,
+            now=submitted,
+        )
+        attach(rt, nid, ("to_trinh", "bao_cao_thanh_tich"), officer)
+        svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=submitted)
+        ids.append(nid)
+    secretary = who(rt, "tk.qd")
+    with write_tx(rt.engine) as conn:
+        sid = councils.open_session(
+            conn,
+            "CCYQD",
+            title="Bình xét 2026",
+            held_on=date(2026, 12, 5),
+            members=[MemberIn(f"Ủy viên {i}") for i in range(5)],
+            actor=secretary,
+        )
+        for nid in ids:
+            councils.add_item(conn, rt.registry, sid, nid, actor=secretary)
+            councils.record_tally(conn, sid, nid, agree=5, disagree=0, abstain=0, actor=secretary)
+        # Mark the votes passed without moving the nominations: the step under test does.
+        conn.execute(
+            councils.COUNCIL_ITEMS.update()
+            .where(councils.COUNCIL_ITEMS.c.session_id == sid)
+            .values(result="passed")
+        )
+        conn.execute(
+            councils.COUNCIL_SESSIONS.update()
+            .where(councils.COUNCIL_SESSIONS.c.id == sid)
+            .values(status="closed", closed_at=datetime.now(UTC))
+        )
+    return ids
+
+
+def test_count_limit_gives_one_place_per_unit_and_year(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A count of 1 CSTĐCS per unit and year: the first council step passes, the second is
+    refused with the count."""
+    base = catalog_in(CONFIG).awards["CSTDCS"].rules[-1]
+    with_cstdcs_rules(
+        monkeypatch,
+        [base.model_copy(update={"quota": QuotaRule(count=1, source="quy chế đơn vị")})],
+    )
+    first, second = cstdcs_at_council(rt, ["Ứng viên A", "Ứng viên B"], datetime.now(UTC))
+    secretary = who(rt, "tk.qd")
+    svc.advance(rt.engine, rt.registry, first, "council_approve", secretary)
+    with pytest.raises(StepRefused) as info:
+        svc.advance(rt.engine, rt.registry, second, "council_approve", secretary)
+    refusal = info.value.refusals[0]
+    assert refusal.code == "within_quota"
+    assert "tối đa 1 hồ sơ CSTDCS năm 2026" in refusal.message_vi
+    assert refusal.details == {"cap": 1, "taken": 1}
+
+
+def test_quota_in_force_on_the_submission_date_applies(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A no-places quota from 01/06/2026 does not reach a nomination submitted on 15/05/2026,
+    even when the council step is taken later; one submitted on 05/06/2026 is refused."""
+    base = catalog_in(CONFIG).awards["CSTDCS"].rules[-1]
+    with_cstdcs_rules(
+        monkeypatch,
+        [
+            base.model_copy(update={"effective_from": date(2024, 1, 1)}),
+            base.model_copy(
+                update={
+                    "effective_from": date(2026, 6, 1),
+                    "source": "quy định mới",
+                    "quota": QuotaRule(count=0),
+                }
+            ),
+        ],
+    )
+    (early,) = cstdcs_at_council(rt, ["Nộp sớm"], datetime(2026, 5, 15, 3, tzinfo=UTC))
+    (late,) = cstdcs_at_council(rt, ["Nộp muộn"], datetime(2026, 6, 5, 3, tzinfo=UTC))
+    secretary = who(rt, "tk.qd")
+    after = datetime(2026, 6, 10, 3, tzinfo=UTC)
+    svc.advance(rt.engine, rt.registry, early, "council_approve", secretary, now=after)
+    with pytest.raises(StepRefused) as info:
+        svc.advance(rt.engine, rt.registry, late, "council_approve", secretary, now=after)
+    assert info.value.refusals[0].code == "within_quota"
+
+
+@pytest.fixture
+def bloc_leader(rt: Runtime) -> Actor:
+    with write_tx(rt.engine) as conn:
+        known = set(conn.execute(select(UNITS.c.code)).scalars())
+        apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", known))
+        return load_actor(conn, "kt.cy")
+
+
+def flag_draft(rt: Runtime, leader: Actor, unit: str, year: int = 2026) -> int:
+    """A Cờ thi đua CP nomination created directly (not by the bloc's year-end vote)."""
+    nid = svc.create_nomination(
+        rt.engine,
+        rt.registry,
+        workflow="co_thi_dua_chinh_phu",
+        proposing_unit="BCY",
+        actor=leader,
+        nominee_unit_code=unit,
+        year=year,
+    )
+    attach(rt, nid, FLAG_DOCS, leader)
+    return nid
+
+
+def test_direct_flag_nominations_cannot_bypass_the_bloc_quota(
+    rt: Runtime, bloc_leader: Actor
+) -> None:
+    """Khối 4 Hệ Cơ yếu may propose 1 Cờ thi đua CP a year: a second member's directly
+    created nomination is refused at submission, naming the bloc; withdrawing frees the place."""
+    first = flag_draft(rt, bloc_leader, "CCYQD")
+    second = flag_draft(rt, bloc_leader, "CCYDCQ")
+    svc.advance(rt.engine, rt.registry, first, "submit", bloc_leader)
+    with pytest.raises(StepRefused) as info:
+        svc.advance(rt.engine, rt.registry, second, "submit", bloc_leader)
+    refusal = info.value.refusals[0]
+    assert refusal.code == "within_quota"
+    assert "Khối KCY4" in refusal.message_vi and refusal.details["cap"] == 1
+    # Another year has its own place.
+    next_year = flag_draft(rt, bloc_leader, "CCYCA", 2027)
+    svc.advance(rt.engine, rt.registry, next_year, "submit", bloc_leader)
+    svc.advance(
+        rt.engine, rt.registry, first, "withdraw", who(rt, "cv.bcy"), {"reason": "Rút để xét lại"}
+    )
+    svc.advance(rt.engine, rt.registry, second, "submit", bloc_leader)
+
+
+def test_last_bloc_flag_place_goes_to_one_of_two_concurrent_submissions(
+    rt: Runtime, bloc_leader: Actor
+) -> None:
+    """Two members' flag nominations submitted at the same moment: exactly one takes the
+    bloc's only place (the bloc row is locked while the places are counted)."""
+    ids = [flag_draft(rt, bloc_leader, unit) for unit in ("CCYQD", "CCYDCQ")]
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def attempt(nid: int) -> None:
+        barrier.wait()
+        try:
+            results.append(svc.advance(rt.engine, rt.registry, nid, "submit", bloc_leader))
+        except StepRefused as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=attempt, args=(nid,)) for nid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    wins = [r for r in results if isinstance(r, svc.StepResult)]
+    refusals = [r for r in results if isinstance(r, StepRefused)]
+    assert len(wins) == 1 and len(refusals) == 1
+    assert refusals[0].refusals[0].code == "within_quota"
