@@ -28,8 +28,14 @@ def decided_nomination(rt: Runtime) -> int:
     svc.advance(
         rt.engine, rt.registry, nid, "council_approve", users["tk.qd"], comment="Nhất trí 9/9"
     )
+    # Decision numbers are unique: the signing step writes the decision itself.
     svc.advance(
-        rt.engine, rt.registry, nid, "decide", users["tt.qd"], {"decision_number": "7/QĐ-CCYQD"}
+        rt.engine,
+        rt.registry,
+        nid,
+        "decide",
+        users["tt.qd"],
+        {"decision_number": f"{nid}/QĐ-CCYQD"},
     )
     return nid
 
@@ -127,7 +133,7 @@ def test_first_event_links_to_genesis_and_history_is_ordered(rt: Runtime) -> Non
         "council_secretary",
         "unit_head",
     ]
-    assert timeline[3]["payload"] == {"decision_number": "7/QĐ-CCYQD"}
+    assert timeline[3]["payload"] == {"decision_number": f"{nid}/QĐ-CCYQD"}
     with rt.engine.connect() as conn:
         first = conn.execute(
             select(EVENTS.c.prev_hash).where(EVENTS.c.id == event_id(rt, nid, 1))

@@ -50,7 +50,9 @@ def test_nomination_travels_to_decision_through_the_cli(fresh: Settings) -> None
     code, out = run("advance", nid, "return_for_supplement", "--as", "tk.qd")
     assert code == 1
     assert "'reason'" in out
-    code, out = run("advance", nid, "decide", "--as", "tt.qd", "--field", "decision_number=1/QĐ")
+    code, out = run(
+        "advance", nid, "decide", "--as", "tt.qd", "--field", "decision_number=1/QĐ-CCYQD"
+    )
     assert code == 1
     assert "unit_council" in out
     code, out = run(
@@ -59,9 +61,14 @@ def test_nomination_travels_to_decision_through_the_cli(fresh: Settings) -> None
     assert code == 0, out
     assert run("advance", nid, "submit", "--as", "cb.qd", "--comment", "Đã bổ sung")[0] == 0
     assert run("advance", nid, "council_approve", "--as", "tk.qd")[0] == 0
-    code, out = run("advance", nid, "decide", "--as", "tt.qd", "--field", "decision_number=9/QĐ")
+    code, out = run(
+        "advance", nid, "decide", "--as", "tt.qd", "--field", "decision_number=9/QĐ-CCYQD"
+    )
     assert code == 0, out
     assert "decided" in out
+    code, out = run("decisions", "show", "9/QĐ-CCYQD")
+    assert code == 0, out
+    assert "710,000" in out  # Giấy khen: 0.3 × 2,340,000 VND rounded up to 10,000
     code, out = run("history", nid, "--format", "json")
     events = json.loads(out)
     assert [e["trigger"] for e in events] == [
@@ -76,6 +83,61 @@ def test_nomination_travels_to_decision_through_the_cli(fresh: Settings) -> None
     code, out = run("show", nid, "--as", "tt.qd")
     assert code == 0
     assert "revoke" in out
+
+
+def test_decide_step_checks_the_number_and_writes_decision_record_and_money(
+    fresh: Settings,
+) -> None:
+    """`advance ID decide` goes through the decisions service: a malformed number is refused
+    and writes nothing; a valid one writes the decision, the award record and the money."""
+    from sqlalchemy import func, select
+
+    from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
+    from khenthuong.storage.history import AWARD_RECORDS
+
+    _, out = run("nominate", "giay_khen", "--person", "1", "--unit", "CCYQD", "--as", "cb.qd")
+    nid = out.strip()
+    assert run("advance", nid, "submit", "--as", "cb.qd")[0] == 0
+    assert run("advance", nid, "council_approve", "--as", "tk.qd")[0] == 0
+    engine = make_engine(fresh.database_url)
+
+    def counts() -> tuple[int, int, int]:
+        with engine.connect() as conn:
+            return tuple(  # type: ignore[return-value]
+                conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (DECISIONS, DECISION_ITEMS, AWARD_RECORDS)
+            )
+
+    before = counts()
+    for bad in ("abc", "1", "1/QĐ", "15/QD-CCYQD"):
+        code, out = run(
+            "advance", nid, "decide", "--as", "tt.qd", "--field", f"decision_number={bad}"
+        )
+        assert code == 1, out
+        assert "123/QĐ-BCY" in out
+    assert counts() == before
+    code, out = run("show", nid)
+    assert "head_decision" in out
+    code, out = run(
+        "advance", nid, "decide", "--as", "tt.qd", "--field", "decision_number=15/QĐ-CCYQD"
+    )
+    assert code == 0, out
+    assert counts() == (before[0] + 1, before[1] + 1, before[2] + 1)
+    with engine.connect() as conn:
+        decision = conn.execute(select(DECISIONS)).mappings().all()[-1]
+        item = conn.execute(select(DECISION_ITEMS)).mappings().all()[-1]
+        record = (
+            conn.execute(select(AWARD_RECORDS).where(AWARD_RECORDS.c.nomination_id == int(nid)))
+            .mappings()
+            .one()
+        )
+    engine.dispose()
+    assert decision["number"] == "15/QĐ-CCYQD" and decision["award_code"] == "GIAY_KHEN"
+    assert decision["signer"] == "tt.qd"
+    assert item["amount_vnd"] == 710_000
+    assert record["award_code"] == "GIAY_KHEN" and record["decision_number"] == "15/QĐ-CCYQD"
+    code, out = run("decisions", "show", "15/QĐ-CCYQD")
+    assert code == 0 and "#" + nid in out
 
 
 def test_audit_verify_names_an_edited_event(fresh: Settings) -> None:

@@ -78,7 +78,7 @@ def test_entering_a_state_with_a_time_limit_sets_its_due_date(rt: Runtime) -> No
     ("trigger", "user", "payload", "code"),
     [
         ("submit", "tt.qd", {}, "role"),
-        ("decide", "tt.qd", {"decision_number": "1/QĐ"}, "state"),
+        ("decide", "tt.qd", {"decision_number": "1/QĐ-CCYQD"}, "state"),
         ("withdraw", "cb.qd", {}, "field:reason"),
         ("withdraw", "cb.qd", {"reason": "  "}, "field:reason"),
         ("submit", "cb.qd", {"colour": "red"}, "field:colour"),
@@ -105,7 +105,12 @@ def test_wrong_state_refusal_lists_the_possible_steps(rt: Runtime) -> None:
     nid = new_giay_khen(rt)
     with pytest.raises(StepRefused) as info:
         svc.advance(
-            rt.engine, rt.registry, nid, "decide", actor(rt, "tt.qd"), {"decision_number": "1"}
+            rt.engine,
+            rt.registry,
+            nid,
+            "decide",
+            actor(rt, "tt.qd"),
+            {"decision_number": "1/QĐ-CCYQD"},
         )
     refusal = info.value.refusals[0]
     assert "draft" in refusal.message_en
@@ -244,10 +249,17 @@ def test_same_officer_cannot_pass_two_successive_levels(rt: Runtime) -> None:
     svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.qd"))
     with pytest.raises(StepRefused) as info:
         svc.advance(
-            rt.engine, rt.registry, nid, "decide", actor(rt, "tk.qd"), {"decision_number": "1/QĐ"}
+            rt.engine,
+            rt.registry,
+            nid,
+            "decide",
+            actor(rt, "tk.qd"),
+            {"decision_number": "1/QĐ-CCYQD"},
         )
     assert [r.code for r in info.value.refusals] == ["four_eyes"]
-    svc.advance(rt.engine, rt.registry, nid, "decide", actor(rt, "tt.qd"), {"decision_number": "1"})
+    svc.advance(
+        rt.engine, rt.registry, nid, "decide", actor(rt, "tt.qd"), {"decision_number": "1/QĐ-CCYQD"}
+    )
 
 
 def test_return_writes_an_outbox_notice_in_the_same_transaction(rt: Runtime) -> None:
@@ -311,3 +323,35 @@ def test_unit_council_secretary_cannot_act_for_the_ministry_council(rt: Runtime)
     with pytest.raises(StepRefused) as info:
         svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.bcy"))
     assert [r.code for r in info.value.refusals] == ["vote_passed"]
+
+
+def test_signing_is_not_a_batch_step(rt: Runtime) -> None:
+    """A batch `decide` is refused for every nomination (a decision is signed through the
+    decisions service, with its date, signer and authority) and nothing is written."""
+    ids = [new_giay_khen(rt, f"Cán bộ {i}") for i in range(2)]
+    for nid in ids:
+        svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+        svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.qd"))
+    before = event_count(rt)
+    with pytest.raises(BatchRefused) as info:
+        svc.advance_batch(
+            rt.engine,
+            rt.registry,
+            ids,
+            "decide",
+            actor(rt, "tt.qd"),
+            {"decision_number": "3/QĐ-CCYQD"},
+        )
+    assert {r.code for refs in info.value.failures.values() for r in refs} == {"decision"}
+    _, refused = svc.advance_batch(
+        rt.engine,
+        rt.registry,
+        ids,
+        "decide",
+        actor(rt, "tt.qd"),
+        {"decision_number": "3/QĐ-CCYQD"},
+        partial=True,
+    )
+    assert set(refused) == set(ids)
+    assert event_count(rt) == before
+    assert all(row(rt, i)["state"] == "head_decision" for i in ids)

@@ -1,19 +1,33 @@
-"""Decisions (quyết định khen thưởng): sign many nominations at once, with award money."""
+"""Decisions (quyết định khen thưởng): sign many nominations at once, with award money.
+
+Every signing goes through `create_decision`: `khenthuong decisions create`, POST
+/api/decisions, the decisions page, and also a plain `advance ID decide` step (the step
+service routes a step into a closed decision state here through `decide_by_step`). So a
+decided nomination always has its decision row, its award record and its money, written
+in the step's transaction.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, RowMapping, insert, select
 
 from khenthuong.audit.append import append_event
-from khenthuong.errors import KhenthuongError, NotFound
+from khenthuong.errors import KhenthuongError, NotFound, Refusal, StepRefused
 from khenthuong.rules.catalog import Catalog
 from khenthuong.rules.money import award_money
 from khenthuong.services.actors import Actor
-from khenthuong.services.nominations import advance_in, get_row
+from khenthuong.services.nominations import (
+    LOCAL_TZ,
+    StepResult,
+    decision_step_in,
+    get_row,
+)
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.history import AWARD_RECORDS
@@ -21,6 +35,19 @@ from khenthuong.storage.models import UNITS
 from khenthuong.workflow.loader import WorkflowRegistry
 
 NUMBER = re.compile(r"^\d{1,6}/QĐ-[A-ZĐ0-9]+(?:-[A-ZĐ0-9]+)*$")
+STEP_FIELDS = frozenset({"decision_number", "decision_date"})
+"""Payload fields of a signing step that describe the decision itself."""
+
+
+def number_refusal(number: object) -> Refusal | None:
+    """None when `number` has the official form (e.g. 123/QĐ-BCY), else why not."""
+    if isinstance(number, str) and NUMBER.match(number.strip()):
+        return None
+    return Refusal(
+        "field:decision_number",
+        f"Số quyết định {number!r} không đúng dạng 'số/QĐ-CƠQUAN', ví dụ 123/QĐ-BCY",
+        f"decision number {number!r} must look like 123/QĐ-BCY",
+    )
 
 
 @dataclass(frozen=True)
@@ -46,13 +73,147 @@ def create_decision(
     award_code: str,
     nomination_ids: list[int],
     actor: Actor,
+    comment: str | None = None,
 ) -> list[DecisionLine]:
     """Sign a decision: every nomination is decided, recorded in history and paid."""
-    if not NUMBER.match(number):
-        raise KhenthuongError(
-            f"Số quyết định {number!r} không đúng dạng 'số/QĐ-CƠQUAN', ví dụ 123/QĐ-BCY "
-            "(decision number must look like 123/QĐ-BCY)"
+    lines, _steps = _sign(
+        conn,
+        registry,
+        catalog,
+        number=number,
+        decided_on=decided_on,
+        signer=signer,
+        authority=authority,
+        award_code=award_code,
+        nomination_ids=nomination_ids,
+        actor=actor,
+        comment=comment,
+    )
+    return lines
+
+
+def decide_by_step(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    row: RowMapping,
+    trigger: str,
+    actor: Actor,
+    payload: Mapping[str, Any],
+    *,
+    comment: str | None,
+    now: datetime,
+) -> StepResult:
+    """A signing step taken as a plain step (`advance ID decide --field decision_number=…`).
+
+    The decision covers this one nomination: its award is the nomination's (catalog
+    mapping of its workflow), its authority the unit where the actor holds the signing
+    role, its date `decision_date` when given (else today in Việt Nam), its signer the
+    actor. Refused, writing nothing, like any step when the number is not in the official
+    form or the award cannot be told.
+    """
+    from khenthuong.rules.guards import award_code_of  # noqa: PLC0415
+    from khenthuong.services.nominations import _levels  # noqa: PLC0415
+    from khenthuong.settings import get_settings  # noqa: PLC0415
+
+    nomination_id = int(row["id"])
+    wf = registry.get(row["workflow"], row["workflow_version"]).definition
+    transition = wf.find(row["state"], trigger)
+    assert transition is not None  # enters_decision checked it
+    number = payload.get("decision_number")
+    if number is None or (isinstance(number, str) and not number.strip()):
+        raise StepRefused(
+            [
+                Refusal(
+                    "field:decision_number",
+                    f"Bước '{transition.title.vi}' cần trường 'decision_number' (số quyết định)",
+                    f"{trigger} requires field 'decision_number'",
+                )
+            ],
+            nomination_id,
         )
+    refusal = number_refusal(number)
+    if refusal is not None:
+        raise StepRefused([refusal], nomination_id)
+    decided_on = now.astimezone(LOCAL_TZ).date()
+    raw_date = payload.get("decision_date")
+    if raw_date not in (None, ""):
+        try:
+            decided_on = date.fromisoformat(str(raw_date))
+        except ValueError:
+            raise StepRefused(
+                [
+                    Refusal(
+                        "field:decision_date",
+                        f"Ngày quyết định {raw_date!r} không đúng dạng YYYY-MM-DD",
+                        f"decision_date {raw_date!r} is not a date (YYYY-MM-DD)",
+                    )
+                ],
+                nomination_id,
+            ) from None
+    catalog = _catalog_of(get_settings().config_dir)
+    code = award_code_of(row, catalog)
+    if code is None:
+        raise StepRefused(
+            [
+                Refusal(
+                    "award",
+                    f"Không xác định được hình thức khen thưởng của hồ sơ #{nomination_id}: "
+                    "ký bằng 'khenthuong decisions create --award MÃ'",
+                    f"nomination #{nomination_id} has no award in the catalog: sign it with "
+                    "'khenthuong decisions create --award CODE'",
+                )
+            ],
+            nomination_id,
+        )
+    grant = actor.grant_for(
+        transition.roles, row["unit_path"], role_levels=_levels(wf.state(row["state"]))
+    )
+    extra = {k: v for k, v in payload.items() if k not in STEP_FIELDS}
+    _lines, steps = _sign(
+        conn,
+        registry,
+        catalog,
+        number=str(number).strip(),
+        decided_on=decided_on,
+        signer=actor.username,
+        authority=grant.scope_code if grant is not None else actor.unit_code,
+        award_code=code,
+        nomination_ids=[nomination_id],
+        actor=actor,
+        comment=comment,
+        trigger=trigger,
+        extra_payload=extra,
+        now=now,
+    )
+    return steps[0]
+
+
+def _catalog_of(config_dir: Any) -> Catalog:
+    from khenthuong.rules.catalog import catalog_in  # noqa: PLC0415
+
+    return catalog_in(config_dir)
+
+
+def _sign(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    catalog: Catalog,
+    *,
+    number: str,
+    decided_on: date,
+    signer: str,
+    authority: str,
+    award_code: str,
+    nomination_ids: list[int],
+    actor: Actor,
+    comment: str | None = None,
+    trigger: str = "decide",
+    extra_payload: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> tuple[list[DecisionLine], list[StepResult]]:
+    refusal = number_refusal(number)
+    if refusal is not None:
+        raise KhenthuongError(f"{refusal.message_vi} ({refusal.message_en})")
     if conn.execute(select(DECISIONS.c.id).where(DECISIONS.c.number == number)).first():
         raise KhenthuongError(f"Quyết định {number} đã tồn tại (decision {number} exists)")
     if not nomination_ids:
@@ -63,7 +224,7 @@ def create_decision(
     unit = conn.execute(select(UNITS.c.id).where(UNITS.c.code == authority)).scalar()
     if unit is None:
         raise NotFound(f"Không có đơn vị {authority!r} (no unit {authority!r})")
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     decision_id = inserted_id(
         conn.execute(
             insert(DECISIONS).values(
@@ -78,16 +239,23 @@ def create_decision(
         )
     )
     lines = []
+    steps = []
     for nomination_id in dict.fromkeys(nomination_ids):
         nom = get_row(conn, nomination_id)
-        advance_in(
-            conn,
-            registry,
-            nomination_id,
-            "decide",
-            actor,
-            {"decision_number": number, "decision_date": decided_on.isoformat()},
-            now=now,
+        steps.append(
+            decision_step_in(
+                conn,
+                registry,
+                nomination_id,
+                trigger,
+                actor,
+                {
+                    **(extra_payload or {}),
+                    **_step_payload(registry, nom, trigger, number, decided_on),
+                },
+                comment=comment,
+                now=now,
+            )
         )
         collective = nom["nominee_person_id"] is None
         amount = award_money(
@@ -138,7 +306,22 @@ def create_decision(
         },
         now=now,
     )
-    return lines
+    return lines, steps
+
+
+def _step_payload(
+    registry: WorkflowRegistry, nom: RowMapping, trigger: str, number: str, decided_on: date
+) -> dict[str, str]:
+    """The signing step's payload: the number, and the date where the step accepts it."""
+    payload = {"decision_number": number}
+    wf = registry.get(nom["workflow"], nom["workflow_version"]).definition
+    transition = wf.find(nom["state"], trigger)
+    if transition is not None and "decision_date" in (
+        *transition.requires,
+        *transition.optional,
+    ):
+        payload["decision_date"] = decided_on.isoformat()
+    return payload
 
 
 def decision_lines(conn: Connection, number: str) -> tuple[dict[str, object], list[DecisionLine]]:

@@ -592,6 +592,65 @@ def advance_in(
     row = get_row(conn, nomination_id)
     if expected_version is not None and row["version"] != expected_version:
         raise VersionConflict(nomination_id, row["state"], row["version"])
+    if enters_decision(registry, row, trigger):
+        # Signing is never a bare state change: the decisions service checks the number,
+        # the award and the signer, and writes the decision, the award record and the
+        # money in this same transaction (it then takes the step via decision_step_in).
+        from khenthuong.services.decisions import decide_by_step  # noqa: PLC0415
+
+        return decide_by_step(
+            conn, registry, row, trigger, actor, payload, comment=comment, now=now
+        )
+    return _step_in(conn, registry, row, trigger, actor, payload, comment, now)
+
+
+def enters_decision(registry: WorkflowRegistry, row: Mapping[Any, Any], trigger: str) -> bool:
+    """True when `trigger` from the row's state signs the award (into a closed decision state).
+
+    A dictionary look-up per step once seen (keyed by the definition's fingerprint): the
+    hot path does no extra work, in the database or otherwise.
+    """
+    loaded = registry.get(row["workflow"], row["workflow_version"])
+    key = (loaded.fingerprint, row["state"], trigger)
+    found = _DECIDING.get(key)
+    if found is None:
+        transition = loaded.definition.find(row["state"], trigger)
+        dest = None if transition is None else loaded.definition.states.get(transition.dest)
+        found = dest is not None and dest.kind is StateKind.decision and dest.closed
+        _DECIDING[key] = found
+    return found
+
+
+_DECIDING: dict[tuple[str, str, str], bool] = {}
+
+
+def decision_step_in(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    nomination_id: int,
+    trigger: str,
+    actor: Actor,
+    payload: Mapping[Any, Any],
+    *,
+    comment: str | None = None,
+    now: datetime,
+) -> StepResult:
+    """The signing step itself, for `services.decisions` only (which writes the decision)."""
+    row = get_row(conn, nomination_id)
+    return _step_in(conn, registry, row, trigger, actor, nfc(dict(payload)), nfc(comment), now)
+
+
+def _step_in(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    row: RowMapping,
+    trigger: str,
+    actor: Actor,
+    payload: Mapping[Any, Any],
+    comment: str | None,
+    now: datetime,
+) -> StepResult:
+    nomination_id = row["id"]
     plan = _plan_step(conn, registry, row, trigger, actor, payload, comment, now)
     if isinstance(plan, list):
         raise StepRefused(plan, nomination_id)
@@ -676,6 +735,9 @@ def advance_batch_in(
                 Refusal("not_found", f"Không có hồ sơ #{nid}", f"no nomination #{nid}")
             ]
             continue
+        if enters_decision(registry, found, trigger):
+            failures[nid] = [_DECISION_IN_BATCH]
+            continue
         plan = _plan_step(conn, registry, found, trigger, actor, payload, comment, now)
         if isinstance(plan, list):
             failures[nid] = plan
@@ -693,6 +755,15 @@ def advance_batch_in(
         if notices:
             conn.execute(_INSERT_OUTBOX, notices)
     return [_result(p) for p in plans], failures
+
+
+_DECISION_IN_BATCH = Refusal(
+    "decision",
+    "Ký quyết định không thực hiện theo lô: dùng 'khenthuong decisions create' hoặc "
+    "POST /api/decisions (một quyết định cho nhiều hồ sơ, có ngày, người ký, cơ quan)",
+    "signing is not a batch step: use 'khenthuong decisions create' or POST /api/decisions "
+    "(one decision for many nominations, with its date, signer and authority)",
+)
 
 
 def _conflict_in_batch(conn: Connection, plans: list[_Plan]) -> VersionConflict:
