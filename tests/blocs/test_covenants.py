@@ -250,3 +250,17 @@ def test_reports_come_from_the_member_or_the_bloc_leader(rt: Runtime, leader: Ac
             )
         board = covenants.scores(conn, "KCY4", 2019, "so_ket")
     assert board == {"CCYQD": 100.0, "CCYDCQ": 100.0, "CCYCA": 100.0, "CCYNG": 100.0}
+
+
+def test_covenant_of_shows_theme_targets_and_signatures(rt: Runtime, leader: Actor) -> None:
+    """Nothing before the launch; then the theme, the targets in order and each signature."""
+    with rt.engine.connect() as conn:
+        assert covenants.covenant_of(conn, "KCY4", 2019) is None
+    launched(rt, leader)
+    with rt.engine.connect() as conn:
+        shown = covenants.covenant_of(conn, "KCY4", 2019)
+    assert shown is not None
+    assert shown.theme == "Đoàn kết, sáng tạo, kỷ cương, nêu gương, quyết thắng"
+    assert [t.code for t in shown.targets] == ["hoan_thanh", "dang_vien_tot", "chi_bo"]
+    assert {s.unit: s.signed_by for s in shown.signatures} == HEADS
+    assert all(s.signed_on == date(2019, 3, 7) for s in shown.signatures)

@@ -398,6 +398,7 @@ def demo() -> None:
     from khenthuong.cli.walkthrough import (  # noqa: PLC0415
         leave_work_in_progress,
         run_council_walkthrough,
+        run_covenant_walkthrough,
         run_inspection_walkthrough,
         run_walkthrough,
     )
@@ -406,6 +407,7 @@ def demo() -> None:
     rt = runtime()
     run_walkthrough(rt, console)
     run_council_walkthrough(rt, console)
+    run_covenant_walkthrough(rt, console)
     run_inspection_walkthrough(rt, console)
     leave_work_in_progress(rt, console)
     if not rt.settings.broker_url:

@@ -294,6 +294,76 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
     return nid
 
 
+DEMO_COVENANT_BLOC = "KCY4"
+DEMO_COVENANT_YEAR = 2019
+# The bloc's 2019 theme (shared/DOMAIN.md §11); the targets are those the seed articles give
+# for the covenants of Ban Cơ yếu's blocs (the staff agencies' 2018 covenant). The articles
+# date the 2018 launch (07/03/2018), not the 2019 one: 07/03/2019 here is illustrative.
+DEMO_COVENANT_THEME = "Đoàn kết, sáng tạo, kỷ cương, nêu gương, quyết thắng"
+DEMO_COVENANT_ON = (2019, 3, 7)
+DEMO_COVENANT_TARGETS = (
+    ("hoan_thanh", "100% cán bộ, đảng viên hoàn thành nhiệm vụ", 100.0, 40.0),
+    ("dang_vien_tot", "Trên 80% đảng viên hoàn thành tốt, xuất sắc nhiệm vụ", 80.0, 30.0),
+    ("chi_bo", "100% chi bộ hoàn thành nhiệm vụ", 100.0, 30.0),
+)
+DEMO_COVENANT_SIGNERS = {"CCYQD": "tt.qd", "CCYDCQ": "tt.dcq", "CCYCA": "tt.ca", "CCYNG": "tt.ng"}
+"""The head of each member, who signs for it (only a member's own officers may)."""
+
+
+def run_covenant_walkthrough(rt: Runtime, console: Console) -> None:
+    """The 2019 covenant of Khối thi đua 4 Hệ Cơ yếu: launched by the bloc leader, signed by
+    each member's head. Runs again without change (launch and signatures are kept once)."""
+    from datetime import date  # noqa: PLC0415
+
+    from rich.table import Table  # noqa: PLC0415
+
+    from khenthuong.errors import Forbidden  # noqa: PLC0415
+    from khenthuong.services import covenants  # noqa: PLC0415
+
+    code, year = DEMO_COVENANT_BLOC, DEMO_COVENANT_YEAR
+    on = date(*DEMO_COVENANT_ON)
+    with write_tx(rt.engine) as conn:
+        if covenants.covenant_of(conn, code, year) is None:
+            covenants.launch(
+                conn,
+                code,
+                year,
+                theme=DEMO_COVENANT_THEME,
+                targets=[covenants.TargetIn(*t) for t in DEMO_COVENANT_TARGETS],
+                launched_on=on,
+                actor=load_actor(conn, "kt.cy"),
+            )
+        for unit, username in DEMO_COVENANT_SIGNERS.items():
+            covenants.sign(conn, code, year, unit, signed_on=on, actor=load_actor(conn, username))
+    with rt.engine.connect() as conn:
+        try:
+            covenants.sign(conn, code, year, "CCYCA", signed_on=on, actor=load_actor(conn, "cb.qd"))
+        except Forbidden as exc:
+            refusal = str(exc)
+        else:  # pragma: no cover - the permission check would be missing
+            raise KhenthuongError("cb.qd signed for Cục Cơ yếu Công an")
+        shown = covenants.covenant_of(conn, code, year)
+    if shown is None:  # pragma: no cover - launched above
+        raise KhenthuongError(f"no {code} covenant for {year}")
+    console.rule(f"[bold]Giao ước thi đua năm {year}[/] — {shown.bloc_name}")
+    console.print(
+        f"Chủ đề: “{shown.theme}” — phát động {shown.launched_on:%d/%m/%Y} ({shown.launched_by})"
+    )
+    targets = Table("chỉ tiêu", "ngưỡng", "điểm", title="Chỉ tiêu giao ước")
+    for target in shown.targets:
+        targets.add_row(target.description, f"{target.threshold:g}", f"{target.points:g}")
+    console.print(targets)
+    signatures = Table("đơn vị", "ngày ký", "người ký", title="Ký giao ước")
+    for sig in shown.signatures:
+        signatures.add_row(
+            sig.unit_name,
+            f"{sig.signed_on:%d/%m/%Y}" if sig.signed_on else "chưa ký",
+            sig.signed_by or "",
+        )
+    console.print(signatures)
+    console.print(f"[yellow]✗[/] cb.qd thử ký thay Cục Cơ yếu Công an: {refusal}")
+
+
 def run_inspection_walkthrough(rt: Runtime, console: Console, year: int = 2019) -> None:
     """The cross-inspection plans of two demo blocs for `year`, queued for e-mail."""
     from rich.table import Table  # noqa: PLC0415

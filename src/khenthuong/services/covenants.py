@@ -51,6 +51,75 @@ class Standing:
     """Mean cross-inspection score the unit received that year (None if not inspected)."""
 
 
+@dataclass(frozen=True)
+class Signature:
+    """A member's signature of the covenant, or its absence (signed_on None)."""
+
+    unit: str
+    unit_name: str
+    signed_on: date | None
+    signed_by: str | None
+
+
+@dataclass(frozen=True)
+class CovenantView:
+    """A bloc's covenant for one year: theme, targets and who has signed."""
+
+    bloc: str
+    bloc_name: str
+    year: int
+    theme: str
+    launched_on: date
+    launched_by: str
+    targets: tuple[TargetIn, ...]
+    signatures: tuple[Signature, ...]
+    """One per member of that year, in rotation order."""
+
+
+def covenant_of(conn: Connection, code: str, year: int) -> CovenantView | None:
+    """The covenant of bloc `code` for `year`, None if it was not launched."""
+    view = bloc_view(conn, code, year)
+    row = conn.execute(
+        select(COVENANTS).where(COVENANTS.c.bloc_id == view.id, COVENANTS.c.year == year)
+    ).first()
+    if row is None:
+        return None
+    targets = tuple(
+        TargetIn(t.code, t.description, float(t.threshold), float(t.points))
+        for t in conn.execute(
+            select(COVENANT_TARGETS)
+            .where(COVENANT_TARGETS.c.covenant_id == row.id)
+            .order_by(COVENANT_TARGETS.c.id)
+        )
+    )
+    signed = {
+        int(r.unit_id): r
+        for r in conn.execute(
+            select(COVENANT_SIGNATURES).where(COVENANT_SIGNATURES.c.covenant_id == row.id)
+        )
+    }
+    ids = _unit_ids(conn, [c for c, _ in view.members])
+    signatures = tuple(
+        Signature(
+            unit,
+            name,
+            signed[ids[unit]].signed_on if ids[unit] in signed else None,
+            signed[ids[unit]].signed_by if ids[unit] in signed else None,
+        )
+        for unit, name in view.members
+    )
+    return CovenantView(
+        bloc=code,
+        bloc_name=view.name,
+        year=year,
+        theme=str(row.theme),
+        launched_on=row.launched_on,
+        launched_by=str(row.launched_by),
+        targets=targets,
+        signatures=signatures,
+    )
+
+
 def _covenant(conn: Connection, view: BlocView, year: int) -> int:
     cid = conn.execute(
         select(COVENANTS.c.id).where(COVENANTS.c.bloc_id == view.id, COVENANTS.c.year == year)
