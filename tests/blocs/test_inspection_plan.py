@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from khenthuong.blocs.inspection_plan import (
+    FOUR,
     InspectionPlan,
     PlanError,
     Visit,
@@ -121,28 +123,121 @@ def test_every_rule_holds_for_five_consecutive_years(
         for unit_spans in spans.values():
             unit_spans.sort()
             assert all(a[1] < b[0] for a, b in itertools.pairwise(unit_spans))
+        # No size from 2 to 40 forces an early restart: the planner never needs the excuse.
+        assert plan.early_resets == frozenset(), (size, plan.year, plan.early_resets)
+        used = used_inspectors(members, history)
+        for inspector, inspected in pairs:
+            cycle_full = used[inspected] >= set(members) - {inspected}
+            assert inspector not in used[inspected] or cycle_full, (inspector, inspected)
         if size == 2:
             assert len(pairs) == 1
             if index:
                 assert pairs == {(b, a) for a, b in plans[index - 1].pairs()}
             continue
         assert all((b, a) not in pairs for a, b in pairs)
+        if size == FOUR:
+            assert_four_loads(plan, members)
+            continue
         assert sorted(a for a, _ in pairs) == sorted(members)
         assert sorted(b for _, b in pairs) == sorted(members)
-        used = used_inspectors(members, history)
-        for inspector, inspected in pairs:
-            cycle_full = used[inspected] >= set(members) - {inspected}
-            assert inspector not in used[inspected] or cycle_full or inspected in plan.early_resets
 
 
-def test_no_rotation_cycle_restarts_early_except_in_a_bloc_of_four() -> None:
-    """Blocs of 3 and 5 to 40 keep rule 3 every year; four members cannot (Tillson)."""
-    for size in (3, 5, 6, 7, 8, 9, 12, 40):
-        members = [f"DV{i:02d}" for i in range(size)]
-        for seed in range(3):
-            assert all(not p.early_resets for p in five_years(members, seed=seed)), (size, seed)
-    four = [f"DV{i:02d}" for i in range(4)]
-    assert any(p.early_resets for p in five_years(four, seed=1))
+def assert_four_loads(plan: InspectionPlan, members: list[str]) -> None:
+    """A bloc of four: a 4-cycle (everyone once each way) or a triangle (one member rests)."""
+    outs = Counter(v.inspector for v in plan.visits)
+    ins = Counter(v.inspected for v in plan.visits)
+    if len(plan.visits) == FOUR:
+        assert set(outs) == set(ins) == set(members)
+    else:
+        assert len(plan.visits) == FOUR - 1
+        assert set(outs) == set(ins) and len(set(members) - set(outs)) == 1
+    assert set(outs.values()) == set(ins.values()) == {1}
+
+
+def test_a_bloc_of_four_completes_every_rotation_without_an_early_restart() -> None:
+    """Four members, eight years, several seeds: every four years each unit is inspected by
+    each of the three others exactly once; no self, no reciprocal pair, loads within ±1."""
+    for seed in range(6):
+        plans = five_years(CY4, seed)
+        for year in range(2024, 2027):
+            plans.append(
+                generate_plan(
+                    "K",
+                    year,
+                    CY4,
+                    period_start=date(year, 10, 1),
+                    period_end=date(year, 11, 30),
+                    history=plans,
+                    seed=seed,
+                )
+            )
+        for index, plan in enumerate(plans):
+            assert plan.early_resets == frozenset()
+            assert_four_loads(plan, CY4)
+            problems = check_plan(
+                plan,
+                CY4,
+                plans[:index],
+                window_days=2,
+                period_start=date(plan.year, 10, 1),
+                period_end=date(plan.year, 11, 30),
+            )
+            assert problems == []
+        for block in (plans[:4], plans[4:]):
+            pairs = [p for plan in block for p in plan.pairs()]
+            assert sorted(pairs) == sorted(itertools.permutations(CY4, 2)), seed
+
+
+def test_a_bloc_of_four_after_an_old_four_cycle_restarts_once_then_never() -> None:
+    """A stored 2018 plan from the old planner (a 4-cycle) leaves no way to finish every
+    cycle; the next plan restarts the fewest units early, says which, and none after."""
+    old = InspectionPlan(
+        "K",
+        2018,
+        0,
+        tuple(
+            Visit(a, b, date(2018, 10, 1), date(2018, 10, 2))
+            for a, b in itertools.pairwise([*CY4, CY4[0]])
+        ),
+    )
+    plans = [old]
+    for year in range(2019, 2027):
+        plans.append(
+            generate_plan(
+                "K",
+                year,
+                CY4,
+                period_start=date(year, 10, 1),
+                period_end=date(year, 11, 30),
+                history=plans,
+                seed=3,
+            )
+        )
+    resets = [p.early_resets for p in plans[1:]]
+    assert resets[0] and len(resets[0]) <= 2
+    assert all(not r for r in resets[1:])
+    for index, plan in enumerate(plans[1:], start=1):
+        problems = check_plan(
+            plan,
+            CY4,
+            plans[:index],
+            window_days=2,
+            period_start=date(plan.year, 10, 1),
+            period_end=date(plan.year, 11, 30),
+        )
+        assert problems == []
+
+
+def test_an_unrecorded_repeat_in_a_stored_plan_reads_as_an_early_restart() -> None:
+    """Plans stored before early resets were kept: a repeated inspector starts the cycle over."""
+    members = ["A", "B", "C", "D", "E"]
+
+    def plan(year: int, pairs: list[tuple[str, str]]) -> InspectionPlan:
+        day = date(year, 10, 1)
+        return InspectionPlan("K", year, 0, tuple(Visit(a, b, day, day) for a, b in pairs))
+
+    history = [plan(2019, [("B", "A")]), plan(2020, [("C", "A")]), plan(2021, [("B", "A")])]
+    assert used_inspectors(members, history)["A"] == {"B"}
 
 
 def test_same_seed_same_plan_and_other_seeds_differ() -> None:
@@ -261,7 +356,8 @@ def test_bad_input_is_refused(members: list[str], start: date, end: date, fragme
 
 
 def test_four_cipher_branches_2019() -> None:
-    """Khối 4 Hệ Cơ yếu, 2019: four visits in October–November, each branch once each way."""
+    """Khối 4 Hệ Cơ yếu, 2019 (no history): three visits in October–November, a triangle of
+    three branches, the fourth rests (a first-year 4-cycle would force an early restart)."""
     plan = generate_plan(
         "KCY4", 2019, CY4, period_start=date(2019, 10, 1), period_end=date(2019, 11, 29)
     )
@@ -275,5 +371,6 @@ def test_four_cipher_branches_2019() -> None:
         )
         == []
     )
-    assert len(plan.visits) == 4
-    assert {v.inspector for v in plan.visits} == set(CY4)
+    assert len(plan.visits) == 3
+    assert_four_loads(plan, CY4)
+    assert plan.early_resets == frozenset()

@@ -7,7 +7,8 @@ Rules a plan keeps, for a bloc of 2 to 40 members in one year:
 3. rotation across years: a unit is not inspected by the same inspector twice until every
    other member has inspected it. The "cycle" of a unit starts over once all others have
    inspected it;
-4. balanced loads: every member inspects exactly once and is inspected exactly once;
+4. balanced loads: every member inspects exactly once and is inspected exactly once (blocs of
+   two and four: ±1, see below);
 5. each visit is a window of D consecutive working days inside the inspection period with
    no public holiday (Tết, 30/4-1/5, 2/9, a day off by decision...) between its first and
    last day; a weekend inside is fine. No unit is in two overlapping windows (it never
@@ -19,11 +20,21 @@ A bloc of two cannot keep rules 2 and 4 together: it gets one visit a year and t
 alternates (loads 1 and 0, the ±1 the issue allows). For blocs of up to eight members the
 year's assignment is chosen so that the rest of every unit's rotation cycle can still be
 completed (a search over the coming years), so rule 3 always holds for 3 and 5 to 8 members.
-A bloc of four cannot keep rules 1 to 4 over a whole cycle at all: three yearly permutations
-without fixed points or reciprocal pairs would have to be Hamiltonian directed cycles that
-decompose the complete symmetric digraph on four vertices, which Tillson's theorem rules out.
-When no assignment keeps rule 3 for every unit, the units whose cycle had to start over early
-are listed in `InspectionPlan.early_resets`, and `check_plan` accepts exactly those.
+
+A bloc of four cannot keep rules 1 to 4 with everyone inspecting once a year: three yearly
+permutations without fixed points or reciprocal pairs would be Hamiltonian directed cycles
+decomposing the complete symmetric digraph on four vertices, which Tillson's theorem rules
+out. The size forces the ±1 the issue allows: a year may be one directed triangle (three
+visits, the fourth member neither inspects nor is inspected). The four faces of a
+tetrahedron, oriented alike, use every ordered pair exactly once, so four such years give
+each unit the three others as inspectors, one each, with no early restart. Each year the
+planner picks a 4-cycle (preferred: every member inspects) or a triangle from those that
+leave the rotation able to go on forever without an early restart (`_FourBloc`); from a
+fresh start that is always a triangle.
+
+When no assignment keeps rule 3 for every unit (a history made by hand or by an older
+planner), the units whose cycle had to start over early are listed in
+`InspectionPlan.early_resets`, and `check_plan` accepts exactly those.
 """
 
 from __future__ import annotations
@@ -33,7 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
-from itertools import pairwise, permutations
+from itertools import combinations, pairwise, permutations, product
 
 from khenthuong.calendar.workdays import default_calendar, is_working_day
 from khenthuong.errors import KhenthuongError
@@ -103,14 +114,21 @@ def _validate(
 def used_inspectors(
     members: Sequence[str], history: Sequence[InspectionPlan]
 ) -> dict[str, set[str]]:
-    """For each member, the inspectors of its current rotation cycle (oldest plan first)."""
+    """For each member, the inspectors of its current rotation cycle (oldest plan first).
+
+    A cycle starts over once every other member has inspected the unit, or early where a
+    plan lists the unit in `early_resets`. A past plan that repeats an inspector inside the
+    cycle without listing it (plans stored before early resets were kept) can only have
+    been an early reset, and is read as one.
+    """
     used: dict[str, set[str]] = {m: set() for m in members}
     for plan in sorted(history, key=lambda p: p.year):
         for inspector, inspected in sorted(plan.pairs()):
             if inspected not in used or inspector not in used:
                 continue
             others = set(members) - {inspected}
-            if inspected in plan.early_resets or used[inspected] >= others:
+            cycle = used[inspected]
+            if inspected in plan.early_resets or cycle >= others or inspector in cycle:
                 used[inspected] = set()
             used[inspected].add(inspector)
     return used
@@ -216,6 +234,92 @@ def _assign_ahead(
         if steps > LOOKAHEAD_BUDGET:
             return None
     return None
+
+
+FOUR = 4
+State = tuple[frozenset[int], ...]
+"""Per member (by index), the inspectors of its current rotation cycle."""
+Move = tuple[tuple[int, int], ...]
+"""(inspector, inspected) pairs of one year, by member index."""
+
+
+class _FourBloc:
+    """The yearly moves of a bloc of four and the states from which none must restart early.
+
+    Moves: the six directed 4-cycles, then the eight directed triangles. A state is "safe"
+    when some move keeps rule 3 for every unit and leads to a safe state again: the greatest
+    such set, computed once over all 8**4 states.
+    """
+
+    def __init__(self) -> None:
+        members = range(FOUR)
+        cycles = [
+            p for p in permutations(members) if all(p[x] != x and p[p[x]] != x for x in members)
+        ]
+        self.moves: list[Move] = [tuple((p[x], x) for x in members) for p in cycles]
+        for idle in members:
+            a, b, c = (m for m in members if m != idle)
+            for ring in ((a, b, c), (a, c, b)):
+                self.moves.append(tuple((ring[i], ring[(i + 1) % 3]) for i in range(3)))
+        subsets = [
+            [frozenset(c) for k in range(FOUR) for c in combinations(self.others(x), k)]
+            for x in members
+        ]
+        safe = set(product(*subsets))
+        while True:
+            stuck = {
+                state
+                for state in safe
+                if not any(
+                    not resets and after in safe
+                    for after, resets in (self.step(state, move) for move in self.moves)
+                )
+            }
+            if not stuck:
+                break
+            safe -= stuck
+        self.safe = frozenset(safe)
+
+    @staticmethod
+    def others(x: int) -> list[int]:
+        return [m for m in range(FOUR) if m != x]
+
+    def step(self, state: State, move: Move) -> tuple[State, frozenset[int]]:
+        """The state after `move`, and the units whose cycle it restarts early."""
+        after, resets = list(state), set()
+        for inspector, inspected in move:
+            cycle = state[inspected]
+            if len(cycle) == FOUR - 1:
+                cycle = frozenset()
+            if inspector in cycle:
+                resets.add(inspected)
+                cycle = frozenset()
+            after[inspected] = cycle | {inspector}
+        return tuple(after), frozenset(resets)
+
+
+@lru_cache(maxsize=1)
+def _four_bloc() -> _FourBloc:
+    return _FourBloc()
+
+
+def _assign_four(
+    members: list[str], used: dict[str, set[str]], rng: random.Random
+) -> tuple[list[tuple[str, str]], set[str]]:
+    """A bloc of four: (inspector, inspected) pairs and the units restarted early (normally
+    none; some only when the history already left no safe way on)."""
+    four = _four_bloc()
+    index = {m: i for i, m in enumerate(members)}
+    state = tuple(frozenset(index[u] for u in used[m] if u in index) for m in members)
+    ranked = []
+    for order, move in enumerate(four.moves):
+        after, resets = four.step(state, move)
+        # Back to a safe state first (one early restart now rather than more later), then
+        # the fewest restarts, then everyone inspecting (a 4-cycle), then the seed.
+        ranked.append((after not in four.safe, len(resets), len(move) != FOUR, rng.random(), order))
+    best = four.moves[min(ranked)[-1]]
+    _after, resets = four.step(state, best)
+    return [(members[i], members[x]) for i, x in best], {members[x] for x in resets}
 
 
 def _working_days(start: date, end: date) -> list[date]:
@@ -348,10 +452,12 @@ def generate_plan(
             pairs = [(inspected, inspector)] if {inspector, inspected} == {a, b} else [(a, b)]
         else:
             pairs = [(a, b)] if rng.random() < 0.5 else [(b, a)]
+    elif len(members) == FOUR:
+        pairs, early = _assign_four(sorted(members), used, rng)
     else:
         allowed = {m: (set(members) - {m} - used[m]) or (set(members) - {m}) for m in members}
         assignment = None
-        if len(members) <= LOOKAHEAD_MAX_MEMBERS and len(members) != 4:
+        if len(members) <= LOOKAHEAD_MAX_MEMBERS:
             assignment = _assign_ahead(sorted(members), used, rng)
         if assignment is None:
             assignment = _assign(members, allowed, rng, budget=20_000)
@@ -410,6 +516,10 @@ def check_plan(
     if len(members) == 2:
         if len(pairs) != 1:
             problems.append(f"a bloc of two has one visit a year, not {len(pairs)}")
+    elif len(members) == FOUR:
+        spread = max(outs.values()) - min(outs.values()), max(ins.values()) - min(ins.values())
+        if max(spread) > 1 or len(pairs) < FOUR - 1:
+            problems.append(f"unbalanced loads: inspects {outs}, inspected {ins}")
     elif set(outs.values()) != {1} or set(ins.values()) != {1}:
         problems.append(f"unbalanced loads: inspects {outs}, inspected {ins}")
     used = used_inspectors(members, history)

@@ -47,30 +47,45 @@ def _units(conn: Connection) -> dict[int, tuple[str, str]]:
     }
 
 
-def _stored_plan(conn: Connection, view: BlocView, year: int) -> InspectionPlan | None:
-    plan = (
+def _stored_plans(conn: Connection, view: BlocView, before: int) -> list[InspectionPlan]:
+    """The bloc's current plan of every year before `before`, oldest first."""
+    plans = (
         conn.execute(
-            select(INSPECTION_PLANS).where(
+            select(INSPECTION_PLANS)
+            .where(
                 INSPECTION_PLANS.c.bloc_id == view.id,
-                INSPECTION_PLANS.c.year == year,
+                INSPECTION_PLANS.c.year < before,
                 INSPECTION_PLANS.c.current.is_(True),
             )
+            .order_by(INSPECTION_PLANS.c.year)
         )
         .mappings()
-        .first()
+        .all()
     )
-    if plan is None:
-        return None
+    if not plans:
+        return []
     units = _units(conn)
-    visits = tuple(
-        Visit(units[v.inspector_unit_id][0], units[v.inspected_unit_id][0], v.starts_on, v.ends_on)
-        for v in conn.execute(
-            select(INSPECTION_VISITS)
-            .where(INSPECTION_VISITS.c.plan_id == plan["id"])
-            .order_by(INSPECTION_VISITS.c.starts_on, INSPECTION_VISITS.c.id)
+    by_plan: dict[int, list[Visit]] = {int(p["id"]): [] for p in plans}
+    for v in conn.execute(
+        select(INSPECTION_VISITS)
+        .where(INSPECTION_VISITS.c.plan_id.in_(list(by_plan)))
+        .order_by(INSPECTION_VISITS.c.starts_on, INSPECTION_VISITS.c.id)
+    ):
+        by_plan[v.plan_id].append(
+            Visit(
+                units[v.inspector_unit_id][0], units[v.inspected_unit_id][0], v.starts_on, v.ends_on
+            )
         )
-    )
-    return InspectionPlan(view.code, year, plan["seed"], visits)
+    return [
+        InspectionPlan(view.code, p["year"], p["seed"], tuple(by_plan[int(p["id"])])) for p in plans
+    ]
+
+
+def plan_history(conn: Connection, code: str, year: int) -> list[InspectionPlan]:
+    """The bloc's current plans of every year before `year`, oldest first: the planner reads
+    all of them, so a rotation cycle is whole however long ago it started (a bloc of 40
+    members needs 39 years)."""
+    return _stored_plans(conn, bloc_view(conn, code, year), year)
 
 
 def plan_inspections(
@@ -82,19 +97,13 @@ def plan_inspections(
     period_start: date | None = None,
     period_end: date | None = None,
     seed: int = 0,
-    history_years: int = 5,
 ) -> int:
     """Generate and store the year's plan; an earlier plan for the year is kept, not current."""
     view = bloc_view(conn, code, year)
     require_bloc_leader(conn, view, actor)
     start = period_start or date(year, 10, 1)
     end = period_end or date(year, 11, 30)
-    history: list[InspectionPlan] = []
-    for past in range(year - history_years, year):
-        if _has_members(conn, code, past):
-            stored = _stored_plan(conn, bloc_view(conn, code, past), past)
-            if stored is not None:
-                history.append(stored)
+    past = _stored_plans(conn, view, year)
     members = [c for c, _ in view.members]
     plan = generate_plan(
         code,
@@ -102,12 +111,12 @@ def plan_inspections(
         members,
         period_start=start,
         period_end=end,
-        history=history,
+        history=past,
         seed=seed,
         window_days=view.window_days,
     )
     problems = check_plan(
-        plan, members, history, window_days=view.window_days, period_start=start, period_end=end
+        plan, members, past, window_days=view.window_days, period_start=start, period_end=end
     )
     if problems:
         raise KhenthuongError(
@@ -155,6 +164,7 @@ def plan_inspections(
             "plan_id": plan_id,
             "seed": seed,
             "period": [start.isoformat(), end.isoformat()],
+            "early_resets": sorted(plan.early_resets),
             "visits": [
                 [v.inspector, v.inspected, v.start.isoformat(), v.end.isoformat()]
                 for v in plan.visits
@@ -163,14 +173,6 @@ def plan_inspections(
         now=now,
     )
     return plan_id
-
-
-def _has_members(conn: Connection, code: str, year: int) -> bool:
-    try:
-        bloc_view(conn, code, year)
-    except NotFound:
-        return False
-    return True
 
 
 def _current_plan_id(conn: Connection, view: BlocView, year: int) -> int:
