@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from khenthuong.audit.chain import GENESIS
+from khenthuong.audit.chain import GENESIS, event_hash
 from khenthuong.audit.query import AuditFilter, history, query_events
 from khenthuong.audit.verify import verify_all
 from khenthuong.runtime import Runtime
@@ -153,3 +153,59 @@ def test_query_filters_combine(rt: Runtime) -> None:
     assert all(e["actor"] == "tt.qd" for e in by_unit)
     assert {e["trigger"] for e in by_actor} == {"council_approve"}
     assert other_unit == []
+
+
+def rewrite(rt: Runtime, target: int, rehash: bool = True, **values: object) -> None:
+    """Change an event row; with `rehash`, recompute its hash as the project does."""
+    with rt.engine.begin() as conn:
+        row = dict(conn.execute(select(EVENTS).where(EVENTS.c.id == target)).mappings().one())
+        row.update(values)
+        if rehash:
+            values = {**values, "hash": event_hash(row)}
+        conn.execute(update(EVENTS).where(EVENTS.c.id == target).values(**values))
+
+
+def test_edited_and_rehashed_event_is_named_not_the_next(rt: Runtime) -> None:
+    """An edit with a recomputed hash is reported at the edited event, as altered."""
+    nid = decided_nomination(rt)
+    target, following = event_id(rt, nid, 2), event_id(rt, nid, 3)
+    rewrite(rt, target, actor="tt.qd")
+    with rt.engine.connect() as conn:
+        report = verify_all(conn)
+    assert [(f.event_id, f.seq, f.kind) for f in report.findings] == [(target, 2, "altered")]
+    message = report.findings[0].message
+    assert f"id {following}, seq 3" in message
+    assert "tính lại mã băm" in message and "edited and its hash recomputed" in message
+
+
+def test_edited_and_rehashed_last_event_is_named(rt: Runtime) -> None:
+    """The newest event re-hashed after an edit no longer matches the nomination's head."""
+    nid = decided_nomination(rt)
+    last = event_id(rt, nid, 4)
+    rewrite(rt, last, payload='{"decision_number":"8/QĐ-CCYQD"}')
+    with rt.engine.connect() as conn:
+        report = verify_all(conn)
+    assert [(f.event_id, f.seq, f.kind) for f in report.findings] == [(last, 4, "altered")]
+    assert "head" in report.findings[0].message
+
+
+def test_edited_link_is_named_at_that_event(rt: Runtime) -> None:
+    """Editing only an event's prev_hash is reported at that event as altered."""
+    nid = decided_nomination(rt)
+    target = event_id(rt, nid, 3)
+    rewrite(rt, target, rehash=False, prev_hash="f" * 64)
+    with rt.engine.connect() as conn:
+        report = verify_all(conn)
+    assert [(f.event_id, f.kind) for f in report.findings] == [(target, "altered")]
+
+
+def test_event_relinked_past_its_predecessor_is_named(rt: Runtime) -> None:
+    """An event re-hashed to chain past the one before it is the one reported (reordered)."""
+    nid = decided_nomination(rt)
+    first, target = event_id(rt, nid, 1), event_id(rt, nid, 3)
+    with rt.engine.connect() as conn:
+        first_hash = conn.execute(select(EVENTS.c.hash).where(EVENTS.c.id == first)).scalar_one()
+    rewrite(rt, target, prev_hash=first_hash)
+    with rt.engine.connect() as conn:
+        report = verify_all(conn)
+    assert [(f.event_id, f.kind) for f in report.findings] == [(target, "reordered")]

@@ -49,6 +49,34 @@ class _Cursor:
     broken: bool = False
     finding_index: int = -1
     later_seqs: set[int] = field(default_factory=set)
+    last_seq: int = 0
+    link_break: tuple[int, int, str] | None = None
+    """(id, seq, prev_hash) of a self-consistent event whose prev_hash does not link."""
+
+
+_UNLINKED = (
+    "prev_hash does not link to the previous event (an event was removed, replaced or reordered)"
+)
+_ALTERED_LINK = "content does not match its hash: the row was edited"
+
+
+def _rehashed(next_id: int | None, next_seq: int | None) -> str:
+    """Why an event whose own hash checks out is named: what chained to it disagrees."""
+    if next_id is None:
+        return (
+            "sự kiện cuối không còn khớp với mã băm đầu chuỗi đã ghi: sự kiện đã bị sửa rồi "
+            "tính lại mã băm, bị thay thế, hoặc đầu chuỗi bị sửa "
+            "(the last event no longer matches the hash its head recorded: it was edited and "
+            "its hash recomputed, or replaced, or the head was edited)"
+        )
+    return (
+        f"sự kiện không còn khớp với mã băm mà sự kiện kế tiếp (id {next_id}, seq {next_seq}) "
+        "đã liên kết tới: sự kiện đã bị sửa rồi tính lại mã băm, hoặc bị thay thế (hoặc sự "
+        "kiện ngay sau nó bị xóa và các số thứ tự được đánh lại) "
+        f"(this event no longer matches the hash the next event (id {next_id}, seq {next_seq}) "
+        "chained to: it was edited and its hash recomputed, or it was replaced; or the event "
+        "after it was deleted and the rest renumbered)"
+    )
 
 
 def verify_all(
@@ -62,7 +90,10 @@ def verify_all(
     Memory grows with the number of streams, not events. Per stream the first
     break is reported: a wrong sequence number (deleted or reordered), a
     prev_hash that does not link (removed, replaced or reordered) or content that
-    does not match its hash (altered). Finally each stream's last event must
+    does not match its hash (altered). An event edited and then re-hashed matches
+    its own hash, so the break shows at the next event's prev_hash; when no event
+    of the stream has the hash that prev_hash names, the previous event is the one
+    named (altered), not the next. Finally each stream's last event must
     match its head (the nomination row or stream_head), which catches deleted
     tail events.
     """
@@ -97,14 +128,15 @@ def verify_all(
                 )
             finding = Finding(stream, row["id"], row["seq"], kind, why)
         elif row["prev_hash"] != cur.prev_hash:
-            finding = Finding(
-                stream,
-                row["id"],
-                row["seq"],
-                "reordered",
-                "prev_hash does not link to the previous event "
-                "(an event was removed, replaced or reordered)",
-            )
+            if event_hash(row) != row["hash"] or not cur.last_id:
+                # This row does not match its own hash (its prev_hash was edited), or
+                # it is the first of its stream and was rewritten with a new link.
+                finding = Finding(stream, row["id"], row["seq"], "altered", _ALTERED_LINK)
+            else:
+                # Self-consistent, but chained to something that is not the previous
+                # event: decided after the pass (see _resolve_link_break).
+                cur.link_break = (row["id"], row["seq"], row["prev_hash"])
+                finding = Finding(stream, row["id"], row["seq"], "reordered", _UNLINKED)
         elif event_hash(row) != row["hash"]:
             finding = Finding(
                 stream,
@@ -121,6 +153,7 @@ def verify_all(
         cur.expected_seq += 1
         cur.prev_hash = row["hash"]
         cur.last_id = row["id"]
+        cur.last_seq = row["seq"]
     if progress and count % chunk:
         progress(count % chunk)
     report.events = count
@@ -141,6 +174,11 @@ def verify_all(
                 f"expected sequence {cur.expected_seq}, found {old.seq}: events were reordered",
             )
 
+        if cur.broken and cur.link_break is not None:
+            report.findings[cur.finding_index] = _resolve_link_break(
+                conn, stream, cur, cur.link_break
+            )
+
     nominations = NOMINATIONS
     heads: dict[str, tuple[int, str]] = {
         f"nomination:{r.id}": (r.version, r.head_hash)
@@ -155,7 +193,12 @@ def verify_all(
             report.findings.append(
                 Finding(stream, None, seq, "deleted", "every event of this stream is missing")
             )
-        elif not cur.broken and (cur.expected_seq - 1 != seq or cur.prev_hash != head_hash):
+        elif not cur.broken and cur.expected_seq - 1 == seq and cur.prev_hash != head_hash:
+            # The last event is where the head says, but not what it recorded.
+            report.findings.append(
+                Finding(stream, cur.last_id or None, seq, "altered", _rehashed(None, None))
+            )
+        elif not cur.broken and cur.expected_seq - 1 != seq:
             report.findings.append(
                 Finding(
                     stream,
@@ -168,3 +211,23 @@ def verify_all(
             )
     report.findings.sort(key=lambda f: (f.event_id is None, f.event_id or 0))
     return report
+
+
+def _resolve_link_break(
+    conn: Connection, stream: str, cur: _Cursor, link_break: tuple[int, int, str]
+) -> Finding:
+    """Name the event a self-consistent but unlinked event points at the break.
+
+    The event in `link_break` matches its own hash but chains to a hash that
+    is not the previous event's. When some event of the stream still has that
+    hash, the chain was reordered or an event was moved: report the unlinked
+    event. When none has, the event it chained to is gone from its place, and the
+    previous event sits there: it was edited and re-hashed, or replaced.
+    """
+    next_id, next_seq, chained_to = link_break
+    moved = conn.execute(
+        select(EVENTS.c.id).where(EVENTS.c.stream == stream, EVENTS.c.hash == chained_to).limit(1)
+    ).first()
+    if moved is not None:
+        return Finding(stream, next_id, next_seq, "reordered", _UNLINKED)
+    return Finding(stream, cur.last_id, cur.last_seq, "altered", _rehashed(next_id, next_seq))

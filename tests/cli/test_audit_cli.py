@@ -1,0 +1,181 @@
+"""`khenthuong audit query` filters and table output; `audit verify` names a re-hashed edit."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from typer.testing import CliRunner
+
+from khenthuong.audit.chain import event_hash
+from khenthuong.cli import common
+from khenthuong.cli.app import app
+from khenthuong.runtime import Runtime
+from khenthuong.services import nominations as svc
+from khenthuong.services.actors import load_actor
+from khenthuong.storage.models import EVENTS
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def at(day: int, hour: int) -> datetime:
+    return datetime(2026, 3, day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def trail(rt: Runtime) -> dict[str, int]:
+    """Two nominations of two workflows with steps at known times.
+
+    giay_khen #a: create 1 Mar 08:00, submit (draft -> unit_council) 2 Mar 08:00,
+    council_approve (unit_council -> head_decision) 3 Mar 08:00.
+    bang_khen_bo #b: create 2 Mar 09:00, withdraw (draft -> withdrawn) 4 Mar 08:00.
+    """
+    with rt.engine.connect() as conn:
+        cb, tk = load_actor(conn, "cb.qd"), load_actor(conn, "tk.qd")
+    a = svc.create_nomination(
+        rt.engine,
+        rt.registry,
+        workflow="giay_khen",
+        proposing_unit="CCYQD",
+        actor=cb,
+        nominee_name="Nguyễn Văn An",
+        now=at(1, 8),
+    )
+    svc.advance(rt.engine, rt.registry, a, "submit", cb, now=at(2, 8))
+    svc.advance(rt.engine, rt.registry, a, "council_approve", tk, now=at(3, 8))
+    b = svc.create_nomination(
+        rt.engine,
+        rt.registry,
+        workflow="bang_khen_bo",
+        proposing_unit="CCYQD",
+        actor=cb,
+        nominee_name="Trần Thị Bình",
+        now=at(2, 9),
+    )
+    svc.advance(rt.engine, rt.registry, b, "withdraw", cb, {"reason": "Rút hồ sơ"}, now=at(4, 8))
+    return {"a": a, "b": b}
+
+
+def query(*args: str) -> list[tuple[Any, ...]]:
+    """(nomination_id, trigger) of each event `audit query ... --format json` prints."""
+    code, out = run("audit", "query", *args, "--format", "json")
+    assert code == 0, out
+    return [(e["nomination_id"], e["trigger"]) for e in json.loads(out)]
+
+
+def test_query_by_workflow(trail: dict[str, int]) -> None:
+    """--workflow keeps the events of that award path only."""
+    b = trail["b"]
+    # Loading the definitions also logs events (register_version) at the real time.
+    assert query("--workflow", "bang_khen_bo", "--until", "2026-04-01") == [
+        (b, "create"),
+        (b, "withdraw"),
+    ]
+    assert query("--workflow", "huan_chuong_lao_dong", "--until", "2026-04-01") == []
+
+
+def test_query_by_state_matches_the_state_left_or_entered(trail: dict[str, int]) -> None:
+    """--state finds the step into the state and the step out of it, nothing else."""
+    a = trail["a"]
+    assert query("--state", "unit_council") == [(a, "submit"), (a, "council_approve")]
+    assert query("--state", "unit_council", "--trigger", "council_approve") == [
+        (a, "council_approve")
+    ]
+    assert query("--state", "withdrawn") == [(trail["b"], "withdraw")]
+
+
+def test_query_by_time_range(trail: dict[str, int]) -> None:
+    """--since is inclusive, --until exclusive; a date is midnight UTC, an offset is honoured."""
+    a, b = trail["a"], trail["b"]
+    assert query("--since", "2026-03-02", "--until", "2026-03-03") == [(a, "submit"), (b, "create")]
+    assert query("--since", "2026-03-02T08:00:00", "--until", "2026-03-02T09:00:00") == [
+        (a, "submit")
+    ]
+    # 15:30 in Hà Nội (UTC+7) is 08:30 UTC: after #a's submit, before #b's creation.
+    assert query("--since", "2026-03-02T15:30:00+07:00", "--until", "2026-04-01") == [
+        (b, "create"),
+        (a, "council_approve"),
+        (b, "withdraw"),
+    ]
+    assert query("--until", "2026-03-01T08:00:00") == []
+    assert query("--since", "2026-03-03", "--until", "2026-04-01", "--workflow", "giay_khen") == [
+        (a, "council_approve")
+    ]
+
+
+def test_query_prints_a_table(trail: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default format is a table with time, stream, actor, role, unit, trigger, from, to."""
+    monkeypatch.setattr(common.console, "_width", 250)
+    code, out = run("audit", "query", "--workflow", "giay_khen", "--state", "unit_council")
+    assert code == 0, out
+    lines = out.splitlines()
+    header = next(line for line in lines if "time (UTC)" in line)
+    for column in ("stream", "seq", "actor", "role", "unit", "trigger", "from", "to", "comment"):
+        assert column in header
+    rows = [
+        [cell.strip() for cell in line.strip().strip("│").split("│")]
+        for line in lines
+        if "2026-03-" in line
+    ]
+    stream = f"nomination:{trail['a']}"
+    assert rows == [
+        [
+            "2026-03-02 08:00:00",
+            stream,
+            "2",
+            "cb.qd",
+            "unit_officer",
+            "CCYQD",
+            "submit",
+            "draft",
+            "unit_council",
+            "",
+        ],
+        [
+            "2026-03-03 08:00:00",
+            stream,
+            "3",
+            "tk.qd",
+            "council_secretary",
+            "CCYQD",
+            "council_approve",
+            "unit_council",
+            "head_decision",
+            "",
+        ],
+    ]
+    assert "2 event(s)" in out
+
+
+def test_verify_names_an_event_edited_and_rehashed(trail: dict[str, int], rt: Runtime) -> None:
+    """An edit whose hash was recomputed is named at the edited event, not at the next one."""
+    a = trail["a"]
+    with rt.engine.begin() as conn:
+        rows = {
+            r["seq"]: dict(r)
+            for r in conn.execute(select(EVENTS).where(EVENTS.c.nomination_id == a)).mappings()
+        }
+        edited = rows[2]
+        edited["actor"] = "tt.qd"
+        conn.execute(
+            update(EVENTS)
+            .where(EVENTS.c.id == edited["id"])
+            .values(actor="tt.qd", hash=event_hash(edited))
+        )
+    code, out = run("audit", "verify")
+    assert code == 1
+    first = next(line for line in out.splitlines() if "First:" in line)
+    assert f"nomination:{a}: event id {edited['id']} (seq 2): " in first
+    assert "tính lại mã băm" in first
+    assert "edited and its hash recomputed" in first
+    assert f"next event (id {rows[3]['id']}, seq 3)" in first
+    assert "1 chain(s) broken" in first
+    assert f"event id {rows[3]['id']}" not in out
