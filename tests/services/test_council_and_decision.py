@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import insert, select
 
-from khenthuong.errors import KhenthuongError, StepRefused
+from khenthuong.errors import Forbidden, KhenthuongError, StepRefused
 from khenthuong.rules.catalog import QuotaRule, catalog_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import councils, decisions, dossier
@@ -17,6 +17,7 @@ from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.councils import MemberIn
 from khenthuong.services.org import add_person
 from khenthuong.storage.db import write_tx
+from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.history import AWARD_RECORDS, INITIATIVES
 from khenthuong.storage.models import NOMINATIONS
 from tests.conftest import CONFIG
@@ -175,6 +176,56 @@ def test_council_session_then_decision_with_money(rt: Runtime) -> None:
     assert [(x.nominee_name, x.amount_vnd) for x in lines] == [("Nguyễn Văn Bình", 7_020_000)]
     assert shown == lines and header["award_code"] == "CSTD_BO"
     assert len(records) == 1 and records[0].award_code == "CSTD_BO"
+
+
+def test_decision_must_match_the_award_and_the_signing_authority(rt: Runtime) -> None:
+    """A CSTĐ cấp Bộ nomination cannot be signed as Bằng khen cấp Bộ (paid at another
+    coefficient), nor by someone without the minister's role at the deciding authority."""
+    nid = nominated_at_council(rt, person_with_history(rt, "Vũ Văn Giang", [2024, 2025, 2026]))
+    sid, secretary = council(rt)
+    catalog = catalog_in(CONFIG)
+    with write_tx(rt.engine) as conn:
+        councils.add_item(conn, rt.registry, sid, nid, actor=secretary)
+        councils.record_tally(conn, sid, nid, agree=19, disagree=0, abstain=0, actor=secretary)
+        councils.close_session(conn, rt.registry, catalog, sid, actor=secretary)
+
+    def sign(award: str, user: str, authority: str = "BCY") -> None:
+        with write_tx(rt.engine) as conn:
+            decisions.create_decision(
+                conn,
+                rt.registry,
+                catalog,
+                number="50/QĐ-BCY",
+                decided_on=date(2026, 12, 20),
+                signer="Trưởng Ban Cơ yếu Chính phủ",
+                authority=authority,
+                award_code=award,
+                nomination_ids=[nid],
+                actor=who(rt, user),
+            )
+
+    with pytest.raises(KhenthuongError) as info:
+        sign("BK_BO", "tb.bcy")
+    message = str(info.value)
+    assert f"Hồ sơ #{nid} (Vũ Văn Giang)" in message
+    assert "Chiến sĩ thi đua cấp Bộ (CSTD_BO)" in message and "BK_BO" in message
+    with pytest.raises(Forbidden, match="cần vai trò minister tại BCY"):
+        sign("CSTD_BO", "cv.bcy")
+    with pytest.raises(Forbidden, match="cần vai trò minister tại CCYQD"):
+        sign("CSTD_BO", "tt.qd", authority="CCYQD")
+    with pytest.raises(Forbidden, match="không thuộc đơn vị trong thẩm quyền của BCA"):
+        sign("CSTD_BO", "bt.bca", authority="BCA")
+    with rt.engine.connect() as conn:
+        assert svc.get_row(conn, nid)["state"] == "minister_decision"
+        assert conn.execute(select(DECISIONS)).first() is None
+        assert (
+            conn.execute(select(AWARD_RECORDS).where(AWARD_RECORDS.c.nomination_id == nid)).first()
+            is None
+        )
+    sign("CSTD_BO", "tb.bcy")
+    with rt.engine.connect() as conn:
+        item = conn.execute(select(DECISION_ITEMS)).mappings().one()
+    assert item["coefficient"] == 3.0 and item["amount_vnd"] == 7_020_000
 
 
 def test_session_without_quorum_cannot_close(rt: Runtime) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, insert, select
 
 from khenthuong.audit.append import append_event
-from khenthuong.errors import KhenthuongError, NotFound, Refusal, StepRefused
+from khenthuong.errors import Forbidden, KhenthuongError, NotFound, Refusal, StepRefused
 from khenthuong.rules.catalog import Catalog
 from khenthuong.rules.money import award_money
 from khenthuong.services.actors import Actor
@@ -37,6 +37,29 @@ from khenthuong.workflow.loader import WorkflowRegistry
 NUMBER = re.compile(r"^\d{1,6}/QĐ-[A-ZĐ0-9]+(?:-[A-ZĐ0-9]+)*$")
 STEP_FIELDS = frozenset({"decision_number", "decision_date"})
 """Payload fields of a signing step that describe the decision itself."""
+DECIDING_ROLES = (
+    ("Thủ trưởng", "unit_head"),
+    ("Bộ trưởng", "minister"),
+    ("Chủ tịch UBND", "minister"),
+    ("Thủ tướng", "prime_minister"),
+    ("Chủ tịch nước", "president"),
+)
+"""The role (config/roles.yaml) that signs for each deciding authority of the catalog
+(`authority` in config/awards.yaml): heads of units decide Giấy khen, LĐTT, CSTĐCS (Luật TĐKT
+2022, Điều 80); ministers and provincial chairs their own forms (Điều 79); the Prime Minister
+CSTĐTQ, Cờ thi đua CP, Bằng khen TTg (Điều 78); the President orders and medals (Điều 77)."""
+
+
+def deciding_role(catalog: Catalog, award_code: str) -> str:
+    """The role that signs decisions of `award_code`, from the catalog's deciding authority."""
+    authority = catalog.award(award_code).authority
+    for prefix, role in DECIDING_ROLES:
+        if authority.startswith(prefix):
+            return role
+    raise KhenthuongError(
+        f"{award_code}: không xác định được vai trò ký cho thẩm quyền {authority!r} "
+        f"(no signing role known for the deciding authority {authority!r})"
+    )
 
 
 def number_refusal(number: object) -> Refusal | None:
@@ -168,6 +191,20 @@ def decide_by_step(
     grant = actor.grant_for(
         transition.roles, row["unit_path"], role_levels=_levels(wf.state(row["state"]))
     )
+    if grant is None:
+        raise StepRefused(
+            [
+                Refusal(
+                    "role",
+                    f"Người dùng {actor.username} không có vai trò "
+                    f"{' hoặc '.join(transition.roles)} đối với đơn vị của hồ sơ",
+                    f"user {actor.username} holds none of the roles {transition.roles} "
+                    "over this nomination's unit",
+                    {"roles": list(transition.roles)},
+                )
+            ],
+            nomination_id,
+        )
     extra = {k: v for k, v in payload.items() if k not in STEP_FIELDS}
     _lines, steps = _sign(
         conn,
@@ -176,7 +213,7 @@ def decide_by_step(
         number=str(number).strip(),
         decided_on=decided_on,
         signer=actor.username,
-        authority=grant.scope_code if grant is not None else actor.unit_code,
+        authority=grant.scope_code,
         award_code=code,
         nomination_ids=[nomination_id],
         actor=actor,
@@ -221,9 +258,17 @@ def _sign(
     award = catalog.award(award_code)
     rule = catalog.rules_for(award_code, decided_on)
     base = catalog.base_salary_on(decided_on)
-    unit = conn.execute(select(UNITS.c.id).where(UNITS.c.code == authority)).scalar()
-    if unit is None:
+    authority_row = conn.execute(
+        select(UNITS.c.id, UNITS.c.path).where(UNITS.c.code == authority)
+    ).first()
+    if authority_row is None:
         raise NotFound(f"Không có đơn vị {authority!r} (no unit {authority!r})")
+    unit = authority_row.id
+    _check_signer(catalog, award_code, authority, actor)
+    for nomination_id in dict.fromkeys(nomination_ids):
+        _check_nomination(
+            catalog, get_row(conn, nomination_id), award_code, authority, authority_row.path
+        )
     now = now or datetime.now(UTC)
     decision_id = inserted_id(
         conn.execute(
@@ -307,6 +352,44 @@ def _sign(
         now=now,
     )
     return lines, steps
+
+
+def _check_signer(catalog: Catalog, award_code: str, authority: str, actor: Actor) -> None:
+    """The actor holds the signing role of the award's deciding authority at `authority`."""
+    role = deciding_role(catalog, award_code)
+    award = catalog.award(award_code)
+    if not any(g.role == role and g.scope_code == authority for g in actor.grants):
+        raise Forbidden(
+            f"{actor.username} không có thẩm quyền ký {award.name.vi} ({award_code}) của "
+            f"{authority}: cần vai trò {role} tại {authority} — thẩm quyền: {award.authority} "
+            f"({actor.username} does not hold the signing role {role} at {authority} "
+            f"for {award.name.en})"
+        )
+
+
+def _check_nomination(
+    catalog: Catalog, nom: RowMapping, award_code: str, authority: str, authority_path: str
+) -> None:
+    """The nomination is for this award and lies within the authority's units."""
+    from khenthuong.rules.guards import award_code_of  # noqa: PLC0415
+
+    award = catalog.award(award_code)
+    proposed = award_code_of(nom, catalog)
+    who = f"Hồ sơ #{nom['id']} ({nom['nominee_name']})"
+    if proposed is None and award.workflow not in (None, nom["workflow"]):
+        proposed = f"quy trình {nom['workflow']}"
+    if proposed is not None and proposed != award_code:
+        name = catalog.award(proposed).name.vi if proposed in catalog.awards else proposed
+        raise KhenthuongError(
+            f"{who} đề nghị {name} ({proposed}), không phải {award.name.vi} ({award_code}): "
+            "quyết định chỉ ghi đúng hình thức khen thưởng của hồ sơ "
+            f"(nomination #{nom['id']} is for {proposed}, not {award_code})"
+        )
+    if not str(nom["unit_path"]).startswith(authority_path):
+        raise Forbidden(
+            f"{who} không thuộc đơn vị trong thẩm quyền của {authority} "
+            f"(nomination #{nom['id']} is outside {authority}'s units)"
+        )
 
 
 def _step_payload(
