@@ -14,6 +14,7 @@ from khenthuong.audit.append import append_event
 from khenthuong.blocs.inspection_plan import InspectionPlan, Visit, check_plan, generate_plan
 from khenthuong.calendar.workdays import add_working_days
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
+from khenthuong.services.access import READ_ALL_ROLES
 from khenthuong.services.actors import Actor
 from khenthuong.services.blocs import BlocView, bloc_view, require_bloc_leader
 from khenthuong.storage.blocs import INSPECTION_PLANS, INSPECTION_VISITS
@@ -279,12 +280,18 @@ def record_report(
         raise KhenthuongError(f"Điểm {score} phải từ 0 đến 100 (score must be 0..100)")
     if not findings.strip():
         raise KhenthuongError("Cần ghi kết quả kiểm tra (findings are required)")
-    inspector_path = conn.execute(
-        select(UNITS.c.path).where(UNITS.c.id == visit.inspector_unit_id)
-    ).scalar_one()
-    if actor.grant_for([g.role for g in actor.grants], inspector_path) is None:
+    inspector = conn.execute(
+        select(UNITS.c.path, UNITS.c.code).where(UNITS.c.id == visit.inspector_unit_id)
+    ).one()
+    # Only the inspecting unit itself files: its own officers, or a grant scoped exactly to
+    # it; a grant over a unit above it (the ministry) or a read-only role is not enough.
+    own = [g for g in actor.grants if g.role not in READ_ALL_ROLES]
+    if not own or (
+        actor.unit_code != inspector.code and not any(g.scope_path == inspector.path for g in own)
+    ):
         raise Forbidden(
-            f"{actor.username} không thuộc đơn vị kiểm tra (not of the inspecting unit)"
+            f"{actor.username} không thuộc đơn vị kiểm tra {inspector.code} "
+            f"(not of the inspecting unit {inspector.code})"
         )
     conn.execute(
         update(INSPECTION_VISITS)
