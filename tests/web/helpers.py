@@ -7,9 +7,11 @@ from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from khenthuong.cli.walkthrough import _seed_cstdcs
 from khenthuong.runtime import Runtime
+from khenthuong.storage.db import write_tx
 
 Headers = Callable[[str], dict[str, str]]
 DOCUMENTS = ["to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"]
@@ -94,3 +96,36 @@ def council_vote(c: TestClient, secretary: dict[str, str], nids: list[int], agre
     r = c.post(f"/api/councils/sessions/{sid}/close", headers=secretary)
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def add_visit(rt: Runtime, inspector: str, inspected: str, starts: date, ends: date) -> int:
+    """A current cross-inspection plan with one visit (what `inspections plan` stores)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from khenthuong.storage.blocs import BLOCS, INSPECTION_PLANS, INSPECTION_VISITS
+    from khenthuong.storage.db import inserted_id
+    from khenthuong.storage.models import UNITS
+
+    with write_tx(rt.engine) as conn:
+        unit = dict(conn.execute(select(UNITS.c.code, UNITS.c.id)).all())
+        bloc = conn.execute(select(BLOCS.c.id).where(BLOCS.c.code == "KCY4")).scalar_one()
+        plan = inserted_id(
+            conn.execute(
+                insert(INSPECTION_PLANS).values(
+                    bloc_id=bloc, year=starts.year, seed=1, period_start=starts,
+                    period_end=ends, generated_by="test", generated_at=datetime.now(UTC),
+                    current=True,
+                )
+            )
+        )  # fmt: skip
+        return inserted_id(
+            conn.execute(
+                insert(INSPECTION_VISITS).values(
+                    plan_id=plan, inspector_unit_id=unit[inspector],
+                    inspected_unit_id=unit[inspected], starts_on=starts, ends_on=ends,
+                    report_due_on=ends,
+                )
+            )
+        )  # fmt: skip

@@ -14,6 +14,7 @@ from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import EVENTS, NOMINATIONS, USERS
 from tests.web.helpers import (
     Headers,
+    add_visit,
     attach_dossier,
     council_vote,
     person_id,
@@ -468,36 +469,6 @@ def test_cookie_session_needs_csrf_header_for_changes(browser: object, client: T
     assert r.status_code == 201
 
 
-def _visit(rt: Runtime, inspector: str, inspected: str, starts: date, ends: date) -> None:
-    """A current cross-inspection plan with one visit (what `inspections plan` stores)."""
-    from datetime import UTC, datetime
-
-    from sqlalchemy import insert
-
-    from khenthuong.storage.blocs import BLOCS, INSPECTION_PLANS, INSPECTION_VISITS
-    from khenthuong.storage.db import inserted_id
-    from khenthuong.storage.models import UNITS
-
-    with write_tx(rt.engine) as conn:
-        unit = dict(conn.execute(select(UNITS.c.code, UNITS.c.id)).all())
-        bloc = conn.execute(select(BLOCS.c.id).where(BLOCS.c.code == "KCY4")).scalar_one()
-        plan = inserted_id(
-            conn.execute(
-                insert(INSPECTION_PLANS).values(
-                    bloc_id=bloc, year=starts.year, seed=1, period_start=starts,
-                    period_end=ends, generated_by="test", generated_at=datetime.now(UTC),
-                    current=True,
-                )
-            )
-        )  # fmt: skip
-        conn.execute(
-            insert(INSPECTION_VISITS).values(
-                plan_id=plan, inspector_unit_id=unit[inspector], inspected_unit_id=unit[inspected],
-                starts_on=starts, ends_on=ends, report_due_on=ends,
-            )
-        )  # fmt: skip
-
-
 def test_inspectors_read_the_inspected_unit_during_their_window_only(
     client: TestClient, token: Headers, web_rt: Runtime
 ) -> None:
@@ -507,9 +478,9 @@ def test_inspectors_read_the_inspected_unit_during_their_window_only(
     nid = propose(client, officer, person_id(client, officer, "Nguyễn Văn An"))["id"]
     inspector = token("cb.dcq")
     today = date.today()
-    _visit(web_rt, "CCYDCQ", "CCYQD", today - timedelta(days=10), today - timedelta(days=1))
+    add_visit(web_rt, "CCYDCQ", "CCYQD", today - timedelta(days=10), today - timedelta(days=1))
     assert client.get(f"/api/nominations/{nid}", headers=inspector).status_code == 403
-    _visit(web_rt, "CCYDCQ", "CCYQD", today - timedelta(days=1), today + timedelta(days=3))
+    add_visit(web_rt, "CCYDCQ", "CCYQD", today - timedelta(days=1), today + timedelta(days=3))
     assert client.get("/api/me", headers=inspector).json()["inspecting"] == ["/CP/BCY/CCYQD/"]
     assert client.get(f"/api/nominations/{nid}", headers=inspector).status_code == 200
     listed = client.get("/api/nominations", headers=inspector).json()["items"]

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, insert, select
 
 from khenthuong.audit.append import append_event
 from khenthuong.errors import Forbidden, KhenthuongError
+from khenthuong.services.access import READ_ALL_ROLES
 from khenthuong.services.actors import Actor
 from khenthuong.services.nominations import get_row
 from khenthuong.storage.db import inserted_id
@@ -75,7 +76,13 @@ def attach(
             f"Loại tài liệu {doc_type!r} không hợp lệ; dùng một trong: {', '.join(DOC_TYPES)} "
             f"(unknown document type {doc_type!r})"
         )
-    if actor.grant_for([g.role for g in actor.grants], row["unit_path"]) is None:
+    writable = [g.role for g in actor.grants if g.role not in READ_ALL_ROLES]
+    if actor.grants and not writable:
+        raise Forbidden(
+            f"{actor.username} chỉ có quyền xem; không được đính kèm tài liệu "
+            f"(read-only account: {actor.username} cannot attach documents)"
+        )
+    if actor.grant_for(writable, row["unit_path"]) is None:
         raise Forbidden(
             f"{actor.username} không có quyền với hồ sơ #{nomination_id} "
             f"({actor.username} has no role over nomination #{nomination_id})"

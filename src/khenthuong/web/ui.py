@@ -151,6 +151,14 @@ def check_csrf(request: Request, caller: Caller, form: Any) -> None:
         )
 
 
+def refuse_read_only(request: Request, caller: Caller) -> None:
+    """Read-only accounts (auditors) change nothing: Forbidden, logged by `_error_text`."""
+    if is_read_only(caller.actor, ctx_of(request).rt.roles) or not caller.actor.grants:
+        raise Forbidden(
+            f"{caller.actor.username} chỉ có quyền xem (read-only account: no changes allowed)"
+        )
+
+
 def _form_id(value: object) -> int | None:
     """A row id posted in a form, or None when it is not one."""
     text = str(value).strip()
@@ -483,6 +491,7 @@ async def upload_form(request: Request, nid: IdPath) -> Response:
     form = await request.form()
     try:
         check_csrf(request, caller, form)
+        refuse_read_only(request, caller)
         upload = form.get("file")
         if upload is None or isinstance(upload, str) or not upload.filename:
             raise KhenthuongError("Chưa chọn tệp (no file chosen)")
@@ -491,7 +500,7 @@ async def upload_form(request: Request, nid: IdPath) -> Response:
         with write_tx(ctx.rt.engine) as conn:
             row = svc.get_row(conn, nid)
             if not any(row["unit_path"].startswith(g.scope_path) for g in caller.actor.grants):
-                raise KhenthuongError(f"Hồ sơ #{nid} ngoài phạm vi của bạn")
+                raise Forbidden(f"Hồ sơ #{nid} ngoài phạm vi của bạn (outside your units)")
             dossier.attach(
                 conn, nid, doc_type=str(form.get("doc_type", "")), filename=upload.filename,
                 content=content, actor=caller.actor, max_bytes=limit,
@@ -1019,6 +1028,7 @@ async def bloc_visit_report(request: Request, code: str, vid: IdPath) -> Respons
     form = await request.form()
     try:
         check_csrf(request, caller, form)
+        refuse_read_only(request, caller)
         try:
             score = float(str(form.get("score", "")).replace(",", "."))
         except ValueError as exc:

@@ -1,0 +1,154 @@
+"""Refusals found by the audit: read-only accounts change nothing, only the inspecting unit
+files its report, lists keep to the caller's units, and every refusal is logged."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from khenthuong.errors import Forbidden
+from khenthuong.runtime import Runtime
+from khenthuong.services import dossier, inspections
+from khenthuong.services.actors import load_actor
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.dossier import ATTACHMENTS
+from khenthuong.storage.models import EVENTS
+from tests.web.helpers import Headers, add_visit, person_id, propose
+
+Browser = Callable[[str], tuple[TestClient, str]]
+PDF = ("x.pdf", b"%PDF-1.4 test", "application/pdf")
+
+
+def _payload(value: Any) -> dict[str, Any]:
+    return dict(json.loads(value) if isinstance(value, str) else value)
+
+
+def denied(rt: Runtime) -> list[tuple[str, str, str]]:
+    """(actor, path, reason) of every logged refusal, oldest first."""
+    with rt.engine.connect() as conn:
+        return [
+            (r.actor, _payload(r.payload)["path"], r.comment or "")
+            for r in conn.execute(
+                select(EVENTS.c.actor, EVENTS.c.payload, EVENTS.c.comment)
+                .where(EVENTS.c.stream == "access")
+                .order_by(EVENTS.c.seq)
+            )
+        ]
+
+
+def attachments(rt: Runtime, nid: int) -> int:
+    with rt.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(ATTACHMENTS)
+                .where(ATTACHMENTS.c.nomination_id == nid)
+            ).scalar_one()
+        )
+
+
+# --------------------------------------------------------------------------- gap 1
+
+
+def test_auditor_cannot_attach_a_document_page_api_or_service(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    officer = token("cb.qd")
+    nid = propose(client, officer, person_id(client, officer, "Nguyễn Văn An"))["id"]
+    auditor, csrf = browser("kiemtra")
+    r = auditor.post(
+        f"/nominations/{nid}/documents",
+        data={"doc_type": "khac", "csrf_token": csrf},
+        files={"file": PDF},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403 and "chỉ có quyền xem" in r.text
+    assert ("kiemtra", f"/nominations/{nid}/documents") in [d[:2] for d in denied(web_rt)]
+    api = client.post(
+        f"/api/nominations/{nid}/documents",
+        data={"doc_type": "khac"},
+        files={"file": PDF},
+        headers=token("kiemtra"),
+    )
+    assert api.status_code == 403 and "chỉ có quyền xem" in api.json()["detail"]
+    assert ("kiemtra", f"/api/nominations/{nid}/documents") in [d[:2] for d in denied(web_rt)]
+    # The service itself refuses: an auditor's grant covers every unit but changes nothing.
+    with write_tx(web_rt.engine) as conn, pytest.raises(Forbidden, match="chỉ có quyền xem"):
+        dossier.attach(
+            conn, nid, doc_type="khac", filename="x.pdf", content=b"%PDF",
+            actor=load_actor(conn, "kiemtra"), max_bytes=1000,
+        )  # fmt: skip
+    assert attachments(web_rt, nid) == 0
+    # The officer of the unit still attaches.
+    c, officer_csrf = browser("cb.qd")
+    ok = c.post(
+        f"/nominations/{nid}/documents",
+        data={"doc_type": "khac", "csrf_token": officer_csrf},
+        files={"file": PDF},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303 and attachments(web_rt, nid) == 1
+
+
+def test_officer_of_another_unit_cannot_attach_through_the_page(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    officer = token("cb.qd")
+    nid = propose(client, officer, person_id(client, officer, "Nguyễn Văn An"))["id"]
+    other, csrf = browser("cb.dcq")
+    r = other.post(
+        f"/nominations/{nid}/documents",
+        data={"doc_type": "khac", "csrf_token": csrf},
+        files={"file": PDF},
+    )
+    assert r.status_code == 403
+    assert ("cb.dcq", f"/nominations/{nid}/documents") in [d[:2] for d in denied(web_rt)]
+    assert attachments(web_rt, nid) == 0
+
+
+# --------------------------------------------------------------------------- gap 2
+
+
+def test_only_the_inspecting_unit_files_its_report(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    today = date.today()
+    vid = add_visit(web_rt, "CCYQD", "CCYDCQ", today, today)
+    body = {"findings": "Đạt yêu cầu", "score": 80}
+    # The ministry above the inspecting unit holds a grant covering it, but is not it.
+    r = client.post(f"/api/inspections/visits/{vid}/report", json=body, headers=token("cv.bcy"))
+    assert r.status_code == 403 and "CCYQD" in r.json()["detail"]
+    r = client.post(f"/api/inspections/visits/{vid}/report", json=body, headers=token("kiemtra"))
+    assert r.status_code == 403
+    assert client.post(
+        f"/api/inspections/visits/{vid}/report", json=body, headers=token("cb.dcq")
+    ).status_code == 403  # fmt: skip
+    logged = [d[:2] for d in denied(web_rt)]
+    for who in ("cv.bcy", "kiemtra", "cb.dcq"):
+        assert (who, f"/api/inspections/visits/{vid}/report") in logged
+    # The pages refuse the same callers, and log it.
+    form = {"findings": "x", "score": "50", "year": str(today.year)}
+    for who in ("kiemtra", "cv.bcy"):
+        c, csrf = browser(who)
+        page = c.post(f"/blocs/KCY4/visits/{vid}/report", data=form | {"csrf_token": csrf})
+        assert page.status_code == 403, who
+        assert (who, f"/blocs/KCY4/visits/{vid}/report") in [d[:2] for d in denied(web_rt)]
+    with web_rt.engine.connect() as conn:
+        assert all(v.score is None for v in inspections.visits(conn, "KCY4", today.year))
+    # The service refuses a higher unit's officer directly too.
+    with write_tx(web_rt.engine) as conn, pytest.raises(Forbidden, match="CCYQD"):
+        inspections.record_report(
+            conn, vid, findings="x", score=1, actor=load_actor(conn, "cv.bcy")
+        )
+    # The inspecting unit's own officers file it.
+    ok = client.post(f"/api/inspections/visits/{vid}/report", json=body, headers=token("cb.qd"))
+    assert ok.status_code == 200, ok.text
+    with web_rt.engine.connect() as conn:
+        scores = [v.score for v in inspections.visits(conn, "KCY4", today.year) if v.id == vid]
+    assert scores == [80.0]
