@@ -377,7 +377,8 @@ def test_council_session_and_decision_over_the_api(
     body = r.json()
     assert body["lines"][0]["nomination_id"] == nid and body["total_vnd"] > 0
     again = client.post("/api/decisions", json=decision, headers=minister)
-    assert again.status_code in (409, 422)
+    assert again.status_code == 409 and again.headers["content-type"] == PROBLEM
+    assert again.json()["field"] == "number" and "đã được dùng" in again.json()["detail"]
     shown = client.get(f"/api/decisions/{nid}/QĐ-BCY", headers=token("kiemtra"))
     assert shown.status_code == 200 and shown.json()["award_code"] == body["award_code"]
     assert client.get(f"/api/decisions/{nid}/QĐ-BCY", headers=token("cb.dcq")).status_code == 403

@@ -3,6 +3,7 @@ files its report, lists keep to the caller's units, and every refusal is logged.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from datetime import date
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from khenthuong.errors import Forbidden
@@ -19,7 +21,14 @@ from khenthuong.services.actors import load_actor
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.dossier import ATTACHMENTS
 from khenthuong.storage.models import EVENTS
-from tests.web.helpers import Headers, add_visit, person_id, propose
+from tests.web.helpers import (
+    Headers,
+    add_visit,
+    council_vote,
+    person_id,
+    propose,
+    to_council,
+)
 
 Browser = Callable[[str], tuple[TestClient, str]]
 PDF = ("x.pdf", b"%PDF-1.4 test", "application/pdf")
@@ -152,3 +161,54 @@ def test_only_the_inspecting_unit_files_its_report(
     with web_rt.engine.connect() as conn:
         scores = [v.score for v in inspections.visits(conn, "KCY4", today.year) if v.id == vid]
     assert scores == [80.0]
+
+
+# --------------------------------------------------------------------------- gap 3
+
+
+def _signed(rt: Runtime, client: TestClient, token: Headers, number: str) -> int:
+    """A Bằng khen of CCYQD decided by BCY under `number`; returns the nomination id."""
+    nid = to_council(rt, client, token, "Nguyễn Văn An")
+    council_vote(client, token("tk.bcy"), [nid], agree=7)
+    r = client.post(
+        "/api/decisions",
+        json={"number": number, "decided_on": date.today().isoformat(),
+              "signer": "Trưởng Ban Cơ yếu Chính phủ", "authority": "BCY",
+              "nomination_ids": [nid]},
+        headers=token("tb.bcy"),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    return nid
+
+
+def test_decision_lists_keep_to_the_callers_units(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    _signed(web_rt, client, token, "1/QĐ-BCY")
+    assert client.get("/api/decisions", headers=token("cb.dcq")).json() == []
+    for who in ("cb.qd", "cv.bcy", "tb.bcy", "kiemtra"):
+        assert client.get("/api/decisions", headers=token(who)).json() == ["1/QĐ-BCY"], who
+    other, _ = browser("cb.dcq")
+    assert "1/QĐ-BCY" not in other.get("/decisions").text
+    sheet = load_workbook(io.BytesIO(other.get("/decisions?format=xlsx").content)).active
+    assert sheet is not None and sheet.max_row == 1
+    mine, _ = browser("cb.qd")
+    assert "1/QĐ-BCY" in mine.get("/decisions").text
+    assert client.get("/api/decisions/1/QĐ-BCY", headers=token("cb.dcq")).status_code == 403
+    missing = client.get("/api/decisions/9/QĐ-KHONG", headers=token("kiemtra"))
+    assert missing.status_code == 404 and "9/QĐ-KHONG" in missing.json()["detail"]
+
+
+def test_a_second_decision_with_the_same_number_is_a_conflict_in_the_ui(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    _signed(web_rt, client, token, "5/QĐ-BCY")
+    nid = to_council(web_rt, client, token, "Trần Thị Bích")
+    council_vote(client, token("tk.bcy"), [nid], agree=7)
+    c, csrf = browser("tb.bcy")
+    r = c.post("/decisions", data={"nomination_id": [str(nid)], "number": "5/QĐ-BCY",
+               "authority": "BCY", "csrf_token": csrf})  # fmt: skip
+    assert r.status_code == 409 and "đã được dùng" in r.text
+    assert client.get(f"/api/nominations/{nid}", headers=token("kiemtra")).json()["state"] == (
+        "minister_decision"
+    )

@@ -7,20 +7,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, not_, select, true
 
 from khenthuong.errors import NotFound
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.guards import award_code_of
 from khenthuong.services import councils, decisions
-from khenthuong.services.access import can_read
+from khenthuong.services.access import can_read, path_filter, readable_paths
 from khenthuong.services.nominations import get_row
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_MEMBERS, COUNCIL_SESSIONS, RECUSALS
 from khenthuong.storage.db import write_tx
-from khenthuong.storage.decisions import DECISIONS
-from khenthuong.storage.models import UNITS
+from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
+from khenthuong.storage.models import NOMINATIONS, UNITS
 from khenthuong.web.api_nominations import require_writer
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
+from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import IdPath, RowId
 
 router = APIRouter(prefix="/api", tags=["councils and decisions"])
@@ -233,13 +234,51 @@ def decision_out(conn: Any, number: str) -> DecisionOut:
     )
 
 
-@router.post("/decisions", status_code=201, response_model=DecisionOut)
+def decision_scope(paths: tuple[str, ...] | None) -> ColumnElement[bool]:
+    """Decisions whose every nomination lies in `paths` (what GET /api/decisions/{n} shows)."""
+    if paths is None:
+        return true()
+    item, nom = DECISION_ITEMS.alias("scope_item"), NOMINATIONS.alias("scope_nomination")
+    outside = (
+        select(item.c.id)
+        .join(nom, nom.c.id == item.c.nomination_id)
+        .where(
+            item.c.decision_id == DECISIONS.c.id,
+            not_(path_filter(nom.c.unit_path, paths)),
+        )
+        .correlate(DECISIONS)
+    )
+    return not_(exists(outside))
+
+
+def decision_exists(conn: Any, number: str) -> bool:
+    """A decision with this number is already signed (a second one is a 409 conflict)."""
+    return (
+        conn.execute(select(DECISIONS.c.id).where(DECISIONS.c.number == number)).first() is not None
+    )
+
+
+def duplicate_number(number: str) -> str:
+    return (
+        f"Số quyết định {number} đã được dùng cho một quyết định khác "
+        f"(decision number {number} already exists)"
+    )
+
+
+@router.post(
+    "/decisions",
+    status_code=201,
+    response_model=DecisionOut,
+    responses={409: {"description": "A decision with this number already exists"}},
+)
 def sign_decision(request: Request, caller: CallerDep, body: DecisionIn) -> DecisionOut:
     """Decide every listed nomination, record award history and compute award money."""
     require_writer(request, caller)
     ctx = ctx_of(request)
     catalog = catalog_in(ctx.rt.settings.config_dir)
     with write_tx(ctx.rt.engine) as conn:
+        if decision_exists(conn, body.number):
+            raise ApiProblem(409, duplicate_number(body.number), field="number")
         code = body.award_code
         if code is None:
             first = get_row(conn, body.nomination_ids[0])
@@ -259,10 +298,15 @@ def sign_decision(request: Request, caller: CallerDep, body: DecisionIn) -> Deci
 
 @router.get("/decisions", response_model=list[str])
 def list_decisions(request: Request, caller: CallerDep) -> list[str]:
-    """Decision numbers, newest first."""
+    """Numbers of the decisions whose nominations all lie in the caller's units, newest first."""
+    paths = readable_paths(caller.actor, caller.inspecting)
     with ctx_of(request).rt.engine.connect() as conn:
         return list(
-            conn.execute(select(DECISIONS.c.number).order_by(DECISIONS.c.id.desc())).scalars()
+            conn.execute(
+                select(DECISIONS.c.number)
+                .where(decision_scope(paths))
+                .order_by(DECISIONS.c.id.desc())
+            ).scalars()
         )
 
 

@@ -30,7 +30,12 @@ from khenthuong.storage.db import write_tx
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import PERSONS, UNITS, USERS
-from khenthuong.web.api_councils import session_view
+from khenthuong.web.api_councils import (
+    decision_exists,
+    decision_scope,
+    duplicate_number,
+    session_view,
+)
 from khenthuong.web.api_reference import audit_rows, state_counts
 from khenthuong.web.context import (
     Caller,
@@ -854,9 +859,8 @@ def _decisions_page(
     ctx = ctx_of(request)
     paths = readable_paths(caller.actor, caller.inspecting)
     with ctx.rt.engine.connect() as conn:
-        signed = [
-            d
-            for d in conn.execute(
+        signed = list(
+            conn.execute(
                 select(
                     DECISIONS.c.number, DECISIONS.c.decided_on, DECISIONS.c.signer,
                     DECISIONS.c.award_code, UNITS.c.code, UNITS.c.path,
@@ -865,12 +869,12 @@ def _decisions_page(
                 )
                 .join(UNITS, UNITS.c.id == DECISIONS.c.authority_unit_id)
                 .join(DECISION_ITEMS, DECISION_ITEMS.c.decision_id == DECISIONS.c.id)
+                .where(decision_scope(paths))
                 .group_by(DECISIONS.c.id, UNITS.c.code, UNITS.c.path)
                 .order_by(DECISIONS.c.id.desc())
                 .limit(500)
             ).mappings()
-            if paths is None or any(d["path"].startswith(p) for p in paths)
-        ]  # fmt: skip
+        )  # fmt: skip
         waiting = [
             r
             for r in my_queue(conn, ctx.rt.registry, caller.actor, limit=500)
@@ -914,6 +918,8 @@ async def sign_decision(request: Request) -> Response:
         number = str(form.get("number", "")).strip()
         day = str(form.get("decided_on", "")).strip()
         with write_tx(ctx.rt.engine) as conn:
+            if decision_exists(conn, number):
+                return _decisions_page(request, caller, duplicate_number(number), 409)
             codes = {award_code_of(svc.get_row(conn, nid), catalog) for nid in ids}
             if len(codes) != 1 or None in codes:
                 raise KhenthuongError(
