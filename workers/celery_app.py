@@ -36,6 +36,9 @@ def make_app() -> Celery:
         broker_transport_options={
             "visibility_timeout": settings.broker_visibility_timeout,
             "unacked_restore_interval": max(2, min(10, settings.broker_visibility_timeout // 5)),
+            # Sweep on every interval (kombu's default scans on every 10th): a message of a
+            # killed worker comes back within visibility_timeout + interval.
+            "unacked_restore_throttle": 1,
         },
         broker_connection_retry_on_startup=True,
         worker_soft_shutdown_timeout=10.0,
@@ -50,7 +53,10 @@ def make_app() -> Celery:
                 "task": "khenthuong.scan_reminders",
                 "schedule": float(settings.scan_interval_seconds),
             },
-            "relay-outbox": {"task": "khenthuong.relay_outbox", "schedule": 5.0},
+            "relay-outbox": {
+                "task": "khenthuong.relay_outbox",
+                "schedule": float(settings.relay_interval_seconds),
+            },
         },
     )
     return app

@@ -11,6 +11,8 @@ from khenthuong.runtime import Runtime, open_runtime
 from khenthuong.services import jobs
 from workers.celery_app import app
 
+RUNNER = "celery"
+"""How runs of these tasks are recorded in job_runs."""
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
 
 
@@ -27,6 +29,7 @@ def scan_reminders() -> int:
     groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
     for ledger_ids in groups:
         send_digest.delay(ledger_ids)
+    jobs.record_run(rt.engine, jobs.SCAN_JOB, RUNNER, f"{len(groups)} digest(s) queued")
     return len(groups)
 
 
@@ -38,9 +41,9 @@ def scan_reminders() -> int:
     max_retries=8,
 )
 def send_digest(ledger_ids: list[int]) -> str:
-    """Send one officer's digest (rows already sent are skipped)."""
+    """Send one officer's digest of the rows it takes (rows sent or being sent are skipped)."""
     rt = runtime()
-    return jobs.send_digest(rt.engine, rt.registry, ledger_ids)
+    return jobs.send_digest(rt.engine, rt.registry, ledger_ids, settings=rt.settings)
 
 
 @app.task(name="khenthuong.relay_outbox")  # type: ignore[untyped-decorator]
@@ -51,7 +54,9 @@ def relay_outbox() -> int:
     def publish(outbox_id: int) -> None:
         deliver_notice.apply_async((outbox_id,), retry=True, retry_policy=PUBLISH_RETRY)
 
-    return jobs.relay_outbox(rt.engine, publish)
+    published = jobs.relay_outbox(rt.engine, publish)
+    jobs.record_run(rt.engine, jobs.RELAY_JOB, RUNNER, f"{published} notice(s) queued")
+    return published
 
 
 @app.task(name="khenthuong.deliver_notice")  # type: ignore[untyped-decorator]

@@ -73,7 +73,17 @@ class Settings(BaseSettings):
     """The window over which failed sign-ins are counted (then the client must wait)."""
 
     stale_claim_seconds: int = 600
-    """A reminder claimed but not sent for this long (its worker died) is sent again."""
+    """A reminder claimed but not sent for this long (its worker died) is sent again. Keep it
+    above the task time limit (300 s), so that a send this old is certainly dead."""
+
+    relay_interval_seconds: int = 5
+    """How often Celery beat runs the outbox relay (the embedded mode relays on every scan)."""
+
+    send_max_attempts: int = 8
+    """Sends a reminder or a notice gets; after that many failures it is given up (failed)."""
+
+    send_retry_seconds: int = 60
+    """Wait before retrying a failed notice; doubled after every attempt, at most an hour."""
 
 
 @lru_cache

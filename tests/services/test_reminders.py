@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import email
+import email.policy
+import mailbox
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
+from khenthuong.services import inspections, jobs, reminders
 from khenthuong.services import nominations as svc
-from khenthuong.services import reminders
 from khenthuong.services.actors import load_actor
+from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import UNITS
+from khenthuong.storage.outbox import REMINDER_LEDGER
+from khenthuong.web.app import create_app
+from tests.conftest import CONFIG
+from tests.web.conftest import sign_in
 
 SUBMITTED = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Mon 02/11/2026, 09:00 in Hà Nội
 
@@ -77,10 +96,88 @@ def test_a_reminder_is_claimed_only_once(rt: Runtime) -> None:
         groups = reminders.group_by_recipient(conn, first)
         reminders.mark(conn, groups["tk.qd@bcy.example"], "sent", message_id="<x@k>")
         assert reminders.status_counts(conn) == {"claimed": 1, "sent": 1}
-        stale = reminders.stale_claims(
-            conn, older_than=timedelta(minutes=5), now=datetime.now(UTC) + timedelta(hours=1)
-        )
+        later = datetime.now(UTC) + timedelta(hours=1)
+        stale = reminders.stale_claims(conn, older_than=timedelta(minutes=5), now=later)
+        again = reminders.stale_claims(conn, older_than=timedelta(minutes=5), now=later)
     assert stale == groups["cuctruong@ccyqd.example"]
+    assert again == []  # re-claiming moved claimed_at: the next scan does not queue it again
+
+
+def test_rows_are_taken_for_sending_by_one_caller_only(rt: Runtime) -> None:
+    """Two sends of the same rows: the first takes them, the second gets nothing; a row left
+    `sending` by a dead worker is taken again only after the stale threshold."""
+    submitted_nomination(rt)
+    stale = timedelta(minutes=10)
+    t0 = at("2026-11-18")
+    with rt.engine.connect() as conn:
+        items = reminders.scan_due(conn, rt.registry, now=t0)
+    with write_tx(rt.engine) as conn:
+        ids = reminders.claim(conn, items, now=t0)
+    with write_tx(rt.engine) as conn:
+        won = reminders.take_for_sending(conn, ids, stale_after=stale, now=t0)
+    with write_tx(rt.engine) as conn:
+        lost = reminders.take_for_sending(conn, ids, stale_after=stale, now=t0)
+        early = reminders.take_for_sending(conn, ids, stale_after=stale, now=t0 + stale / 2)
+    assert (won, lost, early) == (sorted(ids), [], [])
+    with rt.engine.connect() as conn:
+        assert reminders.status_counts(conn) == {"sending": 2}
+        assert reminders.pending_resends(conn, older_than=stale, now=t0 + stale / 2) == []
+        resends = reminders.pending_resends(conn, older_than=stale, now=t0 + 2 * stale)
+    assert [r["id"] for r in resends] == sorted(ids)
+    # The worker died mid-send: after the threshold the scan takes the rows back, once.
+    with write_tx(rt.engine) as conn:
+        back = reminders.stale_claims(conn, older_than=stale, now=t0 + 2 * stale)
+        assert reminders.stale_claims(conn, older_than=stale, now=t0 + 2 * stale) == []
+        retaken = reminders.take_for_sending(conn, ids, stale_after=stale, now=t0 + 2 * stale)
+        reminders.mark(conn, retaken, "sent", message_id="<y@k>")
+        assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t0 + 9 * stale) == []
+    assert back == retaken == sorted(ids)
+    with rt.engine.connect() as conn:
+        rows = conn.execute(select(REMINDER_LEDGER.c.status, REMINDER_LEDGER.c.attempts)).all()
+    assert sorted(rows) == [("sent", 2), ("sent", 2)]
+
+
+def test_a_redelivered_send_of_a_dead_worker_retakes_stale_rows(rt: Runtime) -> None:
+    """Without any scan, the same rows `sending` past the threshold go to the next taker."""
+    submitted_nomination(rt)
+    stale = timedelta(minutes=10)
+    t0 = at("2026-11-18")
+    with rt.engine.connect() as conn:
+        items = reminders.scan_due(conn, rt.registry, now=t0)
+    with write_tx(rt.engine) as conn:
+        ids = reminders.claim(conn, items, now=t0)
+        assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t0) == sorted(ids)
+        later = t0 + 2 * stale
+        assert reminders.take_for_sending(conn, ids, stale_after=stale, now=later) == sorted(ids)
+        assert reminders.take_for_sending(conn, ids, stale_after=stale, now=later) == []
+
+
+def test_a_row_is_given_up_after_the_attempt_limit(rt: Runtime) -> None:
+    """A reminder that failed `max_attempts` times is neither taken nor re-queued."""
+    submitted_nomination(rt)
+    stale = timedelta(minutes=10)
+    t = at("2026-11-18")
+    with rt.engine.connect() as conn:
+        items = reminders.scan_due(conn, rt.registry, now=t)
+    with write_tx(rt.engine) as conn:
+        ids = reminders.claim(conn, items, now=t)
+        for _ in range(3):
+            assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t, max_attempts=3)
+            reminders.mark(conn, ids, "failed", error="451 try later", now=t)
+        assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t, max_attempts=3) == []
+        late = t + 5 * stale
+        assert reminders.stale_claims(conn, older_than=stale, now=late, max_attempts=3) == []
+
+
+def test_already_claimed_items_are_not_due_again(rt: Runtime) -> None:
+    """`unclaimed` drops the items whose reminder is in the ledger (sent or claimed)."""
+    submitted_nomination(rt)
+    with rt.engine.connect() as conn:
+        items = reminders.scan_due(conn, rt.registry, now=at("2026-11-18"))
+    with write_tx(rt.engine) as conn:
+        reminders.claim(conn, items[:1])
+    with rt.engine.connect() as conn:
+        assert reminders.unclaimed(conn, items) == items[1:]
 
 
 def test_closed_nominations_get_no_reminders(rt: Runtime) -> None:
@@ -91,3 +188,56 @@ def test_closed_nominations_get_no_reminders(rt: Runtime) -> None:
     svc.advance(rt.engine, rt.registry, nid, "withdraw", officer, {"reason": "Rút"}, now=SUBMITTED)
     with rt.engine.connect() as conn:
         assert reminders.scan_due(conn, rt.registry, now=at("2026-11-18")) == []
+
+
+def test_inspection_reminders_link_to_the_bloc_page_that_exists(
+    rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A visit reminder links to /blocs/{code}?year=Y, which a signed-in leader can open and
+    which lists the visit (no /inspections/{id} page exists)."""
+    monkeypatch.delenv("KHENTHUONG_SMTP_HOST", raising=False)
+    monkeypatch.setenv("KHENTHUONG_MAILDIR", str(tmp_path / "mail"))
+    monkeypatch.setenv("KHENTHUONG_BASE_URL", "https://kt.example.vn")
+    get_mail_settings.cache_clear()
+    with write_tx(rt.engine) as conn:
+        known = set(conn.execute(select(UNITS.c.code)).scalars())
+        apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", known))
+        leader = load_actor(conn, "kt.cy")
+        inspections.plan_inspections(
+            conn,
+            "KCY4",
+            2026,
+            actor=leader,
+            period_start=date(2026, 11, 26),
+            period_end=date(2026, 12, 31),
+        )
+        first = inspections.visits(conn, "KCY4", 2026)[0]
+    try:
+        groups = jobs.claim_reminders(
+            rt.engine, rt.registry, rt.settings, now=datetime(2026, 11, 23, 2, tzinfo=UTC)
+        )
+        for ledger_ids in groups:
+            jobs.send_digest(rt.engine, rt.registry, ledger_ids)
+    finally:
+        get_mail_settings.cache_clear()
+    texts = []
+    for message in mailbox.Maildir(str(tmp_path / "mail")):
+        parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        body = parsed.get_body(("plain",))
+        assert isinstance(body, EmailMessage)
+        texts.append(body.get_content())
+    links = set(re.findall(r"https://kt\.example\.vn(/\S+)", "\n".join(texts)))
+    assert links == {"/blocs/KCY4?year=2026"}
+    web = replace(
+        rt,
+        settings=rt.settings.model_copy(
+            update={"secret_key": SecretStr("test-secret-key-" + "x" * 32)}
+        ),
+    )
+    with TestClient(create_app(web)) as client:
+        sign_in(client, "kt.cy")
+        page = client.get("/blocs/KCY4?year=2026")
+        assert page.status_code == 200
+        assert first.inspector_name in page.text and first.inspected_name in page.text
+        assert client.get(f"/inspections/{first.id}").status_code == 404

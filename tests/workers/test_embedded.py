@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import mailbox
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from khenthuong.cli.app import app
@@ -14,6 +17,8 @@ from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
 from khenthuong.services.embedded import tick
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.outbox import REMINDER_LEDGER
 from tests.workers.test_worker_delivery import overdue_nominations
 
 
@@ -55,16 +60,67 @@ def test_tick_delivers_outbox_notices(rt: Runtime, maildir: Path) -> None:
     assert sum("cb.qd@bcy.example" in t for t in texts) == 1
 
 
+def _flat(text: str) -> str:
+    """Output with Rich's line wrapping undone (words joined by single spaces)."""
+    return " ".join(text.split())
+
+
 def test_reminders_cli_dry_run_and_status(rt: Runtime, maildir: Path) -> None:
-    """`reminders run --dry-run` lists without sending; `reminders status` counts."""
+    """`reminders run --dry-run` and `reminders status` give the real figures before a run
+    (12 due, never run) and after it (nothing due, 12 sent, last and next run)."""
     overdue_nominations(rt)
     runner = CliRunner()
     out = runner.invoke(app, ["reminders", "run", "--dry-run"])
     assert out.exit_code == 0, out.output
-    assert "12 nhắc hạn" in out.output  # 6 nominations x (secretary + leader)
+    # 6 nominations x (secretary + leader), one digest per person.
+    assert "12 nhắc hạn sẽ được gửi (12 mới, 0 gửi lại) trong 6 bản tổng hợp" in _flat(out.output)
+    assert "0 thông báo sẽ được gửi" in _flat(out.output)
     assert not maildir.exists() or len(list(mailbox.Maildir(str(maildir)))) == 0
+    out = runner.invoke(app, ["reminders", "status"])
+    assert out.exit_code == 0, out.output
+    text = _flat(out.output)
+    assert "due now): 12 nhắc hạn (12 mới, 0 gửi lại" in text
+    assert text.count("chưa chạy lần nào (never run)") == 2
+    assert "embedded" in text
+
     out = runner.invoke(app, ["reminders", "run"])
     assert out.exit_code == 0, out.output
+    assert len(list(mailbox.Maildir(str(maildir)))) == 6
+    out = runner.invoke(app, ["reminders", "run", "--dry-run"])
+    assert "0 nhắc hạn sẽ được gửi (0 mới, 0 gửi lại) trong 0 bản tổng hợp" in _flat(out.output)
     out = runner.invoke(app, ["reminders", "status"])
-    assert out.exit_code == 0
-    assert "embedded" in out.output
+    assert out.exit_code == 0, out.output
+    text = _flat(out.output)
+    assert "due now): 0 nhắc hạn (0 mới, 0 gửi lại" in text
+    assert re.search(r"Nhắc hạn \(reminders\) │ 0 │ 12 │ 0", text), text
+    assert "never run" not in text
+    assert "Quét nhắc hạn (reminder scan), mỗi 60 giây: lần cuối (last run)" in text
+    assert "(embedded: 6 digest(s) sent, 0 failed); lần tới (next run)" in text
+    assert "Chuyển thông báo (outbox relay), mỗi 60 giây: lần cuối (last run)" in text
+
+
+def test_dry_run_lists_notices_and_re_sends(rt: Runtime, maildir: Path) -> None:
+    """A pending outbox notice and a reminder left `sending` by a dead worker both show up in
+    the dry run, and the next run sends exactly those."""
+    nid = overdue_nominations(rt)[0]
+    assert tick(rt).digests_sent == 6
+    with rt.engine.connect() as conn:
+        secretary = load_actor(conn, "tk.qd")
+    svc.advance(
+        rt.engine, rt.registry, nid, "return_for_supplement", secretary, {"reason": "Bổ sung"}
+    )
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with write_tx(rt.engine) as conn:
+        first = conn.execute(select(REMINDER_LEDGER.c.id).order_by(REMINDER_LEDGER.c.id)).scalar()
+        conn.execute(
+            update(REMINDER_LEDGER)
+            .where(REMINDER_LEDGER.c.id == first)
+            .values(status="sending", claimed_at=long_ago, sent_at=None)
+        )
+    out = CliRunner().invoke(app, ["reminders", "run", "--dry-run"])
+    assert out.exit_code == 0, out.output
+    text = _flat(out.output)
+    assert "1 nhắc hạn sẽ được gửi (0 mới, 1 gửi lại) trong 1 bản tổng hợp" in text
+    assert "1 thông báo sẽ được gửi" in text
+    result = tick(rt)
+    assert (result.digests_sent, result.notices_sent) == (1, 1)

@@ -2,38 +2,58 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from khenthuong.cli.common import console, report_errors, runtime
 from khenthuong.notify.mail_settings import get_mail_settings
-from khenthuong.services import outbox, reminders
+from khenthuong.runtime import Runtime
+from khenthuong.services import jobs, outbox, reminders
 from khenthuong.services.embedded import tick
+from khenthuong.services.nominations import LOCAL_TZ
 
 app = typer.Typer(help="Nhắc hạn và thông báo (reminders and notices).", no_args_is_help=True)
+
+
+def _when(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TZ).strftime("%H:%M:%S %d/%m/%Y")
+
+
+def _intervals(rt: Runtime) -> dict[str, int]:
+    """Seconds between runs of each job: beat's schedule, or one in-process tick for both."""
+    scan = rt.settings.scan_interval_seconds
+    relay = rt.settings.relay_interval_seconds if rt.settings.broker_url else scan
+    return {jobs.SCAN_JOB: scan, jobs.RELAY_JOB: relay}
 
 
 @app.command("status")
 @report_errors
 def status() -> None:
-    """Pending, sent and failed reminders and notices, and when the jobs run."""
+    """Pending, sent and failed reminders and notices, what is due now, last and next runs."""
     rt = runtime()
+    now = datetime.now(UTC)
     with rt.engine.connect() as conn:
         ledger = reminders.status_counts(conn)
         notices = outbox.counts(conn)
-        due = reminders.scan_due(conn, rt.registry, before_days=rt.settings.reminder_days_before)
-    table = Table("", "claimed/pending", "sent", "failed")
+        due = jobs.preview(conn, rt.registry, rt.settings, now=now)
+        runs = jobs.last_runs(conn)
+    table = Table("", "chờ gửi (pending)", "đã gửi (sent)", "lỗi (failed)")
     table.add_row(
         "Nhắc hạn (reminders)",
-        str(ledger.get("claimed", 0)),
+        str(ledger.get("claimed", 0) + ledger.get("sending", 0)),
         str(ledger.get("sent", 0)),
         str(ledger.get("failed", 0)),
     )
     table.add_row(
         "Thông báo (notices)",
-        str(notices.get("pending", 0) + notices.get("queued", 0)),
+        str(sum(notices.get(s, 0) for s in ("pending", "queued", "sending"))),
         str(notices.get("sent", 0)),
-        str(notices.get("failed", 0)),
+        str(notices.get(outbox.FAILED, 0)),
     )
     console.print(table)
     if notices.get(outbox.SKIPPED):
@@ -41,7 +61,11 @@ def status() -> None:
             f"Thông báo không có người nhận, không gửi (no recipient, not sent): "
             f"{notices[outbox.SKIPPED]}"
         )
-    console.print(f"Nhắc hạn đến hạn gửi ngay bây giờ (due now): {len(due)}")
+    console.print(
+        f"Đến hạn gửi ngay bây giờ (due now): {due.reminders} nhắc hạn "
+        f"({len(due.new)} mới, {len(due.resends)} gửi lại; new, re-sends), "
+        f"{len(due.notices)} thông báo (notices)"
+    )
     mode = (
         f"Celery, broker {rt.settings.broker_url}"
         if rt.settings.broker_url
@@ -49,35 +73,79 @@ def status() -> None:
     )
     mail = get_mail_settings()
     target = f"SMTP {mail.host}:{mail.port}" if mail.host else f"maildir {mail.maildir}"
-    console.print(f"Chế độ (mode): {mode}; chạy mỗi {rt.settings.scan_interval_seconds} giây")
+    console.print(f"Chế độ (mode): {mode}")
+    labels = {
+        jobs.SCAN_JOB: "Quét nhắc hạn (reminder scan)",
+        jobs.RELAY_JOB: "Chuyển thông báo (outbox relay)",
+    }
+    for job, every in _intervals(rt).items():
+        run = runs.get(job)
+        if run is None:
+            console.print(
+                f"{labels[job]}, mỗi {every} giây: chưa chạy lần nào (never run); "
+                "lần tới (next run): khi serve hoặc beat chạy (once serve or beat runs)"
+            )
+            continue
+        last = run["last_run_at"]
+        last = last if last.tzinfo else last.replace(tzinfo=UTC)
+        upcoming = last + timedelta(seconds=every)
+        late = (
+            " – trễ, serve/beat có đang chạy? (late: is serve or beat running?)"
+            if upcoming < now - timedelta(seconds=every)
+            else ""
+        )
+        console.print(
+            f"{labels[job]}, mỗi {every} giây: lần cuối (last run) {_when(last)} "
+            f"({run['runner']}: {escape(str(run['last_result']))}); "
+            f"lần tới (next run) {_when(upcoming)}{late}"
+        )
     console.print(f"Thư gửi tới (mail goes to): {target}")
 
 
 @app.command("run")
 @report_errors
 def run(
-    dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be sent."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be sent now."),
 ) -> None:
     """Run the reminder scan and the outbox relay once, in this process."""
     rt = runtime()
     if dry_run:
         with rt.engine.connect() as conn:
-            items = reminders.scan_due(
-                conn, rt.registry, before_days=rt.settings.reminder_days_before
-            )
-        table = Table("hồ sơ", "người được đề nghị", "trạng thái", "hạn", "loại", "gửi tới")
-        for item in items:
+            due = jobs.preview(conn, rt.registry, rt.settings)
+        table = Table("mục (item)", "nội dung", "hạn", "loại", "gửi tới", "lần (send)")
+        for item in due.new:
             table.add_row(
-                f"#{item.nomination_id}",
-                item.nominee_name,
-                item.state_title,
+                f"#{item.nomination_id}" if item.subject == "nomination" else item.item_ref,
+                escape(f"{item.nominee_name} – {item.state_title}"),
                 f"{item.due_on:%d/%m/%Y}",
                 item.kind,
                 item.recipient_email,
+                "mới (new)",
+            )
+        for row in due.resends:
+            table.add_row(
+                str(row["item_ref"]),
+                escape(f"{row['status']}: {row['last_error'] or ''}".rstrip(": ")),
+                str(row["due_on"]),
+                str(row["kind"]),
+                str(row["recipient"]),
+                f"gửi lại (re-send {row['attempts'] + 1})",
             )
         console.print(table)
+        if due.notices:
+            notices = Table("thông báo (notice)", "loại", "khóa (key)", "lần (attempt)")
+            for row in due.notices:
+                notices.add_row(
+                    f"#{row['id']}",
+                    str(row["kind"]),
+                    str(row["dedup_key"]),
+                    str(row["attempts"] + 1),
+                )
+            console.print(notices)
         console.print(
-            f"{len(items)} nhắc hạn sẽ được gửi (would be sent; ledger decides duplicates)"
+            f"{due.reminders} nhắc hạn sẽ được gửi ({len(due.new)} mới, {len(due.resends)} gửi "
+            f"lại) trong {due.digests} bản tổng hợp; {len(due.notices)} thông báo sẽ được gửi "
+            "(would be sent now)"
         )
         return
     result = tick(rt)

@@ -82,6 +82,9 @@ class DigestItem:
     kind: ReminderKind
     subject: str = "nomination"
     """nomination, or inspection (a cross-inspection visit or its overdue report)."""
+    path: str | None = None
+    """The item's page in the web application (relative to the base URL). Unset: the
+    nomination's page `nominations/{id}`; an inspection without it gets no link."""
 
 
 @dataclass(frozen=True)
@@ -291,6 +294,9 @@ def _item_view(item: DigestItem, sender: Sender) -> dict[str, Any]:
     else:
         left_vi, left_en = f"còn {_days(left, False)}", f"{_days(left, True)} left"
     kind_vi, kind_en = _KIND_TEXT[item.kind]
+    path = item.path or (
+        f"nominations/{item.nomination_id}" if item.subject == "nomination" else None
+    )
     return {
         "nomination_id": item.nomination_id,
         "nominee_name": item.nominee_name,
@@ -304,9 +310,7 @@ def _item_view(item: DigestItem, sender: Sender) -> dict[str, Any]:
         "kind_en": kind_en,
         "label_vi": "Hồ sơ" if item.subject == "nomination" else "Lượt kiểm tra chéo",
         "label_en": "Nomination" if item.subject == "nomination" else "Cross-inspection visit",
-        "url": sender.link(
-            f"{'nominations' if item.subject == 'nomination' else 'inspections'}/{item.nomination_id}"
-        ),
+        "url": sender.link(path) if path else None,
     }
 
 

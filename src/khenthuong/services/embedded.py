@@ -10,6 +10,8 @@ from khenthuong.runtime import Runtime
 from khenthuong.services import jobs
 
 log = logging.getLogger("khenthuong.embedded")
+RUNNER = "embedded"
+"""How runs of the in-process scheduler (and `reminders run`) are recorded in job_runs."""
 
 
 @dataclass
@@ -29,11 +31,19 @@ def tick(rt: Runtime) -> TickResult:
     result = TickResult()
     for ledger_ids in jobs.claim_reminders(rt.engine, rt.registry, rt.settings):
         try:
-            jobs.send_digest(rt.engine, rt.registry, ledger_ids)
-            result.digests_sent += 1
+            outcome = jobs.send_digest(rt.engine, rt.registry, ledger_ids, settings=rt.settings)
         except jobs.DeliveryFailed as exc:
             log.warning("digest not sent, will retry: %s", exc)
             result.digests_failed += 1
+        else:
+            if not outcome.startswith(jobs.NOTHING_TO_SEND):
+                result.digests_sent += 1
+    jobs.record_run(
+        rt.engine,
+        jobs.SCAN_JOB,
+        RUNNER,
+        f"{result.digests_sent} digest(s) sent, {result.digests_failed} failed",
+    )
 
     def publish(outbox_id: int) -> None:
         try:
@@ -47,6 +57,13 @@ def tick(rt: Runtime) -> TickResult:
             result.notices_sent += 1
 
     jobs.relay_outbox(rt.engine, publish)
+    jobs.record_run(
+        rt.engine,
+        jobs.RELAY_JOB,
+        RUNNER,
+        f"{result.notices_sent} notice(s) sent, {result.notices_failed} failed, "
+        f"{result.notices_no_recipient} without recipient",
+    )
     return result
 
 

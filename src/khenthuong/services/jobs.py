@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, RowMapping, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from khenthuong.notify.mail_settings import MailSettings, get_mail_settings
 from khenthuong.notify.render import (
@@ -31,10 +34,10 @@ from khenthuong.notify.render import (
 from khenthuong.notify.smtp import deliver
 from khenthuong.services import outbox, reminders
 from khenthuong.services.nominations import LOCAL_TZ
-from khenthuong.settings import Settings
+from khenthuong.settings import Settings, get_settings
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, UNITS, USERS
-from khenthuong.storage.outbox import OUTBOX, REMINDER_LEDGER
+from khenthuong.storage.outbox import JOB_RUNS, OUTBOX, REMINDER_LEDGER
 from khenthuong.workflow.loader import WorkflowRegistry
 
 log = logging.getLogger("khenthuong.jobs")
@@ -51,6 +54,85 @@ HEADLINES = {
 }
 
 
+SCAN_JOB = "scan_reminders"
+RELAY_JOB = "relay_outbox"
+STUCK_AFTER = timedelta(minutes=10)
+"""An outbox row queued or being sent for this long is handed out again (or failed)."""
+
+
+def record_run(
+    engine: Engine, job: str, runner: str, result: str, *, now: datetime | None = None
+) -> None:
+    """Note that `job` ran now (by `runner`: embedded or celery) and what it did."""
+    now = now or datetime.now(UTC)
+    insert_fn: Any = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    values = {"runner": runner, "last_run_at": now, "last_result": result[:200]}
+    stmt = (
+        insert_fn(JOB_RUNS)
+        .values(job=job, runs=1, **values)
+        .on_conflict_do_update(index_elements=["job"], set_={**values, "runs": JOB_RUNS.c.runs + 1})
+    )
+    with write_tx(engine) as conn:
+        conn.execute(stmt)
+
+
+def last_runs(conn: Connection) -> dict[str, RowMapping]:
+    """The last run of every job that ever ran, by job name."""
+    return {str(r["job"]): r for r in conn.execute(select(JOB_RUNS)).mappings()}
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a run of the jobs would send now (nothing is written)."""
+
+    new: list[reminders.DueItem]
+    """Reminders due now that have no ledger row yet."""
+    resends: list[RowMapping]
+    """Ledger rows to be sent again: failed, or left claimed or sending by a lost worker."""
+    notices: list[RowMapping]
+    """Outbox notices ready to go (pending and due, or stuck and handed out again)."""
+
+    @property
+    def reminders(self) -> int:
+        """New reminders and re-sends together."""
+        return len(self.new) + len(self.resends)
+
+    @property
+    def digests(self) -> int:
+        """How many digests: one per recipient."""
+        return len(
+            {i.recipient_email for i in self.new} | {str(r["recipient"]) for r in self.resends}
+        )
+
+
+def preview(
+    conn: Connection, registry: WorkflowRegistry, settings: Settings, *, now: datetime | None = None
+) -> Preview:
+    """What `claim_reminders` and `relay_outbox` would take now, read only."""
+    now = now or datetime.now(UTC)
+    items = reminders.scan_due(conn, registry, now=now, before_days=settings.reminder_days_before)
+    items += reminders.scan_inspections(conn, now=now, before_days=settings.reminder_days_before)
+    resends = reminders.pending_resends(
+        conn,
+        older_than=timedelta(seconds=settings.stale_claim_seconds),
+        now=now,
+        max_attempts=settings.send_max_attempts,
+    )
+    notices = conn.execute(
+        select(OUTBOX)
+        .where(
+            ((OUTBOX.c.status == "pending") & (OUTBOX.c.available_at <= now))
+            | (
+                OUTBOX.c.status.in_(("queued", "sending"))
+                & (OUTBOX.c.available_at < now - STUCK_AFTER)
+                & (OUTBOX.c.attempts < settings.send_max_attempts)
+            )
+        )
+        .order_by(OUTBOX.c.id)
+    ).mappings()
+    return Preview(reminders.unclaimed(conn, items), resends, list(notices))
+
+
 def claim_reminders(
     engine: Engine, registry: WorkflowRegistry, settings: Settings, *, now: datetime | None = None
 ) -> list[list[int]]:
@@ -64,10 +146,17 @@ def claim_reminders(
         )
         created = reminders.claim(conn, items, now=now)
         stale = reminders.stale_claims(
-            conn, older_than=timedelta(seconds=settings.stale_claim_seconds), now=now
+            conn,
+            older_than=timedelta(seconds=settings.stale_claim_seconds),
+            now=now,
+            max_attempts=settings.send_max_attempts,
         )
         groups = reminders.group_by_recipient(conn, sorted(set(created) | set(stale)))
     return [ids for _, ids in sorted(groups.items())]
+
+
+NOTHING_TO_SEND = "nothing to send"
+"""How `send_digest` answers (as a prefix) when every row was already sent or taken."""
 
 
 def send_digest(
@@ -76,23 +165,49 @@ def send_digest(
     ledger_ids: Sequence[int],
     *,
     mail: MailSettings | None = None,
+    settings: Settings | None = None,
 ) -> str:
-    """Send one officer's digest for the ledger rows not yet sent; returns what happened."""
+    """Send one officer's digest of the ledger rows this call takes; returns what happened.
+
+    The rows are taken first, atomically (`reminders.take_for_sending`), and only the rows
+    won are sent: a duplicate task, a redelivered message or a second worker with the same
+    ids gets nothing and sends nothing. A row left `sending` by a worker that died is taken
+    again once it is older than KHENTHUONG_STALE_CLAIM_SECONDS.
+    """
     mail = mail or get_mail_settings()
+    settings = settings or get_settings()
+    with write_tx(engine) as conn:
+        won = reminders.take_for_sending(
+            conn,
+            ledger_ids,
+            stale_after=timedelta(seconds=settings.stale_claim_seconds),
+            max_attempts=settings.send_max_attempts,
+        )
+    if not won:
+        return f"{NOTHING_TO_SEND}: {len(ledger_ids)} row(s) already sent or being sent"
+    try:
+        message = _digest_message(engine, registry, won, mail)
+    except Exception as exc:
+        with write_tx(engine) as conn:
+            reminders.mark(conn, won, "failed", error=f"{exc.__class__.__name__}: {exc}")
+        raise
+    return _send_and_mark(engine, won, message, mail)
+
+
+def _digest_message(
+    engine: Engine, registry: WorkflowRegistry, ledger_ids: list[int], mail: MailSettings
+) -> EmailMessage:
+    """The digest of these ledger rows (all to one recipient)."""
     with engine.connect() as conn:
         rows = (
             conn.execute(
                 select(REMINDER_LEDGER)
-                .where(
-                    REMINDER_LEDGER.c.id.in_(list(ledger_ids)), REMINDER_LEDGER.c.status != "sent"
-                )
+                .where(REMINDER_LEDGER.c.id.in_(ledger_ids))
                 .order_by(REMINDER_LEDGER.c.id)
             )
             .mappings()
             .all()
         )
-        if not rows:
-            return "already sent"
         recipient = rows[0]["recipient"]
         nom_ids = [
             int(r["item_ref"].split(":")[1])
@@ -133,6 +248,8 @@ def send_digest(
                     working_days_left=reminders.working_days_between(today, due_on),
                     kind=row["kind"],
                     subject="inspection",
+                    # The bloc's page of the plan's year lists the visit and takes its report.
+                    path=f"blocs/{quote(visit['bloc_code'], safe='')}?year={visit['year']}",
                 )
             )
             continue
@@ -150,12 +267,11 @@ def send_digest(
             )
         )
     key = "digest:" + ",".join(sorted(r["key"] for r in rows))
-    message = render_digest(
+    return render_digest(
         Digest(recipient, name if name != recipient else "", tuple(items)),
         ledger_key=key,
         sender=Sender.from_settings(mail),
     )
-    return _send_and_mark(engine, [int(r["id"]) for r in rows], message, mail)
 
 
 def _send_and_mark(
@@ -184,12 +300,32 @@ class DeliveryFailed(RuntimeError):
     """A message could not be handed to the mail server; the task retries it."""
 
 
+def _finish_notice(conn: Any, outbox_id: int, *, ok: bool, error: str | None) -> None:
+    """Record a notice's delivery: sent, pending again after a backoff, or failed for good."""
+    settings = get_settings()
+    status = outbox.finish_delivery(
+        conn,
+        outbox_id,
+        ok=ok,
+        error=error,
+        max_attempts=settings.send_max_attempts,
+        retry_seconds=settings.send_retry_seconds,
+    )
+    if status == outbox.FAILED:
+        log.error(
+            "notice %s given up after %s attempts: %s",
+            outbox_id,
+            settings.send_max_attempts,
+            error,
+        )
+
+
 def relay_outbox(
     engine: Engine,
     publish: Callable[[int], None],
     *,
     limit: int = 200,
-    stuck_after: timedelta = timedelta(minutes=10),
+    stuck_after: timedelta = STUCK_AFTER,
 ) -> int:
     """Hand pending outbox rows to `publish`; rows that fail to publish stay pending.
 
@@ -198,7 +334,9 @@ def relay_outbox(
     queued, and `outbox.requeue_stuck` gives them back after a while.
     """
     with write_tx(engine) as conn:
-        outbox.requeue_stuck(conn, older_than=stuck_after)
+        outbox.requeue_stuck(
+            conn, older_than=stuck_after, max_attempts=get_settings().send_max_attempts
+        )
         ids = outbox.pending(conn, limit=limit)
         outbox.mark_queued(conn, ids)
     failed: list[int] = []
@@ -295,7 +433,7 @@ def deliver_notice(
     except Exception as exc:
         ok, error = False, f"{exc.__class__.__name__}: {exc}"
     with write_tx(engine) as conn:
-        outbox.finish_delivery(conn, outbox_id, ok=ok, error=error)
+        _finish_notice(conn, outbox_id, ok=ok, error=error)
     if not ok:
         raise DeliveryFailed(error or "unknown error")
     return f"notice {row['dedup_key']} sent to {user.email}"
@@ -365,7 +503,7 @@ def _deliver_inspection_notice(
     except Exception as exc:
         ok, error = False, f"{exc.__class__.__name__}: {exc}"
     with write_tx(engine) as conn:
-        outbox.finish_delivery(conn, row["id"], ok=ok, error=error)
+        _finish_notice(conn, row["id"], ok=ok, error=error)
     if not ok:
         raise DeliveryFailed(error or "unknown error")
     return f"inspection plan sent to {len(messages)} recipient(s) of {data['unit']}"
@@ -385,9 +523,16 @@ def _visit_rows(conn: Any, visit_ids: list[int]) -> dict[int, dict[str, Any]]:
             "starts_on": v.starts_on,
             "ends_on": v.ends_on,
             "bloc": v.bloc_name,
+            "bloc_code": v.bloc_code,
+            "year": v.year,
         }
         for v in conn.execute(
-            select(INSPECTION_VISITS, BLOCS.c.name.label("bloc_name"))
+            select(
+                INSPECTION_VISITS,
+                BLOCS.c.name.label("bloc_name"),
+                BLOCS.c.code.label("bloc_code"),
+                INSPECTION_PLANS.c.year,
+            )
             .join(INSPECTION_PLANS, INSPECTION_PLANS.c.id == INSPECTION_VISITS.c.plan_id)
             .join(BLOCS, BLOCS.c.id == INSPECTION_PLANS.c.bloc_id)
             .where(INSPECTION_VISITS.c.id.in_(visit_ids))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, RowMapping, func, select, update
 
 from khenthuong.storage.outbox import OUTBOX
 
@@ -38,16 +38,48 @@ def mark_queued(conn: Connection, ids: Sequence[int]) -> None:
         )
 
 
-def requeue_stuck(conn: Connection, *, older_than: timedelta, now: datetime | None = None) -> int:
-    """Put back rows queued or being sent for too long (a lost message or a dead worker)."""
+MAX_ATTEMPTS = 8
+"""Default number of deliveries a notice gets (KHENTHUONG_SEND_MAX_ATTEMPTS)."""
+RETRY_SECONDS = 60
+"""Default wait before the first retry (KHENTHUONG_SEND_RETRY_SECONDS); doubled each time."""
+MAX_RETRY_SECONDS = 3600
+"""The longest wait between two attempts."""
+FAILED = "failed"
+"""Status of a notice given up after the last attempt failed (the error is kept)."""
+
+
+def retry_delay(attempts: int, *, base: int = RETRY_SECONDS) -> timedelta:
+    """Exponential backoff: `base` after the first failed attempt, doubled after each next
+    one, at most an hour."""
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS))
+
+
+def requeue_stuck(
+    conn: Connection,
+    *,
+    older_than: timedelta,
+    now: datetime | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> int:
+    """Put back rows queued or being sent for too long (a lost message or a dead worker);
+    a row whose last allowed attempt was lost this way is marked failed."""
     now = now or datetime.now(UTC)
+    stuck = (
+        OUTBOX.c.status.in_(("queued", "sending")),
+        OUTBOX.c.available_at < now - older_than,
+    )
+    conn.execute(
+        update(OUTBOX)
+        .where(*stuck, OUTBOX.c.attempts >= max_attempts)
+        .values(
+            status=FAILED,
+            last_error=func.coalesce(OUTBOX.c.last_error + "; ", "")
+            + f"given up: the worker was lost during attempt {max_attempts}",
+        )
+    )
     result = conn.execute(
         update(OUTBOX)
-        .where(
-            OUTBOX.c.status.in_(("queued", "sending")),
-            OUTBOX.c.available_at < now - older_than,
-            OUTBOX.c.attempts < 8,
-        )
+        .where(*stuck, OUTBOX.c.attempts < max_attempts)
         .values(status="pending", available_at=now)
     )
     return int(result.rowcount or 0)
@@ -66,19 +98,34 @@ def begin_delivery(conn: Connection, outbox_id: int) -> RowMapping | None:
 
 
 def finish_delivery(
-    conn: Connection, outbox_id: int, *, ok: bool, error: str | None = None, retry_in: int = 60
-) -> None:
-    """Mark a delivery sent, or give it back for a later retry with the error kept."""
+    conn: Connection,
+    outbox_id: int,
+    *,
+    ok: bool,
+    error: str | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+    retry_seconds: int = RETRY_SECONDS,
+    now: datetime | None = None,
+) -> str:
+    """Mark a delivery sent; or, with the error kept, give it back for a retry after an
+    exponential backoff, or mark it failed once `max_attempts` deliveries have failed.
+    Returns the new status. The error of a failed attempt stays after a later success."""
+    now = now or datetime.now(UTC)
     values: dict[str, Any]
     if ok:
-        values = {"status": "sent", "sent_at": datetime.now(UTC), "last_error": None}
+        values = {"status": "sent", "sent_at": now}
     else:
-        values = {
-            "status": "pending",
-            "last_error": error,
-            "available_at": datetime.now(UTC) + timedelta(seconds=retry_in),
-        }
+        attempts = int(
+            conn.execute(select(OUTBOX.c.attempts).where(OUTBOX.c.id == outbox_id)).scalar_one()
+        )
+        values = {"last_error": error}
+        if attempts >= max_attempts:
+            values["status"] = FAILED
+        else:
+            values["status"] = "pending"
+            values["available_at"] = now + retry_delay(attempts, base=retry_seconds)
     conn.execute(update(OUTBOX).where(OUTBOX.c.id == outbox_id).values(**values))
+    return str(values["status"])
 
 
 def skip_delivery(conn: Connection, outbox_id: int, reason: str) -> None:
@@ -92,8 +139,6 @@ def skip_delivery(conn: Connection, outbox_id: int, reason: str) -> None:
 
 def counts(conn: Connection) -> dict[str, int]:
     """Rows per status."""
-    from sqlalchemy import func  # noqa: PLC0415
-
     return {
         str(r.status): int(r.n)
         for r in conn.execute(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, RowMapping, and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from khenthuong.calendar.workdays import add_working_days, is_working_day
@@ -229,20 +229,118 @@ def claim(conn: Connection, items: Iterable[DueItem], *, now: datetime | None = 
     return created
 
 
+MAX_ATTEMPTS = 8
+"""Default number of sends a reminder gets before it is given up (KHENTHUONG_SEND_MAX_ATTEMPTS)."""
+
+
 def stale_claims(
-    conn: Connection, *, older_than: timedelta, now: datetime | None = None
+    conn: Connection,
+    *,
+    older_than: timedelta,
+    now: datetime | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> list[int]:
-    """Ledger rows claimed but never marked sent (a worker died): to be sent again."""
+    """Take back ledger rows left behind (a lost task, a failed send, a worker killed mid-send)
+    to be sent again; returns their ids.
+
+    A row claimed, failed or `sending` for longer than `older_than` is re-claimed: its
+    `claimed_at` is set to `now` (so the next scan does not queue it again) and `sending`
+    goes back to `claimed`. `older_than` must exceed the longest send (the task time limit),
+    so that a `sending` row this old belongs to a dead worker.
+    """
+    now = now or datetime.now(UTC)
+    result = conn.execute(
+        update(REMINDER_LEDGER)
+        .where(
+            REMINDER_LEDGER.c.status.in_(("claimed", "failed", "sending")),
+            REMINDER_LEDGER.c.claimed_at < now - older_than,
+            REMINDER_LEDGER.c.attempts < max_attempts,
+        )
+        .values(
+            claimed_at=now,
+            status=case(
+                (REMINDER_LEDGER.c.status == "sending", "claimed"),
+                else_=REMINDER_LEDGER.c.status,
+            ),
+        )
+        .returning(REMINDER_LEDGER.c.id)
+    )
+    return sorted(int(i) for i in result.scalars())
+
+
+def pending_resends(
+    conn: Connection,
+    *,
+    older_than: timedelta,
+    now: datetime | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> list[RowMapping]:
+    """The rows `stale_claims` would take back now (read only, for a dry run)."""
     now = now or datetime.now(UTC)
     return list(
         conn.execute(
-            select(REMINDER_LEDGER.c.id).where(
-                REMINDER_LEDGER.c.status.in_(("claimed", "failed")),
+            select(REMINDER_LEDGER)
+            .where(
+                REMINDER_LEDGER.c.status.in_(("claimed", "failed", "sending")),
                 REMINDER_LEDGER.c.claimed_at < now - older_than,
-                REMINDER_LEDGER.c.attempts < 8,
+                REMINDER_LEDGER.c.attempts < max_attempts,
             )
-        ).scalars()
+            .order_by(REMINDER_LEDGER.c.id)
+        ).mappings()
     )
+
+
+def take_for_sending(
+    conn: Connection,
+    ledger_ids: Sequence[int],
+    *,
+    stale_after: timedelta,
+    now: datetime | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> list[int]:
+    """Atomically move the given rows to `sending`; returns the ids this caller won.
+
+    A row is taken when it is claimed or failed, or `sending` for longer than
+    `stale_after` (its worker died mid-send). Two callers with the same ids (a duplicate
+    task, a redelivered message, two workers) race on one conditional UPDATE: each row
+    goes to exactly one of them, on SQLite (one writer at a time) and on PostgreSQL
+    (the second UPDATE waits for the first and re-checks the condition).
+    """
+    if not ledger_ids:
+        return []
+    now = now or datetime.now(UTC)
+    result = conn.execute(
+        update(REMINDER_LEDGER)
+        .where(
+            REMINDER_LEDGER.c.id.in_(list(ledger_ids)),
+            REMINDER_LEDGER.c.attempts < max_attempts,
+            or_(
+                REMINDER_LEDGER.c.status.in_(("claimed", "failed")),
+                and_(
+                    REMINDER_LEDGER.c.status == "sending",
+                    REMINDER_LEDGER.c.claimed_at < now - stale_after,
+                ),
+            ),
+        )
+        .values(status="sending", claimed_at=now, attempts=REMINDER_LEDGER.c.attempts + 1)
+        .returning(REMINDER_LEDGER.c.id)
+    )
+    return sorted(int(i) for i in result.scalars())
+
+
+def unclaimed(conn: Connection, items: Sequence[DueItem]) -> list[DueItem]:
+    """The items whose reminder has no ledger row yet (not sent nor claimed before)."""
+    keys = [item.key for item in items]
+    known: set[str] = set()
+    for start in range(0, len(keys), 500):
+        known.update(
+            conn.execute(
+                select(REMINDER_LEDGER.c.key).where(
+                    REMINDER_LEDGER.c.key.in_(keys[start : start + 500])
+                )
+            ).scalars()
+        )
+    return [item for item in items if item.key not in known]
 
 
 def group_by_recipient(conn: Connection, ledger_ids: Sequence[int]) -> dict[str, list[int]]:
@@ -268,11 +366,15 @@ def mark(
     message_id: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Record the outcome of a send for ledger rows that are not already sent."""
+    """Record the outcome of a send for ledger rows that are not already sent.
+
+    Attempts are counted when a row is taken for sending (`take_for_sending`). The error
+    of a failed attempt is kept after a later success, so the ledger shows what happened.
+    """
     now = now or datetime.now(UTC)
-    values: dict[str, Any] = {"status": status, "attempts": REMINDER_LEDGER.c.attempts + 1}
+    values: dict[str, Any] = {"status": status}
     if status == "sent":
-        values |= {"sent_at": now, "message_id": message_id, "last_error": None}
+        values |= {"sent_at": now, "message_id": message_id}
     else:
         values |= {"last_error": error, "claimed_at": now}
     conn.execute(
@@ -283,7 +385,7 @@ def mark(
 
 
 def status_counts(conn: Connection) -> dict[str, int]:
-    """How many ledger rows are claimed, sent and failed."""
+    """How many ledger rows are claimed, sending, sent and failed."""
     from sqlalchemy import func  # noqa: PLC0415
 
     return {

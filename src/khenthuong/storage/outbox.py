@@ -45,7 +45,7 @@ class ReminderLedger(SQLModel, table=True):
     item_ref: str = Field(max_length=80)
     due_on: str = Field(max_length=10)
     status: str = Field(default="claimed", max_length=10)
-    """claimed, sent or failed."""
+    """claimed, sending (taken by a send), sent or failed (retried until the attempt limit)."""
     attempts: int = 0
     claimed_at: datetime
     sent_at: datetime | None = None
@@ -53,5 +53,20 @@ class ReminderLedger(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=200)
 
 
+class JobRun(SQLModel, table=True):
+    """When a periodic job last ran, written by every run: `reminders status` shows it."""
+
+    __tablename__ = "job_runs"
+
+    job: str = Field(primary_key=True, max_length=40)
+    """scan_reminders or relay_outbox."""
+    runner: str = Field(max_length=20)
+    """embedded (in-process scheduler or `reminders run`) or celery (a beat-scheduled task)."""
+    last_run_at: datetime
+    last_result: str | None = Field(default=None, max_length=200)
+    runs: int = 0
+
+
 OUTBOX = table_of(OutboxMessage)
 REMINDER_LEDGER = table_of(ReminderLedger)
+JOB_RUNS = table_of(JobRun)

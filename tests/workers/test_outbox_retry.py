@@ -1,0 +1,125 @@
+"""A notice whose delivery fails is retried with exponential backoff, then given up (failed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from khenthuong.notify.mail_settings import MailSettings
+from khenthuong.runtime import Runtime
+from khenthuong.services import jobs, outbox
+from khenthuong.services import nominations as svc
+from khenthuong.services.actors import load_actor
+from khenthuong.settings import get_settings
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.outbox import OUTBOX
+from tests.smtp_fixture import free_port
+from tests.workers.test_worker_delivery import overdue_nominations
+
+
+def returned_nomination(rt: Runtime) -> int:
+    """A nomination returned for supplementation: one notice to its proposer in the outbox."""
+    nid = overdue_nominations(rt)[0]
+    with rt.engine.connect() as conn:
+        secretary = load_actor(conn, "tk.qd")
+    svc.advance(
+        rt.engine,
+        rt.registry,
+        nid,
+        "return_for_supplement",
+        secretary,
+        {"reason": "Thiếu biên bản họp"},
+    )
+    with rt.engine.connect() as conn:
+        return int(conn.execute(select(OUTBOX.c.id)).scalar_one())
+
+
+def row(rt: Runtime, outbox_id: int) -> dict[str, object]:
+    with rt.engine.connect() as conn:
+        return dict(conn.execute(select(OUTBOX).where(OUTBOX.c.id == outbox_id)).mappings().one())
+
+
+def as_utc(moment: object) -> datetime:
+    assert isinstance(moment, datetime)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@pytest.fixture
+def max_three(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("KHENTHUONG_SEND_MAX_ATTEMPTS", "3")
+    monkeypatch.setenv("KHENTHUONG_SEND_RETRY_SECONDS", "60")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_backoff_doubles_and_the_last_failure_is_final(rt: Runtime) -> None:
+    """Each failure waits twice as long as the one before; after N attempts: failed, kept."""
+    oid = returned_nomination(rt)
+    t = datetime(2026, 11, 20, 2, tzinfo=UTC)
+    waits, statuses = [], []
+    for n in range(3):
+        with write_tx(rt.engine) as conn:
+            assert outbox.begin_delivery(conn, oid) is not None
+            status = outbox.finish_delivery(
+                conn, oid, ok=False, error=f"451 lần {n + 1}", max_attempts=3, now=t
+            )
+        statuses.append(status)
+        waits.append(as_utc(row(rt, oid)["available_at"]) - t)
+    assert statuses == ["pending", "pending", "failed"]
+    assert waits[:2] == [timedelta(seconds=60), timedelta(seconds=120)]
+    final = row(rt, oid)
+    assert (final["attempts"], final["last_error"]) == (3, "451 lần 3")
+    with write_tx(rt.engine) as conn:
+        assert outbox.begin_delivery(conn, oid) is None  # never taken again
+        assert oid not in outbox.pending(conn, now=t + timedelta(days=30))
+        assert outbox.counts(conn) == {"failed": 1}
+    assert outbox.retry_delay(20) == timedelta(hours=1)  # capped
+
+
+def test_a_failed_delivery_is_rescheduled_then_given_up(rt: Runtime, max_three: None) -> None:
+    """Through jobs.deliver_notice with an unreachable relay: the error is recorded, the row
+    waits for its backoff, and after KHENTHUONG_SEND_MAX_ATTEMPTS it is failed."""
+    oid = returned_nomination(rt)
+    mail = MailSettings.model_validate({"host": "127.0.0.1", "port": free_port(), "timeout": 2})
+    for attempt in (1, 2, 3):
+        before = datetime.now(UTC)
+        with pytest.raises(jobs.DeliveryFailed):
+            jobs.deliver_notice(rt.engine, rt.registry, oid, mail=mail)
+        current = row(rt, oid)
+        assert current["attempts"] == attempt
+        assert "unreachable" in str(current["last_error"])
+        if attempt < 3:
+            assert current["status"] == "pending"
+            wait = as_utc(current["available_at"]) - before
+            assert (
+                timedelta(seconds=60 * 2 ** (attempt - 1))
+                <= wait
+                < timedelta(seconds=60 * 2 ** (attempt - 1) + 30)
+            )
+            with write_tx(rt.engine) as conn:  # time passes: the retry is due
+                conn.execute(update(OUTBOX).where(OUTBOX.c.id == oid).values(available_at=before))
+    assert row(rt, oid)["status"] == "failed"
+    assert jobs.relay_outbox(rt.engine, lambda _id: None) == 0
+
+
+def test_a_notice_lost_on_its_last_attempt_is_failed_not_requeued(
+    rt: Runtime, max_three: None
+) -> None:
+    """A worker killed during the last allowed attempt leaves the row `sending`: the relay
+    marks it failed with the reason instead of leaving it stuck or retrying forever."""
+    oid = returned_nomination(rt)
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with write_tx(rt.engine) as conn:
+        conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == oid)
+            .values(status="sending", attempts=3, available_at=long_ago)
+        )
+    assert jobs.relay_outbox(rt.engine, lambda _id: None) == 0
+    final = row(rt, oid)
+    assert final["status"] == "failed"
+    assert "given up" in str(final["last_error"])

@@ -1,0 +1,74 @@
+"""`khenthuong serve` runs the jobs on its own schedule: a due reminder reaches the maildir."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from tests.live_server import live_server
+
+NOMINEE = "Lê Thị Hồng Nhung"
+SEED_OVERDUE = f"""
+from datetime import UTC, datetime
+
+from khenthuong.runtime import open_runtime
+from khenthuong.services import nominations as svc
+from khenthuong.services.actors import load_actor
+
+rt = open_runtime()
+with rt.engine.connect() as conn:
+    officer = load_actor(conn, "cb.qd")
+long_ago = datetime(2026, 10, 1, 2, tzinfo=UTC)
+nid = svc.create_nomination(
+    rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD", actor=officer,
+    nominee_name="{NOMINEE}", now=long_ago,
+)
+svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=long_ago)
+"""
+
+
+def digests_naming(folder: Path, name: str) -> list[EmailMessage]:
+    """Messages in the maildir whose plain text names `name`."""
+    if not folder.exists():
+        return []
+    found = []
+    for key in mailbox.Maildir(str(folder)).iterkeys():
+        raw = mailbox.Maildir(str(folder)).get_bytes(key)
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        body = message.get_body(("plain",))
+        if isinstance(body, EmailMessage) and name in body.get_content():
+            found.append(message)
+    return found
+
+
+@pytest.mark.slow
+def test_serve_mails_a_due_reminder_on_its_own_schedule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no broker and KHENTHUONG_SCAN_INTERVAL_SECONDS=1, the server process itself
+    mails the overdue nomination's digests (officer and leader) within seconds, once each."""
+    monkeypatch.setenv("KHENTHUONG_SCAN_INTERVAL_SECONDS", "1")
+    monkeypatch.delenv("KHENTHUONG_SMTP_HOST", raising=False)
+    folder = tmp_path / "maildir"
+    with live_server(tmp_path, SEED_OVERDUE) as server:
+        deadline = time.monotonic() + 30
+        while len(digests_naming(folder, NOMINEE)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.25)
+        time.sleep(3)  # three more ticks send nothing again
+        status = server.cli("reminders", "status")
+    messages = digests_naming(folder, NOMINEE)
+    assert sorted(str(m["To"].addresses[0].addr_spec) for m in messages) == [
+        "cuctruong@ccyqd.example",
+        "tk.qd@bcy.example",
+    ]
+    assert all("quá hạn" in str(m["Subject"]) for m in messages)
+    flat = " ".join(status.split())
+    assert "Quét nhắc hạn (reminder scan), mỗi 1 giây: lần cuối (last run)" in flat
+    assert "(embedded:" in flat
