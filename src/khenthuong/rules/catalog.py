@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from khenthuong.errors import InvalidDefinition, KhenthuongError
+from khenthuong.rules.shares import HALF, Share
 from khenthuong.services.dossier import DOC_TYPES
 from khenthuong.workflow.definition import Text
 from khenthuong.yamlsource import load_yaml, pydantic_problems
@@ -24,12 +25,22 @@ class Strict(BaseModel):
 
 
 class VoteRule(Strict):
-    """How a council vote is counted for one title."""
+    """How a council vote is counted for one title.
 
-    threshold: float = Field(gt=0, le=1)
+    `threshold` and `quorum` are exact shares: a fraction ("2/3"), a decimal (0.9) or a
+    percentage ("90%"), compared without rounding, so 2 of 3 members meet a 2/3 quorum.
+    The quorum is members present over the council's whole membership. `recusal` says what
+    a recused member (the nominee, or the head of the nominated unit) does to the item's
+    denominator: `exclude_recused` (default) takes them out of the membership and of the
+    members present; `keep` leaves them in, so the vote they cannot cast counts as not in
+    favour (khenthuong.rules.votes).
+    """
+
+    threshold: Share
     denominator: Literal["total_members", "present_members"]
-    quorum: float = Field(default=0.5, gt=0, le=1)
+    quorum: Share = HALF
     count_written_votes: bool = False
+    recusal: Literal["exclude_recused", "keep"] = "exclude_recused"
 
 
 class QuotaRule(Strict):

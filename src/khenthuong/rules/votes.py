@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from khenthuong.errors import KhenthuongError
 from khenthuong.rules.catalog import VoteRule
+from khenthuong.rules.shares import reaches, share_text
 
 
 @dataclass(frozen=True)
@@ -29,18 +30,31 @@ def evaluate_vote(
     abstain: int,
     written_agree: int = 0,
     recused: int = 0,
+    recused_absent: int = 0,
 ) -> VoteOutcome:
     """Apply the rule: quorum on members present, then agree / denominator >= threshold.
 
-    Recused members (the nominee, or the head of the nominated unit) leave both the
-    membership and the attendance for this item. Written votes of absent members count
-    only when the rule says so.
+    `members_total` is the council's whole membership and `present` its members present
+    (recused ones included); `recused` and `recused_absent` are the members recused from
+    this item (the nominee, or the head of the nominated unit) who are present or absent.
+    The quorum is the session's: present / members_total >= quorum. With the rule's
+    `recusal: exclude_recused` (default) recused members leave both the membership and the
+    attendance of the item; with `keep` they stay in the denominator without a vote.
+    Written votes of absent members count only when the rule says so. Every comparison is
+    exact (fractions): 2 of 3 present meets a quorum of 2/3.
     """
-    if min(members_total, present, agree, disagree, abstain, written_agree, recused) < 0:
+    if (
+        min(members_total, present, agree, disagree, abstain, written_agree) < 0
+        or min(recused, recused_absent) < 0
+    ):
         raise KhenthuongError("Số liệu kiểm phiếu không được âm (tally figures cannot be negative)")
     if present > members_total:
         raise KhenthuongError(
             f"Số thành viên có mặt {present} lớn hơn tổng số {members_total} (more present than members)"
+        )
+    if recused > present or recused_absent > members_total - present:
+        raise KhenthuongError(
+            "Số thành viên miễn biểu quyết vượt số có mặt hoặc vắng mặt (too many recused)"
         )
     eligible_present = present - recused
     if agree + disagree + abstain > eligible_present:
@@ -48,34 +62,36 @@ def evaluate_vote(
             f"Tổng phiếu {agree + disagree + abstain} vượt số thành viên có mặt được bỏ phiếu "
             f"{eligible_present} (ballots exceed members present)"
         )
-    absent = members_total - present
+    absent = members_total - present - recused_absent
     if written_agree > absent:
         raise KhenthuongError(f"Phiếu bằng văn bản {written_agree} vượt số vắng mặt {absent}")
-    quorum_met = present >= rule.quorum * members_total
-    total = members_total - recused
-    votes_for = agree + (written_agree if rule.count_written_votes else 0)
-    denominator = (
-        total
-        if rule.denominator == "total_members"
-        else eligible_present + (written_agree if rule.count_written_votes else 0)
-    )
+    quorum_met = reaches(present, members_total, rule.quorum)
+    written = written_agree if rule.count_written_votes else 0
+    votes_for = agree + written
+    if rule.recusal == "keep":
+        total, attending = members_total, present
+    else:
+        total, attending = members_total - recused - recused_absent, eligible_present
+    denominator = total if rule.denominator == "total_members" else attending + written
     ratio = votes_for / denominator if denominator else 0.0
     base = "tổng số thành viên" if rule.denominator == "total_members" else "số thành viên có mặt"
+    quorum = share_text(rule.quorum)
     if not quorum_met:
         return VoteOutcome(
             False,
             False,
             ratio,
-            f"Không đủ số thành viên dự họp: {present}/{members_total}, cần {rule.quorum:.0%}",
-            f"no quorum: {present}/{members_total} present, {rule.quorum:.0%} needed",
+            f"Không đủ số thành viên dự họp: {present}/{members_total}, cần {quorum}",
+            f"no quorum: {present}/{members_total} present, {quorum} needed",
         )
-    passed = ratio + 1e-9 >= rule.threshold
+    passed = reaches(votes_for, denominator, rule.threshold)
+    threshold = share_text(rule.threshold)
     return VoteOutcome(
         passed,
         True,
         ratio,
-        f"{votes_for}/{denominator} phiếu đồng ý ({ratio:.1%} {base}); cần {rule.threshold:.0%}: "
+        f"{votes_for}/{denominator} phiếu đồng ý ({ratio:.1%} {base}); cần {threshold}: "
         + ("đạt" if passed else "không đạt"),
-        f"{votes_for}/{denominator} in favour ({ratio:.1%}); {rule.threshold:.0%} needed: "
+        f"{votes_for}/{denominator} in favour ({ratio:.1%}); {threshold} needed: "
         + ("passed" if passed else "failed"),
     )

@@ -27,8 +27,8 @@ from khenthuong.storage.models import UNITS
 from khenthuong.workflow.definition import StateKind
 from khenthuong.workflow.loader import WorkflowRegistry
 
-DEFAULT_RULE = VoteRule(threshold=0.5, denominator="present_members", quorum=0.5)
-"""Simple majority of members present, when the award sets no rule."""
+DEFAULT_RULE = VoteRule(threshold="1/2", denominator="present_members", quorum="1/2")
+"""Half of the members present, when the award sets no rule."""
 
 
 @dataclass(frozen=True)
@@ -257,16 +257,17 @@ def close_session(
             .all()
         )
         present_recused = sum(1 for p in recused_present if p)
-        absent_recused = len(recused_present) - present_recused
+        # How recusal changes the denominator is the vote rule's `recusal` (catalog).
         outcome = evaluate_vote(
             rule,
-            members_total=total - absent_recused,
+            members_total=total,
             present=present,
             agree=item.agree,
             disagree=item.disagree or 0,
             abstain=item.abstain or 0,
             written_agree=item.written_agree,
             recused=present_recused,
+            recused_absent=len(recused_present) - present_recused,
         )
         if not outcome.quorum_met:
             raise KhenthuongError(f"Phiên họp không đủ số lượng thành viên: {outcome.message_vi}")
