@@ -83,7 +83,51 @@ def test_calendar_cli() -> None:
     assert result.output.strip() == "2026-02-23 (Thứ Hai)"
     result = runner.invoke(app, ["calendar", "add-working-days", "13/02/2026", "1"])
     assert result.exit_code == 2
-    result = runner.invoke(app, ["calendar", "holidays", "2026"])
-    assert result.exit_code == 0
-    assert "Tết Nguyên Đán" in result.output
     assert runner.invoke(app, ["calendar", "holidays", "2200"]).exit_code == 2
+
+
+def _rows(output: str) -> list[tuple[str, ...]]:
+    return [
+        tuple(cell.strip() for cell in line.strip("│ ").split("│"))
+        for line in output.splitlines()
+        if line.startswith("│")
+    ]
+
+
+def test_calendar_holidays_lists_exactly_the_days_of_2026() -> None:
+    """`calendar holidays 2026`: the days off of 2026 and its one make-up Saturday, and no
+    make-up day of another year (the package also lists 27/12/2014 and 05/01/2019).
+
+    Tết Dương lịch 01/01; Tết Nguyên Đán 16–20/02 (Mùng 1 = 17/02/2026); Giỗ Tổ Hùng Vương
+    10/3 âm lịch = Sunday 26/04, off on Monday 27/04; 30/04 and 01/05; Quốc khánh 02/09
+    with the day before, 01/09; 31/08 off in exchange for Saturday 22/08; Ngày Văn hóa Việt
+    Nam 24/11 (a day off from 2026). All from the `holidays` package; no override."""
+    result = CliRunner().invoke(app, ["calendar", "holidays", "2026"])
+    assert result.exit_code == 0, result.output
+    assert _rows(result.output) == [
+        ("01/01/2026", "Thứ Năm", "Tết Dương lịch"),
+        ("16/02/2026", "Thứ Hai", "Giao thừa Tết Nguyên Đán"),
+        ("17/02/2026", "Thứ Ba", "Tết Nguyên Đán"),
+        ("18/02/2026", "Thứ Tư", "Mùng hai Tết Nguyên Đán"),
+        ("19/02/2026", "Thứ Năm", "Mùng ba Tết Nguyên Đán"),
+        ("20/02/2026", "Thứ Sáu", "Mùng bốn Tết Nguyên Đán"),
+        ("26/04/2026", "Chủ nhật", "Ngày Giỗ Tổ Hùng Vương"),
+        ("27/04/2026", "Thứ Hai", "Ngày Giỗ Tổ Hùng Vương (nghỉ bù)"),
+        ("30/04/2026", "Thứ Năm", "Ngày Chiến thắng"),
+        ("01/05/2026", "Thứ Sáu", "Ngày Quốc tế Lao động"),
+        ("31/08/2026", "Thứ Hai", "Ngày nghỉ (thay cho ngày 22/08/2026)"),
+        ("01/09/2026", "Thứ Ba", "Quốc khánh"),
+        ("02/09/2026", "Thứ Tư", "Quốc khánh"),
+        ("24/11/2026", "Thứ Ba", "Ngày Văn hóa Việt Nam"),
+        ("22/08/2026", "Thứ Bảy", "Ngày làm bù (làm việc)"),
+    ]
+
+
+def test_make_up_days_belong_to_their_year() -> None:
+    """No year lists another year's make-up Saturdays; they still count as working days."""
+    for year in (2014, 2019, 2025, 2026, 2027):
+        assert all(d.year == year for d, _ in CAL.make_up_days(year))
+        assert all(d.year == year for d, _ in CAL.holidays_in(year))
+    assert CAL.make_up_days(2027) == []
+    assert CAL.make_up_days(2025) == [(date(2025, 4, 26), "Ngày làm bù")]
+    assert CAL.is_working_day(date(2014, 12, 27)) and CAL.is_working_day(date(2019, 1, 5))

@@ -107,7 +107,10 @@ class WorkingCalendar:
 @lru_cache(maxsize=256)
 def _package_year(year: int) -> tuple[dict[date, str], frozenset[date]]:
     vn = holidays.country_holidays("VN", years=year, language="vi")
-    return dict(vn.items()), frozenset(getattr(vn, "weekend_workdays", ()))
+    # The package lists some make-up Saturdays of other years under every year (27/12/2014
+    # and 05/01/2019 appear under 2026): keep this year's only.
+    make_up = frozenset(d for d in getattr(vn, "weekend_workdays", ()) if d.year == year)
+    return {d: n for d, n in vn.items() if d.year == year}, make_up
 
 
 def load_calendar(path: Path) -> WorkingCalendar:
