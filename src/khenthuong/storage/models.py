@@ -157,6 +157,7 @@ class Event(SQLModel, table=True):
         Index("ix_event_workflow_time", "workflow", "occurred_at"),
         Index("ix_event_trigger_time", "trigger", "occurred_at"),
         Index("ix_event_to_state_time", "to_state", "occurred_at"),
+        Index("ix_event_from_state_time", "from_state", "occurred_at"),
         Index("ix_event_nomination", "nomination_id", "seq"),
     )
 
