@@ -212,3 +212,63 @@ def test_a_second_decision_with_the_same_number_is_a_conflict_in_the_ui(
     assert client.get(f"/api/nominations/{nid}", headers=token("kiemtra")).json()["state"] == (
         "minister_decision"
     )
+
+
+# --------------------------------------------------------------------------- gap 4
+
+
+def _open_bcy_session(client: TestClient, token: Headers) -> int:
+    r = client.post(
+        "/api/councils/sessions",
+        json={"unit": "BCY", "title": "Phiên họp", "held_on": date.today().isoformat(),
+              "members": [{"full_name": f"Ủy viên {i}"} for i in range(1, 6)]},
+        headers=token("tk.bcy"),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def test_council_pages_refuse_with_a_logged_403(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    sid = _open_bcy_session(client, token)
+    other, other_csrf = browser("cb.dcq")
+    page = other.get(f"/councils/{sid}")
+    assert page.status_code == 403 and "ngoài phạm vi" in page.text
+    assert "Ủy viên 1" not in page.text
+    assert ("cb.dcq", f"/councils/{sid}") in [d[:2] for d in denied(web_rt)]
+    assert other.get("/councils/999999").status_code == 404
+    # Opening a session: an auditor and a non-secretary get 403, logged, and nothing opens.
+    form = {"unit": "BCY", "title": "Phiên lạ", "held_on": date.today().isoformat(),
+            "members": "A\nB"}  # fmt: skip
+    auditor, csrf = browser("kiemtra")
+    r = auditor.post("/councils", data=form | {"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 403 and "chỉ có quyền xem" in r.text
+    assert ("kiemtra", "/councils") in [d[:2] for d in denied(web_rt)]
+    officer, officer_csrf = browser("cv.bcy")
+    r = officer.post("/councils", data=form | {"csrf_token": officer_csrf})
+    assert r.status_code == 403 and "thư ký" in r.text
+    assert ("cv.bcy", "/councils") in [d[:2] for d in denied(web_rt)]
+    r = officer.post("/councils", data=form | {"csrf_token": officer_csrf, "held_on": "30/02"})
+    assert r.status_code == 422
+    assert "Phiên lạ" not in auditor.get("/councils").text
+    # Agenda and tallies through the page, by an officer of another unit.
+    r = other.post(f"/councils/{sid}/items", data={"nomination_id": "1", "csrf_token": other_csrf})
+    assert r.status_code == 403
+    r = other.post(f"/councils/{sid}/tallies", data={"nomination_id": "1", "agree_1": "1",
+                   "csrf_token": other_csrf})  # fmt: skip
+    assert r.status_code == 403
+    assert [d[1] for d in denied(web_rt)].count(f"/councils/{sid}/tallies") >= 1
+
+
+def test_a_sign_in_post_without_the_form_token_is_logged(
+    client: TestClient, web_rt: Runtime
+) -> None:
+    client.get("/login")
+    r = client.post("/login", data={"username": "cb.qd", "password": "x", "login_token": "forged"})
+    assert r.status_code == 403
+    r = client.post("/login", data={"username": "tt.qd", "password": "x"})
+    assert r.status_code == 403
+    logged = denied(web_rt)
+    assert ("cb.qd", "/login", "sign-in form token missing or wrong (CSRF)") in logged
+    assert ("tt.qd", "/login", "sign-in form token missing or wrong (CSRF)") in logged

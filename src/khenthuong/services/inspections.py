@@ -78,7 +78,14 @@ def _stored_plans(conn: Connection, view: BlocView, before: int) -> list[Inspect
             )
         )
     return [
-        InspectionPlan(view.code, p["year"], p["seed"], tuple(by_plan[int(p["id"])])) for p in plans
+        InspectionPlan(
+            view.code,
+            p["year"],
+            p["seed"],
+            tuple(by_plan[int(p["id"])]),
+            frozenset(json.loads(p["early_resets"])),
+        )
+        for p in plans
     ]
 
 
@@ -140,6 +147,7 @@ def plan_inspections(
                 generated_by=actor.username,
                 generated_at=now,
                 current=True,
+                early_resets=json.dumps(sorted(plan.early_resets)),
             )
         )
     )

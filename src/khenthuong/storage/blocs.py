@@ -161,6 +161,9 @@ class InspectionPlan(SQLModel, table=True):
     current: bool = True
     """False once a regenerated plan replaces it (the old one stays, and in the audit trail)."""
     published_at: datetime | None = None
+    early_resets: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    """JSON list of the members whose rotation cycle this plan started over early (the
+    planner's history needs it to rebuild every cycle)."""
 
 
 class InspectionVisit(SQLModel, table=True):

@@ -204,6 +204,7 @@ async def login(request: Request) -> Response:
     if not secrets.compare_digest(
         str(form.get("login_token", "")), request.cookies.get(LOGIN_COOKIE, "-")
     ):
+        log_denied(ctx, request, username or "?", "sign-in form token missing or wrong (CSRF)")
         return render(request, "login.html", None, 403, error="CSRF", login_token="")
     wait = ctx.throttle.retry_after(*keys)
     if wait:
@@ -707,9 +708,14 @@ def _council_units(caller: Caller, ctx: WebContext) -> list[Any]:
 
 
 @router.get("/councils")
-def councils_page(request: Request, error: str | None = None) -> Response:
+def councils_page(request: Request) -> Response:
     """Council sessions in the caller's units; `?format=xlsx` exports them."""
-    caller = ui_caller(request)
+    return _councils_page(request, ui_caller(request))
+
+
+def _councils_page(
+    request: Request, caller: Caller, error: str | None = None, status_code: int = 200
+) -> Response:
     ctx = ctx_of(request)
     paths = readable_paths(caller.actor, caller.inspecting)
     with ctx.rt.engine.connect() as conn:
@@ -733,8 +739,8 @@ def councils_page(request: Request, error: str | None = None) -> Response:
              for x in sessions),
         )  # fmt: skip
     return render(
-        request, "councils.html", caller, sessions=sessions, units=_council_units(caller, ctx),
-        today=local_today().isoformat(), error=error,
+        request, "councils.html", caller, status_code, sessions=sessions,
+        units=_council_units(caller, ctx), today=local_today().isoformat(), error=error,
     )  # fmt: skip
 
 
@@ -757,6 +763,7 @@ async def council_open(request: Request) -> Response:
     form = await request.form()
     try:
         check_csrf(request, caller, form)
+        refuse_read_only(request, caller)
         held = str(form.get("held_on", ""))
         with write_tx(ctx.rt.engine) as conn:
             sid = councils.open_session(
@@ -764,8 +771,11 @@ async def council_open(request: Request) -> Response:
                 or "Phiên họp", held_on=date.fromisoformat(held) if held else local_today(),
                 members=_members(str(form.get("members", ""))), actor=caller.actor,
             )  # fmt: skip
-    except (KhenthuongError, ValueError) as exc:
-        return councils_page(request, error=str(exc))
+    except KhenthuongError as exc:
+        message, status = _error_text(request, caller, exc)
+        return _councils_page(request, caller, message, status)
+    except ValueError as exc:
+        return _councils_page(request, caller, f"Ngày không hợp lệ (invalid date): {exc}", 422)
     return redirect(f"/councils/{sid}")
 
 
@@ -774,7 +784,16 @@ def _session_page(
 ) -> HTMLResponse:
     ctx = ctx_of(request)
     with ctx.rt.engine.connect() as conn:
-        view = session_view(conn, sid)
+        try:
+            view = session_view(conn, sid)
+        except NotFound as exc:
+            return render(request, "error.html", caller, 404, message=str(exc))
+        if not can_read(caller.actor, view["unit_path"], caller.inspecting):
+            log_denied(ctx, request, caller.actor.username, f"council session #{sid} outside scope")
+            return render(
+                request, "error.html", caller, 403,
+                message=f"Phiên họp #{sid} ngoài phạm vi của bạn (outside your units)",
+            )  # fmt: skip
         waiting: list[Any] = []
         if view["status"] == "open":
             from khenthuong.workflow.definition import StateKind  # noqa: PLC0415
@@ -790,8 +809,6 @@ def _session_page(
                 )
                 if st.kind is StateKind.council and r["id"] not in on_agenda:
                     waiting.append(r)
-    if not can_read(caller.actor, view["unit_path"], caller.inspecting):
-        return render(request, "error.html", caller, 403, message="Ngoài phạm vi của bạn")
     return render(
         request, "council.html", caller, status_code, s=view, waiting=waiting, error=error
     )
@@ -809,6 +826,7 @@ async def council_items(request: Request, sid: IdPath) -> Response:
     form = await request.form()
     try:
         check_csrf(request, caller, form)
+        refuse_read_only(request, caller)
         ids = _form_ids(form, "nomination_id")
         if not ids:
             raise KhenthuongError("Chưa chọn hồ sơ nào (nothing selected)")
@@ -828,6 +846,7 @@ async def council_tallies(request: Request, sid: IdPath) -> Response:
     form = await request.form()
     try:
         check_csrf(request, caller, form)
+        refuse_read_only(request, caller)
 
         def num(key: str) -> int:
             value = str(form.get(key, "0")).strip() or "0"
