@@ -91,3 +91,53 @@ def test_xlsx_is_read_like_csv(rt: Runtime, tmp_path: Path) -> None:
         report = import_history(conn, path, award_codes=CODES)
     assert report.errors == []
     assert report.imported == 2
+
+
+def test_a_row_repeated_in_the_file_is_an_error_naming_both_rows(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    """The same award (or rating) twice in one file: the repeat names the first row and
+    nothing is written; with skip_bad the first is written once."""
+    path = tmp_path / "trung.csv"
+    path.write_text(
+        HEADER
+        + GOOD
+        + "award,Nguyễn Văn An,CCYQD,2024,CSTDCS,12/QĐ-CCYQD,20/12/2024,,,\n"
+        + "rating,Nguyễn Văn An,CCYQD,2025,htt,,,,,\n",
+        encoding="utf-8",
+    )
+    with write_tx(rt.engine) as conn:
+        report = import_history(conn, path, award_codes=CODES)
+    assert [line for line, _ in report.errors] == [8, 9]
+    assert report.errors[0][1].startswith("trùng với dòng 2: CSTDCS năm 2024 của Nguyễn Văn An")
+    assert "duplicate of row 2" in report.errors[0][1]
+    assert report.errors[1][1].startswith("trùng với dòng 4: xếp loại năm 2025")
+    assert count(rt, AWARD_RECORDS) == 0
+    with write_tx(rt.engine) as conn:
+        report = import_history(conn, path, award_codes=CODES, skip_bad=True)
+    assert report.imported == 6 and len(report.errors) == 2
+    with rt.engine.connect() as conn:
+        awards = conn.execute(
+            select(func.count())
+            .select_from(AWARD_RECORDS)
+            .where(AWARD_RECORDS.c.year == 2024, AWARD_RECORDS.c.award_code == "CSTDCS")
+        ).scalar_one()
+    assert awards == 1
+
+
+def test_importing_the_same_file_twice_adds_nothing(rt: Runtime, tmp_path: Path) -> None:
+    """Every row of a re-imported file is already in the history: each is reported and
+    nothing is added (with or without skip_bad)."""
+    path = tmp_path / "lich_su.csv"
+    path.write_text(HEADER + GOOD, encoding="utf-8")
+    with write_tx(rt.engine) as conn:
+        assert import_history(conn, path, award_codes=CODES).errors == []
+    before = [count(rt, t) for t in (AWARD_RECORDS, YEARLY_RATINGS, INITIATIVES, BLOCKERS)]
+    for skip in (False, True):
+        with write_tx(rt.engine) as conn:
+            report = import_history(conn, path, award_codes=CODES, skip_bad=skip)
+        assert [line for line, _ in report.errors] == [2, 3, 4, 5, 6, 7]
+        assert all("đã có" in message for _, message in report.errors)
+        assert report.imported == 0
+    after = [count(rt, t) for t in (AWARD_RECORDS, YEARLY_RATINGS, INITIATIVES, BLOCKERS)]
+    assert after == before

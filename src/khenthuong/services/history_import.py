@@ -11,7 +11,10 @@ decision_date, commendation_type, title, ends_on.
 - record=blocker: discipline, investigation or complaint (`code`) from decision_date
   until ends_on (empty: still open).
 
-Nothing is written from a file with errors unless skip_bad is set.
+Nothing is written from a file with errors unless skip_bad is set. A row that repeats an
+earlier row of the file (the same award of the same nominee, year and decision; the same
+person's rating for a year; the same initiative; the same blocker) is an error naming both
+rows, and so is a row already in the history (importing a file twice adds nothing).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, and_, insert, select
 
 from khenthuong.errors import KhenthuongError
 from khenthuong.services.nominations import COMMENDATION_TYPES
@@ -130,16 +133,127 @@ def import_history(
     if rows and "record" not in rows[0][1]:
         report.errors.append((1, f"header must name the columns {', '.join(COLUMNS)}"))
         return report
+    seen: dict[tuple[Any, ...], int] = {}
     for number, row in rows:
         report.rows += 1
         try:
-            planned.append(_check_row(row, units, award_codes))
+            checked = _check_row(row, units, award_codes)
+            key = _identity(checked)
+            if key in seen:
+                raise ValueError(
+                    f"trùng với dòng {seen[key]}: {_describe(checked)} "
+                    f"(duplicate of row {seen[key]})"
+                )
+            _not_recorded(conn, checked, persons)
         except ValueError as exc:
             report.errors.append((number, str(exc)))
+            continue
+        seen[key] = number
+        planned.append(checked)
     if report.errors and not skip_bad:
         return report
     report.persons_created, report.imported = _write(conn, planned, persons)
     return report
+
+
+Planned = tuple[str, dict[str, Any], tuple[str, int] | None]
+
+
+def _identity(planned: Planned) -> tuple[Any, ...]:
+    """What makes two rows the same entry (the nominee is the person's name and unit)."""
+    table, values, person = planned
+    who = person if person is not None else ("", values.get("unit_id"))
+    if table == "award":
+        return (table, who, values["award_code"], values["year"], values["decision_number"])
+    if table == "rating":
+        return (table, who, values["year"])
+    if table == "initiative":
+        return (table, who, values["year"], fold_title(values["title"]))
+    return (table, who, values["kind"], values["starts_on"])
+
+
+def fold_title(title: str) -> str:
+    """A title compared without case or spacing differences."""
+    return " ".join(unicodedata.normalize("NFC", title).casefold().split())
+
+
+def _describe(planned: Planned) -> str:
+    table, values, person = planned
+    who = person[0] if person is not None else "đơn vị"
+    if table == "award":
+        return (
+            f"{values['award_code']} năm {values['year']} của {who}, "
+            f"quyết định {values['decision_number']}"
+        )
+    if table == "rating":
+        return f"xếp loại năm {values['year']} của {who}"
+    if table == "initiative":
+        return f"sáng kiến {values['title']!r} năm {values['year']} của {who}"
+    return f"{values['kind']} từ {values['starts_on']:%d/%m/%Y} của {who}"
+
+
+def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, int], int]) -> None:
+    """ValueError when the history already holds this entry."""
+    table, values, person = planned
+    person_id = persons.get(person) if person is not None else None
+    if person is not None and person_id is None:
+        return  # a person met for the first time has no history yet
+    if table == "award":
+        nominee = (
+            AWARD_RECORDS.c.person_id == person_id
+            if person_id is not None
+            else and_(
+                AWARD_RECORDS.c.unit_id == values["unit_id"], AWARD_RECORDS.c.person_id.is_(None)
+            )
+        )
+        found = conn.execute(
+            select(AWARD_RECORDS.c.id).where(
+                nominee,
+                AWARD_RECORDS.c.award_code == values["award_code"],
+                AWARD_RECORDS.c.year == values["year"],
+                AWARD_RECORDS.c.decision_number == values["decision_number"],
+            )
+        ).first()
+        if found is not None:
+            raise ValueError(
+                f"đã có trong lịch sử: {_describe(planned)} (this award is already recorded)"
+            )
+        return
+    if table == "rating":
+        existing = conn.execute(
+            select(YEARLY_RATINGS.c.rating).where(
+                YEARLY_RATINGS.c.person_id == person_id,
+                YEARLY_RATINGS.c.year == values["year"],
+            )
+        ).scalar()
+        if existing is not None:
+            raise ValueError(
+                f"{person[0] if person else ''} đã có xếp loại năm {values['year']} ({existing}); "
+                f"không ghi đè (a rating for {values['year']} is already recorded)"
+            )
+        return
+    if table == "initiative":
+        titles = conn.execute(
+            select(INITIATIVES.c.title).where(
+                INITIATIVES.c.person_id == person_id, INITIATIVES.c.year == values["year"]
+            )
+        ).scalars()
+        if any(fold_title(t) == fold_title(values["title"]) for t in titles):
+            raise ValueError(
+                f"đã có trong lịch sử: {_describe(planned)} (this initiative is already recorded)"
+            )
+        return
+    found = conn.execute(
+        select(BLOCKERS.c.id).where(
+            BLOCKERS.c.person_id == person_id,
+            BLOCKERS.c.kind == values["kind"],
+            BLOCKERS.c.starts_on == values["starts_on"],
+        )
+    ).first()
+    if found is not None:
+        raise ValueError(
+            f"đã có trong lịch sử: {_describe(planned)} (this blocker is already recorded)"
+        )
 
 
 def _write(
@@ -190,14 +304,18 @@ def record_one(
     Raises KhenthuongError naming the column when the entry is invalid.
     """
     units = {r.code: r.id for r in conn.execute(select(UNITS.c.code, UNITS.c.id))}
-    try:
-        planned = _check_row({k: v for k, v in row.items() if v is not None}, units, award_codes)
-    except ValueError as exc:
-        raise KhenthuongError(f"Dữ liệu lịch sử không hợp lệ: {exc}") from exc
     persons = {
         (unicodedata.normalize("NFC", r.full_name), r.unit_id): r.id
         for r in conn.execute(select(PERSONS.c.full_name, PERSONS.c.unit_id, PERSONS.c.id))
     }
+    try:
+        planned = _check_row({k: v for k, v in row.items() if v is not None}, units, award_codes)
+    except ValueError as exc:
+        raise KhenthuongError(f"Dữ liệu lịch sử không hợp lệ: {exc}") from exc
+    try:
+        _not_recorded(conn, planned, persons)
+    except ValueError as exc:
+        raise KhenthuongError(str(exc)) from exc
     _write(conn, [planned], persons)
 
 
