@@ -370,8 +370,13 @@ def _plan_step(
     payload: Mapping[Any, Any],
     comment: str | None,
     now: datetime,
+    payload_json: str | None = None,
 ) -> _Plan | list[Refusal]:
-    """Check one step against the definition, roles, fields and guards; write nothing."""
+    """Check one step against the definition, roles, fields and guards; write nothing.
+
+    `payload_json` is the payload's canonical JSON when the caller already has it (a batch
+    encodes its one payload once, not per nomination).
+    """
     loaded: LoadedWorkflow = registry.get(row["workflow"], row["workflow_version"])
     wf = loaded.definition
     state = row["state"]
@@ -470,7 +475,7 @@ def _plan_step(
         "from_state": state,
         "to_state": dest,
         "comment": comment,
-        "payload": canonical_json(dict(payload)),
+        "payload": payload_json if payload_json is not None else canonical_json(dict(payload)),
         "prev_hash": row["head_hash"],
     }
     event["hash"] = event_hash(event)
@@ -728,6 +733,7 @@ def advance_batch_in(
         rows[row["id"]] = row
     failures: dict[int, list[Refusal]] = {}
     plans: list[_Plan] = []
+    payload_json = canonical_json(payload)
     for nid in ids:
         found = rows.get(nid)
         if found is None:
@@ -738,7 +744,9 @@ def advance_batch_in(
         if enters_decision(registry, found, trigger):
             failures[nid] = [_DECISION_IN_BATCH]
             continue
-        plan = _plan_step(conn, registry, found, trigger, actor, payload, comment, now)
+        plan = _plan_step(
+            conn, registry, found, trigger, actor, payload, comment, now, payload_json
+        )
         if isinstance(plan, list):
             failures[nid] = plan
         else:
