@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,6 +27,36 @@ class LeaderIn(BaseModel):
     deputy: str | None = None
 
 
+DEFAULT_PERIOD = ("01/10", "30/11")
+"""The inspection period (DD/MM) a bloc gets when its entry names none: 1 Oct - 30 Nov."""
+
+
+def day_of_year(text: str, year: int) -> date:
+    """'DD/MM' in `year`."""
+    day, month = (int(part) for part in text.split("/"))
+    return date(year, month, day)
+
+
+def _period_problem(start: str, end: str) -> tuple[str, str] | None:
+    """(which end, message) when start..end is not a period every year can hold."""
+    for which, text in (("start", start), ("end", end)):
+        try:
+            day_of_year(text, 2001)  # not a leap year: 29/02 is refused
+        except ValueError:
+            return which, f"{text!r} is not a day of every year (DD/MM, e.g. 01/10)"
+    if day_of_year(end, 2001) < day_of_year(start, 2001):
+        return "end", f"the period ends ({end}) before it starts ({start}) within the year"
+    return None
+
+
+class PeriodIn(BaseModel):
+    """The yearly inspection period as day/month, e.g. {start: "01/10", end: "30/11"}."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: str = Field(default=DEFAULT_PERIOD[0], pattern=r"^\d{2}/\d{2}$")
+    end: str = Field(default=DEFAULT_PERIOD[1], pattern=r"^\d{2}/\d{2}$")
+
+
 class BlocIn(BaseModel):
     """A bloc as written in config/blocs.yaml."""
 
@@ -40,6 +71,8 @@ class BlocIn(BaseModel):
     leaders: dict[int, LeaderIn] = Field(default_factory=dict)
     flag_quota: int | None = Field(default=None, ge=0)
     inspection_window_days: int = Field(default=2, ge=1, le=10)
+    inspection_period: PeriodIn = Field(default_factory=PeriodIn)
+    """Where in each year the cross-inspection visits fall (default 1 Oct - 30 Nov)."""
 
 
 class BlocsFile(BaseModel):
@@ -81,6 +114,11 @@ def load_blocs(path: Path, known_units: set[str]) -> list[BlocIn]:
                             ("blocs", i, "leaders", year, role), f"{code!r} is not a member"
                         )
                     )
+        period = bloc.inspection_period
+        wrong = _period_problem(period.start, period.end)
+        if wrong is not None:
+            which, message = wrong
+            problems.append(doc.problem(("blocs", i, "inspection_period", which), message))
     if problems:
         raise InvalidDefinition(problems)
     return parsed.blocs
@@ -91,11 +129,21 @@ def _unit_ids(conn: Connection) -> dict[str, int]:
 
 
 def apply_blocs(conn: Connection, blocs: list[BlocIn]) -> int:
-    """Create the blocs that do not exist yet; returns how many were created."""
+    """Create the blocs that do not exist yet; returns how many were created.
+
+    A bloc that exists keeps its members and leaders; its inspection settings (period and
+    window length) follow the file.
+    """
     ids = _unit_ids(conn)
     created = 0
     for bloc in blocs:
+        settings = {
+            "inspection_window_days": bloc.inspection_window_days,
+            "inspection_start": bloc.inspection_period.start,
+            "inspection_end": bloc.inspection_period.end,
+        }
         if conn.execute(select(BLOCS.c.id).where(BLOCS.c.code == bloc.code)).first():
+            conn.execute(update(BLOCS).where(BLOCS.c.code == bloc.code).values(**settings))
             continue
         bloc_id = inserted_id(
             conn.execute(
@@ -107,7 +155,7 @@ def apply_blocs(conn: Connection, blocs: list[BlocIn]) -> int:
                     rotation=json.dumps(bloc.rotation),
                     rotation_start_year=bloc.since,
                     flag_quota=bloc.flag_quota,
-                    inspection_window_days=bloc.inspection_window_days,
+                    **settings,
                 )
             )
         )
@@ -147,6 +195,12 @@ class BlocView:
     deputy: str | None
     flag_quota: int | None
     window_days: int
+    period: tuple[str, str] = DEFAULT_PERIOD
+    """The yearly inspection period as ('DD/MM', 'DD/MM')."""
+
+    def inspection_period(self, year: int) -> tuple[date, date]:
+        """The first and last day of the inspection period in `year`."""
+        return day_of_year(self.period[0], year), day_of_year(self.period[1], year)
 
 
 def bloc_view(conn: Connection, code: str, year: int) -> BlocView:
@@ -198,6 +252,7 @@ def bloc_view(conn: Connection, code: str, year: int) -> BlocView:
         deputy=deputy,
         flag_quota=bloc["flag_quota"],
         window_days=bloc["inspection_window_days"],
+        period=(bloc["inspection_start"], bloc["inspection_end"]),
     )
 
 

@@ -109,8 +109,9 @@ def plan_inspections(
     """Generate and store the year's plan; an earlier plan for the year is kept, not current."""
     view = bloc_view(conn, code, year)
     require_bloc_leader(conn, view, actor)
-    start = period_start or date(year, 10, 1)
-    end = period_end or date(year, 11, 30)
+    default_start, default_end = view.inspection_period(year)
+    start = period_start or default_start
+    end = period_end or default_end
     past = _stored_plans(conn, view, year)
     members = [c for c, _ in view.members]
     plan = generate_plan(

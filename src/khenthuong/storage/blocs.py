@@ -27,6 +27,10 @@ class Bloc(SQLModel, table=True):
     flag_quota: int | None = None
     """How many members the bloc may propose for Cờ thi đua của Chính phủ per year."""
     inspection_window_days: int = 2
+    inspection_start: str = Field(default="01/10", max_length=5)
+    """First day (DD/MM) of the yearly inspection period."""
+    inspection_end: str = Field(default="30/11", max_length=5)
+    """Last day (DD/MM) of the yearly inspection period."""
 
 
 class BlocMember(SQLModel, table=True):
