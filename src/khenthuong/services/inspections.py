@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import mimetypes
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from khenthuong.audit.append import append_event
 from khenthuong.blocs.inspection_plan import InspectionPlan, Visit, check_plan, generate_plan
@@ -17,7 +21,8 @@ from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.services.access import READ_ALL_ROLES
 from khenthuong.services.actors import Actor
 from khenthuong.services.blocs import BlocView, bloc_view, require_bloc_leader
-from khenthuong.storage.blocs import INSPECTION_PLANS, INSPECTION_VISITS
+from khenthuong.services.dossier import ALLOWED_TYPES
+from khenthuong.storage.blocs import INSPECTION_DOCUMENTS, INSPECTION_PLANS, INSPECTION_VISITS
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import UNITS
 from khenthuong.storage.outbox import OUTBOX
@@ -276,24 +281,22 @@ def publish(conn: Connection, code: str, year: int, *, actor: Actor) -> int:
     return count
 
 
-def record_report(
-    conn: Connection, visit_id: int, *, findings: str, score: float, actor: Actor
-) -> None:
-    """The inspector files its report (findings and score) for one visit."""
+def _visit(conn: Connection, visit_id: int) -> Row[Any]:
     visit = conn.execute(
         select(INSPECTION_VISITS).where(INSPECTION_VISITS.c.id == visit_id)
     ).first()
     if visit is None:
         raise NotFound(f"Không có lượt kiểm tra #{visit_id} (no visit #{visit_id})")
-    if not 0 <= score <= 100:
-        raise KhenthuongError(f"Điểm {score} phải từ 0 đến 100 (score must be 0..100)")
-    if not findings.strip():
-        raise KhenthuongError("Cần ghi kết quả kiểm tra (findings are required)")
+    return visit
+
+
+def _require_inspecting_unit(conn: Connection, inspector_unit_id: int, actor: Actor) -> None:
+    """Only the inspecting unit itself files its report: its own officers, or a grant scoped
+    exactly to it; a grant over a unit above it (the ministry) or a read-only role is not
+    enough."""
     inspector = conn.execute(
-        select(UNITS.c.path, UNITS.c.code).where(UNITS.c.id == visit.inspector_unit_id)
+        select(UNITS.c.path, UNITS.c.code).where(UNITS.c.id == inspector_unit_id)
     ).one()
-    # Only the inspecting unit itself files: its own officers, or a grant scoped exactly to
-    # it; a grant over a unit above it (the ministry) or a read-only role is not enough.
     own = [g for g in actor.grants if g.role not in READ_ALL_ROLES]
     if not own or (
         actor.unit_code != inspector.code and not any(g.scope_path == inspector.path for g in own)
@@ -302,6 +305,18 @@ def record_report(
             f"{actor.username} không thuộc đơn vị kiểm tra {inspector.code} "
             f"(not of the inspecting unit {inspector.code})"
         )
+
+
+def record_report(
+    conn: Connection, visit_id: int, *, findings: str, score: float, actor: Actor
+) -> None:
+    """The inspector files its report (findings and score) for one visit."""
+    visit = _visit(conn, visit_id)
+    if not 0 <= score <= 100:
+        raise KhenthuongError(f"Điểm {score} phải từ 0 đến 100 (score must be 0..100)")
+    if not findings.strip():
+        raise KhenthuongError("Cần ghi kết quả kiểm tra (findings are required)")
+    _require_inspecting_unit(conn, visit.inspector_unit_id, actor)
     conn.execute(
         update(INSPECTION_VISITS)
         .where(INSPECTION_VISITS.c.id == visit_id)
@@ -320,6 +335,121 @@ def record_report(
         trigger="report_inspection",
         payload={"score": score, "findings": findings},
     )
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    """A document of an inspection report, as stored (without its content)."""
+
+    id: int
+    visit_id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+
+
+def attach_report_document(
+    conn: Connection,
+    visit_id: int,
+    *,
+    filename: str,
+    content: bytes,
+    actor: Actor,
+    max_bytes: int,
+    content_type: str | None = None,
+) -> ReportDocument:
+    """Store one document of the visit's report (biên bản, minh chứng...) with its SHA-256,
+    size and type, audited. The same checks as a dossier attachment: only the inspecting
+    unit, not empty, within `max_bytes`, PDF, Word, Excel, JPEG, PNG or text."""
+    visit = _visit(conn, visit_id)
+    _require_inspecting_unit(conn, visit.inspector_unit_id, actor)
+    name = unicodedata.normalize("NFC", PurePath(filename).name)
+    if not content:
+        raise KhenthuongError(f"Tệp {name!r} rỗng (file {name!r} is empty)")
+    if len(content) > max_bytes:
+        raise KhenthuongError(
+            f"Tệp {name!r} dung lượng {len(content):,} byte vượt giới hạn {max_bytes:,} byte "
+            f"(file too large: {len(content):,} > {max_bytes:,} bytes)"
+        )
+    kind = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if kind not in ALLOWED_TYPES:
+        raise KhenthuongError(
+            f"Định dạng {kind} của tệp {name!r} không được chấp nhận; dùng PDF, Word, Excel, "
+            f"JPEG, PNG hoặc văn bản (type {kind} is not accepted)"
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    now = datetime.now(UTC)
+    document_id = inserted_id(
+        conn.execute(
+            insert(INSPECTION_DOCUMENTS).values(
+                visit_id=visit_id,
+                filename=name,
+                content_type=kind,
+                size=len(content),
+                sha256=digest,
+                content=content,
+                uploaded_by=actor.username,
+                uploaded_at=now,
+            )
+        )
+    )
+    append_event(
+        conn,
+        f"inspection-visit:{visit_id}",
+        actor=actor.username,
+        actor_unit=actor.unit_code,
+        trigger="attach_report_document",
+        payload={
+            "document_id": document_id,
+            "filename": name,
+            "content_type": kind,
+            "size": len(content),
+            "sha256": digest,
+        },
+        now=now,
+    )
+    return ReportDocument(document_id, visit_id, name, kind, len(content), digest, actor.username)
+
+
+def report_documents(conn: Connection, visit_id: int) -> list[ReportDocument]:
+    """The documents of a visit's report, oldest first (without content)."""
+    _visit(conn, visit_id)
+    docs = INSPECTION_DOCUMENTS.c
+    return [
+        ReportDocument(
+            r.id, r.visit_id, r.filename, r.content_type, r.size, r.sha256, r.uploaded_by
+        )
+        for r in conn.execute(
+            select(
+                docs.id,
+                docs.visit_id,
+                docs.filename,
+                docs.content_type,
+                docs.size,
+                docs.sha256,
+                docs.uploaded_by,
+            )
+            .where(docs.visit_id == visit_id)
+            .order_by(docs.id)
+        )
+    ]
+
+
+def report_document_content(conn: Connection, document_id: int) -> tuple[ReportDocument, bytes]:
+    """One report document and its bytes."""
+    row = conn.execute(
+        select(INSPECTION_DOCUMENTS).where(INSPECTION_DOCUMENTS.c.id == document_id)
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"Không có tài liệu kiểm tra #{document_id} (no inspection document #{document_id})"
+        )
+    document = ReportDocument(
+        row.id, row.visit_id, row.filename, row.content_type, row.size, row.sha256, row.uploaded_by
+    )
+    return document, bytes(row.content)
 
 
 def export(rows: list[VisitRow], path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import LargeBinary, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from khenthuong.storage.models import table_of
@@ -188,5 +188,23 @@ class InspectionVisit(SQLModel, table=True):
     reported_by: str | None = Field(default=None, max_length=80)
 
 
+class InspectionDocument(SQLModel, table=True):
+    """A document of an inspection report (biên bản kiểm tra, minh chứng...), stored like a
+    dossier attachment: content with its SHA-256, size and type."""
+
+    __tablename__ = "inspection_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="inspection_visit.id", index=True)
+    filename: str = Field(max_length=300)
+    content_type: str = Field(max_length=120)
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_by: str = Field(max_length=80)
+    uploaded_at: datetime
+
+
 INSPECTION_PLANS = table_of(InspectionPlan)
 INSPECTION_VISITS = table_of(InspectionVisit)
+INSPECTION_DOCUMENTS = table_of(InspectionDocument)
