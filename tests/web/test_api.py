@@ -68,9 +68,10 @@ def test_create_and_read_nomination_within_scope_only(
     created = propose(client, officer, pid, year=2026, comment="Thành tích xuất sắc")
     nid = created["id"]
     assert created["state"] == "draft" and created["nominee_name"] == "Nguyễn Văn An"
-    assert created["unit_code"] is None or created["unit_code"] == "CCYQD"
+    assert created["unit_code"] == "CCYQD"
 
-    assert client.get(f"/api/nominations/{nid}", headers=officer).json()["version"] == 1
+    shown = client.get(f"/api/nominations/{nid}", headers=officer).json()
+    assert shown["version"] == 1 and shown["unit_code"] == "CCYQD"
     # An officer of another unit (CCYDCQ) can neither read nor propose for CCYQD.
     other = token("cb.dcq")
     r = client.get(f"/api/nominations/{nid}", headers=other)
@@ -450,14 +451,22 @@ def test_audit_query_verify_and_csv(client: TestClient, token: Headers) -> None:
     assert [e["nomination_id"] for e in mine] == [nid]
     assert client.get("/api/audit/events", headers=token("cb.dcq")).json() == []
     everything = client.get("/api/audit/events", headers=token("kiemtra")).json()
-    assert any(e["stream"].startswith("workflow") or e["nomination_id"] for e in everything)
+    created = [e for e in everything if e["nomination_id"] == nid]
+    assert [(e["trigger"], e["actor"], e["to_state"]) for e in created] == [
+        ("create", "cb.qd", "draft")
+    ]
     csv_text = client.get(
         "/api/audit/events", params={"trigger": "create", "format": "csv"}, headers=officer
     ).text
     assert csv_text.splitlines()[0].startswith("stream,seq,nomination_id")
     assert "Nguyễn Văn An" in csv_text
-    verify = client.get("/api/audit/verify", headers=officer).json()
-    assert verify["ok"] is True and verify["events"] >= 1
+    # Verifying spans every unit's trail: auditors and administrators only.
+    refused = client.get("/api/audit/verify", headers=officer)
+    assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM
+    assert "kiểm tra viên" in refused.json()["detail"].lower()
+    for who in ("kiemtra", "admin"):
+        verify = client.get("/api/audit/verify", headers=token(who)).json()
+        assert verify["ok"] is True and verify["events"] >= 2 and verify["problem"] is None
 
 
 def test_cookie_session_needs_csrf_header_for_changes(browser: object, client: TestClient) -> None:

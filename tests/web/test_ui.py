@@ -204,7 +204,12 @@ def test_lists_export_workflow_counts_audit_and_language(
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in diagram.text
     audit = c.get("/audit", params={"actor": "cb.qd"})
     assert "submit" in audit.text
-    assert "Nhật ký toàn vẹn" in c.get("/audit", params={"verify": "1"}).text
+    assert 'data-testid="verify-link"' not in audit.text
+    refused = c.get("/audit", params={"verify": "1"})
+    assert refused.status_code == 403 and "Nhật ký toàn vẹn" not in refused.text
+    checker, _ = browser("kiemtra")
+    assert 'data-testid="verify-link"' in checker.get("/audit").text
+    assert "Nhật ký toàn vẹn" in checker.get("/audit", params={"verify": "1"}).text
     audit_xlsx = c.get("/audit", params={"actor": "cb.qd", "format": "xlsx"})
     assert load_workbook(io.BytesIO(audit_xlsx.content)).active is not None
     c.get("/lang/en")

@@ -18,6 +18,7 @@ from khenthuong.services.access import can_read, is_read_only, readable_paths
 from khenthuong.services.listing import NominationFilter, list_nominations, my_queue
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.dossier import ATTACHMENTS
+from khenthuong.storage.models import UNITS
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import (
@@ -65,6 +66,12 @@ def _outside(caller: Caller, nomination_id: int) -> str:
         f"Hồ sơ #{nomination_id} thuộc đơn vị ngoài phạm vi của {caller.actor.username} "
         f"(nomination #{nomination_id} is outside your units)"
     )
+
+
+def with_unit_code(conn: Any, row: Any) -> dict[str, Any]:
+    """The row with the proposing unit's code (`unit_code`), as the lists show it."""
+    code = conn.execute(select(UNITS.c.code).where(UNITS.c.id == row["proposing_unit_id"])).scalar()
+    return {**dict(row), "unit_code": code}
 
 
 def readable_row(request: Request, caller: Caller, nomination_id: int) -> Any:
@@ -165,7 +172,8 @@ def create(request: Request, caller: CallerDep, body: NominationIn) -> Nominatio
         achievement_ref=body.achievement_ref,
     )
     with ctx.rt.engine.connect() as conn:
-        return nomination_out(svc.get_row(conn, nid), ctx.calendar, datetime.now(UTC))
+        row = with_unit_code(conn, svc.get_row(conn, nid))
+    return nomination_out(row, ctx.calendar, datetime.now(UTC))
 
 
 @router.get("/nominations/{nomination_id}", response_model=NominationOut)
@@ -173,6 +181,8 @@ def get(request: Request, caller: CallerDep, nomination_id: IdPath) -> Nominatio
     """One nomination."""
     ctx = ctx_of(request)
     row = readable_row(request, caller, nomination_id)
+    with ctx.rt.engine.connect() as conn:
+        row = with_unit_code(conn, row)
     return nomination_out(row, ctx.calendar, datetime.now(UTC))
 
 

@@ -19,7 +19,14 @@ from khenthuong.audit.verify import verify_all
 from khenthuong.errors import NotFound
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import inspections
-from khenthuong.services.access import can_read, is_read_only, path_filter, readable_paths
+from khenthuong.services.access import (
+    can_read,
+    is_read_only,
+    path_filter,
+    readable_paths,
+    reads_everything,
+)
+from khenthuong.services.actors import Actor
 from khenthuong.services.blocs import bloc_codes, bloc_view
 from khenthuong.services.history_import import record_one
 from khenthuong.services.org import add_person, add_user
@@ -473,9 +480,30 @@ class VerifyOut(BaseModel):
     problem: str | None
 
 
-@router.get("/audit/verify", response_model=VerifyOut, tags=["audit"])
+VERIFY_REFUSED = (
+    "Chỉ kiểm tra viên và quản trị hệ thống được kiểm tra toàn vẹn toàn bộ nhật ký "
+    "(only auditors and administrators verify the whole audit trail)"
+)
+
+
+def may_verify(actor: Actor) -> bool:
+    """Verifying reads every stream of the trail: auditors and administrators only."""
+    return reads_everything(actor) or actor.has_role("admin")
+
+
+@router.get(
+    "/audit/verify",
+    response_model=VerifyOut,
+    tags=["audit"],
+    responses={403: {"description": "Not an auditor or administrator"}},
+)
 def audit_verify(request: Request, caller: CallerDep) -> VerifyOut:
-    """Check the whole hash chain; names the first altered, deleted or reordered event."""
+    """Check the whole hash chain; names the first altered, deleted or reordered event.
+
+    The check spans every unit's records, so only auditors and administrators may run it.
+    """
+    if not may_verify(caller.actor):
+        raise deny(request, caller, VERIFY_REFUSED)
     with ctx_of(request).rt.engine.connect() as conn:
         report = verify_all(conn)
     first = report.findings[0] if report.findings else None

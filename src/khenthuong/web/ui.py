@@ -36,7 +36,7 @@ from khenthuong.web.api_councils import (
     duplicate_number,
     session_view,
 )
-from khenthuong.web.api_reference import audit_rows, state_counts
+from khenthuong.web.api_reference import VERIFY_REFUSED, audit_rows, may_verify, state_counts
 from khenthuong.web.context import (
     Caller,
     WebContext,
@@ -1127,12 +1127,15 @@ def audit_page(request: Request) -> Response:
         )  # fmt: skip
     report = None
     if q.get("verify"):
+        if not may_verify(caller.actor):
+            log_denied(ctx, request, caller.actor.username, VERIFY_REFUSED)
+            return render(request, "error.html", caller, 403, message=VERIFY_REFUSED)
         with ctx.rt.engine.connect() as conn:
             report = verify_all(conn)
     export_url = f"/audit?{urlencode({**dict(q.items()), 'format': 'xlsx'})}"
     return render(
         request, "audit.html", caller, rows=rows, q=q, searched=searched, report=report,
-        export_url=export_url,
+        export_url=export_url, can_verify=may_verify(caller.actor),
     )  # fmt: skip
 
 
