@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -53,11 +54,12 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
         raise KhenthuongError("no users: run `khenthuong init --demo` first")
     wf = rt.registry.get(DEMO_WORKFLOW).definition
     with rt.engine.connect() as conn:
-        person = conn.execute(
+        first = conn.execute(
             select(PERSONS.c.id, PERSONS.c.full_name).order_by(PERSONS.c.id)
         ).first()
-    if person is None:
+    if first is None:
         raise KhenthuongError("no persons: run `khenthuong init --demo` first")
+    person = _fresh_nominee(rt, "BK_BO", datetime.now(UTC).year, first.full_name)
     unit_path = f"/CP/BCY/{DEMO_UNIT}/"
 
     def who(roles: list[str], state: str) -> Actor:
@@ -204,13 +206,15 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
     today = datetime.now(UTC).date()
     year = today.year
     with write_tx(rt.engine) as conn:
-        person = conn.execute(
+        bich = conn.execute(
             select(PERSONS.c.id, PERSONS.c.full_name).where(PERSONS.c.full_name == "Trần Thị Bích")
         ).first()
-        if person is None:
+        if bich is None:
             raise KhenthuongError(
                 "demo person Trần Thị Bích is missing: run `khenthuong init --demo`"
             )
+    person = _fresh_nominee(rt, "CSTD_BO", year, bich.full_name)
+    with write_tx(rt.engine) as conn:
         if not conn.execute(
             select(INITIATIVES.c.id).where(INITIATIVES.c.person_id == person.id)
         ).first():
@@ -393,6 +397,43 @@ def run_inspection_walkthrough(rt: Runtime, console: Console, year: int = 2019) 
             )
         console.print(table)
         console.print(f"Đã xếp {queued} thông báo kế hoạch vào hàng gửi e-mail")
+
+
+@dataclass(frozen=True)
+class _Nominee:
+    id: int
+    full_name: str
+
+
+def _fresh_nominee(rt: Runtime, award_code: str, year: int, preferred: str) -> _Nominee:
+    """The preferred demo person, or another of the demo unit, who does not hold
+    `award_code` for `year` yet, or a new one: one achievement earns one award (Law Art 5),
+    so running the demo again cannot give the same person the same award twice."""
+    from khenthuong.services.org import add_person  # noqa: PLC0415
+    from khenthuong.storage.history import AWARD_RECORDS  # noqa: PLC0415
+    from khenthuong.storage.models import UNITS  # noqa: PLC0415
+
+    with write_tx(rt.engine) as conn:
+        people = conn.execute(
+            select(PERSONS.c.id, PERSONS.c.full_name)
+            .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+            .where(UNITS.c.code == DEMO_UNIT)
+            .order_by(PERSONS.c.id)
+        ).all()
+        held = set(
+            conn.execute(
+                select(AWARD_RECORDS.c.person_id).where(
+                    AWARD_RECORDS.c.award_code == award_code,
+                    AWARD_RECORDS.c.year == year,
+                    AWARD_RECORDS.c.revoked.is_(False),
+                )
+            ).scalars()
+        )
+        for row in sorted(people, key=lambda r: (r.full_name != preferred, r.id)):
+            if row.id not in held:
+                return _Nominee(row.id, row.full_name)
+        name = f"Cán bộ minh họa {len(people) + 1}"
+        return _Nominee(add_person(conn, name, DEMO_UNIT), name)
 
 
 def _seed_cstdcs(rt: Runtime, person_id: int, years: list[int]) -> None:

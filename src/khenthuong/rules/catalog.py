@@ -5,17 +5,27 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from khenthuong.errors import InvalidDefinition, KhenthuongError
+from khenthuong.errors import InvalidDefinition, KhenthuongError, Problem
+from khenthuong.rules.eligibility import PERSON_RULES, UNIT_RULES, Ladder
 from khenthuong.rules.shares import HALF, Share
 from khenthuong.services.dossier import DOC_TYPES
 from khenthuong.workflow.definition import Text
-from khenthuong.yamlsource import load_yaml, pydantic_problems
+from khenthuong.yamlsource import PathKey, SourceDoc, load_yaml, pydantic_problems
 
-ELIGIBILITY_RULES = ("ldtt", "cstdcs", "cstd_bo", "cstdtq", "bk_bo", "bk_ttg", "hcld3")
+ELIGIBILITY_RULES = PERSON_RULES + UNIT_RULES
+CARRIED = ("coefficient", "vote", "quota", "eligibility", "uncertain")
+"""Fields a later rule set carries over from the one before when it does not set them."""
+
+
+def organisation_of(unit_path: str) -> str:
+    """The top-level unit (ministry, province or central agency) of a unit path: the code
+    below the root, e.g. BCY for '/CP/BCY/CCYQD/'; the root itself for '/CP/'."""
+    codes = [c for c in unit_path.split("/") if c]
+    return codes[1] if len(codes) > 1 else codes[0] if codes else ""
 
 
 class Strict(BaseModel):
@@ -71,14 +81,42 @@ class QuotaRule(Strict):
 
 
 class RuleSet(Strict):
-    """The rules of one award from a date on."""
+    """The rules of one award from a date on (resolved: nothing is carried over any more)."""
 
     effective_from: date
     source: str = Field(min_length=1)
     coefficient: float = Field(ge=0)
     vote: VoteRule | None = None
     quota: QuotaRule | None = None
+    eligibility: Ladder | None = None
+    """The ladder rule and its parameters (khenthuong.rules.eligibility), or None."""
     uncertain: bool = False
+
+
+class RuleSetIn(Strict):
+    """A rule set as written: after the first, fields left out carry over from the one before
+    (DOMAIN §7: most values carry over from NĐ 98/2023 into NĐ 152/2025)."""
+
+    effective_from: date
+    source: str = Field(min_length=1)
+    coefficient: float | None = Field(default=None, ge=0)
+    vote: VoteRule | None = None
+    quota: QuotaRule | None = None
+    eligibility: Ladder | None = None
+    uncertain: bool = False
+
+
+def resolve_rules(rules: list[RuleSetIn]) -> list[dict[str, Any]]:
+    """Each rule set with the fields it leaves out taken from the one before."""
+    resolved: list[dict[str, Any]] = []
+    for rule in rules:
+        values = {k: getattr(rule, k) for k in RuleSetIn.model_fields}
+        if resolved:
+            for name in CARRIED:
+                if name not in rule.model_fields_set:
+                    values[name] = resolved[-1][name]
+        resolved.append(values)
+    return resolved
 
 
 class Award(Strict):
@@ -89,10 +127,19 @@ class Award(Strict):
     category: Literal["title", "form"]
     authority: str
     workflow: str | None = None
-    eligibility: str | None = None
+    workflow_default: bool = False
+    """Several awards may follow one workflow (Huân chương Lao động I/II/III): the default is
+    the award of a nomination that names none."""
     documents: list[str] = Field(default_factory=list)
     collective_multiplier: float = 1.0
+    collective_multiplier_source: str | None = None
     rules: list[RuleSet] = Field(min_length=1)
+
+
+class AwardIn(Award):
+    """An award as written (rule sets with carry-over)."""
+
+    rules: list[RuleSetIn] = Field(min_length=1)  # type: ignore[assignment]
 
 
 class BaseSalary(Strict):
@@ -141,52 +188,109 @@ class Catalog(Strict):
         return applicable[-1].vnd
 
     def award_for_workflow(self, workflow: str) -> str | None:
-        """The award code a workflow carries when exactly one does."""
+        """The award code a workflow carries: the only one, or the one marked default."""
         codes = [c for c, a in self.awards.items() if a.workflow == workflow]
-        return codes[0] if len(codes) == 1 else None
+        if len(codes) == 1:
+            return codes[0]
+        defaults = [c for c in codes if self.awards[c].workflow_default]
+        return defaults[0] if len(defaults) == 1 else None
+
+
+class CatalogIn(Strict):
+    """The catalog file as written."""
+
+    money_rounding_vnd: int = Field(default=10_000, gt=0)
+    base_salary: list[BaseSalary] = Field(min_length=1)
+    awards: dict[str, AwardIn] = Field(min_length=1)
+
+
+def _award_problems(doc: SourceDoc, catalog: CatalogIn, code: str, award: AwardIn) -> list[Problem]:
+    at: PathKey = ("awards", code)
+    problems = []
+    starts = [r.effective_from for r in award.rules]
+    if starts != sorted(set(starts)):
+        problems.append(
+            doc.problem((*at, "rules"), "rule sets must have increasing effective dates")
+        )
+    if award.rules[0].coefficient is None:
+        problems.append(doc.problem((*at, "rules", 0), "the first rule set needs a coefficient"))
+    if award.collective_multiplier != 1.0 and not award.collective_multiplier_source:
+        problems.append(
+            doc.problem((*at, "collective_multiplier"), "a collective multiplier needs its source")
+        )
+    for i, document in enumerate(award.documents):
+        if document not in DOC_TYPES:
+            problems.append(
+                doc.problem((*at, "documents", i), f"unknown document type {document!r}")
+            )
+    for i, rule in enumerate(award.rules):
+        problems += _rule_problems(doc, catalog, award, rule, (*at, "rules", i))
+    return problems
+
+
+def _rule_problems(
+    doc: SourceDoc, catalog: CatalogIn, award: Award, rule: RuleSetIn, at: PathKey
+) -> list[Problem]:
+    problems = []
+    if rule.quota is not None and rule.quota.of is not None and rule.quota.of not in catalog.awards:
+        problems.append(doc.problem((*at, "quota", "of"), f"unknown award {rule.quota.of!r}"))
+    ladder = rule.eligibility
+    if ladder is None:
+        return problems
+    for name in ("streak_of", "prerequisite"):
+        ref = getattr(ladder, name, None)
+        if ref is not None and ref not in catalog.awards:
+            problems.append(doc.problem((*at, "eligibility", name), f"unknown award {ref!r}"))
+    if ladder.rule in PERSON_RULES and award.subject == "collective":
+        problems.append(
+            doc.problem((*at, "eligibility", "rule"), f"{ladder.rule!r} judges individuals")
+        )
+    if ladder.rule in UNIT_RULES and award.subject == "individual":
+        problems.append(
+            doc.problem((*at, "eligibility", "rule"), f"{ladder.rule!r} judges collectives")
+        )
+    return problems
 
 
 def load_catalog(path: Path) -> Catalog:
     """Read and check the catalog; every problem names FILE:LINE."""
     doc = load_yaml(path)
     try:
-        catalog = Catalog.model_validate(doc.data)
+        written = CatalogIn.model_validate(doc.data)
     except ValidationError as exc:
         raise InvalidDefinition(pydantic_problems(doc, exc)) from exc
     problems = []
-    dates = [b.effective_from for b in catalog.base_salary]
+    dates = [b.effective_from for b in written.base_salary]
     if dates != sorted(dates):
         problems.append(doc.problem(("base_salary",), "base salaries must be in date order"))
-    for code, award in catalog.awards.items():
-        at = ("awards", code)
-        starts = [r.effective_from for r in award.rules]
-        if starts != sorted(set(starts)):
+    for code, award in written.awards.items():
+        problems += _award_problems(doc, written, code, award)
+    by_workflow: dict[str, list[str]] = {}
+    for code, award in written.awards.items():
+        if award.workflow is not None:
+            by_workflow.setdefault(award.workflow, []).append(code)
+    for workflow, codes in by_workflow.items():
+        defaults = [c for c in codes if written.awards[c].workflow_default]
+        if len(codes) > 1 and len(defaults) != 1:
             problems.append(
-                doc.problem((*at, "rules"), "rule sets must have increasing effective dates")
-            )
-        for i, document in enumerate(award.documents):
-            if document not in DOC_TYPES:
-                problems.append(
-                    doc.problem((*at, "documents", i), f"unknown document type {document!r}")
+                doc.problem(
+                    ("awards", codes[-1], "workflow"),
+                    f"awards {', '.join(codes)} follow {workflow}: mark exactly one "
+                    "workflow_default: true",
                 )
-        if award.eligibility is not None and award.eligibility not in ELIGIBILITY_RULES:
-            problems.append(
-                doc.problem((*at, "eligibility"), f"unknown eligibility rule {award.eligibility!r}")
             )
-        for i, rule in enumerate(award.rules):
-            if (
-                rule.quota is not None
-                and rule.quota.of is not None
-                and rule.quota.of not in catalog.awards
-            ):
-                problems.append(
-                    doc.problem(
-                        (*at, "rules", i, "quota", "of"), f"unknown award {rule.quota.of!r}"
-                    )
-                )
     if problems:
         raise InvalidDefinition(problems)
-    return catalog
+    return Catalog(
+        money_rounding_vnd=written.money_rounding_vnd,
+        base_salary=written.base_salary,
+        awards={
+            code: Award.model_validate(
+                {**award.model_dump(exclude={"rules"}), "rules": resolve_rules(award.rules)}
+            )
+            for code, award in written.awards.items()
+        },
+    )
 
 
 @lru_cache(maxsize=4)

@@ -1,16 +1,32 @@
-"""Eligibility from a person's award history (Law 06/2022 Art 21-24, 44, 73, 74) (pure)."""
+"""Eligibility from award history (Law 06/2022 Art 21-26, 44, 73, 74) (pure).
+
+Each ladder rule has a parameter model: the rule sets of config/awards.yaml name the rule
+and may set its parameters (dated with the rule set, overridable per organisation); every
+parameter defaults to the value DOMAIN.md documents, with the source in the field's text.
+Only merit awards (công trạng) count as grounds, and only merit nominations are judged by
+the ladder (NĐ 98/2023 Điều 4; NĐ 152/2025 Điều 4). One achievement earns one award (Law
+Art 5): the years that earned an award cannot earn the same award again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from khenthuong.errors import Refusal
 
 GOOD = ("htt", "htxs")
+DONE = ("ht", "htt", "htxs")
 MERIT = "cong_trang"
 SCOPES = ("grassroots", "ministry", "national")
+Scope = Literal["grassroots", "ministry", "national"]
+CommendationType = Literal[
+    "cong_trang", "dot_xuat", "chuyen_de", "cong_hien", "nien_han", "doi_ngoai"
+]
 
 
 @dataclass(frozen=True)
@@ -34,33 +50,197 @@ class History:
         """Years of merit award `code`, ascending."""
         return sorted({y for c, y, t in self.awards if c == code and t == MERIT})
 
+    def last(self, code: str, before: int | None = None) -> int | None:
+        """The latest year of merit award `code` (up to and including `before`)."""
+        years = [y for y in self.years_of(code) if before is None or y <= before]
+        return years[-1] if years else None
+
     def initiatives_at_least(self, scope: str, years: range) -> int:
         """Initiatives in `years` recognised at `scope` or wider."""
         rank = SCOPES.index(scope)
         return sum(1 for y, s in self.initiatives if y in years and SCOPES.index(s) >= rank)
 
 
-def _years(values: list[int]) -> str:
+@dataclass(frozen=True)
+class UnitFacts:
+    """What a collective and its members achieved in one year (for collective titles)."""
+
+    members: int = 0
+    """People of the unit (its subtree)."""
+    completed: int = 0
+    """Members rated 'hoàn thành nhiệm vụ' or better in the year."""
+    ldtt: int = 0
+    """Members holding a merit LĐTT (or Chiến sĩ tiên tiến) of the year."""
+    cstdcs: int = 0
+    """Members holding a merit CSTĐCS of the year."""
+    disciplined: int = 0
+    """Members under discipline at some time in the year."""
+    bloc_ranks: tuple[tuple[str, str, int], ...] = ()
+    """(bloc code, organiser unit code, rank in the bloc's year-end vote) for the year."""
+    organisation: str | None = None
+    """The top-level unit (ministry) the collective belongs to."""
+
+
+class Params(BaseModel):
+    """Common to every ladder rule: where its values come from, and which types it judges."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str | None = None
+    """The legal basis of the values set here (article of law or decree)."""
+    uncertain: bool = False
+    """DOMAIN marks a value uncertain: a default an organisation may override."""
+    applies_to: tuple[CommendationType, ...] = ("cong_trang",)
+    """Commendation types judged by the ladder. Ad-hoc (đột xuất) and thematic (chuyên đề)
+    awards are not merit awards and are not judged by it (Law Art 8; NĐ 98 Art 4;
+    DOMAIN §8), nor are service, seniority and foreign awards, whose criteria differ."""
+
+
+class LdttRule(Params):
+    """Law Art 24: rated 'hoàn thành tốt nhiệm vụ' or better in the year."""
+
+    rule: Literal["ldtt"] = "ldtt"
+
+
+class CstdcsRule(Params):
+    """Law Art 23: the LĐTT standard plus 'hoàn thành xuất sắc' or a recognised initiative."""
+
+    rule: Literal["cstdcs"] = "cstdcs"
+    initiative_scope: Scope = "grassroots"
+
+
+class CstdBoRule(Params):
+    """Law Art 22: chosen from those with 3 consecutive CSTĐCS, and an initiative with
+    influence across the ministry."""
+
+    rule: Literal["cstd_bo"] = "cstd_bo"
+    streak: int = Field(default=3, ge=1)
+    """Law Art 22: 3 consecutive CSTĐCS."""
+    streak_of: str = "CSTDCS"
+    ends_before: int = Field(default=0, ge=0)
+    """Years between the streak's last year and the nomination year. 0: considered in the
+    year the 3rd CSTĐCS is achieved (NĐ 91/2017; UNCERTAIN under the 2022 law)."""
+    initiative_scope: Scope = "ministry"
+    initiatives: int = Field(default=1, ge=0)
+
+
+class CstdtqRule(Params):
+    """Law Art 21: chosen from those with 2 consecutive CSTĐ cấp Bộ, and an initiative with
+    nationwide influence."""
+
+    rule: Literal["cstdtq"] = "cstdtq"
+    streak: int = Field(default=2, ge=1)
+    """Law Art 21: 2 consecutive CSTĐ bộ, ban, ngành, tỉnh."""
+    streak_of: str = "CSTD_BO"
+    ends_before: int = Field(default=1, ge=0)
+    """1: considered in the year after the 2nd CSTĐ cấp Bộ (TT 07/2014/TT-BNV; NĐ 91/2017
+    Điều 48(1): by 31/10 of the year after the decision; UNCERTAIN under the 2022 law)."""
+    initiative_scope: Scope = "national"
+    initiatives: int = Field(default=1, ge=0)
+
+
+class BkBoRule(Params):
+    """Law Art 74(1)(d): 2 consecutive CSTĐCS, or ≥ 2 consecutive years 'hoàn thành xuất
+    sắc' with 2 initiatives recognised and applied at grassroots level."""
+
+    rule: Literal["bk_bo"] = "bk_bo"
+    cstdcs_streak: int = Field(default=2, ge=1)
+    excellent_years: int = Field(default=2, ge=1)
+    initiatives: int = Field(default=2, ge=0)
+    initiative_scope: Scope = "grassroots"
+    cstdcs_initiatives: Literal["all", "below_excellent", "none"] = "all"
+    """Initiatives that earned a CSTĐCS do not count again: point (d) needs 2 more (Bộ Nội
+    vụ answer, laodong 1432533). History does not record which path earned a CSTĐCS, so by
+    default each CSTĐCS year with an initiative is taken to have used one ("all");
+    "below_excellent": only years rated below 'xuất sắc' (the initiative path of Art 23(b)
+    was then the only one); "none": no initiative is taken as used."""
+
+
+class AfterAwardRule(Params):
+    """Law Art 73(1)(b) (Bằng khen TTg) and Art 44(1)(e) (Huân chương Lao động hạng Ba):
+    holds the prerequisite award, then ≥ 5 consecutive good years up to the proposal with
+    CSTĐCS 3 times (and, for the Labour Order, ≥ 1 excellent year)."""
+
+    rule: Literal["bk_ttg", "hcld3"]
+    prerequisite: str
+    good_years: int = Field(default=5, ge=1)
+    cstdcs_times: int = Field(default=3, ge=0)
+    excellent_years: int = Field(default=0, ge=0)
+
+
+class BlocLeadRule(Params):
+    """Law Art 25(1)-(2) (Cờ thi đua CP) and Art 26 (Cờ thi đua cấp Bộ): the collective led
+    (dẫn đầu) an emulation bloc or cluster in the year — its rank in the bloc's year-end vote.
+    Art 25(3) (a PM movement of ≥ 5 years) is a thematic award, not judged here."""
+
+    rule: Literal["bloc_lead"] = "bloc_lead"
+    top: int = Field(default=1, ge=1)
+    """Ranks that count as leading the bloc (1: the first place)."""
+    organiser: Literal["any", "own"] = "any"
+    """own: only blocs organised by the collective's own ministry (Art 26)."""
+
+
+class MembersRule(Params):
+    """Collective titles judged on their members' year (TTLĐXS / TTLĐTT). The 2022-law text
+    was not retrieved; the defaults are older and sector rules (UNCERTAIN: langson; TT
+    13/2018/TT-BGTVT): TTLĐXS 100% complete their tasks, ≥ 70% LĐTT, ≥ 1 CSTĐCS, nobody
+    disciplined. The discipline records do not carry the level (cảnh cáo or above), so any
+    discipline in the year counts."""
+
+    rule: Literal["members"] = "members"
+    complete_share: float = Field(default=1.0, ge=0, le=1)
+    ldtt_share: float = Field(default=0.7, ge=0, le=1)
+    ldtt_share_strict: bool = False
+    """True: more than `ldtt_share` (TTLĐTT: > 50%); False: at least."""
+    min_cstdcs: int = Field(default=1, ge=0)
+    no_discipline: bool = True
+
+
+Ladder = Annotated[
+    LdttRule
+    | CstdcsRule
+    | CstdBoRule
+    | CstdtqRule
+    | BkBoRule
+    | AfterAwardRule
+    | BlocLeadRule
+    | MembersRule,
+    Field(discriminator="rule"),
+]
+PERSON_RULES = ("ldtt", "cstdcs", "cstd_bo", "cstdtq", "bk_bo", "bk_ttg", "hcld3")
+UNIT_RULES = ("bloc_lead", "members")
+
+
+def _years(values: list[int] | range) -> str:
     return ", ".join(str(v) for v in values) or "không có"
 
 
-def _streak(history: History, code: str, year: int) -> list[int]:
+def _streak(history: History, code: str, end: int, after: int | None = None) -> list[int]:
+    """Consecutive years of merit `code` ending in `end`, all later than `after`."""
     streak: list[int] = []
-    while history.has(code, year - len(streak)):
-        streak.append(year - len(streak))
+    while (after is None or end - len(streak) > after) and history.has(code, end - len(streak)):
+        streak.append(end - len(streak))
     return sorted(streak)
 
 
-def _good_run(history: History, year: int, after: int) -> list[int]:
+def _run(history: History, end: int, after: int | None, ratings: tuple[str, ...]) -> list[int]:
     run: list[int] = []
-    y = year
-    while y > after and history.ratings.get(y) in GOOD:
+    y = end
+    while (after is None or y > after) and history.ratings.get(y) in ratings:
         run.append(y)
         y -= 1
     return sorted(run)
 
 
-def ldtt(history: History, year: int) -> Refusal | None:
+def _used(award: str, year: int) -> tuple[str, str]:
+    return (
+        f" (các năm đến {year} đã được tính cho {award} năm {year}; "
+        "một thành tích chỉ khen thưởng một lần, Luật TĐKT Điều 5)",
+        f" (years up to {year} already earned {award} {year}; one achievement, one award)",
+    )
+
+
+def ldtt(history: History, year: int, params: LdttRule | None = None) -> Refusal | None:
     """Art 24: completed tasks well or better in the year."""
     if history.ratings.get(year) in GOOD:
         return None
@@ -71,13 +251,14 @@ def ldtt(history: History, year: int) -> Refusal | None:
     )
 
 
-def cstdcs(history: History, year: int) -> Refusal | None:
+def cstdcs(history: History, year: int, params: CstdcsRule | None = None) -> Refusal | None:
     """Art 23: LĐTT standard plus excellent rating or a grassroots-recognised initiative."""
+    p = params or CstdcsRule()
     base = ldtt(history, year)
     if base is not None:
         return base
     if history.ratings.get(year) == "htxs" or history.initiatives_at_least(
-        "grassroots", range(year, year + 1)
+        p.initiative_scope, range(year, year + 1)
     ):
         return None
     return Refusal(
@@ -87,112 +268,268 @@ def cstdcs(history: History, year: int) -> Refusal | None:
     )
 
 
-def cstd_bo(history: History, year: int) -> Refusal | None:
+_SCOPE_VI = {"grassroots": "cơ sở", "ministry": "cấp Bộ", "national": "toàn quốc"}
+_TITLE_VI = {"CSTDCS": "Chiến sĩ thi đua cơ sở", "CSTD_BO": "Chiến sĩ thi đua cấp Bộ"}
+
+
+def _ladder_streak(
+    history: History, year: int, p: CstdBoRule | CstdtqRule, award: str
+) -> Refusal | None:
+    """A streak of `p.streak_of` ending `p.ends_before` years before `year`, none of whose
+    years already earned `award`, and initiatives of `p.initiative_scope` in that period."""
+    end = year - p.ends_before
+    last = history.last(award, before=year)
+    streak = _streak(history, p.streak_of, end, after=last)
+    wanted = list(range(end - p.streak + 1, end + 1))
+    title = _TITLE_VI.get(p.streak_of, p.streak_of)
+    if len(streak) < p.streak:
+        whole = _streak(history, p.streak_of, end)
+        used = _used(award, last) if last is not None and len(whole) >= p.streak else ("", "")
+        return Refusal(
+            "eligible",
+            f"Cần {p.streak} năm liên tục đạt {title} ({_years(wanted)}); "
+            f"chỉ có {len(streak)} năm liên tục ({_years(streak)})" + used[0],
+            f"needs {p.streak_of} in {p.streak} consecutive years ({_years(wanted)}); "
+            f"has {len(streak)} ({_years(streak)})" + used[1],
+        )
+    period = range(streak[-p.streak], year + 1)
+    if history.initiatives_at_least(p.initiative_scope, period) < p.initiatives:
+        return Refusal(
+            "eligible",
+            f"Cần sáng kiến có phạm vi ảnh hưởng {_SCOPE_VI[p.initiative_scope]} "
+            f"trong các năm {period[0]}–{period[-1]}",
+            f"needs an initiative recognised at {p.initiative_scope} level in "
+            f"{period[0]}-{period[-1]}",
+        )
+    return None
+
+
+def cstd_bo(
+    history: History, year: int, params: CstdBoRule | None = None, award: str = "CSTD_BO"
+) -> Refusal | None:
     """Art 22: 3 consecutive CSTĐCS ending in the year, and a ministry-level initiative."""
-    streak = _streak(history, "CSTDCS", year)
-    wanted = [year - 2, year - 1, year]
-    if len(streak) < 3:
-        return Refusal(
-            "eligible",
-            f"Cần 3 năm liên tục đạt Chiến sĩ thi đua cơ sở ({_years(wanted)}); "
-            f"chỉ có {len(streak)} năm liên tục ({_years(streak)})",
-            f"needs CSTĐCS in 3 consecutive years ({_years(wanted)}); has {len(streak)} ({_years(streak)})",
-        )
-    if not history.initiatives_at_least("ministry", range(year - 2, year + 1)):
-        return Refusal(
-            "eligible",
-            f"Cần sáng kiến có phạm vi ảnh hưởng cấp Bộ trong các năm {_years(wanted)}",
-            "needs an initiative recognised at ministry level in those years",
-        )
-    return None
+    return _ladder_streak(history, year, params or CstdBoRule(), award)
 
 
-def cstdtq(history: History, year: int) -> Refusal | None:
-    """Art 21: 2 consecutive CSTĐ cấp Bộ and a nationally recognised initiative."""
-    streak = _streak(history, "CSTD_BO", year)
-    if len(streak) < 2:
-        return Refusal(
-            "eligible",
-            f"Cần 2 lần liên tục đạt Chiến sĩ thi đua cấp Bộ ({year - 1}, {year}); có {_years(streak)}",
-            f"needs CSTĐ cấp Bộ in {year - 1} and {year}; has {_years(streak)}",
-        )
-    if not history.initiatives_at_least("national", range(year - 1, year + 1)):
-        return Refusal(
-            "eligible",
-            "Cần sáng kiến có phạm vi ảnh hưởng toàn quốc",
-            "needs an initiative recognised nationwide",
-        )
-    return None
+def cstdtq(
+    history: History, year: int, params: CstdtqRule | None = None, award: str = "CSTDTQ"
+) -> Refusal | None:
+    """Art 21: 2 consecutive CSTĐ cấp Bộ (the year before by default) and a national initiative."""
+    return _ladder_streak(history, year, params or CstdtqRule(), award)
 
 
-def bk_bo(history: History, year: int) -> Refusal | None:
-    """Art 74(1)(d): 2 consecutive CSTĐCS, or 2 excellent years with 2 initiatives."""
-    if len(_streak(history, "CSTDCS", year)) >= 2:
+def bk_bo(
+    history: History, year: int, params: BkBoRule | None = None, award: str = "BK_BO"
+) -> Refusal | None:
+    """Art 74(1)(d): 2 consecutive CSTĐCS, or 2 excellent years with 2 initiatives (beyond
+    those that earned a CSTĐCS), counting only years after the last Bằng khen cấp Bộ.
+
+    Points (a)-(c) (an emulation movement, sudden achievements, contributions) are not shown
+    by history: they are proposed as thematic or ad-hoc awards, or confirmed in the dossier.
+    """
+    p = params or BkBoRule()
+    last = history.last(award, before=year)
+    if len(_streak(history, "CSTDCS", year, after=last)) >= p.cstdcs_streak:
         return None
-    excellent = all(history.ratings.get(y) == "htxs" for y in (year - 1, year))
-    if excellent and history.initiatives_at_least("grassroots", range(year - 1, year + 1)) >= 2:
-        return None
+    excellent = _run(history, year, last, ("htxs",))
+    if len(excellent) >= p.excellent_years:
+        period = range(excellent[0], year + 1)
+        found = history.initiatives_at_least(p.initiative_scope, period)
+        used = sum(
+            1
+            for y in period
+            if p.cstdcs_initiatives != "none"
+            and history.has("CSTDCS", y)
+            and (p.cstdcs_initiatives == "all" or history.ratings.get(y) != "htxs")
+            and history.initiatives_at_least(p.initiative_scope, range(y, y + 1))
+        )
+        if found - used >= p.initiatives:
+            return None
+    since = (
+        (f" sau Bằng khen năm {last}", f" after the Bằng khen of {last}")
+        if last is not None
+        else ("", "")
+    )
     return Refusal(
         "eligible",
-        f"Cần 2 năm liên tục đạt CSTĐCS ({year - 1}, {year}) hoặc 2 năm liên tục hoàn thành xuất sắc "
-        "nhiệm vụ với 2 sáng kiến được công nhận",
-        "needs CSTĐCS in 2 consecutive years, or 2 excellent years with 2 initiatives",
+        f"Cần {p.cstdcs_streak} năm liên tục đạt CSTĐCS đến năm {year}, hoặc "
+        f"{p.excellent_years} năm liên tục hoàn thành xuất sắc nhiệm vụ với {p.initiatives} "
+        f"sáng kiến được công nhận (ngoài sáng kiến đã dùng để đạt CSTĐCS){since[0]} "
+        "(Luật TĐKT, Điều 74(1)(d))",
+        f"needs CSTĐCS in {p.cstdcs_streak} consecutive years up to {year}, or "
+        f"{p.excellent_years} excellent years with {p.initiatives} initiatives not already "
+        f"counted{since[1]}",
     )
 
 
-def _after_award(
-    history: History, year: int, prerequisite: str, label: str, need_excellent: bool
+def after_award(
+    history: History, year: int, params: AfterAwardRule, award: str | None = None
 ) -> Refusal | None:
-    held = [y for y in history.years_of(prerequisite) if y < year]
+    """The prerequisite award, then the window of good years after it (and after the last
+    award of the same kind: its years cannot be counted twice)."""
+    p = params
+    label = {"BK_BO": "Bằng khen cấp Bộ", "BK_TTG": "Bằng khen của Thủ tướng"}.get(
+        p.prerequisite, p.prerequisite
+    )
+    held = [y for y in history.years_of(p.prerequisite) if y < year]
     if not held:
-        return Refusal(
-            "eligible", f"Chưa có {label}", f"does not hold the prerequisite {prerequisite}"
-        )
+        return Refusal("eligible", f"Chưa có {label}", f"does not hold {p.prerequisite}")
     since = held[-1]
-    run = _good_run(history, year, since)
-    if len(run) < 5:
+    same = history.last(award, before=year) if award else None
+    if same is not None and same > since:
+        since = same
+    run = _run(history, year, since, GOOD)
+    after = (
+        f"{label} năm {held[-1]}" if since == held[-1] else f"lần khen {award} gần nhất năm {since}"
+    )
+    if len(run) < p.good_years:
         return Refusal(
             "eligible",
-            f"Cần 5 năm liên tục hoàn thành tốt nhiệm vụ trở lên sau {label} năm {since}; "
+            f"Cần {p.good_years} năm liên tục hoàn thành tốt nhiệm vụ trở lên sau {after}; "
             f"có {len(run)} ({_years(run)})",
-            f"needs 5 consecutive good years after {prerequisite} {since}; has {len(run)}",
+            f"needs {p.good_years} consecutive good years after {since}; has {len(run)}",
         )
     period = range(run[0], year + 1)
     cs = [y for y in period if history.has("CSTDCS", y)]
-    if len(cs) < 3:
+    if len(cs) < p.cstdcs_times:
         return Refusal(
             "eligible",
-            f"Cần 3 lần CSTĐCS trong giai đoạn {run[0]}–{year}; có {len(cs)} ({_years(cs)})",
-            f"needs CSTĐCS 3 times in {run[0]}-{year}; has {len(cs)}",
+            f"Cần {p.cstdcs_times} lần CSTĐCS trong giai đoạn {run[0]}–{year}; "
+            f"có {len(cs)} ({_years(cs)})",
+            f"needs CSTĐCS {p.cstdcs_times} times in {run[0]}-{year}; has {len(cs)}",
         )
-    if need_excellent and not any(history.ratings.get(y) == "htxs" for y in period):
+    excellent = [y for y in period if history.ratings.get(y) == "htxs"]
+    if len(excellent) < p.excellent_years:
         return Refusal(
             "eligible",
-            f"Cần ít nhất 1 năm hoàn thành xuất sắc nhiệm vụ trong {run[0]}–{year}",
-            "needs at least one excellent year in the period",
+            f"Cần ít nhất {p.excellent_years} năm hoàn thành xuất sắc nhiệm vụ trong "
+            f"{run[0]}–{year}",
+            f"needs at least {p.excellent_years} excellent year(s) in the period",
         )
     return None
 
 
-def bk_ttg(history: History, year: int) -> Refusal | None:
+def bk_ttg(
+    history: History, year: int, params: AfterAwardRule | None = None, award: str = "BK_TTG"
+) -> Refusal | None:
     """Art 73(1)(b): holds a ministry Bằng khen, then 5 good years with CSTĐCS 3 times."""
-    return _after_award(history, year, "BK_BO", "Bằng khen cấp Bộ", need_excellent=False)
+    return after_award(
+        history, year, params or AfterAwardRule(rule="bk_ttg", prerequisite="BK_BO"), award
+    )
 
 
-def hcld3(history: History, year: int) -> Refusal | None:
+def hcld3(
+    history: History, year: int, params: AfterAwardRule | None = None, award: str = "HCLD3"
+) -> Refusal | None:
     """Art 44(1)(e): holds a PM Bằng khen, then 5 good years, 1 excellent, CSTĐCS 3 times."""
-    return _after_award(history, year, "BK_TTG", "Bằng khen của Thủ tướng", need_excellent=True)
+    default = AfterAwardRule(rule="hcld3", prerequisite="BK_TTG", excellent_years=1)
+    return after_award(history, year, params or default, award)
 
 
-RULES: dict[str, Callable[[History, int], Refusal | None]] = {
-    "ldtt": ldtt,
-    "cstdcs": cstdcs,
-    "cstd_bo": cstd_bo,
-    "cstdtq": cstdtq,
-    "bk_bo": bk_bo,
-    "bk_ttg": bk_ttg,
-    "hcld3": hcld3,
+def bloc_lead(facts: UnitFacts, year: int, params: BlocLeadRule | None = None) -> Refusal | None:
+    """The collective ranked within `top` in a bloc's year-end vote of the year."""
+    p = params or BlocLeadRule()
+    led = [
+        code
+        for code, organiser, rank in facts.bloc_ranks
+        if rank <= p.top and (p.organiser == "any" or organiser == facts.organisation)
+    ]
+    if led:
+        return None
+    ranks = ", ".join(f"{c}: hạng {r}" for c, _, r in facts.bloc_ranks) or "chưa có kết quả suy tôn"
+    scope = "do Bộ tổ chức " if p.organiser == "own" else ""
+    return Refusal(
+        "eligible",
+        f"Tập thể không dẫn đầu cụm, khối thi đua {scope}nào năm {year} ({ranks}) "
+        "(Luật TĐKT, Điều 25, 26)",
+        f"the collective led no emulation bloc {scope and 'of its ministry '}in {year}",
+    )
+
+
+def members(facts: UnitFacts, year: int, params: MembersRule | None = None) -> Refusal | None:
+    """The members' year: tasks completed, LĐTT share, a CSTĐCS, nobody disciplined."""
+    p = params or MembersRule()
+    if facts.members == 0:
+        return Refusal(
+            "eligible",
+            f"Chưa có dữ liệu cá nhân của tập thể năm {year}",
+            f"no member records for {year}",
+        )
+    problems: list[tuple[str, str]] = []
+    if facts.completed < p.complete_share * facts.members:
+        problems.append(
+            (
+                f"{facts.completed}/{facts.members} cá nhân hoàn thành nhiệm vụ "
+                f"(cần {p.complete_share:.0%})",
+                f"{facts.completed}/{facts.members} completed their tasks",
+            )
+        )
+    share = facts.ldtt / facts.members
+    if share < p.ldtt_share or (p.ldtt_share_strict and share <= p.ldtt_share):
+        need = f"trên {p.ldtt_share:.0%}" if p.ldtt_share_strict else f"ít nhất {p.ldtt_share:.0%}"
+        problems.append(
+            (
+                f"{facts.ldtt}/{facts.members} cá nhân đạt Lao động tiên tiến (cần {need})",
+                f"{facts.ldtt}/{facts.members} hold LĐTT",
+            )
+        )
+    if facts.cstdcs < p.min_cstdcs:
+        problems.append(
+            (
+                f"cần ít nhất {p.min_cstdcs} Chiến sĩ thi đua cơ sở, có {facts.cstdcs}",
+                f"needs {p.min_cstdcs} CSTĐCS, has {facts.cstdcs}",
+            )
+        )
+    if p.no_discipline and facts.disciplined:
+        problems.append(
+            (
+                f"{facts.disciplined} cá nhân bị kỷ luật trong năm",
+                f"{facts.disciplined} member(s) disciplined",
+            )
+        )
+    if not problems:
+        return None
+    return Refusal(
+        "eligible",
+        f"Tập thể chưa đạt tiêu chuẩn năm {year}: " + "; ".join(vi for vi, _ in problems),
+        f"the collective does not meet the standard for {year}: "
+        + "; ".join(en for _, en in problems),
+    )
+
+
+def judge_person(history: History, year: int, ladder: Any, award: str) -> Refusal | None:
+    """Run a person ladder rule with its parameters; `award` is the code being judged."""
+    rule = ladder.rule
+    if rule in ("ldtt", "cstdcs") and history.has(award, year):
+        return Refusal(
+            "eligible",
+            f"Đã đạt {award} năm {year} (một thành tích chỉ khen thưởng một lần, Luật TĐKT Điều 5)",
+            f"already holds {award} for {year}",
+        )
+    if rule == "ldtt":
+        return ldtt(history, year, ladder)
+    if rule == "cstdcs":
+        return cstdcs(history, year, ladder)
+    if rule == "cstd_bo":
+        return cstd_bo(history, year, ladder, award)
+    if rule == "cstdtq":
+        return cstdtq(history, year, ladder, award)
+    if rule == "bk_bo":
+        return bk_bo(history, year, ladder, award)
+    if rule in ("bk_ttg", "hcld3"):
+        return after_award(history, year, ladder, award)
+    raise ValueError(f"{rule!r} is not a rule for persons")
+
+
+UNIT_CHECKS: dict[str, Callable[..., Refusal | None]] = {
+    "bloc_lead": bloc_lead,
+    "members": members,
 }
+
+
+def judge_unit(facts: UnitFacts, year: int, ladder: Any) -> Refusal | None:
+    """Run a collective rule with its parameters."""
+    return UNIT_CHECKS[ladder.rule](facts, year, ladder)
 
 
 def check_not_blocked(history: History, on: date) -> Refusal | None:

@@ -9,11 +9,21 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, func, select
 
 from khenthuong.errors import KhenthuongError, Refusal
-from khenthuong.rules.catalog import Catalog, QuotaRule, RuleSet, catalog_in
-from khenthuong.rules.eligibility import RULES, History, check_not_blocked
+from khenthuong.rules.catalog import Catalog, QuotaRule, RuleSet, catalog_in, organisation_of
+from khenthuong.rules.eligibility import (
+    DONE,
+    MERIT,
+    PERSON_RULES,
+    UNIT_RULES,
+    History,
+    UnitFacts,
+    check_not_blocked,
+    judge_person,
+    judge_unit,
+)
 from khenthuong.services.dossier import DOC_TYPES, present_types
 from khenthuong.services.nominations import LOCAL_TZ
-from khenthuong.storage.blocs import BLOC_MEMBERS, BLOCS
+from khenthuong.storage.blocs import BLOC_MEMBERS, BLOC_VOTES, BLOCS, COVENANTS
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_SESSIONS
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import EVENTS, NOMINATIONS, PERSONS, UNITS
@@ -110,19 +120,115 @@ def not_blocked(ctx: GuardContext) -> Refusal | None:
     return None
 
 
+def load_unit_facts(conn: Connection, unit_id: int, year: int) -> UnitFacts:
+    """A collective's year: its members' ratings, titles and discipline, and its bloc ranks."""
+    path = conn.execute(select(UNITS.c.path).where(UNITS.c.id == unit_id)).scalar_one()
+    people = (
+        select(PERSONS.c.id)
+        .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+        .where(UNITS.c.path.startswith(path))
+    )
+
+    def holders(*codes: str) -> int:
+        return int(
+            conn.execute(
+                select(func.count(func.distinct(AWARD_RECORDS.c.person_id))).where(
+                    AWARD_RECORDS.c.person_id.in_(people),
+                    AWARD_RECORDS.c.award_code.in_(codes),
+                    AWARD_RECORDS.c.year == year,
+                    AWARD_RECORDS.c.commendation_type == MERIT,
+                    AWARD_RECORDS.c.revoked.is_(False),
+                )
+            ).scalar_one()
+        )
+
+    members = conn.execute(select(func.count()).select_from(people.subquery())).scalar_one()
+    completed = conn.execute(
+        select(func.count()).where(
+            YEARLY_RATINGS.c.person_id.in_(people),
+            YEARLY_RATINGS.c.year == year,
+            YEARLY_RATINGS.c.rating.in_(DONE),
+        )
+    ).scalar_one()
+    disciplined = conn.execute(
+        select(func.count(func.distinct(BLOCKERS.c.person_id))).where(
+            BLOCKERS.c.person_id.in_(people),
+            BLOCKERS.c.kind == "discipline",
+            BLOCKERS.c.starts_on <= date(year, 12, 31),
+            BLOCKERS.c.ends_on.is_(None) | (BLOCKERS.c.ends_on >= date(year, 1, 1)),
+        )
+    ).scalar_one()
+    organiser = UNITS.alias("organiser")
+    ranks = conn.execute(
+        select(BLOCS.c.code, organiser.c.code.label("organiser"), BLOC_VOTES.c.rank)
+        .join(COVENANTS, COVENANTS.c.id == BLOC_VOTES.c.covenant_id)
+        .join(BLOCS, BLOCS.c.id == COVENANTS.c.bloc_id)
+        .join(organiser, organiser.c.id == BLOCS.c.organiser_unit_id)
+        .where(
+            BLOC_VOTES.c.unit_id == unit_id,
+            COVENANTS.c.year == year,
+            BLOC_VOTES.c.rank.is_not(None),
+        )
+        .order_by(BLOCS.c.code)
+    ).all()
+    return UnitFacts(
+        members=int(members),
+        completed=int(completed),
+        ldtt=holders("LDTT", "CST"),
+        cstdcs=holders("CSTDCS"),
+        disciplined=int(disciplined),
+        bloc_ranks=tuple((r.code, r.organiser, int(r.rank)) for r in ranks),
+        organisation=organisation_of(path),
+    )
+
+
+def judge(
+    conn: Connection,
+    rule: RuleSet,
+    code: str,
+    *,
+    person_id: int | None,
+    unit_id: int | None,
+    year: int,
+    commendation_type: str = MERIT,
+) -> Refusal | None:
+    """The ladder of `rule` applied to a person's or a collective's history.
+
+    Only the commendation types the ladder names are judged (ad-hoc and thematic awards are
+    not merit awards, NĐ 98 Điều 4); a person rule passes a collective nominee and a
+    collective rule a person, since DOMAIN gives no criteria that history can show for them.
+    """
+    ladder = rule.eligibility
+    if ladder is None or commendation_type not in ladder.applies_to:
+        return None
+    if person_id is not None and ladder.rule in PERSON_RULES:
+        return judge_person(load_history(conn, person_id), year, ladder, code)
+    if unit_id is not None and ladder.rule in UNIT_RULES:
+        return judge_unit(load_unit_facts(conn, unit_id, year), year, ladder)
+    return None
+
+
 @guard("eligible")
 def eligible(ctx: GuardContext) -> Refusal | None:
-    """The award's conditions, checked against the nominee's history for the year."""
+    """The award's conditions in force on the submission date, checked against the nominee's
+    history for the nomination year."""
     nom = ctx.nomination
     catalog = _catalog()
     code = award_code_of(nom, catalog)
-    if code is None or nom["nominee_person_id"] is None:
+    if code is None:
         return None
-    rule_name = catalog.award(code).eligibility
-    if rule_name is None:
-        return None
-    history = load_history(ctx.connection, nom["nominee_person_id"])
-    return RULES[rule_name](history, nom["year"])
+    rule = _rules_on(catalog, code, submitted_on(ctx))
+    if isinstance(rule, Refusal):
+        return rule
+    return judge(
+        ctx.connection,
+        rule,
+        code,
+        person_id=nom["nominee_person_id"],
+        unit_id=nom["nominee_unit_id"],
+        year=nom["year"],
+        commendation_type=nom["commendation_type"] or MERIT,
+    )
 
 
 @guard("dossier_complete")
@@ -338,7 +444,8 @@ def within_quota(ctx: GuardContext) -> Refusal | None:
 def eligibility_preview(
     conn: Connection, workflow: str, person_id: int, year: int, on: date
 ) -> tuple[str | None, list[Refusal]]:
-    """What `not_blocked` and `eligible` would say before a nomination is created.
+    """What `not_blocked` and `eligible` would say before a nomination is created, judged by
+    the rules in force on `on` (the day it would be submitted).
 
     Returns the award code the workflow carries (None when the catalog has none) and
     the refusals found; an empty list means the history meets the conditions.
@@ -348,9 +455,12 @@ def eligibility_preview(
     history = load_history(conn, person_id)
     found = [r for r in [check_not_blocked(history, on)] if r is not None]
     if code is not None:
-        rule_name = catalog.award(code).eligibility
-        if rule_name is not None:
-            refusal = RULES[rule_name](history, year)
-            if refusal is not None:
-                found.append(refusal)
+        rule = _rules_on(catalog, code, on)
+        refusal = (
+            rule
+            if isinstance(rule, Refusal)
+            else judge(conn, rule, code, person_id=person_id, unit_id=None, year=year)
+        )
+        if refusal is not None:
+            found.append(refusal)
     return code, found
