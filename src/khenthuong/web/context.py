@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -195,8 +196,8 @@ def api_caller(request: Request) -> Caller:
         )
     assert caller.session is not None
     request.state.username = caller.actor.username
-    if request.method not in SAFE_METHODS and (
-        request.headers.get("x-csrf-token") != caller.session.csrf
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(
+        request.headers.get("x-csrf-token", "").encode(), caller.session.csrf.encode()
     ):
         log_denied(ctx, request, caller.actor.username, "missing or wrong CSRF token")
         raise ApiProblem(403, "Thiếu mã chống giả mạo CSRF (missing CSRF token)")

@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -255,10 +255,52 @@ async def logout(request: Request) -> Response:
     return response
 
 
+LANG_MAX_AGE = 365 * 24 * 3600
+
+
+def same_origin_path(request: Request, url: str | None) -> str:
+    """The path (and query) of `url` when it points into this site, else "/".
+
+    The Referer is the client's word: an absolute URL is followed only when its host is this
+    server's (or the configured base URL's); anything else would be an open redirect.
+    """
+    if not url:
+        return "/"
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return "/"
+    if parts.scheme or parts.netloc:
+        base = ctx_of(request).rt.settings.base_url
+        hosts = {request.url.netloc.lower()}
+        if base:
+            hosts.add(urlsplit(base).netloc.lower())
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() not in hosts:
+            return "/"
+    path = parts.path or "/"
+    if (
+        not path.startswith("/")
+        or path.startswith("//")
+        or "\\" in path
+        or path.startswith("/lang/")
+        or any(ord(ch) < 32 for ch in path + parts.query)
+    ):
+        return "/"
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
 @router.get("/lang/{lang}")
 def switch_lang(request: Request, lang: str) -> Response:
-    response = redirect(request.headers.get("referer") or "/queue")
-    response.set_cookie(LANG_COOKIE, "en" if lang == "en" else "vi", samesite="lax")
+    """Switch the UI language and go back to the page the switch was clicked on."""
+    response = redirect(same_origin_path(request, request.headers.get("referer")))
+    response.set_cookie(
+        LANG_COOKIE,
+        "en" if lang == "en" else "vi",
+        max_age=LANG_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=ctx_of(request).secure_cookies,
+    )
     return response
 
 
