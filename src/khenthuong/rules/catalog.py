@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from khenthuong.errors import InvalidDefinition, KhenthuongError, Problem
 from khenthuong.rules.eligibility import PERSON_RULES, UNIT_RULES, Ladder
@@ -19,6 +20,13 @@ from khenthuong.yamlsource import PathKey, SourceDoc, load_yaml, pydantic_proble
 ELIGIBILITY_RULES = PERSON_RULES + UNIT_RULES
 CARRIED = ("coefficient", "vote", "quota", "eligibility", "uncertain")
 """Fields a later rule set carries over from the one before when it does not set them."""
+OVERRIDABLE = ("vote", "quota", "eligibility", "uncertain")
+"""Fields an organisation may set for itself (money stays national: coefficients and the
+base salary are set by decree, ND 98 Art 54-56 / ND 152 Art 51-54)."""
+STAFF = "staff"
+"""`quota.of: staff` counts the people of the proposing unit's subtree (unit strength)."""
+ORG_CODE = r"^[A-Z0-9][A-Z0-9_.-]{0,39}$"
+_LADDER: TypeAdapter[Any] = TypeAdapter(Ladder)
 
 
 def organisation_of(unit_path: str) -> str:
@@ -57,7 +65,8 @@ class QuotaRule(Strict):
     """How many nominations of an award may take a place in a year; every limit given applies.
 
     - `share` of `of`: at most floor(share × the number of `of` titles held in the proposing
-      unit's subtree that year), e.g. CSTĐCS ≤ 15% of LĐTT (NĐ 91/2017 Điều 9(3));
+      unit's subtree that year), e.g. CSTĐCS ≤ 15% of LĐTT (NĐ 91/2017 Điều 9(3)); `of:
+      staff` counts the unit's people instead (army: CSTĐCS ≤ 10% of strength, TT 151/2018);
     - `count`: at most this many places per proposing unit and year;
     - `bloc`: at most the `flag_quota` (config/blocs.yaml) of every bloc the nominee unit
       belongs to that year, counted over all the bloc's members (Cờ thi đua của Chính phủ,
@@ -142,6 +151,48 @@ class AwardIn(Award):
     rules: list[RuleSetIn] = Field(min_length=1)  # type: ignore[assignment]
 
 
+class Override(Strict):
+    """An organisation's own value for one award from a date on (its TĐKT regulation).
+
+    Only the fields written replace the national rule set in force on the same date:
+    `vote` and `quota` whole (`quota: null` removes a quota), `eligibility` parameter by
+    parameter (a different `rule` replaces the ladder; `eligibility: null` removes it).
+    """
+
+    effective_from: date
+    source: str = Field(min_length=1)
+    vote: VoteRule | None = None
+    quota: QuotaRule | None = None
+    eligibility: dict[str, Any] | None = None
+    uncertain: bool = False
+
+
+class Organisation(Strict):
+    """Overrides of one organisation: the top-level unit of the proposing unit."""
+
+    name: str | None = None
+    awards: dict[str, list[Override]] = Field(default_factory=dict)
+
+
+def merge_ladder(base: Any, patch: dict[str, Any] | None) -> Any:
+    """`base` ladder parameters with `patch` applied (validated); None removes the ladder."""
+    if patch is None:
+        return None
+    if base is None or patch.get("rule", base.rule) != base.rule:
+        return _LADDER.validate_python(patch)
+    return _LADDER.validate_python({**base.model_dump(), **patch})
+
+
+def apply_override(base: RuleSet, org: str, override: Override) -> RuleSet:
+    """The national rule set `base` with an organisation's override applied."""
+    update: dict[str, Any] = {"source": f"{base.source}; {org}: {override.source}"}
+    for name in OVERRIDABLE:
+        if name in override.model_fields_set:
+            value = getattr(override, name)
+            update[name] = merge_ladder(base.eligibility, value) if name == "eligibility" else value
+    return base.model_copy(update=update)
+
+
 class BaseSalary(Strict):
     """Mức lương cơ sở from a date on."""
 
@@ -156,6 +207,7 @@ class Catalog(Strict):
     money_rounding_vnd: int = Field(default=10_000, gt=0)
     base_salary: list[BaseSalary] = Field(min_length=1)
     awards: dict[str, Award] = Field(min_length=1)
+    organisations: dict[str, Organisation] = Field(default_factory=dict)
 
     def codes(self) -> list[str]:
         """Every award code."""
@@ -170,15 +222,21 @@ class Catalog(Strict):
                 f"Không có mã khen thưởng {code!r} (unknown award code {code!r})"
             ) from None
 
-    def rules_for(self, code: str, on: date) -> RuleSet:
-        """The rule set of `code` in force on `on`."""
+    def rules_for(self, code: str, on: date, org: str | None = None) -> RuleSet:
+        """The rule set of `code` in force on `on`, with the overrides of organisation `org`
+        (the proposing unit's top-level unit, `organisation_of`) in force on that date."""
         applicable = [r for r in self.award(code).rules if r.effective_from <= on]
         if not applicable:
             first = self.award(code).rules[0].effective_from
             raise KhenthuongError(
                 f"{code}: chưa có quy định áp dụng ngày {on:%d/%m/%Y} (rules start {first})"
             )
-        return applicable[-1]
+        rule = applicable[-1]
+        organisation = self.organisations.get(org) if org else None
+        if organisation is None:
+            return rule
+        own = [o for o in organisation.awards.get(code, []) if o.effective_from <= on]
+        return apply_override(rule, org or "", own[-1]) if own else rule
 
     def base_salary_on(self, on: date) -> int:
         """The base salary in force on `on` (VND)."""
@@ -202,6 +260,7 @@ class CatalogIn(Strict):
     money_rounding_vnd: int = Field(default=10_000, gt=0)
     base_salary: list[BaseSalary] = Field(min_length=1)
     awards: dict[str, AwardIn] = Field(min_length=1)
+    organisations: dict[str, Organisation] = Field(default_factory=dict)
 
 
 def _award_problems(doc: SourceDoc, catalog: CatalogIn, code: str, award: AwardIn) -> list[Problem]:
@@ -232,9 +291,22 @@ def _rule_problems(
     doc: SourceDoc, catalog: CatalogIn, award: Award, rule: RuleSetIn, at: PathKey
 ) -> list[Problem]:
     problems = []
-    if rule.quota is not None and rule.quota.of is not None and rule.quota.of not in catalog.awards:
-        problems.append(doc.problem((*at, "quota", "of"), f"unknown award {rule.quota.of!r}"))
-    ladder = rule.eligibility
+    problems += _quota_problems(doc, catalog, rule.quota, at)
+    return problems + _ladder_problems(doc, catalog, award, rule.eligibility, at)
+
+
+def _quota_problems(
+    doc: SourceDoc, catalog: CatalogIn, quota: QuotaRule | None, at: PathKey
+) -> list[Problem]:
+    if quota is None or quota.of is None or quota.of == STAFF or quota.of in catalog.awards:
+        return []
+    return [doc.problem((*at, "quota", "of"), f"unknown award {quota.of!r}")]
+
+
+def _ladder_problems(
+    doc: SourceDoc, catalog: CatalogIn, award: Award, ladder: Any, at: PathKey
+) -> list[Problem]:
+    problems: list[Problem] = []
     if ladder is None:
         return problems
     for name in ("streak_of", "prerequisite"):
@@ -252,8 +324,57 @@ def _rule_problems(
     return problems
 
 
-def load_catalog(path: Path) -> Catalog:
-    """Read and check the catalog; every problem names FILE:LINE."""
+def _organisation_problems(
+    doc: SourceDoc,
+    catalog: CatalogIn,
+    resolved: dict[str, Award],
+    known_units: set[str] | None,
+) -> list[Problem]:
+    """Every override names a known organisation and award, in date order, and merges into
+    each national rule set of the award to valid parameters."""
+    problems = []
+    for org, organisation in catalog.organisations.items():
+        at: PathKey = ("organisations", org)
+        if not re.match(ORG_CODE, org):
+            problems.append(doc.problem(at, f"organisation code {org!r} must look like BCY"))
+        elif known_units is not None and org not in known_units:
+            problems.append(doc.problem(at, f"unknown unit {org!r}"))
+        for code, overrides in organisation.awards.items():
+            where: PathKey = (*at, "awards", code)
+            if code not in resolved:
+                problems.append(doc.problem(where, f"unknown award {code!r}"))
+                continue
+            starts = [o.effective_from for o in overrides]
+            if starts != sorted(set(starts)):
+                problems.append(doc.problem(where, "overrides must have increasing dates"))
+            award = resolved[code]
+            for i, override in enumerate(overrides):
+                problems += _quota_problems(doc, catalog, override.quota, (*where, i))
+                if "eligibility" not in override.model_fields_set:
+                    continue
+                found: dict[str, Problem] = {}
+                for rule in award.rules:
+                    try:
+                        ladder = merge_ladder(rule.eligibility, override.eligibility)
+                    except ValidationError as exc:
+                        for item in exc.errors():
+                            loc = (*where, i, "eligibility", *item["loc"][1:])
+                            msg = (
+                                f"unknown key {item['loc'][-1]!r}"
+                                if item["type"] == "extra_forbidden"
+                                else f"eligibility: {item['msg']}"
+                            )
+                            found.setdefault(msg, doc.problem(loc, msg))
+                        continue
+                    for problem in _ladder_problems(doc, catalog, award, ladder, (*where, i)):
+                        found.setdefault(problem.message, problem)
+                problems += found.values()
+    return problems
+
+
+def load_catalog(path: Path, known_units: set[str] | None = None) -> Catalog:
+    """Read and check the catalog; every problem names FILE:LINE. With `known_units`, every
+    organisation of the overrides must be one of them."""
     doc = load_yaml(path)
     try:
         written = CatalogIn.model_validate(doc.data)
@@ -281,15 +402,20 @@ def load_catalog(path: Path) -> Catalog:
             )
     if problems:
         raise InvalidDefinition(problems)
+    awards = {
+        code: Award.model_validate(
+            {**award.model_dump(exclude={"rules"}), "rules": resolve_rules(award.rules)}
+        )
+        for code, award in written.awards.items()
+    }
+    problems = _organisation_problems(doc, written, awards, known_units)
+    if problems:
+        raise InvalidDefinition(problems)
     return Catalog(
         money_rounding_vnd=written.money_rounding_vnd,
         base_salary=written.base_salary,
-        awards={
-            code: Award.model_validate(
-                {**award.model_dump(exclude={"rules"}), "rules": resolve_rules(award.rules)}
-            )
-            for code, award in written.awards.items()
-        },
+        awards=awards,
+        organisations=written.organisations,
     )
 
 

@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, func, select
 
 from khenthuong.errors import KhenthuongError, Refusal
-from khenthuong.rules.catalog import Catalog, QuotaRule, RuleSet, catalog_in, organisation_of
+from khenthuong.rules.catalog import (
+    STAFF,
+    Catalog,
+    QuotaRule,
+    RuleSet,
+    catalog_in,
+    organisation_of,
+)
 from khenthuong.rules.eligibility import (
     DONE,
     MERIT,
@@ -217,7 +224,7 @@ def eligible(ctx: GuardContext) -> Refusal | None:
     code = award_code_of(nom, catalog)
     if code is None:
         return None
-    rule = _rules_on(catalog, code, submitted_on(ctx))
+    rule = _rules_on(catalog, code, submitted_on(ctx), nom["unit_path"])
     if isinstance(rule, Refusal):
         return rule
     return judge(
@@ -295,9 +302,11 @@ def submitted_on(ctx: GuardContext) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 
 
-def _rules_on(catalog: Catalog, code: str, on: date) -> RuleSet | Refusal:
+def _rules_on(catalog: Catalog, code: str, on: date, unit_path: str) -> RuleSet | Refusal:
+    """The rules of `code` in force on `on` for the organisation of `unit_path` (the
+    proposing unit's top-level unit: its own overrides of the uncertain values apply)."""
     try:
-        return catalog.rules_for(code, on)
+        return catalog.rules_for(code, on, organisation_of(unit_path))
     except KhenthuongError as exc:
         return Refusal(
             "rules",
@@ -340,7 +349,21 @@ def _unit_quota(
         lock = lock.with_for_update()
     conn.execute(lock).first()
     caps: list[tuple[int, str, str]] = []
-    if quota.share is not None and quota.of is not None:
+    if quota.share is not None and quota.of == STAFF:
+        base = conn.execute(
+            select(func.count())
+            .select_from(PERSONS)
+            .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+            .where(UNITS.c.path.startswith(nom["unit_path"]))
+        ).scalar_one()
+        caps.append(
+            (
+                math.floor(quota.share * base),
+                f"{quota.share:.0%} quân số {base} người",
+                f"{quota.share:.0%} of a strength of {base}",
+            )
+        )
+    elif quota.share is not None and quota.of is not None:
         base = conn.execute(
             select(func.count())
             .select_from(AWARD_RECORDS)
@@ -426,7 +449,7 @@ def within_quota(ctx: GuardContext) -> Refusal | None:
     code = award_code_of(nom, catalog)
     if code is None:
         return None
-    rule = _rules_on(catalog, code, submitted_on(ctx))
+    rule = _rules_on(catalog, code, submitted_on(ctx), nom["unit_path"])
     if isinstance(rule, Refusal):
         return rule
     quota = rule.quota
@@ -455,7 +478,12 @@ def eligibility_preview(
     history = load_history(conn, person_id)
     found = [r for r in [check_not_blocked(history, on)] if r is not None]
     if code is not None:
-        rule = _rules_on(catalog, code, on)
+        path = conn.execute(
+            select(UNITS.c.path)
+            .join(PERSONS, PERSONS.c.unit_id == UNITS.c.id)
+            .where(PERSONS.c.id == person_id)
+        ).scalar()
+        rule = _rules_on(catalog, code, on, path or "")
         refusal = (
             rule
             if isinstance(rule, Refusal)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from khenthuong.audit.append import append_event
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
-from khenthuong.rules.catalog import Catalog, VoteRule
+from khenthuong.rules.catalog import Catalog, VoteRule, organisation_of
 from khenthuong.rules.guards import award_code_of
 from khenthuong.rules.votes import evaluate_vote
 from khenthuong.services.actors import Actor
@@ -244,7 +244,9 @@ def close_session(
         if code is not None:
             submitted = _submitted_on(conn, nom)
             rules = catalog.rules_for(
-                code, max(submitted, catalog.award(code).rules[0].effective_from)
+                code,
+                max(submitted, catalog.award(code).rules[0].effective_from),
+                organisation_of(nom["unit_path"]),
             )
             rule = rules.vote or DEFAULT_RULE
         recused_present = (
