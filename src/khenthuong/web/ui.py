@@ -23,6 +23,7 @@ from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
 from khenthuong.services.actors import load_actor
 from khenthuong.services.blocs import bloc_codes, bloc_view
+from khenthuong.services.history_import import COLUMNS as HISTORY_COLUMNS
 from khenthuong.services.history_import import record_one
 from khenthuong.services.listing import NominationFilter, list_nominations, my_queue
 from khenthuong.storage.councils import COUNCIL_SESSIONS
@@ -663,7 +664,7 @@ async def new_submit(request: Request) -> Response:
 
 def _person_page(
     request: Request, caller: Caller, pid: int, error: str | None = None, status_code: int = 200
-) -> HTMLResponse:
+) -> Response:
     ctx = ctx_of(request)
     with ctx.rt.engine.connect() as conn:
         person = conn.execute(
@@ -690,6 +691,8 @@ def _person_page(
             "initiatives": rows(INITIATIVES, INITIATIVES.c.year.desc()),
             "blockers": rows(BLOCKERS, BLOCKERS.c.starts_on.desc()),
         }
+    if request.query_params.get("format") == "xlsx":
+        return _history_export(person, history)
     can_edit = not is_read_only(caller.actor, ctx.rt.roles) and any(
         person["path"].startswith(g.scope_path) for g in caller.actor.grants
     )
@@ -697,6 +700,30 @@ def _person_page(
         request, "person.html", caller, status_code, person=person, h=history, error=error,
         can_edit=can_edit, year=local_today().year, today=local_today().isoformat(),
     )  # fmt: skip
+
+
+def _history_export(person: Any, h: dict[str, list[Any]]) -> Response:
+    """The person's history as one sheet in the import's columns (it can be imported again)."""
+    name, unit = person["full_name"], person["code"]
+
+    def line(record: str, **values: Any) -> list[Any]:
+        return [
+            record if c == "record" else name if c == "person" else unit if c == "unit"
+            else values.get(c, "")
+            for c in HISTORY_COLUMNS
+        ]  # fmt: skip
+
+    rows = (
+        [line("award", year=a["year"], code=a["award_code"], decision_number=a["decision_number"],
+              decision_date=a["decision_date"], commendation_type=a["commendation_type"],
+              title="đã hủy (revoked)" if a["revoked"] else "") for a in h["awards"]]
+        + [line("rating", year=r["year"], code=r["rating"]) for r in h["ratings"]]
+        + [line("initiative", year=i["year"], code=i["scope"], title=i["title"])
+           for i in h["initiatives"]]
+        + [line("blocker", code=b["kind"], decision_date=b["starts_on"], ends_on=b["ends_on"] or "",
+                title=b["note"] or "") for b in h["blockers"]]
+    )  # fmt: skip
+    return xlsx_response(f"lich-su-{person['id']}.xlsx", name[:31], list(HISTORY_COLUMNS), rows)
 
 
 @router.get("/persons/{pid}")
@@ -1046,6 +1073,15 @@ def blocs_page(request: Request) -> Response:
                 views.append(bloc_view(conn, code, year))
             except KhenthuongError:
                 continue  # no members this year
+    if request.query_params.get("format") == "xlsx":
+        lang = lang_of(request)
+        return xlsx_response(
+            f"khoi-thi-dua-{year}.xlsx", f"{translate('blocs', lang)} {year}",
+            [translate("code", lang), translate("title", lang), translate("leader", lang),
+             translate("deputy", lang), translate("members_n", lang)],
+            ([b.code, b.name, b.leader, b.deputy or "", ", ".join(m[0] for m in b.members)]
+             for b in views),
+        )  # fmt: skip
     return render(request, "blocs.html", caller, views=views, year=year)
 
 
@@ -1117,8 +1153,21 @@ async def bloc_visit_report(request: Request, code: str, vid: IdPath) -> Respons
 
 @router.get("/workflows")
 def workflows_page(request: Request) -> Response:
+    """Every award path (latest version); `?format=xlsx` exports the list."""
     caller = ui_caller(request)
-    return render(request, "workflows.html", caller, workflows=ctx_of(request).rt.registry.latest())
+    workflows = ctx_of(request).rt.registry.latest()
+    if request.query_params.get("format") == "xlsx":
+        lang = lang_of(request)
+        return xlsx_response(
+            "quy-trinh.xlsx", translate("workflows", lang),
+            [translate("code", lang), "version", translate("title", lang), "subject",
+             "legal basis"],
+            ([w.definition.name, w.definition.version,
+              w.definition.title.en if lang == "en" else w.definition.title.vi,
+              ", ".join(w.definition.subject), "; ".join(w.definition.legal_basis)]
+             for w in workflows),
+        )  # fmt: skip
+    return render(request, "workflows.html", caller, workflows=workflows)
 
 
 @router.get("/workflows/{name}")

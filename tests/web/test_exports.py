@@ -1,0 +1,121 @@
+"""XLSX exports of the work queue, the blocs, the workflows and a person's history."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from khenthuong.runtime import Runtime
+from khenthuong.services.history_import import COLUMNS, import_history
+from khenthuong.storage.db import write_tx
+from khenthuong.web.xlsx import XLSX_TYPE
+from tests.web.helpers import Headers, attach_dossier, person_id, propose, step
+
+Browser = Callable[[str], tuple[TestClient, str]]
+
+
+def sheet_rows(response: Any) -> list[tuple[Any, ...]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == XLSX_TYPE
+    assert "attachment" in response.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    return list(sheet.iter_rows(values_only=True))
+
+
+def test_queue_export_lists_the_callers_work(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    officer = token("cb.qd")
+    ids = []
+    for name in ("Nguyễn Văn An", "Trần Thị Bích"):
+        nid = propose(client, officer, person_id(client, officer, name))["id"]
+        attach_dossier(client, officer, nid)
+        step(client, officer, nid, "submit")
+        ids.append(nid)
+    head, _ = browser("tt.qd")
+    assert 'href="/queue?format=xlsx"' in head.get("/queue").text
+    rows = sheet_rows(head.get("/queue", params={"format": "xlsx"}))
+    assert rows[0] == ("Số", "Người/tập thể được đề nghị", "Hình thức", "Trạng thái", "Đơn vị",
+                       "Năm", "Hạn xử lý", "Quá hạn")  # fmt: skip
+    queue = [i["id"] for i in client.get("/api/queue", headers=token("tt.qd")).json()]
+    assert [r[0] for r in rows[1:]] == queue and sorted(queue) == sorted(ids)
+    assert {r[1] for r in rows[1:]} == {"Nguyễn Văn An", "Trần Thị Bích"}
+    assert {r[4] for r in rows[1:]} == {"CCYQD"}
+    other, _ = browser("tt.dcq")  # another unit's head: a header and nothing else
+    assert sheet_rows(other.get("/queue", params={"format": "xlsx"})) == rows[:1]
+
+
+def test_blocs_and_workflows_export(browser: Browser, web_rt: Runtime) -> None:
+    c, _ = browser("cb.qd")
+    assert 'href="/blocs?format=xlsx"' in c.get("/blocs").text
+    rows = sheet_rows(c.get("/blocs", params={"format": "xlsx"}))
+    assert rows[0] == ("Mã", "Tiêu đề", "Khối trưởng", "Khối phó", "Thành viên")
+    kcy4 = next(r for r in rows[1:] if r[0] == "KCY4")
+    assert kcy4[1] == "Khối thi đua 4 Hệ Cơ yếu"
+    assert set(str(kcy4[4]).split(", ")) == {"CCYQD", "CCYCA", "CCYNG", "CCYDCQ"}
+    assert 'href="/workflows?format=xlsx"' in c.get("/workflows").text
+    rows = sheet_rows(c.get("/workflows", params={"format": "xlsx"}))
+    latest = {w.definition.name: w.definition for w in web_rt.registry.latest()}
+    assert {r[0] for r in rows[1:]} == set(latest) and len(rows) == 1 + len(latest)
+    for name, version, title, _, basis in rows[1:]:
+        d = latest[str(name)]
+        assert (version, title, basis) == (d.version, d.title.vi, "; ".join(d.legal_basis))
+    c.get("/lang/en")
+    english = sheet_rows(c.get("/workflows", params={"format": "xlsx"}))
+    assert english[0][0] == "Code" and {r[2] for r in english[1:]} == {
+        d.title.en for d in latest.values()
+    }
+
+
+def test_person_history_export_reimports_as_the_same_history(
+    browser: Browser, web_rt: Runtime, tmp_path: Path
+) -> None:
+    c, csrf = browser("cb.qd")
+    page = c.get("/new")
+    marker = ">Trần Thị Bích"
+    pid = page.text[: page.text.index(marker)].rsplit('value="', 1)[1].split('"', 1)[0]
+    year = date.today().year
+    entries = [
+        {"record": "rating", "year": str(year - 1), "code": "htxs"},
+        {"record": "award", "year": str(year - 1), "code": "CSTDCS",
+         "decision_number": f"{year - 1}/QĐ-CCYQD", "decision_date": f"{year - 1}-12-20"},
+        {"record": "initiative", "year": str(year - 1), "code": "grassroots",
+         "title": "Cải tiến quy trình mật mã"},
+        {"record": "blocker", "code": "complaint", "decision_date": f"{year}-01-05",
+         "ends_on": f"{year}-02-05", "title": "Đã giải quyết"},
+    ]  # fmt: skip
+    for entry in entries:
+        r = c.post(f"/persons/{pid}/history", data=entry | {"csrf_token": csrf},
+                   follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303, r.text
+    assert f'href="/persons/{pid}?format=xlsx"' in c.get(f"/persons/{pid}").text
+    response = c.get(f"/persons/{pid}", params={"format": "xlsx"})
+    rows = sheet_rows(response)
+    assert rows[0] == COLUMNS
+    records = {r[0]: dict(zip(COLUMNS, r, strict=True)) for r in rows[1:]}
+    assert set(records) == {"award", "rating", "initiative", "blocker"} and len(rows) == 5
+    assert all(r["person"] == "Trần Thị Bích" and r["unit"] == "CCYQD" for r in records.values())
+    assert records["award"]["code"] == "CSTDCS"
+    assert records["award"]["decision_number"] == f"{year - 1}/QĐ-CCYQD"
+    assert records["rating"]["code"] == "htxs" and records["initiative"]["code"] == "grassroots"
+    assert records["blocker"]["code"] == "complaint"
+    # The sheet is in the import's format: importing it finds every row already recorded.
+    path = tmp_path / "lich-su.xlsx"
+    path.write_bytes(response.content)
+    with write_tx(web_rt.engine) as conn:
+        report = import_history(conn, path, skip_bad=True)
+    assert report.rows == 4 and report.imported == 0
+    assert len(report.errors) == 4, report.errors
+    assert all("already recorded" in message for _, message in report.errors), report.errors
+    # Outside the officer's units the export is refused like the page.
+    other, _ = browser("cb.dcq")
+    assert other.get(f"/persons/{pid}", params={"format": "xlsx"}).status_code == 403
+    auditor, _ = browser("kiemtra")
+    assert len(sheet_rows(auditor.get(f"/persons/{pid}", params={"format": "xlsx"}))) == 5
