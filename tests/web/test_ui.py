@@ -354,11 +354,12 @@ def test_bloc_page_shows_the_plan_and_takes_the_inspectors_report(
     api = client.post(f"/api/inspections/visits/{other['id']}/report",
                       json={"findings": "x", "score": 50}, headers=token("cb.qd"))  # fmt: skip
     assert api.status_code == 403
-    dcq = next(v for v in visits if v["inspector"] == "CCYDCQ")
+    # The other visit's own inspecting unit files it (a bloc of four plans a triangle at first).
+    officer_of = {"CCYDCQ": "cb.dcq", "CCYCA": "tt.ca", "CCYNG": "tt.ng"}
     ok = client.post(
-        f"/api/inspections/visits/{dcq['id']}/report",
+        f"/api/inspections/visits/{other['id']}/report",
         json={"findings": "Đạt yêu cầu", "score": 80},
-        headers=token("cb.dcq"),
+        headers=token(officer_of[other["inspector"]]),
     )
     assert ok.status_code == 200, ok.text
     assert "80.0 điểm" in c.get("/blocs/KCY4", params={"year": 2019}).text
