@@ -28,6 +28,7 @@ from khenthuong.cli.common import (
     runtime,
 )
 from khenthuong.roles import roles_in
+from khenthuong.services import dossier
 from khenthuong.services import nominations as svc
 from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.services.history_import import import_history
@@ -240,6 +241,57 @@ def advance(
         f"#{result.nomination_id}: {result.from_state} → {result.to_state} "
         f"(phiên bản {result.version}{due})"
     )
+
+
+@app.command()
+@report_errors
+def attach(
+    nomination_id: int,
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    doc_type: str = typer.Option(
+        ..., "--type", help=f"Document type: {', '.join(dossier.DOC_TYPES)}."
+    ),
+    as_user: str = typer.Option(..., "--as", help="Username of the officer attaching it."),
+    state_secret: bool = typer.Option(False, "--state-secret", help="Marks a classified file."),
+) -> None:
+    """Attach a dossier document to a nomination (SHA-256, size and type recorded, audited)."""
+    rt = runtime()
+    limit = rt.settings.max_attachment_bytes
+    size = file.stat().st_size
+    if size > limit:
+        raise typer.BadParameter(
+            f"tệp {size:,} byte vượt giới hạn {limit:,} byte (file larger than the limit)",
+            param_hint="FILE",
+        )
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        stored = dossier.attach(
+            conn,
+            nomination_id,
+            doc_type=doc_type,
+            filename=file.name,
+            content=file.read_bytes(),
+            actor=actor,
+            max_bytes=limit,
+            state_secret=state_secret,
+        )
+    console.print(
+        f"#{nomination_id}: đã đính kèm {stored.doc_type} «{stored.filename}» "
+        f"({stored.size:,} byte, sha256 {stored.sha256[:16]}…)"
+    )
+
+
+@app.command()
+@report_errors
+def documents(nomination_id: int) -> None:
+    """List a nomination's dossier documents (type, file, size, SHA-256)."""
+    rt = runtime()
+    with rt.engine.connect() as conn:
+        svc.get_row(conn, nomination_id)
+        stored = dossier.documents(conn, nomination_id)
+    table = Table("Id", "Loại", "Tệp", "Byte", "SHA-256")
+    for doc in stored:
+        table.add_row(str(doc.id), doc.doc_type, doc.filename, f"{doc.size:,}", doc.sha256)
+    console.print(table if stored else f"#{nomination_id}: chưa có tài liệu (no documents)")
 
 
 @app.command()
