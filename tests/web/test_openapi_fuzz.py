@@ -30,7 +30,11 @@ def test_openapi_document_describes_every_api_operation(server: LiveServer) -> N
     paths = set(doc["paths"])
     assert {"/api/nominations", "/api/nominations/{nomination_id}/advance",
             "/api/councils/sessions", "/api/decisions", "/api/audit/events",
-            "/api/workflows/{name}/diagram", "/api/blocs/{code}/inspections"} <= paths  # fmt: skip
+            "/api/workflows/{name}/diagram", "/api/blocs/{code}/inspections",
+            "/api/inspections/visits/{visit_id}/documents",
+            "/api/inspections/documents/{document_id}"} <= paths  # fmt: skip
+    upload = doc["paths"]["/api/inspections/visits/{visit_id}/documents"]["post"]
+    assert "multipart/form-data" in upload["requestBody"]["content"]
     assert not any(p.startswith("/login") for p in paths)  # HTML pages stay out of the API
     assert httpx.get(f"{server.base}/docs").status_code == 200
 

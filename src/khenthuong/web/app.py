@@ -14,7 +14,14 @@ from khenthuong import __version__
 from khenthuong.runtime import Runtime
 from khenthuong.services import outbox, reminders
 from khenthuong.storage.models import NOMINATIONS
-from khenthuong.web import api_councils, api_nominations, api_reference, problems, ui
+from khenthuong.web import (
+    api_councils,
+    api_inspections,
+    api_nominations,
+    api_reference,
+    problems,
+    ui,
+)
 from khenthuong.web.context import make_context
 from khenthuong.web.sessions import SessionCodec, cookie_secure, secret_key
 
@@ -37,6 +44,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_nominations.router)
     app.include_router(api_councils.router)
     app.include_router(api_reference.router)
+    app.include_router(api_inspections.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()

@@ -11,7 +11,8 @@ from urllib.parse import quote, urlencode, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from khenthuong.audit.query import AuditFilter, history
 from khenthuong.audit.verify import verify_all
@@ -36,6 +37,11 @@ from khenthuong.web.api_councils import (
     decision_scope,
     duplicate_number,
     session_view,
+)
+from khenthuong.web.api_inspections import (
+    download_report_document,
+    may_read_report,
+    visit_parties,
 )
 from khenthuong.web.api_reference import VERIFY_REFUSED, audit_rows, may_verify, state_counts
 from khenthuong.web.context import (
@@ -1111,9 +1117,14 @@ def _bloc_page(
         )  # fmt: skip
     mine = {g.scope_code for g in caller.actor.grants} | {caller.actor.unit_code}
     can_report = not is_read_only(caller.actor, ctx.rt.roles)
+    docs: dict[int, list[inspections.ReportDocument]] = {}
+    with ctx.rt.engine.connect() as conn:
+        for v in visits:
+            if may_read_report(caller.actor, visit_parties(conn, v.id)):
+                docs[v.id] = inspections.report_documents(conn, v.id)
     return render(
         request, "bloc.html", caller, status_code, b=view, visits=visits, year=year,
-        mine=mine, can_report=can_report, error=error,
+        mine=mine, can_report=can_report, error=error, docs=docs,
     )  # fmt: skip
 
 
@@ -1136,16 +1147,61 @@ async def bloc_visit_report(request: Request, code: str, vid: IdPath) -> Respons
             score = float(str(form.get("score", "")).replace(",", "."))
         except ValueError as exc:
             raise KhenthuongError("Điểm phải là một số từ 0 đến 100 (score)") from exc
-        with write_tx(ctx.rt.engine) as conn:
+        upload = form.get("file")  # optional: a browser sends an unnamed empty part if unset
+        limit = ctx.rt.settings.max_attachment_bytes
+        if not isinstance(upload, StarletteUpload) or not upload.filename:
+            upload = None
+        content = await upload.read(limit + 1) if upload else b""
+        with write_tx(ctx.rt.engine) as conn:  # the report and its document, or neither
             inspections.record_report(
                 conn, vid, findings=str(form.get("findings", "")), score=score,
                 actor=caller.actor,
             )  # fmt: skip
+            if upload:
+                _attach_report_file(conn, vid, upload, content, caller, limit)
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
         return _bloc_page(request, caller, code, message, status)
     year = _form_id(str(form.get("year", ""))) or local_today().year
     return redirect(f"/blocs/{quote(code, safe='')}?year={year}")
+
+
+def _attach_report_file(
+    conn: Connection, vid: int, upload: StarletteUpload, content: bytes, caller: Caller, limit: int
+) -> None:
+    inspections.attach_report_document(
+        conn, vid, filename=upload.filename or "tai-lieu", content=content, actor=caller.actor,
+        max_bytes=limit, content_type=upload.content_type,
+    )  # fmt: skip
+
+
+@router.post("/blocs/{code}/visits/{vid}/documents")
+async def bloc_visit_document(request: Request, code: str, vid: IdPath) -> Response:
+    """The inspecting unit attaches one more document to its visit's report."""
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    form = await request.form()
+    try:
+        check_csrf(request, caller, form)
+        refuse_read_only(request, caller)
+        upload = form.get("file")
+        if not isinstance(upload, StarletteUpload) or not upload.filename:
+            raise KhenthuongError("Chưa chọn tệp (no file chosen)")
+        limit = ctx.rt.settings.max_attachment_bytes
+        content = await upload.read(limit + 1)
+        with write_tx(ctx.rt.engine) as conn:
+            _attach_report_file(conn, vid, upload, content, caller, limit)
+    except KhenthuongError as exc:
+        message, status = _error_text(request, caller, exc)
+        return _bloc_page(request, caller, code, message, status)
+    year = _form_id(str(form.get("year", ""))) or local_today().year
+    return redirect(f"/blocs/{quote(code, safe='')}?year={year}")
+
+
+@router.get("/inspections/documents/{doc_id}")
+def inspection_document_download(request: Request, doc_id: IdPath) -> Response:
+    """A report document, for the visit's two units, the bloc leader and auditors."""
+    return download_report_document(request, ui_caller(request), doc_id)
 
 
 # --------------------------------------------------------------------------- workflows, audit
