@@ -124,3 +124,60 @@ def test_inspections_plan_and_export(demo: Settings, tmp_path: Path) -> None:
     assert code == 1 and "does not lead bloc KCY4" in out
     code, out = run(*export[:4], "--year", "2020", "--format", "csv", "-o", str(tmp_path / "x"))
     assert code == 1 and "chưa có kế hoạch kiểm tra chéo năm 2020" in out
+
+
+def test_inspections_plan_defaults_to_the_blocs_configured_period(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --from/--to the plan falls in the bloc's inspection_period of config/blocs.yaml
+    (here moved to 02/03-29/05), not in 1 Oct - 30 Nov; the help says so."""
+    import shutil
+    from datetime import date
+
+    from sqlalchemy import create_engine, select
+
+    from khenthuong.settings import get_settings
+    from khenthuong.storage.blocs import BLOCS, INSPECTION_PLANS
+
+    config = tmp_path / "config"
+    shutil.copytree(settings.config_dir, config)
+    blocs = config / "blocs.yaml"
+    text = blocs.read_text(encoding="utf-8")
+    default = 'inspection_period: {start: "01/10", end: "30/11"}'
+    assert text.count(default) == 1  # KCY4's line
+    blocs.write_text(
+        text.replace(default, 'inspection_period: {start: "02/03", end: "29/05"}'),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KHENTHUONG_CONFIG_DIR", str(config))
+    get_settings.cache_clear()
+    code, out = run("init", "--demo")
+    assert code == 0, out
+    code, raw = run_raw("inspections", "plan", "--bloc", "KCY4", "--year", "2019", "--as", "kt.cy")
+    assert code == 0, raw
+    rows = table_rows(raw)
+    assert len(rows) == 3
+    days = [
+        date(int(y), int(m), int(d))
+        for row in rows
+        for d, m, y in (row[3].split("/"), row[4].split("/"))
+    ]
+    assert all(date(2019, 3, 2) <= day <= date(2019, 5, 29) for day in days), days
+    engine = create_engine(settings.database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(INSPECTION_PLANS.c.period_start, INSPECTION_PLANS.c.period_end)
+            .join(BLOCS, BLOCS.c.id == INSPECTION_PLANS.c.bloc_id)
+            .where(BLOCS.c.code == "KCY4", INSPECTION_PLANS.c.current.is_(True))
+        ).one()
+    engine.dispose()
+    assert tuple(stored) == (date(2019, 3, 2), date(2019, 5, 29))
+    # --from/--to still override it.
+    code, raw = run_raw("inspections", "plan", "--bloc", "KCY4", "--year", "2019", "--as",
+                        "kt.cy", "--from", "2019-10-01", "--to", "2019-11-30")  # fmt: skip
+    assert code == 0, raw
+    assert all(row[3].endswith(("/10/2019", "/11/2019")) for row in table_rows(raw))
+    result = runner.invoke(app, ["inspections", "plan", "--help"], env={"COLUMNS": "240"})
+    help_text = " ".join(result.output.split())
+    assert "1 Oct" not in help_text and "30 Nov" not in help_text
+    assert help_text.count("inspection_period") == 2, help_text

@@ -56,8 +56,18 @@ def plan(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year", min=1945, max=2100),
     seed: int = typer.Option(0, "--seed", help="Same seed, same plan."),
-    start: str = typer.Option(None, "--from", help="Inspection period start (default 1 Oct)."),
-    end: str = typer.Option(None, "--to", help="Inspection period end (default 30 Nov)."),
+    start: str = typer.Option(
+        None,
+        "--from",
+        help="Inspection period start, YYYY-MM-DD (default: the bloc's inspection_period "
+        "start in config/blocs.yaml).",
+    ),
+    end: str = typer.Option(
+        None,
+        "--to",
+        help="Inspection period end, YYYY-MM-DD (default: the bloc's inspection_period "
+        "end in config/blocs.yaml).",
+    ),
     as_user: str = typer.Option(..., "--as", help="The bloc leader or an administrator."),
 ) -> None:
     """Generate (or regenerate) the year's plan and print it as a table."""
