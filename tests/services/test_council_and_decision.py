@@ -69,7 +69,7 @@ def nominated_at_council(rt: Runtime, pid: int) -> int:
         svc.advance(rt.engine, rt.registry, nid, "submit", officer)
     assert info.value.refusals[0].code == "dossier_complete"
     with write_tx(rt.engine) as conn:
-        for doc in ("to_trinh", "bao_cao_thanh_tich", "xac_nhan_sang_kien"):
+        for doc in catalog_in(CONFIG).award("CSTD_BO").documents:
             dossier.attach(
                 conn,
                 nid,
@@ -114,7 +114,7 @@ def test_two_consecutive_years_are_refused_at_appraisal(rt: Runtime) -> None:
         year=2026,
     )
     with write_tx(rt.engine) as conn:
-        for doc in ("to_trinh", "bao_cao_thanh_tich", "xac_nhan_sang_kien"):
+        for doc in catalog_in(CONFIG).award("CSTD_BO").documents:
             dossier.attach(
                 conn,
                 nid,

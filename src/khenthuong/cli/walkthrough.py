@@ -243,8 +243,10 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
         svc.advance(rt.engine, rt.registry, nid, "submit", actors["cb.qd"])
     except StepRefused as exc:
         console.print(f"[yellow]✗[/] cb.qd thử trình: {exc.refusals[0].message_vi}")
+    catalog = catalog_in(rt.settings.config_dir)
+    documents = catalog.award("CSTD_BO").documents
     with write_tx(rt.engine) as conn:
-        for doc in ("to_trinh", "bao_cao_thanh_tich", "xac_nhan_sang_kien"):
+        for doc in documents:
             dossier.attach(
                 conn,
                 nid,
@@ -254,12 +256,14 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
                 actor=actors["cb.qd"],
                 max_bytes=rt.settings.max_attachment_bytes,
             )
-    console.print("[green]✓[/] cb.qd đính kèm tờ trình, báo cáo thành tích, xác nhận sáng kiến")
+    console.print(
+        "[green]✓[/] cb.qd đính kèm "
+        + ", ".join(dossier.DOC_TYPES[d][:1].lower() + dossier.DOC_TYPES[d][1:] for d in documents)
+    )
     for trigger, user in (("submit", "cb.qd"), ("forward", "tt.qd"), ("appraise", "cv.bcy")):
         result = svc.advance(rt.engine, rt.registry, nid, trigger, actors[user])
         console.print(f"[green]✓[/] {user}: {result.from_state} → {result.to_state}")
     secretary = actors["tk.bcy"]
-    catalog = catalog_in(rt.settings.config_dir)
     members = [councils.MemberIn(f"Ủy viên Hội đồng {i + 1}", present=i != 19) for i in range(20)]
     with write_tx(rt.engine) as conn:
         sid = councils.open_session(

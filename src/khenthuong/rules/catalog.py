@@ -140,8 +140,14 @@ class Award(Strict):
     """Several awards may follow one workflow (Huân chương Lao động I/II/III): the default is
     the award of a nomination that names none."""
     documents: list[str] = Field(default_factory=list)
+    """Documents required wherever the workflow checks the dossier (Law Art 84)."""
+    documents_at: dict[str, list[str]] = Field(default_factory=dict)
+    """Documents required only when the dossier is checked at these triggers (e.g. agency
+    opinions at submit_to_pm, publicity evidence at end_publicity)."""
     collective_multiplier: float = 1.0
+    """Award money of a collective nominee: this many times the individual amount."""
     collective_multiplier_source: str | None = None
+    collective_multiplier_uncertain: bool = False
     rules: list[RuleSet] = Field(min_length=1)
 
 
@@ -282,6 +288,14 @@ def _award_problems(doc: SourceDoc, catalog: CatalogIn, code: str, award: AwardI
             problems.append(
                 doc.problem((*at, "documents", i), f"unknown document type {document!r}")
             )
+    for trigger, documents in award.documents_at.items():
+        for i, document in enumerate(documents):
+            if document not in DOC_TYPES:
+                problems.append(
+                    doc.problem(
+                        (*at, "documents_at", trigger, i), f"unknown document type {document!r}"
+                    )
+                )
     for i, rule in enumerate(award.rules):
         problems += _rule_problems(doc, catalog, award, rule, (*at, "rules", i))
     return problems

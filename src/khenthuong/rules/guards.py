@@ -238,18 +238,43 @@ def eligible(ctx: GuardContext) -> Refusal | None:
     )
 
 
+SESSION_DOCUMENTS = ("bien_ban_hop_hoi_dong", "ket_qua_bo_phieu")
+"""Produced by a closed council session that passed the nomination (its minutes and tally)."""
+
+
+def _passed_by_council(conn: Connection, nomination_id: int) -> bool:
+    return (
+        conn.execute(
+            select(COUNCIL_ITEMS.c.id)
+            .join(COUNCIL_SESSIONS, COUNCIL_SESSIONS.c.id == COUNCIL_ITEMS.c.session_id)
+            .where(
+                COUNCIL_ITEMS.c.nomination_id == nomination_id,
+                COUNCIL_ITEMS.c.result == "passed",
+                COUNCIL_SESSIONS.c.status == "closed",
+            )
+        ).first()
+        is not None
+    )
+
+
 @guard("dossier_complete")
 def dossier_complete(ctx: GuardContext) -> Refusal | None:
-    """Every document the award requires is attached (Law Art 84)."""
+    """Every document the award requires at this step is attached (Law Art 84): the
+    award's documents, plus those it requires at this trigger (e.g. agency opinions before
+    the submission to the Prime Minister, Art 84(3)). Council minutes and the ballot result
+    count as attached once a closed council session has passed the nomination."""
     catalog = _catalog()
     code = award_code_of(ctx.nomination, catalog)
     if code is None:
         return None
-    missing = [
-        d
-        for d in catalog.award(code).documents
-        if d not in present_types(ctx.connection, ctx.nomination["id"])
-    ]
+    award = catalog.award(code)
+    required = list(dict.fromkeys([*award.documents, *award.documents_at.get(ctx.trigger, [])]))
+    present = set(present_types(ctx.connection, ctx.nomination["id"]))
+    if any(d in SESSION_DOCUMENTS and d not in present for d in required) and _passed_by_council(
+        ctx.connection, ctx.nomination["id"]
+    ):
+        present.update(SESSION_DOCUMENTS)
+    missing = [d for d in required if d not in present]
     if not missing:
         return None
     return Refusal(
