@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from khenthuong.audit.query import history as event_history
 from khenthuong.cli import (
@@ -27,7 +27,9 @@ from khenthuong.cli.common import (
     report_errors,
     runtime,
 )
+from khenthuong.errors import InvalidDefinition
 from khenthuong.roles import roles_in
+from khenthuong.rules.catalog import load_catalog
 from khenthuong.services import dossier
 from khenthuong.services import nominations as svc
 from khenthuong.services.blocs import apply_blocs, load_blocs
@@ -103,6 +105,29 @@ def init(
             f"Dữ liệu mẫu: {counts['units']} đơn vị, {counts['users']} người dùng, "
             f"{counts['persons']} cá nhân, {blocs} khối thi đua mới"
         )
+    _warn_unknown_organisations(settings.config_dir / "awards.yaml", engine)
+
+
+def _warn_unknown_organisations(path: Path, engine: Engine) -> None:
+    """Say which per-organisation overrides of the award catalog name no unit in the database.
+
+    A warning, not an error: a deployment keeps the shipped overrides of organisations it
+    does not hold (they simply never apply); a misspelt code is what this catches.
+    """
+    if not path.exists():
+        return
+    with engine.connect() as conn:
+        units = set(conn.execute(select(UNITS.c.code)).scalars())
+    if not units:
+        return
+    try:
+        load_catalog(path, units)
+    except InvalidDefinition as exc:
+        for problem in exc.problems:
+            typer.echo(
+                f"Cảnh báo (warning): {problem} — ghi đè này không áp dụng cho đơn vị nào",
+                err=True,
+            )
 
 
 @users_app.command("add")
