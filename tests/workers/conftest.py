@@ -45,7 +45,10 @@ def broker_url() -> Iterator[str]:
     if REDIS_UNAVAILABLE:
         absent(REDIS_UNAVAILABLE)
     base = REDIS_URL.rsplit("/", 1)[0]
-    url = f"{base}/{9 + os.getpid() % 6}"
+    # One Redis database per pytest-xdist worker (gw0, gw1 …), so parallel workers never share
+    # a broker; a plain run uses database 9.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    url = f"{base}/{9 + int(worker or 0) % 7}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url
