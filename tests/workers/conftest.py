@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import redis
@@ -117,10 +118,14 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 class WorkerProcess:
     """`celery -A workers.celery_app worker` as a real child process."""
 
+    started: ClassVar[list[WorkerProcess]] = []
+    """Every worker started in this process; `_no_worker_outlives_its_test` stops them all."""
+
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env = env
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
+        WorkerProcess.started.append(self)
 
     def start(self, *, concurrency: int = 1, pool: str = "prefork") -> None:
         logf = self.log.open("ab")
@@ -176,3 +181,12 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
             self.proc = None
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_outlives_its_test() -> Iterator[None]:
+    """A test that fails before it stops its worker must not leave it consuming the broker
+    (an orphaned worker steals the next tests' tasks from the same Redis database)."""
+    yield
+    while WorkerProcess.started:
+        WorkerProcess.started.pop().stop()
