@@ -121,3 +121,15 @@ def rt(settings: Settings) -> Iterator[Runtime]:
         apply_seed(conn, load_seed(CONFIG / "demo.yaml", roles), roles)
     yield runtime
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _khenthuong_environment_restored() -> Iterator[None]:
+    """Whatever a test does to KHENTHUONG_* variables is undone after it (a leaked broker URL
+    once put every later test of the same process in Celery mode)."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("KHENTHUONG_")}
+    yield
+    for key in [k for k in os.environ if k.startswith("KHENTHUONG_") and k not in before]:
+        del os.environ[key]
+    os.environ.update(before)
+    get_settings.cache_clear()

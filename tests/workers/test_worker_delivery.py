@@ -145,11 +145,21 @@ def real_relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Call
 
 
 def celery_client(broker: str) -> Any:
-    os.environ["KHENTHUONG_BROKER_URL"] = broker
-    get_settings.cache_clear()
+    """A Celery client app on `broker`; the environment is left as it was (a broker URL left
+    behind would put every later test of this process in Celery mode)."""
     from workers.celery_app import make_app
 
-    return make_app()
+    before = os.environ.get("KHENTHUONG_BROKER_URL")
+    os.environ["KHENTHUONG_BROKER_URL"] = broker
+    get_settings.cache_clear()
+    try:
+        return make_app()
+    finally:
+        if before is None:
+            os.environ.pop("KHENTHUONG_BROKER_URL", None)
+        else:
+            os.environ["KHENTHUONG_BROKER_URL"] = before
+        get_settings.cache_clear()
 
 
 @pytest.mark.slow
