@@ -19,30 +19,21 @@ from openpyxl import load_workbook
 
 from khenthuong.settings import PROJECT_ROOT
 from tests.live_server import live_server
+from tests.service_guard import absent
 
 CHROMIUM = Path(os.environ.get("KHENTHUONG_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 PASSWORD = "thidua2026"
 
-IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-"""In CI a missing browser fails the run: a skipped end-to-end test must not pass silently."""
-
-
-def _missing(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-
 if not CHROMIUM.exists():
-    _missing(
+    absent(
         "Debian's chromium is not installed (/usr/bin/chromium); `bash scripts/install --dev` "
         "installs it with apt-get when run as root"
     )
 try:
     from playwright import sync_api
 except ImportError:
-    _missing("Playwright for Python is not installed (`bash scripts/install --dev`)")
+    absent("Playwright for Python is not installed (`bash scripts/install --dev`)")
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from aiosmtpd.controller import Controller
 from khenthuong.notify.mail_settings import MailSettings
 from khenthuong.notify.smtp import MailUnavailable, send_messages
 from tests.notify.test_smtp import _digests
+from tests.service_guard import absent
 from tests.smtp_fixture import free_port
 
 
@@ -26,7 +27,7 @@ from tests.smtp_fixture import free_port
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for localhost and 127.0.0.1 (it is its own private CA)."""
     if shutil.which("openssl") is None:
-        pytest.skip("openssl not installed: cannot make a test certificate")
+        absent("openssl not installed: cannot make a test certificate")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(

@@ -57,6 +57,28 @@ class StoredDocument:
     sha256: str
 
 
+def checked_file(
+    filename: str, content: bytes, max_bytes: int, content_type: str | None
+) -> tuple[str, str]:
+    """The stored name (NFC, no folders) and type of an upload; refuses an empty file, one over
+    `max_bytes` and a type outside ALLOWED_TYPES, naming the file. Shared by every upload."""
+    name = unicodedata.normalize("NFC", PurePath(filename).name)
+    if not content:
+        raise KhenthuongError(f"Tệp {name!r} rỗng (file {name!r} is empty)")
+    if len(content) > max_bytes:
+        raise KhenthuongError(
+            f"Tệp {name!r} dung lượng {len(content):,} byte vượt giới hạn {max_bytes:,} byte "
+            f"(file too large: {len(content):,} > {max_bytes:,} bytes)"
+        )
+    kind = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if kind not in ALLOWED_TYPES:
+        raise KhenthuongError(
+            f"Định dạng {kind} của tệp {name!r} không được chấp nhận; dùng PDF, Word, Excel, "
+            f"JPEG, PNG hoặc văn bản (type {kind} is not accepted)"
+        )
+    return name, kind
+
+
 def attach(
     conn: Connection,
     nomination_id: int,
@@ -92,20 +114,7 @@ def attach(
             f"Hồ sơ #{nomination_id} đã kết thúc; không thể bổ sung tài liệu "
             f"(nomination #{nomination_id} is closed)"
         )
-    if not content:
-        raise KhenthuongError(f"Tệp {filename!r} rỗng (file {filename!r} is empty)")
-    if len(content) > max_bytes:
-        raise KhenthuongError(
-            f"Tệp {filename!r} dung lượng {len(content):,} byte vượt giới hạn {max_bytes:,} byte "
-            f"(file too large: {len(content):,} > {max_bytes:,} bytes)"
-        )
-    name = unicodedata.normalize("NFC", PurePath(filename).name)
-    guessed = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if guessed not in ALLOWED_TYPES:
-        raise KhenthuongError(
-            f"Định dạng {guessed} của tệp {name!r} không được chấp nhận; dùng PDF, Word, Excel, "
-            f"JPEG, PNG hoặc văn bản (type {guessed} is not accepted)"
-        )
+    name, guessed = checked_file(filename, content, max_bytes, content_type)
     digest = hashlib.sha256(content).hexdigest()
     now = datetime.now(UTC)
     new_id = inserted_id(

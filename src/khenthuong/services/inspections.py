@@ -5,11 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import mimetypes
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
@@ -21,7 +19,7 @@ from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.services.access import READ_ALL_ROLES
 from khenthuong.services.actors import Actor
 from khenthuong.services.blocs import BlocView, bloc_view, require_bloc_leader
-from khenthuong.services.dossier import ALLOWED_TYPES
+from khenthuong.services.dossier import checked_file
 from khenthuong.storage.blocs import INSPECTION_DOCUMENTS, INSPECTION_PLANS, INSPECTION_VISITS
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import UNITS
@@ -365,20 +363,7 @@ def attach_report_document(
     unit, not empty, within `max_bytes`, PDF, Word, Excel, JPEG, PNG or text."""
     visit = _visit(conn, visit_id)
     _require_inspecting_unit(conn, visit.inspector_unit_id, actor)
-    name = unicodedata.normalize("NFC", PurePath(filename).name)
-    if not content:
-        raise KhenthuongError(f"Tệp {name!r} rỗng (file {name!r} is empty)")
-    if len(content) > max_bytes:
-        raise KhenthuongError(
-            f"Tệp {name!r} dung lượng {len(content):,} byte vượt giới hạn {max_bytes:,} byte "
-            f"(file too large: {len(content):,} > {max_bytes:,} bytes)"
-        )
-    kind = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if kind not in ALLOWED_TYPES:
-        raise KhenthuongError(
-            f"Định dạng {kind} của tệp {name!r} không được chấp nhận; dùng PDF, Word, Excel, "
-            f"JPEG, PNG hoặc văn bản (type {kind} is not accepted)"
-        )
+    name, kind = checked_file(filename, content, max_bytes, content_type)
     digest = hashlib.sha256(content).hexdigest()
     now = datetime.now(UTC)
     document_id = inserted_id(
