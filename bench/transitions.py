@@ -647,7 +647,7 @@ def profile_sqlite(mode: Mode) -> None:
                 for key in ("tottime", "cumulative"):
                     buf = io.StringIO()
                     stats = pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key)
-                    stats.print_stats(25)
+                    stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "25")))
                     print(f"\n== cProfile, SQLite, {title}: {steps} steps, sorted by {key} ==")
                     text_out = buf.getvalue()
                     print(text_out[text_out.find("   ncalls") :].rstrip())

@@ -3,18 +3,20 @@ four-eyes (allow_same_actor), and a stored due date across Tết 2027."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from khenthuong.errors import StepRefused
 from khenthuong.runtime import Runtime, open_runtime
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
-from khenthuong.services.org import apply_seed, grant_role, load_seed
+from khenthuong.services.org import add_person, apply_seed, grant_role, load_seed
 from khenthuong.settings import Settings
-from khenthuong.storage.db import make_engine
+from khenthuong.storage.db import make_engine, write_tx
+from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS
 from tests.conftest import CONFIG, WORKFLOWS
 
 
@@ -69,6 +71,53 @@ def test_one_achievement_earns_one_award(rt: Runtime) -> None:
     assert svc.advance(rt.engine, rt.registry, other, "submit", who(rt, "cb.qd")).to_state == (
         "unit_council"
     )
+
+
+def test_a_batch_judges_each_nomination_as_a_single_step_would(rt: Runtime) -> None:
+    """`not_blocked` reads its facts once for a whole batch: the person under discipline,
+    the achievement already rewarded and the achievement claimed by another open file are
+    each refused with the single step's reason, and only the clean file moves."""
+    officer = who(rt, "cb.qd")
+    with write_tx(rt.engine) as conn:
+        clean, disciplined, rewarded, claimed = (
+            add_person(conn, name, "CCYQD") for name in ("Sạch", "Kỷ luật", "Đã khen", "Trùng")
+        )
+        conn.execute(
+            insert(BLOCKERS).values(
+                person_id=disciplined, kind="discipline", starts_on=date(2026, 1, 5)
+            )
+        )
+        conn.execute(
+            insert(AWARD_RECORDS).values(
+                person_id=rewarded,
+                award_code="GKCCY",
+                year=2025,
+                decision_number="9/QĐ-CCYQD",
+                decision_date=date(2025, 12, 20),
+                commendation_type="cong_trang",
+                source="import",
+                created_at=datetime.now(UTC),
+                achievement_ref="SK-2025-07",
+            )
+        )
+    elsewhere = giay_khen(rt, person=clean, ref="SK-2026-03")
+    ids = [
+        giay_khen(rt, person=clean),
+        giay_khen(rt, person=disciplined),
+        giay_khen(rt, person=rewarded, ref="SK-2025-07"),
+        giay_khen(rt, person=claimed, ref="SK-2026-03"),
+    ]
+    done, refused = svc.advance_batch(rt.engine, rt.registry, ids, "submit", officer, partial=True)
+    assert [r.nomination_id for r in done] == ids[:1]
+    assert sorted(refused) == ids[1:]
+    assert {r.code for refs in refused.values() for r in refs} == {"not_blocked"}
+    assert "đang trong thời hạn kỷ luật (từ 05/01/2026)" in refused[ids[1]][0].message_vi
+    assert "quyết định 9/QĐ-CCYQD" in refused[ids[2]][0].message_vi
+    assert f"hồ sơ #{elsewhere}" in refused[ids[3]][0].message_vi
+    for nid in ids[1:]:
+        with pytest.raises(StepRefused) as info:
+            svc.advance(rt.engine, rt.registry, nid, "submit", officer)
+        assert info.value.refusals == refused[nid]
 
 
 RELAXED = (WORKFLOWS / "giay_khen.yaml").read_text(encoding="utf-8")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from khenthuong.errors import BatchRefused, StepRefused, VersionConflict
 from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
+from khenthuong.services.org import add_person
+from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import EVENTS
 
 
@@ -202,6 +204,47 @@ def test_partial_batch_applies_the_permitted_steps(rt: Runtime) -> None:
     assert set(refused) == {ids[0], 99999}
     assert all(row(rt, i)["state"] == "unit_council" for i in ids)
     assert all(row(rt, i)["version"] == 2 for i in ids)
+
+
+def test_a_batch_reads_the_same_number_of_times_whatever_its_size(rt: Runtime) -> None:
+    """A batch submit (guard `not_blocked`) runs as many statements for 30 nominations as
+    for 10: the guard's facts are read once for the batch, not once per nomination."""
+    officer = actor(rt, "cb.qd")
+
+    def of_person(name: str) -> int:
+        with write_tx(rt.engine) as conn:
+            pid = add_person(conn, name, "CCYQD")
+        return svc.create_nomination(
+            rt.engine,
+            rt.registry,
+            workflow="giay_khen",
+            proposing_unit="CCYQD",
+            actor=officer,
+            nominee_person_id=pid,
+            year=2026,
+            achievement_ref=f"Thành tích của {name}",
+        )
+
+    small = [of_person(f"Nhỏ {i}") for i in range(10)]
+    large = [of_person(f"Lớn {i}") for i in range(30)]
+    counts = []
+    for ids in (small, large):
+        statements: list[str] = []
+
+        def record(
+            conn: object, cursor: object, sql: str, *rest: object, seen: list[str] = statements
+        ) -> None:
+            seen.append(sql)
+
+        event.listen(rt.engine, "before_cursor_execute", record)
+        try:
+            done, _ = svc.advance_batch(rt.engine, rt.registry, ids, "submit", officer)
+        finally:
+            event.remove(rt.engine, "before_cursor_execute", record)
+        assert len(done) == len(ids)
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+    assert counts[0] < 10
 
 
 def test_vietnamese_text_is_stored_in_nfc(rt: Runtime) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import insert, select
 
-from khenthuong.errors import StepRefused
+from khenthuong.errors import BatchRefused, StepRefused
 from khenthuong.rules import guards
 from khenthuong.rules.catalog import Catalog, QuotaRule, RuleSet, catalog_in
 from khenthuong.runtime import Runtime
@@ -121,6 +121,35 @@ def test_count_limit_gives_one_place_per_unit_and_year(
     assert refusal.code == "within_quota"
     assert "tối đa 1 hồ sơ CSTDCS năm 2026" in refusal.message_vi
     assert refusal.details == {"cap": 1, "taken": 1}
+
+
+def test_a_batch_cannot_take_more_places_than_the_quota_leaves(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Places taken earlier in the same batch count: with 2 places and 3 nominations in one
+    batch, all-or-nothing refuses the batch and writes nothing; partial takes exactly 2."""
+    base = catalog_in(CONFIG).awards["CSTDCS"].rules[-1]
+    with_cstdcs_rules(
+        monkeypatch,
+        [base.model_copy(update={"quota": QuotaRule(count=2, source="quy chế đơn vị")})],
+    )
+    ids = cstdcs_at_council(rt, ["Ứng viên A", "Ứng viên B", "Ứng viên C"], datetime.now(UTC))
+    secretary = who(rt, "tk.qd")
+    with pytest.raises(BatchRefused) as info:
+        svc.advance_batch(rt.engine, rt.registry, ids, "council_approve", secretary)
+    assert list(info.value.failures) == [ids[2]]
+    assert info.value.failures[ids[2]][0].details == {"cap": 2, "taken": 2}
+    with rt.engine.connect() as conn:
+        assert {svc.get_row(conn, nid)["state"] for nid in ids} == {"unit_council"}
+    done, refused = svc.advance_batch(
+        rt.engine, rt.registry, ids, "council_approve", secretary, partial=True
+    )
+    assert [r.nomination_id for r in done] == ids[:2]
+    assert list(refused) == [ids[2]]
+    assert refused[ids[2]][0].code == "within_quota"
+    with rt.engine.connect() as conn:
+        taken = [bool(svc.get_row(conn, nid)["quota_taken"]) for nid in ids]
+    assert taken == [True, True, False]
 
 
 def test_quota_in_force_on_the_submission_date_applies(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -79,52 +81,113 @@ def _today(ctx: GuardContext) -> date:
     return ctx.now.astimezone(LOCAL_TZ).date()
 
 
-@guard("not_blocked")
+@dataclass(frozen=True)
+class BlockFacts:
+    """What `not_blocked` reads, for one nomination or for a whole batch."""
+
+    ids: frozenset[int]
+    """The nominations these facts were read for."""
+    person_blockers: Mapping[int, tuple[tuple[str, date, date | None], ...]]
+    unit_blockers: Mapping[int, tuple[tuple[str, date, date | None], ...]]
+    awarded: Mapping[str, str]
+    """Achievement reference → number of a (not revoked) decision that rewarded it."""
+    proposed: Mapping[str, tuple[int, ...]]
+    """Achievement reference → open nominations that carry it."""
+
+
+_IN_CHUNK = 900
+"""Ids per IN list: well inside SQLite's and PostgreSQL's limits on bound parameters."""
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+def block_facts(conn: Connection, rows: Sequence[Mapping[Any, Any]], now: datetime) -> BlockFacts:
+    """Blockers of the nominees and other claims on the same achievements, in a few queries
+    (a batch of 1,000 reads them once, not 1,000 times)."""
+    del now  # the facts do not depend on the day; check_not_blocked compares the dates
+    person_ids = sorted({r["nominee_person_id"] for r in rows if r["nominee_person_id"]})
+    unit_ids = sorted(
+        {r["nominee_unit_id"] for r in rows if r["nominee_unit_id"] and not r["nominee_person_id"]}
+    )
+    refs = sorted({r["achievement_ref"] for r in rows if r["achievement_ref"]})
+    by_person: dict[int, list[tuple[str, date, date | None]]] = {}
+    by_unit: dict[int, list[tuple[str, date, date | None]]] = {}
+    cols = (BLOCKERS.c.kind, BLOCKERS.c.starts_on, BLOCKERS.c.ends_on)
+    for chunk in _chunks(person_ids):
+        for b in conn.execute(
+            select(BLOCKERS.c.person_id, *cols)
+            .where(BLOCKERS.c.person_id.in_(chunk))
+            .order_by(BLOCKERS.c.id)
+        ):
+            by_person.setdefault(b.person_id, []).append((b.kind, b.starts_on, b.ends_on))
+    for chunk in _chunks(unit_ids):
+        for b in conn.execute(
+            select(BLOCKERS.c.unit_id, *cols)
+            .where(BLOCKERS.c.unit_id.in_(chunk))
+            .order_by(BLOCKERS.c.id)
+        ):
+            by_unit.setdefault(b.unit_id, []).append((b.kind, b.starts_on, b.ends_on))
+    awarded: dict[str, str] = {}
+    proposed: dict[str, list[int]] = {}
+    for chunk in _chunks(refs):
+        for a in conn.execute(
+            select(AWARD_RECORDS.c.achievement_ref, AWARD_RECORDS.c.decision_number)
+            .where(AWARD_RECORDS.c.achievement_ref.in_(chunk), AWARD_RECORDS.c.revoked.is_(False))
+            .order_by(AWARD_RECORDS.c.id)
+        ):
+            awarded.setdefault(a.achievement_ref, a.decision_number)
+        for n in conn.execute(
+            select(NOMINATIONS.c.achievement_ref, NOMINATIONS.c.id)
+            .where(
+                NOMINATIONS.c.achievement_ref.in_(chunk),
+                NOMINATIONS.c.state.not_in(CLOSED_NEGATIVE),
+            )
+            .order_by(NOMINATIONS.c.id)
+        ):
+            proposed.setdefault(n.achievement_ref, []).append(n.id)
+    return BlockFacts(
+        ids=frozenset(r["id"] for r in rows),
+        person_blockers={k: tuple(v) for k, v in by_person.items()},
+        unit_blockers={k: tuple(v) for k, v in by_unit.items()},
+        awarded=awarded,
+        proposed={k: tuple(v) for k, v in proposed.items()},
+    )
+
+
+@guard("not_blocked", prefetch=block_facts)
 def not_blocked(ctx: GuardContext) -> Refusal | None:
     """Nobody under discipline, investigation or complaint; one achievement, one award."""
-    conn: Connection = ctx.connection
     nom = ctx.nomination
-    on = _today(ctx)
-    blockers = select(BLOCKERS.c.kind, BLOCKERS.c.starts_on, BLOCKERS.c.ends_on)
     if nom["nominee_person_id"] is not None:
-        blockers = blockers.where(BLOCKERS.c.person_id == nom["nominee_person_id"])
+        key, table = nom["nominee_person_id"], "person"
     elif nom["nominee_unit_id"] is not None:
-        blockers = blockers.where(BLOCKERS.c.unit_id == nom["nominee_unit_id"])
+        key, table = nom["nominee_unit_id"], "unit"
     else:
         return None
-    history = History(
-        blockers=tuple((r.kind, r.starts_on, r.ends_on) for r in conn.execute(blockers))
-    )
-    refusal = check_not_blocked(history, on)
+    facts: BlockFacts | None = ctx.prefetched("not_blocked")
+    if facts is None or nom["id"] not in facts.ids:
+        facts = block_facts(ctx.connection, [nom], ctx.now)
+    blockers = (facts.person_blockers if table == "person" else facts.unit_blockers).get(key, ())
+    refusal = check_not_blocked(History(blockers=blockers), _today(ctx))
     if refusal is not None:
         return refusal
     ref = nom["achievement_ref"]
-    if ref:
-        awarded = conn.execute(
-            select(AWARD_RECORDS.c.decision_number).where(
-                AWARD_RECORDS.c.achievement_ref == ref, AWARD_RECORDS.c.revoked.is_(False)
-            )
-        ).first()
-        other = conn.execute(
-            select(NOMINATIONS.c.id).where(
-                NOMINATIONS.c.achievement_ref == ref,
-                NOMINATIONS.c.id != nom["id"],
-                NOMINATIONS.c.state.not_in(CLOSED_NEGATIVE),
-            )
-        ).first()
-        if awarded or other:
-            where = (
-                f"quyết định {awarded.decision_number}"
-                if awarded is not None
-                else f"hồ sơ #{other.id if other is not None else '?'}"
-            )
-            return Refusal(
-                "not_blocked",
-                f"Thành tích {ref!r} đã được khen thưởng hoặc đề nghị ({where}); "
-                "một thành tích chỉ được khen một lần (Luật TĐKT, Điều 5)",
-                f"achievement {ref!r} is already rewarded or proposed ({where})",
-            )
-    return None
+    if not ref:
+        return None
+    awarded = facts.awarded.get(ref)
+    other = next((i for i in facts.proposed.get(ref, ()) if i != nom["id"]), None)
+    if awarded is None and other is None:
+        return None
+    where = f"quyết định {awarded}" if awarded is not None else f"hồ sơ #{other}"
+    return Refusal(
+        "not_blocked",
+        f"Thành tích {ref!r} đã được khen thưởng hoặc đề nghị ({where}); "
+        "một thành tích chỉ được khen một lần (Luật TĐKT, Điều 5)",
+        f"achievement {ref!r} is already rewarded or proposed ({where})",
+    )
 
 
 def load_unit_facts(conn: Connection, unit_id: int, year: int) -> UnitFacts:
@@ -349,7 +412,14 @@ def _same_award(catalog: Catalog, code: str) -> ColumnElement[bool]:
     return same
 
 
-def _places_taken(catalog: Catalog, code: str, nom: Any) -> Select[Any]:
+def _places_taken(
+    catalog: Catalog, code: str, nom: Any, granted: Sequence[int] = ()
+) -> Select[Any]:
+    """Counts the places held: stored ones, and those `granted` by earlier steps of the
+    same batch (planned, not yet written)."""
+    holds: ColumnElement[bool] = NOMINATIONS.c.quota_taken.is_(True)
+    if granted:
+        holds = holds | NOMINATIONS.c.id.in_(list(granted))
     return (
         select(func.count())
         .select_from(NOMINATIONS)
@@ -357,14 +427,19 @@ def _places_taken(catalog: Catalog, code: str, nom: Any) -> Select[Any]:
             NOMINATIONS.c.year == nom["year"],
             _same_award(catalog, code),
             NOMINATIONS.c.id != nom["id"],
-            NOMINATIONS.c.quota_taken.is_(True),
+            holds,
             NOMINATIONS.c.state.not_in(CLOSED_NEGATIVE),
         )
     )
 
 
 def _unit_quota(
-    conn: Connection, catalog: Catalog, code: str, quota: QuotaRule, nom: Any
+    conn: Connection,
+    catalog: Catalog,
+    code: str,
+    quota: QuotaRule,
+    nom: Any,
+    granted: Sequence[int] = (),
 ) -> Refusal | None:
     """Share and count limits per proposing unit and year."""
     # Lock the unit row so two officers cannot both take the last place (PostgreSQL);
@@ -414,7 +489,7 @@ def _unit_quota(
         return None
     cap, why_vi, why_en = min(caps)
     taken = conn.execute(
-        _places_taken(catalog, code, nom).where(
+        _places_taken(catalog, code, nom, granted).where(
             NOMINATIONS.c.proposing_unit_id == nom["proposing_unit_id"]
         )
     ).scalar_one()
@@ -428,7 +503,9 @@ def _unit_quota(
     )
 
 
-def _bloc_quota(conn: Connection, catalog: Catalog, code: str, nom: Any) -> Refusal | None:
+def _bloc_quota(
+    conn: Connection, catalog: Catalog, code: str, nom: Any, granted: Sequence[int] = ()
+) -> Refusal | None:
     """The flag quota of every bloc the nominee unit belongs to that year (config/blocs.yaml).
 
     A unit in two blocs takes a place in both: a direct nomination cannot pass through the
@@ -451,7 +528,9 @@ def _bloc_quota(conn: Connection, catalog: Catalog, code: str, nom: Any) -> Refu
     for bloc in conn.execute(blocs.order_by(BLOCS.c.id)).all():
         members = select(BLOC_MEMBERS.c.unit_id).where(BLOC_MEMBERS.c.bloc_id == bloc.id, in_year)
         taken = conn.execute(
-            _places_taken(catalog, code, nom).where(NOMINATIONS.c.nominee_unit_id.in_(members))
+            _places_taken(catalog, code, nom, granted).where(
+                NOMINATIONS.c.nominee_unit_id.in_(members)
+            )
         ).scalar_one()
         if taken >= bloc.flag_quota:
             return Refusal(
@@ -480,9 +559,10 @@ def within_quota(ctx: GuardContext) -> Refusal | None:
     quota = rule.quota
     if quota is None:
         return None
-    refusal = _unit_quota(conn, catalog, code, quota, nom)
+    granted = ctx.batch.quota_places
+    refusal = _unit_quota(conn, catalog, code, quota, nom, granted)
     if refusal is None and quota.bloc:
-        refusal = _bloc_quota(conn, catalog, code, nom)
+        refusal = _bloc_quota(conn, catalog, code, nom, granted)
     if refusal is not None:
         return refusal
     ctx.extra["take_quota"] = True

@@ -20,13 +20,13 @@ from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select
 from khenthuong.audit.chain import GENESIS, canonical_json, event_hash
 from khenthuong.calendar.workdays import add_working_days
 from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, VersionConflict
-from khenthuong.services.actors import Actor
+from khenthuong.services.actors import Actor, Grant
 from khenthuong.storage.db import inserted_id, write_tx
 from khenthuong.storage.models import EVENTS, NOMINATIONS, PERSONS, UNITS
 from khenthuong.storage.outbox import OUTBOX
 from khenthuong.textsearch import fold
 from khenthuong.workflow.definition import StateDef, StateKind, TransitionDef
-from khenthuong.workflow.guards import GuardContext, get_guard
+from khenthuong.workflow.guards import BatchState, GuardContext, get_guard, get_prefetch
 from khenthuong.workflow.loader import LoadedWorkflow, WorkflowRegistry
 from khenthuong.workflow.machine import FlowAdapter, fire
 
@@ -361,42 +361,41 @@ class _Plan:
     notice: dict[str, Any] | None = None
 
 
-def _plan_step(
-    conn: Connection,
-    registry: WorkflowRegistry,
-    row: Mapping[Any, Any],
+@dataclass(frozen=True)
+class _Checked:
+    """What a step's definition, the actor's roles and the payload's fields say, for one
+    (workflow version, state, unit): the same for every nomination of a batch that shares
+    them, so a batch works it out once per group."""
+
+    transition: TransitionDef | None
+    grant: Grant | None
+    refusals: tuple[Refusal, ...]
+    """A wrong state alone, or the role refusal (first) then the field refusals."""
+
+
+def _check_step(
+    loaded: LoadedWorkflow,
+    state: str,
+    unit_path: str,
     trigger: str,
     actor: Actor,
     payload: Mapping[Any, Any],
-    comment: str | None,
-    now: datetime,
-    payload_json: str | None = None,
-) -> _Plan | list[Refusal]:
-    """Check one step against the definition, roles, fields and guards; write nothing.
-
-    `payload_json` is the payload's canonical JSON when the caller already has it (a batch
-    encodes its one payload once, not per nomination).
-    """
-    loaded: LoadedWorkflow = registry.get(row["workflow"], row["workflow_version"])
+) -> _Checked:
     wf = loaded.definition
-    state = row["state"]
     transition = wf.find(state, trigger)
     if transition is None:
         possible = sorted({t.trigger for t in wf.transitions_from(state)})
         state_title = wf.state(state).title.vi
-        return [
-            Refusal(
-                "state",
-                f"Không thể thực hiện {trigger!r} khi hồ sơ đang ở trạng thái "
-                f"'{state_title}' ({state}); có thể: {', '.join(possible) or 'không có'}",
-                f"cannot {trigger} when in {state}; possible: {', '.join(possible) or 'none'}",
-                {"state": state, "possible": possible},
-            )
-        ]
+        refusal = Refusal(
+            "state",
+            f"Không thể thực hiện {trigger!r} khi hồ sơ đang ở trạng thái "
+            f"'{state_title}' ({state}); có thể: {', '.join(possible) or 'không có'}",
+            f"cannot {trigger} when in {state}; possible: {', '.join(possible) or 'none'}",
+            {"state": state, "possible": possible},
+        )
+        return _Checked(None, None, (refusal,))
     refusals: list[Refusal] = []
-    grant = actor.grant_for(
-        transition.roles, row["unit_path"], role_levels=_levels(wf.state(state))
-    )
+    grant = actor.grant_for(transition.roles, unit_path, role_levels=_levels(wf.state(state)))
     if grant is None:
         refusals.append(
             Refusal(
@@ -408,7 +407,6 @@ def _plan_step(
                 {"roles": list(transition.roles)},
             )
         )
-    refusals.extend(_four_eyes(wf.state(state), wf.state(transition.dest), transition, row, actor))
     allowed = set(transition.requires) | set(transition.optional) | ALWAYS_OPTIONAL
     for key in payload:
         if key not in allowed:
@@ -429,10 +427,47 @@ def _plan_step(
                     f"{trigger} requires field {key!r}",
                 )
             )
+    return _Checked(transition, grant, tuple(refusals))
+
+
+def _plan_step(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    row: Mapping[Any, Any],
+    trigger: str,
+    actor: Actor,
+    payload: Mapping[Any, Any],
+    comment: str | None,
+    now: datetime,
+    payload_json: str | None = None,
+    checked: _Checked | None = None,
+    batch: BatchState | None = None,
+) -> _Plan | list[Refusal]:
+    """Check one step against the definition, roles, fields and guards; write nothing.
+
+    A batch passes `payload_json` (its one payload encoded once), `checked` (the group's
+    definition/role/field checks) and `batch` (what its steps share: quota places taken
+    by earlier steps, guard facts read once for all).
+    """
+    loaded: LoadedWorkflow = registry.get(row["workflow"], row["workflow_version"])
+    wf = loaded.definition
+    state = row["state"]
+    if checked is None:
+        checked = _check_step(loaded, state, row["unit_path"], trigger, actor, payload)
+    transition, grant = checked.transition, checked.grant
+    if transition is None:
+        return list(checked.refusals)
+    refusals = list(checked.refusals)
+    four_eyes = _four_eyes(wf.state(state), wf.state(transition.dest), transition, row, actor)
+    if four_eyes:
+        # The role refusal (if any) first, as a single step reports them.
+        at = 1 if grant is None else 0
+        refusals[at:at] = four_eyes
     if refusals:
         return refusals
 
     guard_extra: dict[str, Any] = {}
+    shared = batch if batch is not None else BatchState()
 
     def run_guards() -> list[Refusal]:
         ctx = GuardContext(
@@ -445,6 +480,7 @@ def _plan_step(
             now=now,
             connection=conn,
             extra=guard_extra,
+            batch=shared,
         )
         found = []
         for name in transition.guards:
@@ -479,6 +515,10 @@ def _plan_step(
         "prev_hash": row["head_hash"],
     }
     event["hash"] = event_hash(event)
+    takes_place = bool(guard_extra.get("take_quota"))
+    if takes_place:
+        # Later steps of the same batch count this place before it is written.
+        shared.quota_places.append(row["id"])
     values = {
         "state": dest,
         "closed": dest_def.closed or dest_def.kind is StateKind.terminal,
@@ -487,7 +527,7 @@ def _plan_step(
         "due_at": due,
         "head_hash": event["hash"],
         "entered_by": actor.username,
-        "quota_taken": bool(row.get("quota_taken")) or bool(guard_extra.get("take_quota")),
+        "quota_taken": bool(row.get("quota_taken")) or takes_place,
     }
     plan = _Plan(row, transition, dest, values, event, payload)
     plan.notice = _notice(plan, dest_def)
@@ -734,6 +774,20 @@ def advance_batch_in(
     failures: dict[int, list[Refusal]] = {}
     plans: list[_Plan] = []
     payload_json = canonical_json(payload)
+    # The definition, role and field checks are the same for every nomination of one
+    # (workflow version, state, unit): worked out once per group, not once per row.
+    checks: dict[tuple[str, int, str, str], _Checked] = {}
+    checked_of: dict[int, _Checked] = {}
+    for nid, row in rows.items():
+        key = (row["workflow"], row["workflow_version"], row["state"], row["unit_path"])
+        got = checks.get(key)
+        if got is None:
+            loaded = registry.get(row["workflow"], row["workflow_version"])
+            got = checks[key] = _check_step(
+                loaded, row["state"], row["unit_path"], trigger, actor, payload
+            )
+        checked_of[nid] = got
+    batch = _prefetch_guards(conn, rows, checked_of, now)
     for nid in ids:
         found = rows.get(nid)
         if found is None:
@@ -745,7 +799,17 @@ def advance_batch_in(
             failures[nid] = [_DECISION_IN_BATCH]
             continue
         plan = _plan_step(
-            conn, registry, found, trigger, actor, payload, comment, now, payload_json
+            conn,
+            registry,
+            found,
+            trigger,
+            actor,
+            payload,
+            comment,
+            now,
+            payload_json,
+            checked_of[nid],
+            batch,
         )
         if isinstance(plan, list):
             failures[nid] = plan
@@ -763,6 +827,28 @@ def advance_batch_in(
         if notices:
             conn.execute(_INSERT_OUTBOX, notices)
     return [_result(p) for p in plans], failures
+
+
+def _prefetch_guards(
+    conn: Connection,
+    rows: Mapping[int, Mapping[Any, Any]],
+    checked_of: Mapping[int, _Checked],
+    now: datetime,
+) -> BatchState:
+    """One read per guard for the whole batch (for guards that offer a prefetch), instead
+    of the guard's queries once per nomination."""
+    needing: dict[str, list[Mapping[Any, Any]]] = {}
+    for nid, checked in checked_of.items():
+        if checked.transition is None or checked.refusals:
+            continue
+        for name in checked.transition.guards:
+            needing.setdefault(name, []).append(rows[nid])
+    batch = BatchState()
+    for name, guarded in needing.items():
+        prefetch = get_prefetch(name)
+        if prefetch is not None:
+            batch.prefetched[name] = prefetch(conn, guarded, now)
+    return batch
 
 
 _DECISION_IN_BATCH = Refusal(

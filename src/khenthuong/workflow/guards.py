@@ -7,12 +7,23 @@ name; workflow files name them and `workflows check` refuses unknown names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from khenthuong.errors import Refusal
+
+
+@dataclass
+class BatchState:
+    """What the steps of one batch share. A batch plans every step before it writes any,
+    so a guard cannot see in the database what the batch's earlier steps will change."""
+
+    quota_places: list[int] = field(default_factory=list)
+    """Nominations given a quota place by earlier steps of this batch (not yet written)."""
+    prefetched: dict[str, Any] = field(default_factory=dict)
+    """What a guard's prefetch read once for the whole batch, by guard name."""
 
 
 @dataclass
@@ -30,23 +41,45 @@ class GuardContext:
     connection: Any = None
     """An open SQLAlchemy Connection inside the step's transaction (for history reads)."""
     extra: dict[str, Any] = field(default_factory=dict)
+    batch: BatchState = field(default_factory=BatchState)
+    """Shared by the steps of one batch; a single step has its own, empty one."""
+
+    def prefetched(self, name: str) -> Any:
+        """What guard `name`'s prefetch read for this batch, or None (single step)."""
+        return self.batch.prefetched.get(name)
 
 
 Guard = Callable[[GuardContext], Refusal | None]
+Prefetch = Callable[[Any, Sequence[Mapping[Any, Any]], datetime], Any]
+"""Reads, in one go, what a guard needs for many nominations: (connection, rows, now)."""
 
 _REGISTRY: dict[str, Guard] = {}
+_PREFETCH: dict[str, Prefetch] = {}
 
 
-def guard(name: str) -> Callable[[Guard], Guard]:
-    """Register a guard under `name` (decorator)."""
+def guard(name: str, *, prefetch: Prefetch | None = None) -> Callable[[Guard], Guard]:
+    """Register a guard under `name` (decorator).
+
+    `prefetch`, when given, lets a batch read the guard's facts for all its nominations
+    with a few queries instead of a few per nomination; the guard finds the result with
+    `ctx.prefetched(name)` and reads for itself when that is None.
+    """
 
     def register(fn: Guard) -> Guard:
         if name in _REGISTRY and _REGISTRY[name] is not fn:
             raise ValueError(f"guard {name!r} is registered twice")
         _REGISTRY[name] = fn
+        if prefetch is not None:
+            _PREFETCH[name] = prefetch
         return fn
 
     return register
+
+
+def get_prefetch(name: str) -> Prefetch | None:
+    """The batch prefetch of guard `name`, if it has one."""
+    _load_builtin()
+    return _PREFETCH.get(name)
 
 
 def known_guards() -> frozenset[str]:
