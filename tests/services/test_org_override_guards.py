@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from khenthuong.errors import StepRefused
 from khenthuong.rules import guards
@@ -33,6 +33,7 @@ BCY = """
         - effective_from: 2024-01-01
           source: "Quy chế (ví dụ)"
           vote: {threshold: "80%", denominator: present_members, quorum: "2/3"}
+          quota: {count: 1, per: organisation}
 """
 
 
@@ -130,3 +131,57 @@ def test_council_counts_by_the_organisations_vote_rule(rt: Runtime, bcy_catalog:
         councils.close_session(conn, rt.registry, bcy_catalog, sid, actor=secretary)
     with rt.engine.connect() as conn:
         assert svc.get_row(conn, nid)["state"] == "minister_decision"
+
+
+def bcy_session(rt: Runtime, catalog: Catalog, nid: int) -> int:
+    """A BCY council session that passes `nid` 19 of 19; left open."""
+    secretary = who(rt, "tk.bcy")
+    with write_tx(rt.engine) as conn:
+        sid = councils.open_session(
+            conn,
+            "BCY",
+            title="Phiên họp",
+            held_on=date(2026, 12, 10),
+            members=[MemberIn(f"Ủy viên {i}") for i in range(19)],
+            actor=secretary,
+        )
+        councils.add_item(conn, rt.registry, sid, nid, actor=secretary)
+        councils.record_tally(conn, sid, nid, agree=19, disagree=0, abstain=0, actor=secretary)
+    return sid
+
+
+def test_ministry_cap_on_cstd_bo_is_taken_at_the_council_step(
+    rt: Runtime, bcy_catalog: Catalog
+) -> None:
+    """CSTĐ cấp Bộ v3 takes a quota place at the council step: with BCY's one place for the
+    whole organisation, the second session cannot pass a second nominee and stays open."""
+    first, second = (
+        to_appraisal(
+            rt,
+            bcy_catalog,
+            "chien_si_thi_dua_cap_bo",
+            "CSTD_BO",
+            person(rt, name, [2024, 2025, 2026], initiative="ministry"),
+        )
+        for name in ("Đinh Văn Khải", "Lưu Thị Duyên")
+    )
+    for nid in (first, second):
+        svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+    secretary = who(rt, "tk.bcy")
+    sessions = [bcy_session(rt, bcy_catalog, nid) for nid in (first, second)]
+    with write_tx(rt.engine) as conn:
+        councils.close_session(conn, rt.registry, bcy_catalog, sessions[0], actor=secretary)
+    with pytest.raises(StepRefused) as info, write_tx(rt.engine) as conn:
+        councils.close_session(conn, rt.registry, bcy_catalog, sessions[1], actor=secretary)
+    refusal = info.value.refusals[0]
+    assert refusal.code == "within_quota"
+    assert "tối đa 1 hồ sơ CSTD_BO năm 2026 (giới hạn số lượng của BCY)" in refusal.message_vi
+    with rt.engine.connect() as conn:
+        assert svc.get_row(conn, first)["state"] == "minister_decision"
+        assert svc.get_row(conn, second)["state"] == "ministry_council"
+        status = conn.execute(
+            select(councils.COUNCIL_SESSIONS.c.status).where(
+                councils.COUNCIL_SESSIONS.c.id == sessions[1]
+            )
+        ).scalar_one()
+    assert status == "open"

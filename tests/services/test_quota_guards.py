@@ -54,19 +54,26 @@ def with_cstdcs_rules(monkeypatch: pytest.MonkeyPatch, rules: list[RuleSet]) -> 
     return patched
 
 
-def cstdcs_at_council(rt: Runtime, names: list[str], submitted: datetime) -> list[int]:
-    """CSTĐCS nominations of CCYQD for 2026, submitted on `submitted`, passed by the council."""
-    officer = who(rt, "cb.qd")
+def cstdcs_at_council(
+    rt: Runtime,
+    names: list[str],
+    submitted: datetime,
+    unit: str = "CCYQD",
+    officer_name: str = "cb.qd",
+    secretary_name: str = "tk.qd",
+) -> list[int]:
+    """CSTĐCS nominations of `unit` for 2026, submitted on `submitted`, passed by its council."""
+    officer = who(rt, officer_name)
     ids = []
     for name in names:
         with write_tx(rt.engine) as conn:
-            pid = add_person(conn, name, "CCYQD")
+            pid = add_person(conn, name, unit)
             conn.execute(insert(YEARLY_RATINGS).values(person_id=pid, year=2026, rating="htxs"))
         nid = svc.create_nomination(
             rt.engine,
             rt.registry,
             workflow="chien_si_thi_dua_co_so",
-            proposing_unit="CCYQD",
+            proposing_unit=unit,
             actor=officer,
             nominee_person_id=pid,
             year=2026,
@@ -75,11 +82,11 @@ def cstdcs_at_council(rt: Runtime, names: list[str], submitted: datetime) -> lis
         attach(rt, nid, ("to_trinh", "bao_cao_thanh_tich"), officer)
         svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=submitted)
         ids.append(nid)
-    secretary = who(rt, "tk.qd")
+    secretary = who(rt, secretary_name)
     with write_tx(rt.engine) as conn:
         sid = councils.open_session(
             conn,
-            "CCYQD",
+            unit,
             title="Bình xét 2026",
             held_on=date(2026, 12, 5),
             members=[MemberIn(f"Ủy viên {i}") for i in range(5)],
@@ -121,6 +128,35 @@ def test_count_limit_gives_one_place_per_unit_and_year(
     assert refusal.code == "within_quota"
     assert "tối đa 1 hồ sơ CSTDCS năm 2026" in refusal.message_vi
     assert refusal.details == {"cap": 1, "taken": 1}
+
+
+def test_an_organisation_wide_count_is_shared_by_its_units(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`per: organisation`: one place for the whole of Ban Cơ yếu Chính phủ, so after Cục Cơ
+    yếu Quân đội takes it, Cục Cơ yếu Đảng – Chính quyền is refused, naming BCY; with the
+    default `per: unit` each Cục has its own place."""
+    base = catalog_in(CONFIG).awards["CSTDCS"].rules[-1]
+    with_cstdcs_rules(
+        monkeypatch,
+        [base.model_copy(update={"quota": QuotaRule(count=1, per="organisation", source="x")})],
+    )
+    (qd,) = cstdcs_at_council(rt, ["Quân đội A"], datetime.now(UTC))
+    (dcq,) = cstdcs_at_council(
+        rt, ["Chính quyền B"], datetime.now(UTC), "CCYDCQ", "cb.dcq", "tk.dcq"
+    )
+    svc.advance(rt.engine, rt.registry, qd, "council_approve", who(rt, "tk.qd"))
+    with pytest.raises(StepRefused) as info:
+        svc.advance(rt.engine, rt.registry, dcq, "council_approve", who(rt, "tk.dcq"))
+    refusal = info.value.refusals[0]
+    assert refusal.code == "within_quota"
+    assert "giới hạn số lượng của BCY" in refusal.message_vi
+    assert refusal.details == {"cap": 1, "taken": 1}
+    with_cstdcs_rules(
+        monkeypatch, [base.model_copy(update={"quota": QuotaRule(count=1, source="x")})]
+    )
+    done = svc.advance(rt.engine, rt.registry, dcq, "council_approve", who(rt, "tk.dcq"))
+    assert done.to_state != "unit_council"
 
 
 def test_a_batch_cannot_take_more_places_than_the_quota_leaves(

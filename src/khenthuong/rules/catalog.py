@@ -36,6 +36,13 @@ def organisation_of(unit_path: str) -> str:
     return codes[1] if len(codes) > 1 else codes[0] if codes else ""
 
 
+def organisation_path(unit_path: str) -> str:
+    """The path of the unit's organisation (`organisation_of`): '/CP/BCY/' for
+    '/CP/BCY/CCYQD/'; the root's own path for the root."""
+    codes = [c for c in unit_path.split("/") if c]
+    return "/" + "".join(f"{c}/" for c in codes[:2])
+
+
 class Strict(BaseModel):
     """Unknown keys are errors; objects are frozen."""
 
@@ -68,6 +75,9 @@ class QuotaRule(Strict):
       unit's subtree that year), e.g. CSTĐCS ≤ 15% of LĐTT (NĐ 91/2017 Điều 9(3)); `of:
       staff` counts the unit's people instead (army: CSTĐCS ≤ 10% of strength, TT 151/2018);
     - `count`: at most this many places per proposing unit and year;
+    - `per`: `unit` (the default) counts the places and the share's base in the proposing
+      unit; `organisation` counts them across the whole ministry or province the proposing
+      unit belongs to (a provincial CSTĐ ≤ 10% of the province's CSTĐCS, DOMAIN §2.4);
     - `bloc`: at most the `flag_quota` (config/blocs.yaml) of every bloc the nominee unit
       belongs to that year, counted over all the bloc's members (Cờ thi đua của Chính phủ,
       Luật TĐKT 2022 Điều 25).
@@ -78,6 +88,7 @@ class QuotaRule(Strict):
     of: str | None = None
     count: int | None = Field(default=None, ge=0)
     bloc: bool = False
+    per: Literal["unit", "organisation"] = "unit"
     source: str | None = None
 
     @model_validator(mode="after")

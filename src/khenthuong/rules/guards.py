@@ -18,6 +18,7 @@ from khenthuong.rules.catalog import (
     RuleSet,
     catalog_in,
     organisation_of,
+    organisation_path,
 )
 from khenthuong.rules.eligibility import (
     DONE,
@@ -441,10 +442,21 @@ def _unit_quota(
     nom: Any,
     granted: Sequence[int] = (),
 ) -> Refusal | None:
-    """Share and count limits per proposing unit and year."""
-    # Lock the unit row so two officers cannot both take the last place (PostgreSQL);
+    """Share and count limits per year, in the proposing unit or (`per: organisation`) across
+    its whole ministry or province."""
+    if quota.per == "organisation":
+        scope_path = organisation_path(nom["unit_path"])
+        scope = UNITS.c.path == scope_path
+        in_scope: ColumnElement[bool] = NOMINATIONS.c.unit_path.startswith(scope_path)
+        whose_vi, whose_en = f"của {organisation_of(nom['unit_path'])}", "the organisation's"
+    else:
+        scope_path = nom["unit_path"]
+        scope = UNITS.c.id == nom["proposing_unit_id"]
+        in_scope = NOMINATIONS.c.proposing_unit_id == nom["proposing_unit_id"]
+        whose_vi, whose_en = "của đơn vị", "the unit's"
+    # Lock the scope's unit row so two officers cannot both take the last place (PostgreSQL);
     # SQLite write transactions are already serialised by BEGIN IMMEDIATE.
-    lock = select(UNITS.c.id).where(UNITS.c.id == nom["proposing_unit_id"])
+    lock = select(UNITS.c.id).where(scope)
     if conn.dialect.name == "postgresql":
         lock = lock.with_for_update()
     conn.execute(lock).first()
@@ -454,7 +466,7 @@ def _unit_quota(
             select(func.count())
             .select_from(PERSONS)
             .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
-            .where(UNITS.c.path.startswith(nom["unit_path"]))
+            .where(UNITS.c.path.startswith(scope_path))
         ).scalar_one()
         caps.append(
             (
@@ -473,7 +485,7 @@ def _unit_quota(
                 AWARD_RECORDS.c.award_code == quota.of,
                 AWARD_RECORDS.c.year == nom["year"],
                 AWARD_RECORDS.c.revoked.is_(False),
-                UNITS.c.path.startswith(nom["unit_path"]),
+                UNITS.c.path.startswith(scope_path),
             )
         ).scalar_one()
         caps.append(
@@ -484,15 +496,11 @@ def _unit_quota(
             )
         )
     if quota.count is not None:
-        caps.append((quota.count, "giới hạn số lượng của đơn vị", "the unit's count limit"))
+        caps.append((quota.count, f"giới hạn số lượng {whose_vi}", f"{whose_en} count limit"))
     if not caps:
         return None
     cap, why_vi, why_en = min(caps)
-    taken = conn.execute(
-        _places_taken(catalog, code, nom, granted).where(
-            NOMINATIONS.c.proposing_unit_id == nom["proposing_unit_id"]
-        )
-    ).scalar_one()
+    taken = conn.execute(_places_taken(catalog, code, nom, granted).where(in_scope)).scalar_one()
     if taken < cap:
         return None
     return Refusal(
