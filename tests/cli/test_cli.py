@@ -133,7 +133,7 @@ def test_decide_step_checks_the_number_and_writes_decision_record_and_money(
         )
     engine.dispose()
     assert decision["number"] == "15/QĐ-CCYQD" and decision["award_code"] == "GIAY_KHEN"
-    assert decision["signer"] == "tt.qd"
+    assert decision["signer"] == "Trần Văn Hùng"  # tt.qd's full name, not the username
     assert item["amount_vnd"] == 710_000
     assert record["award_code"] == "GIAY_KHEN" and record["decision_number"] == "15/QĐ-CCYQD"
     code, out = run("decisions", "show", "15/QĐ-CCYQD")

@@ -31,7 +31,7 @@ from khenthuong.services.nominations import (
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.history import AWARD_RECORDS
-from khenthuong.storage.models import UNITS
+from khenthuong.storage.models import UNITS, USERS
 from khenthuong.workflow.loader import WorkflowRegistry
 
 NUMBER = re.compile(r"^\d{1,6}/QĐ-[A-ZĐ0-9]+(?:-[A-ZĐ0-9]+)*$")
@@ -131,8 +131,8 @@ def decide_by_step(
     The decision covers this one nomination: its award is the nomination's (catalog
     mapping of its workflow), its authority the unit where the actor holds the signing
     role, its date `decision_date` when given (else today in Việt Nam), its signer the
-    actor. Refused, writing nothing, like any step when the number is not in the official
-    form or the award cannot be told.
+    actor by full name (the event keeps the username). Refused, writing nothing, like any
+    step when the number is not in the official form or the award cannot be told.
     """
     from khenthuong.rules.guards import award_code_of  # noqa: PLC0415
     from khenthuong.services.nominations import _levels  # noqa: PLC0415
@@ -212,7 +212,7 @@ def decide_by_step(
         catalog,
         number=str(number).strip(),
         decided_on=decided_on,
-        signer=actor.username,
+        signer=_full_name(conn, actor),
         authority=grant.scope_code,
         award_code=code,
         nomination_ids=[nomination_id],
@@ -223,6 +223,12 @@ def decide_by_step(
         now=now,
     )
     return steps[0]
+
+
+def _full_name(conn: Connection, actor: Actor) -> str:
+    """The name a decision shows for its signer: the user's full name (username if none)."""
+    name = conn.execute(select(USERS.c.full_name).where(USERS.c.id == actor.user_id)).scalar()
+    return str(name).strip() if name and str(name).strip() else actor.username
 
 
 def _catalog_of(config_dir: Any) -> Catalog:
