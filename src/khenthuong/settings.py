@@ -83,7 +83,9 @@ class Settings(BaseSettings):
     """Sends a reminder or a notice gets; after that many failures it is given up (failed)."""
 
     send_retry_seconds: int = 60
-    """Wait before retrying a failed notice; doubled after every attempt, at most an hour."""
+    """Wait before retrying a failed notice or reminder digest; doubled after every attempt, at
+    most an hour (a lost one, claimed or sending past KHENTHUONG_STALE_CLAIM_SECONDS, goes
+    again at once)."""
 
 
 @lru_cache

@@ -152,6 +152,32 @@ def test_a_redelivered_send_of_a_dead_worker_retakes_stale_rows(rt: Runtime) -> 
         assert reminders.take_for_sending(conn, ids, stale_after=stale, now=later) == []
 
 
+def test_a_failed_digest_waits_longer_after_each_attempt(rt: Runtime) -> None:
+    """A failed send is taken back after the outbox's backoff (1, then 2, then 4 minutes
+    with a base of 60 s), not at the lost-task threshold; the dry run agrees."""
+    submitted_nomination(rt)
+    stale = timedelta(minutes=10)
+    t = at("2026-11-18")
+    with rt.engine.connect() as conn:
+        items = reminders.scan_due(conn, rt.registry, now=t)
+    with write_tx(rt.engine) as conn:
+        ids = reminders.claim(conn, items, now=t)
+    for wait in (timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)):
+        with write_tx(rt.engine) as conn:
+            assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t) == sorted(ids)
+            reminders.mark(conn, ids, "failed", error="451 try later", now=t)
+            early = t + wait - timedelta(seconds=1)
+            assert reminders.pending_resends(conn, older_than=stale, now=early) == []
+            assert reminders.stale_claims(conn, older_than=stale, now=early) == []
+            due = t + wait + timedelta(seconds=1)
+            assert [r["id"] for r in reminders.pending_resends(conn, older_than=stale, now=due)]
+            assert reminders.stale_claims(conn, older_than=stale, now=due) == sorted(ids)
+        t = due
+    with rt.engine.connect() as conn:
+        attempts = conn.execute(select(REMINDER_LEDGER.c.attempts)).scalars().all()
+    assert set(attempts) == {3}
+
+
 def test_a_row_is_given_up_after_the_attempt_limit(rt: Runtime) -> None:
     """A reminder that failed `max_attempts` times is neither taken nor re-queued."""
     submitted_nomination(rt)

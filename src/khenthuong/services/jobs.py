@@ -117,6 +117,7 @@ def preview(
         older_than=timedelta(seconds=settings.stale_claim_seconds),
         now=now,
         max_attempts=settings.send_max_attempts,
+        retry_seconds=settings.send_retry_seconds,
     )
     notices = conn.execute(
         select(OUTBOX)
@@ -150,6 +151,7 @@ def claim_reminders(
             older_than=timedelta(seconds=settings.stale_claim_seconds),
             now=now,
             max_attempts=settings.send_max_attempts,
+            retry_seconds=settings.send_retry_seconds,
         )
         groups = reminders.group_by_recipient(conn, sorted(set(created) | set(stale)))
     return [ids for _, ids in sorted(groups.items())]

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from khenthuong.calendar.workdays import add_working_days, is_working_day
 from khenthuong.services.nominations import LOCAL_TZ
+from khenthuong.services.outbox import RETRY_SECONDS, retry_delay
 from khenthuong.storage.models import NOMINATIONS, UNITS, USER_ROLES, USERS
 from khenthuong.storage.outbox import REMINDER_LEDGER
 from khenthuong.workflow.definition import Level
@@ -233,29 +234,48 @@ MAX_ATTEMPTS = 8
 """Default number of sends a reminder gets before it is given up (KHENTHUONG_SEND_MAX_ATTEMPTS)."""
 
 
+def _due_again(
+    now: datetime, older_than: timedelta, retry_seconds: int, max_attempts: int
+) -> ColumnElement[bool]:
+    """Rows to send again: lost ones (claimed or `sending` for longer than `older_than`: a
+    lost task, a dead worker) at once; failed ones after the same exponential backoff as
+    the outbox (`retry_delay` of their attempts: 1, 2, 4 … minutes, at most an hour)."""
+    led = REMINDER_LEDGER.c
+    lost = and_(led.status.in_(("claimed", "sending")), led.claimed_at < now - older_than)
+    failed = or_(
+        *(
+            and_(
+                led.status == "failed",
+                led.attempts == attempts,
+                led.claimed_at < now - retry_delay(attempts, base=retry_seconds),
+            )
+            for attempts in range(max_attempts)
+        )
+    )
+    return and_(led.attempts < max_attempts, or_(lost, failed))
+
+
 def stale_claims(
     conn: Connection,
     *,
     older_than: timedelta,
     now: datetime | None = None,
     max_attempts: int = MAX_ATTEMPTS,
+    retry_seconds: int = RETRY_SECONDS,
 ) -> list[int]:
     """Take back ledger rows left behind (a lost task, a failed send, a worker killed mid-send)
     to be sent again; returns their ids.
 
-    A row claimed, failed or `sending` for longer than `older_than` is re-claimed: its
-    `claimed_at` is set to `now` (so the next scan does not queue it again) and `sending`
-    goes back to `claimed`. `older_than` must exceed the longest send (the task time limit),
-    so that a `sending` row this old belongs to a dead worker.
+    A row claimed or `sending` for longer than `older_than`, or failed for longer than its
+    backoff (`_due_again`), is re-claimed: its `claimed_at` is set to `now` (so the next
+    scan does not queue it again) and `sending` goes back to `claimed`. `older_than` must
+    exceed the longest send (the task time limit), so that a `sending` row this old belongs
+    to a dead worker.
     """
     now = now or datetime.now(UTC)
     result = conn.execute(
         update(REMINDER_LEDGER)
-        .where(
-            REMINDER_LEDGER.c.status.in_(("claimed", "failed", "sending")),
-            REMINDER_LEDGER.c.claimed_at < now - older_than,
-            REMINDER_LEDGER.c.attempts < max_attempts,
-        )
+        .where(_due_again(now, older_than, retry_seconds, max_attempts))
         .values(
             claimed_at=now,
             status=case(
@@ -274,17 +294,14 @@ def pending_resends(
     older_than: timedelta,
     now: datetime | None = None,
     max_attempts: int = MAX_ATTEMPTS,
+    retry_seconds: int = RETRY_SECONDS,
 ) -> list[RowMapping]:
     """The rows `stale_claims` would take back now (read only, for a dry run)."""
     now = now or datetime.now(UTC)
     return list(
         conn.execute(
             select(REMINDER_LEDGER)
-            .where(
-                REMINDER_LEDGER.c.status.in_(("claimed", "failed", "sending")),
-                REMINDER_LEDGER.c.claimed_at < now - older_than,
-                REMINDER_LEDGER.c.attempts < max_attempts,
-            )
+            .where(_due_again(now, older_than, retry_seconds, max_attempts))
             .order_by(REMINDER_LEDGER.c.id)
         ).mappings()
     )
