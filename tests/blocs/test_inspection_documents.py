@@ -43,8 +43,8 @@ def test_the_inspector_attaches_documents_to_its_report(rt: Runtime) -> None:
             actor=head,
             max_bytes=1000,
         )
-        listed = inspections.report_documents(conn, visit.id)
-        document, content = inspections.report_document_content(conn, pdf.id)
+        listed = inspections.report_documents(conn, visit.id, head)
+        document, content = inspections.report_document_content(conn, pdf.id, head)
         events = list(query_events(conn, AuditFilter(trigger="attach_report_document")))
         inspected_head = load_actor(conn, HEADS[visit.inspected])
         attach = inspections.attach_report_document
@@ -62,7 +62,7 @@ def test_the_inspector_attaches_documents_to_its_report(rt: Runtime) -> None:
             attach(conn, visit.id, filename="x.exe", content=b"MZ", actor=head, max_bytes=1000)
         with pytest.raises(NotFound):
             attach(conn, 999_999, filename="x.pdf", content=PDF, actor=head, max_bytes=1000)
-        assert len(inspections.report_documents(conn, visit.id)) == 2
+        assert len(inspections.report_documents(conn, visit.id, head)) == 2
     assert pdf.filename == "Biên bản.pdf" and pdf.content_type == "application/pdf"
     assert (pdf.size, pdf.sha256) == (len(PDF), hashlib.sha256(PDF).hexdigest())
     assert photo.content_type == "image/png"
@@ -70,3 +70,29 @@ def test_the_inspector_attaches_documents_to_its_report(rt: Runtime) -> None:
     assert (document, content) == (pdf, PDF)
     assert [e["payload"]["sha256"] for e in events] == [pdf.sha256, photo.sha256]
     assert {e["stream"] for e in events} == {f"inspection-visit:{visit.id}"}
+
+
+def test_report_documents_are_read_by_the_parties_only(rt: Runtime) -> None:
+    """The service itself (not only the web pages) lets the two units, the bloc leader and
+    auditors read a report's documents; an officer of another ministry gets Forbidden naming
+    who may, for the list and for the content."""
+    with write_tx(rt.engine) as conn:
+        known = set(conn.execute(select(UNITS.c.code)).scalars())
+        apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", known))
+        inspections.plan_inspections(conn, "KCY4", 2019, actor=load_actor(conn, "kt.cy"))
+        visit = inspections.visits(conn, "KCY4", 2019)[0]
+        head = load_actor(conn, HEADS[visit.inspector])
+        pdf = inspections.attach_report_document(
+            conn, visit.id, filename="Biên bản.pdf", content=PDF, actor=head, max_bytes=1000
+        )
+        for reader in (HEADS[visit.inspected], "kt.cy", "kiemtra"):
+            actor = load_actor(conn, reader)
+            assert inspections.report_documents(conn, visit.id, actor) == [pdf], reader
+            assert inspections.report_document_content(conn, pdf.id, actor)[1] == PDF, reader
+        outsider = load_actor(conn, "cb.pccc")
+        with pytest.raises(Forbidden, match=f"không thuộc đơn vị kiểm tra {visit.inspector}"):
+            inspections.report_documents(conn, visit.id, outsider)
+        with pytest.raises(Forbidden, match="khối trưởng khối KCY4"):
+            inspections.report_document_content(conn, pdf.id, outsider)
+        with pytest.raises(NotFound):
+            inspections.report_document_content(conn, 999_999, head)

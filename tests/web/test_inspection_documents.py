@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from khenthuong.runtime import Runtime
 from khenthuong.services import inspections
+from khenthuong.services.actors import load_actor
 from khenthuong.storage.blocs import INSPECTION_DOCUMENTS
 from khenthuong.web.app import create_app
 from tests.web.helpers import Headers, add_visit
@@ -97,7 +98,8 @@ def test_the_inspecting_unit_attaches_and_the_parties_read(
         assert disposition.startswith("attachment; ")
         assert f"filename*=UTF-8''{quote(NAME, safe='')}" in disposition
     with web_rt.engine.connect() as conn:
-        assert [d.filename for d in inspections.report_documents(conn, visit)] == [NAME, "anh.png"]
+        stored_docs = inspections.report_documents(conn, visit, load_actor(conn, "kiemtra"))
+    assert [d.filename for d in stored_docs] == [NAME, "anh.png"]
 
 
 def test_report_documents_refusals(

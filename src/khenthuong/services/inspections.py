@@ -16,11 +16,16 @@ from khenthuong.audit.append import append_event
 from khenthuong.blocs.inspection_plan import InspectionPlan, Visit, check_plan, generate_plan
 from khenthuong.calendar.workdays import add_working_days
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
-from khenthuong.services.access import READ_ALL_ROLES
+from khenthuong.services.access import READ_ALL_ROLES, reads_everything
 from khenthuong.services.actors import Actor
 from khenthuong.services.blocs import BlocView, bloc_view, require_bloc_leader
 from khenthuong.services.dossier import checked_file
-from khenthuong.storage.blocs import INSPECTION_DOCUMENTS, INSPECTION_PLANS, INSPECTION_VISITS
+from khenthuong.storage.blocs import (
+    BLOCS,
+    INSPECTION_DOCUMENTS,
+    INSPECTION_PLANS,
+    INSPECTION_VISITS,
+)
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import UNITS
 from khenthuong.storage.outbox import OUTBOX
@@ -348,6 +353,83 @@ class ReportDocument:
     uploaded_by: str
 
 
+@dataclass(frozen=True)
+class VisitParties:
+    """Who a visit concerns: the two units (code and tree path) and the bloc's organiser."""
+
+    visit_id: int
+    inspector: str
+    inspector_path: str
+    inspected: str
+    inspected_path: str
+    bloc: str
+    organiser_path: str
+
+
+def visit_parties(conn: Connection, visit_id: int) -> VisitParties:
+    """The parties of a visit; NotFound when there is no such visit."""
+    inspector = UNITS.alias("inspector")
+    inspected = UNITS.alias("inspected")
+    organiser = UNITS.alias("organiser")
+    v = INSPECTION_VISITS
+    row = conn.execute(
+        select(
+            inspector.c.code.label("inspector"),
+            inspector.c.path.label("inspector_path"),
+            inspected.c.code.label("inspected"),
+            inspected.c.path.label("inspected_path"),
+            BLOCS.c.code.label("bloc"),
+            organiser.c.path.label("organiser_path"),
+        )
+        .select_from(v)
+        .join(inspector, inspector.c.id == v.c.inspector_unit_id)
+        .join(inspected, inspected.c.id == v.c.inspected_unit_id)
+        .join(INSPECTION_PLANS, INSPECTION_PLANS.c.id == v.c.plan_id)
+        .join(BLOCS, BLOCS.c.id == INSPECTION_PLANS.c.bloc_id)
+        .join(organiser, organiser.c.id == BLOCS.c.organiser_unit_id)
+        .where(v.c.id == visit_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"Không có lượt kiểm tra #{visit_id} (no visit #{visit_id})")
+    return VisitParties(
+        visit_id,
+        row.inspector,
+        row.inspector_path,
+        row.inspected,
+        row.inspected_path,
+        row.bloc,
+        row.organiser_path,
+    )
+
+
+def may_read_report(actor: Actor, parties: VisitParties) -> bool:
+    """Auditors, either unit of the visit (or a grant over it), and the bloc's leader."""
+    if reads_everything(actor) or actor.unit_code in (parties.inspector, parties.inspected):
+        return True
+    paths = (parties.inspector_path, parties.inspected_path)
+    if any(p.startswith(g.scope_path) for g in actor.grants for p in paths):
+        return True
+    return actor.grant_for(["bloc_leader", "admin"], parties.organiser_path) is not None
+
+
+def report_refusal(actor: Actor, parties: VisitParties) -> str:
+    return (
+        f"{actor.username} không thuộc đơn vị kiểm tra {parties.inspector}, đơn vị được kiểm "
+        f"tra {parties.inspected} hay khối trưởng khối {parties.bloc} "
+        f"(report of visit #{parties.visit_id} is for its two units, the bloc leader "
+        "and auditors)"
+    )
+
+
+def require_report_reader(conn: Connection, visit_id: int, actor: Actor) -> VisitParties:
+    """The visit's parties when `actor` may read its report and documents; Forbidden (with
+    who may) otherwise, NotFound when there is no such visit."""
+    parties = visit_parties(conn, visit_id)
+    if not may_read_report(actor, parties):
+        raise Forbidden(report_refusal(actor, parties))
+    return parties
+
+
 def attach_report_document(
     conn: Connection,
     visit_id: int,
@@ -398,9 +480,10 @@ def attach_report_document(
     return ReportDocument(document_id, visit_id, name, kind, len(content), digest, actor.username)
 
 
-def report_documents(conn: Connection, visit_id: int) -> list[ReportDocument]:
-    """The documents of a visit's report, oldest first (without content)."""
-    _visit(conn, visit_id)
+def report_documents(conn: Connection, visit_id: int, actor: Actor) -> list[ReportDocument]:
+    """The documents of a visit's report, oldest first (without content), for a reader of
+    the report (`require_report_reader`)."""
+    require_report_reader(conn, visit_id, actor)
     docs = INSPECTION_DOCUMENTS.c
     return [
         ReportDocument(
@@ -422,19 +505,39 @@ def report_documents(conn: Connection, visit_id: int) -> list[ReportDocument]:
     ]
 
 
-def report_document_content(conn: Connection, document_id: int) -> tuple[ReportDocument, bytes]:
-    """One report document and its bytes."""
+def report_document(conn: Connection, document_id: int) -> ReportDocument:
+    """What is stored about one report document (not its content); NotFound names the id."""
+    docs = INSPECTION_DOCUMENTS.c
     row = conn.execute(
-        select(INSPECTION_DOCUMENTS).where(INSPECTION_DOCUMENTS.c.id == document_id)
+        select(
+            docs.id,
+            docs.visit_id,
+            docs.filename,
+            docs.content_type,
+            docs.size,
+            docs.sha256,
+            docs.uploaded_by,
+        ).where(docs.id == document_id)
     ).first()
     if row is None:
         raise NotFound(
             f"Không có tài liệu kiểm tra #{document_id} (no inspection document #{document_id})"
         )
-    document = ReportDocument(
+    return ReportDocument(
         row.id, row.visit_id, row.filename, row.content_type, row.size, row.sha256, row.uploaded_by
     )
-    return document, bytes(row.content)
+
+
+def report_document_content(
+    conn: Connection, document_id: int, actor: Actor
+) -> tuple[ReportDocument, bytes]:
+    """One report document and its bytes, for a reader of the visit's report."""
+    document = report_document(conn, document_id)
+    require_report_reader(conn, document.visit_id, actor)
+    content = conn.execute(
+        select(INSPECTION_DOCUMENTS.c.content).where(INSPECTION_DOCUMENTS.c.id == document_id)
+    ).scalar_one()
+    return document, bytes(content)
 
 
 def export(rows: list[VisitRow], path: Path) -> None:

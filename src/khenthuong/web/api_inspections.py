@@ -1,112 +1,30 @@
 """/api/inspections: the documents of a cross-inspection report (biên bản, minh chứng).
 
-Only the inspecting unit attaches them (the service enforces it, as for the report itself).
-A visit's report and its documents are read by the two units of the visit (their own
+Only the inspecting unit attaches them, and only the two units of the visit (their own
 officers, or a grant over either of them), the bloc's leader (bloc_leader or admin over the
-organiser, as for planning) and auditors; any other unit gets a logged 403.
+organiser, as for planning) and auditors read them; the service enforces both
+(`inspections.require_report_reader`), and any other unit gets a logged 403.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import Connection, select
 
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.services import inspections
-from khenthuong.services.access import is_read_only, reads_everything
-from khenthuong.services.actors import Actor
-from khenthuong.storage.blocs import BLOCS, INSPECTION_PLANS, INSPECTION_VISITS
+from khenthuong.services.access import is_read_only
 from khenthuong.storage.db import write_tx
-from khenthuong.storage.models import UNITS
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import IdPath
 
 router = APIRouter(prefix="/api", tags=["blocs"])
 CallerDep = Annotated[Caller, Depends(api_caller)]
-
-
-@dataclass(frozen=True)
-class VisitParties:
-    """Who a visit concerns: the two units (code and tree path) and the bloc's organiser."""
-
-    visit_id: int
-    inspector: str
-    inspector_path: str
-    inspected: str
-    inspected_path: str
-    bloc: str
-    organiser_path: str
-
-
-def visit_parties(conn: Connection, visit_id: int) -> VisitParties:
-    """The parties of a visit; NotFound when there is no such visit."""
-    inspector = UNITS.alias("inspector")
-    inspected = UNITS.alias("inspected")
-    organiser = UNITS.alias("organiser")
-    v = INSPECTION_VISITS
-    row = conn.execute(
-        select(
-            inspector.c.code.label("inspector"),
-            inspector.c.path.label("inspector_path"),
-            inspected.c.code.label("inspected"),
-            inspected.c.path.label("inspected_path"),
-            BLOCS.c.code.label("bloc"),
-            organiser.c.path.label("organiser_path"),
-        )
-        .select_from(v)
-        .join(inspector, inspector.c.id == v.c.inspector_unit_id)
-        .join(inspected, inspected.c.id == v.c.inspected_unit_id)
-        .join(INSPECTION_PLANS, INSPECTION_PLANS.c.id == v.c.plan_id)
-        .join(BLOCS, BLOCS.c.id == INSPECTION_PLANS.c.bloc_id)
-        .join(organiser, organiser.c.id == BLOCS.c.organiser_unit_id)
-        .where(v.c.id == visit_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"Không có lượt kiểm tra #{visit_id} (no visit #{visit_id})")
-    return VisitParties(
-        visit_id,
-        row.inspector,
-        row.inspector_path,
-        row.inspected,
-        row.inspected_path,
-        row.bloc,
-        row.organiser_path,
-    )
-
-
-def may_read_report(actor: Actor, parties: VisitParties) -> bool:
-    """Auditors, either unit of the visit (or a grant over it), and the bloc's leader."""
-    if reads_everything(actor) or actor.unit_code in (parties.inspector, parties.inspected):
-        return True
-    paths = (parties.inspector_path, parties.inspected_path)
-    if any(p.startswith(g.scope_path) for g in actor.grants for p in paths):
-        return True
-    return actor.grant_for(["bloc_leader", "admin"], parties.organiser_path) is not None
-
-
-def report_refusal(actor: Actor, parties: VisitParties) -> str:
-    return (
-        f"{actor.username} không thuộc đơn vị kiểm tra {parties.inspector}, đơn vị được kiểm "
-        f"tra {parties.inspected} hay khối trưởng khối {parties.bloc} "
-        f"(report of visit #{parties.visit_id} is for its two units, the bloc leader "
-        "and auditors)"
-    )
-
-
-def readable_visit(request: Request, caller: Caller, visit_id: int) -> VisitParties:
-    """The visit's parties if the caller may read its report (404 if absent, logged 403)."""
-    with ctx_of(request).rt.engine.connect() as conn:
-        parties = visit_parties(conn, visit_id)
-    if not may_read_report(caller.actor, parties):
-        raise deny(request, caller, report_refusal(caller.actor, parties))
-    return parties
 
 
 def content_disposition(filename: str) -> str:
@@ -148,9 +66,11 @@ def report_documents(
     request: Request, caller: CallerDep, visit_id: IdPath
 ) -> list[ReportDocumentOut]:
     """Documents of a visit's report, oldest first (without content)."""
-    readable_visit(request, caller, visit_id)
     with ctx_of(request).rt.engine.connect() as conn:
-        return [ReportDocumentOut.of(d) for d in inspections.report_documents(conn, visit_id)]
+        return [
+            ReportDocumentOut.of(d)
+            for d in inspections.report_documents(conn, visit_id, caller.actor)
+        ]
 
 
 @router.post(
@@ -212,8 +132,7 @@ async def upload_report_document(
 def download_report_document(request: Request, caller: CallerDep, document_id: IdPath) -> Response:
     """A report document's content."""
     with ctx_of(request).rt.engine.connect() as conn:
-        doc, content = inspections.report_document_content(conn, document_id)
-    readable_visit(request, caller, doc.visit_id)
+        doc, content = inspections.report_document_content(conn, document_id, caller.actor)
     return Response(
         content=content,
         media_type=doc.content_type or "application/octet-stream",

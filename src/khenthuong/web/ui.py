@@ -38,11 +38,7 @@ from khenthuong.web.api_councils import (
     duplicate_number,
     session_view,
 )
-from khenthuong.web.api_inspections import (
-    download_report_document,
-    may_read_report,
-    visit_parties,
-)
+from khenthuong.web.api_inspections import download_report_document
 from khenthuong.web.api_reference import VERIFY_REFUSED, audit_rows, may_verify, state_counts
 from khenthuong.web.context import (
     Caller,
@@ -83,6 +79,7 @@ def ui_caller(request: Request) -> Caller:
     caller = session_caller(ctx_of(request), request)
     if caller is None:
         raise NeedLogin()
+    request.state.username = caller.actor.username  # who a logged refusal names
     return caller
 
 
@@ -1120,8 +1117,8 @@ def _bloc_page(
     docs: dict[int, list[inspections.ReportDocument]] = {}
     with ctx.rt.engine.connect() as conn:
         for v in visits:
-            if may_read_report(caller.actor, visit_parties(conn, v.id)):
-                docs[v.id] = inspections.report_documents(conn, v.id)
+            if inspections.may_read_report(caller.actor, inspections.visit_parties(conn, v.id)):
+                docs[v.id] = inspections.report_documents(conn, v.id, caller.actor)
     return render(
         request, "bloc.html", caller, status_code, b=view, visits=visits, year=year,
         mine=mine, can_report=can_report, error=error, docs=docs,
