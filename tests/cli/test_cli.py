@@ -241,7 +241,7 @@ def test_record_history_entries_one_by_one(fresh: Settings) -> None:
         ("rating", "--person", "Nguyễn Văn An", "--unit", "CCYQD", "--year", "2025",
          "--code", "htxs"),
         ("blocker", "--person", "Trần Thị Bích", "--unit", "CCYQD", "--code", "discipline",
-         "--from", "2026-10-01", "--note", "Khiển trách"),
+         "--from", "2026-10-01", "--note", "Quyết định 5/QĐ-KL", "--level", "Khiển trách"),
         ("award", "--person", "Nguyễn Văn An", "--unit", "CCYQD", "--year", "2024",
          "--code", "CSTDCS", "--decision-number", "12/QĐ-CCYQD", "--date", "2024-12-20"),
         ("rating", "--person", "Người Mới", "--unit", "CCYQD", "--year", "2025", "--code", "htt"),
@@ -257,6 +257,8 @@ def test_record_history_entries_one_by_one(fresh: Settings) -> None:
         (("award", "--person", "A", "--unit", "CCYQD", "--year", "2024", "--code", "KHONG",
           "--decision-number", "1/QĐ-X", "--date", "2024-01-01"), "not in the award catalog"),
         (("blocker", "--person", "A", "--unit", "NOPE", "--code", "discipline"), "unit 'NOPE'"),
+        (("blocker", "--person", "A", "--unit", "CCYQD", "--code", "discipline",
+          "--from", "2026-10-01", "--level", "nặng"), "level 'nặng' must be one of"),
     ]  # fmt: skip
     for args, message in bad:
         code, out = run("record", *args)
@@ -267,5 +269,7 @@ def test_record_history_entries_one_by_one(fresh: Settings) -> None:
             conn.execute(select(func.count()).select_from(t)).scalar_one()
             for t in (YEARLY_RATINGS, BLOCKERS, AWARD_RECORDS)
         ]
+        level = conn.execute(select(BLOCKERS.c.level)).scalar_one()
     engine.dispose()
     assert counts == [2, 1, 1]
+    assert level == "khien_trach"

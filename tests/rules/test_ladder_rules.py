@@ -19,11 +19,13 @@ from khenthuong.rules.eligibility import (
     History,
     MembersRule,
     UnitFacts,
+    at_least,
     bk_bo,
     bk_ttg,
     bloc_lead,
     cstd_bo,
     cstdtq,
+    heavier,
     judge_person,
     members,
 )
@@ -159,7 +161,7 @@ def test_excellent_labour_collective_is_judged_on_its_members() -> None:
     more than half LĐTT."""
     good = UnitFacts(members=10, completed=10, ldtt=7, cstdcs=1)
     assert members(good, 2026) is None
-    short = UnitFacts(members=10, completed=9, ldtt=6, cstdcs=0, disciplined=1)
+    short = UnitFacts(members=10, completed=9, ldtt=6, cstdcs=0, discipline_levels=("canh_cao",))
     refusal = members(short, 2026)
     assert refusal is not None
     for part in ("9/10 cá nhân hoàn thành", "6/10", "Chiến sĩ thi đua cơ sở", "kỷ luật"):
@@ -168,6 +170,49 @@ def test_excellent_labour_collective_is_judged_on_its_members() -> None:
     assert members(UnitFacts(members=10, completed=0, ldtt=5), 2026, advanced) is not None
     assert members(UnitFacts(members=10, completed=0, ldtt=6), 2026, advanced) is None
     assert members(UnitFacts(), 2026) is not None
+
+
+def test_only_discipline_at_warning_or_above_disqualifies_a_collective() -> None:
+    """A khiển trách (reprimand) alone leaves a TTLĐXS possible; a cảnh cáo (warning), a
+    heavier measure or a record without a level does not; the threshold is a parameter."""
+    base = {"members": 10, "completed": 10, "ldtt": 8, "cstdcs": 1}
+    assert members(UnitFacts(**base, discipline_levels=("khien_trach",)), 2026) is None
+    for levels in (("canh_cao",), ("cach_chuc",), (None,), ("khien_trach", "giang_chuc")):
+        refusal = members(UnitFacts(**base, discipline_levels=levels), 2026)
+        assert refusal is not None, levels
+        assert "bị kỷ luật từ mức cảnh cáo trở lên" in refusal.message_vi
+    strict = MembersRule(discipline_from="khien_trach")
+    assert members(UnitFacts(**base, discipline_levels=("khien_trach",)), 2026, strict)
+    assert heavier("khien_trach", "canh_cao") == "canh_cao"
+    assert heavier("cach_chuc", None) is None
+    assert at_least("ha_bac_luong", "canh_cao") and not at_least("khien_trach", "canh_cao")
+
+
+def test_achievements_count_from_the_end_of_a_discipline() -> None:
+    """NĐ 98 Art 4: CSTĐCS 2023-2025 make the streak for CSTĐ cấp Bộ 2025, but not when a
+    discipline ended on 30/06/2024: 2023 and 2024 are left out, and the refusal says so; a
+    discipline that ended before the streak changes nothing."""
+    ladder = CstdBoRule()
+    streak = {"awards": cstdcs(2023, 2024, 2025), "initiatives": ((2025, "ministry"),)}
+    assert judge_person(History(**streak), 2025, ladder, "CSTD_BO") is None
+    late = History(**streak, blockers=(("discipline", date(2024, 1, 2), date(2024, 6, 30)),))
+    refusal = judge_person(late, 2025, ladder, "CSTD_BO")
+    assert refusal is not None
+    assert "chỉ có 1 năm liên tục (2025)" in refusal.message_vi
+    assert "thành tích đến hết năm 2024 không được tính" in refusal.message_vi
+    assert "chấm dứt ngày 30/06/2024" in refusal.message_vi
+    early = History(**streak, blockers=(("discipline", date(2021, 3, 1), date(2022, 3, 1)),))
+    assert judge_person(early, 2025, ladder, "CSTD_BO") is None
+    other = History(**streak, blockers=(("complaint", date(2024, 1, 2), date(2024, 6, 30)),))
+    assert judge_person(other, 2025, ladder, "CSTD_BO") is None
+    rating = History(ratings={2025: "htt"}, blockers=late.blockers)
+    assert judge_person(rating, 2025, CATALOG.rules_for("LDTT", date(2025, 6, 1)).eligibility,
+                        "LDTT") is None  # fmt: skip
+    same_year = History(ratings={2025: "htt"}, blockers=(("discipline", date(2025, 1, 2),
+                        date(2025, 3, 31)),))  # fmt: skip
+    ldtt_rule = CATALOG.rules_for("LDTT", date(2025, 6, 1)).eligibility
+    refused = judge_person(same_year, 2025, ldtt_rule, "LDTT")
+    assert refused is not None and "thành tích đến hết năm 2025" in refused.message_vi
 
 
 @pytest.mark.parametrize(

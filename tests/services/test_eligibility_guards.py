@@ -207,7 +207,8 @@ def test_government_flag_needs_the_collective_that_led_its_bloc(
 
 def test_excellent_labour_collective_is_judged_on_its_members_history(rt: Runtime) -> None:
     """TTLĐXS for Cục Quản lý kỹ thuật: 3 of 3 members complete, 3 LĐTT, 1 CSTĐCS passes;
-    a member disciplined during the year fails it."""
+    a member reprimanded (khiển trách) during the year still passes, one warned (cảnh cáo)
+    fails it, and so does a discipline recorded without its level."""
     catalog = catalog_in(CONFIG)
     rule = catalog.rules_for("TTLDXS", date(2026, 12, 1))
     with write_tx(rt.engine) as conn:
@@ -218,13 +219,22 @@ def test_excellent_labour_collective_is_judged_on_its_members_history(rt: Runtim
             record(conn, pid, "LDTT", 2026)
         record(conn, pids[0], "CSTDCS", 2026)
         assert guards.judge(conn, rule, "TTLDXS", person_id=None, unit_id=unit, year=2026) is None
+        discipline = {"kind": "discipline", "starts_on": date(2025, 10, 1)}
         conn.execute(
             insert(BLOCKERS).values(
-                person_id=pids[1],
-                kind="discipline",
-                starts_on=date(2025, 10, 1),
-                ends_on=date(2026, 3, 31),
+                person_id=pids[1], ends_on=date(2026, 3, 31), level="khien_trach", **discipline
             )
         )
-        refusal = guards.judge(conn, rule, "TTLDXS", person_id=None, unit_id=unit, year=2026)
-    assert refusal is not None and "1 cá nhân bị kỷ luật" in refusal.message_vi
+        assert guards.judge(conn, rule, "TTLDXS", person_id=None, unit_id=unit, year=2026) is None
+        conn.execute(
+            insert(BLOCKERS).values(
+                person_id=pids[1], ends_on=date(2026, 1, 31), level="canh_cao", **discipline
+            )
+        )
+        warned = guards.judge(conn, rule, "TTLDXS", person_id=None, unit_id=unit, year=2026)
+        conn.execute(
+            insert(BLOCKERS).values(person_id=pids[2], ends_on=date(2026, 2, 1), **discipline)
+        )
+        unknown = guards.judge(conn, rule, "TTLDXS", person_id=None, unit_id=unit, year=2026)
+    assert warned is not None and "1 cá nhân bị kỷ luật từ mức cảnh cáo" in warned.message_vi
+    assert unknown is not None and "2 cá nhân bị kỷ luật" in unknown.message_vi

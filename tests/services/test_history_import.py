@@ -141,3 +141,29 @@ def test_importing_the_same_file_twice_adds_nothing(rt: Runtime, tmp_path: Path)
         assert report.imported == 0
     after = [count(rt, t) for t in (AWARD_RECORDS, YEARLY_RATINGS, INITIATIVES, BLOCKERS)]
     assert after == before
+
+
+def test_a_discipline_carries_its_level(rt: Runtime, tmp_path: Path) -> None:
+    """The `level` column takes a code or the Vietnamese name (any case); it is refused for
+    an investigation, when unknown, and an end before the start is refused too."""
+    head = HEADER.rstrip("\n") + ",level\n"
+    rows = (
+        "blocker,Người A,CCYCA,,discipline,9/QĐ,2026-01-05,,,2026-07-05,Cảnh cáo\n"
+        "blocker,Người B,CCYCA,,discipline,10/QĐ,2026-01-05,,,,khien_trach\n"
+        "blocker,Người C,CCYCA,,discipline,11/QĐ,2026-01-05,,,,\n"
+    )
+    bad = (
+        "blocker,Người D,CCYCA,,investigation,12/QĐ,2026-01-05,,,,canh_cao\n"
+        "blocker,Người E,CCYCA,,discipline,13/QĐ,2026-01-05,,,,phê bình\n"
+        "blocker,Người F,CCYCA,,discipline,14/QĐ,2026-01-05,,,2025-12-31,\n"
+    )
+    path = tmp_path / "ky_luat.csv"
+    path.write_text(head + rows + bad, encoding="utf-8")
+    with write_tx(rt.engine) as conn:
+        report = import_history(conn, path, award_codes=CODES, skip_bad=True)
+        levels = conn.execute(select(BLOCKERS.c.level).order_by(BLOCKERS.c.id)).scalars().all()
+    assert levels == ["canh_cao", "khien_trach", None]
+    assert [line for line, _ in report.errors] == [5, 6, 7]
+    assert "only for a discipline" in report.errors[0][1]
+    assert "'phê bình' must be one of khien_trach" in report.errors[1][1]
+    assert "is before decision_date" in report.errors[2][1]

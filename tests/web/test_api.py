@@ -660,6 +660,26 @@ def test_history_entries_feed_the_eligibility_check(
     step(client, officer, nid, "submit")
     step(client, token("tt.qd"), nid, "forward")
     assert step(client, token("cv.bcy"), nid, "appraise")["to_state"] == "ministry_council"
+    # A discipline is recorded with its measure, by code or by its Vietnamese name.
+    warned = client.post(
+        "/api/history",
+        json={"record": "blocker", "unit_code": "CCYQD", "person": "Trần Thị Bích",
+              "code": "discipline", "decision_date": f"{year}-01-05",
+              "ends_on": f"{year}-02-05", "level": "Cảnh cáo"},
+        headers=officer,
+    )  # fmt: skip
+    assert warned.status_code == 201, warned.text
+    unknown = client.post(
+        "/api/history",
+        json={"record": "blocker", "unit_code": "CCYQD", "person": "Trần Thị Bích",
+              "code": "discipline", "decision_date": f"{year}-03-05", "level": "nhắc nhở"},
+        headers=officer,
+    )  # fmt: skip
+    assert unknown.status_code == 422 and "level 'nhắc nhở'" in unknown.json()["detail"]
+    blockers = client.get(f"/api/persons/{pid}/history", headers=officer).json()["blockers"]
+    assert [(b["kind"], b["level"], b["ends_on"]) for b in blockers] == [
+        ("discipline", "canh_cao", f"{year}-02-05")
+    ]
 
 
 def test_every_api_operation_refuses_anonymous_callers(client: TestClient) -> None:

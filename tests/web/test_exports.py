@@ -88,14 +88,16 @@ def test_person_history_export_reimports_as_the_same_history(
          "decision_number": f"{year - 1}/QĐ-CCYQD", "decision_date": f"{year - 1}-12-20"},
         {"record": "initiative", "year": str(year - 1), "code": "grassroots",
          "title": "Cải tiến quy trình mật mã"},
-        {"record": "blocker", "code": "complaint", "decision_date": f"{year}-01-05",
-         "ends_on": f"{year}-02-05", "title": "Đã giải quyết"},
+        {"record": "blocker", "code": "discipline", "decision_date": f"{year}-01-05",
+         "ends_on": f"{year}-02-05", "title": "Đã chấp hành", "level": "canh_cao"},
     ]  # fmt: skip
     for entry in entries:
         r = c.post(f"/persons/{pid}/history", data=entry | {"csrf_token": csrf},
                    follow_redirects=False)  # fmt: skip
         assert r.status_code == 303, r.text
-    assert f'href="/persons/{pid}?format=xlsx"' in c.get(f"/persons/{pid}").text
+    page = c.get(f"/persons/{pid}").text
+    assert f'href="/persons/{pid}?format=xlsx"' in page
+    assert "discipline (cảnh cáo)" in page and '<option value="canh_cao">cảnh cáo</option>' in page
     response = c.get(f"/persons/{pid}", params={"format": "xlsx"})
     rows = sheet_rows(response)
     assert rows[0] == COLUMNS
@@ -105,7 +107,7 @@ def test_person_history_export_reimports_as_the_same_history(
     assert records["award"]["code"] == "CSTDCS"
     assert records["award"]["decision_number"] == f"{year - 1}/QĐ-CCYQD"
     assert records["rating"]["code"] == "htxs" and records["initiative"]["code"] == "grassroots"
-    assert records["blocker"]["code"] == "complaint"
+    assert records["blocker"]["code"] == "discipline" and records["blocker"]["level"] == "canh_cao"
     # The sheet is in the import's format: importing it finds every row already recorded.
     path = tmp_path / "lich-su.xlsx"
     path.write_bytes(response.content)

@@ -418,6 +418,9 @@ def record_history(
     ends_on: str = typer.Option("", "--to", help="A blocker's end (YYYY-MM-DD); open if unset."),
     title: str = typer.Option("", "--title", "--note", help="Initiative title or blocker note."),
     commendation_type: str = typer.Option("", "--type", help="cong_trang, dot_xuat, chuyen_de…"),
+    level: str = typer.Option(
+        "", "--level", help="A discipline's measure: khien_trach, canh_cao, … or 'Cảnh cáo'."
+    ),
 ) -> None:
     """Record one history entry: a past award, a yearly rating, an initiative or a blocker."""
     from khenthuong.services.history_import import record_one  # noqa: PLC0415
@@ -425,7 +428,7 @@ def record_history(
     row = {
         "record": record, "person": person, "unit": unit, "year": year, "code": code,
         "decision_number": decision_number, "decision_date": decision_date, "ends_on": ends_on,
-        "title": title, "commendation_type": commendation_type,
+        "title": title, "commendation_type": commendation_type, "level": level,
     }  # fmt: skip
     with write_tx(get_engine()) as conn:
         record_one(conn, row, award_codes=_award_codes(get_settings().config_dir))

@@ -27,6 +27,35 @@ Scope = Literal["grassroots", "ministry", "national"]
 CommendationType = Literal[
     "cong_trang", "dot_xuat", "chuyen_de", "cong_hien", "nien_han", "doi_ngoai"
 ]
+DISCIPLINE_LEVELS = {
+    "khien_trach": "khiển trách",
+    "canh_cao": "cảnh cáo",
+    "ha_bac_luong": "hạ bậc lương",
+    "giang_chuc": "giáng chức",
+    "cach_chuc": "cách chức",
+    "buoc_thoi_viec": "buộc thôi việc",
+}
+"""Disciplinary measures from the lightest to the heaviest (Luật Cán bộ, công chức 2008, Điều
+79; the lists for viên chức, the army and the Party use the same names for the measures they
+share): reprimand, warning, salary step down, demotion, dismissal from post, dismissal."""
+DisciplineLevel = Literal[
+    "khien_trach", "canh_cao", "ha_bac_luong", "giang_chuc", "cach_chuc", "buoc_thoi_viec"
+]
+
+
+def heavier(a: str | None, b: str | None) -> str | None:
+    """The heavier of two recorded levels; a record without a level (None) outweighs any."""
+    order = list(DISCIPLINE_LEVELS)
+    if a not in order or b not in order:
+        return None
+    return a if order.index(a) >= order.index(b) else b
+
+
+def at_least(level: str | None, threshold: str) -> bool:
+    """True when a discipline of `level` is `threshold` or heavier. A record whose level was
+    not entered counts as heavy enough: the check cannot be passed by leaving it out."""
+    order = list(DISCIPLINE_LEVELS)
+    return level is None or level not in order or order.index(level) >= order.index(threshold)
 
 
 @dataclass(frozen=True)
@@ -73,8 +102,9 @@ class UnitFacts:
     """Members holding a merit LĐTT (or Chiến sĩ tiên tiến) of the year."""
     cstdcs: int = 0
     """Members holding a merit CSTĐCS of the year."""
-    disciplined: int = 0
-    """Members under discipline at some time in the year."""
+    discipline_levels: tuple[str | None, ...] = ()
+    """One entry per member under discipline at some time in the year: the heaviest level
+    recorded for the year (None when a record carries no level)."""
     bloc_ranks: tuple[tuple[str, str, int], ...] = ()
     """(bloc code, organiser unit code, rank in the bloc's year-end vote) for the year."""
     organisation: str | None = None
@@ -184,8 +214,7 @@ class MembersRule(Params):
     """Collective titles judged on their members' year (TTLĐXS / TTLĐTT). The 2022-law text
     was not retrieved; the defaults are older and sector rules (UNCERTAIN: langson; TT
     13/2018/TT-BGTVT): TTLĐXS 100% complete their tasks, ≥ 70% LĐTT, ≥ 1 CSTĐCS, nobody
-    disciplined. The discipline records do not carry the level (cảnh cáo or above), so any
-    discipline in the year counts."""
+    disciplined at cảnh cáo or above (`discipline_from`)."""
 
     rule: Literal["members"] = "members"
     complete_share: float = Field(default=1.0, ge=0, le=1)
@@ -194,6 +223,10 @@ class MembersRule(Params):
     """True: more than `ldtt_share` (TTLĐTT: > 50%); False: at least."""
     min_cstdcs: int = Field(default=1, ge=0)
     no_discipline: bool = True
+    discipline_from: DisciplineLevel = "canh_cao"
+    """The lightest discipline that disqualifies: nobody disciplined at cảnh cáo (warning) or
+    above (DOMAIN §2.3, UNCERTAIN: langson; TT 13/2018/TT-BGTVT); a khiển trách alone does
+    not. A record without a level counts."""
 
 
 Ladder = Annotated[
@@ -480,11 +513,13 @@ def members(facts: UnitFacts, year: int, params: MembersRule | None = None) -> R
                 f"needs {p.min_cstdcs} CSTĐCS, has {facts.cstdcs}",
             )
         )
-    if p.no_discipline and facts.disciplined:
+    disciplined = sum(1 for lvl in facts.discipline_levels if at_least(lvl, p.discipline_from))
+    if p.no_discipline and disciplined:
+        lightest = DISCIPLINE_LEVELS[p.discipline_from]
         problems.append(
             (
-                f"{facts.disciplined} cá nhân bị kỷ luật trong năm",
-                f"{facts.disciplined} member(s) disciplined",
+                f"{disciplined} cá nhân bị kỷ luật từ mức {lightest} trở lên trong năm",
+                f"{disciplined} member(s) disciplined at {p.discipline_from} or above",
             )
         )
     if not problems:
@@ -497,8 +532,33 @@ def members(facts: UnitFacts, year: int, params: MembersRule | None = None) -> R
     )
 
 
+def discipline_ended(history: History, year: int) -> date | None:
+    """The end of the latest discipline that ended by the end of `year` (None if none)."""
+    ends = [
+        end
+        for kind, _start, end in history.blockers
+        if kind == "discipline" and end is not None and end <= date(year, 12, 31)
+    ]
+    return max(ends) if ends else None
+
+
+def counted_after(history: History, ended: date) -> History:
+    """The history that counts after a discipline that ended on `ended`: achievements count
+    from the end of the discipline (NĐ 98/2023 Điều 4), so the years up to and including
+    the year it ended are left out (a yearly title needs the whole year)."""
+    return History(
+        ratings={y: r for y, r in history.ratings.items() if y > ended.year},
+        awards=tuple(a for a in history.awards if a[1] > ended.year),
+        initiatives=tuple(i for i in history.initiatives if i[0] > ended.year),
+        blockers=history.blockers,
+    )
+
+
 def judge_person(history: History, year: int, ladder: Any, award: str) -> Refusal | None:
-    """Run a person ladder rule with its parameters; `award` is the code being judged."""
+    """Run a person ladder rule with its parameters; `award` is the code being judged.
+
+    After a discipline, only what was achieved after it ended counts (`counted_after`): a
+    refusal then says which years were left out."""
     rule = ladder.rule
     if rule in ("ldtt", "cstdcs") and history.has(award, year):
         return Refusal(
@@ -506,6 +566,25 @@ def judge_person(history: History, year: int, ladder: Any, award: str) -> Refusa
             f"Đã đạt {award} năm {year} (một thành tích chỉ khen thưởng một lần, Luật TĐKT Điều 5)",
             f"already holds {award} for {year}",
         )
+    ended = discipline_ended(history, year)
+    if ended is None:
+        return _judge_person(history, year, ladder, award)
+    refusal = _judge_person(counted_after(history, ended), year, ladder, award)
+    if refusal is None or _judge_person(history, year, ladder, award) is not None:
+        return refusal
+    return Refusal(
+        refusal.code,
+        f"{refusal.message_vi} (thành tích đến hết năm {ended.year} không được tính: kỷ luật "
+        f"chấm dứt ngày {ended:%d/%m/%Y}, thành tích tính từ khi chấm dứt kỷ luật, NĐ 98/2023 "
+        "Điều 4)",
+        f"{refusal.message_en} (achievements up to {ended.year} do not count: a discipline "
+        f"ended on {ended.isoformat()})",
+        refusal.details,
+    )
+
+
+def _judge_person(history: History, year: int, ladder: Any, award: str) -> Refusal | None:
+    rule = ladder.rule
     if rule == "ldtt":
         return ldtt(history, year, ladder)
     if rule == "cstdcs":

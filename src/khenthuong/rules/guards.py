@@ -28,6 +28,7 @@ from khenthuong.rules.eligibility import (
     History,
     UnitFacts,
     check_not_blocked,
+    heavier,
     judge_person,
     judge_unit,
 )
@@ -221,14 +222,17 @@ def load_unit_facts(conn: Connection, unit_id: int, year: int) -> UnitFacts:
             YEARLY_RATINGS.c.rating.in_(DONE),
         )
     ).scalar_one()
-    disciplined = conn.execute(
-        select(func.count(func.distinct(BLOCKERS.c.person_id))).where(
+    heaviest: dict[int, str | None] = {}
+    for d in conn.execute(
+        select(BLOCKERS.c.person_id, BLOCKERS.c.level).where(
             BLOCKERS.c.person_id.in_(people),
             BLOCKERS.c.kind == "discipline",
             BLOCKERS.c.starts_on <= date(year, 12, 31),
             BLOCKERS.c.ends_on.is_(None) | (BLOCKERS.c.ends_on >= date(year, 1, 1)),
         )
-    ).scalar_one()
+    ):
+        known = d.person_id in heaviest
+        heaviest[d.person_id] = heavier(heaviest[d.person_id], d.level) if known else d.level
     organiser = UNITS.alias("organiser")
     ranks = conn.execute(
         select(BLOCS.c.code, organiser.c.code.label("organiser"), BLOC_VOTES.c.rank)
@@ -247,7 +251,7 @@ def load_unit_facts(conn: Connection, unit_id: int, year: int) -> UnitFacts:
         completed=int(completed),
         ldtt=holders("LDTT", "CST"),
         cstdcs=holders("CSTDCS"),
-        disciplined=int(disciplined),
+        discipline_levels=tuple(heaviest[pid] for pid in sorted(heaviest)),
         bloc_ranks=tuple((r.code, r.organiser, int(r.rank)) for r in ranks),
         organisation=organisation_of(path),
     )

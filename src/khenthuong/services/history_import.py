@@ -9,7 +9,9 @@ decision_date, commendation_type, title, ends_on.
 - record=initiative: a recognised initiative; `code` is its scope (grassroots, ministry,
   national), `title` its name.
 - record=blocker: discipline, investigation or complaint (`code`) from decision_date
-  until ends_on (empty: still open).
+  until ends_on (empty: still open); a discipline's `level` is its measure, as a code
+  (khien_trach, canh_cao, ha_bac_luong, giang_chuc, cach_chuc, buoc_thoi_viec) or in
+  Vietnamese (Cảnh cáo); empty when not known.
 
 Nothing is written from a file with errors unless skip_bad is set. A row that repeats an
 earlier row of the file (the same award of the same nominee, year and decision; the same
@@ -31,6 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select
 
 from khenthuong.errors import KhenthuongError
+from khenthuong.rules.eligibility import DISCIPLINE_LEVELS
 from khenthuong.services.nominations import COMMENDATION_TYPES
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
@@ -51,6 +54,7 @@ COLUMNS = (
     "commendation_type",
     "title",
     "ends_on",
+    "level",
 )
 
 
@@ -382,13 +386,34 @@ def _check_row(
     if code not in BLOCKER_KINDS:
         raise ValueError(f"blocker kind {code!r} must be one of {', '.join(BLOCKER_KINDS)}")
     ends = row.get("ends_on")
+    starts_on = _date(row.get("decision_date", ""), "decision_date")
+    ends_on = _date(ends, "ends_on") if ends else None
+    if ends_on is not None and ends_on < starts_on:
+        raise ValueError(f"ends_on {ends_on:%d/%m/%Y} is before decision_date {starts_on:%d/%m/%Y}")
     return (
         "blocker",
         {
             "kind": code,
-            "starts_on": _date(row.get("decision_date", ""), "decision_date"),
-            "ends_on": _date(ends, "ends_on") if ends else None,
+            "starts_on": starts_on,
+            "ends_on": ends_on,
             "note": row.get("title") or None,
+            "level": _level(row.get("level", ""), code),
         },
         person,
+    )
+
+
+def _level(text: str, kind: str) -> str | None:
+    """A discipline's level from its code or its Vietnamese name; None when empty."""
+    value = unicodedata.normalize("NFC", text.strip()).lower()
+    if not value:
+        return None
+    if kind != "discipline":
+        raise ValueError(f"level is only for a discipline, not for a {kind}")
+    for level, name in DISCIPLINE_LEVELS.items():
+        if value in (level, name):
+            return level
+    raise ValueError(
+        f"level {text.strip()!r} must be one of {', '.join(DISCIPLINE_LEVELS)} "
+        f"({', '.join(DISCIPLINE_LEVELS.values())})"
     )

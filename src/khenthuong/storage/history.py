@@ -75,6 +75,9 @@ class Blocker(SQLModel, table=True):
     starts_on: date
     ends_on: date | None = None
     note: str | None = Field(default=None, max_length=500)
+    level: str | None = Field(default=None, max_length=20)
+    """A discipline's measure (rules.eligibility.DISCIPLINE_LEVELS: khien_trach, canh_cao …);
+    None when not recorded (counted as heavy enough by the collective standards)."""
 
 
 AWARD_RECORDS = table_of(AwardRecord)

@@ -274,6 +274,12 @@ class HistoryIn(BaseModel):
     ends_on: date | None = None
     title: str | None = Field(default=None, max_length=500, description="initiative or note")
     commendation_type: str | None = Field(default=None, max_length=20)
+    level: str | None = Field(
+        default=None,
+        max_length=40,
+        description="a discipline's measure: khien_trach, canh_cao, ha_bac_luong, giang_chuc, "
+        "cach_chuc, buoc_thoi_viec (or its Vietnamese name)",
+    )
 
 
 class HistoryOut(BaseModel):
@@ -315,7 +321,7 @@ def person_history(request: Request, caller: CallerDep, person_id: IdPath) -> Hi
                 ratings=rows(YEARLY_RATINGS, ("year", "rating"), YEARLY_RATINGS.c.year.desc()),
                 initiatives=rows(INITIATIVES, ("year", "title", "scope", "recognised_on"),
                                  INITIATIVES.c.year.desc()),
-                blockers=rows(BLOCKERS, ("kind", "starts_on", "ends_on", "note"),
+                blockers=rows(BLOCKERS, ("kind", "level", "starts_on", "ends_on", "note"),
                               BLOCKERS.c.starts_on.desc()),
             )  # fmt: skip
     if forbidden:
@@ -341,7 +347,7 @@ def record_history(request: Request, caller: CallerDep, body: HistoryIn) -> dict
         "decision_number": body.decision_number or "",
         "decision_date": body.decision_date.isoformat() if body.decision_date else "",
         "ends_on": body.ends_on.isoformat() if body.ends_on else "", "title": body.title or "",
-        "commendation_type": body.commendation_type or "",
+        "commendation_type": body.commendation_type or "", "level": body.level or "",
     }  # fmt: skip
     codes = set(catalog_in(ctx.rt.settings.config_dir).awards)
     with write_tx(ctx.rt.engine) as conn:

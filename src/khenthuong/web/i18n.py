@@ -111,6 +111,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ratings": ("Xếp loại hằng năm", "Yearly ratings"),
     "initiatives": ("Sáng kiến", "Initiatives"),
     "blockers": ("Kỷ luật, điều tra, khiếu nại", "Discipline, investigation, complaint"),
+    "discipline_level": ("Hình thức kỷ luật", "Disciplinary measure"),
     "add_history": ("Ghi thêm lịch sử", "Add to the history"),
     "record": ("Loại", "Kind"),
     "code": ("Mã", "Code"),

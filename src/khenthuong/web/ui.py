@@ -18,6 +18,7 @@ from khenthuong.audit.query import AuditFilter, history
 from khenthuong.audit.verify import verify_all
 from khenthuong.errors import BatchRefused, Forbidden, KhenthuongError, NotFound, StepRefused
 from khenthuong.rules.catalog import catalog_in
+from khenthuong.rules.eligibility import DISCIPLINE_LEVELS
 from khenthuong.rules.guards import award_code_of, eligibility_preview
 from khenthuong.services import councils, decisions, dossier, inspections
 from khenthuong.services import nominations as svc
@@ -62,7 +63,9 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LOGIN_COOKIE = "kt_login"
 QUEUE_PAGE = 100
 SIGNING_ROLES = frozenset({"unit_head", "minister", "prime_minister", "president"})
-HISTORY_FIELDS = ("record", "year", "code", "decision_number", "decision_date", "ends_on", "title")
+HISTORY_FIELDS = (
+    "record", "year", "code", "decision_number", "decision_date", "ends_on", "title", "level",
+)  # fmt: skip
 router = APIRouter(include_in_schema=False)
 
 
@@ -702,6 +705,7 @@ def _person_page(
     return render(
         request, "person.html", caller, status_code, person=person, h=history, error=error,
         can_edit=can_edit, year=local_today().year, today=local_today().isoformat(),
+        discipline_levels=DISCIPLINE_LEVELS,
     )  # fmt: skip
 
 
@@ -724,7 +728,7 @@ def _history_export(person: Any, h: dict[str, list[Any]]) -> Response:
         + [line("initiative", year=i["year"], code=i["scope"], title=i["title"])
            for i in h["initiatives"]]
         + [line("blocker", code=b["kind"], decision_date=b["starts_on"], ends_on=b["ends_on"] or "",
-                title=b["note"] or "") for b in h["blockers"]]
+                title=b["note"] or "", level=b["level"] or "") for b in h["blockers"]]
     )  # fmt: skip
     return xlsx_response(f"lich-su-{person['id']}.xlsx", name[:31], list(HISTORY_COLUMNS), rows)
 
