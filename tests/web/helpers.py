@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from khenthuong.cli.walkthrough import _seed_cstdcs
 from khenthuong.runtime import Runtime
 from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import EVENTS
 
 Headers = Callable[[str], dict[str, str]]
 DOCUMENTS = ["to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"]
@@ -129,3 +131,20 @@ def add_visit(rt: Runtime, inspector: str, inspected: str, starts: date, ends: d
                 )
             )
         )  # fmt: skip
+
+
+def denied(rt: Runtime) -> list[tuple[str, str, str]]:
+    """(actor, path, reason) of every refused access in the access log, oldest first."""
+    with rt.engine.connect() as conn:
+        return [
+            (r.actor, _payload(r.payload)["path"], r.comment or "")
+            for r in conn.execute(
+                select(EVENTS.c.actor, EVENTS.c.payload, EVENTS.c.comment)
+                .where(EVENTS.c.stream == "access")
+                .order_by(EVENTS.c.seq)
+            )
+        ]
+
+
+def _payload(value: Any) -> dict[str, Any]:
+    return dict(json.loads(value) if isinstance(value, str) else value)

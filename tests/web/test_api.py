@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from khenthuong.runtime import Runtime
 from khenthuong.services.accounts import create_token, revoke_token
 from khenthuong.storage.db import write_tx
-from khenthuong.storage.models import EVENTS, NOMINATIONS, USERS
+from khenthuong.storage.models import NOMINATIONS, USERS
 from tests.web.helpers import (
     Headers,
     add_visit,
     attach_dossier,
     council_vote,
+    denied,
     person_id,
     propose,
     step,
@@ -27,12 +28,7 @@ PROBLEM = "application/problem+json"
 
 
 def denied_events(rt: Runtime) -> list[str]:
-    with rt.engine.connect() as conn:
-        return list(
-            conn.execute(
-                select(EVENTS.c.comment).where(EVENTS.c.stream == "access").order_by(EVENTS.c.seq)
-            ).scalars()
-        )
+    return [reason for _, _, reason in denied(rt)]
 
 
 def test_authentication_is_required_and_tokens_are_checked(

@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from khenthuong.runtime import Runtime
-from khenthuong.storage.models import EVENTS, NOMINATIONS
+from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web.app import create_app
 from tests.web.conftest import DEMO_PASSWORD, sign_in
-from tests.web.helpers import Headers, to_council
+from tests.web.helpers import Headers, denied, to_council
 
 Browser = Callable[[str], tuple[TestClient, str]]
 
@@ -57,10 +57,7 @@ def test_wrong_password_is_refused_logged_and_throttled(
     assert r.status_code == 429  # type: ignore[attr-defined]
     assert int(r.headers["retry-after"]) > 0  # type: ignore[attr-defined]
     assert "chờ" in r.text  # type: ignore[attr-defined]
-    with web_rt.engine.connect() as conn:
-        reasons = list(
-            conn.execute(select(EVENTS.c.comment).where(EVENTS.c.stream == "access")).scalars()
-        )
+    reasons = [reason for _, _, reason in denied(web_rt)]
     assert reasons.count("wrong user name or password") == web_rt.settings.login_max_failures
     assert "sign-in throttled" in reasons
     # A form without the login token (cross-site post) is refused.
@@ -279,6 +276,8 @@ def test_person_page_shows_history_and_records_entries(browser: Browser, web_rt:
     r = other.post(f"/persons/{pid}/history", data={"record": "rating", "year": "2024",
                    "code": "htt", "csrf_token": other_csrf})  # fmt: skip
     assert r.status_code == 403
+    # One refused post, one entry in the access log (not one more for the page shown again).
+    assert [d[1] for d in denied(web_rt)].count(f"/persons/{pid}/history") == 1
     auditor, _ = browser("kiemtra")
     page = auditor.get(f"/persons/{pid}")
     assert page.status_code == 200 and 'id="history-form"' not in page.text

@@ -431,10 +431,9 @@ def _nomination_page(
     with ctx.rt.engine.connect() as conn:
         row = svc.get_row(conn, nid)
         if not can_read(caller.actor, row["unit_path"], caller.inspecting):
-            log_denied(ctx, request, caller.actor.username, f"nomination #{nid} outside scope")
-            return render(
-                request, "error.html", caller, 403,
-                message=f"Hồ sơ #{nid} thuộc đơn vị ngoài phạm vi của bạn",
+            return _outside_scope(
+                request, caller, status_code, f"nomination #{nid} outside scope",
+                f"Hồ sơ #{nid} thuộc đơn vị ngoài phạm vi của bạn",
             )  # fmt: skip
         unit_code = conn.execute(
             select(UNITS.c.code).where(UNITS.c.id == row["proposing_unit_id"])
@@ -473,6 +472,17 @@ def _nomination_page(
 @router.get("/nominations/{nid}")
 def nomination_page(request: Request, nid: IdPath) -> Response:
     return _nomination_page(request, ui_caller(request), nid)
+
+
+def _outside_scope(
+    request: Request, caller: Caller, status_code: int, reason: str, message: str
+) -> HTMLResponse:
+    """The refusal page for a caller outside a page's units, logged as a denied access;
+    unless the page is shown again after a refused post (`status_code` 403), which
+    `_error_text` already logged: one refused attempt, one entry in the access log."""
+    if status_code != 403:
+        log_denied(ctx_of(request), request, caller.actor.username, reason)
+    return render(request, "error.html", caller, 403, message=message)
 
 
 def _error_text(request: Request, caller: Caller, exc: KhenthuongError) -> tuple[str, int]:
@@ -681,8 +691,10 @@ def _person_page(
         if person is None:
             return render(request, "error.html", caller, 404, message=f"Không có cá nhân #{pid}")
         if not can_read(caller.actor, person["path"], caller.inspecting):
-            log_denied(ctx, request, caller.actor.username, f"person #{pid} outside scope")
-            return render(request, "error.html", caller, 403, message="Ngoài phạm vi của bạn")
+            return _outside_scope(
+                request, caller, status_code, f"person #{pid} outside scope",
+                "Ngoài phạm vi của bạn",
+            )  # fmt: skip
 
         def rows(table: Any, order: Any) -> list[Any]:
             return list(
@@ -865,10 +877,9 @@ def _session_page(
         except NotFound as exc:
             return render(request, "error.html", caller, 404, message=str(exc))
         if not can_read(caller.actor, view["unit_path"], caller.inspecting):
-            log_denied(ctx, request, caller.actor.username, f"council session #{sid} outside scope")
-            return render(
-                request, "error.html", caller, 403,
-                message=f"Phiên họp #{sid} ngoài phạm vi của bạn (outside your units)",
+            return _outside_scope(
+                request, caller, status_code, f"council session #{sid} outside scope",
+                f"Phiên họp #{sid} ngoài phạm vi của bạn (outside your units)",
             )  # fmt: skip
         waiting: list[Any] = []
         if view["status"] == "open":
