@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from khenthuong.audit.query import AuditFilter, query_events
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.runtime import Runtime
 from khenthuong.services import inspections
-from khenthuong.services.actors import load_actor
+from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import UNITS
@@ -21,16 +21,21 @@ HEADS = {"CCYQD": "tt.qd", "CCYDCQ": "tt.dcq", "CCYCA": "tt.ca", "CCYNG": "tt.ng
 PDF = b"%PDF-1.4\n% bien ban kiem tra cheo\n"
 
 
+def first_kcy4_visit(conn: Connection) -> tuple[inspections.VisitRow, Actor]:
+    """The blocs loaded, KCY4's 2019 plan made: its first visit and the inspector's head."""
+    known = set(conn.execute(select(UNITS.c.code)).scalars())
+    apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", known))
+    inspections.plan_inspections(conn, "KCY4", 2019, actor=load_actor(conn, "kt.cy"))
+    visit = inspections.visits(conn, "KCY4", 2019)[0]
+    return visit, load_actor(conn, HEADS[visit.inspector])
+
+
 def test_the_inspector_attaches_documents_to_its_report(rt: Runtime) -> None:
     """The inspecting unit's head attaches a PDF and a photo: both listed with hash, size and
     type, the bytes read back, each audited; anyone else, an empty, oversized or
     executable file, and an unknown visit are refused."""
     with write_tx(rt.engine) as conn:
-        known = set(conn.execute(select(UNITS.c.code)).scalars())
-        apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", known))
-        inspections.plan_inspections(conn, "KCY4", 2019, actor=load_actor(conn, "kt.cy"))
-        visit = inspections.visits(conn, "KCY4", 2019)[0]
-        head = load_actor(conn, HEADS[visit.inspector])
+        visit, head = first_kcy4_visit(conn)
         inspections.record_report(conn, visit.id, findings="Đạt yêu cầu", score=90, actor=head)
         pdf = inspections.attach_report_document(
             conn, visit.id, filename="reports/Biên bản.pdf", content=PDF, actor=head, max_bytes=1000
@@ -77,11 +82,7 @@ def test_report_documents_are_read_by_the_parties_only(rt: Runtime) -> None:
     auditors read a report's documents; an officer of another ministry gets Forbidden naming
     who may, for the list and for the content."""
     with write_tx(rt.engine) as conn:
-        known = set(conn.execute(select(UNITS.c.code)).scalars())
-        apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", known))
-        inspections.plan_inspections(conn, "KCY4", 2019, actor=load_actor(conn, "kt.cy"))
-        visit = inspections.visits(conn, "KCY4", 2019)[0]
-        head = load_actor(conn, HEADS[visit.inspector])
+        visit, head = first_kcy4_visit(conn)
         pdf = inspections.attach_report_document(
             conn, visit.id, filename="Biên bản.pdf", content=PDF, actor=head, max_bytes=1000
         )

@@ -117,24 +117,23 @@ def test_council_counts_by_the_organisations_vote_rule(rt: Runtime, bcy_catalog:
     nid = to_appraisal(rt, bcy_catalog, "chien_si_thi_dua_cap_bo", "CSTD_BO", pid)
     svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     secretary = who(rt, "tk.bcy")
+    sid = bcy_session(rt, nid, members=20, present=19, agree=17, disagree=2)
     with write_tx(rt.engine) as conn:
-        sid = councils.open_session(
-            conn,
-            "BCY",
-            title="Phiên họp",
-            held_on=date(2026, 12, 10),
-            members=[MemberIn(f"Ủy viên {i}", present=i < 19) for i in range(20)],
-            actor=secretary,
-        )
-        councils.add_item(conn, rt.registry, sid, nid, actor=secretary)
-        councils.record_tally(conn, sid, nid, agree=17, disagree=2, abstain=0, actor=secretary)
         councils.close_session(conn, rt.registry, bcy_catalog, sid, actor=secretary)
     with rt.engine.connect() as conn:
         assert svc.get_row(conn, nid)["state"] == "minister_decision"
 
 
-def bcy_session(rt: Runtime, catalog: Catalog, nid: int) -> int:
-    """A BCY council session that passes `nid` 19 of 19; left open."""
+def bcy_session(
+    rt: Runtime,
+    nid: int,
+    *,
+    members: int = 19,
+    present: int = 19,
+    agree: int = 19,
+    disagree: int = 0,
+) -> int:
+    """A BCY council session with `nid` on its agenda and its tally recorded; left open."""
     secretary = who(rt, "tk.bcy")
     with write_tx(rt.engine) as conn:
         sid = councils.open_session(
@@ -142,11 +141,13 @@ def bcy_session(rt: Runtime, catalog: Catalog, nid: int) -> int:
             "BCY",
             title="Phiên họp",
             held_on=date(2026, 12, 10),
-            members=[MemberIn(f"Ủy viên {i}") for i in range(19)],
+            members=[MemberIn(f"Ủy viên {i}", present=i < present) for i in range(members)],
             actor=secretary,
         )
         councils.add_item(conn, rt.registry, sid, nid, actor=secretary)
-        councils.record_tally(conn, sid, nid, agree=19, disagree=0, abstain=0, actor=secretary)
+        councils.record_tally(
+            conn, sid, nid, agree=agree, disagree=disagree, abstain=0, actor=secretary
+        )
     return sid
 
 
@@ -168,7 +169,7 @@ def test_ministry_cap_on_cstd_bo_is_taken_at_the_council_step(
     for nid in (first, second):
         svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     secretary = who(rt, "tk.bcy")
-    sessions = [bcy_session(rt, bcy_catalog, nid) for nid in (first, second)]
+    sessions = [bcy_session(rt, nid) for nid in (first, second)]
     with write_tx(rt.engine) as conn:
         councils.close_session(conn, rt.registry, bcy_catalog, sessions[0], actor=secretary)
     with pytest.raises(StepRefused) as info, write_tx(rt.engine) as conn:

@@ -32,6 +32,15 @@ from tests.web.conftest import sign_in
 SUBMITTED = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Mon 02/11/2026, 09:00 in Hà Nội
 
 
+def claimed_reminders(rt: Runtime, now: datetime) -> list[int]:
+    """A submitted nomination's due reminders, scanned and claimed at `now`: the ledger ids."""
+    submitted_nomination(rt)
+    with rt.engine.connect() as conn:
+        items = reminders.scan_due(conn, rt.registry, now=now)
+    with write_tx(rt.engine) as conn:
+        return reminders.claim(conn, items, now=now)
+
+
 def submitted_nomination(rt: Runtime) -> int:
     with rt.engine.connect() as conn:
         officer = load_actor(conn, "cb.qd")
@@ -106,13 +115,9 @@ def test_a_reminder_is_claimed_only_once(rt: Runtime) -> None:
 def test_rows_are_taken_for_sending_by_one_caller_only(rt: Runtime) -> None:
     """Two sends of the same rows: the first takes them, the second gets nothing; a row left
     `sending` by a dead worker is taken again only after the stale threshold."""
-    submitted_nomination(rt)
     stale = timedelta(minutes=10)
     t0 = at("2026-11-18")
-    with rt.engine.connect() as conn:
-        items = reminders.scan_due(conn, rt.registry, now=t0)
-    with write_tx(rt.engine) as conn:
-        ids = reminders.claim(conn, items, now=t0)
+    ids = claimed_reminders(rt, t0)
     with write_tx(rt.engine) as conn:
         won = reminders.take_for_sending(conn, ids, stale_after=stale, now=t0)
     with write_tx(rt.engine) as conn:
@@ -139,13 +144,10 @@ def test_rows_are_taken_for_sending_by_one_caller_only(rt: Runtime) -> None:
 
 def test_a_redelivered_send_of_a_dead_worker_retakes_stale_rows(rt: Runtime) -> None:
     """Without any scan, the same rows `sending` past the threshold go to the next taker."""
-    submitted_nomination(rt)
     stale = timedelta(minutes=10)
     t0 = at("2026-11-18")
-    with rt.engine.connect() as conn:
-        items = reminders.scan_due(conn, rt.registry, now=t0)
+    ids = claimed_reminders(rt, t0)
     with write_tx(rt.engine) as conn:
-        ids = reminders.claim(conn, items, now=t0)
         assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t0) == sorted(ids)
         later = t0 + 2 * stale
         assert reminders.take_for_sending(conn, ids, stale_after=stale, now=later) == sorted(ids)
@@ -155,13 +157,9 @@ def test_a_redelivered_send_of_a_dead_worker_retakes_stale_rows(rt: Runtime) -> 
 def test_a_failed_digest_waits_longer_after_each_attempt(rt: Runtime) -> None:
     """A failed send is taken back after the outbox's backoff (1, then 2, then 4 minutes
     with a base of 60 s), not at the lost-task threshold; the dry run agrees."""
-    submitted_nomination(rt)
     stale = timedelta(minutes=10)
     t = at("2026-11-18")
-    with rt.engine.connect() as conn:
-        items = reminders.scan_due(conn, rt.registry, now=t)
-    with write_tx(rt.engine) as conn:
-        ids = reminders.claim(conn, items, now=t)
+    ids = claimed_reminders(rt, t)
     for wait in (timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)):
         with write_tx(rt.engine) as conn:
             assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t) == sorted(ids)
@@ -180,13 +178,10 @@ def test_a_failed_digest_waits_longer_after_each_attempt(rt: Runtime) -> None:
 
 def test_a_row_is_given_up_after_the_attempt_limit(rt: Runtime) -> None:
     """A reminder that failed `max_attempts` times is neither taken nor re-queued."""
-    submitted_nomination(rt)
     stale = timedelta(minutes=10)
     t = at("2026-11-18")
-    with rt.engine.connect() as conn:
-        items = reminders.scan_due(conn, rt.registry, now=t)
+    ids = claimed_reminders(rt, t)
     with write_tx(rt.engine) as conn:
-        ids = reminders.claim(conn, items, now=t)
         for _ in range(3):
             assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t, max_attempts=3)
             reminders.mark(conn, ids, "failed", error="451 try later", now=t)

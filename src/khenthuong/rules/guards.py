@@ -83,14 +83,18 @@ def _today(ctx: GuardContext) -> date:
     return ctx.now.astimezone(LOCAL_TZ).date()
 
 
+Blocked = tuple[str, date, date | None]
+"""A blocker as `History.blockers` holds it: (kind, from, until or None)."""
+
+
 @dataclass(frozen=True)
 class BlockFacts:
     """What `not_blocked` reads, for one nomination or for a whole batch."""
 
     ids: frozenset[int]
     """The nominations these facts were read for."""
-    person_blockers: Mapping[int, tuple[tuple[str, date, date | None], ...]]
-    unit_blockers: Mapping[int, tuple[tuple[str, date, date | None], ...]]
+    person_blockers: Mapping[int, tuple[Blocked, ...]]
+    unit_blockers: Mapping[int, tuple[Blocked, ...]]
     awarded: Mapping[str, str]
     """Achievement reference → number of a (not revoked) decision that rewarded it."""
     proposed: Mapping[str, tuple[int, ...]]
@@ -115,23 +119,18 @@ def block_facts(conn: Connection, rows: Sequence[Mapping[Any, Any]], now: dateti
         {r["nominee_unit_id"] for r in rows if r["nominee_unit_id"] and not r["nominee_person_id"]}
     )
     refs = sorted({r["achievement_ref"] for r in rows if r["achievement_ref"]})
-    by_person: dict[int, list[tuple[str, date, date | None]]] = {}
-    by_unit: dict[int, list[tuple[str, date, date | None]]] = {}
-    cols = (BLOCKERS.c.kind, BLOCKERS.c.starts_on, BLOCKERS.c.ends_on)
-    for chunk in _chunks(person_ids):
-        for b in conn.execute(
-            select(BLOCKERS.c.person_id, *cols)
-            .where(BLOCKERS.c.person_id.in_(chunk))
-            .order_by(BLOCKERS.c.id)
-        ):
-            by_person.setdefault(b.person_id, []).append((b.kind, b.starts_on, b.ends_on))
-    for chunk in _chunks(unit_ids):
-        for b in conn.execute(
-            select(BLOCKERS.c.unit_id, *cols)
-            .where(BLOCKERS.c.unit_id.in_(chunk))
-            .order_by(BLOCKERS.c.id)
-        ):
-            by_unit.setdefault(b.unit_id, []).append((b.kind, b.starts_on, b.ends_on))
+
+    def blockers_of(owner: Any, ids: list[int]) -> dict[int, tuple[Blocked, ...]]:
+        found: dict[int, list[Blocked]] = {}
+        for chunk in _chunks(ids):
+            for b in conn.execute(
+                select(owner, BLOCKERS.c.kind, BLOCKERS.c.starts_on, BLOCKERS.c.ends_on)
+                .where(owner.in_(chunk))
+                .order_by(BLOCKERS.c.id)
+            ):
+                found.setdefault(b[0], []).append((b.kind, b.starts_on, b.ends_on))
+        return {k: tuple(v) for k, v in found.items()}
+
     awarded: dict[str, str] = {}
     proposed: dict[str, list[int]] = {}
     for chunk in _chunks(refs):
@@ -152,8 +151,8 @@ def block_facts(conn: Connection, rows: Sequence[Mapping[Any, Any]], now: dateti
             proposed.setdefault(n.achievement_ref, []).append(n.id)
     return BlockFacts(
         ids=frozenset(r["id"] for r in rows),
-        person_blockers={k: tuple(v) for k, v in by_person.items()},
-        unit_blockers={k: tuple(v) for k, v in by_unit.items()},
+        person_blockers=blockers_of(BLOCKERS.c.person_id, person_ids),
+        unit_blockers=blockers_of(BLOCKERS.c.unit_id, unit_ids),
         awarded=awarded,
         proposed={k: tuple(v) for k, v in proposed.items()},
     )

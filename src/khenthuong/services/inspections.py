@@ -480,52 +480,32 @@ def attach_report_document(
     return ReportDocument(document_id, visit_id, name, kind, len(content), digest, actor.username)
 
 
+_DOCUMENT_FIELDS = select(
+    *(
+        INSPECTION_DOCUMENTS.c[name]
+        for name in ("id", "visit_id", "filename", "content_type", "size", "sha256", "uploaded_by")
+    )
+)
+"""A report document's stored fields in `ReportDocument`'s order (its content apart)."""
+
+
 def report_documents(conn: Connection, visit_id: int, actor: Actor) -> list[ReportDocument]:
     """The documents of a visit's report, oldest first (without content), for a reader of
     the report (`require_report_reader`)."""
     require_report_reader(conn, visit_id, actor)
     docs = INSPECTION_DOCUMENTS.c
-    return [
-        ReportDocument(
-            r.id, r.visit_id, r.filename, r.content_type, r.size, r.sha256, r.uploaded_by
-        )
-        for r in conn.execute(
-            select(
-                docs.id,
-                docs.visit_id,
-                docs.filename,
-                docs.content_type,
-                docs.size,
-                docs.sha256,
-                docs.uploaded_by,
-            )
-            .where(docs.visit_id == visit_id)
-            .order_by(docs.id)
-        )
-    ]
+    query = _DOCUMENT_FIELDS.where(docs.visit_id == visit_id).order_by(docs.id)
+    return [ReportDocument(*r) for r in conn.execute(query)]
 
 
 def report_document(conn: Connection, document_id: int) -> ReportDocument:
     """What is stored about one report document (not its content); NotFound names the id."""
-    docs = INSPECTION_DOCUMENTS.c
-    row = conn.execute(
-        select(
-            docs.id,
-            docs.visit_id,
-            docs.filename,
-            docs.content_type,
-            docs.size,
-            docs.sha256,
-            docs.uploaded_by,
-        ).where(docs.id == document_id)
-    ).first()
+    row = conn.execute(_DOCUMENT_FIELDS.where(INSPECTION_DOCUMENTS.c.id == document_id)).first()
     if row is None:
         raise NotFound(
             f"Không có tài liệu kiểm tra #{document_id} (no inspection document #{document_id})"
         )
-    return ReportDocument(
-        row.id, row.visit_id, row.filename, row.content_type, row.size, row.sha256, row.uploaded_by
-    )
+    return ReportDocument(*row)
 
 
 def report_document_content(
