@@ -11,11 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from khenthuong.blocs.inspection_plan import (
+    DESIGN_MIN_MEMBERS,
+    EVEN_DESIGN_SEEDS,
     FOUR,
+    MAX_MEMBERS,
     InspectionPlan,
     PlanError,
     Visit,
     check_plan,
+    cycle_design,
     generate_plan,
     used_inspectors,
 )
@@ -374,3 +378,42 @@ def test_four_cipher_branches_2019() -> None:
     assert len(plan.visits) == 3
     assert_four_loads(plan, CY4)
     assert plan.early_resets == frozenset()
+
+
+def test_every_cycle_design_is_complete() -> None:
+    """From 9 to 40 members there is a design (the stored seeds rebuild every even size):
+    n − 1 years of derangements without reciprocal pairs using every ordered pair once."""
+    assert set(EVEN_DESIGN_SEEDS) >= set(range(DESIGN_MIN_MEMBERS + 1, MAX_MEMBERS + 1, 2))
+    for n in range(DESIGN_MIN_MEMBERS, MAX_MEMBERS + 1):
+        design = cycle_design(n)
+        assert design is not None and len(design) == n - 1, n
+        pairs = set()
+        for year in design:
+            assert sorted(year) == list(range(n)), n
+            assert all(year[j] != j and year[year[j]] != j for j in range(n)), n
+            pairs |= {(year[j], j) for j in range(n)}
+        assert len(pairs) == n * (n - 1), n
+
+
+@pytest.mark.parametrize("size", [9, 10, 12, 17, 40])
+def test_large_blocs_complete_whole_rotations_without_an_early_restart(size: int) -> None:
+    """n − 1 years from a fresh start: every unit is inspected by each other member exactly
+    once, no early restart, the plans pass check_plan; the next year starts every cycle over
+    together and the second cycle is as complete as the first."""
+    members = [f"DV{i:02d}" for i in range(size)]
+    plans: list[InspectionPlan] = []
+    for year in range(2020, 2020 + 2 * (size - 1)):
+        first, last = date(year, 10, 1), date(year, 11, 30)
+        plan = generate_plan("KNC", year, members, period_start=first, period_end=last,
+                             history=plans, seed=7)  # fmt: skip
+        assert check_plan(plan, members, plans, window_days=2, period_start=first,
+                          period_end=last) == []  # fmt: skip
+        assert plan.early_resets == frozenset(), (size, year)
+        plans.append(plan)
+    for cycle in (plans[: size - 1], plans[size - 1 :]):
+        inspectors: dict[str, list[str]] = {m: [] for m in members}
+        for plan in cycle:
+            for inspector, inspected in plan.pairs():
+                inspectors[inspected].append(inspector)
+        for unit, got in inspectors.items():
+            assert sorted(got) == sorted(set(members) - {unit}), (size, unit)

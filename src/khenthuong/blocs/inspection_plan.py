@@ -32,6 +32,17 @@ planner picks a 4-cycle (preferred: every member inspects) or a triangle from th
 leave the rotation able to go on forever without an early restart (`_FourBloc`); from a
 fresh start that is always a triangle.
 
+Blocs of nine members or more follow a whole-cycle design (`cycle_design`): n − 1 yearly
+assignments that together give every unit each other member as inspector exactly once, none
+with a reciprocal pair, so every rotation cycle completes in n − 1 years and all start over
+together. For an odd n, year k has unit i inspect unit i + k (mod n): no reciprocal pair as
+2k ≢ 0. For an even n such shifts cannot work (k = n/2 pairs everyone off), and a design is
+found by a seeded search whose seed is stored per size (`EVEN_DESIGN_SEEDS`), so it is the
+same everywhere and cheap to rebuild. The planner uses the design year that keeps the rest
+of every unit's cycle completable by the design's next years; a history that no design year
+continues (plans made by hand, by an older planner, a change of members) is planned as
+before.
+
 When no assignment keeps rule 3 for every unit (a history made by hand or by an older
 planner), the units whose cycle had to start over early are listed in
 `InspectionPlan.early_resets`, and `check_plan` accepts exactly those.
@@ -233,6 +244,99 @@ def _assign_ahead(
             return {members[x]: members[perm[x]] for x in range(n)}
         if steps > LOOKAHEAD_BUDGET:
             return None
+    return None
+
+
+DESIGN_MIN_MEMBERS = LOOKAHEAD_MAX_MEMBERS + 1
+EVEN_DESIGN_SEEDS = {
+    10: 1, 12: 3, 14: 2, 16: 4, 18: 2, 20: 1, 22: 1, 24: 2, 26: 2, 28: 2, 30: 2, 32: 5,
+    34: 41, 36: 43, 38: 403, 40: 625,
+}  # fmt: skip
+"""For each even bloc size, the first seed of `_searched_design` that completes (found once
+by trying 1, 2, 3 …; `test_every_cycle_design_is_complete` rebuilds and checks each)."""
+DESIGN_STEPS = 20_000
+"""Search steps per year of `_searched_design` before that attempt is given up."""
+
+
+def _searched_design(n: int, seed: int) -> tuple[tuple[int, ...], ...] | None:
+    """n − 1 years (index -> inspector) using every ordered pair once, none reciprocal:
+    each year a backtracking search over the inspectors each unit has not had yet, the most
+    constrained units first; None when a year cannot be completed within DESIGN_STEPS."""
+    rng = random.Random(seed)
+    remaining = [set(range(n)) - {j} for j in range(n)]
+    years: list[tuple[int, ...]] = []
+    for _ in range(n - 1):
+        year = _searched_year(n, remaining, rng)
+        if year is None:
+            return None
+        for j in range(n):
+            remaining[j].discard(year[j])
+        years.append(year)
+    return tuple(years)
+
+
+def _searched_year(n: int, remaining: list[set[int]], rng: random.Random) -> tuple[int, ...] | None:
+    order = sorted(range(n), key=lambda j: (len(remaining[j]), rng.random()))
+    inspector_of: dict[int, int] = {}
+    busy: set[int] = set()
+    steps = 0
+
+    def place(i: int) -> bool:
+        nonlocal steps
+        steps += 1
+        if steps > DESIGN_STEPS:
+            return False
+        if i == n:
+            return True
+        j = order[i]
+        candidates = sorted(c for c in remaining[j] if c not in busy and inspector_of.get(c) != j)
+        rng.shuffle(candidates)
+        for c in candidates:
+            inspector_of[j] = c
+            busy.add(c)
+            if place(i + 1):
+                return True
+            del inspector_of[j]
+            busy.discard(c)
+        return False
+
+    return tuple(inspector_of[j] for j in range(n)) if place(0) else None
+
+
+@lru_cache(maxsize=64)
+def cycle_design(n: int) -> tuple[tuple[int, ...], ...] | None:
+    """The whole-cycle design for a bloc of `n` (see the module docstring): year t maps each
+    member index to its inspector's index; None for a size without one."""
+    if n % 2:
+        return tuple(tuple((j - k) % n for j in range(n)) for k in range(1, n))
+    seed = EVEN_DESIGN_SEEDS.get(n)
+    return None if seed is None else _searched_design(n, seed)
+
+
+def _assign_by_design(
+    members: list[str], used: dict[str, set[str]], label_seed: str
+) -> dict[str, str] | None:
+    """This year's design assignment (inspected -> inspector), or None when no design year
+    lets the design complete every unit's current cycle from this history."""
+    design = cycle_design(len(members))
+    if design is None:
+        return None
+    n = len(members)
+    labels = sorted(members)
+    random.Random(label_seed).shuffle(labels)
+    index = {m: i for i, m in enumerate(labels)}
+    state = [frozenset(index[u] for u in used[m] if u in index) for m in labels]
+    needed = max(n - 1 - len(cycle) if len(cycle) < n - 1 else 0 for cycle in state)
+    for t in range(n - 1):
+        current = state
+        for year in range(t, t + max(needed, 1)):
+            perm = design[year % (n - 1)]
+            allowed = _allowed_ix(current, n)
+            if not all(perm[x] in allowed[x] for x in range(n)):
+                break
+            current = _advance_used(current, perm, n)
+        else:
+            return {labels[x]: labels[design[t][x]] for x in range(n)}
     return None
 
 
@@ -459,6 +563,8 @@ def generate_plan(
         assignment = None
         if len(members) <= LOOKAHEAD_MAX_MEMBERS:
             assignment = _assign_ahead(sorted(members), used, rng)
+        else:
+            assignment = _assign_by_design(members, used, f"{bloc}|{seed}|design")
         if assignment is None:
             assignment = _assign(members, allowed, rng, budget=20_000)
         while assignment is None:
