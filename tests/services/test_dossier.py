@@ -46,7 +46,7 @@ def test_attachment_is_stored_with_hash_and_listed(rt: Runtime) -> None:
     assert stored.sha256 == hashlib.sha256(PDF).hexdigest()
     assert stored.filename == "Tờ trình.pdf"
     with rt.engine.connect() as conn:
-        assert dossier.present_types(conn, nid) == {"to_trinh"}
+        assert dossier.present_types(conn, [nid]) == {nid: {"to_trinh"}}
         assert [d.id for d in dossier.documents(conn, nid)] == [stored.id]
 
 

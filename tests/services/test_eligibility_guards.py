@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
 from khenthuong.errors import StepRefused
 from khenthuong.rules import guards
@@ -238,3 +238,40 @@ def test_excellent_labour_collective_is_judged_on_its_members_history(rt: Runtim
         unknown = guards.judge(conn, rule, "TTLDXS", person_id=None, unit_id=unit, year=2026)
     assert warned is not None and "1 cá nhân bị kỷ luật từ mức cảnh cáo" in warned.message_vi
     assert unknown is not None and "2 cá nhân bị kỷ luật" in unknown.message_vi
+
+
+def test_batch_steps_read_guard_facts_once(rt: Runtime) -> None:
+    """A batch `appraise` (eligible) of Bằng khen cấp Bộ runs as many statements for 6
+    nominations as for 3, and judges each as a single step would: the one without the
+    CSTĐCS streak is refused with the single step's reason."""
+    appraiser = who(rt, "cv.bcy")
+
+    def nominee(name: str, streak: bool) -> int:
+        with write_tx(rt.engine) as conn:
+            pid = add_person(conn, name, "CCYQD")
+            for year in (2025, 2026) if streak else (2026,):
+                record(conn, pid, "CSTDCS", year)
+        return pid
+
+    counts = []
+    for size in (3, 6):
+        ids = [bang_khen_to_appraisal(rt, nominee(f"Cỡ {size} số {i}", i > 0)) for i in range(size)]
+        statements: list[str] = []
+
+        def seen(*args: object, out: list[str] = statements) -> None:
+            out.append(str(args[2]))
+
+        event.listen(rt.engine, "before_cursor_execute", seen)
+        try:
+            done, refused = svc.advance_batch(
+                rt.engine, rt.registry, ids, "appraise", appraiser, partial=True
+            )
+        finally:
+            event.remove(rt.engine, "before_cursor_execute", seen)
+        counts.append(len(statements))
+        assert [r.nomination_id for r in done] == ids[1:]
+        assert list(refused) == ids[:1]
+        with pytest.raises(StepRefused) as info:
+            svc.advance(rt.engine, rt.registry, ids[0], "appraise", appraiser)
+        assert info.value.refusals == refused[ids[0]]
+    assert counts[0] == counts[1], counts

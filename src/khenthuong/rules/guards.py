@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Select, func, select
 
@@ -42,6 +42,17 @@ from khenthuong.workflow.guards import GuardContext, guard
 
 CLOSED_NEGATIVE = ("rejected", "withdrawn", "revoked")
 
+Blocked = tuple[str, date, date | None]
+"""A blocker as `History.blockers` holds it: (kind, from, until or None)."""
+
+_IN_CHUNK = 900
+"""Ids per IN list: well inside SQLite's and PostgreSQL's limits on bound parameters."""
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
 
 def _catalog() -> Catalog:
     from khenthuong.settings import get_settings  # noqa: PLC0415
@@ -56,35 +67,79 @@ def award_code_of(nomination: Any, catalog: Catalog) -> str | None:
 
 def load_history(conn: Connection, person_id: int) -> History:
     """A person's history from the database (revoked awards excluded)."""
-    ratings = {
-        r.year: r.rating
-        for r in conn.execute(select(YEARLY_RATINGS).where(YEARLY_RATINGS.c.person_id == person_id))
-    }
-    awards = tuple(
-        (r.award_code, r.year, r.commendation_type)
+    return load_histories(conn, [person_id])[person_id]
+
+
+def load_histories(conn: Connection, person_ids: Sequence[int]) -> dict[int, History]:
+    """The histories of many people in four queries (revoked awards excluded)."""
+    ids = sorted(set(person_ids))
+    ratings: dict[int, dict[int, str]] = {pid: {} for pid in ids}
+    awards: dict[int, list[tuple[str, int, str]]] = {pid: [] for pid in ids}
+    initiatives: dict[int, list[tuple[int, str]]] = {pid: [] for pid in ids}
+    blockers: dict[int, list[Blocked]] = {pid: [] for pid in ids}
+    for chunk in _chunks(ids):
         for r in conn.execute(
-            select(AWARD_RECORDS).where(
-                AWARD_RECORDS.c.person_id == person_id, AWARD_RECORDS.c.revoked.is_(False)
+            select(YEARLY_RATINGS.c.person_id, YEARLY_RATINGS.c.year, YEARLY_RATINGS.c.rating)
+            .where(YEARLY_RATINGS.c.person_id.in_(chunk))
+            .order_by(YEARLY_RATINGS.c.id)
+        ):
+            ratings[r.person_id][r.year] = r.rating
+        for a in conn.execute(
+            select(
+                AWARD_RECORDS.c.person_id,
+                AWARD_RECORDS.c.award_code,
+                AWARD_RECORDS.c.year,
+                AWARD_RECORDS.c.commendation_type,
             )
+            .where(AWARD_RECORDS.c.person_id.in_(chunk), AWARD_RECORDS.c.revoked.is_(False))
+            .order_by(AWARD_RECORDS.c.id)
+        ):
+            awards[a.person_id].append((a.award_code, a.year, a.commendation_type))
+        for i in conn.execute(
+            select(INITIATIVES.c.person_id, INITIATIVES.c.year, INITIATIVES.c.scope)
+            .where(INITIATIVES.c.person_id.in_(chunk))
+            .order_by(INITIATIVES.c.id)
+        ):
+            initiatives[i.person_id].append((i.year, i.scope))
+        for b in conn.execute(
+            select(BLOCKERS.c.person_id, BLOCKERS.c.kind, BLOCKERS.c.starts_on, BLOCKERS.c.ends_on)
+            .where(BLOCKERS.c.person_id.in_(chunk))
+            .order_by(BLOCKERS.c.id)
+        ):
+            blockers[b.person_id].append((b.kind, b.starts_on, b.ends_on))
+    return {
+        pid: History(
+            ratings[pid], tuple(awards[pid]), tuple(initiatives[pid]), tuple(blockers[pid])
         )
-    )
-    initiatives = tuple(
-        (r.year, r.scope)
-        for r in conn.execute(select(INITIATIVES).where(INITIATIVES.c.person_id == person_id))
-    )
-    blockers = tuple(
-        (r.kind, r.starts_on, r.ends_on)
-        for r in conn.execute(select(BLOCKERS).where(BLOCKERS.c.person_id == person_id))
-    )
-    return History(ratings, awards, initiatives, blockers)
+        for pid in ids
+    }
 
 
 def _today(ctx: GuardContext) -> date:
     return ctx.now.astimezone(LOCAL_TZ).date()
 
 
-Blocked = tuple[str, date, date | None]
-"""A blocker as `History.blockers` holds it: (kind, from, until or None)."""
+class Facts(Protocol):
+    """What a guard's prefetch reads: the nominations it covers, and the facts."""
+
+    @property
+    def ids(self) -> frozenset[int]: ...
+
+
+F = TypeVar("F", bound=Facts)
+
+
+def facts_for(
+    ctx: GuardContext,
+    name: str,
+    fetch: Callable[[Connection, Sequence[Mapping[Any, Any]], datetime], F],
+) -> F:
+    """The facts guard `name` read for the whole batch, or (a single step, or a nomination
+    the batch did not cover) the same facts read for this one nomination."""
+    found: F | None = ctx.prefetched(name)
+    if found is None or ctx.nomination["id"] not in found.ids:
+        found = fetch(ctx.connection, [ctx.nomination], ctx.now)
+    return found
 
 
 @dataclass(frozen=True)
@@ -99,15 +154,6 @@ class BlockFacts:
     """Achievement reference → number of a (not revoked) decision that rewarded it."""
     proposed: Mapping[str, tuple[int, ...]]
     """Achievement reference → open nominations that carry it."""
-
-
-_IN_CHUNK = 900
-"""Ids per IN list: well inside SQLite's and PostgreSQL's limits on bound parameters."""
-
-
-def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
 
 
 def block_facts(conn: Connection, rows: Sequence[Mapping[Any, Any]], now: datetime) -> BlockFacts:
@@ -168,9 +214,7 @@ def not_blocked(ctx: GuardContext) -> Refusal | None:
         key, table = nom["nominee_unit_id"], "unit"
     else:
         return None
-    facts: BlockFacts | None = ctx.prefetched("not_blocked")
-    if facts is None or nom["id"] not in facts.ids:
-        facts = block_facts(ctx.connection, [nom], ctx.now)
+    facts = facts_for(ctx, "not_blocked", block_facts)
     blockers = (facts.person_blockers if table == "person" else facts.unit_blockers).get(key, ())
     refusal = check_not_blocked(History(blockers=blockers), _today(ctx))
     if refusal is not None:
@@ -265,8 +309,10 @@ def judge(
     unit_id: int | None,
     year: int,
     commendation_type: str = MERIT,
+    history: History | None = None,
 ) -> Refusal | None:
-    """The ladder of `rule` applied to a person's or a collective's history.
+    """The ladder of `rule` applied to a person's or a collective's history (a person's
+    `history` when the caller has read it already).
 
     Only the commendation types the ladder names are judged (ad-hoc and thematic awards are
     not merit awards, NĐ 98 Điều 4); a person rule passes a collective nominee and a
@@ -276,13 +322,33 @@ def judge(
     if ladder is None or commendation_type not in ladder.applies_to:
         return None
     if person_id is not None and ladder.rule in PERSON_RULES:
-        return judge_person(load_history(conn, person_id), year, ladder, code)
+        if history is None:
+            history = load_history(conn, person_id)
+        return judge_person(history, year, ladder, code)
     if unit_id is not None and ladder.rule in UNIT_RULES:
         return judge_unit(load_unit_facts(conn, unit_id, year), year, ladder)
     return None
 
 
-@guard("eligible")
+@dataclass(frozen=True)
+class EligibleFacts:
+    """What `eligible` reads: first submissions and the nominees' histories."""
+
+    ids: frozenset[int]
+    submissions: Submissions
+    histories: Mapping[int, History]
+
+
+def eligible_facts(
+    conn: Connection, rows: Sequence[Mapping[Any, Any]], now: datetime
+) -> EligibleFacts:
+    people = [r["nominee_person_id"] for r in rows if r["nominee_person_id"] is not None]
+    return EligibleFacts(
+        frozenset(r["id"] for r in rows), submissions(conn, rows, now), load_histories(conn, people)
+    )
+
+
+@guard("eligible", prefetch=eligible_facts)
 def eligible(ctx: GuardContext) -> Refusal | None:
     """The award's conditions in force on the submission date, checked against the nominee's
     history for the nomination year."""
@@ -291,17 +357,20 @@ def eligible(ctx: GuardContext) -> Refusal | None:
     code = award_code_of(nom, catalog)
     if code is None:
         return None
-    rule = _rules_on(catalog, code, submitted_on(ctx), nom["unit_path"])
+    facts = facts_for(ctx, "eligible", eligible_facts)
+    rule = _rules_on(catalog, code, submitted_on(ctx, facts.submissions), nom["unit_path"])
     if isinstance(rule, Refusal):
         return rule
+    person = nom["nominee_person_id"]
     return judge(
         ctx.connection,
         rule,
         code,
-        person_id=nom["nominee_person_id"],
+        person_id=person,
         unit_id=nom["nominee_unit_id"],
         year=nom["year"],
         commendation_type=nom["commendation_type"] or MERIT,
+        history=facts.histories.get(person) if person is not None else None,
     )
 
 
@@ -309,22 +378,49 @@ SESSION_DOCUMENTS = ("bien_ban_hop_hoi_dong", "ket_qua_bo_phieu")
 """Produced by a closed council session that passed the nomination (its minutes and tally)."""
 
 
-def _passed_by_council(conn: Connection, nomination_id: int) -> bool:
-    return (
-        conn.execute(
-            select(COUNCIL_ITEMS.c.id)
-            .join(COUNCIL_SESSIONS, COUNCIL_SESSIONS.c.id == COUNCIL_ITEMS.c.session_id)
-            .where(
-                COUNCIL_ITEMS.c.nomination_id == nomination_id,
-                COUNCIL_ITEMS.c.result == "passed",
-                COUNCIL_SESSIONS.c.status == "closed",
-            )
-        ).first()
-        is not None
+@dataclass(frozen=True)
+class CouncilFacts:
+    """What the council steps' guards read about many nominations at once."""
+
+    ids: frozenset[int]
+    latest: Mapping[int, tuple[str | None, str | None]]
+    """(result, explanation) of the nomination's item in its latest closed session."""
+    passed: frozenset[int]
+    """Nominations some closed session passed."""
+    present: Mapping[int, frozenset[str]]
+    """Document types in each dossier."""
+
+
+def council_facts(
+    conn: Connection, rows: Sequence[Mapping[Any, Any]], now: datetime
+) -> CouncilFacts:
+    del now
+    ids = sorted({r["id"] for r in rows})
+    latest: dict[int, tuple[str | None, str | None]] = {}
+    passed: set[int] = set()
+    present: dict[int, set[str]] = {}
+    items = COUNCIL_ITEMS.c
+    for chunk in _chunks(ids):
+        for it in conn.execute(
+            select(items.nomination_id, items.result, items.explanation)
+            .join(COUNCIL_SESSIONS, COUNCIL_SESSIONS.c.id == items.session_id)
+            .where(items.nomination_id.in_(chunk), COUNCIL_SESSIONS.c.status == "closed")
+            .order_by(items.nomination_id, COUNCIL_SESSIONS.c.closed_at.desc(), items.id.desc())
+        ):
+            latest.setdefault(it.nomination_id, (it.result, it.explanation))
+            if it.result == "passed":
+                passed.add(it.nomination_id)
+        for nid, types in present_types(conn, chunk).items():
+            present[nid] = types
+    return CouncilFacts(
+        frozenset(ids),
+        latest,
+        frozenset(passed),
+        {nid: frozenset(present.get(nid, ())) for nid in ids},
     )
 
 
-@guard("dossier_complete")
+@guard("dossier_complete", prefetch=council_facts)
 def dossier_complete(ctx: GuardContext) -> Refusal | None:
     """Every document the award requires at this step is attached (Law Art 84): the
     award's documents, plus those it requires at this trigger (e.g. agency opinions before
@@ -336,10 +432,9 @@ def dossier_complete(ctx: GuardContext) -> Refusal | None:
         return None
     award = catalog.award(code)
     required = list(dict.fromkeys([*award.documents, *award.documents_at.get(ctx.trigger, [])]))
-    present = set(present_types(ctx.connection, ctx.nomination["id"]))
-    if any(d in SESSION_DOCUMENTS and d not in present for d in required) and _passed_by_council(
-        ctx.connection, ctx.nomination["id"]
-    ):
+    facts = facts_for(ctx, "dossier_complete", council_facts)
+    present = set(facts.present[ctx.nomination["id"]])
+    if ctx.nomination["id"] in facts.passed:
         present.update(SESSION_DOCUMENTS)
     missing = [d for d in required if d not in present]
     if not missing:
@@ -352,25 +447,14 @@ def dossier_complete(ctx: GuardContext) -> Refusal | None:
     )
 
 
-@guard("vote_passed")
+@guard("vote_passed", prefetch=council_facts)
 def vote_passed(ctx: GuardContext) -> Refusal | None:
     """The latest closed council session passed this nomination by its vote rule."""
-    item = ctx.connection.execute(
-        select(COUNCIL_ITEMS.c.result, COUNCIL_ITEMS.c.explanation)
-        .join(COUNCIL_SESSIONS, COUNCIL_SESSIONS.c.id == COUNCIL_ITEMS.c.session_id)
-        .where(
-            COUNCIL_ITEMS.c.nomination_id == ctx.nomination["id"],
-            COUNCIL_SESSIONS.c.status == "closed",
-        )
-        .order_by(COUNCIL_SESSIONS.c.closed_at.desc(), COUNCIL_ITEMS.c.id.desc())
-    ).first()
-    if item is not None and item.result == "passed":
+    facts = facts_for(ctx, "vote_passed", council_facts)
+    item = facts.latest.get(ctx.nomination["id"])
+    if item is not None and item[0] == "passed":
         return None
-    why = (
-        item.explanation
-        if item is not None
-        else "chưa có phiên họp Hội đồng bỏ phiếu cho hồ sơ này"
-    )
+    why = item[1] if item is not None else "chưa có phiên họp Hội đồng bỏ phiếu cho hồ sơ này"
     return Refusal(
         "vote_passed",
         f"Chưa đạt tỷ lệ phiếu của Hội đồng: {why}",
@@ -378,16 +462,40 @@ def vote_passed(ctx: GuardContext) -> Refusal | None:
     )
 
 
-def submitted_on(ctx: GuardContext) -> date:
+@dataclass(frozen=True)
+class Submissions:
+    """When each nomination was first submitted (absent: never)."""
+
+    ids: frozenset[int]
+    first: Mapping[int, datetime]
+
+
+def submissions(conn: Connection, rows: Sequence[Mapping[Any, Any]], now: datetime) -> Submissions:
+    """The first `submit` of many nominations, in one query per 900."""
+    del now
+    ids = sorted({r["id"] for r in rows})
+    first: dict[int, datetime] = {}
+    for chunk in _chunks(ids):
+        for e in conn.execute(
+            select(
+                EVENTS.c.nomination_id,
+                func.min(EVENTS.c.occurred_at, type_=EVENTS.c.occurred_at.type).label("at"),
+            )
+            .where(EVENTS.c.nomination_id.in_(chunk), EVENTS.c.trigger == "submit")
+            .group_by(EVENTS.c.nomination_id)
+        ):
+            first[e.nomination_id] = e.at
+    return Submissions(frozenset(ids), first)
+
+
+def submitted_on(ctx: GuardContext, known: Submissions | None = None) -> date:
     """The local date of the nomination's first submission: the step being taken when it is
     the first `submit`, the nomination's creation when it was never submitted. A nomination
     is judged by the rules in force on that date (issue: rules change with the law)."""
-    first = ctx.connection.execute(
-        select(EVENTS.c.occurred_at)
-        .where(EVENTS.c.nomination_id == ctx.nomination["id"], EVENTS.c.trigger == "submit")
-        .order_by(EVENTS.c.seq)
-        .limit(1)
-    ).scalar()
+    nid = ctx.nomination["id"]
+    if known is None or nid not in known.ids:
+        known = submissions(ctx.connection, [ctx.nomination], ctx.now)
+    first = known.first.get(nid)
     if first is None:
         first = ctx.now if ctx.trigger == "submit" else ctx.nomination["created_at"]
     moment: datetime = first
@@ -554,7 +662,7 @@ def _bloc_quota(
     return None
 
 
-@guard("within_quota")
+@guard("within_quota", prefetch=submissions)
 def within_quota(ctx: GuardContext) -> Refusal | None:
     """Count-limited titles: places taken in the unit (or the bloc) and year stay within the
     quota in force on the submission date; the place is taken in the same transaction."""
@@ -564,7 +672,8 @@ def within_quota(ctx: GuardContext) -> Refusal | None:
     code = award_code_of(nom, catalog)
     if code is None:
         return None
-    rule = _rules_on(catalog, code, submitted_on(ctx), nom["unit_path"])
+    known = facts_for(ctx, "within_quota", submissions)
+    rule = _rules_on(catalog, code, submitted_on(ctx, known), nom["unit_path"])
     if isinstance(rule, Refusal):
         return rule
     quota = rule.quota

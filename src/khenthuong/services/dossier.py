@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePath
@@ -170,10 +171,13 @@ def documents(conn: Connection, nomination_id: int) -> list[StoredDocument]:
     ]
 
 
-def present_types(conn: Connection, nomination_id: int) -> set[str]:
-    """Document types present in a nomination's dossier."""
-    return set(
-        conn.execute(
-            select(ATTACHMENTS.c.doc_type).where(ATTACHMENTS.c.nomination_id == nomination_id)
-        ).scalars()
-    )
+def present_types(conn: Connection, nomination_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Document types present in each nomination's dossier (every id has an entry)."""
+    found: dict[int, set[str]] = {nid: set() for nid in nomination_ids}
+    for row in conn.execute(
+        select(ATTACHMENTS.c.nomination_id, ATTACHMENTS.c.doc_type).where(
+            ATTACHMENTS.c.nomination_id.in_(list(nomination_ids))
+        )
+    ):
+        found[row.nomination_id].add(row.doc_type)
+    return found
