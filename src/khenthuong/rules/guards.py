@@ -137,9 +137,13 @@ def facts_for(
     """The facts guard `name` read for the whole batch, or (a single step, or a nomination
     the batch did not cover) the same facts read for this one nomination."""
     found: F | None = ctx.prefetched(name)
-    if found is None or ctx.nomination["id"] not in found.ids:
-        found = fetch(ctx.connection, [ctx.nomination], ctx.now)
-    return found
+    if found is not None and ctx.nomination["id"] in found.ids:
+        return found
+    key = (fetch, ctx.nomination["id"])
+    if key not in ctx.batch.fetched:
+        ctx.batch.fetched[key] = fetch(ctx.connection, [ctx.nomination], ctx.now)
+    one: F = ctx.batch.fetched[key]
+    return one
 
 
 @dataclass(frozen=True)

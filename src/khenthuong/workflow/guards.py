@@ -24,6 +24,9 @@ class BatchState:
     """Nominations given a quota place by earlier steps of this batch (not yet written)."""
     prefetched: dict[str, Any] = field(default_factory=dict)
     """What a guard's prefetch read once for the whole batch, by guard name."""
+    fetched: dict[Any, Any] = field(default_factory=dict)
+    """Facts read for one nomination, by (reader, nomination id): two guards of a step that
+    read the same facts read them once."""
 
 
 @dataclass
