@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, func, select
+from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from khenthuong.audit.query import AuditFilter, history
@@ -557,19 +558,16 @@ async def upload_form(request: Request, nid: IdPath) -> Response:
     try:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            raise KhenthuongError("Chưa chọn tệp (no file chosen)")
         limit = ctx.rt.settings.max_attachment_bytes
-        content = await upload.read(limit + 1)
+        upload, content = await _required_file(form, limit)
         with write_tx(ctx.rt.engine) as conn:
             row = svc.get_row(conn, nid)
             if not any(row["unit_path"].startswith(g.scope_path) for g in caller.actor.grants):
                 raise Forbidden(f"Hồ sơ #{nid} ngoài phạm vi của bạn (outside your units)")
             dossier.attach(
-                conn, nid, doc_type=str(form.get("doc_type", "")), filename=upload.filename,
-                content=content, actor=caller.actor, max_bytes=limit,
-                content_type=upload.content_type,
+                conn, nid, doc_type=str(form.get("doc_type", "")),
+                filename=upload.filename or "tai-lieu", content=content, actor=caller.actor,
+                max_bytes=limit, content_type=upload.content_type,
             )  # fmt: skip
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
@@ -1159,23 +1157,42 @@ async def bloc_visit_report(request: Request, code: str, vid: IdPath) -> Respons
             score = float(str(form.get("score", "")).replace(",", "."))
         except ValueError as exc:
             raise KhenthuongError("Điểm phải là một số từ 0 đến 100 (score)") from exc
-        upload = form.get("file")  # optional: a browser sends an unnamed empty part if unset
         limit = ctx.rt.settings.max_attachment_bytes
-        if not isinstance(upload, StarletteUpload) or not upload.filename:
-            upload = None
-        content = await upload.read(limit + 1) if upload else b""
+        chosen = await _chosen_file(form, limit)
         with write_tx(ctx.rt.engine) as conn:  # the report and its document, or neither
             inspections.record_report(
                 conn, vid, findings=str(form.get("findings", "")), score=score,
                 actor=caller.actor,
             )  # fmt: skip
-            if upload:
-                _attach_report_file(conn, vid, upload, content, caller, limit)
+            if chosen is not None:
+                _attach_report_file(conn, vid, *chosen, caller, limit)
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
         return _bloc_page(request, caller, code, message, status)
+    return _back_to_bloc(code, form)
+
+
+def _back_to_bloc(code: str, form: FormData) -> RedirectResponse:
+    """The bloc page of the year the form was posted from."""
     year = _form_id(str(form.get("year", ""))) or local_today().year
     return redirect(f"/blocs/{quote(code, safe='')}?year={year}")
+
+
+async def _chosen_file(form: FormData, limit: int) -> tuple[StarletteUpload, bytes] | None:
+    """The form's `file` and its first `limit` + 1 bytes (enough to refuse a larger file);
+    None when none was chosen (a browser then sends an unnamed empty part)."""
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUpload) or not upload.filename:
+        return None
+    return upload, await upload.read(limit + 1)
+
+
+async def _required_file(form: FormData, limit: int) -> tuple[StarletteUpload, bytes]:
+    """`_chosen_file`, refused with a clear message when no file was chosen."""
+    chosen = await _chosen_file(form, limit)
+    if chosen is None:
+        raise KhenthuongError("Chưa chọn tệp (no file chosen)")
+    return chosen
 
 
 def _attach_report_file(
@@ -1196,18 +1213,14 @@ async def bloc_visit_document(request: Request, code: str, vid: IdPath) -> Respo
     try:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
-        upload = form.get("file")
-        if not isinstance(upload, StarletteUpload) or not upload.filename:
-            raise KhenthuongError("Chưa chọn tệp (no file chosen)")
         limit = ctx.rt.settings.max_attachment_bytes
-        content = await upload.read(limit + 1)
+        upload, content = await _required_file(form, limit)
         with write_tx(ctx.rt.engine) as conn:
             _attach_report_file(conn, vid, upload, content, caller, limit)
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
         return _bloc_page(request, caller, code, message, status)
-    year = _form_id(str(form.get("year", ""))) or local_today().year
-    return redirect(f"/blocs/{quote(code, safe='')}?year={year}")
+    return _back_to_bloc(code, form)
 
 
 @router.get("/inspections/documents/{doc_id}")
