@@ -273,3 +273,33 @@ def test_record_history_entries_one_by_one(fresh: Settings) -> None:
     engine.dispose()
     assert counts == [2, 1, 1]
     assert level == "khien_trach"
+
+
+def test_advance_batch_is_all_or_nothing_unless_partial(fresh: Settings) -> None:
+    """`advance-batch`: one nomination in the wrong state refuses the batch, naming it and
+    writing nothing; --partial writes the others and still exits 1; a clean batch exits 0."""
+    from sqlalchemy import func, select
+
+    ids = []
+    for _ in range(3):
+        _, out = run("nominate", "giay_khen", "--person", "1", "--unit", "CCYQD", "--as", "cb.qd")
+        ids.append(out.strip())
+    assert run("advance", ids[0], "withdraw", "--as", "cb.qd", "--field", "reason=Trùng")[0] == 0
+    engine = make_engine(fresh.database_url)
+
+    def events() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(EVENTS)).scalar_one())
+
+    before = events()
+    code, out = run("advance-batch", "submit", *ids, "--as", "cb.qd")
+    assert code == 1 and f"#{ids[0]}" in out and "không có thay đổi nào được lưu" in out, out
+    assert events() == before
+    code, out = run("advance-batch", "submit", *ids, "--as", "cb.qd", "--partial")
+    assert code == 1, out
+    assert f"#{ids[1]}: draft → unit_council" in out and f"#{ids[0]} bị từ chối" in out
+    assert "2 bước đã ghi, 1 bị từ chối" in out
+    assert events() == before + 2
+    code, out = run("advance-batch", "council_approve", *ids[1:], "--as", "tk.qd")
+    engine.dispose()
+    assert code == 0 and "2 bước đã ghi, 0 bị từ chối" in out, out

@@ -268,6 +268,42 @@ def advance(
     )
 
 
+@app.command("advance-batch")
+@report_errors
+def advance_batch(
+    trigger: str,
+    nomination_ids: list[int] = typer.Argument(..., help="Ids of the nominations."),
+    as_user: str = typer.Option(..., "--as", help="Username of the acting officer."),
+    comment: str = typer.Option(None, "--comment"),
+    field: list[str] = typer.Option([], "--field", help="KEY=VALUE payload field; repeatable."),
+    partial: bool = typer.Option(
+        False, "--partial", help="Write the permitted steps and list the refused ones."
+    ),
+) -> None:
+    """Take one step on many nominations in one transaction.
+
+    All or nothing by default: one refusal refuses the batch, listing every refused id with
+    its reason, and nothing is written. With --partial the permitted steps are written;
+    the exit code is 1 whenever a nomination was refused.
+    """
+    rt = runtime()
+    payload = parse_fields(field)
+    with actor_for(rt, as_user) as actor:
+        done, refused = svc.advance_batch(
+            rt.engine, rt.registry, nomination_ids, trigger, actor, payload,
+            comment=comment, partial=partial,
+        )  # fmt: skip
+    for result in done:
+        console.print(f"#{result.nomination_id}: {result.from_state} → {result.to_state}")
+    for nid, refusals in refused.items():
+        typer.echo(f"#{nid} bị từ chối (refused):", err=True)
+        for refusal in refusals:
+            typer.echo(f"  - {refusal.message_vi}", err=True)
+    console.print(f"{len(done)} bước đã ghi, {len(refused)} bị từ chối (done, refused)")
+    if refused:
+        raise typer.Exit(1)
+
+
 @app.command()
 @report_errors
 def attach(
