@@ -13,6 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from khenthuong.runtime import Runtime
+from khenthuong.services import nominations as svc
+from khenthuong.services.actors import Actor, load_actor
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web.app import create_app
 from tests.web.conftest import DEMO_PASSWORD, sign_in
@@ -248,6 +250,48 @@ def test_password_change_ends_sessions_and_the_new_password_works(
     sign_in(fresh, "cb.qd", "mat-khau-moi-2026")
     assert "cb.qd" in fresh.get("/queue").text
     fresh.close()
+
+
+def test_the_queue_takes_one_step_on_the_ticked_nominations(
+    browser: Browser, web_rt: Runtime
+) -> None:
+    """The council secretary ticks Giấy khen files in the queue and passes them in one go;
+    a file another officer moved meanwhile is listed with its reason and the rest go ahead;
+    an auditor gets no form, and a post without a step or a tick is refused clearly."""
+    officer = load_actor_of(web_rt, "cb.qd")
+    ids = []
+    for i in range(3):
+        nid = svc.create_nomination(
+            web_rt.engine, web_rt.registry, workflow="giay_khen", proposing_unit="CCYQD",
+            actor=officer, nominee_name=f"Cán bộ lô {i}", year=2026,
+        )  # fmt: skip
+        svc.advance(web_rt.engine, web_rt.registry, nid, "submit", officer)
+        ids.append(nid)
+    c, csrf = browser("tk.qd")
+    page = c.get("/queue").text
+    assert 'action="/queue/advance"' in page and '<option value="council_approve">' in page
+    assert all(f'name="nomination_id" value="{nid}"' in page for nid in ids)
+    svc.advance(web_rt.engine, web_rt.registry, ids[0], "return_for_supplement",
+                load_actor_of(web_rt, "tk.qd"), {"reason": "Thiếu biên bản"})  # fmt: skip
+    r = c.post("/queue/advance", data={"trigger": "council_approve", "nomination_id": ids,
+               "csrf_token": csrf})  # fmt: skip
+    assert r.status_code == 422
+    assert "Đã thực hiện 2 bước" in r.text and f"#{ids[0]}: Không thể thực hiện" in r.text
+    with web_rt.engine.connect() as conn:
+        states = [svc.get_row(conn, nid)["state"] for nid in ids]
+    assert states == ["returned", "head_decision", "head_decision"]
+    empty = c.post("/queue/advance", data={"trigger": "council_approve", "csrf_token": csrf})
+    assert empty.status_code == 422 and "Chọn hồ sơ và bước" in empty.text
+    auditor, auditor_csrf = browser("kiemtra")
+    assert 'action="/queue/advance"' not in auditor.get("/queue").text
+    r = auditor.post("/queue/advance", data={"trigger": "council_approve", "nomination_id": ids,
+                     "csrf_token": auditor_csrf})  # fmt: skip
+    assert r.status_code == 403
+
+
+def load_actor_of(rt: Runtime, username: str) -> Actor:
+    with rt.engine.connect() as conn:
+        return load_actor(conn, username)
 
 
 def test_person_page_shows_history_and_records_entries(browser: Browser, web_rt: Runtime) -> None:

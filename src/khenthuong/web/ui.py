@@ -322,7 +322,12 @@ def home() -> Response:
 
 @router.get("/queue")
 def queue_page(request: Request) -> Response:
-    caller = ui_caller(request)
+    return _queue_page(request, ui_caller(request))
+
+
+def _queue_page(
+    request: Request, caller: Caller, notice: str | None = None, status_code: int = 200
+) -> Response:
     ctx = ctx_of(request)
     now = datetime.now(UTC)
     q = request.query_params
@@ -348,7 +353,47 @@ def queue_page(request: Request) -> Response:
         if last["due_at"] is not None:
             cursor["after_due"] = as_utc(last["due_at"]).isoformat()  # type: ignore[union-attr]
         next_url = "/queue?" + urlencode(cursor)
-    return render(request, "queue.html", caller, items=items, next_url=next_url)
+    steps: dict[str, str] = {}  # trigger -> its title, for the steps offered on many at once
+    for row in rows:
+        wf = ctx.rt.registry.get(row["workflow"], row["workflow_version"]).definition
+        for trigger in row.get("actions") or []:
+            transition = wf.find(row["state"], trigger)
+            if transition is not None and not svc.enters_decision(ctx.rt.registry, row, trigger):
+                steps.setdefault(trigger, transition.title.vi)
+    return render(
+        request, "queue.html", caller, status_code, items=items, next_url=next_url,
+        steps=steps, selectable=bool(steps) and not is_read_only(caller.actor, ctx.rt.roles),
+        notice=notice,
+    )  # fmt: skip
+
+
+@router.post("/queue/advance")
+async def queue_advance(request: Request) -> Response:
+    """One step on the nominations ticked in the queue, in one transaction: the permitted
+    steps are written and each refused one is listed with its reason."""
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    form = await request.form()
+    try:
+        check_csrf(request, caller, form)
+        refuse_read_only(request, caller)
+        ids = _form_ids(form, "nomination_id")
+        trigger = str(form.get("trigger", "")).strip()
+        if not ids or not trigger:
+            raise KhenthuongError("Chọn hồ sơ và bước cần thực hiện (tick nominations, a step)")
+        reason = str(form.get("reason", "")).strip()
+        done, refused = svc.advance_batch(
+            ctx.rt.engine, ctx.rt.registry, ids, trigger, caller.actor,
+            {"reason": reason} if reason else {}, partial=True,
+        )  # fmt: skip
+    except KhenthuongError as exc:
+        message, status = _error_text(request, caller, exc)
+        return _queue_page(request, caller, message, status)
+    lines = [f"Đã thực hiện {len(done)} bước ({len(done)} done)."]
+    lines += [
+        f"#{nid}: " + "; ".join(r.message_vi for r in refusals) for nid, refusals in refused.items()
+    ]
+    return _queue_page(request, caller, " ".join(lines), 200 if not refused else 422)
 
 
 def _filter_from(request: Request) -> NominationFilter:
