@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from khenthuong.settings import PROJECT_ROOT
-from tests.live_server import live_server
+from tests.live_server import LiveServer, live_server
 from tests.service_guard import absent
 
 CHROMIUM = Path(os.environ.get("KHENTHUONG_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -37,7 +37,7 @@ except ImportError:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`khenthuong serve` on the embedded default (SQLite file, in-process jobs)."""
     year = date.today().year
     seed = (
@@ -45,8 +45,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "from khenthuong.runtime import open_runtime\n"
         f"_seed_cstdcs(open_runtime(), 1, [{year - 1}, {year}])\n"
     )
-    with live_server(tmp_path_factory.mktemp("serve"), seed) as live:
-        yield live.base
+    with live_server(tmp_path_factory.mktemp("serve"), seed) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server(live: LiveServer) -> str:
+    return live.base
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +231,28 @@ def test_wrong_password_and_cross_unit_page_in_chromium(server: str, chromium: o
     assert "Không tìm thấy" in page.inner_text("main")
     _shot(page, "07-forbidden")
     page.context.close()
+
+
+def test_the_council_secretary_passes_ticked_files_from_the_queue(
+    live: LiveServer, chromium: object
+) -> None:
+    """Two Giấy khen files at the unit council: the secretary ticks both in Việc của tôi,
+    picks the council's step and applies it; the page says both were done and both files
+    are then with the head of unit."""
+    ids = []
+    for name in ("Đào Văn Lô", "Mai Thị Lô"):
+        nid = live.cli("nominate", "giay_khen", "--nominee", name, "--unit", "CCYQD",
+                       "--as", "cb.qd").strip()  # fmt: skip
+        live.cli("advance", nid, "submit", "--as", "cb.qd")
+        ids.append(nid)
+    page = _sign_in(chromium, live.base, "tk.qd")
+    page.goto(f"{live.base}/queue")  # type: ignore[attr-defined]
+    for nid in ids:
+        page.check(f"input[name=nomination_id][value='{nid}']")  # type: ignore[attr-defined]
+    page.select_option("select[name=trigger]", "council_approve")  # type: ignore[attr-defined]
+    page.click("#batch-form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("[data-testid=batch-result], [data-testid=error]")  # type: ignore[attr-defined]
+    _shot(page, "queue-batch")
+    assert "Đã thực hiện 2 bước" in page.inner_text("[data-testid=batch-result]")  # type: ignore[attr-defined]
+    for nid in ids:
+        assert "head_decision" in live.cli("show", nid)
