@@ -62,6 +62,31 @@ def test_queue_lists_the_callers_work_overdue_first_and_in_scope(
     assert client.get("/api/queue").status_code == 401
 
 
+def test_a_file_waits_for_the_role_its_state_names(client: TestClient, token: Headers) -> None:
+    """A Giấy khen at the unit council waits for the council's secretary; once the council
+    has passed it, it waits for the head of unit, and leaves the secretary's queue although
+    the secretary may still return it for supplementation."""
+    officer, secretary, head = token("cb.qd"), token("tk.qd"), token("tt.qd")
+    r = client.post(
+        "/api/nominations",
+        json={"workflow": "giay_khen", "proposing_unit": "CCYQD", "nominee_name": "Tổ Năm"},
+        headers=officer,
+    )
+    nid = int(r.json()["id"])
+    step(client, officer, nid, "submit")
+
+    def queue(headers: dict[str, str]) -> list[int]:
+        return [i["id"] for i in client.get("/api/queue", headers=headers).json()]
+
+    assert nid in queue(secretary) and nid not in queue(head)
+    step(client, secretary, nid, "council_approve")
+    assert nid in queue(head) and nid not in queue(secretary)
+    actions = client.get(f"/api/nominations/{nid}", headers=secretary).json()
+    assert actions["state"] == "head_decision"
+    returned = step(client, secretary, nid, "return_for_supplement", reason="Bổ sung")
+    assert returned["to_state"] == "returned"
+
+
 def test_list_filters_by_workflow_unit_and_overdue(
     client: TestClient, token: Headers, web_rt: Runtime
 ) -> None:

@@ -131,14 +131,21 @@ def my_queue(
 
     Ordered by due date (no due date last) then id; `after` is the keyset cursor
     (due_at, id) of the last row shown, with due_at None once past the dated items.
-    Side actions alone (withdraw, revoke) do not put an item in the queue.
+    Side actions alone (withdraw, revoke) do not put an item in the queue, and where a state
+    names its responsible role, it waits for holders of that role only: a council secretary
+    who may still return a file awaiting the head of unit's decision does not see it as
+    work of theirs.
     """
     side = {"withdraw", "revoke"}
     n = NOMINATIONS
     units = UNITS
     wanted: list[Any] = []
-    for (name, version, state), roles in actionable_states(registry, actor).items():
+    for (name, version, state), acting in actionable_states(registry, actor).items():
         wf = registry.get(name, version).definition
+        responsible = wf.state(state).role
+        if responsible is not None and responsible not in acting:
+            continue
+        roles = [responsible] if responsible is not None else acting
         forward = [
             t
             for t in wf.transitions_from(state)
@@ -148,7 +155,9 @@ def my_queue(
             continue
         role_paths = tuple(
             dict.fromkeys(
-                g.scope_path for g in actor.grants if any(g.role in t.roles for t in forward)
+                g.scope_path
+                for g in actor.grants
+                if g.role in roles and any(g.role in t.roles for t in forward)
             )
         )
         wanted.append(
