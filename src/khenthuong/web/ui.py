@@ -78,6 +78,13 @@ def lang_of(request: Request) -> str:
     return "en" if request.cookies.get(LANG_COOKIE) == "en" else "vi"
 
 
+async def _posted(request: Request) -> tuple[Caller, WebContext, FormData]:
+    """A page's POST: the signed-in caller, the app's context and the form (its CSRF token is
+    checked by the handler, inside the `try` that shows a refusal on the page)."""
+    caller = ui_caller(request)
+    return caller, ctx_of(request), await request.form()
+
+
 def ui_caller(request: Request) -> Caller:
     """The signed-in caller of a page, or NeedLogin."""
     caller = session_caller(ctx_of(request), request)
@@ -371,9 +378,7 @@ def _queue_page(
 async def queue_advance(request: Request) -> Response:
     """One step on the nominations ticked in the queue, in one transaction: the permitted
     steps are written and each refused one is listed with its reason."""
-    caller = ui_caller(request)
-    ctx = ctx_of(request)
-    form = await request.form()
+    caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
@@ -546,9 +551,7 @@ def _error_text(request: Request, caller: Caller, exc: KhenthuongError) -> tuple
 
 @router.post("/nominations/{nid}/advance")
 async def advance_form(request: Request, nid: IdPath) -> Response:
-    caller = ui_caller(request)
-    ctx = ctx_of(request)
-    form = await request.form()
+    caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
         trigger = str(form.get("trigger", ""))
@@ -597,9 +600,7 @@ def _decide(
 
 @router.post("/nominations/{nid}/documents")
 async def upload_form(request: Request, nid: IdPath) -> Response:
-    caller = ui_caller(request)
-    ctx = ctx_of(request)
-    form = await request.form()
+    caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
@@ -692,9 +693,7 @@ def new_check(request: Request) -> Response:
 
 @router.post("/new")
 async def new_submit(request: Request) -> Response:
-    caller = ui_caller(request)
-    ctx = ctx_of(request)
-    form = await request.form()
+    caller, ctx, form = await _posted(request)
     values = {k: str(v) for k, v in form.items()}
     try:
         check_csrf(request, caller, form)
@@ -797,9 +796,7 @@ def person_page(request: Request, pid: IdPath) -> Response:
 @router.post("/persons/{pid}/history")
 async def person_history(request: Request, pid: IdPath) -> Response:
     """Record one history entry for the person (same checks as an import row)."""
-    caller = ui_caller(request)
-    ctx = ctx_of(request)
-    form = await request.form()
+    caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
         with ctx.rt.engine.connect() as conn:
@@ -889,9 +886,7 @@ def _members(text: str) -> list[councils.MemberIn]:
 
 @router.post("/councils")
 async def council_open(request: Request) -> Response:
-    caller = ui_caller(request)
-    ctx = ctx_of(request)
-    form = await request.form()
+    caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
@@ -951,9 +946,7 @@ def council_page(request: Request, sid: IdPath) -> Response:
 
 @router.post("/councils/{sid}/items")
 async def council_items(request: Request, sid: IdPath) -> Response:
-    caller = ui_caller(request)
-    ctx = ctx_of(request)
-    form = await request.form()
+    caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
@@ -971,9 +964,7 @@ async def council_items(request: Request, sid: IdPath) -> Response:
 
 @router.post("/councils/{sid}/tallies")
 async def council_tallies(request: Request, sid: IdPath) -> Response:
-    caller = ui_caller(request)
-    ctx = ctx_of(request)
-    form = await request.form()
+    caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
@@ -1055,9 +1046,7 @@ def decisions_page(request: Request) -> Response:
 @router.post("/decisions")
 async def sign_decision(request: Request) -> Response:
     """One decision covering every selected nomination (the same award for all)."""
-    caller = ui_caller(request)
-    ctx = ctx_of(request)
-    form = await request.form()
+    caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
         ids = _form_ids(form, "nomination_id")
@@ -1192,9 +1181,7 @@ def bloc_page(request: Request, code: str) -> Response:
 @router.post("/blocs/{code}/visits/{vid}/report")
 async def bloc_visit_report(request: Request, code: str, vid: IdPath) -> Response:
     """The inspecting unit files its findings and score for one visit."""
-    caller = ui_caller(request)
-    ctx = ctx_of(request)
-    form = await request.form()
+    caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
@@ -1252,9 +1239,7 @@ def _attach_report_file(
 @router.post("/blocs/{code}/visits/{vid}/documents")
 async def bloc_visit_document(request: Request, code: str, vid: IdPath) -> Response:
     """The inspecting unit attaches one more document to its visit's report."""
-    caller = ui_caller(request)
-    ctx = ctx_of(request)
-    form = await request.form()
+    caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
