@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Select, func, select
@@ -65,6 +65,20 @@ def award_code_of(nomination: Any, catalog: Catalog) -> str | None:
     return nomination["award_code"] or catalog.award_for_workflow(nomination["workflow"])
 
 
+def blockers_by(conn: Connection, owner: Any, ids: Sequence[int]) -> dict[int, tuple[Blocked, ...]]:
+    """The blockers of many people (`owner` BLOCKERS.c.person_id) or units (unit_id), oldest
+    record first; ids without any are absent."""
+    found: dict[int, list[Blocked]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        for b in conn.execute(
+            select(owner, BLOCKERS.c.kind, BLOCKERS.c.starts_on, BLOCKERS.c.ends_on)
+            .where(owner.in_(chunk))
+            .order_by(BLOCKERS.c.id)
+        ):
+            found.setdefault(b[0], []).append((b.kind, b.starts_on, b.ends_on))
+    return {k: tuple(v) for k, v in found.items()}
+
+
 def load_history(conn: Connection, person_id: int) -> History:
     """A person's history from the database (revoked awards excluded)."""
     return load_histories(conn, [person_id])[person_id]
@@ -76,7 +90,6 @@ def load_histories(conn: Connection, person_ids: Sequence[int]) -> dict[int, His
     ratings: dict[int, dict[int, str]] = {pid: {} for pid in ids}
     awards: dict[int, list[tuple[str, int, str]]] = {pid: [] for pid in ids}
     initiatives: dict[int, list[tuple[int, str]]] = {pid: [] for pid in ids}
-    blockers: dict[int, list[Blocked]] = {pid: [] for pid in ids}
     for chunk in _chunks(ids):
         for r in conn.execute(
             select(YEARLY_RATINGS.c.person_id, YEARLY_RATINGS.c.year, YEARLY_RATINGS.c.rating)
@@ -101,15 +114,10 @@ def load_histories(conn: Connection, person_ids: Sequence[int]) -> dict[int, His
             .order_by(INITIATIVES.c.id)
         ):
             initiatives[i.person_id].append((i.year, i.scope))
-        for b in conn.execute(
-            select(BLOCKERS.c.person_id, BLOCKERS.c.kind, BLOCKERS.c.starts_on, BLOCKERS.c.ends_on)
-            .where(BLOCKERS.c.person_id.in_(chunk))
-            .order_by(BLOCKERS.c.id)
-        ):
-            blockers[b.person_id].append((b.kind, b.starts_on, b.ends_on))
+    blockers = blockers_by(conn, BLOCKERS.c.person_id, ids)
     return {
         pid: History(
-            ratings[pid], tuple(awards[pid]), tuple(initiatives[pid]), tuple(blockers[pid])
+            ratings[pid], tuple(awards[pid]), tuple(initiatives[pid]), blockers.get(pid, ())
         )
         for pid in ids
     }
@@ -170,17 +178,6 @@ def block_facts(conn: Connection, rows: Sequence[Mapping[Any, Any]], now: dateti
     )
     refs = sorted({r["achievement_ref"] for r in rows if r["achievement_ref"]})
 
-    def blockers_of(owner: Any, ids: list[int]) -> dict[int, tuple[Blocked, ...]]:
-        found: dict[int, list[Blocked]] = {}
-        for chunk in _chunks(ids):
-            for b in conn.execute(
-                select(owner, BLOCKERS.c.kind, BLOCKERS.c.starts_on, BLOCKERS.c.ends_on)
-                .where(owner.in_(chunk))
-                .order_by(BLOCKERS.c.id)
-            ):
-                found.setdefault(b[0], []).append((b.kind, b.starts_on, b.ends_on))
-        return {k: tuple(v) for k, v in found.items()}
-
     awarded: dict[str, str] = {}
     proposed: dict[str, list[int]] = {}
     for chunk in _chunks(refs):
@@ -201,8 +198,8 @@ def block_facts(conn: Connection, rows: Sequence[Mapping[Any, Any]], now: dateti
             proposed.setdefault(n.achievement_ref, []).append(n.id)
     return BlockFacts(
         ids=frozenset(r["id"] for r in rows),
-        person_blockers=blockers_of(BLOCKERS.c.person_id, person_ids),
-        unit_blockers=blockers_of(BLOCKERS.c.unit_id, unit_ids),
+        person_blockers=blockers_by(conn, BLOCKERS.c.person_id, person_ids),
+        unit_blockers=blockers_by(conn, BLOCKERS.c.unit_id, unit_ids),
         awarded=awarded,
         proposed={k: tuple(v) for k, v in proposed.items()},
     )
@@ -414,13 +411,9 @@ def council_facts(
             latest.setdefault(it.nomination_id, (it.result, it.explanation))
             if it.result == "passed":
                 passed.add(it.nomination_id)
-        for nid, types in present_types(conn, chunk).items():
-            present[nid] = types
+        present.update(present_types(conn, chunk))
     return CouncilFacts(
-        frozenset(ids),
-        latest,
-        frozenset(passed),
-        {nid: frozenset(present.get(nid, ())) for nid in ids},
+        frozenset(ids), latest, frozenset(passed), {n: frozenset(t) for n, t in present.items()}
     )
 
 
@@ -490,6 +483,14 @@ def submissions(conn: Connection, rows: Sequence[Mapping[Any, Any]], now: dateti
         ):
             first[e.nomination_id] = e.at
     return Submissions(frozenset(ids), first)
+
+
+def first_submitted_on(conn: Connection, nom: Mapping[Any, Any]) -> date:
+    """The local date of the nomination's first `submit` (its creation if never submitted):
+    the date whose rules judge it (council votes use it too)."""
+    first = submissions(conn, [nom], datetime.now(UTC)).first.get(nom["id"])
+    moment: datetime = first or nom["created_at"]
+    return moment.astimezone(LOCAL_TZ).date()
 
 
 def submitted_on(ctx: GuardContext, known: Submissions | None = None) -> date:
@@ -716,7 +717,9 @@ def eligibility_preview(
         refusal = (
             rule
             if isinstance(rule, Refusal)
-            else judge(conn, rule, code, person_id=person_id, unit_id=None, year=year)
+            else judge(
+                conn, rule, code, person_id=person_id, unit_id=None, year=year, history=history
+            )
         )
         if refusal is not None:
             found.append(refusal)

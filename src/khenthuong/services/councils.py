@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from khenthuong.audit.append import append_event
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.rules.catalog import Catalog, VoteRule, organisation_of
-from khenthuong.rules.guards import award_code_of
+from khenthuong.rules.guards import award_code_of, first_submitted_on
 from khenthuong.rules.votes import evaluate_vote
 from khenthuong.services.actors import Actor
 from khenthuong.services.nominations import advance_in, get_row
@@ -242,7 +241,7 @@ def close_session(
         code = award_code_of(nom, catalog)
         rule = DEFAULT_RULE
         if code is not None:
-            submitted = _submitted_on(conn, nom)
+            submitted = first_submitted_on(conn, nom)
             rules = catalog.rules_for(
                 code,
                 max(submitted, catalog.award(code).rules[0].effective_from),
@@ -326,19 +325,3 @@ def close_session(
         now=now,
     )
     return minutes
-
-
-def _submitted_on(conn: Connection, nom: Any) -> date:
-    """The local date of the nomination's first submission (its creation if never submitted):
-    a nomination is judged by the rules in force on the day it was submitted."""
-    from khenthuong.services.nominations import LOCAL_TZ  # noqa: PLC0415
-    from khenthuong.storage.models import EVENTS  # noqa: PLC0415
-
-    first = conn.execute(
-        select(EVENTS.c.occurred_at)
-        .where(EVENTS.c.nomination_id == nom["id"], EVENTS.c.trigger == "submit")
-        .order_by(EVENTS.c.seq)
-        .limit(1)
-    ).scalar()
-    moment: datetime = first or nom["created_at"]
-    return moment.astimezone(LOCAL_TZ).date()
