@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from khenthuong.audit.query import AuditFilter, query_events
+from khenthuong.embedded import tick
 from khenthuong.errors import KhenthuongError
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.notify.render import format_span
@@ -21,7 +22,6 @@ from khenthuong.runtime import Runtime
 from khenthuong.services import inspections, outbox
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.blocs import apply_blocs, bloc_view, load_blocs
-from khenthuong.services.embedded import tick
 from khenthuong.storage.blocs import INSPECTION_PLANS
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import UNITS

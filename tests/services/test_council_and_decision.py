@@ -269,7 +269,7 @@ def test_last_quota_place_goes_to_one_of_two_concurrent_officers(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a 15% CSTĐCS cap and one place left, two simultaneous council steps: one wins."""
-    from khenthuong.rules import guards
+    from khenthuong.services import guards
 
     catalog = catalog_in(CONFIG)
     rule = catalog.awards["CSTDCS"].rules[-1]

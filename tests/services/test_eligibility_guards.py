@@ -8,11 +8,10 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from khenthuong.errors import StepRefused
-from khenthuong.rules import guards
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.eligibility import BkBoRule
 from khenthuong.runtime import Runtime
-from khenthuong.services import dossier
+from khenthuong.services import dossier, guards
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs

@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from khenthuong.errors import StepRefused
-from khenthuong.rules import guards
 from khenthuong.rules.catalog import Catalog, load_catalog
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils
+from khenthuong.services import councils, guards
 from khenthuong.services import nominations as svc
 from khenthuong.services.councils import MemberIn
 from khenthuong.services.org import add_person

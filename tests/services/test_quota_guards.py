@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from khenthuong.errors import BatchRefused, StepRefused
-from khenthuong.rules import guards
 from khenthuong.rules.catalog import Catalog, QuotaRule, RuleSet, catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils, dossier
+from khenthuong.services import councils, dossier, guards
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs

@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from khenthuong.cli.app import app
+from khenthuong.embedded import tick
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
-from khenthuong.services.embedded import tick
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.outbox import REMINDER_LEDGER
 from tests.workers.test_worker_delivery import overdue_nominations

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from khenthuong.services.access import path_filter
 from khenthuong.storage.models import EVENTS, NOMINATIONS, UNITS
+from khenthuong.storage.paths import path_filter
 
 COLUMNS = (
     "id",

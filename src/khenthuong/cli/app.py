@@ -27,7 +27,9 @@ from khenthuong.cli.common import (
     report_errors,
     runtime,
 )
+from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import InvalidDefinition
+from khenthuong.localtime import LOCAL_TZ
 from khenthuong.roles import roles_in
 from khenthuong.rules.catalog import load_catalog
 from khenthuong.services import dossier
@@ -261,7 +263,7 @@ def advance(
             comment=comment,
             expected_version=expected_version,
         )
-    due = f", hạn {result.due_at.astimezone(svc.LOCAL_TZ):%d/%m/%Y}" if result.due_at else ""
+    due = f", hạn {result.due_at.astimezone(LOCAL_TZ):%d/%m/%Y}" if result.due_at else ""
     console.print(
         f"#{result.nomination_id}: {result.from_state} → {result.to_state} "
         f"(phiên bản {result.version}{due})"
@@ -309,9 +311,7 @@ def advance_batch(
 def attach(
     nomination_id: int,
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-    doc_type: str = typer.Option(
-        ..., "--type", help=f"Document type: {', '.join(dossier.DOC_TYPES)}."
-    ),
+    doc_type: str = typer.Option(..., "--type", help=f"Document type: {', '.join(DOC_TYPES)}."),
     as_user: str = typer.Option(..., "--as", help="Username of the officer attaching it."),
     state_secret: bool = typer.Option(False, "--state-secret", help="Marks a classified file."),
 ) -> None:
@@ -373,7 +373,7 @@ def show(nomination_id: int, as_user: str = typer.Option(None, "--as")) -> None:
     table.add_row("Trạng thái", f"{state.title.vi} ({row['state']})")
     table.add_row("Phiên bản", str(row["version"]))
     if row["due_at"]:
-        table.add_row("Hạn xử lý", f"{row['due_at'].astimezone(svc.LOCAL_TZ):%d/%m/%Y}")
+        table.add_row("Hạn xử lý", f"{row['due_at'].astimezone(LOCAL_TZ):%d/%m/%Y}")
     possible = wf.transitions_from(row["state"])
     if as_user:
         with actor_for(rt, as_user) as actor:
@@ -423,7 +423,7 @@ def history(
             note = (note + " " if note else "") + f"Lý do: {ev['payload']['reason']}"
         table.add_row(
             str(ev["seq"]),
-            f"{ev['occurred_at'].astimezone(svc.LOCAL_TZ):%d/%m/%Y %H:%M}",
+            f"{ev['occurred_at'].astimezone(LOCAL_TZ):%d/%m/%Y %H:%M}",
             ev["actor"],
             ev["actor_role"] or "",
             ev["trigger"],
@@ -518,7 +518,7 @@ def demo() -> None:
         run_inspection_walkthrough,
         run_walkthrough,
     )
-    from khenthuong.services.embedded import tick  # noqa: PLC0415
+    from khenthuong.embedded import tick  # noqa: PLC0415
 
     rt = runtime()
     run_walkthrough(rt, console)

@@ -9,11 +9,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from khenthuong.cli.common import console, report_errors, runtime
+from khenthuong.embedded import tick
+from khenthuong.localtime import LOCAL_TZ
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
 from khenthuong.services import jobs, outbox, reminders
-from khenthuong.services.embedded import tick
-from khenthuong.services.nominations import LOCAL_TZ
 
 app = typer.Typer(help="Nhắc hạn và thông báo (reminders and notices).", no_args_is_help=True)
 

@@ -15,7 +15,7 @@ def serve(
     """Serve HTTP; without KHENTHUONG_BROKER_URL also run reminders and notices in-process."""
     import uvicorn  # noqa: PLC0415
 
-    from khenthuong.services.embedded import EmbeddedScheduler  # noqa: PLC0415
+    from khenthuong.embedded import EmbeddedScheduler  # noqa: PLC0415
     from khenthuong.web.app import create_app  # noqa: PLC0415
 
     rt = runtime()

@@ -10,7 +10,9 @@ from rich.console import Console
 from sqlalchemy import select
 
 from khenthuong.audit.verify import verify_all
+from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import KhenthuongError, StepRefused
+from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import councils, decisions, dossier
@@ -164,7 +166,7 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
             payload.setdefault(key, "Theo đề nghị của đơn vị")
         actor = who(step.roles, state)
         result = svc.advance(rt.engine, rt.registry, nid, step.trigger, actor, payload)
-        due = f", hạn {result.due_at.astimezone(svc.LOCAL_TZ):%d/%m/%Y}" if result.due_at else ""
+        due = f", hạn {result.due_at.astimezone(LOCAL_TZ):%d/%m/%Y}" if result.due_at else ""
         console.print(
             f"[green]✓[/] {actor.username} — {step.title.vi}: {result.from_state} → "
             f"{result.to_state}{due}"
@@ -258,7 +260,7 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
             )
     console.print(
         "[green]✓[/] cb.qd đính kèm "
-        + ", ".join(dossier.DOC_TYPES[d][:1].lower() + dossier.DOC_TYPES[d][1:] for d in documents)
+        + ", ".join(DOC_TYPES[d][:1].lower() + DOC_TYPES[d][1:] for d in documents)
     )
     for trigger, user in (("submit", "cb.qd"), ("forward", "tt.qd"), ("appraise", "cv.bcy")):
         result = svc.advance(rt.engine, rt.registry, nid, trigger, actors[user])

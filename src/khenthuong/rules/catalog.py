@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import InvalidDefinition, KhenthuongError, Problem
 from khenthuong.rules.eligibility import PERSON_RULES, UNIT_RULES, Ladder
 from khenthuong.rules.shares import HALF, Share
-from khenthuong.services.dossier import DOC_TYPES
 from khenthuong.workflow.definition import Text
 from khenthuong.yamlsource import PathKey, SourceDoc, load_yaml, pydantic_problems
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import ColumnElement, Connection, false, or_, select, true
+from sqlalchemy import Connection, select
 
 from khenthuong.roles import RoleDef
 from khenthuong.services.actors import Actor
@@ -62,12 +62,3 @@ def can_read(actor: Actor, unit_path: str, inspecting: tuple[str, ...] = ()) -> 
     """May the actor read a record owned by the unit at `unit_path`?"""
     paths = readable_paths(actor, inspecting)
     return paths is None or any(unit_path.startswith(p) for p in paths)
-
-
-def path_filter(column: ColumnElement[str], paths: tuple[str, ...] | None) -> ColumnElement[bool]:
-    """A WHERE clause keeping rows whose unit path lies under one of `paths`."""
-    if paths is None:
-        return true()
-    if not paths:
-        return false()
-    return or_(*(column.startswith(p, autoescape=True) for p in paths))

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, insert, select, update
 
 from khenthuong.errors import KhenthuongError, NotFound
+from khenthuong.passwords import hash_password, new_token, token_digest
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import API_TOKENS, USERS
-from khenthuong.web.passwords import hash_password, new_token, token_digest
 
 
 def _user_id(conn: Connection, username: str) -> int:

@@ -16,9 +16,9 @@ from sqlalchemy import Connection, insert, select, update
 from khenthuong.audit.append import append_event
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.rules.catalog import Catalog, VoteRule, organisation_of
-from khenthuong.rules.guards import award_code_of, first_submitted_on
 from khenthuong.rules.votes import evaluate_vote
 from khenthuong.services.actors import Actor
+from khenthuong.services.guard_facts import award_code_of, first_submitted_on
 from khenthuong.services.nominations import advance_in, get_row
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_MEMBERS, COUNCIL_SESSIONS, RECUSALS
 from khenthuong.storage.db import inserted_id

@@ -19,11 +19,11 @@ from sqlalchemy import Connection, RowMapping, insert, select
 
 from khenthuong.audit.append import append_event
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound, Refusal, StepRefused
+from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
 from khenthuong.rules.money import award_money
 from khenthuong.services.actors import Actor
 from khenthuong.services.nominations import (
-    LOCAL_TZ,
     StepResult,
     decision_step_in,
     get_row,
@@ -134,7 +134,7 @@ def decide_by_step(
     actor by full name (the event keeps the username). Refused, writing nothing, like any
     step when the number is not in the official form or the award cannot be told.
     """
-    from khenthuong.rules.guards import award_code_of  # noqa: PLC0415
+    from khenthuong.services.guard_facts import award_code_of  # noqa: PLC0415
     from khenthuong.services.nominations import _levels  # noqa: PLC0415
     from khenthuong.settings import get_settings  # noqa: PLC0415
 
@@ -377,7 +377,7 @@ def _check_nomination(
     catalog: Catalog, nom: RowMapping, award_code: str, authority: str, authority_path: str
 ) -> None:
     """The nomination is for this award and lies within the authority's units."""
-    from khenthuong.rules.guards import award_code_of  # noqa: PLC0415
+    from khenthuong.services.guard_facts import award_code_of  # noqa: PLC0415
 
     award = catalog.award(award_code)
     proposed = award_code_of(nom, catalog)

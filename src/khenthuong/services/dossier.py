@@ -13,25 +13,13 @@ from pathlib import PurePath
 from sqlalchemy import Connection, insert, select
 
 from khenthuong.audit.append import append_event
+from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.services.access import READ_ALL_ROLES
 from khenthuong.services.actors import Actor
 from khenthuong.services.nominations import get_row
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.dossier import ATTACHMENTS
-
-DOC_TYPES: dict[str, str] = {
-    "to_trinh": "Tờ trình đề nghị khen thưởng",
-    "bao_cao_thanh_tich": "Báo cáo thành tích",
-    "bien_ban_binh_xet": "Biên bản bình xét thi đua",
-    "bien_ban_hop_hoi_dong": "Biên bản họp Hội đồng Thi đua – Khen thưởng",
-    "ket_qua_bo_phieu": "Kết quả bỏ phiếu kín",
-    "xac_nhan_sang_kien": "Giấy chứng nhận / xác nhận sáng kiến, đề tài",
-    "y_kien_co_quan": "Ý kiến của cơ quan có liên quan (hiệp y)",
-    "cong_khai": "Văn bản, minh chứng công khai danh sách",
-    "khac": "Tài liệu khác",
-}
-"""Document types a dossier may hold (codes used by the award catalog)."""
 
 ALLOWED_TYPES = frozenset(
     {

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from sqlalchemy import Connection, Engine, RowMapping, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from khenthuong.localtime import LOCAL_TZ
 from khenthuong.notify.mail_settings import MailSettings, get_mail_settings
 from khenthuong.notify.render import (
     Digest,
@@ -33,7 +34,6 @@ from khenthuong.notify.render import (
 )
 from khenthuong.notify.smtp import deliver
 from khenthuong.services import outbox, reminders
-from khenthuong.services.nominations import LOCAL_TZ
 from khenthuong.settings import Settings, get_settings
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, UNITS, USERS

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
-from khenthuong.services.access import path_filter
 from khenthuong.services.actors import Actor
 from khenthuong.services.nominations import allowed_triggers
 from khenthuong.storage.models import NOMINATIONS, UNITS
+from khenthuong.storage.paths import path_filter
 from khenthuong.textsearch import fold
 from khenthuong.workflow.loader import WorkflowRegistry
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select, update
 
 from khenthuong.audit.chain import GENESIS, canonical_json, event_hash
 from khenthuong.calendar.workdays import add_working_days
 from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, VersionConflict
+from khenthuong.localtime import LOCAL_TZ
 from khenthuong.services.actors import Actor, Grant
 from khenthuong.storage.db import inserted_id, write_tx
 from khenthuong.storage.models import EVENTS, NOMINATIONS, PERSONS, UNITS
@@ -30,7 +30,6 @@ from khenthuong.workflow.guards import BatchState, GuardContext, get_guard, get_
 from khenthuong.workflow.loader import LoadedWorkflow, WorkflowRegistry
 from khenthuong.workflow.machine import FlowAdapter, fire
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ALWAYS_OPTIONAL = frozenset({"reason", "note"})
 COMMENDATION_TYPES = ("cong_trang", "dot_xuat", "chuyen_de", "cong_hien", "nien_han", "doi_ngoai")
 """Law 06/2022 Art 8: the types of commendation."""

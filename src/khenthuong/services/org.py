@@ -8,10 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, insert, select, update
 
 from khenthuong.errors import InvalidDefinition, KhenthuongError, NotFound
+from khenthuong.passwords import hash_password
 from khenthuong.roles import RoleDef
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import PERSONS, UNITS, USER_ROLES, USERS
-from khenthuong.web.passwords import hash_password
 from khenthuong.yamlsource import load_yaml, pydantic_problems
 
 ROLES = USER_ROLES

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Connection, RowMapping, and_, case, or_, s
 from sqlalchemy.dialects import postgresql, sqlite
 
 from khenthuong.calendar.workdays import add_working_days, is_working_day
-from khenthuong.services.nominations import LOCAL_TZ
+from khenthuong.localtime import LOCAL_TZ
 from khenthuong.services.outbox import RETRY_SECONDS, retry_delay
 from khenthuong.storage.models import NOMINATIONS, UNITS, USER_ROLES, USERS
 from khenthuong.storage.outbox import REMINDER_LEDGER

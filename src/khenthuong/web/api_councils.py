@@ -11,14 +11,15 @@ from sqlalchemy import ColumnElement, exists, not_, select, true
 
 from khenthuong.errors import NotFound
 from khenthuong.rules.catalog import catalog_in
-from khenthuong.rules.guards import award_code_of
 from khenthuong.services import councils, decisions
-from khenthuong.services.access import can_read, path_filter, readable_paths
+from khenthuong.services.access import can_read, readable_paths
+from khenthuong.services.guard_facts import award_code_of
 from khenthuong.services.nominations import get_row
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_MEMBERS, COUNCIL_SESSIONS, RECUSALS
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.models import NOMINATIONS, UNITS
+from khenthuong.storage.paths import path_filter
 from khenthuong.web.api_nominations import require_writer
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
 from khenthuong.web.problems import ApiProblem

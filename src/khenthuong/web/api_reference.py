@@ -22,7 +22,6 @@ from khenthuong.services import inspections
 from khenthuong.services.access import (
     can_read,
     is_read_only,
-    path_filter,
     readable_paths,
     reads_everything,
 )
@@ -33,6 +32,7 @@ from khenthuong.services.org import add_person, add_user
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS, USER_ROLES, USERS
+from khenthuong.storage.paths import path_filter
 from khenthuong.textsearch import fold
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny, local_today
 from khenthuong.web.schemas import MAX_ID, EventOut, IdPath

@@ -13,13 +13,13 @@ from sqlalchemy import select, update
 from khenthuong.audit.append import append_event
 from khenthuong.calendar.workdays import WorkingCalendar, default_calendar
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
+from khenthuong.localtime import LOCAL_TZ
+from khenthuong.passwords import token_digest
 from khenthuong.runtime import Runtime
 from khenthuong.services.access import inspection_paths
 from khenthuong.services.actors import Actor, load_actor
-from khenthuong.services.nominations import LOCAL_TZ
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import API_TOKENS, USERS
-from khenthuong.web.passwords import token_digest
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.ratelimit import LoginThrottle
 from khenthuong.web.sessions import COOKIE_NAME, Session, SessionCodec

@@ -10,8 +10,9 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from khenthuong.calendar.workdays import WorkingCalendar
+from khenthuong.localtime import LOCAL_TZ
 from khenthuong.services.dossier import StoredDocument
-from khenthuong.services.nominations import LOCAL_TZ, StepResult
+from khenthuong.services.nominations import StepResult
 
 MAX_ID = 2_147_483_647
 """Largest id a database row can have (PostgreSQL integer); larger ids are refused with 422."""

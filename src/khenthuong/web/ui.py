@@ -17,15 +17,19 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from khenthuong.audit.query import AuditFilter, history
 from khenthuong.audit.verify import verify_all
+from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import BatchRefused, Forbidden, KhenthuongError, NotFound, StepRefused
+from khenthuong.localtime import LOCAL_TZ
+from khenthuong.passwords import verify_password
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.eligibility import DISCIPLINE_LEVELS
-from khenthuong.rules.guards import award_code_of, eligibility_preview
 from khenthuong.services import councils, decisions, dossier, inspections
 from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
 from khenthuong.services.actors import load_actor
 from khenthuong.services.blocs import bloc_codes, bloc_view
+from khenthuong.services.guard_facts import award_code_of
+from khenthuong.services.guards import eligibility_preview
 from khenthuong.services.history_import import COLUMNS as HISTORY_COLUMNS
 from khenthuong.services.history_import import record_one
 from khenthuong.services.listing import NominationFilter, list_nominations, my_queue
@@ -53,7 +57,6 @@ from khenthuong.web.context import (
     session_epoch,
 )
 from khenthuong.web.i18n import translate
-from khenthuong.web.passwords import verify_password
 from khenthuong.web.problems import error_response
 from khenthuong.web.schemas import MAX_ID, IdPath, as_utc, nomination_out
 from khenthuong.web.sessions import COOKIE_NAME, LANG_COOKIE
@@ -143,7 +146,6 @@ def wf_title(ctx: WebContext, workflow: str, lang: str) -> str:
 
 
 def fmt_dt(value: datetime | None) -> str:
-    from khenthuong.services.nominations import LOCAL_TZ  # noqa: PLC0415
 
     value = as_utc(value)
     return value.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M") if value else ""
@@ -514,7 +516,7 @@ def _nomination_page(
 
     return render(
         request, "nomination.html", caller, status_code, item=item, row=row, wf=wf,
-        events=events, docs=docs, actions=actions, doc_types=dossier.DOC_TYPES, error=error,
+        events=events, docs=docs, actions=actions, doc_types=DOC_TYPES, error=error,
         step_title=step_title, decision=decision,
         today=local_today().isoformat(),
     )  # fmt: skip

@@ -1,0 +1,17 @@
+"""The document types a dossier may hold: shared by the award catalog (rules) and the
+dossier service, so it lives below both."""
+
+from __future__ import annotations
+
+DOC_TYPES: dict[str, str] = {
+    "to_trinh": "Tờ trình đề nghị khen thưởng",
+    "bao_cao_thanh_tich": "Báo cáo thành tích",
+    "bien_ban_binh_xet": "Biên bản bình xét thi đua",
+    "bien_ban_hop_hoi_dong": "Biên bản họp Hội đồng Thi đua – Khen thưởng",
+    "ket_qua_bo_phieu": "Kết quả bỏ phiếu kín",
+    "xac_nhan_sang_kien": "Giấy chứng nhận / xác nhận sáng kiến, đề tài",
+    "y_kien_co_quan": "Ý kiến của cơ quan có liên quan (hiệp y)",
+    "cong_khai": "Văn bản, minh chứng công khai danh sách",
+    "khac": "Tài liệu khác",
+}
+"""Document types a dossier may hold (codes used by the award catalog)."""
