@@ -3,13 +3,15 @@
 An officer signs in, creates a nomination, attaches the dossier and submits it; the unit
 head forwards it, the ministry appraises it, the council secretary holds the session and
 enters the secret-ballot tally, the minister signs the decision; the timeline shows every
-step and the list exports to XLSX. Screenshots go to tests/artifacts/ (ignored by git).
+step and the list exports to XLSX. Screenshots go to $KHENTHUONG_TEST_ARTIFACTS (default:
+the temporary folder's khenthuong-artifacts/), never into the checkout.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import tempfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,12 +19,15 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from khenthuong.settings import PROJECT_ROOT
 from tests.live_server import LiveServer, live_server
 from tests.service_guard import absent
 
 CHROMIUM = Path(os.environ.get("KHENTHUONG_TEST_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+ARTIFACTS = Path(
+    os.environ.get("KHENTHUONG_TEST_ARTIFACTS")
+    or Path(tempfile.gettempdir()) / "khenthuong-artifacts"
+)
+"""Screenshots and downloads: outside the checkout (tests never write into it)."""
 PASSWORD = "thidua2026"
 
 if not CHROMIUM.exists():
