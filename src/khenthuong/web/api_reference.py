@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import io
+import json
 from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime
@@ -33,6 +33,7 @@ from khenthuong.storage.db import write_tx
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS, USER_ROLES, USERS
 from khenthuong.storage.paths import path_filter
+from khenthuong.tabular import write_csv
 from khenthuong.textsearch import fold
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny, local_today
 from khenthuong.web.schemas import MAX_ID, EventOut, IdPath
@@ -470,12 +471,13 @@ def audit_events(
     if format == "json":
         return events
     buf = io.StringIO()
-    writer = csv.writer(buf)
     fields = list(EventOut.model_fields)
-    writer.writerow(fields)
+    lines = []
     for e in events:
         data = e.model_dump(mode="json")
-        writer.writerow([data[k] if k != "payload" else str(data[k]) for k in fields])
+        data["payload"] = json.dumps(data["payload"], ensure_ascii=False, sort_keys=True)
+        lines.append([data[k] for k in fields])
+    write_csv(buf, fields, lines)
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8")
 
 

@@ -1,10 +1,10 @@
-"""Lists as XLSX downloads (openpyxl), with a bold header row and sized columns."""
+"""Lists as XLSX downloads (openpyxl), with a bold header row and sized columns; text cells
+are never live formulas (khenthuong.tabular)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -12,15 +12,9 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from khenthuong.tabular import append_row
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, (list, dict)):
-        return str(value)
-    return value
 
 
 def xlsx_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -33,9 +27,8 @@ def xlsx_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
     for cell in ws[1]:
         cell.font = Font(bold=True)
     widths = [len(h) for h in headers]
-    for row in rows:
-        values = [_cell(v) for v in row]
-        ws.append(values)
+    for values in rows:
+        append_row(ws, values)
         widths = [max(w, min(60, len(str(v or "")))) for w, v in zip(widths, values, strict=False)]
     for index, width in enumerate(widths, start=1):
         ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = width + 2
