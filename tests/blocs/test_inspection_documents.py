@@ -44,7 +44,7 @@ def test_the_inspector_attaches_documents_to_its_report(rt: Runtime) -> None:
             conn,
             visit.id,
             filename="anh.png",
-            content=b"\x89PNG....",
+            content=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
             actor=head,
             max_bytes=1000,
         )

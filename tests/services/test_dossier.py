@@ -54,9 +54,29 @@ def test_attachment_is_stored_with_hash_and_listed(rt: Runtime) -> None:
     ("kwargs", "fragment"),
     [
         ({"doc_type": "ho_chieu", "filename": "a.pdf", "content": PDF}, "ho_chieu"),
-        ({"doc_type": "to_trinh", "filename": "a.pdf", "content": b"x" * 2000}, "too large"),
-        ({"doc_type": "to_trinh", "filename": "a.exe", "content": b"MZ"}, "not accepted"),
-        ({"doc_type": "to_trinh", "filename": "a.pdf", "content": b""}, "empty"),
+        (
+            {"doc_type": "to_trinh", "filename": "a.pdf", "content": b"%PDF" + b"x" * 2000},
+            "Tệp 'a.pdf' dung lượng 2,004 byte vượt giới hạn 1,024 byte",
+        ),
+        (
+            {"doc_type": "to_trinh", "filename": "a.exe", "content": b"MZ"},
+            "Tệp 'a.exe': phần mở rộng .exe không được chấp nhận; "
+            "dùng .doc, .docx, .jpg, .pdf, .png, .txt, .xls, .xlsx",
+        ),
+        ({"doc_type": "to_trinh", "filename": "a.pdf", "content": b""}, "Tệp 'a.pdf' rỗng"),
+        (
+            {"doc_type": "to_trinh", "filename": "a.pdf", "content": b"MZ\x90\x00" + b"\x00" * 60},
+            "Tệp 'a.pdf': nội dung không phải tệp PDF",
+        ),
+        (
+            {
+                "doc_type": "to_trinh",
+                "filename": "a.pdf",
+                "content": PDF,
+                "content_type": "image/png",
+            },
+            "Tệp 'a.pdf': loại khai báo image/png không khớp với phần mở rộng .pdf",
+        ),
     ],
 )
 def test_bad_attachments_are_refused(rt: Runtime, kwargs: dict[str, object], fragment: str) -> None:

@@ -272,21 +272,40 @@ def test_documents_upload_download_and_limits(
 ) -> None:
     officer = token("cb.qd")
     nid = propose(client, officer, person_id(client, officer, "Nguyễn Văn An"))["id"]
-    content = "Báo cáo thành tích năm 2026".encode()
+    content = "%PDF-1.4\n% Báo cáo thành tích năm 2026".encode()
     r = client.post(
         f"/api/nominations/{nid}/documents",
         data={"doc_type": "bao_cao_thanh_tich"},
-        files={"file": ("bao-cao.pdf", content, "application/pdf")},
+        files={"file": ("..\\..\\Báo cáo.pdf", content, "application/pdf")},
         headers=officer,
     )
     assert r.status_code == 201
     doc = r.json()
+    assert doc["filename"] == "Báo cáo.pdf"  # folders of either kind stripped
     assert doc["size"] == len(content) and len(doc["sha256"]) == 64
     listed = client.get(f"/api/nominations/{nid}/documents", headers=officer).json()
     assert [d["id"] for d in listed] == [doc["id"]]
     got = client.get(f"/api/documents/{doc['id']}", headers=officer)
     assert got.status_code == 200 and got.content == content
     assert got.headers["x-content-sha256"] == doc["sha256"]
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-disposition"] == (
+        "attachment; filename=\"B_o c_o.pdf\"; filename*=UTF-8''B%C3%A1o%20c%C3%A1o.pdf"
+    )
+    # A program renamed .pdf is refused by its content, whatever type the client declares.
+    program = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
+    r = client.post(
+        f"/api/nominations/{nid}/documents",
+        data={"doc_type": "khac"},
+        files={"file": ("hoa-don.pdf", program, "application/pdf")},
+        headers=officer,
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"] == (
+        "Tệp 'hoa-don.pdf': nội dung không phải tệp PDF như phần mở rộng .pdf cho biết; "
+        "hãy tải lên đúng tệp"
+    )
     assert client.get(f"/api/documents/{doc['id']}", headers=token("cb.dcq")).status_code == 403
     assert client.get("/api/documents/99999", headers=officer).status_code == 404
     r = client.post(

@@ -80,7 +80,7 @@ def test_the_inspecting_unit_attaches_and_the_parties_read(
     }
     photo = client.post(
         f"/api/inspections/visits/{visit}/documents",
-        files={"file": ("anh.png", b"\x89PNG....", "image/png")},
+        files={"file": ("anh.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png")},
         headers=token("tt.qd"),  # the unit's head files too
     )
     assert photo.status_code == 201, photo.text
@@ -200,7 +200,7 @@ def test_the_bloc_page_files_the_report_with_a_document_and_lists_it(
     assert f'action="/blocs/KCY4/visits/{visit}/documents"' in page.text
     more = c.post(f"/blocs/KCY4/visits/{visit}/documents",
                   data={"year": str(year), "csrf_token": csrf},
-                  files={"file": ("anh.png", b"\x89PNG....", "image/png")},
+                  files={"file": ("anh.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png")},
                   follow_redirects=False)  # fmt: skip
     assert more.status_code == 303, more.text
     assert len(re.findall(r'href="/inspections/documents/', c.get(page_url).text)) == 2

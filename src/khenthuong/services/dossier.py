@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import mimetypes
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import PurePath
 
 from sqlalchemy import Connection, insert, select
 
@@ -20,19 +17,7 @@ from khenthuong.services.actors import Actor
 from khenthuong.services.nominations import get_row
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.dossier import ATTACHMENTS
-
-ALLOWED_TYPES = frozenset(
-    {
-        "application/pdf",
-        "application/msword",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.ms-excel",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "image/jpeg",
-        "image/png",
-        "text/plain",
-    }
-)
+from khenthuong.uploads import UploadRefused, check_upload, safe_name
 
 
 @dataclass(frozen=True)
@@ -49,23 +34,22 @@ class StoredDocument:
 def checked_file(
     filename: str, content: bytes, max_bytes: int, content_type: str | None
 ) -> tuple[str, str]:
-    """The stored name (NFC, no folders) and type of an upload; refuses an empty file, one over
-    `max_bytes` and a type outside ALLOWED_TYPES, naming the file. Shared by every upload."""
-    name = unicodedata.normalize("NFC", PurePath(filename).name)
+    """The stored name (NFC, no folders of either kind) and type of an upload; refuses an
+    empty file, one over `max_bytes`, an extension outside khenthuong.uploads.KINDS and content
+    that is not what its extension and declared type say, naming the file. Shared by every
+    upload."""
+    name = safe_name(filename)
     if not content:
-        raise KhenthuongError(f"Tệp {name!r} rỗng (file {name!r} is empty)")
+        raise KhenthuongError(f"Tệp {name!r} rỗng")
     if len(content) > max_bytes:
         raise KhenthuongError(
-            f"Tệp {name!r} dung lượng {len(content):,} byte vượt giới hạn {max_bytes:,} byte "
-            f"(file too large: {len(content):,} > {max_bytes:,} bytes)"
+            f"Tệp {name!r} dung lượng {len(content):,} byte vượt giới hạn {max_bytes:,} byte"
         )
-    kind = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if kind not in ALLOWED_TYPES:
-        raise KhenthuongError(
-            f"Định dạng {kind} của tệp {name!r} không được chấp nhận; dùng PDF, Word, Excel, "
-            f"JPEG, PNG hoặc văn bản (type {kind} is not accepted)"
-        )
-    return name, kind
+    try:
+        checked = check_upload(filename, content, content_type)
+    except UploadRefused as exc:
+        raise KhenthuongError(str(exc)) from None
+    return checked.name, checked.content_type
 
 
 def attach(

@@ -9,7 +9,6 @@ organiser, as for planning) and auditors read them; the service enforces both
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
@@ -19,18 +18,13 @@ from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.services import inspections
 from khenthuong.services.access import is_read_only
 from khenthuong.storage.db import write_tx
+from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import IdPath
 
 router = APIRouter(prefix="/api", tags=["blocs"])
 CallerDep = Annotated[Caller, Depends(api_caller)]
-
-
-def content_disposition(filename: str) -> str:
-    """`attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266)."""
-    fallback = "".join(c if " " <= c < "\x7f" and c not in '"\\' else "_" for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class ReportDocumentOut(BaseModel):

@@ -19,6 +19,7 @@ from khenthuong.services.listing import NominationFilter, list_nominations, my_q
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.dossier import ATTACHMENTS
 from khenthuong.storage.models import UNITS
+from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import (
@@ -323,12 +324,11 @@ def download(request: Request, caller: CallerDep, document_id: IdPath) -> Respon
     if doc is None:
         raise NotFound(f"Không có tài liệu #{document_id} (no document #{document_id})")
     readable_row(request, caller, doc.nomination_id)
-    filename = doc.filename.encode("ascii", "replace").decode().replace('"', "")
     return Response(
         content=bytes(doc.content),
         media_type=doc.content_type or "application/octet-stream",
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": content_disposition(doc.filename),
             "X-Content-SHA256": doc.sha256,
         },
     )

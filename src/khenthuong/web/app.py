@@ -23,6 +23,7 @@ from khenthuong.web import (
     ui,
 )
 from khenthuong.web.context import make_context
+from khenthuong.web.headers import SecurityHeaders
 from khenthuong.web.sessions import SessionCodec, cookie_secure, secret_key
 
 STATIC = Path(__file__).parent / "static"
@@ -41,6 +42,7 @@ def create_app(rt: Runtime) -> FastAPI:
     sessions = SessionCodec(secret_key(rt.settings), rt.settings.session_hours * 3600)
     app.state.ctx = make_context(rt, sessions, cookie_secure(rt.settings))
     problems.install(app)
+    app.add_middleware(SecurityHeaders)
     app.include_router(api_nominations.router)
     app.include_router(api_councils.router)
     app.include_router(api_reference.router)

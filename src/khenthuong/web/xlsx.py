@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from khenthuong.tabular import append_row
+from khenthuong.web.attachment import content_disposition
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -45,5 +45,5 @@ def xlsx_response(
     return Response(
         xlsx_bytes(title, headers, rows),
         media_type=XLSX_TYPE,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+        headers={"Content-Disposition": content_disposition(filename)},
     )
