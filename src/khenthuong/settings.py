@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +73,11 @@ class Settings(BaseSettings):
     login_window_seconds: int = 900
     """The window over which failed sign-ins are counted (then the client must wait)."""
 
+    trusted_proxies: str = ""
+    """Comma-separated addresses or networks (CIDR) of the reverse proxies in front of the web
+    server. Only a request arriving from one of them has its X-Forwarded-For / -Proto read;
+    empty (the default): no header is trusted and the client is the connecting address."""
+
     stale_claim_seconds: int = 600
     """A reminder claimed but not sent for this long (its worker died) is sent again. Keep it
     above the task time limit (300 s), so that a send this old is certainly dead."""
@@ -86,6 +92,24 @@ class Settings(BaseSettings):
     """Wait before retrying a failed notice or reminder digest; doubled after every attempt, at
     most an hour (a lost one, claimed or sending past KHENTHUONG_STALE_CLAIM_SECONDS, goes
     again at once)."""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in (v.strip() for v in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"KHENTHUONG_TRUSTED_PROXIES: {item!r} is not an IP address or network"
+                ) from None
+        return value
+
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies as a list (empty: none)."""
+        return [v.strip() for v in self.trusted_proxies.split(",") if v.strip()]
 
 
 @lru_cache

@@ -25,7 +25,9 @@ def serve(
         scheduler.start()
         console.print(f"Nhắc hạn, thông báo chạy trong tiến trình, mỗi {scheduler.interval:g} giây")
     try:
-        uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+        # proxy_headers=False: uvicorn would otherwise trust X-Forwarded-For from 127.0.0.1;
+        # the app reads it only from KHENTHUONG_TRUSTED_PROXIES (web/app.py).
+        uvicorn.run(create_app(rt), host=host, port=port, log_level="info", proxy_headers=False)
     finally:
         if scheduler is not None:
             scheduler.stop()

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select, text
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from khenthuong import __version__
 from khenthuong.runtime import Runtime
@@ -43,6 +44,10 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.ctx = make_context(rt, sessions, cookie_secure(rt.settings))
     problems.install(app)
     app.add_middleware(SecurityHeaders)
+    if rt.settings.trusted_proxy_list():
+        # The real client address (sign-in throttle, access log) from X-Forwarded-For, read
+        # only when the request comes from a configured proxy (uvicorn's own middleware).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=rt.settings.trusted_proxy_list())
     app.include_router(api_nominations.router)
     app.include_router(api_councils.router)
     app.include_router(api_reference.router)
