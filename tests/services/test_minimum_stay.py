@@ -104,9 +104,7 @@ def test_a_batch_gives_each_nomination_the_same_refusal(rt: Runtime) -> None:
     officer = second_officer(rt)
     before = events(rt)
     with pytest.raises(BatchRefused) as info:
-        svc.advance_batch(
-            rt.engine, rt.registry, ids, "end_publicity", officer, now=WORKING_DAY_9
-        )
+        svc.advance_batch(rt.engine, rt.registry, ids, "end_publicity", officer, now=WORKING_DAY_9)
     assert sorted(info.value.failures) == sorted(ids)
     for refusals in info.value.failures.values():
         assert [r.code for r in refusals] == ["minimum"]
