@@ -43,8 +43,8 @@ def second_officer(rt: Runtime) -> Actor:
     return who(rt, "cv2.bcy")
 
 
-def listed(rt: Runtime, name: str) -> int:
-    """A Labour Order (hạng Ba) nomination put on the public list at LISTED, with its whole
+def listed(rt: Runtime, name: str, at: datetime = LISTED) -> int:
+    """A Labour Order (hạng Ba) nomination put on the public list at `at`, with its whole
     dossier (the listing's evidence included)."""
     officer = who(rt, "cb.qd")
     nid = svc.create_nomination(
@@ -58,9 +58,9 @@ def listed(rt: Runtime, name: str) -> int:
     )
     docs = (*catalog_in(CONFIG).award("HCLD3").documents, "cong_khai")
     attach(rt, nid, docs, officer)
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=LISTED)
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"), now=LISTED)
-    svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"), now=LISTED)
+    svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=at)
+    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"), now=at)
+    svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"), now=at)
     return nid
 
 

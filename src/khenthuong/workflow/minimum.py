@@ -12,12 +12,13 @@ stay's last day); entered on a day off, one working day later.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 from khenthuong.errors import Refusal
 from khenthuong.localtime import LOCAL_TZ
-from khenthuong.workflow.definition import Minimum, StateDef, StateKind
+from khenthuong.workflow.definition import Minimum, StateDef, StateKind, TransitionDef, WorkflowDef
 
 
 class Calendar(Protocol):
@@ -43,6 +44,25 @@ def possible_from(calendar: Calendar, entered: date, working_days: int) -> date:
         raise ValueError("a minimum is at least one working day")
     first = entered if calendar.is_working_day(entered) else calendar.add_working_days(entered, 1)
     return calendar.add_working_days(first, working_days - 1) + timedelta(days=1)
+
+
+def waiting(
+    calendar: Calendar,
+    wf: WorkflowDef,
+    state: str,
+    transitions: Iterable[TransitionDef],
+    entered_at: datetime,
+    now: datetime,
+) -> dict[str, date]:
+    """The steps of `transitions` out of `state` that its minimum stay still holds back at
+    `now`, each with the first day it is possible (for the pages that list the steps)."""
+    minimum = wf.states[state].minimum
+    if minimum is None:
+        return {}
+    first = possible_from(calendar, local_day(entered_at), minimum.working_days)
+    if local_day(now) >= first:
+        return {}
+    return {t.trigger: first for t in transitions if wf.held_back(state, t) is not None}
 
 
 def minimum_refusal(
