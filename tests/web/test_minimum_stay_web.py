@@ -39,3 +39,12 @@ def test_actions_name_the_day_a_held_back_step_becomes_possible(
         f'data-possible-from="{first.isoformat()}">Chưa đủ thời gian tối thiểu; có thể chuyển '
         f"bước từ ngày {first:%d/%m/%Y}</small>"
     ) in html
+
+
+def test_the_workflow_page_shows_the_listing_minimum(
+    browser: Callable[[str], tuple[TestClient, str]],
+) -> None:
+    page, _ = browser("cv.bcy")
+    html = page.get("/workflows/huan_chuong_lao_dong").text
+    assert "tối thiểu 10 ngày LV</span>" in html
+    assert html.count('class="minimum"') == 2  # the SVG box and the state card
