@@ -160,6 +160,11 @@ CASES = [
         id="minimum-not-positive",
     ),
     pytest.param(
+        _on_draft("minimum: {working_days: 366, basis: b}"),
+        ["13: minimum stay of state 'draft' must be at most 365 working days, not 366"],
+        id="minimum-too-long",
+    ),
+    pytest.param(
         VALID.replace(
             "    kind: terminal\n", "    kind: terminal\n    minimum: {working_days: 3, basis: b}\n"
         ),

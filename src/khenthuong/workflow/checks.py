@@ -10,6 +10,8 @@ from khenthuong.workflow.definition import Minimum, StateKind, WorkflowDef
 from khenthuong.yamlsource import SourceDoc
 
 RESERVED_FIELDS = frozenset({"reason", "comment", "decision_number", "decision_date"})
+MAX_MINIMUM = 365
+"""The longest minimum stay, in working days (the same bound as a time limit)."""
 
 
 def check_workflow(
@@ -135,6 +137,14 @@ def _check_minimum(wf: WorkflowDef, name: str, minimum: Minimum, doc: SourceDoc)
             doc.problem(
                 (*path, "working_days"),
                 f"minimum stay of state {name!r} must be at least 1 working day, not {n}",
+            )
+        )
+    elif n > MAX_MINIMUM:
+        found.append(
+            doc.problem(
+                (*path, "working_days"),
+                f"minimum stay of state {name!r} must be at most {MAX_MINIMUM} working days, "
+                f"not {n}",
             )
         )
     elif state.deadline is not None and n >= state.deadline.working_days:

@@ -63,8 +63,8 @@ class Minimum(Strict):
 
     The working days are counted from the day the state is entered, that day included when it
     is a working day; a held-back step is possible from the day after the last of them (see
-    `khenthuong.workflow.minimum`). `workflows check` requires 1 <= working_days and, when the
-    state has a time limit, working_days < that limit.
+    `khenthuong.workflow.minimum`). `workflows check` requires 1 <= working_days <= 365 and,
+    when the state has a time limit, working_days < that limit.
     """
 
     working_days: int
