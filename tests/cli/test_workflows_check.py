@@ -60,6 +60,14 @@ def _step(trigger: str, source: str, dest: str, extra: str = "") -> str:
     )
 
 
+def _on_draft(*lines: str) -> str:
+    """VALID with `lines` added to the draft state (from line 13 on)."""
+    added = "".join(f"    {line}\n" for line in lines)
+    return VALID.replace(
+        "    role: unit_officer\n  review:", f"    role: unit_officer\n{added}  review:"
+    )
+
+
 def add_state(text: str, line: str) -> str:
     return text.replace("transitions:\n", line + "transitions:\n")
 
@@ -128,7 +136,66 @@ CASES = [
         ["31: unknown role 'wizard'"],
         id="unknown-role",
     ),
+    pytest.param(
+        _on_draft("deadline: {working_days: 5, basis: a}", "minimum: {working_days: 10, basis: b}"),
+        [
+            "14: minimum stay of state 'draft' (10 working days) must be shorter than its time "
+            "limit (5 working days): entered on a day off, a step would be overdue before it is "
+            "possible"
+        ],
+        id="minimum-longer-than-limit",
+    ),
+    pytest.param(
+        _on_draft("deadline: {working_days: 5, basis: a}", "minimum: {working_days: 5, basis: b}"),
+        [
+            "14: minimum stay of state 'draft' (5 working days) must be shorter than its time "
+            "limit (5 working days): entered on a day off, a step would be overdue before it is "
+            "possible"
+        ],
+        id="minimum-as-long-as-limit",
+    ),
+    pytest.param(
+        _on_draft("minimum: {working_days: 0, basis: b}"),
+        ["13: minimum stay of state 'draft' must be at least 1 working day, not 0"],
+        id="minimum-not-positive",
+    ),
+    pytest.param(
+        _on_draft("minimum: {working_days: 366, basis: b}"),
+        ["13: minimum stay of state 'draft' must be at most 365 working days, not 366"],
+        id="minimum-too-long",
+    ),
+    pytest.param(
+        VALID.replace(
+            "    kind: terminal\n", "    kind: terminal\n    minimum: {working_days: 3, basis: b}\n"
+        ),
+        ["21: final state 'done' cannot have a minimum stay"],
+        id="minimum-on-final-state",
+    ),
+    pytest.param(
+        _on_draft("minimum: {working_days: 3, basis: b, steps: [decide]}"),
+        ["13: minimum of state 'draft' holds back 'decide', which is not a step out of it"],
+        id="minimum-holds-back-a-foreign-step",
+    ),
+    pytest.param(
+        VALID.replace(
+            "    role: unit_head\n  done:",
+            "    role: unit_head\n    minimum: {working_days: 3, basis: b}\n  done:",
+        ),
+        [
+            "18: minimum of state 'review' holds back no step (returns and ends never wait); "
+            "list the steps that wait under `steps`"
+        ],
+        id="minimum-holds-back-nothing",
+    ),
 ]
+
+
+def test_a_minimum_within_the_time_limit_passes(tmp_path: Path) -> None:
+    text = _on_draft(
+        "deadline: {working_days: 5, basis: a}", "minimum: {working_days: 4, basis: b}"
+    )
+    code, _, lines = check(tmp_path, text)
+    assert (code, lines) == (0, [])
 
 
 @pytest.mark.parametrize(("text", "expected"), CASES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
@@ -102,8 +102,10 @@ def test_labour_order_publicity_needs_its_evidence(rt: Runtime) -> None:
         grants = [("ministry_officer", "BCY")]
         add_user(conn, "cv2.bcy", "Phan Văn Lộc", "cv2.bcy@bcy.example", "BCY", grants, roles)
     officer = who(rt, "cv2.bcy")
+    # After the listing's minimum of 10 working days (tests/services/test_minimum_stay.py).
+    over = datetime.now(UTC) + timedelta(days=40)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "end_publicity", officer)
+        svc.advance(rt.engine, rt.registry, nid, "end_publicity", officer, now=over)
     assert info.value.refusals[0].details == {"missing": ["cong_khai"]}
     attach(rt, nid, ("cong_khai",), officer)
-    svc.advance(rt.engine, rt.registry, nid, "end_publicity", officer)
+    svc.advance(rt.engine, rt.registry, nid, "end_publicity", officer, now=over)

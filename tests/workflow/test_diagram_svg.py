@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from khenthuong.roles import roles_in
-from khenthuong.workflow.diagram import SIDE_TRIGGERS, to_svg
+from khenthuong.workflow.diagram import SIDE_TRIGGERS, to_dot, to_mermaid, to_svg
 from khenthuong.workflow.loader import load_registry
 from tests.conftest import CONFIG, WORKFLOWS
 
@@ -50,3 +50,22 @@ def test_main_path_runs_left_to_right_and_side_states_sit_below() -> None:
         assert where[side][1] > where["draft"][1]
     title = ET.fromstring(to_svg(wf, {}, lang="en")).find("svg:a//svg:text", NS)
     assert title is not None and title.text == "Unit drafts the"
+
+
+def test_a_minimum_stay_is_drawn_in_its_state() -> None:
+    """The Labour Order's public listing shows its minimum, with the legal basis as tooltip;
+    mermaid and DOT say it too."""
+    wf = load_registry([WORKFLOWS], known_roles=roles_in(CONFIG)).get("huan_chuong_lao_dong")
+    definition = wf.definition
+    root = ET.fromstring(to_svg(definition, {}))
+    shown = {
+        a.get("data-state"): a.find(".//svg:text[@class='minimum']", NS)
+        for a in root.findall("svg:a", NS)
+    }
+    listing = shown.pop("publicity")
+    assert listing is not None and listing.text == "tối thiểu 10 ngày làm việc"
+    tooltip = listing.find("svg:title", NS)
+    assert tooltip is not None and "Điều 46(2)" in (tooltip.text or "")
+    assert all(found is None for found in shown.values())
+    assert "note right of publicity : tối thiểu 10 ngày làm việc" in to_mermaid(definition)
+    assert "(at least 10 working days)" in to_dot(definition, lang="en")

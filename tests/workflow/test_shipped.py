@@ -66,12 +66,24 @@ def test_vietnamese_text_is_nfc(wf: WorkflowDef) -> None:
 
 
 def test_huan_chuong_has_ten_working_days_of_publicity() -> None:
-    """Huân chương Lao động is listed publicly for 10 working days before the council."""
+    """Huân chương Lao động is listed publicly for at least 10 working days before the
+    council (a minimum stay, NĐ 98/2023 Art 46(2)), within a longer time limit."""
     wf = REGISTRY.get("huan_chuong_lao_dong").definition
     publicity = wf.state("publicity")
     assert publicity.kind is StateKind.publicity
-    assert publicity.deadline is not None and publicity.deadline.working_days == 10
+    assert publicity.minimum is not None and publicity.minimum.working_days == 10
+    assert "Điều 46" in publicity.minimum.basis
+    assert publicity.deadline is not None and publicity.deadline.working_days > 10
     assert [t.dest for t in happy_path(wf)][-3:] == ["pm_decision", "president_decision", "decided"]
+
+
+@pytest.mark.parametrize("wf", WORKFLOWS, ids=lambda wf: wf.name)
+def test_every_public_listing_has_a_minimum_stay(wf: WorkflowDef) -> None:
+    """A publicity state is a minimum period, not only a due date (NĐ 98/2023 Art 46)."""
+    for name, state in wf.states.items():
+        if state.kind is StateKind.publicity:
+            assert state.minimum is not None, name
+            assert any(wf.held_back(name, t) for t in wf.transitions_from(name)), name
 
 
 def test_every_file_is_in_the_workflows_folder() -> None:

@@ -91,10 +91,13 @@ def show(
         raise typer.BadParameter("use text, mermaid or dot", param_hint="--format")
     console.print(f"[bold]{wf.title.vi}[/] ({wf.title.en}) — {wf.name} v{wf.version}")
     console.print("Căn cứ: " + "; ".join(wf.legal_basis))
-    states = Table("state", "tên", "kind", "level", "role", "deadline")
+    states = Table("state", "tên", "kind", "level", "role", "deadline", "minimum")
     for sname, st in wf.states.items():
         deadline = f"{st.deadline.working_days} ngày làm việc" if st.deadline else ""
-        states.add_row(sname, st.title.vi, st.kind.value, st.level or "", st.role or "", deadline)
+        minimum = f"{st.minimum.working_days} ngày làm việc" if st.minimum else ""
+        states.add_row(
+            sname, st.title.vi, st.kind.value, st.level or "", st.role or "", deadline, minimum
+        )
     console.print(states)
     steps = Table("trigger", "from", "to", "roles", "requires", "guards")
     for t in wf.transitions:

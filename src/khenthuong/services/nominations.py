@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select, update
 
 from khenthuong.audit.chain import GENESIS, canonical_json, event_hash
-from khenthuong.calendar.workdays import add_working_days
+from khenthuong.calendar.workdays import add_working_days, default_calendar
 from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, VersionConflict
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.services.actors import Actor, Grant
@@ -29,6 +29,7 @@ from khenthuong.workflow.definition import StateDef, StateKind, TransitionDef
 from khenthuong.workflow.guards import BatchState, GuardContext, get_guard, get_prefetch
 from khenthuong.workflow.loader import LoadedWorkflow, WorkflowRegistry
 from khenthuong.workflow.machine import FlowAdapter, fire
+from khenthuong.workflow.minimum import minimum_refusal
 
 ALWAYS_OPTIONAL = frozenset({"reason", "note"})
 COMMENDATION_TYPES = ("cong_trang", "dot_xuat", "chuyen_de", "cong_hien", "nien_han", "doi_ngoai")
@@ -442,7 +443,7 @@ def _plan_step(
     checked: _Checked | None = None,
     batch: BatchState | None = None,
 ) -> _Plan | list[Refusal]:
-    """Check one step against the definition, roles, fields and guards; write nothing.
+    """Check one step (definition, roles, fields, minimum stay, guards); write nothing.
 
     A batch passes `payload_json` (its one payload encoded once), `checked` (the group's
     definition/role/field checks) and `batch` (what its steps share: quota places taken
@@ -462,6 +463,13 @@ def _plan_step(
         # The role refusal (if any) first, as a single step reports them.
         at = 1 if grant is None else 0
         refusals[at:at] = four_eyes
+    minimum = wf.held_back(state, transition)
+    if minimum is not None:
+        held = minimum_refusal(
+            default_calendar(), state, wf.state(state), minimum, row["state_entered_at"], now
+        )
+        if held is not None:
+            refusals.append(held)
     if refusals:
         return refusals
 

@@ -37,6 +37,7 @@ from khenthuong.web.schemas import (
     RowId,
     nomination_out,
 )
+from khenthuong.workflow.minimum import waiting
 
 router = APIRouter(prefix="/api", tags=["nominations"])
 CallerDep = Annotated[Caller, Depends(api_caller)]
@@ -189,11 +190,17 @@ def get(request: Request, caller: CallerDep, nomination_id: IdPath) -> Nominatio
 
 @router.get("/nominations/{nomination_id}/actions", response_model=list[ActionOut])
 def actions(request: Request, caller: CallerDep, nomination_id: IdPath) -> list[ActionOut]:
-    """Steps the caller may take now, with the fields each needs (guards checked on advance)."""
+    """Steps the caller may take, with the fields each needs (guards checked on advance) and,
+    while the state's minimum stay holds a step back, the first day it is possible."""
     ctx = ctx_of(request)
     row = readable_row(request, caller, nomination_id)
     if is_read_only(caller.actor, ctx.rt.roles):
         return []
+    allowed = svc.allowed_triggers(ctx.rt.registry, row, caller.actor)
+    wf = ctx.rt.registry.get(row["workflow"], row["workflow_version"]).definition
+    waits = waiting(
+        ctx.calendar, wf, row["state"], allowed, row["state_entered_at"], datetime.now(UTC)
+    )
     return [
         ActionOut(
             trigger=t.trigger,
@@ -203,8 +210,9 @@ def actions(request: Request, caller: CallerDep, nomination_id: IdPath) -> list[
             requires=t.requires,
             optional=t.optional,
             guards=t.guards,
+            possible_from=waits.get(t.trigger),
         )
-        for t in svc.allowed_triggers(ctx.rt.registry, row, caller.actor)
+        for t in allowed
     ]
 
 

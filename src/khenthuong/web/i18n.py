@@ -41,6 +41,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "timeline": ("Lịch sử xử lý", "Timeline"),
     "actions": ("Thao tác", "Actions"),
     "no_actions": ("Bạn không có thao tác nào ở bước này.", "No action for you at this step."),
+    "possible_from": ("Chưa đủ thời gian tối thiểu; có thể chuyển bước từ ngày", "Possible from"),
     "upload": ("Đính kèm", "Attach"),
     "doc_type": ("Loại tài liệu", "Document type"),
     "file": ("Tệp", "File"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Path as PathParam
@@ -103,6 +103,8 @@ class ActionOut(BaseModel):
     requires: list[str]
     optional: list[str]
     guards: list[str]
+    possible_from: date | None = None
+    """Set while the state's minimum stay holds the step back: the first day it is possible."""
 
 
 class AdvanceIn(BaseModel):

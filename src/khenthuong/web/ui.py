@@ -62,6 +62,7 @@ from khenthuong.web.schemas import MAX_ID, IdPath, as_utc, nomination_out
 from khenthuong.web.sessions import COOKIE_NAME, LANG_COOKIE
 from khenthuong.web.xlsx import xlsx_response
 from khenthuong.workflow.diagram import to_svg
+from khenthuong.workflow.minimum import waiting
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LOGIN_COOKIE = "kt_login"
@@ -519,6 +520,7 @@ def _nomination_page(
         events=events, docs=docs, actions=actions, doc_types=DOC_TYPES, error=error,
         step_title=step_title, decision=decision,
         today=local_today().isoformat(),
+        waits=waiting(ctx.calendar, wf, row["state"], actions, row["state_entered_at"], now),
     )  # fmt: skip
 
 

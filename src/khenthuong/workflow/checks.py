@@ -6,10 +6,12 @@ from collections import deque
 from collections.abc import Collection
 
 from khenthuong.errors import Problem
-from khenthuong.workflow.definition import StateKind, WorkflowDef
+from khenthuong.workflow.definition import Minimum, StateKind, WorkflowDef
 from khenthuong.yamlsource import SourceDoc
 
 RESERVED_FIELDS = frozenset({"reason", "comment", "decision_number", "decision_date"})
+MAX_MINIMUM = 365
+"""The longest minimum stay, in working days (the same bound as a time limit)."""
 
 
 def check_workflow(
@@ -47,6 +49,8 @@ def check_workflow(
                 at(path, f"state {name!r} must name its level (unit, ministry, national)")
         if state.role is not None and state.role not in known_roles:
             at((*path, "role"), f"unknown role {state.role!r}")
+        if state.minimum is not None:
+            problems += _check_minimum(wf, name, state.minimum, doc)
 
     seen: dict[tuple[str, str], int] = {}
     for index, t in enumerate(wf.transitions):
@@ -117,6 +121,62 @@ def check_workflow(
         if name in reached and name not in can_finish:
             at(("states", name), f"state {name!r} cannot reach any terminal state")
     return problems
+
+
+def _check_minimum(wf: WorkflowDef, name: str, minimum: Minimum, doc: SourceDoc) -> list[Problem]:
+    """The problems of state `name`'s minimum stay."""
+    state = wf.states[name]
+    path: tuple[str | int, ...] = ("states", name, "minimum")
+    found: list[Problem] = []
+    n = minimum.working_days
+    if state.kind is StateKind.terminal or state.closed:
+        found.append(doc.problem(path, f"final state {name!r} cannot have a minimum stay"))
+        return found
+    if n < 1:
+        found.append(
+            doc.problem(
+                (*path, "working_days"),
+                f"minimum stay of state {name!r} must be at least 1 working day, not {n}",
+            )
+        )
+    elif n > MAX_MINIMUM:
+        found.append(
+            doc.problem(
+                (*path, "working_days"),
+                f"minimum stay of state {name!r} must be at most {MAX_MINIMUM} working days, "
+                f"not {n}",
+            )
+        )
+    elif state.deadline is not None and n >= state.deadline.working_days:
+        limit = state.deadline.working_days
+        found.append(
+            doc.problem(
+                (*path, "working_days"),
+                f"minimum stay of state {name!r} ({n} working days) must be shorter than its "
+                f"time limit ({limit} working days): entered on a day off, a step would be "
+                "overdue before it is possible",
+            )
+        )
+    leaving = {t.trigger for t in wf.transitions_from(name)}
+    for index, trigger in enumerate(minimum.steps or []):
+        if trigger not in leaving:
+            found.append(
+                doc.problem(
+                    (*path, "steps", index),
+                    f"minimum of state {name!r} holds back {trigger!r}, which is not a step "
+                    "out of it",
+                )
+            )
+    held = [t for t in wf.transitions_from(name) if wf.held_back(name, t) is not None]
+    if not found and not held:
+        found.append(
+            doc.problem(
+                path,
+                f"minimum of state {name!r} holds back no step (returns and ends never wait); "
+                "list the steps that wait under `steps`",
+            )
+        )
+    return found
 
 
 def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:

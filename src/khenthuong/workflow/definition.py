@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 IDENT = r"^[a-z][a-z0-9_]*$"
 
@@ -50,6 +58,24 @@ class Deadline(Strict):
     """The legal text or practice the limit comes from (article, decree)."""
 
 
+class Minimum(Strict):
+    """A minimum stay in a state, counted in Vietnamese working days (e.g. a public listing).
+
+    The working days are counted from the day the state is entered, that day included when it
+    is a working day; a held-back step is possible from the day after the last of them (see
+    `khenthuong.workflow.minimum`). `workflows check` requires 1 <= working_days <= 365 and,
+    when the state has a time limit, working_days < that limit.
+    """
+
+    working_days: int
+    basis: str = Field(min_length=1)
+    """The legal text the minimum comes from (article, decree)."""
+    steps: list[str] | None = None
+    """The triggers held back until the minimum has passed. Omitted: every step out of the
+    state except a return (into a `proposal` state) and an end (into a `terminal` state), so a
+    withdrawal, a rejection or a return for supplementation never waits."""
+
+
 class StateDef(Strict):
     """One state of a workflow."""
 
@@ -59,8 +85,19 @@ class StateDef(Strict):
     role: str | None = None
     """The role responsible for acting in this state (None for terminal states)."""
     deadline: Deadline | None = None
+    minimum: Minimum | None = None
+    """A minimum stay before the forward steps are possible (beside the time limit)."""
     closed: bool = False
     """True when the nomination is finished here (decision or terminal): no reminders."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_minimum(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A state without a minimum dumps as it did before the key existed, so the
+        # fingerprints of registered versions (services/definitions.py) do not change.
+        data = handler(self)
+        if self.minimum is None and isinstance(data, dict):
+            data.pop("minimum", None)
+        return data
 
 
 class TransitionDef(Strict):
@@ -113,6 +150,18 @@ class WorkflowDef(Strict):
     def transitions_from(self, state: str) -> list[TransitionDef]:
         """Transitions whose source includes `state`, in file order."""
         return [t for t in self.transitions if state in t.source]
+
+    def held_back(self, state: str, transition: TransitionDef) -> Minimum | None:
+        """The state's minimum when it holds back `transition` out of `state`, else None."""
+        minimum = self.states[state].minimum
+        if minimum is None:
+            return None
+        if minimum.steps is not None:
+            return minimum if transition.trigger in minimum.steps else None
+        dest = self.states.get(transition.dest)
+        if dest is None or dest.kind in (StateKind.terminal, StateKind.proposal):
+            return None
+        return minimum
 
     def find(self, state: str, trigger: str) -> TransitionDef | None:
         """The transition fired by `trigger` in `state`, if any."""

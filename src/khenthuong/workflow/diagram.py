@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from khenthuong.workflow.definition import StateKind, WorkflowDef
+from khenthuong.workflow.definition import StateDef, StateKind, WorkflowDef
 
 
 def _quote(text: str) -> str:
     return text.replace('"', "'")
+
+
+def minimum_label(state: StateDef, lang: str = "vi") -> str | None:
+    """The state's minimum stay in words (None without one)."""
+    if state.minimum is None:
+        return None
+    n = state.minimum.working_days
+    return f"tối thiểu {n} ngày làm việc" if lang == "vi" else f"at least {n} working days"
 
 
 def to_mermaid(wf: WorkflowDef, *, lang: str = "vi") -> str:
@@ -22,6 +30,9 @@ def to_mermaid(wf: WorkflowDef, *, lang: str = "vi") -> str:
     for name, state in wf.states.items():
         if state.kind is StateKind.terminal:
             lines.append(f"    {name} --> [*]")
+        minimum = minimum_label(state, lang)
+        if minimum is not None:
+            lines.append(f"    note right of {name} : {minimum}")
     return "\n".join(lines) + "\n"
 
 
@@ -30,6 +41,9 @@ def to_dot(wf: WorkflowDef, *, lang: str = "vi") -> str:
     lines = [f'digraph "{wf.name}_v{wf.version}" {{', "    rankdir=LR;"]
     for name, state in wf.states.items():
         label = state.title.vi if lang == "vi" else state.title.en
+        minimum = minimum_label(state, lang)
+        if minimum is not None:
+            label += f"\\n({minimum})"
         shape = "doublecircle" if state.kind is StateKind.terminal else "box"
         lines.append(f'    {name} [label="{_quote(label)}", shape={shape}];')
     for t in wf.transitions:
@@ -130,9 +144,15 @@ def to_svg(
         href = _esc(link.format(workflow=wf.name, state=name))
         parts.append(f'<a href="{href}" data-state="{name}"><g class="node kind-{kind}">')
         parts.append(f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="8" class="box"/>')
-        for i, line in enumerate(_wrap(label)):
+        minimum = minimum_label(state, lang)
+        for i, line in enumerate(_wrap(label, lines=3 if minimum is None else 2)):
             parts.append(
                 f'<text x="{x + 10}" y="{y + 22 + i * 17}" class="label">{_esc(line)}</text>'
+            )
+        if minimum is not None and state.minimum is not None:
+            parts.append(
+                f'<text x="{x + 10}" y="{y + BOX_H - 10}" class="minimum">{_esc(minimum)}'
+                f"<title>{_esc(state.minimum.basis)}</title></text>"
             )
         count = counts.get(name, 0)
         parts.append(
