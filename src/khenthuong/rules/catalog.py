@@ -420,6 +420,17 @@ def _ladder_problems(
     return problems
 
 
+def _overlapping(rules: list[RuleSet], start: date, until: date | None) -> list[RuleSet]:
+    """The rule sets in force at some day of [start, until): those an override written for
+    that period is applied to (an override of 2024 never meets the rule sets of 2017)."""
+    ends = [r.effective_from for r in rules[1:]] + [None]
+    return [
+        rule
+        for rule, end in zip(rules, ends, strict=True)
+        if (until is None or rule.effective_from < until) and (end is None or end > start)
+    ]
+
+
 def _organisation_problems(
     doc: SourceDoc,
     catalog: CatalogIn,
@@ -427,7 +438,7 @@ def _organisation_problems(
     known_units: set[str] | None,
 ) -> list[Problem]:
     """Every override names a known organisation and award, in date order, and merges into
-    each national rule set of the award to valid parameters."""
+    each national rule set of the award in force while it is to valid parameters."""
     problems = []
     for org, organisation in catalog.organisations.items():
         at: PathKey = ("organisations", org)
@@ -449,7 +460,8 @@ def _organisation_problems(
                 if "eligibility" not in override.model_fields_set:
                     continue
                 found: dict[str, Problem] = {}
-                for rule in award.rules:
+                until = overrides[i + 1].effective_from if i + 1 < len(overrides) else None
+                for rule in _overlapping(award.rules, override.effective_from, until):
                     try:
                         ladder = merge_ladder(rule.eligibility, override.eligibility)
                     except ValidationError as exc:
