@@ -220,3 +220,24 @@ def test_the_era_of_nd91_names_both_sources() -> None:
     era = CATALOG.eras["nd91"]
     assert era.uncertain and era.effective_from == date(2017, 10, 1)
     assert "31/07/2017" in era.source and "01/10/2017" in era.source
+
+
+@pytest.mark.parametrize(("start", "loads"), [("2024-01-01", True), ("2018-01-01", False)])
+def test_an_override_is_checked_against_the_rule_sets_of_its_own_period(
+    tmp_path: Path, start: str, loads: bool
+) -> None:
+    """A ladder parameter patched from 2024 meets only the 2024+ sets of Bằng khen cấp Bộ;
+    from 2018 it also meets NĐ 91's set, which has no ladder to patch."""
+    data = yaml.safe_load(AWARDS.read_text(encoding="utf-8"))
+    patch = {"effective_from": start, "source": "Quy chế", "eligibility": {"cstdcs_streak": 3}}
+    data["organisations"]["BCY"] = {"awards": {"BK_BO": [patch]}}
+    path = tmp_path / "awards.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if loads:
+        catalog = load_catalog(path)
+        rule = catalog.rules_for("BK_BO", date(2024, 6, 1), "BCY").eligibility
+        assert rule is not None and rule.cstdcs_streak == 3
+        assert catalog.rules_for("BK_BO", IN_2019, "BCY").eligibility is None
+    else:
+        with pytest.raises(InvalidDefinition, match="eligibility"):
+            load_catalog(path)

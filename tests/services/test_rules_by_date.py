@@ -15,12 +15,15 @@ from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import councils
 from khenthuong.services import nominations as svc
+from khenthuong.services.actors import Actor, load_actor
+from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.services.councils import MemberIn
 from khenthuong.services.history_import import import_history
 from khenthuong.services.org import add_person
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.history import AWARD_RECORDS, INITIATIVES, YEARLY_RATINGS
+from khenthuong.storage.models import UNITS
 from tests.conftest import CONFIG
 from tests.services.test_quota_guards import attach, cstdcs_at_council, who
 
@@ -232,3 +235,58 @@ def test_2018_history_imports_against_the_2018_rules(rt: Runtime, tmp_path: Path
         assert years == [2015, 2018]
         assert conn.execute(select(YEARLY_RATINGS.c.year)).scalars().all() == [2018]
         assert conn.execute(select(INITIATIVES.c.id)).first() is None
+
+
+@pytest.fixture
+def flag_proposer(rt: Runtime) -> Actor:
+    """The leader of Khối thi đua 4 Hệ Cơ yếu, who proposes Cờ thi đua CP for BCY."""
+    with write_tx(rt.engine) as conn:
+        known = set(conn.execute(select(UNITS.c.code)).scalars())
+        apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", known))
+        return load_actor(conn, "kt.cy")
+
+
+def test_the_government_flag_cap_of_nd91_counts_the_ministry_flags(
+    rt: Runtime, flag_proposer: Actor
+) -> None:
+    """2019: Cờ thi đua CP for at most 20% of the collectives holding Ban Cơ yếu's flag that
+    year (NĐ 91 Điều 11): 5 flags give one place, the second submission is refused."""
+    units = ("CCYQD", "CCYCA", "CCYNG", "CCYDCQ", "CQLKT")
+    with write_tx(rt.engine) as conn:
+        rows = conn.execute(select(UNITS.c.code, UNITS.c.id).where(UNITS.c.code.in_(units)))
+        ids = {r.code: r.id for r in rows}
+        for i, unit in enumerate(units):
+            conn.execute(
+                insert(AWARD_RECORDS).values(
+                    unit_id=ids[unit],
+                    award_code="CO_BO",
+                    year=2019,
+                    decision_number=f"{200 + i}/QĐ-BCY",
+                    decision_date=date(2019, 12, 5),
+                    commendation_type="cong_trang",
+                    source="import",
+                    created_at=datetime.now(UTC),
+                )
+            )
+    nominations = []
+    for unit in ("CCYQD", "CCYCA"):
+        nid = svc.create_nomination(
+            rt.engine,
+            rt.registry,
+            workflow="co_thi_dua_chinh_phu",
+            proposing_unit="BCY",
+            actor=flag_proposer,
+            nominee_unit_code=unit,
+            year=2019,
+            now=at(date(2019, 12, 9)),
+        )
+        attach(rt, nid, BK_DOCS, flag_proposer)
+        nominations.append(nid)
+    first, second = nominations
+    when = at(date(2019, 12, 10))
+    svc.advance(rt.engine, rt.registry, first, "submit", flag_proposer, now=when)
+    with pytest.raises(StepRefused) as info:
+        svc.advance(rt.engine, rt.registry, second, "submit", flag_proposer, now=when)
+    refusal = info.value.refusals[0]
+    assert refusal.code == "within_quota"
+    assert "tối đa 1 hồ sơ CO_CP năm 2019 (20% của 5 CO_BO)" in refusal.message_vi
