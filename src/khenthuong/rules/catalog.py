@@ -281,7 +281,8 @@ class Catalog(Strict):
 
     def rules_for(self, code: str, on: date, org: str | None = None) -> RuleSet:
         """The rule set of `code` in force on `on`, with the overrides of organisation `org`
-        (the proposing unit's top-level unit, `organisation_of`) in force on that date."""
+        (the proposing unit's top-level unit, `organisation_of`) in force on that date.
+        A date before the award's first rule set raises NoRulesInForce naming that date."""
         award = self.award(code)
         applicable = [r for r in award.rules if r.effective_from <= on]
         if not applicable:
@@ -311,10 +312,6 @@ class Catalog(Strict):
         """The first day any rule set of the catalog is in force: the law before it is not
         encoded (award history older than this is history, not judged by a rule set)."""
         return min(award.rules[0].effective_from for award in self.awards.values())
-
-    def in_force(self, code: str, on: date) -> bool:
-        """Award `code` has a rule set in force on `on` (it existed under the law then)."""
-        return any(r.effective_from <= on for r in self.award(code).rules)
 
     def award_for_workflow(self, workflow: str) -> str | None:
         """The award code a workflow carries: the only one, or the one marked default."""
