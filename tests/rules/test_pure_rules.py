@@ -125,8 +125,9 @@ def test_rule_sets_and_base_salary_follow_the_dates() -> None:
     assert CATALOG.base_salary_on(date(2024, 6, 30)) == 1_800_000
     assert CATALOG.base_salary_on(date(2024, 7, 1)) == 2_340_000
     assert CATALOG.rules_for("CSTD_BO", date(2023, 12, 31)).source.startswith("NĐ 91/2017")
-    with pytest.raises(KhenthuongError, match="chưa có quy định"):
-        CATALOG.rules_for("BK_BO", date(2023, 12, 31))
+    assert CATALOG.rules_for("BK_BO", date(2023, 12, 31)).source.startswith("NĐ 91/2017")
+    with pytest.raises(KhenthuongError, match="áp dụng từ ngày 01/10/2017"):
+        CATALOG.rules_for("BK_BO", date(2017, 9, 30))
 
 
 def test_catalog_errors_name_file_and_line(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.services.councils import MemberIn
 from khenthuong.services.org import add_person
 from khenthuong.storage.db import write_tx
-from khenthuong.storage.history import YEARLY_RATINGS
+from khenthuong.storage.history import INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import UNITS
 from tests.conftest import CONFIG
 
@@ -60,14 +60,21 @@ def cstdcs_at_council(
     unit: str = "CCYQD",
     officer_name: str = "cb.qd",
     secretary_name: str = "tk.qd",
+    year: int = 2026,
 ) -> list[int]:
-    """CSTĐCS nominations of `unit` for 2026, submitted on `submitted`, passed by its council."""
+    """CSTĐCS nominations of `unit` for `year` (an excellent year with a recognised
+    initiative, as the 2003 law also asked), submitted on `submitted`, passed by its council."""
     officer = who(rt, officer_name)
     ids = []
     for name in names:
         with write_tx(rt.engine) as conn:
             pid = add_person(conn, name, unit)
-            conn.execute(insert(YEARLY_RATINGS).values(person_id=pid, year=2026, rating="htxs"))
+            conn.execute(insert(YEARLY_RATINGS).values(person_id=pid, year=year, rating="htxs"))
+            conn.execute(
+                insert(INITIATIVES).values(
+                    person_id=pid, year=year, title=f"Sáng kiến của {name}", scope="grassroots"
+                )
+            )
         nid = svc.create_nomination(
             rt.engine,
             rt.registry,
@@ -75,7 +82,7 @@ def cstdcs_at_council(
             proposing_unit=unit,
             actor=officer,
             nominee_person_id=pid,
-            year=2026,
+            year=year,
             now=submitted,
         )
         attach(rt, nid, ("to_trinh", "bao_cao_thanh_tich"), officer)
@@ -86,8 +93,8 @@ def cstdcs_at_council(
         sid = councils.open_session(
             conn,
             unit,
-            title="Bình xét 2026",
-            held_on=date(2026, 12, 5),
+            title=f"Bình xét {year}",
+            held_on=date(year, 12, 5),
             members=[MemberIn(f"Ủy viên {i}") for i in range(5)],
             actor=secretary,
         )

@@ -31,7 +31,7 @@ from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import InvalidDefinition
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.roles import roles_in
-from khenthuong.rules.catalog import load_catalog
+from khenthuong.rules.catalog import Catalog, load_catalog
 from khenthuong.services import dossier
 from khenthuong.services import nominations as svc
 from khenthuong.services.blocs import apply_blocs, load_blocs
@@ -467,7 +467,7 @@ def record_history(
         "title": title, "commendation_type": commendation_type, "level": level,
     }  # fmt: skip
     with write_tx(get_engine()) as conn:
-        record_one(conn, row, award_codes=_award_codes(get_settings().config_dir))
+        record_one(conn, row, catalog=_award_catalog(get_settings().config_dir))
     console.print(f"Đã ghi {record} cho {person or unit} (recorded)")
 
 
@@ -477,10 +477,10 @@ def _history_import(file: Path | None, skip_bad: bool) -> None:
     if not file.is_file():
         raise typer.BadParameter(f"{file} does not exist")
     rt = runtime()
-    codes = _award_codes(rt.settings.config_dir)
+    catalog = _award_catalog(rt.settings.config_dir)
     with write_tx(rt.engine) as conn:
         # import_history writes nothing when a row is bad and skip_bad is off.
-        report = import_history(conn, file, award_codes=codes, skip_bad=skip_bad)
+        report = import_history(conn, file, catalog=catalog, skip_bad=skip_bad)
     for line, message in report.errors:
         typer.echo(f"{file}:{line}: {message}", err=True)
     if report.errors and not skip_bad:
@@ -496,15 +496,13 @@ def _history_import(file: Path | None, skip_bad: bool) -> None:
     )
 
 
-def _award_codes(config_dir: Path) -> set[str] | None:
-    """Codes of the award catalog (config/awards.yaml), when one is installed."""
+def _award_catalog(config_dir: Path) -> Catalog | None:
+    """The award catalog (config/awards.yaml), when one is installed: history records are
+    checked against its codes and the rules of their decision date."""
     path = config_dir / "awards.yaml"
     if not path.exists():
         return None
-    import importlib  # noqa: PLC0415
-
-    catalog = importlib.import_module("khenthuong.rules.catalog").load_catalog(path)
-    return {str(code) for code in catalog.codes()}
+    return load_catalog(path)
 
 
 @app.command()

@@ -104,6 +104,8 @@ class RuleSet(Strict):
     """The rules of one award from a date on (resolved: nothing is carried over any more)."""
 
     effective_from: date
+    era: str | None = None
+    """The era (`eras:` of the catalog) the rule set was written for, if any."""
     source: str = Field(min_length=1)
     coefficient: float = Field(ge=0)
     vote: VoteRule | None = None
@@ -113,11 +115,22 @@ class RuleSet(Strict):
     uncertain: bool = False
 
 
-class RuleSetIn(Strict):
-    """A rule set as written: after the first, fields left out carry over from the one before
-    (DOMAIN §7: most values carry over from NĐ 98/2023 into NĐ 152/2025)."""
+class Era(Strict):
+    """A legal regime's start, named once and used by the rule sets written for it (`era:`
+    in place of `effective_from`), so one value moves every rule set of the regime."""
 
     effective_from: date
+    source: str = Field(min_length=1)
+    uncertain: bool = False
+
+
+class RuleSetIn(Strict):
+    """A rule set as written: after the first, fields left out carry over from the one before
+    (DOMAIN §7: most values carry over from NĐ 98/2023 into NĐ 152/2025). It starts on
+    `effective_from`, or on the start of the named `era` (config: `eras:`)."""
+
+    effective_from: date | None = None
+    era: str | None = None
     source: str = Field(min_length=1)
     coefficient: float | None = Field(default=None, ge=0)
     vote: VoteRule | None = None
@@ -125,12 +138,21 @@ class RuleSetIn(Strict):
     eligibility: Ladder | None = None
     uncertain: bool = False
 
+    @model_validator(mode="after")
+    def _one_start(self) -> RuleSetIn:
+        if (self.effective_from is None) == (self.era is None):
+            raise ValueError("a rule set needs effective_from or era (one of them)")
+        return self
 
-def resolve_rules(rules: list[RuleSetIn]) -> list[dict[str, Any]]:
-    """Each rule set with the fields it leaves out taken from the one before."""
+
+def resolve_rules(rules: list[RuleSetIn], eras: dict[str, Era]) -> list[dict[str, Any]]:
+    """Each rule set with its start date (from its era) and the fields it leaves out taken
+    from the one before."""
     resolved: list[dict[str, Any]] = []
     for rule in rules:
         values = {k: getattr(rule, k) for k in RuleSetIn.model_fields}
+        if rule.era is not None:
+            values["effective_from"] = eras[rule.era].effective_from
         if resolved:
             for name in CARRIED:
                 if name not in rule.model_fields_set:
@@ -210,6 +232,23 @@ def apply_override(base: RuleSet, org: str, override: Override) -> RuleSet:
     return base.model_copy(update=update)
 
 
+class NoRulesInForce(KhenthuongError):
+    """A date before the earliest rule set of an award (or the earliest base salary): the
+    message (Vietnamese) names the date asked and the earliest date covered."""
+
+    def __init__(self, subject_vi: str, subject_en: str, on: date, earliest: date) -> None:
+        self.on = on
+        self.earliest = earliest
+        self.message_en = (
+            f"no {subject_en} in force on {on.isoformat()}: the earliest applies from "
+            f"{earliest.isoformat()}"
+        )
+        super().__init__(
+            f"Chưa có {subject_vi} áp dụng ngày {on:%d/%m/%Y}: quy định sớm nhất áp dụng từ "
+            f"ngày {earliest:%d/%m/%Y}"
+        )
+
+
 class BaseSalary(Strict):
     """Mức lương cơ sở from a date on."""
 
@@ -222,6 +261,7 @@ class Catalog(Strict):
     """The whole catalog."""
 
     money_rounding_vnd: int = Field(default=10_000, gt=0)
+    eras: dict[str, Era] = Field(default_factory=dict)
     base_salary: list[BaseSalary] = Field(min_length=1)
     awards: dict[str, Award] = Field(min_length=1)
     organisations: dict[str, Organisation] = Field(default_factory=dict)
@@ -241,12 +281,16 @@ class Catalog(Strict):
 
     def rules_for(self, code: str, on: date, org: str | None = None) -> RuleSet:
         """The rule set of `code` in force on `on`, with the overrides of organisation `org`
-        (the proposing unit's top-level unit, `organisation_of`) in force on that date."""
-        applicable = [r for r in self.award(code).rules if r.effective_from <= on]
+        (the proposing unit's top-level unit, `organisation_of`) in force on that date.
+        A date before the award's first rule set raises NoRulesInForce naming that date."""
+        award = self.award(code)
+        applicable = [r for r in award.rules if r.effective_from <= on]
         if not applicable:
-            first = self.award(code).rules[0].effective_from
-            raise KhenthuongError(
-                f"{code}: chưa có quy định áp dụng ngày {on:%d/%m/%Y} (rules start {first})"
+            raise NoRulesInForce(
+                f"quy định khen thưởng {award.name.vi} ({code})",
+                f"rules of {code}",
+                on,
+                award.rules[0].effective_from,
             )
         rule = applicable[-1]
         organisation = self.organisations.get(org) if org else None
@@ -259,8 +303,15 @@ class Catalog(Strict):
         """The base salary in force on `on` (VND)."""
         applicable = [b for b in self.base_salary if b.effective_from <= on]
         if not applicable:
-            raise KhenthuongError(f"Không có mức lương cơ sở áp dụng ngày {on:%d/%m/%Y}")
+            raise NoRulesInForce(
+                "mức lương cơ sở", "base salary", on, self.base_salary[0].effective_from
+            )
         return applicable[-1].vnd
+
+    def earliest(self) -> date:
+        """The first day any rule set of the catalog is in force: the law before it is not
+        encoded (award history older than this is history, not judged by a rule set)."""
+        return min(award.rules[0].effective_from for award in self.awards.values())
 
     def award_for_workflow(self, workflow: str) -> str | None:
         """The award code a workflow carries: the only one, or the one marked default."""
@@ -275,15 +326,32 @@ class CatalogIn(Strict):
     """The catalog file as written."""
 
     money_rounding_vnd: int = Field(default=10_000, gt=0)
+    eras: dict[str, Era] = Field(default_factory=dict)
     base_salary: list[BaseSalary] = Field(min_length=1)
     awards: dict[str, AwardIn] = Field(min_length=1)
     organisations: dict[str, Organisation] = Field(default_factory=dict)
 
 
+def _start(catalog: CatalogIn, rule: RuleSetIn) -> date:
+    """The first day of a rule set as written (its era's start when it names one)."""
+    if rule.era is not None:
+        return catalog.eras[rule.era].effective_from
+    assert rule.effective_from is not None  # RuleSetIn checks one of the two is given
+    return rule.effective_from
+
+
 def _award_problems(doc: SourceDoc, catalog: CatalogIn, code: str, award: AwardIn) -> list[Problem]:
     at: PathKey = ("awards", code)
     problems = []
-    starts = [r.effective_from for r in award.rules]
+    for i, rule in enumerate(award.rules):
+        if rule.era is not None and rule.era not in catalog.eras:
+            known = ", ".join(sorted(catalog.eras)) or "none"
+            problems.append(
+                doc.problem((*at, "rules", i, "era"), f"unknown era {rule.era!r} (known: {known})")
+            )
+    if problems:
+        return problems
+    starts = [_start(catalog, r) for r in award.rules]
     if starts != sorted(set(starts)):
         problems.append(
             doc.problem((*at, "rules"), "rule sets must have increasing effective dates")
@@ -349,6 +417,17 @@ def _ladder_problems(
     return problems
 
 
+def _overlapping(rules: list[RuleSet], start: date, until: date | None) -> list[RuleSet]:
+    """The rule sets in force at some day of [start, until): those an override written for
+    that period is applied to (an override of 2024 never meets the rule sets of 2017)."""
+    ends = [r.effective_from for r in rules[1:]] + [None]
+    return [
+        rule
+        for rule, end in zip(rules, ends, strict=True)
+        if (until is None or rule.effective_from < until) and (end is None or end > start)
+    ]
+
+
 def _organisation_problems(
     doc: SourceDoc,
     catalog: CatalogIn,
@@ -356,7 +435,7 @@ def _organisation_problems(
     known_units: set[str] | None,
 ) -> list[Problem]:
     """Every override names a known organisation and award, in date order, and merges into
-    each national rule set of the award to valid parameters."""
+    each national rule set of the award in force while it is to valid parameters."""
     problems = []
     for org, organisation in catalog.organisations.items():
         at: PathKey = ("organisations", org)
@@ -378,7 +457,8 @@ def _organisation_problems(
                 if "eligibility" not in override.model_fields_set:
                     continue
                 found: dict[str, Problem] = {}
-                for rule in award.rules:
+                until = overrides[i + 1].effective_from if i + 1 < len(overrides) else None
+                for rule in _overlapping(award.rules, override.effective_from, until):
                     try:
                         ladder = merge_ladder(rule.eligibility, override.eligibility)
                     except ValidationError as exc:
@@ -429,7 +509,10 @@ def load_catalog(path: Path, known_units: set[str] | None = None) -> Catalog:
         raise InvalidDefinition(problems)
     awards = {
         code: Award.model_validate(
-            {**award.model_dump(exclude={"rules"}), "rules": resolve_rules(award.rules)}
+            {
+                **award.model_dump(exclude={"rules"}),
+                "rules": resolve_rules(award.rules, written.eras),
+            }
         )
         for code, award in written.awards.items()
     }
@@ -438,6 +521,7 @@ def load_catalog(path: Path, known_units: set[str] | None = None) -> Catalog:
         raise InvalidDefinition(problems)
     return Catalog(
         money_rounding_vnd=written.money_rounding_vnd,
+        eras=written.eras,
         base_salary=written.base_salary,
         awards=awards,
         organisations=written.organisations,

@@ -137,6 +137,9 @@ class CstdcsRule(Params):
 
     rule: Literal["cstdcs"] = "cstdcs"
     initiative_scope: Scope = "grassroots"
+    initiative_required: bool = False
+    """True: the LĐTT standard plus a recognised initiative, an excellent rating alone does
+    not do (Luật TĐKT 2003 as amended, the rule set of 2017-2023; DOMAIN §2.1)."""
 
 
 class CstdBoRule(Params):
@@ -290,10 +293,15 @@ def cstdcs(history: History, year: int, params: CstdcsRule | None = None) -> Ref
     base = ldtt(history, year)
     if base is not None:
         return base
-    if history.ratings.get(year) == "htxs" or history.initiatives_at_least(
-        p.initiative_scope, range(year, year + 1)
-    ):
+    initiative = history.initiatives_at_least(p.initiative_scope, range(year, year + 1)) > 0
+    if initiative or (history.ratings.get(year) == "htxs" and not p.initiative_required):
         return None
+    if p.initiative_required:
+        return Refusal(
+            "eligible",
+            f"Năm {year} cần có sáng kiến được công nhận (Luật TĐKT 2003, Điều 23)",
+            f"{year} needs a recognised initiative (2003 law)",
+        )
     return Refusal(
         "eligible",
         f"Năm {year} cần hoàn thành xuất sắc nhiệm vụ hoặc có sáng kiến được công nhận",

@@ -16,6 +16,7 @@ from khenthuong.errors import KhenthuongError, Refusal
 from khenthuong.rules.catalog import (
     STAFF,
     Catalog,
+    NoRulesInForce,
     QuotaRule,
     RuleSet,
     organisation_of,
@@ -185,12 +186,15 @@ def _rules_on(catalog: Catalog, code: str, on: date, unit_path: str) -> RuleSet 
     proposing unit's top-level unit: its own overrides of the uncertain values apply)."""
     try:
         return catalog.rules_for(code, on, organisation_of(unit_path))
-    except KhenthuongError as exc:
+    except NoRulesInForce as exc:
         return Refusal(
             "rules",
-            f"Chưa có quy định áp dụng cho {code} ngày {on:%d/%m/%Y}: {exc}",
-            f"no rules of {code} in force on {on}",
+            str(exc),
+            exc.message_en,
+            {"on": on.isoformat(), "earliest": exc.earliest.isoformat()},
         )
+    except KhenthuongError as exc:  # an award code the catalog does not know
+        return Refusal("rules", str(exc), f"no rules of {code} in force on {on}")
 
 
 def _same_award(catalog: Catalog, code: str) -> ColumnElement[bool]:
@@ -265,16 +269,20 @@ def _unit_quota(
             )
         )
     elif quota.share is not None and quota.of is not None:
+        # Titles of the scope's people, and collective titles of its units (a Cờ thi đua CP
+        # counted against the ministry flags of the year, NĐ 91/2017 Điều 11).
+        in_units = select(UNITS.c.id).where(UNITS.c.path.startswith(scope_path))
         base = conn.execute(
             select(func.count())
             .select_from(AWARD_RECORDS)
-            .join(PERSONS, PERSONS.c.id == AWARD_RECORDS.c.person_id)
-            .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
             .where(
                 AWARD_RECORDS.c.award_code == quota.of,
                 AWARD_RECORDS.c.year == nom["year"],
                 AWARD_RECORDS.c.revoked.is_(False),
-                UNITS.c.path.startswith(scope_path),
+                AWARD_RECORDS.c.person_id.in_(
+                    select(PERSONS.c.id).where(PERSONS.c.unit_id.in_(in_units))
+                )
+                | (AWARD_RECORDS.c.person_id.is_(None) & AWARD_RECORDS.c.unit_id.in_(in_units)),
             )
         ).scalar_one()
         caps.append(

@@ -4,7 +4,10 @@ Columns (header row; order free): record, person, unit, year, code, decision_num
 decision_date, commendation_type, title, ends_on.
 
 - record=award: an award or title (`code` from the award catalog) for a person, or for the
-  unit itself when `person` is empty; needs decision_number and decision_date.
+  unit itself when `person` is empty; needs decision_number and decision_date. With the
+  catalog, the award must have a rule set in force on its decision date (it existed under
+  the law of that date, e.g. NĐ 91/2017 for 2017-2023); a decision older than the catalog's
+  earliest rule set is history the catalog does not judge and is recorded as it is.
 - record=rating: a person's yearly rating; `code` is htxs, htt, ht or kht.
 - record=initiative: a recognised initiative; `code` is its scope (grassroots, ministry,
   national), `title` its name.
@@ -33,6 +36,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select
 
 from khenthuong.errors import KhenthuongError
+from khenthuong.rules.catalog import Catalog, NoRulesInForce
 from khenthuong.rules.eligibility import DISCIPLINE_LEVELS
 from khenthuong.services.nominations import COMMENDATION_TYPES
 from khenthuong.storage.db import inserted_id
@@ -120,9 +124,13 @@ def import_history(
     *,
     award_codes: Collection[str] | None = None,
     skip_bad: bool = False,
+    catalog: Catalog | None = None,
 ) -> ImportReport:
-    """Check every row, then write all of them (or, with skip_bad, the good ones)."""
+    """Check every row, then write all of them (or, with skip_bad, the good ones). With
+    `catalog`, award codes are its codes, checked against the rules of their decision date."""
     report = ImportReport()
+    if catalog is not None and award_codes is None:
+        award_codes = catalog.codes()
     units = {r.code: r.id for r in conn.execute(select(UNITS.c.code, UNITS.c.id))}
     persons = {
         (unicodedata.normalize("NFC", r.full_name), r.unit_id): r.id
@@ -141,7 +149,7 @@ def import_history(
     for number, row in rows:
         report.rows += 1
         try:
-            checked = _check_row(row, units, award_codes)
+            checked = _check_row(row, units, award_codes, catalog)
             key = _identity(checked)
             if key in seen:
                 raise ValueError(
@@ -301,19 +309,27 @@ def _write(
 
 
 def record_one(
-    conn: Connection, row: dict[str, str], *, award_codes: Collection[str] | None = None
+    conn: Connection,
+    row: dict[str, str],
+    *,
+    award_codes: Collection[str] | None = None,
+    catalog: Catalog | None = None,
 ) -> None:
     """Record one history entry (same columns and checks as a row of an import file).
 
     Raises KhenthuongError naming the column when the entry is invalid.
     """
+    if catalog is not None and award_codes is None:
+        award_codes = catalog.codes()
     units = {r.code: r.id for r in conn.execute(select(UNITS.c.code, UNITS.c.id))}
     persons = {
         (unicodedata.normalize("NFC", r.full_name), r.unit_id): r.id
         for r in conn.execute(select(PERSONS.c.full_name, PERSONS.c.unit_id, PERSONS.c.id))
     }
     try:
-        planned = _check_row({k: v for k, v in row.items() if v is not None}, units, award_codes)
+        planned = _check_row(
+            {k: v for k, v in row.items() if v is not None}, units, award_codes, catalog
+        )
     except ValueError as exc:
         raise KhenthuongError(f"Dữ liệu lịch sử không hợp lệ: {exc}") from exc
     try:
@@ -324,7 +340,10 @@ def record_one(
 
 
 def _check_row(
-    row: dict[str, str], units: dict[str, int], award_codes: Collection[str] | None
+    row: dict[str, str],
+    units: dict[str, int],
+    award_codes: Collection[str] | None,
+    catalog: Catalog | None = None,
 ) -> tuple[str, dict[str, Any], tuple[str, int] | None]:
     record = row.get("record", "").lower()
     if record not in RECORDS:
@@ -357,6 +376,8 @@ def _check_row(
             "decision_date": _date(row.get("decision_date", ""), "decision_date"),
             "commendation_type": ctype,
         }
+        if catalog is not None:
+            _in_force_then(catalog, code, values["decision_date"])
         if person is None:
             values["unit_id"] = units[unit_code]
         return "award", values, person
@@ -401,6 +422,18 @@ def _check_row(
         },
         person,
     )
+
+
+def _in_force_then(catalog: Catalog, code: str, decided_on: date) -> None:
+    """ValueError when award `code` had no rule set on `decided_on` although the catalog
+    covers that date (the award did not exist under the law then, or its rules are not
+    entered yet); decisions before the catalog's earliest rule set are not judged."""
+    if decided_on < catalog.earliest():
+        return
+    try:
+        catalog.rules_for(code, decided_on)
+    except NoRulesInForce as exc:
+        raise ValueError(f"decision_date: {exc}") from exc
 
 
 def _level(text: str, kind: str) -> str | None:

@@ -350,9 +350,9 @@ def record_history(request: Request, caller: CallerDep, body: HistoryIn) -> dict
         "ends_on": body.ends_on.isoformat() if body.ends_on else "", "title": body.title or "",
         "commendation_type": body.commendation_type or "", "level": body.level or "",
     }  # fmt: skip
-    codes = set(catalog_in(ctx.rt.settings.config_dir).awards)
+    catalog = catalog_in(ctx.rt.settings.config_dir)
     with write_tx(ctx.rt.engine) as conn:
-        record_one(conn, row, award_codes=codes)
+        record_one(conn, row, catalog=catalog)
     return {"record": body.record, "status": "recorded"}
 
 

@@ -817,9 +817,9 @@ async def person_history(request: Request, pid: IdPath) -> Response:
             raise Forbidden(f"{person.full_name} thuộc đơn vị ngoài phạm vi của bạn")
         row = {k: str(form.get(k, "")).strip() for k in HISTORY_FIELDS}
         row |= {"person": person.full_name, "unit": person.code}
-        codes = set(catalog_in(ctx.rt.settings.config_dir).awards)
+        catalog = catalog_in(ctx.rt.settings.config_dir)
         with write_tx(ctx.rt.engine) as conn:
-            record_one(conn, row, award_codes=codes)
+            record_one(conn, row, catalog=catalog)
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
         return _person_page(request, caller, pid, message, status)
