@@ -16,6 +16,25 @@ from khenthuong.errors import InvalidDefinition, Problem
 
 PathKey = tuple[str | int, ...]
 
+MAX_YAML_BYTES = 1024 * 1024
+"""Largest config or workflow file read (the shipped award catalog is about 40 KB)."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (`*name`): a few nested aliases expand to billions of
+    nodes ("billion laughs") and none of our files needs them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"alias *{event.anchor} is not allowed (write the value out in full)",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
 
 @dataclass
 class SourceDoc:
@@ -81,9 +100,14 @@ def load_yaml(path: Path | str, text: str | None = None) -> SourceDoc:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidDefinition([Problem(file, 1, f"cannot read file: {exc}")]) from exc
+    size = len(text.encode("utf-8"))
+    if size > MAX_YAML_BYTES:
+        raise InvalidDefinition(
+            [Problem(file, 1, f"file is {size:,} bytes; at most {MAX_YAML_BYTES:,} are read")]
+        )
     doc = SourceDoc(file=file, data=None)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_NoAliasLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise InvalidDefinition([Problem(file, line, f"YAML syntax: {exc.problem}")]) from exc
