@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
 
     login_window_seconds: int = 900
     """The window over which failed sign-ins are counted (then the client must wait)."""
+
+    env: Literal["development", "production"] = "development"
+    """production: the web process refuses to start with a missing or default secret key or
+    with demo passwords (also implied by an https base URL)."""
 
     trusted_proxies: str = ""
     """Comma-separated addresses or networks (CIDR) of the reverse proxies in front of the web

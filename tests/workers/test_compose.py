@@ -49,3 +49,16 @@ def test_celery_beat_schedule_names_registered_tasks() -> None:
         command = compose()[service]["command"]
         assert isinstance(command, list)
         assert command[:3] == ["celery", "-A", "workers.celery_app"]
+
+
+def test_compose_runs_no_demo_and_ships_no_secret_by_default() -> None:
+    """Production by default: `migrate` creates an empty system, the demo is behind the
+    `demo` profile, and the secret key has no default (compose refuses to run without it)."""
+    services = compose()
+    assert services["migrate"]["command"] == ["khenthuong", "init"]
+    assert services["demo-seed"]["command"] == ["khenthuong", "init", "--demo"]
+    assert services["demo-seed"]["profiles"] == ["demo"]
+    env = services["web"]["environment"]
+    assert isinstance(env, dict)
+    assert str(env["KHENTHUONG_SECRET_KEY"]).startswith("${KHENTHUONG_SECRET_KEY:?")
+    assert env["KHENTHUONG_ENV"] == "${KHENTHUONG_ENV:-production}"

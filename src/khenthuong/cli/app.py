@@ -32,6 +32,7 @@ from khenthuong.errors import InvalidDefinition
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.roles import roles_in
 from khenthuong.rules.catalog import Catalog, load_catalog
+from khenthuong.runtime import Runtime
 from khenthuong.services import dossier
 from khenthuong.services import nominations as svc
 from khenthuong.services.blocs import apply_blocs, load_blocs
@@ -88,8 +89,19 @@ def db_upgrade() -> None:
 @report_errors
 def init(
     demo: bool = typer.Option(False, "--demo", help="Also seed the demo organisations."),
+    org: str = typer.Option(None, "--org", help="Code of the organisation's top unit (e.g. BCY)."),
+    org_name: str = typer.Option(None, "--org-name", help="Its name (e.g. Ban Cơ yếu Chính phủ)."),
+    org_level: str = typer.Option("ministry", "--org-level", help="unit, ministry or national."),
+    admin: str = typer.Option(None, "--admin", help="User name of the first administrator."),
+    admin_name: str = typer.Option(None, "--admin-name", help="Their full name."),
+    admin_email: str = typer.Option(None, "--admin-email", help="Their e-mail address."),
+    admin_password_stdin: bool = typer.Option(
+        False, "--admin-password-stdin", help="Read the administrator's password from stdin."
+    ),
 ) -> None:
-    """Create or upgrade the schema, register the workflows and optionally seed the demo."""
+    """Create or upgrade the schema and register the workflows. Without --demo the system is
+    empty: the first administrator and the organisation's top unit are created from the
+    --org/--admin options, asked for in a terminal, or left for a later run."""
     settings = get_settings()
     engine = get_engine()
     upgrade(engine)
@@ -107,7 +119,58 @@ def init(
             f"Dữ liệu mẫu: {counts['units']} đơn vị, {counts['users']} người dùng, "
             f"{counts['persons']} cá nhân, {blocs} khối thi đua mới"
         )
+    else:
+        _first_admin(rt, org, org_name, org_level, admin, admin_name, admin_email,
+                     admin_password_stdin)  # fmt: skip
     _warn_unknown_organisations(settings.config_dir / "awards.yaml", engine)
+
+
+def _first_admin(
+    rt: Runtime,
+    org: str | None,
+    org_name: str | None,
+    org_level: str,
+    admin: str | None,
+    admin_name: str | None,
+    admin_email: str | None,
+    password_stdin: bool,
+) -> None:
+    """The first administrator of an empty system, from options, a terminal or not at all."""
+    import sys  # noqa: PLC0415
+
+    from khenthuong.services import golive  # noqa: PLC0415
+
+    with rt.engine.connect() as conn:
+        if golive.has_admin(conn):
+            return
+    asking = sys.stdin.isatty() and not password_stdin
+    if admin is None and not asking:
+        console.print(
+            'Chưa có quản trị viên. Tạo bằng: khenthuong init --org MÃ --org-name "TÊN" '
+            "--admin TÊN_ĐĂNG_NHẬP --admin-email EMAIL --admin-password-stdin < tệp-mật-khẩu"
+        )
+        return
+    org = org or typer.prompt("Mã đơn vị gốc (ví dụ BCY)")
+    org_name = org_name or typer.prompt("Tên đơn vị gốc")
+    admin = admin or typer.prompt("Tên đăng nhập của quản trị viên")
+    admin_name = admin_name or (typer.prompt("Họ và tên") if asking else admin)
+    admin_email = admin_email or typer.prompt("Thư điện tử")
+    if "@" not in admin_email:
+        raise typer.BadParameter(
+            f"{admin_email!r} không phải địa chỉ thư", param_hint="--admin-email"
+        )
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+    demo_password, _ = golive.demo_password_of(rt.settings.config_dir)
+    with write_tx(rt.engine) as conn:
+        user_id = golive.create_first_admin(
+            conn, rt.roles, org_code=org, org_name=org_name, org_level=org_level,
+            username=admin, full_name=admin_name, email=admin_email, password=password,
+            demo_password=demo_password,
+        )  # fmt: skip
+    console.print(f"Quản trị viên {admin} (#{user_id}) của {org} đã được tạo; đăng nhập tại /login")
 
 
 def _warn_unknown_organisations(path: Path, engine: Engine) -> None:
@@ -174,9 +237,16 @@ def users_set_password(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Mật khẩu mới", hide_input=True, confirmation_prompt=True)
+    from khenthuong.services.golive import demo_password_of, is_production  # noqa: PLC0415
+
+    settings = get_settings()
+    if is_production(settings) and password == demo_password_of(settings.config_dir)[0]:
+        raise typer.BadParameter(
+            "mật khẩu của dữ liệu mẫu đã được công bố; không dùng trong môi trường production"
+        )
     with write_tx(get_engine()) as conn:
         set_password(conn, username, password)
-    console.print(f"Đã đặt mật khẩu cho {username} (password set)")
+    console.print(f"Đã đặt mật khẩu cho {username}")
 
 
 @users_app.command("token")

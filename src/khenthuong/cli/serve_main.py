@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from khenthuong.cli.common import console, report_errors, runtime
+from khenthuong.cli.common import console, err_console, report_errors, runtime
+from khenthuong.runtime import Runtime
 
 
 @report_errors
@@ -19,6 +20,7 @@ def serve(
     from khenthuong.web.app import create_app  # noqa: PLC0415
 
     rt = runtime()
+    _refuse_unsafe_production(rt)
     scheduler = None
     if not rt.settings.broker_url:
         scheduler = EmbeddedScheduler(rt)
@@ -31,3 +33,16 @@ def serve(
     finally:
         if scheduler is not None:
             scheduler.stop()
+
+
+def _refuse_unsafe_production(rt: Runtime) -> None:
+    """In production (KHENTHUONG_ENV=production or an https base URL) the web process does
+    not start with a missing or default secret key or with demo passwords."""
+    from khenthuong.services.golive import production_problems  # noqa: PLC0415
+
+    with rt.engine.connect() as conn:
+        problems = production_problems(rt.settings, conn)
+    if problems:
+        for problem in problems:
+            err_console.print(f"[red]Không khởi động trong môi trường production:[/] {problem}")
+        raise typer.Exit(1)
