@@ -173,6 +173,40 @@ def _first_admin(
     console.print(f"Quản trị viên {admin} (#{user_id}) của {org} đã được tạo; đăng nhập tại /login")
 
 
+@app.command()
+@report_errors
+def backup(file: Path = typer.Argument(..., help="The archive to write (.tar.gz).")) -> None:
+    """Back up the record: the database (documents included) and the audit checkpoint files."""
+    from khenthuong.services.backup import backup as write_backup  # noqa: PLC0415
+
+    report = write_backup(get_engine(), Path(get_settings().state_dir), file)
+    rows = sum(report.tables.values())
+    console.print(
+        f"Đã sao lưu {report.dialect} (phiên bản lược đồ {report.revision}): "
+        f"{len(report.tables)} bảng, {rows:_} dòng, ".replace("_", ".")
+        + f"{len(report.state_files)} tệp trạng thái -> {report.path}"
+    )
+
+
+@app.command()
+@report_errors
+def restore(
+    file: Path = typer.Argument(..., help="An archive written by 'khenthuong backup'."),
+) -> None:
+    """Restore an archive into the configured database, which must be empty; then run
+    'khenthuong audit verify'."""
+    from khenthuong.services.backup import restore as read_backup  # noqa: PLC0415
+
+    if not file.is_file():
+        raise typer.BadParameter(f"không có tệp {file}", param_hint="FILE")
+    report = read_backup(file, get_engine(), Path(get_settings().state_dir))
+    rows = sum(report.tables.values())
+    console.print(
+        f"Đã khôi phục {len(report.tables)} bảng, {rows:_} dòng".replace("_", ".")
+        + f" từ {file}; kiểm tra bằng 'khenthuong audit verify'"
+    )
+
+
 def _warn_unknown_organisations(path: Path, engine: Engine) -> None:
     """Say which per-organisation overrides of the award catalog name no unit in the database.
 
