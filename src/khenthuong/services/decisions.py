@@ -23,6 +23,7 @@ from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
 from khenthuong.rules.money import award_money
 from khenthuong.services.actors import Actor
+from khenthuong.services.nominees import COLLECTIVE
 from khenthuong.services.nominations import (
     StepResult,
     decision_step_in,
@@ -308,7 +309,8 @@ def _sign(
                 now=now,
             )
         )
-        collective = nom["nominee_person_id"] is None
+        # The stored subject decides, never a missing person link (issue 11).
+        collective = nom["nominee_kind"] == COLLECTIVE
         amount = award_money(
             rule.coefficient,
             base,
