@@ -35,7 +35,9 @@ def persons_add(
 
 @app.command("find")
 @report_errors
-def persons_find(name: str = typer.Argument(..., help="Full name (case and spacing ignored).")) -> None:
+def persons_find(
+    name: str = typer.Argument(..., help="Full name (case and spacing ignored)."),
+) -> None:
     """The people of the register with this name: id, unit and year of birth."""
     with get_engine().connect() as conn:
         found = matching_people(conn, name)

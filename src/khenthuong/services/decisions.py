@@ -23,12 +23,12 @@ from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
 from khenthuong.rules.money import award_money
 from khenthuong.services.actors import Actor
-from khenthuong.services.nominees import COLLECTIVE
 from khenthuong.services.nominations import (
     StepResult,
     decision_step_in,
     get_row,
 )
+from khenthuong.services.nominees import COLLECTIVE
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.history import AWARD_RECORDS

@@ -38,6 +38,7 @@ from khenthuong.services.nominations import COMMENDATION_TYPES
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import PERSONS, UNITS
+from khenthuong.textsearch import name_key
 
 RECORDS = ("award", "rating", "initiative", "blocker")
 RATINGS = ("htxs", "htt", "ht", "kht")
@@ -273,7 +274,11 @@ def _write(
             key = (person[0], person[1])
             if key not in persons:
                 persons[key] = inserted_id(
-                    conn.execute(insert(PERSONS).values(full_name=person[0], unit_id=person[1]))
+                    conn.execute(
+                        insert(PERSONS).values(
+                            full_name=person[0], name_key=name_key(person[0]), unit_id=person[1]
+                        )
+                    )
                 )
                 created += 1
             values["person_id"] = persons[key]

@@ -60,7 +60,6 @@ def _refuse(code: str, vi: str, en: str, details: dict[str, Any] | None = None) 
 
 def matching_people(conn: Connection, name: str, within: str | None = None) -> list[Candidate]:
     """People whose name equals `name` once normalised; only under unit path `within` if given."""
-    key = name_key(name)
     query = (
         select(
             PERSONS.c.id,
@@ -70,15 +69,12 @@ def matching_people(conn: Connection, name: str, within: str | None = None) -> l
             UNITS.c.path,
         )
         .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+        .where(PERSONS.c.name_key == name_key(name))
         .order_by(PERSONS.c.id)
     )
     if within is not None:
         query = query.where(UNITS.c.path.startswith(within, autoescape=True))
-    return [
-        Candidate(r.id, r.full_name, r.code, r.path, r.birth_year)
-        for r in conn.execute(query)
-        if name_key(r.full_name) == key
-    ]
+    return [Candidate(r.id, r.full_name, r.code, r.path, r.birth_year) for r in conn.execute(query)]
 
 
 def resolve_nominee(
@@ -163,9 +159,7 @@ def _collective(
 
 
 def _registered(conn: Connection, person_id: int, name: str | None) -> Nominee:
-    person = conn.execute(
-        select(PERSONS.c.full_name).where(PERSONS.c.id == person_id)
-    ).first()
+    person = conn.execute(select(PERSONS.c.full_name).where(PERSONS.c.id == person_id)).first()
     if person is None:
         raise NotFound(f"Không có cá nhân #{person_id} (no person #{person_id})")
     if name and name.strip() and name_key(name) != name_key(person.full_name):

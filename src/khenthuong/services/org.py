@@ -12,7 +12,7 @@ from khenthuong.passwords import hash_password
 from khenthuong.roles import RoleDef
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import PERSONS, UNITS, USER_ROLES, USERS
-from khenthuong.textsearch import clean_name
+from khenthuong.textsearch import clean_name, name_key
 from khenthuong.yamlsource import load_yaml, pydantic_problems
 
 ROLES = USER_ROLES
@@ -159,6 +159,7 @@ def add_person(
         conn.execute(
             insert(PERSONS).values(
                 full_name=name,
+                name_key=name_key(name),
                 unit_id=unit_id,
                 position=position,
                 gender=gender,

@@ -40,6 +40,9 @@ class Person(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     full_name: str = Field(max_length=200, index=True)
+    name_key: str = Field(default="", max_length=200, index=True)
+    """full_name as typed names are matched: NFC, single spaces, case folded, diacritics kept
+    (khenthuong.textsearch.name_key)."""
     unit_id: int = Field(foreign_key="unit.id", index=True)
     position: str | None = Field(default=None, max_length=200)
     gender: str | None = Field(default=None, max_length=10)

@@ -34,6 +34,15 @@ log = logging.getLogger("khenthuong.migrations")
 def upgrade() -> None:
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.add_column(sa.Column("birth_year", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "name_key",
+                sqlmodel.sql.sqltypes.AutoString(length=200),
+                nullable=False,
+                server_default="",
+            )
+        )
+        batch_op.create_index(batch_op.f("ix_person_name_key"), ["name_key"], unique=False)
     with op.batch_alter_table("nomination", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -51,8 +60,12 @@ def upgrade() -> None:
         "WHERE nominee_unit_id IS NOT NULL AND nominee_person_id IS NULL"
     )
     if context.is_offline_mode():
-        log.warning("offline mode: typed nominee names are not linked to the person register")
+        log.warning(
+            "offline mode: person.name_key is not filled and typed nominee names are not "
+            "linked to the person register; run this revision online"
+        )
         return
+    fill_name_keys(op.get_bind())
     link_typed_names(op.get_bind())
 
 
@@ -60,6 +73,19 @@ def _key(name: str) -> str:
     """Frozen copy of khenthuong.textsearch.name_key (a migration must not change later)."""
     spaced = " ".join(unicodedata.normalize("NFC", name).split())
     return unicodedata.normalize("NFC", spaced.casefold())
+
+
+def fill_name_keys(conn: sa.Connection) -> None:
+    """Every person's name_key, from their full_name."""
+    person = sa.Table("person", sa.MetaData(), autoload_with=conn)
+    rows = conn.execute(sa.select(person.c.id, person.c.full_name)).all()
+    if rows:
+        conn.execute(
+            sa.update(person)
+            .where(person.c.id == sa.bindparam("pid"))
+            .values(name_key=sa.bindparam("key")),
+            [{"pid": r.id, "key": _key(r.full_name)} for r in rows],
+        )
 
 
 def link_typed_names(conn: sa.Connection) -> tuple[list[int], list[tuple[int, str]]]:
@@ -77,7 +103,9 @@ def link_typed_names(conn: sa.Connection) -> tuple[list[int], list[tuple[int, st
     ):
         people[_key(p.full_name)].append((p.id, p.path))
     collective_only = set()
-    for v in conn.execute(sa.select(versions.c.name, versions.c.version, versions.c.definition_json)):
+    for v in conn.execute(
+        sa.select(versions.c.name, versions.c.version, versions.c.definition_json)
+    ):
         if json.loads(v.definition_json).get("subject") == ["collective"]:
             collective_only.add((v.name, v.version))
     linked: list[int] = []
@@ -129,4 +157,6 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f("ck_nomination_nominee_kind"), type_="check")
         batch_op.drop_column("nominee_kind")
     with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_person_name_key"))
+        batch_op.drop_column("name_key")
         batch_op.drop_column("birth_year")
