@@ -142,7 +142,9 @@ def link_typed_names(conn: sa.Connection) -> tuple[list[int], list[tuple[int, st
         left.append((row.id, row.nominee_name))
         why = f"{len(choice)} people match" if choice else "no person matches"
         log.warning("nomination #%s %r not linked: %s", row.id, row.nominee_name, why)
-    log.warning(
+    if not rows:
+        return linked, left
+    (log.warning if left else log.info)(
         "nominee names: %d nominations linked to the person register, %d left unlinked%s",
         len(linked),
         len(left),
