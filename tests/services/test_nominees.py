@@ -104,6 +104,23 @@ def test_a_typed_name_under_discipline_is_refused_like_a_picked_one(rt: Runtime)
         assert nomination(rt, nid)["state"] == "draft"
 
 
+def test_a_nomination_left_unlinked_by_the_migration_cannot_be_submitted(rt: Runtime) -> None:
+    """A row written before names were resolved (no person, no unit) is refused at the
+    discipline check instead of passing it unchecked; withdrawing it stays possible."""
+    officer = who(rt, "cb.qd")
+    nid = propose(rt, nominee_name="Nguyễn Văn An")
+    with write_tx(rt.engine) as conn:
+        conn.execute(
+            NOMINATIONS.update().where(NOMINATIONS.c.id == nid).values(nominee_person_id=None)
+        )
+    with pytest.raises(StepRefused) as info:
+        svc.advance(rt.engine, rt.registry, nid, "submit", officer)
+    assert [r.code for r in info.value.refusals] == ["nominee_unlinked"]
+    assert "--person" in info.value.refusals[0].message_vi
+    svc.advance(rt.engine, rt.registry, nid, "withdraw", officer, {"reason": "Lập lại"})
+    assert nomination(rt, nid)["state"] == "withdrawn"
+
+
 def test_an_unknown_name_is_refused_with_the_way_to_register_the_person(rt: Runtime) -> None:
     """The refusal names the command (with the unit) and the API that register the person,
     and the explicit flag that creates them with the nomination."""
