@@ -127,6 +127,7 @@ def prepare(url: str, rows: int, steps: int) -> tuple[list[int], str, str]:
             proposing_unit="CCYQD",
             actor=officer,
             nominee_name=f"Cán bộ đo hiệu năng {i}",
+            create_person=True,
             year=2026,
         )
         for i in range(steps)

@@ -243,6 +243,7 @@ def make_pools(rt: Runtime, proposer: Actor, sizes: Sequence[int]) -> list[Pool]
                     proposing_unit=UNIT,
                     actor=proposer,
                     nominee_name=f"Nguyễn Văn Thử {i}",
+                    create_person=True,
                     year=2026,
                 )
                 for i in range(size)

@@ -23,6 +23,7 @@ def decided_nomination(rt: Runtime) -> int:
         proposing_unit="CCYQD",
         actor=users["cb.qd"],
         nominee_name="Lê Hoàng Phúc",
+        create_person=True,
     )
     svc.advance(rt.engine, rt.registry, nid, "submit", users["cb.qd"])
     svc.advance(

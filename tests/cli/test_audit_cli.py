@@ -47,6 +47,7 @@ def trail(rt: Runtime) -> dict[str, int]:
         proposing_unit="CCYQD",
         actor=cb,
         nominee_name="Nguyễn Văn An",
+        create_person=True,
         now=at(1, 8),
     )
     svc.advance(rt.engine, rt.registry, a, "submit", cb, now=at(2, 8))
@@ -58,6 +59,7 @@ def trail(rt: Runtime) -> dict[str, int]:
         proposing_unit="CCYQD",
         actor=cb,
         nominee_name="Trần Thị Bình",
+        create_person=True,
         now=at(2, 9),
     )
     svc.advance(rt.engine, rt.registry, b, "withdraw", cb, {"reason": "Rút hồ sơ"}, now=at(4, 8))

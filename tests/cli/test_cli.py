@@ -166,7 +166,17 @@ def test_audit_verify_names_an_edited_event(fresh: Settings) -> None:
 
 def test_audit_query_formats(fresh: Settings) -> None:
     """audit query filters by trigger and prints CSV and JSON."""
-    _, out = run("nominate", "giay_khen", "--nominee", "A", "--unit", "CCYQD", "--as", "cb.qd")
+    _, out = run(
+        "nominate",
+        "giay_khen",
+        "--nominee",
+        "A",
+        "--create-person",
+        "--unit",
+        "CCYQD",
+        "--as",
+        "cb.qd",
+    )
     run("advance", out.strip(), "submit", "--as", "cb.qd")
     code, out = run("audit", "query", "--trigger", "submit", "--format", "csv")
     assert code == 0
@@ -194,9 +204,29 @@ def test_users_add_and_unknown_user(fresh: Settings) -> None:
         "cb2@bcy.example",
     )
     assert code == 0, out
-    code, out = run("nominate", "giay_khen", "--nominee", "B", "--unit", "CCYQD", "--as", "cb2.qd")
+    code, out = run(
+        "nominate",
+        "giay_khen",
+        "--nominee",
+        "B",
+        "--create-person",
+        "--unit",
+        "CCYQD",
+        "--as",
+        "cb2.qd",
+    )
     assert code == 0
-    code, out = run("nominate", "giay_khen", "--nominee", "B", "--unit", "CCYQD", "--as", "ghost")
+    code, out = run(
+        "nominate",
+        "giay_khen",
+        "--nominee",
+        "B",
+        "--create-person",
+        "--unit",
+        "CCYQD",
+        "--as",
+        "ghost",
+    )
     assert code == 1
     assert "ghost" in out
     code, out = run("users", "add", "x", "--unit", "CCYQD", "--role", "wizard", "--email", "x@y.z")

@@ -246,7 +246,8 @@ def test_the_council_secretary_passes_ticked_files_from_the_queue(
     are then with the head of unit."""
     ids = []
     for name in ("Đào Văn Lô", "Mai Thị Lô"):
-        nid = live.cli("nominate", "giay_khen", "--nominee", name, "--unit", "CCYQD",
+        nid = live.cli("nominate", "giay_khen", "--nominee", name, "--create-person",
+                       "--unit", "CCYQD",
                        "--as", "cb.qd").strip()  # fmt: skip
         live.cli("advance", nid, "submit", "--as", "cb.qd")
         ids.append(nid)

@@ -55,6 +55,7 @@ def test_eight_concurrent_advances_write_exactly_one_event(
         proposing_unit="CCYQD",
         actor=officer,
         nominee_name="Trần Thị Bích",
+        create_person=True,
     )
     outcomes = _race(rt, nid, 8, expected_version)
     wins = [o for o in outcomes if isinstance(o, svc.StepResult)]

@@ -69,6 +69,7 @@ def test_new_version_coexists_and_running_nominations_stay_pinned(
         proposing_unit="CCYQD",
         actor=officer,
         nominee_name="A",
+        create_person=True,
     )
     (flows / "giay_khen.yaml").unlink()
     (flows / "giay_khen_v2.yaml").write_text(V2, encoding="utf-8")
@@ -80,6 +81,7 @@ def test_new_version_coexists_and_running_nominations_stay_pinned(
         proposing_unit="CCYQD",
         actor=officer,
         nominee_name="B",
+        create_person=True,
     )
     with rt.engine.connect() as conn:
         assert svc.get_row(conn, old)["workflow_version"] == 1
@@ -104,6 +106,7 @@ def test_migrate_moves_open_nominations_with_an_audited_event(
         proposing_unit="CCYQD",
         actor=officer,
         nominee_name="A",
+        create_person=True,
     )
     closed = svc.create_nomination(
         rt.engine,
@@ -112,6 +115,7 @@ def test_migrate_moves_open_nominations_with_an_audited_event(
         proposing_unit="CCYQD",
         actor=officer,
         nominee_name="B",
+        create_person=True,
     )
     svc.advance(rt.engine, rt.registry, closed, "withdraw", officer, {"reason": "Rút"})
     shutil.copy(flows / "giay_khen.yaml", flows.parent / "old.yaml")

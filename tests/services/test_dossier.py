@@ -26,6 +26,7 @@ def nomination(rt: Runtime) -> int:
         proposing_unit="CCYQD",
         actor=officer,
         nominee_name="Nguyễn Văn An",
+        create_person=True,
     )
 
 

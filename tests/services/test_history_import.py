@@ -167,3 +167,32 @@ def test_a_discipline_carries_its_level(rt: Runtime, tmp_path: Path) -> None:
     assert "only for a discipline" in report.errors[0][1]
     assert "'phê bình' must be one of khien_trach" in report.errors[1][1]
     assert "is before decision_date" in report.errors[2][1]
+
+
+def test_a_name_in_another_case_or_spacing_is_the_registered_person(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    """A discipline imported for 'trần  THỊ bích' lands on Trần Thị Bích of the register (the
+    person a typed nomination resolves to), not on a second record of her; a name written
+    without its diacritics is somebody else."""
+    from khenthuong.storage.models import PERSONS
+
+    path = tmp_path / "ky_luat.csv"
+    path.write_text(
+        HEADER
+        + "blocker,trần  THỊ bích,CCYQD,,discipline,9/QĐ,2026-01-05,,Khiển trách,2026-07-05\n"
+        + "rating,Trần Thị Bích,CCYQD,2025,htxs,,,,,\n"
+        + "rating,Tran Thi Bich,CCYQD,2025,ht,,,,,\n",
+        encoding="utf-8",
+    )
+    with rt.engine.connect() as conn:
+        bich = conn.execute(
+            select(PERSONS.c.id).where(PERSONS.c.full_name == "Trần Thị Bích")
+        ).scalar_one()
+    with write_tx(rt.engine) as conn:
+        report = import_history(conn, path, award_codes=CODES)
+    assert report.errors == [] and report.persons_created == 1
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(BLOCKERS.c.person_id)).scalars().all() == [bich]
+        rated = conn.execute(select(YEARLY_RATINGS.c.person_id)).scalars().all()
+    assert bich in rated and len(set(rated)) == 2

@@ -34,6 +34,7 @@ def new_giay_khen(rt: Runtime, name: str = "Nguyễn Văn An") -> int:
         proposing_unit="CCYQD",
         actor=actor(rt, "cb.qd"),
         nominee_name=name,
+        create_person=True,
         year=2026,
     )
 
@@ -344,6 +345,8 @@ def test_unit_council_secretary_cannot_act_for_the_ministry_council(rt: Runtime)
         proposing_unit="CCYQD",
         actor=actor(rt, "cb.qd"),
         nominee_name="Trần Thị Bích",
+        # An ad-hoc award: her (empty) history is not judged, the roles are what is tested.
+        commendation_type="dot_xuat",
     )
     with write_tx(rt.engine) as conn:
         for doc in ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"):

@@ -51,6 +51,7 @@ def submitted_nomination(rt: Runtime) -> int:
         proposing_unit="CCYQD",
         actor=officer,
         nominee_name="Nguyễn Văn An",
+        create_person=True,
         now=SUBMITTED,
     )
     result = svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=SUBMITTED)

@@ -131,7 +131,7 @@ def test_list_filters_accent_blind_search_and_keyset_pages(
         client.post(
             "/api/nominations",
             json={"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "nominee_name": n,
-                  "year": 2025 + i % 2},
+                  "create_person": True, "year": 2025 + i % 2},
             headers=officer,
         ).json()["id"]
         for i, n in enumerate(names)
@@ -488,7 +488,12 @@ def test_cookie_session_needs_csrf_header_for_changes(browser: object, client: T
     make = browser  # signed-in TestClient factory
     c, csrf = make("cb.qd")  # type: ignore[operator]
     assert c.get("/api/me").json()["username"] == "cb.qd"
-    body = {"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "nominee_name": "Lò Văn Pá"}
+    body = {
+        "workflow": "bang_khen_bo",
+        "proposing_unit": "CCYQD",
+        "nominee_name": "Lò Văn Pá",
+        "create_person": True,
+    }
     assert c.post("/api/nominations", json=body).status_code == 403
     r = c.post("/api/nominations", json=body, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 201

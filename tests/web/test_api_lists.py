@@ -20,7 +20,13 @@ def _submitted(c: TestClient, officer: dict[str, str], unit: str, name: str, **e
     """A nomination of `unit` submitted to its unit head; returns its id."""
     r = c.post(
         "/api/nominations",
-        json={"workflow": "bang_khen_bo", "proposing_unit": unit, "nominee_name": name} | extra,
+        json={
+            "workflow": "bang_khen_bo",
+            "proposing_unit": unit,
+            "nominee_name": name,
+            "create_person": True,
+        }
+        | extra,
         headers=officer,
     )
     assert r.status_code == 201, r.text
@@ -69,7 +75,12 @@ def test_a_file_waits_for_the_role_its_state_names(client: TestClient, token: He
     officer, secretary, head = token("cb.qd"), token("tk.qd"), token("tt.qd")
     r = client.post(
         "/api/nominations",
-        json={"workflow": "giay_khen", "proposing_unit": "CCYQD", "nominee_name": "Tổ Năm"},
+        json={
+            "workflow": "giay_khen",
+            "proposing_unit": "CCYQD",
+            "nominee_name": "Tổ Năm",
+            "create_person": True,
+        },
         headers=officer,
     )
     nid = int(r.json()["id"])
@@ -96,7 +107,12 @@ def test_list_filters_by_workflow_unit_and_overdue(
     other_unit = _submitted(client, token("cb.dcq"), "CCYDCQ", "Tập thể Phòng Ba")
     giay = client.post(
         "/api/nominations",
-        json={"workflow": "giay_khen", "proposing_unit": "CCYQD", "nominee_name": "Tổ Bốn"},
+        json={
+            "workflow": "giay_khen",
+            "proposing_unit": "CCYQD",
+            "nominee_name": "Tổ Bốn",
+            "create_person": True,
+        },
         headers=officer,
     ).json()["id"]
     now = datetime.now(UTC)

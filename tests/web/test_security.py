@@ -81,7 +81,12 @@ def test_api_csrf_header_is_compared_in_constant_time(
 
     monkeypatch.setattr(hmac, "compare_digest", spy)
     c, csrf = browser("cb.qd")
-    body = {"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "nominee_name": "Lò Văn Pá"}
+    body = {
+        "workflow": "bang_khen_bo",
+        "proposing_unit": "CCYQD",
+        "nominee_name": "Lò Văn Pá",
+        "create_person": True,
+    }
     forged = "x" * len(csrf)
     assert (
         c.post("/api/nominations", json=body, headers={"X-CSRF-Token": forged}).status_code == 403

@@ -263,7 +263,7 @@ def test_the_queue_takes_one_step_on_the_ticked_nominations(
     for i in range(3):
         nid = svc.create_nomination(
             web_rt.engine, web_rt.registry, workflow="giay_khen", proposing_unit="CCYQD",
-            actor=officer, nominee_name=f"Cán bộ lô {i}", year=2026,
+            actor=officer, nominee_name=f"Cán bộ lô {i}", create_person=True, year=2026,
         )  # fmt: skip
         svc.advance(web_rt.engine, web_rt.registry, nid, "submit", officer)
         ids.append(nid)

@@ -28,6 +28,7 @@ long_ago = datetime(2026, 10, 1, 2, tzinfo=UTC)
 nid = svc.create_nomination(
     rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD", actor=officer,
     nominee_name="{NOMINEE}", now=long_ago,
+    create_person=True,
 )
 svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=long_ago)
 """

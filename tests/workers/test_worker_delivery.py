@@ -113,6 +113,7 @@ def overdue_nominations(rt: Runtime) -> list[int]:
                 proposing_unit=unit,
                 actor=officer,
                 nominee_name=f"{name} ({unit})",
+                create_person=True,
                 now=LONG_AGO,
             )
             svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=LONG_AGO)

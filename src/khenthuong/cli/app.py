@@ -16,6 +16,7 @@ from khenthuong.cli import (
     blocs_cmd,
     covenants_cmd,
     decisions_cmd,
+    persons_cmd,
     reminders_cmd,
     serve_main,
     workflows_cmd,
@@ -54,6 +55,7 @@ app.add_typer(blocs_cmd.app, name="blocs")
 app.add_typer(reminders_cmd.app, name="reminders")
 app.add_typer(decisions_cmd.app, name="decisions")
 app.add_typer(covenants_cmd.app, name="covenants")
+app.add_typer(persons_cmd.app, name="persons")
 app.command("serve")(serve_main.serve)
 app.add_typer(decisions_cmd.councils_app, name="councils")
 users_app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)
@@ -313,18 +315,31 @@ def users_revoke_token(token_id: int) -> None:
 @report_errors
 def nominate(
     workflow: str,
-    nominee: str = typer.Option(None, "--nominee", help="Name of the person or collective."),
+    nominee: str = typer.Option(
+        None, "--nominee", help="Full name of an individual, looked up in the person register."
+    ),
     person: int = typer.Option(None, "--person", help="Id of a registered person."),
-    nominee_unit: str = typer.Option(None, "--nominee-unit", help="Code of a nominated unit."),
+    collective: str = typer.Option(
+        None, "--collective", "--nominee-unit", help="Code of the nominated unit (a collective)."
+    ),
+    create_person: bool = typer.Option(
+        False, "--create-person", help="Add the --nominee name to the register if it is not there."
+    ),
+    person_unit: str = typer.Option(
+        None, "--person-unit", help="Unit of a person added by --create-person (default --unit)."
+    ),
     unit: str = typer.Option(..., "--unit", help="Proposing unit code."),
     as_user: str = typer.Option(..., "--as", help="Username of the proposer."),
     year: int = typer.Option(None, "--year", min=1945, max=2100),
     comment: str = typer.Option(None, "--comment"),
 ) -> None:
-    """Create a nomination; prints the new id."""
-    if not (nominee or person or nominee_unit):
+    """Create a nomination for an individual (--nominee NAME or --person ID) or a collective
+    (--collective UNIT_CODE); prints the new id."""
+    if person is not None and collective is not None:
+        raise typer.BadParameter("give --person or --collective, not both", param_hint="--person")
+    if not (nominee or person or collective):
         raise typer.BadParameter(
-            "give --nominee, --person or --nominee-unit", param_hint="--nominee"
+            "give --nominee NAME, --person ID or --collective UNIT_CODE", param_hint="--nominee"
         )
     rt = runtime()
     with actor_for(rt, as_user) as actor:
@@ -336,7 +351,10 @@ def nominate(
             actor=actor,
             nominee_name=nominee,
             nominee_person_id=person,
-            nominee_unit_code=nominee_unit,
+            nominee_unit_code=collective,
+            nominee_kind="collective" if collective else "individual",
+            create_person=create_person,
+            person_unit_code=person_unit,
             year=year,
             comment=comment,
         )

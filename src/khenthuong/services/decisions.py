@@ -28,6 +28,7 @@ from khenthuong.services.nominations import (
     decision_step_in,
     get_row,
 )
+from khenthuong.services.nominees import COLLECTIVE
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.history import AWARD_RECORDS
@@ -308,7 +309,8 @@ def _sign(
                 now=now,
             )
         )
-        collective = nom["nominee_person_id"] is None
+        # The stored subject decides, never a missing person link (issue 11).
+        collective = nom["nominee_kind"] == COLLECTIVE
         amount = award_money(
             rule.coefficient,
             base,

@@ -61,7 +61,17 @@ def not_blocked(ctx: GuardContext) -> Refusal | None:
     elif nom["nominee_unit_id"] is not None:
         key, table = nom["nominee_unit_id"], "unit"
     else:
-        return None
+        # Only a nomination written before names were resolved (migration 0014 reports them):
+        # with nobody to check, it cannot go on.
+        return Refusal(
+            "nominee_unlinked",
+            f"Hồ sơ #{nom['id']} ({nom['nominee_name']}) chưa gắn với một cá nhân trong danh "
+            "sách hay một đơn vị, nên không kiểm tra được kỷ luật và điều kiện: rút hồ sơ và "
+            "lập lại với --person ID (hoặc --collective MÃ)",
+            f"nomination #{nom['id']} is linked to no registered person or unit, so discipline "
+            "and eligibility cannot be checked: withdraw it and propose again with --person ID "
+            "(or --collective CODE)",
+        )
     facts = facts_for(ctx, "not_blocked", block_facts)
     blockers = (facts.person_blockers if table == "person" else facts.unit_blockers).get(key, ())
     refusal = check_not_blocked(History(blockers=blockers), _today(ctx))

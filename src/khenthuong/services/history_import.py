@@ -42,6 +42,7 @@ from khenthuong.services.nominations import COMMENDATION_TYPES
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import PERSONS, UNITS
+from khenthuong.textsearch import clean_name, name_key
 
 RECORDS = ("award", "rating", "initiative", "blocker")
 RATINGS = ("htxs", "htt", "ht", "kht")
@@ -132,10 +133,7 @@ def import_history(
     if catalog is not None and award_codes is None:
         award_codes = catalog.codes()
     units = {r.code: r.id for r in conn.execute(select(UNITS.c.code, UNITS.c.id))}
-    persons = {
-        (unicodedata.normalize("NFC", r.full_name), r.unit_id): r.id
-        for r in conn.execute(select(PERSONS.c.full_name, PERSONS.c.unit_id, PERSONS.c.id))
-    }
+    persons = _register(conn)
     planned: list[tuple[str, dict[str, Any], tuple[str, int] | None]] = []
     try:
         rows = list(_rows(path))
@@ -171,10 +169,23 @@ def import_history(
 Planned = tuple[str, dict[str, Any], tuple[str, int] | None]
 
 
+def _register(conn: Connection) -> dict[tuple[str, int], int]:
+    """The people already registered, by (name_key, unit id): a name written in another case
+    or spacing is the same person, as when nominating (services.nominees)."""
+    return {
+        (r.name_key, r.unit_id): r.id
+        for r in conn.execute(select(PERSONS.c.name_key, PERSONS.c.unit_id, PERSONS.c.id))
+    }
+
+
+def _who(person: tuple[str, int]) -> tuple[str, int]:
+    return (name_key(person[0]), person[1])
+
+
 def _identity(planned: Planned) -> tuple[Any, ...]:
     """What makes two rows the same entry (the nominee is the person's name and unit)."""
     table, values, person = planned
-    who = person if person is not None else ("", values.get("unit_id"))
+    who = _who(person) if person is not None else ("", values.get("unit_id"))
     if table == "award":
         return (table, who, values["award_code"], values["year"], values["decision_number"])
     if table == "rating":
@@ -207,7 +218,7 @@ def _describe(planned: Planned) -> str:
 def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, int], int]) -> None:
     """ValueError when the history already holds this entry."""
     table, values, person = planned
-    person_id = persons.get(person) if person is not None else None
+    person_id = persons.get(_who(person)) if person is not None else None
     if person is not None and person_id is None:
         return  # a person met for the first time has no history yet
     if table == "award":
@@ -278,10 +289,14 @@ def _write(
     created = 0
     for table, values, person in planned:
         if person is not None:
-            key = (person[0], person[1])
+            key = _who(person)
             if key not in persons:
                 persons[key] = inserted_id(
-                    conn.execute(insert(PERSONS).values(full_name=person[0], unit_id=person[1]))
+                    conn.execute(
+                        insert(PERSONS).values(
+                            full_name=person[0], name_key=name_key(person[0]), unit_id=person[1]
+                        )
+                    )
                 )
                 created += 1
             values["person_id"] = persons[key]
@@ -322,10 +337,7 @@ def record_one(
     if catalog is not None and award_codes is None:
         award_codes = catalog.codes()
     units = {r.code: r.id for r in conn.execute(select(UNITS.c.code, UNITS.c.id))}
-    persons = {
-        (unicodedata.normalize("NFC", r.full_name), r.unit_id): r.id
-        for r in conn.execute(select(PERSONS.c.full_name, PERSONS.c.unit_id, PERSONS.c.id))
-    }
+    persons = _register(conn)
     try:
         planned = _check_row(
             {k: v for k, v in row.items() if v is not None}, units, award_codes, catalog
@@ -351,7 +363,7 @@ def _check_row(
     unit_code = row.get("unit", "")
     if unit_code not in units:
         raise ValueError(f"unit {unit_code!r} is not a known unit code")
-    person_name = unicodedata.normalize("NFC", row.get("person", "").strip())
+    person_name = clean_name(row.get("person", ""))
     person = (person_name, units[unit_code]) if person_name else None
     code = row.get("code", "").strip()
     year_text = row.get("year", "")

@@ -21,8 +21,9 @@ from khenthuong.calendar.workdays import add_working_days, default_calendar
 from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, VersionConflict
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.services.actors import Actor, Grant
+from khenthuong.services.nominees import resolve_nominee
 from khenthuong.storage.db import inserted_id, write_tx
-from khenthuong.storage.models import EVENTS, NOMINATIONS, PERSONS, UNITS
+from khenthuong.storage.models import EVENTS, NOMINATIONS, UNITS
 from khenthuong.storage.outbox import OUTBOX
 from khenthuong.textsearch import fold
 from khenthuong.workflow.definition import StateDef, StateKind, TransitionDef
@@ -160,6 +161,9 @@ def create_nomination(
     award_code: str | None = None,
     commendation_type: str = "cong_trang",
     achievement_ref: str | None = None,
+    nominee_kind: str | None = None,
+    create_person: bool = False,
+    person_unit_code: str | None = None,
 ) -> int:
     """Create a nomination in the workflow's initial state; returns its id."""
     with write_tx(engine) as conn:
@@ -178,6 +182,9 @@ def create_nomination(
             award_code=award_code,
             commendation_type=commendation_type,
             achievement_ref=achievement_ref,
+            nominee_kind=nominee_kind,
+            create_person=create_person,
+            person_unit_code=person_unit_code,
         )
 
 
@@ -197,12 +204,18 @@ def create_nomination_in(
     award_code: str | None = None,
     commendation_type: str = "cong_trang",
     achievement_ref: str | None = None,
+    nominee_kind: str | None = None,
+    create_person: bool = False,
+    person_unit_code: str | None = None,
     on_behalf_of_bloc: bool = False,
 ) -> int:
     """`create_nomination` inside the caller's transaction.
 
     `on_behalf_of_bloc` is for a bloc's year-end proposals: the caller has already
     checked that the actor leads the bloc, so the initial role is not required.
+    The nominee is resolved by `services.nominees.resolve_nominee`: an individual is always a
+    person of the register (a typed name is looked up; `create_person` adds it, in
+    `person_unit_code` or the proposing unit); `nominee_kind` is stored and decides the money.
     """
     if commendation_type not in COMMENDATION_TYPES:
         raise StepRefused(
@@ -239,57 +252,18 @@ def create_nomination_in(
                 )
             ]
         )
-    nominee_unit_id = None
-    if nominee_person_id is not None:
-        if "individual" not in wf.subject:
-            raise StepRefused(
-                [
-                    Refusal(
-                        "subject",
-                        f"{wf.title.vi} chỉ dành cho tập thể",
-                        f"{wf.title.en} is for collectives only",
-                    )
-                ]
-            )
-        person = conn.execute(
-            select(PERSONS.c.full_name).where(PERSONS.c.id == nominee_person_id)
-        ).first()
-        if person is None:
-            raise NotFound(
-                f"Không có cá nhân #{nominee_person_id} (no person #{nominee_person_id})"
-            )
-        nominee_name = nominee_name or person.full_name
-    elif nominee_unit_code is not None:
-        if "collective" not in wf.subject:
-            raise StepRefused(
-                [
-                    Refusal(
-                        "subject",
-                        f"{wf.title.vi} chỉ dành cho cá nhân",
-                        f"{wf.title.en} is for individuals only",
-                    )
-                ]
-            )
-        nominee = conn.execute(
-            select(units.c.id, units.c.name).where(units.c.code == nominee_unit_code)
-        ).first()
-        if nominee is None:
-            raise NotFound(
-                f"Không có đơn vị mã {nominee_unit_code!r} (no unit {nominee_unit_code!r})"
-            )
-        nominee_unit_id = nominee.id
-        nominee_name = nominee_name or nominee.name
-    if not nominee_name or not nominee_name.strip():
-        raise StepRefused(
-            [
-                Refusal(
-                    "field:nominee",
-                    "Thiếu tên người/tập thể được đề nghị",
-                    "nominee name is required",
-                )
-            ]
-        )
-    nominee_name = nfc(nominee_name.strip())
+    nominee = resolve_nominee(
+        conn,
+        wf,
+        unit.path,
+        kind=nominee_kind,
+        name=nfc(nominee_name),
+        person_id=nominee_person_id,
+        unit_code=nominee_unit_code,
+        create_person=create_person,
+        person_unit_code=person_unit_code,
+    )
+    nominee_name = nominee.name
     result = conn.execute(
         insert(NOMINATIONS).values(
             workflow=wf.name,
@@ -299,8 +273,9 @@ def create_nomination_in(
             version=1,
             nominee_name=nominee_name,
             search_key=fold(nominee_name)[:300],
-            nominee_person_id=nominee_person_id,
-            nominee_unit_id=nominee_unit_id,
+            nominee_kind=nominee.kind,
+            nominee_person_id=nominee.person_id,
+            nominee_unit_id=nominee.unit_id,
             proposing_unit_id=unit.id,
             unit_path=unit.path,
             year=year or now.astimezone(LOCAL_TZ).year,
@@ -331,7 +306,15 @@ def create_nomination_in(
         "to_state": wf.initial,
         "comment": nfc(comment),
         "payload": canonical_json(
-            {"nominee": nominee_name, "workflow_version": wf.version, "year": year}
+            {
+                "nominee": nominee_name,
+                "nominee_kind": nominee.kind,
+                "person_id": nominee.person_id,
+                "person_created": nominee.person_created,
+                "unit_id": nominee.unit_id,
+                "workflow_version": wf.version,
+                "year": year,
+            }
         ),
         "prev_hash": GENESIS,
     }

@@ -12,6 +12,7 @@ from khenthuong.passwords import hash_password
 from khenthuong.roles import RoleDef
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import PERSONS, UNITS, USER_ROLES, USERS
+from khenthuong.textsearch import clean_name, name_key
 from khenthuong.yamlsource import load_yaml, pydantic_problems
 
 ROLES = USER_ROLES
@@ -147,13 +148,22 @@ def add_person(
     unit: str,
     position: str | None = None,
     gender: str | None = None,
+    birth_year: int | None = None,
 ) -> int:
-    """Create a person who can be nominated."""
+    """Create a person who can be nominated (the name stored NFC, single-spaced)."""
+    name = clean_name(full_name)
+    if not name:
+        raise KhenthuongError("Thiếu họ tên cá nhân (a person's full name is required)")
     unit_id, _ = unit_row(conn, unit)
     return inserted_id(
         conn.execute(
             insert(PERSONS).values(
-                full_name=full_name, unit_id=unit_id, position=position, gender=gender
+                full_name=name,
+                name_key=name_key(name),
+                unit_id=unit_id,
+                position=position,
+                gender=gender,
+                birth_year=birth_year,
             )
         )
     )

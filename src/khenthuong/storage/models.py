@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Table, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 NAMING_CONVENTION = {
@@ -40,9 +40,14 @@ class Person(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     full_name: str = Field(max_length=200, index=True)
+    name_key: str = Field(default="", max_length=200, index=True)
+    """full_name as typed names are matched: NFC, single spaces, case folded, diacritics kept
+    (khenthuong.textsearch.name_key)."""
     unit_id: int = Field(foreign_key="unit.id", index=True)
     position: str | None = Field(default=None, max_length=200)
     gender: str | None = Field(default=None, max_length=10)
+    birth_year: int | None = None
+    """Tells apart people of the same name when a typed name matches several."""
 
 
 class ApiToken(SQLModel, table=True):
@@ -111,6 +116,7 @@ class Nomination(SQLModel, table=True):
         Index("ix_nomination_workflow_state", "workflow", "state"),
         Index("ix_nomination_unit_path_state", "unit_path", "state"),
         Index("ix_nomination_open_due", "closed", "due_at"),
+        CheckConstraint("nominee_kind IN ('individual', 'collective')", name="nominee_kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -122,6 +128,10 @@ class Nomination(SQLModel, table=True):
     nominee_name: str = Field(max_length=300)
     search_key: str = Field(default="", max_length=300, index=True)
     """nominee_name folded for search: no diacritics, lower case (khenthuong.textsearch.fold)."""
+    nominee_kind: str = Field(
+        default="individual", max_length=12, sa_column_kwargs={"server_default": "individual"}
+    )
+    """The nominee's subject, 'individual' or 'collective': award money follows it."""
     nominee_person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     nominee_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     proposing_unit_id: int = Field(foreign_key="unit.id", index=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -53,9 +53,30 @@ class NominationIn(BaseModel):
     proposing_unit: str = Field(
         min_length=1, max_length=40, description="Code of the proposing unit"
     )
+    nominee_kind: Literal["individual", "collective"] | None = Field(
+        default=None,
+        description="individual (a person of the register) or collective (a unit); "
+        "default: collective when only nominee_unit_code is given, else individual",
+    )
     nominee_person_id: RowId | None = None
-    nominee_unit_code: str | None = Field(default=None, min_length=1, max_length=40)
-    nominee_name: str | None = Field(default=None, min_length=1, max_length=300)
+    nominee_unit_code: str | None = Field(
+        default=None, min_length=1, max_length=40, description="the collective's unit code"
+    )
+    nominee_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        description="an individual's full name, looked up in the person register",
+    )
+    create_person: bool = Field(
+        default=False, description="add nominee_name to the register if no one has that name"
+    )
+    person_unit_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="unit of a person added by create_person (default: the proposing unit)",
+    )
     year: int | None = Field(default=None, ge=1945, le=2100)
     comment: str | None = Field(default=None, max_length=4000)
     award_code: str | None = Field(default=None, max_length=40)
@@ -167,6 +188,9 @@ def create(request: Request, caller: CallerDep, body: NominationIn) -> Nominatio
         nominee_name=body.nominee_name,
         nominee_person_id=body.nominee_person_id,
         nominee_unit_code=body.nominee_unit_code,
+        nominee_kind=body.nominee_kind,
+        create_person=body.create_person,
+        person_unit_code=body.person_unit_code,
         year=body.year,
         comment=body.comment,
         award_code=body.award_code,

@@ -34,7 +34,7 @@ from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEA
 from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS, USER_ROLES, USERS
 from khenthuong.storage.paths import path_filter
 from khenthuong.tabular import write_csv
-from khenthuong.textsearch import fold
+from khenthuong.textsearch import clean_name, fold
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny, local_today
 from khenthuong.web.schemas import MAX_ID, EventOut, IdPath
 from khenthuong.workflow.diagram import to_dot, to_mermaid
@@ -186,6 +186,7 @@ class PersonOut(BaseModel):
     unit_code: str
     position: str | None
     gender: str | None
+    birth_year: int | None = None
 
 
 class PersonIn(BaseModel):
@@ -194,6 +195,7 @@ class PersonIn(BaseModel):
     unit_code: str = Field(min_length=1, max_length=40)
     position: str | None = Field(default=None, max_length=200)
     gender: Literal["nam", "nữ"] | None = None
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
 
 
 @router.get("/persons", response_model=list[PersonOut], tags=["persons"])
@@ -227,6 +229,7 @@ def persons(
                         unit_code=r["unit_code"],
                         position=r["position"],
                         gender=r["gender"],
+                        birth_year=r["birth_year"],
                     )
                 )
                 if len(out) >= limit:
@@ -247,13 +250,16 @@ def create_person(request: Request, caller: CallerDep, body: PersonIn) -> Person
     if not any(path.startswith(g.scope_path) for g in caller.actor.grants):
         raise deny(request, caller, f"Đơn vị {body.unit_code} ngoài phạm vi của bạn")
     with write_tx(ctx.rt.engine) as conn:
-        pid = add_person(conn, body.full_name, body.unit_code, body.position, body.gender)
+        pid = add_person(
+            conn, body.full_name, body.unit_code, body.position, body.gender, body.birth_year
+        )
     return PersonOut(
         id=pid,
-        full_name=body.full_name,
+        full_name=clean_name(body.full_name),
         unit_code=body.unit_code,
         position=body.position,
         gender=body.gender,
+        birth_year=body.birth_year,
     )
 
 

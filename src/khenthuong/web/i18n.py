@@ -50,6 +50,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "create": ("Tạo hồ sơ", "Create"),
     "person": ("Cá nhân", "Person"),
     "or_unit": ("hoặc tập thể (mã đơn vị)", "or collective (unit code)"),
+    "or_name": (
+        "hoặc gõ họ tên cá nhân (tra trong danh sách cá nhân)",
+        "or type the person's full name (looked up in the register)",
+    ),
+    "create_person": (
+        "Thêm vào danh sách cá nhân nếu chưa có (thuộc đơn vị đề nghị)",
+        "Add to the person register if not there (in the proposing unit)",
+    ),
     "proposing_unit": ("Đơn vị đề nghị", "Proposing unit"),
     "check": ("Kiểm tra điều kiện", "Check eligibility"),
     "eligible_ok": ("Đủ điều kiện theo lịch sử khen thưởng", "Meets the conditions"),

@@ -50,6 +50,10 @@ class NominationOut(BaseModel):
     closed: bool
     version: int
     nominee_name: str
+    nominee_kind: str | None = None
+    """'individual' (a person of the register) or 'collective' (a unit)."""
+    nominee_person_id: int | None = None
+    nominee_unit_id: int | None = None
     year: int
     award_code: str | None = None
     unit_code: str | None = None
@@ -73,6 +77,9 @@ def nomination_out(row: Mapping[Any, Any], cal: WorkingCalendar, now: datetime) 
         closed=bool(row["closed"]),
         version=row["version"],
         nominee_name=row["nominee_name"],
+        nominee_kind=row.get("nominee_kind"),
+        nominee_person_id=row.get("nominee_person_id"),
+        nominee_unit_id=row.get("nominee_unit_id"),
         year=row["year"],
         award_code=row.get("award_code"),
         unit_code=row.get("unit_code"),

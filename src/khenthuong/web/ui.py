@@ -709,6 +709,7 @@ async def new_submit(request: Request) -> Response:
             nominee_person_id=_form_id(person),
             nominee_unit_code=values.get("nominee_unit_code") or None,
             nominee_name=values.get("nominee_name") or None,
+            create_person=values.get("create_person") == "1",
             year=_form_id(year),
             comment=values.get("comment") or None,
         )  # fmt: skip

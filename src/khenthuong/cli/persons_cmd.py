@@ -1,0 +1,48 @@
+"""`khenthuong persons ...`: the person register (who can be nominated as an individual)."""
+
+from __future__ import annotations
+
+import typer
+
+from khenthuong.cli.common import console, report_errors
+from khenthuong.services.nominees import matching_people
+from khenthuong.services.org import add_person
+from khenthuong.storage.db import get_engine, write_tx
+
+app = typer.Typer(help="Danh sách cá nhân (the person register).", no_args_is_help=True)
+GENDERS = ("nam", "nữ")
+
+
+@app.command("add")
+@report_errors
+def persons_add(
+    name: str = typer.Argument(..., help="Full name, with its diacritics."),
+    unit: str = typer.Option(..., "--unit", help="Code of the person's unit."),
+    birth_year: int = typer.Option(None, "--birth-year", min=1900, max=2100),
+    gender: str = typer.Option(None, "--gender", help="nam or nữ."),
+    position: str = typer.Option(None, "--position", help="Chức vụ."),
+) -> None:
+    """Register a person; prints the new id. Namesakes are told apart by unit and birth year."""
+    if gender is not None and gender not in GENDERS:
+        raise typer.BadParameter(f"{gender!r}: chỉ 'nam' hoặc 'nữ'", param_hint="--gender")
+    with write_tx(get_engine()) as conn:
+        namesakes = matching_people(conn, name)
+        person_id = add_person(conn, name, unit, position, gender, birth_year)
+    for other in namesakes:
+        typer.echo(f"Lưu ý: đã có người trùng tên {other.label()}", err=True)
+    typer.echo(person_id)
+
+
+@app.command("find")
+@report_errors
+def persons_find(
+    name: str = typer.Argument(..., help="Full name (case and spacing ignored)."),
+) -> None:
+    """The people of the register with this name: id, unit and year of birth."""
+    with get_engine().connect() as conn:
+        found = matching_people(conn, name)
+    if not found:
+        console.print(f"Không có cá nhân tên {name!r}")
+        raise typer.Exit(1)
+    for person in found:
+        console.print(person.label())

@@ -1,0 +1,246 @@
+"""Who a nomination is for: an individual in the person register or a collective (a unit).
+
+A typed name never stands alone for an individual: it is resolved against the register
+(NFC, single spaces, case folded, diacritics kept), so eligibility and `not_blocked` judge the
+real person and the award money follows the stored subject (`nominee_kind`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from khenthuong.errors import NotFound, Refusal, StepRefused
+from khenthuong.services.org import add_person
+from khenthuong.storage.models import PERSONS, UNITS
+from khenthuong.textsearch import clean_name, name_key
+from khenthuong.workflow.definition import WorkflowDef
+
+INDIVIDUAL = "individual"
+COLLECTIVE = "collective"
+NOMINEE_KINDS = (INDIVIDUAL, COLLECTIVE)
+_KIND_VI = {INDIVIDUAL: "cá nhân", COLLECTIVE: "tập thể"}
+
+
+@dataclass(frozen=True)
+class Nominee:
+    """The resolved nominee of a new nomination."""
+
+    kind: str
+    name: str
+    person_id: int | None = None
+    unit_id: int | None = None
+    person_created: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person of the register whose name matches a typed name."""
+
+    id: int
+    full_name: str
+    unit_code: str
+    unit_path: str
+    birth_year: int | None
+
+    def label(self) -> str:
+        born = f", sinh {self.birth_year}" if self.birth_year else ", chưa ghi năm sinh"
+        return f"#{self.id} {self.full_name} ({self.unit_code}{born})"
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"id": self.id, "unit": self.unit_code, "birth_year": self.birth_year}
+
+
+def _refuse(code: str, vi: str, en: str, details: dict[str, Any] | None = None) -> StepRefused:
+    return StepRefused([Refusal(code, vi, en, details or {})])
+
+
+def matching_people(conn: Connection, name: str, within: str | None = None) -> list[Candidate]:
+    """People whose name equals `name` once normalised; only under unit path `within` if given."""
+    query = (
+        select(
+            PERSONS.c.id,
+            PERSONS.c.full_name,
+            PERSONS.c.birth_year,
+            UNITS.c.code,
+            UNITS.c.path,
+        )
+        .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+        .where(PERSONS.c.name_key == name_key(name))
+        .order_by(PERSONS.c.id)
+    )
+    if within is not None:
+        query = query.where(UNITS.c.path.startswith(within, autoescape=True))
+    return [Candidate(r.id, r.full_name, r.code, r.path, r.birth_year) for r in conn.execute(query)]
+
+
+def resolve_nominee(
+    conn: Connection,
+    wf: WorkflowDef,
+    proposing_path: str,
+    *,
+    kind: str | None,
+    name: str | None,
+    person_id: int | None,
+    unit_code: str | None,
+    create_person: bool = False,
+    person_unit_code: str | None = None,
+) -> Nominee:
+    """The nominee of a new nomination, or StepRefused/NotFound saying what to give instead.
+
+    `kind` defaults to 'collective' when only a unit code is given, else 'individual'.
+    """
+    if person_id is not None and unit_code is not None:
+        raise _refuse(
+            "field:nominee",
+            "Chỉ chọn một: cá nhân (--person) hoặc tập thể (--collective), không chọn cả hai",
+            "give either a person or a collective, not both",
+        )
+    if kind is None:
+        kind = COLLECTIVE if unit_code is not None else INDIVIDUAL
+    if kind not in NOMINEE_KINDS:
+        raise _refuse(
+            "field:nominee_kind",
+            f"Đối tượng {kind!r} không hợp lệ: chỉ 'individual' (cá nhân) hoặc "
+            "'collective' (tập thể)",
+            f"nominee_kind must be 'individual' or 'collective', not {kind!r}",
+        )
+    if kind not in wf.subject:
+        only = _KIND_VI[wf.subject[0]] if len(wf.subject) == 1 else "cá nhân hoặc tập thể"
+        raise _refuse(
+            "subject",
+            f"{wf.title.vi} chỉ dành cho {only}",
+            f"{wf.title.en} is not for {kind}s",
+            {"subject": list(wf.subject)},
+        )
+    if create_person and kind != INDIVIDUAL:
+        raise _refuse(
+            "field:create_person",
+            "Chỉ thêm được cá nhân vào danh sách; tập thể là một đơn vị (--collective MÃ)",
+            "only an individual can be added to the register; a collective is a unit",
+        )
+    if kind == COLLECTIVE:
+        return _collective(conn, person_id, unit_code, name)
+    if unit_code is not None:
+        raise _refuse(
+            "field:nominee",
+            f"Đề nghị cho cá nhân không kèm mã đơn vị tập thể {unit_code!r}; "
+            "với tập thể hãy dùng --collective MÃ",
+            f"an individual nomination takes no collective unit code ({unit_code!r})",
+        )
+    if person_id is not None:
+        return _registered(conn, person_id, name)
+    if not name or not name.strip():
+        raise _refuse(
+            "field:nominee",
+            "Thiếu người được đề nghị: gõ họ tên (--nominee) hoặc chọn trong danh sách (--person)",
+            "the nominee is required: a name (--nominee) or a registered person (--person)",
+        )
+    return _by_name(conn, name, proposing_path, person_unit_code, create=create_person)
+
+
+def _collective(
+    conn: Connection, person_id: int | None, unit_code: str | None, name: str | None
+) -> Nominee:
+    if person_id is not None or unit_code is None:
+        raise _refuse(
+            "field:nominee",
+            "Tập thể được đề nghị là một đơn vị: cho mã đơn vị (--collective MÃ)",
+            "a collective nominee is a unit: give its code (--collective CODE)",
+        )
+    unit = conn.execute(select(UNITS.c.id, UNITS.c.name).where(UNITS.c.code == unit_code)).first()
+    if unit is None:
+        raise NotFound(f"Không có đơn vị mã {unit_code!r} (no unit {unit_code!r})")
+    label = clean_name(name) if name and name.strip() else unit.name
+    return Nominee(COLLECTIVE, label, unit_id=int(unit.id))
+
+
+def _registered(conn: Connection, person_id: int, name: str | None) -> Nominee:
+    person = conn.execute(select(PERSONS.c.full_name).where(PERSONS.c.id == person_id)).first()
+    if person is None:
+        raise NotFound(f"Không có cá nhân #{person_id} (no person #{person_id})")
+    if name and name.strip() and name_key(name) != name_key(person.full_name):
+        raise _refuse(
+            "field:nominee",
+            f"Cá nhân #{person_id} tên là {person.full_name!r}, không phải {clean_name(name)!r}",
+            f"person #{person_id} is named {person.full_name!r}, not {clean_name(name)!r}",
+        )
+    return Nominee(INDIVIDUAL, person.full_name, person_id=person_id)
+
+
+def _unit_of_person(conn: Connection, proposing_path: str, code: str | None) -> tuple[str, str]:
+    """(code, path) of the unit a new person joins: `code`, or the proposing unit."""
+    query = select(UNITS.c.code, UNITS.c.path)
+    row = conn.execute(
+        query.where(UNITS.c.code == code) if code else query.where(UNITS.c.path == proposing_path)
+    ).first()
+    if row is None:
+        raise NotFound(f"Không có đơn vị mã {code!r} (no unit {code!r})")
+    if not str(row.path).startswith(proposing_path):
+        raise _refuse(
+            "field:person_unit",
+            f"Đơn vị {row.code} không thuộc đơn vị đề nghị: chỉ đề nghị người của đơn vị mình",
+            f"unit {row.code} is outside the proposing unit",
+        )
+    return str(row.code), str(row.path)
+
+
+def _how_to_create(name: str, unit: str) -> tuple[str, str, dict[str, Any]]:
+    command = f'khenthuong persons add "{name}" --unit {unit}'
+    vi = (
+        f"Thêm người này vào danh sách: {command} (hoặc POST /api/persons), rồi đề nghị lại; "
+        "hoặc đề nghị lại với --create-person (trang Lập hồ sơ: ô "
+        "'Thêm vào danh sách cá nhân'; API: create_person)"
+    )
+    en = (
+        f"register the person first: {command} (or POST /api/persons); or propose again "
+        "with --create-person (form: the 'add to the register' box; API: create_person)"
+    )
+    return vi, en, {"command": command, "api": "POST /api/persons", "flag": "--create-person"}
+
+
+def _by_name(
+    conn: Connection,
+    name: str,
+    proposing_path: str,
+    person_unit_code: str | None,
+    *,
+    create: bool,
+) -> Nominee:
+    """The one person of that name (of the proposing unit's subtree first, else anywhere);
+    with `create`, a new person when nobody has the name. Creating never shadows someone
+    already registered: a second record of one person would escape their history and
+    discipline, so a known name is linked, and several are refused."""
+    clean = clean_name(name)
+    found = matching_people(conn, clean, proposing_path) or matching_people(conn, clean)
+    if len(found) == 1:
+        return Nominee(INDIVIDUAL, found[0].full_name, person_id=found[0].id)
+    if found:
+        raise _ambiguous(clean, found)
+    unit, _ = _unit_of_person(conn, proposing_path, person_unit_code)
+    if create:
+        person_id = add_person(conn, clean, unit)
+        return Nominee(INDIVIDUAL, clean, person_id=person_id, person_created=True)
+    vi, en, details = _how_to_create(clean, unit)
+    raise _refuse(
+        "nominee_unknown",
+        f"Không có cá nhân tên {clean!r} trong danh sách cá nhân. {vi}",
+        f"no person named {clean!r} in the register; {en}",
+        {"name": clean, "unit": unit, **details},
+    )
+
+
+def _ambiguous(name: str, found: Sequence[Candidate]) -> StepRefused:
+    listed = "; ".join(c.label() for c in found)
+    return _refuse(
+        "nominee_ambiguous",
+        f"Có {len(found)} cá nhân tên {name!r}: {listed}. Chọn đúng người bằng --person ID "
+        "(API: nominee_person_id; trang Lập hồ sơ: chọn trong danh sách); người trùng tên "
+        "chưa có trong danh sách thì thêm bằng khenthuong persons add … --birth-year NĂM",
+        f"{len(found)} people are named {name!r}; choose one with --person ID "
+        "(API: nominee_person_id)",
+        {"candidates": [c.as_detail() for c in found]},
+    )
