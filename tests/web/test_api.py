@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from khenthuong.localtime import local_date
 from khenthuong.runtime import Runtime
 from khenthuong.services.accounts import create_token, revoke_token
 from khenthuong.storage.db import write_tx
@@ -363,7 +364,7 @@ def test_council_session_and_decision_over_the_api(
     minister = token("tb.bcy")
     decision = {
         "number": f"{nid}/QĐ-BCY",
-        "decided_on": date.today().isoformat(),
+        "decided_on": local_date(datetime.now(UTC)).isoformat(),
         "signer": "Trưởng Ban Cơ yếu Chính phủ",
         "authority": "BCY",
         "nomination_ids": [nid],

@@ -6,12 +6,13 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from khenthuong.localtime import local_date
 from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
@@ -349,7 +350,8 @@ def test_one_decision_signed_for_many_nominations_in_the_ui(
     r = c.post(
         "/decisions",
         data={"nomination_id": [str(first), str(second)], "number": "77/QĐ-BCY",
-              "decided_on": date.today().isoformat(), "signer": "Trưởng Ban Cơ yếu Chính phủ",
+              "decided_on": local_date(datetime.now(UTC)).isoformat(),
+              "signer": "Trưởng Ban Cơ yếu Chính phủ",
               "authority": "BCY", "csrf_token": csrf},
         follow_redirects=True,
     )  # fmt: skip

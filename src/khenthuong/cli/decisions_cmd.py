@@ -29,8 +29,18 @@ def _day(value: str, option: str) -> date:
 @app.command("create")
 @report_errors
 def create(
-    number: str = typer.Option(..., "--number", help="e.g. 123/QĐ-BCY"),
-    on: str = typer.Option(..., "--date", help="Decision date, YYYY-MM-DD"),
+    number: str = typer.Option(
+        ...,
+        "--number",
+        help="<số>/QĐ-<ký hiệu of the authority> as officially written, e.g. 123/QĐ-BCY, "
+        "1234/QĐ-TTg (config/issuers.yaml)",
+    ),
+    on: str = typer.Option(
+        ...,
+        "--date",
+        help="Decision date, YYYY-MM-DD: not in the future, nor before the nominations' "
+        "last step or council session; its coefficient and base salary apply",
+    ),
     signer: str = typer.Option(..., "--signer"),
     authority: str = typer.Option(..., "--authority", help="Unit code of the deciding authority"),
     award: str = typer.Option(..., "--award", help="Award code from config/awards.yaml"),
@@ -60,11 +70,16 @@ def create(
 
 @app.command("show")
 @report_errors
-def show(number: str) -> None:
-    """A decision with its nominees and award money."""
+def show(
+    number: str,
+    year: int | None = typer.Option(
+        None, "--year", help="Year of the decision, when the number recurs (serials restart)"
+    ),
+) -> None:
+    """A decision with its nominees and award money (the number in any case)."""
     rt = runtime()
     with rt.engine.connect() as conn:
-        header, lines = decisions.decision_lines(conn, number)
+        header, lines = decisions.decision_lines(conn, number, year)
     catalog = catalog_in(rt.settings.config_dir)
     award = catalog.award(str(header["award_code"]))
     console.print(
