@@ -135,7 +135,9 @@ def decide_by_step(
     mapping of its workflow), its authority the unit where the actor holds the signing
     role, its date `decision_date` when given (else today in Việt Nam), its signer the
     actor by full name (the event keeps the username). Refused, writing nothing, like any
-    step when the number is not in the official form or the award cannot be told.
+    step when the award cannot be told, the number is not `<số>/QĐ-<ký hiệu>` of the
+    signing authority or is taken that year, or the date is out of its limits
+    (`services.decision_checks`).
     """
     from khenthuong.services.guard_facts import award_code_of  # noqa: PLC0415
     from khenthuong.services.nominations import _levels  # noqa: PLC0415
@@ -157,9 +159,9 @@ def decide_by_step(
             ],
             nomination_id,
         )
-    refusal = number_refusal(number)
-    if refusal is not None:
-        raise StepRefused([refusal], nomination_id)
+    wrong = None if isinstance(number, str) else number_refusal(number)
+    if wrong is not None:
+        raise StepRefused([wrong], nomination_id)
     decided_on = now.astimezone(LOCAL_TZ).date()
     raw_date = payload.get("decision_date")
     if raw_date not in (None, ""):
