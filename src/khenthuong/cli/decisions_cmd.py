@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import typer
 from rich.table import Table
 
 from khenthuong.cli.common import actor_for, console, report_errors, runtime
 from khenthuong.errors import NotFound
+from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import councils, decisions
 from khenthuong.storage.db import write_tx
@@ -35,11 +36,12 @@ def create(
         help="<số>/QĐ-<ký hiệu of the authority> as officially written, e.g. 123/QĐ-BCY, "
         "1234/QĐ-TTg (config/issuers.yaml)",
     ),
-    on: str = typer.Option(
-        ...,
+    on: str | None = typer.Option(
+        None,
         "--date",
-        help="Decision date, YYYY-MM-DD: not in the future, nor before the nominations' "
-        "last step or council session; its coefficient and base salary apply",
+        help="Decision date, YYYY-MM-DD (default: today in Việt Nam): not in the future, nor "
+        "before the nominations' last step or council session; its coefficient and base "
+        "salary apply",
     ),
     signer: str = typer.Option(..., "--signer"),
     authority: str = typer.Option(..., "--authority", help="Unit code of the deciding authority"),
@@ -56,7 +58,7 @@ def create(
             rt.registry,
             catalog,
             number=number,
-            decided_on=_day(on, "--date"),
+            decided_on=_day(on, "--date") if on else local_date(datetime.now(UTC)),
             signer=signer,
             authority=authority,
             award_code=award,
@@ -104,7 +106,9 @@ def show(
 def open_(
     unit: str = typer.Option(..., "--unit"),
     title: str = typer.Option(..., "--title"),
-    held_on: str = typer.Option(..., "--date"),
+    held_on: str | None = typer.Option(
+        None, "--date", help="Meeting date, YYYY-MM-DD (default: today in Việt Nam)"
+    ),
     member: list[str] = typer.Option(..., "--member", help="NAME, or NAME:absent, NAME:written"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
@@ -120,7 +124,12 @@ def open_(
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         sid = councils.open_session(
-            conn, unit, title=title, held_on=_day(held_on, "--date"), members=members, actor=actor
+            conn,
+            unit,
+            title=title,
+            held_on=_day(held_on, "--date") if held_on else local_date(datetime.now(UTC)),
+            members=members,
+            actor=actor,
         )
     typer.echo(sid)
 
