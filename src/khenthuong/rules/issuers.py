@@ -120,9 +120,10 @@ def number_fits(number: str, issuer: Issuer | None) -> bool:
     return found.group(3) == issuer.abbreviation
 
 
-def load_issuers(path: Path) -> Issuers:
+def load_issuers(path: Path, known_roles: set[str] | None = None) -> Issuers:
     """Read and validate an issuers file; a missing file configures no abbreviation, so
-    every unit issues under its unit code."""
+    every unit issues under its unit code. With `known_roles`, a role key outside them is
+    an error (a misspelt role would silently never apply)."""
     if not path.exists():
         return Issuers({}, {})
     doc = load_yaml(path)
@@ -130,10 +131,22 @@ def load_issuers(path: Path) -> Issuers:
         parsed = IssuersFile.model_validate(doc.data)
     except ValidationError as exc:
         raise InvalidDefinition(pydantic_problems(doc, exc)) from exc
+    if known_roles is not None:
+        unknown = [
+            doc.problem(("roles", role), f"roles.{role}: no such role in config/roles.yaml")
+            for role in parsed.roles
+            if role not in known_roles
+        ]
+        if unknown:
+            raise InvalidDefinition(unknown)
     return Issuers(dict(parsed.roles), dict(parsed.units))
 
 
 @lru_cache(maxsize=8)
 def issuers_in(config_dir: Path) -> Issuers:
-    """Cached issuers of a config folder."""
-    return load_issuers(config_dir / "issuers.yaml")
+    """Cached issuers of a config folder, role keys checked against its roles.yaml."""
+    from khenthuong.roles import roles_in  # noqa: PLC0415
+
+    roles = config_dir / "roles.yaml"
+    known = set(roles_in(config_dir)) if roles.exists() else None
+    return load_issuers(config_dir / "issuers.yaml", known)
