@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -370,6 +370,16 @@ def test_council_session_and_decision_over_the_api(
         "nomination_ids": [nid],
     }
     assert client.post("/api/decisions", json=decision, headers=token("cv.bcy")).status_code == 403
+    tomorrow = local_date(datetime.now(UTC)) + timedelta(days=1)
+    future = client.post(
+        "/api/decisions", json=decision | {"decided_on": tomorrow.isoformat()}, headers=minister
+    )
+    assert future.status_code == 422
+    assert future.json()["refusals"][0]["latest"] == local_date(datetime.now(UTC)).isoformat()
+    pm_form = client.post(
+        "/api/decisions", json=decision | {"number": "9/QĐ-TTg"}, headers=minister
+    )
+    assert pm_form.status_code == 422 and "<số>/QĐ-BCY (Ban Cơ yếu Chính phủ)" in pm_form.text
     r = client.post("/api/decisions", json=decision, headers=minister)
     assert r.status_code == 201, r.text
     body = r.json()
@@ -377,8 +387,15 @@ def test_council_session_and_decision_over_the_api(
     again = client.post("/api/decisions", json=decision, headers=minister)
     assert again.status_code == 409 and again.headers["content-type"] == PROBLEM
     assert again.json()["field"] == "number" and "đã được dùng" in again.json()["detail"]
-    shown = client.get(f"/api/decisions/{nid}/QĐ-BCY", headers=token("kiemtra"))
+    shown = client.get(f"/api/decisions/{nid}/qđ-bcy", headers=token("kiemtra"))
     assert shown.status_code == 200 and shown.json()["award_code"] == body["award_code"]
+    year = local_date(datetime.now(UTC)).year
+    assert (
+        client.get(
+            f"/api/decisions/{nid}/QĐ-BCY", params={"year": year - 1}, headers=token("kiemtra")
+        ).status_code
+        == 404
+    )
     assert client.get(f"/api/decisions/{nid}/QĐ-BCY", headers=token("cb.dcq")).status_code == 403
     assert f"{nid}/QĐ-BCY" in client.get("/api/decisions", headers=minister).json()
     assert client.get(f"/api/nominations/{nid}", headers=minister).json()["state"] == "decided"

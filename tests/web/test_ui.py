@@ -6,7 +6,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -342,6 +342,13 @@ def test_one_decision_signed_for_many_nominations_in_the_ui(
                            "number": "9/QĐ-BCY", "csrf_token": officer_csrf})  # fmt: skip
     assert refused.status_code == 403
     c, csrf = browser("tb.bcy")
+    today = local_date(datetime.now(UTC))
+    step_form = c.get(f"/nominations/{first}").text
+    assert 'name="f_decision_date"' in step_form and f'max="{today.isoformat()}"' in step_form
+    early = c.post(f"/nominations/{first}/advance", data={
+        "trigger": "decide", "f_decision_number": "9/QĐ-BCY", "csrf_token": csrf,
+        "f_decision_date": (today - timedelta(days=1)).isoformat()})  # fmt: skip
+    assert early.status_code == 422 and f"trước ngày {today:%d/%m/%Y}" in early.text
     page = c.get("/decisions")
     assert f'value="{first}"' in page.text and f'value="{second}"' in page.text
     bad = c.post("/decisions", data={"nomination_id": [str(first)], "number": "so-sai",
