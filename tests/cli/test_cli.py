@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from khenthuong.cli.app import app
+from khenthuong.localtime import local_date
 from khenthuong.settings import Settings
 from khenthuong.storage.db import make_engine
 from khenthuong.storage.models import EVENTS
@@ -114,7 +116,13 @@ def test_decide_step_checks_the_number_and_writes_decision_record_and_money(
             "advance", nid, "decide", "--as", "tt.qd", "--field", f"decision_number={bad}"
         )
         assert code == 1, out
-        assert "123/QĐ-BCY" in out
+        assert "<số>/QĐ-CCYQD (Cục Cơ yếu Quân đội)" in out  # the head of CCYQD's form
+    tomorrow = local_date(datetime.now(UTC)) + timedelta(days=1)
+    code, out = run(
+        "advance", nid, "decide", "--as", "tt.qd", "--field", "decision_number=15/QĐ-CCYQD",
+        "--field", f"decision_date={tomorrow.isoformat()}",
+    )  # fmt: skip
+    assert code == 1 and f"Ngày quyết định {tomorrow:%d/%m/%Y} ở tương lai" in out, out
     assert counts() == before
     code, out = run("show", nid)
     assert "head_decision" in out

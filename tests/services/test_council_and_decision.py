@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from khenthuong.errors import Forbidden, KhenthuongError, StepRefused
+from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import QuotaRule, catalog_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import councils, decisions, dossier
@@ -23,6 +24,8 @@ from khenthuong.storage.models import NOMINATIONS
 from tests.conftest import CONFIG
 
 PDF = b"%PDF-1.4 test"
+TODAY = local_date(datetime.now(UTC))
+"""Decisions may not be dated in the future (local date in Việt Nam) nor before their steps."""
 
 
 def who(rt: Runtime, name: str) -> Actor:
@@ -93,7 +96,7 @@ def council(rt: Runtime, present: int = 19) -> tuple[int, Actor]:
             conn,
             "BCY",
             title="Phiên họp xét danh hiệu năm 2026",
-            held_on=date(2026, 12, 10),
+            held_on=TODAY,
             members=members,
             actor=secretary,
         )
@@ -162,7 +165,7 @@ def test_council_session_then_decision_with_money(rt: Runtime) -> None:
             rt.registry,
             catalog,
             number="45/QĐ-BCY",
-            decided_on=date(2026, 12, 20),
+            decided_on=TODAY,
             signer="Trưởng Ban Cơ yếu Chính phủ",
             authority="BCY",
             award_code="CSTD_BO",
@@ -196,7 +199,7 @@ def test_decision_must_match_the_award_and_the_signing_authority(rt: Runtime) ->
                 rt.registry,
                 catalog,
                 number="50/QĐ-BCY",
-                decided_on=date(2026, 12, 20),
+                decided_on=TODAY,
                 signer="Trưởng Ban Cơ yếu Chính phủ",
                 authority=authority,
                 award_code=award,

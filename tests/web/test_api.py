@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from khenthuong.localtime import local_date
 from khenthuong.runtime import Runtime
 from khenthuong.services.accounts import create_token, revoke_token
 from khenthuong.storage.db import write_tx
@@ -382,12 +383,22 @@ def test_council_session_and_decision_over_the_api(
     minister = token("tb.bcy")
     decision = {
         "number": f"{nid}/QĐ-BCY",
-        "decided_on": date.today().isoformat(),
+        "decided_on": local_date(datetime.now(UTC)).isoformat(),
         "signer": "Trưởng Ban Cơ yếu Chính phủ",
         "authority": "BCY",
         "nomination_ids": [nid],
     }
     assert client.post("/api/decisions", json=decision, headers=token("cv.bcy")).status_code == 403
+    tomorrow = local_date(datetime.now(UTC)) + timedelta(days=1)
+    future = client.post(
+        "/api/decisions", json=decision | {"decided_on": tomorrow.isoformat()}, headers=minister
+    )
+    assert future.status_code == 422
+    assert future.json()["refusals"][0]["latest"] == local_date(datetime.now(UTC)).isoformat()
+    pm_form = client.post(
+        "/api/decisions", json=decision | {"number": "9/QĐ-TTg"}, headers=minister
+    )
+    assert pm_form.status_code == 422 and "<số>/QĐ-BCY (Ban Cơ yếu Chính phủ)" in pm_form.text
     r = client.post("/api/decisions", json=decision, headers=minister)
     assert r.status_code == 201, r.text
     body = r.json()
@@ -395,8 +406,15 @@ def test_council_session_and_decision_over_the_api(
     again = client.post("/api/decisions", json=decision, headers=minister)
     assert again.status_code == 409 and again.headers["content-type"] == PROBLEM
     assert again.json()["field"] == "number" and "đã được dùng" in again.json()["detail"]
-    shown = client.get(f"/api/decisions/{nid}/QĐ-BCY", headers=token("kiemtra"))
+    shown = client.get(f"/api/decisions/{nid}/qđ-bcy", headers=token("kiemtra"))
     assert shown.status_code == 200 and shown.json()["award_code"] == body["award_code"]
+    year = local_date(datetime.now(UTC)).year
+    assert (
+        client.get(
+            f"/api/decisions/{nid}/QĐ-BCY", params={"year": year - 1}, headers=token("kiemtra")
+        ).status_code
+        == 404
+    )
     assert client.get(f"/api/decisions/{nid}/QĐ-BCY", headers=token("cb.dcq")).status_code == 403
     assert f"{nid}/QĐ-BCY" in client.get("/api/decisions", headers=minister).json()
     assert client.get(f"/api/nominations/{nid}", headers=minister).json()["state"] == "decided"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from khenthuong.errors import Forbidden
+from khenthuong.localtime import local_date
 from khenthuong.runtime import Runtime
 from khenthuong.services import dossier, inspections
 from khenthuong.services.actors import load_actor
@@ -153,7 +154,7 @@ def _signed(rt: Runtime, client: TestClient, token: Headers, number: str) -> int
     council_vote(client, token("tk.bcy"), [nid], agree=7)
     r = client.post(
         "/api/decisions",
-        json={"number": number, "decided_on": date.today().isoformat(),
+        json={"number": number, "decided_on": local_date(datetime.now(UTC)).isoformat(),
               "signer": "Trưởng Ban Cơ yếu Chính phủ", "authority": "BCY",
               "nomination_ids": [nid]},
         headers=token("tb.bcy"),

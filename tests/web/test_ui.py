@@ -6,12 +6,13 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from khenthuong.localtime import local_date
 from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
@@ -341,6 +342,13 @@ def test_one_decision_signed_for_many_nominations_in_the_ui(
                            "number": "9/QĐ-BCY", "csrf_token": officer_csrf})  # fmt: skip
     assert refused.status_code == 403
     c, csrf = browser("tb.bcy")
+    today = local_date(datetime.now(UTC))
+    step_form = c.get(f"/nominations/{first}").text
+    assert 'name="f_decision_date"' in step_form and f'max="{today.isoformat()}"' in step_form
+    early = c.post(f"/nominations/{first}/advance", data={
+        "trigger": "decide", "f_decision_number": "9/QĐ-BCY", "csrf_token": csrf,
+        "f_decision_date": (today - timedelta(days=1)).isoformat()})  # fmt: skip
+    assert early.status_code == 422 and f"trước ngày {today:%d/%m/%Y}" in early.text
     page = c.get("/decisions")
     assert f'value="{first}"' in page.text and f'value="{second}"' in page.text
     bad = c.post("/decisions", data={"nomination_id": [str(first)], "number": "so-sai",
@@ -349,7 +357,8 @@ def test_one_decision_signed_for_many_nominations_in_the_ui(
     r = c.post(
         "/decisions",
         data={"nomination_id": [str(first), str(second)], "number": "77/QĐ-BCY",
-              "decided_on": date.today().isoformat(), "signer": "Trưởng Ban Cơ yếu Chính phủ",
+              "decided_on": local_date(datetime.now(UTC)).isoformat(),
+              "signer": "Trưởng Ban Cơ yếu Chính phủ",
               "authority": "BCY", "csrf_token": csrf},
         follow_redirects=True,
     )  # fmt: skip

@@ -33,6 +33,7 @@ from khenthuong.errors import InvalidDefinition
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.roles import roles_in
 from khenthuong.rules.catalog import Catalog, load_catalog
+from khenthuong.rules.issuers import issuers_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import dossier
 from khenthuong.services import nominations as svc
@@ -108,6 +109,7 @@ def init(
     engine = get_engine()
     upgrade(engine)
     rt = runtime()
+    issuers_in(settings.config_dir)  # a malformed config/issuers.yaml fails here, not at signing
     console.print(f"Cơ sở dữ liệu: {engine.url.render_as_string()}")
     console.print(f"Quy trình: {len(rt.registry.all())} phiên bản đã đăng ký")
     if demo:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import typer
 from rich.table import Table
 
 from khenthuong.cli.common import actor_for, console, report_errors, runtime
 from khenthuong.errors import NotFound
+from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import councils, decisions
 from khenthuong.storage.db import write_tx
@@ -29,8 +30,19 @@ def _day(value: str, option: str) -> date:
 @app.command("create")
 @report_errors
 def create(
-    number: str = typer.Option(..., "--number", help="e.g. 123/QĐ-BCY"),
-    on: str = typer.Option(..., "--date", help="Decision date, YYYY-MM-DD"),
+    number: str = typer.Option(
+        ...,
+        "--number",
+        help="<số>/QĐ-<ký hiệu of the authority> as officially written, e.g. 123/QĐ-BCY, "
+        "1234/QĐ-TTg (config/issuers.yaml)",
+    ),
+    on: str | None = typer.Option(
+        None,
+        "--date",
+        help="Decision date, YYYY-MM-DD (default: today in Việt Nam): not in the future, nor "
+        "before the nominations' last step or council session; its coefficient and base "
+        "salary apply",
+    ),
     signer: str = typer.Option(..., "--signer"),
     authority: str = typer.Option(..., "--authority", help="Unit code of the deciding authority"),
     award: str = typer.Option(..., "--award", help="Award code from config/awards.yaml"),
@@ -46,7 +58,7 @@ def create(
             rt.registry,
             catalog,
             number=number,
-            decided_on=_day(on, "--date"),
+            decided_on=_day(on, "--date") if on else local_date(datetime.now(UTC)),
             signer=signer,
             authority=authority,
             award_code=award,
@@ -60,11 +72,16 @@ def create(
 
 @app.command("show")
 @report_errors
-def show(number: str) -> None:
-    """A decision with its nominees and award money."""
+def show(
+    number: str,
+    year: int | None = typer.Option(
+        None, "--year", help="Year of the decision, when the number recurs (serials restart)"
+    ),
+) -> None:
+    """A decision with its nominees and award money (the number in any case)."""
     rt = runtime()
     with rt.engine.connect() as conn:
-        header, lines = decisions.decision_lines(conn, number)
+        header, lines = decisions.decision_lines(conn, number, year)
     catalog = catalog_in(rt.settings.config_dir)
     award = catalog.award(str(header["award_code"]))
     console.print(
@@ -89,7 +106,9 @@ def show(number: str) -> None:
 def open_(
     unit: str = typer.Option(..., "--unit"),
     title: str = typer.Option(..., "--title"),
-    held_on: str = typer.Option(..., "--date"),
+    held_on: str | None = typer.Option(
+        None, "--date", help="Meeting date, YYYY-MM-DD (default: today in Việt Nam)"
+    ),
     member: list[str] = typer.Option(..., "--member", help="NAME, or NAME:absent, NAME:written"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
@@ -105,7 +124,12 @@ def open_(
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         sid = councils.open_session(
-            conn, unit, title=title, held_on=_day(held_on, "--date"), members=members, actor=actor
+            conn,
+            unit,
+            title=title,
+            held_on=_day(held_on, "--date") if held_on else local_date(datetime.now(UTC)),
+            members=members,
+            actor=actor,
         )
     typer.echo(sid)
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from khenthuong.audit.verify import verify_all
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import KhenthuongError, StepRefused
-from khenthuong.localtime import LOCAL_TZ
+from khenthuong.localtime import LOCAL_TZ, local_date
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import councils, decisions, dossier
@@ -126,7 +126,7 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
                     conn,
                     "BCY",
                     title="Xét khen thưởng",
-                    held_on=datetime.now(UTC).date(),
+                    held_on=local_date(datetime.now(UTC)),
                     members=members,
                     actor=secretary,
                 )
@@ -146,7 +146,7 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
                     rt.registry,
                     catalog,
                     number=f"{nid}/QĐ-BCY",
-                    decided_on=datetime.now(UTC).date(),
+                    decided_on=local_date(datetime.now(UTC)),
                     signer="Trưởng Ban Cơ yếu Chính phủ",
                     authority="BCY",
                     award_code=award_code,
@@ -205,7 +205,7 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
     from khenthuong.storage.history import INITIATIVES  # noqa: PLC0415
 
     actors = {a.username: a for a in _actors(rt)}
-    today = datetime.now(UTC).date()
+    today = local_date(datetime.now(UTC))
     year = today.year
     with write_tx(rt.engine) as conn:
         bich = conn.execute(

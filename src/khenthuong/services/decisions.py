@@ -9,7 +9,6 @@ in the step's transaction.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,8 +20,16 @@ from khenthuong.audit.append import append_event
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound, Refusal, StepRefused
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
+from khenthuong.rules.issuers import Issuer, Issuers, issuers_in, normalised, number_key
 from khenthuong.rules.money import award_money
 from khenthuong.services.actors import Actor
+from khenthuong.services.decision_checks import (
+    date_refusals,
+    find_decision,
+    number_refusal,
+    number_taken,
+    taken_refusal,
+)
 from khenthuong.services.nominations import (
     StepResult,
     decision_step_in,
@@ -35,7 +42,6 @@ from khenthuong.storage.history import AWARD_RECORDS
 from khenthuong.storage.models import UNITS, USERS
 from khenthuong.workflow.loader import WorkflowRegistry
 
-NUMBER = re.compile(r"^\d{1,6}/QĐ-[A-ZĐ0-9]+(?:-[A-ZĐ0-9]+)*$")
 STEP_FIELDS = frozenset({"decision_number", "decision_date"})
 """Payload fields of a signing step that describe the decision itself."""
 DECIDING_ROLES = (
@@ -63,17 +69,6 @@ def deciding_role(catalog: Catalog, award_code: str) -> str:
     )
 
 
-def number_refusal(number: object) -> Refusal | None:
-    """None when `number` has the official form (e.g. 123/QĐ-BCY), else why not."""
-    if isinstance(number, str) and NUMBER.match(number.strip()):
-        return None
-    return Refusal(
-        "field:decision_number",
-        f"Số quyết định {number!r} không đúng dạng 'số/QĐ-CƠQUAN', ví dụ 123/QĐ-BCY",
-        f"decision number {number!r} must look like 123/QĐ-BCY",
-    )
-
-
 @dataclass(frozen=True)
 class DecisionLine:
     """One nominee of a decision and the money awarded."""
@@ -98,8 +93,15 @@ def create_decision(
     nomination_ids: list[int],
     actor: Actor,
     comment: str | None = None,
+    now: datetime | None = None,
 ) -> list[DecisionLine]:
-    """Sign a decision: every nomination is decided, recorded in history and paid."""
+    """Sign a decision: every nomination is decided, recorded in history and paid at the
+    coefficient and base salary in force on `decided_on`.
+
+    Refused, writing nothing, when the number is not `<số>/QĐ-<ký hiệu>` of the deciding
+    authority or is taken in that year (any case), or when `decided_on` is after today
+    (`now` in Việt Nam) or before the last step of a nomination or its council session.
+    """
     lines, _steps = _sign(
         conn,
         registry,
@@ -112,6 +114,7 @@ def create_decision(
         nomination_ids=nomination_ids,
         actor=actor,
         comment=comment,
+        now=now,
     )
     return lines
 
@@ -133,7 +136,9 @@ def decide_by_step(
     mapping of its workflow), its authority the unit where the actor holds the signing
     role, its date `decision_date` when given (else today in Việt Nam), its signer the
     actor by full name (the event keeps the username). Refused, writing nothing, like any
-    step when the number is not in the official form or the award cannot be told.
+    step when the award cannot be told, the number is not `<số>/QĐ-<ký hiệu>` of the
+    signing authority or is taken that year, or the date is out of its limits
+    (`services.decision_checks`).
     """
     from khenthuong.services.guard_facts import award_code_of  # noqa: PLC0415
     from khenthuong.services.nominations import _levels  # noqa: PLC0415
@@ -155,9 +160,9 @@ def decide_by_step(
             ],
             nomination_id,
         )
-    refusal = number_refusal(number)
-    if refusal is not None:
-        raise StepRefused([refusal], nomination_id)
+    wrong = None if isinstance(number, str) else number_refusal(number)
+    if wrong is not None:
+        raise StepRefused([wrong], nomination_id)
     decided_on = now.astimezone(LOCAL_TZ).date()
     raw_date = payload.get("decision_date")
     if raw_date not in (None, ""):
@@ -255,32 +260,38 @@ def _sign(
     extra_payload: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> tuple[list[DecisionLine], list[StepResult]]:
-    refusal = number_refusal(number)
-    if refusal is not None:
-        raise KhenthuongError(f"{refusal.message_vi} ({refusal.message_en})")
-    if conn.execute(select(DECISIONS.c.id).where(DECISIONS.c.number == number)).first():
-        raise KhenthuongError(f"Quyết định {number} đã tồn tại (decision {number} exists)")
-    if not nomination_ids:
+    now = now or datetime.now(UTC)
+    number = normalised(number)
+    ids = list(dict.fromkeys(nomination_ids))
+    if not ids:
         raise KhenthuongError("Quyết định cần ít nhất một hồ sơ (a decision needs nominations)")
     award = catalog.award(award_code)
-    rule = catalog.rules_for(award_code, decided_on)
-    base = catalog.base_salary_on(decided_on)
     authority_row = conn.execute(
-        select(UNITS.c.id, UNITS.c.path).where(UNITS.c.code == authority)
+        select(UNITS.c.id, UNITS.c.path, UNITS.c.name).where(UNITS.c.code == authority)
     ).first()
     if authority_row is None:
         raise NotFound(f"Không có đơn vị {authority!r} (no unit {authority!r})")
     unit = authority_row.id
     _check_signer(catalog, award_code, authority, actor)
-    for nomination_id in dict.fromkeys(nomination_ids):
+    for nomination_id in ids:
         _check_nomination(
             catalog, get_row(conn, nomination_id), award_code, authority, authority_row.path
         )
-    now = now or datetime.now(UTC)
+    issuer = _issuers().issuer(
+        deciding_role(catalog, award_code), authority, str(authority_row.name)
+    )
+    refusals = _number_and_date_refusals(conn, number, issuer, decided_on, ids, now)
+    if refusals:
+        raise StepRefused(refusals, ids[0] if len(ids) == 1 else None)
+    # The law of the decision's date: its coefficient and base salary, not today's.
+    rule = catalog.rules_for(award_code, decided_on)
+    base = catalog.base_salary_on(decided_on)
     decision_id = inserted_id(
         conn.execute(
             insert(DECISIONS).values(
                 number=number,
+                number_key=number_key(number),
+                number_year=decided_on.year,
                 decided_on=decided_on,
                 signer=signer,
                 authority_unit_id=unit,
@@ -292,7 +303,7 @@ def _sign(
     )
     lines = []
     steps = []
-    for nomination_id in dict.fromkeys(nomination_ids):
+    for nomination_id in ids:
         nom = get_row(conn, nomination_id)
         steps.append(
             decision_step_in(
@@ -346,7 +357,7 @@ def _sign(
         )
     append_event(
         conn,
-        f"decision:{number}",
+        f"decision:{decision_id}",
         actor=actor.username,
         actor_unit=actor.unit_code,
         trigger="sign_decision",
@@ -360,6 +371,31 @@ def _sign(
         now=now,
     )
     return lines, steps
+
+
+def _issuers() -> Issuers:
+    from khenthuong.settings import get_settings  # noqa: PLC0415
+
+    return issuers_in(get_settings().config_dir)
+
+
+def _number_and_date_refusals(
+    conn: Connection,
+    number: str,
+    issuer: Issuer,
+    decided_on: date,
+    nomination_ids: list[int],
+    now: datetime,
+) -> list[Refusal]:
+    """The number's form and uniqueness in its year, and the date's limits."""
+    refusals = []
+    wrong = number_refusal(number, issuer)
+    if wrong is not None:
+        refusals.append(wrong)
+    existing = number_taken(conn, number, decided_on.year)
+    if existing is not None:
+        refusals.append(taken_refusal(number, existing, decided_on.year))
+    return refusals + date_refusals(conn, decided_on, nomination_ids, now)
 
 
 def _check_signer(catalog: Catalog, award_code: str, authority: str, actor: Actor) -> None:
@@ -415,13 +451,12 @@ def _step_payload(
     return payload
 
 
-def decision_lines(conn: Connection, number: str) -> tuple[dict[str, object], list[DecisionLine]]:
-    """A decision and its nominees with the money."""
-    decision = (
-        conn.execute(select(DECISIONS).where(DECISIONS.c.number == number)).mappings().first()
-    )
-    if decision is None:
-        raise NotFound(f"Không có quyết định {number!r} (no decision {number!r})")
+def decision_lines(
+    conn: Connection, number: str, year: int | None = None
+) -> tuple[dict[str, object], list[DecisionLine]]:
+    """A decision and its nominees with the money; the number in any case, `year` to tell
+    apart the same serial of two years."""
+    decision = find_decision(conn, number, year)
     lines = [
         DecisionLine(
             r.nomination_id,

@@ -14,10 +14,15 @@ class Decision(SQLModel, table=True):
     """A signed decision covering one or many nominations."""
 
     __tablename__ = "decision"
+    __table_args__ = (UniqueConstraint("number_key", "number_year"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    number: str = Field(max_length=80, unique=True)
-    """Official form, e.g. 123/QĐ-BCY."""
+    number: str = Field(max_length=80)
+    """Official form as typed (NFC), e.g. 123/QĐ-BCY or 1234/QĐ-TTg."""
+    number_key: str = Field(max_length=80)
+    """The number case-folded (khenthuong.rules.issuers.number_key): 12/qđ-bcy is 12/QĐ-BCY."""
+    number_year: int
+    """Year of the decision date: serial numbers restart every 1 January (ND 30/2020)."""
     decided_on: date
     signer: str = Field(max_length=200)
     authority_unit_id: int = Field(foreign_key="unit.id")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, exists, not_, select, true
 
@@ -13,6 +13,7 @@ from khenthuong.errors import NotFound
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import councils, decisions
 from khenthuong.services.access import can_read, readable_paths
+from khenthuong.services.decision_checks import number_taken
 from khenthuong.services.guard_facts import award_code_of
 from khenthuong.services.nominations import get_row
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_MEMBERS, COUNCIL_SESSIONS, RECUSALS
@@ -198,8 +199,15 @@ class DecisionIn(BaseModel):
     """A signed decision (quyết định khen thưởng)."""
 
     model_config = ConfigDict(extra="forbid")
-    number: str = Field(min_length=3, max_length=80, description="e.g. 123/QĐ-BCY")
-    decided_on: date
+    number: str = Field(
+        min_length=3,
+        max_length=80,
+        description="<số>/QĐ-<ký hiệu of the deciding authority> as officially written, "
+        "e.g. 123/QĐ-BCY, 1234/QĐ-TTg (config/issuers.yaml)",
+    )
+    decided_on: date = Field(
+        description="Not in the future, nor before the nominations' last step or council session"
+    )
     signer: str = Field(min_length=1, max_length=200)
     authority: str = Field(min_length=1, max_length=40, description="Code of the deciding unit")
     award_code: str | None = Field(default=None, max_length=40)
@@ -223,8 +231,8 @@ class DecisionOut(BaseModel):
     total_vnd: int
 
 
-def decision_out(conn: Any, number: str) -> DecisionOut:
-    head, lines = decisions.decision_lines(conn, number)
+def decision_out(conn: Any, number: str, year: int | None = None) -> DecisionOut:
+    head, lines = decisions.decision_lines(conn, number, year)
     return DecisionOut(
         number=str(head["number"]),
         decided_on=head["decided_on"],
@@ -252,11 +260,10 @@ def decision_scope(paths: tuple[str, ...] | None) -> ColumnElement[bool]:
     return not_(exists(outside))
 
 
-def decision_exists(conn: Any, number: str) -> bool:
-    """A decision with this number is already signed (a second one is a 409 conflict)."""
-    return (
-        conn.execute(select(DECISIONS.c.id).where(DECISIONS.c.number == number)).first() is not None
-    )
+def decision_exists(conn: Any, number: str, decided_on: date) -> bool:
+    """A decision of the same year already has this number, in any case (a second one is a
+    409 conflict): serial numbers restart every 1 January (ND 30/2020)."""
+    return number_taken(conn, number, decided_on.year) is not None
 
 
 def duplicate_number(number: str) -> str:
@@ -278,7 +285,7 @@ def sign_decision(request: Request, caller: CallerDep, body: DecisionIn) -> Deci
     ctx = ctx_of(request)
     catalog = catalog_in(ctx.rt.settings.config_dir)
     with write_tx(ctx.rt.engine) as conn:
-        if decision_exists(conn, body.number):
+        if decision_exists(conn, body.number, body.decided_on):
             raise ApiProblem(409, duplicate_number(body.number), field="number")
         code = body.award_code
         if code is None:
@@ -294,7 +301,7 @@ def sign_decision(request: Request, caller: CallerDep, body: DecisionIn) -> Deci
             signer=body.signer, authority=body.authority, award_code=code,
             nomination_ids=body.nomination_ids, actor=caller.actor,
         )  # fmt: skip
-        return decision_out(conn, body.number)
+        return decision_out(conn, body.number, body.decided_on.year)
 
 
 @router.get("/decisions", response_model=list[str])
@@ -312,10 +319,17 @@ def list_decisions(request: Request, caller: CallerDep) -> list[str]:
 
 
 @router.get("/decisions/{number:path}", response_model=DecisionOut)
-def show_decision(request: Request, caller: CallerDep, number: str) -> DecisionOut:
-    """A decision with its nominees and money."""
+def show_decision(
+    request: Request,
+    caller: CallerDep,
+    number: str,
+    year: int | None = Query(
+        default=None, ge=1900, le=9999, description="The year, when the number recurs"
+    ),
+) -> DecisionOut:
+    """A decision with its nominees and money; the number in any case."""
     with ctx_of(request).rt.engine.connect() as conn:
-        out = decision_out(conn, number)
+        out = decision_out(conn, number, year)
         paths = [get_row(conn, line.nomination_id)["unit_path"] for line in out.lines]
     if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):
         raise deny(request, caller, f"Quyết định {number} ngoài phạm vi của bạn")

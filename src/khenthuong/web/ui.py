@@ -1060,8 +1060,9 @@ async def sign_decision(request: Request) -> Response:
         catalog = catalog_in(ctx.rt.settings.config_dir)
         number = str(form.get("number", "")).strip()
         day = str(form.get("decided_on", "")).strip()
+        decided_on = date.fromisoformat(day) if day else local_today()
         with write_tx(ctx.rt.engine) as conn:
-            if decision_exists(conn, number):
+            if decision_exists(conn, number, decided_on):
                 return _decisions_page(request, caller, duplicate_number(number), 409)
             codes = {award_code_of(svc.get_row(conn, nid), catalog) for nid in ids}
             if len(codes) != 1 or None in codes:
@@ -1070,8 +1071,7 @@ async def sign_decision(request: Request) -> Response:
                     "(one decision covers one award)"
                 )
             decisions.create_decision(
-                conn, ctx.rt.registry, catalog, number=number,
-                decided_on=date.fromisoformat(day) if day else local_today(),
+                conn, ctx.rt.registry, catalog, number=number, decided_on=decided_on,
                 signer=str(form.get("signer") or caller.actor.username),
                 authority=str(form.get("authority") or caller.actor.unit_code),
                 award_code=str(codes.pop()), nomination_ids=ids, actor=caller.actor,
@@ -1081,17 +1081,21 @@ async def sign_decision(request: Request) -> Response:
         return _decisions_page(request, caller, message, status)
     except ValueError as exc:
         return _decisions_page(request, caller, f"Ngày không hợp lệ: {exc}", 422)
-    return redirect(f"/decisions/{quote(number, safe='')}")
+    return redirect(f"/decisions/{quote(number, safe='')}?year={decided_on.year}")
 
 
 @router.get("/decisions/{number:path}")
 def decision_page(request: Request, number: str) -> Response:
-    """A decision with its nominees and award money; `?format=xlsx` exports it."""
+    """A decision with its nominees and award money; `?format=xlsx` exports it; `?year=`
+    tells apart the same number in two years (serials restart every 1 January)."""
     caller = ui_caller(request)
     ctx = ctx_of(request)
+    year = request.query_params.get("year", "")
     try:
         with ctx.rt.engine.connect() as conn:
-            head, lines = decisions.decision_lines(conn, number)
+            head, lines = decisions.decision_lines(
+                conn, number, int(year) if year.isdigit() else None
+            )
             paths = [svc.get_row(conn, x.nomination_id)["unit_path"] for x in lines]
     except KhenthuongError as exc:
         return render(request, "error.html", caller, 404, message=str(exc))
