@@ -27,6 +27,7 @@ from khenthuong.cli.common import (
     report_errors,
     runtime,
 )
+from khenthuong.commendation import accepted_types, commendation_type_of
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import InvalidDefinition
 from khenthuong.localtime import LOCAL_TZ
@@ -216,11 +217,32 @@ def nominate(
     as_user: str = typer.Option(..., "--as", help="Username of the proposer."),
     year: int = typer.Option(None, "--year", min=1945, max=2100),
     comment: str = typer.Option(None, "--comment"),
+    kind: str = typer.Option(
+        "thuong_xuyen",
+        "--type",
+        help=f"Loại hình khen thưởng (Luật TĐKT, Điều 8): {accepted_types()}.",
+    ),
+    basis: str = typer.Option(
+        None, "--basis", help="Căn cứ (điểm của điều luật) được đề nghị, e.g. 74.1.a."
+    ),
+    attest: str = typer.Option(
+        None, "--attest", help="Xác nhận thành tích cho căn cứ đã chọn (nội dung ngắn)."
+    ),
 ) -> None:
     """Create a nomination; prints the new id."""
     if not (nominee or person or nominee_unit):
         raise typer.BadParameter(
             "give --nominee, --person or --nominee-unit", param_hint="--nominee"
+        )
+    commendation_type = commendation_type_of(kind)
+    if commendation_type is None:
+        raise typer.BadParameter(
+            f"loại hình khen thưởng {kind!r} không hợp lệ; dùng một trong: {accepted_types()}",
+            param_hint="--type",
+        )
+    if attest and not basis:
+        raise typer.BadParameter(
+            "--attest cần --basis (căn cứ được xác nhận)", param_hint="--attest"
         )
     rt = runtime()
     with actor_for(rt, as_user) as actor:
@@ -235,6 +257,9 @@ def nominate(
             nominee_unit_code=nominee_unit,
             year=year,
             comment=comment,
+            commendation_type=commendation_type,
+            basis=basis,
+            attestation=attest,
         )
     typer.echo(nomination_id)
 

@@ -11,7 +11,6 @@ point is met; a refusal lists every point with what is missing for it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +88,11 @@ def judge_grounds(
     basis = getattr(ladder, "basis", None) or ""
     history_label = basis_label(basis) if basis else "Theo lịch sử thi đua"
     lines.append(
-        (basis or "history", f"{history_label} (theo lịch sử thi đua)", [history_refusal.message_vi])
+        (
+            basis or "history",
+            f"{history_label} (theo lịch sử thi đua)",
+            [history_refusal.message_vi],
+        )
     )
     lines.sort(key=lambda line: line[0])
     known = {p.basis for p in paths} | ({basis} if basis else set())

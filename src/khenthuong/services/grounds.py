@@ -78,7 +78,9 @@ def claim_basis_in(
     catalog = _catalog()
     code = award_code_of(row, catalog)
     day = now.astimezone(LOCAL_TZ).date()
-    grounds = [] if code is None else catalog.grounds_of(code, day, organisation_of(row["unit_path"]))
+    grounds = (
+        [] if code is None else catalog.grounds_of(code, day, organisation_of(row["unit_path"]))
+    )
     if not grounds:
         raise _refused(
             "basis",
