@@ -136,7 +136,7 @@ def test_the_catalog_refuses_an_unknown_document_or_a_repeated_point(tmp_path: P
         load_catalog(bad_doc)
     twice = tmp_path / "twice.yaml"
     twice.write_text(text.replace('basis: "74.1.c"', 'basis: "74.1.a"'), encoding="utf-8")
-    with pytest.raises(InvalidDefinition, match="basis 74.1.a given twice"):
+    with pytest.raises(InvalidDefinition, match=r"basis 74\.1\.a given twice"):
         load_catalog(twice)
 
 

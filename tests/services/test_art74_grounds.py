@@ -101,7 +101,7 @@ def test_a_point_attested_with_its_document_passes_without_history(rt: Runtime, 
 
 @pytest.mark.parametrize("basis", sorted(ATTESTED))
 def test_a_point_without_its_document_is_refused_naming_it(rt: Runtime, basis: str) -> None:
-    doc, ctype, text = ATTESTED[basis]
+    _, ctype, text = ATTESTED[basis]
     pid = person(rt, f"Thiếu tài liệu {basis}")
     message = refused(rt, to_appraisal(rt, pid, ctype=ctype, basis=basis, attestation=text))
     assert "thiếu Văn bản xác nhận" in line_of(message, basis[-1])

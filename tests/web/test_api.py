@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from khenthuong.runtime import Runtime
 from khenthuong.services.accounts import create_token, revoke_token
+from khenthuong.services.grounds import claim_of
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, USERS
 from tests.web.helpers import (
@@ -127,8 +128,6 @@ def test_commendation_type_and_basis_are_checked_fields(
 ) -> None:
     """A type outside Law Art 8 and a malformed basis are field errors; a claimed point is
     checked against the award and recorded with the nomination."""
-    from khenthuong.services.grounds import claim_of  # noqa: PLC0415
-
     officer = token("cb.qd")
     body = {"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "nominee_unit_code": "CCYQD"}
     for field, value in (("commendation_type", "hang_nam"), ("basis", "điểm a")):

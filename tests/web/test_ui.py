@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
+from khenthuong.services.grounds import claim_of
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web.app import create_app
 from tests.web.conftest import DEMO_PASSWORD, sign_in
@@ -105,8 +106,6 @@ def test_new_nomination_form_sets_the_type_and_the_claimed_basis(
     """The form offers the types and the points of Art 74(1) in Vietnamese; the nomination
     is created with the chosen type and claim; a statement without the ticked box is
     refused and nothing is written."""
-    from khenthuong.services.grounds import claim_of  # noqa: PLC0415
-
     c, csrf = browser("cb.qd")
     form = c.get("/new").text
     assert 'name="commendation_type"' in form and ">đột xuất</option>" in form
