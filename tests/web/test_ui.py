@@ -129,6 +129,9 @@ def test_new_nomination_form_sets_the_type_and_the_claimed_basis(
         claim = claim_of(conn, nid)
     assert ctype == "dot_xuat"
     assert claim is not None and claim.basis == "74.1.b"
+    page = c.get(r.headers["location"]).text
+    assert 'data-testid="commendation-type">đột xuất<' in page
+    assert "74.1.b — Bảo vệ an toàn hệ thống mật mã trong sự cố" in page
     bad = c.post("/new", data=data | {"attested": "yes", "commendation_type": "hang_nam"})
     assert bad.status_code == 422 and "thuong_xuyen/cong_trang" in bad.text
 

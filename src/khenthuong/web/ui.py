@@ -36,7 +36,7 @@ from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
 from khenthuong.services.actors import load_actor
 from khenthuong.services.blocs import bloc_codes, bloc_view
-from khenthuong.services.grounds import grounds_for
+from khenthuong.services.grounds import claim_of, grounds_for
 from khenthuong.services.guard_facts import award_code_of
 from khenthuong.services.guards import eligibility_preview
 from khenthuong.services.history_import import COLUMNS as HISTORY_COLUMNS
@@ -503,6 +503,7 @@ def _nomination_page(
         ).scalar()
         events = history(conn, nid)
         docs = dossier.documents(conn, nid)
+        claim = claim_of(conn, nid)
         decision = conn.execute(
             select(DECISIONS.c.number, DECISIONS.c.decided_on, DECISIONS.c.signer,
                    DECISION_ITEMS.c.amount_vnd, DECISION_ITEMS.c.coefficient)
@@ -527,8 +528,8 @@ def _nomination_page(
     return render(
         request, "nomination.html", caller, status_code, item=item, row=row, wf=wf,
         events=events, docs=docs, actions=actions, doc_types=DOC_TYPES, error=error,
-        step_title=step_title, decision=decision,
-        today=local_today().isoformat(),
+        step_title=step_title, decision=decision, claim=claim,
+        commendation_types=COMMENDATION_TYPES, today=local_today().isoformat(),
     )  # fmt: skip
 
 
