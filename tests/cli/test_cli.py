@@ -328,6 +328,10 @@ def test_nominate_takes_the_commendation_type_and_the_claimed_basis(fresh: Setti
     thematic = int(out.strip())
     code, out = run(*args, "--basis", "74.1.a")
     assert code == 1 and "cần xác nhận thành tích" in out, out
+    code, out = run("claim-basis", str(thematic), "74.1.a", "--attest", "Dẫn đầu", "--as", "cb.qd")
+    assert code == 0 and "căn cứ 74.1.a" in out, out
+    code, out = run("claim-basis", str(thematic), "74.1.x", "--as", "cb.qd")
+    assert code == 1 and "74.1.c (Có đóng góp lớn" in out, out
     engine = make_engine(fresh.database_url)
     with engine.connect() as conn:
         types = dict(

@@ -264,6 +264,25 @@ def nominate(
     typer.echo(nomination_id)
 
 
+@app.command("claim-basis")
+@report_errors
+def claim_basis(
+    nomination_id: int,
+    basis: str = typer.Argument(..., help="Căn cứ (điểm của điều luật), e.g. 74.1.b."),
+    attest: str = typer.Option(
+        None, "--attest", help="Xác nhận thành tích cho căn cứ đã chọn (nội dung ngắn)."
+    ),
+    as_user: str = typer.Option(..., "--as", help="Username of the officer."),
+) -> None:
+    """Claim (or correct) the basis of an open nomination; the latest claim counts."""
+    from khenthuong.services.grounds import claim_basis_in  # noqa: PLC0415
+
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        claim = claim_basis_in(conn, nomination_id, basis=basis, statement=attest, actor=actor)
+    console.print(f"#{nomination_id}: căn cứ {claim.basis}")
+
+
 @app.command()
 @report_errors
 def advance(
