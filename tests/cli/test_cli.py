@@ -341,3 +341,53 @@ def test_advance_batch_is_all_or_nothing_unless_partial(fresh: Settings) -> None
     code, out = run("advance-batch", "council_approve", *ids[1:], "--as", "tk.qd")
     engine.dispose()
     assert code == 0 and "2 bước đã ghi, 0 bị từ chối" in out, out
+
+
+def test_nominate_takes_the_commendation_type_and_the_claimed_basis(fresh: Settings) -> None:
+    """--type accepts a code or its Vietnamese name and refuses anything else, listing the
+    accepted values with their names; --basis/--attest record the point of Art 74(1)."""
+    from sqlalchemy import select
+
+    from khenthuong.storage.models import NOMINATIONS
+
+    args = ("nominate", "bang_khen_bo", "--person", "1", "--unit", "CCYQD", "--as", "cb.qd")
+    code, out = run(*args, "--type", "hang_nam")
+    assert code == 2
+    assert "'hang_nam'" in out and "không hợp lệ" in out
+    for shown in ("thuong_xuyen/cong_trang", "theo_dot/chuyen_de", "dot_xuat", "đột xuất"):
+        assert shown in out, out
+    code, out = run(
+        *args, "--type", "đột xuất", "--basis", "74.1.b", "--attest", "Cứu người bị nạn"
+    )
+    assert code == 0, out
+    ad_hoc = int(out.strip())
+    code, out = run(*args, "--type", "theo_dot")
+    assert code == 0, out
+    thematic = int(out.strip())
+    code, out = run(*args, "--basis", "74.1.a")
+    assert code == 1 and "cần xác nhận thành tích" in out, out
+    code, out = run("claim-basis", str(thematic), "74.1.a", "--attest", "Dẫn đầu", "--as", "cb.qd")
+    assert code == 0 and "căn cứ 74.1.a" in out, out
+    code, out = run("claim-basis", str(thematic), "74.1.x", "--as", "cb.qd")
+    assert code == 1 and "74.1.c (Có đóng góp lớn" in out, out
+    engine = make_engine(fresh.database_url)
+    with engine.connect() as conn:
+        types = dict(
+            conn.execute(
+                select(NOMINATIONS.c.id, NOMINATIONS.c.commendation_type).where(
+                    NOMINATIONS.c.id.in_([ad_hoc, thematic])
+                )
+            ).all()
+        )
+        claim = conn.execute(
+            select(EVENTS.c.payload).where(
+                EVENTS.c.stream == f"dossier:{ad_hoc}", EVENTS.c.trigger == "claim_basis"
+            )
+        ).scalar_one()
+    engine.dispose()
+    assert types == {ad_hoc: "dot_xuat", thematic: "chuyen_de"}
+    assert json.loads(claim) == {
+        "basis": "74.1.b",
+        "attested": True,
+        "statement": "Cứu người bị nạn",
+    }

@@ -11,7 +11,7 @@ from khenthuong.errors import StepRefused
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.eligibility import BkBoRule
 from khenthuong.runtime import Runtime
-from khenthuong.services import dossier, guards
+from khenthuong.services import dossier, grounds, guards
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
@@ -77,9 +77,10 @@ def bang_khen_to_appraisal(
     return nid
 
 
-def test_ad_hoc_bang_khen_is_not_judged_by_the_merit_ladder(rt: Runtime) -> None:
-    """With no CSTĐCS at all, a merit Bằng khen is refused at appraisal; an ad-hoc one
-    (Art 74(1)(b), sudden achievement) and a thematic one go through."""
+def test_ad_hoc_bang_khen_is_judged_by_its_own_point_of_article_74(rt: Runtime) -> None:
+    """With no CSTĐCS at all, a merit Bằng khen is refused at appraisal (point d lacks the
+    streak); an ad-hoc one goes through by point b (sudden achievement) once the officer
+    claims it and the dossier holds its confirmation, not by its type alone."""
     with write_tx(rt.engine) as conn:
         pid = add_person(conn, "Võ Thị Giang", "CCYQD")
     merit = bang_khen_to_appraisal(rt, pid)
@@ -87,9 +88,24 @@ def test_ad_hoc_bang_khen_is_not_judged_by_the_merit_ladder(rt: Runtime) -> None
         svc.advance(rt.engine, rt.registry, merit, "appraise", who(rt, "cv.bcy"))
     assert info.value.refusals[0].code == "eligible"
     assert "Điều 74(1)(d)" in info.value.refusals[0].message_vi
-    for ctype in ("dot_xuat", "chuyen_de"):
-        nid = bang_khen_to_appraisal(rt, pid, ctype=ctype)
-        svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+    ad_hoc = bang_khen_to_appraisal(rt, pid, ctype="dot_xuat")
+    with pytest.raises(StepRefused):
+        svc.advance(rt.engine, rt.registry, ad_hoc, "appraise", who(rt, "cv.bcy"))
+    officer = who(rt, "cv.bcy")
+    with write_tx(rt.engine) as conn:
+        grounds.claim_basis_in(
+            conn, ad_hoc, basis="74.1.b", statement="Cứu người trong vụ cháy", actor=officer
+        )
+        dossier.attach(
+            conn,
+            ad_hoc,
+            doc_type="xac_nhan_thanh_tich_dot_xuat",
+            filename="xac_nhan.pdf",
+            content=PDF,
+            actor=officer,
+            max_bytes=10_000,
+        )
+    svc.advance(rt.engine, rt.registry, ad_hoc, "appraise", officer)
 
 
 def test_eligibility_follows_the_rules_of_the_submission_date(

@@ -196,3 +196,26 @@ def test_a_name_in_another_case_or_spacing_is_the_registered_person(
         assert conn.execute(select(BLOCKERS.c.person_id)).scalars().all() == [bich]
         rated = conn.execute(select(YEARLY_RATINGS.c.person_id)).scalars().all()
     assert bich in rated and len(set(rated)) == 2
+
+
+def test_commendation_type_by_code_or_vietnamese_name(rt: Runtime, tmp_path: Path) -> None:
+    """The type column takes a code or the Vietnamese name; an ad-hoc Bằng khen is stored as
+    dot_xuat (it will not count toward a merit award); an unknown type names the accepted."""
+    path = tmp_path / "types.csv"
+    path.write_text(
+        HEADER
+        + "award,Nguyễn Văn An,CCYQD,2023,BK_BO,5/QĐ-BCY,2023-06-01,Đột xuất,,\n"
+        + "award,Nguyễn Văn An,CCYQD,2024,BK_BO,8/QĐ-BCY,2024-06-01,theo_dot,,\n"
+        + "award,Nguyễn Văn An,CCYQD,2025,BK_BO,9/QĐ-BCY,2025-06-01,thuong xuyen,,\n"
+        + "award,Nguyễn Văn An,CCYQD,2022,BK_BO,4/QĐ-BCY,2022-06-01,hang_nam,,\n",
+        encoding="utf-8",
+    )
+    with write_tx(rt.engine) as conn:
+        report = import_history(conn, path, award_codes=CODES, skip_bad=True)
+    assert [line for line, _ in report.errors] == [5]
+    assert "'hang_nam'" in report.errors[0][1] and "theo_dot/chuyen_de" in report.errors[0][1]
+    with rt.engine.connect() as conn:
+        stored = dict(
+            conn.execute(select(AWARD_RECORDS.c.year, AWARD_RECORDS.c.commendation_type)).all()
+        )
+    assert stored == {2023: "dot_xuat", 2024: "chuyen_de", 2025: "cong_trang"}

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from khenthuong.localtime import local_date
 from khenthuong.runtime import Runtime
 from khenthuong.services.accounts import create_token, revoke_token
+from khenthuong.services.grounds import claim_of
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, USERS
 from tests.web.helpers import (
@@ -121,6 +122,30 @@ def test_invalid_input_names_the_field(client: TestClient, token: Headers) -> No
     )
     assert r.status_code == 404
     assert client.get("/api/nominations?limit=0", headers=officer).status_code == 422
+
+
+def test_commendation_type_and_basis_are_checked_fields(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    """A type outside Law Art 8 and a malformed basis are field errors; a claimed point is
+    checked against the award and recorded with the nomination."""
+    officer = token("cb.qd")
+    body = {"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "nominee_unit_code": "CCYQD"}
+    for field, value in (("commendation_type", "hang_nam"), ("basis", "điểm a")):
+        r = client.post("/api/nominations", json=body | {field: value}, headers=officer)
+        assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == [field]
+    r = client.post("/api/nominations", json=body | {"basis": "74.1.e"}, headers=officer)
+    assert r.status_code == 422 and r.json()["refusals"][0]["code"] == "field:basis"
+    claimed = body | {"commendation_type": "chuyen_de", "basis": "74.1.a", "attestation": "Dẫn đầu"}
+    r = client.post("/api/nominations", json=claimed, headers=officer)
+    assert r.status_code == 201, r.text
+    with web_rt.engine.connect() as conn:
+        nid = r.json()["id"]
+        ctype = conn.execute(
+            select(NOMINATIONS.c.commendation_type).where(NOMINATIONS.c.id == nid)
+        ).scalar_one()
+        claim = claim_of(conn, nid)
+    assert ctype == "chuyen_de" and claim is not None and claim.statement == "Dẫn đầu"
 
 
 def test_list_filters_accent_blind_search_and_keyset_pages(

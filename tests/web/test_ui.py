@@ -16,6 +16,7 @@ from khenthuong.localtime import local_date
 from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
+from khenthuong.services.grounds import claim_of
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web.app import create_app
 from tests.web.conftest import DEMO_PASSWORD, sign_in
@@ -98,6 +99,42 @@ def test_new_nomination_form_with_eligibility_feedback(browser: Browser, web_rt:
     assert 'data-trigger="submit"' in page.text
     bad = c.post("/new", data=data | {"csrf_token": csrf, "proposing_unit": "CCYDCQ"})
     assert bad.status_code == 403 and "unit_officer" in bad.text
+
+
+def test_new_nomination_form_sets_the_type_and_the_claimed_basis(
+    browser: Browser, web_rt: Runtime
+) -> None:
+    """The form offers the types and the points of Art 74(1) in Vietnamese; the nomination
+    is created with the chosen type and claim; a statement without the ticked box is
+    refused and nothing is written."""
+    c, csrf = browser("cb.qd")
+    form = c.get("/new").text
+    assert 'name="commendation_type"' in form and ">đột xuất</option>" in form
+    assert ">theo đợt (chuyên đề)</option>" in form
+    assert 'value="74.1.b"' in form and "Bằng khen cấp Bộ" in form
+    data = {"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "person_id": "",
+            "nominee_unit_code": "CCYQD", "year": "2026", "csrf_token": csrf,
+            "commendation_type": "dot_xuat", "basis": "74.1.b",
+            "attestation": "Bảo vệ an toàn hệ thống mật mã trong sự cố"}  # fmt: skip
+    before = _count(web_rt)
+    unticked = c.post("/new", data=data)
+    assert unticked.status_code == 422 and "Cần đánh dấu ô xác nhận" in unticked.text
+    assert _count(web_rt) == before
+    r = c.post("/new", data=data | {"attested": "yes"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    nid = int(r.headers["location"].rsplit("/", 1)[1])
+    with web_rt.engine.connect() as conn:
+        ctype = conn.execute(
+            select(NOMINATIONS.c.commendation_type).where(NOMINATIONS.c.id == nid)
+        ).scalar_one()
+        claim = claim_of(conn, nid)
+    assert ctype == "dot_xuat"
+    assert claim is not None and claim.basis == "74.1.b"
+    page = c.get(r.headers["location"]).text
+    assert 'data-testid="commendation-type">đột xuất<' in page
+    assert "74.1.b — Bảo vệ an toàn hệ thống mật mã trong sự cố" in page
+    bad = c.post("/new", data=data | {"attested": "yes", "commendation_type": "hang_nam"})
+    assert bad.status_code == 422 and "thuong_xuyen/cong_trang" in bad.text
 
 
 def test_advance_and_upload_through_forms(browser: Browser, web_rt: Runtime) -> None:

@@ -28,6 +28,7 @@ from khenthuong.cli.common import (
     report_errors,
     runtime,
 )
+from khenthuong.commendation import accepted_types, commendation_type_of
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import InvalidDefinition
 from khenthuong.localtime import LOCAL_TZ
@@ -334,6 +335,17 @@ def nominate(
     as_user: str = typer.Option(..., "--as", help="Username of the proposer."),
     year: int = typer.Option(None, "--year", min=1945, max=2100),
     comment: str = typer.Option(None, "--comment"),
+    kind: str = typer.Option(
+        "thuong_xuyen",
+        "--type",
+        help=f"Loại hình khen thưởng (Luật TĐKT, Điều 8): {accepted_types()}.",
+    ),
+    basis: str = typer.Option(
+        None, "--basis", help="Căn cứ (điểm của điều luật) được đề nghị, e.g. 74.1.a."
+    ),
+    attest: str = typer.Option(
+        None, "--attest", help="Xác nhận thành tích cho căn cứ đã chọn (nội dung ngắn)."
+    ),
 ) -> None:
     """Create a nomination for an individual (--nominee NAME or --person ID) or a collective
     (--collective UNIT_CODE); prints the new id."""
@@ -342,6 +354,16 @@ def nominate(
     if not (nominee or person or collective):
         raise typer.BadParameter(
             "give --nominee NAME, --person ID or --collective UNIT_CODE", param_hint="--nominee"
+        )
+    commendation_type = commendation_type_of(kind)
+    if commendation_type is None:
+        raise typer.BadParameter(
+            f"loại hình khen thưởng {kind!r} không hợp lệ; dùng một trong: {accepted_types()}",
+            param_hint="--type",
+        )
+    if attest and not basis:
+        raise typer.BadParameter(
+            "--attest cần --basis (căn cứ được xác nhận)", param_hint="--attest"
         )
     rt = runtime()
     with actor_for(rt, as_user) as actor:
@@ -359,8 +381,30 @@ def nominate(
             person_unit_code=person_unit,
             year=year,
             comment=comment,
+            commendation_type=commendation_type,
+            basis=basis,
+            attestation=attest,
         )
     typer.echo(nomination_id)
+
+
+@app.command("claim-basis")
+@report_errors
+def claim_basis(
+    nomination_id: int,
+    basis: str = typer.Argument(..., help="Căn cứ (điểm của điều luật), e.g. 74.1.b."),
+    attest: str = typer.Option(
+        None, "--attest", help="Xác nhận thành tích cho căn cứ đã chọn (nội dung ngắn)."
+    ),
+    as_user: str = typer.Option(..., "--as", help="Username of the officer."),
+) -> None:
+    """Claim (or correct) the basis of an open nomination; the latest claim counts."""
+    from khenthuong.services.grounds import claim_basis_in  # noqa: PLC0415
+
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        claim = claim_basis_in(conn, nomination_id, basis=basis, statement=attest, actor=actor)
+    console.print(f"#{nomination_id}: căn cứ {claim.basis}")
 
 
 @app.command()

@@ -299,6 +299,18 @@ class Catalog(Strict):
         own = [o for o in organisation.awards.get(code, []) if o.effective_from <= on]
         return apply_override(rule, org or "", own[-1]) if own else rule
 
+    def grounds_of(self, code: str, on: date, org: str | None = None) -> list[tuple[str, str]]:
+        """(basis, Vietnamese title) of every point a nomination for `code` may claim under
+        the rules in force on `on`: the one history shows, then the attested ones; empty
+        when the award has no alternative grounds."""
+        ladder = self.rules_for(code, on, org).eligibility
+        if ladder is None or not ladder.paths:
+            return []
+        found = [(p.basis, p.title) for p in ladder.paths]
+        if ladder.basis:
+            found.append((ladder.basis, "theo lịch sử thi đua (kiểm tra tự động)"))
+        return sorted(found)
+
     def base_salary_on(self, on: date) -> int:
         """The base salary in force on `on` (VND)."""
         applicable = [b for b in self.base_salary if b.effective_from <= on]
@@ -406,6 +418,17 @@ def _ladder_problems(
         ref = getattr(ladder, name, None)
         if ref is not None and ref not in catalog.awards:
             problems.append(doc.problem((*at, "eligibility", name), f"unknown award {ref!r}"))
+    seen = {ladder.basis} if ladder.basis else set()
+    for i, path in enumerate(ladder.paths):
+        where = (*at, "eligibility", "paths", i)
+        if path.basis in seen:
+            problems.append(doc.problem((*where, "basis"), f"basis {path.basis} given twice"))
+        seen.add(path.basis)
+        for j, document in enumerate(path.documents):
+            if document not in DOC_TYPES:
+                problems.append(
+                    doc.problem((*where, "documents", j), f"unknown document type {document!r}")
+                )
     if ladder.rule in PERSON_RULES and award.subject == "collective":
         problems.append(
             doc.problem((*at, "eligibility", "rule"), f"{ladder.rule!r} judges individuals")

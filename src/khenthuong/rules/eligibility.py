@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from khenthuong.errors import Refusal
+from khenthuong.rules.paths import BASIS_PATTERN, AttestedPath
 
 GOOD = ("htt", "htxs")
 DONE = ("ht", "htt", "htxs")
@@ -124,6 +125,11 @@ class Params(BaseModel):
     """Commendation types judged by the ladder. Ad-hoc (đột xuất) and thematic (chuyên đề)
     awards are not merit awards and are not judged by it (Law Art 8; NĐ 98 Art 4;
     DOMAIN §8), nor are service, seniority and foreign awards, whose criteria differ."""
+    basis: str | None = Field(default=None, pattern=BASIS_PATTERN)
+    """The point of the article this rule judges from history, e.g. 74.1.d."""
+    paths: tuple[AttestedPath, ...] = ()
+    """The other points of the same article, any of which is enough instead: attested by
+    the officer with the confirming document (khenthuong.rules.paths)."""
 
 
 class LdttRule(Params):

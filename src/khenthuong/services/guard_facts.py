@@ -6,6 +6,7 @@ in `khenthuong.services.guards`."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, func, select
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog, catalog_in, organisation_of
 from khenthuong.rules.eligibility import DONE, MERIT, History, UnitFacts, heavier
+from khenthuong.rules.paths import Claim
 from khenthuong.services.dossier import present_types
 from khenthuong.storage.blocs import BLOC_VOTES, BLOCS, COVENANTS
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_SESSIONS
@@ -253,21 +255,51 @@ def load_unit_facts(conn: Connection, unit_id: int, year: int) -> UnitFacts:
     )
 
 
+CLAIM_TRIGGER = "claim_basis"
+"""The event, in a nomination's dossier stream, that records the basis it claims."""
+
+
+def claims_by(conn: Connection, nomination_ids: Sequence[int]) -> dict[int, Claim]:
+    """The latest basis each nomination claims (absent: none claimed)."""
+    streams = {f"dossier:{nid}": nid for nid in set(nomination_ids)}
+    found: dict[int, Claim] = {}
+    for chunk in _chunks(sorted(streams)):
+        for e in conn.execute(
+            select(EVENTS.c.stream, EVENTS.c.payload)
+            .where(EVENTS.c.stream.in_(chunk), EVENTS.c.trigger == CLAIM_TRIGGER)
+            .order_by(EVENTS.c.stream, EVENTS.c.seq)
+        ):
+            payload = json.loads(e.payload)
+            found[streams[e.stream]] = Claim(payload["basis"], payload.get("statement") or "")
+    return found
+
+
 @dataclass(frozen=True)
 class EligibleFacts:
-    """What `eligible` reads: first submissions and the nominees' histories."""
+    """What `eligible` reads: first submissions, the nominees' histories, the basis each
+    nomination claims and the documents of its dossier."""
 
     ids: frozenset[int]
     submissions: Submissions
     histories: Mapping[int, History]
+    claims: Mapping[int, Claim]
+    present: Mapping[int, frozenset[str]]
 
 
 def eligible_facts(
     conn: Connection, rows: Sequence[Mapping[Any, Any]], now: datetime
 ) -> EligibleFacts:
     people = [r["nominee_person_id"] for r in rows if r["nominee_person_id"] is not None]
+    ids = sorted({r["id"] for r in rows})
+    present: dict[int, frozenset[str]] = {}
+    for chunk in _chunks(ids):
+        present.update({n: frozenset(t) for n, t in present_types(conn, chunk).items()})
     return EligibleFacts(
-        frozenset(r["id"] for r in rows), submissions(conn, rows, now), load_histories(conn, people)
+        frozenset(ids),
+        submissions(conn, rows, now),
+        load_histories(conn, people),
+        claims_by(conn, ids),
+        present,
     )
 
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
@@ -31,6 +31,7 @@ from khenthuong.rules.eligibility import (
     judge_person,
     judge_unit,
 )
+from khenthuong.rules.paths import Claim, judge_grounds
 from khenthuong.services.guard_facts import (
     CLOSED_NEGATIVE,
     SESSION_DOCUMENTS,
@@ -103,9 +104,13 @@ def judge(
     year: int,
     commendation_type: str = MERIT,
     history: History | None = None,
+    claim: Claim | None = None,
+    present: Collection[str] = (),
 ) -> Refusal | None:
     """The ladder of `rule` applied to a person's or a collective's history (a person's
-    `history` when the caller has read it already).
+    `history` when the caller has read it already); when the rule has other grounds (the
+    points of Art 74(1)), any one of them met by the nomination's `claim` and the document
+    types `present` in its dossier is enough instead (khenthuong.rules.paths).
 
     Only the commendation types the ladder names are judged (ad-hoc and thematic awards are
     not merit awards, NĐ 98 Điều 4); a person rule passes a collective nominee and a
@@ -117,7 +122,7 @@ def judge(
     if person_id is not None and ladder.rule in PERSON_RULES:
         if history is None:
             history = load_history(conn, person_id)
-        return judge_person(history, year, ladder, code)
+        return judge_grounds(ladder, judge_person(history, year, ladder, code), claim, present)
     if unit_id is not None and ladder.rule in UNIT_RULES:
         return judge_unit(load_unit_facts(conn, unit_id, year), year, ladder)
     return None
@@ -146,6 +151,8 @@ def eligible(ctx: GuardContext) -> Refusal | None:
         year=nom["year"],
         commendation_type=nom["commendation_type"] or MERIT,
         history=facts.histories.get(person) if person is not None else None,
+        claim=facts.claims.get(nom["id"]),
+        present=facts.present.get(nom["id"], frozenset()),
     )
 
 

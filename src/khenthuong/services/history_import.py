@@ -3,6 +3,10 @@
 Columns (header row; order free): record, person, unit, year, code, decision_number,
 decision_date, commendation_type, title, ends_on.
 
+commendation_type (an award's Law Art 8 type; empty: thường xuyên) is a code or a
+Vietnamese name: thuong_xuyen/cong_trang, theo_dot/chuyen_de, dot_xuat, cong_hien,
+nien_han, doi_ngoai, or "Đột xuất", "theo đợt" (khenthuong.commendation).
+
 - record=award: an award or title (`code` from the award catalog) for a person, or for the
   unit itself when `person` is empty; needs decision_number and decision_date. With the
   catalog, the award must have a rule set in force on its decision date (it existed under
@@ -35,10 +39,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select
 
+from khenthuong.commendation import accepted_types, commendation_type_of
 from khenthuong.errors import KhenthuongError
 from khenthuong.rules.catalog import Catalog, NoRulesInForce
 from khenthuong.rules.eligibility import DISCIPLINE_LEVELS
-from khenthuong.services.nominations import COMMENDATION_TYPES
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import PERSONS, UNITS
@@ -376,11 +380,10 @@ def _check_row(
             raise ValueError("code (the award code) is required")
         if not row.get("decision_number"):
             raise ValueError("decision_number is required for an award")
-        ctype = row.get("commendation_type") or "cong_trang"
-        if ctype not in COMMENDATION_TYPES:
-            raise ValueError(
-                f"commendation_type {ctype!r} must be one of {', '.join(COMMENDATION_TYPES)}"
-            )
+        given = row.get("commendation_type") or "cong_trang"
+        ctype = commendation_type_of(given)
+        if ctype is None:
+            raise ValueError(f"commendation_type {given!r} must be one of: {accepted_types()}")
         values: dict[str, Any] = {
             "award_code": code,
             "year": int(year_text),

@@ -18,6 +18,8 @@ from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select
 
 from khenthuong.audit.chain import GENESIS, canonical_json, event_hash
 from khenthuong.calendar.workdays import add_working_days, default_calendar
+from khenthuong.commendation import COMMENDATION_TYPES as TYPE_NAMES
+from khenthuong.commendation import accepted_types
 from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, VersionConflict
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.services.actors import Actor, Grant
@@ -33,8 +35,8 @@ from khenthuong.workflow.machine import FlowAdapter, fire
 from khenthuong.workflow.minimum import minimum_refusal
 
 ALWAYS_OPTIONAL = frozenset({"reason", "note"})
-COMMENDATION_TYPES = ("cong_trang", "dot_xuat", "chuyen_de", "cong_hien", "nien_han", "doi_ngoai")
-"""Law 06/2022 Art 8: the types of commendation."""
+COMMENDATION_TYPES = tuple(TYPE_NAMES)
+"""Law 06/2022 Art 8: the types of commendation (khenthuong.commendation)."""
 
 
 @dataclass(frozen=True)
@@ -164,8 +166,11 @@ def create_nomination(
     nominee_kind: str | None = None,
     create_person: bool = False,
     person_unit_code: str | None = None,
+    basis: str | None = None,
+    attestation: str | None = None,
 ) -> int:
-    """Create a nomination in the workflow's initial state; returns its id."""
+    """Create a nomination in the workflow's initial state; returns its id. `basis` and
+    `attestation`: the point of the award's article it claims (khenthuong.services.grounds)."""
     with write_tx(engine) as conn:
         return create_nomination_in(
             conn,
@@ -185,6 +190,8 @@ def create_nomination(
             nominee_kind=nominee_kind,
             create_person=create_person,
             person_unit_code=person_unit_code,
+            basis=basis,
+            attestation=attestation,
         )
 
 
@@ -208,6 +215,8 @@ def create_nomination_in(
     create_person: bool = False,
     person_unit_code: str | None = None,
     on_behalf_of_bloc: bool = False,
+    basis: str | None = None,
+    attestation: str | None = None,
 ) -> int:
     """`create_nomination` inside the caller's transaction.
 
@@ -222,7 +231,8 @@ def create_nomination_in(
             [
                 Refusal(
                     "field:commendation_type",
-                    f"Loại hình khen thưởng {commendation_type!r} không hợp lệ",
+                    f"Loại hình khen thưởng {commendation_type!r} không hợp lệ; dùng một "
+                    f"trong: {accepted_types()}",
                     f"commendation_type must be one of {', '.join(COMMENDATION_TYPES)}",
                 )
             ]
@@ -325,6 +335,12 @@ def create_nomination_in(
         .where(NOMINATIONS.c.id == nomination_id)
         .values(head_hash=fields["hash"])
     )
+    if basis:
+        from khenthuong.services.grounds import claim_basis_in  # noqa: PLC0415 (import circle)
+
+        claim_basis_in(
+            conn, nomination_id, basis=basis, statement=attestation, actor=actor, now=now
+        )
     return nomination_id
 
 

@@ -11,7 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from khenthuong.audit.query import history
+from khenthuong.commendation import accepted_types
 from khenthuong.errors import NotFound
+from khenthuong.rules.eligibility import CommendationType
+from khenthuong.rules.paths import BASIS_PATTERN
 from khenthuong.services import dossier
 from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
@@ -80,8 +83,22 @@ class NominationIn(BaseModel):
     year: int | None = Field(default=None, ge=1945, le=2100)
     comment: str | None = Field(default=None, max_length=4000)
     award_code: str | None = Field(default=None, max_length=40)
-    commendation_type: str = Field(default="cong_trang", max_length=20)
+    commendation_type: CommendationType = Field(
+        default="cong_trang",
+        description="Loại hình khen thưởng (Luật TĐKT, Điều 8): " + accepted_types(),
+    )
     achievement_ref: str | None = Field(default=None, max_length=200)
+    basis: str | None = Field(
+        default=None,
+        pattern=BASIS_PATTERN,
+        description="Căn cứ đề nghị: điểm của điều luật, e.g. 74.1.a (Luật TĐKT, Điều 74(1))",
+    )
+    attestation: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="Xác nhận thành tích cho căn cứ đã chọn (nội dung ngắn)",
+    )
 
 
 def _outside(caller: Caller, nomination_id: int) -> str:
@@ -196,6 +213,8 @@ def create(request: Request, caller: CallerDep, body: NominationIn) -> Nominatio
         award_code=body.award_code,
         commendation_type=body.commendation_type,
         achievement_ref=body.achievement_ref,
+        basis=body.basis,
+        attestation=body.attestation,
     )
     with ctx.rt.engine.connect() as conn:
         row = with_unit_code(conn, svc.get_row(conn, nid))

@@ -17,8 +17,16 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from khenthuong.audit.query import AuditFilter, history
 from khenthuong.audit.verify import verify_all
+from khenthuong.commendation import COMMENDATION_TYPES, commendation_type_of
 from khenthuong.doctypes import DOC_TYPES
-from khenthuong.errors import BatchRefused, Forbidden, KhenthuongError, NotFound, StepRefused
+from khenthuong.errors import (
+    BatchRefused,
+    Forbidden,
+    KhenthuongError,
+    NotFound,
+    Refusal,
+    StepRefused,
+)
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.passwords import verify_password
 from khenthuong.rules.catalog import catalog_in
@@ -28,6 +36,7 @@ from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
 from khenthuong.services.actors import load_actor
 from khenthuong.services.blocs import bloc_codes, bloc_view
+from khenthuong.services.grounds import claim_of, grounds_for
 from khenthuong.services.guard_facts import award_code_of
 from khenthuong.services.guards import eligibility_preview
 from khenthuong.services.history_import import COLUMNS as HISTORY_COLUMNS
@@ -70,6 +79,7 @@ QUEUE_PAGE = 100
 SIGNING_ROLES = frozenset({"unit_head", "minister", "prime_minister", "president"})
 HISTORY_FIELDS = (
     "record", "year", "code", "decision_number", "decision_date", "ends_on", "title", "level",
+    "commendation_type",
 )  # fmt: skip
 router = APIRouter(include_in_schema=False)
 
@@ -494,6 +504,7 @@ def _nomination_page(
         ).scalar()
         events = history(conn, nid)
         docs = dossier.documents(conn, nid)
+        claim = claim_of(conn, nid)
         decision = conn.execute(
             select(DECISIONS.c.number, DECISIONS.c.decided_on, DECISIONS.c.signer,
                    DECISION_ITEMS.c.amount_vnd, DECISION_ITEMS.c.coefficient)
@@ -518,8 +529,8 @@ def _nomination_page(
     return render(
         request, "nomination.html", caller, status_code, item=item, row=row, wf=wf,
         events=events, docs=docs, actions=actions, doc_types=DOC_TYPES, error=error,
-        step_title=step_title, decision=decision,
-        today=local_today().isoformat(),
+        step_title=step_title, decision=decision, claim=claim,
+        commendation_types=COMMENDATION_TYPES, today=local_today().isoformat(),
         waits=waiting(ctx.calendar, wf, row["state"], actions, row["state_entered_at"], now),
     )  # fmt: skip
 
@@ -656,11 +667,19 @@ def _new_context(request: Request, caller: Caller) -> dict[str, Any]:
         ):
             if paths is None or any(p.path.startswith(x) for x in paths):
                 persons.append(p)
+    now = datetime.now(UTC)
+    grounds = [
+        (w.definition.title.vi, found)
+        for w in ctx.rt.registry.latest()
+        if (found := grounds_for(w.definition.name, None, "", now))
+    ]
     return {
         "workflows": ctx.rt.registry.latest(),
         "units": proposer_units,
         "persons": persons,
         "year": local_today().year,
+        "commendation_types": COMMENDATION_TYPES,
+        "grounds": grounds,
     }
 
 
@@ -703,6 +722,13 @@ async def new_submit(request: Request) -> Response:
         check_csrf(request, caller, form)
         person = values.get("person_id", "")
         year = values.get("year", "")
+        kind, basis = values.get("commendation_type") or "cong_trang", values.get("basis") or None
+        attestation = values.get("attestation", "").strip() or None
+        if basis and attestation and not values.get("attested"):
+            raise StepRefused([Refusal(
+                "field:attested", "Cần đánh dấu ô xác nhận thành tích theo căn cứ đã chọn",
+                "tick the box attesting the achievement of the chosen basis",
+            )])  # fmt: skip
         nid = svc.create_nomination(
             ctx.rt.engine, ctx.rt.registry, workflow=values.get("workflow", ""),
             proposing_unit=values.get("proposing_unit", ""), actor=caller.actor,
@@ -712,6 +738,8 @@ async def new_submit(request: Request) -> Response:
             create_person=values.get("create_person") == "1",
             year=_form_id(year),
             comment=values.get("comment") or None,
+            commendation_type=commendation_type_of(kind) or kind,
+            basis=basis, attestation=attestation,
         )  # fmt: skip
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
@@ -764,7 +792,7 @@ def _person_page(
     return render(
         request, "person.html", caller, status_code, person=person, h=history, error=error,
         can_edit=can_edit, year=local_today().year, today=local_today().isoformat(),
-        discipline_levels=DISCIPLINE_LEVELS,
+        discipline_levels=DISCIPLINE_LEVELS, commendation_types=COMMENDATION_TYPES,
     )  # fmt: skip
 
 
