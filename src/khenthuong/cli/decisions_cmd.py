@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.dates import BadDate, parse_date
 from khenthuong.errors import NotFound
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import catalog_in
@@ -20,11 +21,9 @@ councils_app = typer.Typer(help="Phiên họp Hội đồng TĐKT (council sessi
 
 def _day(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
-        ) from None
+        return parse_date(value)
+    except BadDate as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 @app.command("create")

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.dates import BadDate, parse_date
 from khenthuong.services import inspections
 from khenthuong.storage.db import write_tx
 
@@ -19,11 +20,9 @@ def _day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
-        ) from None
+        return parse_date(value)
+    except BadDate as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 def _table(rows: list[inspections.VisitRow], title: str) -> Table:

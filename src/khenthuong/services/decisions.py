@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, insert, select
 
 from khenthuong.audit.append import append_event
+from khenthuong.dates import BadDate, parse_date
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound, Refusal, StepRefused
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
@@ -167,14 +168,14 @@ def decide_by_step(
     raw_date = payload.get("decision_date")
     if raw_date not in (None, ""):
         try:
-            decided_on = date.fromisoformat(str(raw_date))
-        except ValueError:
+            decided_on = parse_date(str(raw_date))
+        except BadDate as exc:
             raise StepRefused(
                 [
                     Refusal(
                         "field:decision_date",
-                        f"Ngày quyết định {raw_date!r} không đúng dạng YYYY-MM-DD",
-                        f"decision_date {raw_date!r} is not a date (YYYY-MM-DD)",
+                        f"Ngày quyết định: {exc}",
+                        f"decision_date {raw_date!r} is not a date (dd/mm/yyyy or YYYY-MM-DD)",
                     )
                 ],
                 nomination_id,

@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select
 
 from khenthuong.commendation import accepted_types, commendation_type_of
+from khenthuong.dates import BadDate, parse_date
 from khenthuong.errors import KhenthuongError
 from khenthuong.rules.catalog import Catalog, NoRulesInForce
 from khenthuong.rules.eligibility import DISCIPLINE_LEVELS
@@ -115,12 +116,10 @@ def _cell(value: Any) -> str:
 
 
 def _date(text: str, column: str) -> date:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"{column} {text!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
+    try:
+        return parse_date(text)
+    except BadDate:
+        raise ValueError(f"{column} {text!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)") from None
 
 
 def import_history(

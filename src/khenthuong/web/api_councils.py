@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, exists, not_, select, true
 
+from khenthuong.dates import VNDate
 from khenthuong.errors import NotFound
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import councils, decisions
@@ -45,7 +46,7 @@ class SessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     unit: str = Field(min_length=1, max_length=40, description="Code of the council's unit")
     title: str = Field(min_length=1, max_length=300)
-    held_on: date
+    held_on: VNDate
     members: list[MemberBody] = Field(min_length=1, max_length=200)
 
 
@@ -205,7 +206,7 @@ class DecisionIn(BaseModel):
         description="<số>/QĐ-<ký hiệu of the deciding authority> as officially written, "
         "e.g. 123/QĐ-BCY, 1234/QĐ-TTg (config/issuers.yaml)",
     )
-    decided_on: date = Field(
+    decided_on: VNDate = Field(
         description="Not in the future, nor before the nominations' last step or council session"
     )
     signer: str = Field(min_length=1, max_length=200)

@@ -6,7 +6,7 @@ import io
 import json
 from collections import Counter
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from khenthuong.audit.query import AuditFilter, query_events
 from khenthuong.audit.verify import verify_all
+from khenthuong.dates import VNDate
 from khenthuong.errors import NotFound
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import inspections
@@ -277,8 +278,8 @@ class HistoryIn(BaseModel):
         description="award code; rating htxs|htt|ht|kht; initiative scope; blocker kind",
     )
     decision_number: str | None = Field(default=None, max_length=80)
-    decision_date: date | None = Field(default=None, description="or a blocker's start")
-    ends_on: date | None = None
+    decision_date: VNDate | None = Field(default=None, description="or a blocker's start")
+    ends_on: VNDate | None = None
     title: str | None = Field(default=None, max_length=500, description="initiative or note")
     commendation_type: str | None = Field(default=None, max_length=20)
     level: str | None = Field(

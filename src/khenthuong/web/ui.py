@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from khenthuong.audit.query import AuditFilter, history
 from khenthuong.audit.verify import verify_all
 from khenthuong.commendation import COMMENDATION_TYPES, commendation_type_of
+from khenthuong.dates import BadDate, parse_date
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import (
     BatchRefused,
@@ -551,6 +552,19 @@ def _outside_scope(
     return render(request, "error.html", caller, 403, message=message)
 
 
+def _form_date(text: str, name: str, default: date) -> date:
+    """A date field of a form, dd/mm/yyyy or ISO (empty: `default`); a bad one is a 422
+    refusal naming the field."""
+    if not text.strip():
+        return default
+    try:
+        return parse_date(text)
+    except BadDate as exc:
+        raise StepRefused(
+            [Refusal(f"field:{name}", str(exc), f"{name}: {text!r} is not a date")]
+        ) from None
+
+
 def _error_text(request: Request, caller: Caller, exc: KhenthuongError) -> tuple[str, int]:
     """The message and status of a refusal; a 403 is recorded as a denied attempt."""
     response = error_response(exc)
@@ -605,7 +619,7 @@ def _decide(
                 g.scope_path)), None)  # fmt: skip
             decisions.create_decision(
                 conn, ctx.rt.registry, catalog, number=payload["decision_number"],
-                decided_on=date.fromisoformat(day),
+                decided_on=_form_date(day, "decision_date", local_today()),
                 signer=str(form.get("signer") or caller.actor.username),
                 authority=grant.scope_code if grant else caller.actor.unit_code,
                 award_code=code, nomination_ids=[nid], actor=caller.actor,
@@ -927,7 +941,7 @@ async def council_open(request: Request) -> Response:
         with write_tx(ctx.rt.engine) as conn:
             sid = councils.open_session(
                 conn, str(form.get("unit", "")), title=str(form.get("title", "")).strip()
-                or "Phiên họp", held_on=date.fromisoformat(held) if held else local_today(),
+                or "Phiên họp", held_on=_form_date(held, "held_on", local_today()),
                 members=_members(str(form.get("members", ""))), actor=caller.actor,
             )  # fmt: skip
     except KhenthuongError as exc:
@@ -1088,7 +1102,7 @@ async def sign_decision(request: Request) -> Response:
         catalog = catalog_in(ctx.rt.settings.config_dir)
         number = str(form.get("number", "")).strip()
         day = str(form.get("decided_on", "")).strip()
-        decided_on = date.fromisoformat(day) if day else local_today()
+        decided_on = _form_date(day, "decided_on", local_today())
         with write_tx(ctx.rt.engine) as conn:
             if decision_exists(conn, number, decided_on):
                 return _decisions_page(request, caller, duplicate_number(number), 409)
