@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = 20 * 1024 * 1024
     """Largest dossier document accepted (bytes)."""
 
+    soffice: str | None = None
+    """LibreOffice executable for PDF documents; None finds `soffice` on the PATH."""
+
     broker_url: str | None = None
     """Celery broker, e.g. redis://localhost:6379/0. Unset: jobs run in-process (embedded)."""
 

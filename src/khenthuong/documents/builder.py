@@ -103,7 +103,7 @@ def para(
 ) -> Paragraph:
     """One paragraph in a single run, so a Jinja tag is never split."""
     p = where.add_paragraph()
-    p.alignment = align  # type: ignore[assignment]
+    p.alignment = align
     fmt = p.paragraph_format
     fmt.space_after, fmt.space_before = Pt(after), Pt(before)
     if indent:
@@ -313,13 +313,22 @@ def quyet_dinh(*, with_body: bool = True) -> DocumentObject:
         para(doc, "{{ proposal_line }},", italic=True, indent=True)
         para(doc, "QUYẾT ĐỊNH:", bold=True, align=CENTER, before=6)
         for lead, text in (
-            ("Điều 1. ", "Tặng {{ award_name }} cho {{ counts_text }} (có danh sách kèm theo), "
-            "đã có thành tích xuất sắc trong công tác năm {{ year }}."),
-            ("Điều 2. ", "Kèm theo {{ award_name }}, mỗi cá nhân, tập thể được thưởng mức tiền theo "
-            "quy định của pháp luật về thi đua, khen thưởng; tổng số tiền thưởng là "
-            "{{ total_money }} đồng ({{ money_source }})."),
-            ("Điều 3. ", "Quyết định này có hiệu lực kể từ ngày ký. {{ executors }} và các cá nhân, "
-            "tập thể có tên tại Điều 1 chịu trách nhiệm thi hành Quyết định này."),
+            (
+                "Điều 1. ",
+                "Tặng {{ award_name }} cho {{ counts_text }} (có danh sách kèm theo), "
+                "đã có thành tích xuất sắc trong công tác năm {{ year }}.",
+            ),
+            (
+                "Điều 2. ",
+                "Kèm theo {{ award_name }}, mỗi cá nhân, tập thể được thưởng mức tiền theo "
+                "quy định của pháp luật về thi đua, khen thưởng; tổng số tiền thưởng là "
+                "{{ total_money }} đồng ({{ money_source }}).",
+            ),
+            (
+                "Điều 3. ",
+                "Quyết định này có hiệu lực kể từ ngày ký. {{ executors }} và các cá nhân, "
+                "tập thể có tên tại Điều 1 chịu trách nhiệm thi hành Quyết định này.",
+            ),
         ):
             para(doc, text, indent=True, lead=lead)
         signature_block(doc)

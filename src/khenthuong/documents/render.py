@@ -80,7 +80,7 @@ def docx_to_pdf(docx: bytes, *, soffice: str | None = None) -> bytes:
         profile = (work / "profile").as_uri()
         env = {**os.environ, "HOME": tmp, "SAL_USE_VCLPLUGIN": "svp"}
         try:
-            proc = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+            proc = subprocess.run(  # a fixed argument list, no shell
                 [
                     exe,
                     f"-env:UserInstallation={profile}",
@@ -105,7 +105,9 @@ def docx_to_pdf(docx: bytes, *, soffice: str | None = None) -> bytes:
         target = work / "document.pdf"
         if proc.returncode != 0 or not target.is_file():
             detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()[-500:]
-            raise KhenthuongError(f"LibreOffice không tạo được PDF (mã {proc.returncode}): {detail}")
+            raise KhenthuongError(
+                f"LibreOffice không tạo được PDF (mã {proc.returncode}): {detail}"
+            )
         return target.read_bytes()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, select
 from khenthuong.audit.append import append_event
 from khenthuong.documents.render import Rendered, render, template_path
 from khenthuong.documents.settings import DocumentsConfig, documents_config
-from khenthuong.documents.text import date_line, long_date, money, number_suffix, short_date
+from khenthuong.documents.text import date_line, long_date, money, short_date
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
@@ -205,8 +205,10 @@ def decision_context(
         "authority_name": authority.name,
         "issuer_title": issuer_title,
         "legal_bases": [f"Căn cứ {b}" for b in cfg.legal_bases],
-        "proposal_line": "Xét đề nghị của " + ", ".join(proposers)
-        + " và của Hội đồng Thi đua – Khen thưởng " + authority.name,
+        "proposal_line": "Xét đề nghị của "
+        + ", ".join(proposers)
+        + " và của Hội đồng Thi đua – Khen thưởng "
+        + authority.name,
         "award_name": award.name.vi,
         "award_name_upper": award.name.vi.upper(),
         "year": ", ".join(str(y) for y in sorted(years)),
@@ -312,11 +314,13 @@ def council_context(conn: Connection, catalog: Catalog, cfg: DocumentsConfig, se
         ],
         "quorum_text": "Phiên họp đủ số lượng thành viên theo quy định để biểu quyết.",
         "items": items,
-        "closed_line": (
-            f"lúc {closed_local:%H} giờ {closed_local:%M} phút, {long_date(closed_local.date())}"
-            if closed_local else ""
-        ),  # fmt: skip
+        "closed_line": _closed_line(closed_local),
     }
+
+
+def _closed_line(at: datetime | None) -> str:
+    """'lúc 16 giờ 05 phút, ngày 10 tháng 12 năm 2026' (local time), empty if unknown."""
+    return f"lúc {at:%H} giờ {at:%M} phút, {long_date(at.date())}" if at else ""
 
 
 # --------------------------------------------------------------------------- tờ trình

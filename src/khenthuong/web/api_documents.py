@@ -1,0 +1,60 @@
+"""/api/generated/{kind}: the generated DOCX or PDF of a decision, session, proposal or plan.
+
+Read with the same scope as the object's page (services.documents checks it); a browser's
+session cookie works too, so pages link here for "Tải DOCX" / "Tải PDF".
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from khenthuong.errors import Forbidden
+from khenthuong.rules.catalog import catalog_in
+from khenthuong.services.documents import KINDS, DocumentRequest, render_document
+from khenthuong.web.context import Caller, api_caller, ctx_of, deny
+from khenthuong.web.problems import ApiProblem
+
+router = APIRouter(prefix="/api", tags=["documents"])
+KEY_HELP = "Decision number, session id, nomination ids 12,13 or BLOC:YEAR"
+CallerDep = Annotated[Caller, Depends(api_caller)]
+
+
+@router.get(
+    "/generated/{kind}",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}, "application/octet-stream": {}}}},
+)
+def get_document(
+    request: Request,
+    caller: CallerDep,
+    kind: str,
+    key: Annotated[str, Query(min_length=1, max_length=2000, description=KEY_HELP)],
+    fmt: Annotated[Literal["docx", "pdf"], Query(alias="format")] = "pdf",
+) -> Response:
+    """Render KIND for KEY; the file's SHA-256 is written on the object's audit stream."""
+    if kind not in KINDS:
+        raise ApiProblem(404, f"Không có loại văn bản {kind!r} (kinds: {', '.join(KINDS)})")
+    ctx = ctx_of(request)
+    try:
+        rendered = render_document(
+            ctx.rt.engine,
+            catalog_in(ctx.rt.settings.config_dir),
+            ctx.rt.settings.config_dir,
+            DocumentRequest(kind, key, fmt, caller.actor),
+            inspecting=caller.inspecting,
+            soffice=ctx.rt.settings.soffice,
+        )
+    except Forbidden as exc:
+        raise deny(request, caller, str(exc)) from None
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(rendered.filename)}",
+            "X-Content-SHA256": rendered.sha256,
+        },
+    )
