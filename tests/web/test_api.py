@@ -284,11 +284,11 @@ def test_documents_upload_download_and_limits(
     assert doc["size"] == len(content) and len(doc["sha256"]) == 64
     listed = client.get(f"/api/nominations/{nid}/documents", headers=officer).json()
     assert [d["id"] for d in listed] == [doc["id"]]
-    got = client.get(f"/api/generated/{doc['id']}", headers=officer)
+    got = client.get(f"/api/documents/{doc['id']}", headers=officer)
     assert got.status_code == 200 and got.content == content
     assert got.headers["x-content-sha256"] == doc["sha256"]
-    assert client.get(f"/api/generated/{doc['id']}", headers=token("cb.dcq")).status_code == 403
-    assert client.get("/api/generated/99999", headers=officer).status_code == 404
+    assert client.get(f"/api/documents/{doc['id']}", headers=token("cb.dcq")).status_code == 403
+    assert client.get("/api/documents/99999", headers=officer).status_code == 404
     r = client.post(
         f"/api/nominations/{nid}/documents",
         data={"doc_type": "khong_ro"},
