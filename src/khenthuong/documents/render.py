@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from khenthuong.errors import KhenthuongError
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
 FORMATS = ("docx", "pdf")
+_PROFILE_LOCK = threading.Lock()
+"""One LibreOffice at a time per process: its profile folder cannot be shared."""
 CONVERT_TIMEOUT_S = 180
 """LibreOffice converts a 5,000-line decision in well under this; a hung soffice is killed."""
 
@@ -70,14 +74,23 @@ def soffice_path(configured: str | None = None) -> str:
     return found
 
 
+def _profile_dir() -> Path:
+    """This process's own LibreOffice profile, kept between conversions (first start ~2 s
+    slower) and never shared with another process, so concurrent runs do not collide."""
+    path = Path(tempfile.gettempdir()) / f"khenthuong-lo-{os.getuid()}-{os.getpid()}"
+    if not path.exists():
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def docx_to_pdf(docx: bytes, *, soffice: str | None = None) -> bytes:
-    """Convert with LibreOffice headless, in a private profile so runs never collide."""
+    """Convert with LibreOffice headless in this process's private profile."""
     exe = soffice_path(soffice)
-    with tempfile.TemporaryDirectory(prefix="khenthuong-pdf-") as tmp:
+    with _PROFILE_LOCK, tempfile.TemporaryDirectory(prefix="khenthuong-pdf-") as tmp:
         work = Path(tmp)
         source = work / "document.docx"
         source.write_bytes(docx)
-        profile = (work / "profile").as_uri()
+        profile = _profile_dir().as_uri()
         env = {**os.environ, "HOME": tmp, "SAL_USE_VCLPLUGIN": "svp"}
         try:
             proc = subprocess.run(  # a fixed argument list, no shell
