@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     soffice: str | None = None
     """LibreOffice executable for PDF documents; None finds `soffice` on the PATH."""
 
+    trust_roots: Path | None = None
+    """PEM file of the CA certificates a signed decision's chain must end in (e.g. the root
+    of the Ban Cơ yếu Chính phủ's chữ ký số chuyên dùng); unset: no signature verifies."""
+
     broker_url: str | None = None
     """Celery broker, e.g. redis://localhost:6379/0. Unset: jobs run in-process (embedded)."""
 

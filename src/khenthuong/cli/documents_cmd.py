@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 import typer
 
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import actor_for, console, err_console, report_errors, runtime
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services.documents import KINDS, DocumentRequest, render_document
+from khenthuong.services.signatures import sign_decision, verify_file
 
 app = typer.Typer(help="Văn bản (generated documents, DOCX and PDF).", no_args_is_help=True)
 
@@ -49,3 +51,58 @@ def render(
         f"Đã ghi {out} ({len(rendered.content):,} byte, {time.monotonic() - started:.1f} giây); "
         f"SHA-256 {rendered.sha256}"
     )
+
+
+@app.command("sign")
+@report_errors
+def sign(
+    number: str = typer.Argument(..., help="Decision number, e.g. 45/QĐ-BCY"),
+    p12: Path = typer.Option(..., "--p12", help="Signer's PKCS#12 file (.p12/.pfx)"),
+    out: Path = typer.Option(..., "-o", "--output", help="Signed PDF to write"),
+    as_user: str = typer.Option(..., "--as", help="The signer (holds the signing role)"),
+    passphrase_stdin: bool = typer.Option(
+        False, "--passphrase-stdin", help="Read the PKCS#12 passphrase from standard input"
+    ),
+) -> None:
+    """Sign the decision's PDF (PAdES); the signed file and its hash are kept on its stream."""
+    secret = (
+        sys.stdin.readline().rstrip("\n")
+        if passphrase_stdin
+        else typer.prompt("Mật khẩu tệp PKCS#12", hide_input=True, default="", show_default=False)
+    )
+    try:
+        pkcs12 = p12.read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(f"{p12}: {exc.strerror}", param_hint="--p12") from None
+    rt = runtime()
+    with actor_for(rt, as_user) as actor:
+        signed = sign_decision(
+            rt.engine, catalog_in(rt.settings.config_dir), rt.settings.config_dir, number,
+            pkcs12=pkcs12, passphrase=secret.encode() or None, actor=actor,
+            soffice=rt.settings.soffice,
+        )  # fmt: skip
+    out.write_bytes(signed.content)
+    console.print(f"Đã ký và lưu {out}; SHA-256 {signed.sha256}")
+
+
+@app.command("verify")
+@report_errors
+def verify(file: Path = typer.Argument(..., help="A signed decision PDF")) -> None:
+    """Check the signature, the chain against KHENTHUONG_TRUST_ROOTS and the recorded hash."""
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(f"{file}: {exc.strerror}", param_hint="FILE") from None
+    rt = runtime()
+    result = verify_file(rt.engine, content, rt.settings.trust_roots)
+    if result.valid:
+        at = f" lúc {result.signed_at:%H:%M %d/%m/%Y}" if result.signed_at else ""
+        console.print(
+            f"Hợp lệ: chữ ký của {result.check.signer}, chuỗi tin cậy, đúng bản đã lưu "
+            f"({result.recorded}{at})"
+        )
+        return
+    err_console.print(f"Không hợp lệ: {file}")
+    for problem in result.problems:
+        err_console.print(f"  - {problem}")
+    raise typer.Exit(1)

@@ -214,7 +214,7 @@ def signature_block(doc: DocumentObject, *, recipients: bool = True) -> None:
         para(left)
     para(right, "{{ signer_prefix }}", size=14, bold=True, align=CENTER, after=0)
     para(right, "{{ signer_title }}", size=14, bold=True, align=CENTER, after=0)
-    para(right, "(Đã ký)", size=14, italic=True, align=CENTER, after=48)
+    para(right, after=60)  # room for the signature and the seal
     para(right, "{{ signer_name }}", size=14, bold=True, align=CENTER, after=0)
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from khenthuong.audit.append import append_event
 from khenthuong.documents.render import Rendered, render, template_path
@@ -27,6 +27,7 @@ from khenthuong.services.guard_facts import award_code_of
 from khenthuong.services.nominations import get_row
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_MEMBERS, COUNCIL_SESSIONS, RECUSALS
 from khenthuong.storage.db import write_tx
+from khenthuong.storage.documents import GENERATED_FILES
 from khenthuong.storage.models import PERSONS, UNITS
 
 KINDS = ("quyet-dinh", "danh-sach", "bang-khen", "bien-ban", "to-trinh", "ke-hoach-kiem-tra")
@@ -436,6 +437,33 @@ def _bloc_key(key: str) -> tuple[str, int]:
     return code, int(year)
 
 
+def record_file(
+    conn: Connection,
+    stream: str,
+    req: DocumentRequest,
+    rendered: Rendered,
+    *,
+    signer: str | None = None,
+) -> None:
+    """A row for the generated file: its hash always, its bytes when it is signed."""
+    conn.execute(
+        insert(GENERATED_FILES).values(
+            stream=stream,
+            kind=req.kind,
+            doc_key=req.key,
+            format=req.fmt,
+            filename=rendered.filename,
+            size=len(rendered.content),
+            sha256=rendered.sha256,
+            signed=signer is not None,
+            signer=signer,
+            content=rendered.content if signer is not None else None,
+            created_by=req.actor.username,
+            created_at=datetime.now(UTC),
+        )
+    )
+
+
 def render_document(
     engine: Engine,
     catalog: Catalog,
@@ -490,6 +518,7 @@ def render_document(
         soffice=soffice,
     )
     with write_tx(engine) as conn:
+        record_file(conn, target, req, rendered)
         append_event(
             conn,
             target,
