@@ -238,6 +238,9 @@ def grid(doc: DocumentObject, headers: list[str], cells: list[str], widths_cm: l
     fill(0, headers, bold=True)
     fill(1, [f"{{%tr for x in {loop} %}}"] + [""] * (len(headers) - 1))
     fill(2, cells, align=LEFT)
+    keep = OxmlElement("w:cantSplit")  # a repeated row never breaks across pages
+    keep.set(qn("w:val"), "true")
+    table.rows[2]._tr.get_or_add_trPr().append(keep)
     table.rows[2].cells[0].paragraphs[0].alignment = CENTER  # STT
     table.rows[2].cells[-1].paragraphs[0].alignment = RIGHT if money_last else CENTER
     fill(3, ["{%tr endfor %}"] + [""] * (len(headers) - 1))
