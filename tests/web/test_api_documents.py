@@ -5,17 +5,23 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from docx import Document
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
 from khenthuong.services.actors import load_actor
 from khenthuong.services.inspections import plan_inspections, visits
+from khenthuong.services.signatures import sign_decision
 from khenthuong.storage.db import write_tx
+from khenthuong.storage.documents import GENERATED_FILES
 from khenthuong.storage.models import EVENTS
+from tests.conftest import CONFIG
 from tests.documents.test_render_decision import NAMES, NUMBER, decided, docx_text
 from tests.web.conftest import sign_in
 
@@ -67,3 +73,36 @@ def test_bloc_plan_as_a_document(
             )
         ).scalars().all()  # fmt: skip
     assert [hashlib.sha256(r.content).hexdigest() in p for p in payloads] == [True]
+
+
+def test_decision_page_lists_and_serves_its_signed_pdf(
+    web_rt: Runtime,
+    client: TestClient,
+    token: Callable[[str], dict[str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A signed decision shows on its page as valid, with a download only in scope."""
+    from tests.documents.pki import make_ca, signer_p12
+
+    decided(web_rt)
+    ca = make_ca()
+    (tmp_path / "ca.pem").write_bytes(ca.pem)
+    monkeypatch.setattr(web_rt.settings, "trust_roots", tmp_path / "ca.pem")
+    with web_rt.engine.connect() as conn:
+        actor = load_actor(conn, "tb.bcy")
+    signed = sign_decision(
+        web_rt.engine, catalog_in(CONFIG), CONFIG, NUMBER,
+        pkcs12=signer_p12(ca, "Ngô Văn Thành", b"pw"), passphrase=b"pw", actor=actor,
+    )  # fmt: skip
+    sign_in(client, "tb.bcy")
+    page = client.get(f"/decisions/{quote(NUMBER, safe='')}").text
+    assert "Bản đã ký số" in page and "Hợp lệ" in page and "Ngô Văn Thành" in page
+    with web_rt.engine.connect() as conn:
+        file_id = conn.execute(
+            select(GENERATED_FILES.c.id).where(GENERATED_FILES.c.signed)
+        ).scalar()
+    got = client.get(f"/api/generated/signed/{file_id}", headers=token("tb.bcy"))
+    assert got.status_code == 200 and got.content == signed.content
+    refused = client.get(f"/api/generated/signed/{file_id}", headers=token("cb.pccc"))
+    assert refused.status_code == 403

@@ -18,6 +18,7 @@ from khenthuong.audit.append import append_event
 from khenthuong.documents.render import PDF_TYPE, Rendered
 from khenthuong.documents.settings import documents_config
 from khenthuong.documents.signing import SignatureCheck, check_pdf, load_certificates, sign_pdf
+from khenthuong.errors import NotFound
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
 from khenthuong.services.actors import Actor
@@ -118,3 +119,47 @@ def verify_file(engine: Engine, content: bytes, trust_roots: Path | None) -> Ver
         ).first()
     at = row.created_at.astimezone(LOCAL_TZ) if row is not None else None
     return Verification(check, row.stream if row is not None else None, at)
+
+
+@dataclass(frozen=True)
+class SignedFile:
+    """A stored signed decision PDF and today's verdict on it."""
+
+    id: int
+    filename: str
+    sha256: str
+    signer: str
+    signed_at: datetime
+    verification: Verification
+
+
+def signed_files(engine: Engine, number: str, trust_roots: Path | None) -> list[SignedFile]:
+    """The decision's signed PDFs, newest first, each checked again (the decision page)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(GENERATED_FILES)
+            .where(GENERATED_FILES.c.stream == f"decision:{number}", GENERATED_FILES.c.signed)
+            .order_by(GENERATED_FILES.c.id.desc())
+        ).all()
+    return [
+        SignedFile(
+            r.id,
+            r.filename,
+            r.sha256,
+            r.signer or "",
+            r.created_at.astimezone(LOCAL_TZ),
+            verify_file(engine, r.content or b"", trust_roots),
+        )
+        for r in rows
+    ]
+
+
+def signed_file(engine: Engine, file_id: int) -> tuple[str, str, bytes]:
+    """(decision number, filename, bytes) of a stored signed file."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(GENERATED_FILES).where(GENERATED_FILES.c.id == file_id, GENERATED_FILES.c.signed)
+        ).first()
+    if row is None or not str(row.stream).startswith("decision:"):
+        raise NotFound(f"Không có bản ký số #{file_id} (no signed file #{file_id})")
+    return str(row.stream).removeprefix("decision:"), str(row.filename), bytes(row.content)

@@ -14,9 +14,12 @@ from fastapi.responses import Response
 
 from khenthuong.errors import Forbidden
 from khenthuong.rules.catalog import catalog_in
-from khenthuong.services.documents import KINDS, DocumentRequest, render_document
+from khenthuong.services.access import can_read
+from khenthuong.services.documents import KINDS, DocumentRequest, decision_paths, render_document
+from khenthuong.services.signatures import signed_file
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
 from khenthuong.web.problems import ApiProblem
+from khenthuong.web.schemas import IdPath
 
 router = APIRouter(prefix="/api", tags=["documents"])
 KEY_HELP = "Decision number, session id, nomination ids 12,13 or BLOC:YEAR"
@@ -57,4 +60,24 @@ def get_document(
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(rendered.filename)}",
             "X-Content-SHA256": rendered.sha256,
         },
+    )
+
+
+@router.get(
+    "/generated/signed/{file_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def get_signed(request: Request, caller: CallerDep, file_id: IdPath) -> Response:
+    """A stored signed decision PDF, for those who may read the decision."""
+    ctx = ctx_of(request)
+    number, filename, content = signed_file(ctx.rt.engine, file_id)
+    with ctx.rt.engine.connect() as conn:
+        paths = decision_paths(conn, number)
+    if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):
+        raise deny(request, caller, f"Quyết định {number} ngoài phạm vi của bạn")
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )
