@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = 20 * 1024 * 1024
     """Largest dossier document accepted (bytes)."""
 
+    soffice: str | None = None
+    """LibreOffice executable for PDF documents; None finds `soffice` on the PATH."""
+
+    trust_roots: Path | None = None
+    """PEM file of the CA certificates a signed decision's chain must end in (e.g. the root
+    of the Ban Cơ yếu Chính phủ's chữ ký số chuyên dùng); unset: no signature verifies."""
+
     broker_url: str | None = None
     """Celery broker, e.g. redis://localhost:6379/0. Unset: jobs run in-process (embedded)."""
 

@@ -70,7 +70,11 @@ def _mount_optional() -> None:
     """Sub-apps that live in their own modules."""
     import importlib  # noqa: PLC0415
 
-    for module, name in (("calendar_cmd", "calendar"), ("inspections_cmd", "inspections")):
+    for module, name in (
+        ("calendar_cmd", "calendar"),
+        ("inspections_cmd", "inspections"),
+        ("documents_cmd", "documents"),
+    ):
         try:
             sub = importlib.import_module(f"khenthuong.cli.{module}")
         except ImportError:  # a part still being built; the rest of the CLI works

@@ -17,6 +17,7 @@ from khenthuong.services import outbox, reminders
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web import (
     api_councils,
+    api_documents,
     api_inspections,
     api_nominations,
     api_reference,
@@ -52,6 +53,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_councils.router)
     app.include_router(api_reference.router)
     app.include_router(api_inspections.router)
+    app.include_router(api_documents.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()

@@ -1152,9 +1152,12 @@ def decision_page(request: Request, number: str) -> Response:
             ([x.nomination_id, x.nominee_name, x.coefficient, x.base_salary_vnd, x.amount_vnd]
              for x in lines),
         )  # fmt: skip
+    from khenthuong.services.signatures import signed_files  # noqa: PLC0415
+
     return render(
         request, "decision.html", caller, d=head, lines=lines,
         total=sum(x.amount_vnd for x in lines), quoted=quote(number, safe=""),
+        signed=signed_files(ctx.rt.engine, number, ctx.rt.settings.trust_roots),
     )  # fmt: skip
 
 

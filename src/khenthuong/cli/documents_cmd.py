@@ -1,0 +1,108 @@
+"""`khenthuong documents render`: quyết định, danh sách, Bằng khen, biên bản, tờ trình, kế hoạch."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from khenthuong.cli.common import actor_for, console, err_console, report_errors, runtime
+from khenthuong.rules.catalog import catalog_in
+from khenthuong.services.documents import KINDS, DocumentRequest, render_document
+from khenthuong.services.signatures import sign_decision, verify_file
+
+app = typer.Typer(help="Văn bản (generated documents, DOCX and PDF).", no_args_is_help=True)
+
+
+@app.command("render")
+@report_errors
+def render(
+    kind: str = typer.Argument(..., help=" | ".join(KINDS)),
+    key: str = typer.Argument(
+        ...,
+        help="Decision number (quyet-dinh, danh-sach, bang-khen), session id (bien-ban), "
+        "nomination ids 12,13 (to-trinh), BLOC:YEAR (ke-hoach-kiem-tra)",
+    ),
+    fmt: str = typer.Option("pdf", "--format", help="docx or pdf"),
+    out: Path = typer.Option(..., "-o", "--output", help="File to write"),
+    as_user: str = typer.Option(
+        ..., "--as", help="Who asks (read scope; recorded on the audit stream)"
+    ),
+) -> None:
+    """Render a document; its SHA-256 goes on the audit stream of what it documents."""
+    if kind not in KINDS:
+        raise typer.BadParameter(f"{kind!r}: choose one of {', '.join(KINDS)}", param_hint="KIND")
+    if fmt not in ("docx", "pdf"):
+        raise typer.BadParameter(f"{fmt!r}: docx or pdf", param_hint="--format")
+    rt = runtime()
+    started = time.monotonic()
+    with actor_for(rt, as_user) as actor:
+        rendered = render_document(
+            rt.engine,
+            catalog_in(rt.settings.config_dir),
+            rt.settings.config_dir,
+            DocumentRequest(kind, key, fmt, actor),
+            soffice=rt.settings.soffice,
+        )
+    out.write_bytes(rendered.content)
+    console.print(
+        f"Đã ghi {out} ({len(rendered.content):,} byte, {time.monotonic() - started:.1f} giây); "
+        f"SHA-256 {rendered.sha256}"
+    )
+
+
+@app.command("sign")
+@report_errors
+def sign(
+    number: str = typer.Argument(..., help="Decision number, e.g. 45/QĐ-BCY"),
+    p12: Path = typer.Option(..., "--p12", help="Signer's PKCS#12 file (.p12/.pfx)"),
+    out: Path = typer.Option(..., "-o", "--output", help="Signed PDF to write"),
+    as_user: str = typer.Option(..., "--as", help="The signer (holds the signing role)"),
+    passphrase_stdin: bool = typer.Option(
+        False, "--passphrase-stdin", help="Read the PKCS#12 passphrase from standard input"
+    ),
+) -> None:
+    """Sign the decision's PDF (PAdES); the signed file and its hash are kept on its stream."""
+    secret = (
+        sys.stdin.readline().rstrip("\n")
+        if passphrase_stdin
+        else typer.prompt("Mật khẩu tệp PKCS#12", hide_input=True, default="", show_default=False)
+    )
+    try:
+        pkcs12 = p12.read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(f"{p12}: {exc.strerror}", param_hint="--p12") from None
+    rt = runtime()
+    with actor_for(rt, as_user) as actor:
+        signed = sign_decision(
+            rt.engine, catalog_in(rt.settings.config_dir), rt.settings.config_dir, number,
+            pkcs12=pkcs12, passphrase=secret.encode() or None, actor=actor,
+            soffice=rt.settings.soffice,
+        )  # fmt: skip
+    out.write_bytes(signed.content)
+    console.print(f"Đã ký và lưu {out}; SHA-256 {signed.sha256}")
+
+
+@app.command("verify")
+@report_errors
+def verify(file: Path = typer.Argument(..., help="A signed decision PDF")) -> None:
+    """Check the signature, the chain against KHENTHUONG_TRUST_ROOTS and the recorded hash."""
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(f"{file}: {exc.strerror}", param_hint="FILE") from None
+    rt = runtime()
+    result = verify_file(rt.engine, content, rt.settings.trust_roots)
+    if result.valid:
+        at = f" lúc {result.signed_at:%H:%M %d/%m/%Y}" if result.signed_at else ""
+        console.print(
+            f"Hợp lệ: chữ ký của {result.check.signer}, chuỗi tin cậy, đúng bản đã lưu "
+            f"({result.recorded}{at})"
+        )
+        return
+    err_console.print(f"Không hợp lệ: {file}")
+    for problem in result.problems:
+        err_console.print(f"  - {problem}")
+    raise typer.Exit(1)

@@ -1,0 +1,62 @@
+"""How documents write money, dates and Vietnamese text (ND 30/2020 conventions)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+
+def money(amount: int) -> str:
+    """1490000 -> '1.490.000' (Vietnamese digit grouping with dots)."""
+    sign = "-" if amount < 0 else ""
+    return sign + f"{abs(int(amount)):,}".replace(",", ".")
+
+
+def money_words(amount: int) -> str:
+    """1490000 -> '1.490.000 đồng'."""
+    return f"{money(amount)} đồng"
+
+
+def day_month(value: date) -> tuple[str, str]:
+    """Day and month as ND 30 writes them: days below 10 and months 1 and 2 take a leading 0."""
+    day = f"{value.day:02d}"
+    month = f"{value.month:02d}" if value.month <= 2 else str(value.month)
+    return day, month
+
+
+def date_line(place: str, value: date | None) -> str:
+    """'Hà Nội, ngày 05 tháng 3 năm 2020'; without a date the blanks the văn thư fills in."""
+    if value is None:
+        return f"{place}, ngày      tháng      năm"
+    day, month = day_month(value)
+    return f"{place}, ngày {day} tháng {month} năm {value.year}"
+
+
+def long_date(value: date) -> str:
+    """'ngày 05 tháng 3 năm 2020' (inside a sentence)."""
+    day, month = day_month(value)
+    return f"ngày {day} tháng {month} năm {value.year}"
+
+
+def short_date(value: date) -> str:
+    """'05/03/2020' (in tables)."""
+    return f"{value:%d/%m/%Y}"
+
+
+def number_suffix(number: str) -> tuple[str, str]:
+    """'45/QĐ-BCY' -> ('45', 'QĐ-BCY'); the parts ND 30 writes around the slash."""
+    head, sep, tail = number.partition("/")
+    return (head, tail) if sep else ("", number)
+
+
+def nfc(value: Any) -> Any:
+    """Every string in `value` (nested dicts, lists, tuples) in Unicode NFC."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, Mapping):
+        return {k: nfc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [nfc(v) for v in value]
+    return value
