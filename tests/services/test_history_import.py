@@ -51,7 +51,7 @@ def test_file_with_bad_rows_imports_nothing_and_names_each_row(rt: Runtime, tmp_
         + GOOD
         + "award,Trần B,NOPE,2025,CSTDCS,1/QĐ,2025-01-01,,,\n"
         + "award,Trần B,CCYQD,2025,CSTD_XYZ,1/QĐ,2025-01-01,,,\n"
-        + "award,Trần B,CCYQD,2025,CSTDCS,1/QĐ,31-12-2025,,,\n",
+        + "award,Trần B,CCYQD,2025,CSTDCS,1/QĐ,31-13-2025,,,\n",
         encoding="utf-8",
     )
     with write_tx(rt.engine) as conn:
@@ -59,7 +59,7 @@ def test_file_with_bad_rows_imports_nothing_and_names_each_row(rt: Runtime, tmp_
     assert [line for line, _ in report.errors] == [8, 9, 10]
     assert "NOPE" in report.errors[0][1]
     assert "CSTD_XYZ" in report.errors[1][1]
-    assert "31-12-2025" in report.errors[2][1]
+    assert "31-13-2025" in report.errors[2][1]
     assert report.imported == 0
     assert count(rt, AWARD_RECORDS) == 0
 
@@ -219,3 +219,34 @@ def test_commendation_type_by_code_or_vietnamese_name(rt: Runtime, tmp_path: Pat
             conn.execute(select(AWARD_RECORDS.c.year, AWARD_RECORDS.c.commendation_type)).all()
         )
     assert stored == {2023: "dot_xuat", 2024: "chuyen_de", 2025: "cong_trang"}
+
+
+def test_a_formula_person_cell_without_a_value_is_refused_not_made_a_unit_award(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    """Before: an uncomputed formula read as an empty person, so the row became a collective
+    award of the unit (exit 0). Now the row is refused, naming the cell, and nothing is written."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["record", "person", "unit", "year", "code", "decision_number", "decision_date"])
+    ws.append(["award", '=A1&"x"', "CCYQD", 2025, "CSTDCS", "3/QĐ-CCYQD", "2025-12-20"])
+    path = tmp_path / "cong-thuc.xlsx"
+    wb.save(path)
+    with write_tx(rt.engine) as conn:
+        report = import_history(conn, path, award_codes=CODES)
+    assert report.errors == [
+        (2, "ô B2 là công thức chưa có giá trị; mở tệp bằng Excel, lưu lại (hoặc dán giá trị) "
+            "rồi nhập lại")
+    ]  # fmt: skip
+    assert report.imported == 0 and count(rt, AWARD_RECORDS) == 0
+
+
+def test_an_unknown_column_is_named_and_nothing_is_imported(rt: Runtime, tmp_path: Path) -> None:
+    path = tmp_path / "cot-la.csv"
+    path.write_text(HEADER.replace("ends_on", "ghi_chu") + GOOD, encoding="utf-8")
+    with write_tx(rt.engine) as conn:
+        report = import_history(conn, path, award_codes=CODES)
+    assert len(report.errors) == 1 and report.errors[0][0] == 1
+    assert "cột không có trong mẫu: ghi_chu" in report.errors[0][1]
+    assert report.imported == 0

@@ -28,10 +28,8 @@ rows, and so is a row already in the history (importing a file twice adds nothin
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -44,6 +42,7 @@ from khenthuong.dates import BadDate, parse_date
 from khenthuong.errors import KhenthuongError
 from khenthuong.rules.catalog import Catalog, NoRulesInForce
 from khenthuong.rules.eligibility import DISCIPLINE_LEVELS
+from khenthuong.sheets import SheetError, read_rows
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import PERSONS, UNITS
@@ -79,42 +78,6 @@ class ImportReport:
     """(row number in the file, message) for every bad row."""
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) pairs from a CSV (UTF-8, comma or semicolon) or XLSX file."""
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook  # noqa: PLC0415
-
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        rows = sheet.iter_rows(values_only=True)
-        header = [str(h or "").strip().lower() for h in next(rows, [])]
-        for number, values in enumerate(rows, start=2):
-            if all(v in (None, "") for v in values):
-                continue
-            yield number, {header[i]: _cell(v) for i, v in enumerate(values) if i < len(header)}
-        return
-    if suffix != ".csv":
-        raise ValueError(f"{path.name}: use a .csv or .xlsx file")
-    text = path.read_text(encoding="utf-8-sig")
-    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t") if text else "excel"
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
-    for row in reader:
-        if not any((v or "").strip() for v in row.values()):
-            continue
-        yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value).strip()
-
-
 def _date(text: str, column: str) -> date:
     try:
         return parse_date(text)
@@ -139,16 +102,23 @@ def import_history(
     persons = _register(conn)
     planned: list[tuple[str, dict[str, Any], tuple[str, int] | None]] = []
     try:
-        rows = list(_rows(path))
-    except (ValueError, OSError, csv.Error) as exc:
+        rows = list(read_rows(path, COLUMNS))
+    except SheetError as exc:
+        report.errors.append((exc.row, exc.message))
+        return report
+    except OSError as exc:
         report.errors.append((1, str(exc)))
         return report
-    if rows and "record" not in rows[0][1]:
+    if rows and "record" not in rows[0].values and rows[0].error is None:
         report.errors.append((1, f"header must name the columns {', '.join(COLUMNS)}"))
         return report
     seen: dict[tuple[Any, ...], int] = {}
-    for number, row in rows:
+    for sheet_row in rows:
+        number, row = sheet_row.number, sheet_row.values
         report.rows += 1
+        if sheet_row.error is not None:
+            report.errors.append((number, sheet_row.error))
+            continue
         try:
             checked = _check_row(row, units, award_codes, catalog)
             key = _identity(checked)
