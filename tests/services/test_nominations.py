@@ -345,11 +345,15 @@ def test_unit_council_secretary_cannot_act_for_the_ministry_council(rt: Runtime)
         proposing_unit="CCYQD",
         actor=actor(rt, "cb.qd"),
         nominee_name="Trần Thị Bích",
-        # An ad-hoc award: her (empty) history is not judged, the roles are what is tested.
+        # An ad-hoc award under Art 74(1)(b), attested and confirmed by its document: her
+        # (empty) history is not what is judged, the roles are what is tested.
         commendation_type="dot_xuat",
+        basis="74.1.b",
+        attestation="Phát hiện và xử lý kịp thời sự cố bảo mật",
     )
     with write_tx(rt.engine) as conn:
-        for doc in ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"):
+        for doc in ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet",
+                    "xac_nhan_thanh_tich_dot_xuat"):  # fmt: skip
             dossier.attach(
                 conn,
                 nid,
