@@ -29,9 +29,22 @@ class TickResult:
 def tick(rt: Runtime) -> TickResult:
     """One run of every periodic job, in this process (same functions the workers call)."""
     result = TickResult()
-    for ledger_ids in jobs.claim_reminders(rt.engine, rt.registry, rt.settings):
+    groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
+    for index, ledger_ids in enumerate(groups):
         try:
             outcome = jobs.send_digest(rt.engine, rt.registry, ledger_ids, settings=rt.settings)
+        except jobs.MailTargetDown as exc:
+            # Every other digest would fail the same way: give them back untouched (no
+            # attempt counted) for the next run, and say so once.
+            rest = [i for ids in groups[index + 1 :] for i in ids]
+            jobs.release_claims(rt.engine, rest, rt.settings)
+            log.warning(
+                "mail cannot be delivered now; %s digest(s) left for later: %s",
+                len(groups) - index,
+                exc,
+            )
+            result.digests_failed += 1
+            break
         except jobs.DeliveryFailed as exc:
             log.warning("digest not sent, will retry: %s", exc)
             result.digests_failed += 1

@@ -73,8 +73,9 @@ class Settings(BaseSettings):
     """The window over which failed sign-ins are counted (then the client must wait)."""
 
     stale_claim_seconds: int = 600
-    """A reminder claimed but not sent for this long (its worker died) is sent again. Keep it
-    above the task time limit (300 s), so that a send this old is certainly dead."""
+    """A reminder claimed, or a notice queued, but not sent for this long (its task was lost,
+    its worker died) is sent again. Keep it above the task time limit (300 s), so that a send
+    this old is certainly dead."""
 
     relay_interval_seconds: int = 5
     """How often Celery beat runs the outbox relay (the embedded mode relays on every scan)."""
@@ -84,8 +85,12 @@ class Settings(BaseSettings):
 
     send_retry_seconds: int = 60
     """Wait before retrying a failed notice or reminder digest; doubled after every attempt, at
-    most an hour (a lost one, claimed or sending past KHENTHUONG_STALE_CLAIM_SECONDS, goes
-    again at once)."""
+    most KHENTHUONG_SEND_RETRY_MAX_SECONDS (a lost one, claimed, queued or sending past
+    KHENTHUONG_STALE_CLAIM_SECONDS, goes again at once). With the defaults the eight attempts
+    are spread over 1+2+4+8+16+32+60 = 123 minutes."""
+
+    send_retry_max_seconds: int = 3600
+    """The longest wait between two sends of the same notice or digest."""
 
 
 @lru_cache

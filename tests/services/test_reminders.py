@@ -163,7 +163,7 @@ def test_a_failed_digest_waits_longer_after_each_attempt(rt: Runtime) -> None:
     for wait in (timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)):
         with write_tx(rt.engine) as conn:
             assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t) == sorted(ids)
-            reminders.mark(conn, ids, "failed", error="451 try later", now=t)
+            reminders.record_failure(conn, ids, "451 try later", now=t)
             early = t + wait - timedelta(seconds=1)
             assert reminders.pending_resends(conn, older_than=stale, now=early) == []
             assert reminders.stale_claims(conn, older_than=stale, now=early) == []
@@ -184,10 +184,54 @@ def test_a_row_is_given_up_after_the_attempt_limit(rt: Runtime) -> None:
     with write_tx(rt.engine) as conn:
         for _ in range(3):
             assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t, max_attempts=3)
-            reminders.mark(conn, ids, "failed", error="451 try later", now=t)
+            given_up = reminders.record_failure(conn, ids, "451 try later", now=t, max_attempts=3)
+            # the scan claims the rows again once their backoff is over
+            t += timedelta(hours=2)
+            reminders.stale_claims(conn, older_than=stale, now=t, max_attempts=3)
+        assert given_up == sorted(ids)
         assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t, max_attempts=3) == []
         late = t + 5 * stale
         assert reminders.stale_claims(conn, older_than=stale, now=late, max_attempts=3) == []
+        assert reminders.status_counts(conn) == {"failed": 2}
+
+
+def test_a_failed_row_is_taken_by_no_send_before_its_backoff(rt: Runtime) -> None:
+    """After a failed send the rows wait (status retry): a Celery retry, a redelivered message
+    or another worker with the same ids takes nothing, however late, until a scan claims
+    them again after the backoff; no attempt is counted meanwhile."""
+    stale = timedelta(minutes=10)
+    t = at("2026-11-18")
+    ids = claimed_reminders(rt, t)
+    with write_tx(rt.engine) as conn:
+        assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t) == sorted(ids)
+        assert reminders.record_failure(conn, ids, "Connection refused", now=t) == []
+        for later in (t, t + timedelta(seconds=59), t + 3 * stale):
+            assert reminders.take_for_sending(conn, ids, stale_after=stale, now=later) == []
+        assert reminders.status_counts(conn) == {"retry": 2}
+        assert reminders.stale_claims(conn, older_than=stale, now=t + timedelta(seconds=59)) == []
+        back = reminders.stale_claims(conn, older_than=stale, now=t + timedelta(seconds=61))
+        assert back == sorted(ids)
+        retaken = reminders.take_for_sending(conn, ids, stale_after=stale, now=t + stale)
+        assert retaken == sorted(ids)
+    with rt.engine.connect() as conn:
+        attempts = conn.execute(select(REMINDER_LEDGER.c.attempts)).scalars().all()
+    assert set(attempts) == {2}
+
+
+def test_a_row_lost_during_its_last_attempt_is_given_up(rt: Runtime) -> None:
+    """A worker killed during the last allowed send leaves the row `sending`: after the stale
+    threshold the scan marks it failed with the reason instead of leaving it stuck."""
+    stale = timedelta(minutes=10)
+    t = at("2026-11-18")
+    ids = claimed_reminders(rt, t)
+    with write_tx(rt.engine) as conn:
+        reminders.take_for_sending(conn, ids, stale_after=stale, now=t, max_attempts=1)
+        assert (
+            reminders.stale_claims(conn, older_than=stale, now=t + 2 * stale, max_attempts=1) == []
+        )
+        rows = conn.execute(select(REMINDER_LEDGER.c.status, REMINDER_LEDGER.c.last_error)).all()
+    assert {r.status for r in rows} == {"failed"}
+    assert all("lost during attempt 1" in str(r.last_error) for r in rows)
 
 
 def test_already_claimed_items_are_not_due_again(rt: Runtime) -> None:

@@ -124,3 +124,25 @@ def test_dry_run_lists_notices_and_re_sends(rt: Runtime, maildir: Path) -> None:
     assert "1 thông báo sẽ được gửi" in text
     result = tick(rt)
     assert (result.digests_sent, result.notices_sent) == (1, 1)
+
+
+def test_an_unwritable_maildir_stops_the_run_with_one_warning(
+    rt: Runtime, maildir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The delivery target cannot be written: the run stops after the first digest with one
+    warning naming the folder; that digest waits for its retry, the others were not tried
+    (no attempt counted) and go at the next run once the folder can be written."""
+    overdue_nominations(rt)
+    maildir.parent.mkdir(parents=True)
+    maildir.write_text("a file where the maildir should be")
+    with caplog.at_level("WARNING", logger="khenthuong"):
+        result = tick(rt)
+    assert (result.digests_sent, result.digests_failed) == (0, 1)
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and str(maildir) in warnings[0].getMessage()
+    with rt.engine.connect() as conn:
+        rows = conn.execute(select(REMINDER_LEDGER.c.status, REMINDER_LEDGER.c.attempts)).all()
+    assert {(r.status, r.attempts) for r in rows} == {("retry", 1), ("claimed", 0)}
+    maildir.unlink()
+    assert tick(rt).digests_sent == 5  # the one waiting for its backoff goes later
+    assert len(list(mailbox.Maildir(str(maildir)))) == 5

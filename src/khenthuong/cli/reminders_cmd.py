@@ -45,7 +45,7 @@ def status() -> None:
     table = Table("", "chờ gửi (pending)", "đã gửi (sent)", "lỗi (failed)")
     table.add_row(
         "Nhắc hạn (reminders)",
-        str(ledger.get("claimed", 0) + ledger.get("sending", 0)),
+        str(sum(ledger.get(s, 0) for s in ("claimed", "sending", reminders.RETRY))),
         str(ledger.get("sent", 0)),
         str(ledger.get("failed", 0)),
     )

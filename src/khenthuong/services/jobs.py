@@ -32,7 +32,7 @@ from khenthuong.notify.render import (
     render_inspection_notice,
     render_step_notice,
 )
-from khenthuong.notify.smtp import deliver
+from khenthuong.notify.smtp import MailUnavailable, deliver
 from khenthuong.services import outbox, reminders
 from khenthuong.settings import Settings, get_settings
 from khenthuong.storage.db import write_tx
@@ -56,8 +56,6 @@ HEADLINES = {
 
 SCAN_JOB = "scan_reminders"
 RELAY_JOB = "relay_outbox"
-STUCK_AFTER = timedelta(minutes=10)
-"""An outbox row queued or being sent for this long is handed out again (or failed)."""
 
 
 def record_run(
@@ -118,6 +116,7 @@ def preview(
         now=now,
         max_attempts=settings.send_max_attempts,
         retry_seconds=settings.send_retry_seconds,
+        retry_max_seconds=settings.send_retry_max_seconds,
     )
     notices = conn.execute(
         select(OUTBOX)
@@ -125,7 +124,7 @@ def preview(
             ((OUTBOX.c.status == "pending") & (OUTBOX.c.available_at <= now))
             | (
                 OUTBOX.c.status.in_(("queued", "sending"))
-                & (OUTBOX.c.available_at < now - STUCK_AFTER)
+                & (OUTBOX.c.available_at < now - timedelta(seconds=settings.stale_claim_seconds))
                 & (OUTBOX.c.attempts < settings.send_max_attempts)
             )
         )
@@ -152,9 +151,18 @@ def claim_reminders(
             now=now,
             max_attempts=settings.send_max_attempts,
             retry_seconds=settings.send_retry_seconds,
+            retry_max_seconds=settings.send_retry_max_seconds,
         )
         groups = reminders.group_by_recipient(conn, sorted(set(created) | set(stale)))
     return [ids for _, ids in sorted(groups.items())]
+
+
+def release_claims(engine: Engine, ledger_ids: Sequence[int], settings: Settings) -> None:
+    """Give back claimed rows a run could not send (see `reminders.release`)."""
+    with write_tx(engine) as conn:
+        reminders.release(
+            conn, ledger_ids, older_than=timedelta(seconds=settings.stale_claim_seconds)
+        )
 
 
 NOTHING_TO_SEND = "nothing to send"
@@ -190,10 +198,9 @@ def send_digest(
     try:
         message = _digest_message(engine, registry, won, mail)
     except Exception as exc:
-        with write_tx(engine) as conn:
-            reminders.mark(conn, won, "failed", error=f"{exc.__class__.__name__}: {exc}")
+        _record_digest_failure(engine, won, f"{exc.__class__.__name__}: {exc}", settings, "?")
         raise
-    return _send_and_mark(engine, won, message, mail)
+    return _send_and_mark(engine, won, message, mail, settings)
 
 
 def _digest_message(
@@ -277,29 +284,53 @@ def _digest_message(
 
 
 def _send_and_mark(
-    engine: Engine, ledger_ids: list[int], message: EmailMessage, mail: MailSettings
+    engine: Engine,
+    ledger_ids: list[int],
+    message: EmailMessage,
+    mail: MailSettings,
+    settings: Settings,
 ) -> str:
     try:
         result = deliver([message], mail)[0]
         ok, error = result.ok, result.error
+    except MailUnavailable as exc:
+        _record_digest_failure(engine, ledger_ids, str(exc), settings, str(message["To"]))
+        raise MailTargetDown(str(exc)) from exc
     except Exception as exc:
         ok, error = False, f"{exc.__class__.__name__}: {exc}"
-    with write_tx(engine) as conn:
-        reminders.mark(
-            conn,
-            ledger_ids,
-            "sent" if ok else "failed",
-            error=error,
-            message_id=str(message["Message-ID"]),
-        )
     if not ok:
-        log.warning("digest to %s failed: %s", message["To"], error)
+        _record_digest_failure(
+            engine, ledger_ids, error or "unknown error", settings, str(message["To"])
+        )
         raise DeliveryFailed(error or "unknown error")
+    with write_tx(engine) as conn:
+        reminders.mark(conn, ledger_ids, "sent", message_id=str(message["Message-ID"]))
     return f"sent {len(ledger_ids)} item(s) to {message['To']}"
 
 
+def _record_digest_failure(
+    engine: Engine, ledger_ids: list[int], error: str, settings: Settings, to: str
+) -> None:
+    """The ledger's one retry policy: wait for the backoff, or give up after the limit."""
+    with write_tx(engine) as conn:
+        given_up = reminders.record_failure(
+            conn, ledger_ids, error, max_attempts=settings.send_max_attempts
+        )
+    if given_up:
+        log.error(
+            "digest to %s given up after %s attempts: %s", to, settings.send_max_attempts, error
+        )
+    else:
+        log.info("digest to %s failed, will retry after the backoff: %s", to, error)
+
+
 class DeliveryFailed(RuntimeError):
-    """A message could not be handed to the mail server; the task retries it."""
+    """A message could not be handed to the mail server; the ledger retries it later."""
+
+
+class MailTargetDown(DeliveryFailed):
+    """The mail server (or the maildir) cannot take any message now: the other digests of
+    this run would fail the same way, so the run stops sending."""
 
 
 def _finish_notice(conn: Any, outbox_id: int, *, ok: bool, error: str | None) -> None:
@@ -312,6 +343,7 @@ def _finish_notice(conn: Any, outbox_id: int, *, ok: bool, error: str | None) ->
         error=error,
         max_attempts=settings.send_max_attempts,
         retry_seconds=settings.send_retry_seconds,
+        retry_max_seconds=settings.send_retry_max_seconds,
     )
     if status == outbox.FAILED:
         log.error(
@@ -327,18 +359,20 @@ def relay_outbox(
     publish: Callable[[int], None],
     *,
     limit: int = 200,
-    stuck_after: timedelta = STUCK_AFTER,
+    stuck_after: timedelta | None = None,
 ) -> int:
     """Hand pending outbox rows to `publish`; rows that fail to publish stay pending.
 
     Rows are marked queued in a committed transaction before publishing, so two
     relays never publish the same row; a relay that dies after that leaves rows
-    queued, and `outbox.requeue_stuck` gives them back after a while.
+    queued, and `outbox.requeue_stuck` gives them back after KHENTHUONG_STALE_CLAIM_SECONDS
+    (the same threshold as for reminders; `stuck_after` overrides it).
     """
+    settings = get_settings()
+    if stuck_after is None:
+        stuck_after = timedelta(seconds=settings.stale_claim_seconds)
     with write_tx(engine) as conn:
-        outbox.requeue_stuck(
-            conn, older_than=stuck_after, max_attempts=get_settings().send_max_attempts
-        )
+        outbox.requeue_stuck(conn, older_than=stuck_after, max_attempts=settings.send_max_attempts)
         ids = outbox.pending(conn, limit=limit)
         outbox.mark_queued(conn, ids)
     failed: list[int] = []
