@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from khenthuong.cli.app import app
 from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
@@ -31,14 +33,19 @@ whom: one notice each to the proposing officer."""
 class RestartableMailbox(Mailbox):
     """The test's SMTP server, which it stops and starts again on the same port."""
 
+    running = False
+
     def down(self) -> None:
-        self.controller.stop()
+        if self.running:
+            self.controller.stop()
+            self.running = False
 
     def up(self) -> None:
         from aiosmtpd.controller import Controller
 
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
+        self.running = True
 
 
 @pytest.fixture
@@ -149,7 +156,7 @@ def test_mail_held_across_retry_steps_goes_out_once_when_smtp_returns(
 
 
 @pytest.mark.slow
-def test_mail_down_past_the_whole_schedule_is_given_up(
+def test_mail_down_past_the_whole_schedule_is_given_up_then_retried(
     rt: Runtime,
     settings: Settings,
     broker_url: str,
@@ -157,7 +164,8 @@ def test_mail_down_past_the_whole_schedule_is_given_up(
     tmp_path: Path,
 ) -> None:
     """Three attempts (waits of 1 s and 2 s) all fail: the digests and notices are failed
-    with their last error, after three attempts each, and nothing is sent when SMTP returns."""
+    with their last error after three attempts each, `reminders status` lists them, nothing
+    is sent when SMTP returns; `reminders retry --all` sends each of them once."""
     due_mail(rt)
     start_jobs(settings, broker_url, smtp_down, tmp_path, KHENTHUONG_SEND_MAX_ATTEMPTS="3")
 
@@ -169,6 +177,27 @@ def test_mail_down_past_the_whole_schedule_is_given_up(
     ledger, notices = rows(rt)
     assert {int(str(r["attempts"])) for r in ledger + notices} == {3}
     assert all("Connection refused" in str(r["last_error"]) for r in ledger + notices)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["reminders", "status"], terminal_width=250)
+    assert shown.exit_code == 0, shown.output
+    for r in ledger:
+        assert f"r{r['id']} " in shown.output
+    for r in notices:
+        assert f"n{r['id']} " in shown.output
+    assert str(ledger[0]["last_error"])[:14] in shown.output
     smtp_down.up()
-    time.sleep(3)
+    time.sleep(2)
     assert smtp_down.received == []
+    again = runner.invoke(app, ["reminders", "retry", "--all"])
+    assert again.exit_code == 0, again.output
+    assert f"{len(ledger)} nhắc hạn và {len(notices)} thông báo" in again.output
+
+    def all_sent() -> bool:
+        ledger, notices = rows(rt)
+        return {r["status"] for r in ledger + notices} == {"sent"}
+
+    wait_until(all_sent, 30, "every digest and notice sent after the retry")
+    time.sleep(2)
+    recipients = sorted({str(r["recipient"]) for r in ledger})
+    assert by_recipient(smtp_down.received, "digest:") == recipients
+    assert len(smtp_down.received) == len(recipients) + len(RETURNED)

@@ -165,3 +165,32 @@ def test_a_queued_notice_lost_with_the_broker_waits_the_stale_threshold(
         assert [r["id"] for r in jobs.preview(conn, rt.registry, get_settings()).notices] == [oid]
     assert jobs.relay_outbox(rt.engine, published.append) == 1
     assert published == [oid, oid]
+
+
+def test_reminders_retry_puts_given_up_notices_back_by_id(rt: Runtime, settings: object) -> None:
+    """`reminders retry n<ID>` makes a failed notice pending with a fresh count; a bare
+    number or no argument is refused with the expected form; an unknown id exits 1."""
+    from typer.testing import CliRunner
+
+    from khenthuong.cli.app import app
+
+    oid = returned_nomination(rt)
+    with write_tx(rt.engine) as conn:
+        conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == oid)
+            .values(status="failed", attempts=8, last_error="Connection refused")
+        )
+    runner = CliRunner()
+    assert runner.invoke(app, ["reminders", "retry", str(oid)]).exit_code == 2
+    assert runner.invoke(app, ["reminders", "retry"]).exit_code == 2
+    done = runner.invoke(app, ["reminders", "retry", f"n{oid}", "r999"])
+    assert done.exit_code == 1, done.output
+    assert "0 nhắc hạn và 1 thông báo" in done.output and "r999" in done.output
+    back = row(rt, oid)
+    assert (back["status"], back["attempts"], back["last_error"]) == (
+        "pending",
+        0,
+        "Connection refused",
+    )
+    assert jobs.relay_outbox(rt.engine, lambda _id: None) == 1

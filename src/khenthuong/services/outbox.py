@@ -151,6 +151,33 @@ def skip_delivery(conn: Connection, outbox_id: int, reason: str) -> None:
     )
 
 
+def given_up(conn: Connection, *, limit: int = 50) -> list[RowMapping]:
+    """Notices given up (failed), newest first, with their last error."""
+    return list(
+        conn.execute(
+            select(OUTBOX)
+            .where(OUTBOX.c.status == FAILED)
+            .order_by(OUTBOX.c.available_at.desc(), OUTBOX.c.id)
+            .limit(limit)
+        ).mappings()
+    )
+
+
+def retry_given_up(
+    conn: Connection, outbox_ids: Sequence[int] | None, *, now: datetime | None = None
+) -> list[int]:
+    """Put failed notices back (all when `outbox_ids` is None) with a fresh count of attempts:
+    the next relay sends them. Returns the ids put back; the last error stays."""
+    now = now or datetime.now(UTC)
+    query = update(OUTBOX).where(OUTBOX.c.status == FAILED)
+    if outbox_ids is not None:
+        query = query.where(OUTBOX.c.id.in_(list(outbox_ids)))
+    result = conn.execute(
+        query.values(status="pending", attempts=0, available_at=now).returning(OUTBOX.c.id)
+    )
+    return sorted(int(i) for i in result.scalars())
+
+
 def counts(conn: Connection) -> dict[str, int]:
     """Rows per status."""
     return {

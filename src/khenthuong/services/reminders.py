@@ -387,6 +387,33 @@ def release(
     )
 
 
+def given_up(conn: Connection, *, limit: int = 50) -> list[RowMapping]:
+    """Rows given up (failed), newest failure first, with their last error."""
+    return list(
+        conn.execute(
+            select(REMINDER_LEDGER)
+            .where(REMINDER_LEDGER.c.status == FAILED)
+            .order_by(REMINDER_LEDGER.c.claimed_at.desc(), REMINDER_LEDGER.c.id)
+            .limit(limit)
+        ).mappings()
+    )
+
+
+def retry_given_up(
+    conn: Connection, ledger_ids: Sequence[int] | None, *, now: datetime | None = None
+) -> list[int]:
+    """Put failed rows back (all of them when `ledger_ids` is None) with a fresh count of
+    attempts: the next scan sends them. Returns the ids put back; the last error stays."""
+    now = now or datetime.now(UTC)
+    query = update(REMINDER_LEDGER).where(REMINDER_LEDGER.c.status == FAILED)
+    if ledger_ids is not None:
+        query = query.where(REMINDER_LEDGER.c.id.in_(list(ledger_ids)))
+    result = conn.execute(
+        query.values(status=RETRY, attempts=0, claimed_at=now).returning(REMINDER_LEDGER.c.id)
+    )
+    return sorted(int(i) for i in result.scalars())
+
+
 def unclaimed(conn: Connection, items: Sequence[DueItem]) -> list[DueItem]:
     """The items whose reminder has no ledger row yet (not sent nor claimed before)."""
     keys = [item.key for item in items]
