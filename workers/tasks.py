@@ -29,6 +29,7 @@ def scan_reminders() -> int:
     groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
     for ledger_ids in groups:
         send_digest.delay(ledger_ids)
+    jobs.check_mail(rt.engine, rt.settings)
     jobs.record_run(rt.engine, jobs.SCAN_JOB, RUNNER, f"{len(groups)} digest(s) queued")
     return len(groups)
 

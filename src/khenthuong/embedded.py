@@ -38,7 +38,8 @@ def tick(rt: Runtime) -> TickResult:
             # attempt counted) for the next run, and say so once.
             rest = [i for ids in groups[index + 1 :] for i in ids]
             jobs.release_claims(rt.engine, rest, rt.settings)
-            log.warning(
+            # mail_health logged the outage once (a warning), not once per run
+            log.info(
                 "mail cannot be delivered now; %s digest(s) left for later: %s",
                 len(groups) - index,
                 exc,
@@ -46,11 +47,12 @@ def tick(rt: Runtime) -> TickResult:
             result.digests_failed += 1
             break
         except jobs.DeliveryFailed as exc:
-            log.warning("digest not sent, will retry: %s", exc)
+            log.info("digest not sent, will retry: %s", exc)
             result.digests_failed += 1
         else:
             if not outcome.startswith(jobs.NOTHING_TO_SEND):
                 result.digests_sent += 1
+    jobs.check_mail(rt.engine, rt.settings)
     jobs.record_run(
         rt.engine,
         jobs.SCAN_JOB,

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     send_retry_max_seconds: int = 3600
     """The longest wait between two sends of the same notice or digest."""
 
+    mail_alert_after_seconds: int = 1800
+    """When mail has been failing (the SMTP server or maildir unreachable) for this long, every
+    administrator gets one notice (sent when mail goes through again) and the log one error."""
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -26,14 +26,15 @@ from khenthuong.notify.render import (
     DigestItem,
     InspectionNotice,
     InspectionVisit,
+    MailAlert,
     Sender,
     StepNotice,
     render_digest,
     render_inspection_notice,
+    render_mail_alert,
     render_step_notice,
 )
-from khenthuong.notify.smtp import MailUnavailable, deliver
-from khenthuong.services import outbox, reminders
+from khenthuong.services import mail_health, outbox, reminders
 from khenthuong.settings import Settings, get_settings
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, UNITS, USERS
@@ -290,14 +291,10 @@ def _send_and_mark(
     mail: MailSettings,
     settings: Settings,
 ) -> str:
-    try:
-        result = deliver([message], mail)[0]
-        ok, error = result.ok, result.error
-    except MailUnavailable as exc:
-        _record_digest_failure(engine, ledger_ids, str(exc), settings, str(message["To"]))
-        raise MailTargetDown(str(exc)) from exc
-    except Exception as exc:
-        ok, error = False, f"{exc.__class__.__name__}: {exc}"
+    ok, error, target_down = mail_health.hand_over(engine, [message], mail)
+    if target_down:
+        _record_digest_failure(engine, ledger_ids, error or "", settings, str(message["To"]))
+        raise MailTargetDown(error or "")
     if not ok:
         _record_digest_failure(
             engine, ledger_ids, error or "unknown error", settings, str(message["To"])
@@ -306,6 +303,12 @@ def _send_and_mark(
     with write_tx(engine) as conn:
         reminders.mark(conn, ledger_ids, "sent", message_id=str(message["Message-ID"]))
     return f"sent {len(ledger_ids)} item(s) to {message['To']}"
+
+
+def check_mail(engine: Engine, settings: Settings) -> int:
+    """Tell the administrators once when mail has been failing for too long (see
+    `mail_health.check_alert`); returns how many were told."""
+    return mail_health.check_alert(engine, settings.mail_alert_after_seconds)
 
 
 def _record_digest_failure(
@@ -380,7 +383,9 @@ def relay_outbox(
         try:
             publish(outbox_id)
         except Exception as exc:
-            log.warning("outbox relay: publishing %s failed: %s", outbox_id, exc)
+            # An in-process delivery that failed is logged once per outage by mail_health.
+            level = logging.INFO if isinstance(exc, DeliveryFailed) else logging.WARNING
+            log.log(level, "outbox relay: publishing %s failed: %s", outbox_id, exc)
             failed = list(ids[index:])
             break
     if failed:
@@ -416,6 +421,8 @@ def deliver_notice(
     data = json.loads(row["payload"])
     if row["kind"] == "inspection_plan":
         return _deliver_inspection_notice(engine, row, data, mail)
+    if row["kind"] == mail_health.ALERT_KIND:
+        return _deliver_mail_alert(engine, row, data, mail)
     with engine.connect() as conn:
         user = conn.execute(
             select(USERS.c.email, USERS.c.full_name).where(
@@ -463,11 +470,7 @@ def deliver_notice(
         ledger_key=row["dedup_key"],
         sender=Sender.from_settings(mail),
     )
-    try:
-        result = deliver([message], mail)[0]
-        ok, error = result.ok, result.error
-    except Exception as exc:
-        ok, error = False, f"{exc.__class__.__name__}: {exc}"
+    ok, error, _ = mail_health.hand_over(engine, [message], mail)
     with write_tx(engine) as conn:
         _finish_notice(conn, outbox_id, ok=ok, error=error)
     if not ok:
@@ -532,17 +535,44 @@ def _deliver_inspection_notice(
         )
         for email_address, name in recipients
     ]
-    try:
-        results = deliver(messages, mail)
-        ok = all(r.ok for r in results)
-        error = "; ".join(r.error for r in results if r.error) or None
-    except Exception as exc:
-        ok, error = False, f"{exc.__class__.__name__}: {exc}"
+    ok, error, _ = mail_health.hand_over(engine, messages, mail)
     with write_tx(engine) as conn:
         _finish_notice(conn, row["id"], ok=ok, error=error)
     if not ok:
         raise DeliveryFailed(error or "unknown error")
     return f"inspection plan sent to {len(messages)} recipient(s) of {data['unit']}"
+
+
+def _deliver_mail_alert(engine: Engine, row: Any, data: dict[str, Any], mail: MailSettings) -> str:
+    """Tell one administrator that mail has been failing (see `mail_health.check_alert`)."""
+    with engine.connect() as conn:
+        user = conn.execute(
+            select(USERS.c.email, USERS.c.full_name).where(
+                USERS.c.username == data["recipient_user"]
+            )
+        ).first()
+    if user is None or not user.email:
+        reason = f"{NO_RECIPIENT}: no address for {data['recipient_user']!r}"
+        with write_tx(engine) as conn:
+            outbox.skip_delivery(conn, row["id"], reason)
+        return reason
+    message = render_mail_alert(
+        MailAlert(
+            recipient_email=user.email,
+            recipient_name=user.full_name,
+            since=datetime.fromisoformat(data["since"]),
+            error=str(data["error"]),
+            waiting=int(data["waiting"]),
+        ),
+        ledger_key=row["dedup_key"],
+        sender=Sender.from_settings(mail),
+    )
+    ok, error, _ = mail_health.hand_over(engine, [message], mail)
+    with write_tx(engine) as conn:
+        _finish_notice(conn, row["id"], ok=ok, error=error)
+    if not ok:
+        raise DeliveryFailed(error or "unknown error")
+    return f"mail alert sent to {user.email}"
 
 
 def _visit_rows(conn: Any, visit_ids: list[int]) -> dict[int, dict[str, Any]]:
