@@ -13,7 +13,7 @@ from khenthuong.embedded import tick
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
-from khenthuong.services import jobs, outbox, reminders
+from khenthuong.services import jobs, mail_health, outbox, reminders
 from khenthuong.storage.db import write_tx
 
 app = typer.Typer(help="Nhắc hạn và thông báo (reminders and notices).", no_args_is_help=True)
@@ -143,6 +143,11 @@ def status() -> None:
             f"lần tới (next run) {_when(upcoming)}{late}"
         )
     console.print(f"Thư gửi tới (mail goes to): {target}")
+    since = mail_health.failing_since(rt.engine)
+    if since is not None:
+        console.print(
+            f"[bold red]Thư không gửi được từ (mail failing since) {_when(since)}[/bold red]"
+        )
 
 
 def _split_ids(ids: list[str]) -> tuple[list[int], list[int]]:
