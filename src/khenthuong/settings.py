@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     send_retry_max_seconds: int = 3600
     """The longest wait between two sends of the same notice or digest."""
 
+    full_scan_seconds: int = 900
+    """The reminder scan looks only at what changed since the last one (new events, a new day,
+    changed role holders or visits); at least this often it scans everything again, for
+    changes no counter sees (an address edited in place)."""
+
     mail_alert_after_seconds: int = 1800
     """When mail has been failing (the SMTP server or maildir unreachable) for this long, every
     administrator gets one notice (sent when mail goes through again) and the log one error."""

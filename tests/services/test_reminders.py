@@ -306,3 +306,51 @@ def test_inspection_reminders_link_to_the_bloc_page_that_exists(
         assert page.status_code == 200
         assert first.inspector_name in page.text and first.inspected_name in page.text
         assert client.get(f"/inspections/{first.id}").status_code == 404
+
+
+def test_a_scan_looks_only_at_what_changed_since_the_last_one(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing new: no scan at all. A step on one file: only that file is scanned. A new day
+    or the safety-net period: everything again. Each due reminder is claimed once."""
+    calls: list[int | None] = []
+    real_scan = reminders.scan_due
+
+    def counting(*args: object, **kwargs: object) -> list[reminders.DueItem]:
+        calls.append(kwargs.get("changed_since_event"))  # type: ignore[arg-type]
+        return real_scan(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reminders, "scan_due", counting)
+    first_id = submitted_nomination(rt)
+    second_id = submitted_nomination(rt)
+    today = datetime(2026, 11, 16, 1, tzinfo=UTC)  # the due date of both
+    first = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=today)
+    claimed = sum(len(ids) for ids in first)
+    assert calls == [None] and claimed == 2  # full scan: one reminder per file
+    assert jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=today) == []
+    assert calls == [None]  # nothing new: not scanned
+    with rt.engine.connect() as conn:
+        officer = load_actor(conn, "cb.qd")
+    svc.advance(rt.engine, rt.registry, second_id, "withdraw", officer, {"reason": "Rút"})
+    later = today + timedelta(minutes=5)
+    assert jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=later) == []
+    assert len(calls) == 2 and calls[-1] is not None  # incremental: the changed file only
+    next_day = datetime(2026, 11, 17, 1, tzinfo=UTC)
+    overdue = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=next_day)
+    assert calls[-1] is None  # a new day: full scan, the first file is now overdue
+    with rt.engine.connect() as conn:
+        new = conn.execute(
+            select(REMINDER_LEDGER.c.item_ref, REMINDER_LEDGER.c.kind).where(
+                REMINDER_LEDGER.c.id.in_([i for ids in overdue for i in ids]),
+                REMINDER_LEDGER.c.kind == "overdue",
+            )
+        ).all()
+        total = len(conn.execute(select(REMINDER_LEDGER.c.id)).all())
+    # the withdrawn file is not chased; the other one is overdue (to its officer and leader)
+    assert {r.item_ref for r in new} == {f"nomination:{first_id}"}
+    assert total == claimed + len(new)
+    safety = next_day + timedelta(seconds=rt.settings.full_scan_seconds + 1)
+    jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=safety)  # (stale re-claims)
+    assert calls[-1] is None  # the safety net: a full scan that finds nothing new
+    with rt.engine.connect() as conn:
+        assert len(conn.execute(select(REMINDER_LEDGER.c.id)).all()) == total

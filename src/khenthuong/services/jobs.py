@@ -34,7 +34,7 @@ from khenthuong.notify.render import (
     render_mail_alert,
     render_step_notice,
 )
-from khenthuong.services import mail_health, outbox, reminders
+from khenthuong.services import mail_health, outbox, reminders, scan_state
 from khenthuong.settings import Settings, get_settings
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, UNITS, USERS
@@ -137,15 +137,31 @@ def preview(
 def claim_reminders(
     engine: Engine, registry: WorkflowRegistry, settings: Settings, *, now: datetime | None = None
 ) -> list[list[int]]:
-    """Claim due reminders (and stale claims) and group them: one list per recipient."""
+    """Claim due reminders (and stale claims) and group them: one list per recipient. Only
+    what may have become due since the last scan is scanned (`scan_state`)."""
+    now = now or datetime.now(UTC)
     with write_tx(engine) as conn:
-        items = reminders.scan_due(
-            conn, registry, now=now, before_days=settings.reminder_days_before
+        scan = scan_state.plan(
+            conn,
+            now=now,
+            before_days=settings.reminder_days_before,
+            full_scan_seconds=settings.full_scan_seconds,
         )
-        items += reminders.scan_inspections(
-            conn, now=now, before_days=settings.reminder_days_before
-        )
-        created = reminders.claim(conn, items, now=now)
+        created: list[int] = []
+        if not scan.nothing:
+            items = reminders.scan_due(
+                conn,
+                registry,
+                now=now,
+                before_days=settings.reminder_days_before,
+                changed_since_event=scan.since_event,
+            )
+            if scan.full:
+                items += reminders.scan_inspections(
+                    conn, now=now, before_days=settings.reminder_days_before
+                )
+            created = reminders.claim(conn, items, now=now)
+            scan_state.remember(conn, scan, now=now)
         stale = reminders.stale_claims(
             conn,
             older_than=timedelta(seconds=settings.stale_claim_seconds),

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from khenthuong.calendar.workdays import add_working_days, is_working_day
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.services.outbox import MAX_RETRY_SECONDS, RETRY_SECONDS, retry_delay
-from khenthuong.storage.models import NOMINATIONS, UNITS, USER_ROLES, USERS
+from khenthuong.storage.models import EVENTS, NOMINATIONS, UNITS, USER_ROLES, USERS
 from khenthuong.storage.outbox import REMINDER_LEDGER
 from khenthuong.workflow.definition import Level
 from khenthuong.workflow.loader import WorkflowRegistry
@@ -106,8 +106,11 @@ def scan_due(
     now: datetime | None = None,
     before_days: int = 3,
     limit: int | None = None,
+    changed_since_event: int | None = None,
 ) -> list[DueItem]:
-    """Reminders that are due now for every open nomination (nothing is written).
+    """Reminders that are due now for every open nomination (nothing is written); with
+    `changed_since_event`, only for the nominations with an event after that id (an
+    incremental scan: the others were scanned before and nothing about them changed).
 
     Officers holding the state's responsible role over the nomination's unit get
     `before` and `due` reminders; when overdue the leader of the responsible unit is
@@ -134,6 +137,12 @@ def scan_due(
         )
         .order_by(NOMINATIONS.c.due_at, NOMINATIONS.c.id)
     )
+    if changed_since_event is not None:
+        query = query.where(
+            NOMINATIONS.c.id.in_(
+                select(EVENTS.c.nomination_id).where(EVENTS.c.id > changed_since_event)
+            )
+        )
     if limit:
         query = query.limit(limit)
     rows = conn.execute(query).all()
