@@ -313,11 +313,11 @@ def test_a_scan_looks_only_at_what_changed_since_the_last_one(
 ) -> None:
     """Nothing new: no scan at all. A step on one file: only that file is scanned. A new day
     or the safety-net period: everything again. Each due reminder is claimed once."""
-    calls: list[int | None] = []
+    calls: list[object] = []
     real_scan = reminders.scan_due
 
     def counting(*args: object, **kwargs: object) -> list[reminders.DueItem]:
-        calls.append(kwargs.get("changed_since_event"))  # type: ignore[arg-type]
+        calls.append(kwargs.get("only_ids"))  # type: ignore[arg-type]
         return real_scan(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(reminders, "scan_due", counting)
@@ -334,7 +334,7 @@ def test_a_scan_looks_only_at_what_changed_since_the_last_one(
     svc.advance(rt.engine, rt.registry, second_id, "withdraw", officer, {"reason": "Rút"})
     later = today + timedelta(minutes=5)
     assert jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=later) == []
-    assert len(calls) == 2 and calls[-1] is not None  # incremental: the changed file only
+    assert calls[-1] == [second_id]  # incremental: the changed file only
     next_day = datetime(2026, 11, 17, 1, tzinfo=UTC)
     overdue = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=next_day)
     assert calls[-1] is None  # a new day: full scan, the first file is now overdue

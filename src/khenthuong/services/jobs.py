@@ -149,12 +149,17 @@ def claim_reminders(
         )
         created: list[int] = []
         if not scan.nothing:
-            items = reminders.scan_due(
-                conn,
-                registry,
-                now=now,
-                before_days=settings.reminder_days_before,
-                changed_since_event=scan.since_event,
+            only = None if scan.full else scan_state.touched(conn, scan.since_event or 0)
+            items = (
+                reminders.scan_due(
+                    conn,
+                    registry,
+                    now=now,
+                    before_days=settings.reminder_days_before,
+                    only_ids=only,
+                )
+                if only is None or only
+                else []
             )
             if scan.full:
                 items += reminders.scan_inspections(

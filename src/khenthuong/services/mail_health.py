@@ -106,6 +106,9 @@ def check_alert(engine: Engine, after_seconds: int, *, now: datetime | None = No
     longer than `after_seconds`: one outbox notice each (it goes out when mail does, and the
     error log line is there at once). Returns how many notices were written."""
     now = now or datetime.now(UTC)
+    since = failing_since(engine)  # the usual case: a read, no write
+    if since is None or now - since < timedelta(seconds=after_seconds):
+        return 0
     with write_tx(engine) as conn:
         down = conn.execute(select(JOB_RUNS).where(JOB_RUNS.c.job == DOWN)).mappings().first()
         if down is None or now - _aware(down["last_run_at"]) < timedelta(seconds=after_seconds):

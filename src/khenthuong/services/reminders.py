@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from khenthuong.calendar.workdays import add_working_days, is_working_day
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.services.outbox import MAX_RETRY_SECONDS, RETRY_SECONDS, retry_delay
-from khenthuong.storage.models import EVENTS, NOMINATIONS, UNITS, USER_ROLES, USERS
+from khenthuong.storage.models import NOMINATIONS, UNITS, USER_ROLES, USERS
 from khenthuong.storage.outbox import REMINDER_LEDGER
 from khenthuong.workflow.definition import Level
 from khenthuong.workflow.loader import WorkflowRegistry
@@ -106,11 +106,11 @@ def scan_due(
     now: datetime | None = None,
     before_days: int = 3,
     limit: int | None = None,
-    changed_since_event: int | None = None,
+    only_ids: Sequence[int] | None = None,
 ) -> list[DueItem]:
     """Reminders that are due now for every open nomination (nothing is written); with
-    `changed_since_event`, only for the nominations with an event after that id (an
-    incremental scan: the others were scanned before and nothing about them changed).
+    `only_ids`, for those nominations only (an incremental scan: the others were scanned
+    before and nothing about them changed).
 
     Officers holding the state's responsible role over the nomination's unit get
     `before` and `due` reminders; when overdue the leader of the responsible unit is
@@ -137,12 +137,8 @@ def scan_due(
         )
         .order_by(NOMINATIONS.c.due_at, NOMINATIONS.c.id)
     )
-    if changed_since_event is not None:
-        query = query.where(
-            NOMINATIONS.c.id.in_(
-                select(EVENTS.c.nomination_id).where(EVENTS.c.id > changed_since_event)
-            )
-        )
+    if only_ids is not None:
+        query = query.where(NOMINATIONS.c.id.in_(list(only_ids)))
     if limit:
         query = query.limit(limit)
     rows = conn.execute(query).all()
@@ -271,7 +267,12 @@ def _due_again(
             for attempts in range(max_attempts)
         )
     )
-    return and_(led.attempts < max_attempts, or_(lost, and_(led.status == RETRY, waited)))
+    # Each branch starts from a status, so the (status, claimed_at) index serves both: a scan
+    # costs the same however many rows are sent.
+    return or_(
+        and_(lost, led.attempts < max_attempts),
+        and_(led.status == RETRY, led.attempts < max_attempts, waited),
+    )
 
 
 def stale_claims(
@@ -441,14 +442,15 @@ def unclaimed(conn: Connection, items: Sequence[DueItem]) -> list[DueItem]:
 def group_by_recipient(conn: Connection, ledger_ids: Sequence[int]) -> dict[str, list[int]]:
     """Ledger ids per recipient: one digest per officer per run."""
     groups: dict[str, list[int]] = defaultdict(list)
-    if not ledger_ids:
-        return groups
-    for row in conn.execute(
-        select(REMINDER_LEDGER.c.id, REMINDER_LEDGER.c.recipient)
-        .where(REMINDER_LEDGER.c.id.in_(list(ledger_ids)))
-        .order_by(REMINDER_LEDGER.c.id)
-    ):
-        groups[row.recipient].append(row.id)
+    ids = sorted(ledger_ids)
+    # In slices: PostgreSQL takes at most 65,535 bound parameters per statement.
+    for start in range(0, len(ids), 10_000):
+        for row in conn.execute(
+            select(REMINDER_LEDGER.c.id, REMINDER_LEDGER.c.recipient)
+            .where(REMINDER_LEDGER.c.id.in_(ids[start : start + 10_000]))
+            .order_by(REMINDER_LEDGER.c.id)
+        ):
+            groups[row.recipient].append(row.id)
     return dict(groups)
 
 

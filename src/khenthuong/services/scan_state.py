@@ -60,37 +60,45 @@ class ScanPlan:
 
 
 def _fingerprint(conn: Connection, now: datetime, before_days: int) -> tuple[str, int, int]:
+    """(fingerprint, newest event id, newest settled event id), read in one statement."""
     from khenthuong.storage.blocs import INSPECTION_PLANS, INSPECTION_VISITS  # noqa: PLC0415
 
+    def scalar(*columns: Any, where: Any = None) -> list[Any]:
+        out = []
+        for column in columns:
+            query = select(column)
+            if where is not None:
+                query = query.where(where)
+            out.append(query.scalar_subquery())
+        return out
+
+    def count_max(table: Any) -> list[Any]:
+        return [
+            select(func.count()).select_from(table).scalar_subquery(),
+            select(func.max(table.c.id)).scalar_subquery(),
+        ]
+
+    values = conn.execute(
+        select(
+            *scalar(func.coalesce(func.max(EVENTS.c.id), 0)),
+            *scalar(
+                func.coalesce(func.max(EVENTS.c.id), 0), where=EVENTS.c.occurred_at < now - SETTLE
+            ),
+            *count_max(USER_ROLES),
+            *count_max(USERS),
+            *scalar(func.sum(func.length(USERS.c.email))),
+            *scalar(func.count(), where=USERS.c.active.is_(True)),
+            *count_max(UNITS),
+            *scalar(func.sum(func.length(func.coalesce(UNITS.c.leader_email, "")))),
+            *count_max(INSPECTION_PLANS),
+            *scalar(func.count(), where=INSPECTION_PLANS.c.current.is_(True)),
+            *count_max(INSPECTION_VISITS),
+            *scalar(func.count(INSPECTION_VISITS.c.reported_at)),
+        )
+    ).one()
+    newest, settled = int(values[0]), int(values[1])
     today = now.astimezone(LOCAL_TZ).date().isoformat()
-    newest = int(conn.execute(select(func.coalesce(func.max(EVENTS.c.id), 0))).scalar_one())
-    settled = int(
-        conn.execute(
-            select(func.coalesce(func.max(EVENTS.c.id), 0)).where(
-                EVENTS.c.occurred_at < now - SETTLE
-            )
-        ).scalar_one()
-    )
-    parts: list[Any] = [today, before_days]
-    for table, extra in (
-        (USER_ROLES, None),
-        (USERS, func.sum(func.length(USERS.c.email))),
-        (UNITS, func.sum(func.length(func.coalesce(UNITS.c.leader_email, "")))),
-        (INSPECTION_PLANS, None),
-        (INSPECTION_VISITS, func.count(INSPECTION_VISITS.c.reported_at)),
-    ):
-        columns = [func.count(), func.max(table.c.id)]
-        if extra is not None:
-            columns.append(extra)
-        parts.extend(conn.execute(select(*columns).select_from(table)).one())
-    parts.append(
-        conn.execute(
-            select(func.count()).where(
-                INSPECTION_PLANS.c.current.is_(True),
-            )
-        ).scalar_one()
-    )
-    parts.append(conn.execute(select(func.count()).where(USERS.c.active.is_(True))).scalar_one())
+    parts = [today, before_days, *values[2:]]
     return ":".join(str(p) for p in parts)[:180], newest, settled
 
 
@@ -109,6 +117,24 @@ def plan(conn: Connection, *, now: datetime, before_days: int, full_scan_seconds
         if fresh and seen == fingerprint and event.isdigit():
             return ScanPlan(False, int(event), fingerprint, newest, min(settled, newest))
     return ScanPlan(True, None, fingerprint, newest, min(settled, newest))
+
+
+INCREMENTAL_LIMIT = 5000
+"""More nominations touched than this since the last scan: a full scan is as cheap."""
+
+
+def touched(conn: Connection, since_event: int) -> list[int] | None:
+    """Nominations with an event after `since_event`, or None when there are so many that a
+    full scan is better."""
+    ids = list(
+        conn.execute(
+            select(EVENTS.c.nomination_id)
+            .where(EVENTS.c.id > since_event, EVENTS.c.nomination_id.is_not(None))
+            .distinct()
+            .limit(INCREMENTAL_LIMIT + 1)
+        ).scalars()
+    )
+    return None if len(ids) > INCREMENTAL_LIMIT else sorted(int(i) for i in ids)
 
 
 def remember(conn: Connection, scan: ScanPlan, *, now: datetime) -> None:
