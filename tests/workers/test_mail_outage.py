@@ -22,8 +22,13 @@ from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
 from khenthuong.settings import Settings
 from khenthuong.storage.outbox import OUTBOX, REMINDER_LEDGER
-from tests.workers.conftest import BeatProcess, WorkerProcess
-from tests.workers.test_worker_delivery import Mailbox, overdue_nominations, worker_env
+from tests.workers.conftest import BeatProcess, RedisServer, WorkerProcess
+from tests.workers.test_worker_delivery import (  # noqa: F401 - real_relay is a fixture
+    Mailbox,
+    overdue_nominations,
+    real_relay,
+    worker_env,
+)
 
 RETURNED = {0: "tk.qd", 1: "tk.qd", 2: "tk.dcq"}
 """Nominations (by index among the six overdue ones) returned for supplementation, and by
@@ -201,3 +206,45 @@ def test_mail_down_past_the_whole_schedule_is_given_up_then_retried(
     recipients = sorted({str(r["recipient"]) for r in ledger})
     assert by_recipient(smtp_down.received, "digest:") == recipients
     assert len(smtp_down.received) == len(recipients) + len(RETURNED)
+
+
+@pytest.mark.slow
+def test_notices_queued_in_a_redis_that_dies_go_once_after_the_stale_threshold(
+    rt: Runtime,
+    settings: Settings,
+    own_redis: RedisServer,
+    smtp_down: RestartableMailbox,
+    tmp_path: Path,
+    real_relay: Callable[[str], Callable[[], int]],  # noqa: F811 - the fixture
+) -> None:
+    """The relay hands the notices to Redis while no worker runs; Redis dies with them (no
+    persistence). After it is back, the rows left `queued` are relayed again once they are
+    older than KHENTHUONG_STALE_CLAIM_SECONDS (3 s here), and each notice arrives once."""
+    due_mail(rt)
+    smtp_down.up()
+    env = worker_env(
+        settings,
+        own_redis.url,
+        smtp_down,
+        KHENTHUONG_SCAN_INTERVAL_SECONDS="3600",  # digests are not the point here
+        KHENTHUONG_RELAY_INTERVAL_SECONDS="1",
+        KHENTHUONG_STALE_CLAIM_SECONDS="3",
+    )
+    relay = real_relay(own_redis.url)  # workers.tasks.relay_outbox, no worker running
+    assert relay() == len(RETURNED)
+    assert {r["status"] for r in rows(rt)[1]} == {"queued"}
+    own_redis.stop()  # the queued messages are lost with it
+    own_redis.start()
+    WorkerProcess(env, tmp_path / "worker.log").start()
+    BeatProcess(env, tmp_path / "beat.log").start()
+
+    def notices_sent() -> bool:
+        return {r["status"] for r in rows(rt)[1]} == {"sent"}
+
+    started = time.monotonic()
+    wait_until(notices_sent, 30, "every notice sent after Redis came back")
+    assert time.monotonic() - started < 20
+    time.sleep(2)
+    notices = rows(rt)[1]
+    assert len(by_recipient(smtp_down.received, "step:")) == len(notices) == len(RETURNED)
+    assert {int(str(r["attempts"])) for r in notices} == {1}
