@@ -48,6 +48,8 @@ def make_app() -> Celery:
             "khenthuong.*": {"queue": "default"},
         },
         task_default_queue="default",
+        # One warning when the broker goes away and one when it is back, not a traceback a tick.
+        beat_scheduler="workers.beat:QuietScheduler",
         beat_schedule={
             "scan-reminders": {
                 "task": "khenthuong.scan_reminders",

@@ -29,13 +29,17 @@ def scan_reminders() -> int:
     groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
     for ledger_ids in groups:
         send_digest.delay(ledger_ids)
+    jobs.check_mail(rt.engine, rt.settings)
     jobs.record_run(rt.engine, jobs.SCAN_JOB, RUNNER, f"{len(groups)} digest(s) queued")
     return len(groups)
 
 
 @app.task(  # type: ignore[untyped-decorator]
     name="khenthuong.send_digest",
-    autoretry_for=(jobs.DeliveryFailed, OperationalError),
+    # Only a database that cannot be reached is retried by Celery: the rows were not taken,
+    # so no ledger attempt is counted. A failed send is the ledger's to retry (a later scan
+    # claims the rows again after their backoff), never Celery's.
+    autoretry_for=(OperationalError,),
     retry_backoff=5,
     retry_backoff_max=300,
     max_retries=8,
@@ -43,7 +47,10 @@ def scan_reminders() -> int:
 def send_digest(ledger_ids: list[int]) -> str:
     """Send one officer's digest of the rows it takes (rows sent or being sent are skipped)."""
     rt = runtime()
-    return jobs.send_digest(rt.engine, rt.registry, ledger_ids, settings=rt.settings)
+    try:
+        return jobs.send_digest(rt.engine, rt.registry, ledger_ids, settings=rt.settings)
+    except jobs.DeliveryFailed as exc:
+        return f"failed, the ledger retries it after its backoff: {exc}"
 
 
 @app.task(name="khenthuong.relay_outbox")  # type: ignore[untyped-decorator]

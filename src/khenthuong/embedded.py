@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 
-from khenthuong.runtime import Runtime
+from khenthuong.runtime import Runtime, open_runtime
 from khenthuong.services import jobs
 
 log = logging.getLogger("khenthuong.embedded")
@@ -29,15 +34,30 @@ class TickResult:
 def tick(rt: Runtime) -> TickResult:
     """One run of every periodic job, in this process (same functions the workers call)."""
     result = TickResult()
-    for ledger_ids in jobs.claim_reminders(rt.engine, rt.registry, rt.settings):
+    groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
+    for index, ledger_ids in enumerate(groups):
         try:
             outcome = jobs.send_digest(rt.engine, rt.registry, ledger_ids, settings=rt.settings)
+        except jobs.MailTargetDown as exc:
+            # Every other digest would fail the same way: give them back untouched (no
+            # attempt counted) for the next run, and say so once.
+            rest = [i for ids in groups[index + 1 :] for i in ids]
+            jobs.release_claims(rt.engine, rest, rt.settings)
+            # mail_health logged the outage once (a warning), not once per run
+            log.info(
+                "mail cannot be delivered now; %s digest(s) left for later: %s",
+                len(groups) - index,
+                exc,
+            )
+            result.digests_failed += 1
+            break
         except jobs.DeliveryFailed as exc:
-            log.warning("digest not sent, will retry: %s", exc)
+            log.info("digest not sent, will retry: %s", exc)
             result.digests_failed += 1
         else:
             if not outcome.startswith(jobs.NOTHING_TO_SEND):
                 result.digests_sent += 1
+    jobs.check_mail(rt.engine, rt.settings)
     jobs.record_run(
         rt.engine,
         jobs.SCAN_JOB,
@@ -67,6 +87,30 @@ def tick(rt: Runtime) -> TickResult:
     return result
 
 
+def run_loop(rt: Runtime, interval: float, stop: threading.Event) -> None:
+    """Tick every `interval` seconds until `stop` is set. A failing run (the database away)
+    is logged with its traceback once, then quietly until runs succeed again, which is logged
+    once with the time they were failing."""
+    failing_since: float | None = None
+    while not stop.is_set():
+        try:
+            tick(rt)
+        except Exception as exc:
+            if failing_since is None:
+                failing_since = time.monotonic()
+                log.exception("embedded job run failed; retrying every %g s", interval)
+            else:
+                log.debug("embedded job run still failing: %s", exc)
+        else:
+            if failing_since is not None:
+                log.warning(
+                    "embedded job runs succeed again after %.0f s failing",
+                    time.monotonic() - failing_since,
+                )
+                failing_since = None
+        stop.wait(interval)
+
+
 class EmbeddedScheduler(threading.Thread):
     """A daemon thread that calls `tick` every `interval` seconds until stopped."""
 
@@ -78,13 +122,36 @@ class EmbeddedScheduler(threading.Thread):
 
     def run(self) -> None:
         """Tick until stopped; an error in one tick is logged, not fatal."""
-        while not self._stop_event.is_set():
-            try:
-                tick(self.rt)
-            except Exception:
-                log.exception("embedded job run failed; retrying at the next interval")
-            self._stop_event.wait(self.interval)
+        run_loop(self.rt, self.interval, self._stop_event)
 
     def stop(self) -> None:
         """Ask the thread to finish after the current tick."""
         self._stop_event.set()
+
+
+def run_forever() -> None:
+    """The scheduler process `khenthuong serve` starts beside the web server (so that a scan
+    never runs in the process answering requests): tick every KHENTHUONG_SCAN_INTERVAL_SECONDS
+    until SIGTERM, or until the server that started it is gone."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    parent = os.getppid()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    rt = open_runtime()
+    scheduler = EmbeddedScheduler(rt)
+    scheduler.start()
+    while not stop.wait(1.0):
+        if os.getppid() != parent:  # the server died without stopping us
+            break
+    scheduler.stop()
+    scheduler.join(timeout=30)
+
+
+def start_process() -> subprocess.Popen[bytes]:
+    """Start `run_forever` in a child process (same environment, same interpreter)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from khenthuong.embedded import run_forever; run_forever()"]
+    )

@@ -91,8 +91,9 @@ class Settings(BaseSettings):
     empty (the default): no header is trusted and the client is the connecting address."""
 
     stale_claim_seconds: int = 600
-    """A reminder claimed but not sent for this long (its worker died) is sent again. Keep it
-    above the task time limit (300 s), so that a send this old is certainly dead."""
+    """A reminder claimed, or a notice queued, but not sent for this long (its task was lost,
+    its worker died) is sent again. Keep it above the task time limit (300 s), so that a send
+    this old is certainly dead."""
 
     relay_interval_seconds: int = 5
     """How often Celery beat runs the outbox relay (the embedded mode relays on every scan)."""
@@ -102,8 +103,21 @@ class Settings(BaseSettings):
 
     send_retry_seconds: int = 60
     """Wait before retrying a failed notice or reminder digest; doubled after every attempt, at
-    most an hour (a lost one, claimed or sending past KHENTHUONG_STALE_CLAIM_SECONDS, goes
-    again at once)."""
+    most KHENTHUONG_SEND_RETRY_MAX_SECONDS (a lost one, claimed, queued or sending past
+    KHENTHUONG_STALE_CLAIM_SECONDS, goes again at once). With the defaults the eight attempts
+    are spread over 1+2+4+8+16+32+60 = 123 minutes."""
+
+    send_retry_max_seconds: int = 3600
+    """The longest wait between two sends of the same notice or digest."""
+
+    full_scan_seconds: int = 900
+    """The reminder scan looks only at what changed since the last one (new events, a new day,
+    changed role holders or visits); at least this often it scans everything again, for
+    changes no counter sees (an address edited in place)."""
+
+    mail_alert_after_seconds: int = 1800
+    """When mail has been failing (the SMTP server or maildir unreachable) for this long, every
+    administrator gets one notice (sent when mail goes through again) and the log one error."""
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -168,3 +168,22 @@ def test_unwritable_maildir_raises_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(MailUnavailable, match="maildir"):
         write_to_maildir(_digests()[:1], blocker / "sub")
+
+
+def test_an_existing_empty_maildir_folder_takes_mail(tmp_path: Path) -> None:
+    """A folder that exists without tmp/new/cur (an empty mounted volume) gets them and the
+    message is stored."""
+    folder = tmp_path / "maildir"
+    folder.mkdir()
+    results = deliver(_digests()[:1], _settings(None, maildir=folder))
+    assert [r.ok for r in results] == [True]
+    assert len(list((folder / "new").iterdir())) == 1
+    assert {p.name for p in folder.iterdir()} == {"tmp", "new", "cur"}
+
+
+def test_a_maildir_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    """A file where the folder should be: MailUnavailable naming the folder, nothing sent."""
+    folder = tmp_path / "maildir"
+    folder.write_text("not a folder")
+    with pytest.raises(MailUnavailable, match="maildir"):
+        deliver(_digests()[:1], _settings(None, maildir=folder))

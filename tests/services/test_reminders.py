@@ -164,7 +164,7 @@ def test_a_failed_digest_waits_longer_after_each_attempt(rt: Runtime) -> None:
     for wait in (timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)):
         with write_tx(rt.engine) as conn:
             assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t) == sorted(ids)
-            reminders.mark(conn, ids, "failed", error="451 try later", now=t)
+            reminders.record_failure(conn, ids, "451 try later", now=t)
             early = t + wait - timedelta(seconds=1)
             assert reminders.pending_resends(conn, older_than=stale, now=early) == []
             assert reminders.stale_claims(conn, older_than=stale, now=early) == []
@@ -185,10 +185,54 @@ def test_a_row_is_given_up_after_the_attempt_limit(rt: Runtime) -> None:
     with write_tx(rt.engine) as conn:
         for _ in range(3):
             assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t, max_attempts=3)
-            reminders.mark(conn, ids, "failed", error="451 try later", now=t)
+            given_up = reminders.record_failure(conn, ids, "451 try later", now=t, max_attempts=3)
+            # the scan claims the rows again once their backoff is over
+            t += timedelta(hours=2)
+            reminders.stale_claims(conn, older_than=stale, now=t, max_attempts=3)
+        assert given_up == sorted(ids)
         assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t, max_attempts=3) == []
         late = t + 5 * stale
         assert reminders.stale_claims(conn, older_than=stale, now=late, max_attempts=3) == []
+        assert reminders.status_counts(conn) == {"failed": 2}
+
+
+def test_a_failed_row_is_taken_by_no_send_before_its_backoff(rt: Runtime) -> None:
+    """After a failed send the rows wait (status retry): a Celery retry, a redelivered message
+    or another worker with the same ids takes nothing, however late, until a scan claims
+    them again after the backoff; no attempt is counted meanwhile."""
+    stale = timedelta(minutes=10)
+    t = at("2026-11-18")
+    ids = claimed_reminders(rt, t)
+    with write_tx(rt.engine) as conn:
+        assert reminders.take_for_sending(conn, ids, stale_after=stale, now=t) == sorted(ids)
+        assert reminders.record_failure(conn, ids, "Connection refused", now=t) == []
+        for later in (t, t + timedelta(seconds=59), t + 3 * stale):
+            assert reminders.take_for_sending(conn, ids, stale_after=stale, now=later) == []
+        assert reminders.status_counts(conn) == {"retry": 2}
+        assert reminders.stale_claims(conn, older_than=stale, now=t + timedelta(seconds=59)) == []
+        back = reminders.stale_claims(conn, older_than=stale, now=t + timedelta(seconds=61))
+        assert back == sorted(ids)
+        retaken = reminders.take_for_sending(conn, ids, stale_after=stale, now=t + stale)
+        assert retaken == sorted(ids)
+    with rt.engine.connect() as conn:
+        attempts = conn.execute(select(REMINDER_LEDGER.c.attempts)).scalars().all()
+    assert set(attempts) == {2}
+
+
+def test_a_row_lost_during_its_last_attempt_is_given_up(rt: Runtime) -> None:
+    """A worker killed during the last allowed send leaves the row `sending`: after the stale
+    threshold the scan marks it failed with the reason instead of leaving it stuck."""
+    stale = timedelta(minutes=10)
+    t = at("2026-11-18")
+    ids = claimed_reminders(rt, t)
+    with write_tx(rt.engine) as conn:
+        reminders.take_for_sending(conn, ids, stale_after=stale, now=t, max_attempts=1)
+        assert (
+            reminders.stale_claims(conn, older_than=stale, now=t + 2 * stale, max_attempts=1) == []
+        )
+        rows = conn.execute(select(REMINDER_LEDGER.c.status, REMINDER_LEDGER.c.last_error)).all()
+    assert {r.status for r in rows} == {"failed"}
+    assert all("lost during attempt 1" in str(r.last_error) for r in rows)
 
 
 def test_already_claimed_items_are_not_due_again(rt: Runtime) -> None:
@@ -263,3 +307,51 @@ def test_inspection_reminders_link_to_the_bloc_page_that_exists(
         assert page.status_code == 200
         assert first.inspector_name in page.text and first.inspected_name in page.text
         assert client.get(f"/inspections/{first.id}").status_code == 404
+
+
+def test_a_scan_looks_only_at_what_changed_since_the_last_one(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing new: no scan at all. A step on one file: only that file is scanned. A new day
+    or the safety-net period: everything again. Each due reminder is claimed once."""
+    calls: list[object] = []
+    real_scan = reminders.scan_due
+
+    def counting(*args: object, **kwargs: object) -> list[reminders.DueItem]:
+        calls.append(kwargs.get("only_ids"))  # type: ignore[arg-type]
+        return real_scan(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reminders, "scan_due", counting)
+    first_id = submitted_nomination(rt)
+    second_id = submitted_nomination(rt)
+    today = datetime(2026, 11, 16, 1, tzinfo=UTC)  # the due date of both
+    first = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=today)
+    claimed = sum(len(ids) for ids in first)
+    assert calls == [None] and claimed == 2  # full scan: one reminder per file
+    assert jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=today) == []
+    assert calls == [None]  # nothing new: not scanned
+    with rt.engine.connect() as conn:
+        officer = load_actor(conn, "cb.qd")
+    svc.advance(rt.engine, rt.registry, second_id, "withdraw", officer, {"reason": "Rút"})
+    later = today + timedelta(minutes=5)
+    assert jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=later) == []
+    assert calls[-1] == [second_id]  # incremental: the changed file only
+    next_day = datetime(2026, 11, 17, 1, tzinfo=UTC)
+    overdue = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=next_day)
+    assert calls[-1] is None  # a new day: full scan, the first file is now overdue
+    with rt.engine.connect() as conn:
+        new = conn.execute(
+            select(REMINDER_LEDGER.c.item_ref, REMINDER_LEDGER.c.kind).where(
+                REMINDER_LEDGER.c.id.in_([i for ids in overdue for i in ids]),
+                REMINDER_LEDGER.c.kind == "overdue",
+            )
+        ).all()
+        total = len(conn.execute(select(REMINDER_LEDGER.c.id)).all())
+    # the withdrawn file is not chased; the other one is overdue (to its officer and leader)
+    assert {r.item_ref for r in new} == {f"nomination:{first_id}"}
+    assert total == claimed + len(new)
+    safety = next_day + timedelta(seconds=rt.settings.full_scan_seconds + 1)
+    jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=safety)  # (stale re-claims)
+    assert calls[-1] is None  # the safety net: a full scan that finds nothing new
+    with rt.engine.connect() as conn:
+        assert len(conn.execute(select(REMINDER_LEDGER.c.id)).all()) == total

@@ -127,30 +127,37 @@ class WorkerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         WorkerProcess.started.append(self)
 
+    def command(self, concurrency: int, pool: str) -> list[str]:
+        """The celery command line this process runs."""
+        return [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.celery_app",
+            "worker",
+            "-l",
+            "info",
+            "-P",
+            pool,
+            "-c",
+            str(concurrency),
+            "-Q",
+            "default,mail",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test{time.monotonic_ns()}@%h",
+        ]
+
+    ready_line = "ready."
+    """What the process logs once it is up."""
+
     def start(self, *, concurrency: int = 1, pool: str = "prefork") -> None:
         logf = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.celery_app",
-                "worker",
-                "-l",
-                "info",
-                "-P",
-                pool,
-                "-c",
-                str(concurrency),
-                "-Q",
-                "default,mail",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"test{time.monotonic_ns()}@%h",
-            ],
+            self.command(concurrency, pool),
             cwd=PROJECT_ROOT,
             env=self.env,
             stdout=logf,
@@ -159,7 +166,7 @@ class WorkerProcess:
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if "ready." in self.log.read_text(errors="replace"):
+            if self.ready_line in self.log.read_text(errors="replace"):
                 return
             if self.proc.poll() is not None:
                 raise RuntimeError("celery worker exited:\n" + self.log.read_text(errors="replace"))
@@ -181,6 +188,27 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
             self.proc = None
+
+
+class BeatProcess(WorkerProcess):
+    """`celery -A workers.celery_app beat` as a real child process (its schedule file in the
+    test's folder); stopped with the workers after the test."""
+
+    ready_line = "beat: Starting..."
+
+    def command(self, concurrency: int, pool: str) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.celery_app",
+            "beat",
+            "-l",
+            "info",
+            "-s",
+            str(self.log.with_suffix(".schedule")),
+        ]
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import mailbox
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,8 +20,9 @@ from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
+from khenthuong.settings import get_settings
 from khenthuong.storage.db import write_tx
-from khenthuong.storage.outbox import REMINDER_LEDGER
+from khenthuong.storage.outbox import OUTBOX, REMINDER_LEDGER
 from tests.workers.test_worker_delivery import overdue_nominations
 
 
@@ -124,3 +128,73 @@ def test_dry_run_lists_notices_and_re_sends(rt: Runtime, maildir: Path) -> None:
     assert "1 thông báo sẽ được gửi" in text
     result = tick(rt)
     assert (result.digests_sent, result.notices_sent) == (1, 1)
+
+
+def test_an_unwritable_maildir_stops_the_run_with_one_warning(
+    rt: Runtime, maildir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The delivery target cannot be written: the run stops after the first digest with one
+    warning naming the folder; that digest waits for its retry, the others were not tried
+    (no attempt counted) and go at the next run once the folder can be written."""
+    overdue_nominations(rt)
+    maildir.parent.mkdir(parents=True)
+    maildir.write_text("a file where the maildir should be")
+    with caplog.at_level("WARNING", logger="khenthuong"):
+        result = tick(rt)
+    assert (result.digests_sent, result.digests_failed) == (0, 1)
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and str(maildir) in warnings[0].getMessage()
+    with rt.engine.connect() as conn:
+        rows = conn.execute(select(REMINDER_LEDGER.c.status, REMINDER_LEDGER.c.attempts)).all()
+    assert {(r.status, r.attempts) for r in rows} == {("retry", 1), ("claimed", 0)}
+    maildir.unlink()
+    assert tick(rt).digests_sent == 5  # the one waiting for its backoff goes later
+    assert len(list(mailbox.Maildir(str(maildir)))) == 5
+
+
+def test_a_mail_outage_is_logged_once_each_way_and_told_to_the_administrator_once(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SMTP unreachable over three runs: one warning when it goes, none per run after that;
+    past KHENTHUONG_MAIL_ALERT_AFTER_SECONDS the administrator gets one notice (queued, sent
+    once mail goes through); when SMTP is back, one warning with the time it was down."""
+    from tests.smtp_fixture import SmtpServer, free_port
+
+    overdue_nominations(rt)
+    monkeypatch.setenv("KHENTHUONG_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("KHENTHUONG_SMTP_PORT", str(free_port()))
+    monkeypatch.setenv("KHENTHUONG_SMTP_TIMEOUT", "2")
+    monkeypatch.setenv("KHENTHUONG_MAIL_ALERT_AFTER_SECONDS", "0")
+    monkeypatch.setenv("KHENTHUONG_SEND_RETRY_SECONDS", "1")
+    get_mail_settings.cache_clear()
+    get_settings.cache_clear()
+    rt = dataclasses.replace(rt, settings=get_settings())
+    with caplog.at_level("INFO", logger="khenthuong"):
+        for _ in range(3):
+            tick(rt)
+            time.sleep(1.1)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len([w for w in warnings if "cannot be delivered" in w]) == 1, warnings
+    assert len([w for w in warnings if "has been failing" in w]) == 1, warnings
+    with rt.engine.connect() as conn:
+        alerts = conn.execute(select(OUTBOX).where(OUTBOX.c.kind == "mail_alert")).all()
+    assert [a.dedup_key.split(":")[-1] for a in alerts] == ["admin"]
+    caplog.clear()
+    with SmtpServer() as server:
+        monkeypatch.setenv("KHENTHUONG_SMTP_PORT", str(server.port))
+        get_mail_settings.cache_clear()
+        with caplog.at_level("INFO", logger="khenthuong"):
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not any(
+                "admin@btdkt.example" in str(m["To"]) for m in server.messages
+            ):
+                tick(rt)
+                time.sleep(0.5)
+        received = server.messages
+    back = [r.getMessage() for r in caplog.records if "delivered again" in r.getMessage()]
+    assert len(back) == 1 and "s down (since" in back[0]
+    to_admin = [m for m in received if "admin@btdkt.example" in str(m["To"])]
+    assert len(to_admin) == 1
+    assert "không gửi được" in str(to_admin[0]["Subject"])
+    body = to_admin[0].get_body(("plain",))
+    assert body is not None and "Connection refused" in body.get_content()

@@ -123,3 +123,74 @@ def test_a_notice_lost_on_its_last_attempt_is_failed_not_requeued(
     final = row(rt, oid)
     assert final["status"] == "failed"
     assert "given up" in str(final["last_error"])
+
+
+def test_a_redelivered_notice_waits_for_its_backoff(rt: Runtime) -> None:
+    """After a failed delivery the row waits: a redelivered or retried deliver_notice message
+    takes nothing before the next-try time, and counts no attempt."""
+    oid = returned_nomination(rt)
+    with write_tx(rt.engine) as conn:
+        outbox.mark_queued(conn, [oid])
+        assert outbox.begin_delivery(conn, oid) is not None
+        outbox.finish_delivery(conn, oid, ok=False, error="Connection refused")
+        assert outbox.begin_delivery(conn, oid) is None
+    assert (row(rt, oid)["status"], row(rt, oid)["attempts"]) == ("pending", 1)
+    with write_tx(rt.engine) as conn:  # time passes: the retry is due
+        conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == oid)
+            .values(available_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        assert outbox.begin_delivery(conn, oid) is not None
+
+
+def test_a_queued_notice_lost_with_the_broker_waits_the_stale_threshold(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notice queued whose message Redis lost is published again after
+    KHENTHUONG_STALE_CLAIM_SECONDS (the reminders' threshold), not a fixed ten minutes."""
+    monkeypatch.setenv("KHENTHUONG_STALE_CLAIM_SECONDS", "30")
+    get_settings.cache_clear()
+    oid = returned_nomination(rt)
+    published: list[int] = []
+    assert jobs.relay_outbox(rt.engine, published.append) == 1  # the message is then lost
+    assert jobs.relay_outbox(rt.engine, published.append) == 0  # queued, not stale yet
+    with write_tx(rt.engine) as conn:
+        conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == oid)
+            .values(available_at=datetime.now(UTC) - timedelta(seconds=31))
+        )
+    with rt.engine.connect() as conn:
+        assert [r["id"] for r in jobs.preview(conn, rt.registry, get_settings()).notices] == [oid]
+    assert jobs.relay_outbox(rt.engine, published.append) == 1
+    assert published == [oid, oid]
+
+
+def test_reminders_retry_puts_given_up_notices_back_by_id(rt: Runtime, settings: object) -> None:
+    """`reminders retry n<ID>` makes a failed notice pending with a fresh count; a bare
+    number or no argument is refused with the expected form; an unknown id exits 1."""
+    from typer.testing import CliRunner
+
+    from khenthuong.cli.app import app
+
+    oid = returned_nomination(rt)
+    with write_tx(rt.engine) as conn:
+        conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == oid)
+            .values(status="failed", attempts=8, last_error="Connection refused")
+        )
+    runner = CliRunner()
+    assert runner.invoke(app, ["reminders", "retry", str(oid)]).exit_code == 2
+    assert runner.invoke(app, ["reminders", "retry"]).exit_code == 2
+    done = runner.invoke(app, ["reminders", "retry", f"n{oid}", "r999"])
+    assert done.exit_code == 1, done.output
+    assert "0 nhắc hạn và 1 thông báo" in done.output and "r999" in done.output
+    back = row(rt, oid)
+    assert (back["status"], back["attempts"], back["last_error"]) == (
+        "pending",
+        0,
+        "Connection refused",
+    )
+    assert jobs.relay_outbox(rt.engine, lambda _id: None) == 1

@@ -34,6 +34,27 @@ svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=long_ago)
 """
 
 
+def _cmdline(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def scheduler_children(parent_marker: str) -> list[str]:
+    """Pids of the embedded scheduler processes whose parent's command line has the marker."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and "import run_forever" in _cmdline(entry.name):
+            try:
+                ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            except (OSError, IndexError):
+                continue
+            if parent_marker in _cmdline(ppid):
+                found.append(entry.name)
+    return found
+
+
 def digests_naming(folder: Path, name: str) -> list[EmailMessage]:
     """Messages in the maildir whose plain text names `name`."""
     if not folder.exists():
@@ -59,11 +80,18 @@ def test_serve_mails_a_due_reminder_on_its_own_schedule(
     monkeypatch.delenv("KHENTHUONG_SMTP_HOST", raising=False)
     folder = tmp_path / "maildir"
     with live_server(tmp_path, SEED_OVERDUE) as server:
+        port = server.base.rsplit(":", 1)[-1]
+        schedulers = scheduler_children(f"serve --port {port}")
+        assert len(schedulers) == 1, "the jobs run in one child process, not in the server"
         deadline = time.monotonic() + 30
         while len(digests_naming(folder, NOMINEE)) < 2 and time.monotonic() < deadline:
             time.sleep(0.25)
         time.sleep(3)  # three more ticks send nothing again
         status = server.cli("reminders", "status")
+    gone = time.monotonic() + 10  # it notices within a second or two that the server is gone
+    while Path(f"/proc/{schedulers[0]}").exists() and time.monotonic() < gone:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{schedulers[0]}").exists(), "the scheduler outlived the server"
     messages = digests_naming(folder, NOMINEE)
     assert sorted(str(m["To"].addresses[0].addr_spec) for m in messages) == [
         "cuctruong@ccyqd.example",

@@ -283,17 +283,25 @@ def test_two_processes_and_duplicate_tasks_send_each_digest_once(
 def test_a_refused_send_is_retried_and_recorded(
     rt: Runtime, settings: Settings, broker_url: str, mailbox: Mailbox, tmp_path: Path
 ) -> None:
-    """The server answers 451 to the first digest: the task retries it with backoff, it
-    arrives once, and its ledger rows show two attempts and the 451 reply."""
+    """The server answers 451 to the first digest: its rows wait for the ledger's backoff
+    (no Celery retry: a scan at once sends nothing), the next scan after it sends the digest
+    once, and its ledger rows show two attempts and the 451 reply."""
     overdue_nominations(rt)
     mailbox.refuse = {1}
-    worker = WorkerProcess(worker_env(settings, broker_url, mailbox), tmp_path / "worker.log")
+    env = worker_env(settings, broker_url, mailbox, KHENTHUONG_SEND_RETRY_SECONDS="2")
+    worker = WorkerProcess(env, tmp_path / "worker.log")
     worker.start()
     try:
         app = celery_client(broker_url)
         app.send_task("khenthuong.scan_reminders")
-        mailbox.wait_for(6, timeout=90)
-        time.sleep(2)
+        mailbox.wait_for(5, timeout=60)
+        app.send_task("khenthuong.scan_reminders")  # within the backoff: nothing
+        time.sleep(1)
+        assert mailbox.count == 6
+        time.sleep(1.5)
+        app.send_task("khenthuong.scan_reminders")  # after it: the refused digest goes
+        mailbox.wait_for(6, timeout=60)
+        time.sleep(1)
     finally:
         worker.stop()
     assert mailbox.count == 7  # six digests, one of them twice

@@ -13,7 +13,8 @@ from khenthuong.embedded import tick
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
-from khenthuong.services import jobs, outbox, reminders
+from khenthuong.services import jobs, mail_health, outbox, reminders
+from khenthuong.storage.db import write_tx
 
 app = typer.Typer(help="Nhắc hạn và thông báo (reminders and notices).", no_args_is_help=True)
 
@@ -42,10 +43,12 @@ def status() -> None:
         notices = outbox.counts(conn)
         due = jobs.preview(conn, rt.registry, rt.settings, now=now)
         runs = jobs.last_runs(conn)
+        failed_reminders = reminders.given_up(conn)
+        failed_notices = outbox.given_up(conn)
     table = Table("", "chờ gửi (pending)", "đã gửi (sent)", "lỗi (failed)")
     table.add_row(
         "Nhắc hạn (reminders)",
-        str(ledger.get("claimed", 0) + ledger.get("sending", 0)),
+        str(sum(ledger.get(s, 0) for s in ("claimed", "sending", reminders.RETRY))),
         str(ledger.get("sent", 0)),
         str(ledger.get("failed", 0)),
     )
@@ -56,6 +59,46 @@ def status() -> None:
         str(notices.get(outbox.FAILED, 0)),
     )
     console.print(table)
+    in_flight = (
+        ledger.get("claimed", 0) + ledger.get("sending", 0),
+        notices.get("queued", 0) + notices.get("sending", 0),
+    )
+    if any(in_flight):
+        console.print(
+            f"Đang gửi, gửi lại sau {rt.settings.stale_claim_seconds} giây nếu bị mất (in flight, "
+            f"sent again after KHENTHUONG_STALE_CLAIM_SECONDS if lost): {in_flight[0]} nhắc hạn, "
+            f"{in_flight[1]} thông báo"
+        )
+    if ledger.get(reminders.RETRY):
+        console.print(
+            f"Nhắc hạn chờ gửi lại sau lỗi (waiting for a retry): {ledger[reminders.RETRY]}"
+        )
+    if failed_reminders or failed_notices:
+        lost = Table(
+            "mã (id)",
+            "loại",
+            "gửi tới / khóa",
+            "lần (attempts)",
+            "lỗi cuối (last error)",
+            title="Thư đã bỏ, gửi lại bằng: khenthuong reminders retry --all | ID… (given up)",
+        )
+        for row in failed_reminders:
+            lost.add_row(
+                f"r{row['id']}",
+                f"nhắc hạn {row['kind']}",
+                str(row["recipient"]),
+                str(row["attempts"]),
+                escape(str(row["last_error"] or "")),
+            )
+        for row in failed_notices:
+            lost.add_row(
+                f"n{row['id']}",
+                f"thông báo {row['kind']}",
+                str(row["dedup_key"]),
+                str(row["attempts"]),
+                escape(str(row["last_error"] or "")),
+            )
+        console.print(lost)
     if notices.get(outbox.SKIPPED):
         console.print(
             f"Thông báo không có người nhận, không gửi (no recipient, not sent): "
@@ -100,6 +143,57 @@ def status() -> None:
             f"lần tới (next run) {_when(upcoming)}{late}"
         )
     console.print(f"Thư gửi tới (mail goes to): {target}")
+    since = mail_health.failing_since(rt.engine)
+    if since is not None:
+        console.print(
+            f"[bold red]Thư không gửi được từ (mail failing since) {_when(since)}[/bold red]"
+        )
+
+
+def _split_ids(ids: list[str]) -> tuple[list[int], list[int]]:
+    """`r12` (a reminder ledger row) and `n5` (a notice) as shown by `reminders status`."""
+    reminder_ids: list[int] = []
+    notice_ids: list[int] = []
+    for raw in ids:
+        kind, number = raw[:1].lower(), raw[1:]
+        if kind not in ("r", "n") or not number.isdigit():
+            raise typer.BadParameter(
+                f"mã {raw!r} không hợp lệ: dùng r<số> cho nhắc hạn, n<số> cho thông báo, như "
+                "trong `khenthuong reminders status`",
+                param_hint="ID",
+            )
+        (reminder_ids if kind == "r" else notice_ids).append(int(number))
+    return reminder_ids, notice_ids
+
+
+@app.command("retry")
+@report_errors
+def retry(
+    ids: list[str] = typer.Argument(
+        None, help="r<số> (nhắc hạn) hoặc n<số> (thông báo), như trong reminders status."
+    ),
+    all_failed: bool = typer.Option(False, "--all", help="Mọi thư đã bỏ (every failed row)."),
+) -> None:
+    """Put given-up reminders and notices back: the next scan and relay send them."""
+    if bool(ids) == all_failed:
+        raise typer.BadParameter(
+            "cần --all hoặc ít nhất một mã (r<số>, n<số>), không cả hai", param_hint="ID | --all"
+        )
+    rt = runtime()
+    reminder_ids, notice_ids = (None, None) if all_failed else _split_ids(ids)
+    with write_tx(rt.engine) as conn:
+        back_r = reminders.retry_given_up(conn, reminder_ids) if reminder_ids != [] else []
+        back_n = outbox.retry_given_up(conn, notice_ids) if notice_ids != [] else []
+    missing = [f"r{i}" for i in sorted(set(reminder_ids or []) - set(back_r))] + [
+        f"n{i}" for i in sorted(set(notice_ids or []) - set(back_n))
+    ]
+    console.print(
+        f"Đã đưa lại {len(back_r)} nhắc hạn và {len(back_n)} thông báo vào hàng gửi; lần quét "
+        "tới sẽ gửi."
+    )
+    if missing:
+        console.print(f"Không có thư đã bỏ với mã: {', '.join(missing)}")
+        raise typer.Exit(1)
 
 
 @app.command("run")

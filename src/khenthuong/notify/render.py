@@ -231,6 +231,41 @@ def render_step_notice(
     )
 
 
+@dataclass(frozen=True)
+class MailAlert:
+    """Mail has been failing for a while: what an administrator is told."""
+
+    recipient_email: str
+    recipient_name: str
+    since: datetime
+    error: str
+    waiting: int
+    """Reminders and notices that failed at least once and wait (or were given up)."""
+
+
+def render_mail_alert(
+    alert: MailAlert, *, ledger_key: str, sender: Sender, sent_at: datetime | None = None
+) -> EmailMessage:
+    """To an administrator: mail could not be delivered from `since` on, and why."""
+    context = {
+        "recipient_name": alert.recipient_name,
+        "since": format_local(alert.since),
+        "error": alert.error,
+        "waiting": alert.waiting,
+        "base_url": sender.base_url,
+    }
+    text, html = render_pair("mail_alert", context)
+    return _message(
+        subject=f"{SUBJECT_PREFIX} Thư điện tử không gửi được từ {context['since']}",
+        to=(alert.recipient_name, alert.recipient_email),
+        text=text,
+        html=html,
+        ledger_key=ledger_key,
+        sender=sender,
+        sent_at=sent_at,
+    )
+
+
 def render_inspection_notice(
     notice: InspectionNotice, *, ledger_key: str, sender: Sender, sent_at: datetime | None = None
 ) -> EmailMessage:

@@ -88,9 +88,14 @@ def send_messages(messages: Sequence[EmailMessage], settings: MailSettings) -> l
 
 
 def write_to_maildir(messages: Sequence[EmailMessage], folder: Path) -> list[SendResult]:
-    """Store each message as one file in a Maildir (embedded mode, no SMTP relay)."""
+    """Store each message as one file in a Maildir (embedded mode, no SMTP relay).
+
+    The folder and its tmp/new/cur subfolders are created when missing, also in a folder that
+    exists already (an empty mounted volume): `mailbox.Maildir` creates them only with the
+    folder itself."""
     try:
-        Path(folder).parent.mkdir(parents=True, exist_ok=True)
+        for sub in ("tmp", "new", "cur"):
+            (Path(folder) / sub).mkdir(parents=True, exist_ok=True)
         box = mailbox.Maildir(folder, create=True)
         results = []
         for msg in messages:

@@ -26,14 +26,15 @@ from khenthuong.notify.render import (
     DigestItem,
     InspectionNotice,
     InspectionVisit,
+    MailAlert,
     Sender,
     StepNotice,
     render_digest,
     render_inspection_notice,
+    render_mail_alert,
     render_step_notice,
 )
-from khenthuong.notify.smtp import deliver
-from khenthuong.services import outbox, reminders
+from khenthuong.services import mail_health, outbox, reminders, scan_state
 from khenthuong.settings import Settings, get_settings
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, UNITS, USERS
@@ -56,8 +57,6 @@ HEADLINES = {
 
 SCAN_JOB = "scan_reminders"
 RELAY_JOB = "relay_outbox"
-STUCK_AFTER = timedelta(minutes=10)
-"""An outbox row queued or being sent for this long is handed out again (or failed)."""
 
 
 def record_run(
@@ -118,6 +117,7 @@ def preview(
         now=now,
         max_attempts=settings.send_max_attempts,
         retry_seconds=settings.send_retry_seconds,
+        retry_max_seconds=settings.send_retry_max_seconds,
     )
     notices = conn.execute(
         select(OUTBOX)
@@ -125,7 +125,7 @@ def preview(
             ((OUTBOX.c.status == "pending") & (OUTBOX.c.available_at <= now))
             | (
                 OUTBOX.c.status.in_(("queued", "sending"))
-                & (OUTBOX.c.available_at < now - STUCK_AFTER)
+                & (OUTBOX.c.available_at < now - timedelta(seconds=settings.stale_claim_seconds))
                 & (OUTBOX.c.attempts < settings.send_max_attempts)
             )
         )
@@ -137,24 +137,54 @@ def preview(
 def claim_reminders(
     engine: Engine, registry: WorkflowRegistry, settings: Settings, *, now: datetime | None = None
 ) -> list[list[int]]:
-    """Claim due reminders (and stale claims) and group them: one list per recipient."""
+    """Claim due reminders (and stale claims) and group them: one list per recipient. Only
+    what may have become due since the last scan is scanned (`scan_state`)."""
+    now = now or datetime.now(UTC)
     with write_tx(engine) as conn:
-        items = reminders.scan_due(
-            conn, registry, now=now, before_days=settings.reminder_days_before
+        scan = scan_state.plan(
+            conn,
+            now=now,
+            before_days=settings.reminder_days_before,
+            full_scan_seconds=settings.full_scan_seconds,
         )
-        items += reminders.scan_inspections(
-            conn, now=now, before_days=settings.reminder_days_before
-        )
-        created = reminders.claim(conn, items, now=now)
+        created: list[int] = []
+        if not scan.nothing:
+            only = None if scan.full else scan_state.touched(conn, scan.since_event or 0)
+            items = (
+                reminders.scan_due(
+                    conn,
+                    registry,
+                    now=now,
+                    before_days=settings.reminder_days_before,
+                    only_ids=only,
+                )
+                if only is None or only
+                else []
+            )
+            if scan.full:
+                items += reminders.scan_inspections(
+                    conn, now=now, before_days=settings.reminder_days_before
+                )
+            created = reminders.claim(conn, items, now=now)
+            scan_state.remember(conn, scan, now=now)
         stale = reminders.stale_claims(
             conn,
             older_than=timedelta(seconds=settings.stale_claim_seconds),
             now=now,
             max_attempts=settings.send_max_attempts,
             retry_seconds=settings.send_retry_seconds,
+            retry_max_seconds=settings.send_retry_max_seconds,
         )
         groups = reminders.group_by_recipient(conn, sorted(set(created) | set(stale)))
     return [ids for _, ids in sorted(groups.items())]
+
+
+def release_claims(engine: Engine, ledger_ids: Sequence[int], settings: Settings) -> None:
+    """Give back claimed rows a run could not send (see `reminders.release`)."""
+    with write_tx(engine) as conn:
+        reminders.release(
+            conn, ledger_ids, older_than=timedelta(seconds=settings.stale_claim_seconds)
+        )
 
 
 NOTHING_TO_SEND = "nothing to send"
@@ -190,10 +220,9 @@ def send_digest(
     try:
         message = _digest_message(engine, registry, won, mail)
     except Exception as exc:
-        with write_tx(engine) as conn:
-            reminders.mark(conn, won, "failed", error=f"{exc.__class__.__name__}: {exc}")
+        _record_digest_failure(engine, won, f"{exc.__class__.__name__}: {exc}", settings, "?")
         raise
-    return _send_and_mark(engine, won, message, mail)
+    return _send_and_mark(engine, won, message, mail, settings)
 
 
 def _digest_message(
@@ -277,29 +306,55 @@ def _digest_message(
 
 
 def _send_and_mark(
-    engine: Engine, ledger_ids: list[int], message: EmailMessage, mail: MailSettings
+    engine: Engine,
+    ledger_ids: list[int],
+    message: EmailMessage,
+    mail: MailSettings,
+    settings: Settings,
 ) -> str:
-    try:
-        result = deliver([message], mail)[0]
-        ok, error = result.ok, result.error
-    except Exception as exc:
-        ok, error = False, f"{exc.__class__.__name__}: {exc}"
-    with write_tx(engine) as conn:
-        reminders.mark(
-            conn,
-            ledger_ids,
-            "sent" if ok else "failed",
-            error=error,
-            message_id=str(message["Message-ID"]),
-        )
+    ok, error, target_down = mail_health.hand_over(engine, [message], mail)
+    if target_down:
+        _record_digest_failure(engine, ledger_ids, error or "", settings, str(message["To"]))
+        raise MailTargetDown(error or "")
     if not ok:
-        log.warning("digest to %s failed: %s", message["To"], error)
+        _record_digest_failure(
+            engine, ledger_ids, error or "unknown error", settings, str(message["To"])
+        )
         raise DeliveryFailed(error or "unknown error")
+    with write_tx(engine) as conn:
+        reminders.mark(conn, ledger_ids, "sent", message_id=str(message["Message-ID"]))
     return f"sent {len(ledger_ids)} item(s) to {message['To']}"
 
 
+def check_mail(engine: Engine, settings: Settings) -> int:
+    """Tell the administrators once when mail has been failing for too long (see
+    `mail_health.check_alert`); returns how many were told."""
+    return mail_health.check_alert(engine, settings.mail_alert_after_seconds)
+
+
+def _record_digest_failure(
+    engine: Engine, ledger_ids: list[int], error: str, settings: Settings, to: str
+) -> None:
+    """The ledger's one retry policy: wait for the backoff, or give up after the limit."""
+    with write_tx(engine) as conn:
+        given_up = reminders.record_failure(
+            conn, ledger_ids, error, max_attempts=settings.send_max_attempts
+        )
+    if given_up:
+        log.error(
+            "digest to %s given up after %s attempts: %s", to, settings.send_max_attempts, error
+        )
+    else:
+        log.info("digest to %s failed, will retry after the backoff: %s", to, error)
+
+
 class DeliveryFailed(RuntimeError):
-    """A message could not be handed to the mail server; the task retries it."""
+    """A message could not be handed to the mail server; the ledger retries it later."""
+
+
+class MailTargetDown(DeliveryFailed):
+    """The mail server (or the maildir) cannot take any message now: the other digests of
+    this run would fail the same way, so the run stops sending."""
 
 
 def _finish_notice(conn: Any, outbox_id: int, *, ok: bool, error: str | None) -> None:
@@ -312,6 +367,7 @@ def _finish_notice(conn: Any, outbox_id: int, *, ok: bool, error: str | None) ->
         error=error,
         max_attempts=settings.send_max_attempts,
         retry_seconds=settings.send_retry_seconds,
+        retry_max_seconds=settings.send_retry_max_seconds,
     )
     if status == outbox.FAILED:
         log.error(
@@ -327,18 +383,20 @@ def relay_outbox(
     publish: Callable[[int], None],
     *,
     limit: int = 200,
-    stuck_after: timedelta = STUCK_AFTER,
+    stuck_after: timedelta | None = None,
 ) -> int:
     """Hand pending outbox rows to `publish`; rows that fail to publish stay pending.
 
     Rows are marked queued in a committed transaction before publishing, so two
     relays never publish the same row; a relay that dies after that leaves rows
-    queued, and `outbox.requeue_stuck` gives them back after a while.
+    queued, and `outbox.requeue_stuck` gives them back after KHENTHUONG_STALE_CLAIM_SECONDS
+    (the same threshold as for reminders; `stuck_after` overrides it).
     """
+    settings = get_settings()
+    if stuck_after is None:
+        stuck_after = timedelta(seconds=settings.stale_claim_seconds)
     with write_tx(engine) as conn:
-        outbox.requeue_stuck(
-            conn, older_than=stuck_after, max_attempts=get_settings().send_max_attempts
-        )
+        outbox.requeue_stuck(conn, older_than=stuck_after, max_attempts=settings.send_max_attempts)
         ids = outbox.pending(conn, limit=limit)
         outbox.mark_queued(conn, ids)
     failed: list[int] = []
@@ -346,7 +404,9 @@ def relay_outbox(
         try:
             publish(outbox_id)
         except Exception as exc:
-            log.warning("outbox relay: publishing %s failed: %s", outbox_id, exc)
+            # An in-process delivery that failed is logged once per outage by mail_health.
+            level = logging.INFO if isinstance(exc, DeliveryFailed) else logging.WARNING
+            log.log(level, "outbox relay: publishing %s failed: %s", outbox_id, exc)
             failed = list(ids[index:])
             break
     if failed:
@@ -382,6 +442,8 @@ def deliver_notice(
     data = json.loads(row["payload"])
     if row["kind"] == "inspection_plan":
         return _deliver_inspection_notice(engine, row, data, mail)
+    if row["kind"] == mail_health.ALERT_KIND:
+        return _deliver_mail_alert(engine, row, data, mail)
     with engine.connect() as conn:
         user = conn.execute(
             select(USERS.c.email, USERS.c.full_name).where(
@@ -429,11 +491,7 @@ def deliver_notice(
         ledger_key=row["dedup_key"],
         sender=Sender.from_settings(mail),
     )
-    try:
-        result = deliver([message], mail)[0]
-        ok, error = result.ok, result.error
-    except Exception as exc:
-        ok, error = False, f"{exc.__class__.__name__}: {exc}"
+    ok, error, _ = mail_health.hand_over(engine, [message], mail)
     with write_tx(engine) as conn:
         _finish_notice(conn, outbox_id, ok=ok, error=error)
     if not ok:
@@ -498,17 +556,44 @@ def _deliver_inspection_notice(
         )
         for email_address, name in recipients
     ]
-    try:
-        results = deliver(messages, mail)
-        ok = all(r.ok for r in results)
-        error = "; ".join(r.error for r in results if r.error) or None
-    except Exception as exc:
-        ok, error = False, f"{exc.__class__.__name__}: {exc}"
+    ok, error, _ = mail_health.hand_over(engine, messages, mail)
     with write_tx(engine) as conn:
         _finish_notice(conn, row["id"], ok=ok, error=error)
     if not ok:
         raise DeliveryFailed(error or "unknown error")
     return f"inspection plan sent to {len(messages)} recipient(s) of {data['unit']}"
+
+
+def _deliver_mail_alert(engine: Engine, row: Any, data: dict[str, Any], mail: MailSettings) -> str:
+    """Tell one administrator that mail has been failing (see `mail_health.check_alert`)."""
+    with engine.connect() as conn:
+        user = conn.execute(
+            select(USERS.c.email, USERS.c.full_name).where(
+                USERS.c.username == data["recipient_user"]
+            )
+        ).first()
+    if user is None or not user.email:
+        reason = f"{NO_RECIPIENT}: no address for {data['recipient_user']!r}"
+        with write_tx(engine) as conn:
+            outbox.skip_delivery(conn, row["id"], reason)
+        return reason
+    message = render_mail_alert(
+        MailAlert(
+            recipient_email=user.email,
+            recipient_name=user.full_name,
+            since=datetime.fromisoformat(data["since"]),
+            error=str(data["error"]),
+            waiting=int(data["waiting"]),
+        ),
+        ledger_key=row["dedup_key"],
+        sender=Sender.from_settings(mail),
+    )
+    ok, error, _ = mail_health.hand_over(engine, [message], mail)
+    with write_tx(engine) as conn:
+        _finish_notice(conn, row["id"], ok=ok, error=error)
+    if not ok:
+        raise DeliveryFailed(error or "unknown error")
+    return f"mail alert sent to {user.email}"
 
 
 def _visit_rows(conn: Any, visit_ids: list[int]) -> dict[int, dict[str, Any]]:

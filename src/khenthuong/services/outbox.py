@@ -28,13 +28,14 @@ def pending(conn: Connection, *, limit: int = 100, now: datetime | None = None) 
     return [int(i) for i in conn.execute(query).scalars()]
 
 
-def mark_queued(conn: Connection, ids: Sequence[int]) -> None:
-    """Record that these rows were handed to the broker."""
+def mark_queued(conn: Connection, ids: Sequence[int], *, now: datetime | None = None) -> None:
+    """Record that these rows were handed to the broker (now: the stale threshold counts
+    from here)."""
     if ids:
         conn.execute(
             update(OUTBOX)
             .where(OUTBOX.c.id.in_(list(ids)), OUTBOX.c.status == "pending")
-            .values(status="queued")
+            .values(status="queued", available_at=now or datetime.now(UTC))
         )
 
 
@@ -43,15 +44,19 @@ MAX_ATTEMPTS = 8
 RETRY_SECONDS = 60
 """Default wait before the first retry (KHENTHUONG_SEND_RETRY_SECONDS); doubled each time."""
 MAX_RETRY_SECONDS = 3600
-"""The longest wait between two attempts."""
+"""Default longest wait between two attempts (KHENTHUONG_SEND_RETRY_MAX_SECONDS)."""
 FAILED = "failed"
 """Status of a notice given up after the last attempt failed (the error is kept)."""
 
 
-def retry_delay(attempts: int, *, base: int = RETRY_SECONDS) -> timedelta:
+def retry_delay(
+    attempts: int, *, base: int = RETRY_SECONDS, cap: int = MAX_RETRY_SECONDS
+) -> timedelta:
     """Exponential backoff: `base` after the first failed attempt, doubled after each next
-    one, at most an hour."""
-    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS))
+    one, at most `cap` (an hour by default). No wait before the first attempt."""
+    if attempts <= 0:
+        return timedelta(0)
+    return timedelta(seconds=min(base * 2 ** (attempts - 1), cap))
 
 
 def requeue_stuck(
@@ -86,11 +91,17 @@ def requeue_stuck(
 
 
 def begin_delivery(conn: Connection, outbox_id: int) -> RowMapping | None:
-    """Take the row for delivery; None if it was already taken or delivered (a duplicate)."""
+    """Take the row for delivery; None if it was already taken or delivered (a duplicate), or
+    if it waits for its next try (a redelivered message never sends before the backoff)."""
+    now = datetime.now(UTC)
     taken = conn.execute(
         update(OUTBOX)
-        .where(OUTBOX.c.id == outbox_id, OUTBOX.c.status.in_(("pending", "queued")))
-        .values(status="sending", attempts=OUTBOX.c.attempts + 1, available_at=datetime.now(UTC))
+        .where(
+            OUTBOX.c.id == outbox_id,
+            (OUTBOX.c.status == "queued")
+            | ((OUTBOX.c.status == "pending") & (OUTBOX.c.available_at <= now)),
+        )
+        .values(status="sending", attempts=OUTBOX.c.attempts + 1, available_at=now)
     )
     if taken.rowcount != 1:
         return None
@@ -105,6 +116,7 @@ def finish_delivery(
     error: str | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     retry_seconds: int = RETRY_SECONDS,
+    retry_max_seconds: int = MAX_RETRY_SECONDS,
     now: datetime | None = None,
 ) -> str:
     """Mark a delivery sent; or, with the error kept, give it back for a retry after an
@@ -123,7 +135,9 @@ def finish_delivery(
             values["status"] = FAILED
         else:
             values["status"] = "pending"
-            values["available_at"] = now + retry_delay(attempts, base=retry_seconds)
+            values["available_at"] = now + retry_delay(
+                attempts, base=retry_seconds, cap=retry_max_seconds
+            )
     conn.execute(update(OUTBOX).where(OUTBOX.c.id == outbox_id).values(**values))
     return str(values["status"])
 
@@ -135,6 +149,33 @@ def skip_delivery(conn: Connection, outbox_id: int, reason: str) -> None:
         .where(OUTBOX.c.id == outbox_id)
         .values(status=SKIPPED, sent_at=None, last_error=reason)
     )
+
+
+def given_up(conn: Connection, *, limit: int = 50) -> list[RowMapping]:
+    """Notices given up (failed), newest first, with their last error."""
+    return list(
+        conn.execute(
+            select(OUTBOX)
+            .where(OUTBOX.c.status == FAILED)
+            .order_by(OUTBOX.c.available_at.desc(), OUTBOX.c.id)
+            .limit(limit)
+        ).mappings()
+    )
+
+
+def retry_given_up(
+    conn: Connection, outbox_ids: Sequence[int] | None, *, now: datetime | None = None
+) -> list[int]:
+    """Put failed notices back (all when `outbox_ids` is None) with a fresh count of attempts:
+    the next relay sends them. Returns the ids put back; the last error stays."""
+    now = now or datetime.now(UTC)
+    query = update(OUTBOX).where(OUTBOX.c.status == FAILED)
+    if outbox_ids is not None:
+        query = query.where(OUTBOX.c.id.in_(list(outbox_ids)))
+    result = conn.execute(
+        query.values(status="pending", attempts=0, available_at=now).returning(OUTBOX.c.id)
+    )
+    return sorted(int(i) for i in result.scalars())
 
 
 def counts(conn: Connection) -> dict[str, int]:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from khenthuong.calendar.workdays import add_working_days, is_working_day
 from khenthuong.localtime import LOCAL_TZ
-from khenthuong.services.outbox import RETRY_SECONDS, retry_delay
+from khenthuong.services.outbox import MAX_RETRY_SECONDS, RETRY_SECONDS, retry_delay
 from khenthuong.storage.models import NOMINATIONS, UNITS, USER_ROLES, USERS
 from khenthuong.storage.outbox import REMINDER_LEDGER
 from khenthuong.workflow.definition import Level
@@ -106,8 +106,11 @@ def scan_due(
     now: datetime | None = None,
     before_days: int = 3,
     limit: int | None = None,
+    only_ids: Sequence[int] | None = None,
 ) -> list[DueItem]:
-    """Reminders that are due now for every open nomination (nothing is written).
+    """Reminders that are due now for every open nomination (nothing is written); with
+    `only_ids`, for those nominations only (an incremental scan: the others were scanned
+    before and nothing about them changed).
 
     Officers holding the state's responsible role over the nomination's unit get
     `before` and `due` reminders; when overdue the leader of the responsible unit is
@@ -134,6 +137,8 @@ def scan_due(
         )
         .order_by(NOMINATIONS.c.due_at, NOMINATIONS.c.id)
     )
+    if only_ids is not None:
+        query = query.where(NOMINATIONS.c.id.in_(list(only_ids)))
     if limit:
         query = query.limit(limit)
     rows = conn.execute(query).all()
@@ -232,27 +237,42 @@ def claim(conn: Connection, items: Iterable[DueItem], *, now: datetime | None = 
 
 MAX_ATTEMPTS = 8
 """Default number of sends a reminder gets before it is given up (KHENTHUONG_SEND_MAX_ATTEMPTS)."""
+RETRY = "retry"
+"""Status of a row whose last send failed and that waits for its next try (the backoff of
+its attempts counted from `claimed_at`, the time of the failure)."""
+FAILED = "failed"
+"""Status of a row given up: `max_attempts` sends failed (or were lost). Only
+`reminders retry` puts it back."""
 
 
 def _due_again(
-    now: datetime, older_than: timedelta, retry_seconds: int, max_attempts: int
+    now: datetime,
+    older_than: timedelta,
+    retry_seconds: int,
+    max_attempts: int,
+    retry_max_seconds: int = MAX_RETRY_SECONDS,
 ) -> ColumnElement[bool]:
     """Rows to send again: lost ones (claimed or `sending` for longer than `older_than`: a
-    lost task, a dead worker) at once; failed ones after the same exponential backoff as
-    the outbox (`retry_delay` of their attempts: 1, 2, 4 … minutes, at most an hour)."""
+    lost task, a dead worker) at once; rows waiting for a retry once their backoff is over
+    (`retry_delay` of their attempts: 1, 2, 4 … minutes, at most `retry_max_seconds`)."""
     led = REMINDER_LEDGER.c
     lost = and_(led.status.in_(("claimed", "sending")), led.claimed_at < now - older_than)
-    failed = or_(
+    waited = or_(
         *(
             and_(
-                led.status == "failed",
                 led.attempts == attempts,
-                led.claimed_at < now - retry_delay(attempts, base=retry_seconds),
+                led.claimed_at
+                <= now - retry_delay(attempts, base=retry_seconds, cap=retry_max_seconds),
             )
             for attempts in range(max_attempts)
         )
     )
-    return and_(led.attempts < max_attempts, or_(lost, failed))
+    # Each branch starts from a status, so the (status, claimed_at) index serves both: a scan
+    # costs the same however many rows are sent.
+    return or_(
+        and_(lost, led.attempts < max_attempts),
+        and_(led.status == RETRY, led.attempts < max_attempts, waited),
+    )
 
 
 def stale_claims(
@@ -262,27 +282,37 @@ def stale_claims(
     now: datetime | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     retry_seconds: int = RETRY_SECONDS,
+    retry_max_seconds: int = MAX_RETRY_SECONDS,
 ) -> list[int]:
     """Take back ledger rows left behind (a lost task, a failed send, a worker killed mid-send)
     to be sent again; returns their ids.
 
-    A row claimed or `sending` for longer than `older_than`, or failed for longer than its
-    backoff (`_due_again`), is re-claimed: its `claimed_at` is set to `now` (so the next
-    scan does not queue it again) and `sending` goes back to `claimed`. `older_than` must
-    exceed the longest send (the task time limit), so that a `sending` row this old belongs
-    to a dead worker.
+    A row claimed or `sending` for longer than `older_than`, or waiting for a retry past its
+    backoff (`_due_again`), is claimed again: `claimed_at` is set to `now` (so the next scan
+    does not queue it again) and its status to `claimed`, the only status a send takes.
+    `older_than` must exceed the longest send (the task time limit), so that a `sending` row
+    this old belongs to a dead worker. A row lost during its last allowed attempt is given up
+    (failed, with the reason).
     """
     now = now or datetime.now(UTC)
+    led = REMINDER_LEDGER.c
+    conn.execute(
+        update(REMINDER_LEDGER)
+        .where(
+            led.status.in_(("claimed", "sending")),
+            led.claimed_at < now - older_than,
+            led.attempts >= max_attempts,
+        )
+        .values(
+            status=FAILED,
+            last_error=func.coalesce(led.last_error + "; ", "")
+            + f"given up: the worker was lost during attempt {max_attempts}",
+        )
+    )
     result = conn.execute(
         update(REMINDER_LEDGER)
-        .where(_due_again(now, older_than, retry_seconds, max_attempts))
-        .values(
-            claimed_at=now,
-            status=case(
-                (REMINDER_LEDGER.c.status == "sending", "claimed"),
-                else_=REMINDER_LEDGER.c.status,
-            ),
-        )
+        .where(_due_again(now, older_than, retry_seconds, max_attempts, retry_max_seconds))
+        .values(claimed_at=now, status="claimed")
         .returning(REMINDER_LEDGER.c.id)
     )
     return sorted(int(i) for i in result.scalars())
@@ -295,13 +325,14 @@ def pending_resends(
     now: datetime | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     retry_seconds: int = RETRY_SECONDS,
+    retry_max_seconds: int = MAX_RETRY_SECONDS,
 ) -> list[RowMapping]:
     """The rows `stale_claims` would take back now (read only, for a dry run)."""
     now = now or datetime.now(UTC)
     return list(
         conn.execute(
             select(REMINDER_LEDGER)
-            .where(_due_again(now, older_than, retry_seconds, max_attempts))
+            .where(_due_again(now, older_than, retry_seconds, max_attempts, retry_max_seconds))
             .order_by(REMINDER_LEDGER.c.id)
         ).mappings()
     )
@@ -317,8 +348,10 @@ def take_for_sending(
 ) -> list[int]:
     """Atomically move the given rows to `sending`; returns the ids this caller won.
 
-    A row is taken when it is claimed or failed, or `sending` for longer than
-    `stale_after` (its worker died mid-send). Two callers with the same ids (a duplicate
+    A row is taken when it is claimed, or `sending` for longer than `stale_after` (its
+    worker died mid-send). A row waiting for a retry is never taken here: only the scan
+    claims it again once its backoff is over, so neither a task retry nor a redelivered
+    message nor another worker sends it early. Two callers with the same ids (a duplicate
     task, a redelivered message, two workers) race on one conditional UPDATE: each row
     goes to exactly one of them, on SQLite (one writer at a time) and on PostgreSQL
     (the second UPDATE waits for the first and re-checks the condition).
@@ -332,7 +365,7 @@ def take_for_sending(
             REMINDER_LEDGER.c.id.in_(list(ledger_ids)),
             REMINDER_LEDGER.c.attempts < max_attempts,
             or_(
-                REMINDER_LEDGER.c.status.in_(("claimed", "failed")),
+                REMINDER_LEDGER.c.status == "claimed",
                 and_(
                     REMINDER_LEDGER.c.status == "sending",
                     REMINDER_LEDGER.c.claimed_at < now - stale_after,
@@ -341,6 +374,52 @@ def take_for_sending(
         )
         .values(status="sending", claimed_at=now, attempts=REMINDER_LEDGER.c.attempts + 1)
         .returning(REMINDER_LEDGER.c.id)
+    )
+    return sorted(int(i) for i in result.scalars())
+
+
+def release(
+    conn: Connection,
+    ledger_ids: Sequence[int],
+    *,
+    older_than: timedelta,
+    now: datetime | None = None,
+) -> None:
+    """Give back claimed rows a run did not get to send (no attempt counted): they are dated
+    past the stale threshold, so the next scan claims them again at once."""
+    if not ledger_ids:
+        return
+    now = now or datetime.now(UTC)
+    conn.execute(
+        update(REMINDER_LEDGER)
+        .where(REMINDER_LEDGER.c.id.in_(list(ledger_ids)), REMINDER_LEDGER.c.status == "claimed")
+        .values(claimed_at=now - older_than - timedelta(seconds=1))
+    )
+
+
+def given_up(conn: Connection, *, limit: int = 50) -> list[RowMapping]:
+    """Rows given up (failed), newest failure first, with their last error."""
+    return list(
+        conn.execute(
+            select(REMINDER_LEDGER)
+            .where(REMINDER_LEDGER.c.status == FAILED)
+            .order_by(REMINDER_LEDGER.c.claimed_at.desc(), REMINDER_LEDGER.c.id)
+            .limit(limit)
+        ).mappings()
+    )
+
+
+def retry_given_up(
+    conn: Connection, ledger_ids: Sequence[int] | None, *, now: datetime | None = None
+) -> list[int]:
+    """Put failed rows back (all of them when `ledger_ids` is None) with a fresh count of
+    attempts: the next scan sends them. Returns the ids put back; the last error stays."""
+    now = now or datetime.now(UTC)
+    query = update(REMINDER_LEDGER).where(REMINDER_LEDGER.c.status == FAILED)
+    if ledger_ids is not None:
+        query = query.where(REMINDER_LEDGER.c.id.in_(list(ledger_ids)))
+    result = conn.execute(
+        query.values(status=RETRY, attempts=0, claimed_at=now).returning(REMINDER_LEDGER.c.id)
     )
     return sorted(int(i) for i in result.scalars())
 
@@ -363,14 +442,15 @@ def unclaimed(conn: Connection, items: Sequence[DueItem]) -> list[DueItem]:
 def group_by_recipient(conn: Connection, ledger_ids: Sequence[int]) -> dict[str, list[int]]:
     """Ledger ids per recipient: one digest per officer per run."""
     groups: dict[str, list[int]] = defaultdict(list)
-    if not ledger_ids:
-        return groups
-    for row in conn.execute(
-        select(REMINDER_LEDGER.c.id, REMINDER_LEDGER.c.recipient)
-        .where(REMINDER_LEDGER.c.id.in_(list(ledger_ids)))
-        .order_by(REMINDER_LEDGER.c.id)
-    ):
-        groups[row.recipient].append(row.id)
+    ids = sorted(ledger_ids)
+    # In slices: PostgreSQL takes at most 65,535 bound parameters per statement.
+    for start in range(0, len(ids), 10_000):
+        for row in conn.execute(
+            select(REMINDER_LEDGER.c.id, REMINDER_LEDGER.c.recipient)
+            .where(REMINDER_LEDGER.c.id.in_(ids[start : start + 10_000]))
+            .order_by(REMINDER_LEDGER.c.id)
+        ):
+            groups[row.recipient].append(row.id)
     return dict(groups)
 
 
@@ -383,28 +463,52 @@ def mark(
     message_id: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Record the outcome of a send for ledger rows that are not already sent.
+    """Record that a send of ledger rows that are not already sent succeeded ("sent"); a
+    failure goes through `record_failure`.
 
     Attempts are counted when a row is taken for sending (`take_for_sending`). The error
     of a failed attempt is kept after a later success, so the ledger shows what happened.
     """
+    if status != "sent":
+        raise ValueError(f"mark records sends only, not {status!r}: use record_failure")
     now = now or datetime.now(UTC)
-    values: dict[str, Any] = {"status": status}
-    if status == "sent":
-        values |= {"sent_at": now, "message_id": message_id}
-    else:
-        values |= {"last_error": error, "claimed_at": now}
     conn.execute(
         update(REMINDER_LEDGER)
         .where(and_(REMINDER_LEDGER.c.id.in_(list(ledger_ids)), REMINDER_LEDGER.c.status != "sent"))
-        .values(**values)
+        .values(status="sent", sent_at=now, message_id=message_id)
     )
 
 
-def status_counts(conn: Connection) -> dict[str, int]:
-    """How many ledger rows are claimed, sending, sent and failed."""
-    from sqlalchemy import func  # noqa: PLC0415
+def record_failure(
+    conn: Connection,
+    ledger_ids: Sequence[int],
+    error: str,
+    *,
+    max_attempts: int = MAX_ATTEMPTS,
+    now: datetime | None = None,
+) -> list[int]:
+    """Record a failed send: rows with attempts left wait for a retry (RETRY, backoff from
+    now), the others are given up (FAILED). The error is kept. Returns the ids given up."""
+    now = now or datetime.now(UTC)
+    led = REMINDER_LEDGER.c
+    taken = and_(led.id.in_(list(ledger_ids)), led.status != "sent")
+    given_up = conn.execute(
+        update(REMINDER_LEDGER)
+        .where(taken, led.attempts >= max_attempts)
+        .values(status=FAILED, last_error=error, claimed_at=now)
+        .returning(led.id)
+    ).scalars()
+    ids = sorted(int(i) for i in given_up)
+    conn.execute(
+        update(REMINDER_LEDGER)
+        .where(taken, led.attempts < max_attempts)
+        .values(status=RETRY, last_error=error, claimed_at=now)
+    )
+    return ids
 
+
+def status_counts(conn: Connection) -> dict[str, int]:
+    """How many ledger rows are claimed, sending, sent, waiting for a retry and failed."""
     return {
         str(r.status): int(r.n)
         for r in conn.execute(

@@ -24,7 +24,8 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime
     available_at: datetime
     status: str = Field(default="pending", max_length=10)
-    """pending, queued, sending, sent or skipped (nobody to send it to)."""
+    """pending (new, or waiting for a retry until available_at), queued, sending, sent,
+    skipped (nobody to send it to) or failed (given up after the attempt limit)."""
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     sent_at: datetime | None = None
@@ -45,7 +46,8 @@ class ReminderLedger(SQLModel, table=True):
     item_ref: str = Field(max_length=80)
     due_on: str = Field(max_length=10)
     status: str = Field(default="claimed", max_length=10)
-    """claimed, sending (taken by a send), sent or failed (retried until the attempt limit)."""
+    """claimed, sending (taken by a send), sent, retry (the last send failed: waits for its
+    backoff) or failed (given up after the attempt limit)."""
     attempts: int = 0
     claimed_at: datetime
     sent_at: datetime | None = None
