@@ -40,7 +40,7 @@ def test_submit_needs_the_dossier_and_attach_supplies_it(nomination: str, tmp_pa
         code, out = run("attach", nomination, str(pdf), "--type", doc_type, "--as", "cb.qd")
         assert code == 0, out
         assert f"đã đính kèm {doc_type}" in out
-    code, out = run("documents", nomination)
+    code, out = run("documents", "list", nomination)
     assert code == 0
     assert out.count(hashlib.sha256(pdf.read_bytes()).hexdigest()[:20]) == 3
     code, out = run("advance", nomination, "submit", "--as", "cb.qd")
@@ -63,5 +63,5 @@ def test_attach_refuses_bad_type_read_only_user_and_oversize(
     code, out = run("attach", nomination, str(pdf), "--type", "to_trinh", "--as", "cb.qd")
     assert code == 2 and "vượt giới hạn" in out
     get_settings.cache_clear()
-    code, out = run("documents", nomination)
+    code, out = run("documents", "list", nomination)
     assert code == 0 and "chưa có tài liệu" in out

@@ -515,20 +515,6 @@ def attach(
 
 @app.command()
 @report_errors
-def documents(nomination_id: int) -> None:
-    """List a nomination's dossier documents (type, file, size, SHA-256)."""
-    rt = runtime()
-    with rt.engine.connect() as conn:
-        svc.get_row(conn, nomination_id)
-        stored = dossier.documents(conn, nomination_id)
-    table = Table("Id", "Loại", "Tệp", "Byte", "SHA-256")
-    for doc in stored:
-        table.add_row(str(doc.id), doc.doc_type, doc.filename, f"{doc.size:,}", doc.sha256)
-    console.print(table if stored else f"#{nomination_id}: chưa có tài liệu (no documents)")
-
-
-@app.command()
-@report_errors
 def show(nomination_id: int, as_user: str = typer.Option(None, "--as")) -> None:
     """Show a nomination, its current state and the steps available."""
     rt = runtime()

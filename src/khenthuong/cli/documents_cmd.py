@@ -11,9 +11,30 @@ import typer
 from khenthuong.cli.common import actor_for, console, err_console, report_errors, runtime
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services.documents import KINDS, DocumentRequest, render_document
-from khenthuong.services.signatures import sign_decision, verify_file
 
-app = typer.Typer(help="Văn bản (generated documents, DOCX and PDF).", no_args_is_help=True)
+app = typer.Typer(
+    help="Văn bản: tài liệu của hồ sơ (list) và văn bản sinh ra (render, sign, verify).",
+    no_args_is_help=True,
+)
+
+
+@app.command("list")
+@report_errors
+def list_documents(nomination_id: int) -> None:
+    """List a nomination's dossier documents (type, file, size, SHA-256)."""
+    from rich.table import Table  # noqa: PLC0415
+
+    from khenthuong.services import dossier  # noqa: PLC0415
+    from khenthuong.services.nominations import get_row  # noqa: PLC0415
+
+    rt = runtime()
+    with rt.engine.connect() as conn:
+        get_row(conn, nomination_id)
+        stored = dossier.documents(conn, nomination_id)
+    table = Table("Id", "Loại", "Tệp", "Byte", "SHA-256")
+    for doc in stored:
+        table.add_row(str(doc.id), doc.doc_type, doc.filename, f"{doc.size:,}", doc.sha256)
+    console.print(table if stored else f"#{nomination_id}: chưa có tài liệu")
 
 
 @app.command("render")
@@ -76,6 +97,8 @@ def sign(
         raise typer.BadParameter(f"{p12}: {exc.strerror}", param_hint="--p12") from None
     rt = runtime()
     with actor_for(rt, as_user) as actor:
+        from khenthuong.services.signatures import sign_decision  # noqa: PLC0415
+
         signed = sign_decision(
             rt.engine, catalog_in(rt.settings.config_dir), rt.settings.config_dir, number,
             pkcs12=pkcs12, passphrase=secret.encode() or None, actor=actor,
@@ -94,6 +117,8 @@ def verify(file: Path = typer.Argument(..., help="A signed decision PDF")) -> No
     except OSError as exc:
         raise typer.BadParameter(f"{file}: {exc.strerror}", param_hint="FILE") from None
     rt = runtime()
+    from khenthuong.services.signatures import verify_file  # noqa: PLC0415
+
     result = verify_file(rt.engine, content, rt.settings.trust_roots)
     if result.valid:
         at = f" lúc {result.signed_at:%H:%M %d/%m/%Y}" if result.signed_at else ""
