@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     most an hour (a lost one, claimed or sending past KHENTHUONG_STALE_CLAIM_SECONDS, goes
     again at once)."""
 
+    audit_key_file: Path | None = None
+    """The Ed25519 key that signs audit checkpoints. Unset: `<state_dir>/audit-key.pem`
+    (created by `khenthuong init`, readable by the owner only). Keep it off the database
+    server: whoever holds it can sign a rewritten log."""
+
+    audit_checkpoint_file: Path | None = None
+    """Every signed checkpoint is appended here, one JSON line each. Unset:
+    `<state_dir>/audit-checkpoints.jsonl`."""
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:

@@ -22,6 +22,7 @@ from khenthuong.errors import Forbidden, KhenthuongError, NotFound, Refusal, Ste
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
 from khenthuong.rules.money import award_money
+from khenthuong.services import checkpoints
 from khenthuong.services.actors import Actor
 from khenthuong.services.nominations import (
     StepResult,
@@ -357,6 +358,7 @@ def _sign(
         },
         now=now,
     )
+    checkpoints.after_commit(conn)  # seal the decision once it has committed (issue 17)
     return lines, steps
 
 

@@ -33,7 +33,7 @@ from khenthuong.notify.render import (
     render_step_notice,
 )
 from khenthuong.notify.smtp import deliver
-from khenthuong.services import outbox, reminders
+from khenthuong.services import checkpoints, outbox, reminders
 from khenthuong.settings import Settings, get_settings
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS, UNITS, USERS
@@ -154,6 +154,7 @@ def claim_reminders(
             retry_seconds=settings.send_retry_seconds,
         )
         groups = reminders.group_by_recipient(conn, sorted(set(created) | set(stale)))
+    checkpoints.checkpoint_quietly(engine, settings)  # seal the audit log (issue 17)
     return [ids for _, ids in sorted(groups.items())]
 
 

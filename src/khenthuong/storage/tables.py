@@ -1,5 +1,5 @@
 """Import every table module so the metadata is complete (migrations, schema tests)."""
 
-from khenthuong.storage import blocs, councils, decisions, dossier, history, models, outbox
+from khenthuong.storage import blocs, councils, decisions, dossier, history, models, outbox, seal
 
-__all__ = ["blocs", "councils", "decisions", "dossier", "history", "models", "outbox"]
+__all__ = ["blocs", "councils", "decisions", "dossier", "history", "models", "outbox", "seal"]

@@ -1,0 +1,259 @@
+"""Seal the audit log: put new events in the global order and sign a checkpoint of it.
+
+Steps never wait for this: events are written as before (one insert each), and the sealer
+later gives every committed, unsealed event the next leaf index (in event id order) in
+`audit_leaf`, extends the RFC 6962 tree over the leaves and signs a checkpoint — tree size,
+root, time, number of streams and a digest of every stream's newest sealed event — with an
+Ed25519 key held outside the database. Like a Certificate Transparency log's sequencer
+integrating queued entries, one sealer runs at a time (a lock taken in its transaction).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import Connection, func, insert, select, text
+
+from khenthuong.audit.chain import canonical_json, timestamp_text
+from khenthuong.audit.merkle import CompactRange, leaf_hash
+from khenthuong.storage.models import EVENTS
+from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES, AUDIT_SEAL_HEADS
+
+LOG_NAME = "khenthuong-audit"
+"""Names the log in every signed checkpoint (a signature over another log's head fails)."""
+
+_LOCK_KEY = 0x6B686175  # "khau": the PostgreSQL advisory lock of the sealer
+
+
+def leaf_data(stream: str, seq: int, event_hash: str) -> bytes:
+    """What a leaf hashes: the event's stream, sequence number and own hash."""
+    return canonical_json([stream, seq, event_hash]).encode("utf-8")
+
+
+def leaf_of(stream: str, seq: int, event_hash: str) -> bytes:
+    """The Merkle leaf hash of one event."""
+    return leaf_hash(leaf_data(stream, seq, event_hash))
+
+
+def heads_digest(heads: Iterable[tuple[str, int, str]]) -> str:
+    """SHA-256 over every stream's (name, last sealed seq, its hash), sorted by stream."""
+    digest = hashlib.sha256()
+    for stream, seq, head in sorted(heads):
+        digest.update(leaf_data(stream, seq, head) + b"\n")
+    return digest.hexdigest()
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """SHA-256 of the raw public key, hex: names the key in each checkpoint."""
+    raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed tree head. `body` is the exact signed text; the fields are read from it."""
+
+    body: str
+    signature: str
+    size: int
+    root: str
+    time: str
+    streams: int
+    heads: str
+    key: str
+
+    @classmethod
+    def parse(cls, body: str, signature: str) -> Checkpoint:
+        """Read a checkpoint's fields from its signed text (ValueError when malformed)."""
+        try:
+            data = json.loads(body)
+            if data.get("log") != LOG_NAME:
+                raise ValueError(f"not a checkpoint of {LOG_NAME}")
+            return cls(
+                body,
+                signature,
+                int(data["size"]),
+                str(data["root"]),
+                str(data["time"]),
+                int(data["streams"]),
+                str(data["heads"]),
+                str(data["key"]),
+            )
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"malformed checkpoint: {exc}") from None
+
+    def line(self) -> str:
+        """One line of the checkpoint file."""
+        return json.dumps({"checkpoint": self.body, "signature": self.signature})
+
+    @classmethod
+    def from_line(cls, line: str) -> Checkpoint:
+        """The inverse of `line` (ValueError when malformed)."""
+        try:
+            data = json.loads(line)
+            return cls.parse(str(data["checkpoint"]), str(data["signature"]))
+        except (KeyError, TypeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"malformed checkpoint line: {exc}") from None
+
+    def signed_by(self, public_key: Ed25519PublicKey) -> bool:
+        """True when the signature is this key's over exactly `body`."""
+        try:
+            public_key.verify(bytes.fromhex(self.signature), self.body.encode("utf-8"))
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+def sign_checkpoint(
+    key: Ed25519PrivateKey, *, size: int, root: str, now: datetime, streams: int, heads: str
+) -> Checkpoint:
+    """A checkpoint of these values signed with `key`."""
+    body = canonical_json(
+        {
+            "log": LOG_NAME,
+            "size": size,
+            "root": root,
+            "time": timestamp_text(now),
+            "streams": streams,
+            "heads": heads,
+            "key": key_id(key.public_key()),
+        }
+    )
+    signature = key.sign(body.encode("utf-8")).hex()
+    return Checkpoint.parse(body, signature)
+
+
+def stored_checkpoints(conn: Connection) -> list[tuple[int, Checkpoint]]:
+    """(row id, checkpoint) of every stored checkpoint, oldest first; malformed rows skipped
+    here (verification reports them)."""
+    found = []
+    for row in conn.execute(select(AUDIT_CHECKPOINTS).order_by(AUDIT_CHECKPOINTS.c.id)):
+        try:
+            found.append((int(row.id), Checkpoint.parse(row.body, row.signature)))
+        except ValueError:
+            continue
+    return found
+
+
+def _lock(conn: Connection) -> None:
+    """One sealer at a time (SQLite: the caller's BEGIN IMMEDIATE already serialises)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+
+
+def _edge(conn: Connection, public_key: Ed25519PublicKey) -> CompactRange:
+    """The tree's right edge as of the newest checkpoint, or rebuilt from every leaf."""
+    size = conn.execute(select(func.count()).select_from(AUDIT_LEAVES)).scalar_one()
+    last = conn.execute(
+        select(AUDIT_CHECKPOINTS).order_by(AUDIT_CHECKPOINTS.c.id.desc()).limit(1)
+    ).first()
+    if last is not None and last.tree_size == size:
+        try:
+            edge = CompactRange(size, [bytes.fromhex(p) for p in json.loads(last.peaks)])
+            signed = Checkpoint.parse(last.body, last.signature)
+        except ValueError:
+            pass
+        else:
+            # Trust the stored edge only when it yields the root its checkpoint signed.
+            if signed.signed_by(public_key) and edge.root().hex() == signed.root == last.root_hash:
+                return edge
+    edge = CompactRange()
+    for row in conn.execute(
+        select(AUDIT_LEAVES.c.stream, AUDIT_LEAVES.c.seq, AUDIT_LEAVES.c.event_hash).order_by(
+            AUDIT_LEAVES.c.idx
+        )
+    ):
+        edge.append(leaf_of(row.stream, row.seq, row.event_hash))
+    return edge
+
+
+def _upsert_heads(conn: Connection, heads: Mapping[str, tuple[int, str]]) -> None:
+    if not heads:
+        return
+    known = set(
+        conn.execute(
+            select(AUDIT_SEAL_HEADS.c.stream).where(AUDIT_SEAL_HEADS.c.stream.in_(list(heads)))
+        ).scalars()
+    )
+    new = [{"stream": s, "seq": q, "hash": h} for s, (q, h) in heads.items() if s not in known]
+    if new:
+        conn.execute(insert(AUDIT_SEAL_HEADS), new)
+    for stream in known:
+        seq, head = heads[stream]
+        conn.execute(
+            AUDIT_SEAL_HEADS.update()
+            .where(AUDIT_SEAL_HEADS.c.stream == stream)
+            .values(seq=seq, hash=head)
+        )
+
+
+def seal(
+    conn: Connection, key: Ed25519PrivateKey, *, now: datetime | None = None, force: bool = False
+) -> tuple[Checkpoint, bool]:
+    """Seal every committed event not yet sealed and sign a checkpoint, in the caller's
+    write transaction. Returns (checkpoint, new): when nothing new was sealed and a
+    checkpoint exists, that one is returned unless `force`."""
+    _lock(conn)
+    public_key = key.public_key()
+    edge = _edge(conn, public_key)
+    sealed = AUDIT_LEAVES.c.event_id
+    rows = conn.execute(
+        select(EVENTS.c.id, EVENTS.c.stream, EVENTS.c.seq, EVENTS.c.hash)
+        .where(~select(sealed).where(sealed == EVENTS.c.id).exists())
+        .order_by(EVENTS.c.id)
+    ).all()
+    if not rows and not force:
+        last = conn.execute(
+            select(AUDIT_CHECKPOINTS).order_by(AUDIT_CHECKPOINTS.c.id.desc()).limit(1)
+        ).first()
+        if last is not None:
+            return Checkpoint.parse(last.body, last.signature), False
+    leaves: list[dict[str, Any]] = []
+    heads: dict[str, tuple[int, str]] = {}
+    for row in rows:
+        leaves.append(
+            {
+                "idx": edge.size,
+                "event_id": row.id,
+                "stream": row.stream,
+                "seq": row.seq,
+                "event_hash": row.hash,
+            }
+        )
+        edge.append(leaf_of(row.stream, row.seq, row.hash))
+        heads[row.stream] = (row.seq, row.hash)
+    if leaves:
+        conn.execute(insert(AUDIT_LEAVES), leaves)
+    _upsert_heads(conn, heads)
+    all_heads = [(r.stream, r.seq, r.hash) for r in conn.execute(select(AUDIT_SEAL_HEADS))]
+    now = now or datetime.now(UTC)
+    checkpoint = sign_checkpoint(
+        key,
+        size=edge.size,
+        root=edge.root().hex(),
+        now=now,
+        streams=len(all_heads),
+        heads=heads_digest(all_heads),
+    )
+    conn.execute(
+        insert(AUDIT_CHECKPOINTS).values(
+            tree_size=checkpoint.size,
+            root_hash=checkpoint.root,
+            created_at=now,
+            streams=checkpoint.streams,
+            heads_digest=checkpoint.heads,
+            key_id=checkpoint.key,
+            body=checkpoint.body,
+            signature=checkpoint.signature,
+            peaks=json.dumps([p.hex() for p in edge.peaks]),
+        )
+    )
+    return checkpoint, True

@@ -1,0 +1,167 @@
+"""Signed checkpoints of the audit log: the key file, the checkpoint file, when to seal.
+
+The Ed25519 private key lives in a file outside the database (`<state_dir>/audit-key.pem`
+or KHENTHUONG_AUDIT_KEY_FILE, mode 0600, created by `khenthuong init`). Each checkpoint is
+stored in `audit_checkpoint` and appended, one JSON line, to the checkpoint file
+(`<state_dir>/audit-checkpoints.jsonl` or KHENTHUONG_AUDIT_CHECKPOINT_FILE) after its
+transaction commits. Checkpoints are written at each reminder scan, after each decision and
+by `khenthuong audit checkpoint`; without a key file nothing is sealed (a warning is logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+    load_pem_public_key,
+)
+from sqlalchemy import Connection, Engine
+
+from khenthuong.audit.seal import Checkpoint, seal
+from khenthuong.errors import KhenthuongError
+from khenthuong.settings import Settings, get_settings
+from khenthuong.storage.db import AFTER_COMMIT, write_tx
+
+log = logging.getLogger(__name__)
+
+
+def key_path(settings: Settings) -> Path:
+    """Where the private signing key is kept."""
+    return Path(settings.audit_key_file or Path(settings.state_dir) / "audit-key.pem")
+
+
+def checkpoint_path(settings: Settings) -> Path:
+    """The file every checkpoint is appended to."""
+    return Path(
+        settings.audit_checkpoint_file or Path(settings.state_dir) / "audit-checkpoints.jsonl"
+    )
+
+
+def create_key(settings: Settings) -> tuple[Path, bool]:
+    """Create the signing key file (mode 0600) unless it exists; (path, created)."""
+    path = key_path(settings)
+    if path.exists():
+        return path, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+    return path, True
+
+
+def load_private_key(settings: Settings) -> Ed25519PrivateKey | None:
+    """The signing key, or None when its file does not exist."""
+    path = key_path(settings)
+    if not path.exists():
+        return None
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise KhenthuongError(f"{path}: không đọc được khóa ký nhật ký ({exc})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KhenthuongError(f"{path}: khóa ký nhật ký phải là khóa Ed25519")
+    return key
+
+
+def public_key_pem(key: Ed25519PrivateKey) -> bytes:
+    """The public half, PEM (SubjectPublicKeyInfo): what auditors keep."""
+    return key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    """A public key from a PEM file (a private key file gives its public half)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KhenthuongError(f"{path}: không đọc được khóa công khai ({exc.strerror})") from None
+    try:
+        if b"PRIVATE KEY" in data:
+            private = load_pem_private_key(data, password=None)
+            if isinstance(private, Ed25519PrivateKey):
+                return private.public_key()
+        else:
+            public = load_pem_public_key(data)
+            if isinstance(public, Ed25519PublicKey):
+                return public
+    except (ValueError, TypeError):
+        pass
+    raise KhenthuongError(f"{path}: không phải khóa Ed25519 dạng PEM")
+
+
+def read_checkpoint_file(path: Path) -> Checkpoint:
+    """The last checkpoint of a checkpoint file; a malformed line is named FILE:LINE."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise KhenthuongError(
+            f"{path}: không đọc được tệp điểm niêm phong ({exc.strerror})"
+        ) from None
+    last = None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            last = Checkpoint.from_line(line)
+        except ValueError as exc:
+            raise KhenthuongError(f"{path}:{number}: dòng điểm niêm phong hỏng ({exc})") from None
+    if last is None:
+        raise KhenthuongError(f"{path}: tệp không có điểm niêm phong nào")
+    return last
+
+
+def write_checkpoint(
+    engine: Engine,
+    settings: Settings | None = None,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
+) -> Checkpoint | None:
+    """Seal new events and sign a checkpoint; None when there is no key file.
+
+    When nothing was appended since the last checkpoint it is returned unchanged (unless
+    `force`). A new checkpoint is appended to the checkpoint file once it has committed.
+    """
+    settings = settings or get_settings()
+    key = load_private_key(settings)
+    if key is None:
+        log.warning("no audit signing key at %s: nothing sealed", key_path(settings))
+        return None
+    with write_tx(engine) as conn:
+        checkpoint, new = seal(conn, key, now=now, force=force)
+    if new:
+        path = checkpoint_path(settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as out:
+            out.write(checkpoint.line() + "\n")
+    return checkpoint
+
+
+def checkpoint_quietly(engine: Engine, settings: Settings | None = None) -> Checkpoint | None:
+    """`write_checkpoint` for the scan and decisions: a failure is logged, never raised
+    (the step or scan it follows has committed; the next checkpoint seals its events)."""
+    try:
+        return write_checkpoint(engine, settings)
+    except Exception:
+        log.exception("audit checkpoint failed")
+        return None
+
+
+def after_commit(conn: Connection) -> None:
+    """Write a checkpoint once the caller's write transaction (`write_tx`) commits."""
+    hooks: list[Callable[[], object]] = conn.info.setdefault(AFTER_COMMIT, [])
+    engine = conn.engine
+    if not hooks:
+        hooks.append(lambda: checkpoint_quietly(engine))
