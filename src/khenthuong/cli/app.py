@@ -32,7 +32,7 @@ from khenthuong.errors import InvalidDefinition
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.roles import roles_in
 from khenthuong.rules.catalog import Catalog, load_catalog
-from khenthuong.services import dossier
+from khenthuong.services import checkpoints, dossier
 from khenthuong.services import nominations as svc
 from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.services.history_import import import_history
@@ -96,6 +96,8 @@ def init(
     rt = runtime()
     console.print(f"Cơ sở dữ liệu: {engine.url.render_as_string()}")
     console.print(f"Quy trình: {len(rt.registry.all())} phiên bản đã đăng ký")
+    key_file, created = checkpoints.create_key(settings)
+    console.print(f"Khóa ký nhật ký: {key_file}" + (" (mới tạo)" if created else ""))
     if demo:
         seed = load_seed(settings.config_dir / "demo.yaml", rt.roles)
         with write_tx(engine) as conn:
