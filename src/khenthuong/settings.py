@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     """Every signed checkpoint is appended here, one JSON line each. Unset:
     `<state_dir>/audit-checkpoints.jsonl`."""
 
+    audit_mail_to: str | None = None
+    """The auditors' address: each new checkpoint is also e-mailed there (a copy outside the
+    server). Unset: no e-mail."""
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:

@@ -6,15 +6,22 @@ stored in `audit_checkpoint` and appended, one JSON line, to the checkpoint file
 (`<state_dir>/audit-checkpoints.jsonl` or KHENTHUONG_AUDIT_CHECKPOINT_FILE) after its
 transaction commits. Checkpoints are written at each reminder scan, after each decision and
 by `khenthuong audit checkpoint`; without a key file nothing is sealed (a warning is logged).
+With KHENTHUONG_AUDIT_MAIL_TO set, each new checkpoint is also e-mailed there through the
+outbox (queued in the sealing transaction, sent by the notice delivery).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -25,12 +32,22 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
     load_pem_public_key,
 )
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, insert
 
 from khenthuong.audit.seal import Checkpoint, seal
 from khenthuong.errors import KhenthuongError
+from khenthuong.notify.mail_settings import MailSettings
+from khenthuong.notify.render import (
+    KEY_HEADER,
+    MAIL_POLICY,
+    SUBJECT_PREFIX,
+    Sender,
+    message_id_for,
+)
+from khenthuong.notify.smtp import SendResult, deliver
 from khenthuong.settings import Settings, get_settings
 from khenthuong.storage.db import AFTER_COMMIT, write_tx
+from khenthuong.storage.outbox import OUTBOX
 
 log = logging.getLogger(__name__)
 
@@ -141,12 +158,57 @@ def write_checkpoint(
         return None
     with write_tx(engine) as conn:
         checkpoint, new = seal(conn, key, now=now, force=force)
+        if new and settings.audit_mail_to:
+            _queue_mail(conn, checkpoint, settings.audit_mail_to)
     if new:
         path = checkpoint_path(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as out:
             out.write(checkpoint.line() + "\n")
     return checkpoint
+
+
+MAIL_KIND = "audit_checkpoint"
+"""Outbox kind of the e-mail that sends a checkpoint to the auditors."""
+
+
+def _queue_mail(conn: Connection, checkpoint: Checkpoint, to: str) -> None:
+    """Queue the checkpoint's e-mail in the outbox, in the sealing transaction."""
+    now = datetime.now(UTC)
+    conn.execute(
+        insert(OUTBOX).values(
+            dedup_key=f"{MAIL_KIND}:{checkpoint.size}:{checkpoint.time}",
+            kind=MAIL_KIND,
+            payload=json.dumps({"to": to, "line": checkpoint.line()}),
+            created_at=now,
+            available_at=now,
+            status="pending",
+            attempts=0,
+        )
+    )
+
+
+def send_mail(row: Mapping[Any, Any], data: Mapping[str, Any], mail: MailSettings) -> SendResult:
+    """Send one queued checkpoint to the auditors' address (called by jobs.deliver_notice)."""
+    checkpoint = Checkpoint.from_line(str(data["line"]))
+    sender = Sender.from_settings(mail)
+    msg = EmailMessage(policy=MAIL_POLICY)
+    msg["Subject"] = f"{SUBJECT_PREFIX} Điểm niêm phong nhật ký kiểm tra: {checkpoint.size} sự kiện"
+    msg["From"] = Address(display_name=sender.name, addr_spec=sender.address)
+    msg["To"] = str(data["to"])
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = message_id_for(str(row["dedup_key"]))
+    msg[KEY_HEADER] = str(row["dedup_key"])
+    msg.set_content(
+        "Điểm niêm phong mới của nhật ký kiểm tra (đã ký Ed25519).\n"
+        f"Số sự kiện: {checkpoint.size}\nGốc cây Merkle: {checkpoint.root}\n"
+        f"Số chuỗi: {checkpoint.streams}\nThời điểm (UTC): {checkpoint.time}\n\n"
+        "Lưu nguyên dòng dưới đây ngoài máy chủ; kiểm tra bằng lệnh\n"
+        "khenthuong audit verify --checkpoint TỆP --public-key KHÓA_CÔNG_KHAI\n\n"
+        f"{checkpoint.line()}\n",
+        cte="quoted-printable",
+    )
+    return deliver([msg], mail)[0]
 
 
 def checkpoint_quietly(engine: Engine, settings: Settings | None = None) -> Checkpoint | None:

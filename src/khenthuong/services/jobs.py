@@ -383,6 +383,13 @@ def deliver_notice(
     data = json.loads(row["payload"])
     if row["kind"] == "inspection_plan":
         return _deliver_inspection_notice(engine, row, data, mail)
+    if row["kind"] == checkpoints.MAIL_KIND:  # issue 17: a checkpoint to the auditors
+        sent = checkpoints.send_mail(row, data, mail)
+        with write_tx(engine) as conn:
+            _finish_notice(conn, outbox_id, ok=sent.ok, error=sent.error)
+        if not sent.ok:
+            raise DeliveryFailed(sent.error or "unknown error")
+        return f"audit checkpoint sent to {data['to']}"
     with engine.connect() as conn:
         user = conn.execute(
             select(USERS.c.email, USERS.c.full_name).where(
