@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from khenthuong.audit.chain import event_hash
-from khenthuong.audit.seal import sign_checkpoint
+from khenthuong.audit.seal import SealBroken, sign_checkpoint
 from khenthuong.audit.seal_verify import SealReport, verify_seal
 from khenthuong.audit.verify import verify_all
 from khenthuong.cli.app import app
@@ -25,7 +25,7 @@ from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import EVENTS, NOMINATIONS, STREAM_HEADS
-from khenthuong.storage.seal import AUDIT_LEAVES
+from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES
 from tests.audit.test_verify import decided_nomination
 
 PDF = b"%PDF-1.4 test"
@@ -327,3 +327,20 @@ def test_cli_verify_names_the_damage_and_rejects_a_foreign_key(
     assert result.exit_code == 1
     assert f"{stream} seq 4" in result.output
     assert f"{stream}: đầu chuỗi ghi seq 3 nhưng seq 4 đã được niêm phong" in result.output
+
+
+def test_sealer_refuses_to_sign_over_a_rewritten_log(rt: Runtime, demo: Demo) -> None:
+    """Rewriting a seal row and deleting the stored checkpoints does not get the rewrite
+    signed: the checkpoint file outside the database still anchors the tree."""
+    stream = f"nomination:{demo.decided}"
+    victim = event_row(rt, stream, 2)["id"]
+    with rt.engine.begin() as conn:
+        conn.execute(
+            update(AUDIT_LEAVES)
+            .where(AUDIT_LEAVES.c.event_id == victim)
+            .values(event_hash="0" * 64)
+        )
+        conn.execute(delete(AUDIT_CHECKPOINTS))
+    with pytest.raises(SealBroken, match="không còn cho ra gốc đã ký"):
+        checkpoints.write_checkpoint(rt.engine, rt.settings, force=True)
+    assert checkpoints.checkpoint_quietly(rt.engine, rt.settings) is None

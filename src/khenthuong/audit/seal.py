@@ -24,6 +24,7 @@ from sqlalchemy import Connection, func, insert, select, text
 
 from khenthuong.audit.chain import canonical_json, timestamp_text
 from khenthuong.audit.merkle import CompactRange, leaf_hash
+from khenthuong.errors import KhenthuongError
 from khenthuong.storage.models import EVENTS
 from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES, AUDIT_SEAL_HEADS
 
@@ -149,29 +150,68 @@ def _lock(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
 
 
-def _edge(conn: Connection, public_key: Ed25519PublicKey) -> CompactRange:
-    """The tree's right edge as of the newest checkpoint, or rebuilt from every leaf."""
-    size = conn.execute(select(func.count()).select_from(AUDIT_LEAVES)).scalar_one()
+class SealBroken(KhenthuongError):
+    """The log no longer extends the last signed checkpoint: sealing stops (run verify)."""
+
+
+def _edge(
+    conn: Connection, public_key: Ed25519PublicKey, anchor: Checkpoint | None
+) -> CompactRange:
+    """The tree's right edge, extending only what was signed.
+
+    Fast path: the right edge stored with the newest checkpoint, when it yields the root that
+    checkpoint signed and the anchor (the newest line of the checkpoint file, outside the
+    database) is that same checkpoint. Otherwise the edge is rebuilt from every leaf row and
+    must pass through the signed roots of both at their sizes; a gap in the leaf indexes or a
+    root that differs raises SealBroken rather than sign a rewritten log.
+    """
+    # The next free index (counting rows would reuse an index after a deleted middle row).
+    size = conn.execute(select(func.coalesce(func.max(AUDIT_LEAVES.c.idx), -1) + 1)).scalar_one()
     last = conn.execute(
         select(AUDIT_CHECKPOINTS).order_by(AUDIT_CHECKPOINTS.c.id.desc()).limit(1)
     ).first()
-    if last is not None and last.tree_size == size:
+    signed: Checkpoint | None = None
+    if last is not None:
         try:
-            edge = CompactRange(size, [bytes.fromhex(p) for p in json.loads(last.peaks)])
             signed = Checkpoint.parse(last.body, last.signature)
+            edge = CompactRange(last.tree_size, [bytes.fromhex(p) for p in json.loads(last.peaks)])
         except ValueError:
-            pass
+            signed = None
         else:
-            # Trust the stored edge only when it yields the root its checkpoint signed.
-            if signed.signed_by(public_key) and edge.root().hex() == signed.root == last.root_hash:
+            if (
+                signed.signed_by(public_key)
+                and last.tree_size == size == signed.size
+                and edge.root().hex() == signed.root
+                and (anchor is None or anchor.body == signed.body)
+            ):
                 return edge
+            if not signed.signed_by(public_key):
+                signed = None
+    expected = {c.size: c.root for c in (signed, anchor) if c is not None}
     edge = CompactRange()
+    if 0 in expected and expected.pop(0) != edge.root().hex():
+        raise SealBroken("nhật ký rỗng không khớp điểm niêm phong đã ký")
     for row in conn.execute(
-        select(AUDIT_LEAVES.c.stream, AUDIT_LEAVES.c.seq, AUDIT_LEAVES.c.event_hash).order_by(
-            AUDIT_LEAVES.c.idx
-        )
+        select(
+            AUDIT_LEAVES.c.idx, AUDIT_LEAVES.c.stream, AUDIT_LEAVES.c.seq, AUDIT_LEAVES.c.event_hash
+        ).order_by(AUDIT_LEAVES.c.idx)
     ):
+        if row.idx != edge.size:
+            raise SealBroken(
+                f"bảng niêm phong thiếu lá {edge.size}: không niêm phong tiếp (chạy audit verify)"
+            )
         edge.append(leaf_of(row.stream, row.seq, row.event_hash))
+        root = expected.pop(edge.size, None)
+        if root is not None and root != edge.root().hex():
+            raise SealBroken(
+                f"các lá đến {edge.size} không còn cho ra gốc đã ký: không niêm phong tiếp "
+                "(chạy audit verify)"
+            )
+    if expected:
+        raise SealBroken(
+            f"nhật ký có {edge.size} lá, ít hơn điểm niêm phong đã ký ({max(expected)} lá): "
+            "không niêm phong tiếp (chạy audit verify)"
+        )
     return edge
 
 
@@ -196,14 +236,23 @@ def _upsert_heads(conn: Connection, heads: Mapping[str, tuple[int, str]]) -> Non
 
 
 def seal(
-    conn: Connection, key: Ed25519PrivateKey, *, now: datetime | None = None, force: bool = False
+    conn: Connection,
+    key: Ed25519PrivateKey,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
+    anchor: Checkpoint | None = None,
 ) -> tuple[Checkpoint, bool]:
     """Seal every committed event not yet sealed and sign a checkpoint, in the caller's
     write transaction. Returns (checkpoint, new): when nothing new was sealed and a
-    checkpoint exists, that one is returned unless `force`."""
+    checkpoint exists, that one is returned unless `force`. `anchor` is the newest
+    checkpoint kept outside the database (the checkpoint file): the log must still extend
+    it (SealBroken otherwise)."""
     _lock(conn)
     public_key = key.public_key()
-    edge = _edge(conn, public_key)
+    if anchor is not None and not anchor.signed_by(public_key):
+        anchor = None
+    edge = _edge(conn, public_key, anchor)
     sealed = AUDIT_LEAVES.c.event_id
     rows = conn.execute(
         select(EVENTS.c.id, EVENTS.c.stream, EVENTS.c.seq, EVENTS.c.hash)

@@ -215,7 +215,7 @@ def verify_seal(
     stored = stored_checkpoints(conn)
     if checkpoint is None:
         if not stored:
-            return SealReport(None, rejected="chưa có điểm niêm phong nào (no checkpoint yet)")
+            return SealReport(None, rejected="chưa có điểm niêm phong nào")
         checkpoint = stored[-1][1]
     report = SealReport(checkpoint)
     if not checkpoint.signed_by(public_key) or checkpoint.key != key_id(public_key):

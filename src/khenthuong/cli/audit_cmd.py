@@ -62,6 +62,12 @@ def verify(
         else _own_public_key(rt.settings)
     )
     given = checkpoints.read_checkpoint_file(checkpoint_file) if checkpoint_file else None
+    if given is not None and public_key is None:
+        raise typer.BadParameter(
+            "cần --public-key để kiểm tra điểm niêm phong (không có khóa ký tại "
+            f"{checkpoints.key_path(rt.settings)})",
+            param_hint="--public-key",
+        )
     with rt.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
         if stdout_is_tty():

@@ -156,12 +156,13 @@ def write_checkpoint(
     if key is None:
         log.warning("no audit signing key at %s: nothing sealed", key_path(settings))
         return None
+    path = checkpoint_path(settings)
+    anchor = read_checkpoint_file(path) if path.exists() and path.stat().st_size else None
     with write_tx(engine) as conn:
-        checkpoint, new = seal(conn, key, now=now, force=force)
+        checkpoint, new = seal(conn, key, now=now, force=force, anchor=anchor)
         if new and settings.audit_mail_to:
             _queue_mail(conn, checkpoint, settings.audit_mail_to)
     if new:
-        path = checkpoint_path(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as out:
             out.write(checkpoint.line() + "\n")
