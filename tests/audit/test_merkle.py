@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from khenthuong.audit.chain import canonical_json
 from khenthuong.audit.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -16,6 +17,7 @@ from khenthuong.audit.merkle import (
     node_hash,
     verify_consistency,
 )
+from khenthuong.audit.seal import leaf_data
 
 # Certificate Transparency's reference leaves and the tree head of each prefix (sizes 0..8),
 # as published with RFC 6962 test data (certificate-transparency, transparency-dev/merkle).
@@ -126,3 +128,10 @@ def test_proofs_agree_with_the_naive_rfc_text(n: int, data: st.DataObject) -> No
     if m < n:
         assert not verify_consistency(m, n, tree.root(m), tree.root(n - 1), proof)
         assert not verify_consistency(n, m, tree.root(n), tree.root(m), proof)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30), st.integers(min_value=0, max_value=10**9), st.text(max_size=70))
+def test_leaf_data_is_canonical_json(stream: str, seq: int, digest: str) -> None:
+    """The fast leaf encoding is exactly canonical JSON, whatever the stream name holds."""
+    assert leaf_data(stream, seq, digest) == canonical_json([stream, seq, digest]).encode()
