@@ -3,6 +3,7 @@ verify` with the public key and the last checkpoint names each kind of damage.""
 
 from __future__ import annotations
 
+import json
 import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,9 +12,11 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from typer.testing import CliRunner
 
+from khenthuong.audit import seal as seal_module
+from khenthuong.audit.append import append_event
 from khenthuong.audit.chain import event_hash
 from khenthuong.audit.seal import SealBroken, sign_checkpoint
 from khenthuong.audit.seal_verify import SealReport, verify_seal
@@ -344,3 +347,34 @@ def test_sealer_refuses_to_sign_over_a_rewritten_log(rt: Runtime, demo: Demo) ->
     with pytest.raises(SealBroken, match="không còn cho ra gốc đã ký"):
         checkpoints.write_checkpoint(rt.engine, rt.settings, force=True)
     assert checkpoints.checkpoint_quietly(rt.engine, rt.settings) is None
+
+
+def test_an_event_committed_late_below_the_window_is_still_sealed(
+    rt: Runtime, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL hands out ids at insert: an event with a lower id can commit after higher
+    ones were sealed. The ids the window leaves behind are awaited as holes and sealed when
+    their event turns up."""
+    monkeypatch.setattr(seal_module, "WINDOW", 2)
+    with rt.engine.connect() as conn:
+        top = conn.execute(select(func.max(EVENTS.c.id))).scalar_one()
+    with write_tx(rt.engine) as conn:
+        append_event(conn, "test:early", actor="cb.qd", trigger="note", payload={})
+        conn.execute(update(EVENTS).where(EVENTS.c.stream == "test:early").values(id=top + 5))
+    checkpoints.write_checkpoint(rt.engine, rt.settings)
+    with rt.engine.connect() as conn:
+        state = json.loads(
+            conn.execute(
+                select(AUDIT_CHECKPOINTS.c.state).order_by(AUDIT_CHECKPOINTS.c.id.desc())
+            ).first()[0]  # type: ignore[index]
+        )
+    assert sorted(int(i) for i in state["holes"]) == [top + 1, top + 2, top + 3]
+    with write_tx(rt.engine) as conn:
+        append_event(conn, "test:late", actor="cb.qd", trigger="note", payload={})
+        conn.execute(update(EVENTS).where(EVENTS.c.stream == "test:late").values(id=top + 2))
+    made = checkpoints.write_checkpoint(rt.engine, rt.settings)
+    assert made is not None
+    report = check(rt, demo)
+    assert report.ok, [str(f) for f in report.findings]
+    assert report.unsealed == 0
+    assert made.size == report.leaves

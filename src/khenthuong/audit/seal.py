@@ -14,8 +14,8 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -53,12 +53,29 @@ def leaf_of(stream: str, seq: int, event_hash: str) -> bytes:
     return leaf_hash(leaf_data(stream, seq, event_hash))
 
 
+_ACC_BYTES = 256
+_ACC_MOD = 1 << (8 * _ACC_BYTES)
+
+
+def head_term(stream: str, seq: int, head: str) -> int:
+    """One stream's share of the heads accumulator: SHAKE-256 of its head, 2048 bits."""
+    return int.from_bytes(hashlib.shake_256(leaf_data(stream, seq, head)).digest(_ACC_BYTES))
+
+
+def heads_accumulator(heads: Iterable[tuple[str, int, str]]) -> int:
+    """The sum of every stream's term modulo 2**2048: a set hash that a checkpoint extends
+    by subtracting a stream's old head and adding its new one (no pass over every stream)."""
+    return sum(head_term(*h) for h in heads) % _ACC_MOD
+
+
+def accumulator_digest(accumulator: int) -> str:
+    """The signed form of the accumulator: SHA-256 of its 256 bytes, hex."""
+    return hashlib.sha256(accumulator.to_bytes(_ACC_BYTES)).hexdigest()
+
+
 def heads_digest(heads: Iterable[tuple[str, int, str]]) -> str:
-    """SHA-256 over every stream's (name, last sealed seq, its hash), sorted by stream."""
-    digest = hashlib.sha256()
-    for stream, seq, head in sorted(heads):
-        digest.update(leaf_data(stream, seq, head) + b"\n")
-    return digest.hexdigest()
+    """Digest of every stream's (name, last sealed seq, its hash)."""
+    return accumulator_digest(heads_accumulator(heads))
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -164,7 +181,7 @@ class SealBroken(KhenthuongError):
 
 
 def _edge(
-    conn: Connection, public_key: Ed25519PublicKey, anchor: Checkpoint | None
+    conn: Connection, public_key: Ed25519PublicKey, anchor: Checkpoint | None, last: Any
 ) -> CompactRange:
     """The tree's right edge, extending only what was signed.
 
@@ -176,9 +193,6 @@ def _edge(
     """
     # The next free index (counting rows would reuse an index after a deleted middle row).
     size = conn.execute(select(func.coalesce(func.max(AUDIT_LEAVES.c.idx), -1) + 1)).scalar_one()
-    last = conn.execute(
-        select(AUDIT_CHECKPOINTS).order_by(AUDIT_CHECKPOINTS.c.id.desc()).limit(1)
-    ).first()
     signed: Checkpoint | None = None
     if last is not None:
         try:
@@ -252,6 +266,118 @@ def _insert_leaves(conn: Connection, leaves: list[dict[str, Any]]) -> None:
     conn.execute(insert(AUDIT_LEAVES), leaves)
 
 
+WINDOW = 10_000
+"""Event ids below the highest sealed one that the sealer still looks at: a transaction
+that took its id earlier may commit later (PostgreSQL hands out ids at insert)."""
+HOLE_WAIT = timedelta(hours=1)
+"""How long an id missing below the window is still awaited (then taken as rolled back;
+an event that does turn up later stays visible as not sealed to `audit verify`)."""
+
+
+@dataclass
+class _State:
+    """Where the last checkpoint left the sealer (stored with it, not signed: wrong values
+    can only leave events unsealed or a digest that verification rejects)."""
+
+    max_id: int | None = None
+    holes: dict[int, str] = field(default_factory=dict)
+    accumulator: int | None = None
+    streams: int = 0
+
+    @classmethod
+    def of(cls, last: Any, public_key: Ed25519PublicKey) -> _State:
+        if last is None or not last.state:
+            return cls()
+        try:
+            data = json.loads(last.state)
+            signed = Checkpoint.parse(last.body, last.signature)
+            accumulator = int(data["acc"], 16)
+            state = cls(
+                int(data["max_id"]),
+                {int(k): str(v) for k, v in data["holes"].items()},
+                accumulator,
+                int(data["streams"]),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return cls()
+        if not signed.signed_by(public_key) or accumulator_digest(accumulator) != signed.heads:
+            state.accumulator = None
+        return state
+
+    def candidates(self) -> Any:
+        """Committed events not yet sealed: near or above the highest sealed id and the
+        awaited holes, or (no usable state) every event."""
+        sealed = AUDIT_LEAVES.c.event_id
+        query = (
+            select(EVENTS.c.id, EVENTS.c.stream, EVENTS.c.seq, EVENTS.c.hash)
+            .where(~select(sealed).where(sealed == EVENTS.c.id).exists())
+            .order_by(EVENTS.c.id)
+        )
+        if self.max_id is None:
+            return query
+        near = EVENTS.c.id > self.max_id - WINDOW
+        if self.holes:
+            near = near | EVENTS.c.id.in_(sorted(self.holes))
+        return query.where(near)
+
+    def extend(self, conn: Connection, heads: Mapping[str, tuple[int, str]]) -> tuple[int, int]:
+        """(streams, accumulator) after moving the touched streams to their new heads."""
+        if self.accumulator is None:
+            known = {r.stream: (r.seq, r.hash) for r in conn.execute(select(AUDIT_SEAL_HEADS))}
+            known.update(heads)
+            return len(known), heads_accumulator((s, q, h) for s, (q, h) in known.items())
+        accumulator, streams = self.accumulator, self.streams
+        old = AUDIT_SEAL_HEADS.c
+        found: dict[str, tuple[int, str]] = {}
+        names = list(heads)
+        for start in range(0, len(names), 5_000):
+            chunk = names[start : start + 5_000]
+            found.update(
+                (r.stream, (r.seq, r.hash))
+                for r in conn.execute(
+                    select(old.stream, old.seq, old.hash).where(old.stream.in_(chunk))
+                )
+            )
+        for stream, (seq, head) in heads.items():
+            if stream in found:
+                accumulator -= head_term(stream, *found[stream])
+            else:
+                streams += 1
+            accumulator += head_term(stream, seq, head)
+        return streams, accumulator % _ACC_MOD
+
+    def advance(self, conn: Connection, sealed_ids: list[int], now: datetime) -> None:
+        """Move the window past the ids just sealed, keeping the ids it leaves behind that
+        no event holds yet as holes to await."""
+        previous = self.max_id if self.max_id is not None else 0
+        top = max([previous, *sealed_ids])
+        low, high = previous - WINDOW, top - WINDOW
+        if high > low:
+            present = set(
+                conn.execute(
+                    select(EVENTS.c.id).where(EVENTS.c.id > low, EVENTS.c.id <= high)
+                ).scalars()
+            )
+            stamp = timestamp_text(now)
+            self.holes.update(
+                (i, stamp) for i in range(max(low + 1, 1), high + 1) if i not in present
+            )
+        done = set(sealed_ids)
+        oldest = timestamp_text(now - HOLE_WAIT)
+        self.holes = {i: t for i, t in self.holes.items() if i not in done and t >= oldest}
+        self.max_id = top
+
+    def dump(self, accumulator: int, streams: int) -> str:
+        return json.dumps(
+            {
+                "max_id": self.max_id,
+                "holes": {str(k): v for k, v in sorted(self.holes.items())},
+                "acc": f"{accumulator:x}",
+                "streams": streams,
+            }
+        )
+
+
 def seal(
     conn: Connection,
     key: Ed25519PrivateKey,
@@ -269,19 +395,14 @@ def seal(
     public_key = key.public_key()
     if anchor is not None and not anchor.signed_by(public_key):
         anchor = None
-    edge = _edge(conn, public_key, anchor)
-    sealed = AUDIT_LEAVES.c.event_id
-    rows = conn.execute(
-        select(EVENTS.c.id, EVENTS.c.stream, EVENTS.c.seq, EVENTS.c.hash)
-        .where(~select(sealed).where(sealed == EVENTS.c.id).exists())
-        .order_by(EVENTS.c.id)
-    ).all()
-    if not rows and not force:
-        last = conn.execute(
-            select(AUDIT_CHECKPOINTS).order_by(AUDIT_CHECKPOINTS.c.id.desc()).limit(1)
-        ).first()
-        if last is not None:
-            return Checkpoint.parse(last.body, last.signature), False
+    last = conn.execute(
+        select(AUDIT_CHECKPOINTS).order_by(AUDIT_CHECKPOINTS.c.id.desc()).limit(1)
+    ).first()
+    edge = _edge(conn, public_key, anchor, last)
+    state = _State.of(last, public_key)
+    rows = conn.execute(state.candidates()).all()
+    if not rows and not force and last is not None:
+        return Checkpoint.parse(last.body, last.signature), False
     leaves: list[dict[str, Any]] = []
     heads: dict[str, tuple[int, str]] = {}
     for row in rows:
@@ -298,16 +419,18 @@ def seal(
         heads[row.stream] = (row.seq, row.hash)
     if leaves:
         _insert_leaves(conn, leaves)
+    streams, accumulator = state.extend(conn, heads)
     _upsert_heads(conn, heads)
-    all_heads = [(r.stream, r.seq, r.hash) for r in conn.execute(select(AUDIT_SEAL_HEADS))]
+    now = now or datetime.now(UTC)
+    state.advance(conn, [row.id for row in rows], now)
     now = now or datetime.now(UTC)
     checkpoint = sign_checkpoint(
         key,
         size=edge.size,
         root=edge.root().hex(),
         now=now,
-        streams=len(all_heads),
-        heads=heads_digest(all_heads),
+        streams=streams,
+        heads=accumulator_digest(accumulator),
     )
     conn.execute(
         insert(AUDIT_CHECKPOINTS).values(
@@ -320,6 +443,7 @@ def seal(
             body=checkpoint.body,
             signature=checkpoint.signature,
             peaks=json.dumps([p.hex() for p in edge.peaks]),
+            state=state.dump(accumulator, streams),
         )
     )
     return checkpoint, True

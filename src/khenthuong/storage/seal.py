@@ -56,6 +56,9 @@ class AuditCheckpoint(SQLModel, table=True):
     peaks: str = Field(sa_column=Column(Text, nullable=False))
     """JSON list of the tree's right-edge subtree heads (hex), to extend it without
     reading earlier leaves. Not signed: checked against `root_hash` before use."""
+    state: str = Field(sa_column=Column(Text, nullable=False))
+    """JSON: where the sealer stopped (highest sealed event id, awaited missing ids) and the
+    stream-head accumulator whose SHA-256 is the signed heads digest. Not signed."""
 
 
 AUDIT_LEAVES = table_of(AuditLeaf)

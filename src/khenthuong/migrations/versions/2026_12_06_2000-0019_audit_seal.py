@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("signature", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
         sa.Column("peaks", sa.Text(), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_checkpoint")),
     )
     with op.batch_alter_table("audit_checkpoint", schema=None) as batch_op:
