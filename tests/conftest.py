@@ -103,9 +103,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 
 
 @pytest.fixture
-def settings(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def settings(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Settings]:
     """Settings pointing at the test database (also exported to the environment)."""
     monkeypatch.setenv("KHENTHUONG_DATABASE_URL", db_url)
+    # Key files and checkpoint files never land in the checkout.
+    monkeypatch.setenv("KHENTHUONG_STATE_DIR", str(tmp_path / "state"))
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()

@@ -119,6 +119,19 @@ class Settings(BaseSettings):
     """When mail has been failing (the SMTP server or maildir unreachable) for this long, every
     administrator gets one notice (sent when mail goes through again) and the log one error."""
 
+    audit_key_file: Path | None = None
+    """The Ed25519 key that signs audit checkpoints. Unset: `<state_dir>/audit-key.pem`
+    (created by `khenthuong init`, readable by the owner only). Keep it off the database
+    server: whoever holds it can sign a rewritten log."""
+
+    audit_checkpoint_file: Path | None = None
+    """Every signed checkpoint is appended here, one JSON line each. Unset:
+    `<state_dir>/audit-checkpoints.jsonl`."""
+
+    audit_mail_to: str | None = None
+    """The auditors' address: each new checkpoint is also e-mailed there (a copy outside the
+    server). Unset: no e-mail."""
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:

@@ -36,7 +36,7 @@ from khenthuong.roles import roles_in
 from khenthuong.rules.catalog import Catalog, load_catalog
 from khenthuong.rules.issuers import issuers_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import dossier
+from khenthuong.services import checkpoints, dossier
 from khenthuong.services import nominations as svc
 from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.services.history_import import import_history
@@ -117,6 +117,8 @@ def init(
     issuers_in(settings.config_dir)  # a malformed config/issuers.yaml fails here, not at signing
     console.print(f"Cơ sở dữ liệu: {engine.url.render_as_string()}")
     console.print(f"Quy trình: {len(rt.registry.all())} phiên bản đã đăng ký")
+    key_file, created = checkpoints.create_key(settings)
+    console.print(f"Khóa ký nhật ký: {key_file}" + (" (mới tạo)" if created else ""))
     if demo:
         seed = load_seed(settings.config_dir / "demo.yaml", rt.roles)
         with write_tx(engine) as conn:

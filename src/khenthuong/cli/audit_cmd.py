@@ -1,19 +1,25 @@
-"""`khenthuong audit ...`: verify the hash chains and query the trail."""
+"""`khenthuong audit ...`: verify the hash chains and the signed checkpoints, query the trail."""
 
 from __future__ import annotations
 
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
 from khenthuong.audit.query import COLUMNS, AuditFilter, query_events
+from khenthuong.audit.seal_verify import SealReport, verify_seal
 from khenthuong.audit.verify import verify_all
 from khenthuong.cli.common import console, report_errors, runtime, stdout_is_tty
+from khenthuong.errors import KhenthuongError
+from khenthuong.services import checkpoints
+from khenthuong.settings import Settings
 from khenthuong.storage.models import EVENTS
 from khenthuong.tabular import write_csv
 
@@ -34,9 +40,34 @@ def _when(value: str | None, option: str) -> datetime | None:
 
 @app.command("verify")
 @report_errors
-def verify() -> None:
-    """Check every hash chain; exit 1 naming the first altered, deleted or reordered event."""
+def verify(
+    checkpoint_file: Path = typer.Option(
+        None,
+        "--checkpoint",
+        help="Checkpoint file (JSON lines); its last line is checked. Default: the newest "
+        "stored checkpoint.",
+    ),
+    public_key_file: Path = typer.Option(
+        None,
+        "--public-key",
+        help="Ed25519 public key (PEM). Default: the public half of the signing key file.",
+    ),
+) -> None:
+    """Check every hash chain and prove the log against a signed checkpoint; exit 1 naming
+    the events and streams altered, deleted, reordered, removed or rolled back."""
     rt = runtime()
+    public_key = (
+        checkpoints.load_public_key(public_key_file)
+        if public_key_file
+        else _own_public_key(rt.settings)
+    )
+    given = checkpoints.read_checkpoint_file(checkpoint_file) if checkpoint_file else None
+    if given is not None and public_key is None:
+        raise typer.BadParameter(
+            "cần --public-key để kiểm tra điểm niêm phong (không có khóa ký tại "
+            f"{checkpoints.key_path(rt.settings)})",
+            param_hint="--public-key",
+        )
     with rt.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
         if stdout_is_tty():
@@ -51,17 +82,98 @@ def verify() -> None:
                 report = verify_all(conn, progress=lambda n: progress.advance(task, n))
         else:
             report = verify_all(conn)
-    if report.ok:
+        sealed = verify_seal(conn, public_key, given) if public_key is not None else None
+    if sealed is not None and sealed.rejected is not None and sealed.checkpoint is not None:
+        typer.echo(f"HỎNG (BROKEN): {sealed.rejected}", err=True)
+        raise typer.Exit(1)
+    if report.ok and (sealed is None or sealed.ok or sealed.checkpoint is None):
         console.print(
             f"OK: {report.events} sự kiện trong {report.streams} chuỗi, không có thay đổi "
             f"({report.events} events in {report.streams} chains verified)"
         )
+        _print_seal(sealed)
         return
-    first = report.findings[0]
-    typer.echo(f"HỎNG (BROKEN): {len(report.findings)} chain(s) broken. First: {first}", err=True)
-    for finding in report.findings[1:20]:
-        typer.echo(f"  {finding}", err=True)
+    if not report.ok:
+        first = report.findings[0]
+        typer.echo(
+            f"HỎNG (BROKEN): {len(report.findings)} chain(s) broken. First: {first}", err=True
+        )
+        for finding in report.findings[1:20]:
+            typer.echo(f"  {finding}", err=True)
+    if sealed is not None and sealed.findings:
+        typer.echo(
+            f"HỎNG (BROKEN): {len(sealed.findings)} vi phạm so với điểm niêm phong "
+            f"{sealed.checkpoint.size if sealed.checkpoint else 0} lá:",
+            err=True,
+        )
+        for seal_finding in sealed.findings[:50]:
+            typer.echo(f"  {seal_finding}", err=True)
+    _print_seal(sealed)
     raise typer.Exit(1)
+
+
+def _own_public_key(settings: Settings) -> Ed25519PublicKey | None:
+    key = checkpoints.load_private_key(settings)
+    return key.public_key() if key is not None else None
+
+
+def _print_seal(sealed: SealReport | None) -> None:
+    if sealed is None:
+        console.print(
+            "Chưa kiểm tra niêm phong: không có khóa ký (chạy khenthuong init) và không có "
+            "--public-key"
+        )
+        return
+    if sealed.checkpoint is None:
+        console.print(f"Chưa kiểm tra niêm phong: {sealed.rejected}")
+        return
+    cp = sealed.checkpoint
+    if sealed.ok:
+        console.print(
+            f"Niêm phong: {cp.size} sự kiện khớp điểm niêm phong ký lúc {cp.time} "
+            f"({cp.streams} chuỗi; {sealed.checkpoints} điểm niêm phong lưu trữ nhất quán)"
+        )
+    console.print(f"Chưa niêm phong: {sealed.unsealed} sự kiện sau điểm niêm phong cuối")
+
+
+@app.command("checkpoint")
+@report_errors
+def checkpoint(
+    force: bool = typer.Option(False, "--force", help="Sign one even if nothing is new."),
+) -> None:
+    """Seal the events written since the last checkpoint and sign a new checkpoint."""
+    rt = runtime()
+    made = checkpoints.write_checkpoint(rt.engine, rt.settings, force=force)
+    if made is None:
+        raise KhenthuongError(
+            f"Không có khóa ký nhật ký tại {checkpoints.key_path(rt.settings)}: "
+            "chạy khenthuong init để tạo"
+        )
+    console.print(
+        f"Điểm niêm phong: {made.size} sự kiện, gốc {made.root}, {made.streams} chuỗi, "
+        f"lúc {made.time} (ghi vào {checkpoints.checkpoint_path(rt.settings)})"
+    )
+
+
+@app.command("public-key")
+@report_errors
+def public_key(
+    output: Path = typer.Option(None, "--output", "-o", help="Write the PEM here."),
+) -> None:
+    """Print (or write) the public key auditors use to check checkpoints."""
+    settings = runtime().settings
+    key = checkpoints.load_private_key(settings)
+    if key is None:
+        raise KhenthuongError(
+            f"Không có khóa ký nhật ký tại {checkpoints.key_path(settings)}: "
+            "chạy khenthuong init để tạo"
+        )
+    pem = checkpoints.public_key_pem(key)
+    if output is None:
+        typer.echo(pem.decode("ascii"), nl=False)
+        return
+    output.write_bytes(pem)
+    console.print(f"Đã ghi khóa công khai vào {output}")
 
 
 @app.command("query")

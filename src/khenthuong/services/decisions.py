@@ -23,6 +23,7 @@ from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
 from khenthuong.rules.issuers import Issuer, Issuers, issuers_in, normalised, number_key
 from khenthuong.rules.money import award_money
+from khenthuong.services import checkpoints
 from khenthuong.services.actors import Actor
 from khenthuong.services.decision_checks import (
     date_refusals,
@@ -371,6 +372,7 @@ def _sign(
         },
         now=now,
     )
+    checkpoints.after_commit(conn)  # seal the decision once it has committed (issue 17)
     return lines, steps
 
 

@@ -44,16 +44,27 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
     return create_engine(url, echo=echo, pool_recycle=1800)
 
 
+AFTER_COMMIT = "khenthuong_after_commit"
+"""Key in a connection's info of the callables `write_tx` runs after its commit."""
+
+
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
     """A connection in a write transaction: committed on success, rolled back on error.
 
     On SQLite it starts with BEGIN IMMEDIATE; elsewhere it is an ordinary transaction.
+    Callables a service appended to `conn.info[AFTER_COMMIT]` run once it has committed.
     """
     with engine.connect() as conn:
         conn.execution_options(khenthuong_write=True)
-        with conn.begin():
-            yield conn
+        conn.info.pop(AFTER_COMMIT, None)
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            hooks = conn.info.pop(AFTER_COMMIT, [])
+    for hook in hooks:
+        hook()
 
 
 @lru_cache(maxsize=4)

@@ -9,6 +9,17 @@ from khenthuong.storage import (
     history,
     models,
     outbox,
+    seal,
 )
 
-__all__ = ["blocs", "councils", "decisions", "documents", "dossier", "history", "models", "outbox"]
+__all__ = [
+    "blocs",
+    "councils",
+    "decisions",
+    "documents",
+    "dossier",
+    "history",
+    "models",
+    "outbox",
+    "seal",
+]
