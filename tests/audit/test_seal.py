@@ -62,6 +62,7 @@ def demo(rt: Runtime, tmp_path: Path) -> Demo:
         proposing_unit="CCYQD",
         actor=cb,
         nominee_name="Phạm Minh Đức",
+        create_person=True,
     )
     svc.advance(rt.engine, rt.registry, spare, "submit", cb)
     filed = svc.create_nomination(
@@ -71,6 +72,7 @@ def demo(rt: Runtime, tmp_path: Path) -> Demo:
         proposing_unit="CCYQD",
         actor=cb,
         nominee_name="Vũ Thu Hà",
+        create_person=True,
     )
     with write_tx(rt.engine) as conn:
         for doc in ("to_trinh", "bao_cao_thanh_tich"):

@@ -142,7 +142,10 @@ def test_an_unwritable_maildir_stops_the_run_with_one_warning(
     with caplog.at_level("WARNING", logger="khenthuong"):
         result = tick(rt)
     assert (result.digests_sent, result.digests_failed) == (0, 1)
-    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    warnings = [
+        r for r in caplog.records
+        if r.levelname == "WARNING" and r.name != "khenthuong.services.checkpoints"
+    ]  # fmt: skip
     assert len(warnings) == 1 and str(maildir) in warnings[0].getMessage()
     with rt.engine.connect() as conn:
         rows = conn.execute(select(REMINDER_LEDGER.c.status, REMINDER_LEDGER.c.attempts)).all()

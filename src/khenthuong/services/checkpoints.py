@@ -139,6 +139,9 @@ def read_checkpoint_file(path: Path) -> Checkpoint:
     return last
 
 
+_WARNED_NO_KEY: set[Path] = set()
+
+
 def write_checkpoint(
     engine: Engine,
     settings: Settings | None = None,
@@ -154,7 +157,10 @@ def write_checkpoint(
     settings = settings or get_settings()
     key = load_private_key(settings)
     if key is None:
-        log.warning("no audit signing key at %s: nothing sealed", key_path(settings))
+        missing = key_path(settings)
+        if missing not in _WARNED_NO_KEY:  # once per process, not at every scan
+            _WARNED_NO_KEY.add(missing)
+            log.warning("no audit signing key at %s: nothing sealed", missing)
         return None
     path = checkpoint_path(settings)
     anchor = read_checkpoint_file(path) if path.exists() and path.stat().st_size else None
