@@ -1,6 +1,7 @@
 """Import every table module so the metadata is complete (migrations, schema tests)."""
 
 from khenthuong.storage import (
+    batches,
     blocs,
     councils,
     decisions,
@@ -11,4 +12,4 @@ from khenthuong.storage import (
     outbox,
 )
 
-__all__ = ["blocs", "councils", "decisions", "documents", "dossier", "history", "models", "outbox"]
+__all__ = ["batches", "blocs", "councils", "decisions", "documents", "dossier", "history", "models", "outbox"]
