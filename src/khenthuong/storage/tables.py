@@ -12,4 +12,14 @@ from khenthuong.storage import (
     outbox,
 )
 
-__all__ = ["batches", "blocs", "councils", "decisions", "documents", "dossier", "history", "models", "outbox"]
+__all__ = [
+    "batches",
+    "blocs",
+    "councils",
+    "decisions",
+    "documents",
+    "dossier",
+    "history",
+    "models",
+    "outbox",
+]
