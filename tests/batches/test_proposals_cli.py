@@ -213,3 +213,35 @@ def test_template_has_the_vietnamese_headers(tmp_path: Path) -> None:
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
     assert header[:7] == ["STT", "Họ và tên / Tên tập thể", "Đối tượng", "Chức vụ", "Đơn vị",
                           "Hình thức khen thưởng", "Thành tích tóm tắt"]  # fmt: skip
+
+
+def test_the_batch_renders_its_to_trinh_on_its_stream(rt: Runtime, tmp_path: Path) -> None:
+    """`proposals documents` renders the batch's tờ trình with every member in its danh
+    sách, and writes the file's SHA-256 on the batch's stream."""
+    import hashlib
+
+    from khenthuong.storage.models import EVENTS
+    from tests.documents.test_render_decision import docx_text
+
+    listed = _xlsx(tmp_path / "ds.xlsx", [_row("Trần Thị Bích"), _row("Nguyễn Văn An", "2")])
+    made = runner.invoke(app, ["proposals", "import", str(listed), "--unit", "CCYQD",
+                               "--as", "cb.qd", "--title", "Sơ kết 6 tháng"])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    batch = made.output.strip().splitlines()[-1]
+    out = tmp_path / "to-trinh.docx"
+    result = runner.invoke(app, ["proposals", "documents", batch, "-o", str(out), "--as", "cb.qd"])
+    assert result.exit_code == 0, result.output
+    text = docx_text(out.read_bytes())
+    assert "TỜ TRÌNH" in text.upper()
+    assert "Trần Thị Bích" in text and "Nguyễn Văn An" in text
+    with rt.engine.connect() as conn:
+        payloads = conn.execute(
+            select(EVENTS.c.payload).where(
+                EVENTS.c.stream == f"batch:{batch}", EVENTS.c.trigger == "generate_document"
+            )
+        ).scalars().all()  # fmt: skip
+    assert len(payloads) == 1 and hashlib.sha256(out.read_bytes()).hexdigest() in payloads[0]
+    refused = runner.invoke(
+        app, ["proposals", "documents", batch, "-o", str(out), "--as", "cb.pccc"]
+    )
+    assert refused.exit_code == 1

@@ -20,6 +20,7 @@ from khenthuong.web import (
     api_documents,
     api_inspections,
     api_nominations,
+    api_proposals,
     api_reference,
     problems,
     ui,
@@ -53,6 +54,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_councils.router)
     app.include_router(api_reference.router)
     app.include_router(api_inspections.router)
+    app.include_router(api_proposals.router)
     app.include_router(api_documents.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
