@@ -245,3 +245,30 @@ def test_the_batch_renders_its_to_trinh_on_its_stream(rt: Runtime, tmp_path: Pat
         app, ["proposals", "documents", batch, "-o", str(out), "--as", "cb.pccc"]
     )
     assert refused.exit_code == 1
+
+
+def test_a_csv_list_and_taking_a_member_out(rt: Runtime, tmp_path: Path) -> None:
+    """A CSV written by Excel in a decimal-comma locale (semicolons) with an NFD name is read;
+    `proposals remove` takes one member out and the batch shows the rest."""
+    listed = tmp_path / "danh-sach.csv"
+    nfd = unicodedata.normalize("NFD", "Nguyễn Văn An")
+    listed.write_text(
+        "STT;Họ và tên;Đơn vị;Hình thức khen thưởng\n"
+        f"1;{nfd};CCYQD;Giấy khen\n2;Trần Thị Bích;Cục Cơ yếu Quân đội;GIAY_KHEN\n",
+        encoding="utf-8",
+    )
+    made = runner.invoke(
+        app, ["proposals", "import", str(listed), "--unit", "CCYQD", "--as", "cb.qd"]
+    )
+    assert made.exit_code == 0, made.output
+    batch = made.output.strip().splitlines()[-1]
+    with rt.engine.connect() as conn:
+        ids = conn.execute(select(NOMINATIONS.c.id).order_by(NOMINATIONS.c.id)).scalars().all()
+        workflows = set(conn.execute(select(NOMINATIONS.c.workflow)).scalars())
+    assert workflows == {"giay_khen"}
+    gone = runner.invoke(app, ["proposals", "remove", batch, str(ids[0]), "--as", "cb.qd"])
+    assert gone.exit_code == 0, gone.output
+    shown = runner.invoke(app, ["proposals", "show", batch])
+    flat = " ".join(shown.output.split())
+    assert "Trạng thái: 1 hồ sơ: " in flat
+    assert "Trần Thị Bích" in flat and "Nguyễn Văn An" not in flat

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, parse_fields, report_errors, runtime
+from khenthuong.cli.common import (
+    actor_for,
+    console,
+    parse_fields,
+    report_errors,
+    runtime,
+    stdout_is_tty,
+)
 from khenthuong.commendation import accepted_types, commendation_type_of
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.localtime import LOCAL_TZ
@@ -90,12 +99,21 @@ def import_(
             console.print(f"{len(planned)} dòng hợp lệ; chạy thử, chưa ghi gì (dry run)")
             conn.rollback()
             return
-        made = imp.create_from(
-            conn, rt.registry, planned, source=file, proposing_unit=unit, actor=actor,
-            title=title or f"Đề nghị khen thưởng ({file.stem})", year=year,
+        create = partial(
+            imp.create_from, conn, rt.registry, planned, source=file, proposing_unit=unit,
+            actor=actor, title=title or f"Đề nghị khen thưởng ({file.stem})", year=year,
             commendation_type=commendation, receiving_unit=receiving,
             max_bytes=rt.settings.max_attachment_bytes,
         )  # fmt: skip
+        if stdout_is_tty():
+            with Progress(
+                TextColumn("Tạo hồ sơ"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(), console=console,
+            ) as bar:  # fmt: skip
+                task = bar.add_task("import", total=len(planned))
+                made = create(progress=lambda n: bar.advance(task, n))
+        else:
+            made = create()
         for doc_type, path in documents:
             batches.attach_in(
                 conn, made.batch_id, doc_type=doc_type, filename=path.name,
@@ -174,6 +192,20 @@ def advance(
     )
     if step.refused:
         raise typer.Exit(1)
+
+
+@app.command("remove")
+@report_errors
+def remove(
+    batch_id: int,
+    nomination_id: int,
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Take a nomination out of the batch; it goes on alone in its own state."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        batches.remove_member_in(conn, batch_id, nomination_id, actor=actor)
+    console.print(f"Đợt đề nghị #{batch_id}: đã bỏ hồ sơ #{nomination_id} khỏi đợt")
 
 
 @app.command("attach")

@@ -38,6 +38,7 @@ from khenthuong.services.nominations import (
 from khenthuong.storage.batches import BATCH_ATTACHMENTS, BATCH_MEMBERS, BATCHES
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import NOMINATIONS, UNITS
+from khenthuong.uploads import KINDS, safe_name
 from khenthuong.workflow.loader import WorkflowRegistry
 
 
@@ -282,6 +283,29 @@ def attach_in(
         )
     _writer(actor, str(batch["unit_path"]), f"đợt đề nghị #{batch_id}")
     name, guessed = checked_file(filename, content, max_bytes, content_type)
+    return _store(conn, batch_id, doc_type, name, guessed, content, actor)
+
+
+def store_list_in(
+    conn: Connection, batch_id: int, *, filename: str, content: bytes, actor: Actor
+) -> StoredDocument:
+    """Keep the imported danh sách itself (XLSX or CSV, already read and checked by
+    khenthuong.sheets) as the batch's `danh_sach` document."""
+    batch = _batch_row(conn, batch_id)
+    _writer(actor, str(batch["unit_path"]), f"đợt đề nghị #{batch_id}")
+    kind = "text/csv" if filename.lower().endswith(".csv") else KINDS[".xlsx"][0]
+    return _store(conn, batch_id, "danh_sach", safe_name(filename), kind, content, actor)
+
+
+def _store(
+    conn: Connection,
+    batch_id: int,
+    doc_type: str,
+    name: str,
+    guessed: str,
+    content: bytes,
+    actor: Actor,
+) -> StoredDocument:
     digest = hashlib.sha256(content).hexdigest()
     now = datetime.now(UTC)
     new_id = inserted_id(

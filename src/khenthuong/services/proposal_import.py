@@ -10,7 +10,7 @@ batch, or none (any refusal while creating becomes an error of its row and rolls
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -314,9 +314,11 @@ def create_from(
     receiving_unit: str | None,
     max_bytes: int,
     display_name: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Imported:
     """Create the batch and every row's nomination inside the caller's transaction; a
-    refusal becomes ImportRefused naming the row (the caller's transaction rolls back)."""
+    refusal becomes ImportRefused naming the row (the caller's transaction rolls back).
+    `progress` is called with 1 after each row (the CLI's progress bar)."""
     label = display_name or source.name
     now = datetime.now(UTC)
     batch_id = batches.create_batch_in(
@@ -361,10 +363,12 @@ def create_from(
         created += plan.create_person
         ids.append(nid)
         numbers[nid] = int(plan.stt) if plan.stt.isdigit() else index
+        if progress is not None:
+            progress(1)
     batches.add_members_in(conn, batch_id, ids, actor=actor, row_numbers=numbers, now=now)
-    batches.attach_in(
-        conn, batch_id, doc_type="danh_sach", filename=unicodedata.normalize("NFC", label),
-        content=source.read_bytes(), actor=actor, max_bytes=max_bytes,
+    batches.store_list_in(
+        conn, batch_id, filename=unicodedata.normalize("NFC", label),
+        content=source.read_bytes(), actor=actor,
     )  # fmt: skip
     return Imported(batch_id, ids, created)
 
