@@ -163,6 +163,14 @@ def test_bad_files_name_file_and_row_and_create_nothing(rt: Runtime, tmp_path: P
     twice = _xlsx(tmp_path / "trung.xlsx", [_row("Nguyễn Văn An"), _row("nguyễn văn  an", "2")])
     assert "trung.xlsx:3: trùng với dòng 2" in _refused(rt, twice)
 
+    collective = _xlsx(
+        tmp_path / "tap-the.xlsx",
+        [["1", "Cục Cơ yếu Quân đội", "Tập thể", "", "BCY", "CSTDCS", "", "", "", ""]],
+    )
+    assert "tap-the.xlsx:2: hình thức 'Chiến sĩ thi đua cơ sở' chỉ dành cho cá nhân" in (
+        _refused(rt, collective)
+    )
+
     empty = _xlsx(tmp_path / "rong.xlsx", [])
     assert "rong.xlsx:2: danh sách không có dòng nào" in _refused(rt, empty)
     blank = tmp_path / "rong.csv"

@@ -231,6 +231,9 @@ def _check_row(
     award = catalog.award(code)
     if not award.workflow:
         return f"hình thức {award.name.vi!r} chưa có quy trình xét", None
+    if award.subject not in ("both", kind):
+        only = "cá nhân" if award.subject == INDIVIDUAL else "tập thể"
+        return f"hình thức {award.name.vi!r} chỉ dành cho {only}", None
     unit_text = values.get("unit", "")
     unit = proposer
     if unit_text:
