@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, insert, select
+from sqlalchemy import Connection, RowMapping, delete, false, func, insert, or_, select
 
 from khenthuong.audit.append import append_event
 from khenthuong.commendation import accepted_types
@@ -515,3 +515,21 @@ def step_member_in(
         comment=nfc(comment),
     )
     return result
+
+
+def list_batches(conn: Connection, paths: Sequence[str] | None) -> list[RowMapping]:
+    """Batches of units under `paths` (None: all), newest first, with their member count."""
+    members = (
+        select(BATCH_MEMBERS.c.batch_id, func.count().label("members"))
+        .group_by(BATCH_MEMBERS.c.batch_id)
+        .subquery()
+    )
+    query = (
+        select(BATCHES, UNITS.c.code.label("unit_code"), members.c.members)
+        .join(UNITS, UNITS.c.id == BATCHES.c.proposing_unit_id)
+        .outerjoin(members, members.c.batch_id == BATCHES.c.id)
+        .order_by(BATCHES.c.id.desc())
+    )
+    if paths is not None:
+        query = query.where(or_(false(), *[BATCHES.c.unit_path.startswith(p) for p in paths]))
+    return list(conn.execute(query).mappings())
