@@ -85,7 +85,7 @@ def import_(
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         planned = imp.check_file(
             conn, catalog, file, proposing_unit=unit, workflow=workflow,
-            create_persons=create_persons, year=year,
+            create_persons=create_persons,
         )  # fmt: skip
         imp.preview(conn, planned, year or _this_year())
         table = Table("Dòng", "STT", "Đối tượng", "Họ và tên / Tên tập thể", "Đơn vị",

@@ -151,7 +151,6 @@ def check_file(
     proposing_unit: str,
     workflow: str | None = None,
     create_persons: bool = False,
-    year: int | None = None,
     display_name: str | None = None,
 ) -> list[PlannedRow]:
     """Every row checked (nothing written); ImportRefused lists every bad row."""
@@ -174,7 +173,6 @@ def check_file(
         raise ImportRefused([f"{label}:{exc.row}: {exc.message}"]) from None
     if not rows:
         raise ImportRefused([f"{label}:2: danh sách không có dòng nào (chỉ có tiêu đề)"])
-    year = year or datetime.now(LOCAL_TZ).year
     for row in rows:
         where = f"{label}:{row.number}"
         if row.error:

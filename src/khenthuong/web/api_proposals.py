@@ -118,7 +118,7 @@ async def import_list(
             with write_tx(ctx.rt.engine) as conn:
                 planned = imp.check_file(
                     conn, catalog, source, proposing_unit=unit, workflow=workflow,
-                    create_persons=create_persons, year=year, display_name=name,
+                    create_persons=create_persons, display_name=name,
                 )  # fmt: skip
                 if dry_run:
                     from datetime import datetime  # noqa: PLC0415
