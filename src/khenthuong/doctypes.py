@@ -5,6 +5,7 @@ from __future__ import annotations
 
 DOC_TYPES: dict[str, str] = {
     "to_trinh": "Tờ trình đề nghị khen thưởng",
+    "danh_sach": "Danh sách đề nghị khen thưởng",
     "bao_cao_thanh_tich": "Báo cáo thành tích",
     "bien_ban_binh_xet": "Biên bản bình xét thi đua",
     "bien_ban_hop_hoi_dong": "Biên bản họp Hội đồng Thi đua – Khen thưởng",

@@ -74,6 +74,7 @@ def _mount_optional() -> None:
         ("calendar_cmd", "calendar"),
         ("inspections_cmd", "inspections"),
         ("documents_cmd", "documents"),
+        ("proposals_cmd", "proposals"),
     ):
         try:
             sub = importlib.import_module(f"khenthuong.cli.{module}")

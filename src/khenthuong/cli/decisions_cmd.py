@@ -6,14 +6,17 @@ from datetime import UTC, date, datetime
 
 import typer
 from rich.table import Table
+from sqlalchemy import Connection
 
 from khenthuong.cli.common import actor_for, console, report_errors, runtime
 from khenthuong.dates import BadDate, parse_date
-from khenthuong.errors import NotFound
+from khenthuong.errors import KhenthuongError, NotFound
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import catalog_in
-from khenthuong.services import councils, decisions
+from khenthuong.services import batches, councils, decisions
+from khenthuong.services.nominations import get_row
 from khenthuong.storage.db import write_tx
+from khenthuong.workflow.loader import WorkflowRegistry
 
 app = typer.Typer(help="Quyết định khen thưởng (award decisions).", no_args_is_help=True)
 councils_app = typer.Typer(help="Phiên họp Hội đồng TĐKT (council sessions).", no_args_is_help=True)
@@ -45,13 +48,17 @@ def create(
     signer: str = typer.Option(..., "--signer"),
     authority: str = typer.Option(..., "--authority", help="Unit code of the deciding authority"),
     award: str = typer.Option(..., "--award", help="Award code from config/awards.yaml"),
-    nomination: list[int] = typer.Option(..., "--nomination", help="Repeatable"),
+    nomination: list[int] = typer.Option([], "--nomination", help="Repeatable"),
+    batch: int | None = typer.Option(
+        None, "--batch", help="Every member of this proposal batch waiting for the decision"
+    ),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
     """Sign a decision for one or many nominations; prints the award money per nominee."""
     rt = runtime()
     catalog = catalog_in(rt.settings.config_dir)
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        nomination = _with_batch(conn, rt.registry, list(nomination), batch, "decision")
         lines = decisions.create_decision(
             conn,
             rt.registry,
@@ -67,6 +74,26 @@ def create(
     console.print(
         f"Quyết định {number}: {len(lines)} hồ sơ, tổng {sum(x.amount_vnd for x in lines):,} đồng"
     )
+
+
+def _with_batch(
+    conn: Connection, registry: WorkflowRegistry, ids: list[int], batch: int | None, kind: str
+) -> list[int]:
+    """`ids` plus the batch's open members whose state is of `kind` (decision, council)."""
+    if batch is not None:
+        view = batches.view_batch(conn, registry, batch)
+        for member in view.members:
+            row = get_row(conn, member.nomination_id)
+            state = registry.get(row["workflow"], row["workflow_version"]).definition.state(
+                row["state"]
+            )
+            if not member.closed and state.kind.value == kind:
+                ids.append(member.nomination_id)
+        if not ids:
+            raise KhenthuongError(f"Đợt đề nghị #{batch} không có hồ sơ nào ở bước này")
+    if not ids:
+        raise typer.BadParameter("give --nomination ID or --batch ID", param_hint="--nomination")
+    return list(dict.fromkeys(ids))
 
 
 @app.command("show")
@@ -137,40 +164,35 @@ def open_(
 @report_errors
 def tally(
     session: int,
-    nomination: int,
+    nomination: int | None = typer.Argument(None, help="A nomination (or --batch)"),
+    batch: int | None = typer.Option(
+        None, "--batch", help="Every member of this proposal batch waiting for the council"
+    ),
     agree: int = typer.Option(..., "--agree"),
     disagree: int = typer.Option(0, "--disagree"),
     abstain: int = typer.Option(0, "--abstain"),
     written: int = typer.Option(0, "--written-agree"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Put a nomination on the agenda (if needed) and record its secret-ballot result."""
+    """Put nominations on the agenda (if needed) and record their secret-ballot result (one
+    nomination, or with --batch every member of a batch waiting for the council)."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
-        try:
-            councils.record_tally(
-                conn,
-                session,
-                nomination,
-                agree=agree,
-                disagree=disagree,
-                abstain=abstain,
-                written_agree=written,
-                actor=actor,
-            )
-        except NotFound:
-            councils.add_item(conn, rt.registry, session, nomination, actor=actor)
-            councils.record_tally(
-                conn,
-                session,
-                nomination,
-                agree=agree,
-                disagree=disagree,
-                abstain=abstain,
-                written_agree=written,
-                actor=actor,
-            )
-    console.print(f"Đã ghi kết quả bỏ phiếu cho hồ sơ #{nomination}")
+        given = [nomination] if nomination is not None else []
+        ids = _with_batch(conn, rt.registry, given, batch, "council")
+        for nid in ids:
+            try:
+                councils.record_tally(
+                    conn, session, nid, agree=agree, disagree=disagree, abstain=abstain,
+                    written_agree=written, actor=actor,
+                )  # fmt: skip
+            except NotFound:
+                councils.add_item(conn, rt.registry, session, nid, actor=actor)
+                councils.record_tally(
+                    conn, session, nid, agree=agree, disagree=disagree, abstain=abstain,
+                    written_agree=written, actor=actor,
+                )  # fmt: skip
+    console.print("Đã ghi kết quả bỏ phiếu cho hồ sơ " + ", ".join(f"#{n}" for n in ids))
 
 
 @councils_app.command("close")

@@ -18,6 +18,7 @@ from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog, catalog_in, organisation_of
 from khenthuong.rules.eligibility import DONE, MERIT, History, UnitFacts, heavier
 from khenthuong.rules.paths import Claim
+from khenthuong.services.batches import batch_present_types
 from khenthuong.services.dossier import present_types
 from khenthuong.storage.blocs import BLOC_VOTES, BLOCS, COVENANTS
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_SESSIONS
@@ -293,7 +294,7 @@ def eligible_facts(
     ids = sorted({r["id"] for r in rows})
     present: dict[int, frozenset[str]] = {}
     for chunk in _chunks(ids):
-        present.update({n: frozenset(t) for n, t in present_types(conn, chunk).items()})
+        present.update({n: frozenset(t) for n, t in dossier_types(conn, chunk).items()})
     return EligibleFacts(
         frozenset(ids),
         submissions(conn, rows, now),
@@ -301,6 +302,15 @@ def eligible_facts(
         claims_by(conn, ids),
         present,
     )
+
+
+def dossier_types(conn: Connection, nomination_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Document types each nomination has: its own dossier's plus those attached once to its
+    proposal batch (tờ trình, danh sách, biên bản bình xét of the đợt đề nghị)."""
+    found = present_types(conn, nomination_ids)
+    for nid, types in batch_present_types(conn, nomination_ids).items():
+        found[nid].update(types)
+    return found
 
 
 SESSION_DOCUMENTS = ("bien_ban_hop_hoi_dong", "ket_qua_bo_phieu")
@@ -339,7 +349,7 @@ def council_facts(
             latest.setdefault(it.nomination_id, (it.result, it.explanation))
             if it.result == "passed":
                 passed.add(it.nomination_id)
-        present.update(present_types(conn, chunk))
+        present.update(dossier_types(conn, chunk))
     return CouncilFacts(
         frozenset(ids), latest, frozenset(passed), {n: frozenset(t) for n, t in present.items()}
     )

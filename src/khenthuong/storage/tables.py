@@ -1,6 +1,7 @@
 """Import every table module so the metadata is complete (migrations, schema tests)."""
 
 from khenthuong.storage import (
+    batches,
     blocs,
     councils,
     decisions,
@@ -13,6 +14,7 @@ from khenthuong.storage import (
 )
 
 __all__ = [
+    "batches",
     "blocs",
     "councils",
     "decisions",

@@ -20,9 +20,11 @@ from khenthuong.web import (
     api_documents,
     api_inspections,
     api_nominations,
+    api_proposals,
     api_reference,
     problems,
     ui,
+    ui_proposals,
 )
 from khenthuong.web.context import make_context
 from khenthuong.web.headers import SecurityHeaders
@@ -53,7 +55,9 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_councils.router)
     app.include_router(api_reference.router)
     app.include_router(api_inspections.router)
+    app.include_router(api_proposals.router)
     app.include_router(api_documents.router)
+    app.include_router(ui_proposals.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()

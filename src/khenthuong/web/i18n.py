@@ -143,6 +143,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "passed": ("đạt", "passed"),
     "failed": ("không đạt", "failed"),
     "members_present": ("{n} thành viên, {p} có mặt", "{n} members, {p} present"),
+    "proposals": ("Đợt đề nghị", "Proposal batches"),
+    "proposal_import": ("Nhập danh sách đề nghị", "Import a proposal list"),
+    "proposal_template": ("Tải mẫu danh sách (XLSX)", "Download the list template (XLSX)"),
+    "proposal_file": ("Danh sách (.xlsx, .csv)", "List (.xlsx, .csv)"),
+    "proposal_reports": (
+        "Báo cáo thành tích (các tệp danh sách ghi ở cột Báo cáo thành tích)",
+        "Achievement reports (the files the list names)",
+    ),
+    "preview": ("Xem trước", "Preview"),
+    "confirm_create": ("Xác nhận tạo đợt đề nghị", "Confirm and create the batch"),
+    "row": ("Dòng", "Row"),
+    "verdict": ("Nhận xét", "Verdict"),
+    "award": ("Hình thức", "Award"),
+    "create_persons": (
+        "Thêm cá nhân chưa có vào danh sách cá nhân",
+        "Add unknown individuals to the register",
+    ),
+    "batch_state": ("Trạng thái", "State"),
+    "batch_step_all": ("Chuyển cả đợt", "Step the whole batch"),
 }
 
 

@@ -1,0 +1,70 @@
+"""The Đợt đề nghị pages: upload a list, see each row's verdict, create on confirm, step the
+batch; a bad list shows its FILE:ROW errors and creates nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from khenthuong.runtime import Runtime
+from khenthuong.storage.models import NOMINATIONS
+from tests.web.test_api_proposals import PDF, XLSX, _list
+
+Browser = Callable[[str], tuple[TestClient, str]]
+REPORTS = [("reports", (f"bc{i}.pdf", PDF, "application/pdf")) for i in (1, 2)]
+
+
+def _count(rt: Runtime) -> int:
+    with rt.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(NOMINATIONS)).scalar_one())
+
+
+def test_upload_preview_confirm_and_step(web_rt: Runtime, browser: Browser) -> None:
+    c, csrf = browser("cb.qd")
+    page = c.get("/proposals")
+    assert page.status_code == 200 and "Nhập danh sách đề nghị" in page.text
+    template = c.get("/proposals/template.xlsx")
+    assert template.status_code == 200 and template.content[:2] == b"PK"
+
+    form = {
+        "csrf_token": csrf,
+        "unit": "CCYQD",
+        "title": "Sơ kết",
+        "commendation_type": "cong_trang",
+    }
+    bad = c.post(
+        "/proposals/preview",
+        data=form,
+        files=[("file", ("ds.xlsx", _list("Nguyễn Văn An", "Hồ Vô Danh"), XLSX)), *REPORTS],
+    )
+    assert bad.status_code == 422
+    assert "ds.xlsx:3: không có cá nhân tên" in bad.text and _count(web_rt) == 0
+
+    shown = c.post(
+        "/proposals/preview",
+        data=form,
+        files=[("file", ("ds.xlsx", _list("Nguyễn Văn An", "Trần Thị Bích"), XLSX)), *REPORTS],
+    )
+    assert shown.status_code == 200, shown.text
+    assert 'data-testid="preview"' in shown.text and "Trần Thị Bích" in shown.text
+    assert _count(web_rt) == 0
+    token = re.search(r'name="token" value="([^"]+)"', shown.text)
+    assert token is not None
+    made = c.post(
+        "/proposals",
+        data={**form, "token": token.group(1), "filename": "ds.xlsx"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    batch = c.get(made.headers["location"])
+    assert "2 hồ sơ: Đơn vị lập hồ sơ đề nghị" in batch.text
+    stepped = c.post(
+        made.headers["location"] + "/advance", data={"csrf_token": csrf, "trigger": "submit"}
+    )
+    assert stepped.status_code == 200
+    assert 'data-testid="refused"' in stepped.text and "Tờ trình" in stepped.text
+    again = c.post("/proposals", data={**form, "token": token.group(1), "filename": "ds.xlsx"})
+    assert "hết hạn" in again.text and _count(web_rt) == 2
