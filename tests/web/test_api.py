@@ -797,3 +797,29 @@ def test_queue_pages_follow_the_due_order_without_gaps_or_repeats(
             params["after_due"] = last["due_at"]
     assert sorted(seen) == sorted(ids) and len(seen) == len(ids)
     assert seen[-2:] == ids[:2]  # undated last, by id
+
+
+def test_docs_work_offline_and_the_api_declares_its_authentication(client: TestClient) -> None:
+    """/docs loads Swagger UI from the server itself (no CDN); the OpenAPI document names the
+    bearer token and the session cookie, and every /api/ operation but the status requires one."""
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assets = ("/static/swagger/swagger-ui-bundle.js", "/static/swagger/swagger-ui.css")
+    for asset in assets:
+        assert asset in page.text
+        served = client.get(asset)
+        assert served.status_code == 200 and len(served.content) > 10_000
+    assert "cdn.jsdelivr" not in page.text and "https://" not in page.text.split("<body>")[0]
+    spec = client.get("/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schemes["bearerAuth"]["description"],
+    }
+    assert schemes["sessionCookie"]["in"] == "cookie"
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            secured = "security" in operation
+            assert secured == (path.startswith("/api/") and path != "/api/status"), path
+    assert client.get("/redoc").status_code == 404

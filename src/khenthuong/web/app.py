@@ -27,6 +27,7 @@ from khenthuong.web import (
     ui_proposals,
 )
 from khenthuong.web.context import make_context
+from khenthuong.web.docs import install_docs
 from khenthuong.web.headers import SecurityHeaders
 from khenthuong.web.sessions import SessionCodec, cookie_secure, secret_key
 
@@ -42,7 +43,10 @@ def create_app(rt: Runtime) -> FastAPI:
             "Quy trình thi đua, khen thưởng: hồ sơ đề nghị, Hội đồng, quyết định, nhật ký. "
             "Authenticate with `Authorization: Bearer <token>` (`khenthuong users token`)."
         ),
+        docs_url=None,  # served by web.docs from the installed bundle, not a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     sessions = SessionCodec(secret_key(rt.settings), rt.settings.session_hours * 3600)
     app.state.ctx = make_context(rt, sessions, cookie_secure(rt.settings))
     problems.install(app)
