@@ -40,7 +40,9 @@ def test_openapi_document_describes_every_api_operation(server: LiveServer) -> N
 
 
 @pytest.mark.parametrize("username", ["cb.qd", "kiemtra"])
-def test_schemathesis_finds_no_server_error(server: LiveServer, username: str) -> None:
+def test_schemathesis_finds_no_server_error(
+    server: LiveServer, username: str, tmp_path: Path
+) -> None:
     token = server.cli("users", "token", username, "--name", "schemathesis").strip().splitlines()
     run = subprocess.run(
         [
@@ -55,6 +57,7 @@ def test_schemathesis_finds_no_server_error(server: LiveServer, username: str) -
         capture_output=True,
         text=True,
         timeout=400,
+        cwd=tmp_path,  # its .schemathesis/ cache, not in the checkout
     )  # fmt: skip
     summary = run.stdout[-3000:]
     assert run.returncode == 0, summary + run.stderr[-2000:]
