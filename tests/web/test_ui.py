@@ -86,6 +86,14 @@ def test_new_nomination_form_with_eligibility_feedback(browser: Browser, web_rt:
         "/new/check", params={"workflow": "bang_khen_bo", "person_id": pid, "year": 2026}
     )
     assert 'data-testid="eligibility"' in feedback.text and 'class="error"' in feedback.text
+    assert "hồ sơ chưa chọn căn cứ 74.1.b" in feedback.text
+    # With the type and the point chosen on the form, the preview judges that claim: only
+    # the confirming document (attached after creation) is still missing for point b.
+    claimed = c.get("/new/check", params={
+        "workflow": "bang_khen_bo", "person_id": pid, "year": 2026,
+        "commendation_type": "dot_xuat", "basis": "74.1.b", "attestation": "Xử lý sự cố"})  # fmt: skip
+    assert "hồ sơ chưa chọn căn cứ 74.1.b" not in claimed.text
+    assert "thiếu Văn bản xác nhận thành tích đặc biệt xuất sắc, đột xuất" in claimed.text
     data = {"workflow": "bang_khen_bo", "proposing_unit": "CCYQD", "person_id": pid,
             "year": "2026", "comment": "Hoàn thành xuất sắc nhiệm vụ"}  # fmt: skip
     before = _count(web_rt)

@@ -393,10 +393,19 @@ def within_quota(ctx: GuardContext) -> Refusal | None:
 
 
 def eligibility_preview(
-    conn: Connection, workflow: str, person_id: int, year: int, on: date
+    conn: Connection,
+    workflow: str,
+    person_id: int,
+    year: int,
+    on: date,
+    *,
+    commendation_type: str = MERIT,
+    claim: Claim | None = None,
 ) -> tuple[str | None, list[Refusal]]:
     """What `not_blocked` and `eligible` would say before a nomination is created, judged by
-    the rules in force on `on` (the day it would be submitted).
+    the rules in force on `on` (the day it would be submitted), for the commendation type and
+    the point of the article (`claim`) the form has chosen; no dossier exists yet, so a point
+    that needs a document still names it.
 
     Returns the award code the workflow carries (None when the catalog has none) and
     the refusals found; an empty list means the history meets the conditions.
@@ -416,7 +425,15 @@ def eligibility_preview(
             rule
             if isinstance(rule, Refusal)
             else judge(
-                conn, rule, code, person_id=person_id, unit_id=None, year=year, history=history
+                conn,
+                rule,
+                code,
+                person_id=person_id,
+                unit_id=None,
+                year=year,
+                commendation_type=commendation_type,
+                history=history,
+                claim=claim,
             )
         )
         if refusal is not None:

@@ -31,7 +31,8 @@ from khenthuong.errors import (
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.passwords import verify_password
 from khenthuong.rules.catalog import catalog_in
-from khenthuong.rules.eligibility import DISCIPLINE_LEVELS
+from khenthuong.rules.eligibility import DISCIPLINE_LEVELS, MERIT
+from khenthuong.rules.paths import Claim
 from khenthuong.services import councils, decisions, dossier, inspections
 from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
@@ -722,7 +723,12 @@ def new_check(request: Request) -> Response:
         ).first()  # fmt: skip
         if row is None or not can_read(caller.actor, row.path):
             return HTMLResponse("")
-        code, refusals = eligibility_preview(conn, workflow, person_id, year_no, local_today())
+        kind = commendation_type_of(q.get("commendation_type", "")) or MERIT
+        basis = q.get("basis", "").strip()
+        claim = Claim(basis, q.get("attestation", "")) if basis else None
+        code, refusals = eligibility_preview(
+            conn, workflow, person_id, year_no, local_today(), commendation_type=kind, claim=claim
+        )
     return render(
         request, "eligibility.html", caller, code=code, refusals=refusals, person_id=person_id
     )
