@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +33,7 @@ from tests.services.test_council_and_decision import (
 NAMES = ["Nguyễn Văn Bình", "Trần Thị Ngọc Ánh", "Đặng Quốc Việt"]
 NUMBER = "45/QĐ-BCY"
 QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice missing")
+needs_soffice = pytest.mark.usefixtures("soffice")
 
 TODAY = local_date(datetime.now(UTC))
 """Decisions are dated today: a later date is refused, an earlier one precedes the steps."""
