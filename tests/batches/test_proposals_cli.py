@@ -4,10 +4,14 @@ commands; and bad files each refused with FILE:ROW, creating nothing."""
 
 from __future__ import annotations
 
+import io
+import shutil
+import subprocess
 import unicodedata
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -126,6 +130,49 @@ def test_batch_of_49_to_one_decision_in_at_most_10_commands(rt: Runtime, tmp_pat
         assert conn.execute(select(func.count()).select_from(BATCHES)).scalar() == 1
     shown = runner.invoke(app, ["proposals", "show", str(batch), "--as", "cb.qd"])
     assert "49 hồ sơ: Đã có quyết định khen thưởng" in shown.output
+    names = [name for name, _ in collectives + people]
+    _documents_name_everyone(tmp_path, "45/QĐ-BCY", names)
+
+
+def _render(kind: str, number: str, fmt: str, out: Path) -> bytes:
+    """`documents render` outside the counted commands (the documents are read, not made)."""
+    result = runner.invoke(app, ["documents", "render", kind, number, "--format", fmt,
+                                 "-o", str(out), "--as", "tb.bcy"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out.read_bytes()
+
+
+def _documents_name_everyone(tmp_path: Path, number: str, names: list[str]) -> None:
+    """The decision's PDF and DOCX hold the Quốc hiệu, the number and all 49 names in NFC;
+    the certificates PDF has 49 pages, each naming its awardee."""
+    from pypdf import PdfReader
+
+    from tests.documents.test_render_decision import QUOC_HIEU, docx_text
+
+    assert len(set(names)) == 49
+    assert all(unicodedata.is_normalized("NFC", n) for n in names)
+    docx = docx_text(_render("quyet-dinh", number, "docx", tmp_path / "qd.docx"))
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice missing: the PDFs are not checked")
+    _render("quyet-dinh", number, "pdf", tmp_path / "qd.pdf")
+    # Reading order, not -layout: a name wrapped inside its table cell stays in one run.
+    pdf = subprocess.run(["pdftotext", str(tmp_path / "qd.pdf"), "-"], capture_output=True,
+                         check=True, text=True).stdout  # fmt: skip
+    for label, text in (("DOCX", docx), ("PDF", pdf)):
+        assert unicodedata.is_normalized("NFC", text), label
+        flat = " ".join(text.split())
+        assert QUOC_HIEU in flat and number in flat, label
+        missing = [n for n in names if n not in flat]
+        assert not missing, f"{label} lacks {missing}"
+    reader = PdfReader(io.BytesIO(_render("bang-khen", number, "pdf", tmp_path / "bk.pdf")))
+    assert len(reader.pages) == 49
+    named = []
+    for page in reader.pages:
+        flat = " ".join(page.extract_text().split())
+        on_page = [n for n in names if n in flat]
+        assert len(on_page) == 1, on_page
+        named += on_page
+    assert sorted(named) == sorted(names)
 
 
 def _refused(rt: Runtime, path: Path, *extra: str) -> str:
