@@ -11,7 +11,6 @@ import unicodedata
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -27,6 +26,7 @@ from khenthuong.storage.batches import BATCHES
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.decisions import DECISION_ITEMS
 from khenthuong.storage.models import NOMINATIONS, PERSONS
+from tests.service_guard import absent
 
 runner = CliRunner()
 HE = ("CCYQD", "CCYCA", "CCYNG", "CCYDCQ")
@@ -152,8 +152,8 @@ def _documents_name_everyone(tmp_path: Path, number: str, names: list[str]) -> N
     assert len(set(names)) == 49
     assert all(unicodedata.is_normalized("NFC", n) for n in names)
     docx = docx_text(_render("quyet-dinh", number, "docx", tmp_path / "qd.docx"))
-    if shutil.which("soffice") is None:
-        pytest.skip("LibreOffice missing: the PDFs are not checked")
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        absent("LibreOffice or poppler missing: the PDFs are not checked")
     _render("quyet-dinh", number, "pdf", tmp_path / "qd.pdf")
     # Reading order, not -layout: a name wrapped inside its table cell stays in one run.
     pdf = subprocess.run(["pdftotext", str(tmp_path / "qd.pdf"), "-"], capture_output=True,
