@@ -240,9 +240,11 @@ SCAN_RUNS = 3
 """Measurements outside and during scans; the spread of the outside ones is the noise band."""
 
 
-def scan_loop(url: str) -> None:
+def scan_loop(url: str, niceness: int) -> None:
     """The scanner process: full reminder scans back to back until SIGTERM, one line per scan
-    ("scan <seconds> <claimed>") on stdout."""
+    ("scan <seconds> <claimed>") on stdout; `niceness` lowers its CPU priority (0: as serve)."""
+    if niceness:
+        os.nice(niceness)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     rt = open_runtime(Settings(database_url=url, full_scan_seconds=0))
@@ -254,7 +256,7 @@ def scan_loop(url: str) -> None:
         print(f"scan {time.perf_counter() - t0:.3f} {claimed}", flush=True)
 
 
-def start_scanner(url: str, home: Path) -> subprocess.Popen[str]:
+def start_scanner(url: str, home: Path, niceness: int) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "KHENTHUONG_DATABASE_URL": url,
@@ -263,7 +265,7 @@ def start_scanner(url: str, home: Path) -> subprocess.Popen[str]:
         "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
     }
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--scan-loop", url],
+        [sys.executable, __file__, "--scan-loop", url, "--scan-nice", str(niceness)],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -291,7 +293,7 @@ def p95_run(base: str, count: int, clients: int, request: Request, **kw: object)
 
 def scan_scenario(
     label: str, url: str, home: Path, base: str, pages: list[tuple[str, Request, dict[str, object]]],
-    count: int, clients: int,
+    count: int, clients: int, niceness: int,
 ) -> list[list[str]]:  # fmt: skip
     """Page p95 outside scans (SCAN_RUNS times), then during back-to-back full scans."""
     outside: dict[str, list[float]] = {name: [] for name, _, _ in pages}
@@ -299,7 +301,7 @@ def scan_scenario(
     for _ in range(SCAN_RUNS):
         for name, request, kw in pages:
             outside[name].append(p95_run(base, count, clients, request, **kw))
-    scanner = start_scanner(url, home)
+    scanner = start_scanner(url, home, niceness)
     t0 = time.perf_counter()
     try:
         for _ in range(SCAN_RUNS):
@@ -333,7 +335,7 @@ def scan_scenario(
 
 def run_backend(
     label: str, url: str, rows: int, count: int, clients: int, *, scans: bool, others: bool,
-    scan_count: int,
+    scan_count: int, scan_nice: int,
 ) -> list[list[str]]:  # fmt: skip
     t0 = time.perf_counter()
     drafts, officer_token, queue_token = prepare(url, rows, count)
@@ -379,7 +381,7 @@ def run_backend(
             pages = scenarios[1:3]
             for _, request, kw in pages:
                 measure(base, min(20, scan_count), clients, request, **kw)
-            out += scan_scenario(label, url, home, base, pages, scan_count, clients)
+            out += scan_scenario(label, url, home, base, pages, scan_count, clients, scan_nice)
         return out
     finally:
         proc.terminate()
@@ -397,15 +399,19 @@ def main() -> None:
     parser.add_argument(
         "--scan-requests", type=int, default=200, help="per page and run, during/outside scans"
     )
+    parser.add_argument(
+        "--scan-nice", type=int, default=0, help="the scanner's niceness (default 0, as serve)"
+    )
     parser.add_argument("--scan-loop", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scan_loop:
-        scan_loop(args.scan_loop)
+        scan_loop(args.scan_loop, args.scan_nice)
         return
     opts = {
         "scans": not args.no_scans,
         "others": not args.only_scans,
         "scan_count": args.scan_requests,
+        "scan_nice": args.scan_nice,
     }
     results: list[list[str]] = []
     with tempfile.TemporaryDirectory() as tmp:
