@@ -166,11 +166,12 @@ def start_server(url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
         # first reminder scan over 100,000 rows does not run during the measurements.
         "KHENTHUONG_BROKER_URL": "redis://127.0.0.1:6379/15",
     }
+    log = (home / "server.log").open("wb")  # kept: the server's errors, if any
     proc = subprocess.Popen(
         [KHENTHUONG, "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -203,20 +204,30 @@ def session_cookies(base: str) -> httpx.Cookies:
 Request = Callable[[httpx.Client, int], httpx.Response]
 
 
-def measure(base: str, count: int, clients: int, request: Request, **kw: object) -> list[float]:
-    """Send `count` requests from `clients` threads; latencies in seconds, checked 2xx/3xx."""
+def measure(
+    base: str, count: int, clients: int, request: Request, failed: list[str] | None = None,
+    **kw: object,
+) -> list[float]:  # fmt: skip
+    """Send `count` requests from `clients` threads; latencies in seconds, checked 2xx/3xx.
+    A failed request raises, unless `failed` is given: then it is listed there."""
     latencies: list[float] = []
     lock = threading.Lock()
-    failures: list[str] = []
+    failures: list[str] = [] if failed is None else failed
 
     def worker(slot: int) -> None:
         with httpx.Client(base_url=base, timeout=60, **kw) as client:  # type: ignore[arg-type]
             for i in range(slot, count, clients):
                 t0 = time.perf_counter()
-                response = request(client, i)
+                try:
+                    response = request(client, i)
+                except httpx.HTTPError as exc:
+                    if failed is None:
+                        raise
+                    response = httpx.Response(599, text=f"{exc.__class__.__name__}: {exc}")
                 elapsed = time.perf_counter() - t0
                 if response.status_code >= 400:
-                    failures.append(f"{response.status_code}: {response.text[:200]}")
+                    with lock:
+                        failures.append(f"{response.status_code}: {response.text[:200]}")
                 with lock:
                     latencies.append(elapsed)
 
@@ -225,7 +236,7 @@ def measure(base: str, count: int, clients: int, request: Request, **kw: object)
         thread.start()
     for thread in threads:
         thread.join()
-    if failures:
+    if failures and failed is None:
         raise RuntimeError(f"{len(failures)} failed requests, first: {failures[0]}")
     return latencies
 
@@ -286,8 +297,10 @@ def stop_scanner(proc: subprocess.Popen[str]) -> list[float]:
     return [float(line.split()[1]) for line in out.splitlines() if line.startswith("scan ")]
 
 
-def p95_run(base: str, count: int, clients: int, request: Request, **kw: object) -> float:
-    latencies = measure(base, count, clients, request, **kw)
+def p95_run(
+    base: str, count: int, clients: int, request: Request, failed: list[str], **kw: object
+) -> float:
+    latencies = measure(base, count, clients, request, failed, **kw)
     return summary(latencies, 1.0)[2]
 
 
@@ -298,15 +311,16 @@ def scan_scenario(
     """Page p95 outside scans (SCAN_RUNS times), then during back-to-back full scans."""
     outside: dict[str, list[float]] = {name: [] for name, _, _ in pages}
     during: dict[str, list[float]] = {name: [] for name, _, _ in pages}
+    failed: dict[str, list[str]] = {name: [] for name, _, _ in pages}
     for _ in range(SCAN_RUNS):
         for name, request, kw in pages:
-            outside[name].append(p95_run(base, count, clients, request, **kw))
+            outside[name].append(p95_run(base, count, clients, request, [], **kw))
     scanner = start_scanner(url, home, niceness)
     t0 = time.perf_counter()
     try:
         for _ in range(SCAN_RUNS):
             for name, request, kw in pages:
-                during[name].append(p95_run(base, count, clients, request, **kw))
+                during[name].append(p95_run(base, count, clients, request, failed[name], **kw))
     finally:
         window = time.perf_counter() - t0
         scans = stop_scanner(scanner)
@@ -315,7 +329,7 @@ def scan_scenario(
         ref = statistics.median(outside[name])
         high = max(outside[name])
         mid = statistics.median(during[name])
-        verdict = "PASS" if mid <= high else "MISS"
+        verdict = "PASS" if mid <= high and not failed[name] else "MISS"
         out.append(
             [f"{label}: {name} p95 outside scans", " / ".join(f"{v:.1f}" for v in outside[name]) + " ms",
              f"median {ref:.1f} ms", f"band x{high / ref:.2f}", ""]
@@ -324,6 +338,11 @@ def scan_scenario(
             [f"{label}: {name} p95 during scans", " / ".join(f"{v:.1f}" for v in during[name]) + " ms",
              f"median {mid:.1f} ms", f"ratio x{mid / ref:.2f}", verdict]
         )  # fmt: skip
+        if failed[name]:
+            out.append(
+                [f"{label}: {name} FAILED during scans", f"{len(failed[name])} of {SCAN_RUNS * count}",
+                 failed[name][0][:60], "", ""]
+            )  # fmt: skip
     busy = sum(scans)
     out.append(
         [f"{label}: full scans during the {window:.0f} s measured", f"{len(scans)} finished",
@@ -341,6 +360,7 @@ def run_backend(
     drafts, officer_token, queue_token = prepare(url, rows, count)
     load_s = time.perf_counter() - t0
     home = Path(tempfile.mkdtemp(prefix="kt-bench-http-"))
+    print(f"{label}: server log in {home / 'server.log'}", file=sys.stderr)
     proc, base = start_server(url, home)
     try:
         cookies = session_cookies(base)
