@@ -1,6 +1,7 @@
 """Benchmark: the queue page and advance over HTTP on a database of 100,000 nominations.
 
 Run:  .venv/bin/python bench/http.py [--rows N] [--requests R] [--clients C] [--no-pg]
+      [--no-scans | --only-scans] [--scan-requests R] [--scan-nice N]
 
 A real `khenthuong serve` process (uvicorn, one worker, no in-process jobs) serves a
 database seeded with the demo organisations and N nominations spread over every shipped
@@ -20,7 +21,8 @@ running, then three times while a second OS process (as `khenthuong serve` runs 
 calls the reminder job's scan-and-claim (`jobs.claim_reminders`) back to back on the same
 database with KHENTHUONG_FULL_SCAN_SECONDS=0, so that every scan is a full scan (the first one
 claims the whole backlog). The noise band is the spread of the three outside runs: PASS when
-the median p95 during scans is no higher than the highest p95 outside.
+the median p95 during scans is no higher than the highest p95 outside and no request failed
+(failures during scans are counted, not raised). --scan-nice lowers the scanner's priority.
 
 Prints figures only (no assertions); BENCHMARKS.md records a run.
 """
