@@ -1,6 +1,7 @@
 """Benchmark: the queue page and advance over HTTP on a database of 100,000 nominations.
 
 Run:  .venv/bin/python bench/http.py [--rows N] [--requests R] [--clients C] [--no-pg]
+      [--no-scans | --only-scans] [--scan-requests R] [--scan-nice N]
 
 A real `khenthuong serve` process (uvicorn, one worker, no in-process jobs) serves a
 database seeded with the demo organisations and N nominations spread over every shipped
@@ -14,6 +15,15 @@ requests per scenario and the script prints requests per second, p50 and p95 lat
 * GET /health      baseline in the same run: the cheapest route of the same server
   (routing, one `select 1`), so the ratios show what the work itself costs.
 
+Then (skip with --no-scans; --only-scans runs nothing else) the queue pages during and outside
+reminder scans (issue 12): GET /queue and GET /api/queue are measured three times with no scan
+running, then three times while a second OS process (as `khenthuong serve` runs its scheduler)
+calls the reminder job's scan-and-claim (`jobs.claim_reminders`) back to back on the same
+database with KHENTHUONG_FULL_SCAN_SECONDS=0, so that every scan is a full scan (the first one
+claims the whole backlog). The noise band is the spread of the three outside runs: PASS when
+the median p95 during scans is no higher than the highest p95 outside and no request failed
+(failures during scans are counted, not raised). --scan-nice lowers the scanner's priority.
+
 Prints figures only (no assertions); BENCHMARKS.md records a run.
 """
 
@@ -22,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -40,6 +51,7 @@ import httpx  # noqa: E402
 from sqlalchemy import Engine, select, text  # noqa: E402
 
 from khenthuong.runtime import Runtime, open_runtime  # noqa: E402
+from khenthuong.services import jobs  # noqa: E402
 from khenthuong.services import nominations as svc  # noqa: E402
 from khenthuong.services.accounts import create_token  # noqa: E402
 from khenthuong.services.actors import load_actor  # noqa: E402
@@ -156,11 +168,12 @@ def start_server(url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
         # first reminder scan over 100,000 rows does not run during the measurements.
         "KHENTHUONG_BROKER_URL": "redis://127.0.0.1:6379/15",
     }
+    log = (home / "server.log").open("wb")  # kept: the server's errors, if any
     proc = subprocess.Popen(
         [KHENTHUONG, "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -193,20 +206,30 @@ def session_cookies(base: str) -> httpx.Cookies:
 Request = Callable[[httpx.Client, int], httpx.Response]
 
 
-def measure(base: str, count: int, clients: int, request: Request, **kw: object) -> list[float]:
-    """Send `count` requests from `clients` threads; latencies in seconds, checked 2xx/3xx."""
+def measure(
+    base: str, count: int, clients: int, request: Request, failed: list[str] | None = None,
+    **kw: object,
+) -> list[float]:  # fmt: skip
+    """Send `count` requests from `clients` threads; latencies in seconds, checked 2xx/3xx.
+    A failed request raises, unless `failed` is given: then it is listed there."""
     latencies: list[float] = []
     lock = threading.Lock()
-    failures: list[str] = []
+    failures: list[str] = [] if failed is None else failed
 
     def worker(slot: int) -> None:
         with httpx.Client(base_url=base, timeout=60, **kw) as client:  # type: ignore[arg-type]
             for i in range(slot, count, clients):
                 t0 = time.perf_counter()
-                response = request(client, i)
+                try:
+                    response = request(client, i)
+                except httpx.HTTPError as exc:
+                    if failed is None:
+                        raise
+                    response = httpx.Response(599, text=f"{exc.__class__.__name__}: {exc}")
                 elapsed = time.perf_counter() - t0
                 if response.status_code >= 400:
-                    failures.append(f"{response.status_code}: {response.text[:200]}")
+                    with lock:
+                        failures.append(f"{response.status_code}: {response.text[:200]}")
                 with lock:
                     latencies.append(elapsed)
 
@@ -215,7 +238,7 @@ def measure(base: str, count: int, clients: int, request: Request, **kw: object)
         thread.start()
     for thread in threads:
         thread.join()
-    if failures:
+    if failures and failed is None:
         raise RuntimeError(f"{len(failures)} failed requests, first: {failures[0]}")
     return latencies
 
@@ -226,11 +249,120 @@ def summary(latencies: list[float], wall: float) -> tuple[float, float, float]:
     return len(ordered) / wall, statistics.median(ordered) * 1000, p95 * 1000
 
 
-def run_backend(label: str, url: str, rows: int, count: int, clients: int) -> list[list[str]]:
+SCAN_RUNS = 3
+"""Measurements outside and during scans; the spread of the outside ones is the noise band."""
+
+
+def scan_loop(url: str, niceness: int) -> None:
+    """The scanner process: full reminder scans back to back until SIGTERM, one line per scan
+    ("scan <seconds> <claimed>") on stdout; `niceness` lowers its CPU priority (0: as serve)."""
+    if niceness:
+        os.nice(niceness)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    rt = open_runtime(Settings(database_url=url, full_scan_seconds=0))
+    print("ready", flush=True)
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
+        claimed = sum(len(g) for g in groups)
+        print(f"scan {time.perf_counter() - t0:.3f} {claimed}", flush=True)
+
+
+def start_scanner(url: str, home: Path, niceness: int) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "KHENTHUONG_DATABASE_URL": url,
+        "KHENTHUONG_STATE_DIR": str(home / "var"),
+        "KHENTHUONG_MAILDIR": str(home / "maildir"),
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--scan-loop", url, "--scan-nice", str(niceness)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        proc.kill()
+        raise RuntimeError("the scanner process did not start")
+    return proc
+
+
+def stop_scanner(proc: subprocess.Popen[str]) -> list[float]:
+    """Stop the scanner after its current scan; the durations of the scans it finished."""
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=600)
+    if proc.returncode not in (0, -signal.SIGTERM):
+        raise RuntimeError(f"the scanner process failed: {proc.returncode}")
+    return [float(line.split()[1]) for line in out.splitlines() if line.startswith("scan ")]
+
+
+def p95_run(
+    base: str, count: int, clients: int, request: Request, failed: list[str], **kw: object
+) -> float:
+    latencies = measure(base, count, clients, request, failed, **kw)
+    return summary(latencies, 1.0)[2]
+
+
+def scan_scenario(
+    label: str, url: str, home: Path, base: str, pages: list[tuple[str, Request, dict[str, object]]],
+    count: int, clients: int, niceness: int,
+) -> list[list[str]]:  # fmt: skip
+    """Page p95 outside scans (SCAN_RUNS times), then during back-to-back full scans."""
+    outside: dict[str, list[float]] = {name: [] for name, _, _ in pages}
+    during: dict[str, list[float]] = {name: [] for name, _, _ in pages}
+    failed: dict[str, list[str]] = {name: [] for name, _, _ in pages}
+    for _ in range(SCAN_RUNS):
+        for name, request, kw in pages:
+            outside[name].append(p95_run(base, count, clients, request, [], **kw))
+    scanner = start_scanner(url, home, niceness)
+    t0 = time.perf_counter()
+    try:
+        for _ in range(SCAN_RUNS):
+            for name, request, kw in pages:
+                during[name].append(p95_run(base, count, clients, request, failed[name], **kw))
+    finally:
+        window = time.perf_counter() - t0
+        scans = stop_scanner(scanner)
+    out = []
+    for name, _, _ in pages:
+        ref = statistics.median(outside[name])
+        high = max(outside[name])
+        mid = statistics.median(during[name])
+        verdict = "PASS" if mid <= high and not failed[name] else "MISS"
+        out.append(
+            [f"{label}: {name} p95 outside scans", " / ".join(f"{v:.1f}" for v in outside[name]) + " ms",
+             f"median {ref:.1f} ms", f"band x{high / ref:.2f}", ""]
+        )  # fmt: skip
+        out.append(
+            [f"{label}: {name} p95 during scans", " / ".join(f"{v:.1f}" for v in during[name]) + " ms",
+             f"median {mid:.1f} ms", f"ratio x{mid / ref:.2f}", verdict]
+        )  # fmt: skip
+        if failed[name]:
+            out.append(
+                [f"{label}: {name} FAILED during scans", f"{len(failed[name])} of {SCAN_RUNS * count}",
+                 failed[name][0][:60], "", ""]
+            )  # fmt: skip
+    busy = sum(scans)
+    out.append(
+        [f"{label}: full scans during the {window:.0f} s measured", f"{len(scans)} finished",
+         f"first {scans[0]:.1f} s" if scans else "", f"median {statistics.median(scans):.1f} s"
+         if scans else "", f"busy {min(busy / window, 1.0):.0%}"]
+    )  # fmt: skip
+    return out
+
+
+def run_backend(
+    label: str, url: str, rows: int, count: int, clients: int, *, scans: bool, others: bool,
+    scan_count: int, scan_nice: int,
+) -> list[list[str]]:  # fmt: skip
     t0 = time.perf_counter()
     drafts, officer_token, queue_token = prepare(url, rows, count)
     load_s = time.perf_counter() - t0
     home = Path(tempfile.mkdtemp(prefix="kt-bench-http-"))
+    print(f"{label}: server log in {home / 'server.log'}", file=sys.stderr)
     proc, base = start_server(url, home)
     try:
         cookies = session_cookies(base)
@@ -254,7 +386,7 @@ def run_backend(label: str, url: str, rows: int, count: int, clients: int) -> li
         out = [[f"{label}: seed {rows:,} nominations", f"{load_s:.1f} s", "", "", ""]]
         out.append([f"{label}: {QUEUE_USER}'s queue", f"{queued} items shown", "", "", ""])
         base_rps = 0.0
-        for name, request, kw in scenarios:
+        for name, request, kw in scenarios if others else []:
             warm = 0 if "advance" in name else min(20, count)
             if warm:
                 measure(base, warm, clients, request, **kw)
@@ -267,6 +399,11 @@ def run_backend(label: str, url: str, rows: int, count: int, clients: int) -> li
                 [f"{label}: {name}", f"{rps:,.0f} req/s", f"p50 {p50:.1f} ms", f"p95 {p95:.1f} ms",
                  f"{rps / base_rps:.2f}x baseline"]
             )  # fmt: skip
+        if scans:
+            pages = scenarios[1:3]
+            for _, request, kw in pages:
+                measure(base, min(20, scan_count), clients, request, **kw)
+            out += scan_scenario(label, url, home, base, pages, scan_count, clients, scan_nice)
         return out
     finally:
         proc.terminate()
@@ -279,11 +416,29 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="per scenario")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--no-scans", action="store_true", help="skip pages during scans")
+    parser.add_argument("--only-scans", action="store_true", help="only pages during scans")
+    parser.add_argument(
+        "--scan-requests", type=int, default=200, help="per page and run, during/outside scans"
+    )
+    parser.add_argument(
+        "--scan-nice", type=int, default=0, help="the scanner's niceness (default 0, as serve)"
+    )
+    parser.add_argument("--scan-loop", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scan_loop:
+        scan_loop(args.scan_loop, args.scan_nice)
+        return
+    opts = {
+        "scans": not args.no_scans,
+        "others": not args.only_scans,
+        "scan_count": args.scan_requests,
+        "scan_nice": args.scan_nice,
+    }
     results: list[list[str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        results += run_backend("SQLite", url, args.rows, args.requests, args.clients)
+        results += run_backend("SQLite", url, args.rows, args.requests, args.clients, **opts)
     if not args.no_pg:
         name = f"khenthuong_bench_{uuid.uuid4().hex[:8]}"
         admin: Engine = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
@@ -295,7 +450,9 @@ def main() -> None:
         else:
             try:
                 url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-                results += run_backend("PostgreSQL", url, args.rows, args.requests, args.clients)
+                results += run_backend(
+                    "PostgreSQL", url, args.rows, args.requests, args.clients, **opts
+                )
             finally:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
