@@ -355,3 +355,39 @@ def test_a_scan_looks_only_at_what_changed_since_the_last_one(
     assert calls[-1] is None  # the safety net: a full scan that finds nothing new
     with rt.engine.connect() as conn:
         assert len(conn.execute(select(REMINDER_LEDGER.c.id)).all()) == total
+
+
+def test_a_scan_does_not_hold_the_write_lock_while_it_reads(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the (possibly long) scan reads the due nominations, another process can still
+    write: on SQLite a scan inside BEGIN IMMEDIATE made every step, sign-in and token
+    refresh wait for it (bench/http.py saw 'database is locked'). Only the claim writes."""
+    from khenthuong.storage.db import make_engine
+
+    nid = submitted_nomination(rt)
+    other = make_engine(rt.settings.database_url)
+    written: list[int] = []
+    real_scan = reminders.scan_due
+
+    def scan_while_someone_writes(*args: object, **kwargs: object) -> list[reminders.DueItem]:
+        # Another connection takes the write lock in the middle of the scan; with a 1 s busy
+        # timeout it fails at once if the scan holds the lock.
+        with other.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA busy_timeout = 1000")
+                conn.commit()
+            conn.execute(
+                UNITS.update().where(UNITS.c.code == "CCYQD").values(leader_email="x@y.vn")
+            )
+            conn.commit()
+        written.append(1)
+        return real_scan(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reminders, "scan_due", scan_while_someone_writes)
+    try:
+        groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=at("2026-11-13"))
+    finally:
+        other.dispose()
+    assert written == [1]
+    assert groups and nid  # the scan still claimed the due reminder

@@ -140,31 +140,36 @@ def claim_reminders(
     """Claim due reminders (and stale claims) and group them: one list per recipient. Only
     what may have become due since the last scan is scanned (`scan_state`)."""
     now = now or datetime.now(UTC)
-    with write_tx(engine) as conn:
+    # The scan only reads: it runs outside the write lock, so on SQLite (one writer at a
+    # time) a full scan of a large backlog never holds back the server's steps, sign-ins or
+    # token refreshes. Claiming is idempotent (one ledger row per key), so what the snapshot
+    # found is claimed in the short write transaction below; later events are the next
+    # scan's (scan_state keeps the newest event it saw).
+    with engine.connect() as conn:
         scan = scan_state.plan(
             conn,
             now=now,
             before_days=settings.reminder_days_before,
             full_scan_seconds=settings.full_scan_seconds,
         )
-        created: list[int] = []
+        items: list[reminders.DueItem] = []
         if not scan.nothing:
             only = None if scan.full else scan_state.touched(conn, scan.since_event or 0)
-            items = (
-                reminders.scan_due(
+            if only is None or only:
+                items = reminders.scan_due(
                     conn,
                     registry,
                     now=now,
                     before_days=settings.reminder_days_before,
                     only_ids=only,
                 )
-                if only is None or only
-                else []
-            )
             if scan.full:
                 items += reminders.scan_inspections(
                     conn, now=now, before_days=settings.reminder_days_before
                 )
+    with write_tx(engine) as conn:
+        created: list[int] = []
+        if not scan.nothing:
             created = reminders.claim(conn, items, now=now)
             scan_state.remember(conn, scan, now=now)
         stale = reminders.stale_claims(
