@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.roles import roles_in
 from khenthuong.runtime import Runtime, open_runtime
 from khenthuong.services.org import apply_seed, load_seed
@@ -108,9 +109,14 @@ def settings(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     monkeypatch.setenv("KHENTHUONG_DATABASE_URL", db_url)
     # Key files and checkpoint files never land in the checkout.
     monkeypatch.setenv("KHENTHUONG_STATE_DIR", str(tmp_path / "state"))
+    # Nor does mail written without an SMTP server (the default maildir is ./var/maildir).
+    if "KHENTHUONG_MAILDIR" not in os.environ:
+        monkeypatch.setenv("KHENTHUONG_MAILDIR", str(tmp_path / "maildir"))
     get_settings.cache_clear()
+    get_mail_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
+    get_mail_settings.cache_clear()
 
 
 @pytest.fixture
