@@ -11,7 +11,6 @@ The batch's state is derived from its members' states.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from khenthuong.errors import Forbidden, KhenthuongError, NotFound, Refusal
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.services.access import READ_ALL_ROLES, can_read
 from khenthuong.services.actors import Actor
-from khenthuong.services.dossier import StoredDocument, checked_file
+from khenthuong.services.dossier import StoredDocument, checked_file, store_upload
 from khenthuong.services.nominations import (
     COMMENDATION_TYPES,
     StepResult,
@@ -306,39 +305,17 @@ def _store(
     content: bytes,
     actor: Actor,
 ) -> StoredDocument:
-    digest = hashlib.sha256(content).hexdigest()
-    now = datetime.now(UTC)
-    new_id = inserted_id(
-        conn.execute(
-            insert(BATCH_ATTACHMENTS).values(
-                batch_id=batch_id,
-                doc_type=doc_type,
-                filename=name,
-                content_type=guessed,
-                size=len(content),
-                sha256=digest,
-                content=content,
-                uploaded_by=actor.username,
-                uploaded_at=now,
-            )
-        )
-    )
-    append_event(
+    return store_upload(
         conn,
-        stream_of(batch_id),
-        actor=actor.username,
-        actor_unit=actor.unit_code,
-        trigger="attach",
-        payload={
-            "attachment_id": new_id,
-            "doc_type": doc_type,
-            "filename": name,
-            "size": len(content),
-            "sha256": digest,
-        },
-        now=now,
+        BATCH_ATTACHMENTS,
+        {"batch_id": batch_id},
+        stream=stream_of(batch_id),
+        doc_type=doc_type,
+        name=name,
+        content_type=guessed,
+        content=content,
+        actor=actor,
     )
-    return StoredDocument(new_id, doc_type, name, len(content), digest)
 
 
 def batch_documents(conn: Connection, batch_id: int) -> list[StoredDocument]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select
 
 from khenthuong.audit.append import append_event
 from khenthuong.doctypes import DOC_TYPES
@@ -88,31 +89,60 @@ def attach(
             f"(nomination #{nomination_id} is closed)"
         )
     name, guessed = checked_file(filename, content, max_bytes, content_type)
+    return store_upload(
+        conn,
+        ATTACHMENTS,
+        {"nomination_id": nomination_id, "state_secret": state_secret},
+        stream=f"dossier:{nomination_id}",
+        doc_type=doc_type,
+        name=name,
+        content_type=guessed,
+        content=content,
+        actor=actor,
+        workflow=row["workflow"],
+    )
+
+
+def store_upload(
+    conn: Connection,
+    table: Table,
+    owner: Mapping[str, Any],
+    *,
+    stream: str,
+    doc_type: str,
+    name: str,
+    content_type: str,
+    content: bytes,
+    actor: Actor,
+    workflow: str | None = None,
+) -> StoredDocument:
+    """Store a checked upload (`checked_file`) in `table` for `owner` (its key columns) with
+    its SHA-256, size and type, and append the `attach` event to `stream`. Shared by the
+    dossier of a nomination and the documents of a proposal batch."""
     digest = hashlib.sha256(content).hexdigest()
     now = datetime.now(UTC)
     new_id = inserted_id(
         conn.execute(
-            insert(ATTACHMENTS).values(
-                nomination_id=nomination_id,
+            insert(table).values(
+                **owner,
                 doc_type=doc_type,
                 filename=name,
-                content_type=guessed,
+                content_type=content_type,
                 size=len(content),
                 sha256=digest,
                 content=content,
                 uploaded_by=actor.username,
                 uploaded_at=now,
-                state_secret=state_secret,
             )
         )
     )
     append_event(
         conn,
-        f"dossier:{nomination_id}",
+        stream,
         actor=actor.username,
         actor_unit=actor.unit_code,
         trigger="attach",
-        workflow=row["workflow"],
+        workflow=workflow,
         payload={
             "attachment_id": new_id,
             "doc_type": doc_type,
