@@ -422,7 +422,10 @@ def main() -> None:
         "--scan-requests", type=int, default=200, help="per page and run, during/outside scans"
     )
     parser.add_argument(
-        "--scan-nice", type=int, default=0, help="the scanner's niceness (default 0, as serve)"
+        "--scan-nice",
+        type=int,
+        default=10,
+        help="the scanner's niceness (default 10, as serve: KHENTHUONG_SCHEDULER_NICE)",
     )
     parser.add_argument("--scan-loop", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()

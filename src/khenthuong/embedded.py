@@ -141,6 +141,8 @@ def run_forever() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     rt = open_runtime()
+    if rt.settings.scheduler_nice:
+        os.nice(rt.settings.scheduler_nice)
     scheduler = EmbeddedScheduler(rt)
     scheduler.start()
     while not stop.wait(1.0):

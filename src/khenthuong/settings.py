@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     scan_interval_seconds: int = 60
     """How often the reminder scan and the outbox relay run."""
 
+    scheduler_nice: int = Field(default=10, ge=0, le=19)
+    """CPU priority increment (os.nice) of the scheduler process `serve` starts beside the web
+    server, so that a CPU-bound full reminder scan yields the cores to page requests
+    (bench/http.py --only-scans, issue 12). 0 keeps the server's priority."""
+
     broker_visibility_timeout: int = 900
     """Seconds before Redis hands an unacknowledged task to another worker (keep it a few
     times the longest task; never tied to deadlines)."""

@@ -55,6 +55,11 @@ def scheduler_children(parent_marker: str) -> list[str]:
     return found
 
 
+def niceness(pid: str) -> int:
+    """The nice value of a process (field 19 of /proc/PID/stat)."""
+    return int((Path("/proc") / pid / "stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def digests_naming(folder: Path, name: str) -> list[EmailMessage]:
     """Messages in the maildir whose plain text names `name`."""
     if not folder.exists():
@@ -87,6 +92,12 @@ def test_serve_mails_a_due_reminder_on_its_own_schedule(
         while len(digests_naming(folder, NOMINEE)) < 2 and time.monotonic() < deadline:
             time.sleep(0.25)
         time.sleep(3)  # three more ticks send nothing again
+        server_pid = (
+            (Path("/proc") / schedulers[0] / "stat").read_text().rsplit(")", 1)[1].split()[1]
+        )
+        assert niceness(schedulers[0]) == min(19, niceness(server_pid) + 10), (
+            "the scheduler runs at KHENTHUONG_SCHEDULER_NICE (10) below the server's priority"
+        )
         status = server.cli("reminders", "status")
     gone = time.monotonic() + 10  # it notices within a second or two that the server is gone
     while Path(f"/proc/{schedulers[0]}").exists() and time.monotonic() < gone:
