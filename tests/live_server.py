@@ -62,7 +62,8 @@ def live_server(home: Path, setup_code: str = "") -> Iterator[LiveServer]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            # Generous: on a loaded 2-core machine starting Python and the app took over 30 s.
+            deadline = time.monotonic() + 120
             while True:
                 try:
                     if httpx.get(f"{base}/health", timeout=1).status_code == 200:
@@ -70,7 +71,10 @@ def live_server(home: Path, setup_code: str = "") -> Iterator[LiveServer]:
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(log_path.read_text(errors="replace"))
+                    raise RuntimeError(
+                        f"serve did not answer /health within 120 s (exit code {proc.poll()}): "
+                        + log_path.read_text(errors="replace")
+                    )
                 time.sleep(0.2)
             yield LiveServer(base, env)
         finally:
