@@ -86,6 +86,49 @@ class Settings(BaseSettings):
     login_window_seconds: int = 900
     """The window over which failed sign-ins are counted (then the client must wait)."""
 
+    ldap_url: str | None = None
+    """LDAP server for sign-in beside local passwords (ldap://host:389 or ldaps://host:636);
+    unset: no LDAP. Roles follow config/directory.yaml (KHENTHUONG_DIRECTORY_MAP_FILE)."""
+
+    ldap_user_base: str = ""
+    """Where people's entries are searched (e.g. ou=people,dc=bcy,dc=gov,dc=vn)."""
+
+    ldap_user_filter: str = "(uid={username})"
+    """Search filter for the typed user name ({username}, escaped). Active Directory:
+    (&(sAMAccountName={username})(!(userAccountControl:1.2.840.113556.1.4.803:=2))), which
+    also leaves out disabled accounts."""
+
+    ldap_bind_dn: str | None = None
+    """Service account that searches the directory; unset: anonymous search."""
+
+    ldap_bind_password: SecretStr | None = None
+
+    ldap_group_base: str | None = None
+    """Where groups are searched for the person's DN; unset: only the entry's memberOf."""
+
+    ldap_group_filter: str = "(|(member={dn})(uniqueMember={dn}))"
+
+    ldap_start_tls: bool = False
+
+    oidc_issuer: str | None = None
+    """OpenID Connect provider (issuer URL) for sign-in; unset: no OpenID sign-in button."""
+
+    oidc_client_id: str | None = None
+
+    oidc_client_secret: SecretStr | None = None
+
+    oidc_username_claim: str = "preferred_username"
+    """ID-token claim that gives the khenthuong user name (falls back to email, then sub)."""
+
+    oidc_groups_claim: str = "groups"
+    """Claim that lists the person's groups (from the ID token, else from userinfo)."""
+
+    oidc_provider_name: str = "OpenID Connect"
+    """What the sign-in button calls the provider (e.g. "Cổng đăng nhập Ban Cơ yếu")."""
+
+    directory_map_file: Path | None = None
+    """Directory groups → roles and units; default config/directory.yaml."""
+
     env: Literal["development", "production"] = "development"
     """production: the web process refuses to start with a missing or default secret key or
     with demo passwords (also implied by an https base URL)."""

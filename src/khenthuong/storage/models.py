@@ -79,6 +79,13 @@ class User(SQLModel, table=True):
     session_epoch: int = 0
     """Part of every session cookie; raised at sign-out and password change, so every
     earlier session of the user ends."""
+    auth_source: str = Field(
+        default="local", max_length=10, sa_column_kwargs={"server_default": "local"}
+    )
+    """Where the account signs in: 'local' (its own password), 'ldap' or 'oidc' (the
+    directory; roles follow config/directory.yaml at every sign-in)."""
+    directory_subject: str | None = Field(default=None, max_length=500)
+    """The directory's id for the person: LDAP entry DN or OpenID `sub`."""
 
 
 class UserRole(SQLModel, table=True):

@@ -24,6 +24,7 @@ from khenthuong.web import (
     api_reference,
     problems,
     ui,
+    ui_directory,
     ui_proposals,
 )
 from khenthuong.web.context import make_context
@@ -62,6 +63,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_proposals.router)
     app.include_router(api_documents.router)
     app.include_router(ui_proposals.router)
+    app.include_router(ui_directory.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()

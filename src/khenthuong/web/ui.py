@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, func, select
@@ -67,6 +68,7 @@ from khenthuong.web.context import (
     session_caller,
     session_epoch,
 )
+from khenthuong.web.directory_signin import ldap_sign_in
 from khenthuong.web.i18n import translate
 from khenthuong.web.problems import error_response
 from khenthuong.web.schemas import MAX_ID, IdPath, as_utc, nomination_out
@@ -215,7 +217,13 @@ def redirect(url: str) -> RedirectResponse:
 @router.get("/login")
 def login_form(request: Request, next: str = "/queue") -> HTMLResponse:
     token = secrets.token_urlsafe(16)
-    response = render(request, "login.html", None, error=None, login_token=token, next=next)
+    response = render(
+        request, "login.html", None, error=None, login_token=token, next=next,
+        oidc_provider=(
+            ctx_of(request).rt.settings.oidc_provider_name
+            if ctx_of(request).rt.settings.oidc_issuer else None
+        ),
+    )  # fmt: skip
     response.set_cookie(
         LOGIN_COOKIE, token, httponly=True, samesite="lax", secure=ctx_of(request).secure_cookies
     )
@@ -250,16 +258,26 @@ async def login(request: Request) -> Response:
             select(USERS.c.password_hash, USERS.c.active).where(USERS.c.username == username)
         ).first()
     ok = verify_password(row.password_hash if row else None, password) and bool(row and row.active)
+    refusal: str | None = None
+    if not ok and ctx.rt.settings.ldap_url:
+        ok, refusal = await run_in_threadpool(ldap_sign_in, ctx, username, password)
     if not ok:
         ctx.throttle.failed(*keys)
-        log_denied(ctx, request, username or "?", "wrong user name or password")
+        log_denied(ctx, request, username or "?", refusal or "wrong user name or password")
         return render(
-            request, "login.html", None, 401, error=translate("bad_login", lang),
+            request, "login.html", None, 403 if refusal else 401,
+            error=refusal or translate("bad_login", lang),
             login_token=request.cookies.get(LOGIN_COOKIE, ""), next=form.get("next"),
         )  # fmt: skip
     ctx.throttle.succeeded(f"user:{username}")
+    after = start_session(ctx, username, str(form.get("next") or "/queue"))
+    after.delete_cookie(LOGIN_COOKIE)
+    return after
+
+
+def start_session(ctx: WebContext, username: str, target: str) -> Response:
+    """Sign `username` in: a fresh session cookie and a redirect to `target` on this site."""
     cookie, _ = ctx.sessions.issue(username, session_epoch(ctx, username))
-    target = str(form.get("next") or "/queue")
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         target = "/queue"  # never leave the site after signing in
     after: Response = redirect(target)
@@ -271,7 +289,6 @@ async def login(request: Request) -> Response:
         samesite="lax",
         secure=ctx.secure_cookies,
     )
-    after.delete_cookie(LOGIN_COOKIE)
     return after
 
 
