@@ -3,7 +3,7 @@ counted in it. Below every layer, so rules, services and interfaces share one de
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -12,3 +12,8 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 def local_date(moment: datetime) -> date:
     """The local calendar date of an aware `moment`."""
     return moment.astimezone(LOCAL_TZ).date()
+
+
+def local_today() -> date:
+    """Today's date in Việt Nam."""
+    return datetime.now(UTC).astimezone(LOCAL_TZ).date()

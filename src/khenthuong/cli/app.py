@@ -16,6 +16,7 @@ from khenthuong.cli import (
     blocs_cmd,
     covenants_cmd,
     decisions_cmd,
+    delegations_cmd,
     persons_cmd,
     reminders_cmd,
     serve_main,
@@ -58,6 +59,7 @@ app.add_typer(reminders_cmd.app, name="reminders")
 app.add_typer(decisions_cmd.app, name="decisions")
 app.add_typer(covenants_cmd.app, name="covenants")
 app.add_typer(persons_cmd.app, name="persons")
+app.add_typer(delegations_cmd.app, name="delegations")
 app.command("serve")(serve_main.serve)
 app.add_typer(decisions_cmd.councils_app, name="councils")
 users_app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Connection, select
 
 from khenthuong.errors import NotFound
+from khenthuong.localtime import local_today
+from khenthuong.storage.delegations import DELEGATIONS
 from khenthuong.storage.models import UNITS, USER_ROLES, USERS
 
 
@@ -19,6 +22,11 @@ class Grant:
     scope_path: str
     scope_code: str
     scope_level: str = "unit"
+    on_behalf_of: str = ""
+    """Set when the role is held through a delegation: the delegator's username."""
+    delegation_id: int = 0
+    delegation_mode: str = ""
+    """KT, TL or TUQ (how the delegate signs, ND 30/2020)."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +72,12 @@ SYSTEM = Actor(username="system", user_id=0, unit_code="", grants=())
 """The engine itself, for automatic steps (migrations, scheduled jobs)."""
 
 
-def load_actor(conn: Connection, username: str) -> Actor:
-    """Read a user and their grants; NotFound names the username."""
+def load_actor(conn: Connection, username: str, today: date | None = None) -> Actor:
+    """Read a user and their grants; NotFound names the username.
+
+    The grants are the user's own, then those delegated to them for `today` (Việt Nam's
+    date when not given): each delegator's roles over the delegation's unit subtree, marked
+    with the delegator's name so that the step records on whose behalf it was taken."""
     users = USERS
     units = UNITS
     user = conn.execute(
@@ -84,10 +96,72 @@ def load_actor(conn: Connection, username: str) -> Actor:
         .where(roles.c.user_id == user.id)
         .order_by(roles.c.id)
     ).all()
+    own = tuple(Grant(r.role, r.path, r.code, r.level) for r in grants)
     return Actor(
         username=user.username,
         user_id=user.id,
         unit_code=user.code,
-        grants=tuple(Grant(r.role, r.path, r.code, r.level) for r in grants),
+        grants=own + delegated_grants(conn, user.id, today or local_today()),
         email=user.email,
     )
+
+
+def delegated_grants(conn: Connection, user_id: int, today: date) -> tuple[Grant, ...]:
+    """The grants delegated to the user and in force on `today`: each delegator's grants
+    narrowed to the delegation's unit subtree and, when it names roles, to those roles."""
+    d = DELEGATIONS
+    scope = UNITS.alias("scope")
+    delegator = USERS.alias("delegator")
+    rows = conn.execute(
+        select(
+            d.c.id, d.c.roles, d.c.mode, d.c.delegator_id, delegator.c.username,
+            scope.c.path, scope.c.code, scope.c.level,
+        )
+        .join(scope, scope.c.id == d.c.scope_unit_id)
+        .join(delegator, delegator.c.id == d.c.delegator_id)
+        .where(
+            d.c.delegate_id == user_id,
+            d.c.revoked_at.is_(None),
+            d.c.starts_on <= today,
+            d.c.ends_on >= today,
+            delegator.c.active.is_(True),
+        )
+        .order_by(d.c.id)
+    ).all()  # fmt: skip
+    found: list[Grant] = []
+    for row in rows:
+        wanted = {r for r in row.roles.split(",") if r}
+        held = conn.execute(
+            select(USER_ROLES.c.role, UNITS.c.path, UNITS.c.code, UNITS.c.level)
+            .join(UNITS, UNITS.c.id == USER_ROLES.c.scope_unit_id)
+            .where(USER_ROLES.c.user_id == row.delegator_id)
+            .order_by(USER_ROLES.c.id)
+        ).all()
+        for grant in held:
+            if wanted and grant.role not in wanted:
+                continue
+            if str(row.path).startswith(grant.path):  # the delegation's unit is inside
+                path, code, level = row.path, row.code, row.level
+            elif str(grant.path).startswith(row.path):  # the grant is inside the delegation's
+                path, code, level = grant.path, grant.code, grant.level
+            else:
+                continue
+            found.append(
+                Grant(
+                    grant.role, path, code, level, on_behalf_of=row.username,
+                    delegation_id=row.id, delegation_mode=row.mode,
+                )
+            )  # fmt: skip
+    return tuple(found)
+
+
+def delegation_fields(grant: Grant | None) -> dict[str, object]:
+    """What an audit event's payload records when a step is taken under a delegation: on
+    whose behalf, which delegation and how the delegate signs; nothing otherwise."""
+    if grant is None or not grant.on_behalf_of:
+        return {}
+    return {
+        "on_behalf_of": grant.on_behalf_of,
+        "delegation_id": grant.delegation_id,
+        "delegation_mode": grant.delegation_mode,
+    }

@@ -24,7 +24,7 @@ from khenthuong.rules.catalog import Catalog
 from khenthuong.rules.issuers import Issuer, Issuers, issuers_in, normalised, number_key
 from khenthuong.rules.money import award_money
 from khenthuong.services import checkpoints
-from khenthuong.services.actors import Actor
+from khenthuong.services.actors import Actor, Grant
 from khenthuong.services.decision_checks import (
     date_refusals,
     find_decision,
@@ -40,6 +40,7 @@ from khenthuong.services.nominations import (
 from khenthuong.services.nominees import COLLECTIVE
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
+from khenthuong.storage.delegations import DELEGATIONS
 from khenthuong.storage.history import AWARD_RECORDS
 from khenthuong.storage.models import UNITS, USERS
 from khenthuong.workflow.loader import WorkflowRegistry
@@ -274,7 +275,7 @@ def _sign(
     if authority_row is None:
         raise NotFound(f"Không có đơn vị {authority!r} (no unit {authority!r})")
     unit = authority_row.id
-    _check_signer(catalog, award_code, authority, actor)
+    signing = _check_signer(catalog, award_code, authority, actor)
     for nomination_id in ids:
         _check_nomination(
             catalog, get_row(conn, nomination_id), award_code, authority, authority_row.path
@@ -296,6 +297,7 @@ def _sign(
                 number_year=decided_on.year,
                 decided_on=decided_on,
                 signer=signer,
+                **_delegated_signer(conn, signing),
                 authority_unit_id=unit,
                 award_code=award_code,
                 created_by=actor.username,
@@ -401,17 +403,34 @@ def _number_and_date_refusals(
     return refusals + date_refusals(conn, decided_on, nomination_ids, now)
 
 
-def _check_signer(catalog: Catalog, award_code: str, authority: str, actor: Actor) -> None:
-    """The actor holds the signing role of the award's deciding authority at `authority`."""
+def _delegated_signer(conn: Connection, grant: Grant) -> dict[str, object]:
+    """The decision's signer block columns when it is signed under a delegation."""
+    if not grant.on_behalf_of:
+        return {}
+    title = conn.execute(
+        select(DELEGATIONS.c.delegate_title).where(DELEGATIONS.c.id == grant.delegation_id)
+    ).scalar()
+    return {
+        "signer_mode": grant.delegation_mode,
+        "signer_title": title,
+        "on_behalf_of": grant.on_behalf_of,
+    }
+
+
+def _check_signer(catalog: Catalog, award_code: str, authority: str, actor: Actor) -> Grant:
+    """The actor's grant of the signing role of the award's deciding authority at
+    `authority` (their own before a delegated one)."""
     role = deciding_role(catalog, award_code)
     award = catalog.award(award_code)
-    if not any(g.role == role and g.scope_code == authority for g in actor.grants):
-        raise Forbidden(
-            f"{actor.username} không có thẩm quyền ký {award.name.vi} ({award_code}) của "
-            f"{authority}: cần vai trò {role} tại {authority} — thẩm quyền: {award.authority} "
-            f"({actor.username} does not hold the signing role {role} at {authority} "
-            f"for {award.name.en})"
-        )
+    for grant in actor.grants:
+        if grant.role == role and grant.scope_code == authority:
+            return grant
+    raise Forbidden(
+        f"{actor.username} không có thẩm quyền ký {award.name.vi} ({award_code}) của "
+        f"{authority}: cần vai trò {role} tại {authority} — thẩm quyền: {award.authority} "
+        f"({actor.username} does not hold the signing role {role} at {authority} "
+        f"for {award.name.en})"
+    )
 
 
 def _check_nomination(

@@ -5,7 +5,7 @@ stream of what it documents (decision:ID, council:ID, inspection:BLOC:YEAR, prop
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -200,6 +200,7 @@ def decision_context(
     )
     return {
         **_head(cfg, authority, number, decided_on),
+        **_delegated_signer_block(head, settings.signer_title or cfg.default_signer_title),
         **_lists(rows),
         "signer_name": str(head["signer"]),
         "summary": f"Về việc tặng {award.name.vi}",
@@ -219,6 +220,18 @@ def decision_context(
         "decided_short": short_date(decided_on),
         "recipients": cfg.recipients.get("quyet-dinh", []),
         "certificates": certificates,
+    }
+
+
+def _delegated_signer_block(head: Mapping[str, object], authority_title: str) -> dict[str, str]:
+    """ND 30/2020's signer block of a decision signed under a delegation: the mode and the
+    head's title on the first line (KT. BỘ TRƯỞNG), the signer's own title on the second."""
+    mode = head.get("signer_mode")
+    if not mode:
+        return {}
+    return {
+        "signer_prefix": f"{mode}. {authority_title}",
+        "signer_title": str(head.get("signer_title") or ""),
     }
 
 

@@ -22,7 +22,7 @@ from khenthuong.commendation import COMMENDATION_TYPES as TYPE_NAMES
 from khenthuong.commendation import accepted_types
 from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, VersionConflict
 from khenthuong.localtime import LOCAL_TZ
-from khenthuong.services.actors import Actor, Grant
+from khenthuong.services.actors import Actor, Grant, delegation_fields
 from khenthuong.services.nominees import resolve_nominee
 from khenthuong.storage.db import inserted_id, write_tx
 from khenthuong.storage.models import EVENTS, NOMINATIONS, UNITS
@@ -324,6 +324,7 @@ def create_nomination_in(
                 "unit_id": nominee.unit_id,
                 "workflow_version": wf.version,
                 "year": year,
+                **delegation_fields(grant),
             }
         ),
         "prev_hash": GENESIS,
@@ -517,7 +518,13 @@ def _plan_step(
         "from_state": state,
         "to_state": dest,
         "comment": comment,
-        "payload": payload_json if payload_json is not None else canonical_json(dict(payload)),
+        "payload": (
+            canonical_json({**dict(payload), **delegation_fields(grant)})
+            if grant is not None and grant.on_behalf_of
+            else payload_json
+            if payload_json is not None
+            else canonical_json(dict(payload))
+        ),
         "prev_hash": row["head_hash"],
     }
     event["hash"] = event_hash(event)

@@ -25,6 +25,13 @@ class Decision(SQLModel, table=True):
     """Year of the decision date: serial numbers restart every 1 January (ND 30/2020)."""
     decided_on: date
     signer: str = Field(max_length=200)
+    signer_mode: str | None = Field(default=None, max_length=3)
+    """Under delegation, how the signer signed: KT, TL or TUQ; printed "KT. BỘ TRƯỞNG" above
+    the signer's own title (ND 30/2020)."""
+    signer_title: str | None = Field(default=None, max_length=200)
+    """Under delegation, the signer's own title (e.g. THỨ TRƯỞNG); else the office's title."""
+    on_behalf_of: str | None = Field(default=None, max_length=80)
+    """Under delegation, the username of the delegator the signer signed for."""
     authority_unit_id: int = Field(foreign_key="unit.id")
     award_code: str = Field(max_length=40)
     created_by: str = Field(max_length=80)

@@ -18,6 +18,7 @@ from khenthuong.audit.query import AuditFilter, query_events
 from khenthuong.audit.verify import verify_all
 from khenthuong.dates import VNDate
 from khenthuong.errors import NotFound
+from khenthuong.localtime import local_today
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import inspections
 from khenthuong.services.access import (
@@ -36,7 +37,7 @@ from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS, USER_ROLES, U
 from khenthuong.storage.paths import path_filter
 from khenthuong.tabular import write_csv
 from khenthuong.textsearch import clean_name, fold
-from khenthuong.web.context import Caller, api_caller, ctx_of, deny, local_today
+from khenthuong.web.context import Caller, api_caller, ctx_of, deny
 from khenthuong.web.schemas import MAX_ID, EventOut, IdPath
 from khenthuong.workflow.diagram import to_dot, to_mermaid
 

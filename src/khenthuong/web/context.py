@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from fastapi import Request
 from sqlalchemy import select, update
@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from khenthuong.audit.append import append_event
 from khenthuong.calendar.workdays import WorkingCalendar, default_calendar
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
-from khenthuong.localtime import LOCAL_TZ
+from khenthuong.localtime import local_today
 from khenthuong.passwords import token_digest
 from khenthuong.runtime import Runtime
 from khenthuong.services.access import inspection_paths
@@ -116,11 +116,6 @@ def _load(ctx: WebContext, username: str) -> tuple[Actor, tuple[str, ...]]:
         actor = load_actor(conn, username)
         inspecting = inspection_paths(conn, actor, local_today())
     return actor, inspecting
-
-
-def local_today() -> date:
-    """Today's date in Việt Nam."""
-    return datetime.now(UTC).astimezone(LOCAL_TZ).date()
 
 
 def session_caller(ctx: WebContext, request: Request) -> Caller | None:

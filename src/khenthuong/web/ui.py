@@ -29,7 +29,7 @@ from khenthuong.errors import (
     Refusal,
     StepRefused,
 )
-from khenthuong.localtime import LOCAL_TZ
+from khenthuong.localtime import LOCAL_TZ, local_today
 from khenthuong.passwords import verify_password
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.eligibility import DISCIPLINE_LEVELS, MERIT
@@ -63,7 +63,6 @@ from khenthuong.web.context import (
     WebContext,
     ctx_of,
     end_sessions,
-    local_today,
     log_denied,
     session_caller,
     session_epoch,
