@@ -9,6 +9,7 @@ from khenthuong.storage import (
     dossier,
     history,
     models,
+    org_history,
     outbox,
     seal,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "dossier",
     "history",
     "models",
+    "org_history",
     "outbox",
     "seal",
 ]

@@ -1,0 +1,62 @@
+"""organisation from files: unit kind, staff number and leaving date of a person, and the
+history of which unit each person belonged to
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-12-06 22:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0019"
+down_revision: str | None = "0018"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_TEXT = sqlmodel.sql.sqltypes.AutoString
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("unit", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("kind", _TEXT(length=60), nullable=True))
+    with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("code", _TEXT(length=40), nullable=True))
+        batch_op.add_column(sa.Column("left_on", sa.Date(), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_person_code"), ["code"])
+    op.create_table(
+        "person_membership",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("from_date", sa.Date(), nullable=True),
+        sa.Column("to_date", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_person_membership_person_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["unit.id"], name=op.f("fk_person_membership_unit_id_unit")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_person_membership")),
+    )
+    with op.batch_alter_table("person_membership", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_person_membership_person_id"), ["person_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_person_membership_unit_id"), ["unit_id"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("person_membership", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_person_membership_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_person_membership_person_id"))
+    op.drop_table("person_membership")
+    with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_person_code"), type_="unique")
+        batch_op.drop_column("left_on")
+        batch_op.drop_column("code")
+    with op.batch_alter_table("unit", schema=None) as batch_op:
+        batch_op.drop_column("kind")
