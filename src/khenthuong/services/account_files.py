@@ -80,7 +80,7 @@ def _grants(
 ) -> set[tuple[str, int]]:
     names = _role_names(roles)
     out: set[tuple[str, int]] = set()
-    for item in filter(None, (part.strip() for part in re.split(r"[;,\n]", text))):
+    for item in filter(None, (part.strip() for part in re.split(r"[;\n]", text))):
         role_text, _, scope_text = item.partition("@")
         role = names.get(role_text.strip().casefold())
         scope = units.get(scope_text.strip().upper()) if scope_text.strip() else home
