@@ -175,7 +175,7 @@ def test_a_large_organisation_and_a_changed_file_apply_as_audited_differences(
         before_users, before_roles = table(conn, USERS), table(conn, USER_ROLES)
     written = import_units(rt, write_csv(tmp_path / "units2.csv", UNIT_HEADER, units))
     assert written == 5 + 2 + 1
-    staff_file = write_xlsx(tmp_path / "staff2.xlsx", PERSON_HEADER, staff)
+    staff_file = write_csv(tmp_path / "staff2.csv", PERSON_HEADER, staff)
     with rt.engine.connect() as conn:
         preview = plan_persons(conn, staff_file, admin(conn), effective=date(2026, 2, 1))
     assert preview.counts() == {"person_moved": 40, "person_left": 10, "person_changed": 3}

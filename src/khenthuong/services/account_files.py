@@ -192,6 +192,9 @@ def plan_accounts(
     def said(grants: set[tuple[str, int]] | frozenset[tuple[str, int]]) -> list[str]:
         return sorted(f"{r}@{unit_by_id[s].code}" for r, s in grants)
 
+    def named(grants: set[tuple[str, int]] | frozenset[tuple[str, int]]) -> str:
+        return ", ".join(f"{label[r]} – {unit_by_id[s].name}" for r, s in sorted(grants))
+
     for row in rows:
         user = users.get(row.username)
         unit = unit_by_id[row.unit_id]
@@ -218,7 +221,9 @@ def plan_accounts(
                 )
             )
             continue
-        plan.changes.extend(_differences(row, user, held.get(user.id, set()), unit_by_id, said))
+        plan.changes.extend(
+            _differences(row, user, held.get(user.id, set()), unit_by_id, said, named)
+        )
     _keep_an_admin(plan, actor, users, held, rows, name)
     added = [c.payload["username"] for c in plan.changes
              if c.kind == "account_added" and c.payload["active"]]  # fmt: skip
@@ -234,7 +239,12 @@ def plan_accounts(
 
 
 def _differences(
-    row: _Row, user: Any, held: set[tuple[str, int]], unit_by_id: dict[int, Any], said: Any
+    row: _Row,
+    user: Any,
+    held: set[tuple[str, int]],
+    unit_by_id: dict[int, Any],
+    said: Any,
+    named: Any,
 ) -> list[Change]:
     stream = f"user:{user.id}"
     out: list[Change] = []
@@ -247,8 +257,9 @@ def _differences(
         values["unit_id"] = row.unit_id
     if values:
         shown = {"unit_id": lambda i: unit_by_id[i].name}
+        label = {"full_name": "họ tên", "email": "thư điện tử", "unit_id": "đơn vị"}
         text = "; ".join(
-            f"{k}: {shown.get(k, str)(getattr(user, k))} → {shown.get(k, str)(v)}"
+            f"{label[k]}: {shown.get(k, str)(getattr(user, k))} → {shown.get(k, str)(v)}"
             for k, v in values.items()
         )
         payload = {k: [getattr(user, k), v] for k, v in values.items() if k != "unit_id"}
@@ -260,8 +271,8 @@ def _differences(
         )  # fmt: skip
     granted, revoked = set(row.grants) - held, held - set(row.grants)
     if granted or revoked:
-        parts = ([f"thêm {', '.join(said(granted))}"] if granted else []) + (
-            [f"bỏ {', '.join(said(revoked))}"] if revoked else []
+        parts = ([f"thêm {named(granted)}"] if granted else []) + (
+            [f"bỏ {named(revoked)}"] if revoked else []
         )
         out.append(
             Change(

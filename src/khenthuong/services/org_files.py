@@ -28,6 +28,22 @@ from khenthuong.tabular import write_table
 
 IMPORT_STREAM = "org:import"
 """Stream of the events that record each import as a whole."""
+CHANGE_NAMES = {
+    "unit_added": "thêm đơn vị",
+    "unit_renamed": "đổi tên đơn vị",
+    "unit_changed": "sửa đơn vị",
+    "person_added": "thêm cá nhân",
+    "person_moved": "chuyển đơn vị",
+    "person_changed": "sửa thông tin cá nhân",
+    "person_left": "nghỉ",
+    "person_returned": "trở lại",
+    "account_added": "thêm tài khoản",
+    "account_changed": "sửa tài khoản",
+    "roles_changed": "đổi vai trò",
+    "account_disabled": "khóa tài khoản",
+    "account_enabled": "mở lại tài khoản",
+}
+"""What each kind of change is called in previews."""
 
 
 class OrgFileRefused(KhenthuongError):
@@ -75,6 +91,17 @@ class ImportPlan:
     def unchanged(self) -> int:
         """Rows of the file that match the record."""
         return self.rows - len({c.row for c in self.changes if c.row is not None})
+
+    def in_row_order(self) -> list[Change]:
+        """The changes as the file lists them (records it leaves out last)."""
+        return sorted(self.changes, key=lambda c: (c.row is None, c.row or 0))
+
+    def summary(self) -> str:
+        """'2 thêm đơn vị, 1 đổi tên đơn vị' (or 'không có thay đổi')."""
+        counts = self.counts()
+        if not counts:
+            return "không có thay đổi"
+        return ", ".join(f"{n} {CHANGE_NAMES.get(k, k)}" for k, n in counts.items())
 
     def counts(self) -> dict[str, int]:
         """Changes by kind."""
@@ -150,10 +177,7 @@ def admin_paths(actor: Actor) -> tuple[str, ...]:
     """Subtrees the actor administers; Forbidden unless they hold `admin` somewhere."""
     paths = tuple(g.scope_path for g in actor.grants if g.role == "admin")
     if not paths:
-        raise Forbidden(
-            "Chỉ quản trị hệ thống được nhập tổ chức, cá nhân và tài khoản từ tệp "
-            "(only administrators import the organisation)"
-        )
+        raise Forbidden("Chỉ quản trị hệ thống được nhập đơn vị, cá nhân và tài khoản từ tệp")
     return paths
 
 

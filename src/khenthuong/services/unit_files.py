@@ -43,6 +43,7 @@ UNIT_TABLE = Table(
     required=("code", "name", "parent"),
     title="Đơn vị",
 )
+_FIELD_VI = {"level": "cấp", "kind": "loại đơn vị"}
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,39}$")
 LEVEL_NAMES = {
     "unit": "unit",
@@ -248,7 +249,9 @@ def _differences(row: _Row, unit: Any) -> list[Change]:
     if row.has_kind and row.kind != unit.kind:
         values["kind"] = row.kind
     if values:
-        said = ", ".join(f"{k}: {getattr(unit, k) or '—'} → {v or '—'}" for k, v in values.items())
+        said = ", ".join(
+            f"{_FIELD_VI[k]}: {getattr(unit, k) or '—'} → {v or '—'}" for k, v in values.items()
+        )
         out.append(
             Change(
                 "unit_changed",
