@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from sqlalchemy import Connection, func, insert, select
 
 from khenthuong.audit.verify import verify_all
+from khenthuong.errors import Forbidden
 from khenthuong.roles import roles_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
@@ -37,6 +38,8 @@ UNIT_HEADER = ["Mã đơn vị", "Tên đơn vị", "Mã đơn vị cấp trên"
 PERSON_HEADER = ["Mã cán bộ", "Họ và tên", "Giới tính", "Năm sinh", "Chức vụ", "Mã đơn vị",
                  "Ngày hiệu lực", "Ngày nghỉ"]  # fmt: skip
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"]
+SECRETARY = "Thư ký Hội đồng Thi đua – Khen thưởng"
+"""council_secretary by its Vietnamese title."""
 GIVEN = ["Văn An", "Thị Bình", "Minh Châu", "Quốc Dũng", "Thu Hà", "Đức Khoa", "Ngọc Lan"]
 
 
@@ -305,7 +308,7 @@ def test_accounts_are_imported_without_passwords_and_exports_import_back_unchang
         export_accounts(conn, exported)
     path = tmp_path / "sua.csv"
     write_csv(path, ["Tên đăng nhập", "Thư điện tử", "Mã đơn vị", "Vai trò", "Hoạt động"], [
-        ["cb.qd", "cb.qd@bcy.example", "CCYQD", "unit_officer; Thư ký Hội đồng Thi đua – Khen thưởng@CCYQD", "có"],
+        ["cb.qd", "cb.qd@bcy.example", "CCYQD", f"unit_officer; {SECRETARY}@CCYQD", "có"],
         ["tt.qd", "tt.qd@bcy.example", "CCYQD", "unit_head", "không"],
         ["moi.a", "moi.a@bcy.example", "CCYQD", "unit_officer@CCYQD", ""],
     ])  # fmt: skip
@@ -340,16 +343,15 @@ def test_accounts_are_imported_without_passwords_and_exports_import_back_unchang
 def test_an_import_that_locks_out_the_administrator_is_refused(rt: Runtime, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", ["Tên đăng nhập", "Thư điện tử", "Mã đơn vị", "Vai trò"],
                      [["admin", "admin@btdkt.example", "CP", "auditor@CP"]])  # fmt: skip
-    with rt.engine.connect() as conn:
-        with pytest.raises(OrgFileRefused, match=r"a.csv:2: tệp khóa hoặc bỏ vai trò quản trị"):
-            plan_accounts(conn, path, admin(conn), roles_in(CONFIG))
+    refused = pytest.raises(OrgFileRefused, match=r"a.csv:2: tệp khóa hoặc bỏ vai trò quản trị")
+    with rt.engine.connect() as conn, refused:
+        plan_accounts(conn, path, admin(conn), roles_in(CONFIG))
 
 
 def test_only_administrators_import(rt: Runtime, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "u.csv", UNIT_HEADER, [["A1", "Phòng A1", "CCYQD", "unit", ""]])
-    with rt.engine.connect() as conn:
-        with pytest.raises(Exception, match="Chỉ quản trị hệ thống"):
-            plan_units(conn, path, load_actor(conn, "cb.qd"))
+    with rt.engine.connect() as conn, pytest.raises(Forbidden, match="Chỉ quản trị hệ thống"):
+        plan_units(conn, path, load_actor(conn, "cb.qd"))
 
 
 def test_people_left_out_of_a_units_list_leave_only_when_asked(rt: Runtime, tmp_path: Path) -> None:
