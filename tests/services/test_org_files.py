@@ -131,7 +131,7 @@ def test_a_large_organisation_and_a_changed_file_apply_as_audited_differences(
         assert conn.execute(select(UNITS.c.path).where(UNITS.c.code == "T299")).scalar() == (
             "/CP/BCY/T009/T059/T299/"
         )
-        ids = {r.code: r.id for r in conn.execute(select(PERSONS.c.code, PERSONS.c.id))}
+        ids = {r.staff_code: r.id for r in conn.execute(select(PERSONS.c.staff_code, PERSONS.c.id))}
         assert len([c for c in ids if c and c.startswith("CB")]) == 5000
         assert conn.execute(select(func.count()).select_from(MEMBERSHIPS)).scalar() == 5000
         assert (
@@ -371,7 +371,7 @@ def test_people_left_out_of_a_units_list_leave_only_when_asked(rt: Runtime, tmp_
         ).scalar_one()  # fmt: skip
     assert import_persons(rt, shorter, date(2026, 5, 1), absent_leave=True) == named - 2 + 1
     with rt.engine.connect() as conn:
-        left = dict(conn.execute(select(PERSONS.c.code, PERSONS.c.left_on).where(
-            PERSONS.c.code.like("Q%"))).all())  # fmt: skip
+        left = dict(conn.execute(select(PERSONS.c.staff_code, PERSONS.c.left_on).where(
+            PERSONS.c.staff_code.like("Q%"))).all())  # fmt: skip
     assert left == {"Q0": None, "Q1": date(2026, 5, 1), "Q2": date(2026, 5, 1), "Q3": None,
                     "Q4": date(2026, 5, 1)}  # fmt: skip

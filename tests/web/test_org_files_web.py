@@ -68,7 +68,7 @@ def test_api_exports_and_imports_for_administrators_only(
     assert problem["errors"][0].startswith("ns.csv:3: năm sinh 'năm' không hợp lệ")
     assert problem["rows"][0]["row"] == 3
     with web_rt.engine.connect() as conn:
-        assert conn.execute(select(func.count()).where(PERSONS.c.code == "A1")).scalar() == 0
+        assert conn.execute(select(func.count()).where(PERSONS.c.staff_code == "A1")).scalar() == 0
 
     good = bad.replace("năm", "1985")
     made = client.post(

@@ -44,7 +44,7 @@ from khenthuong.textsearch import clean_name, name_key
 PERSON_TABLE = Table(
     columns={
         "id": ("ID",),
-        "code": ("Mã cán bộ", "số hiệu"),
+        "staff_code": ("Mã cán bộ", "số hiệu", "code"),
         "full_name": ("Họ và tên", "họ tên"),
         "gender": ("Giới tính",),
         "birth_year": ("Năm sinh",),
@@ -57,10 +57,10 @@ PERSON_TABLE = Table(
     title="Danh sách cá nhân",
 )
 GENDERS = {"nam": "nam", "nữ": "nữ", "nu": "nữ"}
-FIELDS = ("full_name", "code", "gender", "birth_year", "position")
+FIELDS = ("full_name", "staff_code", "gender", "birth_year", "position")
 FIELD_VI = {
     "full_name": "họ tên",
-    "code": "mã cán bộ",
+    "staff_code": "mã cán bộ",
     "gender": "giới tính",
     "birth_year": "năm sinh",
     "position": "chức vụ",
@@ -102,7 +102,7 @@ def _load(conn: Connection, mine: tuple[str, ...], effective: date) -> _Context:
         units=units,
         unit_by_id={u.id: u for u in units.values()},
         people=people,
-        by_code={p.code: p.id for p in people.values() if p.code},
+        by_code={p.staff_code: p.id for p in people.values() if p.staff_code},
         open_stays=stays,
         mine=mine,
         effective=effective,
@@ -139,9 +139,9 @@ def _check(sheet_row: SheetRow, ctx: _Context, seen: dict[tuple[str, Any], int])
             problems.append(f"không có cá nhân ID {v['id']} trong danh sách cá nhân")
         else:
             person_id = int(v["id"])
-    code = v.get("code", "")
+    code = v.get("staff_code", "")
     if code:
-        values["code"] = code
+        values["staff_code"] = code
         if len(code) > 40:
             problems.append("mã cán bộ dài quá 40 ký tự")
         owner = ctx.by_code.get(code)
@@ -155,7 +155,7 @@ def _check(sheet_row: SheetRow, ctx: _Context, seen: dict[tuple[str, Any], int])
         problems.append(
             "thiếu mã cán bộ (hoặc ID trong hệ thống): cần để nhận ra người này ở lần nhập sau"
         )
-    for key, label in (("id", "ID"), ("code", "mã cán bộ")):
+    for key, label in (("id", "ID"), ("staff_code", "mã cán bộ")):
         if v.get(key):
             if (key, v[key]) in seen:
                 problems.append(f"{label} {v[key]} trùng với dòng {seen[(key, v[key])]}")
@@ -436,7 +436,7 @@ def _close_stay(conn: Connection, person_id: int, unit_id: int, on: date) -> Non
 def export_persons(conn: Connection, path: Path) -> int:
     """The register (people who left too, with their date) as .xlsx or .csv; row count."""
     rows = conn.execute(
-        select(PERSONS.c.id, PERSONS.c.code, PERSONS.c.full_name, PERSONS.c.gender,
+        select(PERSONS.c.id, PERSONS.c.staff_code, PERSONS.c.full_name, PERSONS.c.gender,
                PERSONS.c.birth_year, PERSONS.c.position, UNITS.c.code.label("unit"),
                PERSONS.c.left_on)
         .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
@@ -445,7 +445,7 @@ def export_persons(conn: Connection, path: Path) -> int:
     return export_file(
         path,
         PERSON_TABLE,
-        ([r.id, r.code, r.full_name, r.gender, r.birth_year, r.position, r.unit, None,
+        ([r.id, r.staff_code, r.full_name, r.gender, r.birth_year, r.position, r.unit, None,
           r.left_on] for r in rows),
     )  # fmt: skip
 

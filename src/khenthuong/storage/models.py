@@ -50,7 +50,7 @@ class Person(SQLModel, table=True):
     gender: str | None = Field(default=None, max_length=10)
     birth_year: int | None = None
     """Tells apart people of the same name when a typed name matches several."""
-    code: str | None = Field(default=None, max_length=40, unique=True)
+    staff_code: str | None = Field(default=None, max_length=40, unique=True)
     """The organisation's staff number (mã cán bộ): how a re-imported staff list finds them."""
     left_on: date | None = None
     """The day the person left the organisation; they stay in the register with their history."""

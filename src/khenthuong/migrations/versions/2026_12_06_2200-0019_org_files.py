@@ -24,9 +24,9 @@ def upgrade() -> None:
     with op.batch_alter_table("unit", schema=None) as batch_op:
         batch_op.add_column(sa.Column("kind", _TEXT(length=60), nullable=True))
     with op.batch_alter_table("person", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("code", _TEXT(length=40), nullable=True))
+        batch_op.add_column(sa.Column("staff_code", _TEXT(length=40), nullable=True))
         batch_op.add_column(sa.Column("left_on", sa.Date(), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f("uq_person_code"), ["code"])
+        batch_op.create_unique_constraint(batch_op.f("uq_person_staff_code"), ["staff_code"])
     op.create_table(
         "person_membership",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -55,8 +55,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_person_membership_person_id"))
     op.drop_table("person_membership")
     with op.batch_alter_table("person", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_person_code"), type_="unique")
+        batch_op.drop_constraint(batch_op.f("uq_person_staff_code"), type_="unique")
         batch_op.drop_column("left_on")
-        batch_op.drop_column("code")
+        batch_op.drop_column("staff_code")
     with op.batch_alter_table("unit", schema=None) as batch_op:
         batch_op.drop_column("kind")
