@@ -34,6 +34,7 @@ from khenthuong.services.org_files import (
     file_digest,
     read_table,
     record,
+    units_by_code,
     within,
     yes_no,
 )
@@ -155,8 +156,7 @@ def plan_accounts(
     name = display_name or path.name
     mine = admin_paths(actor)
     sheet = read_table(path, ACCOUNT_TABLE, name)
-    units = {r.code: r for r in conn.execute(select(UNITS.c.id, UNITS.c.code, UNITS.c.name,
-                                                     UNITS.c.path))}  # fmt: skip
+    units = units_by_code(conn)
     unit_by_id = {u.id: u for u in units.values()}
     users = {r.username: r for r in conn.execute(
         select(USERS.c.id, USERS.c.username, USERS.c.full_name, USERS.c.email, USERS.c.unit_id,

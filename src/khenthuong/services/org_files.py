@@ -18,12 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from khenthuong.audit.bulk import NewEvent, append_events
 from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.services.actors import Actor
 from khenthuong.sheets import SheetError, SheetRow, read_rows
+from khenthuong.storage.models import UNITS
 from khenthuong.tabular import write_table
 
 IMPORT_STREAM = "org:import"
@@ -179,6 +180,12 @@ def admin_paths(actor: Actor) -> tuple[str, ...]:
     if not paths:
         raise Forbidden("Chỉ quản trị hệ thống được nhập đơn vị, cá nhân và tài khoản từ tệp")
     return paths
+
+
+def units_by_code(conn: Connection) -> dict[str, Any]:
+    """Every unit (id, code, name, path) by its code."""
+    query = select(UNITS.c.id, UNITS.c.code, UNITS.c.name, UNITS.c.path)
+    return {r.code: r for r in conn.execute(query)}
 
 
 def within(path: str, paths: Sequence[str]) -> bool:

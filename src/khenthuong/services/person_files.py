@@ -34,6 +34,7 @@ from khenthuong.services.org_files import (
     file_digest,
     read_table,
     record,
+    units_by_code,
     within,
 )
 from khenthuong.sheets import SheetRow
@@ -91,8 +92,7 @@ class _Context:
 
 
 def _load(conn: Connection, mine: tuple[str, ...], effective: date) -> _Context:
-    units = {r.code: r for r in conn.execute(select(UNITS.c.id, UNITS.c.code, UNITS.c.name,
-                                                     UNITS.c.path))}  # fmt: skip
+    units = units_by_code(conn)
     people = {r.id: r for r in conn.execute(select(PERSONS))}
     stays = {
         r.person_id: r
