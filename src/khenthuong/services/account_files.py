@@ -32,6 +32,7 @@ from khenthuong.services.org_files import (
     admin_paths,
     export_file,
     file_digest,
+    hold_import_lock,
     read_table,
     record,
     units_by_code,
@@ -153,6 +154,7 @@ def plan_accounts(
 ) -> ImportPlan:
     """Every difference between the file and the accounts, or OrgFileRefused naming each bad
     row. Writes nothing; never reads or writes a password."""
+    hold_import_lock(conn)
     name = display_name or path.name
     mine = admin_paths(actor)
     sheet = read_table(path, ACCOUNT_TABLE, name)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from khenthuong.audit.bulk import NewEvent, append_events
 from khenthuong.errors import Forbidden, KhenthuongError
@@ -172,6 +172,17 @@ class RowErrors:
         if self.lines:
             ordered = sorted(self.lines, key=lambda item: item[0])
             raise OrgFileRefused([f"{self.name}:{row}: {message}" for row, message in ordered])
+
+
+_IMPORT_LOCK = 0x6B74_6F72_6700
+"""PostgreSQL advisory lock key that serialises organisation imports ('ktorg')."""
+
+
+def hold_import_lock(conn: Connection) -> None:
+    """Make imports of the organisation wait for each other until the transaction ends, so
+    two never plan from the same record (SQLite: write transactions already are serial)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _IMPORT_LOCK})
 
 
 def admin_paths(actor: Actor) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from khenthuong.services.org_files import (
     admin_paths,
     export_file,
     file_digest,
+    hold_import_lock,
     read_table,
     record,
     units_by_code,
@@ -223,6 +224,7 @@ def plan_persons(
     """Every difference between the staff list and the register, or OrgFileRefused naming
     each bad row. Writes nothing. `effective` dates the moves and departures whose row gives
     no date of its own."""
+    hold_import_lock(conn)
     name = display_name or path.name
     ctx = _load(conn, admin_paths(actor), effective)
     sheet = read_table(path, PERSON_TABLE, name)

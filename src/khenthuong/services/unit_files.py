@@ -25,6 +25,7 @@ from khenthuong.services.org_files import (
     admin_paths,
     export_file,
     file_digest,
+    hold_import_lock,
     read_table,
     record,
     within,
@@ -132,6 +133,7 @@ def plan_units(
 ) -> ImportPlan:
     """Every difference between the file and the unit tree, or OrgFileRefused naming each
     bad row. Writes nothing."""
+    hold_import_lock(conn)
     name = display_name or path.name
     mine = admin_paths(actor)
     sheet = read_table(path, UNIT_TABLE, name)
