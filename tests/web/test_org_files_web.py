@@ -70,6 +70,14 @@ def test_api_exports_and_imports_for_administrators_only(
     with web_rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).where(PERSONS.c.staff_code == "A1")).scalar() == 0
 
+    broken = client.post(
+        "/api/org/units", files={"file": ("dv.xlsx", b"PK\x03\x04 hong", "text/csv")}, headers=admin
+    )
+    assert broken.status_code == 422
+    assert broken.json()["errors"] == [
+        "dv.xlsx:1: tệp .xlsx hỏng hoặc không phải bảng tính Excel; lưu lại bằng Excel"
+    ]
+
     good = bad.replace("năm", "1985")
     made = client.post(
         "/api/org/persons",
