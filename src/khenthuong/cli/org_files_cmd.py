@@ -18,13 +18,20 @@ from khenthuong.cli.common import console, report_errors
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.roles import roles_in
-from khenthuong.services.account_files import apply_accounts, export_accounts, plan_accounts
+from khenthuong.services.account_files import (
+    apply_accounts,
+    export_accounts,
+    new_accounts,
+    plan_accounts,
+)
 from khenthuong.services.actors import Actor, load_actor
-from khenthuong.services.org_files import ImportPlan, OrgFileRefused
+from khenthuong.services.org_files import ImportPlan, OrgFileRefused, admin_paths
+from khenthuong.services.password_links import LINK_HOURS, IssuedLink, issue_links
 from khenthuong.services.person_files import apply_persons, export_persons, plan_persons
 from khenthuong.services.unit_files import apply_units, export_units, plan_units
 from khenthuong.settings import get_settings
 from khenthuong.storage.db import get_engine, write_tx
+from khenthuong.tabular import write_table
 
 units_app = typer.Typer(help="Cây đơn vị (the unit tree).", no_args_is_help=True)
 
@@ -47,14 +54,23 @@ def show_plan(plan: ImportPlan, applied: bool) -> None:
         console.print(f"Lưu ý: {note}")
 
 
-def run_import(as_user: str, dry_run: bool, planner: Planner, applier: Applier) -> None:
-    """Plan (and unless `dry_run`, apply) an import; every bad row printed, exit 1."""
+def run_import(
+    as_user: str,
+    dry_run: bool,
+    planner: Planner,
+    applier: Applier,
+    after: Callable[[Connection, ImportPlan, Actor], None] | None = None,
+) -> None:
+    """Plan (and unless `dry_run`, apply) an import; every bad row printed, exit 1. `after`
+    runs in the same transaction once the plan is applied."""
     try:
         with write_tx(get_engine()) as conn:
             actor = load_actor(conn, as_user)
             plan = planner(conn, actor)
             if not dry_run:
                 applier(conn, plan, actor)
+                if after is not None:
+                    after(conn, plan, actor)
     except OrgFileRefused as exc:
         for line in exc.errors:
             typer.echo(line, err=True)
@@ -126,15 +142,72 @@ def persons_export(file: Path = FILE) -> None:
     run_export(file, export_persons)
 
 
+def _base_url() -> str:
+    base = get_settings().base_url
+    if not base:
+        raise typer.BadParameter(
+            "cần địa chỉ trang web trong liên kết: đặt KHENTHUONG_BASE_URL "
+            "(ví dụ https://khenthuong.bo.gov.vn)"
+        )
+    return base
+
+
+def _write_links(path: Path, links: list[IssuedLink]) -> None:
+    write_table(
+        path, "Liên kết đặt mật khẩu", ["Tên đăng nhập", "Thư điện tử", "Liên kết", "Hết hạn"],
+        [[x.username, x.email, x.url, x.expires_at.astimezone(LOCAL_TZ).replace(tzinfo=None)]
+         for x in links],
+    )  # fmt: skip
+
+
 @report_errors
-def users_import(file: Path = FILE, as_user: str = AS_ADMIN, dry_run: bool = DRY_RUN) -> None:
+def users_import(
+    file: Path = FILE,
+    as_user: str = AS_ADMIN,
+    dry_run: bool = DRY_RUN,
+    links: Path = typer.Option(
+        None,
+        "--links",
+        help="Write a one-time set-password link for each new account to this .csv/.xlsx.",
+    ),
+) -> None:
     """Import officer accounts (Tên đăng nhập, Họ và tên, Thư điện tử, Mã đơn vị, Vai trò,
-    Hoạt động). Never passwords: set each new account's with `users set-password`."""
+    Hoạt động). Never passwords: new accounts get one with `users set-password` or through a
+    one-time link (--links, or `users password-link`)."""
     roles = roles_in(get_settings().config_dir)
+    base = _base_url() if links is not None else ""
+    issued: list[IssuedLink] = []
+
+    def after(conn: Connection, plan: ImportPlan, actor: Actor) -> None:
+        if links is not None:
+            issued.extend(issue_links(conn, new_accounts(plan), base_url=base,
+                                      actor=actor.username))  # fmt: skip
+
     run_import(
         as_user, dry_run,
-        lambda conn, actor: plan_accounts(conn, file, actor, roles), apply_accounts,
+        lambda conn, actor: plan_accounts(conn, file, actor, roles), apply_accounts, after,
     )  # fmt: skip
+    if links is not None and not dry_run:
+        _write_links(links, issued)
+        console.print(f"Đã ghi {len(issued)} liên kết đặt mật khẩu (dùng một lần, hết hạn sau "
+                      f"{LINK_HOURS} giờ) vào {links}; gửi riêng cho từng người.")  # fmt: skip
+
+
+@report_errors
+def users_password_link(
+    usernames: list[str] = typer.Argument(..., help="The accounts."),
+    as_user: str = AS_ADMIN,
+    hours: int = typer.Option(LINK_HOURS, "--hours", min=1, max=24 * 30),
+) -> None:
+    """Print a one-time link with which each user chooses their password (older links of the
+    user stop working)."""
+    base = _base_url()
+    with write_tx(get_engine()) as conn:
+        actor = load_actor(conn, as_user)
+        admin_paths(actor)
+        issued = issue_links(conn, usernames, base_url=base, actor=actor.username, hours=hours)
+    for link in issued:
+        print(f"{link.username}\t{link.url}")
 
 
 @report_errors

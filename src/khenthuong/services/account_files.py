@@ -227,12 +227,12 @@ def plan_accounts(
             _differences(row, user, held.get(user.id, set()), unit_by_id, said, named)
         )
     _keep_an_admin(plan, actor, users, held, rows, name)
-    added = [c.payload["username"] for c in plan.changes
-             if c.kind == "account_added" and c.payload["active"]]  # fmt: skip
+    added = new_accounts(plan)
     if added:
         plan.notes.append(
             f"{len(added)} tài khoản mới chưa có mật khẩu và chưa đăng nhập được; đặt mật khẩu "
-            "cho từng người bằng: khenthuong users set-password TÊN_ĐĂNG_NHẬP ("
+            "cho từng người bằng: khenthuong users set-password TÊN_ĐĂNG_NHẬP, hoặc gửi "
+            "liên kết đặt mật khẩu dùng một lần (khenthuong users password-link) ("
             + ", ".join(added[:20])
             + (", …" if len(added) > 20 else "")
             + ")"
@@ -397,3 +397,9 @@ def export_accounts(conn: Connection, path: Path) -> int:
         ([u.username, u.full_name, u.email, u.code, "; ".join(roles.get(u.id, [])),
           "có" if u.active else "không"] for u in rows),
     )  # fmt: skip
+
+
+def new_accounts(plan: ImportPlan) -> list[str]:
+    """Usernames of the active accounts the plan adds (they have no password yet)."""
+    return [c.payload["username"] for c in plan.changes
+            if c.kind == "account_added" and c.payload["active"]]  # fmt: skip

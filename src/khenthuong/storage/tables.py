@@ -11,6 +11,7 @@ from khenthuong.storage import (
     models,
     org_history,
     outbox,
+    password_links,
     seal,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "models",
     "org_history",
     "outbox",
+    "password_links",
     "seal",
 ]

@@ -3,7 +3,8 @@
 `GET /api/org/{kind}.xlsx` (or `.csv`) exports; `POST /api/org/{kind}` (multipart `file`)
 imports, every row checked first: a bad file is a 422 problem whose `errors` read
 `FILE:ROW: message` and whose `rows` give each row number; `dry_run` answers the differences
-and writes nothing. `kind` is units, persons or users; a users file never carries passwords.
+and writes nothing. `kind` is units, persons or users; a users file never carries passwords:
+with `password_links` the answer carries a one-time set-password link per new account.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from fastapi.responses import Response
 
 from khenthuong.dates import VNDate
 from khenthuong.localtime import LOCAL_TZ
+from khenthuong.services.account_files import new_accounts
 from khenthuong.services.org_files import ImportPlan, OrgFileRefused
 from khenthuong.services.org_imports import apply_plan, export, plan_file
+from khenthuong.services.password_links import issue_links
 from khenthuong.storage.db import write_tx
 from khenthuong.uploads import safe_name
 from khenthuong.web.attachment import content_disposition
@@ -32,6 +35,11 @@ router = APIRouter(prefix="/api/org", tags=["organisation files"])
 CallerDep = Annotated[Caller, Depends(api_caller)]
 Kind = Literal["units", "persons", "users"]
 _ROW = re.compile(r"^[^:]*:(\d+): (.*)$", re.DOTALL)
+
+
+def site_url(request: Request) -> str:
+    """The address officers open: KHENTHUONG_BASE_URL, else the one this request came to."""
+    return ctx_of(request).rt.settings.base_url or str(request.base_url)
 
 
 def require_admin(request: Request, caller: Caller) -> None:
@@ -102,6 +110,9 @@ async def import_file(
     dry_run: Annotated[bool, Form()] = False,
     effective: Annotated[VNDate | None, Form(description="persons: date of moves")] = None,
     absent_leave: Annotated[bool, Form(description="persons: people left out have left")] = False,
+    password_links: Annotated[
+        bool, Form(description="users: a one-time set-password link for each new account")
+    ] = False,
 ) -> dict[str, Any]:
     """Apply the differences between the file and the record, each audited (or, with
     `dry_run`, only list them)."""
@@ -122,8 +133,21 @@ async def import_file(
                     effective=effective or datetime.now(LOCAL_TZ).date(),
                     absent_leave=absent_leave, display_name=name,
                 )  # fmt: skip
+                links = []
                 if not dry_run:
                     apply_plan(conn, plan, caller.actor)
+                    if password_links and kind == "users":
+                        links = issue_links(
+                            conn, new_accounts(plan), base_url=site_url(request),
+                            actor=caller.actor.username,
+                        )  # fmt: skip
         except OrgFileRefused as exc:
             raise refused(exc) from None
-    return plan_out(plan, applied=not dry_run)
+    out = plan_out(plan, applied=not dry_run)
+    if password_links and kind == "users":
+        out["password_links"] = [
+            {"username": x.username, "email": x.email, "url": x.url,
+             "expires_at": x.expires_at.isoformat()}
+            for x in links
+        ]  # fmt: skip
+    return out

@@ -26,6 +26,7 @@ from khenthuong.web import (
     problems,
     ui,
     ui_org_files,
+    ui_password_links,
     ui_proposals,
 )
 from khenthuong.web.context import make_context
@@ -65,6 +66,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_documents.router)
     app.include_router(api_org.router)
     app.include_router(ui_org_files.router)
+    app.include_router(ui_password_links.router)
     app.include_router(ui_proposals.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -21,10 +21,13 @@ from fastapi.responses import Response
 
 from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.localtime import LOCAL_TZ
+from khenthuong.services.account_files import new_accounts
 from khenthuong.services.org_files import CHANGE_NAMES, ImportPlan, OrgFileRefused
 from khenthuong.services.org_imports import KINDS, apply_plan, plan_file
+from khenthuong.services.password_links import LINK_HOURS, IssuedLink, issue_links
 from khenthuong.storage.db import write_tx
 from khenthuong.uploads import safe_name
+from khenthuong.web.api_org import site_url
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS
 from khenthuong.web.ui import (
@@ -81,6 +84,15 @@ STRINGS.update(
         "org_change": ("Thay đổi", "Change"),
         "org_what": ("Nội dung", "Details"),
         "org_nothing": ("Tệp khớp với dữ liệu: không có thay đổi", "The file matches: no changes"),
+        "org_links": (
+            "Tạo liên kết đặt mật khẩu (dùng một lần) cho tài khoản mới",
+            "Make a one-time set-password link for each new account",
+        ),
+        "org_links_shown": (
+            "Liên kết đặt mật khẩu, hết hạn sau {h} giờ; chỉ hiện một lần: gửi riêng cho từng "
+            "người",
+            "Set-password links, valid {h} hours; shown only now: send each to its officer",
+        ),
         "org_unchanged": ("{n}/{rows} dòng không đổi", "{n} of {rows} rows unchanged"),
         **{f"change_{k}": (v, _CHANGES_EN[k]) for k, v in CHANGE_NAMES.items()},
     }
@@ -103,7 +115,7 @@ def _page(
 ) -> Response:
     today = datetime.now(LOCAL_TZ).date()
     return render(request, "org_files.html", caller, status, kinds=KINDS, error=error,
-                  today=today.strftime("%d/%m/%Y"), **extra)  # fmt: skip
+                  today=today.strftime("%d/%m/%Y"), link_hours=LINK_HOURS, **extra)  # fmt: skip
 
 
 @router.get("/admin/org")
@@ -124,9 +136,10 @@ def _options(form: Any) -> tuple[date, bool]:
 
 
 def _plan(request: Request, caller: Caller, kind: str, path: Path, form: Any, name: str,
-          apply: bool) -> ImportPlan:  # fmt: skip
+          apply: bool) -> tuple[ImportPlan, list[IssuedLink]]:  # fmt: skip
     ctx = ctx_of(request)
     effective, absent_leave = _options(form)
+    links: list[IssuedLink] = []
     with write_tx(ctx.rt.engine) if apply else ctx.rt.engine.connect() as conn:
         plan = plan_file(
             conn, kind, path, caller.actor, ctx.rt.roles, effective=effective,
@@ -134,7 +147,10 @@ def _plan(request: Request, caller: Caller, kind: str, path: Path, form: Any, na
         )  # fmt: skip
         if apply:
             apply_plan(conn, plan, caller.actor)
-    return plan
+            if kind == "users" and form.get("password_links") in ("on", "true", "1"):
+                links = issue_links(conn, new_accounts(plan), base_url=site_url(request),
+                                    actor=caller.actor.username)  # fmt: skip
+    return plan, links
 
 
 @router.post("/admin/org/{kind}/preview")
@@ -154,7 +170,7 @@ async def preview(request: Request, kind: str) -> Response:
         folder = _folder(request) / token
         folder.mkdir()
         (folder / name).write_bytes(content)
-        plan = _plan(request, caller, kind, folder / name, form, name, apply=False)
+        plan, _ = _plan(request, caller, kind, folder / name, form, name, apply=False)
     except OrgFileRefused as exc:
         return _page(request, caller, None, 422, import_errors=exc.errors, kind=kind)
     except KhenthuongError as exc:
@@ -162,7 +178,8 @@ async def preview(request: Request, kind: str) -> Response:
         return _page(request, caller, message, status)
     return _page(request, caller, plan=plan, kind=kind, token=token, filename=name,
                  effective=str(form.get("effective", "")),
-                 absent_leave=form.get("absent_leave") in ("on", "true", "1"))  # fmt: skip
+                 absent_leave=form.get("absent_leave") in ("on", "true", "1"),
+                 password_links=form.get("password_links") in ("on", "true", "1"))  # fmt: skip
 
 
 @router.post("/admin/org/{kind}/import")
@@ -177,11 +194,11 @@ async def apply(request: Request, kind: str) -> Response:
         folder = _folder(request) / token
         if kind not in KINDS or not _TOKEN.match(token) or not (folder / name).is_file():
             raise KhenthuongError("Tệp đã hết hạn; tải lên lại")
-        plan = _plan(request, caller, kind, folder / name, form, name, apply=True)
+        plan, links = _plan(request, caller, kind, folder / name, form, name, apply=True)
         shutil.rmtree(folder, ignore_errors=True)
     except OrgFileRefused as exc:
         return _page(request, caller, None, 422, import_errors=exc.errors, kind=kind)
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
         return _page(request, caller, message, status)
-    return _page(request, caller, plan=plan, kind=kind, applied=True)
+    return _page(request, caller, plan=plan, kind=kind, applied=True, links=links)

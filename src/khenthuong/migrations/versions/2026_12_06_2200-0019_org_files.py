@@ -1,5 +1,5 @@
-"""organisation from files: unit kind, staff number and leaving date of a person, and the
-history of which unit each person belonged to
+"""organisation from files: unit kind, staff number and leaving date of a person, the history
+of which unit each person belonged to, and one-time set-password links
 
 Revision ID: 0019
 Revises: 0018
@@ -47,9 +47,28 @@ def upgrade() -> None:
             batch_op.f("ix_person_membership_person_id"), ["person_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_person_membership_unit_id"), ["unit_id"], unique=False)
+    op.create_table(
+        "password_link",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("token_sha256", _TEXT(length=64), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_password_link_user_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_password_link")),
+        sa.UniqueConstraint("token_sha256", name=op.f("uq_password_link_token_sha256")),
+    )
+    with op.batch_alter_table("password_link", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_password_link_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("password_link", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_password_link_user_id"))
+    op.drop_table("password_link")
     with op.batch_alter_table("person_membership", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_membership_unit_id"))
         batch_op.drop_index(batch_op.f("ix_person_membership_person_id"))
