@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from khenthuong.runtime import Runtime
 from khenthuong.storage.models import EVENTS, PERSONS, UNITS, USERS
+from tests.web.conftest import sign_in
 from tests.web.helpers import Headers
 
 Browser = Callable[[str], tuple[TestClient, str]]
@@ -138,3 +139,39 @@ def test_the_page_is_for_administrators(web_rt: Runtime, browser: Browser) -> No
         files={"file": ("dv.csv", UNITS_CSV.encode(), "text/csv")},
     )
     assert refused.status_code == 403
+
+
+def test_a_new_account_chooses_its_password_through_a_one_time_link(
+    web_rt: Runtime, client: TestClient, token: Headers
+) -> None:
+    accounts = (
+        "Tên đăng nhập,Thư điện tử,Mã đơn vị,Vai trò\nmoi.d,moi.d@x.example,CCYQD,unit_officer\n"
+    )
+    made = client.post(
+        "/api/org/users",
+        files={"file": ("tk.csv", accounts.encode(), "text/csv")},
+        data={"password_links": "true"},
+        headers=token("admin"),
+    )
+    assert made.status_code == 200, made.text
+    [link] = made.json()["password_links"]
+    assert link["username"] == "moi.d" and "/set-password?token=ktp_" in link["url"]
+    path = link["url"][link["url"].index("/set-password") :]
+    form = client.get(path)
+    assert form.status_code == 200 and 'value="moi.d"' in form.text
+    secret = path.split("token=", 1)[1]
+    differ = client.post("/set-password", data={"token": secret, "password": "mat-khau-moi-1",
+                                                "repeat": "mat-khau-moi-2"})  # fmt: skip
+    assert differ.status_code == 422 and "không khớp" in differ.text
+    done = client.post("/set-password", data={"token": secret, "password": "mat-khau-moi-1",
+                                              "repeat": "mat-khau-moi-1"})  # fmt: skip
+    assert done.status_code == 200 and 'data-testid="password-set"' in done.text
+    again = client.get(path)
+    assert again.status_code == 404 and "đã dùng hoặc đã hết hạn" in again.text
+    sign_in(client, "moi.d", "mat-khau-moi-1")
+    with web_rt.engine.connect() as conn:
+        user_id = conn.execute(select(USERS.c.id).where(USERS.c.username == "moi.d")).scalar()
+        triggers = conn.execute(
+            select(EVENTS.c.trigger).where(EVENTS.c.stream == f"user:{user_id}").order_by(EVENTS.c.seq)
+        ).scalars().all()  # fmt: skip
+    assert triggers == ["account_added", "password_link_issued", "password_set_by_link"]
