@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from khenthuong.cli.app import app
-from khenthuong.settings import Settings
+from khenthuong.settings import Settings, get_settings
 from khenthuong.storage.db import make_engine
 from khenthuong.storage.models import EVENTS, PERSONS, UNITS
 
@@ -92,3 +92,26 @@ def test_units_persons_and_users_round_trip(fresh: Settings, tmp_path: Path) -> 
     text = back.read_text(encoding="utf-8-sig")
     assert "moi.c,Người Mới,moi.c@x.example,P1,unit_officer@P1,có" in text
     assert "mật khẩu" not in text.lower() and "password" not in text.lower()
+
+
+def test_new_accounts_get_one_time_links(
+    fresh: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = tmp_path / "tai-khoan.csv"
+    accounts.write_text(
+        "Tên đăng nhập,Thư điện tử,Mã đơn vị,Vai trò\nmoi.e,moi.e@x.example,CCYQD,unit_head\n",
+        encoding="utf-8",
+    )
+    links = tmp_path / "lien-ket.csv"
+    code, _, err = run("users", "import", str(accounts), "--as", "admin", "--links", str(links))
+    assert code == 2 and "KHENTHUONG_BASE_URL" in err and not links.exists()
+    monkeypatch.setenv("KHENTHUONG_BASE_URL", "https://kt.example")
+    get_settings.cache_clear()
+    code, out, err = run("users", "import", str(accounts), "--as", "admin", "--links", str(links))
+    assert code == 0, err
+    assert "Đã ghi 1 liên kết đặt mật khẩu" in out
+    row = links.read_text(encoding="utf-8-sig").splitlines()[1]
+    assert row.startswith("moi.e,moi.e@x.example,https://kt.example/set-password?token=ktp_")
+    code, out, err = run("users", "password-link", "moi.e", "--as", "admin")
+    assert code == 0, err
+    assert out.startswith("moi.e\thttps://kt.example/set-password?token=ktp_")
