@@ -375,3 +375,24 @@ def test_people_left_out_of_a_units_list_leave_only_when_asked(rt: Runtime, tmp_
             PERSONS.c.staff_code.like("Q%"))).all())  # fmt: skip
     assert left == {"Q0": None, "Q1": date(2026, 5, 1), "Q2": date(2026, 5, 1), "Q3": None,
                     "Q4": date(2026, 5, 1)}  # fmt: skip
+    # Back: an empty Ngày nghỉ brings a person back; a file without that column keeps them out.
+    back = write_csv(tmp_path / "c.csv", PERSON_HEADER, [rows[1]])
+    assert import_persons(rt, back, date(2026, 9, 1)) == 2
+    short = ["Mã cán bộ", "Họ và tên", "Mã đơn vị"]
+    kept = write_csv(tmp_path / "d.csv", short, [["Q2", "Người 2", "CCYQD"]])
+    assert import_persons(rt, kept, date(2026, 9, 1)) == 1
+    with rt.engine.connect() as conn:
+        left = dict(conn.execute(select(PERSONS.c.staff_code, PERSONS.c.left_on).where(
+            PERSONS.c.staff_code.in_(["Q1", "Q2"]))).all())  # fmt: skip
+        q1 = conn.execute(select(PERSONS.c.id).where(PERSONS.c.staff_code == "Q1")).scalar_one()
+        assert stays_of(conn, q1) == [
+            ("Cục Cơ yếu Quân đội", date(2026, 1, 1), date(2026, 5, 1)),
+            ("Cục Cơ yếu Quân đội", date(2026, 9, 1), None),
+        ]
+    assert left == {"Q1": None, "Q2": date(2026, 5, 1)}
+    moved_out = write_csv(tmp_path / "e.csv", short, [["Q2", "Người 2", "CCYCA"]])
+    with (
+        rt.engine.connect() as conn,
+        pytest.raises(OrgFileRefused, match=r"e\.csv:2: Người 2 đã nghỉ"),
+    ):
+        plan_persons(conn, moved_out, admin(conn), effective=date(2026, 9, 1))

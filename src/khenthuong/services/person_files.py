@@ -79,6 +79,8 @@ class _Row:
     unit_id: int
     effective: date
     left_on: date | None
+    says_left: bool
+    """The file has the Ngày nghỉ column: an empty cell there brings back a person who left."""
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,8 @@ def _check(sheet_row: SheetRow, ctx: _Context, seen: dict[tuple[str, Any], int])
         was = ctx.unit_by_id[person.unit_id]
         if not within(str(was.path), ctx.mine):
             problems.append(f"{person.full_name} đang ở {was.name}, ngoài phạm vi quản trị của bạn")
-        if person.left_on is not None and left_on is not None and unit.id != person.unit_id:
+        stays_left = left_on is not None or "left_on" not in v
+        if person.left_on is not None and stays_left and unit.id != person.unit_id:
             problems.append(
                 f"{person.full_name} đã nghỉ từ {person.left_on:%d/%m/%Y} ở {was.name}; "
                 "không chuyển đơn vị của người đã nghỉ"
@@ -209,7 +212,9 @@ def _check(sheet_row: SheetRow, ctx: _Context, seen: dict[tuple[str, Any], int])
     if problems:
         raise ValueError("; ".join(problems))
     assert unit is not None
-    return _Row(sheet_row.number, person_id, values, int(unit.id), effective, left_on)
+    return _Row(
+        sheet_row.number, person_id, values, int(unit.id), effective, left_on, "left_on" in v
+    )
 
 
 def plan_persons(
@@ -313,7 +318,7 @@ def _differences(row: _Row, ctx: _Context) -> list[Change]:
     was = ctx.unit_by_id[person.unit_id]
     data = {"id": person.id, "unit_id": row.unit_id, "was_unit_id": person.unit_id,
             "on": row.effective}  # fmt: skip
-    if person.left_on is not None and row.left_on is None:
+    if person.left_on is not None and row.left_on is None and row.says_left:
         out.append(
             Change(
                 "person_returned",
