@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+import zipfile
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -70,9 +71,15 @@ def _header(path: Path, names: list[Any], allowed: Collection[str]) -> list[str]
 
 def _xlsx(path: Path, allowed: Collection[str]) -> Iterator[SheetRow]:
     from openpyxl import load_workbook  # noqa: PLC0415
+    from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415
 
-    values_book = load_workbook(path, read_only=True, data_only=True)
-    formulas_book = load_workbook(path, read_only=False, data_only=False)
+    try:
+        values_book = load_workbook(path, read_only=True, data_only=True)
+        formulas_book = load_workbook(path, read_only=False, data_only=False)
+    except (zipfile.BadZipFile, KeyError, InvalidFileException):
+        raise SheetError(
+            path, 1, "tệp .xlsx hỏng hoặc không phải bảng tính Excel; lưu lại bằng Excel"
+        ) from None
     try:
         values = values_book.active
         formulas = formulas_book.active

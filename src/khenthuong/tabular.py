@@ -11,10 +11,14 @@ recommends. Dates, times and numbers are written as typed cells, not as text.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import IO, Any
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 LIVE_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -65,3 +69,38 @@ def append_row(ws: Worksheet, values: Sequence[Any]) -> None:
             cell.number_format = DATETIME_FORMAT
         elif isinstance(value, date):
             cell.number_format = DATE_FORMAT
+
+
+def xlsx_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A workbook with one sheet: a bold header row, sized columns, every cell neutralised."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "".join("-" if ch in "[]:*?/\\" else ch for ch in title)[:31] or "Sheet"
+    ws.append(list(headers))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    widths = [len(h) for h in headers]
+    for values in rows:
+        append_row(ws, values)
+        widths = [max(w, min(60, len(str(v or "")))) for w, v in zip(widths, values, strict=False)]
+    for index, width in enumerate(widths, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = width + 2
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_table(
+    path: Path, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Write a table to `path` as .xlsx or .csv (UTF-8 with a BOM, for Excel), by its suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        path.write_bytes(xlsx_bytes(title, headers, rows))
+    elif suffix == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            write_csv(handle, headers, rows)
+    else:
+        raise ValueError(f"{path.name}: dùng tệp .csv hoặc .xlsx")

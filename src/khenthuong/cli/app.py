@@ -17,6 +17,7 @@ from khenthuong.cli import (
     covenants_cmd,
     decisions_cmd,
     delegations_cmd,
+    org_files_cmd,
     persons_cmd,
     reminders_cmd,
     serve_main,
@@ -64,6 +65,10 @@ app.command("serve")(serve_main.serve)
 app.add_typer(decisions_cmd.councils_app, name="councils")
 users_app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+users_app.command("import")(org_files_cmd.users_import)
+users_app.command("export")(org_files_cmd.users_export)
+users_app.command("password-link")(org_files_cmd.users_password_link)
+app.add_typer(org_files_cmd.units_app, name="units")
 db_app = typer.Typer(help="Cơ sở dữ liệu (database schema).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

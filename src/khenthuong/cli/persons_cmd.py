@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from khenthuong.cli import org_files_cmd
 from khenthuong.cli.common import console, report_errors
 from khenthuong.services.nominees import matching_people
 from khenthuong.services.org import add_person
@@ -11,6 +12,8 @@ from khenthuong.storage.db import get_engine, write_tx
 
 app = typer.Typer(help="Danh sách cá nhân (the person register).", no_args_is_help=True)
 GENDERS = ("nam", "nữ")
+app.command("import")(org_files_cmd.persons_import)
+app.command("export")(org_files_cmd.persons_export)
 
 
 @app.command("add")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Index, Table, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
@@ -31,6 +31,8 @@ class Unit(SQLModel, table=True):
     path: str = Field(max_length=1000, index=True)
     """Materialised path of codes, '/ROOT/CHILD/', for subtree queries."""
     leader_email: str | None = Field(default=None, max_length=320)
+    kind: str | None = Field(default=None, max_length=60)
+    """What sort of unit it is, as the organisation names it (Cục, Vụ, Phòng...)."""
 
 
 class Person(SQLModel, table=True):
@@ -48,6 +50,10 @@ class Person(SQLModel, table=True):
     gender: str | None = Field(default=None, max_length=10)
     birth_year: int | None = None
     """Tells apart people of the same name when a typed name matches several."""
+    staff_code: str | None = Field(default=None, max_length=40, unique=True)
+    """The organisation's staff number (mã cán bộ): how a re-imported staff list finds them."""
+    left_on: date | None = None
+    """The day the person left the organisation; they stay in the register with their history."""
 
 
 class ApiToken(SQLModel, table=True):

@@ -10,7 +10,9 @@ from khenthuong.storage import (
     dossier,
     history,
     models,
+    org_history,
     outbox,
+    password_links,
     seal,
 )
 
@@ -24,6 +26,8 @@ __all__ = [
     "dossier",
     "history",
     "models",
+    "org_history",
     "outbox",
+    "password_links",
     "seal",
 ]

@@ -20,11 +20,14 @@ from khenthuong.web import (
     api_documents,
     api_inspections,
     api_nominations,
+    api_org,
     api_proposals,
     api_reference,
     problems,
     ui,
     ui_directory,
+    ui_org_files,
+    ui_password_links,
     ui_proposals,
 )
 from khenthuong.web.context import make_context
@@ -62,6 +65,9 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_inspections.router)
     app.include_router(api_proposals.router)
     app.include_router(api_documents.router)
+    app.include_router(api_org.router)
+    app.include_router(ui_org_files.router)
+    app.include_router(ui_password_links.router)
     app.include_router(ui_proposals.router)
     app.include_router(ui_directory.router)
     app.include_router(ui.router)
