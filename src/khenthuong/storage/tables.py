@@ -10,6 +10,7 @@ from khenthuong.storage import (
     history,
     models,
     outbox,
+    registrations,
     seal,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "history",
     "models",
     "outbox",
+    "registrations",
     "seal",
 ]
