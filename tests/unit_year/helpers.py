@@ -28,7 +28,9 @@ def catalog() -> Catalog:
     return catalog_in(CONFIG)
 
 
-def people(rt: Runtime, rated: dict[str, str | None], unit: str = "CCYQD", year: int = 2026) -> dict[str, int]:
+def people(
+    rt: Runtime, rated: dict[str, str | None], unit: str = "CCYQD", year: int = 2026
+) -> dict[str, int]:
     """Add people to `unit` and rate them for `year` (None: not rated)."""
     ids = {}
     with write_tx(rt.engine) as conn:

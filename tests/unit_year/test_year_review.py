@@ -85,7 +85,10 @@ def test_one_pass_decides_ldtt_cstdcs_and_ttldtt_one_decision_per_title(rt: Runt
     )
     assert "Kết quả bỏ phiếu theo danh hiệu:" in minutes
     assert "Lao động tiên tiến (LDTT): 4 người/tập thể trong danh sách; đồng ý 7" in minutes
-    assert "Chiến sĩ thi đua cơ sở (CSTDCS): 1 người/tập thể trong danh sách; đồng ý 6, không đồng ý 1" in minutes
+    assert (
+        "Chiến sĩ thi đua cơ sở (CSTDCS): 1 người/tập thể trong danh sách; đồng ý 6, không đồng ý 1"
+        in minutes
+    )
     with rt.engine.connect() as conn:
         votes = conn.execute(select(COUNCIL_TITLE_VOTES.c.award_code)).scalars().all()
     assert sorted(votes) == ["CSTDCS", "LDTT", "TTLDTT"]
@@ -119,7 +122,9 @@ def test_unregistered_nominee_is_refused_where_the_organisation_requires_it(
   BCY:
     awards:
       LDTT:
-        - {effective_from: 2024-01-01, source: "Quy chế TĐKT Ban Cơ yếu (ví dụ)", registration: {required: true, covered_by: [CSTDCS]}}
+        - effective_from: 2024-01-01
+          source: "Quy chế TĐKT Ban Cơ yếu (ví dụ)"
+          registration: {required: true, covered_by: [CSTDCS]}
 """)  # fmt: skip
     ids = people(rt, {"Đỗ Thị Sáu": "htt"})
     _, step = propose_and_submit(rt, [ProposedEntry("LDTT", person_id=ids["Đỗ Thị Sáu"])])
@@ -171,7 +176,7 @@ def test_collective_with_a_member_disciplined_at_warning_is_refused(rt: Runtime)
     ids = people(rt, {f"Tòng Văn {n}": "htt" for n in ("A", "B", "C", "D")})
     discipline(rt, ids["Tòng Văn D"], "canh_cao")
     entries = [ProposedEntry("LDTT", person_id=p) for n, p in ids.items() if n != "Tòng Văn D"]
-    batch_id, step = propose_and_submit(rt, entries + [ProposedEntry("TTLDTT", unit_code="CCYQD")])
+    batch_id, step = propose_and_submit(rt, [*entries, ProposedEntry("TTLDTT", unit_code="CCYQD")])
     assert not step.refused
     council_pass(rt, batch_id, {"LDTT": Tally(5), "TTLDTT": Tally(5)}, members=5)
     with pytest.raises(StepRefused) as info, write_tx(rt.engine) as conn:
@@ -194,7 +199,9 @@ def test_cstdcs_over_the_organisation_quota_is_refused_at_the_council(
   BCY:
     awards:
       CSTDCS:
-        - {effective_from: 2024-01-01, source: "Quy chế TĐKT Ban Cơ yếu (ví dụ)", quota: {share: 0.15, of: LDTT}}
+        - effective_from: 2024-01-01
+          source: "Quy chế TĐKT Ban Cơ yếu (ví dụ)"
+          quota: {share: 0.15, of: LDTT}
 """)  # fmt: skip
     names = [f"Quàng Văn {i}" for i in range(1, 8)]
     ids = people(rt, dict.fromkeys(names, "htxs"))
@@ -209,9 +216,11 @@ def test_cstdcs_over_the_organisation_quota_is_refused_at_the_council(
     assert "tối đa 1 hồ sơ CSTDCS năm 2026 (15% của 7 LDTT)" in refusal.message_vi
     cstdcs = [n for n, c in enumerate(entries) if c.award_code == "CSTDCS"]
     with rt.engine.connect() as conn:
-        at_council = conn.execute(
-            select(NOMINATIONS.c.state).where(NOMINATIONS.c.award_code == "CSTDCS")
-        ).scalars().all()
+        at_council = (
+            conn.execute(select(NOMINATIONS.c.state).where(NOMINATIONS.c.award_code == "CSTDCS"))
+            .scalars()
+            .all()
+        )
     assert len(cstdcs) == 2 and at_council == ["unit_council", "unit_council"]  # rolled back
     from khenthuong.services import councils
     from khenthuong.services.councils import MemberIn

@@ -17,9 +17,12 @@ from khenthuong.cli import (
     covenants_cmd,
     decisions_cmd,
     persons_cmd,
+    ratings_cmd,
+    registrations_cmd,
     reminders_cmd,
     serve_main,
     workflows_cmd,
+    year_review_cmd,
 )
 from khenthuong.cli.common import (
     actor_for,
@@ -58,6 +61,9 @@ app.add_typer(reminders_cmd.app, name="reminders")
 app.add_typer(decisions_cmd.app, name="decisions")
 app.add_typer(covenants_cmd.app, name="covenants")
 app.add_typer(persons_cmd.app, name="persons")
+app.add_typer(registrations_cmd.app, name="registrations")
+app.add_typer(ratings_cmd.app, name="ratings")
+app.add_typer(year_review_cmd.app, name="year-review")
 app.command("serve")(serve_main.serve)
 app.add_typer(decisions_cmd.councils_app, name="councils")
 users_app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)

@@ -210,7 +210,9 @@ def tally_titles_in(
         trigger="tally_titles",
         payload={
             "batch": batch_id,
-            "titles": {c: [v.agree, v.disagree, v.abstain, v.written_agree] for c, v in votes.items()},
+            "titles": {
+                c: [v.agree, v.disagree, v.abstain, v.written_agree] for c, v in votes.items()
+            },
             "exceptions": {str(k): [v.agree, v.disagree, v.abstain] for k, v in own.items()},
         },
     )
@@ -238,7 +240,8 @@ def title_summary(conn: Connection, catalog: Catalog, session_id: int) -> list[s
         lines.append(
             f"- {catalog.award(v.award_code).name.vi} ({v.award_code}): {v.items} người/tập thể "
             f"trong danh sách; đồng ý {v.agree}, không đồng ý {v.disagree}, không biểu quyết "
-            f"{v.abstain}" + (f", ý kiến bằng văn bản {v.written_agree}" if v.written_agree else "")
+            f"{v.abstain}"
+            + (f", ý kiến bằng văn bản {v.written_agree}" if v.written_agree else "")
             + (f"; đạt {passed}/{len(results)}" if any(r.result for r in results) else "")
         )
     return lines

@@ -76,7 +76,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_registration_entry_person_id"), ["person_id"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_registration_entry_unit_id"), ["unit_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_registration_entry_unit_id"), ["unit_id"], unique=False
+        )
     op.create_table(
         "council_title_vote",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -99,7 +101,9 @@ def upgrade() -> None:
             name=op.f("fk_council_title_vote_batch_id_proposal_batch"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_council_title_vote")),
-        sa.UniqueConstraint("session_id", "award_code", name=op.f("uq_council_title_vote_session_id")),
+        sa.UniqueConstraint(
+            "session_id", "award_code", name=op.f("uq_council_title_vote_session_id")
+        ),
     )
     with op.batch_alter_table("council_title_vote", schema=None) as batch_op:
         batch_op.create_index(
