@@ -676,6 +676,7 @@ def _award_catalog(config_dir: Path) -> Catalog | None:
 @report_errors
 def demo() -> None:
     """Walk one nomination from proposal to decision with the demo officers."""
+    from khenthuong.cli.unit_year_demo import run_unit_year  # noqa: PLC0415
     from khenthuong.cli.walkthrough import (  # noqa: PLC0415
         leave_work_in_progress,
         run_council_walkthrough,
@@ -690,6 +691,7 @@ def demo() -> None:
     run_council_walkthrough(rt, console)
     run_covenant_walkthrough(rt, console)
     run_inspection_walkthrough(rt, console)
+    run_unit_year(rt, console)
     leave_work_in_progress(rt, console)
     if not rt.settings.broker_url:
         sent = tick(rt)

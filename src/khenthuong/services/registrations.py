@@ -140,10 +140,15 @@ def register_in(
         trigger = "register"
     else:
         reg_id = int(existing)
+        current = conn.execute(
+            select(REGISTRATIONS.c.targets, REGISTRATIONS.c.registered_on).where(
+                REGISTRATIONS.c.id == reg_id
+            )
+        ).one()
         values: dict[str, Any] = {}
-        if targets is not None:
+        if targets is not None and "\n".join(lines) != current.targets:
             values["targets"] = "\n".join(lines)
-        if registered_on is not None:
+        if registered_on is not None and registered_on != current.registered_on:
             values["registered_on"] = registered_on
         if not values:
             return reg_id
