@@ -214,6 +214,7 @@ def import_file(
     errors: list[str] = []
     ratings: list[tuple[int, str]] = []
     numbers: list[int] = []
+    seen: dict[int, int] = {}
     for sheet_row in rows:
         where = f"{label}:{sheet_row.number}"
         if sheet_row.error:
@@ -225,7 +226,12 @@ def import_file(
             errors.append(f"{where}: {problem}")
             continue
         assert found is not None
-        ratings.append(found)
+        person_id, code, full_name = found
+        if person_id in seen:
+            errors.append(f"{where}: {full_name} đã có ở {label}:{seen[person_id]}")
+            continue
+        seen[person_id] = sheet_row.number
+        ratings.append((person_id, code))
         numbers.append(sheet_row.number)
     if errors:
         raise ImportRefused(errors)
@@ -237,7 +243,7 @@ def import_file(
 
 def _read_row(
     conn: Connection, units: list[Any], rating_unit: Any, values: dict[str, str]
-) -> tuple[str | None, tuple[int, str] | None]:
+) -> tuple[str | None, tuple[int, str, str] | None]:
     name = clean_name(values.get("name", ""))
     if not name:
         return "thiếu họ và tên", None
@@ -263,7 +269,7 @@ def _read_row(
             f"không có cá nhân tên {name!r} trong {unit.name}; thêm bằng khenthuong persons add",
             None,
         )
-    return None, (people[0].id, code)
+    return None, (people[0].id, code, people[0].full_name)
 
 
 def write_template(path: Path, people: Sequence[PersonRating] = ()) -> None:
