@@ -11,9 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from khenthuong.runtime import Runtime
+from khenthuong.services.councils import MemberIn, open_session
 from khenthuong.services.org import add_person
+from khenthuong.services.year_review import ProposedEntry
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.history import YEARLY_RATINGS
+from tests.unit_year.helpers import people as rated_people
+from tests.unit_year.helpers import propose_and_submit, who
 
 Browser = Callable[[str], tuple[TestClient, str]]
 Headers = Callable[[str], dict[str, str]]
@@ -135,3 +139,38 @@ def test_page_rates_the_unit_and_shows_file_errors(web_rt: Runtime, browser: Bro
         files={"file": ("xl.csv", io.BytesIO(bad.encode()), "text/csv")},
     )  # fmt: skip
     assert r.status_code == 422 and "xl.csv:2: không có cá nhân tên" in r.text
+
+
+def test_review_page_votes_per_title_closes_and_signs(web_rt: Runtime, browser: Browser) -> None:
+    """On the review page the secretary enters one tally per title of an open session and
+    closes it; the head signs one decision per title."""
+
+    ids = rated_people(web_rt, {"Lục Văn Một": "htt", "Lục Văn Hai": "htt"})
+
+    batch, step = propose_and_submit(
+        web_rt, [ProposedEntry("LDTT", person_id=p) for p in ids.values()]
+    )
+    assert not step.refused
+    with write_tx(web_rt.engine) as conn:
+        session = open_session(
+            conn, "CCYQD", title="Bình xét", held_on=datetime.now(UTC).date(),
+            members=[MemberIn(f"UV {i}") for i in range(3)], actor=who(web_rt, "tk.qd"),
+        )  # fmt: skip
+    c, csrf = browser("tk.qd")
+    page = c.get(f"/unit-year/review/{batch}")
+    assert page.status_code == 200 and "Lao động tiên tiến (2)" in page.text
+    r = c.post(f"/unit-year/review/{batch}/tally", data={
+        "csrf_token": csrf, "session": str(session), "agree_LDTT": "3",
+    })  # fmt: skip
+    assert r.status_code == 200 and "Đã ghi kết quả bỏ phiếu của 1 danh hiệu" in r.text
+    r = c.post(
+        f"/unit-year/review/{batch}/close", data={"csrf_token": csrf, "session": str(session)}
+    )
+    assert r.status_code == 200 and f"Đã kết thúc phiên họp #{session}" in r.text
+    head, head_csrf = browser("tt.qd")
+    r = head.post(f"/unit-year/review/{batch}/decide", data={
+        "csrf_token": head_csrf, "authority": "CCYQD", "number_LDTT": "81/QĐ-CCYQD",
+        "signer": "Trần Văn Hùng",
+    })  # fmt: skip
+    assert r.status_code == 200 and "Đã ký 81/QĐ-CCYQD" in r.text
+    assert r.text.count("Đã có quyết định công nhận") == 2

@@ -73,6 +73,7 @@ STRINGS.update(
         "decision_number": ("Số quyết định", "Decision number"),
         "signer": ("Người ký", "Signer"),
         "saved": ("Đã lưu", "Saved"),
+        "replace_ratings": ("Sửa cả xếp loại đã có", "Also correct ratings already recorded"),
     }
 )
 
