@@ -219,6 +219,9 @@ class BlocLeadRule(Params):
     """Ranks that count as leading the bloc (1: the first place)."""
     organiser: Literal["any", "own"] = "any"
     """own: only blocs organised by the collective's own ministry (Art 26)."""
+    organisers: tuple[str, ...] = ()
+    """Only blocs organised by these units count (a ministry's own flag, e.g. BCA for the
+    Cờ thi đua của Bộ Công an); empty: any organiser `organiser` allows."""
 
 
 class MembersRule(Params):
@@ -491,12 +494,16 @@ def bloc_lead(facts: UnitFacts, year: int, params: BlocLeadRule | None = None) -
     led = [
         code
         for code, organiser, rank in facts.bloc_ranks
-        if rank <= p.top and (p.organiser == "any" or organiser == facts.organisation)
+        if rank <= p.top
+        and (p.organiser == "any" or organiser == facts.organisation)
+        and (not p.organisers or organiser in p.organisers)
     ]
     if led:
         return None
     ranks = ", ".join(f"{c}: hạng {r}" for c, _, r in facts.bloc_ranks) or "chưa có kết quả suy tôn"
     scope = "do Bộ tổ chức " if p.organiser == "own" else ""
+    if p.organisers:
+        scope = f"do {', '.join(p.organisers)} tổ chức "
     return Refusal(
         "eligible",
         f"Tập thể không dẫn đầu cụm, khối thi đua {scope}nào năm {year} ({ranks}) "
