@@ -27,10 +27,10 @@ from khenthuong.services.unit_sheets import (
     check_writer,
     find_unit,
     header_key,
+    sheet_rows,
     unit_row,
     units_under,
 )
-from khenthuong.sheets import SheetError, read_rows
 from khenthuong.storage.history import YEARLY_RATINGS
 from khenthuong.storage.models import PERSONS, UNITS
 from khenthuong.textsearch import clean_name
@@ -204,12 +204,7 @@ def import_file(
     label = display_name or path.name
     row = unit_row(conn, unit)
     check_writer(actor, row.path, f"xếp loại của {row.name}")
-    try:
-        rows = list(read_rows(path, HEADERS))
-    except SheetError as exc:
-        raise ImportRefused([f"{label}:{exc.row}: {exc.message}"]) from None
-    if not rows:
-        raise ImportRefused([f"{label}:2: danh sách không có dòng nào (chỉ có tiêu đề)"])
+    rows = sheet_rows(path, HEADERS, label)
     units = units_under(conn, row.path)
     errors: list[str] = []
     ratings: list[tuple[int, str]] = []

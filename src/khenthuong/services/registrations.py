@@ -33,10 +33,10 @@ from khenthuong.services.unit_sheets import (
     check_writer,
     find_unit,
     header_key,
+    sheet_rows,
     unit_row,
     units_under,
 )
-from khenthuong.sheets import SheetError, read_rows
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import PERSONS, UNITS
 from khenthuong.storage.registrations import REGISTRATION_ENTRIES, REGISTRATIONS
@@ -288,12 +288,7 @@ def import_file(
     label = display_name or path.name
     row = unit_row(conn, unit)
     check_writer(actor, row.path, f"đăng ký thi đua của {row.name}")
-    try:
-        rows = list(read_rows(path, HEADERS))
-    except SheetError as exc:
-        raise ImportRefused([f"{label}:{exc.row}: {exc.message}"]) from None
-    if not rows:
-        raise ImportRefused([f"{label}:2: danh sách không có dòng nào (chỉ có tiêu đề)"])
+    rows = sheet_rows(path, HEADERS, label)
     units = units_under(conn, row.path)
     errors: list[str] = []
     entries: list[EntryIn] = []

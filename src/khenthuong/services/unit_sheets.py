@@ -4,6 +4,7 @@ case or diacritics, unit and award look-ups, who may write a unit's records."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -12,6 +13,8 @@ from khenthuong.errors import Forbidden, NotFound
 from khenthuong.rules.catalog import Catalog
 from khenthuong.services.access import READ_ALL_ROLES
 from khenthuong.services.actors import Actor
+from khenthuong.services.proposal_import import ImportRefused
+from khenthuong.sheets import SheetError, SheetRow, read_rows
 from khenthuong.storage.models import UNITS
 from khenthuong.textsearch import fold
 
@@ -85,3 +88,14 @@ def check_writer(actor: Actor, unit_path: str, what: str) -> None:
     writable = [g.role for g in actor.grants if g.role not in READ_ALL_ROLES]
     if not writable or actor.grant_for(writable, unit_path) is None:
         raise Forbidden(f"{actor.username} không có quyền ghi {what}")
+
+
+def sheet_rows(path: Path, headers: Headers, label: str) -> list[SheetRow]:
+    """The data rows of an imported file; ImportRefused (`FILE:ROW`) for a bad or empty file."""
+    try:
+        rows = list(read_rows(path, headers))
+    except SheetError as exc:
+        raise ImportRefused([f"{label}:{exc.row}: {exc.message}"]) from None
+    if not rows:
+        raise ImportRefused([f"{label}:2: danh sách không có dòng nào (chỉ có tiêu đề)"])
+    return rows
