@@ -61,12 +61,21 @@ def unit_year_records(rt: Runtime, ldtt: int, others: int, cstdcs: int = 1) -> d
     return ids
 
 
-def to_appraisal(rt: Runtime, workflow: str, award: str | None = None) -> int:
-    officer = who(rt, "cb.qd")
+BCY_OFFICERS = {"unit": "cb.qd", "head": "tt.qd", "appraiser": "cv.bcy", "secretary": "tk.bcy",
+                "minister": "tb.bcy", "ministry": "BCY"}  # fmt: skip
+BCA_OFFICERS = {"unit": "cb.pccc", "head": "tt.pccc", "appraiser": "cv.bca", "secretary": "tk.bca",
+                "minister": "bt.bca", "ministry": "BCA"}  # fmt: skip
+
+
+def to_appraisal(
+    rt: Runtime, workflow: str, award: str | None = None, unit: str = "CCYQD",
+    officers: dict[str, str] = BCY_OFFICERS,
+) -> int:  # fmt: skip
+    officer = who(rt, officers["unit"])
     with write_tx(rt.engine) as conn:
         nid = svc.create_nomination_in(
-            conn, rt.registry, workflow=workflow, proposing_unit="CCYQD", actor=officer,
-            nominee_unit_code="CCYQD", nominee_kind="collective", year=YEAR, award_code=award,
+            conn, rt.registry, workflow=workflow, proposing_unit=unit, actor=officer,
+            nominee_unit_code=unit, nominee_kind="collective", year=YEAR, award_code=award,
         )  # fmt: skip
         for doc in ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"):
             dossier.attach(
@@ -74,17 +83,19 @@ def to_appraisal(rt: Runtime, workflow: str, award: str | None = None) -> int:
                 max_bytes=10_000,
             )  # fmt: skip
     svc.advance(rt.engine, rt.registry, nid, "submit", officer)
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"))
+    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, officers["head"]))
     return nid
 
 
-def to_decision(rt: Runtime, nid: int, award: str, number: str) -> int:
+def to_decision(
+    rt: Runtime, nid: int, award: str, number: str, officers: dict[str, str] = BCY_OFFICERS
+) -> int:
     """Appraised, passed by the ministry council, signed by the minister; the money."""
-    svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
-    secretary = who(rt, "tk.bcy")
+    svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, officers["appraiser"]))
+    secretary = who(rt, officers["secretary"])
     with write_tx(rt.engine) as conn:
         sid = councils.open_session(
-            conn, "BCY", title="Hội đồng TĐKT Ban", held_on=datetime.now(UTC).date(),
+            conn, officers["ministry"], title="Hội đồng TĐKT Ban", held_on=datetime.now(UTC).date(),
             members=[MemberIn(f"Ủy viên {i}") for i in range(5)], actor=secretary,
         )  # fmt: skip
         councils.add_item(conn, rt.registry, sid, nid, actor=secretary)
@@ -93,8 +104,8 @@ def to_decision(rt: Runtime, nid: int, award: str, number: str) -> int:
     with write_tx(rt.engine) as conn:
         [line] = decisions.create_decision(
             conn, rt.registry, catalog(), number=number, decided_on=TODAY,
-            signer="Trưởng Ban Cơ yếu Chính phủ", authority="BCY", award_code=award,
-            nomination_ids=[nid], actor=who(rt, "tb.bcy"),
+            signer="Thủ trưởng", authority=officers["ministry"], award_code=award,
+            nomination_ids=[nid], actor=who(rt, officers["minister"]),
         )  # fmt: skip
     return line.amount_vnd
 
@@ -162,12 +173,17 @@ def test_ministry_flag_for_the_bloc_leader_and_refused_otherwise(rt: Runtime) ->
 def test_public_security_flag_is_the_ministrys_own(rt: Runtime) -> None:
     """Cờ thi đua của Bộ Công an (CO_BCA) on the ministry-flag path: a unit of Ban Cơ yếu
     ranked first in a Ban Cơ yếu bloc is refused (the BCA flag counts blocs the BCA
-    organises)."""
+    organises); Cục Cảnh sát PCCC và CNCH, second in Cụm thi đua số 2, gets it from the Minister
+    of Public Security: 8.0 × 2,340,000."""
     lead_bloc(rt, "KCY4", "CCYQD", 1)
     nid = to_appraisal(rt, "co_thi_dua_cap_bo", award="CO_BCA")
     with pytest.raises(StepRefused) as info:
         svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     assert "không dẫn đầu cụm, khối thi đua do BCA tổ chức" in info.value.refusals[0].message_vi
+
+    lead_bloc(rt, "CUM2-BCA", "C07", 2)
+    ok = to_appraisal(rt, "co_thi_dua_cap_bo", award="CO_BCA", unit="C07", officers=BCA_OFFICERS)
+    assert to_decision(rt, ok, "CO_BCA", "95/QĐ-BCA", BCA_OFFICERS) == 18_720_000
 
 
 def test_armed_forces_unit_titles_through_one_review(rt: Runtime) -> None:
