@@ -68,7 +68,7 @@ def run_unit_year(rt: Runtime, console: Console) -> int:
             ids[name] = found[0].id if found else add_person(conn, name, UNIT, position=position)
         registrations.register_in(
             conn, unit=UNIT, year=year, actor=officer, targets=TARGETS,
-            registered_on=today.replace(month=1, day=15),
+            registered_on=min(today, today.replace(month=1, day=15)),
         )  # fmt: skip
         entries = [
             registrations.EntryIn(code, person_id=ids[name])
