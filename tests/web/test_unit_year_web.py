@@ -174,3 +174,17 @@ def test_review_page_votes_per_title_closes_and_signs(web_rt: Runtime, browser: 
     })  # fmt: skip
     assert r.status_code == 200 and "Đã ký 81/QĐ-CCYQD" in r.text
     assert r.text.count("Đã có quyết định công nhận") == 2
+
+
+def test_another_units_officer_cannot_read_the_units_year(
+    web_rt: Runtime, browser: Browser
+) -> None:
+    """An officer of Cục Cơ yếu Đảng – Chính quyền is refused the year page of Cục Cơ yếu
+    Quân đội; the auditor reads it."""
+    people(web_rt, "Giàng A Páo")
+    other, _ = browser("cb.dcq")
+    r = other.get(f"/unit-year?unit=CCYQD&year={YEAR}")
+    assert r.status_code == 403 and "Giàng A Páo" not in r.text
+    auditor, _ = browser("kiemtra")
+    r = auditor.get(f"/unit-year?unit=CCYQD&year={YEAR}")
+    assert r.status_code == 200 and "Giàng A Páo" in r.text

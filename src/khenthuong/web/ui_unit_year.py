@@ -14,10 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
-from khenthuong.errors import KhenthuongError
+from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import catalog_in
-from khenthuong.services import ratings, registrations, year_review
+from khenthuong.services import batches, ratings, registrations, year_review
+from khenthuong.services.access import can_read
 from khenthuong.services.proposal_import import ImportRefused
 from khenthuong.services.unit_sheets import unit_row
 from khenthuong.storage.batches import BATCHES
@@ -90,6 +91,8 @@ def _page(
     catalog = catalog_in(ctx.rt.settings.config_dir)
     with ctx.rt.engine.connect() as conn:
         row = unit_row(conn, unit)
+        if not can_read(caller.actor, row.path):
+            raise Forbidden(f"{caller.actor.username} không có quyền xem {row.name}")
         reg = registrations.view(conn, catalog, unit, year)
         people = ratings.unit_ratings(conn, unit, year)
         batch_rows = conn.execute(
@@ -120,7 +123,7 @@ def unit_year_page(request: Request) -> Response:
     caller = ui_caller(request)
     unit, year = _where(request, caller)
     if not unit:
-        raise KhenthuongError("Tài khoản không gắn với đơn vị nào")
+        raise KhenthuongError("Chọn đơn vị: /unit-year?unit=MÃ&year=NĂM")
     return _page(request, caller, unit, year)
 
 
@@ -270,6 +273,7 @@ def _review_page(
     ctx = ctx_of(request)
     catalog = catalog_in(ctx.rt.settings.config_dir)
     with ctx.rt.engine.connect() as conn:
+        batches.view_batch(conn, ctx.rt.registry, bid, caller.actor)  # Forbidden outside scope
         found = year_review.review_view(conn, ctx.rt.registry, catalog, bid)
         batch = found["batch"]
         council = year_review.members_by_title(
