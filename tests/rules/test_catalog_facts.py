@@ -18,7 +18,7 @@ REGISTRY = load_registry(
     [PROJECT_ROOT / "workflows"], known_roles=load_roles(PROJECT_ROOT / "config" / "roles.yaml")
 )
 ND152 = date(2025, 7, 1)
-NOT_RETRIEVED_UNDER_ND152 = {"CO_BO", "CO_QK_BCY", "AHLD"}
+NOT_RETRIEVED_UNDER_ND152 = {"CO_BO", "CO_BCA", "CO_QK_BCY", "AHLD"}
 """DOMAIN §7: the ND 152 figure was not retrieved; the ND 98 set stays in force."""
 
 

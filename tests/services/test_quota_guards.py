@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from khenthuong.errors import BatchRefused, StepRefused
 from khenthuong.rules.catalog import Catalog, QuotaRule, RuleSet, catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils, dossier, guards
+from khenthuong.services import councils, dossier, guards, registrations
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
@@ -75,6 +75,11 @@ def cstdcs_at_council(
                     person_id=pid, year=year, title=f"Sáng kiến của {name}", scope="grassroots"
                 )
             )
+            # Registered for the title (required under the 2003 law, rule set nd91).
+            registrations.add_entries_in(
+                conn, catalog_in(CONFIG), unit=unit, year=year, actor=officer,
+                entries=[registrations.EntryIn("CSTDCS", person_id=pid)],
+            )  # fmt: skip
         nid = svc.create_nomination(
             rt.engine,
             rt.registry,

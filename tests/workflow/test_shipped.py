@@ -24,11 +24,18 @@ EXPECTED = {
     "chien_si_thi_dua_cap_bo",
     "co_thi_dua_chinh_phu",
     "huan_chuong_lao_dong",
+    "lao_dong_tien_tien",
+    "chien_si_tien_tien",
+    "tap_the_lao_dong_tien_tien",
+    "tap_the_lao_dong_xuat_sac",
+    "don_vi_tien_tien",
+    "don_vi_quyet_thang",
+    "co_thi_dua_cap_bo",
 }
 
 
 def test_every_award_path_is_shipped() -> None:
-    """All seven award paths load and pass the checks."""
+    """All fourteen award paths load and pass the checks."""
     assert {wf.name for wf in WORKFLOWS} == EXPECTED
 
 

@@ -19,9 +19,12 @@ from khenthuong.cli import (
     delegations_cmd,
     org_files_cmd,
     persons_cmd,
+    ratings_cmd,
+    registrations_cmd,
     reminders_cmd,
     serve_main,
     workflows_cmd,
+    year_review_cmd,
 )
 from khenthuong.cli.common import (
     actor_for,
@@ -61,6 +64,9 @@ app.add_typer(decisions_cmd.app, name="decisions")
 app.add_typer(covenants_cmd.app, name="covenants")
 app.add_typer(persons_cmd.app, name="persons")
 app.add_typer(delegations_cmd.app, name="delegations")
+app.add_typer(registrations_cmd.app, name="registrations")
+app.add_typer(ratings_cmd.app, name="ratings")
+app.add_typer(year_review_cmd.app, name="year-review")
 app.command("serve")(serve_main.serve)
 app.add_typer(decisions_cmd.councils_app, name="councils")
 users_app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)
@@ -677,6 +683,7 @@ def _award_catalog(config_dir: Path) -> Catalog | None:
 @report_errors
 def demo() -> None:
     """Walk one nomination from proposal to decision with the demo officers."""
+    from khenthuong.cli.unit_year_demo import run_unit_year  # noqa: PLC0415
     from khenthuong.cli.walkthrough import (  # noqa: PLC0415
         leave_work_in_progress,
         run_council_walkthrough,
@@ -691,6 +698,7 @@ def demo() -> None:
     run_council_walkthrough(rt, console)
     run_covenant_walkthrough(rt, console)
     run_inspection_walkthrough(rt, console)
+    run_unit_year(rt, console)
     leave_work_in_progress(rt, console)
     if not rt.settings.broker_url:
         sent = tick(rt)

@@ -18,9 +18,9 @@ from khenthuong.workflow.definition import Text
 from khenthuong.yamlsource import PathKey, SourceDoc, load_yaml, pydantic_problems
 
 ELIGIBILITY_RULES = PERSON_RULES + UNIT_RULES
-CARRIED = ("coefficient", "vote", "quota", "eligibility", "uncertain")
+CARRIED = ("coefficient", "vote", "quota", "eligibility", "registration", "uncertain")
 """Fields a later rule set carries over from the one before when it does not set them."""
-OVERRIDABLE = ("vote", "quota", "eligibility", "uncertain")
+OVERRIDABLE = ("vote", "quota", "eligibility", "registration", "uncertain")
 """Fields an organisation may set for itself (money stays national: coefficients and the
 base salary are set by decree, ND 98 Art 54-56 / ND 152 Art 51-54)."""
 STAFF = "staff"
@@ -100,6 +100,18 @@ class QuotaRule(Strict):
         return self
 
 
+class RegistrationRule(Strict):
+    """Whether a nominee must have registered for the title at the start of the year
+    (đăng ký thi đua) before it can be proposed, and which other registered titles count
+    (a registration for Chiến sĩ thi đua cơ sở also aims at the Lao động tiên tiến standard)."""
+
+    required: bool
+    covered_by: tuple[str, ...] = ()
+    """Other award codes whose registration also counts for this title."""
+    source: str | None = None
+    uncertain: bool = False
+
+
 class RuleSet(Strict):
     """The rules of one award from a date on (resolved: nothing is carried over any more)."""
 
@@ -112,6 +124,8 @@ class RuleSet(Strict):
     quota: QuotaRule | None = None
     eligibility: Ladder | None = None
     """The ladder rule and its parameters (khenthuong.rules.eligibility), or None."""
+    registration: RegistrationRule | None = None
+    """Registration (đăng ký thi đua) required before a nomination, or None (not required)."""
     uncertain: bool = False
 
 
@@ -136,6 +150,7 @@ class RuleSetIn(Strict):
     vote: VoteRule | None = None
     quota: QuotaRule | None = None
     eligibility: Ladder | None = None
+    registration: RegistrationRule | None = None
     uncertain: bool = False
 
     @model_validator(mode="after")
@@ -203,6 +218,7 @@ class Override(Strict):
     vote: VoteRule | None = None
     quota: QuotaRule | None = None
     eligibility: dict[str, Any] | None = None
+    registration: RegistrationRule | None = None
     uncertain: bool = False
 
 
@@ -397,6 +413,12 @@ def _rule_problems(
 ) -> list[Problem]:
     problems = []
     problems += _quota_problems(doc, catalog, rule.quota, at)
+    if rule.registration is not None:
+        for j, code in enumerate(rule.registration.covered_by):
+            if code not in catalog.awards:
+                problems.append(
+                    doc.problem((*at, "registration", "covered_by", j), f"unknown award {code!r}")
+                )
     return problems + _ladder_problems(doc, catalog, award, rule.eligibility, at)
 
 

@@ -99,6 +99,8 @@ class UnitFacts:
     """People of the unit (its subtree)."""
     completed: int = 0
     """Members rated 'hoàn thành nhiệm vụ' or better in the year."""
+    excellent: int = 0
+    """Members rated 'hoàn thành xuất sắc nhiệm vụ' in the year."""
     ldtt: int = 0
     """Members holding a merit LĐTT (or Chiến sĩ tiên tiến) of the year."""
     cstdcs: int = 0
@@ -217,6 +219,9 @@ class BlocLeadRule(Params):
     """Ranks that count as leading the bloc (1: the first place)."""
     organiser: Literal["any", "own"] = "any"
     """own: only blocs organised by the collective's own ministry (Art 26)."""
+    organisers: tuple[str, ...] = ()
+    """Only blocs organised by these units count (a ministry's own flag, e.g. BCA for the
+    Cờ thi đua của Bộ Công an); empty: any organiser `organiser` allows."""
 
 
 class MembersRule(Params):
@@ -227,6 +232,9 @@ class MembersRule(Params):
 
     rule: Literal["members"] = "members"
     complete_share: float = Field(default=1.0, ge=0, le=1)
+    excellent_share: float = Field(default=0.0, ge=0, le=1)
+    """At least this share of the members rated 'hoàn thành xuất sắc nhiệm vụ' in the year
+    (0: no such condition). DOMAIN gives none; sector rules that ask for one set it here."""
     ldtt_share: float = Field(default=0.7, ge=0, le=1)
     ldtt_share_strict: bool = False
     """True: more than `ldtt_share` (TTLĐTT: > 50%); False: at least."""
@@ -286,6 +294,13 @@ def ldtt(history: History, year: int, params: LdttRule | None = None) -> Refusal
     """Art 24: completed tasks well or better in the year."""
     if history.ratings.get(year) in GOOD:
         return None
+    if year not in history.ratings:
+        return Refusal(
+            "eligible",
+            f"Chưa có xếp loại năm {year}: cần được đánh giá hoàn thành tốt nhiệm vụ trở lên "
+            "(nhập xếp loại: khenthuong ratings import)",
+            f"no rating recorded for {year}: 'completed well' or better is needed",
+        )
     return Refusal(
         "eligible",
         f"Năm {year} chưa được đánh giá hoàn thành tốt nhiệm vụ trở lên",
@@ -479,12 +494,16 @@ def bloc_lead(facts: UnitFacts, year: int, params: BlocLeadRule | None = None) -
     led = [
         code
         for code, organiser, rank in facts.bloc_ranks
-        if rank <= p.top and (p.organiser == "any" or organiser == facts.organisation)
+        if rank <= p.top
+        and (p.organiser == "any" or organiser == facts.organisation)
+        and (not p.organisers or organiser in p.organisers)
     ]
     if led:
         return None
     ranks = ", ".join(f"{c}: hạng {r}" for c, _, r in facts.bloc_ranks) or "chưa có kết quả suy tôn"
     scope = "do Bộ tổ chức " if p.organiser == "own" else ""
+    if p.organisers:
+        scope = f"do {', '.join(p.organisers)} tổ chức "
     return Refusal(
         "eligible",
         f"Tập thể không dẫn đầu cụm, khối thi đua {scope}nào năm {year} ({ranks}) "
@@ -509,6 +528,14 @@ def members(facts: UnitFacts, year: int, params: MembersRule | None = None) -> R
                 f"{facts.completed}/{facts.members} cá nhân hoàn thành nhiệm vụ "
                 f"(cần {p.complete_share:.0%})",
                 f"{facts.completed}/{facts.members} completed their tasks",
+            )
+        )
+    if facts.excellent < p.excellent_share * facts.members:
+        problems.append(
+            (
+                f"{facts.excellent}/{facts.members} cá nhân hoàn thành xuất sắc nhiệm vụ "
+                f"(cần ít nhất {p.excellent_share:.0%})",
+                f"{facts.excellent}/{facts.members} rated excellent",
             )
         )
     share = facts.ldtt / facts.members

@@ -221,6 +221,13 @@ def load_unit_facts(conn: Connection, unit_id: int, year: int) -> UnitFacts:
             YEARLY_RATINGS.c.rating.in_(DONE),
         )
     ).scalar_one()
+    excellent = conn.execute(
+        select(func.count()).where(
+            YEARLY_RATINGS.c.person_id.in_(people),
+            YEARLY_RATINGS.c.year == year,
+            YEARLY_RATINGS.c.rating == "htxs",
+        )
+    ).scalar_one()
     heaviest: dict[int, str | None] = {}
     for d in conn.execute(
         select(BLOCKERS.c.person_id, BLOCKERS.c.level).where(
@@ -248,6 +255,7 @@ def load_unit_facts(conn: Connection, unit_id: int, year: int) -> UnitFacts:
     return UnitFacts(
         members=int(members),
         completed=int(completed),
+        excellent=int(excellent),
         ldtt=holders("LDTT", "CST"),
         cstdcs=holders("CSTDCS"),
         discipline_levels=tuple(heaviest[pid] for pid in sorted(heaviest)),

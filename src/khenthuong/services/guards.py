@@ -48,6 +48,7 @@ from khenthuong.services.guard_facts import (
     submitted_on,
 )
 from khenthuong.storage.blocs import BLOC_MEMBERS, BLOCS
+from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_SESSIONS
 from khenthuong.storage.history import AWARD_RECORDS
 from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS
 from khenthuong.workflow.guards import GuardContext, guard
@@ -300,6 +301,31 @@ def _unit_quota(
                     select(PERSONS.c.id).where(PERSONS.c.unit_id.in_(in_units))
                 )
                 | (AWARD_RECORDS.c.person_id.is_(None) & AWARD_RECORDS.c.unit_id.in_(in_units)),
+            )
+        ).scalar_one()
+        # Titles of `of` passed by a council and waiting for the head's decision count too:
+        # in a year-end review (bình xét) the CSTĐCS list is voted beside the LĐTT list.
+        base += conn.execute(
+            select(func.count())
+            .select_from(NOMINATIONS)
+            .where(
+                _same_award(catalog, quota.of),
+                NOMINATIONS.c.year == nom["year"],
+                NOMINATIONS.c.closed.is_(False),
+                NOMINATIONS.c.nominee_person_id.in_(
+                    select(PERSONS.c.id).where(PERSONS.c.unit_id.in_(in_units))
+                )
+                | (
+                    NOMINATIONS.c.nominee_person_id.is_(None)
+                    & NOMINATIONS.c.nominee_unit_id.in_(in_units)
+                ),
+                NOMINATIONS.c.id.in_(
+                    select(COUNCIL_ITEMS.c.nomination_id)
+                    .join(COUNCIL_SESSIONS, COUNCIL_SESSIONS.c.id == COUNCIL_ITEMS.c.session_id)
+                    .where(
+                        COUNCIL_ITEMS.c.result == "passed", COUNCIL_SESSIONS.c.status == "closed"
+                    )
+                ),
             )
         ).scalar_one()
         caps.append(

@@ -13,6 +13,7 @@ from khenthuong.storage import (
     org_history,
     outbox,
     password_links,
+    registrations,
     seal,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "org_history",
     "outbox",
     "password_links",
+    "registrations",
     "seal",
 ]

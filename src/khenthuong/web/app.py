@@ -23,12 +23,14 @@ from khenthuong.web import (
     api_org,
     api_proposals,
     api_reference,
+    api_unit_year,
     problems,
     ui,
     ui_directory,
     ui_org_files,
     ui_password_links,
     ui_proposals,
+    ui_unit_year,
 )
 from khenthuong.web.context import make_context
 from khenthuong.web.docs import install_docs
@@ -64,12 +66,14 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_reference.router)
     app.include_router(api_inspections.router)
     app.include_router(api_proposals.router)
+    app.include_router(api_unit_year.router)
     app.include_router(api_documents.router)
     app.include_router(api_org.router)
     app.include_router(ui_org_files.router)
     app.include_router(ui_password_links.router)
     app.include_router(ui_proposals.router)
     app.include_router(ui_directory.router)
+    app.include_router(ui_unit_year.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()

@@ -1,0 +1,151 @@
+"""`khenthuong registrations …`: emulation registration (đăng ký thi đua) of a unit's year."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.dates import BadDate, parse_date
+from khenthuong.errors import KhenthuongError
+from khenthuong.rules.catalog import catalog_in
+from khenthuong.services import registrations
+from khenthuong.services.nominees import matching_people
+from khenthuong.services.proposal_import import ImportRefused
+from khenthuong.services.unit_sheets import award_of, unit_row
+from khenthuong.storage.db import write_tx
+
+app = typer.Typer(help="Đăng ký thi đua (emulation registration).", no_args_is_help=True)
+
+
+def day(value: str | None, option: str) -> date | None:
+    """A date option (YYYY-MM-DD or dd/mm/yyyy), None when not given."""
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except BadDate as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def print_refused(exc: ImportRefused) -> None:
+    """Every FILE:ROW line, then exit 1."""
+    typer.echo("Không nhập được (nothing written):", err=True)
+    for line in exc.errors:
+        typer.echo(f"  {line}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command("register")
+@report_errors
+def register(
+    unit: str = typer.Option(..., "--unit"),
+    year: int = typer.Option(..., "--year"),
+    target: list[str] = typer.Option([], "--target", help="A collective target (repeatable)"),
+    on: str | None = typer.Option(None, "--date", help="Registration date (default: today)"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Register the unit for the year with its collective targets (replaces earlier targets)."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        reg_id = registrations.register_in(
+            conn, unit=unit, year=year, actor=actor, registered_on=day(on, "--date"),
+            targets=target or None,
+        )  # fmt: skip
+    typer.echo(reg_id)
+
+
+@app.command("add")
+@report_errors
+def add(
+    unit: str = typer.Option(..., "--unit", help="The registering unit"),
+    year: int = typer.Option(..., "--year"),
+    title: list[str] = typer.Option(..., "--title", help="Title code or name (repeatable)"),
+    person: str | None = typer.Option(None, "--person", help="A person of the unit, by name"),
+    person_id: int | None = typer.Option(None, "--person-id"),
+    collective: str | None = typer.Option(None, "--collective", help="A unit code"),
+    note: str | None = typer.Option(None, "--note"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Register titles for one person or one collective of the unit."""
+    rt = runtime()
+    catalog = catalog_in(rt.settings.config_dir)
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        if person is not None:
+            found = matching_people(conn, person, unit_row(conn, unit).path)
+            if len(found) != 1:
+                listed = "; ".join(p.label() for p in found) or "không có ai"
+                raise KhenthuongError(f"{person!r} trong {unit}: {listed} (dùng --person-id)")
+            person_id = found[0].id
+        if (person_id is None) == (collective is None):
+            raise typer.BadParameter("give --person (or --person-id) or --collective")
+        codes = []
+        for text in title:
+            code = award_of(catalog, text)
+            if code is None:
+                raise KhenthuongError(f"Không có danh hiệu {text!r} trong danh mục")
+            codes.append(code)
+        try:
+            registrations.add_entries_in(
+                conn, catalog, unit=unit, year=year, actor=actor,
+                entries=[registrations.EntryIn(c, person_id, collective, note) for c in codes],
+            )  # fmt: skip
+        except ImportRefused as exc:
+            print_refused(exc)
+    console.print(f"Đã đăng ký: {', '.join(codes)}")
+
+
+@app.command("import")
+@report_errors
+def import_(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    unit: str = typer.Option(..., "--unit"),
+    year: int = typer.Option(..., "--year"),
+    on: str | None = typer.Option(None, "--date", help="Registration date (default: today)"),
+    create_persons: bool = typer.Option(False, "--create-persons"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Import a danh sách đăng ký thi đua (XLSX/CSV): all rows checked first, FILE:ROW errors."""
+    rt = runtime()
+    catalog = catalog_in(rt.settings.config_dir)
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        try:
+            ids = registrations.import_file(
+                conn, catalog, file, unit=unit, year=year, actor=actor,
+                registered_on=day(on, "--date"), create_persons=create_persons,
+            )  # fmt: skip
+        except ImportRefused as exc:
+            print_refused(exc)
+    console.print(f"Đã đăng ký {len(ids)} danh hiệu")
+
+
+@app.command("template")
+def template(output: Path = typer.Option(..., "-o", "--output")) -> None:
+    """Write the XLSX template of the danh sách đăng ký thi đua."""
+    registrations.write_template(output)
+    typer.echo(str(output))
+
+
+@app.command("show")
+@report_errors
+def show(unit: str = typer.Option(..., "--unit"), year: int = typer.Option(..., "--year")) -> None:
+    """The unit's registration: targets and registered titles."""
+    rt = runtime()
+    with rt.engine.connect() as conn:
+        found = registrations.view(conn, catalog_in(rt.settings.config_dir), unit, year)
+    if found is None:
+        raise KhenthuongError(f"{unit} chưa đăng ký thi đua năm {year}")
+    console.print(
+        f"[bold]Đăng ký thi đua năm {year} — {found.unit_name}[/] "
+        f"(ngày {found.registered_on:%d/%m/%Y})"
+    )
+    for line in found.targets:
+        console.print(f"  • {line}")
+    table = Table("đối tượng", "họ và tên / tập thể", "đơn vị", "danh hiệu", "ghi chú")
+    for e in found.entries:
+        kind = "cá nhân" if e.kind == "individual" else "tập thể"
+        table.add_row(kind, e.name, e.unit_name, e.award_name, e.note or "")
+    console.print(table)

@@ -1,0 +1,158 @@
+"""`khenthuong year-review …`: the unit's year-end review (bình xét) in one pass."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import typer
+from rich.table import Table
+
+from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.registrations_cmd import day
+from khenthuong.errors import KhenthuongError
+from khenthuong.localtime import local_date
+from khenthuong.rules.catalog import Catalog, catalog_in
+from khenthuong.services import year_review
+from khenthuong.services.unit_sheets import award_of
+from khenthuong.storage.db import write_tx
+
+app = typer.Typer(
+    help="Bình xét thi đua cuối năm của đơn vị (year-end review).", no_args_is_help=True
+)
+
+
+def _code(catalog: Catalog, text: str) -> str:
+    code = award_of(catalog, text)
+    if code is None:
+        raise KhenthuongError(f"Không có danh hiệu {text!r} trong danh mục")
+    return code
+
+
+def _tally(text: str, option: str) -> year_review.Tally:
+    try:
+        numbers = [int(x) for x in text.split("/")]
+    except ValueError:
+        numbers = []
+    if not 1 <= len(numbers) <= 4:
+        raise typer.BadParameter(
+            f"{text!r}: AGREE[/DISAGREE[/ABSTAIN[/WRITTEN_AGREE]]]", param_hint=option
+        )
+    return year_review.Tally(*numbers)
+
+
+@app.command("propose")
+@report_errors
+def propose(
+    unit: str = typer.Option(..., "--unit"),
+    year: int = typer.Option(..., "--year"),
+    title: str | None = typer.Option(None, "--title", help="Trích yếu of the tờ trình"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """One proposal batch with a nomination for every title registered in the unit's year;
+    prints the batch id (then `proposals attach` and `proposals advance ID submit`)."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        batch_id, ids = year_review.propose_in(
+            conn, rt.registry, catalog_in(rt.settings.config_dir), unit=unit, year=year,
+            actor=actor, title=title or f"Đề nghị công nhận danh hiệu thi đua năm {year}",
+        )  # fmt: skip
+    console.print(f"Đợt đề nghị #{batch_id}: {len(ids)} hồ sơ", style="bold")
+    typer.echo(batch_id)
+
+
+@app.command("tally")
+@report_errors
+def tally(
+    session: int,
+    batch: int = typer.Option(..., "--batch"),
+    vote: list[str] = typer.Option(
+        ..., "--vote", help="TITLE=AGREE[/DISAGREE[/ABSTAIN[/WRITTEN]]], one per title"
+    ),
+    exception: list[str] = typer.Option(
+        [], "--except", help="NOMINATION=AGREE/DISAGREE/ABSTAIN: a nomination's own tally"
+    ),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Vote each title's whole list at once: every member of the batch waiting for this
+    council gets its title's tally (one record per title)."""
+    rt = runtime()
+    catalog = catalog_in(rt.settings.config_dir)
+    votes = {}
+    for item in vote:
+        code, sep, numbers = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{item!r}: TITLE=AGREE/DISAGREE/ABSTAIN", param_hint="--vote")
+        votes[_code(catalog, code)] = _tally(numbers, "--vote")
+    own = {}
+    for item in exception:
+        nid, sep, numbers = item.partition("=")
+        if not sep or not nid.isdigit():
+            raise typer.BadParameter(f"{item!r}: ID=AGREE/DISAGREE/ABSTAIN", param_hint="--except")
+        own[int(nid)] = _tally(numbers, "--except")
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        counts = year_review.tally_titles_in(
+            conn, rt.registry, catalog, session, batch, votes, actor=actor, exceptions=own
+        )
+    for code, n in counts.items():
+        console.print(f"{catalog.award(code).name.vi}: {n} hồ sơ")
+
+
+@app.command("close")
+@report_errors
+def close(session: int, as_user: str = typer.Option(..., "--as")) -> None:
+    """Close the session: every nomination moves; prints the minutes with the per-title votes."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        minutes = year_review.close_in(
+            conn, rt.registry, catalog_in(rt.settings.config_dir), session, actor=actor
+        )
+    typer.echo(minutes)
+
+
+@app.command("decide")
+@report_errors
+def decide(
+    batch: int = typer.Option(..., "--batch"),
+    number: list[str] = typer.Option(
+        ..., "--number", help="TITLE=<số>/QĐ-<ký hiệu>, one per title"
+    ),
+    signer: str = typer.Option(..., "--signer"),
+    authority: str = typer.Option(..., "--authority"),
+    on: str | None = typer.Option(None, "--date"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Sign one decision per title for the batch's members waiting for the head's decision."""
+    rt = runtime()
+    catalog = catalog_in(rt.settings.config_dir)
+    numbers = {}
+    for item in number:
+        code, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{item!r}: TITLE=NUMBER", param_hint="--number")
+        numbers[_code(catalog, code)] = value.strip()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        signed = year_review.decide_titles_in(
+            conn, rt.registry, catalog, batch, numbers, signer=signer, authority=authority,
+            decided_on=day(on, "--date") or local_date(datetime.now(UTC)), actor=actor,
+        )  # fmt: skip
+    for code, lines in signed.items():
+        console.print(
+            f"Quyết định {numbers[code]} — {catalog.award(code).name.vi}: {len(lines)} "
+            f"người/tập thể, {sum(x.amount_vnd for x in lines):,} đồng"
+        )
+
+
+@app.command("show")
+@report_errors
+def show(batch: int) -> None:
+    """The batch's members by title, with their states."""
+    rt = runtime()
+    catalog = catalog_in(rt.settings.config_dir)
+    with rt.engine.connect() as conn:
+        found = year_review.review_view(conn, rt.registry, catalog, batch)
+    console.print(f"[bold]Đợt đề nghị #{batch}: {found['batch'].title}[/]")
+    for code, members in found["titles"].items():
+        table = Table("hồ sơ", "người/tập thể", "trạng thái", title=catalog.award(code).name.vi)
+        for m in members:
+            table.add_row(f"#{m.nomination_id}", m.nominee_name, m.state_title)
+        console.print(table)

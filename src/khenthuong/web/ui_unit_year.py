@@ -1,0 +1,354 @@
+"""The **Năm thi đua** pages: a unit's year — its registration (collective targets and the
+titles its people and collectives register for, by form or file), the year-end ratings of
+every person (one form, or a file), and the year-end review (bình xét): one proposal batch
+from the registrations, one council vote per title, one decision per title."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import select
+
+from khenthuong.errors import Forbidden, KhenthuongError
+from khenthuong.localtime import local_date
+from khenthuong.rules.catalog import catalog_in
+from khenthuong.services import batches, ratings, registrations, year_review
+from khenthuong.services.access import can_read
+from khenthuong.services.proposal_import import ImportRefused
+from khenthuong.services.unit_sheets import unit_row
+from khenthuong.storage.batches import BATCHES
+from khenthuong.storage.councils import COUNCIL_SESSIONS
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import UNITS
+from khenthuong.uploads import safe_name
+from khenthuong.web.context import Caller, ctx_of
+from khenthuong.web.i18n import STRINGS
+from khenthuong.web.schemas import IdPath
+from khenthuong.web.ui import (
+    _error_text,
+    _posted,
+    _required_file,
+    check_csrf,
+    redirect,
+    refuse_read_only,
+    render,
+    ui_caller,
+)
+from khenthuong.workflow.definition import StateKind
+
+router = APIRouter(include_in_schema=False)
+
+STRINGS.update(
+    {
+        "unit_year": ("Năm thi đua", "Emulation year"),
+        "registration": ("Đăng ký thi đua", "Emulation registration"),
+        "targets": ("Chỉ tiêu tập thể (mỗi dòng một chỉ tiêu)", "Collective targets (one a line)"),
+        "registered_on": ("Ngày đăng ký", "Registered on"),
+        "save": ("Lưu", "Save"),
+        "register_title": ("Đăng ký danh hiệu", "Register a title"),
+        "person": ("Cá nhân", "Person"),
+        "collective": ("Tập thể", "Collective"),
+        "title_award": ("Danh hiệu", "Title"),
+        "import_file": ("Nhập từ tệp (.xlsx, .csv)", "Import a file (.xlsx, .csv)"),
+        "template": ("Tải mẫu", "Download the template"),
+        "ratings": ("Xếp loại cuối năm", "Year-end ratings"),
+        "rating": ("Xếp loại", "Rating"),
+        "not_rated": ("— chưa xếp loại —", "— not rated —"),
+        "year_review": ("Bình xét cuối năm", "Year-end review"),
+        "propose_year": (
+            "Lập đợt đề nghị từ đăng ký thi đua",
+            "Propose every registered title",
+        ),
+        "vote_titles": ("Hội đồng bỏ phiếu theo danh hiệu", "Council vote per title"),
+        "session": ("Phiên họp", "Session"),
+        "agree": ("Đồng ý", "Agree"),
+        "disagree": ("Không đồng ý", "Disagree"),
+        "abstain": ("Không biểu quyết", "Abstain"),
+        "close_session": ("Kết thúc phiên họp", "Close the session"),
+        "decide_titles": ("Ký quyết định theo danh hiệu", "Sign one decision per title"),
+        "decision_number": ("Số quyết định", "Decision number"),
+        "signer": ("Người ký", "Signer"),
+        "saved": ("Đã lưu", "Saved"),
+        "replace_ratings": ("Sửa cả xếp loại đã có", "Also correct ratings already recorded"),
+    }
+)
+
+
+def _units(caller: Caller) -> list[str]:
+    return sorted({g.scope_code for g in caller.actor.grants if g.role != "auditor"})
+
+
+def _page(
+    request: Request, caller: Caller, unit: str, year: int, error: str | None = None,
+    status: int = 200, **extra: Any,
+) -> Response:  # fmt: skip
+    ctx = ctx_of(request)
+    catalog = catalog_in(ctx.rt.settings.config_dir)
+    with ctx.rt.engine.connect() as conn:
+        row = unit_row(conn, unit)
+        if not can_read(caller.actor, row.path):
+            raise Forbidden(f"{caller.actor.username} không có quyền xem {row.name}")
+        reg = registrations.view(conn, catalog, unit, year)
+        people = ratings.unit_ratings(conn, unit, year)
+        batch_rows = conn.execute(
+            select(BATCHES.c.id, BATCHES.c.title)
+            .where(BATCHES.c.proposing_unit_id == row.id, BATCHES.c.year == year)
+            .order_by(BATCHES.c.id.desc())
+        ).all()
+        units = {r.code: r.name for r in conn.execute(select(UNITS.c.code, UNITS.c.name))}
+    titles = [(c, a.name.vi, a.subject) for c, a in catalog.awards.items() if a.category == "title"]
+    return render(
+        request, "unit_year.html", caller, status, unit=unit, unit_name=row.name, year=year,
+        reg=reg, people=people, ratings_names=ratings.RATINGS, batches=batch_rows,
+        units=_units(caller), unit_names=units, titles=titles, error=error, **extra,
+    )  # fmt: skip
+
+
+def _where(request: Request, caller: Caller, form: Any = None) -> tuple[str, int]:
+    source = form if form is not None else request.query_params
+    units = _units(caller)
+    unit = str(source.get("unit") or (units[0] if units else ""))
+    year_text = str(source.get("year") or "")
+    year = int(year_text) if year_text.isdigit() else local_date(datetime.now(UTC)).year
+    return unit, year
+
+
+@router.get("/unit-year")
+def unit_year_page(request: Request) -> Response:
+    caller = ui_caller(request)
+    unit, year = _where(request, caller)
+    if not unit:
+        raise KhenthuongError("Chọn đơn vị: /unit-year?unit=MÃ&year=NĂM")
+    return _page(request, caller, unit, year)
+
+
+@router.get("/unit-year/registrations.xlsx")
+def registrations_template(request: Request) -> Response:
+    ui_caller(request)
+    out = Path(tempfile.mkdtemp(prefix="khenthuong-template-")) / "mau-dang-ky-thi-dua.xlsx"
+    registrations.write_template(out)
+    return FileResponse(out, filename="mau-dang-ky-thi-dua.xlsx")
+
+
+@router.get("/unit-year/ratings.xlsx")
+def ratings_template(request: Request) -> Response:
+    caller = ui_caller(request)
+    unit, year = _where(request, caller)
+    with ctx_of(request).rt.engine.connect() as conn:
+        people = ratings.unit_ratings(conn, unit, year)
+    out = Path(tempfile.mkdtemp(prefix="khenthuong-template-")) / "xep-loai.xlsx"
+    ratings.write_template(out, people)
+    return FileResponse(out, filename=f"xep-loai-{unit}-{year}.xlsx")
+
+
+async def _act(request: Request, action: Any) -> Response:
+    """Run `action(conn, caller, ctx, form, unit, year)` in one transaction; show the page
+    with the refusal (every FILE:ROW line of a file) or with what was done."""
+    caller, ctx, form = await _posted(request)
+    unit, year = _where(request, caller, form)
+    try:
+        check_csrf(request, caller, form)
+        refuse_read_only(request, caller)
+        upload = None
+        if "file" in form:
+            upload = await _required_file(form, ctx.rt.settings.max_attachment_bytes)
+        with write_tx(ctx.rt.engine) as conn:
+            done = action(conn, caller, ctx, form, unit, year, upload)
+    except ImportRefused as exc:
+        return _page(request, caller, unit, year, None, 422, import_errors=exc.errors)
+    except KhenthuongError as exc:
+        message, status = _error_text(request, caller, exc)
+        return _page(request, caller, unit, year, message, status)
+    if isinstance(done, Response):
+        return done
+    return _page(request, caller, unit, year, done=done)
+
+
+def _saved_upload(upload: Any) -> Path:
+    file, content = upload
+    name = safe_name(file.filename or "danh-sach.xlsx")
+    path = Path(tempfile.mkdtemp(prefix="khenthuong-upload-")) / name
+    path.write_bytes(content)
+    return path
+
+
+@router.post("/unit-year/register")
+async def register(request: Request) -> Response:
+    def action(conn: Any, caller: Caller, ctx: Any, form: Any, unit: str, year: int, _: Any) -> str:
+        targets = str(form.get("targets", "")).splitlines()
+        registrations.register_in(conn, unit=unit, year=year, actor=caller.actor, targets=targets)
+        return "Đã lưu đăng ký thi đua"
+
+    return await _act(request, action)
+
+
+@router.post("/unit-year/registrations")
+async def add_entry(request: Request) -> Response:
+    def action(conn: Any, caller: Caller, ctx: Any, form: Any, unit: str, year: int, _: Any) -> str:
+        person = str(form.get("person_id") or "")
+        collective = str(form.get("collective") or "") or None
+        entry = registrations.EntryIn(
+            str(form.get("award_code", "")),
+            person_id=int(person) if person.isdigit() else None,
+            unit_code=None if person.isdigit() else collective,
+            note=str(form.get("note") or "") or None,
+        )
+        registrations.add_entries_in(
+            conn, catalog_in(ctx.rt.settings.config_dir), unit=unit, year=year,
+            entries=[entry], actor=caller.actor,
+        )  # fmt: skip
+        return "Đã đăng ký danh hiệu"
+
+    return await _act(request, action)
+
+
+@router.post("/unit-year/registrations/import")
+async def import_registrations(request: Request) -> Response:
+    def action(
+        conn: Any, caller: Caller, ctx: Any, form: Any, unit: str, year: int, up: Any
+    ) -> str:
+        path = _saved_upload(up)
+        ids = registrations.import_file(
+            conn, catalog_in(ctx.rt.settings.config_dir), path, unit=unit, year=year,
+            actor=caller.actor,
+        )  # fmt: skip
+        return f"Đã đăng ký {len(ids)} danh hiệu từ {path.name}"
+
+    return await _act(request, action)
+
+
+@router.post("/unit-year/ratings")
+async def save_ratings(request: Request) -> Response:
+    def action(conn: Any, caller: Caller, ctx: Any, form: Any, unit: str, year: int, _: Any) -> str:
+        given = [
+            (int(key.removeprefix("rating_")), str(value))
+            for key, value in form.items()
+            if key.startswith("rating_") and key.removeprefix("rating_").isdigit() and value
+        ]
+        report = ratings.set_ratings_in(
+            conn, unit=unit, year=year, ratings=given, actor=caller.actor,
+            replace=form.get("replace") in ("on", "true", "1"),
+        )  # fmt: skip
+        return f"Xếp loại: {report.added} mới, {report.changed} sửa, {report.unchanged} giữ nguyên"
+
+    return await _act(request, action)
+
+
+@router.post("/unit-year/ratings/import")
+async def import_ratings(request: Request) -> Response:
+    def action(
+        conn: Any, caller: Caller, ctx: Any, form: Any, unit: str, year: int, up: Any
+    ) -> str:
+        path = _saved_upload(up)
+        report = ratings.import_file(
+            conn, path, unit=unit, year=year, actor=caller.actor,
+            replace=form.get("replace") in ("on", "true", "1"),
+        )  # fmt: skip
+        return f"Xếp loại: {report.added} mới, {report.changed} sửa, {report.unchanged} giữ nguyên"
+
+    return await _act(request, action)
+
+
+@router.post("/unit-year/propose")
+async def propose(request: Request) -> Response:
+    def action(conn: Any, caller: Caller, ctx: Any, form: Any, unit: str, year: int, _: Any) -> Any:
+        batch_id, _ids = year_review.propose_in(
+            conn, ctx.rt.registry, catalog_in(ctx.rt.settings.config_dir), unit=unit, year=year,
+            actor=caller.actor, title=f"Bình xét thi đua năm {year}",
+        )  # fmt: skip
+        return redirect(f"/unit-year/review/{batch_id}")
+
+    return await _act(request, action)
+
+
+def _review_page(
+    request: Request, caller: Caller, bid: int, error: str | None = None, status: int = 200,
+    **extra: Any,
+) -> Response:  # fmt: skip
+    ctx = ctx_of(request)
+    catalog = catalog_in(ctx.rt.settings.config_dir)
+    with ctx.rt.engine.connect() as conn:
+        batches.view_batch(conn, ctx.rt.registry, bid, caller.actor)  # Forbidden outside scope
+        found = year_review.review_view(conn, ctx.rt.registry, catalog, bid)
+        batch = found["batch"]
+        council = year_review.members_by_title(
+            conn, ctx.rt.registry, catalog, bid, StateKind.council
+        )
+        deciding = year_review.members_by_title(
+            conn, ctx.rt.registry, catalog, bid, StateKind.decision
+        )
+        sessions = conn.execute(
+            select(COUNCIL_SESSIONS.c.id, COUNCIL_SESSIONS.c.title).where(
+                COUNCIL_SESSIONS.c.status == "open",
+                COUNCIL_SESSIONS.c.unit_id == unit_row(conn, batch.unit_code).id,
+            )
+        ).all()
+    names = {c: a.name.vi for c, a in catalog.awards.items()}
+    return render(
+        request, "year_review.html", caller, status, batch=batch, titles=found["titles"],
+        names=names, council=council, deciding=deciding, sessions=sessions, error=error, **extra,
+    )  # fmt: skip
+
+
+@router.get("/unit-year/review/{bid}")
+def review_page(request: Request, bid: IdPath) -> Response:
+    return _review_page(request, ui_caller(request), bid)
+
+
+@router.post("/unit-year/review/{bid}/{what}")
+async def review_step(request: Request, bid: IdPath, what: str) -> Response:
+    """tally (one vote per title), close (the session), decide (one decision per title)."""
+    caller, ctx, form = await _posted(request)
+    catalog = catalog_in(ctx.rt.settings.config_dir)
+    try:
+        check_csrf(request, caller, form)
+        refuse_read_only(request, caller)
+        session = str(form.get("session", ""))
+        with write_tx(ctx.rt.engine) as conn:
+            if what == "tally":
+                votes = {
+                    code: year_review.Tally(
+                        int(str(form.get(f"agree_{code}") or 0)),
+                        int(str(form.get(f"disagree_{code}") or 0)),
+                        int(str(form.get(f"abstain_{code}") or 0)),
+                    )
+                    for code in year_review.members_by_title(
+                        conn, ctx.rt.registry, catalog, bid, StateKind.council
+                    )
+                }
+                year_review.tally_titles_in(
+                    conn, ctx.rt.registry, catalog, int(session), bid, votes, actor=caller.actor
+                )
+                done = f"Đã ghi kết quả bỏ phiếu của {len(votes)} danh hiệu"
+            elif what == "close":
+                year_review.close_in(
+                    conn, ctx.rt.registry, catalog, int(session), actor=caller.actor
+                )
+                done = f"Đã kết thúc phiên họp #{session}"
+            elif what == "decide":
+                numbers = {
+                    k.removeprefix("number_"): str(v).strip()
+                    for k, v in form.items()
+                    if k.startswith("number_") and str(v).strip()
+                }
+                signed = year_review.decide_titles_in(
+                    conn, ctx.rt.registry, catalog, bid, numbers,
+                    signer=str(form.get("signer", "")).strip() or caller.actor.username,
+                    authority=str(form.get("authority", "")),
+                    decided_on=local_date(datetime.now(UTC)), actor=caller.actor,
+                )  # fmt: skip
+                done = "Đã ký " + ", ".join(numbers[c] for c in signed)
+            else:
+                raise KhenthuongError(f"Không có thao tác {what!r}")
+    except (ValueError, KhenthuongError) as exc:
+        if isinstance(exc, KhenthuongError):
+            message, status = _error_text(request, caller, exc)
+        else:
+            message, status = f"Số phiếu hoặc phiên họp không hợp lệ: {exc}", 422
+        return _review_page(request, caller, bid, message, status)
+    return _review_page(request, caller, bid, done=done)
