@@ -17,6 +17,7 @@ from khenthuong.services import outbox, reminders
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web import (
     api_councils,
+    api_delegations,
     api_documents,
     api_inspections,
     api_nominations,
@@ -68,6 +69,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_proposals.router)
     app.include_router(api_unit_year.router)
     app.include_router(api_documents.router)
+    app.include_router(api_delegations.router)
     app.include_router(api_org.router)
     app.include_router(ui_org_files.router)
     app.include_router(ui_password_links.router)
