@@ -64,3 +64,44 @@ def test_refusals_are_problems_naming_the_field(client: TestClient, token: Heade
     assert r.status_code == 422 and "ends_on" in r.text
     r = client.post("/api/delegations", json={**base, "mode": "XY"}, headers=head)
     assert r.status_code == 422 and "Hình thức ký" in r.json()["detail"]
+
+
+def test_the_page_delegates_lists_and_revokes_with_names(
+    web_rt: Runtime, browser: Callable[[str], tuple[TestClient, str]]
+) -> None:
+    with write_tx(web_rt.engine) as conn:
+        add_user(conn, "pt.bcy", "Đoàn Minh Phúc", "pt@bcy.example", "BCY", [], web_rt.roles)
+    c, csrf = browser("tb.bcy")
+    page = c.get("/delegations")
+    assert page.status_code == 200 and "Chưa có ủy quyền nào." in page.text
+    # the form offers the head's own role by its title (the code only as the value)
+    assert (
+        "Bộ trưởng, Thủ trưởng cơ quan trung ương" in page.text and 'value="minister"' in page.text
+    )
+    ends = (local_today() + timedelta(days=5)).strftime("%d/%m/%Y")
+    bad = c.post(
+        "/delegations",
+        data={"csrf_token": csrf, "delegate": "pt.bcy", "unit": "BCY", "mode": "KT",
+              "delegate_title": "Phó Trưởng ban", "ends_on": "32/13/2026", "reason": "Đi"},
+    )  # fmt: skip
+    assert bad.status_code == 422 and "Đến hết ngày" in bad.text
+    made = c.post(
+        "/delegations",
+        data={"csrf_token": csrf, "delegate": "pt.bcy", "unit": "BCY", "mode": "KT",
+              "roles": "minister", "delegate_title": "Phó Trưởng ban", "ends_on": ends,
+              "reason": "Trưởng ban đi công tác"},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert made.status_code == 200 and "Đã lập ủy quyền." in made.text
+    assert "Đoàn Minh Phúc" in made.text and "Ban Cơ yếu Chính phủ" in made.text
+    assert "KT. Ký thay" in made.text and "Đang hiệu lực" in made.text
+    with web_rt.engine.connect() as conn:
+        assert [g.role for g in load_actor(conn, "pt.bcy").grants] == ["minister"]
+    delegation_id = made.text.split('data-testid="delegation-', 1)[1].split('"', 1)[0]
+    done = c.post(
+        f"/delegations/{delegation_id}/revoke", data={"csrf_token": csrf, "reason": "Đã về"},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "Đã thu hồi ủy quyền." in done.text and "Đã thu hồi" in done.text
+    with web_rt.engine.connect() as conn:
+        assert load_actor(conn, "pt.bcy").grants == ()

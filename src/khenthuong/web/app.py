@@ -27,6 +27,7 @@ from khenthuong.web import (
     api_unit_year,
     problems,
     ui,
+    ui_delegations,
     ui_directory,
     ui_org_files,
     ui_password_links,
@@ -75,6 +76,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(ui_password_links.router)
     app.include_router(ui_proposals.router)
     app.include_router(ui_directory.router)
+    app.include_router(ui_delegations.router)
     app.include_router(ui_unit_year.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

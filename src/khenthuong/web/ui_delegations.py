@@ -1,0 +1,147 @@
+"""The delegations page (/delegations): ủy quyền given and received, a form to delegate one's
+own roles (an administrator: anyone's) and a revoke button with a confirmation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from khenthuong.dates import BadDate, parse_date
+from khenthuong.errors import KhenthuongError
+from khenthuong.localtime import local_today
+from khenthuong.services import delegations
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import USERS
+from khenthuong.web.context import Caller, ctx_of
+from khenthuong.web.i18n import STRINGS
+from khenthuong.web.schemas import IdPath
+from khenthuong.web.ui import (
+    _error_text,
+    _posted,
+    check_csrf,
+    lang_of,
+    redirect,
+    render,
+    ui_caller,
+)
+
+router = APIRouter(include_in_schema=False)
+
+STRINGS.update(
+    {
+        "delegations": ("Ủy quyền", "Delegations"),
+        "delegation_new": ("Lập ủy quyền", "Delegate"),
+        "delegator": ("Người ủy quyền", "Delegator"),
+        "delegate": ("Người được ủy quyền", "Delegate"),
+        "delegation_unit": ("Trong phạm vi đơn vị", "Over the unit"),
+        "delegation_roles": ("Vai trò ủy quyền", "Roles delegated"),
+        "delegation_all_roles": ("Mọi vai trò", "Every role"),
+        "delegation_mode": ("Hình thức ký", "Signing mode"),
+        "delegate_title": (
+            "Chức vụ người được ủy quyền (in dưới dòng ký)",
+            "Delegate's title (printed under the signature line)",
+        ),
+        "from_date": ("Từ ngày", "From"),
+        "to_date": ("Đến hết ngày", "Until"),
+        "delegation_status": ("Tình trạng", "Status"),
+        "in_force": ("Đang hiệu lực", "In force"),
+        "revoked": ("Đã thu hồi", "Revoked"),
+        "expired": ("Hết hạn", "Ended"),
+        "not_yet": ("Chưa đến ngày", "Not yet started"),
+        "revoke": ("Thu hồi", "Revoke"),
+        "revoke_confirm": (
+            "Thu hồi ủy quyền này? Người được ủy quyền mất ngay các vai trò đã nhận.",
+            "Revoke this delegation? The delegate loses the delegated roles at once.",
+        ),
+        "no_delegations": ("Chưa có ủy quyền nào.", "No delegations."),
+        "delegation_saved": ("Đã lập ủy quyền.", "Delegation recorded."),
+        "delegation_revoked": ("Đã thu hồi ủy quyền.", "Delegation revoked."),
+    }
+)
+
+
+def _status(view: delegations.DelegationView) -> str:
+    today = local_today()
+    if view.revoked_at is not None:
+        return "revoked"
+    if view.in_force(today):
+        return "in_force"
+    return "not_yet" if view.starts_on > today else "expired"
+
+
+def _page(
+    request: Request, caller: Caller, error: str | None = None, status: int = 200,
+    done: str | None = None, form: dict[str, Any] | None = None,
+) -> Response:  # fmt: skip
+    ctx = ctx_of(request)
+    with ctx.rt.engine.connect() as conn:
+        found = delegations.list_for(conn, caller.actor)
+        users = conn.execute(
+            select(USERS.c.username, USERS.c.full_name)
+            .where(USERS.c.active.is_(True))
+            .order_by(USERS.c.full_name)
+        ).all()
+    own_units = sorted({(g.scope_code, g.scope_path) for g in caller.actor.grants
+                        if not g.on_behalf_of})  # fmt: skip
+    own_roles = sorted({g.role for g in caller.actor.grants if not g.on_behalf_of})
+    return render(
+        request, "delegations.html", caller, status, error=error, done=done,
+        rows=[(d, _status(d)) for d in found], users=users, own_units=own_units,
+        own_roles=own_roles,
+        role_titles={k: v.title.en if lang_of(request) == 'en' else v.title.vi
+                     for k, v in ctx.rt.roles.items()},
+        modes=delegations.MODES, form=form or {}, today=local_today(),
+        is_admin=caller.actor.has_role("admin"),
+    )  # fmt: skip
+
+
+@router.get("/delegations")
+def delegations_page(request: Request, done: str | None = None) -> Response:
+    caller = ui_caller(request)
+    return _page(request, caller, done=done if done in ("saved", "revoked") else None)
+
+
+@router.post("/delegations")
+async def delegations_create(request: Request) -> Response:
+    caller, ctx, form = await _posted(request)
+    fields = {k: str(form.get(k, "") or "") for k in (
+        "delegator", "delegate", "unit", "mode", "delegate_title", "starts_on", "ends_on",
+        "reason")}  # fmt: skip
+    try:
+        check_csrf(request, caller, form)
+        try:
+            starts = parse_date(fields["starts_on"]) if fields["starts_on"] else local_today()
+        except BadDate as exc:
+            raise KhenthuongError(f"Từ ngày: {exc}") from None
+        try:
+            ends = parse_date(fields["ends_on"])
+        except BadDate as exc:
+            raise KhenthuongError(f"Đến hết ngày: {exc}") from None
+        with write_tx(ctx.rt.engine) as conn:
+            delegations.create(
+                conn, caller.actor, delegator=fields["delegator"] or caller.actor.username,
+                delegate=fields["delegate"], unit=fields["unit"],
+                roles=[str(r) for r in form.getlist("roles")], mode=fields["mode"],
+                delegate_title=fields["delegate_title"], starts_on=starts, ends_on=ends,
+                reason=fields["reason"],
+            )  # fmt: skip
+    except KhenthuongError as exc:
+        message, status = _error_text(request, caller, exc)
+        return _page(request, caller, message, status, form=fields)
+    return redirect("/delegations?done=saved")
+
+
+@router.post("/delegations/{delegation_id}/revoke")
+async def delegations_revoke(request: Request, delegation_id: IdPath) -> Response:
+    caller, ctx, form = await _posted(request)
+    try:
+        check_csrf(request, caller, form)
+        with write_tx(ctx.rt.engine) as conn:
+            delegations.revoke(conn, caller.actor, delegation_id, str(form.get("reason", "")))
+    except KhenthuongError as exc:
+        message, status = _error_text(request, caller, exc)
+        return _page(request, caller, message, status)
+    return redirect("/delegations?done=revoked")
