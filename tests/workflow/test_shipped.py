@@ -23,12 +23,13 @@ EXPECTED = {
     "chien_si_thi_dua_co_so",
     "chien_si_thi_dua_cap_bo",
     "co_thi_dua_chinh_phu",
+    "co_thi_dua_bo",
     "huan_chuong_lao_dong",
 }
 
 
 def test_every_award_path_is_shipped() -> None:
-    """All seven award paths load and pass the checks."""
+    """All eight award paths load and pass the checks."""
     assert {wf.name for wf in WORKFLOWS} == EXPECTED
 
 

@@ -536,7 +536,7 @@ class BlocOut(BaseModel):
     kind: str
     organiser: str
     year: int
-    leader: str
+    leader: str | None
     deputy: str | None
     members: list[list[str]]
 
