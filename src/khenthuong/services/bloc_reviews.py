@@ -275,6 +275,8 @@ class Proposal:
     award: str
     workflow: str | None
     nomination_id: int | None
+    inspection: float | None = None
+    """Mean cross-inspection score the member received that year (None: not inspected)."""
 
 
 def year_end_vote(
@@ -380,6 +382,7 @@ def proposals(conn: Connection, code: str, year: int) -> list[Proposal]:
                 award_label(view, outcome),
                 r.proposed,
                 r.nomination_id,
+                row.inspection,
             )
         )
     return result

@@ -116,7 +116,7 @@ def plan_inspections(
 ) -> int:
     """Generate and store the year's plan; an earlier plan for the year is kept, not current."""
     view = bloc_view(conn, code, year)
-    require_bloc_leader(conn, view, actor)
+    require_bloc_leader(conn, view, actor, admin=True)
     default_start, default_end = view.inspection_period(year)
     start = period_start or default_start
     end = period_end or default_end
