@@ -16,6 +16,7 @@ from khenthuong.runtime import Runtime
 from khenthuong.services import outbox, reminders
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web import (
+    api_blocs,
     api_councils,
     api_documents,
     api_inspections,
@@ -57,6 +58,7 @@ def create_app(rt: Runtime) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=rt.settings.trusted_proxy_list())
     app.include_router(api_nominations.router)
     app.include_router(api_councils.router)
+    app.include_router(api_blocs.router)
     app.include_router(api_reference.router)
     app.include_router(api_inspections.router)
     app.include_router(api_proposals.router)
