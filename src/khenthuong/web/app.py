@@ -25,6 +25,7 @@ from khenthuong.web import (
     api_reference,
     problems,
     ui,
+    ui_blocs_year,
     ui_proposals,
 )
 from khenthuong.web.context import make_context
@@ -64,6 +65,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_proposals.router)
     app.include_router(api_documents.router)
     app.include_router(ui_proposals.router)
+    app.include_router(ui_blocs_year.router)  # before ui: /blocs/new is not a bloc code
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()
