@@ -97,6 +97,10 @@ STRINGS.update(
         "name": ("Tên", "Name"),
         "deputy_none": ("không có", "none"),
         "date": ("Ngày", "Date"),
+        "launch_by": (
+            "Chỉ cán bộ thi đua, thủ trưởng đơn vị trưởng năm này được phát động",
+            "Only the officers and head of this year's leading unit launch it",
+        ),
         "no_covenant": ("Chưa phát động giao ước năm này.", "No covenant launched this year."),
     }
 )
