@@ -66,6 +66,10 @@ def launch(
 ) -> None:
     """Launch the year's covenant with its targets (phát động): the year's leader only."""
     per_points, per_weight = _pairs(points, "--points"), _pairs(weight, "--weight")
+    if on is None and year != date.today().year:
+        raise typer.BadParameter(
+            f"give the launch date in {year} (YYYY-MM-DD)", param_hint="--date"
+        )
     targets = [parse_target(item, per_points, per_weight) for item in target]
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
