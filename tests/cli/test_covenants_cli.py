@@ -44,7 +44,9 @@ def test_covenant_cycle_through_the_cli(settings: Settings) -> None:
     code, out = run(*sign, "--unit", "CCYCA", "--as", "kt.cy")
     assert code == 1 and "không được ký giao ước thay đơn vị" in out, out
     code, out = run(*sign, "--unit", "CCYCA", "--as", "cb.qd")
-    assert code == 1 and "cb.qd không phải cán bộ thi đua hay thủ trưởng của Cục Cơ yếu Công an" in out, out
+    assert (
+        code == 1 and "cb.qd không phải cán bộ thi đua hay thủ trưởng của Cục Cơ yếu Công an" in out
+    ), out
     for unit, head in zip(MEMBERS, ("tt.qd", "tt.dcq", "tt.ca", "tt.ng"), strict=True):
         code, out = run(*sign, "--unit", unit, "--as", head)
         assert code == 0 and "Đã ghi 1 chữ ký giao ước" in out, out

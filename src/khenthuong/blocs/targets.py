@@ -12,6 +12,7 @@ setting (config/blocs.yaml `scoring`), with these defaults.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -29,6 +30,8 @@ KINDS = {
 UNITS = {"percent": "%", "count": ""}
 """What a threshold and a reported value measure (kinds with a threshold)."""
 THRESHOLD_KINDS = ("at_least", "more_than", "at_most", "equals")
+MAX_NUMBER = 1_000_000
+"""No threshold, points, weight or reported value is larger (a count of a million cases)."""
 
 
 class TargetError(KhenthuongError):
@@ -60,6 +63,9 @@ class Target:
 def check_target(target: Target) -> None:
     """Refuse a target whose kind, unit, threshold, points or weight make no sense."""
     where = f"Chỉ tiêu {target.code}"
+    numbers = (target.threshold, target.weight, target.points or 1.0)
+    if not all(math.isfinite(x) and abs(x) <= MAX_NUMBER for x in numbers):
+        raise TargetError(f"{where}: ngưỡng, điểm, hệ số phải là số từ 0 đến {MAX_NUMBER:,}")
     if target.kind not in KINDS:
         raise TargetError(f"{where}: loại {target.kind!r} không có; dùng {', '.join(KINDS)}")
     if target.kind in THRESHOLD_KINDS:
@@ -88,6 +94,8 @@ def check_value(target: Target, value: float) -> None:
     """Refuse a reported value outside what the target's kind accepts: a percentage from 0
     to 100, a count as a whole number from 0, done as 1 (done) or 0 (not done)."""
     where = f"Chỉ tiêu {target.code}"
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        raise TargetError(f"{where}: giá trị {value} không hợp lệ")
     unit = value_unit(target)
     if unit == "percent" and not 0 <= value <= 100:
         raise TargetError(f"{where}: giá trị {value:g} % ngoài khoảng 0–100 %")

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.errors import NotFound
 from khenthuong.services import bloc_admin
 from khenthuong.services.blocs import bloc_codes, bloc_view
 from khenthuong.storage.db import write_tx
@@ -28,7 +29,10 @@ def list_(year: int = typer.Option(None, "--year", help="Default: this year.")) 
     )
     with rt.engine.connect() as conn:
         for code in bloc_codes(conn):
-            view = bloc_view(conn, code, year)
+            try:
+                view = bloc_view(conn, code, year)
+            except NotFound:
+                continue  # no members that year
             kind = "Khối" if view.kind == "khoi" else "Cụm"
             leader = view.name_of(view.leader) if view.leader else NOT_CHOSEN
             table.add_row(code, view.name, kind, view.organiser, leader, str(len(view.members)))

@@ -49,6 +49,7 @@ WORKFLOWS = {
 }
 """The award path each outcome of the vote is proposed into."""
 OUTCOME_OF = {v: k for k, v in WORKFLOWS.items()}
+MAX_CASES = 10_000
 
 
 def award_label(view: BlocView, outcome: str | None) -> str:
@@ -186,8 +187,8 @@ def record_deductions(
     require_bloc_leader(conn, view, actor)
     for kind, n in cases.items():
         view.scoring.deduction(kind)
-        if n < 0:
-            raise KhenthuongError(f"Khoản trừ {kind}: số trường hợp {n} âm")
+        if not 0 <= n <= MAX_CASES:
+            raise KhenthuongError(f"Khoản trừ {kind}: số trường hợp {n} phải từ 0 đến {MAX_CASES}")
     unit_id = _unit_ids(conn, [unit])[unit]
     conn.execute(
         delete(BLOC_DEDUCTIONS).where(
@@ -252,7 +253,20 @@ def score_table(conn: Connection, code: str, year: int, round_: str) -> list[Row
             else None
         )
     totals = {u: (s.total if s else 0.0) for u, s in scored.items()}
-    ranked = tg.rank(totals, {u: bool(s and s.met_all) for u, s in scored.items()}, {}, inspected)
+    votes: dict[str, int] = {}
+    if round_ == "tong_ket":  # after the vote, its votes order equal scores as the vote did
+        codes = {v: k for k, v in ids.items()}
+        votes = {
+            codes[r.unit_id]: int(r.votes)
+            for r in conn.execute(
+                select(BLOC_VOTES.c.unit_id, BLOC_VOTES.c.votes).where(
+                    BLOC_VOTES.c.covenant_id == cid
+                )
+            )
+            if r.unit_id in codes
+        }
+    met = {u: bool(s and s.met_all) for u, s in scored.items()}
+    ranked = tg.rank(totals, met, votes, inspected)
     return [Row(r.unit, view.name_of(r.unit), scored[r.unit], r.rank, r.inspection) for r in ranked]
 
 

@@ -64,17 +64,17 @@ class DeductionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     description: str = Field(min_length=1)
-    points: float = Field(gt=0)
+    points: float = Field(gt=0, le=1000)
 
 
 class ScoringIn(BaseModel):
     """A bloc's scoring rule and what its year-end vote proposes (blocs.targets.ScoringRule)."""
 
     model_config = ConfigDict(extra="forbid")
-    points_per_target: float = Field(default=10.0, gt=0)
+    points_per_target: float = Field(default=10.0, gt=0, le=1000)
     deductions: list[DeductionIn] = Field(default_factory=list)
     ministry_flags: int = Field(default=0, ge=0, le=40)
-    ministry_flag_name: str = Field(default="Cờ thi đua cấp Bộ", min_length=1)
+    ministry_flag_name: str = Field(default="Cờ thi đua cấp Bộ", min_length=1, max_length=200)
     merit_share: float | None = Field(default=None, gt=0, le=1)
 
     def rule(self, government_flags: int) -> ScoringRule:
@@ -374,8 +374,8 @@ def require_bloc_leader(
         return
     if view.leader is None:
         raise Forbidden(
-            f"{view.kind_label} {view.name} chưa chọn {view.leader_title.lower()} năm "
-            f"{view.year}: đơn vị tổ chức hoặc khối bầu, chỉ định trước"
+            f"{view.name} chưa chọn {view.leader_title.lower()} năm {view.year}: đơn vị tổ "
+            "chức chỉ định hoặc khối bầu trước"
         )
     who = view.name_of(view.leader)
     if view.deputy:

@@ -77,10 +77,10 @@ class TargetModel(BaseModel):
     code: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     description: str = Field(min_length=1, max_length=500)
     kind: Literal["at_least", "more_than", "at_most", "equals", "zero_cases", "done"]
-    threshold: float = 0.0
+    threshold: float = Field(default=0.0, ge=0, le=1_000_000)
     unit: Literal["percent", "count"] = "percent"
-    points: float | None = Field(default=None, gt=0)
-    weight: float = Field(default=1.0, gt=0)
+    points: float | None = Field(default=None, gt=0, le=1000)
+    weight: float = Field(default=1.0, gt=0, le=100)
     condition: str | None = Field(default=None, description="How it reads (output only)")
 
     def target(self) -> tg.Target:
@@ -343,7 +343,7 @@ def _score_out(unit: str, name: str, score: tg.Score | None, rank: int | None) -
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     unit: UnitCode
-    values: dict[str, float] = Field(
+    values: dict[str, Annotated[float, Field(ge=-1_000_000, le=1_000_000)]] = Field(
         description="Target code → value: a percentage 0–100, a count, or 1/0 for done"
     )
 
@@ -366,7 +366,9 @@ def report(
 class DeductionsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     unit: UnitCode
-    cases: dict[str, int] = Field(description="Deduction code (the bloc's rule) → cases")
+    cases: dict[str, Annotated[int, Field(ge=0, le=10_000)]] = Field(
+        description="Deduction code (the bloc's rule) → cases"
+    )
 
 
 @router.put("/{code}/years/{year}/deductions/{round_}", response_model=list[ScoreOut],
@@ -398,7 +400,9 @@ def score_table(
 class VoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     voters: int = Field(ge=1, le=40, description="Member units that voted")
-    votes: dict[str, int] = Field(description="Member code → votes received")
+    votes: dict[str, Annotated[int, Field(ge=0, le=40)]] = Field(
+        description="Member code → votes received"
+    )
 
 
 class ProposalOut(BaseModel):

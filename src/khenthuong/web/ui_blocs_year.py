@@ -9,6 +9,7 @@ with its reason (and a 403 is logged).
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
@@ -171,8 +172,8 @@ def _int(form: Any, name: str, default: int | None = None) -> int | None:
     text = str(form.get(name, "")).strip()
     if not text:
         return default
-    if not text.lstrip("-").isdigit():
-        raise KhenthuongError(f"Trường {name}: '{text}' không phải số nguyên")
+    if not text.lstrip("-").isdigit() or len(text) > 7:
+        raise KhenthuongError(f"Trường {name}: '{text}' không phải số nguyên (tối đa 7 chữ số)")
     return int(text)
 
 
@@ -181,9 +182,12 @@ def _float(form: Any, name: str) -> float | None:
     if not text:
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise KhenthuongError(f"Trường {name}: '{text}' không phải số") from None
+    if not math.isfinite(value):
+        raise KhenthuongError(f"Trường {name}: '{text}' không phải số")
+    return value
 
 
 def _date(form: Any, name: str) -> date:
