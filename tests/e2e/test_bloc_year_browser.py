@@ -10,9 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, _shot, _sign_in, sync_api
+from tests.e2e import test_browser
+from tests.e2e.test_browser import _shot, _sign_in
 from tests.live_server import live_server
 
+chromium = test_browser.chromium
+"""The shared headless Chromium (a module-scoped fixture)."""
 PAGE = "/blocs/KCY4/years/2019"
 HEADS = {"CCYQD": "tt.qd", "CCYDCQ": "tt.dcq", "CCYCA": "tt.ca", "CCYNG": "tt.ng"}
 RESULTS = {
@@ -27,17 +30,6 @@ RESULTS = {
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with live_server(tmp_path_factory.mktemp("bloc-year")) as running:
         yield running.base
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def _submit(page: object, form: str) -> None:

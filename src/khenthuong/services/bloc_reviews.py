@@ -22,6 +22,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from khenthuong.audit.append import append_event
 from khenthuong.blocs import targets as tg
 from khenthuong.errors import KhenthuongError
+from khenthuong.services import covenants
 from khenthuong.services.actors import Actor
 from khenthuong.services.blocs import BlocView, bloc_view, require_bloc_leader
 from khenthuong.services.covenants import (
@@ -36,7 +37,6 @@ from khenthuong.services.nominations import create_nomination_in
 from khenthuong.storage.blocs import (
     BLOC_DEDUCTIONS,
     BLOC_VOTES,
-    COVENANT_SIGNATURES,
     COVENANT_TARGETS,
     REVIEW_RESULTS,
 )
@@ -122,12 +122,7 @@ def report(
     _member(view, unit)
     require_reporter(conn, view, actor, unit)
     unit_id = _unit_ids(conn, [unit])[unit]
-    signed = conn.execute(
-        select(COVENANT_SIGNATURES.c.id).where(
-            COVENANT_SIGNATURES.c.covenant_id == cid, COVENANT_SIGNATURES.c.unit_id == unit_id
-        )
-    ).first()
-    if signed is None:
+    if not covenants.has_signed(conn, cid, unit_id):
         raise KhenthuongError(f"{view.name_of(unit)} chưa ký giao ước năm {year}")
     targets = targets_of(conn, cid)
     result = tg.score(targets, values, view.scoring, _cases(conn, cid, round_, unit_id))

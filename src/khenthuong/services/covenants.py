@@ -228,6 +228,19 @@ def launch(
     return cid
 
 
+def has_signed(conn: Connection, covenant_id: int, unit_id: int) -> bool:
+    """Whether the member unit signed the covenant."""
+    return (
+        conn.execute(
+            select(COVENANT_SIGNATURES.c.id).where(
+                COVENANT_SIGNATURES.c.covenant_id == covenant_id,
+                COVENANT_SIGNATURES.c.unit_id == unit_id,
+            )
+        ).first()
+        is not None
+    )
+
+
 def sign(
     conn: Connection, code: str, year: int, unit: str, *, signed_on: date, actor: Actor
 ) -> None:
@@ -239,12 +252,7 @@ def sign(
         raise KhenthuongError(f"{unit} không phải thành viên {view.name} năm {year}")
     require_member_officer(conn, view, actor, unit)
     unit_id = _unit_ids(conn, [unit])[unit]
-    signed = conn.execute(
-        select(COVENANT_SIGNATURES.c.id).where(
-            COVENANT_SIGNATURES.c.covenant_id == cid, COVENANT_SIGNATURES.c.unit_id == unit_id
-        )
-    ).first()
-    if signed is None:
+    if not has_signed(conn, cid, unit_id):
         conn.execute(
             insert(COVENANT_SIGNATURES).values(
                 covenant_id=cid, unit_id=unit_id, signed_on=signed_on, signed_by=actor.username
