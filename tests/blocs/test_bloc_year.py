@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import bloc_admin, bloc_reviews, covenants
+from khenthuong.services import bloc_admin, bloc_reviews, covenants, inspections
 from khenthuong.services.actors import load_actor
 from khenthuong.services.blocs import ScoringIn, apply_blocs, bloc_view, load_blocs
 from khenthuong.services.documents import DocumentRequest, render_document
@@ -252,3 +252,19 @@ def test_review_report_document(seeded: Runtime, kind: str) -> None:
     assert ("Cờ thi đua của Bộ Công an" in text) is (kind == "bao-cao-tong-ket")
     with pytest.raises(Forbidden):
         render_document(*args, DocumentRequest(kind, "CUM2-BCA:2017", "docx", outsider))
+
+
+def test_the_years_leader_reads_every_inspection_report_of_that_year(seeded: Runtime) -> None:
+    """The 2019 leader's officer reads a 2019 visit between two other members; the 2018
+    leader's officer does not (its right ended with 2018)."""
+    with write_tx(seeded.engine) as conn:
+        leader = load_actor(conn, "kt.cy")  # Cục Cơ yếu Đảng – Chính quyền
+        inspections.plan_inspections(conn, "KCY4", 2019, actor=leader, seed=5)
+        visits = inspections.visits(conn, "KCY4", 2019)
+    others = [v for v in visits if "CCYDCQ" not in (v.inspector, v.inspected)]
+    outside_qd = [v for v in visits if "CCYQD" not in (v.inspector, v.inspected)]
+    assert others and outside_qd
+    with seeded.engine.connect() as conn:
+        assert inspections.report_documents(conn, others[0].id, leader) == []
+        with pytest.raises(Forbidden):
+            inspections.report_documents(conn, outside_qd[0].id, load_actor(conn, "cb.qd"))
