@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.runtime import Runtime
-from khenthuong.services import covenants
+from khenthuong.services import bloc_reviews, covenants
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.storage.blocs import COVENANT_SIGNATURES
@@ -21,9 +21,13 @@ MEMBERS = ["CCYQD", "CCYDCQ", "CCYCA", "CCYNG"]
 HEADS = {"CCYQD": "tt.qd", "CCYDCQ": "tt.dcq", "CCYCA": "tt.ca", "CCYNG": "tt.ng"}
 """The demo's head of each member unit, who signs its covenant."""
 TARGETS = [
-    covenants.TargetIn("hoan_thanh", "100% cán bộ, đảng viên hoàn thành nhiệm vụ", 100, 40),
-    covenants.TargetIn("dang_vien_tot", "Trên 80% đảng viên hoàn thành tốt, xuất sắc", 80, 30),
-    covenants.TargetIn("chi_bo", "100% chi bộ hoàn thành nhiệm vụ", 100, 30),
+    covenants.TargetIn(
+        "hoan_thanh", "100% cán bộ, đảng viên hoàn thành nhiệm vụ", "at_least", 100, points=40
+    ),
+    covenants.TargetIn(
+        "dang_vien_tot", "Trên 80% đảng viên hoàn thành tốt, xuất sắc", "more_than", 80, points=30
+    ),
+    covenants.TargetIn("chi_bo", "100% chi bộ hoàn thành nhiệm vụ", "at_least", 100, points=30),
 ]
 
 
@@ -32,7 +36,7 @@ def leader(rt: Runtime) -> Actor:
     with write_tx(rt.engine) as conn:
         known = set(conn.execute(select(UNITS.c.code)).scalars())
         apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", known))
-        return load_actor(conn, "kt.cy")
+        return load_actor(conn, "kt.cy")  # an officer of CCYDCQ, the 2019 khối trưởng
 
 
 def launched(rt: Runtime, leader: Actor) -> None:
@@ -52,10 +56,11 @@ def launched(rt: Runtime, leader: Actor) -> None:
 
 
 def test_scores_follow_reported_results(rt: Runtime, leader: Actor) -> None:
-    """Reaching a target earns its points; falling short earns a proportional share."""
+    """A target met earns its points; one missed earns nothing (no proportional share):
+    60 % against "over 80 %" loses the target's 30 points."""
     launched(rt, leader)
     with write_tx(rt.engine) as conn:
-        full = covenants.report(
+        full = bloc_reviews.report(
             conn,
             "KCY4",
             2019,
@@ -64,7 +69,7 @@ def test_scores_follow_reported_results(rt: Runtime, leader: Actor) -> None:
             {"hoan_thanh": 100, "dang_vien_tot": 85, "chi_bo": 100},
             actor=leader,
         )
-        short = covenants.report(
+        short = bloc_reviews.report(
             conn,
             "KCY4",
             2019,
@@ -73,9 +78,10 @@ def test_scores_follow_reported_results(rt: Runtime, leader: Actor) -> None:
             {"hoan_thanh": 100, "dang_vien_tot": 60, "chi_bo": 100},
             actor=leader,
         )
-        board = covenants.scores(conn, "KCY4", 2019, "so_ket")
-    assert (full, short) == (100.0, 92.5)
-    assert board == {"CCYQD": 100.0, "CCYDCQ": 0.0, "CCYCA": 92.5, "CCYNG": 0.0}
+        board = bloc_reviews.scores(conn, "KCY4", 2019, "so_ket")
+    assert (full.total, short.total) == (100.0, 70.0)
+    assert not short.lines[1].met
+    assert board == {"CCYQD": 100.0, "CCYCA": 70.0, "CCYDCQ": 0.0, "CCYNG": 0.0}
 
 
 def test_report_must_match_the_targets_and_signature(rt: Runtime, leader: Actor) -> None:
@@ -83,7 +89,7 @@ def test_report_must_match_the_targets_and_signature(rt: Runtime, leader: Actor)
     launched(rt, leader)
     with write_tx(rt.engine) as conn:
         with pytest.raises(KhenthuongError, match="thiếu chi_bo"):
-            covenants.report(
+            bloc_reviews.report(
                 conn,
                 "KCY4",
                 2019,
@@ -104,18 +110,20 @@ def test_report_must_match_the_targets_and_signature(rt: Runtime, leader: Actor)
 
 
 def test_year_end_vote_proposes_within_the_flag_quota(rt: Runtime, leader: Actor) -> None:
-    """The top member goes to Cờ thi đua CP (quota 1), close runners-up to Bằng khen."""
+    """The leading member, having met every target, goes to Cờ thi đua CP (quota 1); the
+    next (the bloc's rule: 1) to the flag of Ban Cơ yếu; those within 90 % of the best to
+    Bằng khen; proposals are made by the unit leading the bloc that year."""
     launched(rt, leader)
     results = {
         "CCYQD": {"hoan_thanh": 100, "dang_vien_tot": 90, "chi_bo": 100},
         "CCYDCQ": {"hoan_thanh": 100, "dang_vien_tot": 85, "chi_bo": 100},
-        "CCYCA": {"hoan_thanh": 100, "dang_vien_tot": 70, "chi_bo": 100},
+        "CCYCA": {"hoan_thanh": 100, "dang_vien_tot": 95, "chi_bo": 100},
         "CCYNG": {"hoan_thanh": 80, "dang_vien_tot": 60, "chi_bo": 90},
     }
     with write_tx(rt.engine) as conn:
         for unit, values in results.items():
-            covenants.report(conn, "KCY4", 2019, "tong_ket", unit, values, actor=leader)
-        standings = covenants.year_end_vote(
+            bloc_reviews.report(conn, "KCY4", 2019, "tong_ket", unit, values, actor=leader)
+        standings = bloc_reviews.year_end_vote(
             conn,
             rt.registry,
             "KCY4",
@@ -124,25 +132,27 @@ def test_year_end_vote_proposes_within_the_flag_quota(rt: Runtime, leader: Actor
             voters=4,
             actor=leader,
         )
-    # CCYQD and CCYDCQ both score 100: the vote decides the order.
+    # Three members score 100: the vote decides their order.
     assert [s.unit for s in standings] == ["CCYDCQ", "CCYQD", "CCYCA", "CCYNG"]
     with rt.engine.connect() as conn:
-        proposed = covenants.proposals(conn, "KCY4", 2019)
+        proposed = bloc_reviews.proposals(conn, "KCY4", 2019)
         rows = {
             r.id: r for r in conn.execute(select(NOMINATIONS).where(NOMINATIONS.c.year == 2019))
         }
-    assert [(u, w) for u, w, _ in proposed] == [
-        ("CCYDCQ", "co_thi_dua_chinh_phu"),
-        ("CCYQD", "bang_khen_bo"),
-        ("CCYCA", "bang_khen_bo"),
-        ("CCYNG", None),
+        leading_unit = conn.execute(select(UNITS.c.id).where(UNITS.c.code == "CCYDCQ")).scalar()
+    assert [(p.unit, p.workflow, p.award) for p in proposed] == [
+        ("CCYDCQ", "co_thi_dua_chinh_phu", "Cờ thi đua của Chính phủ"),
+        ("CCYQD", "co_thi_dua_cap_bo", "Cờ thi đua của Ban Cơ yếu Chính phủ"),
+        ("CCYCA", "bang_khen_bo", "Bằng khen"),
+        ("CCYNG", None, ""),
     ]
     flags = [r for r in rows.values() if r.workflow == "co_thi_dua_chinh_phu"]
     assert len(flags) == 1
     assert flags[0].nominee_name == "Cục Cơ yếu Đảng – Chính quyền"
+    assert {r.proposing_unit_id for r in rows.values()} == {leading_unit}
     # Voting again proposes nobody twice and keeps within the quota.
     with write_tx(rt.engine) as conn:
-        covenants.year_end_vote(
+        bloc_reviews.year_end_vote(
             conn,
             rt.registry,
             "KCY4",
@@ -159,17 +169,17 @@ def test_year_end_vote_proposes_within_the_flag_quota(rt: Runtime, leader: Actor
 def test_vote_tally_above_voters_is_refused(rt: Runtime, leader: Actor) -> None:
     """More votes than voting members is refused with the numbers."""
     launched(rt, leader)
-    with write_tx(rt.engine) as conn, pytest.raises(KhenthuongError, match="5 phiếu vượt quá"):
-        covenants.year_end_vote(
+    with write_tx(rt.engine) as conn, pytest.raises(KhenthuongError, match="5 phiếu, phải từ 0"):
+        bloc_reviews.year_end_vote(
             conn, rt.registry, "KCY4", 2019, {"CCYQD": 5}, voters=4, actor=leader
         )
 
 
 def test_only_the_bloc_leader_launches(rt: Runtime, leader: Actor) -> None:
-    """An officer who does not lead the bloc cannot launch its covenant."""
+    """An officer of a unit that does not lead the bloc in 2019 cannot launch its covenant."""
     with write_tx(rt.engine) as conn:
-        officer = load_actor(conn, "cb.qd")
-        with pytest.raises(KhenthuongError, match="does not lead"):
+        officer = load_actor(conn, "tt.ng")
+        with pytest.raises(Forbidden, match="chỉ cán bộ thi đua, thủ trưởng đơn vị đó"):
             covenants.launch(
                 conn,
                 "KCY4",
@@ -216,15 +226,16 @@ def test_only_the_members_own_officers_sign_for_it(rt: Runtime, leader: Actor) -
 
 
 def test_reports_come_from_the_member_or_the_bloc_leader(rt: Runtime, leader: Actor) -> None:
-    """A member's officer reports for it, not for another member; the bloc leader and the
-    2019 khối trưởng (Cục Cơ yếu Đảng – Chính quyền) score any member; outsiders are refused."""
+    """A member's officer reports for it, not for another member; the officers and head of
+    the 2019 khối trưởng (Cục Cơ yếu Đảng – Chính quyền) score any member; outsiders and
+    the administrator are refused."""
     launched(rt, leader)
     values = {"hoan_thanh": 100, "dang_vien_tot": 85, "chi_bo": 100}
     with write_tx(rt.engine) as conn:
         assert (
-            covenants.report(
+            bloc_reviews.report(
                 conn, "KCY4", 2019, "so_ket", "CCYQD", values, actor=load_actor(conn, "cb.qd")
-            )
+            ).total
             == 100.0
         )
         for username, unit in (
@@ -233,9 +244,10 @@ def test_reports_come_from_the_member_or_the_bloc_leader(rt: Runtime, leader: Ac
             ("cv.bcy", "CCYNG"),
             ("cb.pccc", "CCYQD"),
             ("kiemtra", "CCYQD"),
+            ("admin", "CCYDCQ"),
         ):
             with pytest.raises(Forbidden, match="không được báo cáo, chấm điểm"):
-                covenants.report(
+                bloc_reviews.report(
                     conn,
                     "KCY4",
                     2019,
@@ -244,11 +256,11 @@ def test_reports_come_from_the_member_or_the_bloc_leader(rt: Runtime, leader: Ac
                     values,
                     actor=load_actor(conn, username),
                 )
-        for username, unit in (("kt.cy", "CCYCA"), ("cb.dcq", "CCYNG"), ("admin", "CCYDCQ")):
-            covenants.report(
+        for username, unit in (("kt.cy", "CCYCA"), ("cb.dcq", "CCYNG"), ("tt.dcq", "CCYDCQ")):
+            bloc_reviews.report(
                 conn, "KCY4", 2019, "so_ket", unit, values, actor=load_actor(conn, username)
             )
-        board = covenants.scores(conn, "KCY4", 2019, "so_ket")
+        board = bloc_reviews.scores(conn, "KCY4", 2019, "so_ket")
     assert board == {"CCYQD": 100.0, "CCYDCQ": 100.0, "CCYCA": 100.0, "CCYNG": 100.0}
 
 

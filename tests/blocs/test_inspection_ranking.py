@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from khenthuong.runtime import Runtime
-from khenthuong.services import covenants, inspections
+from khenthuong.services import bloc_reviews, covenants, inspections
 from khenthuong.services.actors import load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.storage.db import write_tx
@@ -15,7 +15,7 @@ from khenthuong.storage.models import UNITS
 from tests.conftest import CONFIG
 
 HEADS = {"CCYQD": "tt.qd", "CCYDCQ": "tt.dcq", "CCYCA": "tt.ca", "CCYNG": "tt.ng"}
-TARGETS = [covenants.TargetIn("ht", "100% cán bộ hoàn thành nhiệm vụ", 100, 100)]
+TARGETS = [covenants.TargetIn("ht", "100% cán bộ hoàn thành nhiệm vụ", "at_least", 100, points=100)]
 
 
 def test_inspection_scores_received_break_a_tie_before_the_vote(rt: Runtime) -> None:
@@ -45,9 +45,9 @@ def test_inspection_scores_received_break_a_tie_before_the_vote(rt: Runtime) -> 
         first, second = (r.inspected for r in rows[:2])
         for unit in HEADS:
             value = 100 if unit in (first, second) else 50
-            covenants.report(conn, "KCY4", 2019, "tong_ket", unit, {"ht": value}, actor=leader)
+            bloc_reviews.report(conn, "KCY4", 2019, "tong_ket", unit, {"ht": value}, actor=leader)
         votes = {first: 0, second: 4}
-        before = covenants.year_end_vote(
+        before = bloc_reviews.year_end_vote(
             conn, rt.registry, "KCY4", 2019, votes, voters=4, actor=leader
         )
         assert [s.unit for s in before[:2]] == [second, first]
@@ -61,7 +61,7 @@ def test_inspection_scores_received_break_a_tie_before_the_vote(rt: Runtime) -> 
                 score=scores[row.inspected],
                 actor=load_actor(conn, HEADS[row.inspector]),
             )
-        after = covenants.year_end_vote(
+        after = bloc_reviews.year_end_vote(
             conn, rt.registry, "KCY4", 2019, votes, voters=4, actor=leader
         )
     assert [s.unit for s in after[:2]] == [first, second]

@@ -59,8 +59,9 @@ def test_next_years_rotate_inspectors(rt: Runtime, leader: Actor) -> None:
     no pair repeats, and each year is one triangle (three visits, the fourth branch rests)."""
     years = (2019, 2020, 2021, 2022)
     with write_tx(rt.engine) as conn:
+        admin = load_actor(conn, "admin")  # no leader is recorded after 2019
         for year in years:
-            inspections.plan_inspections(conn, "KCY4", year, actor=leader, seed=year)
+            inspections.plan_inspections(conn, "KCY4", year, actor=admin, seed=year)
         rows = {year: inspections.visits(conn, "KCY4", year) for year in years}
     members = ["CCYQD", "CCYDCQ", "CCYCA", "CCYNG"]
     assert [len(rows[year]) for year in years] == [3, 3, 3, 3]
@@ -72,11 +73,15 @@ def test_next_years_rotate_inspectors(rt: Runtime, leader: Actor) -> None:
 
 
 def test_only_the_bloc_leader_plans(rt: Runtime, leader: Actor) -> None:
-    """An officer of a member unit cannot generate the bloc's plan."""
+    """An officer of the unit that led the bloc in 2018 cannot generate the 2019 plan, nor
+    can the 2019 leader plan 2020 (no leader chosen yet); the 2018 leader plans 2018."""
     with write_tx(rt.engine) as conn:
         officer = load_actor(conn, "cb.qd")
-        with pytest.raises(KhenthuongError, match="does not lead"):
+        with pytest.raises(KhenthuongError, match="chỉ cán bộ thi đua, thủ trưởng đơn vị đó"):
             inspections.plan_inspections(conn, "KCY4", 2019, actor=officer)
+        with pytest.raises(KhenthuongError, match="chưa chọn khối trưởng năm 2020"):
+            inspections.plan_inspections(conn, "KCY4", 2020, actor=leader)
+        inspections.plan_inspections(conn, "KCY4", 2018, actor=officer)
 
 
 def test_publish_mails_each_member_its_dates(
@@ -221,7 +226,7 @@ def test_inspection_windows_and_overdue_reports_are_reminded(
             conn,
             "KCY4",
             2026,
-            actor=leader,
+            actor=load_actor(conn, "admin"),
             period_start=date(2026, 11, 26),
             period_end=date(2026, 12, 31),
         )

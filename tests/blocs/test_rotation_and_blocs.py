@@ -9,7 +9,9 @@ import pytest
 from khenthuong.blocs.rotation import leader_for_year
 from khenthuong.errors import InvalidDefinition
 from khenthuong.runtime import Runtime
-from khenthuong.services.blocs import apply_blocs, bloc_view, load_blocs, record_leader
+from khenthuong.services.actors import load_actor
+from khenthuong.services.bloc_admin import set_leader
+from khenthuong.services.blocs import apply_blocs, bloc_view, load_blocs
 from khenthuong.storage.db import write_tx
 from tests.conftest import CONFIG
 
@@ -57,18 +59,24 @@ def test_rotation_without_records_starts_at_the_first_member() -> None:
 
 
 def test_demo_blocs_load_and_show_the_2019_leader(rt: Runtime) -> None:
-    """Khối thi đua 4 Hệ Cơ yếu is led by Cục Cơ yếu Đảng – Chính quyền in 2019."""
+    """Khối thi đua 4 Hệ Cơ yếu is led by Cục Cơ yếu Đảng – Chính quyền in 2019; a year
+    with no recorded leader has none (chưa chọn) until one is elected: no sourced rotation."""
     with write_tx(rt.engine) as conn:
         assert apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", UNITS)) == 4
         assert apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", UNITS)) == 0
         view = bloc_view(conn, "KCY4", 2019)
         assert view.leader == "CCYDCQ"
         assert [c for c, _ in view.members] == ROTATION
-        record_leader(conn, "KCY4", 2020, "CCYNG", "CCYCA")
+        assert bloc_view(conn, "KCY4", 2020).leader is None
+        set_leader(
+            conn, "KCY4", 2020, "CCYNG", "CCYCA", source="elected",
+            actor=load_actor(conn, "tt.dcq"),  # the 2019 leader chairs the election
+        )  # fmt: skip
         assert (bloc_view(conn, "KCY4", 2020).leader, bloc_view(conn, "KCY4", 2021).leader) == (
             "CCYNG",
-            "CCYQD",
+            None,
         )
+        assert bloc_view(conn, "KCY4", 2020).leader_source == "elected"
         assert bloc_view(conn, "CUM2-BCA", 2018).leader == "C07"
 
 

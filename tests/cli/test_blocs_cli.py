@@ -63,10 +63,12 @@ def test_blocs_list_and_show(demo: Settings) -> None:
     assert table_rows(raw) == [
         ["CCYQD", "Cục Cơ yếu Quân đội", ""],
         ["CCYDCQ", "Cục Cơ yếu Đảng – Chính quyền", "Khối trưởng"],
-        ["CCYCA", "Cục Cơ yếu Công an", "Khối phó"],
+        ["CCYCA", "Cục Cơ yếu Công an", ""],
         ["CCYNG", "Cục Cơ yếu Ngoại giao", ""],
     ]
     assert "Chỉ tiêu đề nghị Cờ thi đua của Chính phủ: 1" in out
+    code, out = run("blocs", "show", "KCY4", "--year", "2020")
+    assert code == 0 and "Khối trưởng năm 2020: chưa chọn" in out, out
     code, out = run("blocs", "show", "NOPE", "--year", "2019")
     assert code == 1
     assert "Không có khối thi đua 'NOPE'" in out
@@ -126,7 +128,7 @@ def test_inspections_plan_and_export(demo: Settings, tmp_path: Path) -> None:
     code, out = run("inspections", "plan", "--bloc", "NOPE", "--year", "2019", "--as", "admin")
     assert code == 1 and "Không có khối thi đua 'NOPE'" in out
     code, out = run(*plan, "--as", "cb.qd")
-    assert code == 1 and "does not lead bloc KCY4" in out
+    assert code == 1 and "chỉ cán bộ thi đua, thủ trưởng đơn vị đó" in out
     code, out = run(*export[:4], "--year", "2020", "--format", "csv", "-o", str(tmp_path / "x"))
     assert code == 1 and "chưa có kế hoạch kiểm tra chéo năm 2020" in out
 

@@ -154,8 +154,8 @@ def test_unknown_organisation_is_refused_when_units_are_known(tmp_path: Path) ->
     """With the unit codes given, an override for a unit that does not exist is an error."""
     path, text = catalog_with(tmp_path)
     with pytest.raises(InvalidDefinition) as info:
-        load_catalog(path, known_units={"CP", "BQP"})
+        load_catalog(path, known_units={"CP", "BQP", "BCA"})
     assert [str(p) for p in info.value.problems] == [
         f"{path}:{line_of(text, '  BCY:')}: unknown unit 'BCY'"
     ]
-    assert load_catalog(path, known_units={"CP", "BCY", "BQP"}).organisations["BCY"]
+    assert load_catalog(path, known_units={"CP", "BCY", "BQP", "BCA"}).organisations["BCY"]

@@ -196,7 +196,7 @@ def test_government_flag_needs_the_collective_that_led_its_bloc(
             rt.engine,
             rt.registry,
             workflow="co_thi_dua_chinh_phu",
-            proposing_unit="BCY",
+            proposing_unit="CCYDCQ",
             actor=bloc_leader,
             nominee_unit_code=unit,
             year=year,

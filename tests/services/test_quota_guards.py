@@ -242,7 +242,7 @@ def flag_draft(rt: Runtime, leader: Actor, unit: str, year: int = 2026) -> int:
         rt.engine,
         rt.registry,
         workflow="co_thi_dua_chinh_phu",
-        proposing_unit="BCY",
+        proposing_unit="CCYDCQ",  # the 2019 khối trưởng's unit proposes for the bloc
         actor=leader,
         nominee_unit_code=unit,
         year=year,

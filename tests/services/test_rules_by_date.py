@@ -239,7 +239,8 @@ def test_2018_history_imports_against_the_2018_rules(rt: Runtime, tmp_path: Path
 
 @pytest.fixture
 def flag_proposer(rt: Runtime) -> Actor:
-    """The leader of Khối thi đua 4 Hệ Cơ yếu, who proposes Cờ thi đua CP for BCY."""
+    """An officer of Cục Cơ yếu Đảng – Chính quyền (khối trưởng in 2019), who proposes Cờ thi
+    đua CP for the bloc."""
     with write_tx(rt.engine) as conn:
         known = set(conn.execute(select(UNITS.c.code)).scalars())
         apply_blocs(conn, load_blocs(CONFIG / "blocs.yaml", known))
@@ -274,7 +275,7 @@ def test_the_government_flag_cap_of_nd91_counts_the_ministry_flags(
             rt.engine,
             rt.registry,
             workflow="co_thi_dua_chinh_phu",
-            proposing_unit="BCY",
+            proposing_unit="CCYDCQ",
             actor=flag_proposer,
             nominee_unit_code=unit,
             year=2019,

@@ -7,8 +7,13 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import console, report_errors, runtime
+from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.errors import NotFound
+from khenthuong.services import bloc_admin
 from khenthuong.services.blocs import bloc_codes, bloc_view
+from khenthuong.storage.db import write_tx
+
+NOT_CHOSEN = "chưa chọn"
 
 app = typer.Typer(help="Khối, cụm thi đua (emulation blocs).", no_args_is_help=True)
 
@@ -19,21 +24,25 @@ def list_(year: int = typer.Option(None, "--year", help="Default: this year.")) 
     """Every bloc with its leader and member count for a year."""
     rt = runtime()
     year = year or date.today().year
-    table = Table("mã", "tên", "loại", "tổ chức", "khối trưởng", "thành viên", title=f"Năm {year}")
+    table = Table(
+        "mã", "tên", "loại", "tổ chức", "khối/cụm trưởng", "thành viên", title=f"Năm {year}"
+    )
     with rt.engine.connect() as conn:
         for code in bloc_codes(conn):
-            view = bloc_view(conn, code, year)
+            try:
+                view = bloc_view(conn, code, year)
+            except NotFound:
+                continue  # no members that year
             kind = "Khối" if view.kind == "khoi" else "Cụm"
-            table.add_row(
-                code, view.name, kind, view.organiser, view.leader, str(len(view.members))
-            )
+            leader = view.name_of(view.leader) if view.leader else NOT_CHOSEN
+            table.add_row(code, view.name, kind, view.organiser, leader, str(len(view.members)))
     console.print(table)
 
 
 @app.command("show")
 @report_errors
 def show(code: str, year: int = typer.Option(None, "--year", help="Default: this year.")) -> None:
-    """One bloc: members, leader (khối trưởng) and deputy (khối phó) for a year."""
+    """One bloc: members, leader (khối/cụm trưởng) and deputy (khối/cụm phó) for a year."""
     rt = runtime()
     year = year or date.today().year
     with rt.engine.connect() as conn:
@@ -44,11 +53,81 @@ def show(code: str, year: int = typer.Option(None, "--year", help="Default: this
     table = Table("mã", "đơn vị", "vai trò")
     for member, name in view.members:
         role = (
-            "Khối trưởng"
+            view.leader_title
             if member == view.leader
-            else ("Khối phó" if member == view.deputy else "")
+            else (view.deputy_title if member == view.deputy else "")
         )
         table.add_row(member, name, role)
     console.print(table)
+    if view.leader is None:
+        console.print(f"{view.leader_title} năm {year}: {NOT_CHOSEN}")
     if view.flag_quota is not None:
         console.print(f"Chỉ tiêu đề nghị Cờ thi đua của Chính phủ: {view.flag_quota}")
+
+
+@app.command("create")
+@report_errors
+def create(
+    code: str,
+    name: str = typer.Option(..., "--name"),
+    kind: str = typer.Option(..., "--kind", help="khoi or cum"),
+    organiser: str = typer.Option(..., "--organiser", help="Unit code"),
+    since: int = typer.Option(..., "--since", help="First year"),
+    flag_quota: int = typer.Option(1, "--flag-quota", help="Cờ thi đua của Chính phủ per year"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Create a bloc (its organiser's emulation office or an administrator); audited."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        bloc_admin.create_bloc(
+            conn, code=code, name=name, kind=kind, organiser=organiser, since=since,
+            flag_quota=flag_quota, scoring=None, actor=actor,
+        )  # fmt: skip
+    console.print(f"Đã lập khối {code.upper()}")
+
+
+@app.command("add-member")
+@report_errors
+def add_member(
+    code: str,
+    unit: str = typer.Option(..., "--unit"),
+    since: str = typer.Option(..., "--from", help="Effective date, YYYY-MM-DD"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Add a member from a date; audited."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        bloc_admin.add_member(conn, code, unit, since=date.fromisoformat(since), actor=actor)
+    console.print(f"{unit} là thành viên {code} từ {since}")
+
+
+@app.command("remove-member")
+@report_errors
+def remove_member(
+    code: str,
+    unit: str = typer.Option(..., "--unit"),
+    until: str = typer.Option(..., "--until", help="Last day, YYYY-MM-DD"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """End a membership on a date; audited."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        bloc_admin.remove_member(conn, code, unit, until=date.fromisoformat(until), actor=actor)
+    console.print(f"{unit} rời {code} ngày {until}")
+
+
+@app.command("set-leader")
+@report_errors
+def set_leader(
+    code: str,
+    year: int = typer.Option(..., "--year"),
+    leader: str = typer.Option(..., "--leader", help="Member unit code"),
+    deputy: str = typer.Option(None, "--deputy", help="Member unit code"),
+    source: str = typer.Option("elected", "--source", help="elected or set"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """Record the year's leader and deputy (elected by the bloc or set by the organiser)."""
+    rt = runtime()
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        view = bloc_admin.set_leader(conn, code, year, leader, deputy, source=source, actor=actor)
+    console.print(f"{view.leader_title} {code} năm {year}: {view.name_of(view.leader)}")

@@ -7,8 +7,9 @@ from datetime import date
 import typer
 from rich.table import Table
 
+from khenthuong.blocs.targets import KINDS, Target
 from khenthuong.cli.common import actor_for, console, report_errors, runtime
-from khenthuong.services import covenants
+from khenthuong.services import bloc_reviews, covenants
 from khenthuong.storage.db import write_tx
 
 app = typer.Typer(
@@ -29,30 +30,47 @@ def _pairs(items: list[str], option: str) -> dict[str, float]:
     return result
 
 
+TARGET_HELP = (
+    "CODE:KIND:THRESHOLD:DESCRIPTION; KIND one of " + ", ".join(KINDS) + "; THRESHOLD e.g. 80% "
+    "(a percentage) or 3 (a count), '-' for zero_cases and done"
+)
+
+
+def parse_target(item: str, points: dict[str, float], weights: dict[str, float]) -> Target:
+    """One --target option as a Target."""
+    parts = item.split(":", 3)
+    if len(parts) != 4 or parts[1] not in KINDS:
+        raise typer.BadParameter(f"{item!r} is not {TARGET_HELP}", param_hint="--target")
+    code, kind, threshold, description = parts
+    unit = "percent" if threshold.endswith("%") else "count"
+    try:
+        value = 0.0 if threshold.strip() in ("", "-") else float(threshold.rstrip("%"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{item!r}: THRESHOLD is a number", param_hint="--target"
+        ) from None
+    return Target(code, description, kind, value, unit, points.get(code), weights.get(code, 1.0))
+
+
 @app.command("launch")
 @report_errors
 def launch(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year"),
     theme: str = typer.Option(..., "--theme"),
-    target: list[str] = typer.Option(..., "--target", help="CODE:THRESHOLD:POINTS:DESCRIPTION"),
+    target: list[str] = typer.Option(..., "--target", help=TARGET_HELP),
+    points: list[str] = typer.Option([], "--points", help="CODE=POINTS (default: the bloc's)"),
+    weight: list[str] = typer.Option([], "--weight", help="CODE=WEIGHT (default 1)"),
     on: str = typer.Option(None, "--date", help="Launch date (default today)"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Launch the year's covenant with its targets (phát động)."""
-    targets = []
-    for item in target:
-        parts = item.split(":", 3)
-        if len(parts) != 4:
-            raise typer.BadParameter(
-                f"{item!r} is not CODE:THRESHOLD:POINTS:DESCRIPTION", param_hint="--target"
-            )
-        try:
-            targets.append(covenants.TargetIn(parts[0], parts[3], float(parts[1]), float(parts[2])))
-        except ValueError:
-            raise typer.BadParameter(
-                f"{item!r}: threshold and points are numbers", param_hint="--target"
-            ) from None
+    """Launch the year's covenant with its targets (phát động): the year's leader only."""
+    per_points, per_weight = _pairs(points, "--points"), _pairs(weight, "--weight")
+    if on is None and year != date.today().year:
+        raise typer.BadParameter(
+            f"give the launch date in {year} (YYYY-MM-DD)", param_hint="--date"
+        )
+    targets = [parse_target(item, per_points, per_weight) for item in target]
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         covenants.launch(
@@ -73,13 +91,15 @@ def sign(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year"),
     unit: list[str] = typer.Option(..., "--unit", help="Repeatable"),
+    on: str = typer.Option(None, "--date", help="Signing date (default today)"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Record members' signatures of the covenant."""
+    """Record members' signatures of the covenant (each member's own officer or head)."""
     rt = runtime()
+    signed_on = date.fromisoformat(on) if on else date.today()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         for code in unit:
-            covenants.sign(conn, bloc, year, code, signed_on=date.today(), actor=actor)
+            covenants.sign(conn, bloc, year, code, signed_on=signed_on, actor=actor)
     console.print(f"Đã ghi {len(unit)} chữ ký giao ước")
 
 
@@ -93,13 +113,49 @@ def report(
     value: list[str] = typer.Option(..., "--value", help="TARGET=NUMBER; repeatable"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """A member's results against the targets; prints its score."""
+    """A member's results against the targets; prints its score and how it was computed."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
-        score = covenants.report(
+        score = bloc_reviews.report(
             conn, bloc, year, round_, unit, _pairs(value, "--value"), actor=actor
         )
-    console.print(f"{unit}: {score:g} điểm ({round_})")
+    console.print(f"{unit}: {score.total:g} điểm ({round_}) — {score.explain()}")
+
+
+@app.command("deduct")
+@report_errors
+def deduct(
+    bloc: str = typer.Option(..., "--bloc"),
+    year: int = typer.Option(..., "--year"),
+    round_: str = typer.Option(..., "--round", help="so_ket or tong_ket"),
+    unit: str = typer.Option(..., "--unit"),
+    cases: list[str] = typer.Option(..., "--cases", help="DEDUCTION=N; repeatable"),
+    as_user: str = typer.Option(..., "--as"),
+) -> None:
+    """The year's leader records a member's deductions (cases per kind of the bloc's rule)."""
+    rt = runtime()
+    counts = {k: int(v) for k, v in _pairs(cases, "--cases").items()}
+    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+        bloc_reviews.record_deductions(conn, bloc, year, round_, unit, counts, actor=actor)
+    console.print(f"Đã ghi khoản trừ của {unit}")
+
+
+@app.command("scores")
+@report_errors
+def scores(
+    bloc: str = typer.Option(..., "--bloc"),
+    year: int = typer.Option(..., "--year"),
+    round_: str = typer.Option("tong_ket", "--round", help="so_ket or tong_ket"),
+) -> None:
+    """The round's score table: rank, member, score and how it was computed."""
+    rt = runtime()
+    with rt.engine.connect() as conn:
+        rows = bloc_reviews.score_table(conn, bloc, year, round_)
+    table = Table("hạng", "đơn vị", "điểm", "cách tính", title=f"{bloc} {year} — {round_}")
+    for r in rows:
+        how = r.score.explain() if r.score else "chưa báo cáo"
+        table.add_row(str(r.rank), r.unit_name, f"{r.total:g}", how)
+    console.print(table)
 
 
 @app.command("vote")
@@ -111,13 +167,19 @@ def vote(
     voters: int = typer.Option(..., "--voters"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Record the year-end vote; ranks members and creates their nominations within quota."""
+    """Record the year-end vote (suy tôn); ranks members and proposes the flags."""
     rt = runtime()
     tally = {k: int(v) for k, v in _pairs(votes, "--votes").items()}
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
-        covenants.year_end_vote(conn, rt.registry, bloc, year, tally, voters=voters, actor=actor)
-        proposed = covenants.proposals(conn, bloc, year)
-    table = Table("hạng", "đơn vị", "đề nghị", "hồ sơ", title=f"Suy tôn {bloc} năm {year}")
-    for rank, (unit, workflow, nid) in enumerate(proposed, start=1):
-        table.add_row(str(rank), unit, workflow or "—", f"#{nid}" if nid else "")
+        proposed = bloc_reviews.year_end_vote(
+            conn, rt.registry, bloc, year, tally, voters=voters, actor=actor
+        )
+    table = Table(
+        "hạng", "đơn vị", "điểm", "phiếu", "đề nghị", "hồ sơ", title=f"Suy tôn {bloc} năm {year}"
+    )
+    for p in proposed:
+        table.add_row(
+            str(p.rank), p.unit_name, f"{p.score:g}", str(p.votes), p.award or "—",
+            f"#{p.nomination_id}" if p.nomination_id else "",
+        )  # fmt: skip
     console.print(table)

@@ -312,10 +312,11 @@ DEMO_COVENANT_YEAR = 2019
 DEMO_COVENANT_THEME = "Đoàn kết, sáng tạo, kỷ cương, nêu gương, quyết thắng"
 DEMO_COVENANT_ON = (2019, 3, 7)
 DEMO_COVENANT_TARGETS = (
-    ("hoan_thanh", "100% cán bộ, đảng viên hoàn thành nhiệm vụ", 100.0, 40.0),
-    ("dang_vien_tot", "Trên 80% đảng viên hoàn thành tốt, xuất sắc nhiệm vụ", 80.0, 30.0),
-    ("chi_bo", "100% chi bộ hoàn thành nhiệm vụ", 100.0, 30.0),
-)
+    ("hoan_thanh", "100% cán bộ, đảng viên hoàn thành nhiệm vụ", "at_least", 100.0, 40.0),
+    ("dang_vien_tot", "Trên 80% đảng viên hoàn thành tốt, xuất sắc nhiệm vụ", "more_than", 80.0,
+     30.0),
+    ("chi_bo", "100% chi bộ hoàn thành nhiệm vụ", "at_least", 100.0, 30.0),
+)  # fmt: skip
 DEMO_COVENANT_SIGNERS = {"CCYQD": "tt.qd", "CCYDCQ": "tt.dcq", "CCYCA": "tt.ca", "CCYNG": "tt.ng"}
 """The head of each member, who signs for it (only a member's own officers may)."""
 
@@ -339,7 +340,10 @@ def run_covenant_walkthrough(rt: Runtime, console: Console) -> None:
                 code,
                 year,
                 theme=DEMO_COVENANT_THEME,
-                targets=[covenants.TargetIn(*t) for t in DEMO_COVENANT_TARGETS],
+                targets=[
+                    covenants.TargetIn(code, text, kind, threshold, points=points)
+                    for code, text, kind, threshold, points in DEMO_COVENANT_TARGETS
+                ],
                 launched_on=on,
                 actor=load_actor(conn, "kt.cy"),
             )
@@ -359,9 +363,9 @@ def run_covenant_walkthrough(rt: Runtime, console: Console) -> None:
     console.print(
         f"Chủ đề: “{shown.theme}” — phát động {shown.launched_on:%d/%m/%Y} ({shown.launched_by})"
     )
-    targets = Table("chỉ tiêu", "ngưỡng", "điểm", title="Chỉ tiêu giao ước")
+    targets = Table("chỉ tiêu", "điều kiện", "điểm", title="Chỉ tiêu giao ước")
     for target in shown.targets:
-        targets.add_row(target.description, f"{target.threshold:g}", f"{target.points:g}")
+        targets.add_row(target.description, target.wording(), f"{target.points or 0:g}")
     console.print(targets)
     signatures = Table("đơn vị", "ngày ký", "người ký", title="Ký giao ước")
     for sig in shown.signatures:

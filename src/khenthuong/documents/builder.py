@@ -469,7 +469,37 @@ def bang_khen() -> DocumentObject:
     return doc
 
 
+def bao_cao_khoi() -> DocumentObject:
+    """Báo cáo sơ kết / tổng kết of a bloc's year (ND 30 Mẫu 1.4, ký hiệu BC): members,
+    targets, values, scores and how they were computed, ranking and the proposals."""
+    doc = _document(landscape=True)
+    header_block(doc, number_prefix="Số: {{ number }}")
+    title_block(doc, "BÁO CÁO", "{{ summary }}")
+    para(doc, "I. GIAO ƯỚC THI ĐUA", bold=True, align=LEFT, before=6)
+    para(doc, "Chủ đề: “{{ theme }}”; phát động ngày {{ launched }}; "
+              "{{ signed_count }}/{{ member_count }} đơn vị đã ký giao ước.", indent=True)  # fmt: skip
+    grid(doc, ["STT", "Mã", "Chỉ tiêu", "Điều kiện", "Điểm", "Hệ số"],
+         ["{{ x.no }}", "{{ x.code }}", "{{ x.description }}", "{{ x.condition }}",
+          "{{ x.points }}", "{{ x.weight }}"],
+         [1.3, 3.0, 10.0, 5.0, 2.0, 2.0], "targets", size=11)  # fmt: skip
+    para(doc, "II. KẾT QUẢ CHẤM ĐIỂM VÀ XẾP HẠNG", bold=True, align=LEFT, before=6)
+    para(doc, "{{ rule_text }}", indent=True)
+    grid(doc, ["Hạng", "Đơn vị", "Giá trị báo cáo", "Cách tính", "Điểm"],
+         ["{{ x.rank }}", "{{ x.name }}", "{{ x.values }}", "{{ x.how }}", "{{ x.total }}"],
+         [1.3, 5.5, 5.5, 9.0, 2.0], "rows", size=10)  # fmt: skip
+    tag(doc, "{%p if proposals %}")
+    para(doc, "III. KẾT QUẢ SUY TÔN VÀ ĐỀ NGHỊ KHEN THƯỞNG", bold=True, align=LEFT, before=6)
+    grid(doc, ["Hạng", "Đơn vị", "Điểm", "Phiếu", "Đề nghị"],
+         ["{{ x.rank }}", "{{ x.name }}", "{{ x.score }}", "{{ x.votes }}", "{{ x.award }}"],
+         [1.3, 9.0, 2.0, 2.5, 8.5], "proposals", size=11)  # fmt: skip
+    tag(doc, "{%p endif %}")
+    signature_block(doc)
+    return doc
+
+
 BUILDERS: dict[str, Callable[[], DocumentObject]] = {
+    "bao-cao-so-ket": bao_cao_khoi,
+    "bao-cao-tong-ket": bao_cao_khoi,
     "quyet-dinh": quyet_dinh,
     "danh-sach": lambda: quyet_dinh(with_body=False),
     "bang-khen": bang_khen,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, insert, select, update
 
 from khenthuong.blocs.rotation import leader_for_year
+from khenthuong.blocs.targets import Deduction, ScoringRule
 from khenthuong.errors import Forbidden, InvalidDefinition, NotFound
 from khenthuong.services.actors import Actor
 from khenthuong.storage.blocs import BLOC_LEADERS, BLOC_MEMBERS, BLOCS
@@ -57,6 +58,36 @@ class PeriodIn(BaseModel):
     end: str = Field(default=DEFAULT_PERIOD[1], pattern=r"^\d{2}/\d{2}$")
 
 
+class DeductionIn(BaseModel):
+    """A kind of deduction: points taken off per case."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
+    description: str = Field(min_length=1)
+    points: float = Field(gt=0, le=1000)
+
+
+class ScoringIn(BaseModel):
+    """A bloc's scoring rule and what its year-end vote proposes (blocs.targets.ScoringRule)."""
+
+    model_config = ConfigDict(extra="forbid")
+    points_per_target: float = Field(default=10.0, gt=0, le=1000)
+    deductions: list[DeductionIn] = Field(default_factory=list)
+    ministry_flags: int = Field(default=0, ge=0, le=40)
+    ministry_flag_name: str = Field(default="Cờ thi đua cấp Bộ", min_length=1, max_length=200)
+    merit_share: float | None = Field(default=None, gt=0, le=1)
+
+    def rule(self, government_flags: int) -> ScoringRule:
+        return ScoringRule(
+            points_per_target=self.points_per_target,
+            deductions=tuple(Deduction(d.code, d.description, d.points) for d in self.deductions),
+            government_flags=government_flags,
+            ministry_flags=self.ministry_flags,
+            ministry_flag_name=self.ministry_flag_name,
+            merit_share=self.merit_share,
+        )
+
+
 class BlocIn(BaseModel):
     """A bloc as written in config/blocs.yaml."""
 
@@ -73,6 +104,10 @@ class BlocIn(BaseModel):
     inspection_window_days: int = Field(default=2, ge=1, le=10)
     inspection_period: PeriodIn = Field(default_factory=PeriodIn)
     """Where in each year the cross-inspection visits fall (default 1 Oct - 30 Nov)."""
+    leader_rule: str = Field(default="recorded", pattern="^(recorded|rotation)$")
+    """recorded: years without a recorded leader have none yet (chưa chọn); rotation: they
+    follow `rotation` from the nearest recorded year."""
+    scoring: ScoringIn | None = None
 
 
 class BlocsFile(BaseModel):
@@ -141,6 +176,8 @@ def apply_blocs(conn: Connection, blocs: list[BlocIn]) -> int:
             "inspection_window_days": bloc.inspection_window_days,
             "inspection_start": bloc.inspection_period.start,
             "inspection_end": bloc.inspection_period.end,
+            "leader_rule": bloc.leader_rule,
+            "scoring": bloc.scoring.model_dump_json() if bloc.scoring else None,
         }
         if conn.execute(select(BLOCS.c.id).where(BLOCS.c.code == bloc.code)).first():
             conn.execute(update(BLOCS).where(BLOCS.c.code == bloc.code).values(**settings))
@@ -172,7 +209,7 @@ def apply_blocs(conn: Connection, blocs: list[BlocIn]) -> int:
                     year=year,
                     leader_unit_id=ids[leader.leader],
                     deputy_unit_id=ids[leader.deputy] if leader.deputy else None,
-                    source="elected",
+                    source="seed",
                 )
             )
         created += 1
@@ -191,12 +228,34 @@ class BlocView:
     year: int
     members: list[tuple[str, str]]
     """(code, name) of the members that year, in rotation order."""
-    leader: str
+    leader: str | None
+    """The member leading the bloc that year; None: not yet chosen (chưa chọn)."""
     deputy: str | None
     flag_quota: int | None
     window_days: int
     period: tuple[str, str] = DEFAULT_PERIOD
     """The yearly inspection period as ('DD/MM', 'DD/MM')."""
+    leader_source: str | None = None
+    """seed, elected, set or rotation; None when no leader is chosen."""
+    scoring: ScoringRule = field(default_factory=ScoringRule)
+    organiser_name: str = ""
+
+    @property
+    def leader_title(self) -> str:
+        """Khối trưởng or Cụm trưởng, by the bloc's kind."""
+        return "Cụm trưởng" if self.kind == "cum" else "Khối trưởng"
+
+    @property
+    def deputy_title(self) -> str:
+        return "Cụm phó" if self.kind == "cum" else "Khối phó"
+
+    @property
+    def kind_label(self) -> str:
+        return "Cụm thi đua" if self.kind == "cum" else "Khối thi đua"
+
+    def name_of(self, code: str | None) -> str:
+        """A member's name (the code when it is no member that year)."""
+        return dict(self.members).get(code or "", code or "")
 
     def inspection_period(self, year: int) -> tuple[date, date]:
         """The first and last day of the inspection period in `year`."""
@@ -234,12 +293,30 @@ def bloc_view(conn: Connection, code: str, year: int) -> BlocView:
         raise NotFound(
             f"Khối {code} không có thành viên năm {year} (bloc {code} has no members in {year})"
         )
-    leader = leader_for_year(
-        rotation, {y: v[0] for y, v in recorded.items()}, bloc["rotation_start_year"], year
-    )
-    deputy = recorded[year][1] if year in recorded else None
-    if deputy is None and len(rotation) > 1:
-        deputy = rotation[(rotation.index(leader) + 1) % len(rotation)]
+    sources = {
+        r.year: str(r.source)
+        for r in conn.execute(
+            select(BLOC_LEADERS.c.year, BLOC_LEADERS.c.source).where(
+                BLOC_LEADERS.c.bloc_id == bloc["id"]
+            )
+        )
+    }
+    leader: str | None = None
+    deputy: str | None = None
+    source: str | None = None
+    if year in recorded:
+        leader, deputy = recorded[year]
+        source = sources[year]
+    elif bloc["leader_rule"] == "rotation":
+        leader = leader_for_year(
+            rotation, {y: v[0] for y, v in recorded.items()}, bloc["rotation_start_year"], year
+        )
+        source = "rotation"
+        if len(rotation) > 1:
+            deputy = rotation[(rotation.index(leader) + 1) % len(rotation)]
+    scoring = (
+        ScoringIn.model_validate_json(bloc["scoring"]) if bloc["scoring"] else ScoringIn()
+    ).rule(bloc["flag_quota"] if bloc["flag_quota"] is not None else 1)
     return BlocView(
         id=bloc["id"],
         code=code,
@@ -253,29 +330,10 @@ def bloc_view(conn: Connection, code: str, year: int) -> BlocView:
         flag_quota=bloc["flag_quota"],
         window_days=bloc["inspection_window_days"],
         period=(bloc["inspection_start"], bloc["inspection_end"]),
+        leader_source=source,
+        scoring=scoring,
+        organiser_name=units[bloc["organiser_unit_id"]][1],
     )
-
-
-def record_leader(conn: Connection, code: str, year: int, leader: str, deputy: str | None) -> None:
-    """Record the leader elected at the year-end review (tổng kết) for `year`."""
-    view = bloc_view(conn, code, year)
-    ids = _unit_ids(conn)
-    members = {c for c, _ in view.members}
-    for who in (leader, deputy):
-        if who is not None and who not in members:
-            raise NotFound(f"{who!r} không phải thành viên khối {code} năm {year}")
-    values = {
-        "leader_unit_id": ids[leader],
-        "deputy_unit_id": ids[deputy] if deputy else None,
-        "source": "elected",
-    }
-    done = conn.execute(
-        update(BLOC_LEADERS)
-        .where(BLOC_LEADERS.c.bloc_id == view.id, BLOC_LEADERS.c.year == year)
-        .values(**values)
-    )
-    if done.rowcount == 0:
-        conn.execute(insert(BLOC_LEADERS).values(bloc_id=view.id, year=year, **values))
 
 
 def bloc_codes(conn: Connection) -> list[str]:
@@ -283,13 +341,46 @@ def bloc_codes(conn: Connection) -> list[str]:
     return list(conn.execute(select(BLOCS.c.code).order_by(BLOCS.c.code)).scalars())
 
 
-def require_bloc_leader(conn: Connection, view: BlocView, actor: Actor) -> None:
-    """Refuse unless the actor leads the bloc (bloc_leader over its organiser) or is admin."""
-    organiser_path = conn.execute(
-        select(UNITS.c.path).where(UNITS.c.code == view.organiser)
-    ).scalar_one()
-    if actor.grant_for(["bloc_leader", "admin"], organiser_path) is None:
+LEADER_ROLES = ("unit_officer", "unit_head")
+"""The roles through which a unit leading a bloc acts for it: its emulation officer and head."""
+
+
+def unit_path(conn: Connection, code: str) -> str:
+    """The path of unit `code`."""
+    return str(conn.execute(select(UNITS.c.path).where(UNITS.c.code == code)).scalar_one())
+
+
+def speaks_for(conn: Connection, actor: Actor, unit: str) -> bool:
+    """The actor is the emulation officer or the head of `unit` (a grant over its subtree)."""
+    return actor.grant_for(LEADER_ROLES, unit_path(conn, unit)) is not None
+
+
+def leads(conn: Connection, view: BlocView, actor: Actor) -> bool:
+    """The actor acts for the unit leading the bloc in the view's year (or its deputy)."""
+    return any(
+        code is not None and speaks_for(conn, actor, code) for code in (view.leader, view.deputy)
+    )
+
+
+def require_bloc_leader(
+    conn: Connection, view: BlocView, actor: Actor, *, admin: bool = False
+) -> None:
+    """Refuse unless the actor is an officer or the head of the unit leading the bloc in the
+    view's year (khối trưởng / cụm trưởng, or the deputy): the right lasts that year only.
+    `admin`: an administrator over the organiser may act too (planning inspections)."""
+    if leads(conn, view, actor):
+        return
+    if admin and actor.grant_for(["admin"], unit_path(conn, view.organiser)) is not None:
+        return
+    if view.leader is None:
         raise Forbidden(
-            f"{actor.username} không phải khối trưởng/quản trị của khối {view.code} "
-            f"({actor.username} does not lead bloc {view.code})"
+            f"{view.name} chưa chọn {view.leader_title.lower()} năm {view.year}: đơn vị tổ "
+            "chức chỉ định hoặc khối bầu trước"
         )
+    who = view.name_of(view.leader)
+    if view.deputy:
+        who += f" (phó: {view.name_of(view.deputy)})"
+    raise Forbidden(
+        f"{actor.username} không thuộc đơn vị {view.leader_title.lower()} của {view.name} năm "
+        f"{view.year} ({who}): chỉ cán bộ thi đua, thủ trưởng đơn vị đó được làm việc này"
+    )

@@ -31,7 +31,10 @@ from khenthuong.storage.db import write_tx
 from khenthuong.storage.documents import GENERATED_FILES
 from khenthuong.storage.models import PERSONS, UNITS
 
-KINDS = ("quyet-dinh", "danh-sach", "bang-khen", "bien-ban", "to-trinh", "ke-hoach-kiem-tra")
+KINDS = (
+    "quyet-dinh", "danh-sach", "bang-khen", "bien-ban", "to-trinh", "ke-hoach-kiem-tra",
+    "bao-cao-so-ket", "bao-cao-tong-ket",
+)  # fmt: skip
 """What `khenthuong documents render KIND` makes; each has config/templates/KIND.docx."""
 COMMENDATION_NAMES = {
     "cong_trang": "khen thưởng theo công trạng và thành tích đạt được",
@@ -400,7 +403,7 @@ def plan_context(conn: Connection, cfg: DocumentsConfig, code: str, year: int) -
 
     view = bloc_view(conn, code, year)
     rows = visits(conn, code, year)
-    leader = _unit(conn, code=view.leader)
+    leader = _unit(conn, code=view.leader or view.organiser)
     start, end = view.inspection_period(year)
     return {
         **_head(cfg, leader, f"     /KH-{leader.code}", None),
@@ -492,7 +495,7 @@ def render_document(
 
     Keys: a decision number (quyet-dinh, danh-sach, bang-khen), a session id (bien-ban),
     nomination ids separated by commas (to-trinh; `stream` names a batch's stream when a
-    batch asks), BLOC:YEAR (ke-hoach-kiem-tra)."""
+    batch asks), BLOC:YEAR (ke-hoach-kiem-tra, bao-cao-so-ket, bao-cao-tong-ket)."""
     if req.kind not in KINDS:
         raise KhenthuongError(f"Loại văn bản {req.kind!r} không có: chọn {', '.join(KINDS)}")
     cfg = documents_config(config_dir)
@@ -520,6 +523,18 @@ def render_document(
             unit, paths, context = proposal_context(conn, catalog, cfg, ids)
             _require(req.actor, paths, inspecting, "Hồ sơ của tờ trình")
             target = stream or f"proposal:{unit.code}"
+        elif req.kind in ("bao-cao-so-ket", "bao-cao-tong-ket"):
+            from khenthuong.services import bloc_reports  # noqa: PLC0415
+            from khenthuong.services.blocs import bloc_view  # noqa: PLC0415
+
+            code, year = _bloc_key(req.key)
+            view = bloc_view(conn, code, year)
+            issuer = _unit(conn, code=view.leader or view.organiser)
+            head = _head(cfg, issuer, f"     /BC-{issuer.code}", None)
+            context = bloc_reports.review_context(
+                conn, cfg, req.kind, code, year, req.actor, inspecting, head
+            )
+            target = f"bloc:{code}:{year}"
         else:
             code, year = _bloc_key(req.key)
             context = plan_context(conn, cfg, code, year)

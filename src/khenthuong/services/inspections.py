@@ -17,7 +17,7 @@ from khenthuong.calendar.workdays import add_working_days
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.services.access import READ_ALL_ROLES, reads_everything
 from khenthuong.services.actors import Actor
-from khenthuong.services.blocs import BlocView, bloc_view, require_bloc_leader
+from khenthuong.services.blocs import BlocView, bloc_view, leads, require_bloc_leader
 from khenthuong.services.dossier import checked_file
 from khenthuong.storage.blocs import (
     BLOCS,
@@ -116,7 +116,7 @@ def plan_inspections(
 ) -> int:
     """Generate and store the year's plan; an earlier plan for the year is kept, not current."""
     view = bloc_view(conn, code, year)
-    require_bloc_leader(conn, view, actor)
+    require_bloc_leader(conn, view, actor, admin=True)
     default_start, default_end = view.inspection_period(year)
     start = period_start or default_start
     end = period_end or default_end
@@ -364,6 +364,8 @@ class VisitParties:
     inspected_path: str
     bloc: str
     organiser_path: str
+    year: int = 0
+    """The year of the visit's plan (whose leader reads every report of that year)."""
 
 
 def visit_parties(conn: Connection, visit_id: int) -> VisitParties:
@@ -380,6 +382,7 @@ def visit_parties(conn: Connection, visit_id: int) -> VisitParties:
             inspected.c.path.label("inspected_path"),
             BLOCS.c.code.label("bloc"),
             organiser.c.path.label("organiser_path"),
+            INSPECTION_PLANS.c.year,
         )
         .select_from(v)
         .join(inspector, inspector.c.id == v.c.inspector_unit_id)
@@ -399,17 +402,19 @@ def visit_parties(conn: Connection, visit_id: int) -> VisitParties:
         row.inspected_path,
         row.bloc,
         row.organiser_path,
+        int(row.year),
     )
 
 
 def may_read_report(actor: Actor, parties: VisitParties) -> bool:
-    """Auditors, either unit of the visit (or a grant over it), and the bloc's leader."""
+    """Auditors, either unit of the visit (or a grant over it), an administrator over the
+    organiser (the year's leader: `require_report_reader`)."""
     if reads_everything(actor) or actor.unit_code in (parties.inspector, parties.inspected):
         return True
     paths = (parties.inspector_path, parties.inspected_path)
     if any(p.startswith(g.scope_path) for g in actor.grants for p in paths):
         return True
-    return actor.grant_for(["bloc_leader", "admin"], parties.organiser_path) is not None
+    return actor.grant_for(["admin"], parties.organiser_path) is not None
 
 
 def report_refusal(actor: Actor, parties: VisitParties) -> str:
@@ -425,7 +430,9 @@ def require_report_reader(conn: Connection, visit_id: int, actor: Actor) -> Visi
     """The visit's parties when `actor` may read its report and documents; Forbidden (with
     who may) otherwise, NotFound when there is no such visit."""
     parties = visit_parties(conn, visit_id)
-    if not may_read_report(actor, parties):
+    if not may_read_report(actor, parties) and not leads(
+        conn, bloc_view(conn, parties.bloc, parties.year), actor
+    ):
         raise Forbidden(report_refusal(actor, parties))
     return parties
 

@@ -31,6 +31,11 @@ class Bloc(SQLModel, table=True):
     """First day (DD/MM) of the yearly inspection period."""
     inspection_end: str = Field(default="30/11", max_length=5)
     """Last day (DD/MM) of the yearly inspection period."""
+    leader_rule: str = Field(default="recorded", max_length=20)
+    """recorded: a year's leader is the one set or elected (else not yet chosen); rotation:
+    years without one follow `rotation`."""
+    scoring: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """JSON of the bloc's scoring rule (khenthuong.blocs.targets.ScoringRule); None: defaults."""
 
 
 class BlocMember(SQLModel, table=True):
@@ -44,6 +49,10 @@ class BlocMember(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id")
     from_year: int
     to_year: int | None = None
+    from_date: date | None = None
+    """The day the membership took effect (None: the start of `from_year`)."""
+    to_date: date | None = None
+    """The day it ended (None: open, or the end of `to_year`)."""
 
 
 class BlocLeader(SQLModel, table=True):
@@ -58,7 +67,8 @@ class BlocLeader(SQLModel, table=True):
     leader_unit_id: int = Field(foreign_key="unit.id")
     deputy_unit_id: int | None = Field(default=None, foreign_key="unit.id")
     source: str = Field(default="rotation", max_length=20)
-    """rotation (computed) or elected (recorded from the year-end review)."""
+    """seed (config/blocs.yaml), elected (at a review) or set (by the organiser)."""
+    set_by: str | None = Field(default=None, max_length=80)
 
 
 BLOCS = table_of(Bloc)
@@ -91,9 +101,14 @@ class CovenantTarget(SQLModel, table=True):
     code: str = Field(max_length=40)
     description: str = Field(max_length=500)
     threshold: float
-    """The value to reach (percent or count)."""
+    """The value to reach (percent or count); 0 for zero_cases and done."""
     points: float = 10.0
-    """Points earned when the reported value reaches the threshold."""
+    """Points earned when the target is met (before its weight)."""
+    kind: str = Field(default="at_least", max_length=20)
+    """at_least, more_than, at_most, equals, zero_cases or done (khenthuong.blocs.targets)."""
+    unit: str = Field(default="percent", max_length=10)
+    """percent or count: what the threshold and the reported values measure."""
+    weight: float = 1.0
 
 
 class CovenantSignature(SQLModel, table=True):
@@ -124,6 +139,7 @@ class ReviewResult(SQLModel, table=True):
     reported: float
     score: float
     reported_by: str = Field(max_length=80)
+    met: bool | None = None
 
 
 class BlocVote(SQLModel, table=True):
@@ -142,7 +158,23 @@ class BlocVote(SQLModel, table=True):
     nomination_id: int | None = Field(default=None, foreign_key="nomination.id")
 
 
+class BlocDeduction(SQLModel, table=True):
+    """Deductions (điểm trừ) the bloc's leader records for a member in a review round."""
+
+    __tablename__ = "bloc_deduction"
+    __table_args__ = (UniqueConstraint("covenant_id", "round", "unit_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    covenant_id: int = Field(foreign_key="covenant.id", index=True)
+    round: str = Field(max_length=10)
+    unit_id: int = Field(foreign_key="unit.id")
+    code: str = Field(max_length=40)
+    cases: int
+    recorded_by: str = Field(max_length=80)
+
+
 COVENANTS = table_of(Covenant)
+BLOC_DEDUCTIONS = table_of(BlocDeduction)
 COVENANT_TARGETS = table_of(CovenantTarget)
 COVENANT_SIGNATURES = table_of(CovenantSignature)
 REVIEW_RESULTS = table_of(ReviewResult)

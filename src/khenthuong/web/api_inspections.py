@@ -1,8 +1,8 @@
 """/api/inspections: the documents of a cross-inspection report (biên bản, minh chứng).
 
 Only the inspecting unit attaches them, and only the two units of the visit (their own
-officers, or a grant over either of them), the bloc's leader (bloc_leader or admin over the
-organiser, as for planning) and auditors read them; the service enforces both
+officers, or a grant over either of them), the officers and head of the unit leading the
+bloc that year, an administrator over the organiser and auditors read them; the service enforces both
 (`inspections.require_report_reader`), and any other unit gets a logged 403.
 """
 

@@ -537,7 +537,7 @@ class BlocOut(BaseModel):
     kind: str
     organiser: str
     year: int
-    leader: str
+    leader: str | None
     deputy: str | None
     members: list[list[str]]
 

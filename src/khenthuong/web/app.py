@@ -16,6 +16,7 @@ from khenthuong.runtime import Runtime
 from khenthuong.services import outbox, reminders
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web import (
+    api_blocs,
     api_councils,
     api_delegations,
     api_documents,
@@ -27,6 +28,7 @@ from khenthuong.web import (
     api_unit_year,
     problems,
     ui,
+    ui_blocs_year,
     ui_delegations,
     ui_directory,
     ui_org_files,
@@ -65,6 +67,7 @@ def create_app(rt: Runtime) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=rt.settings.trusted_proxy_list())
     app.include_router(api_nominations.router)
     app.include_router(api_councils.router)
+    app.include_router(api_blocs.router)
     app.include_router(api_reference.router)
     app.include_router(api_inspections.router)
     app.include_router(api_proposals.router)
@@ -78,6 +81,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(ui_directory.router)
     app.include_router(ui_delegations.router)
     app.include_router(ui_unit_year.router)
+    app.include_router(ui_blocs_year.router)  # before ui: /blocs/new is not a bloc code
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()

@@ -1205,7 +1205,8 @@ def blocs_page(request: Request) -> Response:
             f"khoi-thi-dua-{year}.xlsx", f"{translate('blocs', lang)} {year}",
             [translate("code", lang), translate("title", lang), translate("leader", lang),
              translate("deputy", lang), translate("members_n", lang)],
-            ([b.code, b.name, b.leader, b.deputy or "", ", ".join(m[0] for m in b.members)]
+            ([b.code, b.name, b.name_of(b.leader) if b.leader else translate("not_chosen", lang),
+              b.name_of(b.deputy) if b.deputy else "", ", ".join(m[1] for m in b.members)]
              for b in views),
         )  # fmt: skip
     return render(request, "blocs.html", caller, views=views, year=year)
