@@ -283,6 +283,21 @@ def bloc_codes(conn: Connection) -> list[str]:
     return list(conn.execute(select(BLOCS.c.code).order_by(BLOCS.c.code)).scalars())
 
 
+def bloc_summaries(conn: Connection) -> list[dict[str, str]]:
+    """Every bloc's code, name, kind and organising unit (code and name), by code."""
+    return [
+        dict(r)
+        for r in conn.execute(
+            select(
+                BLOCS.c.code, BLOCS.c.name, BLOCS.c.kind,
+                UNITS.c.code.label("organiser"), UNITS.c.name.label("organiser_name"),
+            )
+            .join(UNITS, UNITS.c.id == BLOCS.c.organiser_unit_id)
+            .order_by(BLOCS.c.code)
+        ).mappings()
+    ]  # fmt: skip
+
+
 def require_bloc_leader(conn: Connection, view: BlocView, actor: Actor) -> None:
     """Refuse unless the actor leads the bloc (bloc_leader over its organiser) or is admin."""
     organiser_path = conn.execute(

@@ -27,7 +27,7 @@ from khenthuong.services.access import (
     reads_everything,
 )
 from khenthuong.services.actors import Actor
-from khenthuong.services.blocs import bloc_codes, bloc_view
+from khenthuong.services.blocs import bloc_summaries, bloc_view
 from khenthuong.services.history_import import record_one
 from khenthuong.services.org import add_person, add_user
 from khenthuong.storage.db import write_tx
@@ -37,6 +37,15 @@ from khenthuong.storage.paths import path_filter
 from khenthuong.tabular import write_csv
 from khenthuong.textsearch import clean_name, fold
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny, local_today
+from khenthuong.web.paging import (
+    CursorQuery,
+    Page,
+    bad_cursor,
+    cut,
+    decode_cursor,
+    limit_query,
+    page_in_memory,
+)
 from khenthuong.web.schemas import MAX_ID, EventOut, IdPath
 from khenthuong.workflow.diagram import to_dot, to_mermaid
 
@@ -118,11 +127,14 @@ def _users(conn: Any, paths: tuple[str, ...] | None, username: str | None = None
     ]  # fmt: skip
 
 
-@router.get("/users", response_model=list[UserOut], tags=["users"])
-def users(request: Request, caller: CallerDep) -> list[UserOut]:
-    """Officers whose home unit lies in the caller's units (everyone for auditors)."""
+@router.get("/users", response_model=Page[UserOut], tags=["users"])
+def users(
+    request: Request, caller: CallerDep, cursor: CursorQuery = None, limit: int = limit_query()
+) -> Page[UserOut]:
+    """Officers whose home unit lies in the caller's units (everyone for auditors), by name."""
     with ctx_of(request).rt.engine.connect() as conn:
-        return _users(conn, readable_paths(caller.actor))
+        found = _users(conn, readable_paths(caller.actor))
+    return page_in_memory(found, lambda u: u.username, cursor, limit)
 
 
 @router.post("/users", status_code=201, response_model=UserOut, tags=["users"])
@@ -151,9 +163,16 @@ class UnitOut(BaseModel):
     path: str
 
 
-@router.get("/units", response_model=list[UnitOut], tags=["units"])
-def units(request: Request, caller: CallerDep) -> list[UnitOut]:
-    """Units the caller may see (their subtrees; everything for auditors)."""
+@router.get("/units", response_model=Page[UnitOut], tags=["units"])
+def units(
+    request: Request, caller: CallerDep, cursor: CursorQuery = None, limit: int = limit_query()
+) -> Page[UnitOut]:
+    """Units the caller may see (their subtrees; everything for auditors), parents first."""
+    return page_in_memory(readable_units(request, caller), lambda u: u.path, cursor, limit)
+
+
+def readable_units(request: Request, caller: Caller) -> list[UnitOut]:
+    """Every unit the caller may see, in tree order."""
     paths = readable_paths(caller.actor, caller.inspecting)
     parent = UNITS.alias("parent")
     with ctx_of(request).rt.engine.connect() as conn:
@@ -171,7 +190,7 @@ def units(request: Request, caller: CallerDep) -> list[UnitOut]:
 @router.get("/units/{code}", response_model=UnitOut, tags=["units"])
 def unit(request: Request, caller: CallerDep, code: str) -> UnitOut:
     """One unit (404 if absent, 403 outside the caller's units)."""
-    for u in units(request, caller):
+    for u in readable_units(request, caller):
         if u.code == code:
             return u
     with ctx_of(request).rt.engine.connect() as conn:
@@ -199,15 +218,16 @@ class PersonIn(BaseModel):
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
 
 
-@router.get("/persons", response_model=list[PersonOut], tags=["persons"])
+@router.get("/persons", response_model=Page[PersonOut], tags=["persons"])
 def persons(
     request: Request,
     caller: CallerDep,
     q: str | None = Query(None, max_length=200),
     unit: str | None = Query(None, max_length=40),
-    limit: int = Query(100, ge=1, le=1000),
-) -> list[PersonOut]:
-    """People in the caller's units; `q` matches names without regard to accents."""
+    cursor: CursorQuery = None,
+    limit: int = limit_query(100, 1000),
+) -> Page[PersonOut]:
+    """People in the caller's units, by id; `q` matches names without regard to accents."""
     paths = readable_paths(caller.actor, caller.inspecting)
     query = (
         select(PERSONS, UNITS.c.code.label("unit_code"), UNITS.c.path)
@@ -215,6 +235,8 @@ def persons(
         .where(path_filter(UNITS.c.path, paths))
         .order_by(PERSONS.c.id)
     )
+    if cursor:
+        query = query.where(PERSONS.c.id > decode_cursor(cursor, [int])[0])
     if unit:
         query = query.where(UNITS.c.code == unit)
     words = fold(q).split() if q else []
@@ -233,9 +255,10 @@ def persons(
                         birth_year=r["birth_year"],
                     )
                 )
-                if len(out) >= limit:
+                if len(out) > limit:
                     break
-    return out
+    page, next_cursor = cut(out, limit, lambda p: [p.id])
+    return Page[PersonOut](items=page, next_cursor=next_cursor)
 
 
 @router.post("/persons", status_code=201, response_model=PersonOut, tags=["persons"])
@@ -372,10 +395,12 @@ class WorkflowOut(BaseModel):
     legal_basis: list[str]
 
 
-@router.get("/workflows", response_model=list[WorkflowOut], tags=["workflows"])
-def workflows(request: Request, caller: CallerDep) -> list[WorkflowOut]:
-    """Every registered workflow version."""
-    return [
+@router.get("/workflows", response_model=Page[WorkflowOut], tags=["workflows"])
+def workflows(
+    request: Request, caller: CallerDep, cursor: CursorQuery = None, limit: int = limit_query()
+) -> Page[WorkflowOut]:
+    """Every registered workflow version, by name and version."""
+    found = [
         WorkflowOut(
             name=w.definition.name,
             version=w.definition.version,
@@ -386,6 +411,7 @@ def workflows(request: Request, caller: CallerDep) -> list[WorkflowOut]:
         )
         for w in ctx_of(request).rt.registry.all()
     ]
+    return page_in_memory(found, lambda w: f"{w.name}:{w.version:06d}", cursor, limit)
 
 
 @router.get("/workflows/{name}", tags=["workflows"])
@@ -456,7 +482,12 @@ def audit_rows(request: Request, caller: Caller, f: AuditFilter) -> list[dict[st
         return list(query_events(conn, scoped))
 
 
-@router.get("/audit/events", response_model=list[EventOut], tags=["audit"])
+@router.get(
+    "/audit/events",
+    response_model=Page[EventOut],
+    tags=["audit"],
+    responses={200: {"content": {"text/csv": {}}}},
+)
 def audit_events(
     request: Request,
     caller: CallerDep,
@@ -468,15 +499,27 @@ def audit_events(
     nomination_id: int | None = Query(None, ge=1, le=MAX_ID),
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: int = Query(1000, ge=1, le=10000),
+    cursor: CursorQuery = None,
+    limit: int = limit_query(1000, 10000),
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    """Who did what, when and why; JSON or CSV."""
+    """Who did what, when and why, oldest first; JSON pages, or CSV (one file of `limit`
+    events from `cursor`, the payload as JSON)."""
     f = _audit_filter(actor, unit, workflow, trigger, state, nomination_id, since, until, limit)
-    rows = audit_rows(request, caller, f)
-    events = [EventOut.of(r) for r in rows]
+    if cursor:
+        at, last = decode_cursor(cursor, [str, int])
+        try:
+            f = replace(f, after=(datetime.fromisoformat(at), last))
+        except ValueError:
+            raise bad_cursor() from None
     if format == "json":
-        return events
+        rows, next_cursor = cut(
+            audit_rows(request, caller, replace(f, limit=limit + 1)),
+            limit,
+            lambda r: [r["occurred_at"].isoformat(), r["id"]],
+        )
+        return Page[EventOut](items=[EventOut.of(r) for r in rows], next_cursor=next_cursor)
+    events = [EventOut.of(r) for r in audit_rows(request, caller, f)]
     buf = io.StringIO()
     fields = list(EventOut.model_fields)
     lines = []
@@ -541,11 +584,23 @@ class BlocOut(BaseModel):
     members: list[list[str]]
 
 
-@router.get("/blocs", response_model=list[str], tags=["blocs"])
-def blocs(request: Request, caller: CallerDep) -> list[str]:
-    """Codes of every emulation bloc and cluster."""
+class BlocSummaryOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    """khoi (bloc) or cum (cluster)."""
+    organiser: str
+    organiser_name: str
+
+
+@router.get("/blocs", response_model=Page[BlocSummaryOut], tags=["blocs"])
+def blocs(
+    request: Request, caller: CallerDep, cursor: CursorQuery = None, limit: int = limit_query()
+) -> Page[BlocSummaryOut]:
+    """Every emulation bloc and cluster, by code."""
     with ctx_of(request).rt.engine.connect() as conn:
-        return bloc_codes(conn)
+        found = [BlocSummaryOut(**b) for b in bloc_summaries(conn)]
+    return page_in_memory(found, lambda b: b.code, cursor, limit)
 
 
 @router.get("/blocs/{code}", response_model=BlocOut, tags=["blocs"])
@@ -581,14 +636,19 @@ class VisitOut(BaseModel):
     reported: bool
 
 
-@router.get("/blocs/{code}/inspections", response_model=list[VisitOut], tags=["blocs"])
+@router.get("/blocs/{code}/inspections", response_model=Page[VisitOut], tags=["blocs"])
 def bloc_inspections(
-    request: Request, caller: CallerDep, code: str, year: int = Query(..., ge=1945, le=2100)
-) -> list[VisitOut]:
-    """The current cross-inspection plan of a bloc for a year."""
+    request: Request,
+    caller: CallerDep,
+    code: str,
+    year: int = Query(..., ge=1945, le=2100),
+    cursor: CursorQuery = None,
+    limit: int = limit_query(),
+) -> Page[VisitOut]:
+    """The current cross-inspection plan of a bloc for a year, by start date."""
     with ctx_of(request).rt.engine.connect() as conn:
         rows = inspections.visits(conn, code, year)
-    return [
+    found = [
         VisitOut(
             id=r.id,
             inspector=r.inspector,
@@ -603,6 +663,7 @@ def bloc_inspections(
         )
         for r in rows
     ]
+    return page_in_memory(found, lambda v: f"{v.starts_on}|{v.id:010d}", cursor, limit)
 
 
 class ReportIn(BaseModel):
