@@ -18,12 +18,20 @@ from khenthuong.rules.paths import BASIS_PATTERN
 from khenthuong.services import dossier
 from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
-from khenthuong.services.listing import NominationFilter, list_nominations, my_queue
+from khenthuong.services.listing import MAX_PAGE, NominationFilter, list_nominations, my_queue
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.dossier import ATTACHMENTS
 from khenthuong.storage.models import UNITS
 from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
+from khenthuong.web.exports import (
+    XLSX_RESPONSE,
+    XLSX_ROWS,
+    FormatQuery,
+    LangQuery,
+    Names,
+    nominations_xlsx,
+)
 from khenthuong.web.paging import (
     CursorQuery,
     Page,
@@ -49,6 +57,7 @@ from khenthuong.web.schemas import (
     as_utc,
     nomination_out,
 )
+from khenthuong.web.xlsx import xlsx_file
 from khenthuong.workflow.minimum import waiting
 
 router = APIRouter(prefix="/api", tags=["nominations"])
@@ -149,7 +158,12 @@ def _scope_or_deny(request: Request, caller: Caller, row: Any) -> None:
         raise deny(request, caller, _outside(caller, row["id"]))
 
 
-@router.get("/nominations", response_model=Page[NominationOut], summary="List nominations")
+@router.get(
+    "/nominations",
+    response_model=Page[NominationOut],
+    summary="List nominations",
+    responses=XLSX_RESPONSE,
+)
 def list_(
     request: Request,
     caller: CallerDep,
@@ -165,22 +179,32 @@ def list_(
         None, ge=0, le=MAX_ID, deprecated=True, description="Former cursor: an id; use cursor"
     ),
     limit: int = limit_query(50),
-) -> Page[NominationOut]:
+    format: FormatQuery = "json",
+    lang: LangQuery = "vi",
+) -> Any:
     """Nominations in the caller's units, newest first, one page at a time."""
     ctx = ctx_of(request)
     if cursor:
         after = decode_cursor(cursor, [int])[0]
-    f = NominationFilter(workflow, state, unit, year, overdue, closed, q, after, limit)
+    whole = format == "xlsx"
+    f = NominationFilter(
+        workflow, state, unit, year, overdue, closed, q, after, XLSX_ROWS if whole else limit
+    )
     now = datetime.now(UTC)
     with ctx.rt.engine.connect() as conn:
         rows, last = list_nominations(conn, f, readable_paths(caller.actor, caller.inspecting), now)
+        if whole:
+            items = [nomination_out(r, ctx.calendar, now) for r in rows]
+            return xlsx_file("ho-so.xlsx", nominations_xlsx(Names(ctx, conn, lang), items))
     return Page[NominationOut](
         items=[nomination_out(r, ctx.calendar, now) for r in rows],
         next_cursor=encode_cursor(last) if last is not None else None,
     )
 
 
-@router.get("/queue", response_model=Page[NominationOut], summary="My work queue")
+@router.get(
+    "/queue", response_model=Page[NominationOut], summary="My work queue", responses=XLSX_RESPONSE
+)
 def queue(
     request: Request,
     caller: CallerDep,
@@ -192,7 +216,9 @@ def queue(
     after_due: Annotated[
         datetime | None, Query(deprecated=True, description="Former cursor; use cursor")
     ] = None,
-) -> Page[NominationOut]:
+    format: FormatQuery = "json",
+    lang: LangQuery = "vi",
+) -> Any:
     """Open nominations waiting for the caller's roles, overdue first (Việc của tôi)."""
     ctx = ctx_of(request)
     now = datetime.now(UTC)
@@ -201,6 +227,10 @@ def queue(
         due, last_id = decode_cursor(cursor, [(str, type(None)), int])
         after = (_cursor_time(due), last_id)
     with ctx.rt.engine.connect() as conn:
+        if format == "xlsx":
+            rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=MAX_PAGE * 10, after=after)
+            items = [nomination_out(r, ctx.calendar, now) for r in rows]
+            return xlsx_file("viec-cua-toi.xlsx", nominations_xlsx(Names(ctx, conn, lang), items))
         rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=limit + 1, after=after)
     page, next_cursor = cut(
         rows,

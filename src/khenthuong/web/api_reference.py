@@ -1,4 +1,4 @@
-"""/api: the caller, units, persons, workflows with diagrams, audit queries, blocs, inspections."""
+"""/api: the caller, units, persons, workflows with diagrams, audit queries."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from khenthuong.audit.verify import verify_all
 from khenthuong.dates import VNDate
 from khenthuong.errors import NotFound
 from khenthuong.rules.catalog import catalog_in
-from khenthuong.services import inspections
 from khenthuong.services.access import (
     can_read,
     is_read_only,
@@ -27,7 +26,6 @@ from khenthuong.services.access import (
     reads_everything,
 )
 from khenthuong.services.actors import Actor
-from khenthuong.services.blocs import bloc_summaries, bloc_view
 from khenthuong.services.history_import import record_one
 from khenthuong.services.org import add_person, add_user
 from khenthuong.storage.db import write_tx
@@ -36,7 +34,15 @@ from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS, USER_ROLES, U
 from khenthuong.storage.paths import path_filter
 from khenthuong.tabular import write_csv
 from khenthuong.textsearch import clean_name, fold
-from khenthuong.web.context import Caller, api_caller, ctx_of, deny, local_today
+from khenthuong.web.context import Caller, api_caller, ctx_of, deny
+from khenthuong.web.exports import (
+    XLSX_RESPONSE,
+    FormatQuery,
+    LangQuery,
+    Names,
+    audit_xlsx,
+    workflows_xlsx,
+)
 from khenthuong.web.paging import (
     CursorQuery,
     Page,
@@ -47,6 +53,7 @@ from khenthuong.web.paging import (
     page_in_memory,
 )
 from khenthuong.web.schemas import MAX_ID, EventOut, IdPath
+from khenthuong.web.xlsx import XLSX_TYPE, xlsx_file
 from khenthuong.workflow.diagram import to_dot, to_mermaid
 
 router = APIRouter(prefix="/api")
@@ -395,11 +402,25 @@ class WorkflowOut(BaseModel):
     legal_basis: list[str]
 
 
-@router.get("/workflows", response_model=Page[WorkflowOut], tags=["workflows"])
+@router.get(
+    "/workflows", response_model=Page[WorkflowOut], tags=["workflows"], responses=XLSX_RESPONSE
+)
 def workflows(
-    request: Request, caller: CallerDep, cursor: CursorQuery = None, limit: int = limit_query()
-) -> Page[WorkflowOut]:
-    """Every registered workflow version, by name and version."""
+    request: Request,
+    caller: CallerDep,
+    cursor: CursorQuery = None,
+    limit: int = limit_query(),
+    format: FormatQuery = "json",
+    lang: LangQuery = "vi",
+) -> Any:
+    """Every registered workflow version, by name and version (xlsx: the latest versions)."""
+    ctx = ctx_of(request)
+    if format == "xlsx":
+        with ctx.rt.engine.connect() as conn:
+            content = workflows_xlsx(
+                Names(ctx, conn, lang), [w.definition for w in ctx.rt.registry.latest()]
+            )
+        return xlsx_file("quy-trinh.xlsx", content)
     found = [
         WorkflowOut(
             name=w.definition.name,
@@ -486,7 +507,7 @@ def audit_rows(request: Request, caller: Caller, f: AuditFilter) -> list[dict[st
     "/audit/events",
     response_model=Page[EventOut],
     tags=["audit"],
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}, XLSX_TYPE: {}}}},
 )
 def audit_events(
     request: Request,
@@ -501,10 +522,11 @@ def audit_events(
     until: datetime | None = None,
     cursor: CursorQuery = None,
     limit: int = limit_query(1000, 10000),
-    format: Literal["json", "csv"] = "json",
+    format: Literal["json", "csv", "xlsx"] = "json",
+    lang: LangQuery = "vi",
 ) -> Any:
-    """Who did what, when and why, oldest first; JSON pages, or CSV (one file of `limit`
-    events from `cursor`, the payload as JSON)."""
+    """Who did what, when and why, oldest first; JSON pages, or CSV or Excel (one file of
+    `limit` events from `cursor`; CSV with the payload as JSON, Excel with names)."""
     f = _audit_filter(actor, unit, workflow, trigger, state, nomination_id, since, until, limit)
     if cursor:
         at, last = decode_cursor(cursor, [str, int])
@@ -519,6 +541,11 @@ def audit_events(
             lambda r: [r["occurred_at"].isoformat(), r["id"]],
         )
         return Page[EventOut](items=[EventOut.of(r) for r in rows], next_cursor=next_cursor)
+    if format == "xlsx":
+        ctx = ctx_of(request)
+        rows = audit_rows(request, caller, f)
+        with ctx.rt.engine.connect() as conn:
+            return xlsx_file("nhat-ky.xlsx", audit_xlsx(Names(ctx, conn, lang), rows))
     events = [EventOut.of(r) for r in audit_rows(request, caller, f)]
     buf = io.StringIO()
     fields = list(EventOut.model_fields)
@@ -571,119 +598,3 @@ def audit_verify(request: Request, caller: CallerDep) -> VerifyOut:
         streams=report.streams,
         problem=str(first) if first is not None else None,
     )
-
-
-class BlocOut(BaseModel):
-    code: str
-    name: str
-    kind: str
-    organiser: str
-    year: int
-    leader: str
-    deputy: str | None
-    members: list[list[str]]
-
-
-class BlocSummaryOut(BaseModel):
-    code: str
-    name: str
-    kind: str
-    """khoi (bloc) or cum (cluster)."""
-    organiser: str
-    organiser_name: str
-
-
-@router.get("/blocs", response_model=Page[BlocSummaryOut], tags=["blocs"])
-def blocs(
-    request: Request, caller: CallerDep, cursor: CursorQuery = None, limit: int = limit_query()
-) -> Page[BlocSummaryOut]:
-    """Every emulation bloc and cluster, by code."""
-    with ctx_of(request).rt.engine.connect() as conn:
-        found = [BlocSummaryOut(**b) for b in bloc_summaries(conn)]
-    return page_in_memory(found, lambda b: b.code, cursor, limit)
-
-
-@router.get("/blocs/{code}", response_model=BlocOut, tags=["blocs"])
-def bloc(
-    request: Request, caller: CallerDep, code: str, year: int | None = Query(None, ge=1945, le=2100)
-) -> BlocOut:
-    """A bloc in one year: members in rotation order, leader and deputy."""
-    year = year or local_today().year
-    with ctx_of(request).rt.engine.connect() as conn:
-        v = bloc_view(conn, code, year)
-    return BlocOut(
-        code=v.code,
-        name=v.name,
-        kind=v.kind,
-        organiser=v.organiser,
-        year=v.year,
-        leader=v.leader,
-        deputy=v.deputy,
-        members=[list(m) for m in v.members],
-    )
-
-
-class VisitOut(BaseModel):
-    id: int
-    inspector: str
-    inspector_name: str
-    inspected: str
-    inspected_name: str
-    starts_on: str
-    ends_on: str
-    report_due_on: str
-    score: float | None
-    reported: bool
-
-
-@router.get("/blocs/{code}/inspections", response_model=Page[VisitOut], tags=["blocs"])
-def bloc_inspections(
-    request: Request,
-    caller: CallerDep,
-    code: str,
-    year: int = Query(..., ge=1945, le=2100),
-    cursor: CursorQuery = None,
-    limit: int = limit_query(),
-) -> Page[VisitOut]:
-    """The current cross-inspection plan of a bloc for a year, by start date."""
-    with ctx_of(request).rt.engine.connect() as conn:
-        rows = inspections.visits(conn, code, year)
-    found = [
-        VisitOut(
-            id=r.id,
-            inspector=r.inspector,
-            inspector_name=r.inspector_name,
-            inspected=r.inspected,
-            inspected_name=r.inspected_name,
-            starts_on=r.starts_on.isoformat(),
-            ends_on=r.ends_on.isoformat(),
-            report_due_on=r.report_due_on.isoformat(),
-            score=r.score,
-            reported=r.reported,
-        )
-        for r in rows
-    ]
-    return page_in_memory(found, lambda v: f"{v.starts_on}|{v.id:010d}", cursor, limit)
-
-
-class ReportIn(BaseModel):
-    """An inspection report (biên bản kiểm tra chéo)."""
-
-    model_config = ConfigDict(extra="forbid")
-    findings: str = Field(min_length=1, max_length=20_000)
-    score: float = Field(ge=0, le=100)
-
-
-@router.post("/inspections/visits/{visit_id}/report", tags=["blocs"])
-def report_visit(
-    request: Request, caller: CallerDep, visit_id: IdPath, body: ReportIn
-) -> dict[str, str]:
-    """The inspecting unit files its findings and score; they feed the year-end review."""
-    ctx = ctx_of(request)
-    if is_read_only(caller.actor, ctx.rt.roles):
-        raise deny(request, caller, "Tài khoản chỉ có quyền xem (read-only account)")
-    with write_tx(ctx.rt.engine) as conn:
-        inspections.record_report(
-            conn, visit_id, findings=body.findings, score=body.score, actor=caller.actor
-        )
-    return {"status": "recorded"}

@@ -16,6 +16,7 @@ from khenthuong.runtime import Runtime
 from khenthuong.services import outbox, reminders
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web import (
+    api_blocs,
     api_councils,
     api_documents,
     api_inspections,
@@ -58,6 +59,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_nominations.router)
     app.include_router(api_councils.router)
     app.include_router(api_reference.router)
+    app.include_router(api_blocs.router)
     app.include_router(api_inspections.router)
     app.include_router(api_proposals.router)
     app.include_router(api_documents.router)
