@@ -433,7 +433,7 @@ def decision_workbook(names: Names, number: str, year: int | None) -> bytes:
     """A decision as Excel: its heading and each awardee with the proposing unit's name."""
     conn = names.conn
     head, lines = decisions.decision_lines(conn, number, year)
-    code_of = dict(conn.execute(select(UNITS.c.id, UNITS.c.code)).tuples().all())
+    code_of = dict(conn.execute(select(UNITS.c.id, UNITS.c.code)).all())
     rows = [
         line.__dict__
         | {"unit_code": code_of.get(get_row(conn, line.nomination_id)["proposing_unit_id"])}

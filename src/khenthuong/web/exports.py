@@ -121,8 +121,8 @@ class Names:
 
     def __init__(self, ctx: WebContext, conn: Connection, lang: str) -> None:
         self.ctx, self.conn, self.lang = ctx, conn, lang
-        self.units = dict(conn.execute(select(UNITS.c.code, UNITS.c.name)).tuples().all())
-        self.users = dict(conn.execute(select(USERS.c.username, USERS.c.full_name)).tuples().all())
+        self.units = dict(conn.execute(select(UNITS.c.code, UNITS.c.name)).all())
+        self.users = dict(conn.execute(select(USERS.c.username, USERS.c.full_name)).all())
         self.roles = roles_in(ctx.rt.settings.config_dir)
         self.awards = catalog_in(ctx.rt.settings.config_dir).awards
 
