@@ -25,6 +25,8 @@ from khenthuong.cli.common import (
     actor_for,
     console,
     parse_fields,
+    progress,
+    readable_help,
     report_errors,
     runtime,
 )
@@ -668,9 +670,15 @@ def _award_catalog(config_dir: Path) -> Catalog | None:
 
 @app.command()
 @report_errors
-def demo() -> None:
-    """Walk one nomination from proposal to decision with the demo officers."""
+def demo(
+    again: bool = typer.Option(
+        False, "--again", help="Chạy lại các hồ sơ mẫu (hồ sơ và quyết định mới) dù đã chạy trước."
+    ),
+) -> None:
+    """Chạy thử quy trình với cán bộ mẫu: hồ sơ đến quyết định, Hội đồng, giao ước, kế hoạch
+    kiểm tra chéo 2019 (walk the demo). Chạy lại không tạo trùng, không gửi thư lần nữa."""
     from khenthuong.cli.walkthrough import (  # noqa: PLC0415
+        demo_ran,
         leave_work_in_progress,
         run_council_walkthrough,
         run_covenant_walkthrough,
@@ -680,11 +688,19 @@ def demo() -> None:
     from khenthuong.embedded import tick  # noqa: PLC0415
 
     rt = runtime()
-    run_walkthrough(rt, console)
-    run_council_walkthrough(rt, console)
-    run_covenant_walkthrough(rt, console)
-    run_inspection_walkthrough(rt, console)
-    leave_work_in_progress(rt, console)
+    if demo_ran(rt) and not again:
+        console.print(
+            "Dữ liệu mẫu đã có từ lần chạy trước: không tạo thêm, không gửi lại thư. "
+            "Xem: khenthuong decisions list, khenthuong blocs list; chạy lại các hồ sơ mẫu: "
+            "khenthuong demo --again"
+        )
+        return
+    stages = (run_walkthrough, run_council_walkthrough, run_covenant_walkthrough,
+              run_inspection_walkthrough, leave_work_in_progress)  # fmt: skip
+    with progress("Chạy thử", len(stages), on=console) as advance:
+        for stage in stages:
+            stage(rt, console)
+            advance(1)
     if not rt.settings.broker_url:
         sent = tick(rt)
         console.print(
@@ -699,6 +715,7 @@ def demo() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: the command tree with readable help, exit codes as in
+    khenthuong.cli.common."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    app()
+    readable_help(typer.main.get_command(app))(prog_name="khenthuong")
