@@ -22,9 +22,12 @@ from khenthuong.cli import (
     workflows_cmd,
 )
 from khenthuong.cli.common import (
+    ExitCode,
     actor_for,
     console,
+    fail,
     parse_fields,
+    print_capped,
     progress,
     readable_help,
     report_errors,
@@ -92,8 +95,9 @@ _mount_optional()
 @report_errors
 def db_upgrade() -> None:
     """Apply the Alembic migrations to the configured database."""
-    upgrade(get_engine())
-    console.print("Schema up to date.")
+    with progress("Cập nhật lược đồ", None):
+        upgrade(get_engine())
+    console.print("Lược đồ cơ sở dữ liệu đã cập nhật.")
 
 
 @app.command()
@@ -641,18 +645,17 @@ def _history_import(file: Path | None, skip_bad: bool) -> None:
         raise typer.BadParameter(f"{file} does not exist")
     rt = runtime()
     catalog = _award_catalog(rt.settings.config_dir)
-    with write_tx(rt.engine) as conn:
+    with progress("Nhập lịch sử", None) as advance, write_tx(rt.engine) as conn:
         # import_history writes nothing when a row is bad and skip_bad is off.
-        report = import_history(conn, file, catalog=catalog, skip_bad=skip_bad)
-    for line, message in report.errors:
-        typer.echo(f"{file}:{line}: {message}", err=True)
+        report = import_history(conn, file, catalog=catalog, skip_bad=skip_bad, progress=advance)
+    print_capped([f"{file}:{line}: {message}" for line, message in report.errors])
     if report.errors and not skip_bad:
         typer.echo(
-            f"Không nhập dòng nào: {len(report.errors)} dòng lỗi trên {report.rows} "
-            f"(nothing imported; fix the rows above or use --skip-bad)",
+            f"Không nhập dòng nào: {len(report.errors)} dòng lỗi trên {report.rows} dòng; "
+            "sửa các dòng trên hoặc dùng --skip-bad",
             err=True,
         )
-        raise typer.Exit(1)
+        fail(ExitCode.REFUSED)
     console.print(
         f"Đã nhập {report.imported}/{report.rows} dòng, tạo {report.persons_created} cá nhân mới"
         + (f", bỏ qua {len(report.errors)} dòng lỗi" if report.errors else "")

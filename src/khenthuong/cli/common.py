@@ -75,7 +75,12 @@ def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
             typer.echo(f"Không tìm thấy: {exc}", err=True)
             fail(ExitCode.NOT_FOUND)
         except KhenthuongError as exc:
-            typer.echo(f"Lỗi: {exc}", err=True)
+            lines = getattr(exc, "errors", None)  # a file's FILE:ROW lines (imports)
+            if isinstance(lines, list) and len(lines) > 1:
+                typer.echo(f"Lỗi: {len(lines):,} dòng không nhập được".replace(",", "."), err=True)
+                print_capped([str(line) for line in lines])
+            else:
+                typer.echo(f"Lỗi: {exc}", err=True)
             fail(ExitCode.REFUSED)
 
     return wrapper
@@ -182,12 +187,13 @@ def emit_one(item: Mapping[str, Any], labels: Mapping[str, str], fmt: OutputForm
 @contextmanager
 def progress(
     description: str, total: int | None, *, on: Console | None = None
-) -> Iterator[Callable[[int], None]]:
+) -> Iterator[Callable[..., None]]:
     """A Rich progress bar while a long job runs, on stderr or `on` (the console the job
-    prints to, so lines appear above the bar), only on a terminal; yields `advance(n)`."""
+    prints to, so lines appear above the bar), only on a terminal; yields `advance(n)`, or
+    `advance(n, total)` once the total is known."""
     target = on or err_console
     if not target.is_terminal:
-        yield lambda n: None
+        yield lambda n, of=None: None
         return
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -195,7 +201,7 @@ def progress(
     )  # fmt: skip
     with bar:
         task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
+        yield lambda n, of=None: bar.update(task, advance=n, total=of if of else None)
 
 
 HELP_TEXT = "Xem hướng dẫn này rồi thoát (show this help)."

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from khenthuong.cli.common import actor_for, console, err_console, report_errors, runtime
+from khenthuong.cli.common import actor_for, console, err_console, progress, report_errors, runtime
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services.documents import KINDS, DocumentRequest, render_document
 
@@ -59,7 +59,7 @@ def render(
         raise typer.BadParameter(f"{fmt!r}: docx or pdf", param_hint="--format")
     rt = runtime()
     started = time.monotonic()
-    with actor_for(rt, as_user) as actor:
+    with progress(f"Tạo văn bản {kind}", None), actor_for(rt, as_user) as actor:
         rendered = render_document(
             rt.engine,
             catalog_in(rt.settings.config_dir),

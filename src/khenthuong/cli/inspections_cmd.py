@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import actor_for, console, progress, report_errors, runtime
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.services import inspections
 from khenthuong.storage.db import write_tx
@@ -71,7 +71,11 @@ def plan(
 ) -> None:
     """Generate (or regenerate) the year's plan and print it as a table."""
     rt = runtime()
-    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+    with (
+        progress("Lập kế hoạch", None),
+        actor_for(rt, as_user) as actor,
+        write_tx(rt.engine) as conn,
+    ):
         inspections.plan_inspections(
             conn,
             bloc,

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, err_console, report_errors, runtime
+from khenthuong.cli.common import actor_for, console, err_console, progress, report_errors, runtime
 from khenthuong.errors import InvalidDefinition, KhenthuongError, Problem
 from khenthuong.roles import roles_in
 from khenthuong.services.definitions import migrate_nominations
@@ -132,11 +132,15 @@ def migrate(
         state_map[old.strip()] = new.strip()
     with actor_for(rt, as_user) as actor:
         if not actor.has_role("admin"):
-            raise KhenthuongError(f"{as_user} is not an admin; only admins migrate workflows")
-        with write_tx(rt.engine) as conn:
+            raise KhenthuongError(
+                f"{as_user} không phải quản trị hệ thống; chỉ quản trị được chuyển phiên bản quy trình"
+            )
+        with progress("Chuyển phiên bản", None), write_tx(rt.engine) as conn:
             result = migrate_nominations(
                 conn, rt.registry, name, from_version, to_version, state_map, actor, comment=comment
             )
-    console.print(f"Moved {result.moved} open nomination(s) from v{from_version} to v{to_version}")
+    console.print(
+        f"Đã chuyển {result.moved} hồ sơ đang mở từ phiên bản {from_version} sang {to_version}"
+    )
     for state, count in sorted(result.by_state.items()):
         console.print(f"  {state}: {count}")
