@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -23,8 +22,12 @@ from khenthuong.cli import (
 )
 from khenthuong.cli.common import (
     ExitCode,
+    FormatOption,
+    OutputFormat,
     actor_for,
     console,
+    emit,
+    emit_one,
     fail,
     parse_fields,
     print_capped,
@@ -524,14 +527,30 @@ def attach(
 
 @app.command()
 @report_errors
-def show(nomination_id: int, as_user: str = typer.Option(None, "--as")) -> None:
-    """Show a nomination, its current state and the steps available."""
+def show(
+    nomination_id: int,
+    as_user: str = typer.Option(
+        None, "--as", help="Tên đăng nhập: thêm các bước người này làm được"
+    ),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Một hồ sơ: trạng thái, hạn và các bước tiếp theo (a nomination and its next steps)."""
     rt = runtime()
     with rt.engine.connect() as conn:
         row = svc.get_row(conn, nomination_id)
     loaded = rt.registry.get(row["workflow"], row["workflow_version"])
     wf = loaded.definition
     state = wf.state(row["state"])
+    if fmt is not OutputFormat.table:
+        data = {k: v for k, v in row.items() if k != "search_key"}
+        data |= {"workflow_title": wf.title.vi, "state_title": state.title.vi}
+        if as_user:
+            with actor_for(rt, as_user) as actor:
+                data["actions"] = [t.trigger for t in svc.allowed_triggers(rt.registry, row, actor)]
+        emit_one(data, {"id": "Hồ sơ", "nominee_name": "Người/tập thể được đề nghị",
+                        "workflow_title": "Quy trình", "state_title": "Trạng thái",
+                        "year": "Năm", "due_at": "Hạn"}, fmt)  # fmt: skip
+        return
     table = Table(show_header=False)
     table.add_row("Hồ sơ", f"#{row['id']}")
     table.add_row("Quy trình", f"{wf.title.vi} ({wf.name} v{wf.version})")
@@ -557,10 +576,13 @@ def show(nomination_id: int, as_user: str = typer.Option(None, "--as")) -> None:
 def history(
     target: str = typer.Argument(..., help="A nomination id, or the word 'import'."),
     file: Path = typer.Argument(None, help="With 'import': a .csv or .xlsx file."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="With import: keep the good rows."),
+    fmt: FormatOption = OutputFormat.table,
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Khi nhập: nhập các dòng đúng, bỏ các dòng lỗi (keep good rows)."
+    ),
 ) -> None:
-    """`history ID`: a nomination's timeline. `history import FILE`: load past awards."""
+    """`history SỐ`: diễn biến của một hồ sơ. `history import TỆP`: nhập khen thưởng, xếp loại,
+    sáng kiến đã có (a timeline, or import past records)."""
     if target == "import":
         _history_import(file, skip_bad)
         return
@@ -571,8 +593,10 @@ def history(
     with rt.engine.connect() as conn:
         svc.get_row(conn, nomination_id)
         events = event_history(conn, nomination_id)
-    if fmt == "json":
-        typer.echo(json.dumps(events, default=str, ensure_ascii=False, indent=2))
+    if fmt is not OutputFormat.table:
+        emit(events, [("seq", "#"), ("occurred_at", "Thời điểm"), ("actor", "Người thực hiện"),
+                      ("actor_role", "Vai trò"), ("trigger", "Bước"), ("from_state", "Từ"),
+                      ("to_state", "Đến"), ("comment", "Ghi chú")], fmt)  # fmt: skip
         return
     table = Table(
         "#",

@@ -17,7 +17,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum, IntEnum, StrEnum
 from functools import wraps
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
@@ -133,13 +133,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def as_local(moment: datetime) -> datetime:
+    """A stored time in Việt Nam (SQLite hands back naive UTC)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_TZ)
+
+
 def _shown(value: Any) -> str:
     """A value for a table or CSV cell: dates as dd/mm/yyyy (times in Việt Nam), lists joined."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        local = value.astimezone(LOCAL_TZ) if value.tzinfo is not None else value
-        return f"{local:%d/%m/%Y %H:%M}"
+        return f"{as_local(value):%d/%m/%Y %H:%M}"
     if isinstance(value, date):
         return f"{value:%d/%m/%Y}"
     if isinstance(value, bool):

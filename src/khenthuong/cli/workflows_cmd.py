@@ -7,7 +7,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, err_console, progress, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    err_console,
+    progress,
+    report_errors,
+    runtime,
+)
 from khenthuong.errors import InvalidDefinition, KhenthuongError, Problem
 from khenthuong.roles import roles_in
 from khenthuong.services.definitions import migrate_nominations
@@ -57,14 +67,19 @@ def check(
 
 @app.command("list")
 @report_errors
-def list_() -> None:
-    """List every workflow version known to the database."""
+def list_(fmt: FormatOption = OutputFormat.table) -> None:
+    """Mọi phiên bản quy trình có trong cơ sở dữ liệu (every workflow version)."""
     rt = runtime()
-    table = Table("workflow", "version", "tên (vi)", "title (en)", "source")
-    for item in rt.registry.all():
-        wf = item.definition
-        table.add_row(wf.name, str(wf.version), wf.title.vi, wf.title.en, item.source)
-    console.print(table)
+    rows = [
+        {"name": i.definition.name, "version": i.definition.version,
+         "title": i.definition.title.vi, "title_en": i.definition.title.en, "source": i.source}
+        for i in rt.registry.all()
+    ]  # fmt: skip
+    emit(
+        rows,
+        [("title", "Tên"), ("name", "Mã"), ("version", "Phiên bản"), ("source", "Tệp")],
+        fmt,
+    )
 
 
 @app.command("show")
