@@ -212,10 +212,28 @@ def progress(
 HELP_TEXT = "Xem hướng dẫn này rồi thoát (show this help)."
 
 
-def readable_help(command: Any) -> Any:
-    """Name each parameter's value in the help as a word (UNIT, YEAR, table|json|csv) instead
+VIETNAMESE = frozenset("ăâđêôơưáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ")
+
+
+def _is_vietnamese(text: str | None) -> bool:
+    return bool(text) and any(ch in VIETNAMESE for ch in (text or "").lower())
+
+
+def readable_help(command: Any, path: str = "") -> Any:
+    """Help an officer reads: Vietnamese first (khenthuong.cli.help_vi) with the English in
+    parentheses; each parameter's value named as a word (UNIT, YEAR, table|json|csv) instead
     of a type (<str>, <bool>, <list[str]>); flags show none; the help option in Vietnamese."""
+    from khenthuong.cli.help_vi import COMMANDS, OPTIONS  # noqa: PLC0415
+
+    if path in COMMANDS and not _is_vietnamese(command.help):
+        english = " ".join((command.help or "").split())
+        command.help = f"{COMMANDS[path]} ({english})" if english else COMMANDS[path]
+        command.short_help = COMMANDS[path]
     for param in command.params:
+        long_name = next((o for o in getattr(param, "opts", ()) if o.startswith("--")), "")
+        if long_name in OPTIONS and not _is_vietnamese(getattr(param, "help", None)):
+            own = getattr(param, "help", None)
+            param.help = f"{OPTIONS[long_name]} ({own})" if own else OPTIONS[long_name]
         if not getattr(param, "opts", None) or param.param_type_name == "argument":
             # An argument's type column would show <str>: its name says what it is.
             param.display_type_rich = lambda ctx: None
@@ -236,8 +254,8 @@ def readable_help(command: Any) -> Any:
         help_option.help = HELP_TEXT
         help_option.metavar = ""
     if hasattr(command, "commands"):  # a group (Typer's own click)
-        for sub in command.commands.values():
-            readable_help(sub)
+        for name, sub in command.commands.items():
+            readable_help(sub, f"{path} {name}".strip())
     return command
 
 
