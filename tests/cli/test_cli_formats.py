@@ -34,6 +34,9 @@ READ_COMMANDS = [
     ["decisions", "list"],
     ["decisions", "show", "1/QĐ-BCY"],
     ["councils", "list", "--unit", "BCY"],
+    ["calendar", "holidays", "2026"],
+    ["documents", "list", "1"],
+    ["inspections", "show", "--bloc", "KCY4", "--year", "2019"],
 ]
 
 

@@ -69,6 +69,9 @@ def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
             typer.echo("Bị từ chối:", err=True)
             for refusal in exc.refusals:
                 typer.echo(f"  - {refusal.message_vi}", err=True)
+                missing_types = refusal.details.get("missing")
+                if isinstance(missing_types, list) and missing_types:
+                    typer.echo(f"    attach --type: {', '.join(map(str, missing_types))}", err=True)
             missing = all(r.code == "not_found" for r in exc.refusals)
             fail(ExitCode.NOT_FOUND if missing and exc.refusals else ExitCode.REFUSED)
         except NotFound as exc:
@@ -154,15 +157,22 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _cell(row: Mapping[str, Any], column: tuple[str, ...]) -> str:
+    value = row.get(column[0])
+    if len(column) > 2 and column[2] == "number" and isinstance(value, int | float):
+        return f"{value:,}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return _shown(value)
+
+
 def emit(
     rows: Iterable[Mapping[str, Any]],
-    columns: Sequence[tuple[str, str]],
+    columns: Sequence[tuple[str, ...]],
     fmt: OutputFormat,
     *,
     title: str | None = None,
 ) -> None:
-    """Print `rows`: a Rich table or CSV of `columns` (key, Vietnamese header), or JSON with
-    every field of each row (codes included)."""
+    """Print `rows`: a Rich table or CSV of `columns` (key, Vietnamese header[, "number":
+    written 3.510.000]), or JSON with every field of each row (codes included)."""
     items = list(rows)
     if fmt is OutputFormat.json:
         typer.echo(json.dumps(_plain(items), ensure_ascii=False, indent=2, default=str))
@@ -170,13 +180,13 @@ def emit(
     if fmt is OutputFormat.csv:
         write_csv(
             sys.stdout,
-            [h for _, h in columns],
-            ([_shown(r.get(k)) for k, _ in columns] for r in items),
+            [c[1] for c in columns],
+            ([_cell(r, c) for c in columns] for r in items),
         )
         return
-    table = Table(*[h for _, h in columns], title=title)
+    table = Table(*[c[1] for c in columns], title=title)
     for r in items:
-        table.add_row(*[_shown(r.get(k)) for k, _ in columns])
+        table.add_row(*[_cell(r, c) for c in columns])
     console.print(table)
 
 

@@ -154,7 +154,8 @@ def show(
 
 LINE_COLUMNS = [
     ("nomination_id", "Số hồ sơ"), ("nominee_name", "Cá nhân, tập thể"), ("coefficient", "Hệ số"),
-    ("base_salary_vnd", "Lương cơ sở (đồng)"), ("amount_vnd", "Tiền thưởng (đồng)"),
+    ("base_salary_vnd", "Lương cơ sở (đồng)", "number"),
+    ("amount_vnd", "Tiền thưởng (đồng)", "number"),
 ]  # fmt: skip
 
 
@@ -178,7 +179,7 @@ def list_(
         rows,
         [("number", "Số quyết định"), ("decided_on", "Ngày ký"), ("signer", "Người ký"),
          ("authority_name", "Cơ quan"), ("award_name", "Hình thức"), ("nominations", "Số người"),
-         ("total_vnd", "Tổng tiền (đồng)")],
+         ("total_vnd", "Tổng tiền (đồng)", "number")],
         fmt,
     )  # fmt: skip
 
