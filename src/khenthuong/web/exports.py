@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, cast
 from fastapi import Query
 from sqlalchemy import Connection, select
 
+from khenthuong.errors import KhenthuongError
 from khenthuong.roles import roles_in
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.storage.models import UNITS, USERS
@@ -126,8 +127,9 @@ class Names:
         self.roles = roles_in(ctx.rt.settings.config_dir)
         self.awards = catalog_in(ctx.rt.settings.config_dir).awards
 
-    def _text(self, text: Any) -> str:
-        return str(text.en if self.lang == "en" else text.vi)
+    def text(self, label: Any) -> str:
+        """A label (Text) in the reader's language."""
+        return str(label.en if self.lang == "en" else label.vi)
 
     def unit(self, code: str | None) -> str:
         return str(self.units.get(code or "", code or ""))
@@ -137,39 +139,39 @@ class Names:
 
     def role(self, code: str | None) -> str:
         role = self.roles.get(code or "")
-        return self._text(role.title) if role else (code or "")
+        return self.text(role.title) if role else (code or "")
 
     def award(self, code: str | None) -> str:
         award = self.awards.get(code or "")
-        return self._text(award.name) if award else (code or "")
+        return self.text(award.name) if award else (code or "")
 
     def workflow(self, name: str | None, version: int | None = None) -> str:
         if not name:
             return ""
         try:
-            return self._text(self.ctx.rt.registry.get(name, version).definition.title)
-        except Exception:  # a stream that is no workflow (access, decision:…) keeps its name
+            return self.text(self.ctx.rt.registry.get(name, version).definition.title)
+        except (KhenthuongError, KeyError):  # a stream that is no workflow keeps its name
             return name
 
     def state(self, workflow: str | None, version: int | None, state: str | None) -> str:
         if not workflow or not state:
             return state or ""
         try:
-            return self._text(
+            return self.text(
                 self.ctx.rt.registry.get(workflow, version).definition.state(state).title
             )
-        except Exception:  # a state of another version or a non-workflow stream
+        except (KhenthuongError, KeyError):  # a state of another version, a non-workflow stream
             return state
 
     def step(self, workflow: str | None, trigger: str) -> str:
         if workflow:
             try:
                 wf = self.ctx.rt.registry.get(workflow).definition
-            except Exception:  # not a workflow stream
+            except (KhenthuongError, KeyError):  # not a workflow stream
                 return trigger
             for t in wf.transitions:
                 if t.trigger == trigger:
-                    return self._text(t.title)
+                    return self.text(t.title)
         return trigger
 
 
@@ -273,7 +275,7 @@ def workflows_xlsx(names: Names, workflows: Iterable[Any]) -> bytes:
         ("legal_basis", "text"),
     )  # fmt: skip
     rows = (
-        [names._text(w.title), w.name, w.version, ", ".join(w.subject), "; ".join(w.legal_basis)]
+        [names.text(w.title), w.name, w.version, ", ".join(w.subject), "; ".join(w.legal_basis)]
         for w in workflows
     )  # fmt: skip
     return workbook_bytes(word("workflows", lang), columns, rows)
