@@ -37,6 +37,7 @@ READ_COMMANDS = [
     ["calendar", "holidays", "2026"],
     ["documents", "list", "1"],
     ["inspections", "show", "--bloc", "KCY4", "--year", "2019"],
+    ["reminders", "status"],
 ]
 
 
@@ -73,6 +74,8 @@ def test_every_read_command_prints_json_and_csv(walked: Settings) -> None:
         csv.reader(io.StringIO(runner.invoke(app, ["decisions", "list", "-f", "csv"]).stdout))
     )
     assert header[:3] == ["Số quyết định", "Ngày ký", "Người ký"]
+    shown = json.loads(runner.invoke(app, ["workflows", "show", "giay_khen", "-f", "json"]).stdout)
+    assert shown["name"] == "giay_khen" and shown["states"]
     bad = runner.invoke(app, ["workflows", "list", "--format", "xml"])
     assert bad.exit_code == 2  # usage
 

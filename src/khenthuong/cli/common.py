@@ -154,6 +154,8 @@ def _shown(value: Any) -> str:
         return "có" if value else "không"
     if isinstance(value, list | tuple):
         return ", ".join(_shown(v) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {_shown(v)}" for k, v in value.items())
     return str(value)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -87,7 +88,9 @@ def list_(fmt: FormatOption = OutputFormat.table) -> None:
 def show(
     name: str,
     version: int = typer.Option(None, "--version", "-v", help="Default: the newest."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text, mermaid or dot"),
+    fmt: str = typer.Option(
+        "text", "--format", "-f", help="text (bảng), json, mermaid hoặc dot (sơ đồ)"
+    ),
     lang: str = typer.Option("vi", "--lang", help="vi or en"),
 ) -> None:
     """Show one workflow as a table of steps or as a Mermaid/DOT diagram."""
@@ -96,6 +99,9 @@ def show(
 
     registry = load_registry([settings.workflows_dir], known_roles=roles_in(settings.config_dir))
     wf = registry.get(name, version).definition
+    if fmt == "json":
+        typer.echo(json.dumps(wf.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return
     if fmt == "mermaid":
         typer.echo(to_mermaid(wf, lang=lang), nl=False)
         return
@@ -103,7 +109,7 @@ def show(
         typer.echo(to_dot(wf, lang=lang), nl=False)
         return
     if fmt != "text":
-        raise typer.BadParameter("use text, mermaid or dot", param_hint="--format")
+        raise typer.BadParameter("dùng text, json, mermaid hoặc dot", param_hint="--format")
     console.print(f"[bold]{wf.title.vi}[/] ({wf.title.en}) — {wf.name} v{wf.version}")
     console.print("Căn cứ: " + "; ".join(wf.legal_basis))
     states = Table("state", "tên", "kind", "level", "role", "deadline", "minimum")
