@@ -114,23 +114,25 @@ def test_query_by_time_range(trail: dict[str, int]) -> None:
 
 
 def test_query_prints_a_table(trail: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
-    """The default format is a table with time, stream, actor, role, unit, trigger, from, to."""
+    """The default format is a table with the time in Việt Nam, stream, actor, role, unit,
+    step, from, to."""
     monkeypatch.setattr(common.console, "_width", 250)
     code, out = run("audit", "query", "--workflow", "giay_khen", "--state", "unit_council")
     assert code == 0, out
     lines = out.splitlines()
-    header = next(line for line in lines if "time (UTC)" in line)
-    for column in ("stream", "seq", "actor", "role", "unit", "trigger", "from", "to", "comment"):
+    header = next(line for line in lines if "thời điểm (giờ VN)" in line)
+    for column in ("luồng", "thứ tự", "người thực hiện", "vai trò", "đơn vị", "bước", "từ",
+                   "đến", "ghi chú"):  # fmt: skip
         assert column in header
     rows = [
         [cell.strip() for cell in line.strip().strip("│").split("│")]
         for line in lines
-        if "2026-03-" in line
+        if "/03/2026 " in line
     ]
     stream = f"nomination:{trail['a']}"
     assert rows == [
         [
-            "2026-03-02 08:00:00",
+            "02/03/2026 15:00:00",
             stream,
             "2",
             "cb.qd",
@@ -142,7 +144,7 @@ def test_query_prints_a_table(trail: dict[str, int], monkeypatch: pytest.MonkeyP
             "",
         ],
         [
-            "2026-03-03 08:00:00",
+            "03/03/2026 15:00:00",
             stream,
             "3",
             "tk.qd",
@@ -154,7 +156,7 @@ def test_query_prints_a_table(trail: dict[str, int], monkeypatch: pytest.MonkeyP
             "",
         ],
     ]
-    assert "2 event(s)" in out
+    assert "2 sự kiện" in out
 
 
 def test_verify_names_an_event_edited_and_rehashed(trail: dict[str, int], rt: Runtime) -> None:

@@ -70,7 +70,7 @@ def test_blocs_list_and_show(demo: Settings) -> None:
     code, out = run("blocs", "show", "KCY4", "--year", "2020")
     assert code == 0 and "Khối trưởng năm 2020: chưa chọn" in out, out
     code, out = run("blocs", "show", "NOPE", "--year", "2019")
-    assert code == 1
+    assert code == 3  # not found
     assert "Không có khối thi đua 'NOPE'" in out
 
 
@@ -122,15 +122,15 @@ def test_inspections_plan_and_export(demo: Settings, tmp_path: Path) -> None:
     assert not list(Path.cwd().glob("kiem-tra-cheo-KCY4-2019.pdf"))
     code, out = run("inspections", "export", "--bloc", "NOPE", "--year", "2019", "-o",
                     str(tmp_path / "nope.csv"), "--format", "csv")  # fmt: skip
-    assert code == 1
+    assert code == 3
     assert "Không có khối thi đua 'NOPE'" in out
     assert not (tmp_path / "nope.csv").exists()
     code, out = run("inspections", "plan", "--bloc", "NOPE", "--year", "2019", "--as", "admin")
-    assert code == 1 and "Không có khối thi đua 'NOPE'" in out
+    assert code == 3 and "Không có khối thi đua 'NOPE'" in out
     code, out = run(*plan, "--as", "cb.qd")
     assert code == 1 and "chỉ cán bộ thi đua, thủ trưởng đơn vị đó" in out
     code, out = run(*export[:4], "--year", "2020", "--format", "csv", "-o", str(tmp_path / "x"))
-    assert code == 1 and "chưa có kế hoạch kiểm tra chéo năm 2020" in out
+    assert code == 3 and "chưa có kế hoạch kiểm tra chéo năm 2020" in out
 
 
 def test_inspections_plan_defaults_to_the_blocs_configured_period(

@@ -235,7 +235,7 @@ def test_users_add_and_unknown_user(fresh: Settings) -> None:
         "--as",
         "ghost",
     )
-    assert code == 1
+    assert code == 3  # no such user
     assert "ghost" in out
     code, out = run("users", "add", "x", "--unit", "CCYQD", "--role", "wizard", "--email", "x@y.z")
     assert code == 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -9,8 +12,10 @@ from typer.testing import CliRunner
 from khenthuong.cli.app import app
 from khenthuong.runtime import Runtime
 from khenthuong.settings import Settings
-from khenthuong.storage.blocs import COVENANT_SIGNATURES, COVENANTS
+from khenthuong.storage.blocs import COVENANT_SIGNATURES, COVENANTS, INSPECTION_PLANS
 from khenthuong.storage.db import make_engine
+from khenthuong.storage.models import NOMINATIONS
+from khenthuong.storage.outbox import OUTBOX
 from khenthuong.web.app import create_app
 
 runner = CliRunner()
@@ -38,14 +43,34 @@ def test_demo_walks_to_decisions_with_money(settings: Settings) -> None:
     assert shown.exit_code == 0, shown.output
     assert "Trần Thị Bích" in shown.output
     missing = runner.invoke(app, ["decisions", "show", "999/QĐ-BCY"])
-    assert missing.exit_code == 1
+    assert missing.exit_code == 3  # not found
+    maildir = Path(os.environ["KHENTHUONG_MAILDIR"]) / "new"
+    sent = sorted(maildir.iterdir())
+    assert len(sent) >= 10  # the plans' notices to every member of both blocs, and steps
+    engine = make_engine(settings.database_url)
+
+    def counts() -> tuple[int, ...]:
+        plan_notices = select(func.count()).where(OUTBOX.c.kind == "inspection_plan")
+        with engine.connect() as conn:
+            return (
+                *(int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
+                  for t in (COVENANTS, COVENANT_SIGNATURES, INSPECTION_PLANS)),
+                int(conn.execute(plan_notices).scalar() or 0),
+                int(conn.execute(select(func.count()).select_from(NOMINATIONS)).scalar() or 0),
+            )  # fmt: skip
+
+    before = counts()
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 0, again.output  # a second run works on the same data
-    assert "Giao ước thi đua năm 2019" in again.output
-    engine = make_engine(settings.database_url)
-    with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(COVENANTS)).scalar() == 1
-        assert conn.execute(select(func.count()).select_from(COVENANT_SIGNATURES)).scalar() == 4
+    assert "không gửi lại thư" in " ".join(again.output.split())
+    assert counts() == before and sorted(maildir.iterdir()) == sent  # nothing new, no mail
+    forced = runner.invoke(app, ["demo", "--again"])
+    assert forced.exit_code == 0, forced.output
+    assert "Giao ước thi đua năm 2019" in forced.output
+    assert "đã lập và gửi ở lần chạy trước" in " ".join(forced.output.split())
+    *kept, nominations = counts()
+    assert kept == list(before[:4]) and before[:4] == (1, 4, 2, 10)  # no plan again, no mail
+    assert nominations > before[4]  # the nominations are walked again, as asked
     engine.dispose()
 
 

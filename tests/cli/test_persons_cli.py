@@ -65,7 +65,7 @@ def test_create_person_and_namesakes(fresh: Settings) -> None:
     assert f"#{first} Hà Văn Mới (CCYQD, chưa ghi năm sinh)" in out
     assert f"#{second} Hà Văn Mới (CCYQD, sinh 1990)" in out and "--person" in out
     code, out = run("persons", "find", "hà văn mới")
-    assert code == 0 and f"#{first}" in out and f"#{second}" in out
+    assert code == 0 and f"│ {first} " in out and f"│ {second} " in out
     code, out = run("nominate", "giay_khen", "--person", str(second), *PROPOSER)
     assert code == 0 and stored(fresh, out.strip())["nominee_person_id"] == second
 
@@ -81,7 +81,7 @@ def test_a_collective_is_named_by_its_unit_code(fresh: Settings) -> None:
 
 def test_persons_add_checks_its_input(fresh: Settings) -> None:
     code, out = run("persons", "add", "Ai Đó", "--unit", "KHONG")
-    assert code == 1 and "KHONG" in out
+    assert code == 3 and "KHONG" in out  # no such unit
     code, out = run("persons", "add", "Ai Đó", "--unit", "CCYQD", "--gender", "x")
     assert code == 2
     engine = make_engine(fresh.database_url)

@@ -20,7 +20,7 @@ DOCUMENTS = ["to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"]
 
 
 def person_id(c: TestClient, headers: dict[str, str], name: str) -> int:
-    found = c.get("/api/persons", params={"q": name}, headers=headers).json()
+    found = c.get("/api/persons", params={"q": name}, headers=headers).json()["items"]
     assert found, name
     return int(found[0]["id"])
 

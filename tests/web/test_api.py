@@ -166,7 +166,7 @@ def test_list_filters_accent_blind_search_and_keyset_pages(
     while True:
         params: dict[str, object] = {"limit": 2}
         if after is not None:
-            params["after"] = after
+            params["cursor"] = after
         page = client.get("/api/nominations", params=params, headers=officer).json()
         pages.append([i["id"] for i in page["items"]])
         after = page["next_cursor"]
@@ -229,11 +229,11 @@ def test_advance_conflicts_refusals_and_queue(
     r = client.post(f"/api/nominations/{nid}/advance", json={"trigger": "submit"}, headers=officer)
     assert r.status_code == 409 and r.json()["refusals"][0]["code"] == "state"
     # The unit head's queue holds it; the officer's does not.
-    queue = client.get("/api/queue", headers=head).json()
+    queue = client.get("/api/queue", headers=head).json()["items"]
     assert [i["id"] for i in queue] == [nid]
     assert queue[0]["actions"] and "forward" in queue[0]["actions"]
     assert queue[0]["working_days_left"] is not None
-    assert client.get("/api/queue", headers=officer).json() == []
+    assert client.get("/api/queue", headers=officer).json()["items"] == []
     # A return needs its reason; the field is named.
     r = client.post(
         f"/api/nominations/{nid}/advance",
@@ -441,7 +441,8 @@ def test_council_session_and_decision_over_the_api(
         == 404
     )
     assert client.get(f"/api/decisions/{nid}/QĐ-BCY", headers=token("cb.dcq")).status_code == 403
-    assert f"{nid}/QĐ-BCY" in client.get("/api/decisions", headers=minister).json()
+    listed = client.get("/api/decisions", headers=minister).json()["items"]
+    assert f"{nid}/QĐ-BCY" in [d["number"] for d in listed]
     assert client.get(f"/api/nominations/{nid}", headers=minister).json()["state"] == "decided"
 
 
@@ -458,13 +459,13 @@ def test_council_vote_below_threshold_rejects(
 
 def test_reference_endpoints_and_scopes(client: TestClient, token: Headers) -> None:
     officer = token("cb.qd")
-    units = client.get("/api/units", headers=officer).json()
+    units = client.get("/api/units", headers=officer).json()["items"]
     assert [u["code"] for u in units] == ["CCYQD"]
     assert client.get("/api/units/CCYQD", headers=officer).json()["parent"] == "BCY"
     assert client.get("/api/units/BCA", headers=officer).status_code == 403
     assert client.get("/api/units/NOPE", headers=officer).status_code == 404
-    assert len(client.get("/api/units", headers=token("kiemtra")).json()) > 10
-    assert client.get("/api/persons", params={"q": "phuc"}, headers=officer).json() == []
+    assert len(client.get("/api/units", headers=token("kiemtra")).json()["items"]) > 10
+    assert client.get("/api/persons", params={"q": "phuc"}, headers=officer).json()["items"] == []
     r = client.post(
         "/api/persons",
         json={"full_name": "Hoàng Thị Mai", "unit_code": "CCYQD", "gender": "nữ"},
@@ -472,7 +473,7 @@ def test_reference_endpoints_and_scopes(client: TestClient, token: Headers) -> N
     )
     assert r.status_code == 201 and r.json()["id"] > 0
     assert (
-        client.get("/api/persons", params={"q": "hoang mai"}, headers=officer).json()[0][
+        client.get("/api/persons", params={"q": "hoang mai"}, headers=officer).json()["items"][0][
             "full_name"
         ]
         == "Hoàng Thị Mai"
@@ -486,7 +487,7 @@ def test_reference_endpoints_and_scopes(client: TestClient, token: Headers) -> N
     r = client.post("/api/persons", json={"full_name": "", "unit_code": "CCYQD"}, headers=officer)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "full_name"
 
-    names = {w["name"] for w in client.get("/api/workflows", headers=officer).json()}
+    names = {w["name"] for w in client.get("/api/workflows", headers=officer).json()["items"]}
     assert {"bang_khen_bo", "giay_khen", "huan_chuong_lao_dong"} <= names
     definition = client.get("/api/workflows/bang_khen_bo", headers=officer).json()
     assert definition["initial"] == "draft"
@@ -495,7 +496,7 @@ def test_reference_endpoints_and_scopes(client: TestClient, token: Headers) -> N
     assert diagram["mermaid"].startswith("stateDiagram-v2") and "digraph" in diagram["dot"]
     assert diagram["counts"] == {}
 
-    assert "KCY4" in client.get("/api/blocs", headers=officer).json()
+    assert "KCY4" in [b["code"] for b in client.get("/api/blocs", headers=officer).json()["items"]]
     bloc = client.get("/api/blocs/KCY4", params={"year": 2019}, headers=officer).json()
     assert bloc["leader"] == "CCYDCQ"
     assert client.get("/api/blocs/NOPE", headers=officer).status_code == 404
@@ -505,10 +506,12 @@ def test_reference_endpoints_and_scopes(client: TestClient, token: Headers) -> N
 def test_audit_query_verify_and_csv(client: TestClient, token: Headers) -> None:
     officer = token("cb.qd")
     nid = propose(client, officer, person_id(client, officer, "Nguyễn Văn An"))["id"]
-    mine = client.get("/api/audit/events", params={"actor": "cb.qd"}, headers=officer).json()
+    mine = client.get("/api/audit/events", params={"actor": "cb.qd"}, headers=officer).json()[
+        "items"
+    ]
     assert [e["nomination_id"] for e in mine] == [nid]
-    assert client.get("/api/audit/events", headers=token("cb.dcq")).json() == []
-    everything = client.get("/api/audit/events", headers=token("kiemtra")).json()
+    assert client.get("/api/audit/events", headers=token("cb.dcq")).json()["items"] == []
+    everything = client.get("/api/audit/events", headers=token("kiemtra")).json()["items"]
     created = [e for e in everything if e["nomination_id"] == nid]
     assert [(e["trigger"], e["actor"], e["to_state"]) for e in created] == [
         ("create", "cb.qd", "draft")
@@ -572,9 +575,9 @@ def test_users_listed_within_scope_and_created_by_admins_only(
     client: TestClient, token: Headers, web_rt: Runtime
 ) -> None:
     officer = token("cb.qd")
-    names = [u["username"] for u in client.get("/api/users", headers=officer).json()]
-    assert set(names) == {"cb.qd", "tt.qd", "tk.qd"}  # home unit CCYQD
-    every = client.get("/api/users", headers=token("kiemtra")).json()
+    names = [u["username"] for u in client.get("/api/users", headers=officer).json()["items"]]
+    assert set(names) == {"cb.qd", "tt.qd", "tk.qd", "kt.cy"}  # home unit CCYQD
+    every = client.get("/api/users", headers=token("kiemtra")).json()["items"]
     assert len(every) >= 20
     body = {
         "username": "cb.moi",
@@ -629,7 +632,7 @@ def test_more_refusals_and_a_stored_inspection_plan(
         plan_inspections(conn, "KCY4", 2019, actor=load_actor(conn, "kt.cy"), seed=7)
     visits = client.get(
         "/api/blocs/KCY4/inspections", params={"year": 2019}, headers=secretary
-    ).json()
+    ).json()["items"]
     # A bloc of four starts its rotation with one directed triangle (see inspection_plan).
     assert len(visits) == 3 and len({v["inspector"] for v in visits}) == 3
     assert {v["inspector"] for v in visits} == {v["inspected"] for v in visits}
@@ -788,15 +791,20 @@ def test_queue_pages_follow_the_due_order_without_gaps_or_repeats(
     params: dict[str, object] = {"limit": 2}
     while True:
         page = client.get("/api/queue", params=params, headers=head).json()
-        seen += [i["id"] for i in page]
-        if len(page) < 2:
+        seen += [i["id"] for i in page["items"]]
+        if page["next_cursor"] is None:
             break
-        last = page[-1]
-        params = {"limit": 2, "after_id": last["id"]}
-        if last["due_at"]:
-            params["after_due"] = last["due_at"]
+        params = {"limit": 2, "cursor": page["next_cursor"]}
     assert sorted(seen) == sorted(ids) and len(seen) == len(ids)
     assert seen[-2:] == ids[:2]  # undated last, by id
+    # The former cursor (after_id, after_due) still reads the same next page.
+    first = client.get("/api/queue", params={"limit": 2}, headers=head).json()["items"]
+    old = client.get("/api/queue", headers=head,
+                     params={"limit": 2, "after_id": first[-1]["id"],
+                             "after_due": first[-1]["due_at"]}).json()["items"]  # fmt: skip
+    assert [i["id"] for i in old] == seen[2:4]
+    bad = client.get("/api/queue", params={"cursor": "not-a-cursor"}, headers=head)
+    assert bad.status_code == 422 and bad.json()["field"] == "cursor"
 
 
 def test_docs_work_offline_and_the_api_declares_its_authentication(client: TestClient) -> None:

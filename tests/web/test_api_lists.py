@@ -54,16 +54,19 @@ def test_queue_lists_the_callers_work_overdue_first_and_in_scope(
                   theirs: now - timedelta(days=9)})  # fmt: skip
     r = client.get("/api/queue", headers=token("tt.qd"))
     assert r.status_code == 200
-    queue = r.json()
+    queue = r.json()["items"]
+    assert r.json()["next_cursor"] is None
     assert [i["id"] for i in queue] == [ids[2], ids[3], ids[0], ids[1]]
     assert [i["overdue"] for i in queue] == [True, True, False, False]
     assert queue[0]["working_days_left"] < 0 and queue[2]["working_days_left"] > 0
     assert queue[3]["due_at"] is None and queue[3]["working_days_left"] is None
     assert all(i["unit_code"] == "CCYQD" and "forward" in i["actions"] for i in queue)
     # Each unit head sees only their own unit's work; others see none of it.
-    assert [i["id"] for i in client.get("/api/queue", headers=token("tt.dcq")).json()] == [theirs]
-    assert client.get("/api/queue", headers=token("kiemtra")).json() == []
-    assert client.get("/api/queue", headers=officer).json() == []
+    assert [i["id"] for i in client.get("/api/queue", headers=token("tt.dcq")).json()["items"]] == [
+        theirs
+    ]
+    assert client.get("/api/queue", headers=token("kiemtra")).json()["items"] == []
+    assert client.get("/api/queue", headers=officer).json()["items"] == []
     assert client.get("/api/queue", params={"limit": 0}, headers=officer).status_code == 422
     assert client.get("/api/queue").status_code == 401
 
@@ -87,7 +90,7 @@ def test_a_file_waits_for_the_role_its_state_names(client: TestClient, token: He
     step(client, officer, nid, "submit")
 
     def queue(headers: dict[str, str]) -> list[int]:
-        return [i["id"] for i in client.get("/api/queue", headers=headers).json()]
+        return [i["id"] for i in client.get("/api/queue", headers=headers).json()["items"]]
 
     assert nid in queue(secretary) and nid not in queue(head)
     step(client, secretary, nid, "council_approve")
@@ -181,7 +184,7 @@ def test_workflow_list_names_every_registered_version(
 ) -> None:
     r = client.get("/api/workflows", headers=token("cb.qd"))
     assert r.status_code == 200
-    listed = {(w["name"], w["version"]): w for w in r.json()}
+    listed = {(w["name"], w["version"]): w for w in r.json()["items"]}
     registered = {(w.definition.name, w.definition.version): w for w in web_rt.registry.all()}
     assert set(listed) == set(registered) and len(listed) >= 3
     for key, w in listed.items():

@@ -48,7 +48,7 @@ def test_queue_export_lists_the_callers_work(
     rows = sheet_rows(head.get("/queue", params={"format": "xlsx"}))
     assert rows[0] == ("Số", "Người/tập thể được đề nghị", "Hình thức", "Trạng thái", "Đơn vị",
                        "Năm", "Hạn xử lý", "Quá hạn")  # fmt: skip
-    queue = [i["id"] for i in client.get("/api/queue", headers=token("tt.qd")).json()]
+    queue = [i["id"] for i in client.get("/api/queue", headers=token("tt.qd")).json()["items"]]
     assert [r[0] for r in rows[1:]] == queue and sorted(queue) == sorted(ids)
     assert {r[1] for r in rows[1:]} == {"Nguyễn Văn An", "Trần Thị Bích"}
     assert {r[4] for r in rows[1:]} == {"CCYQD"}

@@ -35,7 +35,7 @@ def test_the_api_refuses_an_unknown_name_and_creates_on_request(
     assert made.status_code == 201, made.text
     body = made.json()
     assert body["nominee_kind"] == "individual" and body["nominee_person_id"]
-    found = client.get("/api/persons", params={"q": "Lò Văn Pá"}, headers=officer).json()
+    found = client.get("/api/persons", params={"q": "Lò Văn Pá"}, headers=officer).json()["items"]
     assert [p["id"] for p in found] == [body["nominee_person_id"]]
     collective = client.post(
         "/api/nominations", json=NEW | {"nominee_unit_code": "CCYQD"}, headers=officer

@@ -167,9 +167,10 @@ def test_decision_lists_keep_to_the_callers_units(
     client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
 ) -> None:
     _signed(web_rt, client, token, "1/QĐ-BCY")
-    assert client.get("/api/decisions", headers=token("cb.dcq")).json() == []
+    assert client.get("/api/decisions", headers=token("cb.dcq")).json()["items"] == []
     for who in ("cb.qd", "cv.bcy", "tb.bcy", "kiemtra"):
-        assert client.get("/api/decisions", headers=token(who)).json() == ["1/QĐ-BCY"], who
+        listed = client.get("/api/decisions", headers=token(who)).json()["items"]
+        assert [d["number"] for d in listed] == ["1/QĐ-BCY"], who
     other, _ = browser("cb.dcq")
     assert "1/QĐ-BCY" not in other.get("/decisions").text
     sheet = load_workbook(io.BytesIO(other.get("/decisions?format=xlsx").content)).active

@@ -430,7 +430,7 @@ def test_bloc_page_shows_the_plan_and_takes_the_inspectors_report(
     with write_tx(web_rt.engine) as conn:
         plan_inspections(conn, "KCY4", 2019, actor=load_actor(conn, "kt.cy"), seed=3)
     visits = client.get("/api/blocs/KCY4/inspections", params={"year": 2019},
-                        headers=token("cb.qd")).json()  # fmt: skip
+                        headers=token("cb.qd")).json()["items"]  # fmt: skip
     mine = next(v for v in visits if v["inspector"] == "CCYQD")
     other = next(v for v in visits if v["inspector"] != "CCYQD")
     c, csrf = browser("cb.qd")

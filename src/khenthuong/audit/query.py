@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, and_, or_, select
 
 from khenthuong.storage.models import EVENTS, NOMINATIONS, UNITS
 from khenthuong.storage.paths import path_filter
@@ -50,6 +50,8 @@ class AuditFilter:
     within: tuple[str, ...] | None = None
     """Unit paths the reader may see: events of nominations under them, or by their
     officers. None: every event (auditors)."""
+    after: tuple[datetime, int] | None = None
+    """Keyset cursor: (occurred_at, id) of the last event of the previous page."""
 
 
 def _statement(conn: Connection, f: AuditFilter) -> Select[Any]:
@@ -88,6 +90,11 @@ def _statement(conn: Connection, f: AuditFilter) -> Select[Any]:
                     select(units.c.code).where(path_filter(units.c.path, f.within))
                 )
             )
+        )
+    if f.after is not None:
+        at, last = f.after
+        query = query.where(
+            or_(EVENTS.c.occurred_at > at, and_(EVENTS.c.occurred_at == at, EVENTS.c.id > last))
         )
     return query.order_by(EVENTS.c.occurred_at, EVENTS.c.id).limit(f.limit)
 

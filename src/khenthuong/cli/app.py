@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -27,9 +26,18 @@ from khenthuong.cli import (
     year_review_cmd,
 )
 from khenthuong.cli.common import (
+    ExitCode,
+    FormatOption,
+    OutputFormat,
     actor_for,
     console,
+    emit,
+    emit_one,
+    fail,
     parse_fields,
+    print_capped,
+    progress,
+    readable_help,
     report_errors,
     runtime,
 )
@@ -103,8 +111,9 @@ _mount_optional()
 @report_errors
 def db_upgrade() -> None:
     """Apply the Alembic migrations to the configured database."""
-    upgrade(get_engine())
-    console.print("Schema up to date.")
+    with progress("Cập nhật lược đồ", None):
+        upgrade(get_engine())
+    console.print("Lược đồ cơ sở dữ liệu đã cập nhật.")
 
 
 @app.command()
@@ -531,14 +540,30 @@ def attach(
 
 @app.command()
 @report_errors
-def show(nomination_id: int, as_user: str = typer.Option(None, "--as")) -> None:
-    """Show a nomination, its current state and the steps available."""
+def show(
+    nomination_id: int,
+    as_user: str = typer.Option(
+        None, "--as", help="Tên đăng nhập: thêm các bước người này làm được"
+    ),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Một hồ sơ: trạng thái, hạn và các bước tiếp theo (a nomination and its next steps)."""
     rt = runtime()
     with rt.engine.connect() as conn:
         row = svc.get_row(conn, nomination_id)
     loaded = rt.registry.get(row["workflow"], row["workflow_version"])
     wf = loaded.definition
     state = wf.state(row["state"])
+    if fmt is not OutputFormat.table:
+        data = {k: v for k, v in row.items() if k != "search_key"}
+        data |= {"workflow_title": wf.title.vi, "state_title": state.title.vi}
+        if as_user:
+            with actor_for(rt, as_user) as actor:
+                data["actions"] = [t.trigger for t in svc.allowed_triggers(rt.registry, row, actor)]
+        emit_one(data, {"id": "Hồ sơ", "nominee_name": "Người/tập thể được đề nghị",
+                        "workflow_title": "Quy trình", "state_title": "Trạng thái",
+                        "year": "Năm", "due_at": "Hạn"}, fmt)  # fmt: skip
+        return
     table = Table(show_header=False)
     table.add_row("Hồ sơ", f"#{row['id']}")
     table.add_row("Quy trình", f"{wf.title.vi} ({wf.name} v{wf.version})")
@@ -564,10 +589,13 @@ def show(nomination_id: int, as_user: str = typer.Option(None, "--as")) -> None:
 def history(
     target: str = typer.Argument(..., help="A nomination id, or the word 'import'."),
     file: Path = typer.Argument(None, help="With 'import': a .csv or .xlsx file."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="With import: keep the good rows."),
+    fmt: FormatOption = OutputFormat.table,
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Khi nhập: nhập các dòng đúng, bỏ các dòng lỗi (keep good rows)."
+    ),
 ) -> None:
-    """`history ID`: a nomination's timeline. `history import FILE`: load past awards."""
+    """`history SỐ`: diễn biến của một hồ sơ. `history import TỆP`: nhập khen thưởng, xếp loại,
+    sáng kiến đã có (a timeline, or import past records)."""
     if target == "import":
         _history_import(file, skip_bad)
         return
@@ -578,8 +606,10 @@ def history(
     with rt.engine.connect() as conn:
         svc.get_row(conn, nomination_id)
         events = event_history(conn, nomination_id)
-    if fmt == "json":
-        typer.echo(json.dumps(events, default=str, ensure_ascii=False, indent=2))
+    if fmt is not OutputFormat.table:
+        emit(events, [("seq", "#"), ("occurred_at", "Thời điểm"), ("actor", "Người thực hiện"),
+                      ("actor_role", "Vai trò"), ("trigger", "Bước"), ("from_state", "Từ"),
+                      ("to_state", "Đến"), ("comment", "Ghi chú")], fmt)  # fmt: skip
         return
     table = Table(
         "#",
@@ -652,18 +682,17 @@ def _history_import(file: Path | None, skip_bad: bool) -> None:
         raise typer.BadParameter(f"{file} does not exist")
     rt = runtime()
     catalog = _award_catalog(rt.settings.config_dir)
-    with write_tx(rt.engine) as conn:
+    with progress("Nhập lịch sử", None) as advance, write_tx(rt.engine) as conn:
         # import_history writes nothing when a row is bad and skip_bad is off.
-        report = import_history(conn, file, catalog=catalog, skip_bad=skip_bad)
-    for line, message in report.errors:
-        typer.echo(f"{file}:{line}: {message}", err=True)
+        report = import_history(conn, file, catalog=catalog, skip_bad=skip_bad, progress=advance)
+    print_capped([f"{file}:{line}: {message}" for line, message in report.errors])
     if report.errors and not skip_bad:
         typer.echo(
-            f"Không nhập dòng nào: {len(report.errors)} dòng lỗi trên {report.rows} "
-            f"(nothing imported; fix the rows above or use --skip-bad)",
+            f"Không nhập dòng nào: {len(report.errors)} dòng lỗi trên {report.rows} dòng; "
+            "sửa các dòng trên hoặc dùng --skip-bad",
             err=True,
         )
-        raise typer.Exit(1)
+        fail(ExitCode.REFUSED)
     console.print(
         f"Đã nhập {report.imported}/{report.rows} dòng, tạo {report.persons_created} cá nhân mới"
         + (f", bỏ qua {len(report.errors)} dòng lỗi" if report.errors else "")
@@ -681,10 +710,17 @@ def _award_catalog(config_dir: Path) -> Catalog | None:
 
 @app.command()
 @report_errors
-def demo() -> None:
-    """Walk one nomination from proposal to decision with the demo officers."""
+def demo(
+    again: bool = typer.Option(
+        False, "--again", help="Chạy lại các hồ sơ mẫu (hồ sơ và quyết định mới) dù đã chạy trước."
+    ),
+) -> None:
+    """Chạy thử quy trình với cán bộ mẫu: hồ sơ đến quyết định, Hội đồng, giao ước, kế hoạch
+    kiểm tra chéo 2019, năm thi đua của Cục Cơ yếu Quân đội (walk the demo). Chạy lại không tạo
+    trùng, không gửi thư lần nữa."""
     from khenthuong.cli.unit_year_demo import run_unit_year  # noqa: PLC0415
     from khenthuong.cli.walkthrough import (  # noqa: PLC0415
+        demo_ran,
         leave_work_in_progress,
         run_council_walkthrough,
         run_covenant_walkthrough,
@@ -694,12 +730,19 @@ def demo() -> None:
     from khenthuong.embedded import tick  # noqa: PLC0415
 
     rt = runtime()
-    run_walkthrough(rt, console)
-    run_council_walkthrough(rt, console)
-    run_covenant_walkthrough(rt, console)
-    run_inspection_walkthrough(rt, console)
-    run_unit_year(rt, console)
-    leave_work_in_progress(rt, console)
+    if demo_ran(rt) and not again:
+        console.print(
+            "Dữ liệu mẫu đã có từ lần chạy trước: không tạo thêm, không gửi lại thư. "
+            "Xem: khenthuong decisions list, khenthuong blocs list; chạy lại các hồ sơ mẫu: "
+            "khenthuong demo --again"
+        )
+        return
+    stages = (run_walkthrough, run_council_walkthrough, run_covenant_walkthrough,
+              run_inspection_walkthrough, run_unit_year, leave_work_in_progress)  # fmt: skip
+    with progress("Chạy thử", len(stages), on=console) as advance:
+        for stage in stages:
+            stage(rt, console)
+            advance(1)
     if not rt.settings.broker_url:
         sent = tick(rt)
         console.print(
@@ -714,6 +757,7 @@ def demo() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: the command tree with readable help, exit codes as in
+    khenthuong.cli.common."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    app()
+    readable_help(typer.main.get_command(app))(prog_name="khenthuong")

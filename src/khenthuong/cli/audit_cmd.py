@@ -16,7 +16,15 @@ from sqlalchemy import func, select
 from khenthuong.audit.query import COLUMNS, AuditFilter, query_events
 from khenthuong.audit.seal_verify import SealReport, verify_seal
 from khenthuong.audit.verify import verify_all
-from khenthuong.cli.common import console, report_errors, runtime, stdout_is_tty
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    as_local,
+    console,
+    report_errors,
+    runtime,
+    stdout_is_tty,
+)
 from khenthuong.errors import KhenthuongError
 from khenthuong.services import checkpoints
 from khenthuong.settings import Settings
@@ -188,11 +196,10 @@ def query(
     since: str = typer.Option(None, "--since", help="ISO date/time (UTC unless offset given)."),
     until: str = typer.Option(None, "--until"),
     limit: int = typer.Option(1000, "--limit", min=1, max=1_000_000),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json or csv"),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Filter events by actor, unit, workflow, trigger, state and time range."""
-    if fmt not in ("table", "json", "csv"):
-        raise typer.BadParameter("use table, json or csv", param_hint="--format")
+    """Tìm sự kiện nhật ký theo người, đơn vị, quy trình, bước, trạng thái, thời gian
+    (filter the audit trail)."""
     rt = runtime()
     criteria = AuditFilter(
         actor=actor,
@@ -207,10 +214,10 @@ def query(
     )
     with rt.engine.connect() as conn:
         rows = list(query_events(conn, criteria))
-    if fmt == "json":
+    if fmt is OutputFormat.json:
         typer.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
         return
-    if fmt == "csv":
+    if fmt is OutputFormat.csv:
         fields = list(COLUMNS)
         write_csv(
             sys.stdout,
@@ -225,11 +232,12 @@ def query(
         )
         return
     table = Table(
-        "time (UTC)", "stream", "seq", "actor", "role", "unit", "trigger", "from", "to", "comment"
-    )
+        "thời điểm (giờ VN)", "luồng", "thứ tự", "người thực hiện", "vai trò", "đơn vị", "bước",
+        "từ", "đến", "ghi chú",
+    )  # fmt: skip
     for row in rows:
         table.add_row(
-            row["occurred_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            f"{as_local(row['occurred_at']):%d/%m/%Y %H:%M:%S}",
             row["stream"],
             str(row["seq"]),
             row["actor"],
@@ -241,4 +249,4 @@ def query(
             row["comment"] or "",
         )
     console.print(table)
-    console.print(f"{len(rows)} event(s)")
+    console.print(f"{len(rows)} sự kiện")

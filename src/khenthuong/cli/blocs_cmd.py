@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    emit_one,
+    report_errors,
+    runtime,
+)
 from khenthuong.errors import NotFound
 from khenthuong.services import bloc_admin
 from khenthuong.services.blocs import bloc_codes, bloc_view
@@ -20,44 +30,65 @@ app = typer.Typer(help="Khối, cụm thi đua (emulation blocs).", no_args_is_h
 
 @app.command("list")
 @report_errors
-def list_(year: int = typer.Option(None, "--year", help="Default: this year.")) -> None:
-    """Every bloc with its leader and member count for a year."""
+def list_(
+    year: int = typer.Option(None, "--year", help="Năm (mặc định: năm nay)."),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Các khối, cụm thi đua với khối/cụm trưởng và số thành viên trong năm (every bloc)."""
     rt = runtime()
     year = year or date.today().year
-    table = Table(
-        "mã", "tên", "loại", "tổ chức", "khối/cụm trưởng", "thành viên", title=f"Năm {year}"
-    )
+    rows = []
     with rt.engine.connect() as conn:
         for code in bloc_codes(conn):
             try:
                 view = bloc_view(conn, code, year)
             except NotFound:
                 continue  # no members that year
-            kind = "Khối" if view.kind == "khoi" else "Cụm"
-            leader = view.name_of(view.leader) if view.leader else NOT_CHOSEN
-            table.add_row(code, view.name, kind, view.organiser, leader, str(len(view.members)))
-    console.print(table)
+            rows.append({
+                "code": code, "name": view.name, "kind": view.kind,
+                "kind_name": "Khối" if view.kind == "khoi" else "Cụm", "year": year,
+                "organiser": view.organiser, "leader": view.leader,
+                "leader_name": view.name_of(view.leader) if view.leader else NOT_CHOSEN,
+                "members": len(view.members),
+            })  # fmt: skip
+    emit(
+        rows,
+        [("code", "Mã"), ("name", "Tên"), ("kind_name", "Loại"), ("organiser", "Tổ chức"),
+         ("leader_name", "Khối/cụm trưởng"), ("members", "Số thành viên")],
+        fmt, title=f"Năm {year}",
+    )  # fmt: skip
 
 
 @app.command("show")
 @report_errors
-def show(code: str, year: int = typer.Option(None, "--year", help="Default: this year.")) -> None:
-    """One bloc: members, leader (khối/cụm trưởng) and deputy (khối/cụm phó) for a year."""
+def show(
+    code: str,
+    year: int = typer.Option(None, "--year", help="Năm (mặc định: năm nay)."),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Một khối: thành viên, khối/cụm trưởng, khối/cụm phó trong năm (one bloc in a year)."""
     rt = runtime()
     year = year or date.today().year
     with rt.engine.connect() as conn:
         view = bloc_view(conn, code, year)
+    members = [
+        {"code": member, "name": name,
+         "role": view.leader_title if member == view.leader
+         else (view.deputy_title if member == view.deputy else "")}
+        for member, name in view.members
+    ]  # fmt: skip
+    if fmt is not OutputFormat.table:
+        if fmt is OutputFormat.json:
+            emit_one({**asdict(view), "members": members}, {}, fmt)
+        else:
+            emit(members, [("code", "Mã"), ("name", "Đơn vị"), ("role", "Vai trò")], fmt)
+        return
     console.print(
         f"[bold]{view.name}[/] ({view.code}) — năm {year}, đơn vị tổ chức {view.organiser}"
     )
     table = Table("mã", "đơn vị", "vai trò")
-    for member, name in view.members:
-        role = (
-            view.leader_title
-            if member == view.leader
-            else (view.deputy_title if member == view.deputy else "")
-        )
-        table.add_row(member, name, role)
+    for member in members:
+        table.add_row(member["code"], member["name"], member["role"])
     console.print(table)
     if view.leader is None:
         console.print(f"{view.leader_title} năm {year}: {NOT_CHOSEN}")

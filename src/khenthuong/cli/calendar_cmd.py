@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from khenthuong.calendar.workdays import FIRST_YEAR, LAST_YEAR, WEEKDAYS_VI, default_calendar
-from khenthuong.cli.common import console, report_errors
+from khenthuong.cli.common import FormatOption, OutputFormat, console, emit, report_errors
 
 app = typer.Typer(help="Lịch ngày làm việc (working-day calendar).", no_args_is_help=True)
 
@@ -34,13 +34,26 @@ def add_working_days(
 
 @app.command("holidays")
 @report_errors
-def holidays(year: int = typer.Argument(..., help=f"{FIRST_YEAR}..{LAST_YEAR}")) -> None:
+def holidays(
+    year: int = typer.Argument(..., help=f"{FIRST_YEAR}..{LAST_YEAR}"),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
     """Days off and make-up working days of a year."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise typer.BadParameter(
             f"year must be between {FIRST_YEAR} and {LAST_YEAR}", param_hint="YEAR"
         )
     calendar = default_calendar()
+    if fmt is not OutputFormat.table:
+        rows = [
+            {"date": day, "weekday": WEEKDAYS_VI[day.weekday()], "name": name, "working": working}
+            for days, working in ((calendar.holidays_in(year), False),
+                                  (calendar.make_up_days(year), True))
+            for day, name in days
+        ]  # fmt: skip
+        emit(rows, [("date", "Ngày"), ("weekday", "Thứ"), ("name", "Tên"),
+                    ("working", "Ngày làm việc")], fmt)  # fmt: skip
+        return
     table = Table("ngày", "thứ", "tên", title=f"Ngày nghỉ năm {year}")
     for day, name in calendar.holidays_in(year):
         table.add_row(day.strftime("%d/%m/%Y"), WEEKDAYS_VI[day.weekday()], name)

@@ -1,19 +1,37 @@
-"""Shared CLI helpers: console, runtime, error reporting."""
+"""Shared CLI helpers: console, runtime, exit codes and error reporting, output formats
+(table, JSON, CSV), readable help, progress bars and capped error lists.
+
+Exit codes (every command, through `report_errors` and `fail`):
+
+| code | meaning |
+| --- | --- |
+| 0 | done |
+| 1 | refused, or bad data (a rule, a role, a file's rows) |
+| 2 | usage: an unknown option or a malformed value (Click's own code) |
+| 3 | not found: no such nomination, decision, person, unit … |
+"""
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from enum import Enum, IntEnum, StrEnum
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from khenthuong.errors import InvalidDefinition, KhenthuongError, StepRefused
+from khenthuong.errors import InvalidDefinition, KhenthuongError, NotFound, StepRefused
+from khenthuong.localtime import LOCAL_TZ
 from khenthuong.runtime import Runtime, open_runtime
 from khenthuong.services.actors import Actor, load_actor
+from khenthuong.tabular import write_csv
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -22,28 +40,235 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+class ExitCode(IntEnum):
+    """What a command's exit status means (the table in this module's docstring)."""
+
+    DONE = 0
+    REFUSED = 1
+    USAGE = 2
+    NOT_FOUND = 3
+
+
+def fail(code: ExitCode = ExitCode.REFUSED) -> NoReturn:
+    """End the command with `code` (its message already printed)."""
+    raise typer.Exit(int(code))
+
+
 def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn project errors into a red message and exit code 1 instead of a traceback."""
+    """Turn project errors into a message on stderr and an exit code (1 refused or bad data,
+    3 not found) instead of a traceback."""
 
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except InvalidDefinition as exc:
-            for problem in exc.problems:
-                typer.echo(str(problem), err=True)
-            raise typer.Exit(1) from None
+            print_capped([str(p) for p in exc.problems])
+            fail(ExitCode.REFUSED)
         except StepRefused as exc:
-            typer.echo("Bị từ chối (refused):", err=True)
+            typer.echo("Bị từ chối:", err=True)
             for refusal in exc.refusals:
                 typer.echo(f"  - {refusal.message_vi}", err=True)
-                typer.echo(f"    {refusal.message_en}", err=True)
-            raise typer.Exit(1) from None
+                missing_types = refusal.details.get("missing")
+                if isinstance(missing_types, list) and missing_types:
+                    typer.echo(f"    attach --type: {', '.join(map(str, missing_types))}", err=True)
+            missing = all(r.code == "not_found" for r in exc.refusals)
+            fail(ExitCode.NOT_FOUND if missing and exc.refusals else ExitCode.REFUSED)
+        except NotFound as exc:
+            typer.echo(f"Không tìm thấy: {exc}", err=True)
+            fail(ExitCode.NOT_FOUND)
         except KhenthuongError as exc:
-            typer.echo(f"Lỗi (error): {exc}", err=True)
-            raise typer.Exit(1) from None
+            lines = getattr(exc, "errors", None)  # a file's FILE:ROW lines (imports)
+            if isinstance(lines, list) and len(lines) > 1:
+                typer.echo(f"Lỗi: {len(lines):,} dòng không nhập được".replace(",", "."), err=True)
+                print_capped([str(line) for line in lines])
+            else:
+                typer.echo(f"Lỗi: {exc}", err=True)
+            fail(ExitCode.REFUSED)
 
     return wrapper
+
+
+ERRORS_SHOWN = 20
+"""How many lines of a long error list are printed; the rest is counted."""
+
+
+def print_capped(lines: Sequence[str], limit: int = ERRORS_SHOWN) -> None:
+    """Print at most `limit` error lines on stderr and how many more there are."""
+    for line in lines[:limit]:
+        typer.echo(line, err=True)
+    if len(lines) > limit:
+        typer.echo(
+            f"… và {len(lines) - limit:,} lỗi khác; tổng cộng {len(lines):,} lỗi".replace(",", "."),
+            err=True,
+        )
+
+
+class OutputFormat(StrEnum):
+    """How a read command prints: a table for people, JSON for programs, CSV for Excel."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Định dạng in ra: table (bảng), json (cho chương trình, có mã), csv (cho Excel).",
+        case_sensitive=False,
+    ),
+]
+
+
+def _plain(value: Any) -> Any:
+    """A value for JSON: dates ISO, enums their value, everything else as is or text."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+def as_local(moment: datetime) -> datetime:
+    """A stored time in Việt Nam (SQLite hands back naive UTC)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_TZ)
+
+
+def _shown(value: Any) -> str:
+    """A value for a table or CSV cell: dates as dd/mm/yyyy (times in Việt Nam), lists joined."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return f"{as_local(value):%d/%m/%Y %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(v) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {_shown(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _cell(row: Mapping[str, Any], column: tuple[str, ...]) -> str:
+    value = row.get(column[0])
+    if len(column) > 2 and column[2] == "number" and isinstance(value, int | float):
+        return f"{value:,}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return _shown(value)
+
+
+def emit(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[tuple[str, ...]],
+    fmt: OutputFormat,
+    *,
+    title: str | None = None,
+) -> None:
+    """Print `rows`: a Rich table or CSV of `columns` (key, Vietnamese header[, "number":
+    written 3.510.000]), or JSON with every field of each row (codes included)."""
+    items = list(rows)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(_plain(items), ensure_ascii=False, indent=2, default=str))
+        return
+    if fmt is OutputFormat.csv:
+        write_csv(
+            sys.stdout,
+            [c[1] for c in columns],
+            ([_cell(r, c) for c in columns] for r in items),
+        )
+        return
+    table = Table(*[c[1] for c in columns], title=title)
+    for r in items:
+        table.add_row(*[_cell(r, c) for c in columns])
+    console.print(table)
+
+
+def emit_one(item: Mapping[str, Any], labels: Mapping[str, str], fmt: OutputFormat) -> None:
+    """Print one object: a two-column table (or CSV) of the labelled fields, or all as JSON."""
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(_plain(dict(item)), ensure_ascii=False, indent=2, default=str))
+        return
+    pairs = [{"field": label, "value": item.get(key)} for key, label in labels.items()]
+    emit(pairs, [("field", "Mục"), ("value", "Giá trị")], fmt)
+
+
+@contextmanager
+def progress(
+    description: str, total: int | None, *, on: Console | None = None
+) -> Iterator[Callable[..., None]]:
+    """A Rich progress bar while a long job runs, on stderr or `on` (the console the job
+    prints to, so lines appear above the bar), only on a terminal; yields `advance(n)`, or
+    `advance(n, total)` once the total is known."""
+    target = on or err_console
+    if not target.is_terminal:
+        yield lambda n, of=None: None
+        return
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=target, transient=True,
+    )  # fmt: skip
+    with bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n, of=None: bar.update(task, advance=n, total=of if of else None)
+
+
+HELP_TEXT = "Xem hướng dẫn này rồi thoát (show this help)."
+
+
+VIETNAMESE = frozenset("ăâđêôơưáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ")
+
+
+def _is_vietnamese(text: str | None) -> bool:
+    return bool(text) and any(ch in VIETNAMESE for ch in (text or "").lower())
+
+
+def readable_help(command: Any, path: str = "") -> Any:
+    """Help an officer reads: Vietnamese first (khenthuong.cli.help_vi) with the English in
+    parentheses; each parameter's value named as a word (UNIT, YEAR, table|json|csv) instead
+    of a type (<str>, <bool>, <list[str]>); flags show none; the help option in Vietnamese."""
+    from khenthuong.cli.help_vi import COMMANDS, OPTIONS  # noqa: PLC0415
+
+    if path in COMMANDS and not _is_vietnamese(command.help):
+        english = " ".join((command.help or "").split())
+        command.help = f"{COMMANDS[path]} ({english})" if english else COMMANDS[path]
+        command.short_help = COMMANDS[path]
+    for param in command.params:
+        long_name = next((o for o in getattr(param, "opts", ()) if o.startswith("--")), "")
+        if long_name in OPTIONS and not _is_vietnamese(getattr(param, "help", None)):
+            own = getattr(param, "help", None)
+            param.help = f"{OPTIONS[long_name]} ({own})" if own else OPTIONS[long_name]
+        if not getattr(param, "opts", None) or param.param_type_name == "argument":
+            # An argument's type column would show <str>: its name says what it is.
+            param.display_type_rich = lambda ctx: None
+        if param.metavar is not None:
+            continue
+        described = getattr(param, "type_descriptor", None)
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif described is not None and described.is_choice and described.choices:
+            param.metavar = "|".join(
+                str(c.value if isinstance(c, Enum) else c) for c in described.choices
+            )
+        else:
+            name = (param.name or "value").strip("_").upper().replace("_", "-")
+            param.metavar = name + ("..." if param.multiple or param.nargs == -1 else "")
+    help_option = command.get_help_option(typer.Context(command))
+    if help_option is not None:
+        help_option.help = HELP_TEXT
+        help_option.metavar = ""
+    if hasattr(command, "commands"):  # a group (Typer's own click)
+        for name, sub in command.commands.items():
+            readable_help(sub, f"{path} {name}".strip())
+    return command
 
 
 def runtime() -> Runtime:

@@ -8,13 +8,23 @@ import typer
 from rich.table import Table
 from sqlalchemy import Connection
 
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    emit_one,
+    report_errors,
+    runtime,
+)
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.errors import KhenthuongError, NotFound
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import batches, councils, decisions
 from khenthuong.services.nominations import get_row
+from khenthuong.services.registers import council_sessions, decision_summaries
 from khenthuong.storage.db import write_tx
 from khenthuong.workflow.loader import WorkflowRegistry
 
@@ -101,15 +111,30 @@ def _with_batch(
 def show(
     number: str,
     year: int | None = typer.Option(
-        None, "--year", help="Year of the decision, when the number recurs (serials restart)"
+        None, "--year", help="Năm của quyết định, khi số trùng giữa các năm (year)"
     ),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """A decision with its nominees and award money (the number in any case)."""
+    """Một quyết định với người, tập thể được khen và tiền thưởng; số viết hoa hay thường đều
+    được (a decision with its awardees and money)."""
     rt = runtime()
     with rt.engine.connect() as conn:
         header, lines = decisions.decision_lines(conn, number, year)
     catalog = catalog_in(rt.settings.config_dir)
     award = catalog.award(str(header["award_code"]))
+    rows = [line.__dict__ for line in lines]
+    if fmt is OutputFormat.json:
+        emit_one(
+            {"number": header["number"], "decided_on": header["decided_on"],
+             "signer": header["signer"], "award_code": header["award_code"],
+             "award_name": award.name.vi, "lines": rows,
+             "total_vnd": sum(x.amount_vnd for x in lines)},
+            {}, fmt,
+        )  # fmt: skip
+        return
+    if fmt is OutputFormat.csv:
+        emit(rows, LINE_COLUMNS, fmt)
+        return
     console.print(
         f"[bold]Quyết định số {header['number']}[/] ngày {header['decided_on']:%d/%m/%Y} — "
         f"{award.name.vi}; người ký: {header['signer']}"
@@ -125,6 +150,62 @@ def show(
         )
     console.print(table)
     console.print(f"Tổng cộng: {sum(x.amount_vnd for x in lines):,} đồng")
+
+
+LINE_COLUMNS = [
+    ("nomination_id", "Số hồ sơ"), ("nominee_name", "Cá nhân, tập thể"), ("coefficient", "Hệ số"),
+    ("base_salary_vnd", "Lương cơ sở (đồng)", "number"),
+    ("amount_vnd", "Tiền thưởng (đồng)", "number"),
+]  # fmt: skip
+
+
+@app.command("list")
+@report_errors
+def list_(
+    year: int | None = typer.Option(None, "--year", help="Năm ký quyết định (year)"),
+    authority: str | None = typer.Option(None, "--authority", help="Mã cơ quan quyết định"),
+    limit: int = typer.Option(100, "--limit", min=1, max=100_000, help="Số quyết định tối đa"),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Các quyết định đã ký, mới nhất trước: số, ngày, người ký, hình thức, số người, tổng tiền
+    (signed decisions, newest first)."""
+    rt = runtime()
+    awards = catalog_in(rt.settings.config_dir).awards
+    with rt.engine.connect() as conn:
+        rows = decision_summaries(conn, None, year=year, authority=authority, limit=limit)
+    for r in rows:
+        r["award_name"] = awards[r["award_code"]].name.vi if r["award_code"] in awards else ""
+    emit(
+        rows,
+        [("number", "Số quyết định"), ("decided_on", "Ngày ký"), ("signer", "Người ký"),
+         ("authority_name", "Cơ quan"), ("award_name", "Hình thức"), ("nominations", "Số người"),
+         ("total_vnd", "Tổng tiền (đồng)", "number")],
+        fmt,
+    )  # fmt: skip
+
+
+@councils_app.command("list")
+@report_errors
+def councils_list(
+    unit: str | None = typer.Option(None, "--unit", help="Mã đơn vị (cả các đơn vị trực thuộc)"),
+    year: int | None = typer.Option(None, "--year", help="Năm họp (year)"),
+    status: str | None = typer.Option(None, "--status", help="open (đang họp) hoặc closed"),
+    limit: int = typer.Option(100, "--limit", min=1, max=100_000, help="Số phiên tối đa"),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Các phiên họp Hội đồng, mới nhất trước (council sessions, newest first)."""
+    if status not in (None, "open", "closed"):
+        raise typer.BadParameter(f"{status!r}: open hoặc closed", param_hint="--status")
+    with runtime().engine.connect() as conn:
+        rows = council_sessions(conn, None, unit=unit, year=year, status=status, limit=limit)
+    for r in rows:
+        r["status_name"] = "Đang họp" if r["status"] == "open" else "Đã kết thúc"
+    emit(
+        rows,
+        [("id", "Phiên"), ("unit_name", "Hội đồng của đơn vị"), ("title", "Tên"),
+         ("held_on", "Ngày họp"), ("status_name", "Trạng thái"), ("items", "Số hồ sơ")],
+        fmt,
+    )  # fmt: skip
 
 
 @councils_app.command("open")

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import typer
 
-from khenthuong.cli.common import actor_for, console, err_console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    err_console,
+    progress,
+    report_errors,
+    runtime,
+)
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services.documents import KINDS, DocumentRequest, render_document
 
@@ -20,7 +30,7 @@ app = typer.Typer(
 
 @app.command("list")
 @report_errors
-def list_documents(nomination_id: int) -> None:
+def list_documents(nomination_id: int, fmt: FormatOption = OutputFormat.table) -> None:
     """List a nomination's dossier documents (type, file, size, SHA-256)."""
     from rich.table import Table  # noqa: PLC0415
 
@@ -31,6 +41,10 @@ def list_documents(nomination_id: int) -> None:
     with rt.engine.connect() as conn:
         get_row(conn, nomination_id)
         stored = dossier.documents(conn, nomination_id)
+    if fmt is not OutputFormat.table:
+        emit([d.__dict__ for d in stored], [("id", "Số"), ("doc_type", "Loại"),
+             ("filename", "Tệp"), ("size", "Byte", "number"), ("sha256", "SHA-256")], fmt)  # fmt: skip
+        return
     table = Table("Id", "Loại", "Tệp", "Byte", "SHA-256")
     for doc in stored:
         table.add_row(str(doc.id), doc.doc_type, doc.filename, f"{doc.size:,}", doc.sha256)
@@ -59,7 +73,7 @@ def render(
         raise typer.BadParameter(f"{fmt!r}: docx or pdf", param_hint="--format")
     rt = runtime()
     started = time.monotonic()
-    with actor_for(rt, as_user) as actor:
+    with progress(f"Tạo văn bản {kind}", None), actor_for(rt, as_user) as actor:
         rendered = render_document(
             rt.engine,
             catalog_in(rt.settings.config_dir),

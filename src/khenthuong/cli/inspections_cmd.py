@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    progress,
+    report_errors,
+    runtime,
+)
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.services import inspections
 from khenthuong.storage.db import write_tx
@@ -71,7 +81,11 @@ def plan(
 ) -> None:
     """Generate (or regenerate) the year's plan and print it as a table."""
     rt = runtime()
-    with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
+    with (
+        progress("Lập kế hoạch", None),
+        actor_for(rt, as_user) as actor,
+        write_tx(rt.engine) as conn,
+    ):
         inspections.plan_inspections(
             conn,
             bloc,
@@ -87,11 +101,22 @@ def plan(
 
 @app.command("show")
 @report_errors
-def show(bloc: str = typer.Option(..., "--bloc"), year: int = typer.Option(..., "--year")) -> None:
+def show(
+    bloc: str = typer.Option(..., "--bloc"),
+    year: int = typer.Option(..., "--year"),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
     """Print the current plan."""
     rt = runtime()
     with rt.engine.connect() as conn:
         rows = inspections.visits(conn, bloc, year)
+    if fmt is not OutputFormat.table:
+        emit([asdict(r) for r in rows],
+             [("id", "#"), ("inspector_name", "Đơn vị kiểm tra"),
+              ("inspected_name", "Đơn vị được kiểm tra"), ("starts_on", "Từ ngày"),
+              ("ends_on", "Đến ngày"), ("report_due_on", "Hạn báo cáo"), ("score", "Điểm")],
+             fmt)  # fmt: skip
+        return
     console.print(_table(rows, f"Kế hoạch kiểm tra chéo {bloc} năm {year}"))
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import typer
 
 from khenthuong.cli import org_files_cmd
-from khenthuong.cli.common import console, report_errors
+from khenthuong.cli.common import (
+    ExitCode,
+    FormatOption,
+    OutputFormat,
+    emit,
+    fail,
+    report_errors,
+)
 from khenthuong.services.nominees import matching_people
 from khenthuong.services.org import add_person
 from khenthuong.storage.db import get_engine, write_tx
@@ -39,13 +46,18 @@ def persons_add(
 @app.command("find")
 @report_errors
 def persons_find(
-    name: str = typer.Argument(..., help="Full name (case and spacing ignored)."),
+    name: str = typer.Argument(..., help="Họ và tên (không phân biệt hoa thường, khoảng trắng)."),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """The people of the register with this name: id, unit and year of birth."""
+    """Những người trong danh sách có tên này: số, đơn vị, năm sinh (find by name)."""
     with get_engine().connect() as conn:
         found = matching_people(conn, name)
     if not found:
-        console.print(f"Không có cá nhân tên {name!r}")
-        raise typer.Exit(1)
-    for person in found:
-        console.print(person.label())
+        typer.echo(f"Không có cá nhân tên {name!r}", err=True)
+        fail(ExitCode.NOT_FOUND)
+    emit(
+        [{"id": p.id, "full_name": p.full_name, "unit": p.unit_code, "birth_year": p.birth_year}
+         for p in found],
+        [("id", "Số"), ("full_name", "Họ và tên"), ("unit", "Đơn vị"), ("birth_year", "Năm sinh")],
+        fmt,
+    )  # fmt: skip

@@ -8,7 +8,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from khenthuong.cli.common import console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    console,
+    emit_one,
+    report_errors,
+    runtime,
+)
 from khenthuong.embedded import tick
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.notify.mail_settings import get_mail_settings
@@ -34,7 +41,7 @@ def _intervals(rt: Runtime) -> dict[str, int]:
 
 @app.command("status")
 @report_errors
-def status() -> None:
+def status(fmt: FormatOption = OutputFormat.table) -> None:
     """Pending, sent and failed reminders and notices, what is due now, last and next runs."""
     rt = runtime()
     now = datetime.now(UTC)
@@ -45,6 +52,14 @@ def status() -> None:
         runs = jobs.last_runs(conn)
         failed_reminders = reminders.given_up(conn)
         failed_notices = outbox.given_up(conn)
+    if fmt is not OutputFormat.table:
+        emit_one(
+            {"reminders": ledger, "notices": notices, "last_runs": runs,
+             "failed_reminders": failed_reminders, "failed_notices": failed_notices,
+             "due": due},
+            {"reminders": "Nhắc hạn", "notices": "Thông báo"}, fmt,
+        )  # fmt: skip
+        return
     table = Table("", "chờ gửi (pending)", "đã gửi (sent)", "lỗi (failed)")
     table.add_row(
         "Nhắc hạn (reminders)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from rich.console import Console
 from sqlalchemy import select
@@ -378,19 +379,42 @@ def run_covenant_walkthrough(rt: Runtime, console: Console) -> None:
     console.print(f"[yellow]✗[/] cb.qd thử ký thay Cục Cơ yếu Công an: {refusal}")
 
 
-def run_inspection_walkthrough(rt: Runtime, console: Console, year: int = 2019) -> None:
-    """The cross-inspection plans of two demo blocs for `year`, queued for e-mail."""
+DEMO_PLAN_BLOCS = ("KCY4", "KNCTW")
+DEMO_PLAN_YEAR = 2019
+
+
+def _planned(conn: Any, code: str, year: int) -> bool:
+    """True when the bloc already has a cross-inspection plan for `year`."""
+    from khenthuong.services import inspections  # noqa: PLC0415
+
+    try:
+        return bool(inspections.visits(conn, code, year))
+    except KhenthuongError:
+        return False
+
+
+def demo_ran(rt: Runtime) -> bool:
+    """True when the walk-through already ran on this database (its last plan exists)."""
+    with rt.engine.connect() as conn:
+        return _planned(conn, DEMO_PLAN_BLOCS[-1], DEMO_PLAN_YEAR)
+
+
+def run_inspection_walkthrough(rt: Runtime, console: Console, year: int = DEMO_PLAN_YEAR) -> None:
+    """The cross-inspection plans of two demo blocs for `year`, queued for e-mail; a plan
+    made by an earlier run is shown again, not made (nor mailed) a second time."""
     from rich.table import Table  # noqa: PLC0415
 
     from khenthuong.services import inspections  # noqa: PLC0415
     from khenthuong.storage.db import write_tx  # noqa: PLC0415
 
     admin = next(a for a in _actors(rt) if a.username == "admin")
-    for code in ("KCY4", "KNCTW"):
+    for code in DEMO_PLAN_BLOCS:
         with write_tx(rt.engine) as conn:
-            inspections.plan_inspections(conn, code, year, actor=admin, seed=year)
+            fresh = not _planned(conn, code, year)
+            if fresh:
+                inspections.plan_inspections(conn, code, year, actor=admin, seed=year)
             rows = inspections.visits(conn, code, year)
-            queued = inspections.publish(conn, code, year, actor=admin)
+            queued = inspections.publish(conn, code, year, actor=admin) if fresh else 0
         table = Table(
             "đơn vị kiểm tra",
             "đơn vị được kiểm tra",
@@ -406,7 +430,10 @@ def run_inspection_walkthrough(rt: Runtime, console: Console, year: int = 2019) 
                 f"{row.ends_on:%d/%m/%Y}",
             )
         console.print(table)
-        console.print(f"Đã xếp {queued} thông báo kế hoạch vào hàng gửi e-mail")
+        if fresh:
+            console.print(f"Đã xếp {queued} thông báo kế hoạch vào hàng gửi e-mail")
+        else:
+            console.print("Kế hoạch này đã lập và gửi ở lần chạy trước: không gửi lại")
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, err_console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    err_console,
+    progress,
+    report_errors,
+    runtime,
+)
 from khenthuong.errors import InvalidDefinition, KhenthuongError, Problem
 from khenthuong.roles import roles_in
 from khenthuong.services.definitions import migrate_nominations
@@ -57,14 +68,19 @@ def check(
 
 @app.command("list")
 @report_errors
-def list_() -> None:
-    """List every workflow version known to the database."""
+def list_(fmt: FormatOption = OutputFormat.table) -> None:
+    """Mọi phiên bản quy trình có trong cơ sở dữ liệu (every workflow version)."""
     rt = runtime()
-    table = Table("workflow", "version", "tên (vi)", "title (en)", "source")
-    for item in rt.registry.all():
-        wf = item.definition
-        table.add_row(wf.name, str(wf.version), wf.title.vi, wf.title.en, item.source)
-    console.print(table)
+    rows = [
+        {"name": i.definition.name, "version": i.definition.version,
+         "title": i.definition.title.vi, "title_en": i.definition.title.en, "source": i.source}
+        for i in rt.registry.all()
+    ]  # fmt: skip
+    emit(
+        rows,
+        [("title", "Tên"), ("name", "Mã"), ("version", "Phiên bản"), ("source", "Tệp")],
+        fmt,
+    )
 
 
 @app.command("show")
@@ -72,7 +88,9 @@ def list_() -> None:
 def show(
     name: str,
     version: int = typer.Option(None, "--version", "-v", help="Default: the newest."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text, mermaid or dot"),
+    fmt: str = typer.Option(
+        "text", "--format", "-f", help="text (bảng), json, mermaid hoặc dot (sơ đồ)"
+    ),
     lang: str = typer.Option("vi", "--lang", help="vi or en"),
 ) -> None:
     """Show one workflow as a table of steps or as a Mermaid/DOT diagram."""
@@ -81,6 +99,9 @@ def show(
 
     registry = load_registry([settings.workflows_dir], known_roles=roles_in(settings.config_dir))
     wf = registry.get(name, version).definition
+    if fmt == "json":
+        typer.echo(json.dumps(wf.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return
     if fmt == "mermaid":
         typer.echo(to_mermaid(wf, lang=lang), nl=False)
         return
@@ -88,7 +109,7 @@ def show(
         typer.echo(to_dot(wf, lang=lang), nl=False)
         return
     if fmt != "text":
-        raise typer.BadParameter("use text, mermaid or dot", param_hint="--format")
+        raise typer.BadParameter("dùng text, json, mermaid hoặc dot", param_hint="--format")
     console.print(f"[bold]{wf.title.vi}[/] ({wf.title.en}) — {wf.name} v{wf.version}")
     console.print("Căn cứ: " + "; ".join(wf.legal_basis))
     states = Table("state", "tên", "kind", "level", "role", "deadline", "minimum")
@@ -132,11 +153,15 @@ def migrate(
         state_map[old.strip()] = new.strip()
     with actor_for(rt, as_user) as actor:
         if not actor.has_role("admin"):
-            raise KhenthuongError(f"{as_user} is not an admin; only admins migrate workflows")
-        with write_tx(rt.engine) as conn:
+            raise KhenthuongError(
+                f"{as_user} không phải quản trị hệ thống; chỉ quản trị được chuyển phiên bản quy trình"
+            )
+        with progress("Chuyển phiên bản", None), write_tx(rt.engine) as conn:
             result = migrate_nominations(
                 conn, rt.registry, name, from_version, to_version, state_map, actor, comment=comment
             )
-    console.print(f"Moved {result.moved} open nomination(s) from v{from_version} to v{to_version}")
+    console.print(
+        f"Đã chuyển {result.moved} hồ sơ đang mở từ phiên bản {from_version} sang {to_version}"
+    )
     for state, count in sorted(result.by_state.items()):
         console.print(f"  {state}: {count}")

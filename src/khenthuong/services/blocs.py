@@ -384,3 +384,18 @@ def require_bloc_leader(
         f"{actor.username} không thuộc đơn vị {view.leader_title.lower()} của {view.name} năm "
         f"{view.year} ({who}): chỉ cán bộ thi đua, thủ trưởng đơn vị đó được làm việc này"
     )
+
+
+def bloc_summaries(conn: Connection) -> list[dict[str, str]]:
+    """Every bloc's code, name, kind and organising unit (code and name), by code."""
+    return [
+        dict(r)
+        for r in conn.execute(
+            select(
+                BLOCS.c.code, BLOCS.c.name, BLOCS.c.kind,
+                UNITS.c.code.label("organiser"), UNITS.c.name.label("organiser_name"),
+            )
+            .join(UNITS, UNITS.c.id == BLOCS.c.organiser_unit_id)
+            .order_by(BLOCS.c.code)
+        ).mappings()
+    ]  # fmt: skip

@@ -29,7 +29,7 @@ rows, and so is a row already in the history (importing a file twice adds nothin
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -92,9 +92,11 @@ def import_history(
     award_codes: Collection[str] | None = None,
     skip_bad: bool = False,
     catalog: Catalog | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Check every row, then write all of them (or, with skip_bad, the good ones). With
-    `catalog`, award codes are its codes, checked against the rules of their decision date."""
+    `catalog`, award codes are its codes, checked against the rules of their decision date;
+    `progress(n, total)` is told of each checked row."""
     report = ImportReport()
     if catalog is not None and award_codes is None:
         award_codes = catalog.codes()
@@ -116,6 +118,8 @@ def import_history(
     for sheet_row in rows:
         number, row = sheet_row.number, sheet_row.values
         report.rows += 1
+        if progress is not None:
+            progress(1, len(rows))
         if sheet_row.error is not None:
             report.errors.append((number, sheet_row.error))
             continue

@@ -28,7 +28,7 @@ from khenthuong.storage.blocs import (
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import UNITS
 from khenthuong.storage.outbox import OUTBOX
-from khenthuong.tabular import append_row, write_csv
+from khenthuong.tabular import Column, Kind, workbook_bytes, write_csv
 
 REPORT_DAYS = 5
 """Working days after a visit ends within which the inspector files its report."""
@@ -553,16 +553,9 @@ def export(rows: list[VisitRow], path: Path) -> None:
         for r in rows
     ]
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook  # noqa: PLC0415
-
-        wb = Workbook()
-        ws = wb.active
-        assert ws is not None
-        ws.title = "Kiểm tra chéo"
-        append_row(ws, header)
-        for line in data:
-            append_row(ws, line)
-        wb.save(path)
+        kinds: tuple[Kind, ...] = ("text",) * 4 + ("date",) * 3 + ("decimal",)
+        columns = [Column(h, k) for h, k in zip(header, kinds, strict=True)]
+        path.write_bytes(workbook_bytes("Kiểm tra chéo", columns, data))
         return
     text = [[f"{v:%d/%m/%Y}" if isinstance(v, date) else v for v in line] for line in data]
     with path.open("w", encoding="utf-8-sig", newline="") as handle:

@@ -3,31 +3,47 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, exists, not_, select, true
+from sqlalchemy import select
 
 from khenthuong.dates import VNDate
 from khenthuong.errors import NotFound
 from khenthuong.rules.catalog import catalog_in
-from khenthuong.services import councils, decisions
+from khenthuong.services import councils, decisions, registers
 from khenthuong.services.access import can_read, readable_paths
 from khenthuong.services.decision_checks import number_taken
 from khenthuong.services.guard_facts import award_code_of
 from khenthuong.services.nominations import get_row
+from khenthuong.services.registers import (
+    council_sessions,
+    decision_summaries,
+)
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_MEMBERS, COUNCIL_SESSIONS, RECUSALS
 from khenthuong.storage.db import write_tx
-from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
-from khenthuong.storage.models import NOMINATIONS, UNITS
-from khenthuong.storage.paths import path_filter
+from khenthuong.storage.models import UNITS
 from khenthuong.web.api_nominations import require_writer
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
+from khenthuong.web.exports import (
+    XLSX_RESPONSE,
+    XLSX_ROWS,
+    FormatQuery,
+    LangQuery,
+    Names,
+    councils_xlsx,
+    decision_xlsx,
+    decisions_xlsx,
+)
+from khenthuong.web.paging import CursorQuery, Page, cut, decode_cursor, limit_query
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import IdPath, RowId
+from khenthuong.web.xlsx import xlsx_file
 
 router = APIRouter(prefix="/api", tags=["councils and decisions"])
+decision_scope = registers.decision_scope
+"""Kept here for the pages that import it from this module."""
 CallerDep = Annotated[Caller, Depends(api_caller)]
 
 
@@ -244,23 +260,6 @@ def decision_out(conn: Any, number: str, year: int | None = None) -> DecisionOut
     )
 
 
-def decision_scope(paths: tuple[str, ...] | None) -> ColumnElement[bool]:
-    """Decisions whose every nomination lies in `paths` (what GET /api/decisions/{n} shows)."""
-    if paths is None:
-        return true()
-    item, nom = DECISION_ITEMS.alias("scope_item"), NOMINATIONS.alias("scope_nomination")
-    outside = (
-        select(item.c.id)
-        .join(nom, nom.c.id == item.c.nomination_id)
-        .where(
-            item.c.decision_id == DECISIONS.c.id,
-            not_(path_filter(nom.c.unit_path, paths)),
-        )
-        .correlate(DECISIONS)
-    )
-    return not_(exists(outside))
-
-
 def decision_exists(conn: Any, number: str, decided_on: date) -> bool:
     """A decision of the same year already has this number, in any case (a second one is a
     409 conflict): serial numbers restart every 1 January (ND 30/2020)."""
@@ -305,21 +304,105 @@ def sign_decision(request: Request, caller: CallerDep, body: DecisionIn) -> Deci
         return decision_out(conn, body.number, body.decided_on.year)
 
 
-@router.get("/decisions", response_model=list[str])
-def list_decisions(request: Request, caller: CallerDep) -> list[str]:
-    """Numbers of the decisions whose nominations all lie in the caller's units, newest first."""
+class DecisionSummaryOut(BaseModel):
+    """A signed decision in a list: its heading, how many nominees, the money in total."""
+
+    number: str
+    decided_on: date
+    signer: str
+    authority: str
+    authority_name: str
+    award_code: str
+    award_name: str
+    nominations: int
+    total_vnd: int
+
+
+@router.get("/decisions", response_model=Page[DecisionSummaryOut], responses=XLSX_RESPONSE)
+def list_decisions(
+    request: Request,
+    caller: CallerDep,
+    year: int | None = Query(None, ge=1900, le=9999, description="Year of the decision date"),
+    authority: str | None = Query(None, max_length=40, description="Code of the deciding unit"),
+    cursor: CursorQuery = None,
+    limit: int = limit_query(),
+    format: FormatQuery = "json",
+    lang: LangQuery = "vi",
+) -> Any:
+    """Decisions whose nominations all lie in the caller's units, newest first."""
+    ctx = ctx_of(request)
     paths = readable_paths(caller.actor, caller.inspecting)
-    with ctx_of(request).rt.engine.connect() as conn:
-        return list(
-            conn.execute(
-                select(DECISIONS.c.number)
-                .where(decision_scope(paths))
-                .order_by(DECISIONS.c.id.desc())
-            ).scalars()
-        )
+    before = decode_cursor(cursor, [int])[0] if cursor else None
+    whole = format == "xlsx"
+    with ctx.rt.engine.connect() as conn:
+        rows = decision_summaries(
+            conn, paths, year=year, authority=authority, before=before,
+            limit=XLSX_ROWS if whole else limit + 1,
+        )  # fmt: skip
+        if whole:
+            return xlsx_file("quyet-dinh.xlsx", decisions_xlsx(Names(ctx, conn, lang), rows))
+    page, next_cursor = cut(rows, limit, lambda r: [r["id"]])
+    awards = catalog_in(ctx.rt.settings.config_dir).awards
+    return Page[DecisionSummaryOut](
+        items=[
+            DecisionSummaryOut.model_validate(
+                r
+                | {
+                    "award_name": awards[r["award_code"]].name.vi
+                    if r["award_code"] in awards
+                    else r["award_code"]
+                }
+            )
+            for r in page
+        ],
+        next_cursor=next_cursor,
+    )
 
 
-@router.get("/decisions/{number:path}", response_model=DecisionOut)
+class SessionSummaryOut(BaseModel):
+    """A council session in a list."""
+
+    id: int
+    unit: str
+    unit_name: str
+    title: str
+    held_on: date
+    status: Literal["open", "closed"]
+    items: int
+    """Nominations on its agenda."""
+
+
+@router.get("/councils", response_model=Page[SessionSummaryOut], responses=XLSX_RESPONSE)
+def list_sessions(
+    request: Request,
+    caller: CallerDep,
+    unit: str | None = Query(None, max_length=40, description="Unit code (its subtree)"),
+    year: int | None = Query(None, ge=1945, le=2100, description="Year the session met"),
+    status: Literal["open", "closed"] | None = None,
+    cursor: CursorQuery = None,
+    limit: int = limit_query(),
+    format: FormatQuery = "json",
+    lang: LangQuery = "vi",
+) -> Any:
+    """Council sessions (phiên họp Hội đồng TĐKT) of the caller's units, newest first."""
+    ctx = ctx_of(request)
+    paths = readable_paths(caller.actor, caller.inspecting)
+    before = decode_cursor(cursor, [int])[0] if cursor else None
+    whole = format == "xlsx"
+    with ctx.rt.engine.connect() as conn:
+        rows = council_sessions(
+            conn, paths, unit=unit, year=year, status=status, before=before,
+            limit=XLSX_ROWS if whole else limit + 1,
+        )  # fmt: skip
+        if whole:
+            return xlsx_file("phien-hop.xlsx", councils_xlsx(Names(ctx, conn, lang), rows))
+    page, next_cursor = cut(rows, limit, lambda r: [r["id"]])
+    return Page[SessionSummaryOut](
+        items=[SessionSummaryOut.model_validate(r) for r in page], next_cursor=next_cursor
+    )
+
+
+@router.get("/decisions/{number:path}", response_model=DecisionOut, responses=XLSX_RESPONSE)
 def show_decision(
     request: Request,
     caller: CallerDep,
@@ -327,11 +410,33 @@ def show_decision(
     year: int | None = Query(
         default=None, ge=1900, le=9999, description="The year, when the number recurs"
     ),
-) -> DecisionOut:
+    format: Annotated[
+        Literal["json", "xlsx"],
+        Query(description="xlsx: the decision's heading and list as an Excel workbook"),
+    ] = "json",
+    lang: LangQuery = "vi",
+) -> Any:
     """A decision with its nominees and money; the number in any case."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    ctx = ctx_of(request)
+    with ctx.rt.engine.connect() as conn:
         out = decision_out(conn, number, year)
         paths = [get_row(conn, line.nomination_id)["unit_path"] for line in out.lines]
-    if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):
-        raise deny(request, caller, f"Quyết định {number} ngoài phạm vi của bạn")
-    return out
+        if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):
+            raise deny(request, caller, f"Quyết định {number} ngoài phạm vi của bạn")
+        if format == "json":
+            return out
+        content = decision_workbook(Names(ctx, conn, lang), number, year)
+    return xlsx_file("quyet-dinh-" + out.number.replace("/", "-") + ".xlsx", content)
+
+
+def decision_workbook(names: Names, number: str, year: int | None) -> bytes:
+    """A decision as Excel: its heading and each awardee with the proposing unit's name."""
+    conn = names.conn
+    head, lines = decisions.decision_lines(conn, number, year)
+    code_of = dict(conn.execute(select(UNITS.c.id, UNITS.c.code)).all())
+    rows = [
+        line.__dict__
+        | {"unit_code": code_of.get(get_row(conn, line.nomination_id)["proposing_unit_id"])}
+        for line in lines
+    ]
+    return decision_xlsx(names, head, str(code_of.get(head["authority_unit_id"], "")), rows)

@@ -18,12 +18,29 @@ from khenthuong.rules.paths import BASIS_PATTERN
 from khenthuong.services import dossier
 from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
-from khenthuong.services.listing import NominationFilter, list_nominations, my_queue
+from khenthuong.services.listing import MAX_PAGE, NominationFilter, list_nominations, my_queue
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.dossier import ATTACHMENTS
 from khenthuong.storage.models import UNITS
 from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
+from khenthuong.web.exports import (
+    XLSX_RESPONSE,
+    XLSX_ROWS,
+    FormatQuery,
+    LangQuery,
+    Names,
+    nominations_xlsx,
+)
+from khenthuong.web.paging import (
+    CursorQuery,
+    Page,
+    bad_cursor,
+    cut,
+    decode_cursor,
+    encode_cursor,
+    limit_query,
+)
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import (
     MAX_ID,
@@ -36,10 +53,11 @@ from khenthuong.web.schemas import (
     EventOut,
     IdPath,
     NominationOut,
-    NominationPage,
     RowId,
+    as_utc,
     nomination_out,
 )
+from khenthuong.web.xlsx import xlsx_file
 from khenthuong.workflow.minimum import waiting
 
 router = APIRouter(prefix="/api", tags=["nominations"])
@@ -140,7 +158,12 @@ def _scope_or_deny(request: Request, caller: Caller, row: Any) -> None:
         raise deny(request, caller, _outside(caller, row["id"]))
 
 
-@router.get("/nominations", response_model=NominationPage, summary="List nominations")
+@router.get(
+    "/nominations",
+    response_model=Page[NominationOut],
+    summary="List nominations",
+    responses=XLSX_RESPONSE,
+)
 def list_(
     request: Request,
     caller: CallerDep,
@@ -151,44 +174,81 @@ def list_(
     overdue: bool | None = None,
     closed: bool | None = None,
     q: str | None = Query(None, max_length=200, description="Nominee name; accents ignored"),
+    cursor: CursorQuery = None,
     after: int | None = Query(
-        None, ge=0, le=MAX_ID, description="Cursor: next_cursor of the previous page"
+        None, ge=0, le=MAX_ID, deprecated=True, description="Former cursor: an id; use cursor"
     ),
-    limit: int = Query(50, ge=1, le=500),
-) -> NominationPage:
+    limit: int = limit_query(50),
+    format: FormatQuery = "json",
+    lang: LangQuery = "vi",
+) -> Any:
     """Nominations in the caller's units, newest first, one page at a time."""
     ctx = ctx_of(request)
-    f = NominationFilter(workflow, state, unit, year, overdue, closed, q, after, limit)
+    if cursor:
+        after = decode_cursor(cursor, [int])[0]
+    whole = format == "xlsx"
+    f = NominationFilter(
+        workflow, state, unit, year, overdue, closed, q, after, XLSX_ROWS if whole else limit
+    )
     now = datetime.now(UTC)
     with ctx.rt.engine.connect() as conn:
-        rows, cursor = list_nominations(
-            conn, f, readable_paths(caller.actor, caller.inspecting), now
-        )
-    return NominationPage(
-        items=[nomination_out(r, ctx.calendar, now) for r in rows], next_cursor=cursor
+        rows, last = list_nominations(conn, f, readable_paths(caller.actor, caller.inspecting), now)
+        if whole:
+            items = [nomination_out(r, ctx.calendar, now) for r in rows]
+            return xlsx_file("ho-so.xlsx", nominations_xlsx(Names(ctx, conn, lang), items))
+    return Page[NominationOut](
+        items=[nomination_out(r, ctx.calendar, now) for r in rows],
+        next_cursor=encode_cursor(last) if last is not None else None,
     )
 
 
-@router.get("/queue", response_model=list[NominationOut], summary="My work queue")
+@router.get(
+    "/queue", response_model=Page[NominationOut], summary="My work queue", responses=XLSX_RESPONSE
+)
 def queue(
     request: Request,
     caller: CallerDep,
-    limit: int = Query(100, ge=1, le=500),
+    cursor: CursorQuery = None,
+    limit: int = limit_query(100),
     after_id: int | None = Query(
-        None, ge=1, le=MAX_ID, description="Next page: `id` of the last item shown"
+        None, ge=1, le=MAX_ID, deprecated=True, description="Former cursor; use cursor"
     ),
     after_due: Annotated[
-        datetime | None,
-        Query(description="Next page: `due_at` of the last item shown (omit when it had none)"),
+        datetime | None, Query(deprecated=True, description="Former cursor; use cursor")
     ] = None,
-) -> list[NominationOut]:
+    format: FormatQuery = "json",
+    lang: LangQuery = "vi",
+) -> Any:
     """Open nominations waiting for the caller's roles, overdue first (Việc của tôi)."""
     ctx = ctx_of(request)
     now = datetime.now(UTC)
     after = (after_due, after_id) if after_id is not None else None
+    if cursor:
+        due, last_id = decode_cursor(cursor, [(str, type(None)), int])
+        after = (_cursor_time(due), last_id)
     with ctx.rt.engine.connect() as conn:
-        rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=limit, after=after)
-    return [nomination_out(r, ctx.calendar, now) for r in rows]
+        if format == "xlsx":
+            rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=MAX_PAGE * 10, after=after)
+            items = [nomination_out(r, ctx.calendar, now) for r in rows]
+            return xlsx_file("viec-cua-toi.xlsx", nominations_xlsx(Names(ctx, conn, lang), items))
+        rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=limit + 1, after=after)
+    page, next_cursor = cut(
+        rows,
+        limit,
+        lambda r: [as_utc(r["due_at"]).isoformat() if r["due_at"] else None, r["id"]],  # type: ignore[union-attr]
+    )
+    return Page[NominationOut](
+        items=[nomination_out(r, ctx.calendar, now) for r in page], next_cursor=next_cursor
+    )
+
+
+def _cursor_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise bad_cursor() from None
 
 
 @router.post("/nominations", status_code=201, response_model=NominationOut)

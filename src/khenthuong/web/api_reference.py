@@ -1,4 +1,4 @@
-"""/api: the caller, units, persons, workflows with diagrams, audit queries, blocs, inspections."""
+"""/api: the caller, units, persons, workflows with diagrams, audit queries."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from khenthuong.audit.query import AuditFilter, query_events
 from khenthuong.audit.verify import verify_all
 from khenthuong.dates import VNDate
 from khenthuong.errors import NotFound
-from khenthuong.localtime import local_today
 from khenthuong.rules.catalog import catalog_in
-from khenthuong.services import inspections
 from khenthuong.services.access import (
     can_read,
     is_read_only,
@@ -28,7 +26,6 @@ from khenthuong.services.access import (
     reads_everything,
 )
 from khenthuong.services.actors import Actor
-from khenthuong.services.blocs import bloc_codes, bloc_view
 from khenthuong.services.history_import import record_one
 from khenthuong.services.org import add_person, add_user
 from khenthuong.storage.db import write_tx
@@ -38,7 +35,25 @@ from khenthuong.storage.paths import path_filter
 from khenthuong.tabular import write_csv
 from khenthuong.textsearch import clean_name, fold
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
+from khenthuong.web.exports import (
+    XLSX_RESPONSE,
+    FormatQuery,
+    LangQuery,
+    Names,
+    audit_xlsx,
+    workflows_xlsx,
+)
+from khenthuong.web.paging import (
+    CursorQuery,
+    Page,
+    bad_cursor,
+    cut,
+    decode_cursor,
+    limit_query,
+    page_in_memory,
+)
 from khenthuong.web.schemas import MAX_ID, EventOut, IdPath
+from khenthuong.web.xlsx import XLSX_TYPE, xlsx_file
 from khenthuong.workflow.diagram import to_dot, to_mermaid
 
 router = APIRouter(prefix="/api")
@@ -119,11 +134,14 @@ def _users(conn: Any, paths: tuple[str, ...] | None, username: str | None = None
     ]  # fmt: skip
 
 
-@router.get("/users", response_model=list[UserOut], tags=["users"])
-def users(request: Request, caller: CallerDep) -> list[UserOut]:
-    """Officers whose home unit lies in the caller's units (everyone for auditors)."""
+@router.get("/users", response_model=Page[UserOut], tags=["users"])
+def users(
+    request: Request, caller: CallerDep, cursor: CursorQuery = None, limit: int = limit_query()
+) -> Page[UserOut]:
+    """Officers whose home unit lies in the caller's units (everyone for auditors), by name."""
     with ctx_of(request).rt.engine.connect() as conn:
-        return _users(conn, readable_paths(caller.actor))
+        found = _users(conn, readable_paths(caller.actor))
+    return page_in_memory(found, lambda u: u.username, cursor, limit)
 
 
 @router.post("/users", status_code=201, response_model=UserOut, tags=["users"])
@@ -152,9 +170,16 @@ class UnitOut(BaseModel):
     path: str
 
 
-@router.get("/units", response_model=list[UnitOut], tags=["units"])
-def units(request: Request, caller: CallerDep) -> list[UnitOut]:
-    """Units the caller may see (their subtrees; everything for auditors)."""
+@router.get("/units", response_model=Page[UnitOut], tags=["units"])
+def units(
+    request: Request, caller: CallerDep, cursor: CursorQuery = None, limit: int = limit_query()
+) -> Page[UnitOut]:
+    """Units the caller may see (their subtrees; everything for auditors), parents first."""
+    return page_in_memory(readable_units(request, caller), lambda u: u.path, cursor, limit)
+
+
+def readable_units(request: Request, caller: Caller) -> list[UnitOut]:
+    """Every unit the caller may see, in tree order."""
     paths = readable_paths(caller.actor, caller.inspecting)
     parent = UNITS.alias("parent")
     with ctx_of(request).rt.engine.connect() as conn:
@@ -172,7 +197,7 @@ def units(request: Request, caller: CallerDep) -> list[UnitOut]:
 @router.get("/units/{code}", response_model=UnitOut, tags=["units"])
 def unit(request: Request, caller: CallerDep, code: str) -> UnitOut:
     """One unit (404 if absent, 403 outside the caller's units)."""
-    for u in units(request, caller):
+    for u in readable_units(request, caller):
         if u.code == code:
             return u
     with ctx_of(request).rt.engine.connect() as conn:
@@ -200,15 +225,16 @@ class PersonIn(BaseModel):
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
 
 
-@router.get("/persons", response_model=list[PersonOut], tags=["persons"])
+@router.get("/persons", response_model=Page[PersonOut], tags=["persons"])
 def persons(
     request: Request,
     caller: CallerDep,
     q: str | None = Query(None, max_length=200),
     unit: str | None = Query(None, max_length=40),
-    limit: int = Query(100, ge=1, le=1000),
-) -> list[PersonOut]:
-    """People in the caller's units; `q` matches names without regard to accents."""
+    cursor: CursorQuery = None,
+    limit: int = limit_query(100, 1000),
+) -> Page[PersonOut]:
+    """People in the caller's units, by id; `q` matches names without regard to accents."""
     paths = readable_paths(caller.actor, caller.inspecting)
     query = (
         select(PERSONS, UNITS.c.code.label("unit_code"), UNITS.c.path)
@@ -216,6 +242,8 @@ def persons(
         .where(path_filter(UNITS.c.path, paths))
         .order_by(PERSONS.c.id)
     )
+    if cursor:
+        query = query.where(PERSONS.c.id > decode_cursor(cursor, [int])[0])
     if unit:
         query = query.where(UNITS.c.code == unit)
     words = fold(q).split() if q else []
@@ -234,9 +262,10 @@ def persons(
                         birth_year=r["birth_year"],
                     )
                 )
-                if len(out) >= limit:
+                if len(out) > limit:
                     break
-    return out
+    page, next_cursor = cut(out, limit, lambda p: [p.id])
+    return Page[PersonOut](items=page, next_cursor=next_cursor)
 
 
 @router.post("/persons", status_code=201, response_model=PersonOut, tags=["persons"])
@@ -373,10 +402,26 @@ class WorkflowOut(BaseModel):
     legal_basis: list[str]
 
 
-@router.get("/workflows", response_model=list[WorkflowOut], tags=["workflows"])
-def workflows(request: Request, caller: CallerDep) -> list[WorkflowOut]:
-    """Every registered workflow version."""
-    return [
+@router.get(
+    "/workflows", response_model=Page[WorkflowOut], tags=["workflows"], responses=XLSX_RESPONSE
+)
+def workflows(
+    request: Request,
+    caller: CallerDep,
+    cursor: CursorQuery = None,
+    limit: int = limit_query(),
+    format: FormatQuery = "json",
+    lang: LangQuery = "vi",
+) -> Any:
+    """Every registered workflow version, by name and version (xlsx: the latest versions)."""
+    ctx = ctx_of(request)
+    if format == "xlsx":
+        with ctx.rt.engine.connect() as conn:
+            content = workflows_xlsx(
+                Names(ctx, conn, lang), [w.definition for w in ctx.rt.registry.latest()]
+            )
+        return xlsx_file("quy-trinh.xlsx", content)
+    found = [
         WorkflowOut(
             name=w.definition.name,
             version=w.definition.version,
@@ -387,6 +432,7 @@ def workflows(request: Request, caller: CallerDep) -> list[WorkflowOut]:
         )
         for w in ctx_of(request).rt.registry.all()
     ]
+    return page_in_memory(found, lambda w: f"{w.name}:{w.version:06d}", cursor, limit)
 
 
 @router.get("/workflows/{name}", tags=["workflows"])
@@ -457,7 +503,12 @@ def audit_rows(request: Request, caller: Caller, f: AuditFilter) -> list[dict[st
         return list(query_events(conn, scoped))
 
 
-@router.get("/audit/events", response_model=list[EventOut], tags=["audit"])
+@router.get(
+    "/audit/events",
+    response_model=Page[EventOut],
+    tags=["audit"],
+    responses={200: {"content": {"text/csv": {}, XLSX_TYPE: {}}}},
+)
 def audit_events(
     request: Request,
     caller: CallerDep,
@@ -469,15 +520,33 @@ def audit_events(
     nomination_id: int | None = Query(None, ge=1, le=MAX_ID),
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: int = Query(1000, ge=1, le=10000),
-    format: Literal["json", "csv"] = "json",
+    cursor: CursorQuery = None,
+    limit: int = limit_query(1000, 10000),
+    format: Literal["json", "csv", "xlsx"] = "json",
+    lang: LangQuery = "vi",
 ) -> Any:
-    """Who did what, when and why; JSON or CSV."""
+    """Who did what, when and why, oldest first; JSON pages, or CSV or Excel (one file of
+    `limit` events from `cursor`; CSV with the payload as JSON, Excel with names)."""
     f = _audit_filter(actor, unit, workflow, trigger, state, nomination_id, since, until, limit)
-    rows = audit_rows(request, caller, f)
-    events = [EventOut.of(r) for r in rows]
+    if cursor:
+        at, last = decode_cursor(cursor, [str, int])
+        try:
+            f = replace(f, after=(datetime.fromisoformat(at), last))
+        except ValueError:
+            raise bad_cursor() from None
     if format == "json":
-        return events
+        rows, next_cursor = cut(
+            audit_rows(request, caller, replace(f, limit=limit + 1)),
+            limit,
+            lambda r: [r["occurred_at"].isoformat(), r["id"]],
+        )
+        return Page[EventOut](items=[EventOut.of(r) for r in rows], next_cursor=next_cursor)
+    if format == "xlsx":
+        ctx = ctx_of(request)
+        rows = audit_rows(request, caller, f)
+        with ctx.rt.engine.connect() as conn:
+            return xlsx_file("nhat-ky.xlsx", audit_xlsx(Names(ctx, conn, lang), rows))
+    events = [EventOut.of(r) for r in audit_rows(request, caller, f)]
     buf = io.StringIO()
     fields = list(EventOut.model_fields)
     lines = []
@@ -529,101 +598,3 @@ def audit_verify(request: Request, caller: CallerDep) -> VerifyOut:
         streams=report.streams,
         problem=str(first) if first is not None else None,
     )
-
-
-class BlocOut(BaseModel):
-    code: str
-    name: str
-    kind: str
-    organiser: str
-    year: int
-    leader: str | None
-    deputy: str | None
-    members: list[list[str]]
-
-
-@router.get("/blocs", response_model=list[str], tags=["blocs"])
-def blocs(request: Request, caller: CallerDep) -> list[str]:
-    """Codes of every emulation bloc and cluster."""
-    with ctx_of(request).rt.engine.connect() as conn:
-        return bloc_codes(conn)
-
-
-@router.get("/blocs/{code}", response_model=BlocOut, tags=["blocs"])
-def bloc(
-    request: Request, caller: CallerDep, code: str, year: int | None = Query(None, ge=1945, le=2100)
-) -> BlocOut:
-    """A bloc in one year: members in rotation order, leader and deputy."""
-    year = year or local_today().year
-    with ctx_of(request).rt.engine.connect() as conn:
-        v = bloc_view(conn, code, year)
-    return BlocOut(
-        code=v.code,
-        name=v.name,
-        kind=v.kind,
-        organiser=v.organiser,
-        year=v.year,
-        leader=v.leader,
-        deputy=v.deputy,
-        members=[list(m) for m in v.members],
-    )
-
-
-class VisitOut(BaseModel):
-    id: int
-    inspector: str
-    inspector_name: str
-    inspected: str
-    inspected_name: str
-    starts_on: str
-    ends_on: str
-    report_due_on: str
-    score: float | None
-    reported: bool
-
-
-@router.get("/blocs/{code}/inspections", response_model=list[VisitOut], tags=["blocs"])
-def bloc_inspections(
-    request: Request, caller: CallerDep, code: str, year: int = Query(..., ge=1945, le=2100)
-) -> list[VisitOut]:
-    """The current cross-inspection plan of a bloc for a year."""
-    with ctx_of(request).rt.engine.connect() as conn:
-        rows = inspections.visits(conn, code, year)
-    return [
-        VisitOut(
-            id=r.id,
-            inspector=r.inspector,
-            inspector_name=r.inspector_name,
-            inspected=r.inspected,
-            inspected_name=r.inspected_name,
-            starts_on=r.starts_on.isoformat(),
-            ends_on=r.ends_on.isoformat(),
-            report_due_on=r.report_due_on.isoformat(),
-            score=r.score,
-            reported=r.reported,
-        )
-        for r in rows
-    ]
-
-
-class ReportIn(BaseModel):
-    """An inspection report (biên bản kiểm tra chéo)."""
-
-    model_config = ConfigDict(extra="forbid")
-    findings: str = Field(min_length=1, max_length=20_000)
-    score: float = Field(ge=0, le=100)
-
-
-@router.post("/inspections/visits/{visit_id}/report", tags=["blocs"])
-def report_visit(
-    request: Request, caller: CallerDep, visit_id: IdPath, body: ReportIn
-) -> dict[str, str]:
-    """The inspecting unit files its findings and score; they feed the year-end review."""
-    ctx = ctx_of(request)
-    if is_read_only(caller.actor, ctx.rt.roles):
-        raise deny(request, caller, "Tài khoản chỉ có quyền xem (read-only account)")
-    with write_tx(ctx.rt.engine) as conn:
-        inspections.record_report(
-            conn, visit_id, findings=body.findings, score=body.score, actor=caller.actor
-        )
-    return {"status": "recorded"}

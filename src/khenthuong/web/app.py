@@ -16,6 +16,7 @@ from khenthuong.runtime import Runtime
 from khenthuong.services import outbox, reminders
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web import (
+    api_bloc_year,
     api_blocs,
     api_councils,
     api_delegations,
@@ -69,6 +70,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_councils.router)
     app.include_router(api_blocs.router)
     app.include_router(api_reference.router)
+    app.include_router(api_bloc_year.router)
     app.include_router(api_inspections.router)
     app.include_router(api_proposals.router)
     app.include_router(api_unit_year.router)

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from khenthuong.audit.append import append_event
 from khenthuong.calendar.workdays import WorkingCalendar, default_calendar
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
-from khenthuong.localtime import local_today
+from khenthuong import localtime
 from khenthuong.passwords import token_digest
 from khenthuong.runtime import Runtime
 from khenthuong.services.access import inspection_paths
@@ -27,6 +27,9 @@ from khenthuong.web.sessions import COOKIE_NAME, Session, SessionCodec
 log = logging.getLogger("khenthuong.web.access")
 ACCESS_STREAM = "access"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+local_today = localtime.local_today
+"""Today's date in Việt Nam (khenthuong.localtime; kept here for the pages that import it)."""
 
 
 @dataclass

@@ -22,6 +22,55 @@ FAVICON = (
 )
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "Problem details (RFC 9457); `detail` is the message for the officer.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "field": {"type": "string", "description": "the field at fault"},
+        "errors": {
+            "type": "array",
+            "description": "422: each invalid field with its message",
+            "items": {"type": "object", "additionalProperties": True},
+        },
+        "refusals": {
+            "type": "array",
+            "description": "a refused step: each reason (code, message, message_en)",
+            "items": {"type": "object", "additionalProperties": True},
+        },
+        "current_state": {"type": "string", "description": "409: where the nomination is now"},
+    },
+    "additionalProperties": True,
+}
+PROBLEMS = {
+    401: "Chưa đăng nhập hoặc mã truy cập không hợp lệ (no or bad credentials)",
+    403: "Ngoài vai trò hoặc đơn vị của người gọi (outside the caller's roles or units)",
+    404: "Không tìm thấy (not found)",
+    422: "Dữ liệu không hợp lệ; `errors` nêu từng trường (invalid input, per field)",
+}
+
+
+def declare_problems(operation: dict[str, Any], path: str, *, secured: bool) -> None:
+    """Declare the problem+json answers of one /api operation: 401 and 403 when it needs
+    credentials, 404 when its path names an object, 422 always; answers it already declares
+    (409, 413 …) keep their description and get the problem body."""
+    responses = operation.setdefault("responses", {})
+    wanted = [422] + ([401, 403] if secured else []) + ([404] if "{" in path else [])
+    for status in wanted:
+        responses.setdefault(str(status), {"description": PROBLEMS[status]})
+    body = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for status, response in responses.items():
+        if status.startswith(("4", "5")):
+            response["content"] = body
+            if status == "422":
+                response["description"] = PROBLEMS[422]
+
+
 def install_docs(app: FastAPI) -> None:
     """Mount the bundled Swagger UI at /docs and add the bearer scheme to the OpenAPI."""
     app.mount(SWAGGER, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
@@ -50,11 +99,14 @@ def install_docs(app: FastAPI) -> None:
             },
             "sessionCookie": {"type": "apiKey", "in": "cookie", "name": COOKIE_NAME},
         }
+        schema["components"].setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         for path, operations in schema.get("paths", {}).items():
-            if not path.startswith("/api/") or path in PUBLIC:
+            if not path.startswith("/api/"):
                 continue
             for operation in operations.values():
-                operation.setdefault("security", [{"bearerAuth": []}, {"sessionCookie": []}])
+                declare_problems(operation, path, secured=path not in PUBLIC)
+                if path not in PUBLIC:
+                    operation.setdefault("security", [{"bearerAuth": []}, {"sessionCookie": []}])
         app.openapi_schema = schema
         return schema
 

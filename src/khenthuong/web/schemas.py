@@ -93,13 +93,6 @@ def nomination_out(row: Mapping[Any, Any], cal: WorkingCalendar, now: datetime) 
     )
 
 
-class NominationPage(BaseModel):
-    """One page of a list; pass `next_cursor` as `after` for the next page."""
-
-    items: list[NominationOut]
-    next_cursor: int | None = None
-
-
 class ActionOut(BaseModel):
     """A step the caller may take."""
 

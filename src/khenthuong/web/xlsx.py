@@ -1,5 +1,6 @@
-"""Lists as XLSX downloads (openpyxl), with a bold header row and sized columns; text cells
-are never live formulas (khenthuong.tabular)."""
+"""Lists as XLSX downloads (openpyxl) through khenthuong.tabular: a bold, frozen header row
+with an autofilter, typed dates and numbers, sized columns; text cells are never live
+formulas. khenthuong.web.exports builds the officer-facing exports with named columns."""
 
 from __future__ import annotations
 
@@ -14,12 +15,17 @@ from khenthuong.web.attachment import content_disposition
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def xlsx_file(filename: str, content: bytes) -> Response:
+    """An attachment response carrying a workbook."""
+    return Response(
+        content,
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": content_disposition(filename)},
+    )
+
+
 def xlsx_response(
     filename: str, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> Response:
     """An attachment response carrying the workbook."""
-    return Response(
-        xlsx_bytes(title, headers, rows),
-        media_type=XLSX_TYPE,
-        headers={"Content-Disposition": content_disposition(filename)},
-    )
+    return xlsx_file(filename, xlsx_bytes(title, headers, rows))
