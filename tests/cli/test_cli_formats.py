@@ -69,7 +69,9 @@ def test_every_read_command_prints_json_and_csv(walked: Settings) -> None:
     assert decision["award_code"] and decision["award_name"].startswith("Bằng khen")
     assert decision["total_vnd"] == sum(line["amount_vnd"] for line in decision["lines"]) > 0
     sessions = json.loads(runner.invoke(app, ["councils", "list", "-f", "json"]).stdout)
-    assert sessions[0]["unit"] == "BCY" and sessions[0]["unit_name"] == "Ban Cơ yếu Chính phủ"
+    names = {s["unit"]: s["unit_name"] for s in sessions}
+    assert names["BCY"] == "Ban Cơ yếu Chính phủ"  # the ministry council's session, by name
+    assert names["CCYQD"] == "Cục Cơ yếu Quân đội"  # the unit's year-end review
     header = next(
         csv.reader(io.StringIO(runner.invoke(app, ["decisions", "list", "-f", "csv"]).stdout))
     )

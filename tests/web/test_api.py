@@ -576,7 +576,7 @@ def test_users_listed_within_scope_and_created_by_admins_only(
 ) -> None:
     officer = token("cb.qd")
     names = [u["username"] for u in client.get("/api/users", headers=officer).json()["items"]]
-    assert set(names) == {"cb.qd", "tt.qd", "tk.qd", "kt.cy"}  # home unit CCYQD
+    assert set(names) == {"cb.qd", "tt.qd", "tk.qd"}  # home unit CCYQD
     every = client.get("/api/users", headers=token("kiemtra")).json()["items"]
     assert len(every) >= 20
     body = {

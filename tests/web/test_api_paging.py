@@ -15,8 +15,12 @@ PER_OBJECT_LISTS = {
     "/api/nominations/{nomination_id}/history",
     "/api/nominations/{nomination_id}/documents",
     "/api/inspections/visits/{visit_id}/documents",
+    "/api/blocs/{code}/members",
+    "/api/blocs/{code}/years/{year}/scores/{round_}",
+    "/api/blocs/{code}/years/{year}/proposals",
 }
-"""Lists that belong to one object and come whole (its steps, timeline, documents)."""
+"""Lists that belong to one object and come whole (its steps, timeline, documents; a bloc's
+members, one round's score table, one year's flag proposals)."""
 
 
 def _walk(c: TestClient, path: str, headers: dict[str, str], **params: Any) -> list[list[Any]]:
