@@ -19,6 +19,7 @@ from khenthuong.cli import (
     persons_cmd,
     reminders_cmd,
     serve_main,
+    stats_cmd,
     workflows_cmd,
 )
 from khenthuong.cli.common import (
@@ -85,6 +86,7 @@ def _mount_optional() -> None:
 
 
 _mount_optional()
+app.command("stats")(stats_cmd.stats)
 
 
 @db_app.command("upgrade")

@@ -13,7 +13,7 @@ khen thưởng thường xuyên at the review of a standing campaign, and khen t
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -461,7 +461,7 @@ def campaigns_for(conn: Connection, unit_paths: Sequence[str]) -> list[RowMappin
     return [r for r in rows if any(p.startswith(str(r["unit_path"])) for p in unit_paths)]
 
 
-def document_content(conn: Connection, campaign_id: int, document_id: int) -> Mapping[str, Any]:
+def document_content(conn: Connection, campaign_id: int, document_id: int) -> RowMapping:
     """One stored document of the campaign (filename, content type, content)."""
     a = CAMPAIGN_ATTACHMENTS.c
     row = (
