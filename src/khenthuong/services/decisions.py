@@ -40,7 +40,7 @@ from khenthuong.services.nominations import (
 from khenthuong.services.nominees import COLLECTIVE
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
-from khenthuong.storage.history import AWARD_RECORDS
+from khenthuong.storage.history import AWARD_RECORDS, placement
 from khenthuong.storage.models import UNITS, USERS
 from khenthuong.workflow.loader import WorkflowRegistry
 
@@ -352,6 +352,7 @@ def _sign(
                 nomination_id=nomination_id,
                 source="decision",
                 created_at=now,
+                **placement(conn, nom["nominee_person_id"], nom["nominee_unit_id"]),
             )
         )
         lines.append(

@@ -1,5 +1,5 @@
-"""campaigns (phong trào thi đua), their documents and linked nominations; the index the
-statistics report reads award records by
+"""campaigns (phong trào thi đua), their documents and linked nominations; where each award
+record counts in statistics (award_record.unit_path, female), filled for the existing rows
 
 Revision ID: 0019
 Revises: 0018
@@ -22,6 +22,40 @@ _UTC = sqlmodel.sql.sqltypes.UTCDateTime
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("award_record", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("unit_path", _TEXT(length=1000), nullable=True))
+        batch_op.add_column(
+            sa.Column("female", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    # The place of every existing record, as storage.history.placement computes it for new
+    # ones: an individual's unit in the register, a collective's own unit.
+    op.execute(
+        "UPDATE award_record SET "
+        "unit_path = (SELECT unit.path FROM unit WHERE unit.id = COALESCE("
+        "(SELECT person.unit_id FROM person WHERE person.id = award_record.person_id), "
+        "award_record.unit_id)), "
+        "female = COALESCE((SELECT person.gender IN ('nữ', 'nu', 'Nữ', 'Nu', 'NỮ', 'NU') "
+        "FROM person WHERE person.id = award_record.person_id), false)"
+    )
+    with op.batch_alter_table("award_record", schema=None) as batch_op:
+        batch_op.alter_column("female", server_default=None)
+    op.create_index(
+        "ix_award_record_statistics",
+        "award_record",
+        ["year", "award_code", "commendation_type", "female", "unit_path"],
+        unique=False,
+        postgresql_include=["person_id"],
+        postgresql_where=sa.text("NOT revoked"),
+        sqlite_where=sa.text("NOT revoked"),
+    )
+    op.create_index(
+        "ix_award_record_unplaced",
+        "award_record",
+        ["id"],
+        unique=False,
+        postgresql_where=sa.text("unit_path IS NULL"),
+        sqlite_where=sa.text("unit_path IS NULL"),
+    )
     op.create_table(
         "campaign",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -93,6 +127,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_award_record_unplaced", table_name="award_record")
+    op.drop_index("ix_award_record_statistics", table_name="award_record")
+    with op.batch_alter_table("award_record", schema=None) as batch_op:
+        batch_op.drop_column("female")
+        batch_op.drop_column("unit_path")
     with op.batch_alter_table("campaign_nomination", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_campaign_nomination_campaign_id"))
     op.drop_table("campaign_nomination")
