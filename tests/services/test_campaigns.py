@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from khenthuong.errors import Forbidden, KhenthuongError, StepRefused
+from khenthuong.roles import roles_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import campaigns, dossier
 from khenthuong.services import nominations as svc
-from khenthuong.roles import roles_in
 from khenthuong.services.actors import load_actor
 from khenthuong.services.org import add_user
 from khenthuong.settings import PROJECT_ROOT
