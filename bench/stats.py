@@ -188,7 +188,7 @@ def run(url: str, rows: int, persons: int, repeat: int) -> list[tuple[str, str]]
             for r in conn.execute(
                 text(
                     "EXPLAIN SELECT award_code, year, commendation_type, person_id IS NULL, "
-                    "female, split_part(substr(unit_path, 1), '/', 1), count(*) "
+                    "female, split_part(substr(unit_path, 2), '/', 1), count(*) "
                     "FROM award_record WHERE year = 2025 AND NOT revoked "
                     "AND unit_path IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6"
                 )

@@ -49,7 +49,8 @@ def ledger_counts(conn: Connection, scope_path: str, year_from: int, year_to: in
     is placed through the register instead, in a second query."""
     ar, p, u = AWARD_RECORDS.c, PERSONS.c, UNITS.c
     dialect = conn.dialect.name
-    child = _child_code(ar.unit_path, len(scope_path), dialect).label("child")
+    skip = len(scope_path) or 1  # the whole country: the top units, after the leading '/'
+    child = _child_code(ar.unit_path, skip, dialect).label("child")
     collective = ar.person_id.is_(None).label("collective")
     years = (ar.year >= year_from, ar.year <= year_to, ~ar.revoked)
     placed = (
@@ -67,7 +68,7 @@ def ledger_counts(conn: Connection, scope_path: str, year_from: int, year_to: in
         )
         .group_by(ar.award_code, ar.year, ar.commendation_type, collective, ar.female, child)
     )
-    unplaced_child = _child_code(u.path, len(scope_path), dialect).label("child")
+    unplaced_child = _child_code(u.path, skip, dialect).label("child")
     unplaced = (
         select(
             ar.award_code,

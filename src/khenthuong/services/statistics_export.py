@@ -60,11 +60,14 @@ def year_rows(report: Report) -> list[list[Any]]:
     ]
 
 
-def _heading(ws: Worksheet, report: Report, width: int, subtitle: str) -> None:
-    ws.append([report.title])
-    ws.append([f"{report.unit_name} — {period(report)}{subtitle}"])
-    ws.append([f"Căn cứ bố cục: {report.basis}"])
-    ws.append([])
+HEADER_ROW = 5
+"""The first header row: the title, the unit and period, the basis, then a blank row."""
+
+
+def _heading(ws: Worksheet, report: Report, width: int) -> None:
+    ws.cell(row=1, column=1, value=report.title)
+    ws.cell(row=2, column=1, value=f"{report.unit_name} — {period(report)}")
+    ws.cell(row=3, column=1, value=f"Căn cứ bố cục: {report.basis}")
     for row in (1, 2, 3):
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
         ws.cell(row=row, column=1).alignment = Alignment(horizontal="center", wrap_text=True)
@@ -76,7 +79,7 @@ def _heading(ws: Worksheet, report: Report, width: int, subtitle: str) -> None:
 def _header(ws: Worksheet, groups: list[tuple[str, list[str]]]) -> None:
     """Two header rows: a group spanning its columns above them, or one header spanning
     both rows when the group has a single column of the same name."""
-    top, bottom = ws.max_row + 1, ws.max_row + 2
+    top, bottom = HEADER_ROW, HEADER_ROW + 1
     column = 1
     for title, names in groups:
         if len(names) == 1 and names[0] == title:
@@ -123,7 +126,7 @@ def workbook_bytes(report: Report) -> bytes:
     assert ws is not None
     ws.title = "Biểu thống kê"
     width = 3 + len(COLUMNS)
-    _heading(ws, report, width, "")
+    _heading(ws, report, width)
     _header(
         ws,
         [
@@ -144,7 +147,7 @@ def workbook_bytes(report: Report) -> bytes:
 
     units = wb.create_sheet("Theo đơn vị")
     levels = list(report.levels.values())
-    _heading(units, report, 6 + len(levels), "")
+    _heading(units, report, 6 + len(levels))
     _header(
         units,
         [
@@ -159,7 +162,7 @@ def workbook_bytes(report: Report) -> bytes:
     _widths(units, [6, 46, 10, 10, 10, 10, *([18] * len(levels))])
 
     years = wb.create_sheet("Theo năm")
-    _heading(years, report, 2 + len(levels), "")
+    _heading(years, report, 2 + len(levels))
     _header(
         years,
         [
