@@ -16,15 +16,19 @@ from khenthuong.runtime import Runtime
 from khenthuong.services import outbox, reminders
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web import (
+    api_campaigns,
     api_councils,
     api_documents,
     api_inspections,
     api_nominations,
     api_proposals,
     api_reference,
+    api_statistics,
     problems,
     ui,
+    ui_campaigns,
     ui_proposals,
+    ui_statistics,
 )
 from khenthuong.web.context import make_context
 from khenthuong.web.docs import install_docs
@@ -62,6 +66,10 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_proposals.router)
     app.include_router(api_documents.router)
     app.include_router(ui_proposals.router)
+    app.include_router(api_campaigns.router)
+    app.include_router(api_statistics.router)
+    app.include_router(ui_campaigns.router)
+    app.include_router(ui_statistics.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()
