@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,7 @@ from khenthuong.storage.db import write_tx
 from khenthuong.web.api_nominations import require_writer
 from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import Caller, api_caller, ctx_of
-from khenthuong.web.schemas import IdPath
+from khenthuong.web.schemas import IdPath, RowId
 
 router = APIRouter(prefix="/api", tags=["campaigns"])
 CallerDep = Annotated[Caller, Depends(api_caller)]
@@ -40,7 +40,7 @@ class CampaignIn(BaseModel):
 class LinkIn(BaseModel):
     """Nominations to link to the campaign (all of them or none)."""
 
-    nominations: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=1000)
+    nominations: list[RowId] = Field(min_length=1, max_length=1000)
 
 
 def _visible(caller: Caller, unit_path: str) -> bool:
@@ -82,7 +82,9 @@ def _view(request: Request, caller: Caller, campaign_id: int) -> dict[str, Any]:
 
 @router.get("/campaigns")
 def list_campaigns(
-    request: Request, caller: CallerDep, year: int | None = None
+    request: Request,
+    caller: CallerDep,
+    year: Annotated[int | None, Query(ge=1945, le=2100)] = None,
 ) -> list[dict[str, Any]]:
     """Campaigns the caller may see (launched in or above their units), newest first;
     `year`: those running at some time that year."""

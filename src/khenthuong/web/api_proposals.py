@@ -93,7 +93,9 @@ async def import_list(
     receiving_unit: Annotated[str | None, Form(max_length=40)] = None,
     create_persons: Annotated[bool, Form()] = False,
     dry_run: Annotated[bool, Form()] = False,
-    campaign: Annotated[int | None, Form(ge=1, description="Link to this campaign")] = None,
+    campaign: Annotated[
+        int | None, Form(ge=1, le=2_147_483_647, description="Link to this campaign")
+    ] = None,
 ) -> dict[str, Any] | JSONResponse:
     """Import a danh sách as one batch (every row checked first; all rows or none)."""
     require_writer(request, caller)
