@@ -22,6 +22,7 @@ from khenthuong.web.schemas import IdPath
 from khenthuong.web.ui import (
     _chosen_file,
     _error_text,
+    _form_id,
     _posted,
     check_csrf,
     redirect,
@@ -158,10 +159,11 @@ async def link(request: Request, cid: IdPath) -> Response:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
         typed = str(form.get("nominations", "")).replace("#", " ").replace(",", " ").split()
-        if not typed or not all(x.isdigit() for x in typed):
+        ids = [_form_id(x) for x in typed]
+        if not ids or None in ids:
             raise KhenthuongError("Số hồ sơ: ghi các số hồ sơ, cách nhau bởi dấu phẩy (12, 15)")
         with write_tx(ctx.rt.engine) as conn:
-            svc.link_in(conn, cid, [int(x) for x in typed], actor=caller.actor)
+            svc.link_in(conn, cid, [i for i in ids if i is not None], actor=caller.actor)
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
         return _campaign_page(request, caller, cid, message, status)
