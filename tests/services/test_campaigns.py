@@ -3,17 +3,21 @@ the simplified procedure (Luật TĐKT 2022, Điều 85) to a signed decision.""
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from khenthuong.errors import Forbidden, KhenthuongError, StepRefused
 from khenthuong.roles import roles_in
+from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import campaigns, dossier
 from khenthuong.services import nominations as svc
+from khenthuong.services import proposal_import as imp
 from khenthuong.services.actors import load_actor
 from khenthuong.services.org import add_user
 from khenthuong.settings import PROJECT_ROOT
@@ -237,3 +241,32 @@ def test_an_ad_hoc_bang_khen_bo_is_checked_by_the_ministry_and_signed_without_a_
         ).mappings().one()  # fmt: skip
     assert award["award_code"] == "BK_BO" and award["person_id"] is None
     assert award["unit_path"] == "/CP/BCY/CCYQD/"
+
+
+def test_an_imported_ad_hoc_list_takes_the_simplified_path_and_joins_the_campaign(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    cid = _campaign(rt)
+    listed = tmp_path / "dot-xuat.csv"
+    with listed.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["STT", "Họ và tên / Tên tập thể", "Đối tượng", "Hình thức khen thưởng"])
+        writer.writerow(["1", "Nguyễn Văn An", "Cá nhân", "GIAY_KHEN"])
+        writer.writerow(["2", "Cục Cơ yếu Quân đội", "Tập thể", "BK_BO"])
+    (officer,) = _officers(rt, "cb.qd")
+    with write_tx(rt.engine) as conn:
+        planned = imp.check_file(conn, catalog_in(CONFIG), listed, proposing_unit="CCYQD")
+        made = imp.create_from(
+            conn, rt.registry, planned, source=listed, proposing_unit="CCYQD", actor=officer,
+            title="Khen thưởng đột xuất", year=2026, commendation_type="dot_xuat",
+            receiving_unit=None, max_bytes=10_000, campaign_id=cid,
+        )  # fmt: skip
+    with rt.engine.connect() as conn:
+        workflows = conn.execute(
+            select(NOMINATIONS.c.workflow)
+            .where(NOMINATIONS.c.id.in_(made.nomination_ids))
+            .order_by(NOMINATIONS.c.id)
+        ).scalars().all()  # fmt: skip
+        linked = campaigns.view_campaign(conn, cid).nominations
+    assert workflows == ["giay_khen_dot_xuat", "bang_khen_bo_dot_xuat"]
+    assert [n.nomination_id for n in linked] == made.nomination_ids
