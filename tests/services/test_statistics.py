@@ -37,8 +37,16 @@ def _ledger(rt: Runtime) -> None:
     with write_tx(rt.engine) as conn:
         units = dict(conn.execute(UNITS.select().with_only_columns(UNITS.c.code, UNITS.c.id)).all())
 
-        def award(code: str, year: int, kind: str = "cong_trang", *, person: int | None = None,
-                  unit: str | None = None, revoked: bool = False, placed: bool = True) -> None:
+        def award(
+            code: str,
+            year: int,
+            kind: str = "cong_trang",
+            *,
+            person: int | None = None,
+            unit: str | None = None,
+            revoked: bool = False,
+            placed: bool = True,
+        ) -> None:
             unit_id = units[unit] if unit else None
             where: dict[str, Any] = (
                 placement(conn, person, unit_id) if placed else {"unit_path": None}
@@ -155,7 +163,9 @@ def test_the_workbook_has_the_form_layout_with_typed_cells(rt: Runtime) -> None:
     assert ws.cell(row=last, column=2).value == "Tổng cộng"
     assert ws.cell(row=last, column=4).value == 7 and ws.cell(row=last, column=4).data_type == "n"
     units = book["Theo đơn vị"]
-    row = next(r for r in units.iter_rows(min_row=7, values_only=True) if r[1] == "Cục Cơ yếu Quân đội")
+    row = next(
+        r for r in units.iter_rows(min_row=7, values_only=True) if r[1] == "Cục Cơ yếu Quân đội"
+    )
     assert row[2:6] == (5, 1, 4, 3)
 
 

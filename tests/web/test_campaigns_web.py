@@ -27,7 +27,10 @@ def test_launch_a_campaign_and_nominate_for_it(web_rt: Runtime, browser: Browser
         "targets": "100% đơn vị đăng ký\nMỗi cục một mô hình mới", "plan_number": "12/KH-BCY",
     }  # fmt: skip
     bad = c.post("/campaigns", data={**form, "ends_on": "31/02/2026"})
-    assert bad.status_code == 422 and "Đến ngày: Ngày &#39;31/02/2026&#39; không có trên lịch" in bad.text
+    assert (
+        bad.status_code == 422
+        and "Đến ngày: Ngày &#39;31/02/2026&#39; không có trên lịch" in bad.text
+    )
     made = c.post(
         "/campaigns", data=form, files={"file": ("ke-hoach.pdf", PDF, "application/pdf")},
         follow_redirects=False,
