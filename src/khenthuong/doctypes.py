@@ -7,6 +7,7 @@ DOC_TYPES: dict[str, str] = {
     "to_trinh": "Tờ trình đề nghị khen thưởng",
     "danh_sach": "Danh sách đề nghị khen thưởng",
     "bao_cao_thanh_tich": "Báo cáo thành tích",
+    "tom_tat_thanh_tich": "Bản tóm tắt thành tích",
     "bien_ban_binh_xet": "Biên bản bình xét thi đua",
     "bien_ban_hop_hoi_dong": "Biên bản họp Hội đồng Thi đua – Khen thưởng",
     "ket_qua_bo_phieu": "Kết quả bỏ phiếu kín",
@@ -18,6 +19,7 @@ DOC_TYPES: dict[str, str] = {
     ),
     "y_kien_co_quan": "Ý kiến của cơ quan có liên quan (hiệp y)",
     "cong_khai": "Văn bản, minh chứng công khai danh sách",
+    "ke_hoach_phat_dong": "Kế hoạch phát động phong trào thi đua",
     "khac": "Tài liệu khác",
 }
 """Document types a dossier may hold (codes used by the award catalog). The three

@@ -31,12 +31,28 @@ EXPECTED = {
     "don_vi_tien_tien",
     "don_vi_quyet_thang",
     "co_thi_dua_cap_bo",
+    "giay_khen_dot_xuat",
+    "bang_khen_bo_dot_xuat",
 }
 
 
 def test_every_award_path_is_shipped() -> None:
     """Every shipped award path loads and passes the checks."""
     assert {wf.name for wf in WORKFLOWS} == EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("adhoc", "regular"),
+    [("giay_khen_dot_xuat", "giay_khen"), ("bang_khen_bo_dot_xuat", "bang_khen_bo")],
+)
+def test_the_simplified_paths_are_shorter_and_have_no_council(adhoc: str, regular: str) -> None:
+    """An ad-hoc award's simplified path (Luật TĐKT 2022, Điều 85) skips the council and
+    checks the short dossier and the commendation type when it is submitted."""
+    short, full = REGISTRY.get(adhoc).definition, REGISTRY.get(regular).definition
+    assert len(happy_path(short)) < len(happy_path(full))
+    assert not [s for s in short.states.values() if s.kind is StateKind.council]
+    submit = next(t for t in short.transitions if t.trigger == "submit")
+    assert "simplified_procedure" in submit.guards
 
 
 @pytest.mark.parametrize("wf", WORKFLOWS, ids=lambda wf: wf.name)

@@ -22,6 +22,7 @@ from khenthuong.cli import (
     registrations_cmd,
     reminders_cmd,
     serve_main,
+    stats_cmd,
     workflows_cmd,
     year_review_cmd,
 )
@@ -96,6 +97,7 @@ def _mount_optional() -> None:
         ("inspections_cmd", "inspections"),
         ("documents_cmd", "documents"),
         ("proposals_cmd", "proposals"),
+        ("campaigns_cmd", "campaigns"),
     ):
         try:
             sub = importlib.import_module(f"khenthuong.cli.{module}")
@@ -105,6 +107,7 @@ def _mount_optional() -> None:
 
 
 _mount_optional()
+app.command("stats")(stats_cmd.stats)
 
 
 @db_app.command("upgrade")
@@ -375,9 +378,16 @@ def nominate(
     attest: str = typer.Option(
         None, "--attest", help="Xác nhận thành tích cho căn cứ đã chọn (nội dung ngắn)."
     ),
+    campaign: int = typer.Option(
+        None, "--campaign", help="Id of the campaign (phong trào thi đua) it is made for."
+    ),
+    award: str = typer.Option(
+        None, "--award", help="Award code when the path carries several (config/awards.yaml)."
+    ),
 ) -> None:
     """Create a nomination for an individual (--nominee NAME or --person ID) or a collective
-    (--collective UNIT_CODE); prints the new id."""
+    (--collective UNIT_CODE); prints the new id. With --campaign it is linked to that
+    campaign in the same transaction (refused: nothing is created)."""
     if person is not None and collective is not None:
         raise typer.BadParameter("give --person or --collective, not both", param_hint="--person")
     if not (nominee or person or collective):
@@ -394,11 +404,14 @@ def nominate(
         raise typer.BadParameter(
             "--attest cần --basis (căn cứ được xác nhận)", param_hint="--attest"
         )
+    from khenthuong.services.campaigns import nominate_for_campaign  # noqa: PLC0415
+
     rt = runtime()
     with actor_for(rt, as_user) as actor:
-        nomination_id = svc.create_nomination(
+        nomination_id = nominate_for_campaign(
             rt.engine,
             rt.registry,
+            campaign,
             workflow=workflow,
             proposing_unit=unit,
             actor=actor,
@@ -413,6 +426,7 @@ def nominate(
             commendation_type=commendation_type,
             basis=basis,
             attestation=attest,
+            award_code=award,
         )
     typer.echo(nomination_id)
 

@@ -70,6 +70,9 @@ def import_(
         [], "--attach", help="TYPE=FILE: a batch document (to_trinh, bien_ban_binh_xet…)"
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and preview; write nothing"),
+    campaign: int = typer.Option(
+        None, "--campaign", help="Link every nomination to this campaign (phong trào thi đua)"
+    ),
 ) -> None:
     """Check every row, preview each row's eligibility, then create one batch (or nothing)."""
     commendation = _type(kind)
@@ -103,7 +106,7 @@ def import_(
             imp.create_from, conn, rt.registry, planned, source=file, proposing_unit=unit,
             actor=actor, title=title or f"Đề nghị khen thưởng ({file.stem})", year=year,
             commendation_type=commendation, receiving_unit=receiving,
-            max_bytes=rt.settings.max_attachment_bytes,
+            max_bytes=rt.settings.max_attachment_bytes, campaign_id=campaign,
         )  # fmt: skip
         if stdout_is_tty():
             with Progress(

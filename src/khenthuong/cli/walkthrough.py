@@ -479,7 +479,7 @@ def _seed_cstdcs(rt: Runtime, person_id: int, years: list[int]) -> None:
 
     from sqlalchemy import insert  # noqa: PLC0415
 
-    from khenthuong.storage.history import AWARD_RECORDS  # noqa: PLC0415
+    from khenthuong.storage.history import AWARD_RECORDS, placement  # noqa: PLC0415
 
     with write_tx(rt.engine) as conn:
         have = set(
@@ -501,6 +501,7 @@ def _seed_cstdcs(rt: Runtime, person_id: int, years: list[int]) -> None:
                         commendation_type="cong_trang",
                         source="import",
                         created_at=datetime.now(UTC),
+                        **placement(conn, person_id, None),
                     )
                 )
 

@@ -184,6 +184,10 @@ class Award(Strict):
     category: Literal["title", "form"]
     authority: str
     workflow: str | None = None
+    adhoc_workflow: str | None = None
+    """The shorter path of this award's ad-hoc (đột xuất) nominations: the simplified
+    procedure (thủ tục đơn giản, Luật TĐKT 2022, Điều 85); a nomination on it carries this
+    award."""
     workflow_default: bool = False
     """Several awards may follow one workflow (Huân chương Lao động I/II/III): the default is
     the award of a nomination that names none."""
@@ -341,9 +345,17 @@ class Catalog(Strict):
         encoded (award history older than this is history, not judged by a rule set)."""
         return min(award.rules[0].effective_from for award in self.awards.values())
 
+    def workflow_of(self, code: str, commendation_type: str) -> str | None:
+        """The path a nomination for `code` of this commendation type follows: the ad-hoc
+        path for an ad-hoc (dot_xuat) one when the award has it, else the award's workflow."""
+        award = self.award(code)
+        if commendation_type == "dot_xuat" and award.adhoc_workflow:
+            return award.adhoc_workflow
+        return award.workflow
+
     def award_for_workflow(self, workflow: str) -> str | None:
         """The award code a workflow carries: the only one, or the one marked default."""
-        codes = [c for c, a in self.awards.items() if a.workflow == workflow]
+        codes = [c for c, a in self.awards.items() if workflow in (a.workflow, a.adhoc_workflow)]
         if len(codes) == 1:
             return codes[0]
         defaults = [c for c in codes if self.awards[c].workflow_default]
@@ -538,8 +550,8 @@ def load_catalog(path: Path, known_units: set[str] | None = None) -> Catalog:
         problems += _award_problems(doc, written, code, award)
     by_workflow: dict[str, list[str]] = {}
     for code, award in written.awards.items():
-        if award.workflow is not None:
-            by_workflow.setdefault(award.workflow, []).append(code)
+        for flow in [w for w in (award.workflow, award.adhoc_workflow) if w]:
+            by_workflow.setdefault(flow, []).append(code)
     for workflow, codes in by_workflow.items():
         defaults = [c for c in codes if written.awards[c].workflow_default]
         if len(codes) > 1 and len(defaults) != 1:

@@ -41,7 +41,7 @@ from khenthuong.services.nominees import COLLECTIVE
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.delegations import DELEGATIONS
-from khenthuong.storage.history import AWARD_RECORDS
+from khenthuong.storage.history import AWARD_RECORDS, placement
 from khenthuong.storage.models import UNITS, USERS
 from khenthuong.workflow.loader import WorkflowRegistry
 
@@ -354,6 +354,7 @@ def _sign(
                 nomination_id=nomination_id,
                 source="decision",
                 created_at=now,
+                **placement(conn, nom["nominee_person_id"], nom["nominee_unit_id"]),
             )
         )
         lines.append(

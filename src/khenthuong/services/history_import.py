@@ -44,7 +44,13 @@ from khenthuong.rules.catalog import Catalog, NoRulesInForce
 from khenthuong.rules.eligibility import DISCIPLINE_LEVELS
 from khenthuong.sheets import SheetError, read_rows
 from khenthuong.storage.db import inserted_id
-from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
+from khenthuong.storage.history import (
+    AWARD_RECORDS,
+    BLOCKERS,
+    INITIATIVES,
+    YEARLY_RATINGS,
+    placement,
+)
 from khenthuong.storage.models import PERSONS, UNITS
 from khenthuong.textsearch import clean_name, name_key
 
@@ -278,7 +284,10 @@ def _write(
                 created += 1
             values["person_id"] = persons[key]
         if table == "award":
-            conn.execute(insert(AWARD_RECORDS).values(**values, source="import", created_at=now))
+            where = placement(conn, values.get("person_id"), values.get("unit_id"))
+            conn.execute(
+                insert(AWARD_RECORDS).values(**values, **where, source="import", created_at=now)
+            )
         elif table == "rating":
             existing = conn.execute(
                 select(YEARLY_RATINGS.c.rating).where(

@@ -316,10 +316,19 @@ def create_from(
     max_bytes: int,
     display_name: str | None = None,
     progress: Callable[[int], None] | None = None,
+    campaign_id: int | None = None,
 ) -> Imported:
     """Create the batch and every row's nomination inside the caller's transaction; a
     refusal becomes ImportRefused naming the row (the caller's transaction rolls back).
-    `progress` is called with 1 after each row (the CLI's progress bar)."""
+    `progress` is called with 1 after each row (the CLI's progress bar). An ad-hoc
+    (dot_xuat) row follows its award's simplified path when it has one
+    (`Catalog.workflow_of`); with `campaign_id` every nomination is linked to that campaign
+    (services.campaigns.link_in)."""
+    from khenthuong.rules.catalog import catalog_in  # noqa: PLC0415
+    from khenthuong.services.campaigns import link_in  # noqa: PLC0415
+    from khenthuong.settings import get_settings  # noqa: PLC0415
+
+    catalog = catalog_in(get_settings().config_dir)
     label = display_name or source.name
     now = datetime.now(UTC)
     batch_id = batches.create_batch_in(
@@ -334,7 +343,7 @@ def create_from(
             nid = create_nomination_in(
                 conn,
                 registry,
-                workflow=plan.workflow,
+                workflow=catalog.workflow_of(plan.award_code, commendation_type) or plan.workflow,
                 proposing_unit=proposing_unit,
                 actor=actor,
                 nominee_name=plan.name if plan.person_id is None else None,
@@ -367,6 +376,11 @@ def create_from(
         if progress is not None:
             progress(1)
     batches.add_members_in(conn, batch_id, ids, actor=actor, row_numbers=numbers, now=now)
+    if campaign_id is not None:
+        try:
+            link_in(conn, campaign_id, ids, actor=actor, now=now)
+        except KhenthuongError as exc:
+            raise ImportRefused([f"{label}: {exc}"]) from None
     batches.store_list_in(
         conn, batch_id, filename=unicodedata.normalize("NFC", label),
         content=source.read_bytes(), actor=actor,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Connection, Index, func, select, text
 from sqlmodel import Field, SQLModel
 
-from khenthuong.storage.models import table_of
+from khenthuong.storage.models import PERSONS, UNITS, table_of
 
 
 class AwardRecord(SQLModel, table=True):
@@ -17,6 +18,25 @@ class AwardRecord(SQLModel, table=True):
     __table_args__ = (
         Index("ix_award_record_person_year", "person_id", "year"),
         Index("ix_award_record_unit_award_year", "unit_id", "award_code", "year"),
+        # The statistics report's whole read (services.statistics): an index-only scan on
+        # PostgreSQL (bench/stats.py, BENCHMARKS.md).
+        Index(
+            "ix_award_record_statistics",
+            "year",
+            "award_code",
+            "commendation_type",
+            "female",
+            "unit_path",
+            postgresql_include=["person_id"],
+            postgresql_where=text("NOT revoked"),
+            sqlite_where=text("NOT revoked"),
+        ),
+        Index(
+            "ix_award_record_unplaced",
+            "id",
+            postgresql_where=text("unit_path IS NULL"),
+            sqlite_where=text("unit_path IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -33,6 +53,12 @@ class AwardRecord(SQLModel, table=True):
     """decision (written by the engine) or import (from a file)."""
     revoked: bool = False
     created_at: datetime
+    unit_path: str | None = Field(default=None, max_length=1000)
+    """Where the award counts in statistics (services.statistics): the path of a
+    collective's own unit, or of an individual's unit when it was recorded (`placement`).
+    None only for a row written without it: the report then places it through the register."""
+    female: bool = False
+    """The individual was a woman ("nữ" in the register) when it was recorded."""
 
 
 class YearlyRating(SQLModel, table=True):
@@ -81,6 +107,49 @@ class Blocker(SQLModel, table=True):
 
 
 AWARD_RECORDS = table_of(AwardRecord)
+
+
+FEMALE_NAMES = ("nữ", "nu", "Nữ", "Nu", "NỮ", "NU")
+"""How the register writes a woman's gender (`Person.gender`)."""
+
+
+def placement(conn: Connection, person_id: int | None, unit_id: int | None) -> dict[str, Any]:
+    """The statistics columns of a new award record (`unit_path`, `female`): an individual
+    counts under their unit in the register now, a collective under its own unit."""
+    if person_id is not None:
+        row = conn.execute(
+            select(UNITS.c.path, PERSONS.c.gender)
+            .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+            .where(PERSONS.c.id == person_id)
+        ).first()
+        if row is None:
+            return {"unit_path": None, "female": False}
+        return {"unit_path": row.path, "female": (row.gender or "").strip() in FEMALE_NAMES}
+    path = (
+        conn.execute(select(UNITS.c.path).where(UNITS.c.id == unit_id)).scalar()
+        if unit_id is not None
+        else None
+    )
+    return {"unit_path": path, "female": False}
+
+
+def placement_sql() -> dict[str, Any]:
+    """`placement` as correlated SQL expressions over AWARD_RECORDS (a migration's or a bulk
+    writer's UPDATE … SET)."""
+    person_unit = (
+        select(PERSONS.c.unit_id).where(PERSONS.c.id == AWARD_RECORDS.c.person_id).scalar_subquery()
+    )
+    gender = (
+        select(PERSONS.c.gender).where(PERSONS.c.id == AWARD_RECORDS.c.person_id).scalar_subquery()
+    )
+    path = (
+        select(UNITS.c.path)
+        .where(UNITS.c.id == func.coalesce(person_unit, AWARD_RECORDS.c.unit_id))
+        .scalar_subquery()
+    )
+    return {"unit_path": path, "female": func.coalesce(gender.in_(FEMALE_NAMES), False)}
+
+
 YEARLY_RATINGS = table_of(YearlyRating)
 INITIATIVES = table_of(Initiative)
 BLOCKERS = table_of(Blocker)

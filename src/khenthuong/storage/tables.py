@@ -3,6 +3,7 @@
 from khenthuong.storage import (
     batches,
     blocs,
+    campaigns,
     councils,
     decisions,
     delegations,
@@ -20,6 +21,7 @@ from khenthuong.storage import (
 __all__ = [
     "batches",
     "blocs",
+    "campaigns",
     "councils",
     "decisions",
     "delegations",

@@ -93,6 +93,9 @@ async def import_list(
     receiving_unit: Annotated[str | None, Form(max_length=40)] = None,
     create_persons: Annotated[bool, Form()] = False,
     dry_run: Annotated[bool, Form()] = False,
+    campaign: Annotated[
+        int | None, Form(ge=1, le=2_147_483_647, description="Link to this campaign")
+    ] = None,
 ) -> dict[str, Any] | JSONResponse:
     """Import a danh sách as one batch (every row checked first; all rows or none)."""
     require_writer(request, caller)
@@ -131,7 +134,7 @@ async def import_list(
                     conn, ctx.rt.registry, planned, source=source, proposing_unit=unit,
                     actor=caller.actor, title=title or f"Đề nghị khen thưởng ({source.stem})",
                     year=year, commendation_type=kind, receiving_unit=receiving_unit,
-                    max_bytes=limit, display_name=name,
+                    max_bytes=limit, display_name=name, campaign_id=campaign,
                 )  # fmt: skip
                 view = batches.view_batch(conn, ctx.rt.registry, made.batch_id)
         except imp.ImportRefused as exc:

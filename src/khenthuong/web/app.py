@@ -18,6 +18,7 @@ from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web import (
     api_bloc_year,
     api_blocs,
+    api_campaigns,
     api_councils,
     api_delegations,
     api_documents,
@@ -26,15 +27,18 @@ from khenthuong.web import (
     api_org,
     api_proposals,
     api_reference,
+    api_statistics,
     api_unit_year,
     problems,
     ui,
     ui_blocs_year,
+    ui_campaigns,
     ui_delegations,
     ui_directory,
     ui_org_files,
     ui_password_links,
     ui_proposals,
+    ui_statistics,
     ui_unit_year,
 )
 from khenthuong.web.context import make_context
@@ -84,6 +88,10 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(ui_delegations.router)
     app.include_router(ui_unit_year.router)
     app.include_router(ui_blocs_year.router)  # before ui: /blocs/new is not a bloc code
+    app.include_router(api_campaigns.router)
+    app.include_router(api_statistics.router)
+    app.include_router(ui_campaigns.router)
+    app.include_router(ui_statistics.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()

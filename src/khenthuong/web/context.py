@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from fastapi import Request
 from sqlalchemy import select, update
 
+from khenthuong import localtime
 from khenthuong.audit.append import append_event
 from khenthuong.calendar.workdays import WorkingCalendar, default_calendar
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
-from khenthuong import localtime
 from khenthuong.passwords import token_digest
 from khenthuong.runtime import Runtime
 from khenthuong.services.access import inspection_paths

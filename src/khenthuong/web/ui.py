@@ -711,7 +711,17 @@ def _new_context(request: Request, caller: Caller) -> dict[str, Any]:
         "year": local_today().year,
         "commendation_types": COMMENDATION_TYPES,
         "grounds": grounds,
+        "campaigns": _campaign_choices(ctx, caller),
     }
+
+
+def _campaign_choices(ctx: WebContext, caller: Caller) -> list[Any]:
+    """The campaigns covering a unit where the caller may propose (services.campaigns)."""
+    from khenthuong.services.campaigns import campaigns_for  # noqa: PLC0415
+
+    paths = [g.scope_path for g in caller.actor.grants if g.role == "unit_officer"]
+    with ctx.rt.engine.connect() as conn:
+        return campaigns_for(conn, paths)
 
 
 @router.get("/new")
@@ -765,8 +775,11 @@ async def new_submit(request: Request) -> Response:
                 "field:attested", "Cần đánh dấu ô xác nhận thành tích theo căn cứ đã chọn",
                 "tick the box attesting the achievement of the chosen basis",
             )])  # fmt: skip
-        nid = svc.create_nomination(
-            ctx.rt.engine, ctx.rt.registry, workflow=values.get("workflow", ""),
+        from khenthuong.services.campaigns import nominate_for_campaign  # noqa: PLC0415
+
+        nid = nominate_for_campaign(
+            ctx.rt.engine, ctx.rt.registry, _form_id(values.get("campaign", "")),
+            workflow=values.get("workflow", ""),
             proposing_unit=values.get("proposing_unit", ""), actor=caller.actor,
             nominee_person_id=_form_id(person),
             nominee_unit_code=values.get("nominee_unit_code") or None,

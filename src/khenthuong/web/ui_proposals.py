@@ -27,12 +27,14 @@ from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import batches
 from khenthuong.services import proposal_import as imp
 from khenthuong.services.access import readable_paths
+from khenthuong.services.campaigns import campaigns_for
 from khenthuong.storage.db import write_tx
 from khenthuong.uploads import safe_name
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.schemas import IdPath
 from khenthuong.web.ui import (
     _error_text,
+    _form_id,
     _posted,
     _required_file,
     check_csrf,
@@ -59,11 +61,13 @@ def _units(caller: Caller) -> list[str]:
 def _list_page(
     request: Request, caller: Caller, error: str | None = None, status: int = 200, **extra: Any
 ) -> Response:
+    officer = [g.scope_path for g in caller.actor.grants if g.role == "unit_officer"]
     with ctx_of(request).rt.engine.connect() as conn:
         rows = batches.list_batches(conn, readable_paths(caller.actor))
+        campaigns = campaigns_for(conn, officer)
     return render(
         request, "proposals.html", caller, status, batches=rows, units=_units(caller),
-        types=COMMENDATION_TYPES, error=error, **extra,
+        types=COMMENDATION_TYPES, campaigns=campaigns, error=error, **extra,
     )  # fmt: skip
 
 
@@ -89,6 +93,7 @@ def _fields(form: Any) -> dict[str, Any]:
         "title": str(form.get("title", "")).strip(),
         "commendation_type": kind,
         "create_persons": form.get("create_persons") in ("on", "true", "1"),
+        "campaign": _form_id(form.get("campaign", "")),
     }
 
 
@@ -154,6 +159,7 @@ async def create(request: Request) -> Response:
                 actor=caller.actor, title=fields["title"] or f"Đề nghị khen thưởng ({name})",
                 year=None, commendation_type=fields["commendation_type"], receiving_unit=None,
                 max_bytes=ctx.rt.settings.max_attachment_bytes, display_name=name,
+                campaign_id=fields["campaign"],
             )  # fmt: skip
         shutil.rmtree(folder, ignore_errors=True)
     except imp.ImportRefused as exc:

@@ -98,7 +98,11 @@ def get_guard(name: str) -> Guard:
     return _REGISTRY[name]
 
 
-GUARD_MODULES = ("khenthuong.services.guards", "khenthuong.services.unit_year_guards")
+GUARD_MODULES = (
+    "khenthuong.services.guards",
+    "khenthuong.services.unit_year_guards",
+    "khenthuong.services.adhoc_guards",
+)
 """Modules whose import registers the built-in guards. Named, not imported, here: the guards
 read the database through the service layer above this package, and this package must not
 import upwards (a test checks the package graph has no circle)."""
