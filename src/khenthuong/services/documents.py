@@ -43,6 +43,9 @@ COMMENDATION_NAMES = {
     "doi_ngoai": "khen thưởng đối ngoại",
 }
 """ND 98 Mẫu 01 footnote 5: the award types a tờ trình names."""
+PART_ROWS = 200
+"""Rows per table of a danh sách (templates loop over `individual_parts`): LibreOffice lays out
+one table of thousands of rows in quadratic time, tables of a few hundred rows in linear."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,10 @@ def _position_unit(conn: Connection, nom: Any) -> tuple[bool, str]:
     return False, ""
 
 
+def _parts(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + PART_ROWS] for i in range(0, len(rows), PART_ROWS)]
+
+
 def _lists(rows: list[tuple[bool, dict[str, Any], int]]) -> dict[str, Any]:
     """Individuals and collectives numbered separately, with subtotals and the total."""
     individuals = [r for c, r, _ in rows if not c]
@@ -132,6 +139,8 @@ def _lists(rows: list[tuple[bool, dict[str, Any], int]]) -> dict[str, Any]:
     return {
         "individuals": individuals,
         "collectives": collectives,
+        "individual_parts": _parts(individuals),
+        "collective_parts": _parts(collectives),
         "individual_heading": "I",
         "collective_heading": "II" if individuals else "I",
         "individual_count": len(individuals),
