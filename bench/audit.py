@@ -38,8 +38,7 @@ from khenthuong.audit.chain import (  # noqa: E402
     event_hash,
     timestamp_text,
 )
-from khenthuong.audit.merkle import CompactRange  # noqa: E402
-from khenthuong.audit.seal import leaf_of, seal  # noqa: E402
+from khenthuong.audit.seal import leaf_of, rebuild_edge, seal  # noqa: E402
 from khenthuong.audit.seal_verify import verify_seal  # noqa: E402
 from khenthuong.audit.verify import verify_all  # noqa: E402
 from khenthuong.storage.db import make_engine, write_tx  # noqa: E402
@@ -152,13 +151,8 @@ def run(label: str, url: str, events: int, streams: int) -> list[tuple[str, str]
 
     def rebuild() -> int:
         """What the sealer does when it cannot trust the stored right edge."""
-        edge = CompactRange()
         with engine.connect() as conn:
-            for row in conn.execute(
-                text("SELECT stream, seq, event_hash FROM audit_leaf ORDER BY idx")
-            ):
-                edge.append(leaf_of(row.stream, row.seq, row.event_hash))
-        return edge.size
+            return rebuild_edge(conn).size
 
     t_rebuild, _ = timed(rebuild)
     more = make_events(events, 10_000, streams, heads)

@@ -135,3 +135,23 @@ def test_proofs_agree_with_the_naive_rfc_text(n: int, data: st.DataObject) -> No
 def test_leaf_data_is_canonical_json(stream: str, seq: int, digest: str) -> None:
     """The fast leaf encoding is exactly canonical JSON, whatever the stream name holds."""
     assert leaf_data(stream, seq, digest) == canonical_json([stream, seq, digest]).encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=300), st.lists(st.integers(0, 300), max_size=4))
+def test_extend_in_blocks_equals_appending_one_by_one(start: int, steps: list[int]) -> None:
+    """Extending a right edge of any size by blocks of any length gives the same peaks and
+    head as appending each leaf alone."""
+    leaves = [leaf_hash(i.to_bytes(2, "big")) for i in range(start + sum(steps))]
+    one, block = CompactRange(), CompactRange()
+    for leaf in leaves[:start]:
+        one.append(leaf)
+    block.extend(leaves[:start])
+    at = start
+    for count in steps:
+        for leaf in leaves[at : at + count]:
+            one.append(leaf)
+        block.extend(leaves[at : at + count])
+        at += count
+        assert (block.size, block.peaks, block.root()) == (one.size, one.peaks, one.root())
+    assert block.root() == (MerkleTree(leaves).root() if leaves else EMPTY_ROOT)

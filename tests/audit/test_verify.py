@@ -176,7 +176,9 @@ def test_edited_and_rehashed_event_is_named_not_the_next(rt: Runtime) -> None:
     assert [(f.event_id, f.seq, f.kind) for f in report.findings] == [(target, 2, "altered")]
     message = report.findings[0].message
     assert f"id {following}, seq 3" in message
-    assert "tính lại mã băm" in message and "edited and its hash recomputed" in message
+    assert "tính lại mã băm" in message and "edited" not in message
+    english = report.findings[0].message_en
+    assert "edited and its hash recomputed" in english and "tính" not in english
 
 
 def test_edited_and_rehashed_last_event_is_named(rt: Runtime) -> None:
@@ -187,7 +189,7 @@ def test_edited_and_rehashed_last_event_is_named(rt: Runtime) -> None:
     with rt.engine.connect() as conn:
         report = verify_all(conn)
     assert [(f.event_id, f.seq, f.kind) for f in report.findings] == [(last, 4, "altered")]
-    assert "head" in report.findings[0].message
+    assert "đầu chuỗi" in report.findings[0].message and "head" in report.findings[0].message_en
 
 
 def test_edited_link_is_named_at_that_event(rt: Runtime) -> None:

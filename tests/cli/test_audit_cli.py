@@ -176,10 +176,10 @@ def test_verify_names_an_event_edited_and_rehashed(trail: dict[str, int], rt: Ru
         )
     code, out = run("audit", "verify")
     assert code == 1
-    first = next(line for line in out.splitlines() if "First:" in line)
-    assert f"nomination:{a}: event id {edited['id']} (seq 2): " in first
+    first = next(line for line in out.splitlines() if "Đầu tiên:" in line)
+    assert f"nomination:{a}: sự kiện id {edited['id']} (seq 2): " in first
     assert "tính lại mã băm" in first
-    assert "edited and its hash recomputed" in first
-    assert f"next event (id {rows[3]['id']}, seq 3)" in first
-    assert "1 chain(s) broken" in first
-    assert f"event id {rows[3]['id']}" not in out
+    assert "edited" not in first  # one language per message (Vietnamese on the CLI)
+    assert f"sự kiện kế tiếp (id {rows[3]['id']}, seq 3)" in first
+    assert "HỎNG: 1 chuỗi bị hỏng" in first
+    assert f"sự kiện id {rows[3]['id']}" not in out

@@ -22,7 +22,7 @@ from khenthuong.storage.db import write_tx
 from khenthuong.storage.documents import GENERATED_FILES
 from khenthuong.storage.models import EVENTS
 from tests.conftest import CONFIG
-from tests.documents.test_render_decision import NAMES, NUMBER, decided, docx_text
+from tests.documents.test_render_decision import NAMES, NUMBER, TODAY, decided, docx_text
 from tests.web.conftest import sign_in
 
 
@@ -48,7 +48,8 @@ def test_decision_page_links_to_its_documents(web_rt: Runtime, client: TestClien
     decided(web_rt)
     sign_in(client, "tb.bcy")
     page = client.get(f"/decisions/{quote(NUMBER, safe='')}").text
-    assert "/api/generated/quyet-dinh?key=45%2FQ%C4%90-BCY&amp;format=pdf" in page
+    key = quote(f"{NUMBER}:{TODAY.year}", safe="")
+    assert f"/api/generated/quyet-dinh?key={key}&amp;format=pdf" in page
     assert "Tải DOCX" in page and "/api/generated/bang-khen" in page
 
 

@@ -68,3 +68,37 @@ def test_upload_preview_confirm_and_step(web_rt: Runtime, browser: Browser) -> N
     assert 'data-testid="refused"' in stepped.text and "Tờ trình" in stepped.text
     again = c.post("/proposals", data={**form, "token": token.group(1), "filename": "ds.xlsx"})
     assert "hết hạn" in again.text and _count(web_rt) == 2
+
+
+def test_the_page_steps_one_member_alone(web_rt: Runtime, browser: Browser) -> None:
+    """The step form offers every open member: withdrawing one leaves the other in its state;
+    a member of no batch, or a code typed by hand, is refused on the page (no 500)."""
+    c, csrf = browser("cb.qd")
+    form = {"csrf_token": csrf, "unit": "CCYQD", "title": "Sơ kết",
+            "commendation_type": "cong_trang"}  # fmt: skip
+    shown = c.post(
+        "/proposals/preview",
+        data=form,
+        files=[("file", ("ds.xlsx", _list("Nguyễn Văn An", "Trần Thị Bích"), XLSX)), *REPORTS],
+    )
+    token = re.search(r'name="token" value="([^"]+)"', shown.text)
+    assert token is not None
+    made = c.post("/proposals", data={**form, "token": token.group(1), "filename": "ds.xlsx"},
+                  follow_redirects=False)  # fmt: skip
+    where = made.headers["location"]
+    with web_rt.engine.connect() as conn:
+        first, second = conn.execute(select(NOMINATIONS.c.id).order_by(NOMINATIONS.c.id)).scalars()
+    page = c.get(where).text
+    assert f'<option value="{first}">#{first} Nguyễn Văn An' in page
+    out = c.post(where + "/advance",
+                 data={"csrf_token": csrf, "trigger": "withdraw", "member": str(first),
+                       "reason": "Chưa đủ thành tích"})  # fmt: skip
+    assert out.status_code == 200, out.text
+    assert f"Đã chuyển hồ sơ #{first}: Đơn vị rút hồ sơ" in out.text
+    assert "1 hồ sơ: Đơn vị rút hồ sơ; 1 hồ sơ: Đơn vị lập hồ sơ đề nghị" in out.text
+    assert f'<option value="{first}">' not in out.text and f'<option value="{second}">' in out.text
+    for member in ("999999", "abc"):
+        bad = c.post(where + "/advance",
+                     data={"csrf_token": csrf, "trigger": "withdraw", "member": member,
+                           "reason": "x"})  # fmt: skip
+        assert bad.status_code in (404, 422) and 'data-testid="error"' in bad.text

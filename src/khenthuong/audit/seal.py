@@ -13,23 +13,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Connection, func, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, and_, func, insert, select, text
 
 from khenthuong.audit.chain import canonical_json, timestamp_text
 from khenthuong.audit.merkle import CompactRange, leaf_hash
 from khenthuong.errors import KhenthuongError
 from khenthuong.storage.models import EVENTS
-from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES, AUDIT_SEAL_HEADS
+from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES
 
 LOG_NAME = "khenthuong-audit"
 """Names the log in every signed checkpoint (a signature over another log's head fails)."""
@@ -53,6 +52,17 @@ def leaf_of(stream: str, seq: int, event_hash: str) -> bytes:
     return leaf_hash(leaf_data(stream, seq, event_hash))
 
 
+def leaf_hashes(rows: Sequence[Sequence[Any]]) -> list[bytes]:
+    """`leaf_of` of many (stream, seq, event hash, …) rows: when no stream or hash needs
+    JSON escaping (checked once over all of them), one list comprehension with the encoding
+    and hashlib inlined, no Python call per leaf."""
+    plain = _PLAIN.match("".join(r[0] for r in rows)) and _PLAIN.match("".join(r[2] for r in rows))
+    if not plain:
+        return [leaf_of(r[0], r[1], r[2]) for r in rows]
+    sha, zero = hashlib.sha256, b"\x00"
+    return [sha(zero + f'["{r[0]}",{r[1]},"{r[2]}"]'.encode()).digest() for r in rows]
+
+
 _ACC_BYTES = 256
 _ACC_MOD = 1 << (8 * _ACC_BYTES)
 
@@ -65,7 +75,18 @@ def head_term(stream: str, seq: int, head: str) -> int:
 def heads_accumulator(heads: Iterable[tuple[str, int, str]]) -> int:
     """The sum of every stream's term modulo 2**2048: a set hash that a checkpoint extends
     by subtracting a stream's old head and adding its new one (no pass over every stream)."""
-    return sum(head_term(*h) for h in heads) % _ACC_MOD
+    return _terms_sum(list(heads)) % _ACC_MOD
+
+
+def _terms_sum(heads: Sequence[tuple[str, int, str]]) -> int:
+    """The sum of `head_term` of many heads (not reduced): when no stream or hash needs JSON
+    escaping, the encoding and hashlib inlined in one generator, no Python call per head."""
+    if not (
+        _PLAIN.match("".join(h[0] for h in heads)) and _PLAIN.match("".join(h[2] for h in heads))
+    ):
+        return sum(head_term(*h) for h in heads)
+    shake, number = hashlib.shake_256, int.from_bytes
+    return sum(number(shake(f'["{s}",{q},"{h}"]'.encode()).digest(_ACC_BYTES)) for s, q, h in heads)
 
 
 def accumulator_digest(accumulator: int) -> str:
@@ -211,59 +232,86 @@ def _edge(
             if not signed.signed_by(public_key):
                 signed = None
     expected = {c.size: c.root for c in (signed, anchor) if c is not None}
+    return rebuild_edge(conn, expected)
+
+
+READ_CHUNK = 65_536
+"""Leaf rows read (and hashed) at a time when the tree is rebuilt."""
+
+
+def _leaf_rows(conn: Connection) -> Iterator[Sequence[Any]]:
+    """Every leaf row (stream, seq, event_hash, idx) in index order, a chunk at a time, in
+    one streamed query."""
+    leaf = AUDIT_LEAVES.c
+    query = select(leaf.stream, leaf.seq, leaf.event_hash, leaf.idx).order_by(leaf.idx)
+    options = {"yield_per": READ_CHUNK}  # this query only: the caller's connection writes next
+    yield from conn.execute(query, execution_options=options).partitions()
+
+
+def rebuild_edge(conn: Connection, expected: Mapping[int, str] | None = None) -> CompactRange:
+    """The tree's right edge from every leaf row (one streamed query, leaves hashed a chunk
+    at a time, the tree built in blocks: `CompactRange.extend`). The roots in `expected`
+    (tree size -> signed root, hex) must be met on the way; a gap in the leaf indexes or a
+    root that differs raises SealBroken rather than sign a rewritten log."""
+    pending = dict(expected or {})
     edge = CompactRange()
-    if 0 in expected and expected.pop(0) != edge.root().hex():
+    if 0 in pending and pending.pop(0) != edge.root().hex():
         raise SealBroken("nhật ký rỗng không khớp điểm niêm phong đã ký")
-    for row in conn.execute(
-        select(
-            AUDIT_LEAVES.c.idx, AUDIT_LEAVES.c.stream, AUDIT_LEAVES.c.seq, AUDIT_LEAVES.c.event_hash
-        ).order_by(AUDIT_LEAVES.c.idx)
-    ):
-        if row.idx != edge.size:
+    for rows in _leaf_rows(conn):
+        first, last = rows[0][3], rows[-1][3]
+        if first != edge.size or last - first != len(rows) - 1:  # idx is unique: no gap
+            missing = edge.size if first != edge.size else _first_gap(rows)
             raise SealBroken(
-                f"bảng niêm phong thiếu lá {edge.size}: không niêm phong tiếp (chạy audit verify)"
+                f"bảng niêm phong thiếu lá {missing}: không niêm phong tiếp (chạy audit verify)"
             )
-        edge.append(leaf_of(row.stream, row.seq, row.event_hash))
-        root = expected.pop(edge.size, None)
-        if root is not None and root != edge.root().hex():
-            raise SealBroken(
-                f"các lá đến {edge.size} không còn cho ra gốc đã ký: không niêm phong tiếp "
-                "(chạy audit verify)"
-            )
-    if expected:
+        hashes = leaf_hashes(rows)
+        start = edge.size
+        for size in sorted(k for k in pending if start < k <= start + len(rows)):
+            edge.extend(hashes[edge.size - start : size - start])
+            if pending.pop(size) != edge.root().hex():
+                raise SealBroken(
+                    f"các lá đến {size} không còn cho ra gốc đã ký: không niêm phong tiếp "
+                    "(chạy audit verify)"
+                )
+        edge.extend(hashes[edge.size - start :])
+    if pending:
         raise SealBroken(
-            f"nhật ký có {edge.size} lá, ít hơn điểm niêm phong đã ký ({max(expected)} lá): "
+            f"nhật ký có {edge.size} lá, ít hơn điểm niêm phong đã ký ({max(pending)} lá): "
             "không niêm phong tiếp (chạy audit verify)"
         )
     return edge
 
 
-def _upsert_heads(conn: Connection, heads: Mapping[str, tuple[int, str]]) -> None:
-    """Set each touched stream's newest sealed event (one executemany of an upsert)."""
-    if not heads:
-        return
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(AUDIT_SEAL_HEADS)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[AUDIT_SEAL_HEADS.c.stream],
-            set_={"seq": statement.excluded.seq, "hash": statement.excluded.hash},
-        ),
-        [{"stream": s, "seq": q, "hash": h} for s, (q, h) in heads.items()],
-    )
+def _first_gap(rows: Sequence[Sequence[Any]]) -> int:
+    return next(int(a[3]) + 1 for a, b in pairwise(rows) if b[3] != a[3] + 1)
 
 
-def _insert_leaves(conn: Connection, leaves: list[dict[str, Any]]) -> None:
-    """Write leaf rows in the caller's transaction (COPY on PostgreSQL: a first seal of a
-    large log writes a million rows)."""
-    if conn.dialect.name == "postgresql" and len(leaves) > 1_000:
+def _insert_leaves(conn: Connection, start: int, rows: Sequence[Sequence[Any]]) -> None:
+    """Write the leaf rows of candidate `rows` (stream, seq, hash, event id …) from index
+    `start`, in the caller's transaction (COPY on PostgreSQL: a first seal of a large log
+    writes a million rows)."""
+    if conn.dialect.name == "postgresql" and len(rows) > 1_000:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        columns = ("idx", "event_id", "stream", "seq", "event_hash")
-        with cursor.copy(f"COPY audit_leaf ({', '.join(columns)}) FROM STDIN") as copy:
-            for leaf in leaves:
-                copy.write_row([leaf[c] for c in columns])
+        columns = "idx, event_id, stream, seq, event_hash"
+        with cursor.copy(f"COPY audit_leaf ({columns}) FROM STDIN") as copy:
+            for idx, r in enumerate(rows, start):
+                copy.write_row((idx, r[3], r[0], r[1], r[2]))
         return
-    conn.execute(insert(AUDIT_LEAVES), leaves)
+    conn.execute(
+        insert(AUDIT_LEAVES),
+        [{"idx": idx, "event_id": r[3], "stream": r[0], "seq": r[1], "event_hash": r[2]}
+         for idx, r in enumerate(rows, start)],
+    )  # fmt: skip
+
+
+def _newest_sealed(conn: Connection) -> dict[str, tuple[int, str]]:
+    """Every stream's newest sealed leaf: (seq, event hash) by stream."""
+    leaf = AUDIT_LEAVES.c
+    newest = select(leaf.stream, func.max(leaf.seq).label("seq")).group_by(leaf.stream).subquery()
+    query = select(leaf.stream, leaf.seq, leaf.event_hash).select_from(
+        AUDIT_LEAVES.join(newest, and_(leaf.stream == newest.c.stream, leaf.seq == newest.c.seq))
+    )
+    return {r.stream: (int(r.seq), str(r.event_hash)) for r in conn.execute(query)}
 
 
 WINDOW = 10_000
@@ -305,46 +353,54 @@ class _State:
         return state
 
     def candidates(self) -> Any:
-        """Committed events not yet sealed: near or above the highest sealed id and the
-        awaited holes, or (no usable state) every event."""
+        """Committed events not yet sealed, as (stream, seq, hash, id, sealed_seq,
+        sealed_hash): near or above the highest sealed id and the awaited holes, or (no
+        usable state) every event. With a usable accumulator, each row also carries the
+        sealed leaf of its stream's previous event (seq - 1), the head the accumulator holds
+        for that stream (two index probes per new event, no table of heads to keep)."""
         sealed = AUDIT_LEAVES.c.event_id
-        query = (
-            select(EVENTS.c.id, EVENTS.c.stream, EVENTS.c.seq, EVENTS.c.hash)
-            .where(~select(sealed).where(sealed == EVENTS.c.id).exists())
-            .order_by(EVENTS.c.id)
-        )
+        e = EVENTS.c
+        if self.accumulator is None:
+            columns: tuple[Any, ...] = (e.stream, e.seq, e.hash, e.id)
+            query = select(*columns)
+        else:
+            prev, leaf = EVENTS.alias("prev"), AUDIT_LEAVES.alias("prev_leaf")
+            query = (
+                select(e.stream, e.seq, e.hash, e.id, leaf.c.seq, leaf.c.event_hash)
+                .select_from(EVENTS)
+                .outerjoin(prev, and_(prev.c.stream == e.stream, prev.c.seq == e.seq - 1))
+                .outerjoin(leaf, leaf.c.event_id == prev.c.id)
+            )
+        query = query.where(~select(sealed).where(sealed == e.id).exists()).order_by(e.id)
         if self.max_id is None:
             return query
-        near = EVENTS.c.id > self.max_id - WINDOW
+        near = e.id > self.max_id - WINDOW
         if self.holes:
-            near = near | EVENTS.c.id.in_(sorted(self.holes))
+            near = near | e.id.in_(sorted(self.holes))
         return query.where(near)
 
-    def extend(self, conn: Connection, heads: Mapping[str, tuple[int, str]]) -> tuple[int, int]:
-        """(streams, accumulator) after moving the touched streams to their new heads."""
-        if self.accumulator is None:
-            known = {r.stream: (r.seq, r.hash) for r in conn.execute(select(AUDIT_SEAL_HEADS))}
-            known.update(heads)
-            return len(known), heads_accumulator((s, q, h) for s, (q, h) in known.items())
-        accumulator, streams = self.accumulator, self.streams
-        old = AUDIT_SEAL_HEADS.c
-        found: dict[str, tuple[int, str]] = {}
-        names = list(heads)
-        for start in range(0, len(names), 5_000):
-            chunk = names[start : start + 5_000]
-            found.update(
-                (r.stream, (r.seq, r.hash))
-                for r in conn.execute(
-                    select(old.stream, old.seq, old.hash).where(old.stream.in_(chunk))
-                )
-            )
+    def extend(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> tuple[int, int]:
+        """(streams, accumulator) after moving the streams of the candidate `rows` (not yet
+        written as leaves) to their new heads: each stream's old term is its previous
+        event's sealed leaf, read with the row; when one is missing (an event given up as
+        rolled back turned up), every stream's newest sealed leaf is read instead."""
+        heads: dict[str, tuple[int, str]] = {}
+        first: dict[str, Sequence[Any]] = {}
+        for r in rows:
+            first.setdefault(r[0], r)
+            if r[0] not in heads or r[1] >= heads[r[0]][0]:
+                heads[r[0]] = (r[1], r[2])
+        if self.accumulator is not None:
+            olds = [(r[0], r[4], r[5]) for r in first.values() if r[1] != 1]
+            if all(seq == first[stream][1] - 1 for stream, seq, _ in olds):
+                news = [(stream, seq, head) for stream, (seq, head) in heads.items()]
+                accumulator = self.accumulator - _terms_sum(olds) + _terms_sum(news)
+                return self.streams + len(heads) - len(olds), accumulator % _ACC_MOD
+        known = _newest_sealed(conn)
         for stream, (seq, head) in heads.items():
-            if stream in found:
-                accumulator -= head_term(stream, *found[stream])
-            else:
-                streams += 1
-            accumulator += head_term(stream, seq, head)
-        return streams, accumulator % _ACC_MOD
+            if stream not in known or seq >= known[stream][0]:
+                known[stream] = (seq, head)
+        return len(known), heads_accumulator((s, q, h) for s, (q, h) in known.items())
 
     def advance(self, conn: Connection, sealed_ids: list[int], now: datetime) -> None:
         """Move the window past the ids just sealed, keeping the ids it leaves behind that
@@ -403,27 +459,12 @@ def seal(
     rows = conn.execute(state.candidates()).all()
     if not rows and not force and last is not None:
         return Checkpoint.parse(last.body, last.signature), False
-    leaves: list[dict[str, Any]] = []
-    heads: dict[str, tuple[int, str]] = {}
-    for row in rows:
-        leaves.append(
-            {
-                "idx": edge.size,
-                "event_id": row.id,
-                "stream": row.stream,
-                "seq": row.seq,
-                "event_hash": row.hash,
-            }
-        )
-        edge.append(leaf_of(row.stream, row.seq, row.hash))
-        heads[row.stream] = (row.seq, row.hash)
-    if leaves:
-        _insert_leaves(conn, leaves)
-    streams, accumulator = state.extend(conn, heads)
-    _upsert_heads(conn, heads)
+    streams, accumulator = state.extend(conn, rows)
+    if rows:
+        _insert_leaves(conn, edge.size, rows)
+        edge.extend(leaf_hashes(rows))
     now = now or datetime.now(UTC)
-    state.advance(conn, [row.id for row in rows], now)
-    now = now or datetime.now(UTC)
+    state.advance(conn, [row[3] for row in rows], now)
     checkpoint = sign_checkpoint(
         key,
         size=edge.size,

@@ -13,7 +13,8 @@ from khenthuong.storage.models import EVENTS, NOMINATIONS, STREAM_HEADS
 
 @dataclass(frozen=True)
 class Finding:
-    """One break in a chain."""
+    """One break in a chain; `message` in Vietnamese (officers read it), `message_en` in
+    English (the English locale, the API), never both in one text."""
 
     stream: str
     event_id: int | None
@@ -21,10 +22,55 @@ class Finding:
     kind: str
     """altered, deleted, reordered or head_mismatch."""
     message: str
+    message_en: str = ""
+
+    def text(self, lang: str = "vi") -> str:
+        """'STREAM: where: message' in one language ('vi' or 'en')."""
+        if lang == "en":
+            where = f"event id {self.event_id} (seq {self.seq})" if self.event_id else ""
+            message = self.message_en or self.message
+        else:
+            where = f"sự kiện id {self.event_id} (seq {self.seq})" if self.event_id else ""
+            message = self.message
+        where = where or f"seq {self.seq}"
+        return f"{self.stream}: {where}: {message}"
 
     def __str__(self) -> str:
-        where = f"event id {self.event_id} (seq {self.seq})" if self.event_id else f"seq {self.seq}"
-        return f"{self.stream}: {where}: {self.message}"
+        return self.text("vi")
+
+
+def _finding(stream: str, event_id: int | None, seq: int | None, kind: str,
+             why: tuple[str, str]) -> Finding:  # fmt: skip
+    return Finding(stream, event_id, seq, kind, why[0], why[1])
+
+
+def _gap(expected: int, found: int) -> tuple[str, str]:
+    return (
+        f"cần số thứ tự {expected}, gặp {found}: một sự kiện trước đó đã mất",
+        f"expected sequence {expected}, found {found}: an earlier event is missing",
+    )
+
+
+def _reorder(expected: int, found: int) -> tuple[str, str]:
+    return (
+        f"cần số thứ tự {expected}, gặp {found}: các sự kiện đã bị sắp xếp lại",
+        f"expected sequence {expected}, found {found}: events were reordered",
+    )
+
+
+def _cut(last: int, head: int) -> tuple[str, str]:
+    return (
+        f"chuỗi dừng ở seq {last} nhưng đầu chuỗi ghi seq {head}: các sự kiện sau đã bị xóa, "
+        "hoặc đầu chuỗi đã bị sửa",
+        f"the chain ends at seq {last} but its head records seq {head}: later events were "
+        "deleted, or the head was edited",
+    )
+
+
+_ALL_GONE = (
+    "mọi sự kiện của chuỗi này đã mất",
+    "every event of this stream is missing",
+)
 
 
 @dataclass
@@ -55,27 +101,31 @@ class _Cursor:
 
 
 _UNLINKED = (
-    "prev_hash does not link to the previous event (an event was removed, replaced or reordered)"
+    "prev_hash không liên kết tới sự kiện trước: một sự kiện đã bị xóa, thay thế hoặc sắp xếp lại",
+    "prev_hash does not link to the previous event (an event was removed, replaced or reordered)",
 )
-_ALTERED_LINK = "content does not match its hash: the row was edited"
+_ALTERED = (
+    "nội dung không khớp với mã băm của nó: dòng đã bị sửa",
+    "content does not match its hash: the row was edited",
+)
 
 
-def _rehashed(next_id: int | None, next_seq: int | None) -> str:
+def _rehashed(next_id: int | None, next_seq: int | None) -> tuple[str, str]:
     """Why an event whose own hash checks out is named: what chained to it disagrees."""
     if next_id is None:
         return (
             "sự kiện cuối không còn khớp với mã băm đầu chuỗi đã ghi: sự kiện đã bị sửa rồi "
-            "tính lại mã băm, bị thay thế, hoặc đầu chuỗi bị sửa "
-            "(the last event no longer matches the hash its head recorded: it was edited and "
-            "its hash recomputed, or replaced, or the head was edited)"
+            "tính lại mã băm, bị thay thế, hoặc đầu chuỗi bị sửa",
+            "the last event no longer matches the hash its head recorded: it was edited and "
+            "its hash recomputed, or replaced, or the head was edited",
         )
     return (
         f"sự kiện không còn khớp với mã băm mà sự kiện kế tiếp (id {next_id}, seq {next_seq}) "
         "đã liên kết tới: sự kiện đã bị sửa rồi tính lại mã băm, hoặc bị thay thế (hoặc sự "
-        "kiện ngay sau nó bị xóa và các số thứ tự được đánh lại) "
-        f"(this event no longer matches the hash the next event (id {next_id}, seq {next_seq}) "
+        "kiện ngay sau nó bị xóa và các số thứ tự được đánh lại)",
+        f"this event no longer matches the hash the next event (id {next_id}, seq {next_seq}) "
         "chained to: it was edited and its hash recomputed, or it was replaced; or the event "
-        "after it was deleted and the rest renumbered)"
+        "after it was deleted and the rest renumbered",
     )
 
 
@@ -115,36 +165,22 @@ def verify_all(
         finding = None
         if row["seq"] != cur.expected_seq:
             if row["seq"] > cur.expected_seq:
-                kind, why = (
-                    "deleted",
-                    f"expected sequence {cur.expected_seq}, found {row['seq']}: "
-                    "an earlier event is missing",
-                )
+                kind, why = "deleted", _gap(cur.expected_seq, row["seq"])
             else:
-                kind, why = (
-                    "reordered",
-                    f"expected sequence {cur.expected_seq}, found {row['seq']}: "
-                    "events were reordered",
-                )
-            finding = Finding(stream, row["id"], row["seq"], kind, why)
+                kind, why = "reordered", _reorder(cur.expected_seq, row["seq"])
+            finding = _finding(stream, row["id"], row["seq"], kind, why)
         elif row["prev_hash"] != cur.prev_hash:
             if event_hash(row) != row["hash"] or not cur.last_id:
                 # This row does not match its own hash (its prev_hash was edited), or
                 # it is the first of its stream and was rewritten with a new link.
-                finding = Finding(stream, row["id"], row["seq"], "altered", _ALTERED_LINK)
+                finding = _finding(stream, row["id"], row["seq"], "altered", _ALTERED)
             else:
                 # Self-consistent, but chained to something that is not the previous
                 # event: decided after the pass (see _resolve_link_break).
                 cur.link_break = (row["id"], row["seq"], row["prev_hash"])
-                finding = Finding(stream, row["id"], row["seq"], "reordered", _UNLINKED)
+                finding = _finding(stream, row["id"], row["seq"], "reordered", _UNLINKED)
         elif event_hash(row) != row["hash"]:
-            finding = Finding(
-                stream,
-                row["id"],
-                row["seq"],
-                "altered",
-                "content does not match its hash: the row was edited",
-            )
+            finding = _finding(stream, row["id"], row["seq"], "altered", _ALTERED)
         if finding is not None:
             cur.finding_index = len(report.findings)
             report.findings.append(finding)
@@ -166,12 +202,8 @@ def verify_all(
             and cur.expected_seq in cur.later_seqs
         ):
             old = report.findings[cur.finding_index]
-            report.findings[cur.finding_index] = Finding(
-                stream,
-                old.event_id,
-                old.seq,
-                "reordered",
-                f"expected sequence {cur.expected_seq}, found {old.seq}: events were reordered",
+            report.findings[cur.finding_index] = _finding(
+                stream, old.event_id, old.seq, "reordered", _reorder(cur.expected_seq, old.seq or 0)
             )
 
         if cur.broken and cur.link_break is not None:
@@ -190,23 +222,20 @@ def verify_all(
     for stream, (seq, head_hash) in heads.items():
         cur = cursors.get(stream)
         if cur is None:
-            report.findings.append(
-                Finding(stream, None, seq, "deleted", "every event of this stream is missing")
-            )
+            report.findings.append(_finding(stream, None, seq, "deleted", _ALL_GONE))
         elif not cur.broken and cur.expected_seq - 1 == seq and cur.prev_hash != head_hash:
             # The last event is where the head says, but not what it recorded.
             report.findings.append(
-                Finding(stream, cur.last_id or None, seq, "altered", _rehashed(None, None))
+                _finding(stream, cur.last_id or None, seq, "altered", _rehashed(None, None))
             )
         elif not cur.broken and cur.expected_seq - 1 != seq:
             report.findings.append(
-                Finding(
+                _finding(
                     stream,
                     cur.last_id or None,
                     cur.expected_seq - 1,
                     "deleted",
-                    f"the chain ends at seq {cur.expected_seq - 1} but its head records seq {seq}: "
-                    "later events were deleted, or the head was edited",
+                    _cut(cur.expected_seq - 1, seq),
                 )
             )
     report.findings.sort(key=lambda f: (f.event_id is None, f.event_id or 0))
@@ -229,5 +258,5 @@ def _resolve_link_break(
         select(EVENTS.c.id).where(EVENTS.c.stream == stream, EVENTS.c.hash == chained_to).limit(1)
     ).first()
     if moved is not None:
-        return Finding(stream, next_id, next_seq, "reordered", _UNLINKED)
-    return Finding(stream, cur.last_id, cur.last_seq, "altered", _rehashed(next_id, next_seq))
+        return _finding(stream, next_id, next_seq, "reordered", _UNLINKED)
+    return _finding(stream, cur.last_id, cur.last_seq, "altered", _rehashed(next_id, next_seq))

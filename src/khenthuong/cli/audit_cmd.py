@@ -92,25 +92,22 @@ def verify(
             report = verify_all(conn)
         sealed = verify_seal(conn, public_key, given) if public_key is not None else None
     if sealed is not None and sealed.rejected is not None and sealed.checkpoint is not None:
-        typer.echo(f"HỎNG (BROKEN): {sealed.rejected}", err=True)
+        typer.echo(f"HỎNG: {sealed.rejected}", err=True)
         raise typer.Exit(1)
     if report.ok and (sealed is None or sealed.ok or sealed.checkpoint is None):
         console.print(
-            f"OK: {report.events} sự kiện trong {report.streams} chuỗi, không có thay đổi "
-            f"({report.events} events in {report.streams} chains verified)"
+            f"OK: {report.events} sự kiện trong {report.streams} chuỗi, không có thay đổi"
         )
         _print_seal(sealed)
         return
     if not report.ok:
         first = report.findings[0]
-        typer.echo(
-            f"HỎNG (BROKEN): {len(report.findings)} chain(s) broken. First: {first}", err=True
-        )
+        typer.echo(f"HỎNG: {len(report.findings)} chuỗi bị hỏng. Đầu tiên: {first}", err=True)
         for finding in report.findings[1:20]:
             typer.echo(f"  {finding}", err=True)
     if sealed is not None and sealed.findings:
         typer.echo(
-            f"HỎNG (BROKEN): {len(sealed.findings)} vi phạm so với điểm niêm phong "
+            f"HỎNG: {len(sealed.findings)} vi phạm so với điểm niêm phong "
             f"{sealed.checkpoint.size if sealed.checkpoint else 0} lá:",
             err=True,
         )

@@ -57,7 +57,8 @@ def render(
     kind: str = typer.Argument(..., help=" | ".join(KINDS)),
     key: str = typer.Argument(
         ...,
-        help="Decision number (quyet-dinh, danh-sach, bang-khen), session id (bien-ban), "
+        help="Decision number, or NUMBER:YEAR when the number exists in several years "
+        "(quyet-dinh, danh-sach, bang-khen), session id (bien-ban), "
         "nomination ids 12,13 (to-trinh), BLOC:YEAR (ke-hoach-kiem-tra)",
     ),
     fmt: str = typer.Option("pdf", "--format", help="docx or pdf"),
@@ -91,7 +92,9 @@ def render(
 @app.command("sign")
 @report_errors
 def sign(
-    number: str = typer.Argument(..., help="Decision number, e.g. 45/QĐ-BCY"),
+    number: str = typer.Argument(
+        ..., help="Decision number, e.g. 45/QĐ-BCY, or 45/QĐ-BCY:2026 to give the year"
+    ),
     p12: Path = typer.Option(..., "--p12", help="Signer's PKCS#12 file (.p12/.pfx)"),
     out: Path = typer.Option(..., "-o", "--output", help="Signed PDF to write"),
     as_user: str = typer.Option(..., "--as", help="The signer (holds the signing role)"),

@@ -177,7 +177,7 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
         report = verify_all(conn)
     console.print(
         f"Nhật ký: {report.events} sự kiện, {report.streams} chuỗi — "
-        + ("[green]toàn vẹn (verified)[/]" if report.ok else "[red]HỎNG[/]")
+        + ("[green]toàn vẹn[/]" if report.ok else "[red]HỎNG[/]")
     )
     console.print(f"Xem lịch sử: khenthuong history {nid}")
     return nid

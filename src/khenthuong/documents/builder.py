@@ -220,9 +220,18 @@ def signature_block(doc: DocumentObject, *, recipients: bool = True) -> None:
 
 def grid(doc: DocumentObject, headers: list[str], cells: list[str], widths_cm: list[float],
          loop: str, total: list[str] | None = None, size: float = 12,
-         money_last: bool = False) -> None:  # fmt: skip
-    """A bordered table: header row, one templated row repeated by `loop`, optional total."""
-    rows = 4 + (1 if total else 0)
+         money_last: bool = False, parts: str | None = None) -> None:  # fmt: skip
+    """A bordered table: header row (repeated on every page), one templated row repeated by
+    `loop`, optional total.
+
+    With `parts` (a context list of row lists), the table is repeated once per part, its
+    rows looped over `part` and the total only under the last part: LibreOffice lays out one
+    table of thousands of rows in time quadratic in its length, several tables of a few
+    hundred rows in linear time (5,000 lines: 154 s as one table)."""
+    if parts is not None:
+        tag(doc, f"{{%p for part in {parts} %}}")
+        loop = "part"
+    rows = 4 + ((1 if parts is None else 3) if total else 0)  # total: its row, or {%tr if %}…
     table = doc.add_table(rows=rows, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -234,20 +243,32 @@ def grid(doc: DocumentObject, headers: list[str], cells: list[str], widths_cm: l
             _clear(cell)
             para(cell, text, size=size, bold=bold, align=align, after=0)
 
+    def blank(text: str) -> list[str]:
+        return [text] + [""] * (len(headers) - 1)
+
     _widths(table, widths_cm)
     fill(0, headers, bold=True)
-    fill(1, [f"{{%tr for x in {loop} %}}"] + [""] * (len(headers) - 1))
+    fill(1, blank(f"{{%tr for x in {loop} %}}"))
     fill(2, cells, align=LEFT)
     keep = OxmlElement("w:cantSplit")  # a repeated row never breaks across pages
     keep.set(qn("w:val"), "true")
     table.rows[2]._tr.get_or_add_trPr().append(keep)
     table.rows[2].cells[0].paragraphs[0].alignment = CENTER  # STT
     table.rows[2].cells[-1].paragraphs[0].alignment = RIGHT if money_last else CENTER
-    fill(3, ["{%tr endfor %}"] + [""] * (len(headers) - 1))
+    fill(3, blank("{%tr endfor %}"))
     if total:
-        fill(4, total, bold=True, align=RIGHT)
-        table.rows[4].cells[1].paragraphs[0].alignment = LEFT
+        at = 4 if parts is None else 5
+        if parts is not None:
+            fill(4, blank("{%tr if loop.last %}"))
+            fill(6, blank("{%tr endif %}"))
+        fill(at, total, bold=True, align=RIGHT)
+        table.rows[at].cells[1].paragraphs[0].alignment = LEFT
     _repeat_header(table)
+    if parts is not None:
+        gap = para(doc, after=0)  # two tables need a paragraph between them: 1 pt high
+        gap.paragraph_format.line_spacing = Pt(1)
+        gap.add_run().font.size = Pt(1)
+        tag(doc, "{%p endfor %}")
 
 
 def _repeat_header(table: Table) -> None:
@@ -281,7 +302,7 @@ def award_list(doc: DocumentObject, *, title: str, cites: str, page_break_before
                "Số tiền (đồng)"],
          ["{{ x.no }}", "{{ x.name }}", "{{ x.position_unit }}", "{{ x.award }}", "{{ x.money }}"],
          widths, "individuals", total=["", "Cộng", "", "", "{{ individual_money }}"],
-         money_last=True)  # fmt: skip
+         money_last=True, parts="individual_parts")  # fmt: skip
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if collectives %}")
     para(doc, "{{ collective_heading }}. TẬP THỂ", bold=True, align=LEFT, before=6)
@@ -289,7 +310,7 @@ def award_list(doc: DocumentObject, *, title: str, cites: str, page_break_before
                "Số tiền (đồng)"],
          ["{{ x.no }}", "{{ x.name }}", "{{ x.position_unit }}", "{{ x.award }}", "{{ x.money }}"],
          widths, "collectives", total=["", "Cộng", "", "", "{{ collective_money }}"],
-         money_last=True)  # fmt: skip
+         money_last=True, parts="collective_parts")  # fmt: skip
     tag(doc, "{%p endif %}")
     para(
         doc,

@@ -58,6 +58,8 @@ class Member:
     state: str
     state_title: str
     closed: bool
+    state_title_en: str = ""
+    """The state's English title (the pages' English locale)."""
 
 
 @dataclass(frozen=True)
@@ -401,7 +403,7 @@ def view_batch(
         members.append(
             Member(
                 int(r.id), r.row_number, r.nominee_name, r.nominee_kind, r.workflow, r.state,
-                state.title.vi, bool(r.closed),
+                state.title.vi, bool(r.closed), state.title.en,
             )
         )  # fmt: skip
     proposer = units[batch["proposing_unit_id"]]

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, RowMapping, insert, select
 
 from khenthuong.audit.append import append_event
 from khenthuong.documents.render import Rendered, render, template_path
@@ -28,8 +28,9 @@ from khenthuong.services.guard_facts import award_code_of
 from khenthuong.services.nominations import get_row
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_MEMBERS, COUNCIL_SESSIONS, RECUSALS
 from khenthuong.storage.db import write_tx
+from khenthuong.storage.decisions import DECISION_ITEMS
 from khenthuong.storage.documents import GENERATED_FILES
-from khenthuong.storage.models import PERSONS, UNITS
+from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS
 
 KINDS = (
     "quyet-dinh", "danh-sach", "bang-khen", "bien-ban", "to-trinh", "ke-hoach-kiem-tra",
@@ -45,6 +46,9 @@ COMMENDATION_NAMES = {
     "doi_ngoai": "khen thưởng đối ngoại",
 }
 """ND 98 Mẫu 01 footnote 5: the award types a tờ trình names."""
+PART_ROWS = 200
+"""Rows per table of a danh sách (templates loop over `individual_parts`): LibreOffice lays out
+one table of thousands of rows in quadratic time, tables of a few hundred rows in linear."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,10 @@ def _position_unit(conn: Connection, nom: Any) -> tuple[bool, str]:
     return False, ""
 
 
+def _parts(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + PART_ROWS] for i in range(0, len(rows), PART_ROWS)]
+
+
 def _lists(rows: list[tuple[bool, dict[str, Any], int]]) -> dict[str, Any]:
     """Individuals and collectives numbered separately, with subtotals and the total."""
     individuals = [r for c, r, _ in rows if not c]
@@ -134,6 +142,8 @@ def _lists(rows: list[tuple[bool, dict[str, Any], int]]) -> dict[str, Any]:
     return {
         "individuals": individuals,
         "collectives": collectives,
+        "individual_parts": _parts(individuals),
+        "collective_parts": _parts(collectives),
         "individual_heading": "I",
         "collective_heading": "II" if individuals else "I",
         "individual_count": len(individuals),
@@ -148,17 +158,36 @@ def _lists(rows: list[tuple[bool, dict[str, Any], int]]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- decisions
 
 
-def decision_paths(conn: Connection, number: str) -> list[str]:
+def decision_of_key(conn: Connection, key: str) -> RowMapping:
+    """The decision a document key names: its number (refused, naming the years, when the
+    number exists in several years: serials restart every 1 January), or NUMBER:YEAR."""
+    number, sep, year = key.rpartition(":")
+    if sep and number and len(year) == 4 and year.isdigit():
+        return find_decision(conn, number, int(year))
+    return find_decision(conn, key)
+
+
+def decision_key(decision: Any) -> str:
+    """The unambiguous document key of a decision row: NUMBER:YEAR."""
+    return f"{decision['number']}:{decision['number_year']}"
+
+
+def decision_paths(conn: Connection, decision_id: int) -> list[str]:
     """Unit paths of a decision's nominations (the decision page reads them all)."""
-    _head_row, lines = decision_lines(conn, number)
-    return [str(get_row(conn, x.nomination_id)["unit_path"]) for x in lines]
+    nominations = select(DECISION_ITEMS.c.nomination_id).where(
+        DECISION_ITEMS.c.decision_id == decision_id
+    )
+    return [str(p) for p in conn.execute(
+        select(NOMINATIONS.c.unit_path).where(NOMINATIONS.c.id.in_(nominations))
+    ).scalars()]  # fmt: skip
 
 
 def decision_context(
-    conn: Connection, catalog: Catalog, cfg: DocumentsConfig, number: str
+    conn: Connection, catalog: Catalog, cfg: DocumentsConfig, decision: RowMapping
 ) -> dict[str, Any]:
     """Everything the quyết định, its danh sách and its certificates show."""
-    head, lines = decision_lines(conn, number)
+    number = str(decision["number"])
+    head, lines = decision_lines(conn, number, int(decision["number_year"]))
     authority = _unit(conn, int(str(head["authority_unit_id"])))
     award = catalog.award(str(head["award_code"]))
     decided_on = head["decided_on"]
@@ -493,7 +522,8 @@ def render_document(
 ) -> Rendered:
     """Check the actor may read the object, render KIND, and record the file's SHA-256.
 
-    Keys: a decision number (quyet-dinh, danh-sach, bang-khen), a session id (bien-ban),
+    Keys: a decision number or NUMBER:YEAR (quyet-dinh, danh-sach, bang-khen), a session id
+    (bien-ban),
     nomination ids separated by commas (to-trinh; `stream` names a batch's stream when a
     batch asks), BLOC:YEAR (ke-hoach-kiem-tra, bao-cao-so-ket, bao-cao-tong-ket)."""
     if req.kind not in KINDS:
@@ -503,10 +533,11 @@ def render_document(
         if inspecting is None:
             inspecting = inspection_paths(conn, req.actor, datetime.now(LOCAL_TZ).date())
         if req.kind in ("quyet-dinh", "danh-sach", "bang-khen"):
-            _require(req.actor, decision_paths(conn, req.key), inspecting,
-                     f"Quyết định {req.key}")  # fmt: skip
-            context = decision_context(conn, catalog, cfg, req.key)
-            target = f"decision:{find_decision(conn, req.key)['id']}"
+            decision = decision_of_key(conn, req.key)
+            _require(req.actor, decision_paths(conn, int(decision["id"])), inspecting,
+                     f"Quyết định {decision['number']}")  # fmt: skip
+            context = decision_context(conn, catalog, cfg, decision)
+            target = f"decision:{decision['id']}"
         elif req.kind == "bien-ban":
             if not req.key.isdigit():
                 raise KhenthuongError(f"{req.key!r}: ghi số phiên họp, ví dụ 12")

@@ -109,6 +109,19 @@ def load_histories(conn: Connection, person_ids: Sequence[int]) -> dict[int, His
     }
 
 
+def person_unit_paths(conn: Connection, person_ids: Sequence[int]) -> dict[int, str]:
+    """The unit path of each of many people (ids not in the register are absent)."""
+    paths: dict[int, str] = {}
+    for chunk in _chunks(sorted(set(person_ids))):
+        for r in conn.execute(
+            select(PERSONS.c.id, UNITS.c.path)
+            .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
+            .where(PERSONS.c.id.in_(chunk))
+        ):
+            paths[r.id] = str(r.path)
+    return paths
+
+
 def _today(ctx: GuardContext) -> date:
     return ctx.now.astimezone(LOCAL_TZ).date()
 

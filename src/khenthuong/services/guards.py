@@ -42,8 +42,10 @@ from khenthuong.services.guard_facts import (
     council_facts,
     eligible_facts,
     facts_for,
+    load_histories,
     load_history,
     load_unit_facts,
+    person_unit_paths,
     submissions,
     submitted_on,
 )
@@ -436,32 +438,49 @@ def eligibility_preview(
     Returns the award code the workflow carries (None when the catalog has none) and
     the refusals found; an empty list means the history meets the conditions.
     """
+    return eligibility_previews(
+        conn, [(workflow, person_id)], year, on, commendation_type=commendation_type, claim=claim
+    )[0]
+
+
+def eligibility_previews(
+    conn: Connection,
+    wanted: Sequence[tuple[str, int]],
+    year: int,
+    on: date,
+    *,
+    commendation_type: str = MERIT,
+    claim: Claim | None = None,
+) -> list[tuple[str | None, list[Refusal]]]:
+    """`eligibility_preview` of many (workflow, person id) pairs, in their order, with every
+    person's history and unit read in one pass (an imported danh sách of thousands of rows)."""
     catalog = _catalog()
-    code = catalog.award_for_workflow(workflow)
-    history = load_history(conn, person_id)
-    found = [r for r in [check_not_blocked(history, on)] if r is not None]
-    if code is not None:
-        path = conn.execute(
-            select(UNITS.c.path)
-            .join(PERSONS, PERSONS.c.unit_id == UNITS.c.id)
-            .where(PERSONS.c.id == person_id)
-        ).scalar()
-        rule = _rules_on(catalog, code, on, path or "")
-        refusal = (
-            rule
-            if isinstance(rule, Refusal)
-            else judge(
-                conn,
-                rule,
-                code,
-                person_id=person_id,
-                unit_id=None,
-                year=year,
-                commendation_type=commendation_type,
-                history=history,
-                claim=claim,
+    people = sorted({pid for _, pid in wanted})
+    histories = load_histories(conn, people)
+    paths = person_unit_paths(conn, people)
+    answers: list[tuple[str | None, list[Refusal]]] = []
+    for workflow, person_id in wanted:
+        code = catalog.award_for_workflow(workflow)
+        history = histories[person_id]
+        found = [r for r in [check_not_blocked(history, on)] if r is not None]
+        if code is not None:
+            rule = _rules_on(catalog, code, on, paths.get(person_id, ""))
+            refusal = (
+                rule
+                if isinstance(rule, Refusal)
+                else judge(
+                    conn,
+                    rule,
+                    code,
+                    person_id=person_id,
+                    unit_id=None,
+                    year=year,
+                    commendation_type=commendation_type,
+                    history=history,
+                    claim=claim,
+                )
             )
-        )
-        if refusal is not None:
-            found.append(refusal)
-    return code, found
+            if refusal is not None:
+                found.append(refusal)
+        answers.append((code, found))
+    return answers

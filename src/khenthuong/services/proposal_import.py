@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from khenthuong.rules.catalog import Catalog
 from khenthuong.services import batches, dossier
 from khenthuong.services.actors import Actor
 from khenthuong.services.nominations import create_nomination_in
-from khenthuong.services.nominees import COLLECTIVE, INDIVIDUAL, matching_people
+from khenthuong.services.nominees import COLLECTIVE, INDIVIDUAL, PeopleByName
 from khenthuong.sheets import SheetError, read_rows
 from khenthuong.storage.models import UNITS
 from khenthuong.textsearch import clean_name, fold, name_key
@@ -55,7 +56,10 @@ _KINDS = {"ca nhan": INDIVIDUAL, "individual": INDIVIDUAL, "tap the": COLLECTIVE
           "collective": COLLECTIVE}  # fmt: skip
 
 
+@lru_cache(maxsize=4096)
 def _key(header: str) -> str:
+    """A header, unit or award text compared without case, diacritics or spacing (cached: a
+    danh sách repeats the same few texts on every row)."""
     return " ".join(fold(header).replace("/", " / ").split())
 
 
@@ -115,28 +119,41 @@ class Imported:
     persons_created: int
 
 
-def _units(conn: Connection) -> list[Any]:
-    return list(conn.execute(select(UNITS.c.id, UNITS.c.code, UNITS.c.name, UNITS.c.path)))
+class _Units:
+    """Every unit, with its code and folded name keyed once per file."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.rows = list(conn.execute(select(UNITS.c.id, UNITS.c.code, UNITS.c.name, UNITS.c.path)))
+        self._by: dict[str, list[Any]] = {}
+        for u in self.rows:
+            for key in {"code:" + u.code.lower(), "name:" + _key(u.name)}:
+                self._by.setdefault(key, []).append(u)
+
+    def find(self, text: str, within: str | None = None) -> list[Any]:
+        """Units whose code is `text` (any case) or whose name equals it without case or
+        diacritics; only under `within` if given (in the register's order)."""
+        ids = {u.id for key in ("code:" + text.lower(), "name:" + _key(text))
+               for u in self._by.get(key, ())}  # fmt: skip
+        return [
+            u for u in self.rows
+            if u.id in ids and (within is None or str(u.path).startswith(within))
+        ]  # fmt: skip
 
 
-def _unit(units: list[Any], text: str, within: str | None = None) -> list[Any]:
-    """Units whose code is `text` (any case) or whose name equals it without case or
-    diacritics; only under `within` if given."""
-    key = _key(text)
-    found = [u for u in units if u.code.lower() == text.lower() or _key(u.name) == key]
-    return [u for u in found if within is None or str(u.path).startswith(within)]
+def _award_names(catalog: Catalog) -> dict[str, str]:
+    """Folded Vietnamese award name → code (the first code in catalog order wins)."""
+    names: dict[str, str] = {}
+    for code in catalog.codes():
+        names.setdefault(_key(catalog.award(code).name.vi), code)
+    return names
 
 
-def _award(catalog: Catalog, text: str, default: str | None) -> str | None:
+def _award(catalog: Catalog, names: dict[str, str], text: str, default: str | None) -> str | None:
     if not text:
         return default
     if text.upper() in catalog.awards:
         return str(text.upper())
-    key = _key(text)
-    for code in catalog.codes():
-        if _key(catalog.award(code).name.vi) == key:
-            return code
-    return None
+    return names.get(_key(text))
 
 
 def _kind(text: str) -> str | None:
@@ -155,8 +172,8 @@ def check_file(
 ) -> list[PlannedRow]:
     """Every row checked (nothing written); ImportRefused lists every bad row."""
     label = display_name or path.name
-    units = _units(conn)
-    proposer = next((u for u in units if u.code == proposing_unit), None)
+    units = _Units(conn)
+    proposer = next((u for u in units.rows if u.code == proposing_unit), None)
     if proposer is None:
         raise NotFound(f"Không có đơn vị mã {proposing_unit!r}")
     default_award = catalog.award_for_workflow(workflow) if workflow else None
@@ -173,16 +190,22 @@ def check_file(
         raise ImportRefused([f"{label}:{exc.row}: {exc.message}"]) from None
     if not rows:
         raise ImportRefused([f"{label}:2: danh sách không có dòng nào (chỉ có tiêu đề)"])
-    for row in rows:
+    read = [
+        (row, {_ALIAS[_key(k)]: v for k, v in row.values.items()} if not row.error else {})
+        for row in rows
+    ]
+    look = _Lookup(
+        catalog, units, _award_names(catalog),
+        PeopleByName(conn, [clean_name(v.get("name", "")) for _, v in read]),
+    )  # fmt: skip
+    for row, values in read:
         where = f"{label}:{row.number}"
         if row.error:
             errors.append(f"{where}: {row.error}")
             continue
-        values = {_ALIAS[_key(k)]: v for k, v in row.values.items()}
         problem, plan = _check_row(
-            conn, catalog, units, proposer, values, row.number, default_award, create_persons,
-            path.parent,
-        )  # fmt: skip
+            look, proposer, values, row.number, default_award, create_persons, path.parent
+        )
         if problem:
             errors.append(f"{where}: {problem}")
             continue
@@ -201,10 +224,18 @@ def check_file(
     return planned
 
 
+@dataclass(frozen=True)
+class _Lookup:
+    """What every row is checked against, read once per file."""
+
+    catalog: Catalog
+    units: _Units
+    award_names: dict[str, str]
+    people: PeopleByName
+
+
 def _check_row(
-    conn: Connection,
-    catalog: Catalog,
-    units: list[Any],
+    look: _Lookup,
     proposer: Any,
     values: dict[str, str],
     number: int,
@@ -218,7 +249,8 @@ def _check_row(
     kind = _kind(values.get("kind", ""))
     if kind is None:
         return f"đối tượng {values['kind']!r} không hợp lệ: ghi 'Cá nhân' hoặc 'Tập thể'", None
-    code = _award(catalog, values.get("award", ""), default_award)
+    catalog, units = look.catalog, look.units
+    code = _award(catalog, look.award_names, values.get("award", ""), default_award)
     if code is None:
         given = values.get("award", "")
         return (
@@ -235,7 +267,7 @@ def _check_row(
     unit_text = values.get("unit", "")
     unit = proposer
     if unit_text:
-        found = _unit(units, unit_text)
+        found = units.find(unit_text)
         if not found:
             return f"không có đơn vị {unit_text!r} (ghi mã hoặc tên đơn vị)", None
         if len(found) > 1:
@@ -253,7 +285,7 @@ def _check_row(
             return f"không thấy tệp báo cáo thành tích {values['report']!r} cạnh danh sách", None
         plan.report = report
     if kind == COLLECTIVE:
-        found = _unit(units, name, unit.path if unit is not proposer else None)
+        found = units.find(name, unit.path if unit is not proposer else None)
         if not found:
             return f"không có tập thể (đơn vị) {name!r}: ghi đúng tên hoặc mã đơn vị", None
         if len(found) > 1:
@@ -263,9 +295,9 @@ def _check_row(
         plan.verdict = "tập thể"
         return None, plan
     people = (
-        matching_people(conn, name, unit.path)
-        or matching_people(conn, name, proposer.path)
-        or (matching_people(conn, name) if unit is proposer else [])
+        look.people.matching(name, unit.path)
+        or look.people.matching(name, proposer.path)
+        or (look.people.matching(name) if unit is proposer else [])
     )
     if len(people) > 1:
         listed = "; ".join(p.label() for p in people)
@@ -287,14 +319,15 @@ def _check_row(
 
 
 def preview(conn: Connection, planned: list[PlannedRow], year: int, on: date | None = None) -> None:
-    """Fill each row's eligibility verdict (services.guards.eligibility_preview)."""
-    from khenthuong.services.guards import eligibility_preview  # noqa: PLC0415
+    """Fill each row's eligibility verdict (services.guards.eligibility_previews: every
+    person's history read in one pass)."""
+    from khenthuong.services.guards import eligibility_previews  # noqa: PLC0415
 
     on = on or datetime.now(LOCAL_TZ).date()
-    for plan in planned:
-        if plan.person_id is None:
-            continue
-        _, refusals = eligibility_preview(conn, plan.workflow, plan.person_id, year, on)
+    people = [plan for plan in planned if plan.person_id is not None]
+    wanted = [(plan.workflow, plan.person_id) for plan in people if plan.person_id is not None]
+    answers = eligibility_previews(conn, wanted, year, on)
+    for plan, (_, refusals) in zip(people, answers, strict=True):
         plan.refusals = [r.message_vi for r in refusals]
         plan.verdict = "đủ điều kiện theo lịch sử" if not refusals else "chưa đủ điều kiện"
         if refusals and plan.basis:

@@ -22,9 +22,14 @@ from khenthuong.errors import NotFound
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
 from khenthuong.services.actors import Actor
-from khenthuong.services.decision_checks import find_decision
-from khenthuong.services.decisions import _check_signer, decision_lines
-from khenthuong.services.documents import DocumentRequest, record_file, render_document
+from khenthuong.services.decisions import _check_signer
+from khenthuong.services.documents import (
+    DocumentRequest,
+    decision_key,
+    decision_of_key,
+    record_file,
+    render_document,
+)
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.decisions import DECISIONS
 from khenthuong.storage.documents import GENERATED_FILES
@@ -35,22 +40,25 @@ def sign_decision(
     engine: Engine,
     catalog: Catalog,
     config_dir: Path,
-    number: str,
+    key: str,
     *,
     pkcs12: bytes,
     passphrase: bytes | None,
     actor: Actor,
     soffice: str | None = None,
 ) -> Rendered:
-    """Render the decision's PDF, sign it as `actor` (who holds the signing role), store it."""
+    """Render the decision's PDF, sign it as `actor` (who holds the signing role), store it.
+    `key` is the decision's number, or NUMBER:YEAR when the number exists in several years."""
     with engine.connect() as conn:
-        head, _lines = decision_lines(conn, number)
+        head = decision_of_key(conn, key)
+        number = str(head["number"])
+        key = decision_key(head)
         authority = conn.execute(
             select(UNITS.c.code).where(UNITS.c.id == head["authority_unit_id"])
         ).scalar_one()
     _check_signer(catalog, str(head["award_code"]), str(authority), actor)
     pdf = render_document(
-        engine, catalog, config_dir, DocumentRequest("quyet-dinh", number, "pdf", actor),
+        engine, catalog, config_dir, DocumentRequest("quyet-dinh", key, "pdf", actor),
         soffice=soffice,
     )  # fmt: skip
     cfg = documents_config(config_dir)
@@ -63,7 +71,7 @@ def sign_decision(
     )
     rendered = Rendered(pdf.filename.replace(".pdf", "-da-ky.pdf"), signed, PDF_TYPE)
     stream = f"decision:{head['id']}"
-    req = DocumentRequest("quyet-dinh", number, "pdf", actor)
+    req = DocumentRequest("quyet-dinh", key, "pdf", actor)
     with write_tx(engine) as conn:
         record_file(conn, stream, req, rendered, signer=subject)
         append_event(
@@ -135,10 +143,9 @@ class SignedFile:
     verification: Verification
 
 
-def signed_files(engine: Engine, number: str, trust_roots: Path | None) -> list[SignedFile]:
+def signed_files(engine: Engine, decision_id: int, trust_roots: Path | None) -> list[SignedFile]:
     """The decision's signed PDFs, newest first, each checked again (the decision page)."""
     with engine.connect() as conn:
-        decision_id = find_decision(conn, number)["id"]
         rows = conn.execute(
             select(GENERATED_FILES)
             .where(GENERATED_FILES.c.stream == f"decision:{decision_id}", GENERATED_FILES.c.signed)
@@ -157,17 +164,16 @@ def signed_files(engine: Engine, number: str, trust_roots: Path | None) -> list[
     ]
 
 
-def signed_file(engine: Engine, file_id: int) -> tuple[str, str, bytes]:
-    """(decision number, filename, bytes) of a stored signed file."""
+def signed_file(engine: Engine, file_id: int) -> tuple[int, str, str, bytes]:
+    """(decision id, decision number, filename, bytes) of a stored signed file."""
     with engine.connect() as conn:
         row = conn.execute(
             select(GENERATED_FILES).where(GENERATED_FILES.c.id == file_id, GENERATED_FILES.c.signed)
         ).first()
         if row is None or not str(row.stream).startswith("decision:"):
             raise NotFound(f"Không có bản ký số #{file_id} (no signed file #{file_id})")
+        decision_id = int(str(row.stream).removeprefix("decision:"))
         number = conn.execute(
-            select(DECISIONS.c.number).where(
-                DECISIONS.c.id == int(str(row.stream).removeprefix("decision:"))
-            )
+            select(DECISIONS.c.number).where(DECISIONS.c.id == decision_id)
         ).scalar_one()
-    return str(number), str(row.filename), bytes(row.content)
+    return decision_id, str(number), str(row.filename), bytes(row.content)

@@ -17,7 +17,7 @@ class GeneratedFile(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     stream: str = Field(max_length=80, index=True)
-    """The audit stream it documents (decision:45/QĐ-BCY, council:3 …)."""
+    """The audit stream it documents (decision:12, council:3 …)."""
     kind: str = Field(max_length=40)
     doc_key: str = Field(max_length=300)
     format: str = Field(max_length=10)

@@ -26,16 +26,6 @@ class AuditLeaf(SQLModel, table=True):
     event_hash: str = Field(max_length=64)
 
 
-class AuditSealHead(SQLModel, table=True):
-    """Each stream's newest sealed event: what the next checkpoint's head digest covers."""
-
-    __tablename__ = "audit_seal_head"
-
-    stream: str = Field(primary_key=True, max_length=80)
-    seq: int
-    hash: str = Field(max_length=64)
-
-
 class AuditCheckpoint(SQLModel, table=True):
     """A signed tree head of the audit log (also appended to the checkpoint file)."""
 
@@ -62,5 +52,4 @@ class AuditCheckpoint(SQLModel, table=True):
 
 
 AUDIT_LEAVES = table_of(AuditLeaf)
-AUDIT_SEAL_HEADS = table_of(AuditSealHead)
 AUDIT_CHECKPOINTS = table_of(AuditCheckpoint)

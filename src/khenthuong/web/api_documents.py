@@ -22,7 +22,7 @@ from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import IdPath
 
 router = APIRouter(prefix="/api", tags=["documents"])
-KEY_HELP = "Decision number, session id, nomination ids 12,13 or BLOC:YEAR"
+KEY_HELP = "Decision number or NUMBER:YEAR, session id, nomination ids 12,13 or BLOC:YEAR"
 CallerDep = Annotated[Caller, Depends(api_caller)]
 
 
@@ -71,9 +71,9 @@ def get_document(
 def get_signed(request: Request, caller: CallerDep, file_id: IdPath) -> Response:
     """A stored signed decision PDF, for those who may read the decision."""
     ctx = ctx_of(request)
-    number, filename, content = signed_file(ctx.rt.engine, file_id)
+    decision_id, number, filename, content = signed_file(ctx.rt.engine, file_id)
     with ctx.rt.engine.connect() as conn:
-        paths = decision_paths(conn, number)
+        paths = decision_paths(conn, decision_id)
     if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):
         raise deny(request, caller, f"Quyết định {number} ngoài phạm vi của bạn")
     return Response(

@@ -562,7 +562,10 @@ class VerifyOut(BaseModel):
     ok: bool
     events: int
     streams: int
-    problem: str | None
+    problem: str | None = Field(
+        description="The first break, in Vietnamese (stream: event: what happened)"
+    )
+    problem_en: str | None = Field(default=None, description="The same in English")
 
 
 VERIFY_REFUSED = (
@@ -596,5 +599,6 @@ def audit_verify(request: Request, caller: CallerDep) -> VerifyOut:
         ok=report.ok,
         events=report.events,
         streams=report.streams,
-        problem=str(first) if first is not None else None,
+        problem=first.text("vi") if first is not None else None,
+        problem_en=first.text("en") if first is not None else None,
     )

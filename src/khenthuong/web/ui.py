@@ -1192,7 +1192,8 @@ def decision_page(request: Request, number: str) -> Response:
     return render(
         request, "decision.html", caller, d=head, lines=lines,
         total=sum(x.amount_vnd for x in lines), quoted=quote(number, safe=""),
-        signed=signed_files(ctx.rt.engine, number, ctx.rt.settings.trust_roots),
+        doc_key=quote(f"{head['number']}:{head['number_year']}", safe=""),
+        signed=signed_files(ctx.rt.engine, int(str(head["id"])), ctx.rt.settings.trust_roots),
     )  # fmt: skip
 
 

@@ -31,6 +31,7 @@ from khenthuong.services.campaigns import campaigns_for
 from khenthuong.storage.db import write_tx
 from khenthuong.uploads import safe_name
 from khenthuong.web.context import Caller, ctx_of
+from khenthuong.web.i18n import STRINGS
 from khenthuong.web.schemas import IdPath
 from khenthuong.web.ui import (
     _error_text,
@@ -38,6 +39,7 @@ from khenthuong.web.ui import (
     _posted,
     _required_file,
     check_csrf,
+    lang_of,
     redirect,
     refuse_read_only,
     render,
@@ -46,6 +48,17 @@ from khenthuong.web.ui import (
 
 router = APIRouter(include_in_schema=False)
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
+STRINGS.update(
+    {
+        "batch_step_target": ("Áp dụng cho", "Apply to"),
+        "batch_every_open": (
+            "Cả đợt (mọi hồ sơ đang xử lý)",
+            "The whole batch (every open member)",
+        ),
+        "batch_step": ("Thực hiện", "Apply"),
+        "batch_member_done": ("Đã chuyển hồ sơ #{nid}: {state}", "Member #{nid} moved: {state}"),
+    }
+)
 
 
 def _folder(request: Request) -> Path:
@@ -191,20 +204,35 @@ def batch_page(request: Request, bid: IdPath) -> Response:
 
 @router.post("/proposals/{bid}/advance")
 async def advance(request: Request, bid: IdPath) -> Response:
-    """One step on every open member; the refused ones listed with their reasons."""
+    """One step on every open member (the refused ones listed with their reasons), or on
+    the one member chosen (returned or withdrawn alone; the others stay where they are)."""
     caller, ctx, form = await _posted(request)
+    trigger = str(form.get("trigger", "")).strip()
+    member = str(form.get("member") or "").strip()
     try:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
         payload = {"reason": str(form["reason"])} if form.get("reason") else {}
+        if member and not member.isdigit():
+            raise KhenthuongError(f"Hồ sơ {member!r} không hợp lệ: chọn trong danh sách")
         with write_tx(ctx.rt.engine) as conn:
             batches.view_batch(conn, ctx.rt.registry, bid, caller.actor)
-            step = batches.advance_batch_members_in(
-                conn, ctx.rt.registry, bid, str(form.get("trigger", "")).strip(), caller.actor,
-                payload,
-            )  # fmt: skip
+            if member:
+                batches.step_member_in(
+                    conn, ctx.rt.registry, bid, int(member), trigger, caller.actor, payload
+                )
+            else:
+                step = batches.advance_batch_members_in(
+                    conn, ctx.rt.registry, bid, trigger, caller.actor, payload
+                )
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
         return _batch_page(request, caller, bid, message, status)
-    refused = {nid: "; ".join(r.message_vi for r in refs) for nid, refs in step.refused.items()}
+    if member:  # shown once committed
+        return _batch_page(request, caller, bid, None, 200, moved=int(member))
+    english = lang_of(request) == "en"
+    refused = {
+        nid: "; ".join(r.message_en if english else r.message_vi for r in refs)
+        for nid, refs in step.refused.items()
+    }
     return _batch_page(request, caller, bid, None, 200, done=len(step.done), refused=refused)

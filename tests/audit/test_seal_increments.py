@@ -1,0 +1,107 @@
+"""The sealer's incremental checkpoint takes each stream's old head from the sealed leaf of
+its previous event; when that leaf is missing (an event given up as rolled back turned up
+later) or the stored state or right edge cannot be used, it rebuilds from the leaf rows, and
+the checkpoints still verify."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from khenthuong.audit import seal as seal_module
+from khenthuong.audit.append import append_event
+from khenthuong.runtime import Runtime
+from khenthuong.services import checkpoints
+from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import EVENTS
+from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES
+from tests.audit.test_seal import Demo, check, demo  # noqa: F401 (the fixture)
+
+
+def note(rt: Runtime, stream: str, new_id: int | None = None) -> None:
+    with write_tx(rt.engine) as conn:
+        append_event(conn, stream, actor="cb.qd", trigger="note", payload={})
+        if new_id is not None:
+            top = select(func.max(EVENTS.c.id)).where(EVENTS.c.stream == stream)
+            conn.execute(update(EVENTS).where(EVENTS.c.id == top.scalar_subquery())
+                         .values(id=new_id))  # fmt: skip
+
+
+def rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the sealer's reads of every stream's newest leaf (its slow path)."""
+    calls: list[int] = []
+    real = seal_module._newest_sealed
+
+    def counted(conn: object) -> object:
+        calls.append(1)
+        return real(conn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(seal_module, "_newest_sealed", counted)
+    return calls
+
+
+def test_growing_streams_verify_after_each_checkpoint(
+    rt: Runtime,
+    demo: Demo,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Old and new streams grow over three checkpoints, each taken incrementally (no read
+    of every stream's head); each one verifies."""
+    slow = rebuilds(monkeypatch)
+    for round_ in range(3):
+        note(rt, demo.decision_stream)
+        note(rt, f"test:new{round_}")
+        note(rt, "test:grows")
+        assert checkpoints.write_checkpoint(rt.engine, rt.settings) is not None
+        report = check(rt, demo)
+        assert report.ok and report.unsealed == 0, [str(f) for f in report.findings]
+    assert slow == []
+
+
+def test_stream_whose_previous_event_was_given_up(
+    rt: Runtime,
+    demo: Demo,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An event below the window given up at once, then its stream's next event: the old
+    head is not a sealed leaf, the sealer reads every stream's newest leaf instead."""
+    monkeypatch.setattr(seal_module, "WINDOW", 2)
+    monkeypatch.setattr(seal_module, "HOLE_WAIT", timedelta(seconds=-1))
+    with rt.engine.connect() as conn:
+        top = conn.execute(select(func.max(EVENTS.c.id))).scalar_one()
+    note(rt, "test:ahead", top + 5)
+    assert checkpoints.write_checkpoint(rt.engine, rt.settings) is not None
+    note(rt, "test:late", top + 1)  # committed late: its id was given up
+    note(rt, "test:late", top + 10)
+    slow = rebuilds(monkeypatch)
+    assert checkpoints.write_checkpoint(rt.engine, rt.settings) is not None
+    assert slow == [1]
+    report = check(rt, demo)
+    assert report.ok, [str(f) for f in report.findings]
+    assert report.unsealed == 1
+
+
+@pytest.mark.parametrize("spoil", ["state", "peaks"])
+def test_lost_state_or_edge_is_rebuilt_from_the_leaves(
+    rt: Runtime,
+    demo: Demo,  # noqa: F811
+    spoil: str,
+) -> None:
+    """The newest checkpoint's stored state (accumulator, window) or right edge is unusable:
+    the next checkpoint rebuilds them from the leaf rows and verifies."""
+    with write_tx(rt.engine) as conn:
+        newest = select(func.max(AUDIT_CHECKPOINTS.c.id)).scalar_subquery()
+        value = "" if spoil == "state" else '["00"]'
+        conn.execute(update(AUDIT_CHECKPOINTS).where(AUDIT_CHECKPOINTS.c.id == newest)
+                     .values({spoil: value}))  # fmt: skip
+    note(rt, demo.decision_stream)
+    note(rt, "test:fresh")
+    assert checkpoints.write_checkpoint(rt.engine, rt.settings) is not None
+    report = check(rt, demo)
+    assert report.ok and report.unsealed == 0, [str(f) for f in report.findings]
+    with rt.engine.connect() as conn:
+        leaves = conn.execute(select(func.count()).select_from(AUDIT_LEAVES)).scalar_one()
+        events = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
+    assert leaves == events
