@@ -34,7 +34,8 @@ class Names:
             return ""
         if self._units is None:
             with self.ctx.rt.engine.connect() as conn:
-                self._units = dict(conn.execute(select(UNITS.c.code, UNITS.c.name)).tuples().all())
+                rows = conn.execute(select(UNITS.c.code, UNITS.c.name)).all()
+            self._units = {str(code): str(name) for code, name in rows}
         return self._units.get(code, code)
 
     def user(self, username: str | None) -> str:

@@ -217,15 +217,7 @@ def _error_text(request: Request, caller: Caller, exc: KhenthuongError) -> tuple
     response = error_response(exc)
     if response.status_code == 403:
         log_denied(ctx_of(request), request, caller.actor.username, str(exc))
-    if isinstance(exc, (StepRefused, BatchRefused)):
-        refusals = exc.refusals if isinstance(exc, StepRefused) else [
-            r for refs in exc.failures.values() for r in refs
-        ]  # fmt: skip
-        english = lang_of(request) == "en"
-        return "; ".join(
-            r.message_en if english else r.message_vi for r in refusals
-        ), response.status_code
-    return str(exc), response.status_code
+    return refusal_text(exc, lang_of(request)), response.status_code
 
 
 async def _chosen_file(form: FormData, limit: int) -> tuple[StarletteUpload, bytes] | None:
@@ -245,3 +237,36 @@ async def _required_file(
     if chosen is None:
         raise KhenthuongError(translate("no_file", lang))
     return chosen
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (HTML, outside /api): errors are shown as pages."""
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def error_page(request: Request, status: int, message: str | None = None) -> HTMLResponse:
+    """An error as a page in the reader's language: its title, what went wrong, a way back."""
+    lang = lang_of(request)
+    try:
+        caller = session_caller(ctx_of(request), request)
+    except Exception:  # the database may be what failed: the page still shows
+        caller = None
+    title = translate(f"error_{status}", lang)
+    if title == f"error_{status}":
+        title = translate("error_400", lang) if status < 500 else translate("error_500", lang)
+    if message is None:
+        page_text = translate(f"error_page_{status}", lang)
+        message = page_text if page_text != f"error_page_{status}" else title
+    return render(request, "error.html", caller, status, title=title, message=message)
+
+
+def refusal_text(exc: KhenthuongError, lang: str) -> str:
+    """A refusal's message in `lang` (each refusal of a step in that language)."""
+    if isinstance(exc, (StepRefused, BatchRefused)):
+        refusals = exc.refusals if isinstance(exc, StepRefused) else [
+            r for refs in exc.failures.values() for r in refs
+        ]  # fmt: skip
+        return "; ".join(r.message_en if lang == "en" else r.message_vi for r in refusals)
+    return str(exc)
