@@ -459,7 +459,7 @@ def test_bloc_page_shows_the_plan_and_takes_the_inspectors_report(
         headers=token(officer_of[other["inspector"]]),
     )
     assert ok.status_code == 200, ok.text
-    assert "80.0 điểm" in c.get("/blocs/KCY4", params={"year": 2019}).text
+    assert "80 điểm" in c.get("/blocs/KCY4", params={"year": 2019}).text
     xlsx = c.get("/blocs/KCY4", params={"year": 2019, "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None and sheet.max_row == 1 + len(visits)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from khenthuong.audit.query import AuditFilter
 from khenthuong.audit.verify import verify_all
+from khenthuong.dates import BadDate, parse_date
 from khenthuong.web.api_reference import VERIFY_REFUSED, audit_rows, may_verify
 from khenthuong.web.context import ctx_of, log_denied
 from khenthuong.web.i18n import translate
@@ -26,10 +27,13 @@ def audit_page(request: Request) -> Response:
     q = request.query_params
 
     def day(name: str) -> datetime | None:
-        try:
-            return datetime.fromisoformat(q[name]).replace(tzinfo=UTC) if q.get(name) else None
-        except ValueError:
+        if not q.get(name):
             return None
+        try:  # dd/mm/yyyy as typed, or ISO
+            found = parse_date(q[name])
+        except BadDate:
+            return None
+        return datetime(found.year, found.month, found.day, tzinfo=UTC)
 
     nid = q.get("nomination_id", "")
     f = AuditFilter(

@@ -203,6 +203,9 @@ async def advance_form(request: Request, nid: IdPath) -> Response:
             if k.startswith("f_") and str(v).strip()
         }
         version = str(form.get("version", ""))
+        if "decision_date" in payload:  # typed dd/mm/yyyy (or ISO): kept as ISO
+            day = _form_date(payload["decision_date"], "decision_date", local_today())
+            payload["decision_date"] = day.isoformat()
         if trigger == "decide" and "decision_number" in payload:
             return _decide(request, caller, nid, form, payload)
         step = svc.advance(
