@@ -127,3 +127,31 @@ def test_money_and_coefficients_in_vietnamese_format(browser: Browser) -> None:
     assert decision is not None
     assert re.search(r"\d{1,3}(\.\d{3})+ đồng", decision.group(1)), decision.group(1)
     assert not re.search(r"\d,\d{3}", decision.group(1))
+
+
+def test_english_pages_carry_no_vietnamese_ui_text(browser: Browser) -> None:
+    """In English the menus, headings, labels, steps and states are English (unit and person
+    names stay as they are)."""
+    c, csrf = browser("cb.qd")
+    url = _new(c, csrf)
+    c.post(f"{url}/advance", data={"trigger": "submit", "csrf_token": csrf})
+    c.cookies.set("kt_lang", "en")
+    ui_words = re.compile(
+        r"Hồ sơ|Trạng thái|Thao tác|Lập hồ sơ|Tải |ngày làm việc|Việc của tôi|Quyết định|"
+        r"Hội đồng|Nhật ký|Xuất Excel|Đăng xuất|Tài liệu|Lịch sử|Người thực hiện"
+    )
+    for path in (url, "/queue", "/nominations", "/new", "/councils", "/decisions", "/workflows",
+                 "/workflows/giay_khen", "/audit?actor=cb.qd", "/blocs", "/persons/1"):  # fmt: skip
+        page = c.get(path)
+        assert page.status_code == 200, path
+        body = page.text[page.text.index("<body") :]
+        body = re.sub(r'<small lang="vi">.*?</small>', "", body)  # cited Vietnamese law
+        visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", "", body))
+        found = sorted(set(ui_words.findall(visible)))
+        assert not found, (
+            path,
+            found,
+            [visible[max(0, m.start() - 80) : m.end() + 20] for m in ui_words.finditer(visible)][
+                :3
+            ],
+        )

@@ -54,7 +54,7 @@ def addressee_en(name: str | None) -> str:
     if not name:
         return "colleague"
     prefix = "Lãnh đạo "
-    return f"Head of {name[len(prefix):]}" if name.startswith(prefix) else name
+    return f"Head of {name[len(prefix) :]}" if name.startswith(prefix) else name
 
 
 ENV.filters["addressee_en"] = addressee_en
