@@ -101,6 +101,7 @@ def test_error_pages_are_html_for_a_browser_and_problems_for_the_api(
     page = c.get("/nominations/999999", headers=PAGE)
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "<h1>Không tìm thấy</h1>" in page.text and "(not found)" not in page.text
+    assert "Không có hồ sơ #999999" in page.text and "(no nomination" not in page.text
     missing = c.get("/khong-co-trang-nay", headers=PAGE)
     assert missing.status_code == 404 and "Không tìm thấy" in missing.text
     bad = c.get("/nominations/abc", headers=PAGE)
@@ -110,7 +111,8 @@ def test_error_pages_are_html_for_a_browser_and_problems_for_the_api(
     assert api.headers["content-type"].startswith("application/problem+json")
     c.cookies.set("kt_lang", "en")
     english = c.get("/nominations/999999", headers=PAGE)
-    assert "<h1>Not found</h1>" in english.text
+    assert "<h1>Not found</h1>" in english.text and "No nomination #999999" in english.text
+    assert "Không có hồ sơ" not in english.text
 
 
 def test_money_and_coefficients_in_vietnamese_format(browser: Browser) -> None:
@@ -155,3 +157,15 @@ def test_english_pages_carry_no_vietnamese_ui_text(browser: Browser) -> None:
                 :3
             ],
         )
+
+
+def test_a_service_message_with_an_english_gloss_shows_in_one_language() -> None:
+    """ "Vietnamese (English gloss)" shows as the Vietnamese part, or in English the gloss; a
+    parenthesis that is not a gloss (a code, a point of law) stays."""
+    from khenthuong.web.ui_common import one_language
+
+    text = "Không có đơn vị 'X' (no such unit)"
+    assert one_language(text, "vi") == "Không có đơn vị 'X'"
+    assert one_language(text, "en") == "No such unit"
+    assert one_language("Căn cứ (74.1.b)", "vi") == "Căn cứ (74.1.b)"
+    assert one_language("Biểu mẫu không hợp lệ (CSRF)", "en") == "Biểu mẫu không hợp lệ (CSRF)"

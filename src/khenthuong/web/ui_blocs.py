@@ -28,6 +28,7 @@ from khenthuong.web.ui_common import (
     check_csrf,
     done,
     lang_of,
+    one_language,
     refuse_read_only,
     render,
     ui_caller,
@@ -79,7 +80,9 @@ def _bloc_page(
             except KhenthuongError:
                 visits = []
     except KhenthuongError as exc:
-        return render(request, "error.html", caller, 404, message=str(exc))
+        return render(
+            request, "error.html", caller, 404, message=one_language(str(exc), lang_of(request))
+        )
     if q.get("format") == "xlsx":
         lang = lang_of(request)
         return xlsx_response(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, datetime
 from pathlib import Path
@@ -269,4 +270,21 @@ def refusal_text(exc: KhenthuongError, lang: str) -> str:
             r for refs in exc.failures.values() for r in refs
         ]  # fmt: skip
         return "; ".join(r.message_en if lang == "en" else r.message_vi for r in refusals)
-    return str(exc)
+    return one_language(str(exc), lang)
+
+
+_GLOSS = re.compile(
+    r"^(?P<vi>.*\S)\s+\((?P<en>[\x20-\x7e]*[a-z][\x20-\x7e]* [\x20-\x7e]*)\)\.?$", re.S
+)
+
+
+def one_language(text: str, lang: str) -> str:
+    """A service message written "Vietnamese (English gloss)" in one language: the
+    Vietnamese part, or in English the gloss (capitalised); other messages as they are."""
+    found = _GLOSS.match(text)
+    if found is None:
+        return text
+    if lang == "en":
+        gloss = found["en"].strip()
+        return gloss[:1].upper() + gloss[1:]
+    return found["vi"]

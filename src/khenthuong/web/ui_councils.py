@@ -30,6 +30,7 @@ from khenthuong.web.ui_common import (
     check_csrf,
     done,
     lang_of,
+    one_language,
     refuse_read_only,
     render,
     ui_caller,
@@ -134,7 +135,9 @@ def _session_page(
         try:
             view = session_view(conn, sid)
         except NotFound as exc:
-            return render(request, "error.html", caller, 404, message=str(exc))
+            return render(
+                request, "error.html", caller, 404, message=one_language(str(exc), lang_of(request))
+            )
         if not can_read(caller.actor, view["unit_path"], caller.inspecting):
             return _outside_scope(
                 request, caller, status_code, f"council session #{sid} outside scope",

@@ -29,6 +29,7 @@ from khenthuong.web.ui_common import (
     check_csrf,
     done,
     lang_of,
+    one_language,
     render,
     ui_caller,
 )
@@ -139,7 +140,9 @@ def decision_page(request: Request, number: str) -> Response:
             )
             paths = [svc.get_row(conn, x.nomination_id)["unit_path"] for x in lines]
     except KhenthuongError as exc:
-        return render(request, "error.html", caller, 404, message=str(exc))
+        return render(
+            request, "error.html", caller, 404, message=one_language(str(exc), lang_of(request))
+        )
     if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):
         log_denied(ctx, request, caller.actor.username, f"decision {number} outside scope")
         return render(
