@@ -108,10 +108,15 @@ def nominations_page(request: Request) -> Response:
     now = datetime.now(UTC)
     if request.query_params.get("format") == "xlsx":
         f = NominationFilter(**{**f.__dict__, "limit": 100_000, "after": None})
+    paths = readable_paths(caller.actor, caller.inspecting)
     with ctx.rt.engine.connect() as conn:
-        rows, cursor = list_nominations(
-            conn, f, readable_paths(caller.actor, caller.inspecting), now
-        )
+        rows, cursor = list_nominations(conn, f, paths, now)
+        units = [  # the filter's choices: the units the caller reads, by name
+            u
+            for u in conn.execute(select(UNITS.c.code, UNITS.c.name, UNITS.c.path).order_by(
+                UNITS.c.path))
+            if paths is None or any(u.path.startswith(x) for x in paths)
+        ]  # fmt: skip
     items = [nomination_out(r, ctx.calendar, now) for r in rows]
     if request.query_params.get("format") == "xlsx":
         return _export(request, items, "ho-so.xlsx")
@@ -123,7 +128,7 @@ def nominations_page(request: Request) -> Response:
     )
     return render(
         request, template, caller, items=items, f=f, next_url=next_url, export_url=export_url,
-        workflows=ctx.rt.registry.latest(),
+        workflows=ctx.rt.registry.latest(), units=units,
     )  # fmt: skip
 
 
