@@ -67,4 +67,5 @@ def audit_page(request: Request) -> Response:
     return render(
         request, "audit.html", caller, rows=rows, q=q, searched=searched, report=report,
         export_url=export_url, can_verify=may_verify(caller.actor),
+        workflows=ctx.rt.registry.latest(),
     )  # fmt: skip
