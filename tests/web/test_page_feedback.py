@@ -26,6 +26,12 @@ def _new(c: TestClient, csrf: str) -> str:
     return str(r.headers["location"])
 
 
+def _csrf_of(c: TestClient) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/queue").text)
+    assert found is not None
+    return found.group(1)
+
+
 def _flash(page: str) -> str:
     found = re.search(r'data-testid="flash">([^<]*)<', page)
     return found.group(1) if found else ""
@@ -109,6 +115,9 @@ def test_error_pages_are_html_for_a_browser_and_problems_for_the_api(
     api = c.get("/api/nominations/999999", headers=PAGE)
     assert api.status_code == 404
     assert api.headers["content-type"].startswith("application/problem+json")
+    other, _ = browser("cb.dcq")
+    refused = other.get(_new(c, _csrf_of(c)), headers=PAGE)
+    assert refused.status_code == 403 and "<h1>Không có quyền</h1>" in refused.text
     c.cookies.set("kt_lang", "en")
     english = c.get("/nominations/999999", headers=PAGE)
     assert "<h1>Not found</h1>" in english.text and "No nomination #999999" in english.text

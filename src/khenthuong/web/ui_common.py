@@ -88,6 +88,7 @@ def render(
             "n": Names(ctx, lang),
             "flash": flash,
             "here": request.url.path,
+            "status_code": status_code,
             **values,
         },
         status_code=status_code,
