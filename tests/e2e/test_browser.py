@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from datetime import date
@@ -72,19 +73,42 @@ def chromium() -> Iterator[object]:
 
 def _shot(page: object, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / name).parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
-def _sign_in(chromium: object, base: str, username: str) -> object:
-    context = chromium.new_context(locale="vi-VN", accept_downloads=True)  # type: ignore[attr-defined]
+DIALOGS: list[str] = []
+"""The confirmations the pages asked (each accepted), newest last."""
+
+
+def _accept(dialog: object) -> None:
+    DIALOGS.append(dialog.message)  # type: ignore[attr-defined]
+    dialog.accept()  # type: ignore[attr-defined]
+
+
+def _sign_in(
+    chromium: object, base: str, username: str, viewport: dict[str, int] | None = None
+) -> object:
+    context = chromium.new_context(  # type: ignore[attr-defined]
+        locale="vi-VN", accept_downloads=True, viewport=viewport or {"width": 1366, "height": 900}
+    )
     page = context.new_page()
+    page.on("dialog", _accept)
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=user]")
-    assert page.inner_text("[data-testid=user]").startswith(username)
+    # The officer's name shows; the user name only on hover.
+    assert page.get_attribute("[data-testid=user]", "title") == username
+    assert username not in page.inner_text("[data-testid=user]")
     return page
+
+
+def _flash(page: object) -> str:
+    """The message the last action left on the page."""
+    page.wait_for_selector("[data-testid=flash]")  # type: ignore[attr-defined]
+    return str(page.inner_text("[data-testid=flash]"))  # type: ignore[attr-defined]
 
 
 def _click_action(page: object, trigger: str) -> None:
@@ -113,7 +137,7 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
     page.wait_for_selector("#new-form")
     page.select_option("select[name=workflow]", "bang_khen_bo")
     page.select_option("select[name=proposing_unit]", "CCYQD")
-    page.select_option("select[name=person_id]", label="Nguyễn Văn An (CCYQD)")
+    page.select_option("select[name=person_id]", label="Nguyễn Văn An — Cục Cơ yếu Quân đội")
     page.wait_for_selector("[data-testid=eligibility]")
     assert "Đủ điều kiện" in page.inner_text("[data-testid=eligibility]")
     page.fill("textarea[name=comment]", "Hoàn thành xuất sắc nhiệm vụ năm")
@@ -122,6 +146,8 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
     page.wait_for_selector("[data-testid=timeline]")
     url = page.url
     assert "/nominations/" in url
+    assert _flash(page).startswith("Đã lập hồ sơ #")
+    assert page.inner_text("[data-testid=unit]") == "Cục Cơ yếu Quân đội"
     for doc in ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"):
         page.select_option("select[name=doc_type]", doc)
         page.set_input_files(
@@ -131,7 +157,9 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
         )  # fmt: skip
         page.click("form[enctype='multipart/form-data'] button[type=submit]")
         page.wait_for_selector(f"text={doc}.pdf")
+        assert _flash(page) == f"Đã đính kèm tệp {doc}.pdf."
     _click_action(page, "submit")
+    assert "Đã thực hiện «" in _flash(page)
     assert page.inner_text("[data-testid=state]") == "Thủ trưởng đơn vị ký tờ trình", (
         page.inner_text("main")
     )
@@ -145,6 +173,7 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
         page.wait_for_selector("[data-testid=timeline]")
         _click_action(page, trigger)
         assert not page.query_selector("[data-testid=error]"), page.inner_text("main")
+        assert "Đã thực hiện «" in _flash(page)
         page.context.close()
 
     # 4. The council secretary holds the session and enters the tally.
@@ -153,8 +182,12 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
     page.fill("textarea[name=members]", "\n".join(f"Ủy viên {i}" for i in range(1, 8)))
     page.click("form[action='/councils'] button[type=submit]")
     page.wait_for_selector("text=7 thành viên, 7 có mặt")
-    page.click("form[action$='/items'] button[type=submit]")
+    assert _flash(page).startswith("Đã mở phiên họp")
     nid = url.rsplit("/", 1)[1]
+    boxes = page.locator("form[action$='/items'] input[type=checkbox]")
+    assert boxes.count() >= 1 and not any(b.is_checked() for b in boxes.all())  # none ticked
+    page.check(f"form[action$='/items'] input[value='{nid}']")
+    page.click("form[action$='/items'] button[type=submit]")
     page.wait_for_selector(f"input[name=agree_{nid}]")
     page.fill(f"input[name=agree_{nid}]", "7")
     page.fill(f"input[name=disagree_{nid}]", "0")
@@ -162,7 +195,13 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
     _shot(page, "04-council-tally")
     page.click("button[name=close]")
     page.wait_for_selector("[data-testid=minutes]")
+    assert DIALOGS[-1].startswith("Kết thúc phiên họp: kết quả bỏ phiếu được chốt, 1 hồ sơ")
     assert "BIÊN BẢN" in page.inner_text("[data-testid=minutes]")
+    assert _flash(page).startswith("Đã kết thúc phiên họp: 1 hồ sơ")
+    # The closed session's tallies are read-only: no inputs, no save buttons.
+    assert page.locator("[data-testid=tallies-readonly] input").count() == 0
+    assert page.locator("button[name=close]").count() == 0
+    _shot(page, "04b-council-closed")
     page.context.close()
 
     # 5. The minister signs the decision.
@@ -170,14 +209,24 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
     page.goto(url)
     page.fill("input[name=f_decision_number]", f"{nid}/QĐ-BCY")
     _click_action(page, "decide")
+    assert (  # signing asked first, naming the outcome
+        f"hồ sơ #{nid} (Nguyễn Văn An): hồ sơ sẽ chuyển sang «Đã có quyết định khen thưởng» "
+        "và không thể hoàn tác" in DIALOGS[-1]
+    ), DIALOGS
     assert page.inner_text("[data-testid=state]") == "Đã có quyết định khen thưởng", (
         page.inner_text("main")
     )
+    assert _flash(page) == f"Đã ký quyết định {nid}/QĐ-BCY cho 1 hồ sơ."
     timeline = page.inner_text("[data-testid=timeline]")
     for trigger in ("create", "submit", "forward", "appraise", "council_approve", "decide"):
-        assert trigger in timeline
+        assert trigger not in timeline  # steps by name; the code only on hover
+        assert page.locator(f"[data-testid=timeline] [data-trigger={trigger}]").count() >= 1
+    for title in ("Lập hồ sơ", "Nguyễn Thị Hoa", "Cán bộ thi đua – khen thưởng đơn vị"):
+        assert title in timeline
+    assert "cb.qd" not in timeline and "unit_officer" not in timeline
     assert f"{nid}/QĐ-BCY" in timeline
-    assert "đồng" in page.inner_text("[data-testid=decision]")
+    money = page.inner_text("[data-testid=decision]")
+    assert "đồng" in money and re.search(r"\d\.\d{3} đồng", money), money
     _shot(page, "05-decided-timeline")
 
     # The workflow diagram counts the decided nomination.
@@ -262,3 +311,78 @@ def test_the_council_secretary_passes_ticked_files_from_the_queue(
     assert "Đã thực hiện 2 bước" in page.inner_text("[data-testid=batch-result]")  # type: ignore[attr-defined]
     for nid in ids:
         assert "head_decision" in live.cli("show", nid)
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+"""axe-core, put there by `scripts/fetch-axe` (pinned version and SHA-256)."""
+SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+CODES = re.compile(
+    r"(?<![-/])\b(CCYQD|CCYDCQ|BCY|KCY4|cb\.qd|tk\.bcy|tb\.bcy|unit_officer|council_secretary"
+    r"|minister|GIAY_KHEN|BANG_KHEN_BO|CSTD_BO|council_approve|unit_review|ministry_council)\b"
+)
+"""Codes an officer should never have to read on a page (a decision number's ký hiệu such
+as 15/QĐ-BCY is the document's own number, hence the lookbehind)."""
+
+
+def _axe(page: object) -> list[str]:
+    """axe-core's violations on the page (every rule axe runs by default)."""
+    page.add_script_tag(path=str(AXE))  # type: ignore[attr-defined]
+    found = page.evaluate(  # type: ignore[attr-defined]
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' — '
+                 + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))"""
+    )
+    return list(found)
+
+
+def _first_link(page: object, base: str, path: str, prefix: str) -> str | None:
+    page.goto(base + path)  # type: ignore[attr-defined]
+    link = page.query_selector(f"main a[href^='{prefix}']")  # type: ignore[attr-defined]
+    return str(link.get_attribute("href")) if link else None
+
+
+def test_every_page_is_accessible_and_shows_names_not_codes(server: str, chromium: object) -> None:
+    """axe-core finds no violation on any page, at desktop and phone sizes; no page shows a
+    unit, officer, role, award or step code as text; each page's screenshot is kept."""
+    if not AXE.exists():
+        absent("axe-core is not vendored (`bash scripts/fetch-axe`, run by scripts/install --dev)")
+    problems: dict[str, list[str]] = {}
+    for size, viewport in SIZES.items():
+        pages: list[tuple[str, str | None]] = [("/login", None)]
+        for user, paths in (
+            ("cb.qd", ["/queue", "/nominations", "/new", "/proposals", "/persons/1",
+                       "/workflows", "/workflows/bang_khen_bo", "/audit?actor=cb.qd", "/blocs",
+                       "/blocs/KCY4?year=2019", "/khong-co-trang-nay"]),
+            ("tk.bcy", ["/councils"]),
+            ("tb.bcy", ["/decisions"]),
+        ):  # fmt: skip
+            pages += [(p, user) for p in paths]
+        signed: dict[str, object] = {}
+        for user in ("cb.qd", "tk.bcy", "tb.bcy"):
+            signed[user] = _sign_in(chromium, server, user, viewport)
+        for user, list_path, prefix in (
+            ("cb.qd", "/nominations", "/nominations/"),
+            ("tk.bcy", "/councils", "/councils/"),
+            ("tb.bcy", "/decisions", "/decisions/"),
+        ):
+            found = _first_link(signed[user], server, list_path, prefix)
+            if found:
+                pages.append((found, user))
+        anonymous = chromium.new_context(viewport=viewport)  # type: ignore[attr-defined]
+        for path, user in pages:
+            page = signed[user] if user else anonymous.new_page()
+            page.goto(server + path)  # type: ignore[attr-defined]
+            page.wait_for_load_state("load")  # type: ignore[attr-defined]
+            name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+            _shot(page, f"pages/{size}-{name}")
+            violations = _axe(page)
+            if violations:
+                problems[f"{size} {path}"] = violations
+            text = str(page.inner_text("body"))  # type: ignore[attr-defined]
+            codes = sorted(set(CODES.findall(text)))
+            if codes:
+                problems[f"{size} {path} codes"] = codes
+        anonymous.close()
+        for page in signed.values():
+            page.context.close()  # type: ignore[attr-defined]
+    assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())

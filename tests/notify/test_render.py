@@ -271,3 +271,13 @@ def test_long_vietnamese_headers_keep_every_space_on_the_wire() -> None:
     assert str(make_header(decode_header(str(raw["Subject"])))) == subject
     assert str(make_header(decode_header(str(raw["To"])))) == f"{name} <cuctruong@c07.example>"
     assert message_from_bytes(wire, policy=policy.default)["Subject"] == subject
+
+
+def test_the_english_salutation_names_a_units_leadership_in_english() -> None:
+    """A mail to a unit's leadership opens "Dear Head of <unit>" in English, never with the
+    Vietnamese "Lãnh đạo"; a person keeps their name; nobody is "colleague"."""
+    from khenthuong.notify.render import addressee_en
+
+    assert addressee_en("Lãnh đạo Bộ Tư pháp") == "Head of Bộ Tư pháp"
+    assert addressee_en("Nguyễn Thị Hoa") == "Nguyễn Thị Hoa"
+    assert addressee_en("") == "colleague"

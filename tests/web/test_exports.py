@@ -105,7 +105,9 @@ def test_person_history_export_reimports_as_the_same_history(
         assert r.status_code == 303, r.text
     page = c.get(f"/persons/{pid}").text
     assert f'href="/persons/{pid}?format=xlsx"' in page
-    assert "discipline (cảnh cáo)" in page and '<option value="canh_cao">cảnh cáo</option>' in page
+    assert (
+        "Kỷ luật</span> (cảnh cáo)" in page and '<option value="canh_cao">cảnh cáo</option>' in page
+    )
     response = c.get(f"/persons/{pid}", params={"format": "xlsx"})
     rows = sheet_rows(response)
     assert rows[0] == COLUMNS

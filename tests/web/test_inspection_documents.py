@@ -191,7 +191,7 @@ def test_the_bloc_page_files_the_report_with_a_document_and_lists_it(
                files={"file": (NAME, PDF, "application/pdf")}, follow_redirects=False)  # fmt: skip
     assert r.status_code == 303, r.text
     page = c.get(page_url)
-    assert "85.0 điểm" in page.text
+    assert "85 điểm" in page.text
     links = re.findall(r'href="/inspections/documents/(\d+)"', page.text)
     assert len(links) == 1 and NAME in page.text
     got = c.get(f"/inspections/documents/{links[0]}")

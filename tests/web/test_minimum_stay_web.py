@@ -46,5 +46,5 @@ def test_the_workflow_page_shows_the_listing_minimum(
 ) -> None:
     page, _ = browser("cv.bcy")
     html = page.get("/workflows/huan_chuong_lao_dong").text
-    assert "tối thiểu 10 ngày LV</span>" in html
+    assert "tối thiểu 10 ngày làm việc</span>" in html
     assert html.count('class="minimum"') == 2  # the SVG box and the state card

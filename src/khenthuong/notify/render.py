@@ -48,6 +48,18 @@ ENV = Environment(
 )
 
 
+def addressee_en(name: str | None) -> str:
+    """The English salutation's name: a unit's leadership ("Lãnh đạo Bộ Tư pháp") as
+    "Head of Bộ Tư pháp"; a person as named; nobody as "colleague"."""
+    if not name:
+        return "colleague"
+    prefix = "Lãnh đạo "
+    return f"Head of {name[len(prefix) :]}" if name.startswith(prefix) else name
+
+
+ENV.filters["addressee_en"] = addressee_en
+
+
 @dataclass(frozen=True, kw_only=True)
 class Sender:
     """Who the mail is from and where links point: the rendering part of MailSettings."""

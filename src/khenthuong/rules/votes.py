@@ -90,8 +90,13 @@ def evaluate_vote(
         passed,
         True,
         ratio,
-        f"{votes_for}/{denominator} phiếu đồng ý ({ratio:.1%} {base}); cần {threshold}: "
+        f"{votes_for}/{denominator} phiếu đồng ý ({vi_percent(ratio)} {base}); cần {threshold}: "
         + ("đạt" if passed else "không đạt"),
         f"{votes_for}/{denominator} in favour ({ratio:.1%}); {threshold} needed: "
         + ("passed" if passed else "failed"),
     )
+
+
+def vi_percent(ratio: float) -> str:
+    """A share as Vietnamese writes it: one decimal, a decimal comma, a space before % (90,0 %)."""
+    return f"{ratio * 100:.1f}".replace(".", ",") + "\u00a0%"

@@ -1,172 +1,68 @@
-"""Strings of the web UI in Vietnamese (default) and English."""
+"""Strings of the web UI in Vietnamese (default) and English: gettext catalogs read with Babel.
+
+The catalogs are `src/khenthuong/locale/<lang>/LC_MESSAGES/messages.po`; a message id is a short
+key (`queue`, `days_left`) and its text may hold `{placeholders}`. `scripts/install` compiles
+them to `messages.mo` (`pybabel compile`); when a `.mo` is missing or older than its `.po` (a
+fresh checkout, a test run) the `.po` is compiled in memory, so nothing is written at run time.
+
+`STRINGS` is a thin fallback for keys not (yet) in the catalogs: a module may
+`STRINGS.update({key: (vi, en)})` its own strings; the catalogs win when both hold a key.
+"""
 
 from __future__ import annotations
 
-STRINGS: dict[str, tuple[str, str]] = {
-    "app": ("Thi đua – Khen thưởng", "Emulation & Commendation"),
-    "queue": ("Việc của tôi", "My work"),
-    "nominations": ("Hồ sơ", "Nominations"),
-    "new": ("Lập hồ sơ", "New nomination"),
-    "councils": ("Hội đồng", "Councils"),
-    "workflows": ("Quy trình", "Workflows"),
-    "audit": ("Nhật ký", "Audit trail"),
-    "login": ("Đăng nhập", "Sign in"),
-    "logout": ("Đăng xuất", "Sign out"),
-    "username": ("Tên đăng nhập", "User name"),
-    "password": ("Mật khẩu", "Password"),
-    "bad_login": ("Sai tên đăng nhập hoặc mật khẩu", "Wrong user name or password"),
-    "throttled": ("Thử sai quá nhiều lần; vui lòng chờ {s} giây", "Too many attempts; wait {s} s"),
-    "id": ("Số", "No."),
-    "nominee": ("Người/tập thể được đề nghị", "Nominee"),
-    "workflow": ("Hình thức", "Award path"),
-    "state": ("Trạng thái", "State"),
-    "unit": ("Đơn vị", "Unit"),
-    "year": ("Năm", "Year"),
-    "due": ("Hạn xử lý", "Due"),
-    "overdue": ("Quá hạn", "Overdue"),
-    "days_left": ("còn {n} ngày làm việc", "{n} working days left"),
-    "days_over": ("quá {n} ngày làm việc", "{n} working days overdue"),
-    "due_today": ("hạn hôm nay", "due today"),
-    "nothing": ("Không có hồ sơ nào.", "Nothing here."),
-    "search": ("Tìm theo tên", "Search by name"),
-    "filter": ("Lọc", "Filter"),
-    "all": ("Tất cả", "All"),
-    "export": ("Xuất Excel", "Export to Excel"),
-    "batch_step": ("Bước cho các hồ sơ đã chọn", "Step for the ticked nominations"),
-    "batch_apply": ("Thực hiện", "Apply"),
-    "select": ("Chọn", "Select"),
-    "next_page": ("Trang sau", "Next page"),
-    "data": ("Thông tin", "Details"),
-    "documents": ("Tài liệu", "Documents"),
-    "timeline": ("Lịch sử xử lý", "Timeline"),
-    "actions": ("Thao tác", "Actions"),
-    "no_actions": ("Bạn không có thao tác nào ở bước này.", "No action for you at this step."),
-    "possible_from": ("Chưa đủ thời gian tối thiểu; có thể chuyển bước từ ngày", "Possible from"),
-    "upload": ("Đính kèm", "Attach"),
-    "doc_type": ("Loại tài liệu", "Document type"),
-    "file": ("Tệp", "File"),
-    "comment": ("Ý kiến", "Comment"),
-    "reason": ("Lý do", "Reason"),
-    "create": ("Tạo hồ sơ", "Create"),
-    "person": ("Cá nhân", "Person"),
-    "or_unit": ("hoặc tập thể (mã đơn vị)", "or collective (unit code)"),
-    "or_name": (
-        "hoặc gõ họ tên cá nhân (tra trong danh sách cá nhân)",
-        "or type the person's full name (looked up in the register)",
-    ),
-    "create_person": (
-        "Thêm vào danh sách cá nhân nếu chưa có (thuộc đơn vị đề nghị)",
-        "Add to the person register if not there (in the proposing unit)",
-    ),
-    "proposing_unit": ("Đơn vị đề nghị", "Proposing unit"),
-    "commendation_type": ("Loại hình khen thưởng", "Type of commendation"),
-    "basis": ("Căn cứ đề nghị (điểm của điều luật)", "Legal basis claimed"),
-    "basis_none": ("— theo lịch sử thi đua —", "— from the history —"),
-    "attested": (
-        "Tôi xác nhận cá nhân/tập thể đạt thành tích theo căn cứ đã chọn",
-        "I attest the achievement required by the chosen basis",
-    ),
-    "attestation": ("Nội dung xác nhận thành tích (ngắn)", "Statement of the achievement (short)"),
-    "check": ("Kiểm tra điều kiện", "Check eligibility"),
-    "eligible_ok": ("Đủ điều kiện theo lịch sử khen thưởng", "Meets the conditions"),
-    "session_new": ("Mở phiên họp", "Open a session"),
-    "title": ("Tiêu đề", "Title"),
-    "held_on": ("Ngày họp", "Date"),
-    "members": (
-        "Thành viên (mỗi dòng một người; thêm ' (vắng)' nếu vắng mặt)",
-        "Members (one per line; add ' (vắng)' if absent)",
-    ),
-    "agenda": ("Chương trình", "Agenda"),
-    "add_items": ("Đưa vào chương trình", "Add to agenda"),
-    "tallies": ("Kết quả bỏ phiếu kín", "Secret-ballot results"),
-    "agree": ("Đồng ý", "Agree"),
-    "disagree": ("Không đồng ý", "Disagree"),
-    "abstain": ("Không biểu quyết", "Abstain"),
-    "save": ("Lưu", "Save"),
-    "close_session": ("Kết thúc phiên họp", "Close the session"),
-    "minutes": ("Biên bản", "Minutes"),
-    "result": ("Kết quả", "Result"),
-    "decision": ("Quyết định", "Decision"),
-    "decisions": ("Quyết định", "Decisions"),
-    "decision_number": ("Số quyết định", "Decision number"),
-    "decided_on": ("Ngày ký", "Date signed"),
-    "signer": ("Người ký", "Signer"),
-    "authority": ("Cơ quan quyết định (mã đơn vị)", "Deciding authority (unit code)"),
-    "sign": ("Ký quyết định", "Sign the decision"),
-    "money": ("Tiền thưởng", "Award money"),
-    "actor": ("Người thực hiện", "Actor"),
-    "when": ("Thời gian", "When"),
-    "step": ("Bước", "Step"),
-    "verify": ("Kiểm tra toàn vẹn nhật ký", "Verify the audit chain"),
-    "chain_ok": (
-        "Nhật ký toàn vẹn: {e} sự kiện, {s} chuỗi",
-        "Chain intact: {e} events, {s} streams",
-    ),
-    "chain_bad": ("Nhật ký bị thay đổi: {p}", "Chain broken: {p}"),
-    "from": ("Từ ngày", "From"),
-    "to": ("Đến ngày", "To"),
-    "trigger": ("Thao tác", "Trigger"),
-    "count": ("Số hồ sơ", "Count"),
-    "lang": ("English", "Tiếng Việt"),
-    "read_only": ("Tài khoản chỉ xem", "Read-only account"),
-    "done": ("Đã lưu", "Saved"),
-    "open": ("đang họp", "open"),
-    "blocs": ("Khối thi đua", "Emulation blocs"),
-    "leader": ("Khối trưởng", "Leader"),
-    "deputy": ("Khối phó", "Deputy"),
-    "members_n": ("Thành viên", "Members"),
-    "inspections": ("Kiểm tra chéo", "Cross-inspections"),
-    "inspector": ("Đơn vị kiểm tra", "Inspecting unit"),
-    "inspected": ("Đơn vị được kiểm tra", "Inspected unit"),
-    "report": ("Báo cáo kết quả", "Report"),
-    "report_due": ("hạn báo cáo", "report due"),
-    "findings": ("Kết quả kiểm tra", "Findings"),
-    "score": ("Điểm (0–100)", "Score (0–100)"),
-    "no_plan": (
-        "Chưa có kế hoạch kiểm tra chéo năm này.",
-        "No cross-inspection plan for this year.",
-    ),
-    "history": ("Lịch sử thi đua, khen thưởng", "Emulation and award history"),
-    "awards": ("Khen thưởng", "Awards"),
-    "ratings": ("Xếp loại hằng năm", "Yearly ratings"),
-    "initiatives": ("Sáng kiến", "Initiatives"),
-    "blockers": ("Kỷ luật, điều tra, khiếu nại", "Discipline, investigation, complaint"),
-    "discipline_level": ("Hình thức kỷ luật", "Disciplinary measure"),
-    "add_history": ("Ghi thêm lịch sử", "Add to the history"),
-    "record": ("Loại", "Kind"),
-    "code": ("Mã", "Code"),
-    "rating_htxs": ("Hoàn thành xuất sắc nhiệm vụ", "Excellently completed duties"),
-    "rating_htt": ("Hoàn thành tốt nhiệm vụ", "Completed duties well"),
-    "rating_ht": ("Hoàn thành nhiệm vụ", "Completed duties"),
-    "rating_kht": ("Không hoàn thành nhiệm vụ", "Did not complete duties"),
-    "closed": ("đã kết thúc", "closed"),
-    "passed": ("đạt", "passed"),
-    "failed": ("không đạt", "failed"),
-    "members_present": ("{n} thành viên, {p} có mặt", "{n} members, {p} present"),
-    "proposals": ("Đợt đề nghị", "Proposal batches"),
-    "proposal_import": ("Nhập danh sách đề nghị", "Import a proposal list"),
-    "proposal_template": ("Tải mẫu danh sách (XLSX)", "Download the list template (XLSX)"),
-    "proposal_file": ("Danh sách (.xlsx, .csv)", "List (.xlsx, .csv)"),
-    "proposal_reports": (
-        "Báo cáo thành tích (các tệp danh sách ghi ở cột Báo cáo thành tích)",
-        "Achievement reports (the files the list names)",
-    ),
-    "preview": ("Xem trước", "Preview"),
-    "confirm_create": ("Xác nhận tạo đợt đề nghị", "Confirm and create the batch"),
-    "row": ("Dòng", "Row"),
-    "verdict": ("Nhận xét", "Verdict"),
-    "award": ("Hình thức", "Award"),
-    "create_persons": (
-        "Thêm cá nhân chưa có vào danh sách cá nhân",
-        "Add unknown individuals to the register",
-    ),
-    "batch_state": ("Trạng thái", "State"),
-    "batch_step_all": ("Chuyển cả đợt", "Step the whole batch"),
-}
+import io
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+LANGS = ("vi", "en")
+DOMAIN = "messages"
+
+STRINGS: dict[str, tuple[str, str]] = {}
+"""Fallback strings (vi, en) by key, for modules that add their own without a catalog entry."""
+
+
+def po_path(lang: str) -> Path:
+    """The catalog source of a language."""
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def compiled(lang: str) -> Translations:
+    """The language's catalog compiled in memory from its `.po` (no file written)."""
+    with po_path(lang).open("rb") as handle:
+        catalog = read_po(handle, locale=lang, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+@cache
+def translations(lang: str) -> Translations:
+    """The compiled catalog of `lang` ('vi' or 'en'): the installed `.mo` when it is current."""
+    lang = lang if lang in LANGS else "vi"
+    po = po_path(lang)
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as handle:
+            return Translations(handle, domain=DOMAIN)
+    return compiled(lang)
+
+
+def has_message(key: str, lang: str = "vi") -> bool:
+    """Whether the catalog of `lang` translates `key`."""
+    return translations(lang)._catalog.get(key) not in (None, "")
 
 
 def translate(key: str, lang: str, **values: object) -> str:
     """The UI string `key` in `lang` ('vi' or 'en'), with {placeholders} filled."""
-    vi, en = STRINGS.get(key, (key, key))
-    text = en if lang == "en" else vi
+    text = translations(lang).gettext(key)
+    if text == key and key in STRINGS:
+        vi, en = STRINGS[key]
+        text = en if lang == "en" else vi
     return text.format(**values) if values else text

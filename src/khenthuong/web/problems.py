@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -132,14 +132,22 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem details."""
 
+    from khenthuong.web import ui_common  # noqa: PLC0415  (pages need the app's problems first)
+    from khenthuong.web.i18n import translate  # noqa: PLC0415
+
     @app.exception_handler(KhenthuongError)
-    async def domain_error(request: Request, exc: KhenthuongError) -> JSONResponse:
+    async def domain_error(request: Request, exc: KhenthuongError) -> Response:
         response = error_response(exc)
         if response.status_code == 403 and not getattr(exc, "logged", False):
             from khenthuong.web.context import ctx_of, log_denied  # noqa: PLC0415
 
             who = getattr(request.state, "username", "?")
             await run_in_threadpool(log_denied, ctx_of(request), request, who, str(exc))
+        if ui_common.wants_page(request):
+            message = ui_common.refusal_text(exc, ui_common.lang_of(request))
+            return await run_in_threadpool(
+                ui_common.error_page, request, response.status_code, message
+            )
         return response
 
     @app.exception_handler(ApiProblem)
@@ -147,12 +155,15 @@ def install(app: FastAPI) -> None:
         return problem(exc.status, exc.detail, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_input(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_input(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"field": _field(e.get("loc", ())), "message": e.get("msg", ""), "type": e["type"]}
             for e in exc.errors()
         ]
         names = ", ".join(dict.fromkeys(e["field"] for e in errors))
+        if ui_common.wants_page(request):
+            text = translate("invalid_field", ui_common.lang_of(request), names=names)
+            return await run_in_threadpool(ui_common.error_page, request, 422, text)
         return problem(
             422,
             f"Dữ liệu không hợp lệ ở trường: {names} (invalid input in: {names})",
@@ -161,20 +172,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        wants_page = not request.url.path.startswith("/api") and "text/html" in request.headers.get(
-            "accept", ""
-        )
-        if wants_page:
-            title = TITLES.get(exc.status_code, "Lỗi (error)")
-            return HTMLResponse(
-                f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>{title}</title>'
-                '<link rel="stylesheet" href="/static/app.css"><main><p class="error">'
-                f'{title}</p><p><a href="/queue">Việc của tôi</a></p></main></html>',
-                status_code=exc.status_code,
-            )
+        if ui_common.wants_page(request):
+            page = await run_in_threadpool(ui_common.error_page, request, exc.status_code)
+            page.headers.update(dict(exc.headers or {}))
+            return page
         return problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
-    async def crash(request: Request, exc: Exception) -> JSONResponse:
+    async def crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if ui_common.wants_page(request):
+            try:
+                return await run_in_threadpool(ui_common.error_page, request, 500)
+            except Exception:
+                log.exception("the error page failed too")
         return problem(500, "Lỗi hệ thống; đã ghi nhật ký (internal error, logged)")

@@ -13,6 +13,7 @@ from khenthuong.settings import Settings
 
 COOKIE_NAME = "kt_session"
 LANG_COOKIE = "kt_lang"
+FLASH_COOKIE = "kt_flash"
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,22 @@ class SessionCodec:
 
     def __init__(self, key: str, max_age: float) -> None:
         self._serializer = URLSafeTimedSerializer(key, salt="khenthuong-session")
+        self._notes = URLSafeTimedSerializer(key, salt="khenthuong-flash")
         self.max_age = max_age
+
+    def seal(self, data: object) -> str:
+        """A signed cookie value carrying `data` (a flash message for the next page)."""
+        return self._notes.dumps(data)
+
+    def unseal(self, value: str | None, max_age: int = 300) -> object | None:
+        """What `seal` sealed, or None when absent, forged or older than `max_age` seconds."""
+        if not value:
+            return None
+        try:
+            data: object = self._notes.loads(value, max_age=max_age)
+        except BadSignature:
+            return None
+        return data
 
     def issue(self, username: str, epoch: int = 0) -> tuple[str, Session]:
         """A new cookie value and the session it carries (fresh CSRF token)."""

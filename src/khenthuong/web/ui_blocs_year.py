@@ -28,7 +28,7 @@ from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import UNITS
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS
-from khenthuong.web.ui import (
+from khenthuong.web.ui_common import (
     _error_text,
     _posted,
     check_csrf,

@@ -19,7 +19,7 @@ from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS
 from khenthuong.web.schemas import IdPath
-from khenthuong.web.ui import (
+from khenthuong.web.ui_common import (
     _chosen_file,
     _error_text,
     _form_id,

@@ -18,7 +18,7 @@ from khenthuong.storage.models import USERS
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS
 from khenthuong.web.schemas import IdPath
-from khenthuong.web.ui import (
+from khenthuong.web.ui_common import (
     _error_text,
     _posted,
     check_csrf,

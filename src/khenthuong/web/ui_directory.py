@@ -21,7 +21,8 @@ from khenthuong.web.context import WebContext, ctx_of, log_denied
 from khenthuong.web.directory_signin import provision
 from khenthuong.web.i18n import STRINGS, translate
 from khenthuong.web.sessions import secret_key
-from khenthuong.web.ui import lang_of, redirect, render, start_session
+from khenthuong.web.ui_common import lang_of, redirect, render
+from khenthuong.web.ui_signin import start_session
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)

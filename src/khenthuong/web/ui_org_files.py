@@ -30,7 +30,7 @@ from khenthuong.uploads import safe_name
 from khenthuong.web.api_org import site_url
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS
-from khenthuong.web.ui import (
+from khenthuong.web.ui_common import (
     _error_text,
     _form_date,
     _posted,

@@ -12,7 +12,7 @@ from khenthuong.services.password_links import link_user, use_link
 from khenthuong.storage.db import write_tx
 from khenthuong.web.context import ctx_of
 from khenthuong.web.i18n import STRINGS, translate
-from khenthuong.web.ui import lang_of, render
+from khenthuong.web.ui_common import lang_of, render
 
 router = APIRouter(include_in_schema=False)
 STRINGS.update(

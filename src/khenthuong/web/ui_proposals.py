@@ -39,8 +39,8 @@ from khenthuong.web.ui import (
     _posted,
     _required_file,
     check_csrf,
+    done,
     lang_of,
-    redirect,
     refuse_read_only,
     render,
     ui_caller,
@@ -180,7 +180,7 @@ async def create(request: Request) -> Response:
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
         return _list_page(request, caller, message, status)
-    return redirect(f"/proposals/{made.batch_id}")
+    return done(request, f"/proposals/{made.batch_id}", "batch_created")
 
 
 def _batch_page(

@@ -20,7 +20,7 @@ from khenthuong.services.statistics_export import (
 from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import ctx_of, local_today
 from khenthuong.web.i18n import STRINGS
-from khenthuong.web.ui import _error_text, render, ui_caller
+from khenthuong.web.ui_common import _error_text, render, ui_caller
 from khenthuong.web.xlsx import XLSX_TYPE
 
 router = APIRouter(include_in_schema=False)

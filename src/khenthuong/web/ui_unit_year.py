@@ -29,7 +29,7 @@ from khenthuong.uploads import safe_name
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS
 from khenthuong.web.schemas import IdPath
-from khenthuong.web.ui import (
+from khenthuong.web.ui_common import (
     _error_text,
     _posted,
     _required_file,

@@ -110,8 +110,8 @@ def to_svg(
     height = max(y for _, y in pos.values()) + BOX_H + PAD
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" class="workflow-svg" role="img" '
-        f'aria-label="{_esc(wf.title.vi)}">',
+        f'width="{width}" height="{height}" class="workflow-svg" role="group" '
+        f'aria-label="{_esc(wf.title.vi if lang == "vi" else wf.title.en)}">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#52606d"/></marker></defs>',
@@ -142,7 +142,11 @@ def to_svg(
         kind = state.kind.value
         label = state.title.vi if lang == "vi" else state.title.en
         href = _esc(link.format(workflow=wf.name, state=name))
-        parts.append(f'<a href="{href}" data-state="{name}"><g class="node kind-{kind}">')
+        count = counts.get(name, 0)
+        parts.append(
+            f'<a href="{href}" data-state="{name}" aria-label="{_esc(label)}: {count}">'
+            f'<g class="node kind-{kind}">'
+        )
         parts.append(f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="8" class="box"/>')
         minimum = minimum_label(state, lang)
         for i, line in enumerate(_wrap(label, lines=3 if minimum is None else 2)):
@@ -154,7 +158,6 @@ def to_svg(
                 f'<text x="{x + 10}" y="{y + BOX_H - 10}" class="minimum">{_esc(minimum)}'
                 f"<title>{_esc(state.minimum.basis)}</title></text>"
             )
-        count = counts.get(name, 0)
         parts.append(
             f'<circle cx="{x + BOX_W - 4}" cy="{y + 4}" r="15" class="badge"/>'
             f'<text x="{x + BOX_W - 4}" y="{y + 9}" class="count" text-anchor="middle">'

@@ -1,0 +1,71 @@
+"""The audit trail: search, export and chain verification."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from khenthuong.audit.query import AuditFilter
+from khenthuong.audit.verify import verify_all
+from khenthuong.dates import BadDate, parse_date
+from khenthuong.web.api_reference import VERIFY_REFUSED, audit_rows, may_verify
+from khenthuong.web.context import ctx_of, log_denied
+from khenthuong.web.i18n import translate
+from khenthuong.web.ui_common import _form_id, fmt_dt, lang_of, render, ui_caller
+from khenthuong.web.xlsx import xlsx_response
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/audit")
+def audit_page(request: Request) -> Response:
+    caller = ui_caller(request)
+    ctx = ctx_of(request)
+    q = request.query_params
+
+    def day(name: str) -> datetime | None:
+        if not q.get(name):
+            return None
+        try:  # dd/mm/yyyy as typed, or ISO
+            found = parse_date(q[name])
+        except BadDate:
+            return None
+        return datetime(found.year, found.month, found.day, tzinfo=UTC)
+
+    nid = q.get("nomination_id", "")
+    f = AuditFilter(
+        actor=q.get("actor") or None, unit=q.get("unit") or None,
+        workflow=q.get("workflow") or None, trigger=q.get("trigger") or None,
+        state=q.get("state") or None, nomination_id=_form_id(nid),
+        since=day("since"), until=day("until"), limit=2000,
+    )  # fmt: skip
+    searched = any(q.get(k) for k in ("actor", "unit", "workflow", "trigger", "state",
+                                       "nomination_id", "since", "until"))  # fmt: skip
+    rows = audit_rows(request, caller, f) if searched else []
+    rows = list(reversed(rows))
+    if q.get("format") == "xlsx":
+        lang = lang_of(request)
+        return xlsx_response(
+            "nhat-ky.xlsx", translate("audit", lang),
+            ["#", "stream", "seq", "time", "actor", "role", "unit", "trigger", "from", "to",
+             "comment", "hash"],
+            ([r["id"], r["stream"], r["seq"], fmt_dt(r["occurred_at"]), r["actor"],
+              r["actor_role"], r["actor_unit"], r["trigger"], r["from_state"], r["to_state"],
+              r["comment"], r["hash"]] for r in rows),
+        )  # fmt: skip
+    report = None
+    if q.get("verify"):
+        if not may_verify(caller.actor):
+            log_denied(ctx, request, caller.actor.username, VERIFY_REFUSED)
+            return render(request, "error.html", caller, 403, message=VERIFY_REFUSED)
+        with ctx.rt.engine.connect() as conn:
+            report = verify_all(conn)
+    export_url = f"/audit?{urlencode({**dict(q.items()), 'format': 'xlsx'})}"
+    return render(
+        request, "audit.html", caller, rows=rows, q=q, searched=searched, report=report,
+        export_url=export_url, can_verify=may_verify(caller.actor),
+        workflows=ctx.rt.registry.latest(),
+    )  # fmt: skip
