@@ -117,7 +117,8 @@ def test_the_campaign_api(client: TestClient, token: Token) -> None:
     )  # fmt: skip
     assert plan.status_code == 201 and plan.json()["doc_type"] == "ke_hoach_phat_dong"
     listed = client.get("/api/campaigns", headers=officer, params={"year": 2026})
-    assert [c["id"] for c in listed.json()] == [cid] and listed.json()[0]["nominations"] == 1
+    items = listed.json()["items"]
+    assert [c["id"] for c in items] == [cid] and items[0]["nominations"] == 1
 
 
 def test_the_statistics_page_workbook_and_api(

@@ -17,6 +17,7 @@ from khenthuong.storage.db import write_tx
 from khenthuong.web.api_nominations import require_writer
 from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import Caller, api_caller, ctx_of
+from khenthuong.web.paging import CursorQuery, Page, limit_query, page_in_memory
 from khenthuong.web.schemas import IdPath, RowId
 
 router = APIRouter(prefix="/api", tags=["campaigns"])
@@ -85,18 +86,22 @@ def list_campaigns(
     request: Request,
     caller: CallerDep,
     year: Annotated[int | None, Query(ge=1945, le=2100)] = None,
-) -> list[dict[str, Any]]:
+    cursor: CursorQuery = None,
+    limit: int = limit_query(),
+) -> Page[dict[str, Any]]:
     """Campaigns the caller may see (launched in or above their units), newest first;
     `year`: those running at some time that year."""
     with ctx_of(request).rt.engine.connect() as conn:
         rows = svc.list_campaigns(conn, readable_paths(caller.actor), year=year)
-    return [
+    items = [
         {"id": r["id"], "title": r["title"], "kind": r["kind"], "unit": r["unit_code"],
          "unit_name": r["unit_name"], "starts_on": r["starts_on"].isoformat(),
          "ends_on": r["ends_on"].isoformat() if r["ends_on"] else None,
          "nominations": int(r["nominations"])}
         for r in rows
     ]  # fmt: skip
+    # newest first: the text key of a descending id
+    return page_in_memory(items, lambda c: f"{10**12 - int(c['id']):013d}", cursor, limit)
 
 
 @router.post("/campaigns", status_code=201)
