@@ -75,10 +75,10 @@ def _post_login(c: TestClient, username: str, password: str) -> httpx.Response:
 
 def _signed_in_as(page: str, username: str, full_name: str) -> bool:
     """The page header names the signed-in officer (by full name, or user name)."""
-    marker = 'data-testid="user">'
+    marker = 'data-testid="user"'
     if marker not in page:
         return False
-    shown = page.split(marker, 1)[1][:200]
+    shown = page.split(marker, 1)[1].split(">", 1)[1][:200]
     return shown.startswith((username, full_name))
 
 

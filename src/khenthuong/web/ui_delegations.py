@@ -48,7 +48,7 @@ STRINGS.update(
         "to_date": ("Đến hết ngày", "Until"),
         "delegation_status": ("Tình trạng", "Status"),
         "in_force": ("Đang hiệu lực", "In force"),
-        "revoked": ("Đã thu hồi", "Revoked"),
+        "delegation_revoked_state": ("Đã thu hồi", "Revoked"),
         "expired": ("Hết hạn", "Ended"),
         "not_yet": ("Chưa đến ngày", "Not yet started"),
         "revoke": ("Thu hồi", "Revoke"),
@@ -66,7 +66,7 @@ STRINGS.update(
 def _status(view: delegations.DelegationView) -> str:
     today = local_today()
     if view.revoked_at is not None:
-        return "revoked"
+        return "delegation_revoked_state"
     if view.in_force(today):
         return "in_force"
     return "not_yet" if view.starts_on > today else "expired"

@@ -55,7 +55,6 @@ STRINGS.update(
             "Cả đợt (mọi hồ sơ đang xử lý)",
             "The whole batch (every open member)",
         ),
-        "batch_step": ("Thực hiện", "Apply"),
         "batch_member_done": ("Đã chuyển hồ sơ #{nid}: {state}", "Member #{nid} moved: {state}"),
     }
 )

@@ -56,7 +56,7 @@ STRINGS.update(
         "title_award": ("Danh hiệu", "Title"),
         "import_file": ("Nhập từ tệp (.xlsx, .csv)", "Import a file (.xlsx, .csv)"),
         "template": ("Tải mẫu", "Download the template"),
-        "ratings": ("Xếp loại cuối năm", "Year-end ratings"),
+        "year_end_ratings": ("Xếp loại cuối năm", "Year-end ratings"),
         "rating": ("Xếp loại", "Rating"),
         "not_rated": ("— chưa xếp loại —", "— not rated —"),
         "year_review": ("Bình xét cuối năm", "Year-end review"),
