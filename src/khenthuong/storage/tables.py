@@ -3,6 +3,7 @@
 from khenthuong.storage import (
     batches,
     blocs,
+    coordination,
     councils,
     decisions,
     documents,
@@ -16,6 +17,7 @@ from khenthuong.storage import (
 __all__ = [
     "batches",
     "blocs",
+    "coordination",
     "councils",
     "decisions",
     "documents",
