@@ -502,12 +502,15 @@ def main() -> None:
         return
     if args.processes:
         counts = [int(n) for n in args.processes.split(",") if n]
-        on_pg_database(
+        results = on_pg_database(
             lambda url: run_processes(
                 url, args.rows, args.requests, args.clients, counts, args.rounds
-            ),
+            )
+        )
+        print_table(
             f"{args.clients} client threads, {args.requests} advances per server and round, "
             f"median of {args.rounds} interleaved rounds; target x{PROCESS_TARGET} for 2",
+            results,
         )
         return
     opts = {
@@ -521,41 +524,38 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         results += run_backend("SQLite", url, args.rows, args.requests, args.clients, **opts)
     if not args.no_pg:
-        name = f"khenthuong_bench_{uuid.uuid4().hex[:8]}"
-        admin: Engine = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as exc:
-            print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
-        else:
-            try:
-                url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-                results += run_backend(
-                    "PostgreSQL", url, args.rows, args.requests, args.clients, **opts
-                )
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    print(f"\n{args.clients} client threads, {args.requests} requests per scenario, one server")
-    width = max(len(r[0]) for r in results)
-    for row in results:
-        print(f"{row[0]:<{width}}  " + "  ".join(f"{c:>16}" for c in row[1:]))
+        results += on_pg_database(
+            lambda url: run_backend(
+                "PostgreSQL", url, args.rows, args.requests, args.clients, **opts
+            )
+        )
+    print_table(
+        f"{args.clients} client threads, {args.requests} requests per scenario, one server",
+        results,
+    )
 
 
-def on_pg_database(work: Callable[[str], list[list[str]]], title: str) -> None:
-    """`work(url)` on a PostgreSQL database of its own (dropped after), then its table."""
+def on_pg_database(work: Callable[[str], list[list[str]]]) -> list[list[str]]:
+    """`work(url)` on a PostgreSQL database of its own (dropped after); [] when PostgreSQL
+    does not answer (the reason is printed)."""
     name = f"khenthuong_bench_{uuid.uuid4().hex[:8]}"
     admin: Engine = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        results = work(PG_URL.rsplit("/", 1)[0] + f"/{name}")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
+        return []
+    try:
+        return work(PG_URL.rsplit("/", 1)[0] + f"/{name}")
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def print_table(title: str, results: list[list[str]]) -> None:
     print(f"\n{title}")
-    width = max(len(r[0]) for r in results)
+    width = max((len(r[0]) for r in results), default=0)
     for row in results:
         print(f"{row[0]:<{width}}  " + "  ".join(f"{c:>16}" for c in row[1:]))
 

@@ -52,9 +52,7 @@ def serve(
         # proxy_headers=False: uvicorn would otherwise trust X-Forwarded-For from 127.0.0.1;
         # the app reads it only from KHENTHUONG_TRUSTED_PROXIES (web/app.py).
         if workers == 1:
-            uvicorn.run(
-                create_app(rt), host=host, port=port, log_level="info", proxy_headers=False
-            )
+            uvicorn.run(create_app(rt), host=host, port=port, log_level="info", proxy_headers=False)
         else:
             # Each worker process builds its own app (engine pool, machines); they share the
             # database, the sign-in throttle's store and the secret key.
