@@ -435,6 +435,7 @@ def run_processes(
     servers = {n: start_server(url, home, n, f"server-{n}.log") for n in processes}
     officer = {"Authorization": f"Bearer {officer_token}"}
     figures: dict[int, list[tuple[float, float, float]]] = {n: [] for n in processes}
+    health: dict[int, list[float]] = {n: [] for n in processes}
     try:
         for _, base in servers.values():  # warm every worker's pool and caches
             measure(base, 8 * clients, clients, lambda c, i: c.get("/health"))
@@ -454,6 +455,10 @@ def run_processes(
                 t1 = time.perf_counter()
                 latencies = measure(base, count, clients, advance, headers=officer)
                 figures[n].append(summary(latencies, time.perf_counter() - t1))
+                # Baseline in the same round: the cheapest route (routing, `select 1`).
+                t1 = time.perf_counter()
+                latencies = measure(base, count, clients, lambda c, i: c.get("/health"))
+                health[n].append(summary(latencies, time.perf_counter() - t1)[0])
     finally:
         for proc, _ in servers.values():
             proc.terminate()
@@ -472,6 +477,14 @@ def run_processes(
              f"{rps:,.0f} req/s", f"p95 {p95:.1f} ms",
              " / ".join(f"{r[0]:.0f}" for r in figures[n]) + " req/s",
              f"x{ratio:.2f} {verdict}".strip()]
+        )  # fmt: skip
+    base_one = statistics.median(health[processes[0]])
+    for n in processes:
+        rps = statistics.median(health[n])
+        out.append(
+            [f"PostgreSQL: GET /health (baseline), {n} server process{'es' if n > 1 else ''}",
+             f"{rps:,.0f} req/s", "", " / ".join(f"{r:.0f}" for r in health[n]) + " req/s",
+             f"x{rps / base_one:.2f}"]
         )  # fmt: skip
     return out
 
