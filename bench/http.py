@@ -422,8 +422,9 @@ PROCESS_TARGET = 1.4
 
 
 def run_processes(
-    url: str, rows: int, count: int, clients: int, processes: list[int], rounds: int
-) -> list[list[str]]:
+    url: str, rows: int, count: int, clients: int, processes: list[int], rounds: int,
+    keepalive: bool = True,
+) -> list[list[str]]:  # fmt: skip
     """Advance throughput of `serve --workers N` for each N, on one database: one server per
     N, all started before measuring; rounds interleaved (1, 2, 1, 2 …) so that a change of
     load on the machine hits every N alike; the median of the rounds is reported."""
@@ -433,7 +434,12 @@ def run_processes(
     home = Path(tempfile.mkdtemp(prefix="kt-bench-http-"))
     print(f"processes: server logs in {home}", file=sys.stderr)
     servers = {n: start_server(url, home, n, f"server-{n}.log") for n in processes}
-    officer = {"Authorization": f"Bearer {officer_token}"}
+    # Without keep-alive every request is a new connection, which the kernel hands to
+    # whichever worker waits for one: kept-alive connections stay with the worker that
+    # accepted them, and uvicorn's workers share one listening socket (no SO_REUSEPORT), so
+    # a few connections can land mostly on one worker.
+    close = {} if keepalive else {"Connection": "close"}
+    officer = {"Authorization": f"Bearer {officer_token}", **close}
     figures: dict[int, list[tuple[float, float, float]]] = {n: [] for n in processes}
     health: dict[int, list[float]] = {n: [] for n in processes}
     try:
@@ -457,7 +463,9 @@ def run_processes(
                 figures[n].append(summary(latencies, time.perf_counter() - t1))
                 # Baseline in the same round: the cheapest route (routing, `select 1`).
                 t1 = time.perf_counter()
-                latencies = measure(base, count, clients, lambda c, i: c.get("/health"))
+                latencies = measure(
+                    base, count, clients, lambda c, i: c.get("/health", headers=close)
+                )
                 health[n].append(summary(latencies, time.perf_counter() - t1)[0])
     finally:
         for proc, _ in servers.values():
@@ -508,6 +516,9 @@ def main() -> None:
         help="e.g. 1,2: only advance throughput on PostgreSQL with `serve --workers N`",
     )
     parser.add_argument("--rounds", type=int, default=3, help="with --processes (median)")
+    parser.add_argument(
+        "--no-keepalive", action="store_true", help="with --processes: a connection a request"
+    )
     parser.add_argument("--scan-loop", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scan_loop:
@@ -517,12 +528,19 @@ def main() -> None:
         counts = [int(n) for n in args.processes.split(",") if n]
         results = on_pg_database(
             lambda url: run_processes(
-                url, args.rows, args.requests, args.clients, counts, args.rounds
-            )
+                url,
+                args.rows,
+                args.requests,
+                args.clients,
+                counts,
+                args.rounds,
+                keepalive=not args.no_keepalive,
+            )  # fmt: skip
         )
         print_table(
             f"{args.clients} client threads, {args.requests} advances per server and round, "
-            f"median of {args.rounds} interleaved rounds; target x{PROCESS_TARGET} for 2",
+            f"median of {args.rounds} interleaved rounds; target x{PROCESS_TARGET} for 2"
+            + ("; a new connection per request" if args.no_keepalive else ""),
             results,
         )
         return
