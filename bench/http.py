@@ -535,7 +535,7 @@ def main() -> None:
                 counts,
                 args.rounds,
                 keepalive=not args.no_keepalive,
-            )  # fmt: skip
+            )
         )
         print_table(
             f"{args.clients} client threads, {args.requests} advances per server and round, "
