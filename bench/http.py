@@ -24,6 +24,11 @@ claims the whole backlog). The noise band is the spread of the three outside run
 the median p95 during scans is no higher than the highest p95 outside and no request failed
 (failures during scans are counted, not raised). --scan-nice lowers the scanner's priority.
 
+With --processes 1,2 (PostgreSQL only, nothing else runs): advance throughput of one server
+with one process and one with two (`khenthuong serve --workers N`, uvicorn workers), both
+started before measuring and measured in interleaved rounds (--rounds, median); the ratio
+of two over one is PASS at x1.4 or more.
+
 Prints figures only (no assertions); BENCHMARKS.md records a run.
 """
 
@@ -157,7 +162,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    url: str, home: Path, workers: int = 1, log_name: str = "server.log"
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
@@ -168,15 +175,15 @@ def start_server(url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
         # first reminder scan over 100,000 rows does not run during the measurements.
         "KHENTHUONG_BROKER_URL": "redis://127.0.0.1:6379/15",
     }
-    log = (home / "server.log").open("wb")  # kept: the server's errors, if any
+    log = (home / log_name).open("wb")  # kept: the server's errors, if any
     proc = subprocess.Popen(
-        [KHENTHUONG, "serve", "--port", str(port)],
+        [KHENTHUONG, "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=log,
         stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # several workers on a loaded machine start slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:
@@ -410,6 +417,86 @@ def run_backend(
         proc.wait(timeout=20)
 
 
+PROCESS_TARGET = 1.4
+"""Advance throughput of two server processes over one, on 2 cores (issue 19)."""
+
+
+def run_processes(
+    url: str, rows: int, count: int, clients: int, processes: list[int], rounds: int,
+    keepalive: bool = True,
+) -> list[list[str]]:  # fmt: skip
+    """Advance throughput of `serve --workers N` for each N, on one database: one server per
+    N, all started before measuring; rounds interleaved (1, 2, 1, 2 …) so that a change of
+    load on the machine hits every N alike; the median of the rounds is reported."""
+    t0 = time.perf_counter()
+    drafts, officer_token, _ = prepare(url, rows, count * rounds * len(processes))
+    load_s = time.perf_counter() - t0
+    home = Path(tempfile.mkdtemp(prefix="kt-bench-http-"))
+    print(f"processes: server logs in {home}", file=sys.stderr)
+    servers = {n: start_server(url, home, n, f"server-{n}.log") for n in processes}
+    # Without keep-alive every request is a new connection, which the kernel hands to
+    # whichever worker waits for one: kept-alive connections stay with the worker that
+    # accepted them, and uvicorn's workers share one listening socket (no SO_REUSEPORT), so
+    # a few connections can land mostly on one worker.
+    close = {} if keepalive else {"Connection": "close"}
+    officer = {"Authorization": f"Bearer {officer_token}", **close}
+    figures: dict[int, list[tuple[float, float, float]]] = {n: [] for n in processes}
+    health: dict[int, list[float]] = {n: [] for n in processes}
+    try:
+        for _, base in servers.values():  # warm every worker's pool and caches
+            measure(base, 8 * clients, clients, lambda c, i: c.get("/health"))
+        used = 0
+        for _ in range(rounds):
+            for n in processes:
+                _, base = servers[n]
+                batch = drafts[used : used + count]
+                used += count
+
+                def advance(c: httpx.Client, i: int, batch: list[int] = batch) -> httpx.Response:
+                    return c.post(
+                        f"/api/nominations/{batch[i]}/advance",
+                        json={"trigger": "submit", "expected_version": 1},
+                    )
+
+                t1 = time.perf_counter()
+                latencies = measure(base, count, clients, advance, headers=officer)
+                figures[n].append(summary(latencies, time.perf_counter() - t1))
+                # Baseline in the same round: the cheapest route (routing, `select 1`).
+                t1 = time.perf_counter()
+                latencies = measure(
+                    base, count, clients, lambda c, i: c.get("/health", headers=close)
+                )
+                health[n].append(summary(latencies, time.perf_counter() - t1)[0])
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+            proc.wait(timeout=60)
+    out = [[f"PostgreSQL: seed {rows:,} nominations", f"{load_s:.1f} s", "", "", ""]]
+    one = statistics.median(r[0] for r in figures[processes[0]])
+    for n in processes:
+        rps = statistics.median(r[0] for r in figures[n])
+        p95 = statistics.median(r[2] for r in figures[n])
+        ratio = rps / one
+        verdict = ""
+        if n == 2 and processes[0] == 1:
+            verdict = "PASS" if ratio >= PROCESS_TARGET else "MISS"
+        out.append(
+            [f"PostgreSQL: advance, {n} server process{'es' if n > 1 else ''}",
+             f"{rps:,.0f} req/s", f"p95 {p95:.1f} ms",
+             " / ".join(f"{r[0]:.0f}" for r in figures[n]) + " req/s",
+             f"x{ratio:.2f} {verdict}".strip()]
+        )  # fmt: skip
+    base_one = statistics.median(health[processes[0]])
+    for n in processes:
+        rps = statistics.median(health[n])
+        out.append(
+            [f"PostgreSQL: GET /health (baseline), {n} server process{'es' if n > 1 else ''}",
+             f"{rps:,.0f} req/s", "", " / ".join(f"{r:.0f}" for r in health[n]) + " req/s",
+             f"x{rps / base_one:.2f}"]
+        )  # fmt: skip
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -427,10 +514,38 @@ def main() -> None:
         default=10,
         help="the scanner's niceness (default 10, as serve: KHENTHUONG_SCHEDULER_NICE)",
     )
+    parser.add_argument(
+        "--processes",
+        help="e.g. 1,2: only advance throughput on PostgreSQL with `serve --workers N`",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="with --processes (median)")
+    parser.add_argument(
+        "--no-keepalive", action="store_true", help="with --processes: a connection a request"
+    )
     parser.add_argument("--scan-loop", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scan_loop:
         scan_loop(args.scan_loop, args.scan_nice)
+        return
+    if args.processes:
+        counts = [int(n) for n in args.processes.split(",") if n]
+        results = on_pg_database(
+            lambda url: run_processes(
+                url,
+                args.rows,
+                args.requests,
+                args.clients,
+                counts,
+                args.rounds,
+                keepalive=not args.no_keepalive,
+            )
+        )
+        print_table(
+            f"{args.clients} client threads, {args.requests} advances per server and round, "
+            f"median of {args.rounds} interleaved rounds; target x{PROCESS_TARGET} for 2"
+            + ("; a new connection per request" if args.no_keepalive else ""),
+            results,
+        )
         return
     opts = {
         "scans": not args.no_scans,
@@ -443,24 +558,38 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         results += run_backend("SQLite", url, args.rows, args.requests, args.clients, **opts)
     if not args.no_pg:
-        name = f"khenthuong_bench_{uuid.uuid4().hex[:8]}"
-        admin: Engine = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as exc:
-            print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
-        else:
-            try:
-                url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-                results += run_backend(
-                    "PostgreSQL", url, args.rows, args.requests, args.clients, **opts
-                )
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    print(f"\n{args.clients} client threads, {args.requests} requests per scenario, one server")
-    width = max(len(r[0]) for r in results)
+        results += on_pg_database(
+            lambda url: run_backend(
+                "PostgreSQL", url, args.rows, args.requests, args.clients, **opts
+            )
+        )
+    print_table(
+        f"{args.clients} client threads, {args.requests} requests per scenario, one server",
+        results,
+    )
+
+
+def on_pg_database(work: Callable[[str], list[list[str]]]) -> list[list[str]]:
+    """`work(url)` on a PostgreSQL database of its own (dropped after); [] when PostgreSQL
+    does not answer (the reason is printed)."""
+    name = f"khenthuong_bench_{uuid.uuid4().hex[:8]}"
+    admin: Engine = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
+        return []
+    try:
+        return work(PG_URL.rsplit("/", 1)[0] + f"/{name}")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def print_table(title: str, results: list[list[str]]) -> None:
+    print(f"\n{title}")
+    width = max((len(r[0]) for r in results), default=0)
     for row in results:
         print(f"{row[0]:<{width}}  " + "  ".join(f"{c:>16}" for c in row[1:]))
 

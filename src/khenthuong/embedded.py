@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from khenthuong.runtime import Runtime, open_runtime
 from khenthuong.services import jobs
+from khenthuong.services.scheduler_lock import SchedulerLock
 
 log = logging.getLogger("khenthuong.embedded")
 RUNNER = "embedded"
@@ -87,14 +88,31 @@ def tick(rt: Runtime) -> TickResult:
     return result
 
 
+def lease_seconds(interval: float) -> float:
+    """How long a lease row (SQLite) keeps another process from taking over the scheduler
+    after its holder stopped renewing it: three runs, at least a minute."""
+    return max(60.0, 3 * interval)
+
+
 def run_loop(rt: Runtime, interval: float, stop: threading.Event) -> None:
-    """Tick every `interval` seconds until `stop` is set. A failing run (the database away)
-    is logged with its traceback once, then quietly until runs succeed again, which is logged
-    once with the time they were failing."""
+    """Tick every `interval` seconds until `stop` is set, while this process holds the
+    scheduler lock (`services.scheduler_lock`: one process runs the jobs, the others stand
+    by and take over when it is gone). A failing run (the database away) is logged with its
+    traceback once, then quietly until runs succeed again, which is logged once with the
+    time they were failing."""
+    lock = SchedulerLock(rt.engine, lease_seconds=lease_seconds(interval))
+    try:
+        _loop(rt, interval, stop, lock)
+    finally:
+        lock.release()
+
+
+def _loop(rt: Runtime, interval: float, stop: threading.Event, lock: SchedulerLock) -> None:
     failing_since: float | None = None
     while not stop.is_set():
         try:
-            tick(rt)
+            if lock.acquire():
+                tick(rt)
         except Exception as exc:
             if failing_since is None:
                 failing_since = time.monotonic()
@@ -136,6 +154,7 @@ def run_forever() -> None:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("khenthuong.scheduler").setLevel(logging.INFO)  # who runs the jobs
     parent = os.getppid()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -143,6 +162,10 @@ def run_forever() -> None:
     rt = open_runtime()
     if rt.settings.scheduler_nice:
         os.nice(rt.settings.scheduler_nice)
+    if rt.settings.broker_url:
+        # Celery beat and the workers run the jobs; never both.
+        log.warning("KHENTHUONG_BROKER_URL is set: the embedded scheduler does not run")
+        return
     scheduler = EmbeddedScheduler(rt)
     scheduler.start()
     while not stop.wait(1.0):

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     base_url: str | None = None
     """The address officers open (e.g. https://khenthuong.bcy.gov.vn); links in e-mails."""
 
+    redis_url: str | None = None
+    """Redis holding the state several web processes share (the sign-in throttle), e.g.
+    redis://redis:6379/1. Unset: KHENTHUONG_BROKER_URL when that is a Redis URL, else the
+    database (table rate_limit_hit)."""
+
     login_max_failures: int = 5
     """Failed sign-ins allowed per user name and per client address in `login_window_seconds`."""
 
@@ -193,6 +198,14 @@ class Settings(BaseSettings):
                     f"KHENTHUONG_TRUSTED_PROXIES: {item!r} is not an IP address or network"
                 ) from None
         return value
+
+    def shared_redis_url(self) -> str | None:
+        """The Redis the web processes share state in: KHENTHUONG_REDIS_URL, else the broker
+        when it is Redis; None: the database is the shared store."""
+        for url in (self.redis_url, self.broker_url):
+            if url and url.split("://", 1)[0] in ("redis", "rediss", "redis+unix"):
+                return url
+        return None
 
     def trusted_proxy_list(self) -> list[str]:
         """The trusted proxies as a list (empty: none)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
+import socket
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -112,3 +113,5 @@ def test_serve_mails_a_due_reminder_on_its_own_schedule(
     flat = " ".join(status.split())
     assert "Quét nhắc hạn (reminder scan), mỗi 1 giây: lần cuối (last run)" in flat
     assert "(embedded:" in flat
+    # the one serve process that holds the scheduler lease (SQLite), by host:pid
+    assert f"tiến trình đang chạy (running in) {socket.gethostname()}:{schedulers[0]}" in flat

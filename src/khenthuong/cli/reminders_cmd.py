@@ -21,6 +21,7 @@ from khenthuong.localtime import LOCAL_TZ
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
 from khenthuong.services import jobs, mail_health, outbox, reminders
+from khenthuong.services.scheduler_lock import current_holder
 from khenthuong.storage.db import write_tx
 
 app = typer.Typer(help="Nhắc hạn và thông báo (reminders and notices).", no_args_is_help=True)
@@ -124,11 +125,15 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
         f"({len(due.new)} mới, {len(due.resends)} gửi lại; new, re-sends), "
         f"{len(due.notices)} thông báo (notices)"
     )
-    mode = (
-        f"Celery, broker {rt.settings.broker_url}"
-        if rt.settings.broker_url
-        else "embedded (in-process, no broker)"
-    )
+    if rt.settings.broker_url:
+        mode = f"Celery, broker {rt.settings.broker_url}"
+    else:
+        holder = current_holder(rt.engine)
+        mode = "embedded (in-process, no broker); " + (
+            f"tiến trình đang chạy (running in) {holder}"
+            if holder
+            else "chưa tiến trình nào chạy (no serve process runs the jobs now)"
+        )
     mail = get_mail_settings()
     target = f"SMTP {mail.host}:{mail.port}" if mail.host else f"maildir {mail.maildir}"
     console.print(f"Chế độ (mode): {mode}")

@@ -3,27 +3,43 @@
 from __future__ import annotations
 
 import subprocess
+from typing import TYPE_CHECKING
 
 import typer
 
 from khenthuong.cli.common import console, err_console, report_errors, runtime
 from khenthuong.runtime import Runtime
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+WORKER_START_SECONDS = 120
+"""How long a uvicorn worker may take to start (and to answer a health check)."""
+
 
 @report_errors
 def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        envvar="KHENTHUONG_WEB_WORKERS",
+        help="Web processes (uvicorn workers) sharing the port; 1: this process serves.",
+    ),
 ) -> None:
     """Serve HTTP; without KHENTHUONG_BROKER_URL also run reminders and notices (in a child
-    process of their own)."""
+    process of their own; with several servers on one database, one of them runs them)."""
     import uvicorn  # noqa: PLC0415
 
     from khenthuong import embedded  # noqa: PLC0415
     from khenthuong.web.app import create_app  # noqa: PLC0415
+    from khenthuong.web.sessions import secret_key  # noqa: PLC0415
 
     rt = runtime()
     _refuse_unsafe_production(rt)
+    secret_key(rt.settings)  # a generated key is created here, once, before any worker reads it
     jobs = None
     if not rt.settings.broker_url:
         # A process of its own: a scan never takes CPU from the process answering requests.
@@ -35,7 +51,23 @@ def serve(
     try:
         # proxy_headers=False: uvicorn would otherwise trust X-Forwarded-For from 127.0.0.1;
         # the app reads it only from KHENTHUONG_TRUSTED_PROXIES (web/app.py).
-        uvicorn.run(create_app(rt), host=host, port=port, log_level="info", proxy_headers=False)
+        if workers == 1:
+            uvicorn.run(create_app(rt), host=host, port=port, log_level="info", proxy_headers=False)
+        else:
+            # Each worker process builds its own app (engine pool, machines); they share the
+            # database, the sign-in throttle's store and the secret key.
+            uvicorn.run(
+                f"{__name__}:web_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="info",
+                proxy_headers=False,
+                # A worker loads every workflow before it answers: on a busy machine that
+                # takes longer than uvicorn's 5 s, which would kill and restart it forever.
+                timeout_worker_healthcheck=WORKER_START_SECONDS,
+            )
     finally:
         if jobs is not None:
             jobs.terminate()
@@ -43,6 +75,14 @@ def serve(
                 jobs.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 jobs.kill()
+
+
+def web_app() -> FastAPI:
+    """The application of one uvicorn worker process (`serve --workers N`)."""
+    from khenthuong.runtime import open_runtime  # noqa: PLC0415
+    from khenthuong.web.app import create_app  # noqa: PLC0415
+
+    return create_app(open_runtime())
 
 
 def _refuse_unsafe_production(rt: Runtime) -> None:

@@ -21,7 +21,7 @@ from khenthuong.services.actors import Actor, load_actor
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import API_TOKENS, USERS
 from khenthuong.web.problems import ApiProblem
-from khenthuong.web.ratelimit import LoginThrottle
+from khenthuong.web.ratelimit import LoginThrottle, login_throttle
 from khenthuong.web.sessions import COOKIE_NAME, Session, SessionCodec
 
 log = logging.getLogger("khenthuong.web.access")
@@ -61,7 +61,7 @@ def ctx_of(request: Request) -> WebContext:
 def make_context(rt: Runtime, sessions: SessionCodec, secure: bool) -> WebContext:
     """Build the context for one app."""
     settings = rt.settings
-    throttle = LoginThrottle(settings.login_max_failures, settings.login_window_seconds)
+    throttle = login_throttle(settings, rt.engine)
     return WebContext(rt, sessions, throttle, default_calendar(), secure)
 
 
