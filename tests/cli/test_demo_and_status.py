@@ -29,7 +29,7 @@ def test_demo_walks_to_decisions_with_money(settings: Settings) -> None:
     flat = " ".join(result.output.split())  # Rich wraps long lines
     assert "toàn vẹn" in flat
     assert "18/20 phiếu đồng ý" in flat
-    assert "7,020,000 đồng" in flat
+    assert "7.020.000 đồng" in flat
     # The 2019 covenant of Khối thi đua 4 Hệ Cơ yếu, signed by each member's head.
     assert "Giao ước thi đua năm 2019 — Khối thi đua 4 Hệ Cơ yếu" in flat
     assert "Đoàn kết, sáng tạo, kỷ cương, nêu gương, quyết thắng" in flat

@@ -72,5 +72,5 @@ def test_readme_walkthrough_runs_as_written(demo_db: Settings) -> None:
         outputs.append(run_line(line, env)[1])
     flat = " ".join(" ".join(outputs).split())
     assert "7/7 phiếu đồng ý" in flat and ": đạt" in flat
-    assert "Tổng cộng: 710,000 đồng" in flat
+    assert "Tổng cộng: 710.000 đồng" in flat
     assert env["id"].isdigit() and env["sid"].isdigit()

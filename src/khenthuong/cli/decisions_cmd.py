@@ -19,6 +19,7 @@ from khenthuong.cli.common import (
     runtime,
 )
 from khenthuong.dates import BadDate, parse_date
+from khenthuong.documents.text import money
 from khenthuong.errors import KhenthuongError, NotFound
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import catalog_in
@@ -82,7 +83,7 @@ def create(
             actor=actor,
         )
     console.print(
-        f"Quyết định {number}: {len(lines)} hồ sơ, tổng {sum(x.amount_vnd for x in lines):,} đồng"
+        f"Quyết định {number}: {len(lines)} hồ sơ, tổng {money(sum(x.amount_vnd for x in lines))} đồng"
     )
 
 
@@ -145,11 +146,11 @@ def show(
             f"#{line.nomination_id}",
             line.nominee_name,
             f"{line.coefficient:g}",
-            f"{line.base_salary_vnd:,}",
-            f"{line.amount_vnd:,}",
+            f"{money(line.base_salary_vnd)}",
+            f"{money(line.amount_vnd)}",
         )
     console.print(table)
-    console.print(f"Tổng cộng: {sum(x.amount_vnd for x in lines):,} đồng")
+    console.print(f"Tổng cộng: {money(sum(x.amount_vnd for x in lines))} đồng")
 
 
 LINE_COLUMNS = [

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 from sqlalchemy import insert, select
 
+from khenthuong.documents.text import money
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
@@ -163,7 +164,7 @@ def run_unit_year(rt: Runtime, console: Console) -> int:
                 console.print(
                     f"[green]✓[/] tt.qd ký Quyết định {numbers[code]} — "
                     f"{catalog.award(code).name.vi}: {len(lines)} người/tập thể, "
-                    f"{sum(x.amount_vnd for x in lines):,} đồng"
+                    f"{money(sum(x.amount_vnd for x in lines))} đồng"
                 )
     console.print(f"Xem: khenthuong year-review show {batch_id}")
     return int(batch_id)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from khenthuong.audit.verify import verify_all
 from khenthuong.doctypes import DOC_TYPES
+from khenthuong.documents.text import money
 from khenthuong.errors import KhenthuongError, StepRefused
 from khenthuong.localtime import LOCAL_TZ, local_date
 from khenthuong.rules.catalog import catalog_in
@@ -156,7 +157,7 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
                 )
             console.print(
                 f"[green]✓[/] {signer.username} ký Quyết định {nid}/QĐ-BCY: "
-                f"tiền thưởng {lines[0].amount_vnd:,} đồng"
+                f"tiền thưởng {money(lines[0].amount_vnd)} đồng"
             )
             state = step.dest
             continue
@@ -298,8 +299,8 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
             actor=actors["tb.bcy"],
         )
     console.print(
-        f"[green]✓[/] tb.bcy ký Quyết định {number}: tiền thưởng {lines[0].amount_vnd:,} đồng "
-        f"(hệ số {lines[0].coefficient:g} × lương cơ sở {lines[0].base_salary_vnd:,})"
+        f"[green]✓[/] tb.bcy ký Quyết định {number}: tiền thưởng {money(lines[0].amount_vnd)} đồng "
+        f"(hệ số {lines[0].coefficient:g} × lương cơ sở {money(lines[0].base_salary_vnd)})"
     )
     console.print(f"Xem quyết định: khenthuong decisions show {number}")
     return nid
