@@ -70,7 +70,7 @@ def test_nomination_travels_to_decision_through_the_cli(fresh: Settings) -> None
     assert "decided" in out
     code, out = run("decisions", "show", "9/QĐ-CCYQD")
     assert code == 0, out
-    assert "710,000" in out  # Giấy khen: 0.3 × 2,340,000 VND rounded up to 10,000
+    assert "710.000" in out  # Giấy khen: 0.3 × 2,340,000 VND rounded up to 10,000
     code, out = run("history", nid, "--format", "json")
     events = json.loads(out)
     assert [e["trigger"] for e in events] == [
@@ -168,8 +168,8 @@ def test_audit_verify_names_an_edited_event(fresh: Settings) -> None:
     engine.dispose()
     code, out = run("audit", "verify")
     assert code == 1
-    assert f"event id {target}" in out
-    assert "edited" in out
+    assert f"sự kiện id {target}" in out
+    assert "dòng đã bị sửa" in out
 
 
 def test_audit_query_formats(fresh: Settings) -> None:

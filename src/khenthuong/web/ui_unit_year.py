@@ -27,7 +27,7 @@ from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import UNITS
 from khenthuong.uploads import safe_name
 from khenthuong.web.context import Caller, ctx_of
-from khenthuong.web.i18n import STRINGS
+from khenthuong.web.i18n import STRINGS, translate
 from khenthuong.web.schemas import IdPath
 from khenthuong.web.ui_common import (
     _error_text,
@@ -170,6 +170,8 @@ async def _act(request: Request, action: Any) -> Response:
 
 
 def _saved_upload(upload: Any) -> Path:
+    if upload is None:  # the form came without its file field at all
+        raise KhenthuongError(translate("no_file", "vi"))
     file, content = upload
     name = safe_name(file.filename or "danh-sach.xlsx")
     path = Path(tempfile.mkdtemp(prefix="khenthuong-upload-")) / name
