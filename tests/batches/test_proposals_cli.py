@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from khenthuong.cli.app import app
+from khenthuong.documents.text import money
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.money import award_money
@@ -121,7 +122,7 @@ def test_batch_of_49_to_one_decision_in_at_most_10_commands(rt: Runtime, tmp_pat
         rule.coefficient, base, multiplier=catalog.award("BK_BO").collective_multiplier
     )
     total = 31 * one + 18 * group
-    assert f"Quyết định 45/QĐ-BCY: 49 hồ sơ, tổng {total:,} đồng" in out
+    assert f"Quyết định 45/QĐ-BCY: 49 hồ sơ, tổng {money(total)} đồng" in out
     with rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(DECISION_ITEMS)).scalar() == 49
         assert conn.execute(select(func.sum(DECISION_ITEMS.c.amount_vnd))).scalar() == total
