@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from argon2 import PasswordHasher
+from sqlalchemy import Connection, Engine, text
 
+from khenthuong import passwords
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.roles import roles_in
 from khenthuong.runtime import Runtime, open_runtime
@@ -19,6 +21,11 @@ from khenthuong.settings import PROJECT_ROOT, Settings, get_settings
 from khenthuong.storage.db import make_engine
 from khenthuong.storage.migrate import upgrade
 from tests.service_guard import absent
+
+# Every seeded test database hashes the demo password: in the test processes argon2id runs at
+# its lowest cost (same algorithm and format; a stored hash carries its own parameters, so
+# verification follows). Servers and CLIs the tests start as subprocesses keep the defaults.
+passwords._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 PG_ADMIN_URL = os.environ.get(
     "KHENTHUONG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -71,20 +78,29 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+_PG_TABLES: dict[str, list[str]] = {}
+
+
 def _truncate_pg(engine: Engine) -> None:
+    """Empty every table and restart every sequence. DELETE with triggers and foreign keys
+    off (session_replication_role) is far cheaper than TRUNCATE on a few dozen small tables:
+    TRUNCATE gives each table and index a new file."""
+    url = str(engine.url)
     with engine.begin() as conn:
-        tables = (
-            conn.execute(
-                text(
-                    "select tablename from pg_tables "
-                    "where schemaname='public' and tablename <> 'alembic_version'"
-                )
+        if url not in _PG_TABLES:
+            _PG_TABLES[url] = list(
+                conn.execute(
+                    text(
+                        "select tablename from pg_tables "
+                        "where schemaname='public' and tablename <> 'alembic_version'"
+                    )
+                ).scalars()
             )
-            .scalars()
-            .all()
-        )
-        conn.execute(
-            text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        conn.exec_driver_sql(
+            "SET LOCAL session_replication_role = replica;"
+            + "".join(f'DELETE FROM "{t}";' for t in _PG_TABLES[url])
+            + "SELECT setval(c.oid, 1, false) FROM pg_class c "
+            "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
         )
 
 
@@ -119,14 +135,132 @@ def settings(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     get_mail_settings.cache_clear()
 
 
+_SEEDED: set[str] = set()
+"""Databases (by URL, per test process) holding a snapshot of the demo seed: schema `seed_copy`
+on PostgreSQL, the attached file `<db>.seeded` on SQLite."""
+_SQLITE_SEEDED: dict[str, Path] = {}
+
+
+def _user_tables(conn: Connection) -> list[str]:
+    if conn.dialect.name == "postgresql":
+        query = (
+            "select tablename from pg_tables where schemaname='public' "
+            "and tablename <> 'alembic_version' order by tablename"
+        )
+    else:
+        query = (
+            "select name from sqlite_master where type='table' and name not like 'sqlite_%' "
+            "and name <> 'alembic_version' order by name"
+        )
+    return list(conn.exec_driver_sql(query).scalars())
+
+
+def _pg_columns(conn: Connection, table: str) -> str:
+    names = conn.exec_driver_sql(
+        "select column_name from information_schema.columns where table_schema='public' "
+        f"and table_name='{table}' and is_generated='NEVER' order by ordinal_position"
+    ).scalars()
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _is_empty(conn: Connection) -> bool:
+    """Nothing written yet: the state `db_url` hands over (the snapshot replaces nothing)."""
+    return all(
+        conn.exec_driver_sql(f'select count(*) from "{t}"').scalar() == 0
+        for t in ("unit", "event", "workflow_version")
+    )
+
+
+def _save_seed(engine: Engine) -> None:
+    """Keep the demo seed just written, to be copied back for the next test of this process."""
+    url = str(engine.url)
+    with engine.begin() as conn:
+        tables = _user_tables(conn)
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS seed_copy CASCADE; CREATE SCHEMA seed_copy")
+            for t in tables:
+                conn.exec_driver_sql(
+                    f'CREATE TABLE seed_copy."{t}" AS SELECT {_pg_columns(conn, t)} FROM "{t}"'
+                )
+            conn.exec_driver_sql(
+                "CREATE TABLE seed_copy.sequences AS SELECT schemaname, sequencename, "
+                "last_value FROM pg_sequences WHERE schemaname = 'public'"
+            )
+    if engine.dialect.name == "sqlite":  # VACUUM cannot run inside a transaction
+        copy = Path(str(engine.url.database) + ".seeded")
+        copy.unlink(missing_ok=True)
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.executescript(f"VACUUM INTO '{copy}'")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+        _SQLITE_SEEDED[url] = copy
+    _SEEDED.add(_seed_key(engine))
+
+
+def _seed_key(engine: Engine) -> str:
+    return engine.dialect.name if engine.dialect.name == "sqlite" else str(engine.url)
+
+
+def _restore_seed(engine: Engine) -> bool:
+    """Copy the saved demo seed into this empty database; False when there is none to copy."""
+    if _seed_key(engine) not in _SEEDED:
+        return False
+    with engine.begin() as conn:
+        if not _is_empty(conn):
+            return False
+        tables = _user_tables(conn)
+        if conn.dialect.name == "postgresql":
+            script = ["SET LOCAL session_replication_role = replica"]
+            for t in tables:
+                cols = _PG_COLUMNS.setdefault(t, _pg_columns(conn, t))
+                script.append(
+                    f'INSERT INTO "{t}" ({cols}) OVERRIDING SYSTEM VALUE '
+                    f'SELECT {cols} FROM seed_copy."{t}"'
+                )
+            script.append(
+                "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), "
+                "last_value, true) "
+                "FROM seed_copy.sequences WHERE last_value IS NOT NULL"
+            )
+            conn.exec_driver_sql(";".join(script))
+    if engine.dialect.name == "sqlite":  # ATTACH cannot run inside a transaction
+        copy = next(iter(_SQLITE_SEEDED.values()))
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.executescript(  # type: ignore[union-attr]
+                f"PRAGMA foreign_keys = OFF; ATTACH DATABASE '{copy}' AS seed_copy; BEGIN; "
+                + "".join(f'INSERT INTO main."{t}" SELECT * FROM seed_copy."{t}"; ' for t in tables)
+                + "COMMIT; DETACH DATABASE seed_copy; PRAGMA foreign_keys = ON;"
+            )
+        finally:
+            raw.close()
+    return True
+
+
+_PG_COLUMNS: dict[str, str] = {}
+
+
 @pytest.fixture
 def rt(settings: Settings) -> Iterator[Runtime]:
-    """A runtime on the test database with the shipped workflows and the demo organisations."""
+    """A runtime on the test database with the shipped workflows and the demo organisations.
+
+    The first test of a process seeds as `khenthuong seed` would and keeps a copy; later tests
+    with the shipped workflows and config get that copy (the same rows, ids and audit chain)
+    instead of hashing passwords and writing a few hundred rows again."""
     engine = make_engine(settings.database_url)
-    runtime = open_runtime(settings, engine=engine)
-    roles = roles_in(CONFIG)
-    with engine.begin() as conn:
-        apply_seed(conn, load_seed(CONFIG / "demo.yaml", roles), roles)
+    shipped = settings.workflows_dir == WORKFLOWS and settings.config_dir == CONFIG
+    if shipped and _restore_seed(engine):
+        runtime = open_runtime(settings, engine=engine)
+    else:
+        with engine.connect() as conn:
+            fresh = _is_empty(conn)
+        runtime = open_runtime(settings, engine=engine)
+        roles = roles_in(CONFIG)
+        with engine.begin() as conn:
+            apply_seed(conn, load_seed(CONFIG / "demo.yaml", roles), roles)
+        if shipped and fresh and _seed_key(engine) not in _SEEDED:
+            _save_seed(engine)
     yield runtime
     engine.dispose()
 

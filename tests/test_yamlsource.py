@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from khenthuong.errors import InvalidDefinition
+from khenthuong.settings import PROJECT_ROOT
 from khenthuong.yamlsource import MAX_YAML_BYTES, load_yaml
 
 BOMB = """\
@@ -55,3 +56,32 @@ def test_the_shipped_files_are_within_the_bounds() -> None:
     root = Path(__file__).resolve().parents[1]
     for path in [*root.glob("config/*.yaml"), *root.glob("workflows/*.yaml")]:
         assert load_yaml(path).data, path
+
+
+SHIPPED_YAML = sorted(
+    [*(PROJECT_ROOT / "workflows").glob("*.yaml"), *(PROJECT_ROOT / "config").glob("*.yaml")],
+    key=str,
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED_YAML, ids=str)
+def test_the_libyaml_reader_gives_the_python_readers_data_and_lines(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are read through libyaml when PyYAML has it; the pure-Python composer (which
+    words the errors) must give the same values and the same line for every key."""
+    from khenthuong import yamlsource
+
+    fast = load_yaml(path)
+    monkeypatch.setattr(yamlsource, "_FAST_LOADER", None)
+    slow = load_yaml(path)
+    assert fast.data == slow.data
+    assert fast.lines == slow.lines
+
+
+def test_a_single_alias_is_refused_through_either_reader(tmp_path: Path) -> None:
+    path = tmp_path / "alias.yaml"
+    path.write_text("a: &x 1\nb: *x\n", encoding="utf-8")
+    assert problems(path) == [
+        f"{path}:2: YAML syntax: alias *x is not allowed (write the value out in full)"
+    ]

@@ -57,7 +57,25 @@ class SourceDoc:
         return Problem(self.file, self.line_of(path), message)
 
 
-def _convert(node: yaml.Node, path: PathKey, doc: SourceDoc, problems: list[Problem]) -> Any:
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+"""libyaml's composer when PyYAML was built with it (about ten times faster than the Python one)."""
+
+
+class _AliasFound(Exception):
+    """A node reached twice: the document uses an alias (the Python loader names where)."""
+
+
+def _convert(
+    node: yaml.Node,
+    path: PathKey,
+    doc: SourceDoc,
+    problems: list[Problem],
+    seen: set[int] | None = None,
+) -> Any:
+    if seen is not None:
+        if id(node) in seen:
+            raise _AliasFound
+        seen.add(id(node))
     doc.lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
@@ -71,25 +89,24 @@ def _convert(node: yaml.Node, path: PathKey, doc: SourceDoc, problems: list[Prob
                     Problem(doc.file, key_node.start_mark.line + 1, f"duplicate key {key!r}")
                 )
                 continue
-            result[key] = _convert(value_node, (*path, key), doc, problems)
+            result[key] = _convert(value_node, (*path, key), doc, problems, seen)
             doc.lines[(*path, key)] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _convert(item, (*path, index), doc, problems) for index, item in enumerate(node.value)
+            _convert(item, (*path, index), doc, problems, seen)
+            for index, item in enumerate(node.value)
         ]
     # Scalars: let PyYAML's SafeLoader resolve the type (int, bool, str, date...).
-    loader = yaml.SafeLoader("")
+    constructor = yaml.constructor.SafeConstructor()
     try:
-        return loader.construct_object(node, deep=True)
+        return constructor.construct_object(node, deep=True)
     except (ValueError, yaml.YAMLError) as exc:
         # e.g. 2027-13-01 looks like a date to YAML but is not one
         problems.append(
             Problem(doc.file, node.start_mark.line + 1, f"bad value {node.value!r}: {exc}")
         )
         return node.value
-    finally:
-        loader.dispose()
 
 
 def load_yaml(path: Path | str, text: str | None = None) -> SourceDoc:
@@ -105,6 +122,10 @@ def load_yaml(path: Path | str, text: str | None = None) -> SourceDoc:
         raise InvalidDefinition(
             [Problem(file, 1, f"file is {size:,} bytes; at most {MAX_YAML_BYTES:,} are read")]
         )
+    if _FAST_LOADER is not None:
+        fast = _fast_load(file, text)
+        if fast is not None:
+            return fast
     doc = SourceDoc(file=file, data=None)
     try:
         node = yaml.compose(text, Loader=_NoAliasLoader)
@@ -118,6 +139,24 @@ def load_yaml(path: Path | str, text: str | None = None) -> SourceDoc:
     if problems:
         raise InvalidDefinition(problems)
     return doc
+
+
+def _fast_load(file: str, text: str) -> SourceDoc | None:
+    """The document through libyaml, or None when anything is off (a syntax error, an alias, a
+    bad value): the Python loader then reads it again and words the problem the same way."""
+    try:
+        node = yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    doc = SourceDoc(file=file, data=None)
+    problems: list[Problem] = []
+    try:
+        doc.data = _convert(node, (), doc, problems, seen=set())
+    except _AliasFound:
+        return None
+    return None if problems else doc
 
 
 def pydantic_problems(doc: SourceDoc, error: Any) -> list[Problem]:
