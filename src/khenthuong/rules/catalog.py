@@ -182,6 +182,11 @@ class Award(Strict):
     name: Text
     subject: Literal["individual", "collective", "both"]
     category: Literal["title", "form"]
+    decided_as: Literal["recognition", "grant"] | None = None
+    """How its decision words the award: `recognition` ("Về việc công nhận danh hiệu …",
+    "Công nhận danh hiệu … cho …"), `grant` ("Về việc tặng …", "Tặng … cho …"). Default:
+    recognition for a title, grant for a form; a flag (Cờ thi đua) is a title that is
+    handed over, its decision "tặng" it."""
     authority: str
     workflow: str | None = None
     adhoc_workflow: str | None = None
@@ -201,6 +206,13 @@ class Award(Strict):
     collective_multiplier_source: str | None = None
     collective_multiplier_uncertain: bool = False
     rules: list[RuleSet] = Field(min_length=1)
+
+    @property
+    def recognised(self) -> bool:
+        """Its decision recognises a title (công nhận danh hiệu) rather than grants it."""
+        return (self.decided_as or ("recognition" if self.category == "title" else "grant")) == (
+            "recognition"
+        )
 
 
 class AwardIn(Award):
