@@ -46,9 +46,7 @@ def sign_in(
     source = SOURCE_NAMES.get(identity.source, identity.source)
     grants = mapping.grants_for(identity.groups)
     if grants is None:
-        raise DirectorySignInRefused(
-            "directory_no_role", username=identity.username, source=source
-        )
+        raise DirectorySignInRefused("directory_no_role", username=identity.username, source=source)
     row = conn.execute(
         select(
             USERS.c.id, USERS.c.active, USERS.c.password_hash, USERS.c.auth_source,
