@@ -210,12 +210,20 @@ def test_cum2_2017_ends_with_one_government_flag_and_three_ministry_flags(seeded
     assert [p.score for p in proposed] == [40, 40, 40, 30, 10, 10]
     with seeded.engine.connect() as conn:
         rows = conn.execute(
-            select(NOMINATIONS.c.workflow, NOMINATIONS.c.nominee_name, UNITS.c.code)
+            select(
+                NOMINATIONS.c.workflow, NOMINATIONS.c.nominee_name, NOMINATIONS.c.award_code,
+                UNITS.c.code,
+            )
             .join(UNITS, UNITS.c.id == NOMINATIONS.c.proposing_unit_id)
             .where(NOMINATIONS.c.year == 2017)
-        ).all()
+        ).all()  # fmt: skip
     workflows = sorted(r.workflow for r in rows)
     assert workflows == ["co_thi_dua_cap_bo"] * 3 + ["co_thi_dua_chinh_phu"]
+    # The BCA's flag is its own award (Cờ thi đua của Bộ Công an), not the generic CO_BO.
+    assert (
+        sorted((r.workflow, r.award_code) for r in rows if r.workflow == "co_thi_dua_cap_bo")
+        == [("co_thi_dua_cap_bo", "CO_BCA")] * 3
+    )
     assert {r.code for r in rows} == {"C07"}
 
 

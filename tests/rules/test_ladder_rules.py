@@ -261,3 +261,23 @@ def test_a_person_rule_on_a_collective_title_is_refused(tmp_path: Path) -> None:
     bad.write_text(text.replace(old, "          rule: ldtt\n", 1), encoding="utf-8")
     with pytest.raises(InvalidDefinition, match="'ldtt' judges individuals"):
         load_catalog(bad)
+
+
+def test_the_public_security_flag_is_modelled_once_as_the_ministrys_own_co_bo() -> None:
+    """Cờ thi đua của Bộ Công an is the award CO_BCA alone (no BCA override of CO_BO): counted
+    as CO_BO, proposed by a cluster the BCA organises in CO_BO's place, and within the first
+    four of such a cluster (1 Government flag and 3 BCA flags for Cụm thi đua số 2, 2017)."""
+    for on in (date(2017, 12, 31), date(2026, 12, 31)):
+        assert CATALOG.rules_for("CO_BO", on, "BCA") == CATALOG.rules_for("CO_BO", on)
+        assert CATALOG.own_version("CO_BO", "BCA", on) == "CO_BCA"
+        assert CATALOG.own_version("CO_BO", "BCY", on) == "CO_BO"
+        rule = CATALOG.rules_for("CO_BCA", on, "BCA").eligibility
+        assert isinstance(rule, BlocLeadRule)
+        fourth = UnitFacts(bloc_ranks=(("CUM2-BCA", "BCA", 4),), organisation="BCA")
+        fifth = UnitFacts(bloc_ranks=(("CUM2-BCA", "BCA", 5),), organisation="BCA")
+        elsewhere = UnitFacts(bloc_ranks=(("KCY4", "BCY", 1),), organisation="BCY")
+        assert bloc_lead(fourth, on.year, rule) is None
+        assert bloc_lead(fifth, on.year, rule) is not None
+        assert bloc_lead(elsewhere, on.year, rule) is not None
+    assert CATALOG.counted_as("CO_BO") == ["CO_BO", "CO_BCA"]
+    assert CATALOG.counted_as("CO_CP") == ["CO_CP"]

@@ -18,6 +18,7 @@ from khenthuong.errors import Forbidden
 from khenthuong.roles import roles_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
+from khenthuong.services.access import can_read
 from khenthuong.services.account_files import apply_accounts, export_accounts, plan_accounts
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.org_files import IMPORT_STREAM, OrgFileRefused
@@ -249,7 +250,7 @@ def test_bad_rows_are_named_by_file_and_row_and_nothing_is_written(
         ["A3", "Phòng A3", "A4", "unit", ""],
         ["A4", "Phòng A4", "A3", "unit", ""],
         ["A1", "Phòng A1 lần hai", "BCY", "unit", ""],
-        ["CCYQD", "Cục Cơ yếu Quân đội", "BCA", "unit", ""],
+        ["BCY", "Ban Cơ yếu Chính phủ", "CCYQD", "ministry", ""],
     ])  # fmt: skip
     staff = write_csv(tmp_path / "ca-nhan.csv", PERSON_HEADER, [
         ["X1", "Nguyễn Văn A", "nam", "19x0", "", "CCYQD", "", ""],
@@ -281,7 +282,11 @@ def test_bad_rows_are_named_by_file_and_row_and_nothing_is_written(
     assert "vòng lặp: A3 → A4 → A3" in got[1]
     assert "vòng lặp: A4 → A3 → A4" in got[2]
     assert got[3] == "don-vi.csv:6: mã đơn vị A1 trùng với dòng 2"
-    assert got[4].startswith("don-vi.csv:7: đơn vị Cục Cơ yếu Quân đội (CCYQD) đang thuộc BCY")
+    assert got[4] == (
+        "don-vi.csv:7: không thể chuyển đơn vị Ban Cơ yếu Chính phủ (BCY) vào Cục Cơ yếu Quân "
+        "đội (CCYQD): một đơn vị không thể thuộc chính nó hay đơn vị cấp dưới của nó "
+        "(BCY → CCYQD → BCY)"
+    )
     got = person_errors.value.errors
     assert [e.split(":")[1] for e in got] == ["2", "3", "4", "5", "6"]
     assert got[0] == "ca-nhan.csv:2: năm sinh '19x0' không hợp lệ (một năm từ 1900 đến 2026)"
@@ -396,3 +401,87 @@ def test_people_left_out_of_a_units_list_leave_only_when_asked(rt: Runtime, tmp_
         pytest.raises(OrgFileRefused, match=r"e\.csv:2: Người 2 đã nghỉ"),
     ):
         plan_persons(conn, moved_out, admin(conn), effective=date(2026, 9, 1))
+
+
+def _unit_paths(conn: Connection, *codes: str) -> list[str]:
+    found = dict(
+        conn.execute(select(UNITS.c.code, UNITS.c.path).where(UNITS.c.code.in_(codes))).all()
+    )
+    return [str(found[c]) for c in codes]
+
+
+def test_a_unit_moves_to_another_parent_with_its_subtree_and_records_as_an_audited_change(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    """Cục Cơ yếu Quân đội, with a section of its own and a nomination, moves from Ban Cơ yếu
+    to Bộ Công an by a second import: one `unit_moved` event, the subtree's paths and the
+    nomination's follow, its officer still reads it; the same file again changes nothing."""
+    assert import_units(rt, write_csv(tmp_path / "v1.csv", UNIT_HEADER, [
+        ["PQD1", "Phòng Kỹ thuật", "CCYQD", "unit", "Phòng"],
+    ])) == 2  # fmt: skip
+    with rt.engine.connect() as conn:
+        cb = load_actor(conn, "cb.qd")
+    nid = svc.create_nomination(
+        rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD", actor=cb,
+        nominee_name="Nguyễn Văn Chuyển", year=2026, create_person=True,
+    )  # fmt: skip
+    moves = write_csv(tmp_path / "v2.csv", UNIT_HEADER, [
+        ["PQD1", "Phòng Kỹ thuật", "CCYQD", "unit", "Phòng"],
+        ["CCYQD", "Cục Cơ yếu Quân đội", "BCA", "unit", ""],
+    ])  # fmt: skip
+    with rt.engine.connect() as conn:
+        preview = plan_units(conn, moves, admin(conn))
+    assert preview.counts() == {"unit_moved": 1}
+    assert preview.changes[0].text == (
+        "Chuyển đơn vị Cục Cơ yếu Quân đội (CCYQD) cùng các đơn vị trực thuộc: từ Ban Cơ yếu "
+        "Chính phủ (BCY) sang Bộ Công an (BCA)"
+    )
+    assert import_units(rt, moves) == 2  # the move and the import
+    with rt.engine.connect() as conn:
+        assert _unit_paths(conn, "CCYQD", "PQD1", "BCY") == [
+            "/CP/BCA/CCYQD/", "/CP/BCA/CCYQD/PQD1/", "/CP/BCY/",
+        ]  # fmt: skip
+        path = conn.execute(select(NOMINATIONS.c.unit_path).where(NOMINATIONS.c.id == nid))
+        assert path.scalar_one() == "/CP/BCA/CCYQD/"
+        parent = conn.execute(select(UNITS.c.parent_id).where(UNITS.c.code == "CCYQD"))
+        bca = conn.execute(select(UNITS.c.id).where(UNITS.c.code == "BCA")).scalar_one()
+        assert parent.scalar_one() == bca
+        unit_id = conn.execute(select(UNITS.c.id).where(UNITS.c.code == "CCYQD")).scalar_one()
+        trail = conn.execute(
+            select(EVENTS.c.trigger, EVENTS.c.payload).where(EVENTS.c.stream == f"unit:{unit_id}")
+        ).all()
+        assert [t.trigger for t in trail] == ["unit_moved"]
+        payload = trail[0].payload
+        assert '"parent":["BCY","BCA"]' in payload.replace(" ", "")
+        assert '"subunits":1' in payload.replace(" ", "")
+        assert '"nomination":1' in payload.replace(" ", "")
+        assert can_read(load_actor(conn, "cb.qd"), "/CP/BCA/CCYQD/")
+        assert verify_all(conn).ok
+    assert import_units(rt, moves) == 1  # nothing left to change: the import alone
+
+
+def test_moves_that_would_put_a_unit_under_itself_are_refused_naming_file_and_row(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    """Two units each moved under the other, and a unit under its own subunit: every such row
+    named FILE:ROW, nothing written."""
+    swap = write_csv(tmp_path / "hoan-doi.csv", UNIT_HEADER, [
+        ["CCYQD", "Cục Cơ yếu Quân đội", "CCYCA", "unit", ""],
+        ["CCYCA", "Cục Cơ yếu Công an", "CCYQD", "unit", ""],
+        ["CP", "Chính phủ", "BCY", "national", ""],
+    ])  # fmt: skip
+    with rt.engine.connect() as conn:
+        before = (events(conn), table(conn, UNITS))
+        with pytest.raises(OrgFileRefused) as refused:
+            plan_units(conn, swap, admin(conn))
+        assert (events(conn), table(conn, UNITS)) == before
+    assert refused.value.errors == [
+        "hoan-doi.csv:2: không thể chuyển đơn vị Cục Cơ yếu Quân đội (CCYQD) vào Cục Cơ yếu "
+        "Công an (CCYCA): một đơn vị không thể thuộc chính nó hay đơn vị cấp dưới của nó "
+        "(CCYQD → CCYCA → CCYQD)",
+        "hoan-doi.csv:3: không thể chuyển đơn vị Cục Cơ yếu Công an (CCYCA) vào Cục Cơ yếu "
+        "Quân đội (CCYQD): một đơn vị không thể thuộc chính nó hay đơn vị cấp dưới của nó "
+        "(CCYCA → CCYQD → CCYCA)",
+        "hoan-doi.csv:4: không thể chuyển đơn vị Chính phủ (CP) vào Ban Cơ yếu Chính phủ "
+        "(BCY): một đơn vị không thể thuộc chính nó hay đơn vị cấp dưới của nó (CP → BCY → CP)",
+    ]

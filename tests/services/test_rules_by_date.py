@@ -247,11 +247,13 @@ def flag_proposer(rt: Runtime) -> Actor:
         return load_actor(conn, "kt.cy")
 
 
+@pytest.mark.parametrize("flag", ["CO_BO", "CO_BCA"])
 def test_the_government_flag_cap_of_nd91_counts_the_ministry_flags(
-    rt: Runtime, flag_proposer: Actor
+    rt: Runtime, flag_proposer: Actor, flag: str
 ) -> None:
     """2019: Cờ thi đua CP for at most 20% of the collectives holding Ban Cơ yếu's flag that
-    year (NĐ 91 Điều 11): 5 flags give one place, the second submission is refused."""
+    year (NĐ 91 Điều 11): 5 flags give one place, the second submission is refused. A
+    ministry's own flag (CO_BCA, counts_as CO_BO) is counted as the ministry flag."""
     units = ("CCYQD", "CCYCA", "CCYNG", "CCYDCQ", "CQLKT")
     with write_tx(rt.engine) as conn:
         rows = conn.execute(select(UNITS.c.code, UNITS.c.id).where(UNITS.c.code.in_(units)))
@@ -260,7 +262,7 @@ def test_the_government_flag_cap_of_nd91_counts_the_ministry_flags(
             conn.execute(
                 insert(AWARD_RECORDS).values(
                     unit_id=ids[unit],
-                    award_code="CO_BO",
+                    award_code=flag,
                     year=2019,
                     decision_number=f"{200 + i}/QĐ-BCY",
                     decision_date=date(2019, 12, 5),

@@ -5,10 +5,12 @@ a title over its quota."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from docx import Document
 from sqlalchemy import select
 
 from khenthuong.errors import StepRefused
@@ -16,6 +18,7 @@ from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog, load_catalog
 from khenthuong.runtime import Runtime
 from khenthuong.services import guards, year_review
+from khenthuong.services.documents import DocumentRequest, render_document
 from khenthuong.services.registrations import EntryIn
 from khenthuong.services.year_review import ProposedEntry, Tally
 from khenthuong.storage.db import write_tx
@@ -110,6 +113,23 @@ def test_one_pass_decides_ldtt_cstdcs_and_ttldtt_one_decision_per_title(rt: Runt
     assert numbers.count(("LDTT", "41/QĐ-CCYQD")) == 4
     assert ("TTLDTT", "43/QĐ-CCYQD") in numbers
     assert states(rt, [refused_id]) == {refused_id: "draft"}
+    # Each title's decision recognises it (công nhận danh hiệu), never "tặng" it.
+    for number, name, counts in (("41/QĐ-CCYQD", "Lao động tiên tiến", "4 cá nhân"),
+                                 ("42/QĐ-CCYQD", "Chiến sĩ thi đua cơ sở", "1 cá nhân"),
+                                 ("43/QĐ-CCYQD", "Tập thể lao động tiên tiến", "1 tập thể")):  # fmt: skip
+        text = decision_text(rt, number)
+        assert f"Về việc công nhận danh hiệu {name} năm 2026" in text
+        assert f"Điều 1. Công nhận danh hiệu {name} năm 2026 cho {counts}" in text
+        assert f"ĐƯỢC CÔNG NHẬN DANH HIỆU {name.upper()} NĂM 2026" in text
+        assert "Về việc tặng" not in text and "Tặng " not in text
+
+
+def decision_text(rt: Runtime, number: str) -> str:
+    """The text of a decision's DOCX as rendered for its signer's unit (paragraphs, cells)."""
+    request = DocumentRequest("quyet-dinh", f"{number}:{TODAY.year}", "docx", who(rt, "tt.qd"))
+    doc = Document(io.BytesIO(render_document(rt.engine, catalog(), CONFIG, request).content))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
 
 
 def test_unregistered_nominee_is_refused_where_the_organisation_requires_it(

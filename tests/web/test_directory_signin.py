@@ -26,6 +26,7 @@ from khenthuong.services.accounts import set_password
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import EVENTS, UNITS, USER_ROLES, USERS
 from khenthuong.web.app import create_app
+from khenthuong.web.sessions import LANG_COOKIE
 from tests.ldap_server import GROUPS, PEOPLE, LdapServer, ldap_server
 
 GROUP_OFFICERS = f"cn=tdkt-ccyqd,{GROUPS}"
@@ -158,6 +159,14 @@ def test_ldap_refusals_wrong_password_disabled_account_no_group_and_local_name(
         taken = _post_login(c, "cb.qd", "mat-khau-ldap")
         assert taken.status_code == 403 and "tài khoản nội bộ cb.qd" in taken.text
         assert _post_login(c, "an.nv", "mat-khau-ldap").status_code == 303
+    with TestClient(create_app(rt)) as c:  # the English locale reads the refusals in English
+        c.cookies.set(LANG_COOKIE, "en")
+        no_group = _post_login(c, "binh.tt", "mat-khau-ldap")
+        assert no_group.status_code == 403
+        assert "belongs to no group that is given a role here" in no_group.text
+        taken = _post_login(c, "cb.qd", "mat-khau-ldap")
+        assert "A local account cb.qd with its own password already exists" in taken.text
+        assert "Tài khoản" not in no_group.text and "tài khoản nội bộ" not in taken.text
     slapd.lock(an)  # the directory disables the account
     with TestClient(create_app(rt)) as c:
         assert _post_login(c, "an.nv", "mat-khau-ldap").status_code == 401
@@ -273,10 +282,22 @@ def test_openid_sign_in_with_pkce_maps_the_groups_claim(
     with TestClient(create_app(rt)) as c:  # no mapped group: refused, nothing created
         refused = _through_provider(c, "sub-dung")
         assert refused.status_code == 403
+        assert "Tài khoản dung.pv được OpenID Connect xác thực nhưng không thuộc nhóm nào" in (
+            refused.text
+        )
     with write_tx(rt.engine) as conn:  # disabled here: refused although the provider agrees
         conn.execute(USERS.update().where(USERS.c.username == "chi.lt").values(active=False))
     with TestClient(create_app(rt)) as c:
-        assert _through_provider(c, "sub-chi").status_code == 403
+        locked = _through_provider(c, "sub-chi")
+        assert locked.status_code == 403 and "Tài khoản chi.lt đã bị khóa" in locked.text
+    with TestClient(create_app(rt)) as c:  # the same refusals in the English locale
+        c.cookies.set(LANG_COOKIE, "en")
+        locked = _through_provider(c, "sub-chi")
+        assert locked.status_code == 403
+        assert "The account chi.lt is disabled here; contact the administrator." in locked.text
+        refused = _through_provider(c, "sub-dung")
+        assert "The account dung.pv was verified by OpenID Connect but belongs" in refused.text
+        assert "Tài khoản" not in locked.text + refused.text
 
 
 def test_openid_callback_without_the_right_state_is_refused(

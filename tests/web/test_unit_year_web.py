@@ -188,3 +188,19 @@ def test_another_units_officer_cannot_read_the_units_year(
     auditor, _ = browser("kiemtra")
     r = auditor.get(f"/unit-year?unit=CCYQD&year={YEAR}")
     assert r.status_code == 200 and "Giàng A Páo" in r.text
+
+
+def test_page_messages_follow_the_locale(web_rt: Runtime, browser: Browser) -> None:
+    """What the page says after an action is Vietnamese, or English in the English locale."""
+    (one,) = people(web_rt, "Mùa A Dính")
+    c, csrf = browser("cb.qd")
+    form = {"csrf_token": csrf, "unit": "CCYQD", "year": str(YEAR), "targets": "100%"}
+    r = c.post("/unit-year/register", data=form)
+    assert r.status_code == 200 and "Đã lưu đăng ký thi đua" in r.text
+    c.cookies.set("kt_lang", "en")
+    r = c.post("/unit-year/register", data=form)
+    assert "Emulation registration saved" in r.text and "Đã lưu" not in r.text
+    r = c.post("/unit-year/ratings", data={
+        "csrf_token": csrf, "unit": "CCYQD", "year": str(YEAR), f"rating_{one}": "htt",
+    })  # fmt: skip
+    assert "Ratings: 1 new, 0 corrected, 0 unchanged" in r.text

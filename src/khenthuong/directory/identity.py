@@ -27,4 +27,12 @@ class DirectoryUnavailable(KhenthuongError):
 
 class DirectorySignInRefused(KhenthuongError):
     """The directory vouched for the person, but khenthuong refuses the sign-in (no role
-    mapped, a local account of the same name with its own password, an account disabled here)."""
+    mapped, a local account of the same name with its own password, an account disabled here).
+
+    `key` names the message in the web's gettext catalogs (`directory_no_role`, …) and
+    `values` fill its placeholders: the page shows it in the officer's language."""
+
+    def __init__(self, key: str, **values: str) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(f"{key}: " + ", ".join(f"{k}={v}" for k, v in values.items()))

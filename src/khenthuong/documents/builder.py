@@ -339,8 +339,7 @@ def quyet_dinh(*, with_body: bool = True) -> DocumentObject:
         for lead, text in (
             (
                 "Điều 1. ",
-                "Tặng {{ award_name }} cho {{ counts_text }} (có danh sách kèm theo), "
-                "đã có thành tích xuất sắc trong công tác năm {{ year }}.",
+                "{{ article_1 }}",
             ),
             (
                 "Điều 2. ",
@@ -358,7 +357,7 @@ def quyet_dinh(*, with_body: bool = True) -> DocumentObject:
         signature_block(doc)
     award_list(
         doc,
-        title="{{ award_name_upper }}",
+        title="{{ list_title }}",
         cites="(Kèm theo Quyết định số {{ number }} ngày {{ decided_short }} của {{ authority_name }})",
         page_break_before=with_body,
     )

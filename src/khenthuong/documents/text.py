@@ -51,6 +51,25 @@ def number_suffix(number: str) -> tuple[str, str]:
     return (head, tail) if sep else ("", number)
 
 
+def decision_wording(name: str, recognised: bool, counts_text: str, year: str) -> dict[str, str]:
+    """The trích yếu, Điều 1 and the list's title of a decision on award `name`: a title is
+    recognised ("Về việc công nhận danh hiệu Lao động tiên tiến năm 2026"; "Công nhận danh
+    hiệu … cho …"), a form or a flag granted ("Về việc tặng Bằng khen …"; "Tặng … cho …")."""
+    if recognised:
+        return {
+            "summary": f"Về việc công nhận danh hiệu {name} năm {year}",
+            "article_1": f"Công nhận danh hiệu {name} năm {year} cho {counts_text} "
+            "(có danh sách kèm theo).",
+            "list_title": f"ĐƯỢC CÔNG NHẬN DANH HIỆU {name.upper()} NĂM {year}",
+        }
+    return {
+        "summary": f"Về việc tặng {name}",
+        "article_1": f"Tặng {name} cho {counts_text} (có danh sách kèm theo), đã có thành tích "
+        f"xuất sắc trong công tác năm {year}.",
+        "list_title": name.upper(),
+    }
+
+
 def nfc(value: Any) -> Any:
     """Every string in `value` (nested dicts, lists, tuples) in Unicode NFC."""
     if isinstance(value, str):

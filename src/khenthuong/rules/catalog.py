@@ -182,7 +182,16 @@ class Award(Strict):
     name: Text
     subject: Literal["individual", "collective", "both"]
     category: Literal["title", "form"]
+    decided_as: Literal["recognition", "grant"] | None = None
+    """How its decision words the award: `recognition` ("Về việc công nhận danh hiệu …",
+    "Công nhận danh hiệu … cho …"), `grant` ("Về việc tặng …", "Tặng … cho …"). Default:
+    recognition for a title, grant for a form; a flag (Cờ thi đua) is a title that is
+    handed over, its decision "tặng" it."""
     authority: str
+    counts_as: str | None = None
+    """A ministry's own version of another award (Cờ thi đua của Bộ Công an of the ministry
+    flag CO_BO): counted as that award in quotas and statistics; a bloc its eligibility's
+    `organisers` organise proposes it in that award's place (`own_version`)."""
     workflow: str | None = None
     adhoc_workflow: str | None = None
     """The shorter path of this award's ad-hoc (đột xuất) nominations: the simplified
@@ -201,6 +210,13 @@ class Award(Strict):
     collective_multiplier_source: str | None = None
     collective_multiplier_uncertain: bool = False
     rules: list[RuleSet] = Field(min_length=1)
+
+    @property
+    def recognised(self) -> bool:
+        """Its decision recognises a title (công nhận danh hiệu) rather than grants it."""
+        return (self.decided_as or ("recognition" if self.category == "title" else "grant")) == (
+            "recognition"
+        )
 
 
 class AwardIn(Award):
@@ -353,6 +369,20 @@ class Catalog(Strict):
             return award.adhoc_workflow
         return award.workflow
 
+    def counted_as(self, code: str) -> list[str]:
+        """`code` and the awards counted as it (a ministry's own flag counts as CO_BO)."""
+        return [code, *sorted(c for c, a in self.awards.items() if a.counts_as == code)]
+
+    def own_version(self, code: str, organiser: str, on: date) -> str:
+        """The award a bloc organised by `organiser` proposes for `code` on `on`: the
+        organiser's own version of it (its eligibility's `organisers` name the organiser),
+        else `code` itself."""
+        for other in self.counted_as(code)[1:]:
+            rules = [r for r in self.awards[other].rules if r.effective_from <= on]
+            if organiser in getattr(rules[-1].eligibility if rules else None, "organisers", ()):
+                return other
+        return code
+
     def award_for_workflow(self, workflow: str) -> str | None:
         """The award code a workflow carries: the only one, or the one marked default."""
         codes = [c for c, a in self.awards.items() if workflow in (a.workflow, a.adhoc_workflow)]
@@ -402,6 +432,8 @@ def _award_problems(doc: SourceDoc, catalog: CatalogIn, code: str, award: AwardI
         problems.append(
             doc.problem((*at, "collective_multiplier"), "a collective multiplier needs its source")
         )
+    if award.counts_as is not None and award.counts_as not in catalog.awards:
+        problems.append(doc.problem((*at, "counts_as"), f"unknown award {award.counts_as!r}"))
     for i, document in enumerate(award.documents):
         if document not in DOC_TYPES:
             problems.append(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -33,6 +34,7 @@ from khenthuong.services.covenants import (
     require_reporter,
     targets_of,
 )
+from khenthuong.services.guard_facts import _catalog
 from khenthuong.services.nominations import create_nomination_in
 from khenthuong.storage.blocs import (
     BLOC_DEDUCTIONS,
@@ -345,6 +347,7 @@ def year_end_vote(
                 nomination_id = create_nomination_in(
                     conn, registry, workflow=workflow, proposing_unit=view.leader or r.unit,
                     actor=actor, nominee_unit_code=r.unit, year=year, on_behalf_of_bloc=True,
+                    award_code=_award_of(workflow, view.organiser, year),
                     comment=f"{view.name} suy tôn năm {year}: hạng {r.rank}, {r.score:g} điểm, "
                     f"{r.votes}/{voters} phiếu; đề nghị {award_label(view, chosen)}",
                 )  # fmt: skip
@@ -362,6 +365,18 @@ def year_end_vote(
                  "outcome": outcome},
     )  # fmt: skip
     return proposals(conn, code, year)
+
+
+def _award_of(workflow: str, organiser: str, year: int) -> str | None:
+    """The award a bloc proposes on `workflow`: the organiser's own version of the
+    workflow's award where the catalog has one (Cờ thi đua của Bộ Công an for a cluster of
+    the BCA), else the workflow's default (None)."""
+    catalog = _catalog()
+    default = catalog.award_for_workflow(workflow)
+    if default is None:
+        return None
+    own = catalog.own_version(default, organiser, date(year, 12, 31))
+    return None if own == default else own
 
 
 def proposals(conn: Connection, code: str, year: int) -> list[Proposal]:

@@ -41,16 +41,12 @@ def sign_in(
     account created without a password (e.g. by `users import`); replaces its roles with what
     the directory's groups give. Refuses (DirectorySignInRefused, in Vietnamese) when no group
     maps to a role, when a local account of that name has its own password, or when the
-    account was disabled in khenthuong."""
+    account was disabled in khenthuong; the refusal's message key is in the web's catalogs."""
     now = now or datetime.now(UTC)
     source = SOURCE_NAMES.get(identity.source, identity.source)
     grants = mapping.grants_for(identity.groups)
     if grants is None:
-        raise DirectorySignInRefused(
-            f"Tài khoản {identity.username} được {source} xác thực nhưng không thuộc nhóm nào "
-            "được gán vai trò trong hệ thống; đề nghị quản trị viên bổ sung vào "
-            "config/directory.yaml."
-        )
+        raise DirectorySignInRefused("directory_no_role", username=identity.username, source=source)
     row = conn.execute(
         select(
             USERS.c.id, USERS.c.active, USERS.c.password_hash, USERS.c.auth_source,
@@ -79,19 +75,14 @@ def sign_in(
         )  # fmt: skip
         return identity.username
     if not row.active:
-        raise DirectorySignInRefused(
-            f"Tài khoản {identity.username} đã bị khóa trong hệ thống; liên hệ quản trị viên."
-        )
+        raise DirectorySignInRefused("directory_account_locked", username=identity.username)
     if row.auth_source == "local" and row.password_hash:
         raise DirectorySignInRefused(
-            f"Đã có tài khoản nội bộ {identity.username} với mật khẩu riêng; đăng nhập bằng "
-            "mật khẩu đó, hoặc đề nghị quản trị viên chuyển tài khoản sang đăng nhập qua "
-            f"{source}."
+            "directory_local_account", username=identity.username, source=source
         )
     if row.directory_subject and row.directory_subject != identity.subject:
         raise DirectorySignInRefused(
-            f"Tài khoản {identity.username} đã gắn với một người khác trong {source}; "
-            "liên hệ quản trị viên."
+            "directory_other_person", username=identity.username, source=source
         )
     before = _current_grants(conn, row.id)
     changes: dict[str, object] = {}

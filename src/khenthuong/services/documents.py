@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, RowMapping, insert, select
 from khenthuong.audit.append import append_event
 from khenthuong.documents.render import Rendered, render, template_path
 from khenthuong.documents.settings import DocumentsConfig, documents_config
-from khenthuong.documents.text import date_line, long_date, money, short_date
+from khenthuong.documents.text import date_line, decision_wording, long_date, money, short_date
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
@@ -230,12 +230,14 @@ def decision_context(
     issuer_title = settings.certificate_issuer or (
         f"{settings.signer_title or cfg.default_signer_title} {authority.name.upper()}"
     )
+    lists = _lists(rows)
+    year_text = ", ".join(str(y) for y in sorted(years))
     return {
         **_head(cfg, authority, number, decided_on),
         **_delegated_signer_block(head, settings.signer_title or cfg.default_signer_title),
-        **_lists(rows),
+        **lists,
+        **decision_wording(award.name.vi, award.recognised, str(lists["counts_text"]), year_text),
         "signer_name": str(head["signer"]),
-        "summary": f"Về việc tặng {award.name.vi}",
         "authority_title": issuer_title,
         "authority_name": authority.name,
         "issuer_title": issuer_title,
@@ -246,7 +248,7 @@ def decision_context(
         + authority.name,
         "award_name": award.name.vi,
         "award_name_upper": award.name.vi.upper(),
-        "year": ", ".join(str(y) for y in sorted(years)),
+        "year": year_text,
         "money_source": cfg.money_source,
         "executors": "Thủ trưởng các đơn vị có liên quan",
         "decided_short": short_date(decided_on),

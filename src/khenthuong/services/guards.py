@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
 
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import KhenthuongError, Refusal
@@ -296,7 +296,7 @@ def _unit_quota(
             select(func.count())
             .select_from(AWARD_RECORDS)
             .where(
-                AWARD_RECORDS.c.award_code == quota.of,
+                AWARD_RECORDS.c.award_code.in_(catalog.counted_as(quota.of)),
                 AWARD_RECORDS.c.year == nom["year"],
                 AWARD_RECORDS.c.revoked.is_(False),
                 AWARD_RECORDS.c.person_id.in_(
@@ -311,7 +311,7 @@ def _unit_quota(
             select(func.count())
             .select_from(NOMINATIONS)
             .where(
-                _same_award(catalog, quota.of),
+                or_(*(_same_award(catalog, c) for c in catalog.counted_as(quota.of))),
                 NOMINATIONS.c.year == nom["year"],
                 NOMINATIONS.c.closed.is_(False),
                 NOMINATIONS.c.nominee_person_id.in_(

@@ -33,6 +33,7 @@ CHANGE_NAMES = {
     "unit_added": "thêm đơn vị",
     "unit_renamed": "đổi tên đơn vị",
     "unit_changed": "sửa đơn vị",
+    "unit_moved": "chuyển đơn vị cấp trên",
     "person_added": "thêm cá nhân",
     "person_moved": "chuyển đơn vị",
     "person_changed": "sửa thông tin cá nhân",
@@ -60,7 +61,7 @@ class Change:
     """One difference between a row of the file and the record."""
 
     kind: str
-    """unit_added, unit_renamed, unit_changed, person_added, person_moved, person_changed,
+    """unit_added, unit_renamed, unit_changed, unit_moved, person_added, person_moved, person_changed,
     person_left, person_returned, account_added, account_changed, roles_changed,
     account_disabled, account_enabled."""
     row: int | None

@@ -1,9 +1,13 @@
 """The unit tree from a file and back: code, name, parent, level, kind.
 
 A unit is known by its code. A new code adds a unit (its parent may come later in the file);
-a known code with another name renames it, with another level or kind changes it. A known
-unit under another parent is refused (moving a subtree would change who may read its
-records); units the file leaves out are kept as they are.
+a known code with another name renames it, with another level or kind changes it, under
+another parent moves it with its whole subtree (an audited `unit_moved`: the subtree's paths,
+and the paths of its nominations, proposal batches, registrations and campaigns, follow it, so
+that its officers keep their records and the new parent's officers see them; award records
+keep the placement they had when recorded, the statistics of past years stay as they were).
+A unit cannot move under itself or one of its own subunits. Units the file leaves out are
+kept as they are.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, literal, select, update
 
 from khenthuong.audit.bulk import NewEvent
 from khenthuong.services.actors import Actor
@@ -30,8 +34,11 @@ from khenthuong.services.org_files import (
     record,
     within,
 )
+from khenthuong.storage.batches import BATCHES
+from khenthuong.storage.campaigns import CAMPAIGNS
 from khenthuong.storage.db import inserted_id
-from khenthuong.storage.models import UNITS
+from khenthuong.storage.models import NOMINATIONS, UNITS
+from khenthuong.storage.registrations import REGISTRATIONS
 
 UNIT_TABLE = Table(
     columns={
@@ -143,13 +150,21 @@ def plan_units(
     codes_by_id = {r.id: r.code for r in units.values()}
     new = {r.code: r for r in rows if r.code not in units}
     plan = ImportPlan("units", name, file_digest(path), rows=len(sheet))
+    moves = _moves(rows, units, codes_by_id)
+    names = {code: str(u.name) for code, u in units.items()} | {c: r.name for c, r in new.items()}
     for row in rows:
         problem = _problem(row, units, codes_by_id, new, mine)
+        loop = None if problem or row not in moves else _move_cycle(row, units, codes_by_id, rows)
+        if loop:
+            problem = (
+                f"không thể chuyển đơn vị {row.name} ({row.code}) vào "
+                f"{names[str(row.parent)]} ({row.parent}): một đơn vị không thể thuộc chính "
+                f"nó hay đơn vị cấp dưới của nó ({' → '.join(loop)})"
+            )
         if problem:
             errors.add(row.number, problem)
     errors.raise_any()
     paths = {code: str(u.path) for code, u in units.items()}
-    names = {code: str(u.name) for code, u in units.items()} | {c: r.name for c, r in new.items()}
     for row in _parents_first(list(new.values()), paths):
         paths[row.code] = (paths[row.parent] if row.parent else "/") + f"{row.code}/"
         under = f" thuộc {names[row.parent]}" if row.parent else " (đơn vị gốc)"
@@ -171,7 +186,54 @@ def plan_units(
     for row in rows:
         if row.code in units:
             plan.changes.extend(_differences(row, units[row.code]))
+    for row in moves:
+        unit = units[row.code]
+        before = codes_by_id.get(unit.parent_id) if unit.parent_id else None
+        was = f"{names[before]} ({before})" if before else "gốc (không có cấp trên)"
+        goes = f"{names[row.parent]} ({row.parent})" if row.parent else "gốc (không có cấp trên)"
+        plan.changes.append(
+            Change(
+                "unit_moved",
+                row.number,
+                f"Chuyển đơn vị {row.name} ({row.code}) cùng các đơn vị trực thuộc: "
+                f"từ {was} sang {goes}",
+                f"unit:{unit.id}",
+                {"code": row.code, "parent": [before, row.parent]},
+                {"id": unit.id, "code": row.code, "parent": row.parent},
+            )
+        )
     return plan
+
+
+def _moves(rows: list[_Row], units: dict[str, Any], codes_by_id: dict[int, str]) -> list[_Row]:
+    """Rows of known units the file puts under another parent."""
+    out = []
+    for row in rows:
+        unit = units.get(row.code)
+        if unit is not None:
+            before = codes_by_id.get(unit.parent_id) if unit.parent_id else None
+            if row.parent != before:
+                out.append(row)
+    return out
+
+
+def _move_cycle(
+    row: _Row, units: dict[str, Any], codes_by_id: dict[int, str], rows: list[_Row]
+) -> list[str] | None:
+    """The chain from `row`'s new parent up to `row` itself, when the tree the file leads to
+    would put the unit under itself (every move and new unit of the file applied)."""
+    parents: dict[str, str | None] = {
+        code: codes_by_id.get(u.parent_id) if u.parent_id else None for code, u in units.items()
+    }
+    parents.update({r.code: r.parent for r in rows})
+    chain = [row.code]
+    at = row.parent
+    while at is not None and at not in chain[1:]:
+        chain.append(at)
+        if at == row.code:
+            return chain
+        at = parents.get(at)
+    return None
 
 
 def _problem(
@@ -183,15 +245,24 @@ def _problem(
 ) -> str | None:
     if row.code in units:
         unit = units[row.code]
-        before = codes_by_id.get(unit.parent_id) if unit.parent_id else None
-        if row.parent != before:
-            return (
-                f"đơn vị {unit.name} ({row.code}) đang thuộc {before or 'gốc (không có cấp trên)'}"
-                f", tệp ghi {row.parent or 'không có cấp trên'}: chưa hỗ trợ chuyển đơn vị sang "
-                "cấp trên khác; giữ đơn vị cấp trên như cũ"
-            )
         if not within(str(unit.path), mine):
             return f"đơn vị {unit.name} ({row.code}) ngoài phạm vi quản trị của bạn"
+        before = codes_by_id.get(unit.parent_id) if unit.parent_id else None
+        if row.parent == before:
+            return None
+        if row.parent is None:
+            if not any(p.count("/") == 2 for p in mine):
+                return (
+                    f"chỉ quản trị đơn vị gốc được chuyển đơn vị {unit.name} ({row.code}) lên gốc"
+                )
+            return None
+        if row.parent not in units and row.parent not in new:
+            return (
+                f"không có đơn vị cấp trên mã {row.parent} (không có trong tệp, cũng không có "
+                "trong hệ thống)"
+            )
+        if row.parent in units and not within(str(units[row.parent].path), mine):
+            return f"đơn vị cấp trên mới {units[row.parent].name} ngoài phạm vi quản trị của bạn"
         return None
     if row.level is None:
         return f"thiếu cấp của đơn vị mới {row.code} (unit, ministry hoặc national)"
@@ -288,6 +359,10 @@ def apply_units(conn: Connection, plan: ImportPlan, actor: Actor) -> int:
             )  # fmt: skip
             ids[row.code] = (unit_id, path)
             events.append(NewEvent(f"unit:{unit_id}", change.kind, change.payload))
+        elif change.kind == "unit_moved":
+            moved = _move(conn, change.data["id"], change.data["parent"])
+            assert change.stream is not None
+            events.append(NewEvent(change.stream, change.kind, {**change.payload, **moved}))
         else:
             conn.execute(
                 update(UNITS).where(UNITS.c.id == change.data["id"]).values(change.data["values"])
@@ -295,6 +370,39 @@ def apply_units(conn: Connection, plan: ImportPlan, actor: Actor) -> int:
             assert change.stream is not None
             events.append(NewEvent(change.stream, change.kind, change.payload))
     return record(conn, plan, actor, events)
+
+
+SCOPED = (NOMINATIONS, BATCHES, REGISTRATIONS, CAMPAIGNS)
+"""Tables whose rows carry the path of the unit they belong to (read scope): a move rewrites
+them with the unit's subtree. award_record keeps its recorded placement (statistics)."""
+
+
+def _move(conn: Connection, unit_id: int, parent: str | None) -> dict[str, Any]:
+    """Put unit `unit_id` under `parent` (None: a root unit) with its subtree: its parent, and
+    every path under its old path (units and SCOPED records) rewritten. What moved, for the
+    audit event."""
+    old = str(conn.execute(select(UNITS.c.path).where(UNITS.c.id == unit_id)).scalar_one())
+    code = old.rstrip("/").rsplit("/", 1)[-1]
+    if parent is None:
+        parent_id, base = None, "/"
+    else:
+        found = conn.execute(select(UNITS.c.id, UNITS.c.path).where(UNITS.c.code == parent)).one()
+        parent_id, base = found.id, str(found.path)
+    new = f"{base}{code}/"
+    conn.execute(update(UNITS).where(UNITS.c.id == unit_id).values(parent_id=parent_id))
+    counts: dict[str, int] = {}
+    for table, column in ((UNITS, UNITS.c.path), *((t, t.c.unit_path) for t in SCOPED)):
+        done = conn.execute(
+            update(table)
+            .where(column.startswith(old, autoescape=True))
+            .values({column.key: literal(new).concat(func.substr(column, len(old) + 1))})
+        )
+        counts[table.name] = done.rowcount
+    return {
+        "path": [old, new],
+        "subunits": counts.pop(UNITS.name) - 1,
+        "records": {k: v for k, v in counts.items() if v},
+    }
 
 
 def export_units(conn: Connection, path: Path) -> int:

@@ -114,8 +114,8 @@ def propose_in(
     chosen = [e for e in chosen if catalog.award(e.award_code).workflow]
     if not chosen:
         raise KhenthuongError(
-            f"Không có danh hiệu nào để bình xét năm {year} của {unit}: đăng ký thi đua "
-            "trước (khenthuong registrations add) hoặc đưa danh sách"
+            f"Không có danh hiệu nào để bình xét năm {year} của {unit_row(conn, unit).name}: "
+            "đăng ký thi đua trước (khenthuong registrations add) hoặc đưa danh sách"
         )
     batch_id = batches.create_batch_in(
         conn, proposing_unit=unit, actor=actor, title=title, year=year, now=now

@@ -15,6 +15,7 @@ from khenthuong.directory.identity import (
 from khenthuong.services import directory_accounts
 from khenthuong.storage.db import write_tx
 from khenthuong.web.context import WebContext
+from khenthuong.web.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,16 @@ def provision(ctx: WebContext, identity: DirectoryIdentity) -> str:
         return directory_accounts.sign_in(conn, identity, mapping, ctx.rt.roles)
 
 
-def ldap_sign_in(ctx: WebContext, username: str, password: str) -> tuple[bool, str | None]:
-    """(signed in, refusal shown to the officer). Runs in a worker thread (network calls)."""
+def refusal_text(exc: DirectorySignInRefused, lang: str) -> str:
+    """A directory refusal in the officer's language (the gettext catalogs)."""
+    return translate(exc.key, lang, **exc.values)
+
+
+def ldap_sign_in(
+    ctx: WebContext, username: str, password: str, lang: str = "vi"
+) -> tuple[bool, str | None]:
+    """(signed in, refusal shown to the officer in `lang`). Runs in a worker thread (network
+    calls)."""
     cfg = ldap_config(ctx.rt.settings)
     if cfg is None:
         return False, None
@@ -40,5 +49,5 @@ def ldap_sign_in(ctx: WebContext, username: str, password: str) -> tuple[bool, s
     try:
         provision(ctx, identity)
     except DirectorySignInRefused as exc:
-        return False, str(exc)
+        return False, refusal_text(exc, lang)
     return True, None

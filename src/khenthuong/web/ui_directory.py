@@ -18,8 +18,8 @@ from khenthuong.directory import oidc
 from khenthuong.directory.config import oidc_config
 from khenthuong.directory.identity import DirectorySignInRefused, DirectoryUnavailable
 from khenthuong.web.context import WebContext, ctx_of, log_denied
-from khenthuong.web.directory_signin import provision
-from khenthuong.web.i18n import STRINGS, translate
+from khenthuong.web.directory_signin import provision, refusal_text
+from khenthuong.web.i18n import translate
 from khenthuong.web.sessions import secret_key
 from khenthuong.web.ui_common import lang_of, redirect, render
 from khenthuong.web.ui_signin import start_session
@@ -29,20 +29,6 @@ router = APIRouter(include_in_schema=False)
 
 OIDC_COOKIE = "kt_oidc"
 OIDC_MAX_AGE = 600
-
-STRINGS.update(
-    {
-        "directory_down": (
-            "Không kết nối được máy chủ xác thực của cơ quan; vui lòng thử lại sau.",
-            "The organisation's sign-in server cannot be reached; please try again later.",
-        ),
-        "oidc_failed": (
-            "Đăng nhập qua cổng xác thực không thành công; vui lòng đăng nhập lại.",
-            "Sign-in through the identity provider failed; please sign in again.",
-        ),
-        "oidc_button": ("Đăng nhập qua {p}", "Sign in with {p}"),
-    }
-)
 
 
 def _serializer(ctx: WebContext) -> URLSafeTimedSerializer:
@@ -110,8 +96,8 @@ async def oidc_callback(
         log_denied(ctx, request, "?", f"OpenID sign-in refused: {exc}")
         return _login_page(request, 400, translate("oidc_failed", lang))
     except DirectorySignInRefused as exc:
-        log_denied(ctx, request, identity.username, str(exc))
-        return _login_page(request, 403, str(exc))
+        log_denied(ctx, request, identity.username, refusal_text(exc, "en"))
+        return _login_page(request, 403, refusal_text(exc, lang))
     response = start_session(ctx, username, str(data.get("next") or "/queue"))
     response.delete_cookie(OIDC_COOKIE, path="/login/oidc")
     return response

@@ -46,6 +46,7 @@ _CHANGES_EN = {
     "unit_added": "new unit",
     "unit_renamed": "unit renamed",
     "unit_changed": "unit changed",
+    "unit_moved": "unit moved",
     "person_added": "new person",
     "person_moved": "moved",
     "person_changed": "details changed",

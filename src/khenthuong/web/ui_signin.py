@@ -69,7 +69,7 @@ async def login(request: Request) -> Response:
     ok = verify_password(row.password_hash if row else None, password) and bool(row and row.active)
     refusal: str | None = None
     if not ok and ctx.rt.settings.ldap_url:
-        ok, refusal = await run_in_threadpool(ldap_sign_in, ctx, username, password)
+        ok, refusal = await run_in_threadpool(ldap_sign_in, ctx, username, password, lang)
     if not ok:
         ctx.throttle.failed(*keys)
         log_denied(ctx, request, username or "?", refusal or "wrong user name or password")

@@ -27,13 +27,14 @@ from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import UNITS
 from khenthuong.uploads import safe_name
 from khenthuong.web.context import Caller, ctx_of
-from khenthuong.web.i18n import STRINGS, translate
+from khenthuong.web.i18n import translate
 from khenthuong.web.schemas import IdPath
 from khenthuong.web.ui_common import (
     _error_text,
     _posted,
     _required_file,
     check_csrf,
+    lang_of,
     redirect,
     refuse_read_only,
     render,
@@ -42,41 +43,6 @@ from khenthuong.web.ui_common import (
 from khenthuong.workflow.definition import StateKind
 
 router = APIRouter(include_in_schema=False)
-
-STRINGS.update(
-    {
-        "unit_year": ("Năm thi đua", "Emulation year"),
-        "registration": ("Đăng ký thi đua", "Emulation registration"),
-        "targets": ("Chỉ tiêu tập thể (mỗi dòng một chỉ tiêu)", "Collective targets (one a line)"),
-        "registered_on": ("Ngày đăng ký", "Registered on"),
-        "save": ("Lưu", "Save"),
-        "register_title": ("Đăng ký danh hiệu", "Register a title"),
-        "person": ("Cá nhân", "Person"),
-        "collective": ("Tập thể", "Collective"),
-        "title_award": ("Danh hiệu", "Title"),
-        "import_file": ("Nhập từ tệp (.xlsx, .csv)", "Import a file (.xlsx, .csv)"),
-        "template": ("Tải mẫu", "Download the template"),
-        "year_end_ratings": ("Xếp loại cuối năm", "Year-end ratings"),
-        "rating": ("Xếp loại", "Rating"),
-        "not_rated": ("— chưa xếp loại —", "— not rated —"),
-        "year_review": ("Bình xét cuối năm", "Year-end review"),
-        "propose_year": (
-            "Lập đợt đề nghị từ đăng ký thi đua",
-            "Propose every registered title",
-        ),
-        "vote_titles": ("Hội đồng bỏ phiếu theo danh hiệu", "Council vote per title"),
-        "session": ("Phiên họp", "Session"),
-        "agree": ("Đồng ý", "Agree"),
-        "disagree": ("Không đồng ý", "Disagree"),
-        "abstain": ("Không biểu quyết", "Abstain"),
-        "close_session": ("Kết thúc phiên họp", "Close the session"),
-        "decide_titles": ("Ký quyết định theo danh hiệu", "Sign one decision per title"),
-        "decision_number": ("Số quyết định", "Decision number"),
-        "signer": ("Người ký", "Signer"),
-        "saved": ("Đã lưu", "Saved"),
-        "replace_ratings": ("Sửa cả xếp loại đã có", "Also correct ratings already recorded"),
-    }
-)
 
 
 def _units(caller: Caller) -> list[str]:
@@ -179,12 +145,19 @@ def _saved_upload(upload: Any) -> Path:
     return path
 
 
+def _rated(request: Request, report: Any) -> str:
+    return translate(
+        "uy_ratings_saved", lang_of(request), added=report.added, changed=report.changed,
+        unchanged=report.unchanged,
+    )  # fmt: skip
+
+
 @router.post("/unit-year/register")
 async def register(request: Request) -> Response:
     def action(conn: Any, caller: Caller, ctx: Any, form: Any, unit: str, year: int, _: Any) -> str:
         targets = str(form.get("targets", "")).splitlines()
         registrations.register_in(conn, unit=unit, year=year, actor=caller.actor, targets=targets)
-        return "Đã lưu đăng ký thi đua"
+        return translate("uy_registration_saved", lang_of(request))
 
     return await _act(request, action)
 
@@ -204,7 +177,7 @@ async def add_entry(request: Request) -> Response:
             conn, catalog_in(ctx.rt.settings.config_dir), unit=unit, year=year,
             entries=[entry], actor=caller.actor,
         )  # fmt: skip
-        return "Đã đăng ký danh hiệu"
+        return translate("uy_title_registered", lang_of(request))
 
     return await _act(request, action)
 
@@ -219,7 +192,7 @@ async def import_registrations(request: Request) -> Response:
             conn, catalog_in(ctx.rt.settings.config_dir), path, unit=unit, year=year,
             actor=caller.actor,
         )  # fmt: skip
-        return f"Đã đăng ký {len(ids)} danh hiệu từ {path.name}"
+        return translate("uy_titles_imported", lang_of(request), n=len(ids), file=path.name)
 
     return await _act(request, action)
 
@@ -236,7 +209,7 @@ async def save_ratings(request: Request) -> Response:
             conn, unit=unit, year=year, ratings=given, actor=caller.actor,
             replace=form.get("replace") in ("on", "true", "1"),
         )  # fmt: skip
-        return f"Xếp loại: {report.added} mới, {report.changed} sửa, {report.unchanged} giữ nguyên"
+        return _rated(request, report)
 
     return await _act(request, action)
 
@@ -251,7 +224,7 @@ async def import_ratings(request: Request) -> Response:
             conn, path, unit=unit, year=year, actor=caller.actor,
             replace=form.get("replace") in ("on", "true", "1"),
         )  # fmt: skip
-        return f"Xếp loại: {report.added} mới, {report.changed} sửa, {report.unchanged} giữ nguyên"
+        return _rated(request, report)
 
     return await _act(request, action)
 
@@ -326,12 +299,12 @@ async def review_step(request: Request, bid: IdPath, what: str) -> Response:
                 year_review.tally_titles_in(
                     conn, ctx.rt.registry, catalog, int(session), bid, votes, actor=caller.actor
                 )
-                done = f"Đã ghi kết quả bỏ phiếu của {len(votes)} danh hiệu"
+                done = translate("uy_votes_recorded", lang_of(request), n=len(votes))
             elif what == "close":
                 year_review.close_in(
                     conn, ctx.rt.registry, catalog, int(session), actor=caller.actor
                 )
-                done = f"Đã kết thúc phiên họp #{session}"
+                done = translate("uy_session_closed", lang_of(request), id=session)
             elif what == "decide":
                 numbers = {
                     k.removeprefix("number_"): str(v).strip()
@@ -344,13 +317,17 @@ async def review_step(request: Request, bid: IdPath, what: str) -> Response:
                     authority=str(form.get("authority", "")),
                     decided_on=local_date(datetime.now(UTC)), actor=caller.actor,
                 )  # fmt: skip
-                done = "Đã ký " + ", ".join(numbers[c] for c in signed)
+                done = translate(
+                    "uy_decisions_signed",
+                    lang_of(request),
+                    numbers=", ".join(numbers[c] for c in signed),
+                )
             else:
                 raise KhenthuongError(f"Không có thao tác {what!r}")
     except (ValueError, KhenthuongError) as exc:
         if isinstance(exc, KhenthuongError):
             message, status = _error_text(request, caller, exc)
         else:
-            message, status = f"Số phiếu hoặc phiên họp không hợp lệ: {exc}", 422
+            message, status = translate("uy_bad_tally", lang_of(request), error=exc), 422
         return _review_page(request, caller, bid, message, status)
     return _review_page(request, caller, bid, done=done)
