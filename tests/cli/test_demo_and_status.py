@@ -1,4 +1,4 @@
-"""The README's walk-through and the status service, end to end."""
+"""The walk-through (`khenthuong demo`, docs/guide/walkthrough.md) and the status service, end to end."""
 
 from __future__ import annotations
 

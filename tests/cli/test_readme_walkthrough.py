@@ -1,4 +1,5 @@
-"""The README walk-through runs as written on a fresh database after `init --demo` and `demo`.
+"""The CLI walk-through (docs/guide/walkthrough.md, once the README's) runs as written on a
+fresh database after `init --demo` and `demo`.
 
 Every `khenthuong …` line of the walk-through's shell blocks is run in order (with `$(…)`
 captures and `$var` substitution); a line whose comment says "refused" must exit 1, every
@@ -21,9 +22,9 @@ CAPTURE = re.compile(r"^(\w+)=\$\((.*)\)$")
 
 
 def walkthrough_commands() -> list[str]:
-    """The shell lines of the README's walk-through section, continuations joined."""
-    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Walk-through", 1)[1].split("\n## ", 1)[0]
+    """The shell lines of the walk-through page, continuations joined."""
+    text = (PROJECT_ROOT / "docs" / "guide" / "walkthrough.md").read_text(encoding="utf-8")
+    section = text.split("# Walk-through", 1)[1].split("\n## ", 1)[0]
     lines: list[str] = []
     for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S):
         pending = ""

@@ -174,6 +174,7 @@ def test_nomination_from_proposal_to_decision_in_chromium(server: str, chromium:
         _click_action(page, trigger)
         assert not page.query_selector("[data-testid=error]"), page.inner_text("main")
         assert "Đã thực hiện «" in _flash(page)
+        _shot(page, f"03-{trigger}")  # the officers' guide shows both (docs/huong-dan)
         page.context.close()
 
     # 4. The council secretary holds the session and enters the tally.
@@ -284,6 +285,12 @@ def test_wrong_password_and_cross_unit_page_in_chromium(server: str, chromium: o
     assert missing is not None and missing.status == 404
     assert "Không tìm thấy" in page.inner_text("main")
     _shot(page, "07-forbidden")
+    page.context.close()
+    # The auditor reads the audit trail and verifies every chain (the officers' guide shows it).
+    page = _sign_in(chromium, server, "kiemtra")
+    page.goto(f"{server}/audit?verify=1")
+    assert "error" not in str(page.get_attribute("[data-testid=verify]", "class"))
+    _shot(page, "08-auditor-verify")
     page.context.close()
 
 

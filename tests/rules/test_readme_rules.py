@@ -1,5 +1,6 @@
-"""The README's rule table lists every rule set of config/awards.yaml, old and new, with its
-effective date, coefficient and legal basis (article)."""
+"""The rule table of the docs (docs/reference/award-catalog.md, section "Award rules by date",
+once the README's) lists every rule set of config/awards.yaml, old and new, with its effective
+date, coefficient and legal basis (article)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from khenthuong.rules.catalog import load_catalog
 from khenthuong.settings import PROJECT_ROOT
 
 CATALOG = load_catalog(PROJECT_ROOT / "config" / "awards.yaml")
-README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+PAGE = (PROJECT_ROOT / "docs" / "reference" / "award-catalog.md").read_text(encoding="utf-8")
 ROW = re.compile(r"^\| `(?P<code>[A-Z0-9_]+)` \| (?P<on>\d\d/\d\d/\d{4})[^|]* \| (?P<coef>[\d.]+)")
 
 
 def section(title: str) -> str:
-    start = README.index(f"## {title}")
-    end = README.find("\n## ", start + 1)
-    return README[start : end if end != -1 else None]
+    start = PAGE.index(f"## {title}")
+    end = PAGE.find("\n## ", start + 1)
+    return PAGE[start : end if end != -1 else None]
 
 
 def rows() -> list[str]:

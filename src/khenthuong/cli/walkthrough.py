@@ -1,4 +1,5 @@
-"""The README's walk-through: one nomination from proposal to decision, with refusals."""
+"""The walk-through of docs/guide/walkthrough.md (`khenthuong demo`): one nomination from
+proposal to decision, with refusals."""
 
 from __future__ import annotations
 

@@ -66,7 +66,10 @@ def tally(
     session: int,
     batch: int = typer.Option(..., "--batch"),
     vote: list[str] = typer.Option(
-        ..., "--vote", help="TITLE=AGREE[/DISAGREE[/ABSTAIN[/WRITTEN]]], one per title"
+        ...,
+        "--vote",
+        # No [/…] in help text: Rich reads it as a closing markup tag and --help crashes.
+        help="TITLE=AGREE/DISAGREE/ABSTAIN/WRITTEN (the last three optional), one per title",
     ),
     exception: list[str] = typer.Option(
         [], "--except", help="NOMINATION=AGREE/DISAGREE/ABSTAIN: a nomination's own tally"
