@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("khenthuong-timing-equaliser")
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "kt_"
 
@@ -24,6 +24,13 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the account has none (made on first use, not at import:
+    every command would otherwise pay one argon2 hash to start)."""
+    return _HASHER.hash("khenthuong-timing-equaliser")
+
+
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when `password` matches; an account without a hash never matches.
 
@@ -31,7 +38,7 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
     user names exist.
     """
     try:
-        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -95,10 +95,16 @@ def test_exit_codes_mean_one_thing_each(walked: Settings) -> None:
     assert runner.invoke(app, ["show", "abc"]).exit_code == 2
 
 
-def test_help_names_parameters_in_words(settings: Settings) -> None:
+def test_help_names_parameters_in_words(tmp_path: Path) -> None:
     """The help of the installed command shows WORDS for values, nothing for flags, and the
-    help option in Vietnamese; no <bool>, <str> or <list[str]> types."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    help option in Vietnamese; no <bool>, <str> or <list[str]> types. (Help opens no
+    database: one run, not one per database.)"""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "KHENTHUONG_DATABASE_URL": f"sqlite:///{tmp_path / 'help.db'}",
+        "KHENTHUONG_STATE_DIR": str(tmp_path / "state"),
+    }
     for command in (["nominate"], ["audit", "query"], ["proposals", "import"], ["--help"]):
         args = command if command == ["--help"] else [*command, "--help"]
         shown = subprocess.run([KHENTHUONG, *args], env=env, capture_output=True, text=True,

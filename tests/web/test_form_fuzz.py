@@ -207,7 +207,7 @@ def test_every_page_form_survives_fuzzing(
         bases = [(u, a, f) for u, a, f in shown if pattern.match(a)] or [(USERS[0], "", {})]
 
         @settings(
-            max_examples=30,
+            max_examples=20,
             deadline=None,
             derandomize=True,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -161,6 +161,7 @@ def test_mail_held_across_retry_steps_goes_out_once_when_smtp_returns(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_mail_down_past_the_whole_schedule_is_given_up_then_retried(
     rt: Runtime,
     settings: Settings,
@@ -209,6 +210,7 @@ def test_mail_down_past_the_whole_schedule_is_given_up_then_retried(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_notices_queued_in_a_redis_that_dies_go_once_after_the_stale_threshold(
     rt: Runtime,
     settings: Settings,

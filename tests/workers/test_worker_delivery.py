@@ -202,6 +202,7 @@ def test_worker_sends_one_digest_per_officer(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_killed_worker_still_delivers_every_digest_exactly_once(
     rt: Runtime, settings: Settings, broker_url: str, mailbox: Mailbox, tmp_path: Path
 ) -> None:
@@ -249,6 +250,7 @@ def test_killed_worker_still_delivers_every_digest_exactly_once(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_two_processes_and_duplicate_tasks_send_each_digest_once(
     rt: Runtime, settings: Settings, broker_url: str, mailbox: Mailbox, tmp_path: Path
 ) -> None:
@@ -280,6 +282,7 @@ def test_two_processes_and_duplicate_tasks_send_each_digest_once(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_refused_send_is_retried_and_recorded(
     rt: Runtime, settings: Settings, broker_url: str, mailbox: Mailbox, tmp_path: Path
 ) -> None:
@@ -363,6 +366,7 @@ def wait_for_outcomes(log: Path, task: str, n: int, *, timeout: float) -> list[s
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_outbox_survives_a_redis_outage_without_loss_or_duplicates(
     rt: Runtime,
     settings: Settings,
