@@ -13,9 +13,9 @@ from khenthuong.audit.verify import verify_all
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.web.api_reference import VERIFY_REFUSED, audit_rows, may_verify
 from khenthuong.web.context import ctx_of, log_denied
-from khenthuong.web.i18n import translate
-from khenthuong.web.ui_common import _form_id, fmt_dt, lang_of, render, ui_caller
-from khenthuong.web.xlsx import xlsx_response
+from khenthuong.web.exports import Names, audit_xlsx
+from khenthuong.web.ui_common import _form_id, lang_of, render, ui_caller
+from khenthuong.web.xlsx import xlsx_file
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,17 +45,11 @@ def audit_page(request: Request) -> Response:
     searched = any(q.get(k) for k in ("actor", "unit", "workflow", "trigger", "state",
                                        "nomination_id", "since", "until"))  # fmt: skip
     rows = audit_rows(request, caller, f) if searched else []
+    if q.get("format") == "xlsx":  # as GET /api/audit/events?format=xlsx: oldest first
+        with ctx.rt.engine.connect() as conn:
+            content = audit_xlsx(Names(ctx, conn, lang_of(request)), rows)
+        return xlsx_file("nhat-ky.xlsx", content)
     rows = list(reversed(rows))
-    if q.get("format") == "xlsx":
-        lang = lang_of(request)
-        return xlsx_response(
-            "nhat-ky.xlsx", translate("audit", lang),
-            ["#", "stream", "seq", "time", "actor", "role", "unit", "trigger", "from", "to",
-             "comment", "hash"],
-            ([r["id"], r["stream"], r["seq"], fmt_dt(r["occurred_at"]), r["actor"],
-              r["actor_role"], r["actor_unit"], r["trigger"], r["from_state"], r["to_state"],
-              r["comment"], r["hash"]] for r in rows),
-        )  # fmt: skip
     report = None
     if q.get("verify"):
         if not may_verify(caller.actor):
