@@ -463,3 +463,25 @@ def test_bloc_page_shows_the_plan_and_takes_the_inspectors_report(
     assert header[0] == "Đơn vị kiểm tra" and len(data) == len(visits)
     assert 80 in [r[7].value for r in data]
     assert c.get("/blocs/NOPE").status_code == 404
+
+
+def test_the_audit_filter_offers_names_and_sends_codes(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    """Officers pick an officer, a unit, a kind of event and a state by name; the choice
+    sends the code and the search finds the events by it."""
+    to_council(web_rt, client, token, "Nguyễn Văn An")
+    c, _ = browser("kiemtra")
+    page = c.get("/audit").text
+    wf = web_rt.registry.get("bang_khen_bo").definition
+    submit = next(t for t in wf.transitions if t.trigger == "submit")
+    assert '<option value="CCYQD" >Cục Cơ yếu Quân đội</option>' in page
+    assert f'<option value="submit" >{submit.title.vi}</option>' in page
+    assert '<input name="unit"' not in page and '<input name="trigger"' not in page
+    found = c.get("/audit", params={"unit": "CCYQD", "trigger": "submit"}).text
+    assert (
+        '<option value="CCYQD" selected>' in found and '<option value="submit" selected>' in found
+    )
+    assert submit.title.vi in found.split("<tbody>", 1)[1]
+    c.get("/lang/en")
+    assert f'<option value="submit" >{submit.title.en}</option>' in c.get("/audit").text
