@@ -44,6 +44,7 @@ from khenthuong.cli.common import (
 )
 from khenthuong.commendation import accepted_types, commendation_type_of
 from khenthuong.doctypes import DOC_TYPES
+from khenthuong.documents.text import money
 from khenthuong.errors import InvalidDefinition
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.roles import roles_in
@@ -532,7 +533,7 @@ def attach(
     size = file.stat().st_size
     if size > limit:
         raise typer.BadParameter(
-            f"tệp {size:,} byte vượt giới hạn {limit:,} byte (file larger than the limit)",
+            f"tệp {money(size)} byte vượt giới hạn {money(limit)} byte",
             param_hint="FILE",
         )
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
@@ -548,7 +549,7 @@ def attach(
         )
     console.print(
         f"#{nomination_id}: đã đính kèm {stored.doc_type} «{stored.filename}» "
-        f"({stored.size:,} byte, sha256 {stored.sha256[:16]}…)"
+        f"({money(stored.size)} byte, sha256 {stored.sha256[:16]}…)"
     )
 
 

@@ -11,6 +11,7 @@ from khenthuong.cli.common import actor_for, console, report_errors, runtime
 from khenthuong.commendation import COMMENDATION_TYPES
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.doctypes import DOC_TYPES
+from khenthuong.documents.text import money
 from khenthuong.services import campaigns as svc
 from khenthuong.services.access import readable_paths
 from khenthuong.storage.db import write_tx
@@ -83,7 +84,7 @@ def attach(
         )  # fmt: skip
     console.print(
         f"Phong trào #{campaign_id}: đã đính kèm {DOC_TYPES[stored.doc_type]} "
-        f"«{stored.filename}» ({stored.size:,} byte, SHA-256 {stored.sha256})"
+        f"«{stored.filename}» ({money(stored.size)} byte, SHA-256 {stored.sha256})"
     )
 
 

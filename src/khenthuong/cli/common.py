@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from khenthuong.documents.text import money
 from khenthuong.errors import InvalidDefinition, KhenthuongError, NotFound, StepRefused
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.runtime import Runtime, open_runtime
@@ -80,7 +81,7 @@ def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except KhenthuongError as exc:
             lines = getattr(exc, "errors", None)  # a file's FILE:ROW lines (imports)
             if isinstance(lines, list) and len(lines) > 1:
-                typer.echo(f"Lỗi: {len(lines):,} dòng không nhập được".replace(",", "."), err=True)
+                typer.echo(f"Lỗi: {money(len(lines))} dòng không nhập được", err=True)
                 print_capped([str(line) for line in lines])
             else:
                 typer.echo(f"Lỗi: {exc}", err=True)
@@ -99,7 +100,7 @@ def print_capped(lines: Sequence[str], limit: int = ERRORS_SHOWN) -> None:
         typer.echo(line, err=True)
     if len(lines) > limit:
         typer.echo(
-            f"… và {len(lines) - limit:,} lỗi khác; tổng cộng {len(lines):,} lỗi".replace(",", "."),
+            f"… và {money(len(lines) - limit)} lỗi khác; tổng cộng {money(len(lines))} lỗi",
             err=True,
         )
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from khenthuong.cli.common import actor_for, console, report_errors, runtime
 from khenthuong.cli.registrations_cmd import day
+from khenthuong.documents.text import money
 from khenthuong.errors import KhenthuongError
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import Catalog, catalog_in
@@ -138,7 +139,7 @@ def decide(
     for code, lines in signed.items():
         console.print(
             f"Quyết định {numbers[code]} — {catalog.award(code).name.vi}: {len(lines)} "
-            f"người/tập thể, {sum(x.amount_vnd for x in lines):,} đồng"
+            f"người/tập thể, {money(sum(x.amount_vnd for x in lines))} đồng"
         )
 
 

@@ -133,10 +133,7 @@ def import_history(
             checked = _check_row(row, units, award_codes, catalog)
             key = _identity(checked)
             if key in seen:
-                raise ValueError(
-                    f"trùng với dòng {seen[key]}: {_describe(checked)} "
-                    f"(duplicate of row {seen[key]})"
-                )
+                raise ValueError(f"trùng với dòng {seen[key]}: {_describe(checked)}")
             _not_recorded(conn, checked, persons)
         except ValueError as exc:
             report.errors.append((number, str(exc)))
@@ -221,9 +218,7 @@ def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, i
             )
         ).first()
         if found is not None:
-            raise ValueError(
-                f"đã có trong lịch sử: {_describe(planned)} (this award is already recorded)"
-            )
+            raise ValueError(f"đã có trong lịch sử: {_describe(planned)}")
         return
     if table == "rating":
         existing = conn.execute(
@@ -235,7 +230,7 @@ def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, i
         if existing is not None:
             raise ValueError(
                 f"{person[0] if person else ''} đã có xếp loại năm {values['year']} ({existing}); "
-                f"không ghi đè (a rating for {values['year']} is already recorded)"
+                "không ghi đè"
             )
         return
     if table == "initiative":
@@ -245,9 +240,7 @@ def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, i
             )
         ).scalars()
         if any(fold_title(t) == fold_title(values["title"]) for t in titles):
-            raise ValueError(
-                f"đã có trong lịch sử: {_describe(planned)} (this initiative is already recorded)"
-            )
+            raise ValueError(f"đã có trong lịch sử: {_describe(planned)}")
         return
     found = conn.execute(
         select(BLOCKERS.c.id).where(
@@ -257,9 +250,7 @@ def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, i
         )
     ).first()
     if found is not None:
-        raise ValueError(
-            f"đã có trong lịch sử: {_describe(planned)} (this blocker is already recorded)"
-        )
+        raise ValueError(f"đã có trong lịch sử: {_describe(planned)}")
 
 
 def _write(
@@ -298,8 +289,8 @@ def _write(
             if existing is not None:
                 who = person[0] if person else values["person_id"]
                 raise KhenthuongError(
-                    f"{who} đã có xếp loại năm {values['year']} ({existing}); không ghi đè "
-                    f"(a rating for {values['year']} is already recorded)"
+                    f"{who} đã có xếp loại năm {values['year']} ({existing}); không ghi đè",
+                    en=f"A rating for {values['year']} is already recorded",
                 )
             conn.execute(insert(YEARLY_RATINGS).values(**values))
         elif table == "initiative":

@@ -27,16 +27,16 @@ PROBLEM_JSON = "application/problem+json"
 FORBIDDEN_CODES = frozenset({"role", "four_eyes", "scope", "read_only"})
 
 TITLES = {
-    400: "Yêu cầu không hợp lệ (bad request)",
-    401: "Cần đăng nhập (authentication required)",
-    403: "Không có quyền (forbidden)",
-    404: "Không tìm thấy (not found)",
-    405: "Phương thức không được hỗ trợ (method not allowed)",
-    409: "Xung đột trạng thái (conflict)",
-    413: "Tệp quá lớn (content too large)",
-    422: "Dữ liệu không hợp lệ (unprocessable content)",
-    429: "Quá nhiều lần thử (too many requests)",
-    500: "Lỗi hệ thống (internal error)",
+    400: "Yêu cầu không hợp lệ",
+    401: "Cần đăng nhập",
+    403: "Không có quyền",
+    404: "Không tìm thấy",
+    405: "Phương thức không được hỗ trợ",
+    409: "Xung đột trạng thái",
+    413: "Tệp quá lớn",
+    422: "Dữ liệu không hợp lệ",
+    429: "Quá nhiều lần thử",
+    500: "Lỗi hệ thống",
 }
 
 
@@ -64,7 +64,7 @@ def problem(
     """A problem-details response."""
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": TITLES.get(status, "Lỗi (error)"),
+        "title": TITLES.get(status, "Lỗi"),
         "status": status,
         "detail": detail,
         **extra,
@@ -166,7 +166,7 @@ def install(app: FastAPI) -> None:
             return await run_in_threadpool(ui_common.error_page, request, 422, text)
         return problem(
             422,
-            f"Dữ liệu không hợp lệ ở trường: {names} (invalid input in: {names})",
+            f"Dữ liệu không hợp lệ ở trường: {names}",
             errors=errors,
         )
 
@@ -186,4 +186,4 @@ def install(app: FastAPI) -> None:
                 return await run_in_threadpool(ui_common.error_page, request, 500)
             except Exception:
                 log.exception("the error page failed too")
-        return problem(500, "Lỗi hệ thống; đã ghi nhật ký (internal error, logged)")
+        return problem(500, "Lỗi hệ thống; đã ghi nhật ký")

@@ -29,7 +29,7 @@ from khenthuong.web.ui_common import (
     check_csrf,
     done,
     lang_of,
-    one_language,
+    refusal_text,
     refuse_read_only,
     render,
     ui_caller,
@@ -77,7 +77,7 @@ def _bloc_page(
                 visits = []
     except KhenthuongError as exc:
         return render(
-            request, "error.html", caller, 404, message=one_language(str(exc), lang_of(request))
+            request, "error.html", caller, 404, message=refusal_text(exc, lang_of(request))
         )
     if q.get("format") == "xlsx":  # the API's export of the plan
         lang = lang_of(request)

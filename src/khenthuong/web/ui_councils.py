@@ -32,7 +32,7 @@ from khenthuong.web.ui_common import (
     check_csrf,
     done,
     lang_of,
-    one_language,
+    refusal_text,
     refuse_read_only,
     render,
     ui_caller,
@@ -134,7 +134,7 @@ def _session_page(
             view = session_view(conn, sid)
         except NotFound as exc:
             return render(
-                request, "error.html", caller, 404, message=one_language(str(exc), lang_of(request))
+                request, "error.html", caller, 404, message=refusal_text(exc, lang_of(request))
             )
         if not can_read(caller.actor, view["unit_path"], caller.inspecting):
             return _outside_scope(

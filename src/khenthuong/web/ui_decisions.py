@@ -36,7 +36,7 @@ from khenthuong.web.ui_common import (
     check_csrf,
     done,
     lang_of,
-    one_language,
+    refusal_text,
     render,
     ui_caller,
 )
@@ -143,7 +143,7 @@ def decision_page(request: Request, number: str) -> Response:
             paths = [svc.get_row(conn, x.nomination_id)["unit_path"] for x in lines]
     except KhenthuongError as exc:
         return render(
-            request, "error.html", caller, 404, message=one_language(str(exc), lang_of(request))
+            request, "error.html", caller, 404, message=refusal_text(exc, lang_of(request))
         )
     if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):
         log_denied(ctx, request, caller.actor.username, f"decision {number} outside scope")

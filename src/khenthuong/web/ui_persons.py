@@ -106,7 +106,7 @@ def _history_export(person: Any, h: dict[str, list[Any]]) -> Response:
     rows = (
         [line("award", year=a["year"], code=a["award_code"], decision_number=a["decision_number"],
               decision_date=a["decision_date"], commendation_type=a["commendation_type"],
-              title="đã hủy (revoked)" if a["revoked"] else "") for a in h["awards"]]
+              title="đã hủy" if a["revoked"] else "") for a in h["awards"]]
         + [line("rating", year=r["year"], code=r["rating"]) for r in h["ratings"]]
         + [line("initiative", year=i["year"], code=i["scope"], title=i["title"])
            for i in h["initiatives"]]

@@ -9,7 +9,7 @@ from khenthuong.errors import KhenthuongError
 from khenthuong.web.api_reference import state_counts
 from khenthuong.web.context import ctx_of
 from khenthuong.web.exports import Names, workflows_xlsx
-from khenthuong.web.ui_common import lang_of, one_language, render, ui_caller
+from khenthuong.web.ui_common import lang_of, refusal_text, render, ui_caller
 from khenthuong.web.xlsx import xlsx_file
 from khenthuong.workflow.diagram import to_svg
 
@@ -42,7 +42,7 @@ def workflow_page(request: Request, name: str) -> Response:
         wf = ctx.rt.registry.get(name).definition
     except KhenthuongError as exc:
         return render(
-            request, "error.html", caller, 404, message=one_language(str(exc), lang_of(request))
+            request, "error.html", caller, 404, message=refusal_text(exc, lang_of(request))
         )
     counts = state_counts(request, caller, wf.name, wf.version)
     svg = to_svg(wf, counts, lang=lang_of(request))
