@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 
 import typer
 from rich.table import Table
 
 from khenthuong.blocs.targets import KINDS, Target
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    emit_one,
+    report_errors,
+    runtime,
+)
 from khenthuong.services import bloc_reviews, covenants
 from khenthuong.storage.db import write_tx
 
@@ -112,14 +122,29 @@ def report(
     unit: str = typer.Option(..., "--unit"),
     value: list[str] = typer.Option(..., "--value", help="TARGET=NUMBER; repeatable"),
     as_user: str = typer.Option(..., "--as"),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """A member's results against the targets; prints its score and how it was computed."""
+    """A member's results against the targets; prints its score and how it was computed
+    (`--format json`: the score with each target's line and each deduction, codes kept)."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         score = bloc_reviews.report(
             conn, bloc, year, round_, unit, _pairs(value, "--value"), actor=actor
         )
-    console.print(f"{unit}: {score.total:g} điểm ({round_}) — {score.explain()}")
+    if fmt is OutputFormat.table:
+        console.print(f"{unit}: {score.total:g} điểm ({round_}) — {score.explain()}")
+        return
+    lines = [asdict(x) for x in score.lines]
+    if fmt is OutputFormat.json:
+        emit_one(
+            {"bloc": bloc, "year": year, "round": round_, "unit": unit, "total": score.total,
+             "met_all": score.met_all, "lines": lines,
+             "deductions": [asdict(d) for d in score.deductions]},
+            {}, fmt,
+        )  # fmt: skip
+        return
+    emit(lines, [("code", "Mã"), ("description", "Chỉ tiêu"), ("value", "Kết quả"),
+                 ("met", "Đạt"), ("earned", "Điểm")], fmt)  # fmt: skip
 
 
 @app.command("deduct")
