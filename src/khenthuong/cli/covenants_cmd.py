@@ -171,11 +171,23 @@ def scores(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year"),
     round_: str = typer.Option("tong_ket", "--round", help="so_ket or tong_ket"),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The round's score table: rank, member, score and how it was computed."""
     rt = runtime()
     with rt.engine.connect() as conn:
         rows = bloc_reviews.score_table(conn, bloc, year, round_)
+    if fmt is not OutputFormat.table:
+        emit(
+            [{"rank": r.rank, "unit": r.unit, "unit_name": r.unit_name, "total": r.total,
+              "reported": r.score is not None, "inspection": r.inspection,
+              "how": r.score.explain() if r.score else "chưa báo cáo",
+              "lines": [asdict(x) for x in r.score.lines] if r.score else []}
+             for r in rows],
+            [("rank", "Hạng"), ("unit_name", "Đơn vị"), ("total", "Điểm"), ("how", "Cách tính")],
+            fmt,
+        )  # fmt: skip
+        return
     table = Table("hạng", "đơn vị", "điểm", "cách tính", title=f"{bloc} {year} — {round_}")
     for r in rows:
         how = r.score.explain() if r.score else "chưa báo cáo"
