@@ -7,7 +7,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from khenthuong.runtime import Runtime
-from khenthuong.services.history_import import COLUMNS, import_history
+from khenthuong.services.history_import import COLUMNS, HEADERS_VI, import_history
 from khenthuong.services.org import add_person
 from khenthuong.storage.db import write_tx
 from khenthuong.web.xlsx import XLSX_TYPE
@@ -122,11 +122,13 @@ def test_person_history_export_reimports_as_the_same_history(
     )
     response = c.get(f"/persons/{pid}", params={"format": "xlsx"})
     rows = sheet_rows(response)
-    assert rows[0] == COLUMNS
+    assert rows[0] == tuple(HEADERS_VI[c] for c in COLUMNS)
+    assert rows[0][:3] == ("Loại mục", "Họ và tên", "Mã đơn vị")
     records = {r[0]: dict(zip(COLUMNS, r, strict=True)) for r in rows[1:]}
     assert set(records) == {"award", "rating", "initiative", "blocker"} and len(rows) == 5
     assert all(r["person"] == "Trần Thị Bích" and r["unit"] == "CCYQD" for r in records.values())
     assert records["award"]["code"] == "CSTDCS"
+    assert isinstance(records["award"]["decision_date"], datetime)  # a date cell, not text
     assert records["award"]["decision_number"] == f"{year - 1}/QĐ-CCYQD"
     assert records["rating"]["code"] == "htxs" and records["initiative"]["code"] == "grassroots"
     assert records["blocker"]["code"] == "discipline" and records["blocker"]["level"] == "canh_cao"

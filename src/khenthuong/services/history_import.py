@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,22 @@ COLUMNS = (
     "ends_on",
     "level",
 )
+HEADERS_VI = {
+    "record": "Loại mục",
+    "person": "Họ và tên",
+    "unit": "Mã đơn vị",
+    "year": "Năm",
+    "code": "Mã",
+    "decision_number": "Số quyết định",
+    "decision_date": "Ngày quyết định",
+    "commendation_type": "Loại khen thưởng",
+    "title": "Tên, ghi chú",
+    "ends_on": "Đến ngày",
+    "level": "Hình thức kỷ luật",
+}
+"""The Vietnamese header of each column (what a page export writes); a file may name its
+columns either way."""
+_BY_HEADER = {unicodedata.normalize("NFC", v).lower(): k for k, v in HEADERS_VI.items()}
 
 
 @dataclass
@@ -110,7 +126,10 @@ def import_history(
     persons = _register(conn)
     planned: list[tuple[str, dict[str, Any], tuple[str, int] | None]] = []
     try:
-        rows = list(read_rows(path, COLUMNS))
+        rows = [
+            replace(r, values={_BY_HEADER.get(k, k): v for k, v in r.values.items()})
+            for r in read_rows(path, (*COLUMNS, *_BY_HEADER))
+        ]
     except SheetError as exc:
         report.errors.append((exc.row, exc.message))
         return report
@@ -118,7 +137,7 @@ def import_history(
         report.errors.append((1, str(exc)))
         return report
     if rows and "record" not in rows[0].values and rows[0].error is None:
-        report.errors.append((1, f"header must name the columns {', '.join(COLUMNS)}"))
+        report.errors.append((1, f"tiêu đề phải có các cột: {', '.join(HEADERS_VI.values())}"))
         return report
     seen: dict[tuple[Any, ...], int] = {}
     for sheet_row in rows:
