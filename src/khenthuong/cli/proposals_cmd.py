@@ -104,7 +104,7 @@ def import_(
                           p.name, p.unit_code, p.award_code, verdict)  # fmt: skip
         console.print(table)
         if dry_run:
-            console.print(f"{len(planned)} dòng hợp lệ; chạy thử, chưa ghi gì (dry run)")
+            console.print(f"{len(planned)} dòng hợp lệ; chạy thử, chưa ghi gì")
             conn.rollback()
             return
         create = partial(

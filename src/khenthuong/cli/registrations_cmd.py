@@ -43,7 +43,7 @@ def day(value: str | None, option: str) -> date | None:
 
 def print_refused(exc: ImportRefused) -> None:
     """Every FILE:ROW line, then exit 1."""
-    typer.echo("Không nhập được (nothing written):", err=True)
+    typer.echo("Không nhập được:", err=True)
     for line in exc.errors:
         typer.echo(f"  {line}", err=True)
     raise typer.Exit(1)
