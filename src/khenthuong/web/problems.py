@@ -92,7 +92,9 @@ def status_of_refusals(refusals: list[Refusal]) -> int:
 
 
 def error_response(exc: KhenthuongError) -> JSONResponse:
-    """The problem-details response for a domain error."""
+    """The problem-details response for a domain error; `detail` in Vietnamese, `detail_en`
+    the English of it when the error has one."""
+    en: dict[str, Any] = {"detail_en": exc.en} if exc.en else {}
     if isinstance(exc, VersionConflict):
         return problem(
             409,
@@ -100,6 +102,7 @@ def error_response(exc: KhenthuongError) -> JSONResponse:
             nomination_id=exc.nomination_id,
             current_state=exc.current_state,
             current_version=exc.current_version,
+            **en,
         )
     if isinstance(exc, StepRefused):
         return problem(
@@ -107,6 +110,7 @@ def error_response(exc: KhenthuongError) -> JSONResponse:
             str(exc),
             nomination_id=exc.nomination_id,
             refusals=_refusals(exc.refusals),
+            **en,
         )
     if isinstance(exc, BatchRefused):
         every = [r for refs in exc.failures.values() for r in refs]
@@ -114,14 +118,15 @@ def error_response(exc: KhenthuongError) -> JSONResponse:
             status_of_refusals(every),
             str(exc),
             failures={str(nid): _refusals(refs) for nid, refs in exc.failures.items()},
+            **en,
         )
     if isinstance(exc, NotFound):
-        return problem(404, str(exc))
+        return problem(404, str(exc), **en)
     if isinstance(exc, Forbidden):
-        return problem(403, str(exc))
+        return problem(403, str(exc), **en)
     if isinstance(exc, InvalidDefinition):
-        return problem(422, str(exc), problems=[str(p) for p in exc.problems])
-    return problem(422, str(exc))
+        return problem(422, str(exc), problems=[str(p) for p in exc.problems], **en)
+    return problem(422, str(exc), **en)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
