@@ -14,7 +14,9 @@ SRC = Path(khenthuong.__file__).parent
 VIETNAMESE = re.compile(
     "[àáảãạăắằẳẵặâấầẩẫậèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵđ]", re.I
 )
-ENGLISH_GLOSS = re.compile(r"\((?!khenthuong )([\x20-\x7e]*?\b[a-z]{2,} [a-z]{2,}\b[\x20-\x7e]*?)\)")
+ENGLISH_GLOSS = re.compile(
+    r"\((?!khenthuong )([\x20-\x7e]*?\b[a-z]{2,} [a-z]{2,}\b[\x20-\x7e]*?)\)"
+)
 """Brackets holding plain ASCII words, two in a row ("(not found)", "(no unit {code})"), that
 are not a command to run ("(khenthuong registrations add)")."""
 MESSAGE_CALLS = re.compile(r"(Error|NotFound|Forbidden|Refused|Problem|Conflict|deny|problem)$")
