@@ -478,6 +478,7 @@ def test_the_audit_filter_offers_names_and_sends_codes(
     assert '<option value="CCYQD" >Cục Cơ yếu Quân đội</option>' in page
     assert f'<option value="submit" >{submit.title.vi}</option>' in page
     assert '<input name="unit"' not in page and '<input name="trigger"' not in page
+    assert '<option value="attach" >Đính kèm tài liệu</option>' in page  # beyond the paths
     found = c.get("/audit", params={"unit": "CCYQD", "trigger": "submit"}).text
     assert (
         '<option value="CCYQD" selected>' in found and '<option value="submit" selected>' in found

@@ -18,6 +18,7 @@ from khenthuong.storage.models import UNITS, USERS
 from khenthuong.web.api_reference import VERIFY_REFUSED, audit_rows, may_verify
 from khenthuong.web.context import Caller, ctx_of, log_denied
 from khenthuong.web.exports import Names, audit_xlsx
+from khenthuong.web.i18n import keys_with, translate
 from khenthuong.web.ui_common import _form_id, lang_of, render, ui_caller
 from khenthuong.web.xlsx import xlsx_file
 
@@ -103,8 +104,15 @@ def _choices(request: Request, caller: Caller) -> dict[str, Any]:
     for w in ctx.rt.registry.latest():
         for t in w.definition.transitions:
             steps.setdefault(t.trigger, text(t.title))
+    steps.setdefault("create", translate("step_create", lang))
+    for key in keys_with("trigger_", lang):  # events outside the award paths, by name
+        steps.setdefault(key.removeprefix("trigger_"), translate(key, lang))
         for name, state in w.definition.states.items():
             states.setdefault(name, text(state.title))
+    q = request.query_params  # a code asked for by link keeps its place in the choices
+    for chosen, names in ((q.get("trigger"), steps), (q.get("state"), states)):
+        if chosen:
+            names.setdefault(chosen, chosen)
     return {
         "units": units,
         "officers": officers,
