@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 
 
 class KhenthuongError(Exception):
-    """Base of every error khenthuong raises on purpose."""
+    """Base of every error khenthuong raises on purpose. Its message (`str`) is Vietnamese,
+    never two languages in one; `en` is the same message in English when it has one, for
+    the English pages (`khenthuong.web.ui_common.refusal_text`)."""
+
+    def __init__(self, *args: object, en: str | None = None) -> None:
+        super().__init__(*args)
+        self.en = en
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ class Refusal:
     details: dict[str, object] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return f"{self.message_vi} ({self.message_en})"
+        return self.message_vi
 
 
 class StepRefused(KhenthuongError):
@@ -57,7 +63,11 @@ class StepRefused(KhenthuongError):
         self.refusals = refusals
         self.nomination_id = nomination_id
         prefix = f"Hồ sơ #{nomination_id}: " if nomination_id is not None else ""
-        super().__init__(prefix + "; ".join(str(r) for r in refusals))
+        prefix_en = f"Nomination #{nomination_id}: " if nomination_id is not None else ""
+        super().__init__(
+            prefix + "; ".join(r.message_vi for r in refusals),
+            en=prefix_en + "; ".join(r.message_en for r in refusals),
+        )
 
 
 class VersionConflict(KhenthuongError):
@@ -69,9 +79,9 @@ class VersionConflict(KhenthuongError):
         self.current_version = current_version
         super().__init__(
             f"Hồ sơ #{nomination_id} vừa được người khác xử lý; trạng thái hiện tại: "
-            f"{current_state} (phiên bản {current_version}). "
-            f"(Nomination #{nomination_id} was changed concurrently; it is now in "
-            f"state {current_state!r}, version {current_version}.)"
+            f"{current_state} (phiên bản {current_version}).",
+            en=f"Nomination #{nomination_id} was changed concurrently; it is now in "
+            f"state {current_state!r}, version {current_version}.",
         )
 
 
@@ -80,8 +90,15 @@ class BatchRefused(KhenthuongError):
 
     def __init__(self, failures: dict[int, list[Refusal]]) -> None:
         self.failures = failures
-        lines = [f"#{nid}: " + "; ".join(str(r) for r in refs) for nid, refs in failures.items()]
+        lines = [
+            f"#{nid}: " + "; ".join(r.message_vi for r in refs) for nid, refs in failures.items()
+        ]
+        lines_en = [
+            f"#{nid}: " + "; ".join(r.message_en for r in refs) for nid, refs in failures.items()
+        ]
         super().__init__(
             f"{len(failures)} hồ sơ không thể xử lý, không có thay đổi nào được lưu:\n"
-            + "\n".join(lines)
+            + "\n".join(lines),
+            en=f"{len(failures)} nominations could not be processed; nothing was saved:\n"
+            + "\n".join(lines_en),
         )

@@ -17,10 +17,7 @@ TOKEN_PREFIX = "kt_"
 def hash_password(password: str) -> str:
     """An argon2id hash with a random salt."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(
-            f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự "
-            f"(password must have at least {MIN_PASSWORD_LENGTH} characters)"
-        )
+        raise ValueError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự")
     return _HASHER.hash(password)
 
 

@@ -5,6 +5,7 @@ commands; and bad files each refused with FILE:ROW, creating nothing."""
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import subprocess
 import unicodedata
@@ -131,6 +132,12 @@ def test_batch_of_49_to_one_decision_in_at_most_10_commands(rt: Runtime, tmp_pat
         assert conn.execute(select(func.count()).select_from(BATCHES)).scalar() == 1
     shown = runner.invoke(app, ["proposals", "show", str(batch), "--as", "cb.qd"])
     assert "49 hồ sơ: Đã có quyết định khen thưởng" in shown.output
+    as_json = runner.invoke(app, ["proposals", "show", str(batch), "--as", "cb.qd", "-f", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.stdout)
+    assert data["id"] == batch and len(data["members"]) == 49
+    assert data["summary"] == "49 hồ sơ: Đã có quyết định khen thưởng" and data["unit_code"]
+    assert {m["state"] for m in data["members"]} == {"decided"}
     names = [name for name, _ in collectives + people]
     _documents_name_everyone(tmp_path, "45/QĐ-BCY", names)
 

@@ -111,7 +111,7 @@ def test_report_and_export(rt: Runtime, leader: Actor, tmp_path: Path) -> None:
         inspections.record_report(
             conn, visit.id, findings="Đạt yêu cầu", score=92.5, actor=load_actor(conn, "tt.qd")
         )
-        with pytest.raises(KhenthuongError, match=r"0\.\.100"):
+        with pytest.raises(KhenthuongError, match="phải từ 0 đến 100"):
             inspections.record_report(
                 conn, visit.id, findings="x", score=120, actor=load_actor(conn, "tt.qd")
             )

@@ -183,3 +183,30 @@ def test_verify_names_an_event_edited_and_rehashed(trail: dict[str, int], rt: Ru
     assert f"sự kiện kế tiếp (id {rows[3]['id']}, seq 3)" in first
     assert "HỎNG: 1 chuỗi bị hỏng" in first
     assert f"sự kiện id {rows[3]['id']}" not in out
+
+
+def test_verify_prints_json_with_every_finding(trail: dict[str, int], rt: Runtime) -> None:
+    """`audit verify --format json` is one object: ok, the counts and each finding with its
+    stream, event and kind (Vietnamese and English apart); exit 1 when a chain is broken."""
+    result = runner.invoke(app, ["audit", "verify", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    clean = json.loads(result.stdout)
+    assert clean["ok"] is True and clean["events"] >= 4 and clean["findings"] == []
+    a = trail["a"]
+    with rt.engine.begin() as conn:
+        conn.execute(
+            update(EVENTS)
+            .where(EVENTS.c.nomination_id == a, EVENTS.c.seq == 2)
+            .values(actor="tt.qd")
+        )
+    result = runner.invoke(app, ["audit", "verify", "--format", "json"])
+    assert result.exit_code == 1
+    broken = json.loads(result.stdout)
+    assert broken["ok"] is False
+    (finding,) = [f for f in broken["findings"] if f["source"] == "chain"]
+    assert finding["stream"] == f"nomination:{a}" and finding["seq"] == 2
+    assert (
+        finding["message"] and finding["message_en"] and finding["message"] != finding["message_en"]
+    )
+    rows = runner.invoke(app, ["audit", "verify", "--format", "csv"]).stdout.splitlines()
+    assert rows[0].startswith("Nguồn,Chuỗi") and len(rows) == 2

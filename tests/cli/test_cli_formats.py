@@ -10,12 +10,16 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from khenthuong.cli.app import app
+from khenthuong.cli.common import VIETNAMESE, readable_help
 from khenthuong.services.history_import import COLUMNS
 from khenthuong.settings import Settings
 
@@ -133,3 +137,62 @@ def test_ten_thousand_bad_rows_print_a_short_list(settings: Settings, tmp_path: 
     assert sum(line.startswith(f"{path}:") for line in lines) == 20
     assert any("9.981 lỗi khác" in line and "10.001" in line for line in lines)
     assert "Không nhập dòng nào" in result.stderr
+
+
+def test_every_command_and_option_has_vietnamese_help() -> None:
+    """Every command's help and every option's help opens in Vietnamese (the English
+    docstring follows in brackets where there is one)."""
+
+    def vietnamese(text: str | None) -> bool:  # a Vietnamese letter in the first three words
+        return any(ch in VIETNAMESE for ch in " ".join((text or "").split()[:3]).lower())
+
+    def walk(command: Any, path: str) -> Iterator[tuple[str, Any]]:
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, f"{path} {name}".strip())
+
+    english = []
+    for path, command in walk(readable_help(typer.main.get_command(app)), ""):
+        if path and not vietnamese(command.help):
+            english.append(path)
+        for param in command.params:
+            if param.param_type_name == "option" and param.help and not vietnamese(param.help):
+                english.append(f"{path} {max(param.opts, key=len)}")
+    assert english == []
+
+
+def test_the_other_read_commands_print_json(walked: Settings) -> None:
+    """Campaigns, delegations, a covenant's scores, the unit's registration, ratings and
+    year-end batch print JSON with `--format json` (codes kept) and CSV with a header."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from khenthuong.storage.batches import BATCHES
+    from khenthuong.storage.db import make_engine
+
+    year = str(date.today().year)
+    engine = make_engine(walked.database_url)
+    with engine.connect() as conn:
+        batch = conn.execute(
+            select(BATCHES.c.id).where(BATCHES.c.title.like("Bình xét thi đua năm%"))
+        ).scalar_one()
+    engine.dispose()
+
+    def as_json(*command: str) -> Any:
+        result = runner.invoke(app, [*command, "--format", "json"])
+        assert result.exit_code == 0, (command, result.output)
+        as_csv = runner.invoke(app, [*command, "-f", "csv"])
+        assert as_csv.exit_code == 0 and as_csv.stdout.strip(), (command, as_csv.output)
+        return json.loads(result.stdout)
+
+    assert isinstance(as_json("campaigns", "list"), list)
+    assert isinstance(as_json("delegations", "list", "--as", "admin"), list)
+    scores = as_json("covenants", "scores", "--bloc", "KCY4", "--year", "2019")
+    assert {s["unit"] for s in scores} >= {"CCYQD"} and all("rank" in s for s in scores)
+    registration = as_json("registrations", "show", "--unit", "CCYQD", "--year", year)
+    assert registration["unit_name"] == "Cục Cơ yếu Quân đội" and registration["entries"]
+    rated = as_json("ratings", "show", "--unit", "CCYQD", "--year", year)
+    assert rated and {"full_name", "rating", "rating_name"} <= set(rated[0])
+    members = as_json("year-review", "show", str(batch))
+    assert members and {"award_code", "nomination_id", "state", "state_title"} <= set(members[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from sqlalchemy import select
@@ -99,6 +100,19 @@ def test_covenant_cycle_through_the_cli(settings: Settings) -> None:
             "kt.cy",
         )
         assert code == 0, out
+    # The last report again, for a program: the score with each target's line, codes kept.
+    result = runner.invoke(
+        app,
+        ["covenants", "report", "--bloc", "KCY4", "--year", "2019", "--round", "tong_ket",
+         "--unit", MEMBERS[-1], "--value", "ht=100", "--value", "dv=60", "--as", "kt.cy",
+         "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    score = json.loads(result.stdout)
+    assert score["unit"] == MEMBERS[-1] and score["round"] == "tong_ket"
+    assert {line["code"] for line in score["lines"]} == {"ht", "dv"}
+    assert score["total"] == round(sum(line["earned"] for line in score["lines"])
+                                   - sum(d["lost"] for d in score["deductions"]), 2)  # fmt: skip
     code, out = run(
         "covenants",
         "vote",

@@ -57,7 +57,7 @@ def test_attachment_is_stored_with_hash_and_listed(rt: Runtime) -> None:
         ({"doc_type": "ho_chieu", "filename": "a.pdf", "content": PDF}, "ho_chieu"),
         (
             {"doc_type": "to_trinh", "filename": "a.pdf", "content": b"%PDF" + b"x" * 2000},
-            "Tệp 'a.pdf' dung lượng 2,004 byte vượt giới hạn 1,024 byte",
+            "Tệp 'a.pdf' dung lượng 2.004 byte vượt giới hạn 1.024 byte",
         ),
         (
             {"doc_type": "to_trinh", "filename": "a.exe", "content": b"MZ"},
@@ -96,7 +96,7 @@ def test_officer_of_another_unit_cannot_attach(rt: Runtime) -> None:
     nid = nomination(rt)
     with write_tx(rt.engine) as conn:
         outsider = load_actor(conn, "cb.pccc")
-        with pytest.raises(KhenthuongError, match="no role"):
+        with pytest.raises(KhenthuongError, match="không có quyền với hồ sơ"):
             dossier.attach(
                 conn,
                 nid,

@@ -110,7 +110,7 @@ def test_a_row_repeated_in_the_file_is_an_error_naming_both_rows(
         report = import_history(conn, path, award_codes=CODES)
     assert [line for line, _ in report.errors] == [8, 9]
     assert report.errors[0][1].startswith("trùng với dòng 2: CSTDCS năm 2024 của Nguyễn Văn An")
-    assert "duplicate of row 2" in report.errors[0][1]
+    assert "trùng với dòng 2" in report.errors[0][1]
     assert report.errors[1][1].startswith("trùng với dòng 4: xếp loại năm 2025")
     assert count(rt, AWARD_RECORDS) == 0
     with write_tx(rt.engine) as conn:

@@ -23,7 +23,7 @@ from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.storage.db import write_tx
-from khenthuong.storage.models import UNITS
+from khenthuong.storage.models import NOMINATIONS, UNITS
 from khenthuong.storage.outbox import REMINDER_LEDGER
 from khenthuong.web.app import create_app
 from tests.conftest import CONFIG
@@ -391,3 +391,32 @@ def test_a_scan_does_not_hold_the_write_lock_while_it_reads(
         other.dispose()
     assert written == [1]
     assert groups and nid  # the scan still claimed the due reminder
+
+
+def test_the_english_part_of_a_digest_names_the_path_and_state_in_english(
+    rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reminder's Vietnamese part names the award path and the state in Vietnamese, its
+    English part (text and HTML) in English: no Vietnamese title in the English lines."""
+    monkeypatch.delenv("KHENTHUONG_SMTP_HOST", raising=False)
+    monkeypatch.setenv("KHENTHUONG_MAILDIR", str(tmp_path / "mail"))
+    get_mail_settings.cache_clear()
+    try:
+        ids = claimed_reminders(rt, at("2026-11-16"))
+        jobs.send_digest(rt.engine, rt.registry, ids)
+    finally:
+        get_mail_settings.cache_clear()
+    wf = rt.registry.get("giay_khen").definition
+    with rt.engine.connect() as conn:
+        state = wf.state(conn.execute(select(NOMINATIONS.c.state)).scalar_one())
+    assert state.title.vi != state.title.en and wf.title.vi != wf.title.en
+    (message,) = list(mailbox.Maildir(str(tmp_path / "mail")))
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    for kind in ("plain", "html"):
+        part = parsed.get_body((kind,))
+        assert isinstance(part, EmailMessage)
+        body = part.get_content()
+        vi, en = body.split("English", 1) if kind == "plain" else body.split('lang="en"', 1)
+        assert wf.title.vi in vi and wf.title.en in en and wf.title.vi not in en
+        assert state.title.vi in vi and state.title.en in en and state.title.vi not in en

@@ -7,7 +7,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,12 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from khenthuong.runtime import Runtime
-from khenthuong.services.history_import import COLUMNS, import_history
+from khenthuong.services.history_import import COLUMNS, HEADERS_VI, import_history
 from khenthuong.services.org import add_person
 from khenthuong.storage.db import write_tx
 from khenthuong.web.xlsx import XLSX_TYPE
 from tests.web.helpers import Headers, attach_dossier, person_id, propose, step
+from tests.web.sheets import table, total_row, xlsx_sheet
 
 Browser = Callable[[str], tuple[TestClient, str]]
 
@@ -45,41 +46,52 @@ def test_queue_export_lists_the_callers_work(
         ids.append(nid)
     head, _ = browser("tt.qd")
     assert 'href="/queue?format=xlsx"' in head.get("/queue").text
-    rows = sheet_rows(head.get("/queue", params={"format": "xlsx"}))
-    assert rows[0] == ("Số", "Người/tập thể được đề nghị", "Hình thức", "Trạng thái", "Đơn vị",
-                       "Năm", "Hạn xử lý", "Quá hạn")  # fmt: skip
+    sheet = xlsx_sheet(head.get("/queue", params={"format": "xlsx"}))
+    header, data = table(sheet)
+    assert header == ["Số hồ sơ", "Cá nhân, tập thể được đề nghị", "Hình thức khen thưởng",
+                      "Trạng thái", "Đơn vị đề nghị", "Mã đơn vị", "Năm", "Hạn xử lý",
+                      "Quá hạn"]  # fmt: skip
     queue = [i["id"] for i in client.get("/api/queue", headers=token("tt.qd")).json()["items"]]
-    assert [r[0] for r in rows[1:]] == queue and sorted(queue) == sorted(ids)
-    assert {r[1] for r in rows[1:]} == {"Nguyễn Văn An", "Trần Thị Bích"}
-    assert {r[4] for r in rows[1:]} == {"CCYQD"}
-    other, _ = browser("tt.dcq")  # another unit's head: a header and nothing else
-    assert sheet_rows(other.get("/queue", params={"format": "xlsx"})) == rows[:1]
+    assert [r[0].value for r in data] == queue and sorted(queue) == sorted(ids)
+    assert {r[1].value for r in data} == {"Nguyễn Văn An", "Trần Thị Bích"}
+    assert {(r[4].value, r[5].value) for r in data} == {("Cục Cơ yếu Quân đội", "CCYQD")}
+    assert all(r[0].data_type == "n" and r[7].is_date for r in data)
+    assert total_row(sheet)[1].value == 2
+    other, _ = browser("tt.dcq")  # another unit's head: a header, no rows, a count of 0
+    empty = xlsx_sheet(other.get("/queue", params={"format": "xlsx"}))
+    assert table(empty) == (header, []) and total_row(empty)[1].value == 0
 
 
 def test_blocs_and_workflows_export(browser: Browser, web_rt: Runtime) -> None:
     c, _ = browser("cb.qd")
     assert 'href="/blocs?format=xlsx"' in c.get("/blocs").text
-    rows = sheet_rows(c.get("/blocs", params={"format": "xlsx"}))
-    assert rows[0] == ("Mã", "Tiêu đề", "Khối trưởng", "Khối phó", "Thành viên")
-    kcy4 = next(r for r in rows[1:] if r[0] == "KCY4")
-    assert kcy4[1] == "Khối thi đua 4 Hệ Cơ yếu"
-    assert set(str(kcy4[4]).split(", ")) == {
+    sheet = xlsx_sheet(c.get("/blocs", params={"format": "xlsx"}))
+    header, data = table(sheet)
+    assert header == ["Khối, cụm", "Mã", "Khối trưởng", "Khối phó", "Thành viên", "Số thành viên"]
+    kcy4 = next(r for r in data if r[1].value == "KCY4")
+    assert kcy4[0].value == "Khối thi đua 4 Hệ Cơ yếu"
+    assert set(str(kcy4[4].value).split(", ")) == {
         "Cục Cơ yếu Quân đội", "Cục Cơ yếu Công an", "Cục Cơ yếu Ngoại giao",
         "Cục Cơ yếu Đảng – Chính quyền",
     }  # fmt: skip
-    assert kcy4[2] in ("chưa chọn", "Cục Cơ yếu Quân đội", "Cục Cơ yếu Đảng – Chính quyền")
+    assert kcy4[2].value in (None, "Cục Cơ yếu Quân đội", "Cục Cơ yếu Đảng – Chính quyền")
+    assert kcy4[5].value == 4 and kcy4[5].data_type == "n"
+    assert total_row(sheet)[5].value == sum(r[5].value for r in data)
     assert 'href="/workflows?format=xlsx"' in c.get("/workflows").text
-    rows = sheet_rows(c.get("/workflows", params={"format": "xlsx"}))
+    header, data = table(xlsx_sheet(c.get("/workflows", params={"format": "xlsx"})))
+    assert header == ["Tên", "Mã", "Phiên bản", "Đối tượng", "Căn cứ pháp lý"]
     latest = {w.definition.name: w.definition for w in web_rt.registry.latest()}
-    assert {r[0] for r in rows[1:]} == set(latest) and len(rows) == 1 + len(latest)
-    for name, version, title, _, basis in rows[1:]:
-        d = latest[str(name)]
-        assert (version, title, basis) == (d.version, d.title.vi, "; ".join(d.legal_basis))
+    assert {r[1].value for r in data} == set(latest) and len(data) == len(latest)
+    for title, name, version, _, basis in data:
+        d = latest[str(name.value)]
+        assert (version.value, title.value, basis.value) == (
+            d.version, d.title.vi, "; ".join(d.legal_basis)
+        )  # fmt: skip
+        assert version.data_type == "n"
     c.get("/lang/en")
-    english = sheet_rows(c.get("/workflows", params={"format": "xlsx"}))
-    assert english[0][0] == "Code" and {r[2] for r in english[1:]} == {
-        d.title.en for d in latest.values()
-    }
+    header, data = table(xlsx_sheet(c.get("/workflows", params={"format": "xlsx"})))
+    assert header[:2] == ["Title", "Code"]
+    assert {r[0].value for r in data} == {d.title.en for d in latest.values()}
 
 
 def test_person_history_export_reimports_as_the_same_history(
@@ -110,11 +122,13 @@ def test_person_history_export_reimports_as_the_same_history(
     )
     response = c.get(f"/persons/{pid}", params={"format": "xlsx"})
     rows = sheet_rows(response)
-    assert rows[0] == COLUMNS
+    assert rows[0] == tuple(HEADERS_VI[c] for c in COLUMNS)
+    assert rows[0][:3] == ("Loại mục", "Họ và tên", "Mã đơn vị")
     records = {r[0]: dict(zip(COLUMNS, r, strict=True)) for r in rows[1:]}
     assert set(records) == {"award", "rating", "initiative", "blocker"} and len(rows) == 5
     assert all(r["person"] == "Trần Thị Bích" and r["unit"] == "CCYQD" for r in records.values())
     assert records["award"]["code"] == "CSTDCS"
+    assert isinstance(records["award"]["decision_date"], datetime)  # a date cell, not text
     assert records["award"]["decision_number"] == f"{year - 1}/QĐ-CCYQD"
     assert records["rating"]["code"] == "htxs" and records["initiative"]["code"] == "grassroots"
     assert records["blocker"]["code"] == "discipline" and records["blocker"]["level"] == "canh_cao"
@@ -125,7 +139,10 @@ def test_person_history_export_reimports_as_the_same_history(
         report = import_history(conn, path, skip_bad=True)
     assert report.rows == 4 and report.imported == 0
     assert len(report.errors) == 4, report.errors
-    assert all("already recorded" in message for _, message in report.errors), report.errors
+    assert all(
+        "đã có trong lịch sử" in message or "không ghi đè" in message
+        for _, message in report.errors
+    ), report.errors
     # Outside the officer's units the export is refused like the page.
     other, _ = browser("cb.dcq")
     assert other.get(f"/persons/{pid}", params={"format": "xlsx"}).status_code == 403

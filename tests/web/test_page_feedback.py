@@ -115,6 +115,9 @@ def test_error_pages_are_html_for_a_browser_and_problems_for_the_api(
     api = c.get("/api/nominations/999999", headers=PAGE)
     assert api.status_code == 404
     assert api.headers["content-type"].startswith("application/problem+json")
+    body = api.json()  # one language per field: Vietnamese, and its English apart
+    assert (body["title"], body["detail"]) == ("Không tìm thấy", "Không có hồ sơ #999999")
+    assert body["detail_en"] == "No nomination #999999"
     other, _ = browser("cb.dcq")
     refused = other.get(_new(c, _csrf_of(c)), headers=PAGE)
     assert refused.status_code == 403 and "<h1>Không có quyền</h1>" in refused.text

@@ -3,13 +3,11 @@ files its report, lists keep to the caller's units, and every refusal is logged.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from khenthuong.errors import Forbidden
@@ -28,6 +26,7 @@ from tests.web.helpers import (
     propose,
     to_council,
 )
+from tests.web.sheets import table, xlsx_sheet
 
 Browser = Callable[[str], tuple[TestClient, str]]
 PDF = ("x.pdf", b"%PDF-1.4 test", "application/pdf")
@@ -173,8 +172,7 @@ def test_decision_lists_keep_to_the_callers_units(
         assert [d["number"] for d in listed] == ["1/QĐ-BCY"], who
     other, _ = browser("cb.dcq")
     assert "1/QĐ-BCY" not in other.get("/decisions").text
-    sheet = load_workbook(io.BytesIO(other.get("/decisions?format=xlsx").content)).active
-    assert sheet is not None and sheet.max_row == 1
+    assert table(xlsx_sheet(other.get("/decisions?format=xlsx")))[1] == []
     mine, _ = browser("cb.qd")
     assert "1/QĐ-BCY" in mine.get("/decisions").text
     assert client.get("/api/decisions/1/QĐ-BCY", headers=token("cb.dcq")).status_code == 403

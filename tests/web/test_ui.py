@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from khenthuong.localtime import local_date
@@ -21,6 +19,7 @@ from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web.app import create_app
 from tests.web.conftest import DEMO_PASSWORD, sign_in
 from tests.web.helpers import Headers, denied, to_council
+from tests.web.sheets import table, total_row, xlsx_sheet
 
 Browser = Callable[[str], tuple[TestClient, str]]
 
@@ -221,9 +220,8 @@ def test_council_page_enters_tallies_for_many_at_once(
               "csrf_token": csrf},
     )  # fmt: skip
     assert 'data-testid="minutes"' in done.text and "BIÊN BẢN" in done.text
-    sheet = load_workbook(io.BytesIO(c.get("/councils?format=xlsx").content)).active
-    assert sheet is not None
-    assert [r[2] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["Phiên họp tháng 11"]
+    header, data = table(xlsx_sheet(c.get("/councils?format=xlsx")))
+    assert header[3] == "Tên" and [r[3].value for r in data] == ["Phiên họp tháng 11"]
     states = {
         n: client.get(f"/api/nominations/{n}", headers=token("kiemtra")).json()["state"]
         for n in (first, second)
@@ -238,12 +236,11 @@ def test_lists_export_workflow_counts_audit_and_language(
     c, _ = browser("cv.bcy")
     listing = c.get("/nominations", params={"q": "nguyen van"})
     assert "Nguyễn Văn An" in listing.text
-    xlsx = c.get("/nominations", params={"q": "nguyen", "format": "xlsx"})
-    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(xlsx.content)).active
-    assert sheet is not None
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:2] == ("Số", "Người/tập thể được đề nghị") and rows[1][1] == "Nguyễn Văn An"
+    header, data = table(
+        xlsx_sheet(c.get("/nominations", params={"q": "nguyen", "format": "xlsx"}))
+    )
+    assert header[:2] == ["Số hồ sơ", "Cá nhân, tập thể được đề nghị"]
+    assert data[0][1].value == "Nguyễn Văn An"
     diagram = c.get("/workflows/bang_khen_bo")
     assert 'data-state="ministry_council">1<' in diagram.text
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in diagram.text
@@ -255,8 +252,9 @@ def test_lists_export_workflow_counts_audit_and_language(
     checker, _ = browser("kiemtra")
     assert 'data-testid="verify-link"' in checker.get("/audit").text
     assert "Nhật ký toàn vẹn" in checker.get("/audit", params={"verify": "1"}).text
-    audit_xlsx = c.get("/audit", params={"actor": "cb.qd", "format": "xlsx"})
-    assert load_workbook(io.BytesIO(audit_xlsx.content)).active is not None
+    header, data = table(xlsx_sheet(c.get("/audit", params={"actor": "cb.qd", "format": "xlsx"})))
+    assert header[:3] == ["Thời điểm", "Người thực hiện", "Tài khoản"]
+    assert data and {r[2].value for r in data} == {"cb.qd"} and data[0][0].is_date
     c.get("/lang/en")
     assert "My work" in c.get("/queue").text
     auditor, _ = browser("kiemtra")
@@ -411,10 +409,11 @@ def test_one_decision_signed_for_many_nominations_in_the_ui(
     assert "Nguyễn Văn An" in r.text and "Trần Thị Bích" in r.text
     listing = c.get("/decisions")
     assert "77/QĐ-BCY" in listing.text and 'id="sign-form"' not in listing.text
-    sheet = load_workbook(io.BytesIO(c.get("/decisions/77/QĐ-BCY?format=xlsx").content)).active
-    assert sheet is not None
-    amounts = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    sheet = xlsx_sheet(c.get("/decisions/77/QĐ-BCY?format=xlsx"))
+    assert str(sheet["A1"].value).startswith("QUYẾT ĐỊNH KHEN THƯỞNG số 77/QĐ-BCY")
+    amounts = [row[6].value for row in table(sheet)[1]]
     assert len(amounts) == 2 and all(a > 0 for a in amounts)
+    assert total_row(sheet)[6].value == sum(amounts)
     other, _ = browser("cb.dcq")
     assert other.get("/decisions/77/QĐ-BCY").status_code == 403
     assert c.get("/decisions/1/QĐ-KHONG").status_code == 404
@@ -460,7 +459,30 @@ def test_bloc_page_shows_the_plan_and_takes_the_inspectors_report(
     )
     assert ok.status_code == 200, ok.text
     assert "80 điểm" in c.get("/blocs/KCY4", params={"year": 2019}).text
-    xlsx = c.get("/blocs/KCY4", params={"year": 2019, "format": "xlsx"})
-    sheet = load_workbook(io.BytesIO(xlsx.content)).active
-    assert sheet is not None and sheet.max_row == 1 + len(visits)
+    header, data = table(xlsx_sheet(c.get("/blocs/KCY4", params={"year": 2019, "format": "xlsx"})))
+    assert header[0] == "Đơn vị kiểm tra" and len(data) == len(visits)
+    assert 80 in [r[7].value for r in data]
     assert c.get("/blocs/NOPE").status_code == 404
+
+
+def test_the_audit_filter_offers_names_and_sends_codes(
+    client: TestClient, token: Headers, browser: Browser, web_rt: Runtime
+) -> None:
+    """Officers pick an officer, a unit, a kind of event and a state by name; the choice
+    sends the code and the search finds the events by it."""
+    to_council(web_rt, client, token, "Nguyễn Văn An")
+    c, _ = browser("kiemtra")
+    page = c.get("/audit").text
+    wf = web_rt.registry.get("bang_khen_bo").definition
+    submit = next(t for t in wf.transitions if t.trigger == "submit")
+    assert '<option value="CCYQD" >Cục Cơ yếu Quân đội</option>' in page
+    assert f'<option value="submit" >{submit.title.vi}</option>' in page
+    assert '<input name="unit"' not in page and '<input name="trigger"' not in page
+    assert '<option value="attach" >Đính kèm tài liệu</option>' in page  # beyond the paths
+    found = c.get("/audit", params={"unit": "CCYQD", "trigger": "submit"}).text
+    assert (
+        '<option value="CCYQD" selected>' in found and '<option value="submit" selected>' in found
+    )
+    assert submit.title.vi in found.split("<tbody>", 1)[1]
+    c.get("/lang/en")
+    assert f'<option value="submit" >{submit.title.en}</option>' in c.get("/audit").text

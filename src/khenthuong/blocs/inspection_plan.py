@@ -107,19 +107,22 @@ def _validate(
 ) -> None:
     if len(set(members)) != len(members):
         dupes = sorted({m for m in members if members.count(m) > 1})
-        raise PlanError(f"Thành viên bị trùng: {', '.join(dupes)} (duplicate members)")
+        raise PlanError(f"Thành viên bị trùng: {', '.join(dupes)}")
     if not MIN_MEMBERS <= len(members) <= MAX_MEMBERS:
         raise PlanError(
-            f"Khối cần từ {MIN_MEMBERS} đến {MAX_MEMBERS} thành viên, có {len(members)} "
-            f"(a bloc needs {MIN_MEMBERS}..{MAX_MEMBERS} members)"
+            f"Khối cần từ {MIN_MEMBERS} đến {MAX_MEMBERS} thành viên, có {len(members)}",
+            en=f"A bloc needs {MIN_MEMBERS}..{MAX_MEMBERS} members",
         )
     if period_end < period_start:
         raise PlanError(
-            f"Ngày kết thúc {period_end:%d/%m/%Y} trước ngày bắt đầu {period_start:%d/%m/%Y} "
-            "(period ends before it starts)"
+            f"Ngày kết thúc {period_end:%d/%m/%Y} trước ngày bắt đầu {period_start:%d/%m/%Y}",
+            en="Period ends before it starts",
         )
     if window_days < 1:
-        raise PlanError("Mỗi đợt kiểm tra cần ít nhất 1 ngày làm việc (window_days >= 1)")
+        raise PlanError(
+            "Mỗi đợt kiểm tra cần ít nhất 1 ngày làm việc",
+            en="Each inspection window needs at least 1 working day",
+        )
 
 
 def used_inspectors(
@@ -483,8 +486,8 @@ def _place_windows(
     if needed > len(days):
         raise PlanError(
             f"Thời gian kiểm tra quá ngắn: cần {needed} ngày làm việc ({count} đợt × "
-            f"{window_days} ngày), chỉ có {len(days)} "
-            f"(period too short: needs {needed} working days, has {len(days)})"
+            f"{window_days} ngày), chỉ có {len(days)}",
+            en=f"Period too short: needs {needed} working days, has {len(days)}",
         )
     holidays = sorted(_holidays(period_start, period_end))
     size = len(days)
@@ -501,8 +504,8 @@ def _place_windows(
     if fits[0] < count:
         raise PlanError(
             f"Thời gian kiểm tra bị ngày lễ chia cắt: cần {count} đợt × {window_days} ngày làm "
-            f"việc liên tiếp không xen ngày lễ, chỉ xếp được {fits[0]} "
-            f"(holidays split the period: {count} windows needed, {fits[0]} fit)"
+            f"việc liên tiếp không xen ngày lễ, chỉ xếp được {fits[0]}",
+            en=f"Holidays split the period: {count} windows needed, {fits[0]} fit",
         )
     gap = (size - needed) // count
     windows: list[tuple[date, date]] = []

@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from khenthuong.documents.text import money
 from khenthuong.errors import KhenthuongError
 
 KINDS = {
@@ -65,7 +66,7 @@ def check_target(target: Target) -> None:
     where = f"Chỉ tiêu {target.code}"
     numbers = (target.threshold, target.weight, target.points or 1.0)
     if not all(math.isfinite(x) and abs(x) <= MAX_NUMBER for x in numbers):
-        raise TargetError(f"{where}: ngưỡng, điểm, hệ số phải là số từ 0 đến {MAX_NUMBER:,}")
+        raise TargetError(f"{where}: ngưỡng, điểm, hệ số phải là số từ 0 đến {money(MAX_NUMBER)}")
     if target.kind not in KINDS:
         raise TargetError(f"{where}: loại {target.kind!r} không có; dùng {', '.join(KINDS)}")
     if target.kind in THRESHOLD_KINDS:

@@ -44,6 +44,7 @@ from khenthuong.cli.common import (
 )
 from khenthuong.commendation import accepted_types, commendation_type_of
 from khenthuong.doctypes import DOC_TYPES
+from khenthuong.documents.text import money
 from khenthuong.errors import InvalidDefinition
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.roles import roles_in
@@ -261,7 +262,7 @@ def _warn_unknown_organisations(path: Path, engine: Engine) -> None:
     except InvalidDefinition as exc:
         for problem in exc.problems:
             typer.echo(
-                f"Cảnh báo (warning): {problem} — ghi đè này không áp dụng cho đơn vị nào",
+                f"Cảnh báo: {problem} — ghi đè này không áp dụng cho đơn vị nào",
                 err=True,
             )
 
@@ -343,7 +344,7 @@ def users_revoke_token(token_id: int) -> None:
 
     with write_tx(get_engine()) as conn:
         revoke_token(conn, token_id)
-    console.print(f"Đã thu hồi mã #{token_id} (token revoked)")
+    console.print(f"Đã thu hồi mã #{token_id}")
 
 
 @app.command()
@@ -509,10 +510,10 @@ def advance_batch(
     for result in done:
         console.print(f"#{result.nomination_id}: {result.from_state} → {result.to_state}")
     for nid, refusals in refused.items():
-        typer.echo(f"#{nid} bị từ chối (refused):", err=True)
+        typer.echo(f"#{nid} bị từ chối:", err=True)
         for refusal in refusals:
             typer.echo(f"  - {refusal.message_vi}", err=True)
-    console.print(f"{len(done)} bước đã ghi, {len(refused)} bị từ chối (done, refused)")
+    console.print(f"{len(done)} bước đã ghi, {len(refused)} bị từ chối")
     if refused:
         raise typer.Exit(1)
 
@@ -532,7 +533,7 @@ def attach(
     size = file.stat().st_size
     if size > limit:
         raise typer.BadParameter(
-            f"tệp {size:,} byte vượt giới hạn {limit:,} byte (file larger than the limit)",
+            f"tệp {money(size)} byte vượt giới hạn {money(limit)} byte",
             param_hint="FILE",
         )
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
@@ -548,7 +549,7 @@ def attach(
         )
     console.print(
         f"#{nomination_id}: đã đính kèm {stored.doc_type} «{stored.filename}» "
-        f"({stored.size:,} byte, sha256 {stored.sha256[:16]}…)"
+        f"({money(stored.size)} byte, sha256 {stored.sha256[:16]}…)"
     )
 
 
@@ -686,7 +687,7 @@ def record_history(
     }  # fmt: skip
     with write_tx(get_engine()) as conn:
         record_one(conn, row, catalog=_award_catalog(get_settings().config_dir))
-    console.print(f"Đã ghi {record} cho {person or unit} (recorded)")
+    console.print(f"Đã ghi {record} cho {person or unit}")
 
 
 def _history_import(file: Path | None, skip_bad: bool) -> None:
@@ -766,7 +767,7 @@ def demo(
         if sent.notices_no_recipient:
             console.print(
                 f"[yellow]{sent.notices_no_recipient} thông báo không gửi được: không có địa chỉ "
-                "người nhận (no recipient; khenthuong reminders status)[/]"
+                "người nhận (xem: khenthuong reminders status)[/]"
             )
 
 

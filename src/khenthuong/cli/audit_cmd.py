@@ -15,12 +15,14 @@ from sqlalchemy import func, select
 
 from khenthuong.audit.query import COLUMNS, AuditFilter, query_events
 from khenthuong.audit.seal_verify import SealReport, verify_seal
-from khenthuong.audit.verify import verify_all
+from khenthuong.audit.verify import VerifyReport, verify_all
 from khenthuong.cli.common import (
     FormatOption,
     OutputFormat,
     as_local,
     console,
+    emit,
+    emit_one,
     report_errors,
     runtime,
     stdout_is_tty,
@@ -60,9 +62,11 @@ def verify(
         "--public-key",
         help="Ed25519 public key (PEM). Default: the public half of the signing key file.",
     ),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Check every hash chain and prove the log against a signed checkpoint; exit 1 naming
-    the events and streams altered, deleted, reordered, removed or rolled back."""
+    the events and streams altered, deleted, reordered, removed or rolled back. With
+    `--format json` the outcome as one object, with `csv` each finding as a row."""
     rt = runtime()
     public_key = (
         checkpoints.load_public_key(public_key_file)
@@ -91,6 +95,9 @@ def verify(
         else:
             report = verify_all(conn)
         sealed = verify_seal(conn, public_key, given) if public_key is not None else None
+    if fmt is not OutputFormat.table:
+        _emit_verify(report, sealed, fmt)
+        return
     if sealed is not None and sealed.rejected is not None and sealed.checkpoint is not None:
         typer.echo(f"HỎNG: {sealed.rejected}", err=True)
         raise typer.Exit(1)
@@ -115,6 +122,41 @@ def verify(
             typer.echo(f"  {seal_finding}", err=True)
     _print_seal(sealed)
     raise typer.Exit(1)
+
+
+def _emit_verify(report: VerifyReport, sealed: SealReport | None, fmt: OutputFormat) -> None:
+    """The outcome for a program (JSON: totals, each finding, the seal) or for Excel (CSV: a
+    row per finding of the chains and of the seal); exit 1 when anything is broken."""
+    findings = [
+        {"source": "chain", "stream": f.stream, "event_id": f.event_id, "seq": f.seq,
+         "kind": f.kind, "message": f.message, "message_en": f.message_en}
+        for f in report.findings
+    ] + [
+        {"source": "seal", "stream": g.stream, "event_id": g.event_id, "seq": g.seq,
+         "kind": g.kind, "message": g.message, "message_en": ""}
+        for g in (sealed.findings if sealed is not None else [])
+    ]  # fmt: skip
+    broken = not report.ok or (sealed is not None and sealed.checkpoint is not None
+                               and not sealed.ok)  # fmt: skip
+    if fmt is OutputFormat.json:
+        seal = None
+        if sealed is not None:
+            cp = sealed.checkpoint
+            seal = {
+                "ok": sealed.ok, "rejected": sealed.rejected, "checkpoint_size": cp.size if cp else None,
+                "checkpoint_time": cp.time if cp else None, "unsealed": sealed.unsealed,
+                "checkpoints": sealed.checkpoints,
+            }  # fmt: skip
+        emit_one(
+            {"ok": not broken, "events": report.events, "streams": report.streams,
+             "findings": findings, "seal": seal},
+            {}, fmt,
+        )  # fmt: skip
+    else:
+        emit(findings, [("source", "Nguồn"), ("stream", "Chuỗi"), ("event_id", "Sự kiện"),
+                        ("seq", "Thứ tự"), ("kind", "Loại"), ("message", "Mô tả")], fmt)  # fmt: skip
+    if broken:
+        raise typer.Exit(1)
 
 
 def _own_public_key(settings: Settings) -> Ed25519PublicKey | None:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    emit_one,
+    report_errors,
+    runtime,
+)
 from khenthuong.commendation import COMMENDATION_TYPES
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.doctypes import DOC_TYPES
+from khenthuong.documents.text import money
 from khenthuong.services import campaigns as svc
 from khenthuong.services.access import readable_paths
 from khenthuong.storage.db import write_tx
@@ -83,7 +94,7 @@ def attach(
         )  # fmt: skip
     console.print(
         f"Phong trào #{campaign_id}: đã đính kèm {DOC_TYPES[stored.doc_type]} "
-        f"«{stored.filename}» ({stored.size:,} byte, SHA-256 {stored.sha256})"
+        f"«{stored.filename}» ({money(stored.size)} byte, SHA-256 {stored.sha256})"
     )
 
 
@@ -106,6 +117,7 @@ def link(
 def list_(
     year: int = typer.Option(None, "--year", help="Only campaigns running in this year"),
     as_user: str = typer.Option(None, "--as", help="Only what this officer may read"),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Campaigns, newest first."""
     rt = runtime()
@@ -116,18 +128,32 @@ def list_(
                 paths = readable_paths(actor)
         else:
             paths = None
-        for r in svc.list_campaigns(conn, paths, year=year):
-            table.add_row(
-                str(r["id"]), r["title"], svc.CAMPAIGN_KINDS[r["kind"]], r["unit_name"],
-                f"{r['starts_on']:%d/%m/%Y}",
-                f"{r['ends_on']:%d/%m/%Y}" if r["ends_on"] else "—", str(r["nominations"]),
-            )  # fmt: skip
+        found = svc.list_campaigns(conn, paths, year=year)
+    if fmt is not OutputFormat.table:
+        emit(
+            [dict(r) | {"kind_name": svc.CAMPAIGN_KINDS[r["kind"]]} for r in found],
+            [("id", "Số"), ("title", "Phong trào"), ("kind_name", "Loại"),
+             ("unit_name", "Đơn vị phát động"), ("starts_on", "Từ ngày"), ("ends_on", "Đến ngày"),
+             ("nominations", "Hồ sơ", "number")],
+            fmt,
+        )  # fmt: skip
+        return
+    for r in found:
+        table.add_row(
+            str(r["id"]), r["title"], svc.CAMPAIGN_KINDS[r["kind"]], r["unit_name"],
+            f"{r['starts_on']:%d/%m/%Y}",
+            f"{r['ends_on']:%d/%m/%Y}" if r["ends_on"] else "—", str(r["nominations"]),
+        )  # fmt: skip
     console.print(table)
 
 
 @app.command("show")
 @report_errors
-def show(campaign_id: int, as_user: str = typer.Option(None, "--as")) -> None:
+def show(
+    campaign_id: int,
+    as_user: str = typer.Option(None, "--as"),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
     """A campaign: theme, kind, dates, targets, documents and linked nominations."""
     rt = runtime()
     with rt.engine.connect() as conn:
@@ -136,6 +162,14 @@ def show(campaign_id: int, as_user: str = typer.Option(None, "--as")) -> None:
                 view = svc.view_campaign(conn, campaign_id, actor, rt.registry)
         else:
             view = svc.view_campaign(conn, campaign_id, registry=rt.registry)
+    if fmt is OutputFormat.json:
+        emit_one(asdict(view), {}, fmt)
+        return
+    if fmt is OutputFormat.csv:
+        emit([asdict(n) for n in view.nominations], [("nomination_id", "Hồ sơ"),
+             ("nominee_name", "Người / tập thể được đề nghị"), ("unit_code", "Đơn vị"),
+             ("workflow_title", "Quy trình"), ("state_title", "Trạng thái")], fmt)  # fmt: skip
+        return
     end = f"{view.ends_on:%d/%m/%Y}" if view.ends_on else "không xác định"
     console.print(f"[bold]Phong trào #{view.id}: {view.title}[/bold]")
     console.print(f"{view.kind_name} — {view.unit_name} phát động")

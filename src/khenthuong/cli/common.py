@@ -13,6 +13,7 @@ Exit codes (every command, through `report_errors` and `fail`):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -27,6 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from khenthuong.documents.text import money
 from khenthuong.errors import InvalidDefinition, KhenthuongError, NotFound, StepRefused
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.runtime import Runtime, open_runtime
@@ -80,7 +82,7 @@ def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except KhenthuongError as exc:
             lines = getattr(exc, "errors", None)  # a file's FILE:ROW lines (imports)
             if isinstance(lines, list) and len(lines) > 1:
-                typer.echo(f"Lỗi: {len(lines):,} dòng không nhập được".replace(",", "."), err=True)
+                typer.echo(f"Lỗi: {money(len(lines))} dòng không nhập được", err=True)
                 print_capped([str(line) for line in lines])
             else:
                 typer.echo(f"Lỗi: {exc}", err=True)
@@ -99,7 +101,7 @@ def print_capped(lines: Sequence[str], limit: int = ERRORS_SHOWN) -> None:
         typer.echo(line, err=True)
     if len(lines) > limit:
         typer.echo(
-            f"… và {len(lines) - limit:,} lỗi khác; tổng cộng {len(lines):,} lỗi".replace(",", "."),
+            f"… và {money(len(lines) - limit)} lỗi khác; tổng cộng {money(len(lines))} lỗi",
             err=True,
         )
 
@@ -131,6 +133,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
     if isinstance(value, list | tuple | set):
         return [_plain(v) for v in value]
     return value
@@ -231,21 +235,28 @@ def _is_vietnamese(text: str | None) -> bool:
     return bool(text) and any(ch in VIETNAMESE for ch in (text or "").lower())
 
 
+def _vietnamese_first(text: str | None) -> bool:
+    """The text opens in Vietnamese (a Vietnamese letter in its first three words)."""
+    return _is_vietnamese(" ".join((text or "").split()[:3]))
+
+
 def readable_help(command: Any, path: str = "") -> Any:
     """Help an officer reads: Vietnamese first (khenthuong.cli.help_vi) with the English in
     parentheses; each parameter's value named as a word (UNIT, YEAR, table|json|csv) instead
     of a type (<str>, <bool>, <list[str]>); flags show none; the help option in Vietnamese."""
-    from khenthuong.cli.help_vi import COMMANDS, OPTIONS  # noqa: PLC0415
+    from khenthuong.cli.help_vi import COMMAND_OPTIONS, COMMANDS, OPTIONS  # noqa: PLC0415
 
-    if path in COMMANDS and not _is_vietnamese(command.help):
+    if path in COMMANDS and not (command.help or "").startswith(COMMANDS[path]):
+        # Listed commands have an English docstring (a Vietnamese term inside it or not).
         english = " ".join((command.help or "").split())
         command.help = f"{COMMANDS[path]} ({english})" if english else COMMANDS[path]
         command.short_help = COMMANDS[path]
     for param in command.params:
         long_name = next((o for o in getattr(param, "opts", ()) if o.startswith("--")), "")
-        if long_name in OPTIONS and not _is_vietnamese(getattr(param, "help", None)):
+        vietnamese = COMMAND_OPTIONS.get(f"{path} {long_name}") or OPTIONS.get(long_name)
+        if vietnamese and not _vietnamese_first(getattr(param, "help", None)):
             own = getattr(param, "help", None)
-            param.help = f"{OPTIONS[long_name]} ({own})" if own else OPTIONS[long_name]
+            param.help = f"{vietnamese} ({own})" if own else vietnamese
         if not getattr(param, "opts", None) or param.param_type_name == "argument":
             # An argument's type column would show <str>: its name says what it is.
             param.display_type_rich = lambda ctx: None

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 
 import typer
 from rich.table import Table
 
 from khenthuong.blocs.targets import KINDS, Target
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    emit_one,
+    report_errors,
+    runtime,
+)
 from khenthuong.services import bloc_reviews, covenants
 from khenthuong.storage.db import write_tx
 
@@ -112,14 +122,29 @@ def report(
     unit: str = typer.Option(..., "--unit"),
     value: list[str] = typer.Option(..., "--value", help="TARGET=NUMBER; repeatable"),
     as_user: str = typer.Option(..., "--as"),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """A member's results against the targets; prints its score and how it was computed."""
+    """A member's results against the targets; prints its score and how it was computed
+    (`--format json`: the score with each target's line and each deduction, codes kept)."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         score = bloc_reviews.report(
             conn, bloc, year, round_, unit, _pairs(value, "--value"), actor=actor
         )
-    console.print(f"{unit}: {score.total:g} điểm ({round_}) — {score.explain()}")
+    if fmt is OutputFormat.table:
+        console.print(f"{unit}: {score.total:g} điểm ({round_}) — {score.explain()}")
+        return
+    lines = [asdict(x) for x in score.lines]
+    if fmt is OutputFormat.json:
+        emit_one(
+            {"bloc": bloc, "year": year, "round": round_, "unit": unit, "total": score.total,
+             "met_all": score.met_all, "lines": lines,
+             "deductions": [asdict(d) for d in score.deductions]},
+            {}, fmt,
+        )  # fmt: skip
+        return
+    emit(lines, [("code", "Mã"), ("description", "Chỉ tiêu"), ("value", "Kết quả"),
+                 ("met", "Đạt"), ("earned", "Điểm")], fmt)  # fmt: skip
 
 
 @app.command("deduct")
@@ -146,11 +171,23 @@ def scores(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year"),
     round_: str = typer.Option("tong_ket", "--round", help="so_ket or tong_ket"),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The round's score table: rank, member, score and how it was computed."""
     rt = runtime()
     with rt.engine.connect() as conn:
         rows = bloc_reviews.score_table(conn, bloc, year, round_)
+    if fmt is not OutputFormat.table:
+        emit(
+            [{"rank": r.rank, "unit": r.unit, "unit_name": r.unit_name, "total": r.total,
+              "reported": r.score is not None, "inspection": r.inspection,
+              "how": r.score.explain() if r.score else "chưa báo cáo",
+              "lines": [asdict(x) for x in r.score.lines] if r.score else []}
+             for r in rows],
+            [("rank", "Hạng"), ("unit_name", "Đơn vị"), ("total", "Điểm"), ("how", "Cách tính")],
+            fmt,
+        )  # fmt: skip
+        return
     table = Table("hạng", "đơn vị", "điểm", "cách tính", title=f"{bloc} {year} — {round_}")
     for r in rows:
         how = r.score.explain() if r.score else "chưa báo cáo"

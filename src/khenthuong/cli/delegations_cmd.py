@@ -3,12 +3,21 @@ dated period."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    report_errors,
+    runtime,
+)
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.localtime import local_today
 from khenthuong.services import delegations
@@ -73,12 +82,22 @@ def delegations_revoke(
 @report_errors
 def delegations_list(
     as_user: str = typer.Option(..., "--as", help="Người xem (quản trị xem tất cả)."),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Các ủy quyền đã lập hoặc đã nhận."""
     rt = runtime()
     today = local_today()
     with actor_for(rt, as_user) as actor, rt.engine.connect() as conn:
         found = delegations.list_for(conn, actor)
+    if fmt is not OutputFormat.table:
+        emit(
+            [asdict(d) | {"in_force": d.in_force(today)} for d in found],
+            [("id", "Số"), ("delegator_name", "Người ủy quyền"), ("delegate_name",
+             "Người được ủy quyền"), ("unit_name", "Đơn vị"), ("mode", "Hình thức"),
+             ("starts_on", "Từ ngày"), ("ends_on", "Đến ngày")],
+            fmt,
+        )  # fmt: skip
+        return
     table = Table("Số", "Người ủy quyền", "Người được ủy quyền", "Đơn vị", "Hình thức",
                   "Thời hạn", "Tình trạng")  # fmt: skip
     for d in found:

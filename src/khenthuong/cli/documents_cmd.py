@@ -19,6 +19,7 @@ from khenthuong.cli.common import (
     report_errors,
     runtime,
 )
+from khenthuong.documents.text import money, number
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services.documents import KINDS, DocumentRequest, render_document
 
@@ -47,7 +48,7 @@ def list_documents(nomination_id: int, fmt: FormatOption = OutputFormat.table) -
         return
     table = Table("Id", "Loại", "Tệp", "Byte", "SHA-256")
     for doc in stored:
-        table.add_row(str(doc.id), doc.doc_type, doc.filename, f"{doc.size:,}", doc.sha256)
+        table.add_row(str(doc.id), doc.doc_type, doc.filename, money(doc.size), doc.sha256)
     console.print(table if stored else f"#{nomination_id}: chưa có tài liệu")
 
 
@@ -84,7 +85,7 @@ def render(
         )
     out.write_bytes(rendered.content)
     console.print(
-        f"Đã ghi {out} ({len(rendered.content):,} byte, {time.monotonic() - started:.1f} giây); "
+        f"Đã ghi {out} ({money(len(rendered.content))} byte, {number(time.monotonic() - started, 1)} giây); "
         f"SHA-256 {rendered.sha256}"
     )
 

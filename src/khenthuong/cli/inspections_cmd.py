@@ -154,7 +154,7 @@ def publish(
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         count = inspections.publish(conn, bloc, year, actor=actor)
-    console.print(f"Đã xếp {count} thông báo kế hoạch vào hàng gửi (queued {count} notices)")
+    console.print(f"Đã xếp {count} thông báo kế hoạch vào hàng gửi")
 
 
 @app.command("report")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
@@ -10,8 +11,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
     actor_for,
     console,
+    emit,
+    emit_one,
     parse_fields,
     report_errors,
     runtime,
@@ -99,7 +104,7 @@ def import_(
                           p.name, p.unit_code, p.award_code, verdict)  # fmt: skip
         console.print(table)
         if dry_run:
-            console.print(f"{len(planned)} dòng hợp lệ; chạy thử, chưa ghi gì (dry run)")
+            console.print(f"{len(planned)} dòng hợp lệ; chạy thử, chưa ghi gì")
             conn.rollback()
             return
         create = partial(
@@ -138,8 +143,11 @@ def _this_year() -> int:
 
 @app.command("show")
 @report_errors
-def show(batch_id: int, as_user: str = typer.Option(None, "--as")) -> None:
-    """A batch: its members with their states, its documents, its derived state."""
+def show(
+    batch_id: int, as_user: str = typer.Option(None, "--as"), fmt: FormatOption = OutputFormat.table
+) -> None:
+    """A batch: its members with their states, its documents, its derived state
+    (`--format json`: the whole batch with codes; `csv`: its members)."""
     rt = runtime()
     with rt.engine.connect() as conn:
         actor = None
@@ -148,6 +156,13 @@ def show(batch_id: int, as_user: str = typer.Option(None, "--as")) -> None:
 
             actor = load_actor(conn, as_user)
         view = batches.view_batch(conn, rt.registry, batch_id, actor)
+    if fmt is OutputFormat.json:
+        emit_one(asdict(view) | {"summary": view.summary}, {}, fmt)
+        return
+    if fmt is OutputFormat.csv:
+        emit([asdict(m) for m in view.members], [("row_number", "STT"), ("nomination_id", "Hồ sơ"),
+             ("nominee_name", "Người/tập thể"), ("state_title", "Bước")], fmt)  # fmt: skip
+        return
     console.print(
         f"[bold]Đợt đề nghị #{view.id}[/] {view.title} — {view.unit_name} ({view.unit_code}), "
         f"năm {view.year}"

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    report_errors,
+    runtime,
+)
 from khenthuong.cli.registrations_cmd import print_refused
 from khenthuong.errors import KhenthuongError
 from khenthuong.services import ratings
@@ -82,11 +91,22 @@ def set_(
 
 @app.command("show")
 @report_errors
-def show(unit: str = typer.Option(..., "--unit"), year: int = typer.Option(..., "--year")) -> None:
+def show(
+    unit: str = typer.Option(..., "--unit"),
+    year: int = typer.Option(..., "--year"),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
     """Every person of the unit with the year's rating (missing ones marked)."""
     rt = runtime()
     with rt.engine.connect() as conn:
         found = ratings.unit_ratings(conn, unit, year)
+    if fmt is not OutputFormat.table:
+        emit(
+            [asdict(p) | {"rating_name": ratings.RATINGS.get(p.rating or "", "")} for p in found],
+            [("full_name", "Họ và tên"), ("unit_name", "Đơn vị"), ("rating_name", "Xếp loại")],
+            fmt,
+        )
+        return
     table = Table("họ và tên", "đơn vị", "xếp loại")
     for p in found:
         table.add_row(

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    emit_one,
+    report_errors,
+    runtime,
+)
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.errors import KhenthuongError
 from khenthuong.rules.catalog import catalog_in
@@ -33,7 +43,7 @@ def day(value: str | None, option: str) -> date | None:
 
 def print_refused(exc: ImportRefused) -> None:
     """Every FILE:ROW line, then exit 1."""
-    typer.echo("Không nhập được (nothing written):", err=True)
+    typer.echo("Không nhập được:", err=True)
     for line in exc.errors:
         typer.echo(f"  {line}", err=True)
     raise typer.Exit(1)
@@ -131,13 +141,24 @@ def template(output: Path = typer.Option(..., "-o", "--output")) -> None:
 
 @app.command("show")
 @report_errors
-def show(unit: str = typer.Option(..., "--unit"), year: int = typer.Option(..., "--year")) -> None:
+def show(
+    unit: str = typer.Option(..., "--unit"),
+    year: int = typer.Option(..., "--year"),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
     """The unit's registration: targets and registered titles."""
     rt = runtime()
     with rt.engine.connect() as conn:
         found = registrations.view(conn, catalog_in(rt.settings.config_dir), unit, year)
     if found is None:
         raise KhenthuongError(f"{unit} chưa đăng ký thi đua năm {year}")
+    if fmt is OutputFormat.json:
+        emit_one(asdict(found), {}, fmt)
+        return
+    if fmt is OutputFormat.csv:
+        emit([asdict(e) for e in found.entries], [("kind", "Đối tượng"), ("name", "Họ và tên / tập thể"),
+             ("unit_name", "Đơn vị"), ("award_name", "Danh hiệu"), ("note", "Ghi chú")], fmt)  # fmt: skip
+        return
     console.print(
         f"[bold]Đăng ký thi đua năm {year} — {found.unit_name}[/] "
         f"(ngày {found.registered_on:%d/%m/%Y})"

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.documents.text import money
 from khenthuong.rules.statistics import COLUMNS
 from khenthuong.services import statistics as svc
 from khenthuong.services.statistics_export import (
@@ -53,7 +54,7 @@ def stats(
             )
     if fmt == "xlsx":
         output.write_bytes(workbook_bytes(report))
-        console.print(f"Đã ghi {output} ({report.total['total']:,} lượt khen thưởng)")
+        console.print(f"Đã ghi {output} ({money(report.total['total'])} lượt khen thưởng)")
         return
     if fmt == "json":
         text = json.dumps(svc.report_json(report), ensure_ascii=False, indent=2)

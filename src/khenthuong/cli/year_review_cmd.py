@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 import typer
 from rich.table import Table
 
-from khenthuong.cli.common import actor_for, console, report_errors, runtime
+from khenthuong.cli.common import (
+    FormatOption,
+    OutputFormat,
+    actor_for,
+    console,
+    emit,
+    report_errors,
+    runtime,
+)
 from khenthuong.cli.registrations_cmd import day
+from khenthuong.documents.text import money
 from khenthuong.errors import KhenthuongError
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import Catalog, catalog_in
@@ -141,18 +151,27 @@ def decide(
     for code, lines in signed.items():
         console.print(
             f"Quyết định {numbers[code]} — {catalog.award(code).name.vi}: {len(lines)} "
-            f"người/tập thể, {sum(x.amount_vnd for x in lines):,} đồng"
+            f"người/tập thể, {money(sum(x.amount_vnd for x in lines))} đồng"
         )
 
 
 @app.command("show")
 @report_errors
-def show(batch: int) -> None:
+def show(batch: int, fmt: FormatOption = OutputFormat.table) -> None:
     """The batch's members by title, with their states."""
     rt = runtime()
     catalog = catalog_in(rt.settings.config_dir)
     with rt.engine.connect() as conn:
         found = year_review.review_view(conn, rt.registry, catalog, batch)
+    if fmt is not OutputFormat.table:
+        emit(
+            [asdict(m) | {"award_code": code, "award_name": catalog.award(code).name.vi}
+             for code, members in found["titles"].items() for m in members],
+            [("award_name", "Danh hiệu"), ("nomination_id", "Hồ sơ"),
+             ("nominee_name", "Người/tập thể"), ("state_title", "Trạng thái")],
+            fmt,
+        )  # fmt: skip
+        return
     console.print(f"[bold]Đợt đề nghị #{batch}: {found['batch'].title}[/]")
     for code, members in found["titles"].items():
         table = Table("hồ sơ", "người/tập thể", "trạng thái", title=catalog.award(code).name.vi)

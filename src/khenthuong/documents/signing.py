@@ -81,7 +81,9 @@ def sign_pdf(
             f"Không mở được tệp PKCS#12 (sai mật khẩu hoặc tệp hỏng): {exc}"
         ) from exc
     if signer is None or signer.signing_cert is None:
-        raise KhenthuongError("Tệp PKCS#12 không có khóa và chứng thư ký (no key or certificate)")
+        raise KhenthuongError(
+            "Tệp PKCS#12 không có khóa và chứng thư ký", en="No key or certificate"
+        )
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,

@@ -14,6 +14,15 @@ def money(amount: int) -> str:
     return sign + f"{abs(int(amount)):,}".replace(",", ".")
 
 
+def number(value: float, digits: int = 0) -> str:
+    """A number as Vietnamese writes it: dots between thousands, a comma before the decimals
+    (`number(1234.5, 1) == "1.234,5"`; whole numbers as `money`)."""
+    if not digits:
+        return money(round(value))
+    whole, _, decimals = f"{abs(value):,.{digits}f}".partition(".")
+    return ("-" if value < 0 else "") + whole.replace(",", ".") + "," + decimals
+
+
 def money_words(amount: int) -> str:
     """1490000 -> '1.490.000 đồng'."""
     return f"{money(amount)} đồng"

@@ -97,6 +97,10 @@ class DigestItem:
     path: str | None = None
     """The item's page in the web application (relative to the base URL). Unset: the
     nomination's page `nominations/{id}`; an inspection without it gets no link."""
+    workflow_title_en: str | None = None
+    """The English part's titles (the award path's and state's English names); unset: the
+    Vietnamese ones."""
+    state_title_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,9 @@ class StepNotice:
     occurred_at: datetime
     """When the step was taken; a naive value is taken as UTC."""
     reason: str | None = None
+    workflow_title_en: str | None = None
+    """The English part's titles (English names); unset: the Vietnamese ones."""
+    state_title_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,8 @@ def render_step_notice(
         "nomination_id": notice.nomination_id,
         "nominee_name": notice.nominee_name,
         "workflow_title": notice.workflow_title,
+        "workflow_title_en": notice.workflow_title_en or notice.workflow_title,
+        "state_title_en": notice.state_title_en or notice.state_title,
         "headline_vi": notice.headline_vi,
         "headline_en": notice.headline_en,
         "state_title": notice.state_title,
@@ -349,6 +358,8 @@ def _item_view(item: DigestItem, sender: Sender) -> dict[str, Any]:
         "nominee_name": item.nominee_name,
         "workflow_title": item.workflow_title,
         "state_title": item.state_title,
+        "workflow_title_en": item.workflow_title_en or item.workflow_title,
+        "state_title_en": item.state_title_en or item.state_title,
         "due": format_date(item.due_on),
         "left_vi": left_vi,
         "left_en": left_en,

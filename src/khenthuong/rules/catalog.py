@@ -312,7 +312,7 @@ class Catalog(Strict):
             return self.awards[code]
         except KeyError:
             raise KhenthuongError(
-                f"Không có mã khen thưởng {code!r} (unknown award code {code!r})"
+                f"Không có mã khen thưởng {code!r}", en=f"Unknown award code {code!r}"
             ) from None
 
     def rules_for(self, code: str, on: date, org: str | None = None) -> RuleSet:

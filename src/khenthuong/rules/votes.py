@@ -47,20 +47,24 @@ def evaluate_vote(
         min(members_total, present, agree, disagree, abstain, written_agree) < 0
         or min(recused, recused_absent) < 0
     ):
-        raise KhenthuongError("Số liệu kiểm phiếu không được âm (tally figures cannot be negative)")
+        raise KhenthuongError(
+            "Số liệu kiểm phiếu không được âm", en="Tally figures cannot be negative"
+        )
     if present > members_total:
         raise KhenthuongError(
-            f"Số thành viên có mặt {present} lớn hơn tổng số {members_total} (more present than members)"
+            f"Số thành viên có mặt {present} lớn hơn tổng số {members_total}",
+            en="More present than members",
         )
     if recused > present or recused_absent > members_total - present:
         raise KhenthuongError(
-            "Số thành viên miễn biểu quyết vượt số có mặt hoặc vắng mặt (too many recused)"
+            "Số thành viên miễn biểu quyết vượt số có mặt hoặc vắng mặt", en="Too many recused"
         )
     eligible_present = present - recused
     if agree + disagree + abstain > eligible_present:
         raise KhenthuongError(
             f"Tổng phiếu {agree + disagree + abstain} vượt số thành viên có mặt được bỏ phiếu "
-            f"{eligible_present} (ballots exceed members present)"
+            f"{eligible_present}",
+            en="Ballots exceed members present",
         )
     absent = members_total - present - recused_absent
     if written_agree > absent:

@@ -15,7 +15,7 @@ from khenthuong.storage.models import API_TOKENS, USERS
 def _user_id(conn: Connection, username: str) -> int:
     user_id = conn.execute(select(USERS.c.id).where(USERS.c.username == username)).scalar()
     if user_id is None:
-        raise NotFound(f"Không có người dùng {username!r} (no user named {username!r})")
+        raise NotFound(f"Không có người dùng {username!r}", en=f"No user named {username!r}")
     return int(user_id)
 
 
@@ -57,4 +57,4 @@ def revoke_token(conn: Connection, token_id: int) -> None:
         update(API_TOKENS).where(API_TOKENS.c.id == token_id).values(revoked=True)
     )
     if result.rowcount != 1:
-        raise NotFound(f"Không có mã truy cập #{token_id} (no token #{token_id})")
+        raise NotFound(f"Không có mã truy cập #{token_id}", en=f"No token #{token_id}")

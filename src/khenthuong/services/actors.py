@@ -86,9 +86,9 @@ def load_actor(conn: Connection, username: str, today: date | None = None) -> Ac
         .where(users.c.username == username)
     ).first()
     if user is None:
-        raise NotFound(f"Không có người dùng {username!r} (no user named {username!r})")
+        raise NotFound(f"Không có người dùng {username!r}", en=f"No user named {username!r}")
     if not user.active:
-        raise NotFound(f"Người dùng {username!r} đã bị khóa (user {username!r} is disabled)")
+        raise NotFound(f"Người dùng {username!r} đã bị khóa", en=f"User {username!r} is disabled")
     roles = USER_ROLES
     grants = conn.execute(
         select(roles.c.role, units.c.path, units.c.code, units.c.level)

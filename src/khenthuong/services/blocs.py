@@ -266,7 +266,7 @@ def bloc_view(conn: Connection, code: str, year: int) -> BlocView:
     """The bloc `code` as it stands in `year`."""
     bloc = conn.execute(select(BLOCS).where(BLOCS.c.code == code)).mappings().first()
     if bloc is None:
-        raise NotFound(f"Không có khối thi đua {code!r} (no bloc {code!r})")
+        raise NotFound(f"Không có khối thi đua {code!r}", en=f"No bloc {code!r}")
     units = {
         r.id: (r.code, r.name) for r in conn.execute(select(UNITS.c.id, UNITS.c.code, UNITS.c.name))
     }
@@ -291,7 +291,8 @@ def bloc_view(conn: Connection, code: str, year: int) -> BlocView:
     }
     if not rotation:
         raise NotFound(
-            f"Khối {code} không có thành viên năm {year} (bloc {code} has no members in {year})"
+            f"Khối {code} không có thành viên năm {year}",
+            en=f"Bloc {code} has no members in {year}",
         )
     sources = {
         r.year: str(r.source)

@@ -48,16 +48,14 @@ def _session(conn: Connection, session_id: int) -> dict[str, object]:
         .first()
     )
     if row is None:
-        raise NotFound(f"Không có phiên họp #{session_id} (no council session #{session_id})")
+        raise NotFound(f"Không có phiên họp #{session_id}", en=f"No council session #{session_id}")
     return dict(row)
 
 
 def _secretary_check(conn: Connection, unit_id: int, actor: Actor) -> str:
     path = conn.execute(select(UNITS.c.path).where(UNITS.c.id == unit_id)).scalar_one()
     if actor.grant_for(["council_secretary"], path) is None:
-        raise Forbidden(
-            f"{actor.username} không phải thư ký Hội đồng của đơn vị này (not the council's secretary)"
-        )
+        raise Forbidden(f"{actor.username} không phải thư ký Hội đồng của đơn vị này")
     return str(path)
 
 
@@ -67,13 +65,15 @@ def open_session(
     """Open a session of `unit`'s council with its members and attendance."""
     unit_row = conn.execute(select(UNITS.c.id).where(UNITS.c.code == unit)).first()
     if unit_row is None:
-        raise NotFound(f"Không có đơn vị {unit!r} (no unit {unit!r})")
+        raise NotFound(f"Không có đơn vị {unit!r}", en=f"No unit {unit!r}")
     _secretary_check(conn, unit_row.id, actor)
     if not members:
-        raise KhenthuongError("Phiên họp cần danh sách thành viên (a session needs its members)")
+        raise KhenthuongError(
+            "Phiên họp cần danh sách thành viên", en="A session needs its members"
+        )
     names = [m.full_name for m in members]
     if len(set(names)) != len(names):
-        raise KhenthuongError("Thành viên bị trùng tên (duplicate member names)")
+        raise KhenthuongError("Thành viên bị trùng tên", en="Duplicate member names")
     session_id = inserted_id(
         conn.execute(
             insert(COUNCIL_SESSIONS).values(
@@ -116,13 +116,14 @@ def add_item(
     """Put a nomination waiting for this council on the agenda; recuse conflicted members."""
     session = _session(conn, session_id)
     if session["status"] != "open":
-        raise KhenthuongError(f"Phiên họp #{session_id} đã đóng (session is closed)")
+        raise KhenthuongError(f"Phiên họp #{session_id} đã đóng", en="Session is closed")
     council_path = _secretary_check(conn, int(str(session["unit_id"])), actor)
     nom = get_row(conn, nomination_id)
     state = registry.get(nom["workflow"], nom["workflow_version"]).definition.state(nom["state"])
     if state.kind is not StateKind.council or not nom["unit_path"].startswith(council_path):
         raise KhenthuongError(
-            f"Hồ sơ #{nomination_id} không chờ Hội đồng này xét (state {nom['state']})"
+            f"Hồ sơ #{nomination_id} không chờ Hội đồng này xét (trạng thái {state.title.vi})",
+            en=f"Nomination #{nomination_id} is not waiting for this council ({state.title.en})",
         )
     on_agenda = conn.execute(
         select(COUNCIL_ITEMS.c.id).where(
@@ -132,8 +133,8 @@ def add_item(
     ).first()
     if on_agenda is not None:
         raise KhenthuongError(
-            f"Hồ sơ #{nomination_id} đã có trong chương trình phiên họp #{session_id} "
-            f"(nomination #{nomination_id} is already on the agenda)"
+            f"Hồ sơ #{nomination_id} đã có trong chương trình phiên họp #{session_id}",
+            en=f"Nomination #{nomination_id} is already on the agenda",
         )
     item_id = inserted_id(
         conn.execute(
@@ -185,11 +186,11 @@ def record_tally(
     voters = sum(1 for m in members if m.present and m.id not in recused)
     written = sum(1 for m in members if m.written_vote and m.id not in recused)
     if min(agree, disagree, abstain, written_agree) < 0:
-        raise KhenthuongError("Số phiếu không được âm (votes cannot be negative)")
+        raise KhenthuongError("Số phiếu không được âm", en="Votes cannot be negative")
     if agree + disagree + abstain > voters:
         raise KhenthuongError(
-            f"Tổng phiếu {agree + disagree + abstain} vượt số thành viên có mặt được bỏ phiếu {voters} "
-            f"(ballots exceed the {voters} members present and not recused)"
+            f"Tổng phiếu {agree + disagree + abstain} vượt số thành viên có mặt được bỏ phiếu {voters}",
+            en=f"Ballots exceed the {voters} members present and not recused",
         )
     if written_agree > written:
         raise KhenthuongError(f"Phiếu bằng văn bản {written_agree} vượt {written} ý kiến gửi trước")
@@ -212,7 +213,7 @@ def close_session(
     """Evaluate every item, move every nomination, write and return the minutes (biên bản)."""
     session = _session(conn, session_id)
     if session["status"] != "open":
-        raise KhenthuongError(f"Phiên họp #{session_id} đã đóng (already closed)")
+        raise KhenthuongError(f"Phiên họp #{session_id} đã đóng", en="Already closed")
     _secretary_check(conn, int(str(session["unit_id"])), actor)
     members = conn.execute(
         select(COUNCIL_MEMBERS).where(COUNCIL_MEMBERS.c.session_id == session_id)
@@ -223,7 +224,7 @@ def close_session(
         .order_by(COUNCIL_ITEMS.c.id)
     ).all()
     if not items:
-        raise KhenthuongError("Phiên họp chưa có hồ sơ nào (the agenda is empty)")
+        raise KhenthuongError("Phiên họp chưa có hồ sơ nào", en="The agenda is empty")
     total = len(members)
     present = sum(1 for m in members if m.present)
     lines = [
@@ -235,7 +236,7 @@ def close_session(
     for item in items:
         if item.agree is None:
             raise KhenthuongError(
-                f"Hồ sơ #{item.nomination_id} chưa có kết quả kiểm phiếu (no tally yet)"
+                f"Hồ sơ #{item.nomination_id} chưa có kết quả kiểm phiếu", en="No tally yet"
             )
         nom = get_row(conn, item.nomination_id)
         code = award_code_of(nom, catalog)

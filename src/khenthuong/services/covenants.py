@@ -171,7 +171,7 @@ def launch(
     view = bloc_view(conn, code, year)
     require_bloc_leader(conn, view, actor)
     if not theme.strip():
-        raise KhenthuongError("Giao ước cần chủ đề (theme)")
+        raise KhenthuongError("Giao ước cần chủ đề")
     if not targets:
         raise KhenthuongError("Giao ước cần ít nhất một chỉ tiêu")
     if len({t.code for t in targets}) != len(targets):

@@ -75,12 +75,12 @@ def find_decision(conn: Connection, number: str, year: int | None = None) -> Row
     rows = list(conn.execute(query.order_by(DECISIONS.c.decided_on.desc())).mappings())
     if not rows:
         within = f" năm {year}" if year is not None else ""
-        raise NotFound(f"Không có quyết định {number!r}{within} (no decision {number!r})")
+        raise NotFound(f"Không có quyết định {number!r}{within}", en=f"No decision {number!r}")
     if len(rows) > 1:
         years = ", ".join(str(r["number_year"]) for r in rows)
         raise KhenthuongError(
-            f"Có {len(rows)} quyết định số {number} (các năm {years}): ghi rõ năm "
-            f"(decision number {number} exists in {years}: give the year)"
+            f"Có {len(rows)} quyết định số {number} (các năm {years}): ghi rõ năm",
+            en=f"Decision number {number} exists in {years}: give the year",
         )
     return rows[0]
 

@@ -67,8 +67,8 @@ def deciding_role(catalog: Catalog, award_code: str) -> str:
         if authority.startswith(prefix):
             return role
     raise KhenthuongError(
-        f"{award_code}: không xác định được vai trò ký cho thẩm quyền {authority!r} "
-        f"(no signing role known for the deciding authority {authority!r})"
+        f"{award_code}: không xác định được vai trò ký cho thẩm quyền {authority!r}",
+        en=f"No signing role known for the deciding authority {authority!r}",
     )
 
 
@@ -267,13 +267,13 @@ def _sign(
     number = normalised(number)
     ids = list(dict.fromkeys(nomination_ids))
     if not ids:
-        raise KhenthuongError("Quyết định cần ít nhất một hồ sơ (a decision needs nominations)")
+        raise KhenthuongError("Quyết định cần ít nhất một hồ sơ", en="A decision needs nominations")
     award = catalog.award(award_code)
     authority_row = conn.execute(
         select(UNITS.c.id, UNITS.c.path, UNITS.c.name).where(UNITS.c.code == authority)
     ).first()
     if authority_row is None:
-        raise NotFound(f"Không có đơn vị {authority!r} (no unit {authority!r})")
+        raise NotFound(f"Không có đơn vị {authority!r}", en=f"No unit {authority!r}")
     unit = authority_row.id
     signing = _check_signer(catalog, award_code, authority, actor)
     for nomination_id in ids:
@@ -428,9 +428,9 @@ def _check_signer(catalog: Catalog, award_code: str, authority: str, actor: Acto
             return grant
     raise Forbidden(
         f"{actor.username} không có thẩm quyền ký {award.name.vi} ({award_code}) của "
-        f"{authority}: cần vai trò {role} tại {authority} — thẩm quyền: {award.authority} "
-        f"({actor.username} does not hold the signing role {role} at {authority} "
-        f"for {award.name.en})"
+        f"{authority}: cần vai trò {role} tại {authority} — thẩm quyền: {award.authority}",
+        en=f"{actor.username} does not hold the signing role {role} at {authority} "
+        f"for {award.name.en}",
     )
 
 
@@ -449,13 +449,13 @@ def _check_nomination(
         name = catalog.award(proposed).name.vi if proposed in catalog.awards else proposed
         raise KhenthuongError(
             f"{who} đề nghị {name} ({proposed}), không phải {award.name.vi} ({award_code}): "
-            "quyết định chỉ ghi đúng hình thức khen thưởng của hồ sơ "
-            f"(nomination #{nom['id']} is for {proposed}, not {award_code})"
+            "quyết định chỉ ghi đúng hình thức khen thưởng của hồ sơ",
+            en=f"Nomination #{nom['id']} is for {proposed}, not {award_code}",
         )
     if not str(nom["unit_path"]).startswith(authority_path):
         raise Forbidden(
-            f"{who} không thuộc đơn vị trong thẩm quyền của {authority} "
-            f"(nomination #{nom['id']} is outside {authority}'s units)"
+            f"{who} không thuộc đơn vị trong thẩm quyền của {authority}",
+            en=f"Nomination #{nom['id']} is outside {authority}'s units",
         )
 
 

@@ -80,7 +80,7 @@ def _unit(conn: Connection, unit_id: int | None = None, code: str | None = None)
     query = query.where(UNITS.c.id == unit_id if code is None else UNITS.c.code == code)
     row = conn.execute(query).first()
     if row is None:
-        raise NotFound(f"Không có đơn vị {code or unit_id!r} (no such unit)")
+        raise NotFound(f"Không có đơn vị {code or unit_id!r}", en="No such unit")
     return Unit(*row)
 
 
@@ -290,7 +290,7 @@ def council_context(conn: Connection, catalog: Catalog, cfg: DocumentsConfig, se
         .first()
     )
     if session is None:
-        raise NotFound(f"Không có phiên họp #{session_id} (no council session #{session_id})")
+        raise NotFound(f"Không có phiên họp #{session_id}", en=f"No council session #{session_id}")
     unit = _unit(conn, session["unit_id"])
     if session["status"] != "closed":
         raise KhenthuongError(
@@ -383,7 +383,7 @@ def proposal_context(
     A proposal batch (đợt đề nghị) calls this with its members' ids."""
     ids = list(dict.fromkeys(nomination_ids))
     if not ids:
-        raise KhenthuongError("Tờ trình cần ít nhất một hồ sơ (give nomination ids)")
+        raise KhenthuongError("Tờ trình cần ít nhất một hồ sơ", en="Give nomination ids")
     noms = [get_row(conn, i) for i in ids]
     proposers = {int(n["proposing_unit_id"]) for n in noms}
     if len(proposers) != 1:
@@ -475,7 +475,7 @@ def _stem(kind: str, key: str) -> str:
 
 def _require(actor: Actor, paths: Sequence[str], inspecting: tuple[str, ...], what: str) -> None:
     if not all(can_read(actor, p, inspecting) for p in paths):
-        raise Forbidden(f"{what} ngoài phạm vi của {actor.username} (outside your units)")
+        raise Forbidden(f"{what} ngoài phạm vi của {actor.username}", en="Outside your units")
 
 
 def _bloc_key(key: str) -> tuple[str, int]:

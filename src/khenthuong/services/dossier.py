@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Table, insert, select
 
 from khenthuong.audit.append import append_event
 from khenthuong.doctypes import DOC_TYPES
+from khenthuong.documents.text import money
 from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.services.access import READ_ALL_ROLES
 from khenthuong.services.actors import Actor
@@ -44,7 +45,7 @@ def checked_file(
         raise KhenthuongError(f"Tệp {name!r} rỗng")
     if len(content) > max_bytes:
         raise KhenthuongError(
-            f"Tệp {name!r} dung lượng {len(content):,} byte vượt giới hạn {max_bytes:,} byte"
+            f"Tệp {name!r} dung lượng {money(len(content))} byte vượt giới hạn {money(max_bytes)} byte"
         )
     try:
         checked = check_upload(filename, content, content_type)
@@ -69,24 +70,24 @@ def attach(
     row = get_row(conn, nomination_id)
     if doc_type not in DOC_TYPES:
         raise KhenthuongError(
-            f"Loại tài liệu {doc_type!r} không hợp lệ; dùng một trong: {', '.join(DOC_TYPES)} "
-            f"(unknown document type {doc_type!r})"
+            f"Loại tài liệu {doc_type!r} không hợp lệ; dùng một trong: {', '.join(DOC_TYPES)}",
+            en=f"Unknown document type {doc_type!r}",
         )
     writable = [g.role for g in actor.grants if g.role not in READ_ALL_ROLES]
     if actor.grants and not writable:
         raise Forbidden(
-            f"{actor.username} chỉ có quyền xem; không được đính kèm tài liệu "
-            f"(read-only account: {actor.username} cannot attach documents)"
+            f"{actor.username} chỉ có quyền xem; không được đính kèm tài liệu",
+            en=f"Read-only account: {actor.username} cannot attach documents",
         )
     if actor.grant_for(writable, row["unit_path"]) is None:
         raise Forbidden(
-            f"{actor.username} không có quyền với hồ sơ #{nomination_id} "
-            f"({actor.username} has no role over nomination #{nomination_id})"
+            f"{actor.username} không có quyền với hồ sơ #{nomination_id}",
+            en=f"{actor.username} has no role over nomination #{nomination_id}",
         )
     if row["closed"]:
         raise KhenthuongError(
-            f"Hồ sơ #{nomination_id} đã kết thúc; không thể bổ sung tài liệu "
-            f"(nomination #{nomination_id} is closed)"
+            f"Hồ sơ #{nomination_id} đã kết thúc; không thể bổ sung tài liệu",
+            en=f"Nomination #{nomination_id} is closed",
         )
     name, guessed = checked_file(filename, content, max_bytes, content_type)
     return store_upload(

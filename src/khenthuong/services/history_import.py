@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,22 @@ COLUMNS = (
     "ends_on",
     "level",
 )
+HEADERS_VI = {
+    "record": "Loại mục",
+    "person": "Họ và tên",
+    "unit": "Mã đơn vị",
+    "year": "Năm",
+    "code": "Mã",
+    "decision_number": "Số quyết định",
+    "decision_date": "Ngày quyết định",
+    "commendation_type": "Loại khen thưởng",
+    "title": "Tên, ghi chú",
+    "ends_on": "Đến ngày",
+    "level": "Hình thức kỷ luật",
+}
+"""The Vietnamese header of each column (what a page export writes); a file may name its
+columns either way."""
+_BY_HEADER = {unicodedata.normalize("NFC", v).lower(): k for k, v in HEADERS_VI.items()}
 
 
 @dataclass
@@ -110,7 +126,10 @@ def import_history(
     persons = _register(conn)
     planned: list[tuple[str, dict[str, Any], tuple[str, int] | None]] = []
     try:
-        rows = list(read_rows(path, COLUMNS))
+        rows = [
+            replace(r, values={_BY_HEADER.get(k, k): v for k, v in r.values.items()})
+            for r in read_rows(path, (*COLUMNS, *_BY_HEADER))
+        ]
     except SheetError as exc:
         report.errors.append((exc.row, exc.message))
         return report
@@ -118,7 +137,7 @@ def import_history(
         report.errors.append((1, str(exc)))
         return report
     if rows and "record" not in rows[0].values and rows[0].error is None:
-        report.errors.append((1, f"header must name the columns {', '.join(COLUMNS)}"))
+        report.errors.append((1, f"tiêu đề phải có các cột: {', '.join(HEADERS_VI.values())}"))
         return report
     seen: dict[tuple[Any, ...], int] = {}
     for sheet_row in rows:
@@ -133,10 +152,7 @@ def import_history(
             checked = _check_row(row, units, award_codes, catalog)
             key = _identity(checked)
             if key in seen:
-                raise ValueError(
-                    f"trùng với dòng {seen[key]}: {_describe(checked)} "
-                    f"(duplicate of row {seen[key]})"
-                )
+                raise ValueError(f"trùng với dòng {seen[key]}: {_describe(checked)}")
             _not_recorded(conn, checked, persons)
         except ValueError as exc:
             report.errors.append((number, str(exc)))
@@ -221,9 +237,7 @@ def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, i
             )
         ).first()
         if found is not None:
-            raise ValueError(
-                f"đã có trong lịch sử: {_describe(planned)} (this award is already recorded)"
-            )
+            raise ValueError(f"đã có trong lịch sử: {_describe(planned)}")
         return
     if table == "rating":
         existing = conn.execute(
@@ -235,7 +249,7 @@ def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, i
         if existing is not None:
             raise ValueError(
                 f"{person[0] if person else ''} đã có xếp loại năm {values['year']} ({existing}); "
-                f"không ghi đè (a rating for {values['year']} is already recorded)"
+                "không ghi đè"
             )
         return
     if table == "initiative":
@@ -245,9 +259,7 @@ def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, i
             )
         ).scalars()
         if any(fold_title(t) == fold_title(values["title"]) for t in titles):
-            raise ValueError(
-                f"đã có trong lịch sử: {_describe(planned)} (this initiative is already recorded)"
-            )
+            raise ValueError(f"đã có trong lịch sử: {_describe(planned)}")
         return
     found = conn.execute(
         select(BLOCKERS.c.id).where(
@@ -257,9 +269,7 @@ def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, i
         )
     ).first()
     if found is not None:
-        raise ValueError(
-            f"đã có trong lịch sử: {_describe(planned)} (this blocker is already recorded)"
-        )
+        raise ValueError(f"đã có trong lịch sử: {_describe(planned)}")
 
 
 def _write(
@@ -298,8 +308,8 @@ def _write(
             if existing is not None:
                 who = person[0] if person else values["person_id"]
                 raise KhenthuongError(
-                    f"{who} đã có xếp loại năm {values['year']} ({existing}); không ghi đè "
-                    f"(a rating for {values['year']} is already recorded)"
+                    f"{who} đã có xếp loại năm {values['year']} ({existing}); không ghi đè",
+                    en=f"A rating for {values['year']} is already recorded",
                 )
             conn.execute(insert(YEARLY_RATINGS).values(**values))
         elif table == "initiative":

@@ -136,9 +136,7 @@ def plan_inspections(
         plan, members, past, window_days=view.window_days, period_start=start, period_end=end
     )
     if problems:
-        raise KhenthuongError(
-            "Kế hoạch không hợp lệ (plan violates constraints): " + "; ".join(problems)
-        )
+        raise KhenthuongError("Kế hoạch không hợp lệ: " + "; ".join(problems))
     conn.execute(
         update(INSPECTION_PLANS)
         .where(INSPECTION_PLANS.c.bloc_id == view.id, INSPECTION_PLANS.c.year == year)
@@ -202,7 +200,7 @@ def _current_plan_id(conn: Connection, view: BlocView, year: int) -> int:
         )
     ).scalar()
     if plan_id is None:
-        raise NotFound(f"Khối {view.code} chưa có kế hoạch kiểm tra chéo năm {year} (no plan)")
+        raise NotFound(f"Khối {view.code} chưa có kế hoạch kiểm tra chéo năm {year}", en="No plan")
     return int(plan_id)
 
 
@@ -289,7 +287,7 @@ def _visit(conn: Connection, visit_id: int) -> Row[Any]:
         select(INSPECTION_VISITS).where(INSPECTION_VISITS.c.id == visit_id)
     ).first()
     if visit is None:
-        raise NotFound(f"Không có lượt kiểm tra #{visit_id} (no visit #{visit_id})")
+        raise NotFound(f"Không có lượt kiểm tra #{visit_id}", en=f"No visit #{visit_id}")
     return visit
 
 
@@ -305,8 +303,8 @@ def _require_inspecting_unit(conn: Connection, inspector_unit_id: int, actor: Ac
         actor.unit_code != inspector.code and not any(g.scope_path == inspector.path for g in own)
     ):
         raise Forbidden(
-            f"{actor.username} không thuộc đơn vị kiểm tra {inspector.code} "
-            f"(not of the inspecting unit {inspector.code})"
+            f"{actor.username} không thuộc đơn vị kiểm tra {inspector.code}",
+            en=f"Not of the inspecting unit {inspector.code}",
         )
 
 
@@ -316,9 +314,9 @@ def record_report(
     """The inspector files its report (findings and score) for one visit."""
     visit = _visit(conn, visit_id)
     if not 0 <= score <= 100:
-        raise KhenthuongError(f"Điểm {score} phải từ 0 đến 100 (score must be 0..100)")
+        raise KhenthuongError(f"Điểm {score} phải từ 0 đến 100", en="Score must be 0..100")
     if not findings.strip():
-        raise KhenthuongError("Cần ghi kết quả kiểm tra (findings are required)")
+        raise KhenthuongError("Cần ghi kết quả kiểm tra", en="Findings are required")
     _require_inspecting_unit(conn, visit.inspector_unit_id, actor)
     conn.execute(
         update(INSPECTION_VISITS)
@@ -393,7 +391,7 @@ def visit_parties(conn: Connection, visit_id: int) -> VisitParties:
         .where(v.c.id == visit_id)
     ).first()
     if row is None:
-        raise NotFound(f"Không có lượt kiểm tra #{visit_id} (no visit #{visit_id})")
+        raise NotFound(f"Không có lượt kiểm tra #{visit_id}", en=f"No visit #{visit_id}")
     return VisitParties(
         visit_id,
         row.inspector,
@@ -420,9 +418,7 @@ def may_read_report(actor: Actor, parties: VisitParties) -> bool:
 def report_refusal(actor: Actor, parties: VisitParties) -> str:
     return (
         f"{actor.username} không thuộc đơn vị kiểm tra {parties.inspector}, đơn vị được kiểm "
-        f"tra {parties.inspected} hay khối trưởng khối {parties.bloc} "
-        f"(report of visit #{parties.visit_id} is for its two units, the bloc leader "
-        "and auditors)"
+        f"tra {parties.inspected} hay khối trưởng khối {parties.bloc}"
     )
 
 
@@ -510,7 +506,8 @@ def report_document(conn: Connection, document_id: int) -> ReportDocument:
     row = conn.execute(_DOCUMENT_FIELDS.where(INSPECTION_DOCUMENTS.c.id == document_id)).first()
     if row is None:
         raise NotFound(
-            f"Không có tài liệu kiểm tra #{document_id} (no inspection document #{document_id})"
+            f"Không có tài liệu kiểm tra #{document_id}",
+            en=f"No inspection document #{document_id}",
         )
     return ReportDocument(*row)
 

@@ -275,12 +275,19 @@ def _digest_message(
                 if row["kind"] == "overdue"
                 else f"Kiểm tra từ {visit['starts_on']:%d/%m/%Y} đến {visit['ends_on']:%d/%m/%Y}"
             )
+            title_en = (
+                "Inspection report overdue"
+                if row["kind"] == "overdue"
+                else f"Inspection from {visit['starts_on']:%d/%m/%Y} to {visit['ends_on']:%d/%m/%Y}"
+            )
             items.append(
                 DigestItem(
                     nomination_id=int(ref),
                     nominee_name=f"{visit['inspector']} kiểm tra {visit['inspected']}",
                     workflow_title=f"Kiểm tra chéo – {visit['bloc']}",
                     state_title=title,
+                    workflow_title_en=f"Cross-inspection – {visit['bloc']}",
+                    state_title_en=title_en,
                     due_on=due_on,
                     working_days_left=reminders.working_days_between(today, due_on),
                     kind=row["kind"],
@@ -298,6 +305,8 @@ def _digest_message(
                 nominee_name=nom.nominee_name,
                 workflow_title=wf.title.vi,
                 state_title=wf.state(nom.state).title.vi,
+                workflow_title_en=wf.title.en,
+                state_title_en=wf.state(nom.state).title.en,
                 due_on=due_on,
                 working_days_left=reminders.working_days_between(today, due_on),
                 kind=row["kind"],
@@ -499,6 +508,8 @@ def deliver_notice(
             headline_vi=headline[0],
             headline_en=headline[1],
             state_title=wf.state(data["to_state"]).title.vi,
+            workflow_title_en=wf.title.en,
+            state_title_en=wf.state(data["to_state"]).title.en,
             actor_name=actor or data["actor"],
             occurred_at=datetime.fromisoformat(data["at"]),
             reason=data["payload"].get("reason") or data.get("comment"),

@@ -112,7 +112,7 @@ def get_row(conn: Connection, nomination_id: int) -> RowMapping:
     """The nomination row as a mapping; NotFound names the id."""
     row = conn.execute(_SELECT_ONE, {"nid": nomination_id}).mappings().first()
     if row is None:
-        raise NotFound(f"Không có hồ sơ #{nomination_id} (no nomination #{nomination_id})")
+        raise NotFound(f"Không có hồ sơ #{nomination_id}", en=f"No nomination #{nomination_id}")
     return row
 
 
@@ -246,7 +246,7 @@ def create_nomination_in(
     ).first()
     if unit is None:
         raise NotFound(
-            f"Không có đơn vị mã {proposing_unit!r} (no unit with code {proposing_unit!r})"
+            f"Không có đơn vị mã {proposing_unit!r}", en=f"No unit with code {proposing_unit!r}"
         )
     initial = wf.state(wf.initial)
     if (

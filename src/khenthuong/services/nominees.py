@@ -173,7 +173,7 @@ def _collective(
         )
     unit = conn.execute(select(UNITS.c.id, UNITS.c.name).where(UNITS.c.code == unit_code)).first()
     if unit is None:
-        raise NotFound(f"Không có đơn vị mã {unit_code!r} (no unit {unit_code!r})")
+        raise NotFound(f"Không có đơn vị mã {unit_code!r}", en=f"No unit {unit_code!r}")
     label = clean_name(name) if name and name.strip() else unit.name
     return Nominee(COLLECTIVE, label, unit_id=int(unit.id))
 
@@ -181,7 +181,7 @@ def _collective(
 def _registered(conn: Connection, person_id: int, name: str | None) -> Nominee:
     person = conn.execute(select(PERSONS.c.full_name).where(PERSONS.c.id == person_id)).first()
     if person is None:
-        raise NotFound(f"Không có cá nhân #{person_id} (no person #{person_id})")
+        raise NotFound(f"Không có cá nhân #{person_id}", en=f"No person #{person_id}")
     if name and name.strip() and name_key(name) != name_key(person.full_name):
         raise _refuse(
             "field:nominee",
@@ -198,7 +198,7 @@ def _unit_of_person(conn: Connection, proposing_path: str, code: str | None) -> 
         query.where(UNITS.c.code == code) if code else query.where(UNITS.c.path == proposing_path)
     ).first()
     if row is None:
-        raise NotFound(f"Không có đơn vị mã {code!r} (no unit {code!r})")
+        raise NotFound(f"Không có đơn vị mã {code!r}", en=f"No unit {code!r}")
     if not str(row.path).startswith(proposing_path):
         raise _refuse(
             "field:person_unit",

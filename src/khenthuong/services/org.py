@@ -74,7 +74,7 @@ def unit_row(conn: Connection, code: str) -> tuple[int, str]:
     """(id, path) of a unit; NotFound names the code."""
     row = conn.execute(select(UNITS.c.id, UNITS.c.path).where(UNITS.c.code == code)).first()
     if row is None:
-        raise NotFound(f"Không có đơn vị mã {code!r} (no unit with code {code!r})")
+        raise NotFound(f"Không có đơn vị mã {code!r}", en=f"No unit with code {code!r}")
     return int(row.id), str(row.path)
 
 
@@ -90,7 +90,7 @@ def add_unit(
     if level not in LEVELS:
         raise KhenthuongError(f"level must be one of {LEVELS}, not {level!r}")
     if conn.execute(select(UNITS.c.id).where(UNITS.c.code == code)).first() is not None:
-        raise KhenthuongError(f"Đơn vị mã {code!r} đã tồn tại (unit {code!r} already exists)")
+        raise KhenthuongError(f"Đơn vị mã {code!r} đã tồn tại", en=f"Unit {code!r} already exists")
     parent_id, path = (None, "/")
     if parent is not None:
         parent_id, path = unit_row(conn, parent)
@@ -118,7 +118,7 @@ def add_user(
 ) -> int:
     """Create an officer with (role, scope unit code) grants."""
     if conn.execute(select(USERS.c.id).where(USERS.c.username == username)).first():
-        raise KhenthuongError(f"Người dùng {username!r} đã tồn tại (user {username!r} exists)")
+        raise KhenthuongError(f"Người dùng {username!r} đã tồn tại", en=f"User {username!r} exists")
     unit_id, _ = unit_row(conn, unit)
     user_id = inserted_id(
         conn.execute(
@@ -153,7 +153,7 @@ def add_person(
     """Create a person who can be nominated (the name stored NFC, single-spaced)."""
     name = clean_name(full_name)
     if not name:
-        raise KhenthuongError("Thiếu họ tên cá nhân (a person's full name is required)")
+        raise KhenthuongError("Thiếu họ tên cá nhân")
     unit_id, _ = unit_row(conn, unit)
     return inserted_id(
         conn.execute(

@@ -171,7 +171,7 @@ def signed_file(engine: Engine, file_id: int) -> tuple[int, str, str, bytes]:
             select(GENERATED_FILES).where(GENERATED_FILES.c.id == file_id, GENERATED_FILES.c.signed)
         ).first()
         if row is None or not str(row.stream).startswith("decision:"):
-            raise NotFound(f"Không có bản ký số #{file_id} (no signed file #{file_id})")
+            raise NotFound(f"Không có bản ký số #{file_id}", en=f"No signed file #{file_id}")
         decision_id = int(str(row.stream).removeprefix("decision:"))
         number = conn.execute(
             select(DECISIONS.c.number).where(DECISIONS.c.id == decision_id)

@@ -165,7 +165,7 @@ def report_visit(
     """The inspecting unit files its findings and score; they feed the year-end review."""
     ctx = ctx_of(request)
     if is_read_only(caller.actor, ctx.rt.roles):
-        raise deny(request, caller, "Tài khoản chỉ có quyền xem (read-only account)")
+        raise deny(request, caller, "Tài khoản chỉ có quyền xem")
     with write_tx(ctx.rt.engine) as conn:
         inspections.record_report(
             conn, visit_id, findings=body.findings, score=body.score, actor=caller.actor

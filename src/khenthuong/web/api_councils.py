@@ -93,7 +93,7 @@ def session_view(conn: Any, session_id: int) -> dict[str, Any]:
         .first()
     )
     if session is None:
-        raise NotFound(f"Không có phiên họp #{session_id} (no council session #{session_id})")
+        raise NotFound(f"Không có phiên họp #{session_id}", en=f"No council session #{session_id}")
     unit = conn.execute(select(UNITS).where(UNITS.c.id == session["unit_id"])).mappings().one()
     members = [
         {"full_name": m.full_name, "present": m.present, "written_vote": m.written_vote}
@@ -267,10 +267,7 @@ def decision_exists(conn: Any, number: str, decided_on: date) -> bool:
 
 
 def duplicate_number(number: str) -> str:
-    return (
-        f"Số quyết định {number} đã được dùng cho một quyết định khác "
-        f"(decision number {number} already exists)"
-    )
+    return f"Số quyết định {number} đã được dùng cho một quyết định khác"
 
 
 @router.post(
@@ -294,7 +291,8 @@ def sign_decision(request: Request, caller: CallerDep, body: DecisionIn) -> Deci
             if code is None:
                 raise NotFound(
                     f"Không xác định được hình thức khen thưởng của hồ sơ #{first['id']}; "
-                    "ghi rõ award_code (give award_code)"
+                    "ghi rõ award_code",
+                    en="Give award_code",
                 )
         decisions.create_decision(
             conn, ctx.rt.registry, catalog, number=body.number, decided_on=body.decided_on,

@@ -40,7 +40,7 @@ def get_document(
 ) -> Response:
     """Render KIND for KEY; the file's SHA-256 is written on the object's audit stream."""
     if kind not in KINDS:
-        raise ApiProblem(404, f"Không có loại văn bản {kind!r} (kinds: {', '.join(KINDS)})")
+        raise ApiProblem(404, f"Không có loại văn bản {kind!r}; các loại: {', '.join(KINDS)}")
     ctx = ctx_of(request)
     try:
         rendered = render_document(

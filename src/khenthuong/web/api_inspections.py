@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from khenthuong.documents.text import money
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.services import inspections
 from khenthuong.services.access import is_read_only
@@ -87,7 +88,7 @@ async def upload_report_document(
     JPEG, PNG or text, stored with SHA-256, size and type, size-limited, audited."""
     ctx = ctx_of(request)
     if is_read_only(caller.actor, ctx.rt.roles):
-        raise deny(request, caller, "Tài khoản chỉ có quyền xem (read-only account)")
+        raise deny(request, caller, "Tài khoản chỉ có quyền xem")
     limit = ctx.rt.settings.max_attachment_bytes
     content = await file.read(limit + 1)
     try:
@@ -107,7 +108,7 @@ async def upload_report_document(
         if len(content) > limit:
             raise ApiProblem(
                 413,
-                f"Tệp vượt quá {limit:,} byte (file larger than {limit:,} bytes)",
+                f"Tệp vượt quá {money(limit)} byte",
                 field="file",
             ) from exc
         raise ApiProblem(422, str(exc), field="file") from exc

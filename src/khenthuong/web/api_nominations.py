@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from khenthuong.audit.query import history
 from khenthuong.commendation import accepted_types
+from khenthuong.documents.text import money
 from khenthuong.errors import NotFound
 from khenthuong.rules.eligibility import CommendationType
 from khenthuong.rules.paths import BASIS_PATTERN
@@ -120,10 +121,7 @@ class NominationIn(BaseModel):
 
 
 def _outside(caller: Caller, nomination_id: int) -> str:
-    return (
-        f"Hồ sơ #{nomination_id} thuộc đơn vị ngoài phạm vi của {caller.actor.username} "
-        f"(nomination #{nomination_id} is outside your units)"
-    )
+    return f"Hồ sơ #{nomination_id} thuộc đơn vị ngoài phạm vi của {caller.actor.username}"
 
 
 def with_unit_code(conn: Any, row: Any) -> dict[str, Any]:
@@ -148,7 +146,7 @@ def require_writer(request: Request, caller: Caller) -> None:
         raise deny(
             request,
             caller,
-            f"{caller.actor.username} chỉ có quyền xem (read-only account)",
+            f"{caller.actor.username} chỉ có quyền xem",
         )
 
 
@@ -405,7 +403,7 @@ async def upload(
     if len(content) > limit:
         raise ApiProblem(
             413,
-            f"Tệp vượt quá {limit:,} byte (file larger than {limit:,} bytes)",
+            f"Tệp vượt quá {money(limit)} byte",
             field="file",
         )
     with write_tx(ctx.rt.engine) as conn:
@@ -433,7 +431,7 @@ def download(request: Request, caller: CallerDep, document_id: IdPath) -> Respon
     with ctx.rt.engine.connect() as conn:
         doc = conn.execute(select(ATTACHMENTS).where(ATTACHMENTS.c.id == document_id)).first()
     if doc is None:
-        raise NotFound(f"Không có tài liệu #{document_id} (no document #{document_id})")
+        raise NotFound(f"Không có tài liệu #{document_id}", en=f"No document #{document_id}")
     readable_row(request, caller, doc.nomination_id)
     return Response(
         content=bytes(doc.content),

@@ -151,9 +151,9 @@ def create_user(request: Request, caller: CallerDep, body: UserIn) -> UserOut:
     with ctx.rt.engine.connect() as conn:
         path = conn.execute(select(UNITS.c.path).where(UNITS.c.code == body.unit_code)).scalar()
     if path is None:
-        raise NotFound(f"Không có đơn vị {body.unit_code!r} (no unit {body.unit_code!r})")
+        raise NotFound(f"Không có đơn vị {body.unit_code!r}", en=f"No unit {body.unit_code!r}")
     if caller.actor.grant_for(["admin"], path) is None:
-        raise deny(request, caller, "Chỉ quản trị hệ thống được tạo người dùng (admins only)")
+        raise deny(request, caller, "Chỉ quản trị hệ thống được tạo người dùng")
     with write_tx(ctx.rt.engine) as conn:
         add_user(
             conn, body.username, body.full_name, body.email, body.unit_code,
@@ -203,8 +203,8 @@ def unit(request: Request, caller: CallerDep, code: str) -> UnitOut:
     with ctx_of(request).rt.engine.connect() as conn:
         exists = conn.execute(select(UNITS.c.id).where(UNITS.c.code == code)).first()
     if exists is None:
-        raise NotFound(f"Không có đơn vị {code!r} (no unit {code!r})")
-    raise deny(request, caller, f"Đơn vị {code} ngoài phạm vi của bạn (unit outside your scope)")
+        raise NotFound(f"Không có đơn vị {code!r}", en=f"No unit {code!r}")
+    raise deny(request, caller, f"Đơn vị {code} ngoài phạm vi của bạn")
 
 
 class PersonOut(BaseModel):
@@ -273,11 +273,11 @@ def create_person(request: Request, caller: CallerDep, body: PersonIn) -> Person
     """Register a person in one of the caller's units."""
     ctx = ctx_of(request)
     if is_read_only(caller.actor, ctx.rt.roles):
-        raise deny(request, caller, "Tài khoản chỉ có quyền xem (read-only account)")
+        raise deny(request, caller, "Tài khoản chỉ có quyền xem")
     with ctx.rt.engine.connect() as conn:
         path = conn.execute(select(UNITS.c.path).where(UNITS.c.code == body.unit_code)).scalar()
     if path is None:
-        raise NotFound(f"Không có đơn vị {body.unit_code!r} (no unit {body.unit_code!r})")
+        raise NotFound(f"Không có đơn vị {body.unit_code!r}", en=f"No unit {body.unit_code!r}")
     if not any(path.startswith(g.scope_path) for g in caller.actor.grants):
         raise deny(request, caller, f"Đơn vị {body.unit_code} ngoài phạm vi của bạn")
     with write_tx(ctx.rt.engine) as conn:
@@ -339,7 +339,7 @@ def person_history(request: Request, caller: CallerDep, person_id: IdPath) -> Hi
             .where(PERSONS.c.id == person_id)
         ).scalar()
         if path is None:
-            raise NotFound(f"Không có cá nhân #{person_id} (no person #{person_id})")
+            raise NotFound(f"Không có cá nhân #{person_id}", en=f"No person #{person_id}")
         if not can_read(caller.actor, path, caller.inspecting):
             forbidden = True
         else:
@@ -374,7 +374,7 @@ def record_history(request: Request, caller: CallerDep, body: HistoryIn) -> dict
     with ctx.rt.engine.connect() as conn:
         path = conn.execute(select(UNITS.c.path).where(UNITS.c.code == body.unit_code)).scalar()
     if path is None:
-        raise NotFound(f"Không có đơn vị {body.unit_code!r} (no unit {body.unit_code!r})")
+        raise NotFound(f"Không có đơn vị {body.unit_code!r}", en=f"No unit {body.unit_code!r}")
     if is_read_only(caller.actor, ctx.rt.roles) or not any(
         path.startswith(g.scope_path) for g in caller.actor.grants
     ):
@@ -568,10 +568,7 @@ class VerifyOut(BaseModel):
     problem_en: str | None = Field(default=None, description="The same in English")
 
 
-VERIFY_REFUSED = (
-    "Chỉ kiểm tra viên và quản trị hệ thống được kiểm tra toàn vẹn toàn bộ nhật ký "
-    "(only auditors and administrators verify the whole audit trail)"
-)
+VERIFY_REFUSED = "Chỉ kiểm tra viên và quản trị hệ thống được kiểm tra toàn vẹn toàn bộ nhật ký"
 
 
 def may_verify(actor: Actor) -> bool:

@@ -168,7 +168,7 @@ def api_caller(request: Request) -> Caller:
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiProblem(
                 401,
-                "Tiêu đề Authorization phải là 'Bearer <mã>' (use 'Authorization: Bearer <token>')",
+                "Tiêu đề Authorization phải là 'Bearer <mã truy cập>'",
                 headers={"WWW-Authenticate": "Bearer"},
             )
         username = _user_of_token(ctx, token.strip())
@@ -176,7 +176,7 @@ def api_caller(request: Request) -> Caller:
             log_denied(ctx, request, "?", "invalid or revoked API token")
             raise ApiProblem(
                 401,
-                "Mã truy cập không hợp lệ hoặc đã bị thu hồi (invalid or revoked token)",
+                "Mã truy cập không hợp lệ hoặc đã bị thu hồi",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         try:
@@ -189,7 +189,7 @@ def api_caller(request: Request) -> Caller:
     if caller is None:
         raise ApiProblem(
             401,
-            "Cần đăng nhập hoặc mã truy cập (sign in or send a bearer token)",
+            "Cần đăng nhập hoặc mã truy cập",
             headers={"WWW-Authenticate": "Bearer"},
         )
     assert caller.session is not None
@@ -198,7 +198,7 @@ def api_caller(request: Request) -> Caller:
         request.headers.get("x-csrf-token", "").encode(), caller.session.csrf.encode()
     ):
         log_denied(ctx, request, caller.actor.username, "missing or wrong CSRF token")
-        raise ApiProblem(403, "Thiếu mã chống giả mạo CSRF (missing CSRF token)")
+        raise ApiProblem(403, "Thiếu mã chống giả mạo CSRF")
     return caller
 
 

@@ -32,6 +32,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
+        "detail_en": {
+            "type": "string",
+            "description": "the same message in English, when it has one (never both in `detail`)",
+        },
         "field": {"type": "string", "description": "the field at fault"},
         "errors": {
             "type": "array",

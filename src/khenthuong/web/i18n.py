@@ -54,6 +54,13 @@ def translations(lang: str) -> Translations:
     return compiled(lang)
 
 
+def keys_with(prefix: str, lang: str = "vi") -> list[str]:
+    """The catalog's keys that start with `prefix` (e.g. every named kind of audit event)."""
+    return sorted(
+        k for k in translations(lang)._catalog if isinstance(k, str) and k.startswith(prefix)
+    )
+
+
 def has_message(key: str, lang: str = "vi") -> bool:
     """Whether the catalog of `lang` translates `key`."""
     return translations(lang)._catalog.get(key) not in (None, "")

@@ -27,16 +27,16 @@ PROBLEM_JSON = "application/problem+json"
 FORBIDDEN_CODES = frozenset({"role", "four_eyes", "scope", "read_only"})
 
 TITLES = {
-    400: "Yêu cầu không hợp lệ (bad request)",
-    401: "Cần đăng nhập (authentication required)",
-    403: "Không có quyền (forbidden)",
-    404: "Không tìm thấy (not found)",
-    405: "Phương thức không được hỗ trợ (method not allowed)",
-    409: "Xung đột trạng thái (conflict)",
-    413: "Tệp quá lớn (content too large)",
-    422: "Dữ liệu không hợp lệ (unprocessable content)",
-    429: "Quá nhiều lần thử (too many requests)",
-    500: "Lỗi hệ thống (internal error)",
+    400: "Yêu cầu không hợp lệ",
+    401: "Cần đăng nhập",
+    403: "Không có quyền",
+    404: "Không tìm thấy",
+    405: "Phương thức không được hỗ trợ",
+    409: "Xung đột trạng thái",
+    413: "Tệp quá lớn",
+    422: "Dữ liệu không hợp lệ",
+    429: "Quá nhiều lần thử",
+    500: "Lỗi hệ thống",
 }
 
 
@@ -64,7 +64,7 @@ def problem(
     """A problem-details response."""
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": TITLES.get(status, "Lỗi (error)"),
+        "title": TITLES.get(status, "Lỗi"),
         "status": status,
         "detail": detail,
         **extra,
@@ -92,7 +92,9 @@ def status_of_refusals(refusals: list[Refusal]) -> int:
 
 
 def error_response(exc: KhenthuongError) -> JSONResponse:
-    """The problem-details response for a domain error."""
+    """The problem-details response for a domain error; `detail` in Vietnamese, `detail_en`
+    the English of it when the error has one."""
+    en: dict[str, Any] = {"detail_en": exc.en} if exc.en else {}
     if isinstance(exc, VersionConflict):
         return problem(
             409,
@@ -100,6 +102,7 @@ def error_response(exc: KhenthuongError) -> JSONResponse:
             nomination_id=exc.nomination_id,
             current_state=exc.current_state,
             current_version=exc.current_version,
+            **en,
         )
     if isinstance(exc, StepRefused):
         return problem(
@@ -107,6 +110,7 @@ def error_response(exc: KhenthuongError) -> JSONResponse:
             str(exc),
             nomination_id=exc.nomination_id,
             refusals=_refusals(exc.refusals),
+            **en,
         )
     if isinstance(exc, BatchRefused):
         every = [r for refs in exc.failures.values() for r in refs]
@@ -114,14 +118,15 @@ def error_response(exc: KhenthuongError) -> JSONResponse:
             status_of_refusals(every),
             str(exc),
             failures={str(nid): _refusals(refs) for nid, refs in exc.failures.items()},
+            **en,
         )
     if isinstance(exc, NotFound):
-        return problem(404, str(exc))
+        return problem(404, str(exc), **en)
     if isinstance(exc, Forbidden):
-        return problem(403, str(exc))
+        return problem(403, str(exc), **en)
     if isinstance(exc, InvalidDefinition):
-        return problem(422, str(exc), problems=[str(p) for p in exc.problems])
-    return problem(422, str(exc))
+        return problem(422, str(exc), problems=[str(p) for p in exc.problems], **en)
+    return problem(422, str(exc), **en)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -166,7 +171,7 @@ def install(app: FastAPI) -> None:
             return await run_in_threadpool(ui_common.error_page, request, 422, text)
         return problem(
             422,
-            f"Dữ liệu không hợp lệ ở trường: {names} (invalid input in: {names})",
+            f"Dữ liệu không hợp lệ ở trường: {names}",
             errors=errors,
         )
 
@@ -186,4 +191,4 @@ def install(app: FastAPI) -> None:
                 return await run_in_threadpool(ui_common.error_page, request, 500)
             except Exception:
                 log.exception("the error page failed too")
-        return problem(500, "Lỗi hệ thống; đã ghi nhật ký (internal error, logged)")
+        return problem(500, "Lỗi hệ thống; đã ghi nhật ký")

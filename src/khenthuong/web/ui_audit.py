@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from khenthuong.audit.query import AuditFilter
 from khenthuong.audit.verify import verify_all
 from khenthuong.dates import BadDate, parse_date
+from khenthuong.services.access import readable_paths
+from khenthuong.storage.models import UNITS, USERS
 from khenthuong.web.api_reference import VERIFY_REFUSED, audit_rows, may_verify
-from khenthuong.web.context import ctx_of, log_denied
-from khenthuong.web.i18n import translate
-from khenthuong.web.ui_common import _form_id, fmt_dt, lang_of, render, ui_caller
-from khenthuong.web.xlsx import xlsx_response
+from khenthuong.web.context import Caller, ctx_of, log_denied
+from khenthuong.web.exports import Names, audit_xlsx
+from khenthuong.web.i18n import keys_with, translate
+from khenthuong.web.ui_common import _form_id, lang_of, render, ui_caller
+from khenthuong.web.xlsx import xlsx_file
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,17 +50,11 @@ def audit_page(request: Request) -> Response:
     searched = any(q.get(k) for k in ("actor", "unit", "workflow", "trigger", "state",
                                        "nomination_id", "since", "until"))  # fmt: skip
     rows = audit_rows(request, caller, f) if searched else []
+    if q.get("format") == "xlsx":  # as GET /api/audit/events?format=xlsx: oldest first
+        with ctx.rt.engine.connect() as conn:
+            content = audit_xlsx(Names(ctx, conn, lang_of(request)), rows)
+        return xlsx_file("nhat-ky.xlsx", content)
     rows = list(reversed(rows))
-    if q.get("format") == "xlsx":
-        lang = lang_of(request)
-        return xlsx_response(
-            "nhat-ky.xlsx", translate("audit", lang),
-            ["#", "stream", "seq", "time", "actor", "role", "unit", "trigger", "from", "to",
-             "comment", "hash"],
-            ([r["id"], r["stream"], r["seq"], fmt_dt(r["occurred_at"]), r["actor"],
-              r["actor_role"], r["actor_unit"], r["trigger"], r["from_state"], r["to_state"],
-              r["comment"], r["hash"]] for r in rows),
-        )  # fmt: skip
     report = None
     if q.get("verify"):
         if not may_verify(caller.actor):
@@ -67,5 +66,56 @@ def audit_page(request: Request) -> Response:
     return render(
         request, "audit.html", caller, rows=rows, q=q, searched=searched, report=report,
         export_url=export_url, can_verify=may_verify(caller.actor),
-        workflows=ctx.rt.registry.latest(),
+        workflows=ctx.rt.registry.latest(), **_choices(request, caller),
     )  # fmt: skip
+
+
+def _choices(request: Request, caller: Caller) -> dict[str, Any]:
+    """The filter's choices by name, each with its code as the value: the units the caller
+    reads, the officers of those units, the steps (kinds of event) and the states of the
+    award paths."""
+    ctx = ctx_of(request)
+    lang = lang_of(request)
+    paths = readable_paths(caller.actor, caller.inspecting)
+
+    def text(label: Any) -> str:
+        return str(label.en if lang == "en" else label.vi)
+
+    with ctx.rt.engine.connect() as conn:
+        units = [
+            u
+            for u in conn.execute(
+                select(UNITS.c.code, UNITS.c.name, UNITS.c.path).order_by(UNITS.c.path)
+            )
+            if paths is None or any(u.path.startswith(p) for p in paths)
+        ]
+        codes = {u.code for u in units}
+        officers = [
+            o
+            for o in conn.execute(
+                select(USERS.c.username, USERS.c.full_name, UNITS.c.code)
+                .join(UNITS, UNITS.c.id == USERS.c.unit_id, isouter=True)
+                .order_by(USERS.c.full_name)
+            )
+            if paths is None or o.code in codes
+        ]
+    steps: dict[str, str] = {}
+    states: dict[str, str] = {}
+    for w in ctx.rt.registry.latest():
+        for t in w.definition.transitions:
+            steps.setdefault(t.trigger, text(t.title))
+    steps.setdefault("create", translate("step_create", lang))
+    for key in keys_with("trigger_", lang):  # events outside the award paths, by name
+        steps.setdefault(key.removeprefix("trigger_"), translate(key, lang))
+        for name, state in w.definition.states.items():
+            states.setdefault(name, text(state.title))
+    q = request.query_params  # a code asked for by link keeps its place in the choices
+    for chosen, names in ((q.get("trigger"), steps), (q.get("state"), states)):
+        if chosen:
+            names.setdefault(chosen, chosen)
+    return {
+        "units": units,
+        "officers": officers,
+        "steps": sorted(steps.items(), key=lambda kv: kv[1]),
+        "states": sorted(states.items(), key=lambda kv: kv[1]),
+    }

@@ -17,6 +17,7 @@ from khenthuong.services.blocs import bloc_codes, bloc_view
 from khenthuong.storage.db import write_tx
 from khenthuong.web.api_inspections import download_report_document
 from khenthuong.web.context import Caller, ctx_of, local_today
+from khenthuong.web.exports import Names, blocs_xlsx, inspection_plan_xlsx, word
 from khenthuong.web.i18n import translate
 from khenthuong.web.schemas import IdPath
 from khenthuong.web.ui_common import (
@@ -28,12 +29,12 @@ from khenthuong.web.ui_common import (
     check_csrf,
     done,
     lang_of,
-    one_language,
+    refusal_text,
     refuse_read_only,
     render,
     ui_caller,
 )
-from khenthuong.web.xlsx import xlsx_response
+from khenthuong.web.xlsx import xlsx_file
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,15 +56,9 @@ def blocs_page(request: Request) -> Response:
             except KhenthuongError:
                 continue  # no members this year
     if request.query_params.get("format") == "xlsx":
-        lang = lang_of(request)
-        return xlsx_response(
-            f"khoi-thi-dua-{year}.xlsx", f"{translate('blocs', lang)} {year}",
-            [translate("code", lang), translate("title", lang), translate("leader", lang),
-             translate("deputy", lang), translate("members_n", lang)],
-            ([b.code, b.name, b.name_of(b.leader) if b.leader else translate("not_chosen", lang),
-              b.name_of(b.deputy) if b.deputy else "", ", ".join(m[1] for m in b.members)]
-             for b in views),
-        )  # fmt: skip
+        with ctx.rt.engine.connect() as conn:  # the API's export (GET /api/blocs?format=xlsx)
+            content = blocs_xlsx(Names(ctx, conn, lang_of(request)), views)
+        return xlsx_file(f"khoi-thi-dua-{year}.xlsx", content)
     return render(request, "blocs.html", caller, views=views, year=year)
 
 
@@ -82,17 +77,14 @@ def _bloc_page(
                 visits = []
     except KhenthuongError as exc:
         return render(
-            request, "error.html", caller, 404, message=one_language(str(exc), lang_of(request))
+            request, "error.html", caller, 404, message=refusal_text(exc, lang_of(request))
         )
-    if q.get("format") == "xlsx":
+    if q.get("format") == "xlsx":  # the API's export of the plan
         lang = lang_of(request)
-        return xlsx_response(
-            f"kiem-tra-cheo-{code}-{year}.xlsx", f"{code} {year}",
-            ["đơn vị kiểm tra", "đơn vị được kiểm tra", translate("from", lang),
-             translate("to", lang), "hạn báo cáo", "điểm"],
-            ([v.inspector_name, v.inspected_name, v.starts_on, v.ends_on, v.report_due_on,
-              v.score] for v in visits),
-        )  # fmt: skip
+        title = f"{word('inspection', lang)} {code} {year}"
+        return xlsx_file(
+            f"kiem-tra-cheo-{code}-{year}.xlsx", inspection_plan_xlsx(lang, title, visits)
+        )
     mine = {g.scope_code for g in caller.actor.grants} | {caller.actor.unit_code}
     can_report = not is_read_only(caller.actor, ctx.rt.roles)
     docs: dict[int, list[inspections.ReportDocument]] = {}

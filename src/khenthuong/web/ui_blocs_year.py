@@ -32,7 +32,9 @@ from khenthuong.web.ui_common import (
     _error_text,
     _posted,
     check_csrf,
+    lang_of,
     redirect,
+    refusal_text,
     refuse_read_only,
     render,
     ui_caller,
@@ -132,7 +134,9 @@ def _year_page(
             may_set = bloc_admin.may_set_leader(conn, view, actor, dict(bloc))
             units = conn.execute(select(UNITS.c.code, UNITS.c.name).order_by(UNITS.c.path)).all()
     except NotFound as exc:
-        return render(request, "error.html", caller, 404, message=str(exc))
+        return render(
+            request, "error.html", caller, 404, message=refusal_text(exc, lang_of(request))
+        )
     except KhenthuongError as exc:
         message, code_ = _error_text(request, caller, exc)
         return render(request, "error.html", caller, code_, message=message)
@@ -241,7 +245,9 @@ def _members_only(request: Request, caller: Caller, code: str, year: int,
             try:
                 members = bloc_admin.memberships(conn, code)
             except NotFound as exc:
-                return render(request, "error.html", caller, 404, message=str(exc))
+                return render(
+                    request, "error.html", caller, 404, message=refusal_text(exc, lang_of(request))
+                )
             units = conn.execute(select(UNITS.c.code, UNITS.c.name).order_by(UNITS.c.path)).all()
             return render(
                 request, "bloc_members.html", caller, status, code=code, year=year,

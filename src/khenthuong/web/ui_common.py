@@ -271,6 +271,8 @@ def refusal_text(exc: KhenthuongError, lang: str) -> str:
             r for refs in exc.failures.values() for r in refs
         ]  # fmt: skip
         return "; ".join(r.message_en if lang == "en" else r.message_vi for r in refusals)
+    if lang == "en" and exc.en:
+        return exc.en
     return one_language(str(exc), lang)
 
 

@@ -14,11 +14,13 @@ from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import councils
 from khenthuong.services.access import can_read, readable_paths
 from khenthuong.services.listing import NominationFilter, list_nominations
+from khenthuong.services.registers import council_sessions
 from khenthuong.storage.councils import COUNCIL_SESSIONS
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import UNITS
 from khenthuong.web.api_councils import session_view
 from khenthuong.web.context import Caller, WebContext, ctx_of, local_today
+from khenthuong.web.exports import XLSX_ROWS, Names, councils_xlsx
 from khenthuong.web.i18n import translate
 from khenthuong.web.schemas import IdPath
 from khenthuong.web.ui_common import (
@@ -30,12 +32,12 @@ from khenthuong.web.ui_common import (
     check_csrf,
     done,
     lang_of,
-    one_language,
+    refusal_text,
     refuse_read_only,
     render,
     ui_caller,
 )
-from khenthuong.web.xlsx import xlsx_response
+from khenthuong.web.xlsx import xlsx_file
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,14 +78,10 @@ def _councils_page(
             if paths is None or any(s["path"].startswith(p) for p in paths)
         ]
     if request.query_params.get("format") == "xlsx":
-        lang = lang_of(request)
-        return xlsx_response(
-            "phien-hop.xlsx", translate("councils", lang),
-            ["#", translate("unit", lang), translate("title", lang), translate("held_on", lang),
-             translate("state", lang)],
-            ([x["id"], x["code"], x["title"], x["held_on"], translate(x["status"], lang)]
-             for x in sessions),
-        )  # fmt: skip
+        with ctx.rt.engine.connect() as conn:  # the API's export (GET /api/councils?format=xlsx)
+            rows = council_sessions(conn, paths, limit=XLSX_ROWS)
+            content = councils_xlsx(Names(ctx, conn, lang_of(request)), rows)
+        return xlsx_file("phien-hop.xlsx", content)
     return render(
         request, "councils.html", caller, status_code, sessions=sessions,
         units=_council_units(caller, ctx), today=local_today().isoformat(), error=error,
@@ -136,7 +134,7 @@ def _session_page(
             view = session_view(conn, sid)
         except NotFound as exc:
             return render(
-                request, "error.html", caller, 404, message=one_language(str(exc), lang_of(request))
+                request, "error.html", caller, 404, message=refusal_text(exc, lang_of(request))
             )
         if not can_read(caller.actor, view["unit_path"], caller.inspecting):
             return _outside_scope(

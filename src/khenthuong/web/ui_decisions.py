@@ -15,11 +15,18 @@ from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, readable_paths
 from khenthuong.services.guard_facts import award_code_of
 from khenthuong.services.listing import my_queue
+from khenthuong.services.registers import decision_summaries
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.models import UNITS
-from khenthuong.web.api_councils import decision_exists, decision_scope, duplicate_number
+from khenthuong.web.api_councils import (
+    decision_exists,
+    decision_scope,
+    decision_workbook,
+    duplicate_number,
+)
 from khenthuong.web.context import Caller, ctx_of, local_today, log_denied
+from khenthuong.web.exports import XLSX_ROWS, Names, decisions_xlsx
 from khenthuong.web.i18n import translate
 from khenthuong.web.ui_common import (
     _error_text,
@@ -29,11 +36,11 @@ from khenthuong.web.ui_common import (
     check_csrf,
     done,
     lang_of,
-    one_language,
+    refusal_text,
     render,
     ui_caller,
 )
-from khenthuong.web.xlsx import xlsx_response
+from khenthuong.web.xlsx import xlsx_file
 
 router = APIRouter(include_in_schema=False)
 SIGNING_ROLES = frozenset({"unit_head", "minister", "prime_minister", "president"})
@@ -70,15 +77,10 @@ def _decisions_page(
             if "decide" in r["actions"]
         ]
     if request.query_params.get("format") == "xlsx":
-        lang = lang_of(request)
-        return xlsx_response(
-            "quyet-dinh.xlsx", translate("decision", lang),
-            [translate("decision_number", lang), translate("decided_on", lang),
-             translate("signer", lang), translate("authority", lang), "award", "n",
-             translate("money", lang)],
-            ([d["number"], d["decided_on"], d["signer"], d["code"], d["award_code"], d["items"],
-              d["total"]] for d in signed),
-        )  # fmt: skip
+        with ctx.rt.engine.connect() as conn:  # the API's export (GET /api/decisions?format=xlsx)
+            rows = decision_summaries(conn, paths, limit=XLSX_ROWS)
+            content = decisions_xlsx(Names(ctx, conn, lang_of(request)), rows)
+        return xlsx_file("quyet-dinh.xlsx", content)
     authorities = [g.scope_code for g in caller.actor.grants if g.role in SIGNING_ROLES]
     return render(
         request, "decisions.html", caller, status_code, signed=signed, waiting=waiting,
@@ -141,7 +143,7 @@ def decision_page(request: Request, number: str) -> Response:
             paths = [svc.get_row(conn, x.nomination_id)["unit_path"] for x in lines]
     except KhenthuongError as exc:
         return render(
-            request, "error.html", caller, 404, message=one_language(str(exc), lang_of(request))
+            request, "error.html", caller, 404, message=refusal_text(exc, lang_of(request))
         )
     if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):
         log_denied(ctx, request, caller.actor.username, f"decision {number} outside scope")
@@ -149,13 +151,11 @@ def decision_page(request: Request, number: str) -> Response:
             request, "error.html", caller, 403, message=translate("outside_scope", lang_of(request))
         )
     if request.query_params.get("format") == "xlsx":
-        lang = lang_of(request)
-        return xlsx_response(
-            "quyet-dinh-" + number.replace("/", "-") + ".xlsx", number,
-            ["#", translate("nominee", lang), "hệ số", "lương cơ sở", translate("money", lang)],
-            ([x.nomination_id, x.nominee_name, x.coefficient, x.base_salary_vnd, x.amount_vnd]
-             for x in lines),
-        )  # fmt: skip
+        with ctx.rt.engine.connect() as conn:  # the API's export of the decision
+            content = decision_workbook(
+                Names(ctx, conn, lang_of(request)), number, int(str(head["number_year"]))
+            )
+        return xlsx_file("quyet-dinh-" + str(head["number"]).replace("/", "-") + ".xlsx", content)
     from khenthuong.services.signatures import signed_files  # noqa: PLC0415
 
     return render(

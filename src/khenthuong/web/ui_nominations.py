@@ -28,6 +28,7 @@ from khenthuong.services.listing import NominationFilter, list_nominations
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.models import PERSONS, UNITS
+from khenthuong.web import exports
 from khenthuong.web.context import Caller, WebContext, ctx_of, local_today
 from khenthuong.web.i18n import translate
 from khenthuong.web.names import Names
@@ -41,15 +42,12 @@ from khenthuong.web.ui_common import (
     _required_file,
     check_csrf,
     done,
-    fmt_dt,
     lang_of,
     refuse_read_only,
     render,
-    state_title,
     ui_caller,
-    wf_title,
 )
-from khenthuong.web.xlsx import xlsx_response
+from khenthuong.web.xlsx import xlsx_file
 from khenthuong.workflow.definition import StateKind
 from khenthuong.workflow.minimum import waiting
 
@@ -81,24 +79,11 @@ def _filter_from(request: Request) -> NominationFilter:
 
 
 def _export(request: Request, items: list[Any], filename: str) -> Response:
-    lang = lang_of(request)
+    """A list of nominations as the API exports it (web.exports.nominations_xlsx)."""
     ctx = ctx_of(request)
-
-    def t(key: str) -> str:
-        return translate(key, lang)
-
-    return xlsx_response(
-        filename,
-        t("nominations"),
-        [t("id"), t("nominee"), t("workflow"), t("state"), t("unit"), t("year"), t("due"),
-         t("overdue")],
-        (
-            [i.id, i.nominee_name, wf_title(ctx, i.workflow, lang),
-             state_title(ctx, i.workflow, i.workflow_version, i.state, lang), i.unit_code,
-             i.year, fmt_dt(i.due_at), "x" if i.overdue else ""]
-            for i in items
-        ),
-    )  # fmt: skip
+    with ctx.rt.engine.connect() as conn:
+        content = exports.nominations_xlsx(exports.Names(ctx, conn, lang_of(request)), items)
+    return xlsx_file(filename, content)
 
 
 @router.get("/nominations")

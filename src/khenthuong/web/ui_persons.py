@@ -14,6 +14,7 @@ from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.eligibility import DISCIPLINE_LEVELS
 from khenthuong.services.access import can_read, is_read_only
 from khenthuong.services.history_import import COLUMNS as HISTORY_COLUMNS
+from khenthuong.services.history_import import HEADERS_VI as HISTORY_HEADERS
 from khenthuong.services.history_import import record_one
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
@@ -93,7 +94,8 @@ def _person_page(
 
 
 def _history_export(person: Any, h: dict[str, list[Any]]) -> Response:
-    """The person's history as one sheet in the import's columns (it can be imported again)."""
+    """The person's history as one sheet in the import's columns under their Vietnamese
+    headers, dates as date cells (it can be imported again)."""
     name, unit = person["full_name"], person["code"]
 
     def line(record: str, **values: Any) -> list[Any]:
@@ -106,14 +108,15 @@ def _history_export(person: Any, h: dict[str, list[Any]]) -> Response:
     rows = (
         [line("award", year=a["year"], code=a["award_code"], decision_number=a["decision_number"],
               decision_date=a["decision_date"], commendation_type=a["commendation_type"],
-              title="đã hủy (revoked)" if a["revoked"] else "") for a in h["awards"]]
+              title="đã hủy" if a["revoked"] else "") for a in h["awards"]]
         + [line("rating", year=r["year"], code=r["rating"]) for r in h["ratings"]]
         + [line("initiative", year=i["year"], code=i["scope"], title=i["title"])
            for i in h["initiatives"]]
         + [line("blocker", code=b["kind"], decision_date=b["starts_on"], ends_on=b["ends_on"] or "",
                 title=b["note"] or "", level=b["level"] or "") for b in h["blockers"]]
     )  # fmt: skip
-    return xlsx_response(f"lich-su-{person['id']}.xlsx", name[:31], list(HISTORY_COLUMNS), rows)
+    headers = [HISTORY_HEADERS[c] for c in HISTORY_COLUMNS]
+    return xlsx_response(f"lich-su-{person['id']}.xlsx", name[:31], headers, rows)
 
 
 @router.get("/persons/{pid}")

@@ -8,9 +8,9 @@ from fastapi.responses import Response
 from khenthuong.errors import KhenthuongError
 from khenthuong.web.api_reference import state_counts
 from khenthuong.web.context import ctx_of
-from khenthuong.web.i18n import translate
-from khenthuong.web.ui_common import lang_of, one_language, render, ui_caller
-from khenthuong.web.xlsx import xlsx_response
+from khenthuong.web.exports import Names, workflows_xlsx
+from khenthuong.web.ui_common import lang_of, refusal_text, render, ui_caller
+from khenthuong.web.xlsx import xlsx_file
 from khenthuong.workflow.diagram import to_svg
 
 router = APIRouter(include_in_schema=False)
@@ -24,17 +24,13 @@ def workflows_page(request: Request) -> Response:
     """Every award path (latest version); `?format=xlsx` exports the list."""
     caller = ui_caller(request)
     workflows = ctx_of(request).rt.registry.latest()
-    if request.query_params.get("format") == "xlsx":
-        lang = lang_of(request)
-        return xlsx_response(
-            "quy-trinh.xlsx", translate("workflows", lang),
-            [translate("code", lang), "version", translate("title", lang), "subject",
-             "legal basis"],
-            ([w.definition.name, w.definition.version,
-              w.definition.title.en if lang == "en" else w.definition.title.vi,
-              ", ".join(w.definition.subject), "; ".join(w.definition.legal_basis)]
-             for w in workflows),
-        )  # fmt: skip
+    if request.query_params.get("format") == "xlsx":  # as GET /api/workflows?format=xlsx
+        ctx = ctx_of(request)
+        with ctx.rt.engine.connect() as conn:
+            content = workflows_xlsx(
+                Names(ctx, conn, lang_of(request)), [w.definition for w in workflows]
+            )
+        return xlsx_file("quy-trinh.xlsx", content)
     return render(request, "workflows.html", caller, workflows=workflows)
 
 
@@ -46,7 +42,7 @@ def workflow_page(request: Request, name: str) -> Response:
         wf = ctx.rt.registry.get(name).definition
     except KhenthuongError as exc:
         return render(
-            request, "error.html", caller, 404, message=one_language(str(exc), lang_of(request))
+            request, "error.html", caller, 404, message=refusal_text(exc, lang_of(request))
         )
     counts = state_counts(request, caller, wf.name, wf.version)
     svg = to_svg(wf, counts, lang=lang_of(request))

@@ -141,14 +141,14 @@ class WorkflowRegistry:
         if version is None:
             versions = [v for (n, v) in self._items if n == name]
             if not versions:
-                raise NotFound(f"Không có quy trình {name!r} (no workflow named {name!r})")
+                raise NotFound(f"Không có quy trình {name!r}", en=f"No workflow named {name!r}")
             version = max(versions)
         try:
             return self._items[(name, version)]
         except KeyError:
             raise NotFound(
-                f"Không có quy trình {name!r} phiên bản {version} "
-                f"(no workflow {name!r} version {version})"
+                f"Không có quy trình {name!r} phiên bản {version}",
+                en=f"No workflow {name!r} version {version}",
             ) from None
 
     def latest(self) -> list[LoadedWorkflow]:
