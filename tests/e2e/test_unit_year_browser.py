@@ -120,10 +120,14 @@ def test_a_units_year_in_chromium(
         )  # fmt: skip
         assert r.status_code == 201, r.text
     qd.goto(f"{server}/proposals/{batch}")  # type: ignore[attr-defined]
-    qd.fill("input[name=trigger]", "submit")  # type: ignore[attr-defined]
+    steps = qd.inner_text("[data-testid=step-trigger]")  # type: ignore[attr-defined]
+    assert "submit" not in steps and "Trình" in steps, steps  # steps by name, code as value
+    qd.select_option("select[name=trigger]", "submit")  # type: ignore[attr-defined]
     _submit(qd, f"form[action='/proposals/{batch}/advance']")
     refused = _text(qd, "refused")
     assert f"Chưa có xếp loại năm {YEAR}" in refused and refused.count("#") == 1
+    assert "Lò Thị Ba (#" in refused, refused  # the refused nominee by name
+    assert "Tờ trình đề nghị khen thưởng" in qd.inner_text("main")  # type: ignore[attr-defined]
     _shot(qd, "unit-year-04-submitted-missing-rating-refused")
 
     # 5. The secretary opens a session and records one vote for the title, then closes it.

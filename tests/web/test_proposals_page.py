@@ -61,6 +61,11 @@ def test_upload_preview_confirm_and_step(web_rt: Runtime, browser: Browser) -> N
     assert made.status_code == 303, made.text
     batch = c.get(made.headers["location"])
     assert "2 hồ sơ: Đơn vị lập hồ sơ đề nghị" in batch.text
+    # The steps by name, the code only as the option's value; no free-text step field.
+    assert (
+        '<option value="submit">' in batch.text
+        and 'name="trigger" required placeholder' not in batch.text
+    )
     stepped = c.post(
         made.headers["location"] + "/advance", data={"csrf_token": csrf, "trigger": "submit"}
     )

@@ -60,6 +60,8 @@ class Member:
     closed: bool
     state_title_en: str = ""
     """The state's English title (the pages' English locale)."""
+    workflow_version: int = 0
+    """The version of the workflow the nomination runs on (its steps come from it)."""
 
 
 @dataclass(frozen=True)
@@ -403,7 +405,7 @@ def view_batch(
         members.append(
             Member(
                 int(r.id), r.row_number, r.nominee_name, r.nominee_kind, r.workflow, r.state,
-                state.title.vi, bool(r.closed), state.title.en,
+                state.title.vi, bool(r.closed), state.title.en, int(r.workflow_version),
             )
         )  # fmt: skip
     proposer = units[batch["proposing_unit_id"]]

@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from khenthuong.commendation import COMMENDATION_TYPES, commendation_type_of
+from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import KhenthuongError
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import catalog_in
@@ -28,10 +29,12 @@ from khenthuong.services import batches
 from khenthuong.services import proposal_import as imp
 from khenthuong.services.access import readable_paths
 from khenthuong.services.campaigns import campaigns_for
+from khenthuong.services.nominations import allowed_triggers
 from khenthuong.storage.db import write_tx
 from khenthuong.uploads import safe_name
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS
+from khenthuong.web.names import Names
 from khenthuong.web.schemas import IdPath
 from khenthuong.web.ui import (
     _error_text,
@@ -193,7 +196,25 @@ def _batch_page(
     except KhenthuongError as exc:
         message, code = _error_text(request, caller, exc)
         return _list_page(request, caller, message, code)
-    return render(request, "proposal.html", caller, status, batch=view, error=error, **extra)
+    return render(
+        request, "proposal.html", caller, status, batch=view, error=error,
+        steps=_batch_steps(request, caller, view), doc_types=DOC_TYPES, **extra,
+    )  # fmt: skip
+
+
+def _batch_steps(request: Request, caller: Caller, view: batches.BatchView) -> dict[str, str]:
+    """The steps the caller may take on at least one open member, by name (code as value)."""
+    ctx = ctx_of(request)
+    names = Names(ctx, lang_of(request))
+    steps: dict[str, str] = {}
+    for m in view.members:
+        if m.closed:
+            continue
+        row = {"workflow": m.workflow, "workflow_version": m.workflow_version,
+               "state": m.state, "unit_path": view.unit_path}  # fmt: skip
+        for t in allowed_triggers(ctx.rt.registry, row, caller.actor):
+            steps.setdefault(t.trigger, names.step(m.workflow, t.trigger, m.workflow_version))
+    return steps
 
 
 @router.get("/proposals/{bid}")
