@@ -100,3 +100,20 @@ def test_api_csrf_header_is_compared_in_constant_time(
     assert ok.status_code == 201
     assert (csrf.encode(), csrf.encode()) in calls
     assert c.get("/api/me").status_code == 200  # a read needs no header
+
+
+def test_tokens_with_non_ascii_characters_are_refused_not_a_server_error(
+    browser: Browser, web_rt: Runtime
+) -> None:
+    """A sign-in token or a page CSRF token holding Vietnamese letters (found by the form
+    fuzzer) is a wrong token: refused with 403 or the page's refusal, never a 500."""
+    c, _ = browser("cb.qd")
+    r = c.post("/nominations/1/advance", data={"csrf_token": "mã-sai-ư", "trigger": "submit"})
+    assert r.status_code < 500, r.text[:300]
+    anonymous = TestClient(create_app(web_rt))
+    anonymous.get("/login")
+    r = anonymous.post(
+        "/login",
+        data={"username": "cb.qd", "password": "x", "login_token": "đăng-nhập"},
+    )
+    assert r.status_code == 403

@@ -161,7 +161,7 @@ def due_text(item: Any, lang: str) -> str:
 def check_csrf(request: Request, caller: Caller, form: Any) -> None:
     """Every form posted with a session carries the session's CSRF token."""
     if caller.session is None or not secrets.compare_digest(
-        str(form.get("csrf_token", "")), caller.session.csrf
+        str(form.get("csrf_token", "")).encode(), caller.session.csrf.encode()
     ):
         log_denied(ctx_of(request), request, caller.actor.username, "CSRF token mismatch")
         raise KhenthuongError(translate("csrf_expired", lang_of(request)))

@@ -49,8 +49,8 @@ async def login(request: Request) -> Response:
     client = request.client.host if request.client else "?"
     keys = (f"user:{username}", f"ip:{client}")
     if not secrets.compare_digest(
-        str(form.get("login_token", "")), request.cookies.get(LOGIN_COOKIE, "-")
-    ):
+        str(form.get("login_token", "")).encode(), request.cookies.get(LOGIN_COOKIE, "-").encode()
+    ):  # bytes: a str with non-ASCII characters cannot be compared in constant time
         log_denied(ctx, request, username or "?", "sign-in form token missing or wrong (CSRF)")
         return render(request, "login.html", None, 403, error="CSRF", login_token="")
     wait = ctx.throttle.retry_after(*keys)
