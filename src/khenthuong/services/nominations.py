@@ -8,7 +8,7 @@ because a step must cost little more than the raw writes (see bench/transitions.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
@@ -106,6 +106,64 @@ _UPDATE_STEP = (
 )
 _INSERT_EVENT = insert(EVENTS)
 _INSERT_OUTBOX = insert(OUTBOX)
+
+
+# What a step itself reads (checks, plan, version check, chain); a guard or the decision
+# service reading any other column loads the whole row once (`_StepRow`).
+_STEP_READS = (
+    "id",
+    "workflow",
+    "workflow_version",
+    "state",
+    "version",
+    "head_hash",
+    "unit_path",
+    "created_by",
+    "entered_by",
+    "state_entered_at",
+    "quota_taken",
+)
+_SELECT_STEP = select(*(NOMINATIONS.c[k] for k in _STEP_READS)).where(
+    NOMINATIONS.c.id == bindparam("nid")
+)
+
+
+class _StepRow(Mapping[str, Any]):
+    """A nomination row read narrow for a step: the step's own columns at once, the rest
+    (what a guard or a decision may look at) from one more SELECT on first use."""
+
+    __slots__ = ("_conn", "_full", "_narrow")
+
+    def __init__(self, conn: Connection, narrow: RowMapping) -> None:
+        self._conn = conn
+        self._narrow = narrow
+        self._full: RowMapping | None = None
+
+    def _whole(self) -> RowMapping:
+        if self._full is None:
+            self._full = get_row(self._conn, self._narrow["id"])
+        return self._full
+
+    def __getitem__(self, key: str) -> Any:
+        if key in _STEP_KEYS:
+            return self._narrow[key]
+        return self._whole()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._whole())
+
+    def __len__(self) -> int:
+        return len(self._whole())
+
+
+_STEP_KEYS = frozenset(_STEP_READS)
+
+
+def _step_row(conn: Connection, nomination_id: int) -> _StepRow:
+    row = conn.execute(_SELECT_STEP, {"nid": nomination_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"Không có hồ sơ #{nomination_id} (no nomination #{nomination_id})")
+    return _StepRow(conn, row)
 
 
 def get_row(conn: Connection, nomination_id: int) -> RowMapping:
@@ -496,12 +554,17 @@ def _plan_step(
                 found.append(refusal)
         return found
 
-    adapter = FlowAdapter(state=state, run_guards=run_guards)
-    if not fire(loaded.machine, adapter, trigger):
-        return adapter.refusals or [
-            Refusal("guard", "Điều kiện chuyển bước không thỏa mãn", "a guard refused the step")
-        ]
-    dest = adapter.state
+    if transition.guards:
+        adapter = FlowAdapter(state=state, run_guards=run_guards)
+        if not fire(loaded.machine, adapter, trigger):
+            return adapter.refusals or [
+                Refusal("guard", "Điều kiện chuyển bước không thỏa mãn", "a guard refused the step")
+            ]
+        dest = adapter.state
+    else:
+        # No condition: the machine's answer is the definition's, fixed per workflow version
+        # (`_check_step` found the transition from this state), so it is not asked per step.
+        dest = transition.dest
     dest_def = wf.state(dest)
     new_version = row["version"] + 1
     due = due_date(dest_def, now)
@@ -647,7 +710,7 @@ def advance_in(
     now = now or datetime.now(UTC)
     payload = nfc(dict(payload or {}))
     comment = nfc(comment)
-    row = get_row(conn, nomination_id)
+    row = _step_row(conn, nomination_id)
     if expected_version is not None and row["version"] != expected_version:
         raise VersionConflict(nomination_id, row["state"], row["version"])
     if enters_decision(registry, row, trigger):
@@ -701,7 +764,7 @@ def decision_step_in(
 def _step_in(
     conn: Connection,
     registry: WorkflowRegistry,
-    row: RowMapping,
+    row: Mapping[Any, Any],
     trigger: str,
     actor: Actor,
     payload: Mapping[Any, Any],
