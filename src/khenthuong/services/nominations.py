@@ -431,6 +431,20 @@ class _Checked:
     """A wrong state alone, or the role refusal (first) then the field refusals."""
 
 
+@dataclass(frozen=True)
+class _Static:
+    """What a (workflow version, state, trigger) says whatever the nomination: worked out
+    once, not on every step."""
+
+    transition: TransitionDef | None
+    levels: dict[str, str]
+    allowed: frozenset[str]
+    """Payload fields the step accepts."""
+
+
+_STATIC: dict[tuple[str, str, str], _Static] = {}
+
+
 def _check_step(
     loaded: LoadedWorkflow,
     state: str,
@@ -440,7 +454,19 @@ def _check_step(
     payload: Mapping[Any, Any],
 ) -> _Checked:
     wf = loaded.definition
-    transition = wf.find(state, trigger)
+    static = _STATIC.get((loaded.fingerprint, state, trigger))
+    if static is None:
+        found = wf.find(state, trigger)
+        static = _Static(
+            found,
+            _levels(wf.state(state)),
+            frozenset(found.requires) | frozenset(found.optional) | ALWAYS_OPTIONAL
+            if found is not None
+            else frozenset(),
+        )
+        if found is not None:  # triggers come from callers: only real ones are kept
+            _STATIC[(loaded.fingerprint, state, trigger)] = static
+    transition = static.transition
     if transition is None:
         possible = sorted({t.trigger for t in wf.transitions_from(state)})
         state_title = wf.state(state).title.vi
@@ -453,7 +479,7 @@ def _check_step(
         )
         return _Checked(None, None, (refusal,))
     refusals: list[Refusal] = []
-    grant = actor.grant_for(transition.roles, unit_path, role_levels=_levels(wf.state(state)))
+    grant = actor.grant_for(transition.roles, unit_path, role_levels=static.levels)
     if grant is None:
         refusals.append(
             Refusal(
@@ -465,7 +491,7 @@ def _check_step(
                 {"roles": list(transition.roles)},
             )
         )
-    allowed = set(transition.requires) | set(transition.optional) | ALWAYS_OPTIONAL
+    allowed = static.allowed
     for key in payload:
         if key not in allowed:
             refusals.append(
