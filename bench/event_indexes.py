@@ -11,7 +11,7 @@ the queries that would use it (the audit trail's filters through
 `audit.query.query_events`, as the audit page, the API and `khenthuong audit query` run
 them; a nomination's timeline through `audit.query.history`) timed with and without it:
 a SQLite file (WAL) migrated to the head, N events written by one SQL statement (100,000
-nominations' streams, 16 workflows, 2,000 actors in 400 units, a skewed mix of triggers
+nominations' streams, 16 workflows and a rare one, 2,000 actors in 400 units, a skewed mix of triggers
 and states), `ANALYZE`, then per index: the queries with every index present, the same
 with that index dropped (median of 5 each). Figures only, never asserted.
 """
@@ -89,7 +89,9 @@ def fill(engine: Engine, events: int) -> None:
                            actor_role, actor_unit, "trigger", from_state, to_state, comment,
                            payload, prev_hash, hash)
         SELECT i + 1, 'nomination:' || (i % {NOMINATIONS} + 1), i / {NOMINATIONS} + 1,
-               i % {NOMINATIONS} + 1, 'wf' || (i % {NOMINATIONS} % 16),
+               i % {NOMINATIONS} + 1,
+               CASE WHEN i % {NOMINATIONS} % 200 = 0 THEN 'wf_rare'
+                    ELSE 'wf' || (i % {NOMINATIONS} % 16) END,
                strftime('%Y-%m-%d %H:%M:%f', '{BASE.strftime("%Y-%m-%d %H:%M:%S")}', '+' || i || ' seconds'),
                'user' || ((i * 31) % 2000), 'unit_officer', 'U' || ((i * 31) % 2000 % 400), t,
                {from_state}, {to_state}, NULL, '{{}}', printf('%064d', i), printf('%064d', i + 1)
@@ -117,6 +119,7 @@ def queries() -> dict[str, Callable[..., object]]:
         "actor (1 of 2,000)": audit(actor="user17"),
         "unit (1 of 400)": audit(unit="U17"),
         "workflow (1 of 16)": audit(workflow="wf3"),
+        "workflow (rare, 0.5 %)": audit(workflow="wf_rare"),
         "trigger 'submit' (30 %)": audit(trigger="submit"),
         "trigger 'revoke' (0.2 %)": audit(trigger="revoke"),
         "state 'head_decision' (40 %)": audit(state="head_decision"),
