@@ -376,7 +376,7 @@ def run_backend(
         bearer = {"Authorization": f"Bearer {queue_token}"}
         officer = {"Authorization": f"Bearer {officer_token}"}
         with httpx.Client(base_url=base, headers=bearer) as probe:
-            queued = len(probe.get("/api/queue", params={"limit": 100}).json())
+            queued = len(probe.get("/api/queue", params={"limit": 100}).json()["items"])
         scenarios: list[tuple[str, Request, dict[str, object]]] = [
             ("GET /health (baseline)", lambda c, i: c.get("/health"), {}),
             ("GET /queue (HTML, session)", lambda c, i: c.get("/queue"), {"cookies": cookies}),
