@@ -396,13 +396,16 @@ class _State:
         unsealed = select(sealed).where(sealed == e.id)
         if self.max_id is None:
             return query.where(~unsealed.exists()).order_by(e.id)
-        # Every candidate id is above `low`: bounding the leaves looked at by it keeps the
-        # anti-join to the window's leaves instead of every leaf.
+        # Every candidate id is above `low`, and no leaf holds an event above `max_id` (the
+        # highest ever sealed, stored with the leaves in one transaction): bounding the
+        # leaves looked at on both sides keeps the anti-join to the window's leaves (an
+        # index range) instead of every leaf (a one-sided bound let PostgreSQL, with no
+        # statistics yet on a freshly loaded log, read all of them).
         low = min([self.max_id - WINDOW, *(i - 1 for i in self.holes)])
         near = e.id > self.max_id - WINDOW
         if self.holes:
             near = near | e.id.in_(sorted(self.holes))
-        unsealed = unsealed.where(sealed > low)
+        unsealed = unsealed.where(sealed > low, sealed <= self.max_id)
         return query.where(near, ~unsealed.exists()).order_by(e.id)
 
     def extend(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> tuple[int, int]:
