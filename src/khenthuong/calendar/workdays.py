@@ -53,9 +53,7 @@ class WorkingCalendar:
 
     extra_days_off: dict[date, str] = field(default_factory=dict)
     extra_working_days: dict[date, str] = field(default_factory=dict)
-    _between: dict[tuple[date, date], int] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    _between: dict[tuple[date, date], int] = field(default_factory=dict, compare=False, repr=False)
     """Answers of `working_days_between`: a queue page asks the same (today, due day) for
     many rows, and walking the days is most of a row's time."""
 
