@@ -12,6 +12,17 @@ writes them (S streams, round robin) and loaded with COPY. Measured:
   the events, the tree, the stream heads) against the last checkpoint.
 Baseline in the same run: hashing the same events with hashlib alone (each event's
 SHA-256 over its canonical material, i.e. `event_hash`, and SHA-256 over each leaf).
+
+`--history` (issue 19): one nomination's timeline among 10,000,000 events on PostgreSQL.
+A fresh database (created and dropped here), the events written by one INSERT … SELECT
+over `generate_series` (no ORM, no Python loop; foreign keys not checked while loading,
+the event indexes built after): a million nominations of about ten events each, and
+nomination 1 with 1,000 events spread evenly through the whole table (one every 10,000
+events, as a long-running file's steps would be). Timed: `audit.query.history` (what the
+nomination page, `GET /api/nominations/{id}/history` and `khenthuong history` call) of the
+1,000-event nomination and of a 10-event one, median of 20 after one warm-up; baseline in
+the same run: the same rows fetched by a bare `SELECT … WHERE nomination_id = ? ORDER BY seq`
+through the driver (no decoding).
 """
 
 from __future__ import annotations
@@ -19,17 +30,21 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path(__file__).resolve().parent]
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy.schema import CreateIndex  # noqa: E402
 
 from khenthuong.audit.chain import (  # noqa: E402
     GENESIS,
@@ -38,6 +53,7 @@ from khenthuong.audit.chain import (  # noqa: E402
     event_hash,
     timestamp_text,
 )
+from khenthuong.audit.query import history, history_statement  # noqa: E402
 from khenthuong.audit.seal import leaf_of, rebuild_edge, seal  # noqa: E402
 from khenthuong.audit.seal_verify import verify_seal  # noqa: E402
 from khenthuong.audit.verify import verify_all  # noqa: E402
@@ -127,7 +143,9 @@ def timed(fn):  # type: ignore[no-untyped-def]
     return time.perf_counter() - start, result
 
 
-def run(label: str, url: str, events: int, streams: int) -> list[tuple[str, str]]:
+def run(
+    label: str, url: str, events: int, streams: int, verify: bool = True
+) -> list[tuple[str, str]]:
     engine = make_engine(url)
     upgrade(engine)
     key = Ed25519PrivateKey.generate()
@@ -158,9 +176,13 @@ def run(label: str, url: str, events: int, streams: int) -> list[tuple[str, str]
     more = make_events(events, 10_000, streams, heads)
     load(engine, more, heads)
 
+    incremental_cpu = [0.0]
+
     def incremental() -> None:
+        start = time.process_time()
         with write_tx(engine) as conn:
             seal(conn, key)
+        incremental_cpu[0] = time.process_time() - start
 
     t_incr, _ = timed(incremental)
 
@@ -172,6 +194,17 @@ def run(label: str, url: str, events: int, streams: int) -> list[tuple[str, str]
         with engine.connect() as conn:
             return verify_seal(conn, key.public_key()).ok
 
+    t_incr_cpu = incremental_cpu[0]
+    if not verify:
+        engine.dispose()
+        return [
+            (f"{label}: baseline: RFC 6962 leaf hash of each event", f"{t_base_leaves:.2f} s"),
+            (f"{label}: first checkpoint (seal {events:,} events + tree + sign)", f"{t_first:.2f} s"),
+            (f"{label}: full tree rebuild from the leaf rows", f"{t_rebuild:.2f} s"),
+            (f"{label}: incremental checkpoint after 10,000 new events",
+             f"{t_incr * 1000:.0f} ms (CPU of this process {t_incr_cpu * 1000:.0f} ms) "
+             f"{'PASS' if t_incr < 0.05 else 'MISS'} (< 50 ms)"),
+        ]  # fmt: skip
     t_chains, n = timed(verify_chains)
     t_seal, ok = timed(verify_sealed)
     engine.dispose()
@@ -188,12 +221,118 @@ def run(label: str, url: str, events: int, streams: int) -> list[tuple[str, str]
     ]
 
 
+LONG = 1  # the nomination with the long timeline
+LONG_EVERY = int(os.environ.get("BENCH_LONG_EVERY", "10000"))
+SHORT_NOMINATIONS = 1_000_000
+
+
+def fill_history(engine: Engine, events: int) -> None:
+    """`events` events over a million nominations, nomination 1 holding one in LONG_EVERY."""
+    e = EVENTS
+    index_sql = [
+        str(CreateIndex(ix).compile(engine)) for ix in sorted(e.indexes, key=lambda i: str(i.name))
+    ]
+    with engine.begin() as conn:
+        for ix in e.indexes:
+            conn.execute(text(f'DROP INDEX IF EXISTS "{ix.name}"'))
+        conn.execute(text("ALTER TABLE event DROP CONSTRAINT IF EXISTS uq_event_stream"))
+        conn.execute(text("SET LOCAL session_replication_role = replica"))  # no FK checks
+        conn.execute(
+            text(
+                f"""
+                INSERT INTO event (stream, seq, nomination_id, workflow, occurred_at, actor,
+                    actor_role, actor_unit, "trigger", from_state, to_state, comment, payload,
+                    prev_hash, hash)
+                SELECT 'nomination:' || n, s, n, 'giay_khen',
+                    timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second',
+                    'user' || (g % 2000), 'unit_officer', 'U' || (g % 400),
+                    CASE WHEN g % 2 = 0 THEN 'submit' ELSE 'return_for_supplement' END,
+                    CASE WHEN g % 2 = 0 THEN 'returned' ELSE 'unit_council' END,
+                    CASE WHEN g % 2 = 0 THEN 'unit_council' ELSE 'returned' END,
+                    NULL, '{{"reason":"Bổ sung minh chứng"}}',
+                    md5(g::text) || md5((g + 1)::text), md5((g + 1)::text) || md5(g::text)
+                FROM generate_series(1, :events) AS g,
+                LATERAL (SELECT CASE WHEN g % {LONG_EVERY} = 0 THEN {LONG}
+                                     ELSE 2 + (g - 1) % {SHORT_NOMINATIONS} END AS n,
+                                CASE WHEN g % {LONG_EVERY} = 0 THEN g / {LONG_EVERY}
+                                     ELSE (g - 1) / {SHORT_NOMINATIONS} + 1 END AS s) AS k
+                """
+            ),
+            {"events": events},
+        )
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE event ADD CONSTRAINT uq_event_stream UNIQUE (stream, seq)"))
+        for sql in index_sql:
+            conn.execute(text(sql))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE event"))
+
+
+def median_ms(fn, reps: int = 20) -> float:  # type: ignore[no-untyped-def]
+    fn()
+    samples = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def run_history(url: str, events: int) -> list[tuple[str, str]]:
+    engine = make_engine(url)
+    upgrade(engine)
+    t_fill, _ = timed(lambda: fill_history(engine, events))
+    short = 2 + 4242
+    out = [
+        (f"PostgreSQL: {events:,} events written and indexed (generate_series)", f"{t_fill:.0f} s")
+    ]
+    with engine.connect() as conn:
+        count = len(history(conn, LONG))
+        raw: Any = conn.connection.dbapi_connection
+
+        def bare(nid: int) -> None:
+            with raw.cursor() as cur:
+                cur.execute("SELECT * FROM event WHERE nomination_id = %s ORDER BY seq", (nid,))
+                cur.fetchall()
+
+        for nid, label in (
+            (LONG, f"{count:,} events"),
+            (short, f"{len(history(conn, short))} events"),
+        ):
+            base = median_ms(lambda nid=nid: bare(nid))
+            took = median_ms(lambda nid=nid: history(conn, nid))
+            verdict = ("PASS" if took < HISTORY_TARGET_MS else "MISS") if nid == LONG else ""
+            out.append(
+                (f"PostgreSQL: baseline: bare SELECT of a timeline of {label}", f"{base:.2f} ms")
+            )
+            out.append(
+                (f"PostgreSQL: history() of a nomination with {label}",
+                 f"{took:.2f} ms (x{took / base:.1f}) {verdict}")
+            )  # fmt: skip
+        plan = conn.execute(
+            text("EXPLAIN (ANALYZE, BUFFERS) " + str(history_statement(LONG).compile(
+                engine, compile_kwargs={"literal_binds": True})))
+        ).scalars().all()  # fmt: skip
+    engine.dispose()
+    print("\n".join(plan))
+    return out
+
+
+HISTORY_TARGET_MS = 5.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--streams", type=int, default=100_000)
     parser.add_argument("--sqlite", action="store_true", help="Also run on SQLite.")
+    parser.add_argument("--no-verify", action="store_true", help="Skip the two verifications.")
+    parser.add_argument(
+        "--history", type=int, metavar="EVENTS", nargs="?", const=10_000_000,
+        help="Only the long timeline among EVENTS events (default 10,000,000), PostgreSQL.",
+    )  # fmt: skip
     args = parser.parse_args()
+    print(subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
     figures: list[tuple[str, str]] = []
     name = f"bench_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
@@ -205,16 +344,22 @@ def main() -> None:
     else:
         try:
             url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-            figures += run("PostgreSQL", url, args.events, args.streams)
+            if args.history:
+                figures += run_history(url, args.history)
+            else:
+                figures += run(
+                    "PostgreSQL", url, args.events, args.streams, verify=not args.no_verify
+                )
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    if args.sqlite:
+    if args.sqlite and not args.history:
         with tempfile.TemporaryDirectory() as tmp:
             figures += run("SQLite", f"sqlite:///{tmp}/bench.db", args.events, args.streams)
     width = max(len(k) for k, _ in figures)
     for key, value in figures:
         print(f"{key:<{width}}  {value}")
+    print(subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
 
 
 if __name__ == "__main__":

@@ -120,9 +120,11 @@ class StepSpec:
     source: str
     dest: str
     payload: dict[str, Any]
-    due_days: int
+    due_days: int | None
+    """None: the destination state has no time limit."""
     notice: bool
     """The engine writes an outbox notice when a step returns the file to its proposer."""
+    closed: bool = False
 
 
 SUBMIT_FROM_DRAFT = StepSpec(
@@ -292,9 +294,10 @@ def pg_database() -> Iterator[tuple[str, str]]:
 class Baseline:
     """The same writes as a step, in plain SQLAlchemy Core with prepared statements."""
 
-    def __init__(self, actors: dict[str, Actor]) -> None:
+    def __init__(self, actors: dict[str, Actor], workflow: str = WORKFLOW) -> None:
         n = NOMINATIONS
         self.actors = actors
+        self.workflow = workflow
         self.select_one = select(n.c.version, n.c.head_hash).where(n.c.id == bindparam("b_id"))
         self.update = (
             update(n)
@@ -321,7 +324,7 @@ class Baseline:
             "stream": f"nomination:{nid}",
             "seq": version + 1,
             "nomination_id": nid,
-            "workflow": WORKFLOW,
+            "workflow": self.workflow,
             "occurred_at": now,
             "actor": actor.username,
             "actor_role": spec.role,
@@ -338,9 +341,9 @@ class Baseline:
             "b_id": nid,
             "b_old": version,
             "v_state": spec.dest,
-            "v_closed": False,
+            "v_closed": spec.closed,
             "v_entered": now,
-            "v_due": now + timedelta(days=spec.due_days),
+            "v_due": None if spec.due_days is None else now + timedelta(days=spec.due_days),
             "v_hash": event["hash"],
             "v_by": actor.username,
         }

@@ -75,3 +75,18 @@ def test_no_import_circle_between_packages() -> None:
     for start in sorted(graph):
         visit(start, [start])
     assert sorted({" -> ".join(c) for c in circles}) == []
+
+
+BENCH_ONLY = {"SpiffWorkflow", "statemachine", "pyinstrument"}
+"""The `bench` extra (bench/peers.py's peers) and the profiler: never the product's."""
+
+
+def test_the_product_never_imports_a_benchmark_only_package() -> None:
+    workers = SRC.parent.parent / "workers"
+    offenders = [
+        f"{path} imports {name}"
+        for path in sorted([*SRC.rglob("*.py"), *workers.rglob("*.py")])
+        for name in _imports(path)
+        if name.split(".")[0] in BENCH_ONLY
+    ]
+    assert offenders == []

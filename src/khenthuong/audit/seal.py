@@ -22,7 +22,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Connection, and_, func, insert, select, text
+from sqlalchemy import Connection, String, and_, cast, func, insert, select, text
 
 from khenthuong.audit.chain import canonical_json, timestamp_text
 from khenthuong.audit.merkle import CompactRange, leaf_hash
@@ -195,6 +195,10 @@ def _lock(conn: Connection) -> None:
     """One sealer at a time (SQLite: the caller's BEGIN IMMEDIATE already serialises)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        # The candidates' query is a few index probes per new event; its cost estimate
+        # over a large log crosses jit_above_cost, and compiling it took 355 ms of 485
+        # (EXPLAIN ANALYZE, 10,000 new events): not worth it for this transaction.
+        conn.execute(text("SET LOCAL jit = off"))
 
 
 class SealBroken(KhenthuongError):
@@ -314,6 +318,14 @@ def _newest_sealed(conn: Connection) -> dict[str, tuple[int, str]]:
     return {r.stream: (int(r.seq), str(r.event_hash)) for r in conn.execute(query)}
 
 
+def _old_head(found: str | None) -> tuple[int | None, str | None]:
+    """(seq, hash) of a candidate's previous sealed leaf, from the "seq:hash" it was read as."""
+    if found is None:
+        return None, None
+    seq, _, head = found.partition(":")
+    return int(seq), head
+
+
 WINDOW = 10_000
 """Event ids below the highest sealed one that the sealer still looks at: a transaction
 that took its id earlier may commit later (PostgreSQL hands out ids at insert)."""
@@ -353,8 +365,8 @@ class _State:
         return state
 
     def candidates(self) -> Any:
-        """Committed events not yet sealed, as (stream, seq, hash, id, sealed_seq,
-        sealed_hash): near or above the highest sealed id and the awaited holes, or (no
+        """Committed events not yet sealed, as (stream, seq, hash, id, "sealed_seq:sealed_hash"):
+        near or above the highest sealed id and the awaited holes, or (no
         usable state) every event. With a usable accumulator, each row also carries the
         sealed leaf of its stream's previous event (seq - 1), the head the accumulator holds
         for that stream (two index probes per new event, no table of heads to keep)."""
@@ -364,20 +376,37 @@ class _State:
             columns: tuple[Any, ...] = (e.stream, e.seq, e.hash, e.id)
             query = select(*columns)
         else:
+            # Correlated look-ups, not joins: PostgreSQL hash-joined the whole event and leaf
+            # tables for them (linear in the log, most of an incremental checkpoint); a
+            # subquery per candidate is two index probes (uq_event_stream, the leaf's
+            # event_id).
             prev, leaf = EVENTS.alias("prev"), AUDIT_LEAVES.alias("prev_leaf")
-            query = (
-                select(e.stream, e.seq, e.hash, e.id, leaf.c.seq, leaf.c.event_hash)
-                .select_from(EVENTS)
-                .outerjoin(prev, and_(prev.c.stream == e.stream, prev.c.seq == e.seq - 1))
-                .outerjoin(leaf, leaf.c.event_id == prev.c.id)
-            )
-        query = query.where(~select(sealed).where(sealed == e.id).exists()).order_by(e.id)
+
+            def previous(column: Any) -> Any:
+                return (
+                    select(column)
+                    .select_from(prev.join(leaf, leaf.c.event_id == prev.c.id))
+                    .where(prev.c.stream == e.stream, prev.c.seq == e.seq - 1)
+                    .scalar_subquery()
+                )
+
+            # One look-up for both: "seq:hash" of the previous event's leaf (`_old_head`).
+            old = cast(leaf.c.seq, String) + ":" + leaf.c.event_hash
+            query = select(e.stream, e.seq, e.hash, e.id, previous(old))
+        unsealed = select(sealed).where(sealed == e.id)
         if self.max_id is None:
-            return query
+            return query.where(~unsealed.exists()).order_by(e.id)
+        # Every candidate id is above `low`, and no leaf holds an event above `max_id` (the
+        # highest ever sealed, stored with the leaves in one transaction): bounding the
+        # leaves looked at on both sides keeps the anti-join to the window's leaves (an
+        # index range) instead of every leaf (a one-sided bound let PostgreSQL, with no
+        # statistics yet on a freshly loaded log, read all of them).
+        low = min([self.max_id - WINDOW, *(i - 1 for i in self.holes)])
         near = e.id > self.max_id - WINDOW
         if self.holes:
             near = near | e.id.in_(sorted(self.holes))
-        return query.where(near)
+        unsealed = unsealed.where(sealed > low, sealed <= self.max_id)
+        return query.where(near, ~unsealed.exists()).order_by(e.id)
 
     def extend(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> tuple[int, int]:
         """(streams, accumulator) after moving the streams of the candidate `rows` (not yet
@@ -391,7 +420,9 @@ class _State:
             if r[0] not in heads or r[1] >= heads[r[0]][0]:
                 heads[r[0]] = (r[1], r[2])
         if self.accumulator is not None:
-            olds = [(r[0], r[4], r[5]) for r in first.values() if r[1] != 1]
+            olds: list[tuple[str, Any, Any]] = [
+                (r[0], *_old_head(r[4])) for r in first.values() if r[1] != 1
+            ]
             if all(seq == first[stream][1] - 1 for stream, seq, _ in olds):
                 news = [(stream, seq, head) for stream, (seq, head) in heads.items()]
                 accumulator = self.accumulator - _terms_sum(olds) + _terms_sum(news)
@@ -408,7 +439,8 @@ class _State:
         previous = self.max_id if self.max_id is not None else 0
         top = max([previous, *sealed_ids])
         low, high = previous - WINDOW, top - WINDOW
-        if high > low:
+        start = max(low + 1, 1)
+        if high >= start and self._gaps(conn, start - 1, high):
             present = set(
                 conn.execute(
                     select(EVENTS.c.id).where(EVENTS.c.id > low, EVENTS.c.id <= high)
@@ -422,6 +454,15 @@ class _State:
         oldest = timestamp_text(now - HOLE_WAIT)
         self.holes = {i: t for i, t in self.holes.items() if i not in done and t >= oldest}
         self.max_id = top
+
+    @staticmethod
+    def _gaps(conn: Connection, low: int, high: int) -> bool:
+        """True when some id in (low, high] holds no event: one count, not every id read
+        (the window moves by every sealed event; ids are rarely missing)."""
+        count = conn.execute(
+            select(func.count()).where(EVENTS.c.id > low, EVENTS.c.id <= high)
+        ).scalar_one()
+        return int(count) != high - low
 
     def dump(self, accumulator: int, streams: int) -> str:
         return json.dumps(

@@ -43,12 +43,19 @@ class CalendarFile(BaseModel):
     working_days: list[DayOverride] = Field(default_factory=list)
 
 
+BETWEEN_CACHE = 4096
+"""Pairs of days remembered by a calendar (cleared when full: a day's pages need few)."""
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     """The public holidays of Việt Nam plus overrides."""
 
     extra_days_off: dict[date, str] = field(default_factory=dict)
     extra_working_days: dict[date, str] = field(default_factory=dict)
+    _between: dict[tuple[date, date], int] = field(default_factory=dict, compare=False, repr=False)
+    """Answers of `working_days_between`: a queue page asks the same (today, due day) for
+    many rows, and walking the days is most of a row's time."""
 
     def _year(self, year: int) -> tuple[dict[date, str], frozenset[date]]:
         return _package_year(year)
@@ -81,10 +88,16 @@ class WorkingCalendar:
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]; 0 when end <= start."""
+        found = self._between.get((start, end))
+        if found is not None:
+            return found
         count, day = 0, start
         while day < end:
             day += timedelta(days=1)
             count += self.is_working_day(day)
+        if len(self._between) >= BETWEEN_CACHE:
+            self._between.clear()
+        self._between[(start, end)] = count
         return count
 
     def holidays_in(self, year: int) -> list[tuple[date, str]]:

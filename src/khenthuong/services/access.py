@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from khenthuong.roles import RoleDef
 from khenthuong.services.actors import Actor
@@ -32,23 +32,26 @@ def inspection_paths(conn: Connection, actor: Actor, today: date) -> tuple[str, 
     """Unit paths the actor's unit is inspecting today (kiểm tra chéo windows)."""
     if not actor.unit_code:
         return ()
-    inspector = UNITS.alias("inspector")
-    inspected = UNITS.alias("inspected")
-    v = INSPECTION_VISITS
-    rows = conn.execute(
-        select(inspected.c.path)
-        .select_from(v)
-        .join(inspector, inspector.c.id == v.c.inspector_unit_id)
-        .join(inspected, inspected.c.id == v.c.inspected_unit_id)
-        .join(INSPECTION_PLANS, INSPECTION_PLANS.c.id == v.c.plan_id)
-        .where(
-            INSPECTION_PLANS.c.current.is_(True),
-            inspector.c.code == actor.unit_code,
-            v.c.starts_on <= today,
-            v.c.ends_on >= today,
-        )
-    ).scalars()
+    rows = conn.execute(_INSPECTING, {"unit": actor.unit_code, "today": today}).scalars()
     return tuple(dict.fromkeys(rows))
+
+
+_INSPECTOR = UNITS.alias("inspector")
+_INSPECTED = UNITS.alias("inspected")
+_INSPECTING = (
+    select(_INSPECTED.c.path)
+    .select_from(INSPECTION_VISITS)
+    .join(_INSPECTOR, _INSPECTOR.c.id == INSPECTION_VISITS.c.inspector_unit_id)
+    .join(_INSPECTED, _INSPECTED.c.id == INSPECTION_VISITS.c.inspected_unit_id)
+    .join(INSPECTION_PLANS, INSPECTION_PLANS.c.id == INSPECTION_VISITS.c.plan_id)
+    .where(
+        INSPECTION_PLANS.c.current.is_(True),
+        _INSPECTOR.c.code == bindparam("unit"),
+        INSPECTION_VISITS.c.starts_on <= bindparam("today"),
+        INSPECTION_VISITS.c.ends_on >= bindparam("today"),
+    )
+)
+"""Built once with bind parameters: every request of an officer asks it."""
 
 
 def readable_paths(actor: Actor, inspecting: tuple[str, ...] = ()) -> tuple[str, ...] | None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from khenthuong.errors import NotFound
 from khenthuong.localtime import local_today
@@ -72,30 +72,51 @@ SYSTEM = Actor(username="system", user_id=0, unit_code="", grants=())
 """The engine itself, for automatic steps (migrations, scheduled jobs)."""
 
 
+# Statements built once with bind parameters (every request loads its caller: building
+# them per call was a tenth of GET /api/queue, bench/http.py).
+_USER = (
+    select(USERS.c.id, USERS.c.username, USERS.c.email, USERS.c.active, UNITS.c.code)
+    .join(UNITS, UNITS.c.id == USERS.c.unit_id)
+    .where(USERS.c.username == bindparam("username"))
+)
+_GRANTS = (
+    select(USER_ROLES.c.role, UNITS.c.path, UNITS.c.code, UNITS.c.level)
+    .join(UNITS, UNITS.c.id == USER_ROLES.c.scope_unit_id)
+    .where(USER_ROLES.c.user_id == bindparam("user_id"))
+    .order_by(USER_ROLES.c.id)
+)
+_SCOPE = UNITS.alias("scope")
+_DELEGATOR = USERS.alias("delegator")
+_DELEGATIONS = (
+    select(
+        DELEGATIONS.c.id, DELEGATIONS.c.roles, DELEGATIONS.c.mode, DELEGATIONS.c.delegator_id,
+        _DELEGATOR.c.username, _SCOPE.c.path, _SCOPE.c.code, _SCOPE.c.level,
+    )
+    .join(_SCOPE, _SCOPE.c.id == DELEGATIONS.c.scope_unit_id)
+    .join(_DELEGATOR, _DELEGATOR.c.id == DELEGATIONS.c.delegator_id)
+    .where(
+        DELEGATIONS.c.delegate_id == bindparam("user_id"),
+        DELEGATIONS.c.revoked_at.is_(None),
+        DELEGATIONS.c.starts_on <= bindparam("today"),
+        DELEGATIONS.c.ends_on >= bindparam("today"),
+        _DELEGATOR.c.active.is_(True),
+    )
+    .order_by(DELEGATIONS.c.id)
+)  # fmt: skip
+
+
 def load_actor(conn: Connection, username: str, today: date | None = None) -> Actor:
     """Read a user and their grants; NotFound names the username.
 
     The grants are the user's own, then those delegated to them for `today` (Việt Nam's
     date when not given): each delegator's roles over the delegation's unit subtree, marked
     with the delegator's name so that the step records on whose behalf it was taken."""
-    users = USERS
-    units = UNITS
-    user = conn.execute(
-        select(users.c.id, users.c.username, users.c.email, users.c.active, units.c.code)
-        .join(units, units.c.id == users.c.unit_id)
-        .where(users.c.username == username)
-    ).first()
+    user = conn.execute(_USER, {"username": username}).first()
     if user is None:
         raise NotFound(f"Không có người dùng {username!r}", en=f"No user named {username!r}")
     if not user.active:
         raise NotFound(f"Người dùng {username!r} đã bị khóa", en=f"User {username!r} is disabled")
-    roles = USER_ROLES
-    grants = conn.execute(
-        select(roles.c.role, units.c.path, units.c.code, units.c.level)
-        .join(units, units.c.id == roles.c.scope_unit_id)
-        .where(roles.c.user_id == user.id)
-        .order_by(roles.c.id)
-    ).all()
+    grants = conn.execute(_GRANTS, {"user_id": user.id}).all()
     own = tuple(Grant(r.role, r.path, r.code, r.level) for r in grants)
     return Actor(
         username=user.username,
@@ -109,34 +130,11 @@ def load_actor(conn: Connection, username: str, today: date | None = None) -> Ac
 def delegated_grants(conn: Connection, user_id: int, today: date) -> tuple[Grant, ...]:
     """The grants delegated to the user and in force on `today`: each delegator's grants
     narrowed to the delegation's unit subtree and, when it names roles, to those roles."""
-    d = DELEGATIONS
-    scope = UNITS.alias("scope")
-    delegator = USERS.alias("delegator")
-    rows = conn.execute(
-        select(
-            d.c.id, d.c.roles, d.c.mode, d.c.delegator_id, delegator.c.username,
-            scope.c.path, scope.c.code, scope.c.level,
-        )
-        .join(scope, scope.c.id == d.c.scope_unit_id)
-        .join(delegator, delegator.c.id == d.c.delegator_id)
-        .where(
-            d.c.delegate_id == user_id,
-            d.c.revoked_at.is_(None),
-            d.c.starts_on <= today,
-            d.c.ends_on >= today,
-            delegator.c.active.is_(True),
-        )
-        .order_by(d.c.id)
-    ).all()  # fmt: skip
+    rows = conn.execute(_DELEGATIONS, {"user_id": user_id, "today": today}).all()
     found: list[Grant] = []
     for row in rows:
         wanted = {r for r in row.roles.split(",") if r}
-        held = conn.execute(
-            select(USER_ROLES.c.role, UNITS.c.path, UNITS.c.code, UNITS.c.level)
-            .join(UNITS, UNITS.c.id == USER_ROLES.c.scope_unit_id)
-            .where(USER_ROLES.c.user_id == row.delegator_id)
-            .order_by(USER_ROLES.c.id)
-        ).all()
+        held = conn.execute(_GRANTS, {"user_id": row.delegator_id}).all()
         for grant in held:
             if wanted and grant.role not in wanted:
                 continue

@@ -125,7 +125,7 @@ def create_decision(
 def decide_by_step(
     conn: Connection,
     registry: WorkflowRegistry,
-    row: RowMapping,
+    row: Mapping[Any, Any],
     trigger: str,
     actor: Actor,
     payload: Mapping[str, Any],

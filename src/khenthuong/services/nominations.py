@@ -8,7 +8,7 @@ because a step must cost little more than the raw writes (see bench/transitions.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
@@ -106,6 +106,64 @@ _UPDATE_STEP = (
 )
 _INSERT_EVENT = insert(EVENTS)
 _INSERT_OUTBOX = insert(OUTBOX)
+
+
+# What a step itself reads (checks, plan, version check, chain); a guard or the decision
+# service reading any other column loads the whole row once (`_StepRow`).
+_STEP_READS = (
+    "id",
+    "workflow",
+    "workflow_version",
+    "state",
+    "version",
+    "head_hash",
+    "unit_path",
+    "created_by",
+    "entered_by",
+    "state_entered_at",
+    "quota_taken",
+)
+_SELECT_STEP = select(*(NOMINATIONS.c[k] for k in _STEP_READS)).where(
+    NOMINATIONS.c.id == bindparam("nid")
+)
+
+
+class _StepRow(Mapping[str, Any]):
+    """A nomination row read narrow for a step: the step's own columns at once, the rest
+    (what a guard or a decision may look at) from one more SELECT on first use."""
+
+    __slots__ = ("_conn", "_full", "_narrow")
+
+    def __init__(self, conn: Connection, narrow: RowMapping) -> None:
+        self._conn = conn
+        self._narrow = narrow
+        self._full: RowMapping | None = None
+
+    def _whole(self) -> RowMapping:
+        if self._full is None:
+            self._full = get_row(self._conn, self._narrow["id"])
+        return self._full
+
+    def __getitem__(self, key: str) -> Any:
+        if key in _STEP_KEYS:
+            return self._narrow[key]
+        return self._whole()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._whole())
+
+    def __len__(self) -> int:
+        return len(self._whole())
+
+
+_STEP_KEYS = frozenset(_STEP_READS)
+
+
+def _step_row(conn: Connection, nomination_id: int) -> _StepRow:
+    row = conn.execute(_SELECT_STEP, {"nid": nomination_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"Không có hồ sơ #{nomination_id} (no nomination #{nomination_id})")
+    return _StepRow(conn, row)
 
 
 def get_row(conn: Connection, nomination_id: int) -> RowMapping:
@@ -373,6 +431,20 @@ class _Checked:
     """A wrong state alone, or the role refusal (first) then the field refusals."""
 
 
+@dataclass(frozen=True)
+class _Static:
+    """What a (workflow version, state, trigger) says whatever the nomination: worked out
+    once, not on every step."""
+
+    transition: TransitionDef | None
+    levels: dict[str, str]
+    allowed: frozenset[str]
+    """Payload fields the step accepts."""
+
+
+_STATIC: dict[tuple[str, str, str], _Static] = {}
+
+
 def _check_step(
     loaded: LoadedWorkflow,
     state: str,
@@ -382,7 +454,19 @@ def _check_step(
     payload: Mapping[Any, Any],
 ) -> _Checked:
     wf = loaded.definition
-    transition = wf.find(state, trigger)
+    static = _STATIC.get((loaded.fingerprint, state, trigger))
+    if static is None:
+        found = wf.find(state, trigger)
+        static = _Static(
+            found,
+            _levels(wf.state(state)),
+            frozenset(found.requires) | frozenset(found.optional) | ALWAYS_OPTIONAL
+            if found is not None
+            else frozenset(),
+        )
+        if found is not None:  # triggers come from callers: only real ones are kept
+            _STATIC[(loaded.fingerprint, state, trigger)] = static
+    transition = static.transition
     if transition is None:
         possible = sorted({t.trigger for t in wf.transitions_from(state)})
         state_title = wf.state(state).title.vi
@@ -395,7 +479,7 @@ def _check_step(
         )
         return _Checked(None, None, (refusal,))
     refusals: list[Refusal] = []
-    grant = actor.grant_for(transition.roles, unit_path, role_levels=_levels(wf.state(state)))
+    grant = actor.grant_for(transition.roles, unit_path, role_levels=static.levels)
     if grant is None:
         refusals.append(
             Refusal(
@@ -407,7 +491,7 @@ def _check_step(
                 {"roles": list(transition.roles)},
             )
         )
-    allowed = set(transition.requires) | set(transition.optional) | ALWAYS_OPTIONAL
+    allowed = static.allowed
     for key in payload:
         if key not in allowed:
             refusals.append(
@@ -496,12 +580,17 @@ def _plan_step(
                 found.append(refusal)
         return found
 
-    adapter = FlowAdapter(state=state, run_guards=run_guards)
-    if not fire(loaded.machine, adapter, trigger):
-        return adapter.refusals or [
-            Refusal("guard", "Điều kiện chuyển bước không thỏa mãn", "a guard refused the step")
-        ]
-    dest = adapter.state
+    if transition.guards:
+        adapter = FlowAdapter(state=state, run_guards=run_guards)
+        if not fire(loaded.machine, adapter, trigger):
+            return adapter.refusals or [
+                Refusal("guard", "Điều kiện chuyển bước không thỏa mãn", "a guard refused the step")
+            ]
+        dest = adapter.state
+    else:
+        # No condition: the machine's answer is the definition's, fixed per workflow version
+        # (`_check_step` found the transition from this state), so it is not asked per step.
+        dest = transition.dest
     dest_def = wf.state(dest)
     new_version = row["version"] + 1
     due = due_date(dest_def, now)
@@ -647,7 +736,7 @@ def advance_in(
     now = now or datetime.now(UTC)
     payload = nfc(dict(payload or {}))
     comment = nfc(comment)
-    row = get_row(conn, nomination_id)
+    row = _step_row(conn, nomination_id)
     if expected_version is not None and row["version"] != expected_version:
         raise VersionConflict(nomination_id, row["state"], row["version"])
     if enters_decision(registry, row, trigger):
@@ -701,7 +790,7 @@ def decision_step_in(
 def _step_in(
     conn: Connection,
     registry: WorkflowRegistry,
-    row: RowMapping,
+    row: Mapping[Any, Any],
     trigger: str,
     actor: Actor,
     payload: Mapping[Any, Any],
