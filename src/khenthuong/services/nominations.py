@@ -162,7 +162,7 @@ _STEP_KEYS = frozenset(_STEP_READS)
 def _step_row(conn: Connection, nomination_id: int) -> _StepRow:
     row = conn.execute(_SELECT_STEP, {"nid": nomination_id}).mappings().first()
     if row is None:
-        raise NotFound(f"Không có hồ sơ #{nomination_id} (no nomination #{nomination_id})")
+        raise NotFound(f"Không có hồ sơ #{nomination_id}", en=f"No nomination #{nomination_id}")
     return _StepRow(conn, row)
 
 
