@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import typer
+from click.testing import CliRunner as ClickRunner
 from typer.testing import CliRunner
 
 from khenthuong.cli.app import app
@@ -159,6 +160,21 @@ def test_every_command_and_option_has_vietnamese_help() -> None:
             if param.param_type_name == "option" and param.help and not vietnamese(param.help):
                 english.append(f"{path} {max(param.opts, key=len)}")
     assert english == []
+
+
+def test_every_commands_help_renders() -> None:
+    """Rich reads `[...]` in help text as markup: a help such as `A[/B]` once made
+    `year-review tally --help` fail. Every command's help prints, exit 0."""
+    failed = []
+    root = readable_help(typer.main.get_command(app))  # as `khenthuong` shows it
+    stack: list[tuple[list[str], Any]] = [([], root)]
+    while stack:
+        path, command = stack.pop()
+        shown = ClickRunner().invoke(root, [*path, "--help"], prog_name="khenthuong")
+        if shown.exit_code != 0:
+            failed.append((" ".join(path), repr(shown.exception)))
+        stack.extend(([*path, n], c) for n, c in getattr(command, "commands", {}).items())
+    assert failed == []
 
 
 def test_the_other_read_commands_print_json(walked: Settings) -> None:

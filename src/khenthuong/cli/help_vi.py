@@ -173,7 +173,7 @@ OPTIONS: dict[str, str] = {
     "--except": "HỒ-SƠ=ĐỒNG-Ý/KHÔNG/KHÔNG-Ý-KIẾN: kết quả riêng của một hồ sơ",
     "--install-completion": "Cài tự hoàn thành lệnh cho shell đang dùng",
     "--show-completion": "In mã tự hoàn thành lệnh của shell đang dùng (để chép hoặc sửa)",
-    "--vote": "DANH-HIỆU=ĐỒNG-Ý[/KHÔNG[/KHÔNG-Ý-KIẾN[/BẰNG-VĂN-BẢN]]], mỗi danh hiệu một lần",
+    "--vote": "DANH-HIỆU=ĐỒNG-Ý/KHÔNG/KHÔNG-Ý-KIẾN/BẰNG-VĂN-BẢN (ba số sau có thể bỏ), mỗi danh hiệu một lần",
 }
 """Option -> its Vietnamese help, when its own help is empty or in English."""
 
