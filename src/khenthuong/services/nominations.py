@@ -253,6 +253,15 @@ def create_nomination(
         )
 
 
+_INSERT_NOMINATION = insert(NOMINATIONS)
+_INSERT_EVENT = insert(EVENTS)
+_SET_HEAD_HASH = (
+    update(NOMINATIONS)
+    .where(NOMINATIONS.c.id == bindparam("nid"))
+    .values(head_hash=bindparam("new_head"))
+)
+
+
 def create_nomination_in(
     conn: Connection,
     registry: WorkflowRegistry,
@@ -332,31 +341,34 @@ def create_nomination_in(
         person_unit_code=person_unit_code,
     )
     nominee_name = nominee.name
+    # Parameters beside one statement built once (not `.values(...)`, which builds and
+    # cache-keys a new statement per row: most of a 5,000-row import's time).
     result = conn.execute(
-        insert(NOMINATIONS).values(
-            workflow=wf.name,
-            workflow_version=wf.version,
-            state=wf.initial,
-            closed=False,
-            version=1,
-            nominee_name=nominee_name,
-            search_key=fold(nominee_name)[:300],
-            nominee_kind=nominee.kind,
-            nominee_person_id=nominee.person_id,
-            nominee_unit_id=nominee.unit_id,
-            proposing_unit_id=unit.id,
-            unit_path=unit.path,
-            year=year or now.astimezone(LOCAL_TZ).year,
-            created_by=actor.username,
-            created_at=now,
-            state_entered_at=now,
-            due_at=due_date(initial, now),
-            head_hash=GENESIS,
-            entered_by=actor.username,
-            award_code=award_code,
-            commendation_type=commendation_type,
-            achievement_ref=achievement_ref,
-        )
+        _INSERT_NOMINATION,
+        {
+            "workflow": wf.name,
+            "workflow_version": wf.version,
+            "state": wf.initial,
+            "closed": False,
+            "version": 1,
+            "nominee_name": nominee_name,
+            "search_key": fold(nominee_name)[:300],
+            "nominee_kind": nominee.kind,
+            "nominee_person_id": nominee.person_id,
+            "nominee_unit_id": nominee.unit_id,
+            "proposing_unit_id": unit.id,
+            "unit_path": unit.path,
+            "year": year or now.astimezone(LOCAL_TZ).year,
+            "created_by": actor.username,
+            "created_at": now,
+            "state_entered_at": now,
+            "due_at": due_date(initial, now),
+            "head_hash": GENESIS,
+            "entered_by": actor.username,
+            "award_code": award_code,
+            "commendation_type": commendation_type,
+            "achievement_ref": achievement_ref,
+        },
     )
     nomination_id = inserted_id(result)
     grant = actor.grant_for([initial.role or ""], unit.path, role_levels=_levels(initial))
@@ -388,12 +400,8 @@ def create_nomination_in(
         "prev_hash": GENESIS,
     }
     fields["hash"] = event_hash(fields)
-    conn.execute(insert(EVENTS).values(**fields))
-    conn.execute(
-        update(NOMINATIONS)
-        .where(NOMINATIONS.c.id == nomination_id)
-        .values(head_hash=fields["hash"])
-    )
+    conn.execute(_INSERT_EVENT, fields)
+    conn.execute(_SET_HEAD_HASH, {"nid": nomination_id, "new_head": fields["hash"]})
     if basis:
         from khenthuong.services.grounds import claim_basis_in  # noqa: PLC0415 (import circle)
 
