@@ -45,7 +45,7 @@ def test_submit_needs_the_dossier_and_attach_supplies_it(nomination: str, tmp_pa
     assert out.count(hashlib.sha256(pdf.read_bytes()).hexdigest()[:20]) == 3
     code, out = run("advance", nomination, "submit", "--as", "cb.qd")
     assert code == 0, out
-    assert "draft → unit_review" in out
+    assert "Đơn vị lập hồ sơ đề nghị → Thủ trưởng đơn vị ký tờ trình" in out  # names, not codes
 
 
 def test_attach_refuses_bad_type_read_only_user_and_oversize(

@@ -67,7 +67,7 @@ def test_nomination_travels_to_decision_through_the_cli(fresh: Settings) -> None
         "advance", nid, "decide", "--as", "tt.qd", "--field", "decision_number=9/QĐ-CCYQD"
     )
     assert code == 0, out
-    assert "decided" in out
+    assert "→ Đã có quyết định khen thưởng" in out  # the state by name
     code, out = run("decisions", "show", "9/QĐ-CCYQD")
     assert code == 0, out
     assert "710.000" in out  # Giấy khen: 0.3 × 2,340,000 VND rounded up to 10,000
@@ -335,7 +335,8 @@ def test_advance_batch_is_all_or_nothing_unless_partial(fresh: Settings) -> None
     assert events() == before
     code, out = run("advance-batch", "submit", *ids, "--as", "cb.qd", "--partial")
     assert code == 1, out
-    assert f"#{ids[1]}: draft → unit_council" in out and f"#{ids[0]} bị từ chối" in out
+    assert f"#{ids[1]}: Dự thảo đề nghị → Hội đồng TĐKT đơn vị xét" in out
+    assert f"#{ids[0]} bị từ chối" in out
     assert "2 bước đã ghi, 1 bị từ chối" in out
     assert events() == before + 2
     code, out = run("advance-batch", "council_approve", *ids[1:], "--as", "tk.qd")

@@ -35,6 +35,7 @@ from khenthuong.cli.common import (
     emit,
     emit_one,
     fail,
+    moves,
     parse_fields,
     print_capped,
     progress,
@@ -477,7 +478,7 @@ def advance(
         )
     due = f", hạn {result.due_at.astimezone(LOCAL_TZ):%d/%m/%Y}" if result.due_at else ""
     console.print(
-        f"#{result.nomination_id}: {result.from_state} → {result.to_state} "
+        f"#{result.nomination_id}: {moves(rt, [result])[result.nomination_id]} "
         f"(phiên bản {result.version}{due})"
     )
 
@@ -507,8 +508,9 @@ def advance_batch(
             rt.engine, rt.registry, nomination_ids, trigger, actor, payload,
             comment=comment, partial=partial,
         )  # fmt: skip
+    shown = moves(rt, done) if done else {}
     for result in done:
-        console.print(f"#{result.nomination_id}: {result.from_state} → {result.to_state}")
+        console.print(f"#{result.nomination_id}: {shown[result.nomination_id]}")
     for nid, refusals in refused.items():
         typer.echo(f"#{nid} bị từ chối:", err=True)
         for refusal in refusals:

@@ -309,3 +309,30 @@ def parse_fields(fields: list[str]) -> dict[str, Any]:
 def stdout_is_tty() -> bool:
     """True when output goes to a terminal (progress bars only then)."""
     return sys.stdout.isatty()
+
+
+def moves(rt: Runtime, results: Sequence[Any]) -> dict[int, str]:
+    """Each step's "state → state" by the states' Vietnamese names (codes stay in `--format
+    json` and the API), keyed by nomination id: one query for all the nominations."""
+    from sqlalchemy import select  # noqa: PLC0415 (kept off the CLI's start-up path)
+
+    from khenthuong.storage.models import NOMINATIONS  # noqa: PLC0415
+
+    ids = [r.nomination_id for r in results]
+    with rt.engine.connect() as conn:
+        rows = conn.execute(
+            select(NOMINATIONS.c.id, NOMINATIONS.c.workflow, NOMINATIONS.c.workflow_version).where(
+                NOMINATIONS.c.id.in_(ids)
+            )
+        ).all()
+    versions = {r.id: rt.registry.get(r.workflow, r.workflow_version).definition for r in rows}
+    shown = {}
+    for r in results:
+        wf = versions.get(r.nomination_id)
+        if wf is None:
+            shown[r.nomination_id] = f"{r.from_state} → {r.to_state}"
+            continue
+        shown[r.nomination_id] = (
+            f"{wf.state(r.from_state).title.vi} → {wf.state(r.to_state).title.vi}"
+        )
+    return shown

@@ -12,6 +12,7 @@ from rich.console import Console
 from sqlalchemy import select
 
 from khenthuong.audit.verify import verify_all
+from khenthuong.cli.common import moves
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.documents.text import money
 from khenthuong.errors import KhenthuongError, StepRefused
@@ -88,7 +89,9 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
         nominee_person_id=person.id,
         comment="Đề nghị khen thưởng thành tích năm",
     )
-    console.print(f"[green]✓[/] {proposer.username} lập hồ sơ #{nid} ({wf.initial})")
+    console.print(
+        f"[green]✓[/] {proposer.username} lập hồ sơ #{nid} ({wf.state(wf.initial).title.vi})"
+    )
     year = datetime.now(UTC).year
     _seed_cstdcs(rt, person.id, [year - 1, year])
     catalog = catalog_in(rt.settings.config_dir)
@@ -102,9 +105,10 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
     )
     for index, step in enumerate(path):
         if index == 1:
-            _show_refusal(rt, console, nid, step.trigger, outsider, {})
+            _show_refusal(rt, console, nid, step, outsider, {})
         if index == 2:
-            _show_refusal(rt, console, nid, "reject", who(step.roles, state), {})
+            reject = next(t for t in wf.transitions if t.trigger == "reject")
+            _show_refusal(rt, console, nid, reject, who(step.roles, state), {})
         if "dossier_complete" in step.guards:
             documents = catalog.award(award_code).documents
             with write_tx(rt.engine) as conn:
@@ -119,7 +123,8 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
                         max_bytes=rt.settings.max_attachment_bytes,
                     )
             console.print(
-                f"[green]✓[/] {proposer.username} đính kèm hồ sơ: " + ", ".join(documents)
+                f"[green]✓[/] {proposer.username} đính kèm hồ sơ: "
+                + ", ".join(DOC_TYPES[d][:1].lower() + DOC_TYPES[d][1:] for d in documents)
             )
         if "vote_passed" in step.guards:
             secretary = who(step.roles, state)
@@ -171,8 +176,8 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
         result = svc.advance(rt.engine, rt.registry, nid, step.trigger, actor, payload)
         due = f", hạn {result.due_at.astimezone(LOCAL_TZ):%d/%m/%Y}" if result.due_at else ""
         console.print(
-            f"[green]✓[/] {actor.username} — {step.title.vi}: {result.from_state} → "
-            f"{result.to_state}{due}"
+            f"[green]✓[/] {actor.username} — {step.title.vi}: "
+            f"{wf.state(result.from_state).title.vi} → {wf.state(result.to_state).title.vi}{due}"
         )
         state = result.to_state
     with rt.engine.connect() as conn:
@@ -186,13 +191,18 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
 
 
 def _show_refusal(
-    rt: Runtime, console: Console, nid: int, trigger: str, actor: Actor, payload: dict[str, str]
+    rt: Runtime,
+    console: Console,
+    nid: int,
+    step: TransitionDef,
+    actor: Actor,
+    payload: dict[str, str],
 ) -> None:
     try:
-        svc.advance(rt.engine, rt.registry, nid, trigger, actor, payload)
+        svc.advance(rt.engine, rt.registry, nid, step.trigger, actor, payload)
     except StepRefused as exc:
         console.print(
-            f"[yellow]✗[/] {actor.username} thử '{trigger}': {exc.refusals[0].message_vi}"
+            f"[yellow]✗[/] {actor.username} thử «{step.title.vi}»: {exc.refusals[0].message_vi}"
         )
 
 
@@ -267,7 +277,7 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
     )
     for trigger, user in (("submit", "cb.qd"), ("forward", "tt.qd"), ("appraise", "cv.bcy")):
         result = svc.advance(rt.engine, rt.registry, nid, trigger, actors[user])
-        console.print(f"[green]✓[/] {user}: {result.from_state} → {result.to_state}")
+        console.print(f"[green]✓[/] {user}: {moves(rt, [result])[nid]}")
     secretary = actors["tk.bcy"]
     members = [councils.MemberIn(f"Ủy viên Hội đồng {i + 1}", present=i != 19) for i in range(20)]
     with write_tx(rt.engine) as conn:
