@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from khenthuong.cli.app import app
+from khenthuong.doctypes import DOC_TYPES
 from khenthuong.settings import Settings, get_settings
 
 runner = CliRunner()
@@ -39,7 +40,7 @@ def test_submit_needs_the_dossier_and_attach_supplies_it(nomination: str, tmp_pa
     for doc_type in ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"):
         code, out = run("attach", nomination, str(pdf), "--type", doc_type, "--as", "cb.qd")
         assert code == 0, out
-        assert f"đã đính kèm {doc_type}" in out
+        assert f"đã đính kèm {DOC_TYPES[doc_type]} «" in out  # the type by name
     code, out = run("documents", "list", nomination)
     assert code == 0
     assert out.count(hashlib.sha256(pdf.read_bytes()).hexdigest()[:20]) == 3

@@ -550,7 +550,8 @@ def attach(
             state_secret=state_secret,
         )
     console.print(
-        f"#{nomination_id}: đã đính kèm {stored.doc_type} «{stored.filename}» "
+        f"#{nomination_id}: đã đính kèm {DOC_TYPES.get(stored.doc_type, stored.doc_type)} "
+        f"«{stored.filename}» "
         f"({money(stored.size)} byte, sha256 {stored.sha256[:16]}…)"
     )
 

@@ -242,7 +242,8 @@ def attach(
             actor=actor, max_bytes=rt.settings.max_attachment_bytes,
         )  # fmt: skip
     console.print(
-        f"Đợt đề nghị #{batch_id}: đã đính kèm {stored.doc_type} «{stored.filename}» "
+        f"Đợt đề nghị #{batch_id}: đã đính kèm {DOC_TYPES.get(stored.doc_type, stored.doc_type)} "
+        f"«{stored.filename}» "
         f"(sha256 {stored.sha256[:16]}…)"
     )
 
