@@ -78,27 +78,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-_PG_TABLES: dict[str, list[str]] = {}
-
-
 def _truncate_pg(engine: Engine) -> None:
     """Empty every table and restart every sequence. DELETE with triggers and foreign keys
     off (session_replication_role) is far cheaper than TRUNCATE on a few dozen small tables:
     TRUNCATE gives each table and index a new file."""
-    url = str(engine.url)
     with engine.begin() as conn:
-        if url not in _PG_TABLES:
-            _PG_TABLES[url] = list(
-                conn.execute(
-                    text(
-                        "select tablename from pg_tables "
-                        "where schemaname='public' and tablename <> 'alembic_version'"
-                    )
-                ).scalars()
-            )
         conn.exec_driver_sql(
             "SET LOCAL session_replication_role = replica;"
-            + "".join(f'DELETE FROM "{t}";' for t in _PG_TABLES[url])
+            + "".join(f'DELETE FROM "{t}";' for t in _user_tables(conn))
             + "SELECT setval(c.oid, 1, false) FROM pg_class c "
             "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
         )
@@ -135,32 +122,44 @@ def settings(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     get_mail_settings.cache_clear()
 
 
-_SEEDED: set[str] = set()
-"""Databases (by URL, per test process) holding a snapshot of the demo seed: schema `seed_copy`
-on PostgreSQL, the attached file `<db>.seeded` on SQLite."""
-_SQLITE_SEEDED: dict[str, Path] = {}
+_SEEDS: dict[str, Path | None] = {}
+"""Per test process, where the demo seed was saved: by URL on PostgreSQL (schema `seed_copy`,
+value None), under "sqlite" for every SQLite file (the `VACUUM INTO` copy)."""
+_TABLES: dict[str, list[str]] = {}
+_PG_COLUMNS: dict[str, str] = {}
+
+
+def _seed_key(engine: Engine) -> str:
+    return "sqlite" if engine.dialect.name == "sqlite" else str(engine.url)
 
 
 def _user_tables(conn: Connection) -> list[str]:
-    if conn.dialect.name == "postgresql":
-        query = (
-            "select tablename from pg_tables where schemaname='public' "
-            "and tablename <> 'alembic_version' order by tablename"
-        )
-    else:
-        query = (
-            "select name from sqlite_master where type='table' and name not like 'sqlite_%' "
-            "and name <> 'alembic_version' order by name"
-        )
-    return list(conn.exec_driver_sql(query).scalars())
+    """The application's tables (read once per kind of database)."""
+    key = conn.dialect.name
+    if key not in _TABLES:
+        if key == "postgresql":
+            query = (
+                "select tablename from pg_tables where schemaname='public' "
+                "and tablename <> 'alembic_version' order by tablename"
+            )
+        else:
+            query = (
+                "select name from sqlite_master where type='table' and name not like 'sqlite_%' "
+                "and name <> 'alembic_version' order by name"
+            )
+        _TABLES[key] = list(conn.exec_driver_sql(query).scalars())
+    return _TABLES[key]
 
 
 def _pg_columns(conn: Connection, table: str) -> str:
-    names = conn.exec_driver_sql(
-        "select column_name from information_schema.columns where table_schema='public' "
-        f"and table_name='{table}' and is_generated='NEVER' order by ordinal_position"
-    ).scalars()
-    return ", ".join(f'"{n}"' for n in names)
+    """The table's stored (not generated) columns, quoted, read once."""
+    if table not in _PG_COLUMNS:
+        names = conn.exec_driver_sql(
+            "select column_name from information_schema.columns where table_schema='public' "
+            f"and table_name='{table}' and is_generated='NEVER' order by ordinal_position"
+        ).scalars()
+        _PG_COLUMNS[table] = ", ".join(f'"{n}"' for n in names)
+    return _PG_COLUMNS[table]
 
 
 def _is_empty(conn: Connection) -> bool:
@@ -171,40 +170,40 @@ def _is_empty(conn: Connection) -> bool:
     )
 
 
+def _sqlite_script(engine: Engine, script: str) -> None:
+    """Statements that cannot run inside a transaction (VACUUM, ATTACH), on a raw connection."""
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.executescript(script)  # type: ignore[union-attr]
+    finally:
+        raw.close()
+
+
 def _save_seed(engine: Engine) -> None:
     """Keep the demo seed just written, to be copied back for the next test of this process."""
-    url = str(engine.url)
-    with engine.begin() as conn:
-        tables = _user_tables(conn)
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("DROP SCHEMA IF EXISTS seed_copy CASCADE; CREATE SCHEMA seed_copy")
-            for t in tables:
-                conn.exec_driver_sql(
-                    f'CREATE TABLE seed_copy."{t}" AS SELECT {_pg_columns(conn, t)} FROM "{t}"'
-                )
-            conn.exec_driver_sql(
-                "CREATE TABLE seed_copy.sequences AS SELECT schemaname, sequencename, "
-                "last_value FROM pg_sequences WHERE schemaname = 'public'"
-            )
-    if engine.dialect.name == "sqlite":  # VACUUM cannot run inside a transaction
+    if engine.dialect.name == "sqlite":
         copy = Path(str(engine.url.database) + ".seeded")
         copy.unlink(missing_ok=True)
-        raw = engine.raw_connection()
-        try:
-            raw.driver_connection.executescript(f"VACUUM INTO '{copy}'")  # type: ignore[union-attr]
-        finally:
-            raw.close()
-        _SQLITE_SEEDED[url] = copy
-    _SEEDED.add(_seed_key(engine))
-
-
-def _seed_key(engine: Engine) -> str:
-    return engine.dialect.name if engine.dialect.name == "sqlite" else str(engine.url)
+        _sqlite_script(engine, f"VACUUM INTO '{copy}'")
+        _SEEDS[_seed_key(engine)] = copy
+        return
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS seed_copy CASCADE; CREATE SCHEMA seed_copy")
+        for t in _user_tables(conn):
+            conn.exec_driver_sql(
+                f'CREATE TABLE seed_copy."{t}" AS SELECT {_pg_columns(conn, t)} FROM "{t}"'
+            )
+        conn.exec_driver_sql(
+            "CREATE TABLE seed_copy.sequences AS SELECT schemaname, sequencename, "
+            "last_value FROM pg_sequences WHERE schemaname = 'public'"
+        )
+    _SEEDS[_seed_key(engine)] = None
 
 
 def _restore_seed(engine: Engine) -> bool:
     """Copy the saved demo seed into this empty database; False when there is none to copy."""
-    if _seed_key(engine) not in _SEEDED:
+    key = _seed_key(engine)
+    if key not in _SEEDS:
         return False
     with engine.begin() as conn:
         if not _is_empty(conn):
@@ -213,32 +212,24 @@ def _restore_seed(engine: Engine) -> bool:
         if conn.dialect.name == "postgresql":
             script = ["SET LOCAL session_replication_role = replica"]
             for t in tables:
-                cols = _PG_COLUMNS.setdefault(t, _pg_columns(conn, t))
+                cols = _pg_columns(conn, t)
                 script.append(
                     f'INSERT INTO "{t}" ({cols}) OVERRIDING SYSTEM VALUE '
                     f'SELECT {cols} FROM seed_copy."{t}"'
                 )
             script.append(
                 "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), "
-                "last_value, true) "
-                "FROM seed_copy.sequences WHERE last_value IS NOT NULL"
+                "last_value, true) FROM seed_copy.sequences WHERE last_value IS NOT NULL"
             )
             conn.exec_driver_sql(";".join(script))
-    if engine.dialect.name == "sqlite":  # ATTACH cannot run inside a transaction
-        copy = next(iter(_SQLITE_SEEDED.values()))
-        raw = engine.raw_connection()
-        try:
-            raw.driver_connection.executescript(  # type: ignore[union-attr]
-                f"PRAGMA foreign_keys = OFF; ATTACH DATABASE '{copy}' AS seed_copy; BEGIN; "
-                + "".join(f'INSERT INTO main."{t}" SELECT * FROM seed_copy."{t}"; ' for t in tables)
-                + "COMMIT; DETACH DATABASE seed_copy; PRAGMA foreign_keys = ON;"
-            )
-        finally:
-            raw.close()
+    if engine.dialect.name == "sqlite":
+        _sqlite_script(
+            engine,
+            f"PRAGMA foreign_keys = OFF; ATTACH DATABASE '{_SEEDS[key]}' AS seed_copy; BEGIN; "
+            + "".join(f'INSERT INTO main."{t}" SELECT * FROM seed_copy."{t}"; ' for t in tables)
+            + "COMMIT; DETACH DATABASE seed_copy; PRAGMA foreign_keys = ON;",
+        )
     return True
-
-
-_PG_COLUMNS: dict[str, str] = {}
 
 
 @pytest.fixture
@@ -259,7 +250,7 @@ def rt(settings: Settings) -> Iterator[Runtime]:
         roles = roles_in(CONFIG)
         with engine.begin() as conn:
             apply_seed(conn, load_seed(CONFIG / "demo.yaml", roles), roles)
-        if shipped and fresh and _seed_key(engine) not in _SEEDED:
+        if shipped and fresh and _seed_key(engine) not in _SEEDS:
             _save_seed(engine)
     yield runtime
     engine.dispose()
