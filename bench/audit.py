@@ -53,8 +53,9 @@ from khenthuong.audit.chain import (  # noqa: E402
     event_hash,
     timestamp_text,
 )
+from khenthuong.audit.leaves import leaf_of  # noqa: E402
 from khenthuong.audit.query import history, history_statement  # noqa: E402
-from khenthuong.audit.seal import leaf_of, rebuild_edge, seal  # noqa: E402
+from khenthuong.audit.seal import rebuild_edge, seal  # noqa: E402
 from khenthuong.audit.seal_verify import verify_seal  # noqa: E402
 from khenthuong.audit.verify import verify_all  # noqa: E402
 from khenthuong.storage.db import make_engine, write_tx  # noqa: E402
