@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from sqlalchemy import delete, select, update
 
 from khenthuong.audit.chain import GENESIS, event_hash
@@ -127,6 +129,8 @@ def test_first_event_links_to_genesis_and_history_is_ordered(rt: Runtime) -> Non
     nid = decided_nomination(rt)
     with rt.engine.connect() as conn:
         timeline = history(conn, nid)
+        assert timeline == list(query_events(conn, AuditFilter(nomination_id=nid)))
+    assert {e["occurred_at"].tzinfo for e in timeline} == {UTC}
     assert [e["trigger"] for e in timeline] == ["create", "submit", "council_approve", "decide"]
     assert [e["actor_role"] for e in timeline] == [
         "unit_officer",
