@@ -55,7 +55,7 @@ from khenthuong.audit.chain import (  # noqa: E402
     timestamp_text,
 )
 from khenthuong.audit.leaves import leaf_of  # noqa: E402
-from khenthuong.audit.query import history, history_statement  # noqa: E402
+from khenthuong.audit.query import HISTORY_LIMIT, HISTORY_SQL_PG, history  # noqa: E402
 from khenthuong.audit.seal import rebuild_edge, seal  # noqa: E402
 from khenthuong.audit.seal_verify import verify_seal  # noqa: E402
 from khenthuong.audit.verify import verify_all  # noqa: E402
@@ -326,10 +326,9 @@ def run_history(url: str, events: int) -> list[tuple[str, str]]:
                 (f"PostgreSQL: history() of a nomination with {label}",
                  f"{took:.2f} ms (x{took / base:.1f}) {verdict}")
             )  # fmt: skip
-        plan = conn.execute(
-            text("EXPLAIN (ANALYZE, BUFFERS) " + str(history_statement(LONG).compile(
-                engine, compile_kwargs={"literal_binds": True})))
-        ).scalars().all()  # fmt: skip
+        with raw.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + HISTORY_SQL_PG, (LONG, HISTORY_LIMIT + 1))
+            plan = [row[0] for row in cur.fetchall()]
     engine.dispose()
     print("\n".join(plan))
     return out

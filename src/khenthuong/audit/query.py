@@ -133,8 +133,9 @@ _HISTORY_PG = (
 )
 """`history_statement` for the driver's own cursor: `occurred_at` comes as UTC without an
 offset (the driver's time-zone-aware loader took a third of the fetch), tagged UTC below."""
-_BY_SEQ = _HISTORY_PG.format(order="seq")
-"""In `ix_event_nomination`'s order: no sort in PostgreSQL (sorted by time in Python)."""
+HISTORY_SQL_PG = _HISTORY_PG.format(order="seq")
+"""What `history` runs on PostgreSQL (nomination id, limit + 1): in `ix_event_nomination`'s
+order, no sort in PostgreSQL (sorted by time in Python)."""
 _BY_TIME = _HISTORY_PG.format(order="occurred_at, id")
 _TIME_ORDER = itemgetter(COLUMNS.index("occurred_at"), COLUMNS.index("id"))
 
@@ -144,7 +145,9 @@ def _history_rows_pg(conn: Connection, nomination_id: int) -> list[Any]:
     sort in PostgreSQL cost more than the fetch's Python part); a timeline longer than the
     limit is fetched by time instead, so that the limit keeps the same events."""
     with conn.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
-        rows: list[Any] = cursor.execute(_BY_SEQ, (nomination_id, HISTORY_LIMIT + 1)).fetchall()
+        rows: list[Any] = cursor.execute(
+            HISTORY_SQL_PG, (nomination_id, HISTORY_LIMIT + 1)
+        ).fetchall()
         if len(rows) > HISTORY_LIMIT:
             return list(cursor.execute(_BY_TIME, (nomination_id, HISTORY_LIMIT)).fetchall())
     rows.sort(key=_TIME_ORDER)  # already in time order for one stream: linear
