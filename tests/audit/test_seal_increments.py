@@ -105,3 +105,16 @@ def test_lost_state_or_edge_is_rebuilt_from_the_leaves(
         leaves = conn.execute(select(func.count()).select_from(AUDIT_LEAVES)).scalar_one()
         events = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
     assert leaves == events
+
+
+def test_event_committed_late_inside_the_window(rt: Runtime, demo: Demo) -> None:  # noqa: F811
+    """An event whose id is below the highest sealed one, within the window, is sealed by
+    the next checkpoint."""
+    with rt.engine.connect() as conn:
+        top = conn.execute(select(func.max(EVENTS.c.id))).scalar_one()
+    note(rt, "test:ahead", top + 5)
+    assert checkpoints.write_checkpoint(rt.engine, rt.settings) is not None
+    note(rt, "test:late", top + 2)
+    assert checkpoints.write_checkpoint(rt.engine, rt.settings) is not None
+    report = check(rt, demo)
+    assert report.ok and report.unsealed == 0, [str(f) for f in report.findings]
