@@ -111,19 +111,16 @@ def test_v1_checkpoint_verifies_after_the_upgrade(rt: Runtime, demo: Demo) -> No
 
 def test_signed_count_of_streams_the_leaves_do_not_give(rt: Runtime, demo: Demo) -> None:  # noqa: F811
     """Over the true root, a count of streams one too many is named in both versions."""
+    good = checkpoints.read_checkpoint_file(checkpoints.checkpoint_path(rt.settings))
     wrong_v1 = sign_v1(rt, streams_off=1)
     assert ("heads_digest", None, None) in verify(rt, wrong_v1)
     key = checkpoints.load_private_key(rt.settings)
     assert key is not None
-    good = verify_seal_checkpoint(rt)
+    assert good.version == 2 and verify(rt, good) == set()
     wrong_v2 = sign_checkpoint(
         key, size=good.size, root=good.root, now=datetime.now(UTC), streams=good.streams + 1
     )
     assert ("heads_digest", None, None) in verify(rt, wrong_v2)
-
-
-def verify_seal_checkpoint(rt: Runtime) -> Checkpoint:
-    return checkpoints.read_checkpoint_file(checkpoints.checkpoint_path(rt.settings))
 
 
 def test_rebuild_reads_escaped_leaves_and_refuses_a_missing_one(rt: Runtime, demo: Demo) -> None:  # noqa: F811
