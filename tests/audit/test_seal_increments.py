@@ -118,3 +118,39 @@ def test_event_committed_late_inside_the_window(rt: Runtime, demo: Demo) -> None
     assert checkpoints.write_checkpoint(rt.engine, rt.settings) is not None
     report = check(rt, demo)
     assert report.ok and report.unsealed == 0, [str(f) for f in report.findings]
+
+
+def test_event_committed_between_the_leaves_and_the_window_move(
+    rt: Runtime,
+    demo: Demo,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An event that becomes visible after the sealer wrote its leaves (READ COMMITTED: a
+    later statement sees a commit the leaves' statement did not), with an id the window is
+    leaving behind, is kept as a hole and sealed by the next checkpoint, not lost."""
+    with rt.engine.connect() as conn:
+        top = conn.execute(select(func.max(EVENTS.c.id))).scalar_one()
+    assert checkpoints.write_checkpoint(rt.engine, rt.settings) is not None
+    note(rt, "test:ahead", top + seal_module.WINDOW + 10)  # the window jumps past top + 5
+    real = seal_module._State.insert_leaves
+
+    def then_a_late_commit(self: seal_module._State, conn: object, start: int) -> object:
+        rows = real(self, conn, start)  # type: ignore[arg-type]
+        append_event(conn, "test:late", actor="cb.qd", trigger="note", payload={})  # type: ignore[arg-type]
+        late = select(func.max(EVENTS.c.id)).where(EVENTS.c.stream == "test:late")
+        conn.execute(  # type: ignore[attr-defined]
+            update(EVENTS).where(EVENTS.c.id == late.scalar_subquery()).values(id=top + 5)
+        )
+        return rows
+
+    monkeypatch.setattr(seal_module._State, "insert_leaves", then_a_late_commit)
+    assert checkpoints.write_checkpoint(rt.engine, rt.settings) is not None
+    monkeypatch.setattr(seal_module._State, "insert_leaves", real)
+    assert checkpoints.write_checkpoint(rt.engine, rt.settings, force=True) is not None
+    with rt.engine.connect() as conn:
+        sealed = conn.execute(
+            select(func.count()).where(AUDIT_LEAVES.c.event_id == top + 5)
+        ).scalar_one()
+    assert sealed == 1
+    report = check(rt, demo)
+    assert report.ok and report.unsealed == 0, [str(f) for f in report.findings]

@@ -210,16 +210,17 @@ class _State:
 
     def advance(self, conn: Connection, sealed_ids: list[int], now: datetime) -> None:
         """Move the window past the ids just sealed, keeping the ids it leaves behind that
-        no event holds yet as holes to await."""
+        no leaf holds as holes to await. Read from the leaves, not the events: an event
+        that commits after the leaves were written (a new statement sees it) would
+        otherwise look present and be left behind unsealed."""
         previous = self.max_id if self.max_id is not None else 0
         top = max([previous, *sealed_ids])
         low, high = previous - WINDOW, top - WINDOW
         start = max(low + 1, 1)
         if high >= start and self._gaps(conn, start - 1, high):
+            sealed = AUDIT_LEAVES.c.event_id
             present = set(
-                conn.execute(
-                    select(EVENTS.c.id).where(EVENTS.c.id > low, EVENTS.c.id <= high)
-                ).scalars()
+                conn.execute(select(sealed).where(sealed > low, sealed <= high)).scalars()
             )
             stamp = timestamp_text(now)
             self.holes.update(
@@ -232,11 +233,10 @@ class _State:
 
     @staticmethod
     def _gaps(conn: Connection, low: int, high: int) -> bool:
-        """True when some id in (low, high] holds no event: one count, not every id read
+        """True when some id in (low, high] holds no leaf: one count, not every id read
         (the window moves by every sealed event; ids are rarely missing)."""
-        count = conn.execute(
-            select(func.count()).where(EVENTS.c.id > low, EVENTS.c.id <= high)
-        ).scalar_one()
+        sealed = AUDIT_LEAVES.c.event_id
+        count = conn.execute(select(func.count()).where(sealed > low, sealed <= high)).scalar_one()
         return int(count) != high - low
 
     def dump(self, streams: int) -> str:
