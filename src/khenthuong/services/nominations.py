@@ -22,6 +22,7 @@ from khenthuong.commendation import COMMENDATION_TYPES as TYPE_NAMES
 from khenthuong.commendation import accepted_types
 from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, VersionConflict
 from khenthuong.localtime import LOCAL_TZ
+from khenthuong.refusals import missing_role, only_role_proposes
 from khenthuong.services.actors import Actor, Grant, delegation_fields
 from khenthuong.services.nominees import resolve_nominee
 from khenthuong.storage.db import inserted_id, write_tx
@@ -309,7 +310,7 @@ def create_nomination_in(
     wf = loaded.definition
     units = UNITS
     unit = conn.execute(
-        select(units.c.id, units.c.path).where(units.c.code == proposing_unit)
+        select(units.c.id, units.c.path, units.c.name).where(units.c.code == proposing_unit)
     ).first()
     if unit is None:
         raise NotFound(
@@ -320,15 +321,7 @@ def create_nomination_in(
         not on_behalf_of_bloc
         and actor.grant_for([initial.role or ""], unit.path, role_levels=_levels(initial)) is None
     ):
-        raise StepRefused(
-            [
-                Refusal(
-                    "role",
-                    f"Chỉ {initial.role} của đơn vị {proposing_unit} được lập đề nghị",
-                    f"only a {initial.role} covering unit {proposing_unit} may propose",
-                )
-            ]
-        )
+        raise StepRefused([only_role_proposes(initial.role or "", unit.name)])
     nominee = resolve_nominee(
         conn,
         wf,
@@ -489,16 +482,7 @@ def _check_step(
     refusals: list[Refusal] = []
     grant = actor.grant_for(transition.roles, unit_path, role_levels=static.levels)
     if grant is None:
-        refusals.append(
-            Refusal(
-                "role",
-                f"Người dùng {actor.username} không có vai trò "
-                f"{' hoặc '.join(transition.roles)} đối với đơn vị của hồ sơ",
-                f"user {actor.username} holds none of the roles {transition.roles} "
-                "over this nomination's unit",
-                {"roles": list(transition.roles)},
-            )
-        )
+        refusals.append(missing_role(actor.display_name, transition.roles))
     allowed = static.allowed
     for key in payload:
         if key not in allowed:
