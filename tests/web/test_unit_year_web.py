@@ -143,7 +143,8 @@ def test_page_rates_the_unit_and_shows_file_errors(web_rt: Runtime, browser: Bro
 
 def test_review_page_votes_per_title_closes_and_signs(web_rt: Runtime, browser: Browser) -> None:
     """On the review page the secretary enters one tally per title of an open session and
-    closes it; the head signs one decision per title."""
+    closes it; the head (not the secretary, who is not offered the form) signs one decision
+    per title."""
 
     ids = rated_people(web_rt, {"Lục Văn Một": "htt", "Lục Văn Hai": "htt"})
 
@@ -167,7 +168,10 @@ def test_review_page_votes_per_title_closes_and_signs(web_rt: Runtime, browser: 
         f"/unit-year/review/{batch}/close", data={"csrf_token": csrf, "session": str(session)}
     )
     assert r.status_code == 200 and f"Đã kết thúc phiên họp #{session}" in r.text
+    # The secretary cannot sign: no signing form for her, the head has it.
+    assert 'id="decide-form"' not in r.text and "Ký quyết định theo danh hiệu" not in r.text
     head, head_csrf = browser("tt.qd")
+    assert 'id="decide-form"' in head.get(f"/unit-year/review/{batch}").text
     r = head.post(f"/unit-year/review/{batch}/decide", data={
         "csrf_token": head_csrf, "authority": "CCYQD", "number_LDTT": "81/QĐ-CCYQD",
         "signer": "Trần Văn Hùng",

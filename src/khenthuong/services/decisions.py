@@ -407,17 +407,29 @@ def _delegated_signer(conn: Connection, grant: Grant) -> dict[str, object]:
     }
 
 
+def signing_grant(
+    catalog: Catalog, award_code: str, authority: str, actor: Actor
+) -> Grant | None:
+    """The actor's grant of the signing role of the award's deciding authority at the unit
+    `authority` (their own before a delegated one), or None: who may sign its decisions."""
+    role = deciding_role(catalog, award_code)
+    for grant in actor.grants:
+        if grant.role == role and grant.scope_code == authority:
+            return grant
+    return None
+
+
 def _check_signer(
     catalog: Catalog, award_code: str, authority: str, actor: Actor, authority_name: str = ""
 ) -> Grant:
     """The actor's grant of the signing role of the award's deciding authority at
     `authority` (their own before a delegated one); refused naming the unit by
     `authority_name` (its code when not given)."""
-    role = deciding_role(catalog, award_code)
+    grant = signing_grant(catalog, award_code, authority, actor)
+    if grant is not None:
+        return grant
     award = catalog.award(award_code)
-    for grant in actor.grants:
-        if grant.role == role and grant.scope_code == authority:
-            return grant
+    role = deciding_role(catalog, award_code)
     raise cannot_sign(
         actor.display_name, (award.name.vi, award.name.en), role, authority_name or authority
     )

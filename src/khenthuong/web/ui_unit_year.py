@@ -263,7 +263,10 @@ def _review_page(
                 COUNCIL_SESSIONS.c.unit_id == unit_row(conn, batch.unit_code).id,
             )
         ).all()
-    names = {c: a.name.vi for c, a in catalog.awards.items()}
+    english = lang_of(request) == "en"
+    names = {c: a.name.en if english else a.name.vi for c, a in catalog.awards.items()}
+    if not year_review.may_decide(catalog, deciding, batch.unit_code, caller.actor):
+        deciding = {}  # the form only for whoever may sign (the secretary may not)
     return render(
         request, "year_review.html", caller, status, batch=batch, titles=found["titles"],
         names=names, council=council, deciding=deciding, sessions=sessions, error=error, **extra,
@@ -313,7 +316,7 @@ async def review_step(request: Request, bid: IdPath, what: str) -> Response:
                 }
                 signed = year_review.decide_titles_in(
                     conn, ctx.rt.registry, catalog, bid, numbers,
-                    signer=str(form.get("signer", "")).strip() or caller.actor.username,
+                    signer=str(form.get("signer", "")).strip() or caller.actor.display_name,
                     authority=str(form.get("authority", "")),
                     decided_on=local_date(datetime.now(UTC)), actor=caller.actor,
                 )  # fmt: skip
