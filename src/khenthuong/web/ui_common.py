@@ -270,10 +270,19 @@ def refusal_text(exc: KhenthuongError, lang: str) -> str:
         refusals = exc.refusals if isinstance(exc, StepRefused) else [
             r for refs in exc.failures.values() for r in refs
         ]  # fmt: skip
-        return "; ".join(r.message_en if lang == "en" else r.message_vi for r in refusals)
+        return "; ".join(refusal_line(r, lang) for r in refusals)
     if lang == "en" and exc.en:
         return exc.en
     return one_language(str(exc), lang)
+
+
+def refusal_line(refusal: Refusal, lang: str) -> str:
+    """One refusal of a step in `lang`, with where to put it right on the pages when the
+    refusal tells what is missing (a year's rating: the unit-year page)."""
+    text = refusal.message_en if lang == "en" else refusal.message_vi
+    if "missing_rating" in refusal.details:
+        text += " " + translate("hint_enter_ratings", lang)
+    return text
 
 
 _GLOSS = re.compile(

@@ -48,6 +48,7 @@ from khenthuong.web.ui import (
     render,
     ui_caller,
 )
+from khenthuong.web.ui_common import refusal_line
 
 router = APIRouter(include_in_schema=False)
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -250,9 +251,8 @@ async def advance(request: Request, bid: IdPath) -> Response:
         return _batch_page(request, caller, bid, message, status)
     if member:  # shown once committed
         return _batch_page(request, caller, bid, None, 200, moved=int(member))
-    english = lang_of(request) == "en"
     refused = {
-        nid: "; ".join(r.message_en if english else r.message_vi for r in refs)
+        nid: "; ".join(refusal_line(r, lang_of(request)) for r in refs)
         for nid, refs in step.refused.items()
     }
     return _batch_page(request, caller, bid, None, 200, done=len(step.done), refused=refused)
