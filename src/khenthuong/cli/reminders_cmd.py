@@ -85,9 +85,7 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
             f"{rt.settings.stale_claim_seconds} giây nếu bị mất (KHENTHUONG_STALE_CLAIM_SECONDS)"
         )
     if ledger.get(reminders.RETRY):
-        console.print(
-            f"Nhắc hạn chờ gửi lại sau lỗi: {ledger[reminders.RETRY]}"
-        )
+        console.print(f"Nhắc hạn chờ gửi lại sau lỗi: {ledger[reminders.RETRY]}")
     if failed_reminders or failed_notices:
         lost = Table(
             "mã",
@@ -115,9 +113,7 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
             )
         console.print(lost)
     if notices.get(outbox.SKIPPED):
-        console.print(
-            f"Thông báo không có người nhận, không gửi: {notices[outbox.SKIPPED]}"
-        )
+        console.print(f"Thông báo không có người nhận, không gửi: {notices[outbox.SKIPPED]}")
     console.print(
         f"Đến hạn gửi ngay bây giờ: {due.reminders} nhắc hạn "
         f"({len(due.new)} mới, {len(due.resends)} gửi lại), {len(due.notices)} thông báo"
@@ -162,9 +158,7 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
     console.print(f"Thư gửi tới: {target}")
     since = mail_health.failing_since(rt.engine)
     if since is not None:
-        console.print(
-            f"[bold red]Thư không gửi được từ {_when(since)}[/bold red]"
-        )
+        console.print(f"[bold red]Thư không gửi được từ {_when(since)}[/bold red]")
 
 
 def _split_ids(ids: list[str]) -> tuple[list[int], list[int]]:

@@ -82,7 +82,11 @@ SYSTEM = Actor(username="system", user_id=0, unit_code="", grants=())
 # them per call was a tenth of GET /api/queue, bench/http.py).
 _USER = (
     select(
-        USERS.c.id, USERS.c.username, USERS.c.email, USERS.c.full_name, USERS.c.active,
+        USERS.c.id,
+        USERS.c.username,
+        USERS.c.email,
+        USERS.c.full_name,
+        USERS.c.active,
         UNITS.c.code,
     )
     .join(UNITS, UNITS.c.id == USERS.c.unit_id)

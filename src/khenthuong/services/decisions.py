@@ -407,9 +407,7 @@ def _delegated_signer(conn: Connection, grant: Grant) -> dict[str, object]:
     }
 
 
-def signing_grant(
-    catalog: Catalog, award_code: str, authority: str, actor: Actor
-) -> Grant | None:
+def signing_grant(catalog: Catalog, award_code: str, authority: str, actor: Actor) -> Grant | None:
     """The actor's grant of the signing role of the award's deciding authority at the unit
     `authority` (their own before a delegated one), or None: who may sign its decisions."""
     role = deciding_role(catalog, award_code)

@@ -123,7 +123,8 @@ async def sign_decision(request: Request) -> Response:
         message, status = _error_text(request, caller, exc)
         return _decisions_page(request, caller, message, status)
     except ValueError as exc:
-        return _decisions_page(request, caller, f"Ngày không hợp lệ: {exc}", 422)
+        message = translate("bad_date", lang_of(request), text=exc)
+        return _decisions_page(request, caller, message, 422)
     url = f"/decisions/{quote(number, safe='')}?year={decided_on.year}"
     return done(request, url, "decision_signed", number=number, n=len(ids))
 

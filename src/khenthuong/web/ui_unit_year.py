@@ -39,6 +39,7 @@ from khenthuong.web.ui_common import (
     refuse_read_only,
     render,
     ui_caller,
+    worded,
 )
 from khenthuong.workflow.definition import StateKind
 
@@ -58,7 +59,9 @@ def _page(
     with ctx.rt.engine.connect() as conn:
         row = unit_row(conn, unit)
         if not can_read(caller.actor, row.path):
-            raise Forbidden(f"{caller.actor.username} không có quyền xem {row.name}")
+            raise worded(
+                "cannot_read_unit", Forbidden, user=caller.actor.display_name, unit=row.name
+            )
         reg = registrations.view(conn, catalog, unit, year)
         people = ratings.unit_ratings(conn, unit, year)
         batch_rows = conn.execute(
@@ -89,7 +92,7 @@ def unit_year_page(request: Request) -> Response:
     caller = ui_caller(request)
     unit, year = _where(request, caller)
     if not unit:
-        raise KhenthuongError("Chọn đơn vị: /unit-year?unit=MÃ&year=NĂM")
+        raise worded("choose_unit_year")
     return _page(request, caller, unit, year)
 
 
@@ -326,7 +329,7 @@ async def review_step(request: Request, bid: IdPath, what: str) -> Response:
                     numbers=", ".join(numbers[c] for c in signed),
                 )
             else:
-                raise KhenthuongError(f"Không có thao tác {what!r}")
+                raise worded("no_such_action", action=repr(what))
     except (ValueError, KhenthuongError) as exc:
         if isinstance(exc, KhenthuongError):
             message, status = _error_text(request, caller, exc)
