@@ -1,5 +1,6 @@
-"""The wording of the refusals several services give about roles: a role by its title
-(config/roles.yaml), a person by their full name, never a code. Each refusal carries the
+"""The wording of the refusals several services give about roles and steps: a role by its
+title (config/roles.yaml), a step or state by its title, a person by their full name, never
+a code. Each refusal carries the
 Vietnamese and the English text; a page shows the one of its language, the CLI the
 Vietnamese. The codes stay in the refusal's details (for the API)."""
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from khenthuong.errors import Forbidden, KhenthuongError, Refusal
 from khenthuong.roles import RoleDef, roles_in
+from khenthuong.workflow.definition import WorkflowDef
 
 OR = {"vi": " hoặc ", "en": " or "}
 AND = {"vi": ", ", "en": ", "}
@@ -84,4 +86,29 @@ def cannot_delegate(who: str, unit: str, roles: Sequence[str] = ()) -> Forbidden
     return Forbidden(
         f"{who} không giữ vai trò nào đối với {unit}",
         en=f"{who} holds no role over {unit}",
+    )
+
+
+def wrong_state(wf: WorkflowDef, state: str, trigger: str) -> Refusal:
+    """The step `trigger` cannot be taken from `state`: both by their titles, and the steps
+    that can (their codes in the details)."""
+    steps = {t.trigger: t.title for t in wf.transitions}
+    possible = sorted({t.trigger for t in wf.transitions_from(state)})
+    here = wf.state(state).title
+
+    def say(lang: str) -> tuple[str, str, str]:
+        def pick(text: object) -> str:
+            return str(getattr(text, lang))
+
+        step = pick(steps[trigger]) if trigger in steps else trigger
+        return step, pick(here), ", ".join(pick(steps[p]) for p in possible)
+
+    step_vi, here_vi, can_vi = say("vi")
+    step_en, here_en, can_en = say("en")
+    return Refusal(
+        "state",
+        f"Không thể thực hiện '{step_vi}' khi hồ sơ đang ở trạng thái '{here_vi}'; "
+        f"có thể: {can_vi or 'không có'}",
+        f"Cannot '{step_en}' while the nomination is '{here_en}'; possible: {can_en or 'none'}",
+        {"state": state, "possible": possible},
     )

@@ -22,7 +22,7 @@ from khenthuong.commendation import COMMENDATION_TYPES as TYPE_NAMES
 from khenthuong.commendation import accepted_types
 from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, VersionConflict
 from khenthuong.localtime import LOCAL_TZ
-from khenthuong.refusals import missing_role, only_role_proposes
+from khenthuong.refusals import missing_role, only_role_proposes, wrong_state
 from khenthuong.services.actors import Actor, Grant, delegation_fields
 from khenthuong.services.nominees import resolve_nominee
 from khenthuong.storage.db import inserted_id, write_tx
@@ -469,16 +469,7 @@ def _check_step(
             _STATIC[(loaded.fingerprint, state, trigger)] = static
     transition = static.transition
     if transition is None:
-        possible = sorted({t.trigger for t in wf.transitions_from(state)})
-        state_title = wf.state(state).title.vi
-        refusal = Refusal(
-            "state",
-            f"Không thể thực hiện {trigger!r} khi hồ sơ đang ở trạng thái "
-            f"'{state_title}' ({state}); có thể: {', '.join(possible) or 'không có'}",
-            f"cannot {trigger} when in {state}; possible: {', '.join(possible) or 'none'}",
-            {"state": state, "possible": possible},
-        )
-        return _Checked(None, None, (refusal,))
+        return _Checked(None, None, (wrong_state(wf, state, trigger),))
     refusals: list[Refusal] = []
     grant = actor.grant_for(transition.roles, unit_path, role_levels=static.levels)
     if grant is None:
