@@ -112,7 +112,7 @@ class BatchStep:
 def _writer(actor: Actor, unit_path: str, what: str) -> None:
     writable = [g.role for g in actor.grants if g.role not in READ_ALL_ROLES]
     if not writable or actor.grant_for(writable, unit_path) is None:
-        raise Forbidden(f"{actor.username} không có quyền với {what}")
+        raise Forbidden(f"{actor.display_name} không có quyền với {what}")
 
 
 def _batch_row(conn: Connection, batch_id: int) -> RowMapping:
@@ -376,7 +376,7 @@ def view_batch(
     `actor`, Forbidden unless the actor may read the proposing unit's records."""
     batch = _batch_row(conn, batch_id)
     if actor is not None and not can_read(actor, str(batch["unit_path"])):
-        raise Forbidden(f"{actor.username} không có quyền xem đợt đề nghị #{batch_id}")
+        raise Forbidden(f"{actor.display_name} không có quyền xem đợt đề nghị #{batch_id}")
     units = {
         r.id: r
         for r in conn.execute(

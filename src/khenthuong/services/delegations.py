@@ -84,7 +84,7 @@ def create(
     now = now or datetime.now(UTC)
     if actor.username != delegator and not actor.has_role("admin"):
         raise Forbidden(
-            f"{actor.username} không thể ủy quyền thay cho {delegator}: chỉ người ủy quyền "
+            f"{actor.display_name} không thể ủy quyền thay cho {delegator}: chỉ người ủy quyền "
             "hoặc quản trị hệ thống được lập ủy quyền"
         )
     delegator_id, delegator_active, delegator_name = _user(conn, delegator, "người ủy quyền")
@@ -166,7 +166,7 @@ def revoke(
     now = now or datetime.now(UTC)
     view = get(conn, delegation_id)
     if actor.username not in (view.delegator, view.delegate) and not actor.has_role("admin"):
-        raise Forbidden(f"{actor.username} không thể thu hồi ủy quyền #{delegation_id}")
+        raise Forbidden(f"{actor.display_name} không thể thu hồi ủy quyền #{delegation_id}")
     if view.revoked_at is not None:
         raise KhenthuongError(f"Ủy quyền #{delegation_id} đã được thu hồi trước đó")
     conn.execute(

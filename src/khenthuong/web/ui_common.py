@@ -173,7 +173,7 @@ def refuse_read_only(request: Request, caller: Caller) -> None:
     """Read-only accounts (auditors) change nothing: Forbidden, logged by `_error_text`."""
     if is_read_only(caller.actor, ctx_of(request).rt.roles) or not caller.actor.grants:
         raise Forbidden(
-            translate("read_only_account", lang_of(request), user=caller.actor.username)
+            translate("read_only_account", lang_of(request), user=caller.actor.display_name)
         )
 
 

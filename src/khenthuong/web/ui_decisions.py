@@ -115,7 +115,7 @@ async def sign_decision(request: Request) -> Response:
                 raise KhenthuongError(translate("one_award_per_decision", lang_of(request)))
             decisions.create_decision(
                 conn, ctx.rt.registry, catalog, number=number, decided_on=decided_on,
-                signer=str(form.get("signer") or caller.actor.username),
+                signer=str(form.get("signer") or caller.actor.display_name),
                 authority=str(form.get("authority") or caller.actor.unit_code),
                 award_code=str(codes.pop()), nomination_ids=ids, actor=caller.actor,
             )  # fmt: skip
