@@ -144,11 +144,11 @@ def create_batch_in(
     if not title:
         raise KhenthuongError("Đợt đề nghị cần có tiêu đề (trích yếu của tờ trình)")
     unit = conn.execute(
-        select(UNITS.c.id, UNITS.c.path).where(UNITS.c.code == proposing_unit)
+        select(UNITS.c.id, UNITS.c.path, UNITS.c.name).where(UNITS.c.code == proposing_unit)
     ).first()
     if unit is None:
         raise NotFound(f"Không có đơn vị mã {proposing_unit!r}")
-    _writer(actor, unit.path, f"đơn vị {proposing_unit}")
+    _writer(actor, unit.path, str(unit.name))
     receiver_id = None
     if receiving_unit:
         receiver_id = conn.execute(

@@ -149,11 +149,11 @@ def create_campaign_in(
         )
     clean_targets = [t for t in (nfc(x).strip() for x in targets) if t]
     unit = conn.execute(
-        select(UNITS.c.id, UNITS.c.path).where(UNITS.c.code == launching_unit)
+        select(UNITS.c.id, UNITS.c.path, UNITS.c.name).where(UNITS.c.code == launching_unit)
     ).first()
     if unit is None:
         raise NotFound(f"Không có đơn vị mã {launching_unit!r}")
-    _writer(actor, unit.path, f"đơn vị {launching_unit}")
+    _writer(actor, unit.path, str(unit.name))
     number = nfc(plan_number).strip() if plan_number else None
     campaign_id = inserted_id(
         conn.execute(
