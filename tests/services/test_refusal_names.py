@@ -48,3 +48,15 @@ def test_proposing_outside_ones_unit_names_the_role_and_the_unit(rt: Runtime) ->
         "Chỉ Cán bộ thi đua – khen thưởng đơn vị của Cục Cơ yếu Quân đội được lập đề nghị"
     )
     assert "Unit emulation and commendation officer of Cục Cơ yếu Quân đội" in refusal.message_en
+
+
+def test_an_unknown_field_names_the_step_by_its_title(rt: Runtime) -> None:
+    nid = svc.create_nomination(
+        rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD",
+        actor=_actor(rt, "cb.qd"), nominee_name="Nguyễn Văn Bình", create_person=True, year=2026,
+    )  # fmt: skip
+    with pytest.raises(StepRefused) as info:
+        svc.advance(rt.engine, rt.registry, nid, "submit", _actor(rt, "cb.qd"), {"colour": "do"})
+    (refusal,) = info.value.refusals
+    assert refusal.message_vi == "Trường 'colour' không dùng cho bước 'Trình Hội đồng'"
+    assert "submit" not in refusal.message_en and "reason" in refusal.details["accepted"]  # type: ignore[operator]

@@ -159,7 +159,7 @@ def decide_by_step(
                 Refusal(
                     "field:decision_number",
                     f"Bước '{transition.title.vi}' cần trường 'decision_number' (số quyết định)",
-                    f"{trigger} requires field 'decision_number'",
+                    f"'{transition.title.en}' requires the field 'decision_number'",
                 )
             ],
             nomination_id,

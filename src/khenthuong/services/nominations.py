@@ -480,8 +480,9 @@ def _check_step(
             refusals.append(
                 Refusal(
                     f"field:{key}",
-                    f"Trường {key!r} không dùng cho bước {trigger}",
-                    f"field {key!r} is not accepted by {trigger}; accepted: {sorted(allowed)}",
+                    f"Trường {key!r} không dùng cho bước '{transition.title.vi}'",
+                    f"Field {key!r} is not used by '{transition.title.en}'",
+                    {"accepted": sorted(allowed)},
                 )
             )
     for key in transition.requires:
@@ -491,7 +492,7 @@ def _check_step(
                 Refusal(
                     f"field:{key}",
                     f"Bước '{transition.title.vi}' cần trường {key!r}",
-                    f"{trigger} requires field {key!r}",
+                    f"'{transition.title.en}' requires the field {key!r}",
                 )
             )
     return _Checked(transition, grant, tuple(refusals))
