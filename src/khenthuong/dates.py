@@ -14,7 +14,14 @@ _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 
 class BadDate(ValueError):
-    """A text that is not a date; the message (Vietnamese) quotes it and the accepted forms."""
+    """A text that is not a date; the message (Vietnamese) quotes it and the accepted forms.
+    `value` and `reason` ('calendar': no such day; 'form': not written as a date) let an
+    interface word it in its own language."""
+
+    def __init__(self, message: str, value: str = "", reason: str = "form") -> None:
+        super().__init__(message)
+        self.value = value
+        self.reason = reason
 
 
 def parse_date(text: str) -> date:
@@ -28,8 +35,10 @@ def parse_date(text: str) -> date:
         if iso:
             return date(int(iso[1]), int(iso[2]), int(iso[3]))
     except ValueError:
-        raise BadDate(f"Ngày {value!r} không có trên lịch") from None
-    raise BadDate(f"Ngày {value!r} không hợp lệ; viết dd/mm/yyyy (31/12/2026) hoặc yyyy-mm-dd")
+        raise BadDate(f"Ngày {value!r} không có trên lịch", value, "calendar") from None
+    raise BadDate(
+        f"Ngày {value!r} không hợp lệ; viết dd/mm/yyyy (31/12/2026) hoặc yyyy-mm-dd", value
+    )
 
 
 def _coerce(value: Any) -> Any:

@@ -39,9 +39,10 @@ def open_runtime(
     registry = load_registry([settings.workflows_dir], known_roles=roles)
     if sync:
         if not inspect(engine).has_table("workflow_version"):
+            where = engine.url.render_as_string()
             raise KhenthuongError(
-                "Cơ sở dữ liệu chưa được khởi tạo: chạy `khenthuong init` trước "
-                f"(database {engine.url.render_as_string()} has no schema; run `khenthuong init`)"
+                f"Cơ sở dữ liệu {where} chưa được khởi tạo: chạy `khenthuong init` trước",
+                en=f"The database {where} has no schema: run `khenthuong init` first",
             )
         with write_tx(engine) as conn:
             sync_definitions(conn, registry)

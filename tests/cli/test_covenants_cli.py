@@ -56,7 +56,8 @@ def test_covenant_cycle_through_the_cli(settings: Settings) -> None:
     assert code == 1 and "không được ký giao ước thay đơn vị" in out, out
     code, out = run(*sign, "--unit", "CCYCA", "--as", "cb.qd")
     assert (
-        code == 1 and "cb.qd không phải cán bộ thi đua hay thủ trưởng của Cục Cơ yếu Công an" in out
+        code == 1
+        and "Nguyễn Thị Hoa không phải cán bộ thi đua hay thủ trưởng của Cục Cơ yếu Công an" in out
     ), out
     for unit, head in zip(MEMBERS, ("tt.qd", "tt.dcq", "tt.ca", "tt.ng"), strict=True):
         code, out = run(*sign, "--unit", unit, "--as", head)

@@ -126,7 +126,8 @@ def test_unreachable_server_raises_a_clear_error() -> None:
     with pytest.raises(MailUnavailable) as caught:
         send_messages(_digests(), _settings(None, host="127.0.0.1", port=port, timeout=2))
     assert f"127.0.0.1:{port}" in str(caught.value)
-    assert "unreachable" in str(caught.value)
+    assert "Không kết nối được máy chủ thư" in str(caught.value)
+    assert caught.value.en is not None and "unreachable" in caught.value.en
 
 
 def test_maildir_mode_writes_messages_that_parse_back(tmp_path: Path) -> None:

@@ -129,5 +129,6 @@ def test_ca_file_setting_is_read_from_the_environment(
     monkeypatch.setenv("KHENTHUONG_SMTP_CA_FILE", str(certificate[0]))
     assert MailSettings().ca_file == certificate[0]
     missing = _settings("starttls", free_port(), ca_file=tmp_path / "none.pem")
-    with pytest.raises(MailUnavailable, match="not found"):
+    with pytest.raises(MailUnavailable, match="Không tìm thấy tệp CA") as caught:
         send_messages(_digests()[:1], missing)
+    assert caught.value.en is not None and "not found" in caught.value.en

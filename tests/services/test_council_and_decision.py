@@ -212,10 +212,13 @@ def test_decision_must_match_the_award_and_the_signing_authority(rt: Runtime) ->
     message = str(info.value)
     assert f"Hồ sơ #{nid} (Vũ Văn Giang)" in message
     assert "Chiến sĩ thi đua cấp Bộ (CSTD_BO)" in message and "BK_BO" in message
-    with pytest.raises(Forbidden, match="cần vai trò minister tại BCY"):
+    minister = "Bộ trưởng, Thủ trưởng cơ quan trung ương, Chủ tịch UBND tỉnh"
+    with pytest.raises(Forbidden, match=f"cần vai trò {minister} tại Ban Cơ yếu Chính phủ"):
         sign("CSTD_BO", "cv.bcy")
-    with pytest.raises(Forbidden, match="cần vai trò minister tại CCYQD"):
+    with pytest.raises(Forbidden, match=f"cần vai trò {minister} tại Cục Cơ yếu Quân đội") as no:
         sign("CSTD_BO", "tt.qd", authority="CCYQD")
+    assert "minister" not in str(no.value) and "tt.qd" not in str(no.value)
+    assert no.value.en is not None and "Ministry Emulation Fighter" in no.value.en
     with pytest.raises(Forbidden, match="không thuộc đơn vị trong thẩm quyền của BCA"):
         sign("CSTD_BO", "bt.bca", authority="BCA")
     with rt.engine.connect() as conn:

@@ -139,7 +139,7 @@ def _ids(queue: list[dict[str, object]]) -> list[int]:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"roles": ["unit_head"]}, "không giữ vai trò unit_head"),
+        ({"roles": ["unit_head"]}, "Ngô Văn Thành không giữ vai trò Thủ trưởng đơn vị đối với Ban"),
         ({"delegate": "tb.bcy"}, "phải khác người ủy quyền"),
         ({"mode": "XX"}, r"Hình thức ký .XX. không hợp lệ"),
         ({"ends_on": TODAY - timedelta(days=1), "starts_on": TODAY}, "trước ngày bắt đầu"),

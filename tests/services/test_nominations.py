@@ -116,7 +116,11 @@ def test_wrong_state_refusal_lists_the_possible_steps(rt: Runtime) -> None:
             {"decision_number": "1/QĐ-CCYQD"},
         )
     refusal = info.value.refusals[0]
-    assert "draft" in refusal.message_en
+    assert refusal.message_vi == (
+        "Không thể thực hiện 'Ký quyết định' khi hồ sơ đang ở trạng thái 'Dự thảo đề nghị'; "
+        "có thể: Trình Hội đồng, Rút hồ sơ"
+    )  # titles, not codes
+    assert "'draft'" not in refusal.message_en and "decide" not in refusal.message_en
     assert refusal.details["possible"] == ["submit", "withdraw"]
 
 

@@ -13,11 +13,14 @@ from typer.testing import CliRunner
 
 from khenthuong.cli.app import app
 from khenthuong.runtime import Runtime
+from khenthuong.services import batches, year_review
 from khenthuong.services.org import add_person
+from khenthuong.services.year_review import ProposedEntry
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.decisions import DECISIONS
 from khenthuong.storage.history import YEARLY_RATINGS
 from khenthuong.storage.registrations import REGISTRATION_ENTRIES
+from tests.unit_year.helpers import PDF, catalog, people, who
 
 runner = CliRunner()
 YEAR = datetime.now(UTC).year
@@ -155,3 +158,23 @@ def test_registrations_import_then_one_pass_through_the_cli(rt: Runtime, tmp_pat
     assert code == 0, out
     assert "Quyết định 61/QĐ-CCYQD — Lao động tiên tiến: 4 người/tập thể" in out
     assert count(rt, DECISIONS) == 3
+
+
+def test_a_missing_rating_refusal_names_the_ratings_command(rt: Runtime) -> None:
+    """`proposals advance … submit` refuses an unrated person with the CLI's own way to enter
+    ratings (the rule itself names no interface)."""
+    ids = people(rt, {"Mai Văn Sáu": None}, year=YEAR)
+    officer = who(rt, "cb.qd")
+    with write_tx(rt.engine) as conn:
+        batch, _ = year_review.propose_in(
+            conn, rt.registry, catalog(), unit="CCYQD", year=YEAR, actor=officer,
+            title="Bình xét", entries=[ProposedEntry("CST", person_id=ids["Mai Văn Sáu"])],
+        )  # fmt: skip
+        for doc in ("to_trinh", "bao_cao_thanh_tich"):
+            batches.attach_in(
+                conn, batch, doc_type=doc, filename=f"{doc}.pdf", content=PDF, actor=officer,
+                max_bytes=10_000,
+            )  # fmt: skip
+    _, out = run("proposals", "advance", str(batch), "submit", "--as", "cb.qd")
+    assert f"Chưa có xếp loại năm {YEAR}" in out
+    assert "(nhập xếp loại: khenthuong ratings import)" in " ".join(out.split())

@@ -188,6 +188,9 @@ def test_missing_rating_is_refused_naming_the_year(rt: Runtime) -> None:
     [(_, reasons)] = step.refused.items()
     assert [r.code for r in reasons] == ["eligible"]
     assert reasons[0].message_vi.startswith("Chưa có xếp loại năm 2026")
+    # Where to enter ratings is each interface's to say (a page is not a CLI): not the rule's.
+    assert reasons[0].details == {"missing_rating": 2026}
+    assert "khenthuong" not in reasons[0].message_vi + reasons[0].message_en
 
 
 def test_collective_with_a_member_disciplined_at_warning_is_refused(rt: Runtime) -> None:

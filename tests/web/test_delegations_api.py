@@ -57,7 +57,8 @@ def test_refusals_are_problems_naming_the_field(client: TestClient, token: Heade
     }  # fmt: skip
     head = token("tb.bcy")
     r = client.post("/api/delegations", json={**base, "roles": ["unit_head"]}, headers=head)
-    assert r.status_code == 403 and "không giữ vai trò unit_head" in r.json()["detail"]
+    assert r.status_code == 403 and "không giữ vai trò Thủ trưởng đơn vị" in r.json()["detail"]
+    assert r.json()["detail_en"].startswith("Ngô Văn Thành does not hold the role Head of unit")
     r = client.post("/api/delegations", json={**base, "delegate": "khong.co"}, headers=head)
     assert r.status_code == 404 and "khong.co" in r.json()["detail"]
     r = client.post("/api/delegations", json={**base, "ends_on": "31/02/2027"}, headers=head)

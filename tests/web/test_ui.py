@@ -105,7 +105,8 @@ def test_new_nomination_form_with_eligibility_feedback(browser: Browser, web_rt:
     assert "Hoàn thành xuất sắc nhiệm vụ" in page.text
     assert 'data-trigger="submit"' in page.text
     bad = c.post("/new", data=data | {"csrf_token": csrf, "proposing_unit": "CCYDCQ"})
-    assert bad.status_code == 403 and "unit_officer" in bad.text
+    assert bad.status_code == 403 and "unit_officer" not in bad.text
+    assert "Chỉ Cán bộ thi đua – khen thưởng đơn vị của Cục Cơ yếu Đảng" in bad.text
 
 
 def test_new_nomination_form_sets_the_type_and_the_claimed_basis(

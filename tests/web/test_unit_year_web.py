@@ -11,13 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from khenthuong.runtime import Runtime
+from khenthuong.services import batches, year_review
 from khenthuong.services.councils import MemberIn, open_session
 from khenthuong.services.org import add_person
 from khenthuong.services.year_review import ProposedEntry
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.history import YEARLY_RATINGS
+from tests.unit_year.helpers import catalog, propose_and_submit, who
 from tests.unit_year.helpers import people as rated_people
-from tests.unit_year.helpers import propose_and_submit, who
 
 Browser = Callable[[str], tuple[TestClient, str]]
 Headers = Callable[[str], dict[str, str]]
@@ -143,7 +144,8 @@ def test_page_rates_the_unit_and_shows_file_errors(web_rt: Runtime, browser: Bro
 
 def test_review_page_votes_per_title_closes_and_signs(web_rt: Runtime, browser: Browser) -> None:
     """On the review page the secretary enters one tally per title of an open session and
-    closes it; the head signs one decision per title."""
+    closes it; the head (not the secretary, who is not offered the form) signs one decision
+    per title."""
 
     ids = rated_people(web_rt, {"Lục Văn Một": "htt", "Lục Văn Hai": "htt"})
 
@@ -167,7 +169,10 @@ def test_review_page_votes_per_title_closes_and_signs(web_rt: Runtime, browser: 
         f"/unit-year/review/{batch}/close", data={"csrf_token": csrf, "session": str(session)}
     )
     assert r.status_code == 200 and f"Đã kết thúc phiên họp #{session}" in r.text
+    # The secretary cannot sign: no signing form for her, the head has it.
+    assert 'id="decide-form"' not in r.text and "Ký quyết định theo danh hiệu" not in r.text
     head, head_csrf = browser("tt.qd")
+    assert 'id="decide-form"' in head.get(f"/unit-year/review/{batch}").text
     r = head.post(f"/unit-year/review/{batch}/decide", data={
         "csrf_token": head_csrf, "authority": "CCYQD", "number_LDTT": "81/QĐ-CCYQD",
         "signer": "Trần Văn Hùng",
@@ -204,3 +209,28 @@ def test_page_messages_follow_the_locale(web_rt: Runtime, browser: Browser) -> N
         "csrf_token": csrf, "unit": "CCYQD", "year": str(YEAR), f"rating_{one}": "htt",
     })  # fmt: skip
     assert "Ratings: 1 new, 0 corrected, 0 unchanged" in r.text
+
+
+def test_a_missing_rating_points_to_the_ratings_page_not_the_cli(
+    web_rt: Runtime, browser: Browser
+) -> None:
+    """Submitting the year's batch on its page, an unrated person is refused with where the
+    page takes ratings (in the page's language), never a CLI command."""
+    ids = rated_people(web_rt, {"Sùng A Chứ": None}, year=YEAR)
+    officer = who(web_rt, "cb.qd")
+    with write_tx(web_rt.engine) as conn:
+        batch, _ = year_review.propose_in(
+            conn, web_rt.registry, catalog(), unit="CCYQD", year=YEAR, actor=officer,
+            title="Bình xét", entries=[ProposedEntry("CST", person_id=ids["Sùng A Chứ"])],
+        )  # fmt: skip
+        for doc in ("to_trinh", "bao_cao_thanh_tich"):
+            batches.attach_in(
+                conn, batch, doc_type=doc, filename=f"{doc}.pdf", content=PDF, actor=officer,
+                max_bytes=10_000,
+            )  # fmt: skip
+    c, csrf = browser("cb.qd")
+    c.cookies.set("kt_lang", "en")
+    r = c.post(f"/proposals/{batch}/advance", data={"csrf_token": csrf, "trigger": "submit"})
+    assert f"no rating recorded for {YEAR}" in r.text
+    assert "on the Emulation year page, under Year-end ratings" in r.text
+    assert "khenthuong ratings import" not in r.text and "Chưa có xếp loại" not in r.text

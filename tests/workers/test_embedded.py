@@ -83,9 +83,11 @@ def test_reminders_cli_dry_run_and_status(rt: Runtime, maildir: Path) -> None:
     out = runner.invoke(app, ["reminders", "status"])
     assert out.exit_code == 0, out.output
     text = _flat(out.output)
-    assert "due now): 12 nhắc hạn (12 mới, 0 gửi lại" in text
-    assert text.count("chưa chạy lần nào (never run)") == 2
-    assert "embedded" in text
+    assert "Đến hạn gửi ngay bây giờ: 12 nhắc hạn (12 mới, 0 gửi lại)" in text
+    assert text.count("chưa chạy lần nào") == 2
+    assert "chạy trong tiến trình serve" in text
+    # One language per message: no English gloss in brackets (the CLI speaks Vietnamese).
+    assert not re.search(r"\((?:due now|never run|mode|reminders|pending)", text), text
 
     out = runner.invoke(app, ["reminders", "run"])
     assert out.exit_code == 0, out.output
@@ -95,12 +97,12 @@ def test_reminders_cli_dry_run_and_status(rt: Runtime, maildir: Path) -> None:
     out = runner.invoke(app, ["reminders", "status"])
     assert out.exit_code == 0, out.output
     text = _flat(out.output)
-    assert "due now): 0 nhắc hạn (0 mới, 0 gửi lại" in text
-    assert re.search(r"Nhắc hạn \(reminders\) │ 0 │ 12 │ 0", text), text
-    assert "never run" not in text
-    assert "Quét nhắc hạn (reminder scan), mỗi 60 giây: lần cuối (last run)" in text
-    assert "(embedded: 6 digest(s) sent, 0 failed); lần tới (next run)" in text
-    assert "Chuyển thông báo (outbox relay), mỗi 60 giây: lần cuối (last run)" in text
+    assert "Đến hạn gửi ngay bây giờ: 0 nhắc hạn (0 mới, 0 gửi lại)" in text
+    assert re.search(r"Nhắc hạn │ 0 │ 12 │ 0", text), text
+    assert "chưa chạy lần nào" not in text
+    assert "Quét nhắc hạn, mỗi 60 giây: lần cuối" in text
+    assert "(embedded: 6 digest(s) sent, 0 failed); lần tới" in text
+    assert "Chuyển thông báo, mỗi 60 giây: lần cuối" in text
 
 
 def test_dry_run_lists_notices_and_re_sends(rt: Runtime, maildir: Path) -> None:

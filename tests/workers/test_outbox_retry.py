@@ -91,7 +91,7 @@ def test_a_failed_delivery_is_rescheduled_then_given_up(rt: Runtime, max_three: 
             jobs.deliver_notice(rt.engine, rt.registry, oid, mail=mail)
         current = row(rt, oid)
         assert current["attempts"] == attempt
-        assert "unreachable" in str(current["last_error"])
+        assert "Không kết nối được máy chủ thư" in str(current["last_error"])
         if attempt < 3:
             assert current["status"] == "pending"
             wait = as_utc(current["available_at"]) - before

@@ -23,6 +23,7 @@ from khenthuong.cli.common import (
     print_capped,
     progress,
     readable_help,
+    refusal_line,
     report_errors,
     runtime,
 )
@@ -443,7 +444,7 @@ def advance_batch(
     for nid, refusals in refused.items():
         typer.echo(f"#{nid} bị từ chối:", err=True)
         for refusal in refusals:
-            typer.echo(f"  - {refusal.message_vi}", err=True)
+            typer.echo(f"  - {refusal_line(refusal)}", err=True)
     console.print(f"{len(done)} bước đã ghi, {len(refused)} bị từ chối")
     if refused:
         raise typer.Exit(1)

@@ -30,7 +30,7 @@ from rich.table import Table
 
 from khenthuong.cli.lazy import LazyCommands
 from khenthuong.documents.text import money
-from khenthuong.errors import InvalidDefinition, KhenthuongError, NotFound, StepRefused
+from khenthuong.errors import InvalidDefinition, KhenthuongError, NotFound, Refusal, StepRefused
 from khenthuong.localtime import LOCAL_TZ
 
 if TYPE_CHECKING:
@@ -58,6 +58,14 @@ def fail(code: ExitCode = ExitCode.REFUSED) -> NoReturn:
     raise typer.Exit(int(code))
 
 
+def refusal_line(refusal: Refusal) -> str:
+    """A refusal as the CLI prints it: its Vietnamese, with the command that puts it right
+    when the refusal tells what is missing (a year's rating)."""
+    if "missing_rating" in refusal.details:
+        return f"{refusal.message_vi} (nhập xếp loại: khenthuong ratings import)"
+    return refusal.message_vi
+
+
 def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn project errors into a message on stderr and an exit code (1 refused or bad data,
     3 not found) instead of a traceback."""
@@ -72,7 +80,7 @@ def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except StepRefused as exc:
             typer.echo("Bị từ chối:", err=True)
             for refusal in exc.refusals:
-                typer.echo(f"  - {refusal.message_vi}", err=True)
+                typer.echo(f"  - {refusal_line(refusal)}", err=True)
                 missing_types = refusal.details.get("missing")
                 if isinstance(missing_types, list) and missing_types:
                     typer.echo(f"    attach --type: {', '.join(map(str, missing_types))}", err=True)

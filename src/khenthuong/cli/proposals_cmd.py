@@ -18,6 +18,7 @@ from khenthuong.cli.common import (
     emit,
     emit_one,
     parse_fields,
+    refusal_line,
     report_errors,
     runtime,
     stdout_is_tty,
@@ -204,7 +205,7 @@ def advance(
             conn, rt.registry, batch_id, trigger, actor, payload, comment=comment
         )
     for nid, refusals in step.refused.items():
-        typer.echo(f"#{nid} bị từ chối: " + "; ".join(r.message_vi for r in refusals), err=True)
+        typer.echo(f"#{nid} bị từ chối: " + "; ".join(map(refusal_line, refusals)), err=True)
     console.print(
         f"Đợt đề nghị #{batch_id}: {len(step.done)} hồ sơ đã chuyển, {len(step.refused)} bị từ chối"
     )

@@ -62,15 +62,15 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
             {"reminders": "Nhắc hạn", "notices": "Thông báo"}, fmt,
         )  # fmt: skip
         return
-    table = Table("", "chờ gửi (pending)", "đã gửi (sent)", "lỗi (failed)")
+    table = Table("", "chờ gửi", "đã gửi", "lỗi")
     table.add_row(
-        "Nhắc hạn (reminders)",
+        "Nhắc hạn",
         str(sum(ledger.get(s, 0) for s in ("claimed", "sending", reminders.RETRY))),
         str(ledger.get("sent", 0)),
         str(ledger.get("failed", 0)),
     )
     table.add_row(
-        "Thông báo (notices)",
+        "Thông báo",
         str(sum(notices.get(s, 0) for s in ("pending", "queued", "sending"))),
         str(notices.get("sent", 0)),
         str(notices.get(outbox.FAILED, 0)),
@@ -82,22 +82,19 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
     )
     if any(in_flight):
         console.print(
-            f"Đang gửi, gửi lại sau {rt.settings.stale_claim_seconds} giây nếu bị mất (in flight, "
-            f"sent again after KHENTHUONG_STALE_CLAIM_SECONDS if lost): {in_flight[0]} nhắc hạn, "
-            f"{in_flight[1]} thông báo"
+            f"Đang gửi: {in_flight[0]} nhắc hạn, {in_flight[1]} thông báo; gửi lại sau "
+            f"{rt.settings.stale_claim_seconds} giây nếu bị mất (KHENTHUONG_STALE_CLAIM_SECONDS)"
         )
     if ledger.get(reminders.RETRY):
-        console.print(
-            f"Nhắc hạn chờ gửi lại sau lỗi (waiting for a retry): {ledger[reminders.RETRY]}"
-        )
+        console.print(f"Nhắc hạn chờ gửi lại sau lỗi: {ledger[reminders.RETRY]}")
     if failed_reminders or failed_notices:
         lost = Table(
-            "mã (id)",
+            "mã",
             "loại",
             "gửi tới / khóa",
-            "lần (attempts)",
-            "lỗi cuối (last error)",
-            title="Thư đã bỏ, gửi lại bằng: khenthuong reminders retry --all | ID… (given up)",
+            "số lần thử",
+            "lỗi cuối",
+            title="Thư đã bỏ cuộc; gửi lại bằng: khenthuong reminders retry --all | MÃ…",
         )
         for row in failed_reminders:
             lost.add_row(
@@ -117,58 +114,52 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
             )
         console.print(lost)
     if notices.get(outbox.SKIPPED):
-        console.print(
-            f"Thông báo không có người nhận, không gửi (no recipient, not sent): "
-            f"{notices[outbox.SKIPPED]}"
-        )
+        console.print(f"Thông báo không có người nhận, không gửi: {notices[outbox.SKIPPED]}")
     console.print(
-        f"Đến hạn gửi ngay bây giờ (due now): {due.reminders} nhắc hạn "
-        f"({len(due.new)} mới, {len(due.resends)} gửi lại; new, re-sends), "
-        f"{len(due.notices)} thông báo (notices)"
+        f"Đến hạn gửi ngay bây giờ: {due.reminders} nhắc hạn "
+        f"({len(due.new)} mới, {len(due.resends)} gửi lại), {len(due.notices)} thông báo"
     )
     if rt.settings.broker_url:
-        mode = f"Celery, broker {rt.settings.broker_url}"
+        mode = f"Celery, hàng đợi {rt.settings.broker_url}"
     else:
         holder = current_holder(rt.engine)
-        mode = "embedded (in-process, no broker); " + (
-            f"tiến trình đang chạy (running in) {holder}"
+        mode = "chạy trong tiến trình serve, không có hàng đợi; " + (
+            f"tiến trình đang chạy: {holder}"
             if holder
-            else "chưa tiến trình nào chạy (no serve process runs the jobs now)"
+            else "chưa tiến trình serve nào chạy các việc này"
         )
     mail = get_mail_settings()
     target = f"SMTP {mail.host}:{mail.port}" if mail.host else f"maildir {mail.maildir}"
-    console.print(f"Chế độ (mode): {mode}")
+    console.print(f"Chế độ: {mode}")
     labels = {
-        jobs.SCAN_JOB: "Quét nhắc hạn (reminder scan)",
-        jobs.RELAY_JOB: "Chuyển thông báo (outbox relay)",
+        jobs.SCAN_JOB: "Quét nhắc hạn",
+        jobs.RELAY_JOB: "Chuyển thông báo",
     }
     for job, every in _intervals(rt).items():
         run = runs.get(job)
         if run is None:
             console.print(
-                f"{labels[job]}, mỗi {every} giây: chưa chạy lần nào (never run); "
-                "lần tới (next run): khi serve hoặc beat chạy (once serve or beat runs)"
+                f"{labels[job]}, mỗi {every} giây: chưa chạy lần nào; "
+                "lần tới: khi serve hoặc beat chạy"
             )
             continue
         last = run["last_run_at"]
         last = last if last.tzinfo else last.replace(tzinfo=UTC)
         upcoming = last + timedelta(seconds=every)
         late = (
-            " – trễ, serve/beat có đang chạy? (late: is serve or beat running?)"
+            " – trễ: serve hoặc beat có đang chạy không?"
             if upcoming < now - timedelta(seconds=every)
             else ""
         )
         console.print(
-            f"{labels[job]}, mỗi {every} giây: lần cuối (last run) {_when(last)} "
+            f"{labels[job]}, mỗi {every} giây: lần cuối {_when(last)} "
             f"({run['runner']}: {escape(str(run['last_result']))}); "
-            f"lần tới (next run) {_when(upcoming)}{late}"
+            f"lần tới {_when(upcoming)}{late}"
         )
-    console.print(f"Thư gửi tới (mail goes to): {target}")
+    console.print(f"Thư gửi tới: {target}")
     since = mail_health.failing_since(rt.engine)
     if since is not None:
-        console.print(
-            f"[bold red]Thư không gửi được từ (mail failing since) {_when(since)}[/bold red]"
-        )
+        console.print(f"[bold red]Thư không gửi được từ {_when(since)}[/bold red]")
 
 
 def _split_ids(ids: list[str]) -> tuple[list[int], list[int]]:
@@ -229,7 +220,7 @@ def run(
     if dry_run:
         with rt.engine.connect() as conn:
             due = jobs.preview(conn, rt.registry, rt.settings)
-        table = Table("mục (item)", "nội dung", "hạn", "loại", "gửi tới", "lần (send)")
+        table = Table("mục", "nội dung", "hạn", "loại", "gửi tới", "lần gửi")
         for item in due.new:
             table.add_row(
                 f"#{item.nomination_id}" if item.subject == "nomination" else item.item_ref,
@@ -237,7 +228,7 @@ def run(
                 f"{item.due_on:%d/%m/%Y}",
                 item.kind,
                 item.recipient_email,
-                "mới (new)",
+                "mới",
             )
         for row in due.resends:
             table.add_row(
@@ -246,11 +237,11 @@ def run(
                 str(row["due_on"]),
                 str(row["kind"]),
                 str(row["recipient"]),
-                f"gửi lại (re-send {row['attempts'] + 1})",
+                f"gửi lại lần {row['attempts'] + 1}",
             )
         console.print(table)
         if due.notices:
-            notices = Table("thông báo (notice)", "loại", "khóa (key)", "lần (attempt)")
+            notices = Table("thông báo", "loại", "khóa", "lần gửi")
             for row in due.notices:
                 notices.add_row(
                     f"#{row['id']}",
@@ -261,8 +252,7 @@ def run(
             console.print(notices)
         console.print(
             f"{due.reminders} nhắc hạn sẽ được gửi ({len(due.new)} mới, {len(due.resends)} gửi "
-            f"lại) trong {due.digests} bản tổng hợp; {len(due.notices)} thông báo sẽ được gửi "
-            "(would be sent now)"
+            f"lại) trong {due.digests} bản tổng hợp; {len(due.notices)} thông báo sẽ được gửi"
         )
         return
     from khenthuong.embedded import tick  # noqa: PLC0415
@@ -272,7 +262,7 @@ def run(
     console.print(
         f"Đã gửi {result.digests_sent} bản tổng hợp nhắc hạn, {result.notices_sent} thông báo"
         + (
-            f"; {result.notices_no_recipient} thông báo không có người nhận (no recipient)"
+            f"; {result.notices_no_recipient} thông báo không có người nhận"
             if result.notices_no_recipient
             else ""
         )

@@ -46,7 +46,8 @@ def template_path(templates_dir: Path, kind: str) -> Path:
     path = templates_dir / f"{kind}.docx"
     if not path.is_file():
         raise KhenthuongError(
-            f"Không có mẫu văn bản {path} (template missing): tạo lại bằng scripts/build-templates"
+            f"Không có mẫu văn bản {path}: tạo lại bằng scripts/build-templates",
+            en=f"Template {path} missing: build it again with scripts/build-templates",
         )
     return path
 

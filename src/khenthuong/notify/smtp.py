@@ -50,7 +50,7 @@ def send_messages(messages: Sequence[EmailMessage], settings: MailSettings) -> l
     that are reported as failed rather than raised, so callers can record those sent.
     """
     if not settings.host:
-        raise MailUnavailable("Chưa cấu hình máy chủ SMTP (no SMTP host configured)")
+        raise MailUnavailable("Chưa cấu hình máy chủ SMTP", en="No SMTP host configured")
     results: list[SendResult] = []
     pending = list(messages)
     if not pending:
@@ -103,8 +103,8 @@ def write_to_maildir(messages: Sequence[EmailMessage], folder: Path) -> list[Sen
             results.append(_result(msg, ok=True))
     except OSError as exc:
         raise MailUnavailable(
-            f"Không ghi được thư vào thư mục {folder} (cannot write to maildir {folder}): "
-            f"{_describe(exc)}"
+            f"Không ghi được thư vào thư mục maildir {folder}: {_describe(exc)}",
+            en=f"Cannot write to the maildir {folder}: {_describe(exc)}",
         ) from exc
     return results
 
@@ -113,7 +113,8 @@ def tls_context(settings: MailSettings) -> ssl.SSLContext:
     """The client TLS context: the system's CAs, or only `settings.ca_file` when set."""
     if settings.ca_file is not None and not Path(settings.ca_file).is_file():
         raise MailUnavailable(
-            f"Không tìm thấy tệp CA {settings.ca_file} (KHENTHUONG_SMTP_CA_FILE not found)"
+            f"Không tìm thấy tệp CA {settings.ca_file} (KHENTHUONG_SMTP_CA_FILE)",
+            en=f"KHENTHUONG_SMTP_CA_FILE {settings.ca_file} not found",
         )
     try:
         return ssl.create_default_context(
@@ -121,8 +122,10 @@ def tls_context(settings: MailSettings) -> ssl.SSLContext:
         )
     except (ssl.SSLError, OSError) as exc:
         raise MailUnavailable(
-            f"Tệp CA {settings.ca_file} không đọc được (KHENTHUONG_SMTP_CA_FILE is not a PEM "
-            f"certificate file): {_describe(exc)}"
+            f"Tệp CA {settings.ca_file} (KHENTHUONG_SMTP_CA_FILE) không phải tệp chứng chỉ PEM: "
+            f"{_describe(exc)}",
+            en=f"KHENTHUONG_SMTP_CA_FILE {settings.ca_file} is not a PEM certificate file: "
+            f"{_describe(exc)}",
         ) from exc
 
 
@@ -145,27 +148,32 @@ def _connection(settings: MailSettings) -> Iterator[smtplib.SMTP]:
     except smtplib.SMTPAuthenticationError as exc:
         _close(smtp)
         raise MailUnavailable(
-            f"Máy chủ thư {where} từ chối đăng nhập của {settings.username} "
-            f"(SMTP login refused): {_describe(exc)}"
+            f"Máy chủ thư {where} từ chối đăng nhập của {settings.username}: {_describe(exc)}",
+            en=f"The SMTP server {where} refused the login of {settings.username}: "
+            f"{_describe(exc)}",
         ) from exc
     except ssl.SSLCertVerificationError as exc:
         _close(smtp)
         raise MailUnavailable(
-            f"Chứng chỉ của máy chủ thư {where} không được tin cậy (SMTP server certificate not "
-            f"trusted; a private CA goes in KHENTHUONG_SMTP_CA_FILE): {_describe(exc)}"
+            f"Chứng chỉ của máy chủ thư {where} không được tin cậy; CA riêng của cơ quan ghi "
+            f"trong KHENTHUONG_SMTP_CA_FILE: {_describe(exc)}",
+            en=f"The certificate of the SMTP server {where} is not trusted; a private CA goes "
+            f"in KHENTHUONG_SMTP_CA_FILE: {_describe(exc)}",
         ) from exc
     except UnicodeEncodeError as exc:
         _close(smtp)
         # smtplib sends AUTH data as ASCII only.
         raise MailUnavailable(
-            f"Tên đăng nhập/mật khẩu SMTP cho {where} phải là ký tự ASCII "
-            "(SMTP username and password must be ASCII)"
+            f"Tên đăng nhập/mật khẩu SMTP cho {where} phải là ký tự ASCII",
+            en=f"The SMTP username and password for {where} must be ASCII",
         ) from exc
     except (OSError, smtplib.SMTPException) as exc:
         _close(smtp)
         raise MailUnavailable(
-            f"Không kết nối được máy chủ thư {where} (SMTP server unreachable, "
-            f"security={settings.security}, timeout={settings.timeout:g}s): {_describe(exc)}"
+            f"Không kết nối được máy chủ thư {where} (security={settings.security}, "
+            f"timeout={settings.timeout:g}s): {_describe(exc)}",
+            en=f"The SMTP server {where} is unreachable (security={settings.security}, "
+            f"timeout={settings.timeout:g}s): {_describe(exc)}",
         ) from exc
     try:
         yield smtp

@@ -297,9 +297,9 @@ def ldtt(history: History, year: int, params: LdttRule | None = None) -> Refusal
     if year not in history.ratings:
         return Refusal(
             "eligible",
-            f"Chưa có xếp loại năm {year}: cần được đánh giá hoàn thành tốt nhiệm vụ trở lên "
-            "(nhập xếp loại: khenthuong ratings import)",
+            f"Chưa có xếp loại năm {year}: cần được đánh giá hoàn thành tốt nhiệm vụ trở lên",
             f"no rating recorded for {year}: 'completed well' or better is needed",
+            {"missing_rating": year},  # each interface says where ratings are entered
         )
     return Refusal(
         "eligible",

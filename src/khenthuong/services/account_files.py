@@ -319,7 +319,7 @@ def _keep_an_admin(
     if mine is not None and actor.username not in admins:
         raise OrgFileRefused(
             [f"{name}:{mine.number}: tệp khóa hoặc bỏ vai trò quản trị của chính bạn "
-             f"({actor.username}); một quản trị viên khác phải làm việc này"]
+             f"({actor.display_name}); một quản trị viên khác phải làm việc này"]
         )  # fmt: skip
     if not admins:
         raise OrgFileRefused([f"{name}:1: sau khi nhập sẽ không còn quản trị viên nào hoạt động"])

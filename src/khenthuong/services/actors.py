@@ -38,6 +38,12 @@ class Actor:
     unit_code: str
     grants: tuple[Grant, ...]
     email: str = ""
+    full_name: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """The name refusals and pages show: the full name, the username when it has none."""
+        return self.full_name.strip() or self.username
 
     def grant_for(
         self,
@@ -75,7 +81,14 @@ SYSTEM = Actor(username="system", user_id=0, unit_code="", grants=())
 # Statements built once with bind parameters (every request loads its caller: building
 # them per call was a tenth of GET /api/queue, bench/http.py).
 _USER = (
-    select(USERS.c.id, USERS.c.username, USERS.c.email, USERS.c.active, UNITS.c.code)
+    select(
+        USERS.c.id,
+        USERS.c.username,
+        USERS.c.email,
+        USERS.c.full_name,
+        USERS.c.active,
+        UNITS.c.code,
+    )
     .join(UNITS, UNITS.c.id == USERS.c.unit_id)
     .where(USERS.c.username == bindparam("username"))
 )
@@ -124,6 +137,7 @@ def load_actor(conn: Connection, username: str, today: date | None = None) -> Ac
         unit_code=user.code,
         grants=own + delegated_grants(conn, user.id, today or local_today()),
         email=user.email,
+        full_name=user.full_name or "",
     )
 
 

@@ -112,7 +112,7 @@ class BatchStep:
 def _writer(actor: Actor, unit_path: str, what: str) -> None:
     writable = [g.role for g in actor.grants if g.role not in READ_ALL_ROLES]
     if not writable or actor.grant_for(writable, unit_path) is None:
-        raise Forbidden(f"{actor.username} không có quyền với {what}")
+        raise Forbidden(f"{actor.display_name} không có quyền với {what}")
 
 
 def _batch_row(conn: Connection, batch_id: int) -> RowMapping:
@@ -144,11 +144,11 @@ def create_batch_in(
     if not title:
         raise KhenthuongError("Đợt đề nghị cần có tiêu đề (trích yếu của tờ trình)")
     unit = conn.execute(
-        select(UNITS.c.id, UNITS.c.path).where(UNITS.c.code == proposing_unit)
+        select(UNITS.c.id, UNITS.c.path, UNITS.c.name).where(UNITS.c.code == proposing_unit)
     ).first()
     if unit is None:
         raise NotFound(f"Không có đơn vị mã {proposing_unit!r}")
-    _writer(actor, unit.path, f"đơn vị {proposing_unit}")
+    _writer(actor, unit.path, str(unit.name))
     receiver_id = None
     if receiving_unit:
         receiver_id = conn.execute(
@@ -376,7 +376,7 @@ def view_batch(
     `actor`, Forbidden unless the actor may read the proposing unit's records."""
     batch = _batch_row(conn, batch_id)
     if actor is not None and not can_read(actor, str(batch["unit_path"])):
-        raise Forbidden(f"{actor.username} không có quyền xem đợt đề nghị #{batch_id}")
+        raise Forbidden(f"{actor.display_name} không có quyền xem đợt đề nghị #{batch_id}")
     units = {
         r.id: r
         for r in conn.execute(

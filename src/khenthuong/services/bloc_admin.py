@@ -64,7 +64,7 @@ def may_manage(conn: Connection, actor: Actor, organiser_id: int) -> bool:
 def _require_manager(conn: Connection, actor: Actor, bloc: dict[str, object]) -> None:
     if not may_manage(conn, actor, int(str(bloc["organiser_unit_id"]))):
         raise Forbidden(
-            f"{actor.username} không phải cán bộ Thi đua – Khen thưởng hay quản trị của đơn vị "
+            f"{actor.display_name} không phải cán bộ Thi đua – Khen thưởng hay quản trị của đơn vị "
             f"tổ chức khối {bloc['code']}: không được sửa khối"
         )
 
@@ -96,7 +96,7 @@ def create_bloc(
     organiser_id, organiser_path, _ = _unit(conn, organiser, "Đơn vị tổ chức")
     if actor.grant_for(MANAGER_ROLES, organiser_path) is None:
         raise Forbidden(
-            f"{actor.username} không phải cán bộ Thi đua – Khen thưởng hay quản trị của "
+            f"{actor.display_name} không phải cán bộ Thi đua – Khen thưởng hay quản trị của "
             f"{organiser}: không được lập khối do đơn vị này tổ chức"
         )
     if conn.execute(select(BLOCS.c.id).where(BLOCS.c.code == code)).first():
@@ -234,7 +234,7 @@ def set_leader(
     bloc = _bloc_row(conn, code)
     if not may_set_leader(conn, view, actor, bloc):
         raise Forbidden(
-            f"{actor.username} không được chọn {view.leader_title.lower()} năm {year}: chỉ đơn "
+            f"{actor.display_name} không được chọn {view.leader_title.lower()} năm {year}: chỉ đơn "
             f"vị tổ chức khối hoặc {view.leader_title.lower()} năm {year - 1}"
         )
     members = {c for c, _ in view.members}

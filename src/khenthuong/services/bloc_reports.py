@@ -27,7 +27,7 @@ def require_report_reader(
     """Members of the bloc that year, its organiser, and those who read them."""
     paths = [unit_path(conn, c) for c, _ in view.members] + [unit_path(conn, view.organiser)]
     if not any(can_read(actor, p, inspecting) for p in paths):
-        raise Forbidden(f"Báo cáo của {view.name} ngoài phạm vi của {actor.username}")
+        raise Forbidden(f"Báo cáo của {view.name} ngoài phạm vi của {actor.display_name}")
 
 
 def rule_text(view: BlocView) -> str:

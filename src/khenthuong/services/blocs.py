@@ -382,7 +382,7 @@ def require_bloc_leader(
     if view.deputy:
         who += f" (phó: {view.name_of(view.deputy)})"
     raise Forbidden(
-        f"{actor.username} không thuộc đơn vị {view.leader_title.lower()} của {view.name} năm "
+        f"{actor.display_name} không thuộc đơn vị {view.leader_title.lower()} của {view.name} năm "
         f"{view.year} ({who}): chỉ cán bộ thi đua, thủ trưởng đơn vị đó được làm việc này"
     )
 

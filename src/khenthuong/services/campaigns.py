@@ -100,7 +100,7 @@ class CampaignView:
 def _writer(actor: Actor, unit_path: str, what: str) -> None:
     writable = [g.role for g in actor.grants if g.role not in READ_ALL_ROLES]
     if not writable or actor.grant_for(writable, unit_path) is None:
-        raise Forbidden(f"{actor.username} không có quyền với {what}")
+        raise Forbidden(f"{actor.display_name} không có quyền với {what}")
 
 
 def kind_of(text: str) -> str:
@@ -149,11 +149,11 @@ def create_campaign_in(
         )
     clean_targets = [t for t in (nfc(x).strip() for x in targets) if t]
     unit = conn.execute(
-        select(UNITS.c.id, UNITS.c.path).where(UNITS.c.code == launching_unit)
+        select(UNITS.c.id, UNITS.c.path, UNITS.c.name).where(UNITS.c.code == launching_unit)
     ).first()
     if unit is None:
         raise NotFound(f"Không có đơn vị mã {launching_unit!r}")
-    _writer(actor, unit.path, f"đơn vị {launching_unit}")
+    _writer(actor, unit.path, str(unit.name))
     number = nfc(plan_number).strip() if plan_number else None
     campaign_id = inserted_id(
         conn.execute(
@@ -261,7 +261,7 @@ def link_in(
         row = get_row(conn, nid)
         writable = [g.role for g in actor.grants if g.role not in READ_ALL_ROLES]
         if not writable or actor.grant_for(writable, row["unit_path"]) is None:
-            raise Forbidden(f"{actor.username} không có quyền với hồ sơ #{nid}")
+            raise Forbidden(f"{actor.display_name} không có quyền với hồ sơ #{nid}")
         if not str(row["unit_path"]).startswith(str(campaign["unit_path"])):
             problems.append(
                 f"hồ sơ #{nid} ({row['nominee_name']}) của đơn vị ngoài phạm vi phong trào"

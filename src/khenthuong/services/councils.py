@@ -55,7 +55,7 @@ def _session(conn: Connection, session_id: int) -> dict[str, object]:
 def _secretary_check(conn: Connection, unit_id: int, actor: Actor) -> str:
     path = conn.execute(select(UNITS.c.path).where(UNITS.c.id == unit_id)).scalar_one()
     if actor.grant_for(["council_secretary"], path) is None:
-        raise Forbidden(f"{actor.username} không phải thư ký Hội đồng của đơn vị này")
+        raise Forbidden(f"{actor.display_name} không phải thư ký Hội đồng của đơn vị này")
     return str(path)
 
 

@@ -128,7 +128,7 @@ def require_member_officer(conn: Connection, view: BlocView, actor: Actor, unit:
     """Refuse unless the actor signs for `unit` as its emulation officer or head."""
     if not _speaks_for(conn, actor, unit):
         raise Forbidden(
-            f"{actor.username} không phải cán bộ thi đua hay thủ trưởng của {view.name_of(unit)}: "
+            f"{actor.display_name} không phải cán bộ thi đua hay thủ trưởng của {view.name_of(unit)}: "
             "không được ký giao ước thay đơn vị"
         )
 
@@ -142,7 +142,7 @@ def require_reporter(conn: Connection, view: BlocView, actor: Actor, unit: str) 
         require_bloc_leader(conn, view, actor)
     except Forbidden:
         raise Forbidden(
-            f"{actor.username} không phải cán bộ thi đua hay thủ trưởng của {view.name_of(unit)}, "
+            f"{actor.display_name} không phải cán bộ thi đua hay thủ trưởng của {view.name_of(unit)}, "
             f"cũng không thuộc đơn vị {view.leader_title.lower()} năm {view.year}: không được "
             "báo cáo, chấm điểm cho đơn vị này"
         ) from None

@@ -20,6 +20,7 @@ from khenthuong.audit.append import append_event
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound, Refusal, StepRefused
 from khenthuong.localtime import LOCAL_TZ
+from khenthuong.refusals import cannot_sign, missing_role
 from khenthuong.rules.catalog import Catalog
 from khenthuong.rules.issuers import Issuer, Issuers, issuers_in, normalised, number_key
 from khenthuong.rules.money import award_money
@@ -158,7 +159,7 @@ def decide_by_step(
                 Refusal(
                     "field:decision_number",
                     f"Bước '{transition.title.vi}' cần trường 'decision_number' (số quyết định)",
-                    f"{trigger} requires field 'decision_number'",
+                    f"'{transition.title.en}' requires the field 'decision_number'",
                 )
             ],
             nomination_id,
@@ -201,19 +202,7 @@ def decide_by_step(
         transition.roles, row["unit_path"], role_levels=_levels(wf.state(row["state"]))
     )
     if grant is None:
-        raise StepRefused(
-            [
-                Refusal(
-                    "role",
-                    f"Người dùng {actor.username} không có vai trò "
-                    f"{' hoặc '.join(transition.roles)} đối với đơn vị của hồ sơ",
-                    f"user {actor.username} holds none of the roles {transition.roles} "
-                    "over this nomination's unit",
-                    {"roles": list(transition.roles)},
-                )
-            ],
-            nomination_id,
-        )
+        raise StepRefused([missing_role(actor.display_name, transition.roles)], nomination_id)
     extra = {k: v for k, v in payload.items() if k not in STEP_FIELDS}
     _lines, steps = _sign(
         conn,
@@ -275,7 +264,7 @@ def _sign(
     if authority_row is None:
         raise NotFound(f"Không có đơn vị {authority!r}", en=f"No unit {authority!r}")
     unit = authority_row.id
-    signing = _check_signer(catalog, award_code, authority, actor)
+    signing = _check_signer(catalog, award_code, authority, actor, str(authority_row.name))
     for nomination_id in ids:
         _check_nomination(
             catalog, get_row(conn, nomination_id), award_code, authority, authority_row.path
@@ -418,19 +407,29 @@ def _delegated_signer(conn: Connection, grant: Grant) -> dict[str, object]:
     }
 
 
-def _check_signer(catalog: Catalog, award_code: str, authority: str, actor: Actor) -> Grant:
-    """The actor's grant of the signing role of the award's deciding authority at
-    `authority` (their own before a delegated one)."""
+def signing_grant(catalog: Catalog, award_code: str, authority: str, actor: Actor) -> Grant | None:
+    """The actor's grant of the signing role of the award's deciding authority at the unit
+    `authority` (their own before a delegated one), or None: who may sign its decisions."""
     role = deciding_role(catalog, award_code)
-    award = catalog.award(award_code)
     for grant in actor.grants:
         if grant.role == role and grant.scope_code == authority:
             return grant
-    raise Forbidden(
-        f"{actor.username} không có thẩm quyền ký {award.name.vi} ({award_code}) của "
-        f"{authority}: cần vai trò {role} tại {authority} — thẩm quyền: {award.authority}",
-        en=f"{actor.username} does not hold the signing role {role} at {authority} "
-        f"for {award.name.en}",
+    return None
+
+
+def _check_signer(
+    catalog: Catalog, award_code: str, authority: str, actor: Actor, authority_name: str = ""
+) -> Grant:
+    """The actor's grant of the signing role of the award's deciding authority at
+    `authority` (their own before a delegated one); refused naming the unit by
+    `authority_name` (its code when not given)."""
+    grant = signing_grant(catalog, award_code, authority, actor)
+    if grant is not None:
+        return grant
+    award = catalog.award(award_code)
+    role = deciding_role(catalog, award_code)
+    raise cannot_sign(
+        actor.display_name, (award.name.vi, award.name.en), role, authority_name or authority
     )
 
 

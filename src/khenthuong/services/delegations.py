@@ -13,6 +13,7 @@ from sqlalchemy import Connection, insert, select, update
 from khenthuong.audit.append import append_event
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.localtime import local_today
+from khenthuong.refusals import cannot_delegate
 from khenthuong.services.actors import Actor
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.delegations import DELEGATIONS
@@ -51,13 +52,14 @@ class DelegationView:
         return self.revoked_at is None and self.starts_on <= today <= self.ends_on
 
 
-def _user(conn: Connection, username: str, what: str) -> tuple[int, bool]:
+def _user(conn: Connection, username: str, what: str) -> tuple[int, bool, str]:
+    """A user's id, whether active, and the name refusals show (the username if none)."""
     row = conn.execute(
-        select(USERS.c.id, USERS.c.active).where(USERS.c.username == username)
+        select(USERS.c.id, USERS.c.active, USERS.c.full_name).where(USERS.c.username == username)
     ).first()
     if row is None:
         raise NotFound(f"Không có người dùng {username!r} ({what})")
-    return int(row.id), bool(row.active)
+    return int(row.id), bool(row.active), str(row.full_name or username)
 
 
 def create(
@@ -82,16 +84,18 @@ def create(
     now = now or datetime.now(UTC)
     if actor.username != delegator and not actor.has_role("admin"):
         raise Forbidden(
-            f"{actor.username} không thể ủy quyền thay cho {delegator}: chỉ người ủy quyền "
+            f"{actor.display_name} không thể ủy quyền thay cho {delegator}: chỉ người ủy quyền "
             "hoặc quản trị hệ thống được lập ủy quyền"
         )
-    delegator_id, delegator_active = _user(conn, delegator, "người ủy quyền")
-    delegate_id, delegate_active = _user(conn, delegate, "người được ủy quyền")
+    delegator_id, delegator_active, delegator_name = _user(conn, delegator, "người ủy quyền")
+    delegate_id, delegate_active, _name = _user(conn, delegate, "người được ủy quyền")
     if delegator_id == delegate_id:
         raise KhenthuongError("Người được ủy quyền phải khác người ủy quyền")
     if not delegator_active or not delegate_active:
         raise KhenthuongError("Tài khoản người ủy quyền hoặc người được ủy quyền đã bị khóa")
-    scope = conn.execute(select(UNITS.c.id, UNITS.c.path).where(UNITS.c.code == unit)).first()
+    scope = conn.execute(
+        select(UNITS.c.id, UNITS.c.path, UNITS.c.name).where(UNITS.c.code == unit)
+    ).first()
     if scope is None:
         raise NotFound(f"Không có đơn vị {unit!r} (trường đơn vị)")
     mode = mode.strip().upper().rstrip(".")
@@ -122,12 +126,9 @@ def create(
     wanted = [r.strip() for r in roles if r.strip()]
     missing = [r for r in wanted if r not in overlapping]
     if missing:
-        raise Forbidden(
-            f"{delegator} không giữ vai trò {', '.join(missing)} đối với đơn vị {unit}, "
-            "nên không thể ủy quyền vai trò đó"
-        )
+        raise cannot_delegate(delegator_name, str(scope.name), missing)
     if not overlapping:
-        raise Forbidden(f"{delegator} không giữ vai trò nào đối với đơn vị {unit}")
+        raise cannot_delegate(delegator_name, str(scope.name))
     delegation_id = inserted_id(
         conn.execute(
             insert(DELEGATIONS).values(
@@ -165,7 +166,7 @@ def revoke(
     now = now or datetime.now(UTC)
     view = get(conn, delegation_id)
     if actor.username not in (view.delegator, view.delegate) and not actor.has_role("admin"):
-        raise Forbidden(f"{actor.username} không thể thu hồi ủy quyền #{delegation_id}")
+        raise Forbidden(f"{actor.display_name} không thể thu hồi ủy quyền #{delegation_id}")
     if view.revoked_at is not None:
         raise KhenthuongError(f"Ủy quyền #{delegation_id} đã được thu hồi trước đó")
     conn.execute(

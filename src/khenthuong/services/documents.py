@@ -475,7 +475,7 @@ def _stem(kind: str, key: str) -> str:
 
 def _require(actor: Actor, paths: Sequence[str], inspecting: tuple[str, ...], what: str) -> None:
     if not all(can_read(actor, p, inspecting) for p in paths):
-        raise Forbidden(f"{what} ngoài phạm vi của {actor.username}", en="Outside your units")
+        raise Forbidden(f"{what} ngoài phạm vi của {actor.display_name}", en="Outside your units")
 
 
 def _bloc_key(key: str) -> tuple[str, int]:

@@ -76,13 +76,13 @@ def attach(
     writable = [g.role for g in actor.grants if g.role not in READ_ALL_ROLES]
     if actor.grants and not writable:
         raise Forbidden(
-            f"{actor.username} chỉ có quyền xem; không được đính kèm tài liệu",
-            en=f"Read-only account: {actor.username} cannot attach documents",
+            f"{actor.display_name} chỉ có quyền xem; không được đính kèm tài liệu",
+            en=f"Read-only account: {actor.display_name} cannot attach documents",
         )
     if actor.grant_for(writable, row["unit_path"]) is None:
         raise Forbidden(
-            f"{actor.username} không có quyền với hồ sơ #{nomination_id}",
-            en=f"{actor.username} has no role over nomination #{nomination_id}",
+            f"{actor.display_name} không có quyền với hồ sơ #{nomination_id}",
+            en=f"{actor.display_name} has no role over nomination #{nomination_id}",
         )
     if row["closed"]:
         raise KhenthuongError(

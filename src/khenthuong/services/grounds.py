@@ -70,8 +70,8 @@ def claim_basis_in(
     writable = [g.role for g in actor.grants if g.role not in READ_ALL_ROLES]
     if row["closed"] or actor.grant_for(writable, row["unit_path"]) is None:
         raise Forbidden(
-            f"{actor.username} không được chọn căn cứ cho hồ sơ #{nomination_id}",
-            en=f"{actor.username} may not claim a basis for nomination #{nomination_id}",
+            f"{actor.display_name} không được chọn căn cứ cho hồ sơ #{nomination_id}",
+            en=f"{actor.display_name} may not claim a basis for nomination #{nomination_id}",
         )
     basis = unicodedata.normalize("NFC", basis.strip())
     text = unicodedata.normalize("NFC", (statement or "").strip())

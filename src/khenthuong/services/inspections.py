@@ -303,7 +303,7 @@ def _require_inspecting_unit(conn: Connection, inspector_unit_id: int, actor: Ac
         actor.unit_code != inspector.code and not any(g.scope_path == inspector.path for g in own)
     ):
         raise Forbidden(
-            f"{actor.username} không thuộc đơn vị kiểm tra {inspector.code}",
+            f"{actor.display_name} không thuộc đơn vị kiểm tra {inspector.code}",
             en=f"Not of the inspecting unit {inspector.code}",
         )
 
@@ -417,7 +417,7 @@ def may_read_report(actor: Actor, parties: VisitParties) -> bool:
 
 def report_refusal(actor: Actor, parties: VisitParties) -> str:
     return (
-        f"{actor.username} không thuộc đơn vị kiểm tra {parties.inspector}, đơn vị được kiểm "
+        f"{actor.display_name} không thuộc đơn vị kiểm tra {parties.inspector}, đơn vị được kiểm "
         f"tra {parties.inspected} hay khối trưởng khối {parties.bloc}"
     )
 

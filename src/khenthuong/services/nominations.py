@@ -22,6 +22,7 @@ from khenthuong.commendation import COMMENDATION_TYPES as TYPE_NAMES
 from khenthuong.commendation import accepted_types
 from khenthuong.errors import BatchRefused, NotFound, Refusal, StepRefused, VersionConflict
 from khenthuong.localtime import LOCAL_TZ
+from khenthuong.refusals import missing_role, only_role_proposes, wrong_state
 from khenthuong.services.actors import Actor, Grant, delegation_fields
 from khenthuong.services.nominees import resolve_nominee
 from khenthuong.storage.db import inserted_id, write_tx
@@ -309,7 +310,7 @@ def create_nomination_in(
     wf = loaded.definition
     units = UNITS
     unit = conn.execute(
-        select(units.c.id, units.c.path).where(units.c.code == proposing_unit)
+        select(units.c.id, units.c.path, units.c.name).where(units.c.code == proposing_unit)
     ).first()
     if unit is None:
         raise NotFound(
@@ -320,15 +321,7 @@ def create_nomination_in(
         not on_behalf_of_bloc
         and actor.grant_for([initial.role or ""], unit.path, role_levels=_levels(initial)) is None
     ):
-        raise StepRefused(
-            [
-                Refusal(
-                    "role",
-                    f"Chỉ {initial.role} của đơn vị {proposing_unit} được lập đề nghị",
-                    f"only a {initial.role} covering unit {proposing_unit} may propose",
-                )
-            ]
-        )
+        raise StepRefused([only_role_proposes(initial.role or "", unit.name)])
     nominee = resolve_nominee(
         conn,
         wf,
@@ -476,37 +469,20 @@ def _check_step(
             _STATIC[(loaded.fingerprint, state, trigger)] = static
     transition = static.transition
     if transition is None:
-        possible = sorted({t.trigger for t in wf.transitions_from(state)})
-        state_title = wf.state(state).title.vi
-        refusal = Refusal(
-            "state",
-            f"Không thể thực hiện {trigger!r} khi hồ sơ đang ở trạng thái "
-            f"'{state_title}' ({state}); có thể: {', '.join(possible) or 'không có'}",
-            f"cannot {trigger} when in {state}; possible: {', '.join(possible) or 'none'}",
-            {"state": state, "possible": possible},
-        )
-        return _Checked(None, None, (refusal,))
+        return _Checked(None, None, (wrong_state(wf, state, trigger),))
     refusals: list[Refusal] = []
     grant = actor.grant_for(transition.roles, unit_path, role_levels=static.levels)
     if grant is None:
-        refusals.append(
-            Refusal(
-                "role",
-                f"Người dùng {actor.username} không có vai trò "
-                f"{' hoặc '.join(transition.roles)} đối với đơn vị của hồ sơ",
-                f"user {actor.username} holds none of the roles {transition.roles} "
-                "over this nomination's unit",
-                {"roles": list(transition.roles)},
-            )
-        )
+        refusals.append(missing_role(actor.display_name, transition.roles))
     allowed = static.allowed
     for key in payload:
         if key not in allowed:
             refusals.append(
                 Refusal(
                     f"field:{key}",
-                    f"Trường {key!r} không dùng cho bước {trigger}",
-                    f"field {key!r} is not accepted by {trigger}; accepted: {sorted(allowed)}",
+                    f"Trường {key!r} không dùng cho bước '{transition.title.vi}'",
+                    f"Field {key!r} is not used by '{transition.title.en}'",
+                    {"accepted": sorted(allowed)},
                 )
             )
     for key in transition.requires:
@@ -516,7 +492,7 @@ def _check_step(
                 Refusal(
                     f"field:{key}",
                     f"Bước '{transition.title.vi}' cần trường {key!r}",
-                    f"{trigger} requires field {key!r}",
+                    f"'{transition.title.en}' requires the field {key!r}",
                 )
             )
     return _Checked(transition, grant, tuple(refusals))

@@ -193,7 +193,7 @@ def _registered(conn: Connection, person_id: int, name: str | None) -> Nominee:
 
 def _unit_of_person(conn: Connection, proposing_path: str, code: str | None) -> tuple[str, str]:
     """(code, path) of the unit a new person joins: `code`, or the proposing unit."""
-    query = select(UNITS.c.code, UNITS.c.path)
+    query = select(UNITS.c.code, UNITS.c.path, UNITS.c.name)
     row = conn.execute(
         query.where(UNITS.c.code == code) if code else query.where(UNITS.c.path == proposing_path)
     ).first()
@@ -202,8 +202,8 @@ def _unit_of_person(conn: Connection, proposing_path: str, code: str | None) -> 
     if not str(row.path).startswith(proposing_path):
         raise _refuse(
             "field:person_unit",
-            f"Đơn vị {row.code} không thuộc đơn vị đề nghị: chỉ đề nghị người của đơn vị mình",
-            f"unit {row.code} is outside the proposing unit",
+            f"{row.name} không thuộc đơn vị đề nghị: chỉ đề nghị người của đơn vị mình",
+            f"{row.name} is outside the proposing unit",
         )
     return str(row.code), str(row.path)
 

@@ -54,9 +54,9 @@ def sign_decision(
         number = str(head["number"])
         key = decision_key(head)
         authority = conn.execute(
-            select(UNITS.c.code).where(UNITS.c.id == head["authority_unit_id"])
-        ).scalar_one()
-    _check_signer(catalog, str(head["award_code"]), str(authority), actor)
+            select(UNITS.c.code, UNITS.c.name).where(UNITS.c.id == head["authority_unit_id"])
+        ).one()
+    _check_signer(catalog, str(head["award_code"]), authority.code, actor, authority.name)
     pdf = render_document(
         engine, catalog, config_dir, DocumentRequest("quyet-dinh", key, "pdf", actor),
         soffice=soffice,

@@ -146,7 +146,7 @@ def statistics_report(
     code, name, path, children = _scope(conn, unit_code)
     if actor is not None and not can_read(actor, path or "/"):
         raise Forbidden(
-            f"{actor.username} không được xem thống kê của {name}"
+            f"{actor.display_name} không được xem thống kê của {name}"
             + ("" if code else ": chọn đơn vị của mình (--unit)")
         )
     catalog = catalog_in(config_dir)

@@ -87,7 +87,7 @@ def check_writer(actor: Actor, unit_path: str, what: str) -> None:
     """Forbidden unless the actor holds a role that writes (not an auditor's) over the unit."""
     writable = [g.role for g in actor.grants if g.role not in READ_ALL_ROLES]
     if not writable or actor.grant_for(writable, unit_path) is None:
-        raise Forbidden(f"{actor.username} không có quyền ghi {what}")
+        raise Forbidden(f"{actor.display_name} không có quyền ghi {what}")
 
 
 def sheet_rows(path: Path, headers: Headers, label: str) -> list[SheetRow]:

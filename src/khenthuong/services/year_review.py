@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -324,6 +324,15 @@ def decide_titles_in(
             nomination_ids=waiting[code], actor=actor, now=now,
         )  # fmt: skip
     return signed
+
+
+def may_decide(catalog: Catalog, codes: Iterable[str], authority: str, actor: Actor) -> bool:
+    """Whether `actor` may sign the decisions of every title in `codes` at the unit
+    `authority` (what `decide_titles_in` asks of them), so a page offers the form."""
+    try:
+        return all(decisions.signing_grant(catalog, c, authority, actor) for c in codes)
+    except KhenthuongError:  # an award without a known signing role
+        return False
 
 
 def review_view(

@@ -27,17 +27,19 @@ from khenthuong.storage.blocs import BLOCS
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import UNITS
 from khenthuong.web.context import Caller, ctx_of
-from khenthuong.web.i18n import STRINGS
+from khenthuong.web.i18n import STRINGS, translate
 from khenthuong.web.ui_common import (
     _error_text,
     _posted,
     check_csrf,
+    date_refusal,
     lang_of,
     redirect,
     refusal_text,
     refuse_read_only,
     render,
     ui_caller,
+    worded,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -173,12 +175,25 @@ def _new_page(request: Request, caller: Caller, error: str | None = None, status
     )  # fmt: skip
 
 
+def _label_key(name: str) -> str:
+    """The catalog key of a form field's label: `threshold_2` → `threshold`."""
+    for key in (name, name.rsplit("_", 1)[0], "bloc_" + name.rsplit("_", 1)[0]):
+        if translate(key, "vi") != key:
+            return key
+    return name
+
+
+def _field_error(key: str, name: str, text: str) -> KhenthuongError:
+    """`key`'s refusal of the field `name` (by its label) holding `text`, in both languages."""
+    return worded(key, labels={"field": _label_key(name)}, value=text)
+
+
 def _int(form: Any, name: str, default: int | None = None) -> int | None:
     text = str(form.get(name, "")).strip()
     if not text:
         return default
     if not text.lstrip("-").isdigit() or len(text) > 7:
-        raise KhenthuongError(f"Trường {name}: '{text}' không phải số nguyên (tối đa 7 chữ số)")
+        raise _field_error("not_whole_number", name, text)
     return int(text)
 
 
@@ -189,9 +204,9 @@ def _float(form: Any, name: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise KhenthuongError(f"Trường {name}: '{text}' không phải số") from None
+        raise _field_error("not_a_number", name, text) from None
     if not math.isfinite(value):
-        raise KhenthuongError(f"Trường {name}: '{text}' không phải số")
+        raise _field_error("not_a_number", name, text)
     return value
 
 
@@ -199,7 +214,7 @@ def _date(form: Any, name: str) -> date:
     try:
         return parse_date(str(form.get(name, "")))
     except BadDate as exc:
-        raise KhenthuongError(f"Trường {name}: {exc}") from None
+        raise date_refusal(exc, _label_key(name)) from None
 
 
 @router.post("/blocs/new")
@@ -369,7 +384,7 @@ async def report(request: Request, code: str, year: int) -> Response:
         for t in cv.targets if cv else ():
             value = _float(form, f"value_{t.code}")
             if value is None:
-                raise KhenthuongError(f"Chỉ tiêu {t.code}: chưa nhập giá trị")
+                raise worded("target_value_missing", target=t.code)
             values[t.code] = value
         bloc_reviews.report(
             conn, code, year, str(form.get("round", "")), str(form.get("unit", "")), values,

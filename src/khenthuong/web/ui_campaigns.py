@@ -25,10 +25,12 @@ from khenthuong.web.ui_common import (
     _form_id,
     _posted,
     check_csrf,
+    date_refusal,
     redirect,
     refuse_read_only,
     render,
     ui_caller,
+    worded,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -84,7 +86,7 @@ def _date(text: str, what: str) -> date | None:
     try:
         return parse_date(text)
     except BadDate as exc:
-        raise KhenthuongError(f"{what}: {exc}") from None
+        raise date_refusal(exc, what) from None
 
 
 @router.post("/campaigns")
@@ -95,15 +97,15 @@ async def create(request: Request) -> Response:
     try:
         check_csrf(request, caller, form)
         refuse_read_only(request, caller)
-        starts_on = _date(values.get("starts_on", ""), "Từ ngày")
+        starts_on = _date(values.get("starts_on", ""), "starts_on")
         if starts_on is None:
-            raise KhenthuongError("Từ ngày: cần ngày bắt đầu của phong trào")
+            raise worded("campaign_needs_start")
         chosen = await _chosen_file(form, ctx.rt.settings.max_attachment_bytes)
         with write_tx(ctx.rt.engine) as conn:
             cid = svc.create_campaign_in(
                 conn, launching_unit=values.get("unit", ""), actor=caller.actor,
                 title=values.get("title", ""), kind=values.get("kind", ""), starts_on=starts_on,
-                ends_on=_date(values.get("ends_on", ""), "Đến ngày"),
+                ends_on=_date(values.get("ends_on", ""), "ends_on"),
                 targets=values.get("targets", "").splitlines(),
                 plan_number=values.get("plan_number") or None,
             )  # fmt: skip
@@ -129,7 +131,7 @@ def _campaign_page(
         with ctx.rt.engine.connect() as conn:
             row = svc.campaign_row(conn, cid)
             if not _covers(caller, str(row["unit_path"])):
-                raise KhenthuongError(f"Không có phong trào thi đua #{cid}")
+                raise worded("campaign_missing", id=cid)
             view = svc.view_campaign(conn, cid, caller.actor, ctx.rt.registry)
     except KhenthuongError as exc:
         message, code = _error_text(request, caller, exc)
@@ -161,7 +163,7 @@ async def link(request: Request, cid: IdPath) -> Response:
         typed = str(form.get("nominations", "")).replace("#", " ").replace(",", " ").split()
         ids = [_form_id(x) for x in typed]
         if not ids or None in ids:
-            raise KhenthuongError("Số hồ sơ: ghi các số hồ sơ, cách nhau bởi dấu phẩy (12, 15)")
+            raise worded("bad_nomination_numbers")
         with write_tx(ctx.rt.engine) as conn:
             svc.link_in(conn, cid, [i for i in ids if i is not None], actor=caller.actor)
     except KhenthuongError as exc:
@@ -179,7 +181,7 @@ def document(request: Request, cid: IdPath, doc_id: IdPath) -> Response:
         with ctx.rt.engine.connect() as conn:
             row = svc.campaign_row(conn, cid)
             if not _covers(caller, str(row["unit_path"])):
-                raise KhenthuongError(f"Không có phong trào thi đua #{cid}")
+                raise worded("campaign_missing", id=cid)
             doc = svc.document_content(conn, cid, doc_id)
     except KhenthuongError as exc:
         message, code = _error_text(request, caller, exc)

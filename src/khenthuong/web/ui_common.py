@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -26,6 +27,7 @@ from khenthuong.web.problems import error_response
 from khenthuong.web.schemas import MAX_ID, as_utc
 from khenthuong.web.sessions import FLASH_COOKIE, LANG_COOKIE
 
+_E = TypeVar("_E", bound=KhenthuongError)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.add_extension("jinja2.ext.i18n")
 install_formats(TEMPLATES.env)
@@ -171,7 +173,7 @@ def refuse_read_only(request: Request, caller: Caller) -> None:
     """Read-only accounts (auditors) change nothing: Forbidden, logged by `_error_text`."""
     if is_read_only(caller.actor, ctx_of(request).rt.roles) or not caller.actor.grants:
         raise Forbidden(
-            translate("read_only_account", lang_of(request), user=caller.actor.username)
+            translate("read_only_account", lang_of(request), user=caller.actor.display_name)
         )
 
 
@@ -203,15 +205,43 @@ def _outside_scope(
 
 def _form_date(text: str, name: str, default: date) -> date:
     """A date field of a form, dd/mm/yyyy or ISO (empty: `default`); a bad one is a 422
-    refusal naming the field."""
+    refusal naming the field by its label."""
     if not text.strip():
         return default
     try:
         return parse_date(text)
     except BadDate as exc:
-        raise StepRefused(
-            [Refusal(f"field:{name}", str(exc), f"{name}: {text!r} is not a date")]
-        ) from None
+        refused = date_refusal(exc, name)
+        raise StepRefused([Refusal(f"field:{name}", str(refused), str(refused.en))]) from None
+
+
+def worded(
+    key: str,
+    cls: type[_E] = KhenthuongError,  # type: ignore[assignment]
+    *,
+    labels: Mapping[str, str] | None = None,
+    **values: object,
+) -> _E:
+    """A page's refusal worded by the catalogs (`key`): the Vietnamese as its message (the
+    log, the Vietnamese page), the English apart (`en`, the English page). `labels` fill
+    placeholders with catalog keys (a field's label) read in each language."""
+
+    def say(lang: str) -> str:
+        named = {k: translate(v, lang) for k, v in (labels or {}).items()}
+        return translate(key, lang, **values, **named)
+
+    return cls(say("vi"), en=say("en"))
+
+
+def date_refusal(exc: BadDate, field: str | None = None) -> KhenthuongError:
+    """A bad date in both languages, after the label of `field` (a catalog key, e.g.
+    `starts_on`) when given."""
+
+    def say(lang: str) -> str:
+        text = translate(f"bad_date_{exc.reason}", lang, value=repr(exc.value))
+        return f"{translate(field, lang)}: {text}" if field else text
+
+    return KhenthuongError(say("vi"), en=say("en"))
 
 
 def _error_text(request: Request, caller: Caller, exc: KhenthuongError) -> tuple[str, int]:
@@ -270,10 +300,19 @@ def refusal_text(exc: KhenthuongError, lang: str) -> str:
         refusals = exc.refusals if isinstance(exc, StepRefused) else [
             r for refs in exc.failures.values() for r in refs
         ]  # fmt: skip
-        return "; ".join(r.message_en if lang == "en" else r.message_vi for r in refusals)
+        return "; ".join(refusal_line(r, lang) for r in refusals)
     if lang == "en" and exc.en:
         return exc.en
     return one_language(str(exc), lang)
+
+
+def refusal_line(refusal: Refusal, lang: str) -> str:
+    """One refusal of a step in `lang`, with where to put it right on the pages when the
+    refusal tells what is missing (a year's rating: the unit-year page)."""
+    text = refusal.message_en if lang == "en" else refusal.message_vi
+    if "missing_rating" in refusal.details:
+        text += " " + translate("hint_enter_ratings", lang)
+    return text
 
 
 _GLOSS = re.compile(

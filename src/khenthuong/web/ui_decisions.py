@@ -115,7 +115,7 @@ async def sign_decision(request: Request) -> Response:
                 raise KhenthuongError(translate("one_award_per_decision", lang_of(request)))
             decisions.create_decision(
                 conn, ctx.rt.registry, catalog, number=number, decided_on=decided_on,
-                signer=str(form.get("signer") or caller.actor.username),
+                signer=str(form.get("signer") or caller.actor.display_name),
                 authority=str(form.get("authority") or caller.actor.unit_code),
                 award_code=str(codes.pop()), nomination_ids=ids, actor=caller.actor,
             )  # fmt: skip
@@ -123,7 +123,8 @@ async def sign_decision(request: Request) -> Response:
         message, status = _error_text(request, caller, exc)
         return _decisions_page(request, caller, message, status)
     except ValueError as exc:
-        return _decisions_page(request, caller, f"Ngày không hợp lệ: {exc}", 422)
+        message = translate("bad_date", lang_of(request), text=exc)
+        return _decisions_page(request, caller, message, 422)
     url = f"/decisions/{quote(number, safe='')}?year={decided_on.year}"
     return done(request, url, "decision_signed", number=number, n=len(ids))
 

@@ -22,6 +22,7 @@ from khenthuong.web.ui_common import (
     _error_text,
     _posted,
     check_csrf,
+    date_refusal,
     lang_of,
     redirect,
     render,
@@ -115,11 +116,11 @@ async def delegations_create(request: Request) -> Response:
         try:
             starts = parse_date(fields["starts_on"]) if fields["starts_on"] else local_today()
         except BadDate as exc:
-            raise KhenthuongError(f"Từ ngày: {exc}") from None
+            raise date_refusal(exc, "from_date") from None
         try:
             ends = parse_date(fields["ends_on"])
         except BadDate as exc:
-            raise KhenthuongError(f"Đến hết ngày: {exc}") from None
+            raise date_refusal(exc, "to_date") from None
         with write_tx(ctx.rt.engine) as conn:
             delegations.create(
                 conn, caller.actor, delegator=fields["delegator"] or caller.actor.username,

@@ -240,7 +240,7 @@ def _decide(
             decisions.create_decision(
                 conn, ctx.rt.registry, catalog, number=payload["decision_number"],
                 decided_on=_form_date(day, "decision_date", local_today()),
-                signer=str(form.get("signer") or caller.actor.username),
+                signer=str(form.get("signer") or caller.actor.display_name),
                 authority=grant.scope_code if grant else caller.actor.unit_code,
                 award_code=code, nomination_ids=[nid], actor=caller.actor,
             )  # fmt: skip

@@ -38,6 +38,7 @@ from khenthuong.web.ui_common import (
     check_csrf,
     render,
     ui_caller,
+    worded,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -108,7 +109,7 @@ def _folder(request: Request) -> Path:
 
 def _admin(caller: Caller) -> None:
     if not caller.actor.has_role("admin"):
-        raise Forbidden("Chỉ quản trị hệ thống được nhập, xuất đơn vị, cá nhân, tài khoản")
+        raise worded("org_files_admin_only", Forbidden)
 
 
 def _page(
@@ -162,11 +163,11 @@ async def preview(request: Request, kind: str) -> Response:
         check_csrf(request, caller, form)
         _admin(caller)
         if kind not in KINDS:
-            raise KhenthuongError(f"Không có loại tệp {kind!r}")
+            raise worded("no_file_kind", kind=repr(kind))
         upload, content = await _required_file(form, ctx.rt.settings.max_attachment_bytes)
         name = safe_name(upload.filename or f"{kind}.xlsx")
         if name.rsplit(".", 1)[-1].lower() not in ("xlsx", "csv"):
-            raise KhenthuongError(f"{name}:1: dùng tệp .csv hoặc .xlsx")
+            raise worded("csv_or_xlsx", file=name)
         token = secrets.token_hex(16)
         folder = _folder(request) / token
         folder.mkdir()
@@ -194,7 +195,7 @@ async def apply(request: Request, kind: str) -> Response:
         name = safe_name(str(form.get("filename") or ""))
         folder = _folder(request) / token
         if kind not in KINDS or not _TOKEN.match(token) or not (folder / name).is_file():
-            raise KhenthuongError("Tệp đã hết hạn; tải lên lại")
+            raise worded("file_expired")
         plan, links = _plan(request, caller, kind, folder / name, form, name, apply=True)
         shutil.rmtree(folder, ignore_errors=True)
     except OrgFileRefused as exc:

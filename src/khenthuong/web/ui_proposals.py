@@ -48,6 +48,7 @@ from khenthuong.web.ui import (
     render,
     ui_caller,
 )
+from khenthuong.web.ui_common import refusal_line, worded
 
 router = APIRouter(include_in_schema=False)
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -102,7 +103,7 @@ def template(request: Request) -> Response:
 def _fields(form: Any) -> dict[str, Any]:
     kind = commendation_type_of(str(form.get("commendation_type") or "cong_trang"))
     if kind is None:
-        raise KhenthuongError("Loại hình khen thưởng không hợp lệ")
+        raise worded("bad_commendation_type")
     return {
         "unit": str(form.get("unit", "")),
         "title": str(form.get("title", "")).strip(),
@@ -124,7 +125,7 @@ async def preview(request: Request) -> Response:
         name = safe_name(upload.filename or "danh-sach.xlsx")
         suffix = name.rsplit(".", 1)[-1].lower()
         if suffix not in ("xlsx", "csv"):
-            raise KhenthuongError(f"{name}:1: dùng tệp .csv hoặc .xlsx")
+            raise worded("csv_or_xlsx", file=name)
         token = secrets.token_hex(16)
         folder = _folder(request) / token
         folder.mkdir()
@@ -162,7 +163,7 @@ async def create(request: Request) -> Response:
         folder = _folder(request) / token
         saved = folder / name
         if not _TOKEN.match(token) or not saved.is_file():
-            raise KhenthuongError("Danh sách đã hết hạn; tải lên lại")
+            raise worded("list_expired")
         with write_tx(ctx.rt.engine) as conn:
             planned = imp.check_file(
                 conn, catalog_in(ctx.rt.settings.config_dir), saved,
@@ -234,7 +235,7 @@ async def advance(request: Request, bid: IdPath) -> Response:
         refuse_read_only(request, caller)
         payload = {"reason": str(form["reason"])} if form.get("reason") else {}
         if member and not member.isdigit():
-            raise KhenthuongError(f"Hồ sơ {member!r} không hợp lệ: chọn trong danh sách")
+            raise worded("bad_member", value=repr(member))
         with write_tx(ctx.rt.engine) as conn:
             batches.view_batch(conn, ctx.rt.registry, bid, caller.actor)
             if member:
@@ -250,9 +251,8 @@ async def advance(request: Request, bid: IdPath) -> Response:
         return _batch_page(request, caller, bid, message, status)
     if member:  # shown once committed
         return _batch_page(request, caller, bid, None, 200, moved=int(member))
-    english = lang_of(request) == "en"
     refused = {
-        nid: "; ".join(r.message_en if english else r.message_vi for r in refs)
+        nid: "; ".join(refusal_line(r, lang_of(request)) for r in refs)
         for nid, refs in step.refused.items()
     }
     return _batch_page(request, caller, bid, None, 200, done=len(step.done), refused=refused)

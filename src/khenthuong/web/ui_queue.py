@@ -22,6 +22,7 @@ from khenthuong.web.ui_common import (
     _posted,
     check_csrf,
     lang_of,
+    refusal_line,
     refuse_read_only,
     render,
     ui_caller,
@@ -102,10 +103,9 @@ async def queue_advance(request: Request) -> Response:
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
         return _queue_page(request, caller, message, status)
-    english = lang_of(request) == "en"
     lines = [translate("batch_done", lang_of(request), n=len(done))]
     lines += [
-        f"#{nid}: " + "; ".join(r.message_en if english else r.message_vi for r in refusals)
+        f"#{nid}: " + "; ".join(refusal_line(r, lang_of(request)) for r in refusals)
         for nid, refusals in refused.items()
     ]
     return _queue_page(request, caller, " ".join(lines), 200 if not refused else 422)

@@ -20,7 +20,7 @@ from khenthuong.services.statistics_export import (
 from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import ctx_of, local_today
 from khenthuong.web.i18n import STRINGS
-from khenthuong.web.ui_common import _error_text, render, ui_caller
+from khenthuong.web.ui_common import _error_text, render, ui_caller, worded
 from khenthuong.web.xlsx import XLSX_TYPE
 
 router = APIRouter(include_in_schema=False)
@@ -44,9 +44,9 @@ def _query(request: Request) -> tuple[int, int | None, str | None]:
     q = request.query_params
     year_text, to_text = q.get("year", "").strip(), q.get("to", "").strip()
     if year_text and not year_text.isdigit():
-        raise KhenthuongError(f"Từ năm: {year_text!r} không phải một năm")
+        raise worded("bad_year", labels={"field": "stats_from"}, value=repr(year_text))
     if to_text and not to_text.isdigit():
-        raise KhenthuongError(f"Đến năm: {to_text!r} không phải một năm")
+        raise worded("bad_year", labels={"field": "stats_to"}, value=repr(to_text))
     year = int(year_text) if year_text else local_today().year - 1
     return year, int(to_text) if to_text else None, q.get("unit") or None
 

@@ -39,6 +39,7 @@ from khenthuong.web.ui_common import (
     refuse_read_only,
     render,
     ui_caller,
+    worded,
 )
 from khenthuong.workflow.definition import StateKind
 
@@ -58,7 +59,9 @@ def _page(
     with ctx.rt.engine.connect() as conn:
         row = unit_row(conn, unit)
         if not can_read(caller.actor, row.path):
-            raise Forbidden(f"{caller.actor.username} không có quyền xem {row.name}")
+            raise worded(
+                "cannot_read_unit", Forbidden, user=caller.actor.display_name, unit=row.name
+            )
         reg = registrations.view(conn, catalog, unit, year)
         people = ratings.unit_ratings(conn, unit, year)
         batch_rows = conn.execute(
@@ -89,7 +92,7 @@ def unit_year_page(request: Request) -> Response:
     caller = ui_caller(request)
     unit, year = _where(request, caller)
     if not unit:
-        raise KhenthuongError("Chọn đơn vị: /unit-year?unit=MÃ&year=NĂM")
+        raise worded("choose_unit_year")
     return _page(request, caller, unit, year)
 
 
@@ -263,7 +266,10 @@ def _review_page(
                 COUNCIL_SESSIONS.c.unit_id == unit_row(conn, batch.unit_code).id,
             )
         ).all()
-    names = {c: a.name.vi for c, a in catalog.awards.items()}
+    english = lang_of(request) == "en"
+    names = {c: a.name.en if english else a.name.vi for c, a in catalog.awards.items()}
+    if not year_review.may_decide(catalog, deciding, batch.unit_code, caller.actor):
+        deciding = {}  # the form only for whoever may sign (the secretary may not)
     return render(
         request, "year_review.html", caller, status, batch=batch, titles=found["titles"],
         names=names, council=council, deciding=deciding, sessions=sessions, error=error, **extra,
@@ -313,7 +319,7 @@ async def review_step(request: Request, bid: IdPath, what: str) -> Response:
                 }
                 signed = year_review.decide_titles_in(
                     conn, ctx.rt.registry, catalog, bid, numbers,
-                    signer=str(form.get("signer", "")).strip() or caller.actor.username,
+                    signer=str(form.get("signer", "")).strip() or caller.actor.display_name,
                     authority=str(form.get("authority", "")),
                     decided_on=local_date(datetime.now(UTC)), actor=caller.actor,
                 )  # fmt: skip
@@ -323,7 +329,7 @@ async def review_step(request: Request, bid: IdPath, what: str) -> Response:
                     numbers=", ".join(numbers[c] for c in signed),
                 )
             else:
-                raise KhenthuongError(f"Không có thao tác {what!r}")
+                raise worded("no_such_action", action=repr(what))
     except (ValueError, KhenthuongError) as exc:
         if isinstance(exc, KhenthuongError):
             message, status = _error_text(request, caller, exc)
