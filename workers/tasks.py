@@ -30,7 +30,7 @@ def scan_reminders() -> int:
     for ledger_ids in groups:
         send_digest.delay(ledger_ids)
     jobs.check_mail(rt.engine, rt.settings)
-    jobs.record_run(rt.engine, jobs.SCAN_JOB, RUNNER, f"{len(groups)} digest(s) queued")
+    jobs.record_run(rt.engine, jobs.SCAN_JOB, RUNNER, {"queued": len(groups)})
     return len(groups)
 
 
@@ -62,7 +62,7 @@ def relay_outbox() -> int:
         deliver_notice.apply_async((outbox_id,), retry=True, retry_policy=PUBLISH_RETRY)
 
     published = jobs.relay_outbox(rt.engine, publish)
-    jobs.record_run(rt.engine, jobs.RELAY_JOB, RUNNER, f"{published} notice(s) queued")
+    jobs.record_run(rt.engine, jobs.RELAY_JOB, RUNNER, {"queued": published})
     return published
 
 

@@ -63,7 +63,7 @@ def tick(rt: Runtime) -> TickResult:
         rt.engine,
         jobs.SCAN_JOB,
         RUNNER,
-        f"{result.digests_sent} digest(s) sent, {result.digests_failed} failed",
+        {"sent": result.digests_sent, "failed": result.digests_failed},
     )
 
     def publish(outbox_id: int) -> None:
@@ -82,8 +82,11 @@ def tick(rt: Runtime) -> TickResult:
         rt.engine,
         jobs.RELAY_JOB,
         RUNNER,
-        f"{result.notices_sent} notice(s) sent, {result.notices_failed} failed, "
-        f"{result.notices_no_recipient} without recipient",
+        {
+            "sent": result.notices_sent,
+            "failed": result.notices_failed,
+            "no_recipient": result.notices_no_recipient,
+        },
     )
     return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import mailbox
 import re
@@ -101,8 +102,15 @@ def test_reminders_cli_dry_run_and_status(rt: Runtime, maildir: Path) -> None:
     assert re.search(r"Nhắc hạn │ 0 │ 12 │ 0", text), text
     assert "chưa chạy lần nào" not in text
     assert "Quét nhắc hạn, mỗi 60 giây: lần cuối" in text
-    assert "(embedded: 6 digest(s) sent, 0 failed); lần tới" in text
+    # The run's counts are worded here, in the line's language (stored as data).
+    assert "(trong tiến trình serve: đã gửi 6 bản tổng hợp, 0 lỗi); lần tới" in text
+    assert "(trong tiến trình serve: đã gửi 0 thông báo, 0 lỗi, 0 không có người nhận)" in text
     assert "Chuyển thông báo, mỗi 60 giây: lần cuối" in text
+    out = runner.invoke(app, ["reminders", "status", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    runs = json.loads(out.output)["last_runs"]
+    assert runs["scan_reminders"]["last_result"] == {"sent": 6, "failed": 0}
+    assert runs["scan_reminders"]["runner"] == "embedded"
 
 
 def test_dry_run_lists_notices_and_re_sends(rt: Runtime, maildir: Path) -> None:

@@ -112,6 +112,6 @@ def test_serve_mails_a_due_reminder_on_its_own_schedule(
     assert all("quá hạn" in str(m["Subject"]) for m in messages)
     flat = " ".join(status.split())
     assert "Quét nhắc hạn, mỗi 1 giây: lần cuối" in flat
-    assert "(embedded:" in flat
+    assert "(trong tiến trình serve: đã gửi" in flat and "embedded" not in flat
     # the one serve process that holds the scheduler lease (SQLite), by host:pid
-    assert f"tiến trình đang chạy (running in) {socket.gethostname()}:{schedulers[0]}" in flat
+    assert f"tiến trình đang chạy: {socket.gethostname()}:{schedulers[0]}" in flat

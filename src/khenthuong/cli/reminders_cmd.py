@@ -41,6 +41,27 @@ def _intervals(rt: Runtime) -> dict[str, int]:
     return {jobs.SCAN_JOB: scan, jobs.RELAY_JOB: relay}
 
 
+RUNNERS = {"embedded": "trong tiến trình serve", "celery": "Celery"}
+"""Who ran a job (job_runs.runner), as `reminders status` says it."""
+
+
+def _run_words(job: str, runner: str, counts: dict[str, int]) -> str:
+    """What a run did (its counts, `jobs.record_run`) in Vietnamese: who ran it, then
+    "đã gửi 6 bản tổng hợp, 0 lỗi" and the like."""
+    what = "bản tổng hợp" if job == jobs.SCAN_JOB else "thông báo"
+    said = []
+    if "queued" in counts:
+        said.append(f"đã đưa {counts['queued']} {what} vào hàng đợi")
+    if "sent" in counts:
+        said.append(f"đã gửi {counts['sent']} {what}")
+    if "failed" in counts:
+        said.append(f"{counts['failed']} lỗi")
+    if "no_recipient" in counts:
+        said.append(f"{counts['no_recipient']} không có người nhận")
+    who = RUNNERS.get(runner, runner)
+    return f"{who}: {', '.join(said)}" if said else who
+
+
 @app.command("status")
 @report_errors
 def status(fmt: FormatOption = OutputFormat.table) -> None:
@@ -153,7 +174,7 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
         )
         console.print(
             f"{labels[job]}, mỗi {every} giây: lần cuối {_when(last)} "
-            f"({run['runner']}: {escape(str(run['last_result']))}); "
+            f"({_run_words(job, str(run['runner']), run['last_result'])}); "
             f"lần tới {_when(upcoming)}{late}"
         )
     console.print(f"Thư gửi tới: {target}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -60,11 +60,18 @@ RELAY_JOB = "relay_outbox"
 
 
 def record_run(
-    engine: Engine, job: str, runner: str, result: str, *, now: datetime | None = None
+    engine: Engine,
+    job: str,
+    runner: str,
+    counts: Mapping[str, int],
+    *,
+    now: datetime | None = None,
 ) -> None:
-    """Note that `job` ran now (by `runner`: embedded or celery) and what it did."""
+    """Note that `job` ran now (by `runner`: embedded or celery) and what it did, as counts
+    (`sent`, `failed`, `no_recipient`, `queued`): data, worded by whoever shows it."""
     now = now or datetime.now(UTC)
     insert_fn: Any = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    result = json.dumps({k: int(v) for k, v in counts.items()}, sort_keys=True)
     values = {"runner": runner, "last_run_at": now, "last_result": result[:200]}
     stmt = (
         insert_fn(JOB_RUNS)
@@ -75,9 +82,24 @@ def record_run(
         conn.execute(stmt)
 
 
-def last_runs(conn: Connection) -> dict[str, RowMapping]:
-    """The last run of every job that ever ran, by job name."""
-    return {str(r["job"]): r for r in conn.execute(select(JOB_RUNS)).mappings()}
+def last_runs(conn: Connection) -> dict[str, dict[str, Any]]:
+    """The last run of every job that ever ran, by job name; `last_result` holds the run's
+    counts (`record_run`), empty for a run recorded before they were kept as data."""
+    return {
+        str(r["job"]): {**r, "last_result": run_counts(r["last_result"])}
+        for r in conn.execute(select(JOB_RUNS)).mappings()
+    }
+
+
+def run_counts(stored: str | None) -> dict[str, int]:
+    """The counts `record_run` stored (empty for text written by an older version)."""
+    try:
+        found = json.loads(stored or "")
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): v for k, v in found.items() if isinstance(v, int)}
 
 
 @dataclass(frozen=True)
