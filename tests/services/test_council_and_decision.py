@@ -211,7 +211,8 @@ def test_decision_must_match_the_award_and_the_signing_authority(rt: Runtime) ->
         sign("BK_BO", "tb.bcy")
     message = str(info.value)
     assert f"Hồ sơ #{nid} (Vũ Văn Giang)" in message
-    assert "Chiến sĩ thi đua cấp Bộ (CSTD_BO)" in message and "BK_BO" in message
+    assert "đề nghị Chiến sĩ thi đua cấp Bộ, không phải Bằng khen cấp Bộ" in message
+    assert "CSTD_BO" not in message and "BK_BO" not in message  # names, not codes
     minister = "Bộ trưởng, Thủ trưởng cơ quan trung ương, Chủ tịch UBND tỉnh"
     with pytest.raises(Forbidden, match=f"cần vai trò {minister} tại Ban Cơ yếu Chính phủ"):
         sign("CSTD_BO", "cv.bcy")

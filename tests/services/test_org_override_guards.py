@@ -175,7 +175,10 @@ def test_ministry_cap_on_cstd_bo_is_taken_at_the_council_step(
         councils.close_session(conn, rt.registry, bcy_catalog, sessions[1], actor=secretary)
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
-    assert "tối đa 1 hồ sơ CSTD_BO năm 2026 (giới hạn số lượng của BCY)" in refusal.message_vi
+    assert (
+        "tối đa 1 hồ sơ Chiến sĩ thi đua cấp Bộ năm 2026 (giới hạn số lượng của Ban Cơ yếu Chính phủ)"
+        in refusal.message_vi
+    )
     with rt.engine.connect() as conn:
         assert svc.get_row(conn, first)["state"] == "minister_decision"
         assert svc.get_row(conn, second)["state"] == "ministry_council"

@@ -137,8 +137,8 @@ def test_count_limit_gives_one_place_per_unit_and_year(
         svc.advance(rt.engine, rt.registry, second, "council_approve", secretary)
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
-    assert "tối đa 1 hồ sơ CSTDCS năm 2026" in refusal.message_vi
-    assert refusal.details == {"cap": 1, "taken": 1}
+    assert "tối đa 1 hồ sơ Chiến sĩ thi đua cơ sở năm 2026" in refusal.message_vi
+    assert refusal.details == {"award": "CSTDCS", "cap": 1, "taken": 1}  # the code for machines
 
 
 def test_an_organisation_wide_count_is_shared_by_its_units(
@@ -161,8 +161,9 @@ def test_an_organisation_wide_count_is_shared_by_its_units(
         svc.advance(rt.engine, rt.registry, dcq, "council_approve", who(rt, "tk.dcq"))
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
-    assert "giới hạn số lượng của BCY" in refusal.message_vi
-    assert refusal.details == {"cap": 1, "taken": 1}
+    assert "giới hạn số lượng của Ban Cơ yếu Chính phủ" in refusal.message_vi
+    assert "BCY" not in refusal.message_vi and "CSTDCS" not in refusal.message_vi
+    assert refusal.details == {"award": "CSTDCS", "cap": 1, "taken": 1}
     with_cstdcs_rules(
         monkeypatch, [base.model_copy(update={"quota": QuotaRule(count=1, source="x")})]
     )
@@ -185,7 +186,7 @@ def test_a_batch_cannot_take_more_places_than_the_quota_leaves(
     with pytest.raises(BatchRefused) as info:
         svc.advance_batch(rt.engine, rt.registry, ids, "council_approve", secretary)
     assert list(info.value.failures) == [ids[2]]
-    assert info.value.failures[ids[2]][0].details == {"cap": 2, "taken": 2}
+    assert info.value.failures[ids[2]][0].details == {"award": "CSTDCS", "cap": 2, "taken": 2}
     with rt.engine.connect() as conn:
         assert {svc.get_row(conn, nid)["state"] for nid in ids} == {"unit_council"}
     done, refused = svc.advance_batch(
@@ -263,7 +264,9 @@ def test_direct_flag_nominations_cannot_bypass_the_bloc_quota(
         svc.advance(rt.engine, rt.registry, second, "submit", bloc_leader)
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
-    assert "Khối KCY4" in refusal.message_vi and refusal.details["cap"] == 1
+    assert refusal.message_vi.startswith("Khối thi đua 4 Hệ Cơ yếu chỉ được đề nghị 1 Cờ thi đua")
+    assert "KCY4" not in refusal.message_vi and "CO_CP" not in refusal.message_vi
+    assert refusal.details == {"bloc": "KCY4", "award": "CO_CP", "cap": 1, "taken": 1}
     # Another year has its own place.
     next_year = flag_draft(rt, bloc_leader, "CCYCA", 2027)
     svc.advance(rt.engine, rt.registry, next_year, "submit", bloc_leader)

@@ -147,9 +147,10 @@ def test_a_submission_before_the_earliest_rule_set_is_refused_naming_it(rt: Runt
         )
     refusal = info.value.refusals[0]
     assert refusal.code == "rules"
-    assert "Bằng khen cấp Bộ (BK_BO)" in refusal.message_vi
+    assert "quy định khen thưởng Bằng khen cấp Bộ áp dụng" in refusal.message_vi
+    assert "BK_BO" not in refusal.message_vi + refusal.message_en  # the code in the details
     assert "ngày 04/09/2017" in refusal.message_vi and "từ ngày 01/10/2017" in refusal.message_vi
-    assert refusal.details == {"on": "2017-09-04", "earliest": "2017-10-01"}
+    assert refusal.details == {"award": "BK_BO", "on": "2017-09-04", "earliest": "2017-10-01"}
 
 
 def ldtt_holders(rt: Runtime, year: int, count: int) -> None:
@@ -191,7 +192,10 @@ def test_the_cstdcs_cap_of_nd91_reaches_a_2019_submission_only(
         svc.advance(rt.engine, rt.registry, second, "council_approve", secretary, now=later)
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
-    assert f"tối đa 1 hồ sơ CSTDCS năm {year} (15% của 7 LDTT)" in refusal.message_vi
+    assert (
+        f"tối đa 1 hồ sơ Chiến sĩ thi đua cơ sở năm {year} (15% của 7 Lao động tiên tiến)"
+        in refusal.message_vi
+    )
 
 
 HEADER = (
@@ -225,7 +229,10 @@ def test_2018_history_imports_against_the_2018_rules(rt: Runtime, tmp_path: Path
         report = import_history(conn, bad, catalog=catalog)
     assert [line for line, _ in report.errors] == [2]
     message = report.errors[0][1]
-    assert "(KNC_BO) áp dụng ngày 01/06/2018" in message and "từ ngày 01/07/2025" in message
+    assert (
+        "Kỷ niệm chương của bộ, ban, ngành áp dụng ngày 01/06/2018" in message
+        and "từ ngày 01/07/2025" in message
+    )
     with rt.engine.connect() as conn:
         years = sorted(
             conn.execute(
@@ -292,4 +299,7 @@ def test_the_government_flag_cap_of_nd91_counts_the_ministry_flags(
         svc.advance(rt.engine, rt.registry, second, "submit", flag_proposer, now=when)
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
-    assert "tối đa 1 hồ sơ CO_CP năm 2019 (20% của 5 CO_BO)" in refusal.message_vi
+    assert (
+        "tối đa 1 hồ sơ Cờ thi đua của Chính phủ năm 2019 (20% của 5 Cờ thi đua cấp Bộ)"
+        in refusal.message_vi
+    )

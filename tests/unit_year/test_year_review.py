@@ -13,6 +13,7 @@ import pytest
 from docx import Document
 from sqlalchemy import select
 
+from khenthuong.cli.common import refusal_line as cli_line
 from khenthuong.errors import StepRefused
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog, load_catalog
@@ -25,6 +26,7 @@ from khenthuong.storage.db import write_tx
 from khenthuong.storage.history import AWARD_RECORDS
 from khenthuong.storage.models import NOMINATIONS, UNITS
 from khenthuong.storage.registrations import COUNCIL_TITLE_VOTES
+from khenthuong.web.ui_common import refusal_line as page_line
 from tests.conftest import CONFIG
 from tests.unit_year.helpers import (
     catalog,
@@ -176,9 +178,14 @@ def test_nd91_rules_require_registration_for_a_2019_title(rt: Runtime) -> None:
         svc.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"),
                     now=datetime(2019, 11, 4, 3, tzinfo=UTC))  # fmt: skip
     assert "registered" in [r.code for r in info.value.refusals]
-    assert "Điều 10(1)(b)" in next(
-        r.message_vi for r in info.value.refusals if r.code == "registered"
-    )
+    refusal = next(r for r in info.value.refusals if r.code == "registered")
+    assert "Điều 10(1)(b)" in refusal.message_vi
+    # The rule names no interface; each adds its own way (the award by name, code apart).
+    assert "khenthuong" not in refusal.message_vi and "trang" not in refusal.message_vi
+    assert refusal.message_en == "Vi Văn Bảy has no registration for Advanced Worker in 2019"
+    assert refusal.details == {"award": "LDTT", "year": 2019, "unregistered": True}
+    assert cli_line(refusal).endswith("(đăng ký: khenthuong registrations add)")
+    assert page_line(refusal, "en").endswith("under Emulation registration)")
 
 
 def test_missing_rating_is_refused_naming_the_year(rt: Runtime) -> None:
@@ -236,7 +243,10 @@ def test_cstdcs_over_the_organisation_quota_is_refused_at_the_council(
         council_pass(rt, batch_id, {"LDTT": Tally(7), "CSTDCS": Tally(7)})
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
-    assert "tối đa 1 hồ sơ CSTDCS năm 2026 (15% của 7 LDTT)" in refusal.message_vi
+    assert (
+        "tối đa 1 hồ sơ Chiến sĩ thi đua cơ sở năm 2026 (15% của 7 Lao động tiên tiến)"
+        in refusal.message_vi
+    )
     cstdcs = [n for n, c in enumerate(entries) if c.award_code == "CSTDCS"]
     with rt.engine.connect() as conn:
         at_council = (

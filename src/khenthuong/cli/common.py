@@ -58,12 +58,21 @@ def fail(code: ExitCode = ExitCode.REFUSED) -> NoReturn:
     raise typer.Exit(int(code))
 
 
+COMMANDS = {
+    "missing_rating": "(nhập xếp loại: khenthuong ratings import)",
+    "unregistered": "(đăng ký: khenthuong registrations add)",
+    "no_award": "(ký với hình thức đã chọn: khenthuong decisions create --award MÃ)",
+    "sign_apart": "(ký quyết định: khenthuong decisions create)",
+}
+"""A refusal's detail that tells what is missing → the command that puts it right (the
+pages point to their own pages: `web.ui_common.POINTERS`)."""
+
+
 def refusal_line(refusal: Refusal) -> str:
     """A refusal as the CLI prints it: its Vietnamese, with the command that puts it right
-    when the refusal tells what is missing (a year's rating)."""
-    if "missing_rating" in refusal.details:
-        return f"{refusal.message_vi} (nhập xếp loại: khenthuong ratings import)"
-    return refusal.message_vi
+    when the refusal tells what is missing (a year's rating, a registration, an award)."""
+    hints = [hint for detail, hint in COMMANDS.items() if detail in refusal.details]
+    return " ".join([refusal.message_vi, *hints])
 
 
 def report_errors(fn: Callable[P, R]) -> Callable[P, R]:

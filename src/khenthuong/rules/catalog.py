@@ -323,8 +323,8 @@ class Catalog(Strict):
         applicable = [r for r in award.rules if r.effective_from <= on]
         if not applicable:
             raise NoRulesInForce(
-                f"quy định khen thưởng {award.name.vi} ({code})",
-                f"rules of {code}",
+                f"quy định khen thưởng {award.name.vi}",
+                f"rules of {award.name.en}",
                 on,
                 award.rules[0].effective_from,
             )

@@ -68,7 +68,8 @@ def deciding_role(catalog: Catalog, award_code: str) -> str:
         if authority.startswith(prefix):
             return role
     raise KhenthuongError(
-        f"{award_code}: không xác định được vai trò ký cho thẩm quyền {authority!r}",
+        f"{catalog.award(award_code).name.vi}: không xác định được vai trò ký cho thẩm quyền "
+        f"{authority!r}",
         en=f"No signing role known for the deciding authority {authority!r}",
     )
 
@@ -188,12 +189,13 @@ def decide_by_step(
     if code is None:
         raise StepRefused(
             [
-                Refusal(
+                Refusal(  # each interface says how to sign it anyway (`no_award`)
                     "award",
                     f"Không xác định được hình thức khen thưởng của hồ sơ #{nomination_id}: "
-                    "ký bằng 'khenthuong decisions create --award MÃ'",
-                    f"nomination #{nomination_id} has no award in the catalog: sign it with "
-                    "'khenthuong decisions create --award CODE'",
+                    "quy trình của hồ sơ không gắn với hình thức nào trong danh mục",
+                    f"Nomination #{nomination_id} has no award: its workflow is linked to no "
+                    "award of the catalog",
+                    {"no_award": str(row["workflow"])},
                 )
             ],
             nomination_id,
@@ -445,11 +447,13 @@ def _check_nomination(
     if proposed is None and award.workflow not in (None, nom["workflow"]):
         proposed = f"quy trình {nom['workflow']}"
     if proposed is not None and proposed != award_code:
-        name = catalog.award(proposed).name.vi if proposed in catalog.awards else proposed
+        known = proposed in catalog.awards
+        name = catalog.award(proposed).name if known else None
         raise KhenthuongError(
-            f"{who} đề nghị {name} ({proposed}), không phải {award.name.vi} ({award_code}): "
+            f"{who} đề nghị {name.vi if name else proposed}, không phải {award.name.vi}: "
             "quyết định chỉ ghi đúng hình thức khen thưởng của hồ sơ",
-            en=f"Nomination #{nom['id']} is for {proposed}, not {award_code}",
+            en=f"Nomination #{nom['id']} is for {name.en if name else proposed}, "
+            f"not {award.name.en}",
         )
     if not str(nom["unit_path"]).startswith(authority_path):
         raise Forbidden(

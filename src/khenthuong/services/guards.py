@@ -211,7 +211,7 @@ def _rules_on(catalog: Catalog, code: str, on: date, unit_path: str) -> RuleSet 
             "rules",
             str(exc),
             exc.message_en,
-            {"on": on.isoformat(), "earliest": exc.earliest.isoformat()},
+            {"award": code, "on": on.isoformat(), "earliest": exc.earliest.isoformat()},
         )
     except KhenthuongError as exc:  # an award code the catalog does not know
         return Refusal("rules", str(exc), f"no rules of {code} in force on {on}")
@@ -247,6 +247,14 @@ def _places_taken(
     )
 
 
+def _award_name(catalog: Catalog, code: str, lang: str) -> str:
+    """An award's name in `lang` ('vi' or 'en'); a code the catalog does not know as itself."""
+    if code not in catalog.awards:
+        return code
+    name = catalog.award(code).name
+    return str(name.en if lang == "en" else name.vi)
+
+
 def _unit_quota(
     conn: Connection,
     catalog: Catalog,
@@ -261,7 +269,7 @@ def _unit_quota(
         scope_path = organisation_path(nom["unit_path"])
         scope = UNITS.c.path == scope_path
         in_scope: ColumnElement[bool] = NOMINATIONS.c.unit_path.startswith(scope_path)
-        whose_vi, whose_en = f"của {organisation_of(nom['unit_path'])}", "the organisation's"
+        whose_vi, whose_en = "", "the organisation's"  # of the organisation: named below
     else:
         scope_path = nom["unit_path"]
         scope = UNITS.c.id == nom["proposing_unit_id"]
@@ -269,10 +277,12 @@ def _unit_quota(
         whose_vi, whose_en = "của đơn vị", "the unit's"
     # Lock the scope's unit row so two officers cannot both take the last place (PostgreSQL);
     # SQLite write transactions are already serialised by BEGIN IMMEDIATE.
-    lock = select(UNITS.c.id).where(scope)
+    lock = select(UNITS.c.id, UNITS.c.name).where(scope)
     if conn.dialect.name == "postgresql":
         lock = lock.with_for_update()
-    conn.execute(lock).first()
+    scope_unit = conn.execute(lock).first()
+    if quota.per == "organisation":
+        whose_vi = f"của {scope_unit.name if scope_unit else organisation_of(nom['unit_path'])}"
     caps: list[tuple[int, str, str]] = []
     if quota.share is not None and quota.of == STAFF:
         base = conn.execute(
@@ -333,8 +343,8 @@ def _unit_quota(
         caps.append(
             (
                 math.floor(quota.share * base),
-                f"{quota.share:.0%} của {base} {quota.of}",
-                f"{quota.share:.0%} of {base} {quota.of}",
+                f"{quota.share:.0%} của {base} {_award_name(catalog, quota.of, 'vi')}",
+                f"{quota.share:.0%} of {base} {_award_name(catalog, quota.of, 'en')}",
             )
         )
     if quota.count is not None:
@@ -347,9 +357,10 @@ def _unit_quota(
         return None
     return Refusal(
         "within_quota",
-        f"Vượt tỷ lệ: tối đa {cap} hồ sơ {code} năm {nom['year']} ({why_vi}); đã có {taken}",
-        f"quota reached: at most {cap} ({why_en}); {taken} taken",
-        {"cap": cap, "taken": taken},
+        f"Vượt tỷ lệ: tối đa {cap} hồ sơ {_award_name(catalog, code, 'vi')} năm {nom['year']} "
+        f"({why_vi}); đã có {taken}",
+        f"Quota reached: at most {cap} {_award_name(catalog, code, 'en')} ({why_en}); {taken} taken",
+        {"award": code, "cap": cap, "taken": taken},
     )
 
 
@@ -385,10 +396,11 @@ def _bloc_quota(
         if taken >= bloc.flag_quota:
             return Refusal(
                 "within_quota",
-                f"Khối {bloc.code} ({bloc.name}) chỉ được đề nghị {bloc.flag_quota} {code} "
+                f"{bloc.name} chỉ được đề nghị {bloc.flag_quota} {_award_name(catalog, code, 'vi')} "
                 f"năm {year}; đã có {taken} hồ sơ",
-                f"bloc {bloc.code} may propose {bloc.flag_quota} {code} in {year}; {taken} taken",
-                {"bloc": bloc.code, "cap": bloc.flag_quota, "taken": taken},
+                f"{bloc.name} may propose {bloc.flag_quota} {_award_name(catalog, code, 'en')} in "
+                f"{year}; {taken} taken",
+                {"bloc": bloc.code, "award": code, "cap": bloc.flag_quota, "taken": taken},
             )
     return None
 

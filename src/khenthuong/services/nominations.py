@@ -937,12 +937,13 @@ def _prefetch_guards(
     return batch
 
 
-_DECISION_IN_BATCH = Refusal(
+_DECISION_IN_BATCH = Refusal(  # each interface says where decisions are signed (`sign_apart`)
     "decision",
-    "Ký quyết định không thực hiện theo lô: dùng 'khenthuong decisions create' hoặc "
-    "POST /api/decisions (một quyết định cho nhiều hồ sơ, có ngày, người ký, cơ quan)",
-    "signing is not a batch step: use 'khenthuong decisions create' or POST /api/decisions "
-    "(one decision for many nominations, with its date, signer and authority)",
+    "Ký quyết định không thực hiện theo lô: một quyết định cho nhiều hồ sơ được ký riêng, "
+    "có số, ngày, người ký và cơ quan",
+    "Signing is not a batch step: one decision for many nominations is signed on its own, "
+    "with its number, date, signer and authority",
+    {"sign_apart": "POST /api/decisions"},
 )
 
 

@@ -39,8 +39,7 @@ def registered(ctx: GuardContext) -> Refusal | None:
         "registered",
         f"{nom['nominee_name']} chưa đăng ký thi đua danh hiệu {award.name.vi}{or_vi} năm "
         f"{year}: thiếu đăng ký thi đua của {nom['nominee_name']} cho {award.name.vi} năm "
-        f"{year} (căn cứ: {needed.source or rule.source}); đăng ký bằng khenthuong "
-        "registrations add hoặc trang Năm thi đua",
-        f"{nom['nominee_name']} has no registration for {award.name.en} ({code}) in {year}",
-        {"award": code, "year": year},
+        f"{year} (căn cứ: {needed.source or rule.source})",
+        f"{nom['nominee_name']} has no registration for {award.name.en} in {year}",
+        {"award": code, "year": year, "unregistered": True},  # each interface says where
     )

@@ -168,7 +168,7 @@ def tally_titles_in(
     if missing or extra:
         parts = []
         if missing:
-            names = ", ".join(f"{catalog.award(c).name.vi} ({c})" for c in missing)
+            names = ", ".join(catalog.award(c).name.vi for c in missing)
             parts.append(f"thiếu kết quả bỏ phiếu cho {names}")
         if extra:
             parts.append(f"không có hồ sơ {', '.join(extra)} nào chờ Hội đồng trong đợt này")
@@ -310,7 +310,7 @@ def decide_titles_in(
         raise KhenthuongError(f"Đợt đề nghị #{batch_id} không có hồ sơ nào chờ ký quyết định")
     missing = [c for c in waiting if c not in numbers]
     if missing:
-        names = ", ".join(f"{catalog.award(c).name.vi} ({c})" for c in missing)
+        names = ", ".join(catalog.award(c).name.vi for c in missing)
         raise KhenthuongError(f"Thiếu số quyết định cho {names}")
     extra = [c for c in numbers if c not in waiting]
     if extra:

@@ -306,12 +306,23 @@ def refusal_text(exc: KhenthuongError, lang: str) -> str:
     return one_language(str(exc), lang)
 
 
+POINTERS = {
+    "missing_rating": "hint_enter_ratings",
+    "unregistered": "hint_register",
+    "no_award": "hint_award_catalog",
+    "sign_apart": "hint_sign_decisions_page",
+}
+"""A refusal's detail that tells what is missing → where the pages put it right (catalog
+key); the CLI names its own commands (`cli.common.refusal_line`)."""
+
+
 def refusal_line(refusal: Refusal, lang: str) -> str:
     """One refusal of a step in `lang`, with where to put it right on the pages when the
     refusal tells what is missing (a year's rating: the unit-year page)."""
     text = refusal.message_en if lang == "en" else refusal.message_vi
-    if "missing_rating" in refusal.details:
-        text += " " + translate("hint_enter_ratings", lang)
+    for detail, key in POINTERS.items():
+        if detail in refusal.details:
+            text += " " + translate(key, lang)
     return text
 
 
