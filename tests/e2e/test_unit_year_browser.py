@@ -70,6 +70,9 @@ def test_a_units_year_in_chromium(
     refusal = _text(qd, "error")
     assert f"Không có danh hiệu nào để bình xét năm {YEAR} của Cục Cơ yếu Quân đội" in refusal
     assert "CCYQD" not in refusal
+    # where this page registers titles, never the CLI's command
+    assert "(đăng ký thi đua ở trang Năm thi đua, mục Đăng ký thi đua)" in refusal
+    assert "khenthuong" not in refusal
     _shot(qd, "unit-year-01-review-refused-before-registration")
 
     # 2. The unit's targets, then three people registered for Lao động tiên tiến.

@@ -116,6 +116,9 @@ def test_registrations_import_then_one_pass_through_the_cli(rt: Runtime, tmp_pat
         tmp_path / "dang-ky.xlsx", header, [*rows, ["6", "Mai Văn Năm", "", "", "Huân chương", ""]]
     )
     base = ("--unit", "CCYQD", "--year", str(YEAR), "--as", "cb.qd")
+    code, out = run("year-review", "propose", *base)  # nothing registered yet
+    assert code == 1 and "chưa đăng ký thi đua danh hiệu nào" in out
+    assert "(đăng ký: khenthuong registrations add)" in " ".join(out.split())
     code, out = run("registrations", "import", str(bad), *base)
     assert code == 1 and "dang-ky.xlsx:7: danh hiệu 'Huân chương' không có trong danh mục" in out
     assert count(rt, REGISTRATION_ENTRIES) == 0

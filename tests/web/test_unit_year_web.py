@@ -209,6 +209,13 @@ def test_page_messages_follow_the_locale(web_rt: Runtime, browser: Browser) -> N
         "csrf_token": csrf, "unit": "CCYQD", "year": str(YEAR), f"rating_{one}": "htt",
     })  # fmt: skip
     assert "Ratings: 1 new, 0 corrected, 0 unchanged" in r.text
+    # No title registered yet: refused in English, pointing to this page, not the CLI.
+    r = c.post("/unit-year/propose", data={"csrf_token": csrf, "unit": "CCYQD", "year": str(YEAR)})
+    assert (
+        f"No title to review in {YEAR} for Cục Cơ yếu Quân đội: no title is registered "
+        "(register on the Emulation year page, under Emulation registration)"
+    ) in r.text
+    assert "registrations add" not in r.text and "bình xét" not in r.text
 
 
 def test_a_missing_rating_points_to_the_ratings_page_not_the_cli(

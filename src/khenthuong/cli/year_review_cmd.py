@@ -62,10 +62,13 @@ def propose(
     prints the batch id (then `proposals attach` and `proposals advance ID submit`)."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
-        batch_id, ids = year_review.propose_in(
-            conn, rt.registry, catalog_in(rt.settings.config_dir), unit=unit, year=year,
-            actor=actor, title=title or f"Đề nghị công nhận danh hiệu thi đua năm {year}",
-        )  # fmt: skip
+        try:
+            batch_id, ids = year_review.propose_in(
+                conn, rt.registry, catalog_in(rt.settings.config_dir), unit=unit, year=year,
+                actor=actor, title=title or f"Đề nghị công nhận danh hiệu thi đua năm {year}",
+            )  # fmt: skip
+        except year_review.NothingToReview as exc:
+            raise KhenthuongError(f"{exc} (đăng ký: khenthuong registrations add)") from None
     console.print(f"Đợt đề nghị #{batch_id}: {len(ids)} hồ sơ", style="bold")
     typer.echo(batch_id)
 

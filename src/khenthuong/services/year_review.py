@@ -95,6 +95,11 @@ def registered_entries(conn: Connection, unit: str, year: int) -> list[ProposedE
     ]
 
 
+class NothingToReview(KhenthuongError):
+    """A year-end review with no registered title: each interface says where titles are
+    registered (the CLI its command, the pages the unit-year page)."""
+
+
 def propose_in(
     conn: Connection,
     registry: WorkflowRegistry,
@@ -113,9 +118,11 @@ def propose_in(
     chosen = registered_entries(conn, unit, year) if entries is None else entries
     chosen = [e for e in chosen if catalog.award(e.award_code).workflow]
     if not chosen:
-        raise KhenthuongError(
-            f"Không có danh hiệu nào để bình xét năm {year} của {unit_row(conn, unit).name}: "
-            "đăng ký thi đua trước (khenthuong registrations add) hoặc đưa danh sách"
+        name = unit_row(conn, unit).name
+        raise NothingToReview(
+            f"Không có danh hiệu nào để bình xét năm {year} của {name}: chưa đăng ký thi đua "
+            "danh hiệu nào",
+            en=f"No title to review in {year} for {name}: no title is registered",
         )
     batch_id = batches.create_batch_in(
         conn, proposing_unit=unit, actor=actor, title=title, year=year, now=now

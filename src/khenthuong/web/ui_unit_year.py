@@ -235,10 +235,16 @@ async def import_ratings(request: Request) -> Response:
 @router.post("/unit-year/propose")
 async def propose(request: Request) -> Response:
     def action(conn: Any, caller: Caller, ctx: Any, form: Any, unit: str, year: int, _: Any) -> Any:
-        batch_id, _ids = year_review.propose_in(
-            conn, ctx.rt.registry, catalog_in(ctx.rt.settings.config_dir), unit=unit, year=year,
-            actor=caller.actor, title=f"Bình xét thi đua năm {year}",
-        )  # fmt: skip
+        try:
+            batch_id, _ids = year_review.propose_in(
+                conn, ctx.rt.registry, catalog_in(ctx.rt.settings.config_dir), unit=unit,
+                year=year, actor=caller.actor, title=f"Bình xét thi đua năm {year}",
+            )  # fmt: skip
+        except year_review.NothingToReview as exc:  # where this page registers titles
+            raise KhenthuongError(
+                f"{exc} {translate('hint_register', 'vi')}",
+                en=f"{exc.en} {translate('hint_register', 'en')}",
+            ) from None
         return redirect(f"/unit-year/review/{batch_id}")
 
     return await _act(request, action)
