@@ -15,7 +15,7 @@ its state with a version check, write one audit row, commit.
 
 Contenders, each in its most favourable documented use:
 
-- **engine**: `services.nominations.advance` (roles, four-eyes, due dates, hash-chained
+- **engine**: `services.stepping.advance` (roles, four-eyes, due dates, hash-chained
   event, the outbox notice on the closing step) on the khenthuong schema;
 - **Core baseline**: `bench/transitions.py`'s `Baseline` (SELECT version and head hash,
   guarded UPDATE, INSERT of the hash-chained event, the outbox row), the raw writes the
@@ -70,7 +70,7 @@ from transitions import Machine
 from bench.transitions import Baseline, StepSpec, cpu_model
 from khenthuong.roles import roles_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.definitions import sync_definitions
 from khenthuong.services.org import apply_seed, load_seed
@@ -343,7 +343,7 @@ def engine_runtime(folder: Path) -> tuple[Runtime, dict[str, Actor]]:
 def _drafts(rt: Runtime, proposer: Actor, items: int) -> list[int]:
     with write_tx(rt.engine) as conn:
         return [
-            svc.create_nomination_in(
+            new_nominations.create_nomination_in(
                 conn,
                 rt.registry,
                 workflow=WORKFLOW,
@@ -365,7 +365,9 @@ def engine_contenders(folder: Path, items: int) -> tuple[Contender, Contender, R
 
     def step(item: int, k: int) -> None:
         spec = SPECS[k]
-        svc.advance(rt.engine, rt.registry, item, spec.trigger, actors[spec.user], spec.payload)
+        stepping.advance(
+            rt.engine, rt.registry, item, spec.trigger, actors[spec.user], spec.payload
+        )
 
     def core(item: int, k: int) -> None:
         baseline.step(rt.engine, item, SPECS[k])

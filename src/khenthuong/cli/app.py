@@ -52,7 +52,7 @@ from khenthuong.roles import roles_in
 from khenthuong.rules.catalog import Catalog, load_catalog
 from khenthuong.rules.issuers import issuers_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import checkpoints, dossier
+from khenthuong.services import checkpoints, dossier, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.services.history_import import import_history
@@ -466,7 +466,7 @@ def advance(
     rt = runtime()
     payload = parse_fields(field)
     with actor_for(rt, as_user) as actor:
-        result = svc.advance(
+        result = stepping.advance(
             rt.engine,
             rt.registry,
             nomination_id,
@@ -504,7 +504,7 @@ def advance_batch(
     rt = runtime()
     payload = parse_fields(field)
     with actor_for(rt, as_user) as actor:
-        done, refused = svc.advance_batch(
+        done, refused = stepping.advance_batch(
             rt.engine, rt.registry, nomination_ids, trigger, actor, payload,
             comment=comment, partial=partial,
         )  # fmt: skip
