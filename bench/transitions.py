@@ -198,9 +198,9 @@ class Row:
 # --------------------------------------------------------------------------- setup
 
 
-def versions() -> dict[str, str]:
+def versions(packages: Sequence[str] = PACKAGES) -> dict[str, str]:
     found = {}
-    for name in PACKAGES:
+    for name in packages:
         try:
             found[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -232,8 +232,10 @@ def open_bench_runtime(url: str) -> tuple[Runtime, dict[str, Actor]]:
     return runtime, actors
 
 
-def make_pools(rt: Runtime, proposer: Actor, sizes: Sequence[int]) -> list[Pool]:
-    """Fresh draft nominations, created in one transaction per pool."""
+def make_pools(
+    rt: Runtime, proposer: Actor, sizes: Sequence[int], workflow: str = WORKFLOW
+) -> list[Pool]:
+    """Fresh draft nominations of `workflow`, created in one transaction per pool."""
     pools = []
     for size in sizes:
         with write_tx(rt.engine) as conn:
@@ -241,7 +243,7 @@ def make_pools(rt: Runtime, proposer: Actor, sizes: Sequence[int]) -> list[Pool]
                 new_nominations.create_nomination_in(
                     conn,
                     rt.registry,
-                    workflow=WORKFLOW,
+                    workflow=workflow,
                     proposing_unit=UNIT,
                     actor=proposer,
                     nominee_name=f"Nguyễn Văn Thử {i}",
