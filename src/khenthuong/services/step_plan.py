@@ -24,6 +24,34 @@ from khenthuong.workflow.machine import FlowAdapter, fire
 from khenthuong.workflow.minimum import minimum_refusal
 
 ALWAYS_OPTIONAL = frozenset({"reason", "note"})
+EVENT_FIELDS = (
+    "stream",
+    "seq",
+    "nomination_id",
+    "workflow",
+    "occurred_at",
+    "actor",
+    "actor_role",
+    "actor_unit",
+    "trigger",
+    "from_state",
+    "to_state",
+    "comment",
+    "payload",
+    "prev_hash",
+    "hash",
+)
+"""The columns a step's event row carries (the keys of `StepPlan.event`)."""
+NOTICE_FIELDS = (
+    "dedup_key",
+    "kind",
+    "payload",
+    "created_at",
+    "available_at",
+    "status",
+    "attempts",
+)
+"""The columns a step's outbox notice carries (the keys of `StepPlan.notice`)."""
 
 
 @dataclass
