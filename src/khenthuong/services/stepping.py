@@ -1,9 +1,11 @@
 """Taking workflow steps: one nomination (`advance`) or many in one transaction
 (`advance_batch`).
 
-The hot path uses SQLAlchemy Core on the mapped tables: one SELECT, one guarded
-UPDATE and one INSERT per step, inside one transaction. The ORM is not used here
-because a step must cost little more than the raw writes (see bench/transitions.py).
+The hot path writes with statements built once from the Core tables: one SELECT of the
+columns a step reads, one guarded UPDATE and one INSERT of the event (and the outbox row of
+a closing step), inside one transaction. A single step runs them on the driver's cursor
+(`storage.prepared`), a batch with Core's executemany. The ORM is not used here because a
+step must cost little more than the raw writes (bench/transitions.py, bench/peers.py).
 """
 
 from __future__ import annotations
