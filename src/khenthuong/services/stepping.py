@@ -60,8 +60,9 @@ _INSERT_OUTBOX = insert(OUTBOX)
 # A single step runs its statements on the driver's cursor (storage.prepared): about as much
 # time again as the statements themselves is saved per step; a batch's executemany keeps Core.
 _RUN_UPDATE = Prepared(_UPDATE_STEP)
-_RUN_EVENT = Prepared(_INSERT_EVENT, EVENT_FIELDS)
-_RUN_OUTBOX = Prepared(_INSERT_OUTBOX, NOTICE_FIELDS)
+# `inline()`: no RETURNING of the new id on PostgreSQL (nothing reads it).
+_RUN_EVENT = Prepared(_INSERT_EVENT.inline(), EVENT_FIELDS)
+_RUN_OUTBOX = Prepared(_INSERT_OUTBOX.inline(), NOTICE_FIELDS)
 
 
 # What a step itself reads (checks, plan, version check, chain); a guard or the decision
