@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from khenthuong.audit.chain import canonical_json, event_hash
+from khenthuong.audit.chain import HASHED_FIELDS, canonical_json, event_hash
 from khenthuong.calendar.workdays import default_calendar
 from khenthuong.errors import Refusal
 from khenthuong.services.actors import Actor, Grant, delegation_fields
@@ -24,23 +24,7 @@ from khenthuong.workflow.machine import FlowAdapter, fire
 from khenthuong.workflow.minimum import minimum_refusal
 
 ALWAYS_OPTIONAL = frozenset({"reason", "note"})
-EVENT_FIELDS = (
-    "stream",
-    "seq",
-    "nomination_id",
-    "workflow",
-    "occurred_at",
-    "actor",
-    "actor_role",
-    "actor_unit",
-    "trigger",
-    "from_state",
-    "to_state",
-    "comment",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+EVENT_FIELDS = (*HASHED_FIELDS, "hash")
 """The columns a step's event row carries (the keys of `StepPlan.event`)."""
 NOTICE_FIELDS = (
     "dedup_key",
