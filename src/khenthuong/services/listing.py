@@ -175,8 +175,9 @@ class _Plan:
     """What an actor's queue needs from the workflows, worked out once per actor."""
 
     groups: dict[tuple[str, ...], list[tuple[str, int, str]]]
-    steps: dict[tuple[str, int, str, str], list[str]]
-    """The actor's steps by (workflow, version, state, unit path), filled as pages ask."""
+    steps: dict[tuple[str, int, str, str], tuple[list[str], bool]]
+    """The actor's steps by (workflow, version, state, unit path), and whether one of them
+    goes forward (not a side action), filled as pages ask."""
 
 
 _PLANS: WeakKeyDictionary[WorkflowRegistry, dict[tuple[int, Actor], _Plan]] = WeakKeyDictionary()
@@ -228,8 +229,10 @@ def _candidates_statement(shape: tuple[int, ...], dated: bool, after: bool) -> S
         branches.append(branch)
     union = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
     order = (union.c.due_at, union.c.id) if dated else (union.c.id,)
-    kept = [union.c[c] for c in _KEY_COLUMNS if c != "due_at"]  # no dates to convert
-    return select(*kept).order_by(*order).limit(bindparam("limit"))
+    # All the union's columns (due_at too): SQLite then flattens the outer SELECT into the
+    # compound and merges the branches in index order, stopping at the limit (selecting
+    # fewer columns made it read every branch whole and sort: 2-3 ms instead of 0.5).
+    return select(union).order_by(*order).limit(bindparam("limit"))
 
 
 def _candidates(
@@ -297,15 +300,20 @@ def my_queue(
         keys += _candidates(conn, groups, dated=False, after=undated, limit=want - len(keys))
     seen = plan.steps
 
-    def steps(row: Any) -> list[str]:
+    def steps(row: Any) -> tuple[list[str], bool]:
         group = (row.workflow, row.workflow_version, row.state, row.unit_path)
         found = seen.get(group)
         if found is None:
-            found = [t.trigger for t in allowed_triggers(registry, row._mapping, actor)]
-            seen[group] = found
+            triggers = [t.trigger for t in allowed_triggers(registry, row._mapping, actor)]
+            found = seen[group] = (triggers, any(t not in _SIDE for t in triggers))
         return found
 
-    kept = [k.id for k in keys if any(t not in _SIDE for t in steps(k))][:limit]
+    kept: list[int] = []
+    for key in keys:
+        if steps(key)[1]:
+            kept.append(key.id)
+            if len(kept) == limit:
+                break
     if not kept:
         return []
     rows = {r.id: r for r in conn.execute(_PAGE_ROWS, {"ids": kept})}
@@ -314,8 +322,8 @@ def my_queue(
         row = rows.get(nid)
         if row is None or row.closed:
             continue  # gone or closed between the two reads
-        triggers = steps(row)
-        if any(t not in _SIDE for t in triggers):
+        triggers, forward = steps(row)
+        if forward:
             item = dict(row._mapping)
             item["actions"] = list(triggers)
             out.append(item)
