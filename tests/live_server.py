@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -38,9 +39,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
-def live_server(home: Path, setup_code: str = "") -> Iterator[LiveServer]:
-    """Initialise a demo database in `home`, run `setup_code` against it, serve it."""
+def _env(home: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "KHENTHUONG_DATABASE_URL": f"sqlite:///{home / 'khenthuong.db'}",
@@ -48,7 +47,30 @@ def live_server(home: Path, setup_code: str = "") -> Iterator[LiveServer]:
         "KHENTHUONG_MAILDIR": str(home / "maildir"),
     }
     env.pop("KHENTHUONG_BROKER_URL", None)
-    subprocess.run([KHENTHUONG, "init", "--demo"], env=env, check=True, capture_output=True)
+    return env
+
+
+def _demo_home(home: Path) -> None:
+    """`khenthuong init --demo` in `home`: run once per test process (in a folder beside
+    `home`, under the same pytest temporary root), then copied (database and state folder)."""
+    template = home.parent / "init-demo-template"
+    if not (template / "done").exists():
+        shutil.rmtree(template, ignore_errors=True)
+        template.mkdir()
+        subprocess.run(
+            [KHENTHUONG, "init", "--demo"], env=_env(template), check=True, capture_output=True
+        )
+        (template / "done").touch()
+    shutil.copy(template / "khenthuong.db", home / "khenthuong.db")
+    shutil.copytree(template / "var", home / "var")
+
+
+@contextmanager
+def live_server(home: Path, setup_code: str = "") -> Iterator[LiveServer]:
+    """A demo database in `home` (as `khenthuong init --demo` leaves it), `setup_code` run
+    against it, served."""
+    env = _env(home)
+    _demo_home(home)
     if setup_code:
         subprocess.run([sys.executable, "-c", setup_code], env=env, check=True)
     port = _free_port()

@@ -14,8 +14,6 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
-import puremagic
-
 KINDS: dict[str, tuple[str, str]] = {
     ".pdf": ("application/pdf", "PDF"),
     ".doc": ("application/msword", "Word 97-2003"),
@@ -75,6 +73,8 @@ def _content_is(extension: str, content: bytes) -> bool:
         return "[Content_Types].xml" in names and _OOXML_PART[extension] in names
     if extension in (".doc", ".xls"):
         return content.startswith(_OLE2)
+    import puremagic  # noqa: PLC0415 - its tables load with the first upload, not every command
+
     expected = KINDS[extension][0]
     try:
         found = puremagic.magic_string(content)

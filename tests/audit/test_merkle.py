@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from khenthuong.audit.chain import canonical_json
+from khenthuong.audit.leaves import leaf_data
 from khenthuong.audit.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -17,7 +18,6 @@ from khenthuong.audit.merkle import (
     node_hash,
     verify_consistency,
 )
-from khenthuong.audit.seal import leaf_data
 
 # Certificate Transparency's reference leaves and the tree head of each prefix (sizes 0..8),
 # as published with RFC 6962 test data (certificate-transparency, transparency-dev/merkle).

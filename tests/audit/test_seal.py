@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from khenthuong.audit import seal as seal_module
 from khenthuong.audit.append import append_event
 from khenthuong.audit.chain import event_hash
-from khenthuong.audit.seal import SealBroken, sign_checkpoint
+from khenthuong.audit.checkpoint import sign_checkpoint
+from khenthuong.audit.seal import SealBroken
 from khenthuong.audit.seal_verify import SealReport, verify_seal
 from khenthuong.audit.verify import verify_all
 from khenthuong.cli.app import app
@@ -156,7 +157,6 @@ def test_checkpoint_of_another_key_is_rejected(rt: Runtime, demo: Demo) -> None:
         root=genuine.root,
         now=datetime.now(UTC),
         streams=genuine.streams,
-        heads=genuine.heads,
     )
     with rt.engine.connect() as conn:
         report = verify_seal(conn, checkpoints.load_public_key(demo.public_key), forged)

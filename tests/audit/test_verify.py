@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from datetime import UTC, timedelta
 
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from khenthuong.audit import query as query_module
+from khenthuong.audit.append import append_event
 from khenthuong.audit.chain import GENESIS, event_hash
 from khenthuong.audit.query import AuditFilter, history, query_events
 from khenthuong.audit.verify import verify_all
 from khenthuong.runtime import Runtime
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
+from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import EVENTS
 
 
@@ -127,6 +133,8 @@ def test_first_event_links_to_genesis_and_history_is_ordered(rt: Runtime) -> Non
     nid = decided_nomination(rt)
     with rt.engine.connect() as conn:
         timeline = history(conn, nid)
+        assert timeline == list(query_events(conn, AuditFilter(nomination_id=nid)))
+    assert {e["occurred_at"].tzinfo for e in timeline} == {UTC}
     assert [e["trigger"] for e in timeline] == ["create", "submit", "council_approve", "decide"]
     assert [e["actor_role"] for e in timeline] == [
         "unit_officer",
@@ -140,6 +148,31 @@ def test_first_event_links_to_genesis_and_history_is_ordered(rt: Runtime) -> Non
             select(EVENTS.c.prev_hash).where(EVENTS.c.id == event_id(rt, nid, 1))
         ).scalar_one()
     assert first == GENESIS
+
+
+def test_history_is_in_time_order_across_streams_and_within_its_limit(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event of another stream about the nomination, earlier than all of its own, comes
+    first; a timeline longer than the limit keeps its earliest events, as query_events."""
+    nid = decided_nomination(rt)
+    other = f"note:{nid}"
+    with write_tx(rt.engine) as conn:
+        append_event(conn, other, actor="cb.qd", trigger="note", payload={"n": 1})
+        start = conn.execute(
+            select(func.min(EVENTS.c.occurred_at)).where(EVENTS.c.nomination_id == nid)
+        ).scalar_one()
+        conn.execute(
+            update(EVENTS)
+            .where(EVENTS.c.stream == other)
+            .values(nomination_id=nid, occurred_at=start - timedelta(seconds=1))
+        )
+    with rt.engine.connect() as conn:
+        timeline = history(conn, nid)
+        assert timeline == list(query_events(conn, AuditFilter(nomination_id=nid)))
+        assert [e["stream"] for e in timeline][:2] == [other, f"nomination:{nid}"]
+        monkeypatch.setattr(query_module, "HISTORY_LIMIT", 3)
+        assert history(conn, nid) == timeline[:3]
 
 
 def test_query_filters_combine(rt: Runtime) -> None:

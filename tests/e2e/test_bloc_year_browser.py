@@ -10,12 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e import test_browser
 from tests.e2e.test_browser import _shot, _sign_in
 from tests.live_server import live_server
 
-chromium = test_browser.chromium
-"""The shared headless Chromium (a module-scoped fixture)."""
 PAGE = "/blocs/KCY4/years/2019"
 HEADS = {"CCYQD": "tt.qd", "CCYDCQ": "tt.dcq", "CCYCA": "tt.ca", "CCYNG": "tt.ng"}
 RESULTS = {

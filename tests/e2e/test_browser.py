@@ -37,7 +37,7 @@ if not CHROMIUM.exists():
         "installs it with apt-get when run as root"
     )
 try:
-    from playwright import sync_api
+    from playwright import sync_api  # noqa: F401 - conftest's `chromium` launches it
 except ImportError:
     absent("Playwright for Python is not installed (`bash scripts/install --dev`)")
 
@@ -58,17 +58,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def server(live: LiveServer) -> str:
     return live.base
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def _shot(page: object, name: str) -> None:

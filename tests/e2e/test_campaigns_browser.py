@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.e2e.test_browser import _shot, _sign_in, chromium, live, server
+from tests.e2e.test_browser import _shot, _sign_in, live, server
 
-__all__ = ["chromium", "live", "server"]  # the module-scoped fixtures, used here too
+__all__ = ["live", "server"]  # the module-scoped fixtures, used here too
 
 
 def test_launch_a_campaign_and_read_the_statistics_in_chromium(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.test_browser import _shot, _sign_in, chromium, live, server
+from tests.e2e.test_browser import _shot, _sign_in, live, server
 
-__all__ = ["chromium", "live", "server"]
+__all__ = ["live", "server"]
 
 
 def test_the_administrator_imports_units_in_chromium(

@@ -18,12 +18,9 @@ import httpx
 import pytest
 
 from khenthuong.localtime import LOCAL_TZ
-from tests.e2e import test_browser
 from tests.e2e.test_browser import _shot, _sign_in
 from tests.live_server import LiveServer, live_server
 
-chromium = test_browser.chromium
-"""The shared headless Chromium (a module-scoped fixture)."""
 YEAR = datetime.now(UTC).astimezone(LOCAL_TZ).year
 PAGE = f"/unit-year?unit=CCYQD&year={YEAR}"
 PEOPLE = ("Lò Văn Một", "Lò Văn Hai", "Lò Thị Ba")

@@ -5,8 +5,9 @@ Only the public key and the checkpoint need to be trusted. The leaves are recomp
 the events themselves (each event's hash from its content), placed in the order the seal
 table records, and the tree over them must give the checkpoint's root; the copy each leaf
 row keeps of what it sealed names the event that changed. The stream heads sealed by the
-checkpoint (the newest leaf of each stream) must match its signed digest and may only have
-grown in the database since.
+checkpoint (the newest leaf of each stream, bound by the root) may only have grown in the
+database since, and the leaves must give the streams the checkpoint signed (version 2: their
+count; version 1: their count and a digest of their heads).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, func, select
 
 from khenthuong.audit.chain import HASHED_FIELDS, event_hash
+from khenthuong.audit.checkpoint import Checkpoint, key_id
+from khenthuong.audit.heads_v1 import heads_digest
+from khenthuong.audit.leaves import leaf_of
 from khenthuong.audit.merkle import MerkleTree, verify_consistency
-from khenthuong.audit.seal import Checkpoint, heads_digest, key_id, leaf_of, stored_checkpoints
+from khenthuong.audit.seal import stored_checkpoints
 from khenthuong.storage.models import EVENTS, NOMINATIONS, STREAM_HEADS
 from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES
 
@@ -251,18 +255,9 @@ def verify_seal(
         proof = tree.consistency_proof(size, total)
         if not verify_consistency(size, total, bytes.fromhex(checkpoint.root), tree.root(), proof):
             report.findings.append(SealFinding("root", "bằng chứng nhất quán không hợp lệ"))
-    sealed_heads = _sealed_heads(authentic[: min(size, total)])
-    if (
-        heads_digest((s, q, h) for s, (q, h) in sealed_heads.items()) != checkpoint.heads
-        or len(sealed_heads) != checkpoint.streams
-    ):
-        report.findings.append(
-            SealFinding(
-                "heads_digest",
-                f"đầu các chuỗi suy ra từ nhật ký ({len(sealed_heads)} chuỗi) không khớp bản "
-                f"tóm tắt đã ký ({checkpoint.streams} chuỗi)",
-            )
-        )
+    sealed = authentic[: min(size, total)]
+    sealed_heads = _sealed_heads(sealed)
+    report.findings.extend(_signed_streams(checkpoint, sealed, sealed_heads))
     report.findings.extend(_head_findings(sealed_heads, _database_heads(conn)))
     report.findings.extend(
         _stored_findings(conn, stored, tree, public_key, checkpoint, intact=intact)
@@ -279,6 +274,32 @@ def verify_seal(
     ).scalar_one()
     report.unsealed = max(total - size, 0) + int(unsealed_events)
     return report
+
+
+def _signed_streams(
+    checkpoint: Checkpoint,
+    sealed: list[tuple[str, int, str]],
+    heads: dict[str, tuple[int, str]],
+) -> list[SealFinding]:
+    """The streams the checkpoint signed, against the sealed leaves: version 2 counts the
+    leaves of seq 1; version 1 signed the number of streams and a digest of their heads."""
+    if checkpoint.version == 1:
+        digest = heads_digest((s, q, h) for s, (q, h) in heads.items())
+        if digest == checkpoint.heads and len(heads) == checkpoint.streams:
+            return []
+        message = (
+            f"đầu các chuỗi suy ra từ nhật ký ({len(heads)} chuỗi) không khớp bản "
+            f"tóm tắt đã ký ({checkpoint.streams} chuỗi)"
+        )
+        return [SealFinding("heads_digest", message)]
+    begun = sum(1 for _, seq, _ in sealed if seq == 1)
+    if begun == checkpoint.streams:
+        return []
+    message = (
+        f"nhật ký đã niêm phong có {begun} chuỗi (sự kiện seq 1) nhưng điểm niêm phong đã ký "
+        f"{checkpoint.streams} chuỗi"
+    )
+    return [SealFinding("heads_digest", message)]
 
 
 def _root_finding(

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-import holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from khenthuong.errors import InvalidDefinition
@@ -119,6 +118,8 @@ class WorkingCalendar:
 
 @lru_cache(maxsize=256)
 def _package_year(year: int) -> tuple[dict[date, str], frozenset[date]]:
+    import holidays  # noqa: PLC0415 - imported by the first date computed, not every command
+
     vn = holidays.country_holidays("VN", years=year, language="vi")
     # The package lists some make-up Saturdays of other years under every year (27/12/2014
     # and 05/01/2019 appear under 2026): keep this year's only.

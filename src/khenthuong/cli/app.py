@@ -4,28 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine, select
 
-from khenthuong.audit.query import history as event_history
-from khenthuong.cli import (
-    audit_cmd,
-    blocs_cmd,
-    covenants_cmd,
-    decisions_cmd,
-    delegations_cmd,
-    org_files_cmd,
-    persons_cmd,
-    ratings_cmd,
-    registrations_cmd,
-    reminders_cmd,
-    serve_main,
-    stats_cmd,
-    workflows_cmd,
-    year_review_cmd,
-)
 from khenthuong.cli.common import (
     ExitCode,
     FormatOption,
@@ -43,79 +26,79 @@ from khenthuong.cli.common import (
     report_errors,
     runtime,
 )
+from khenthuong.cli.lazy import LazyGroup, Mount
 from khenthuong.commendation import accepted_types, commendation_type_of
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.documents.text import money
 from khenthuong.errors import InvalidDefinition
 from khenthuong.localtime import LOCAL_TZ
-from khenthuong.roles import roles_in
-from khenthuong.rules.catalog import Catalog, load_catalog
-from khenthuong.rules.issuers import issuers_in
-from khenthuong.runtime import Runtime
-from khenthuong.services import checkpoints, dossier
-from khenthuong.services import nominations as svc
-from khenthuong.services.blocs import apply_blocs, load_blocs
-from khenthuong.services.history_import import import_history
-from khenthuong.services.org import add_user, apply_seed, load_seed
-from khenthuong.settings import get_settings
-from khenthuong.storage.db import get_engine, write_tx
-from khenthuong.storage.migrate import upgrade
-from khenthuong.storage.models import UNITS
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from khenthuong.rules.catalog import Catalog
+    from khenthuong.runtime import Runtime
+
+# The sub-commands in modules of their own, imported when used (`khenthuong --help` and a
+# read command start without the web app, document rendering or the spreadsheet readers).
+# `help` is what the root's help lists: the sub-app's own help or the command's docstring
+# (tests/cli/test_lazy_cli.py checks they agree).
+MOUNTS = (
+    Mount("serve", "serve_main", "serve",
+          "Serve HTTP; without KHENTHUONG_BROKER_URL also run reminders and notices (in a child\n"
+          "process of their own; with several servers on one database, one of them runs them)."),
+    Mount("stats", "stats_cmd", "stats",
+          "Counts of decided titles and awards by form, level, subject, commendation type, unit\n"
+          "and year (award ledger: decisions and imported history; revoked awards excluded)."),
+    Mount("workflows", "workflows_cmd", "app", "Quy trình khen thưởng (workflow definitions)."),
+    Mount("audit", "audit_cmd", "app", "Nhật ký kiểm tra (audit trail)."),
+    Mount("blocs", "blocs_cmd", "app", "Khối, cụm thi đua (emulation blocs)."),
+    Mount("reminders", "reminders_cmd", "app", "Nhắc hạn và thông báo (reminders and notices)."),
+    Mount("decisions", "decisions_cmd", "app", "Quyết định khen thưởng (award decisions)."),
+    Mount("covenants", "covenants_cmd", "app",
+          "Giao ước thi đua, sơ kết, tổng kết (covenants and reviews)."),
+    Mount("persons", "persons_cmd", "app", "Danh sách cá nhân (the person register)."),
+    Mount("delegations", "delegations_cmd", "app", "Ủy quyền, ký thay (delegations)."),
+    Mount("registrations", "registrations_cmd", "app", "Đăng ký thi đua (emulation registration)."),
+    Mount("ratings", "ratings_cmd", "app", "Xếp loại cuối năm (year-end ratings)."),
+    Mount("year-review", "year_review_cmd", "app",
+          "Bình xét thi đua cuối năm của đơn vị (year-end review)."),
+    Mount("councils", "decisions_cmd", "councils_app", "Phiên họp Hội đồng TĐKT (council sessions)."),
+    Mount("users", "users_cmd", "app", "Người dùng (officers)."),
+    Mount("units", "org_files_cmd", "units_app", "Cây đơn vị (the unit tree)."),
+    Mount("calendar", "calendar_cmd", "app", "Lịch ngày làm việc (working-day calendar)."),
+    Mount("inspections", "inspections_cmd", "app", "Kiểm tra chéo (cross-inspection plans)."),
+    Mount("documents", "documents_cmd", "app",
+          "Văn bản: tài liệu của hồ sơ (list) và văn bản sinh ra (render, sign, verify)."),
+    Mount("proposals", "proposals_cmd", "app",
+          "Đợt đề nghị khen thưởng: một tờ trình, một danh sách (proposal batches)."),
+    Mount("campaigns", "campaigns_cmd", "app",
+          "Phong trào thi đua: thường xuyên, theo đợt, chuyên đề (emulation campaigns)."),
+)  # fmt: skip
+
+
+class _Root(LazyGroup):
+    mounts = MOUNTS
+
 
 app = typer.Typer(
     help="khenthuong: quy trình thi đua, khen thưởng (Vietnamese award nomination workflows).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=_Root,
 )
-app.add_typer(workflows_cmd.app, name="workflows")
-app.add_typer(audit_cmd.app, name="audit")
-app.add_typer(blocs_cmd.app, name="blocs")
-app.add_typer(reminders_cmd.app, name="reminders")
-app.add_typer(decisions_cmd.app, name="decisions")
-app.add_typer(covenants_cmd.app, name="covenants")
-app.add_typer(persons_cmd.app, name="persons")
-app.add_typer(delegations_cmd.app, name="delegations")
-app.add_typer(registrations_cmd.app, name="registrations")
-app.add_typer(ratings_cmd.app, name="ratings")
-app.add_typer(year_review_cmd.app, name="year-review")
-app.command("serve")(serve_main.serve)
-app.add_typer(decisions_cmd.councils_app, name="councils")
-users_app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)
-app.add_typer(users_app, name="users")
-users_app.command("import")(org_files_cmd.users_import)
-users_app.command("export")(org_files_cmd.users_export)
-users_app.command("password-link")(org_files_cmd.users_password_link)
-app.add_typer(org_files_cmd.units_app, name="units")
+_Root.root = app
 db_app = typer.Typer(help="Cơ sở dữ liệu (database schema).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-
-def _mount_optional() -> None:
-    """Sub-apps that live in their own modules."""
-    import importlib  # noqa: PLC0415
-
-    for module, name in (
-        ("calendar_cmd", "calendar"),
-        ("inspections_cmd", "inspections"),
-        ("documents_cmd", "documents"),
-        ("proposals_cmd", "proposals"),
-        ("campaigns_cmd", "campaigns"),
-    ):
-        try:
-            sub = importlib.import_module(f"khenthuong.cli.{module}")
-        except ImportError:  # a part still being built; the rest of the CLI works
-            continue
-        app.add_typer(sub.app, name=name)
-
-
-_mount_optional()
-app.command("stats")(stats_cmd.stats)
 
 
 @db_app.command("upgrade")
 @report_errors
 def db_upgrade() -> None:
     """Apply the Alembic migrations to the configured database."""
+    from khenthuong.storage.db import get_engine  # noqa: PLC0415
+    from khenthuong.storage.migrate import upgrade  # noqa: PLC0415
+
     with progress("Cập nhật lược đồ", None):
         upgrade(get_engine())
     console.print("Lược đồ cơ sở dữ liệu đã cập nhật.")
@@ -138,6 +121,17 @@ def init(
     """Create or upgrade the schema and register the workflows. Without --demo the system is
     empty: the first administrator and the organisation's top unit are created from the
     --org/--admin options, asked for in a terminal, or left for a later run."""
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from khenthuong.rules.issuers import issuers_in  # noqa: PLC0415
+    from khenthuong.services import checkpoints  # noqa: PLC0415
+    from khenthuong.services.blocs import apply_blocs, load_blocs  # noqa: PLC0415
+    from khenthuong.services.org import apply_seed, load_seed  # noqa: PLC0415
+    from khenthuong.settings import get_settings  # noqa: PLC0415
+    from khenthuong.storage.db import get_engine, write_tx  # noqa: PLC0415
+    from khenthuong.storage.migrate import upgrade  # noqa: PLC0415
+    from khenthuong.storage.models import UNITS  # noqa: PLC0415
+
     settings = get_settings()
     engine = get_engine()
     upgrade(engine)
@@ -178,6 +172,7 @@ def _first_admin(
     import sys  # noqa: PLC0415
 
     from khenthuong.services import golive  # noqa: PLC0415
+    from khenthuong.storage.db import write_tx  # noqa: PLC0415
 
     with rt.engine.connect() as conn:
         if golive.has_admin(conn):
@@ -217,6 +212,8 @@ def _first_admin(
 def backup(file: Path = typer.Argument(..., help="The archive to write (.tar.gz).")) -> None:
     """Back up the record: the database (documents included) and the audit checkpoint files."""
     from khenthuong.services.backup import backup as write_backup  # noqa: PLC0415
+    from khenthuong.settings import get_settings  # noqa: PLC0415
+    from khenthuong.storage.db import get_engine  # noqa: PLC0415
 
     report = write_backup(get_engine(), Path(get_settings().state_dir), file)
     rows = sum(report.tables.values())
@@ -235,6 +232,8 @@ def restore(
     """Restore an archive into the configured database, which must be empty; then run
     'khenthuong audit verify'."""
     from khenthuong.services.backup import restore as read_backup  # noqa: PLC0415
+    from khenthuong.settings import get_settings  # noqa: PLC0415
+    from khenthuong.storage.db import get_engine  # noqa: PLC0415
 
     if not file.is_file():
         raise typer.BadParameter(f"không có tệp {file}", param_hint="FILE")
@@ -252,6 +251,11 @@ def _warn_unknown_organisations(path: Path, engine: Engine) -> None:
     A warning, not an error: a deployment keeps the shipped overrides of organisations it
     does not hold (they simply never apply); a misspelt code is what this catches.
     """
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from khenthuong.rules.catalog import load_catalog  # noqa: PLC0415
+    from khenthuong.storage.models import UNITS  # noqa: PLC0415
+
     if not path.exists():
         return
     with engine.connect() as conn:
@@ -266,86 +270,6 @@ def _warn_unknown_organisations(path: Path, engine: Engine) -> None:
                 f"Cảnh báo: {problem} — ghi đè này không áp dụng cho đơn vị nào",
                 err=True,
             )
-
-
-@users_app.command("add")
-@report_errors
-def users_add(
-    username: str,
-    unit: str = typer.Option(..., "--unit", help="Home unit code."),
-    role: list[str] = typer.Option(..., "--role", help="ROLE or ROLE@SCOPE_UNIT; repeatable."),
-    email: str = typer.Option(..., "--email"),
-    name: str = typer.Option(None, "--name", help="Full name (default: the username)."),
-) -> None:
-    """Create an officer with roles over unit subtrees (default scope: the home unit)."""
-    if "@" not in email:
-        raise typer.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
-    engine = get_engine()
-    roles = roles_in(get_settings().config_dir)
-    grants = []
-    for item in role:
-        code, _, scope = item.partition("@")
-        grants.append((code, scope or unit))
-    with write_tx(engine) as conn:
-        user_id = add_user(conn, username, name or username, email, unit, grants, roles)
-    console.print(
-        f"User {username} (#{user_id}) created with " + ", ".join(f"{r}@{s}" for r, s in grants)
-    )
-
-
-@users_app.command("set-password")
-@report_errors
-def users_set_password(
-    username: str,
-    password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from standard input."
-    ),
-) -> None:
-    """Set a user's password (argon2id); prompts unless --password-stdin."""
-    import sys  # noqa: PLC0415
-
-    from khenthuong.services.accounts import set_password  # noqa: PLC0415
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("Mật khẩu mới", hide_input=True, confirmation_prompt=True)
-    from khenthuong.services.golive import demo_password_of, is_production  # noqa: PLC0415
-
-    settings = get_settings()
-    if is_production(settings) and password == demo_password_of(settings.config_dir)[0]:
-        raise typer.BadParameter(
-            "mật khẩu của dữ liệu mẫu đã được công bố; không dùng trong môi trường production"
-        )
-    with write_tx(get_engine()) as conn:
-        set_password(conn, username, password)
-    console.print(f"Đã đặt mật khẩu cho {username}")
-
-
-@users_app.command("token")
-@report_errors
-def users_token(
-    username: str,
-    name: str = typer.Option("api", "--name", help="What the token is for."),
-) -> None:
-    """Create a bearer token for API clients; printed once, only its hash is kept."""
-    from khenthuong.services.accounts import create_token  # noqa: PLC0415
-
-    with write_tx(get_engine()) as conn:
-        token_id, token = create_token(conn, username, name)
-    console.print(f"Mã #{token_id} cho {username} (Authorization: Bearer ...):", highlight=False)
-    print(token)
-
-
-@users_app.command("revoke-token")
-@report_errors
-def users_revoke_token(token_id: int) -> None:
-    """Revoke a bearer token by its number."""
-    from khenthuong.services.accounts import revoke_token  # noqa: PLC0415
-
-    with write_tx(get_engine()) as conn:
-        revoke_token(conn, token_id)
-    console.print(f"Đã thu hồi mã #{token_id}")
 
 
 @app.command()
@@ -445,6 +369,7 @@ def claim_basis(
 ) -> None:
     """Claim (or correct) the basis of an open nomination; the latest claim counts."""
     from khenthuong.services.grounds import claim_basis_in  # noqa: PLC0415
+    from khenthuong.storage.db import write_tx  # noqa: PLC0415
 
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
@@ -463,6 +388,8 @@ def advance(
     expected_version: int = typer.Option(None, "--expected-version"),
 ) -> None:
     """Take one step on a nomination."""
+    from khenthuong.services import nominations as svc  # noqa: PLC0415
+
     rt = runtime()
     payload = parse_fields(field)
     with actor_for(rt, as_user) as actor:
@@ -501,6 +428,8 @@ def advance_batch(
     its reason, and nothing is written. With --partial the permitted steps are written;
     the exit code is 1 whenever a nomination was refused.
     """
+    from khenthuong.services import nominations as svc  # noqa: PLC0415
+
     rt = runtime()
     payload = parse_fields(field)
     with actor_for(rt, as_user) as actor:
@@ -530,6 +459,9 @@ def attach(
     state_secret: bool = typer.Option(False, "--state-secret", help="Marks a classified file."),
 ) -> None:
     """Attach a dossier document to a nomination (SHA-256, size and type recorded, audited)."""
+    from khenthuong.services import dossier  # noqa: PLC0415
+    from khenthuong.storage.db import write_tx  # noqa: PLC0415
+
     rt = runtime()
     limit = rt.settings.max_attachment_bytes
     size = file.stat().st_size
@@ -566,6 +498,8 @@ def show(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Một hồ sơ: trạng thái, hạn và các bước tiếp theo (a nomination and its next steps)."""
+    from khenthuong.services import nominations as svc  # noqa: PLC0415
+
     rt = runtime()
     with rt.engine.connect() as conn:
         row = svc.get_row(conn, nomination_id)
@@ -614,6 +548,9 @@ def history(
 ) -> None:
     """`history SỐ`: diễn biến của một hồ sơ. `history import TỆP`: nhập khen thưởng, xếp loại,
     sáng kiến đã có (a timeline, or import past records)."""
+    from khenthuong.audit.query import history as event_history  # noqa: PLC0415
+    from khenthuong.services import nominations as svc  # noqa: PLC0415
+
     if target == "import":
         _history_import(file, skip_bad)
         return
@@ -682,6 +619,8 @@ def record_history(
 ) -> None:
     """Record one history entry: a past award, a yearly rating, an initiative or a blocker."""
     from khenthuong.services.history_import import record_one  # noqa: PLC0415
+    from khenthuong.settings import get_settings  # noqa: PLC0415
+    from khenthuong.storage.db import get_engine, write_tx  # noqa: PLC0415
 
     row = {
         "record": record, "person": person, "unit": unit, "year": year, "code": code,
@@ -694,6 +633,9 @@ def record_history(
 
 
 def _history_import(file: Path | None, skip_bad: bool) -> None:
+    from khenthuong.services.history_import import import_history  # noqa: PLC0415
+    from khenthuong.storage.db import write_tx  # noqa: PLC0415
+
     if file is None:
         raise typer.BadParameter("give the file to import: khenthuong history import FILE")
     if not file.is_file():
@@ -720,6 +662,8 @@ def _history_import(file: Path | None, skip_bad: bool) -> None:
 def _award_catalog(config_dir: Path) -> Catalog | None:
     """The award catalog (config/awards.yaml), when one is installed: history records are
     checked against its codes and the rules of their decision date."""
+    from khenthuong.rules.catalog import load_catalog  # noqa: PLC0415
+
     path = config_dir / "awards.yaml"
     if not path.exists():
         return None

@@ -21,19 +21,21 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum, IntEnum, StrEnum
 from functools import wraps
-from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from khenthuong.cli.lazy import LazyCommands
 from khenthuong.documents.text import money
 from khenthuong.errors import InvalidDefinition, KhenthuongError, NotFound, StepRefused
 from khenthuong.localtime import LOCAL_TZ
-from khenthuong.runtime import Runtime, open_runtime
-from khenthuong.services.actors import Actor, load_actor
-from khenthuong.tabular import write_csv
+
+if TYPE_CHECKING:
+    from khenthuong.runtime import Runtime
+    from khenthuong.services.actors import Actor
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -184,6 +186,8 @@ def emit(
         typer.echo(json.dumps(_plain(items), ensure_ascii=False, indent=2, default=str))
         return
     if fmt is OutputFormat.csv:
+        from khenthuong.tabular import write_csv  # noqa: PLC0415
+
         write_csv(
             sys.stdout,
             [c[1] for c in columns],
@@ -277,19 +281,27 @@ def readable_help(command: Any, path: str = "") -> Any:
         help_option.help = HELP_TEXT
         help_option.metavar = ""
     if hasattr(command, "commands"):  # a group (Typer's own click)
-        for name, sub in command.commands.items():
+        subs = command.commands
+        if isinstance(subs, LazyCommands):  # the root: its mounts get the same when built
+            subs.on_load(lambda name, sub: readable_help(sub, f"{path} {name}".strip()))
+            subs = subs.loaded()
+        for name, sub in subs.items():
             readable_help(sub, f"{path} {name}".strip())
     return command
 
 
 def runtime() -> Runtime:
     """The runtime for this command (definitions synced with the database)."""
+    from khenthuong.runtime import open_runtime  # noqa: PLC0415
+
     return open_runtime()
 
 
 @contextmanager
 def actor_for(rt: Runtime, username: str) -> Iterator[Actor]:
     """Load the acting user."""
+    from khenthuong.services.actors import load_actor  # noqa: PLC0415
+
     with rt.engine.connect() as conn:
         actor = load_actor(conn, username)
     yield actor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -16,13 +17,13 @@ from khenthuong.cli.common import (
     report_errors,
     runtime,
 )
-from khenthuong.embedded import tick
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.notify.mail_settings import get_mail_settings
-from khenthuong.runtime import Runtime
 from khenthuong.services import jobs, mail_health, outbox, reminders
 from khenthuong.services.scheduler_lock import current_holder
-from khenthuong.storage.db import write_tx
+
+if TYPE_CHECKING:
+    from khenthuong.runtime import Runtime
 
 app = typer.Typer(help="Nhắc hạn và thông báo (reminders and notices).", no_args_is_help=True)
 
@@ -195,6 +196,8 @@ def retry(
     all_failed: bool = typer.Option(False, "--all", help="Mọi thư đã bỏ (every failed row)."),
 ) -> None:
     """Put given-up reminders and notices back: the next scan and relay send them."""
+    from khenthuong.storage.db import write_tx  # noqa: PLC0415
+
     if bool(ids) == all_failed:
         raise typer.BadParameter(
             "cần --all hoặc ít nhất một mã (r<số>, n<số>), không cả hai", param_hint="ID | --all"
@@ -262,6 +265,8 @@ def run(
             "(would be sent now)"
         )
         return
+    from khenthuong.embedded import tick  # noqa: PLC0415
+
     result = tick(rt)
     failed = result.digests_failed + result.notices_failed
     console.print(

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
@@ -48,6 +47,8 @@ _METADATA_SECONDS = 300.0
 
 def metadata(cfg: OidcConfig) -> dict[str, Any]:
     """The provider's discovery document (kept five minutes)."""
+    import httpx  # noqa: PLC0415
+
     cached = _METADATA.get(cfg.issuer)
     if cached and time.monotonic() - cached[0] < _METADATA_SECONDS:
         return cached[1]
@@ -89,6 +90,8 @@ def finish(
 
     Raises DirectoryUnavailable when the provider cannot be reached, and ValueError when the
     answer is not acceptable (bad signature, wrong audience or nonce, expired)."""
+    import httpx  # noqa: PLC0415
+
     meta = metadata(cfg)
     form = {
         "grant_type": "authorization_code",

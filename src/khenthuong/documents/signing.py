@@ -12,11 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
 
 from khenthuong.errors import KhenthuongError
 
@@ -72,6 +67,9 @@ def sign_pdf(
     field_name: str = "ChuKyNguoiKy",
 ) -> tuple[bytes, str]:
     """The PDF with a PAdES signature by the PKCS#12's key; (signed bytes, signer subject)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+    from pyhanko.sign import fields, signers  # noqa: PLC0415
+
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(
             pkcs12, other_certs=[], passphrase=passphrase
@@ -98,6 +96,10 @@ def sign_pdf(
 
 def check_pdf(pdf: bytes, trust_roots: list[asn1_x509.Certificate]) -> SignatureCheck:
     """Check every signature of `pdf` against the trust roots; the problems in Vietnamese."""
+    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415
+    from pyhanko.sign.validation import validate_pdf_signature  # noqa: PLC0415
+    from pyhanko_certvalidator import ValidationContext  # noqa: PLC0415
+
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded = list(reader.embedded_signatures)

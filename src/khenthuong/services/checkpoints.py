@@ -34,7 +34,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from sqlalchemy import Connection, Engine, insert
 
-from khenthuong.audit.seal import Checkpoint, seal
+from khenthuong.audit.checkpoint import Checkpoint
+from khenthuong.audit.seal import seal
 from khenthuong.errors import KhenthuongError
 from khenthuong.notify.mail_settings import MailSettings
 from khenthuong.notify.render import (

@@ -36,11 +36,13 @@ class AuditCheckpoint(SQLModel, table=True):
     root_hash: str = Field(max_length=64)
     created_at: datetime
     streams: int
-    heads_digest: str = Field(max_length=64)
+    heads_digest: str | None = Field(default=None, max_length=64)
+    """Version 1 checkpoints only: their signed digest of every stream's head."""
     key_id: str = Field(max_length=64)
     """SHA-256 of the raw Ed25519 public key that signed it."""
     body: str = Field(sa_column=Column(Text, nullable=False))
-    """The signed text: canonical JSON of size, root, time, streams and heads digest."""
+    """The signed text: canonical JSON of the format version, size, root, time, streams and
+    key id (version 1: a heads digest instead of the version)."""
     signature: str = Field(max_length=128)
     """Ed25519 signature of `body`, hex."""
     peaks: str = Field(sa_column=Column(Text, nullable=False))
@@ -48,7 +50,7 @@ class AuditCheckpoint(SQLModel, table=True):
     reading earlier leaves. Not signed: checked against `root_hash` before use."""
     state: str = Field(sa_column=Column(Text, nullable=False))
     """JSON: where the sealer stopped (highest sealed event id, awaited missing ids) and the
-    stream-head accumulator whose SHA-256 is the signed heads digest. Not signed."""
+    count of seq-1 leaves (version 1: a stream-head accumulator). Not signed."""
 
 
 AUDIT_LEAVES = table_of(AuditLeaf)

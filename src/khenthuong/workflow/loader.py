@@ -116,7 +116,11 @@ class WorkflowRegistry:
 
     def add(self, wf: WorkflowDef, source: str) -> LoadedWorkflow:
         """Register a definition; the same (name, version) with other content is refused."""
-        fp = fingerprint(wf)
+        return self.put(LoadedWorkflow(wf, source, fingerprint(wf), build_machine(wf)))
+
+    def put(self, loaded: LoadedWorkflow) -> LoadedWorkflow:
+        """Register a version already built (its machine is shared, as within one registry)."""
+        wf, fp, source = loaded.definition, loaded.fingerprint, loaded.source
         existing = self._items.get(wf.key)
         if existing is not None:
             if existing.fingerprint != fp:
@@ -132,7 +136,6 @@ class WorkflowRegistry:
                     ]
                 )
             return existing
-        loaded = LoadedWorkflow(wf, source, fp, build_machine(wf))
         self._items[wf.key] = loaded
         return loaded
 
@@ -171,14 +174,37 @@ class WorkflowRegistry:
         return key in self._items
 
 
+_BUILT: dict[tuple[str, str, frozenset[str], frozenset[str]], LoadedWorkflow] = {}
+"""Valid files already parsed and built in this process, by path, content hash, roles and
+guards: a process that opens many runtimes (the test suite, in-process CLI calls) parses each
+file once. Invalid files are parsed again each time (their problems are reported each time)."""
+
+
+def _load_file(file: Path, known_roles: Collection[str]) -> LoadedWorkflow:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):  # reported by parse_workflow as a problem
+        wf = parse_workflow(file, known_roles=known_roles)
+        return LoadedWorkflow(wf, str(file), fingerprint(wf), build_machine(wf))
+    key = (
+        str(file),
+        hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        frozenset(known_roles),
+        known_guards(),
+    )
+    if key not in _BUILT:
+        wf = parse_workflow(file, known_roles=known_roles, text=text)
+        _BUILT[key] = LoadedWorkflow(wf, str(file), fingerprint(wf), build_machine(wf))
+    return _BUILT[key]
+
+
 def load_registry(paths: Iterable[Path], *, known_roles: Collection[str]) -> WorkflowRegistry:
     """Parse every file; raise one InvalidDefinition with all problems of all files."""
     registry = WorkflowRegistry()
     problems: list[Problem] = []
     for file in workflow_files(paths):
         try:
-            wf = parse_workflow(file, known_roles=known_roles)
-            registry.add(wf, str(file))
+            registry.put(_load_file(file, known_roles))
         except InvalidDefinition as exc:
             problems.extend(exc.problems)
     if problems:

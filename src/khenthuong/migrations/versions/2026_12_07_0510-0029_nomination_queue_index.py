@@ -1,8 +1,8 @@
 """ix_nomination_queue: the work queue reads its page from one index, without table rows
 
-Revision ID: 0027
-Revises: 0026
-Create Date: 2026-12-07 05:00:00
+Revision ID: 0029
+Revises: 0028
+Create Date: 2026-12-07 05:10:00
 
 `services.listing.my_queue` walked ix_nomination_open_due (closed, due_at) in due order and
 looked up every open nomination it passed to test its workflow, state and scope (9–13 ms at
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0027"
-down_revision: str | None = "0026"
+revision: str = "0029"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,98 @@
+"""`khenthuong users ...`: officers, their passwords and API tokens; the officer files
+(import, export, password links) are in khenthuong.cli.org_files_cmd."""
+
+from __future__ import annotations
+
+import typer
+
+from khenthuong.cli import org_files_cmd
+from khenthuong.cli.common import console, report_errors
+from khenthuong.roles import roles_in
+from khenthuong.services.org import add_user
+from khenthuong.settings import get_settings
+from khenthuong.storage.db import get_engine, write_tx
+
+app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)
+app.command("import")(org_files_cmd.users_import)
+app.command("export")(org_files_cmd.users_export)
+app.command("password-link")(org_files_cmd.users_password_link)
+
+
+@app.command("add")
+@report_errors
+def users_add(
+    username: str,
+    unit: str = typer.Option(..., "--unit", help="Home unit code."),
+    role: list[str] = typer.Option(..., "--role", help="ROLE or ROLE@SCOPE_UNIT; repeatable."),
+    email: str = typer.Option(..., "--email"),
+    name: str = typer.Option(None, "--name", help="Full name (default: the username)."),
+) -> None:
+    """Create an officer with roles over unit subtrees (default scope: the home unit)."""
+    if "@" not in email:
+        raise typer.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
+    engine = get_engine()
+    roles = roles_in(get_settings().config_dir)
+    grants = []
+    for item in role:
+        code, _, scope = item.partition("@")
+        grants.append((code, scope or unit))
+    with write_tx(engine) as conn:
+        user_id = add_user(conn, username, name or username, email, unit, grants, roles)
+    console.print(
+        f"User {username} (#{user_id}) created with " + ", ".join(f"{r}@{s}" for r, s in grants)
+    )
+
+
+@app.command("set-password")
+@report_errors
+def users_set_password(
+    username: str,
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input."
+    ),
+) -> None:
+    """Set a user's password (argon2id); prompts unless --password-stdin."""
+    import sys  # noqa: PLC0415
+
+    from khenthuong.services.accounts import set_password  # noqa: PLC0415
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Mật khẩu mới", hide_input=True, confirmation_prompt=True)
+    from khenthuong.services.golive import demo_password_of, is_production  # noqa: PLC0415
+
+    settings = get_settings()
+    if is_production(settings) and password == demo_password_of(settings.config_dir)[0]:
+        raise typer.BadParameter(
+            "mật khẩu của dữ liệu mẫu đã được công bố; không dùng trong môi trường production"
+        )
+    with write_tx(get_engine()) as conn:
+        set_password(conn, username, password)
+    console.print(f"Đã đặt mật khẩu cho {username}")
+
+
+@app.command("token")
+@report_errors
+def users_token(
+    username: str,
+    name: str = typer.Option("api", "--name", help="What the token is for."),
+) -> None:
+    """Create a bearer token for API clients; printed once, only its hash is kept."""
+    from khenthuong.services.accounts import create_token  # noqa: PLC0415
+
+    with write_tx(get_engine()) as conn:
+        token_id, token = create_token(conn, username, name)
+    console.print(f"Mã #{token_id} cho {username} (Authorization: Bearer ...):", highlight=False)
+    print(token)
+
+
+@app.command("revoke-token")
+@report_errors
+def users_revoke_token(token_id: int) -> None:
+    """Revoke a bearer token by its number."""
+    from khenthuong.services.accounts import revoke_token  # noqa: PLC0415
+
+    with write_tx(get_engine()) as conn:
+        revoke_token(conn, token_id)
+    console.print(f"Đã thu hồi mã #{token_id}")
