@@ -555,6 +555,7 @@ def main() -> None:
             results,
         )
         return
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     opts = {
         "scans": not args.no_scans,
         "others": not args.only_scans,
@@ -575,6 +576,7 @@ def main() -> None:
         f"{args.clients} client threads, {args.requests} requests per scenario, one server",
         results,
     )
+    print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 def on_pg_database(work: Callable[[str], list[list[str]]]) -> list[list[str]]:
