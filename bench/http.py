@@ -56,8 +56,7 @@ import httpx  # noqa: E402
 from sqlalchemy import Engine, select, text  # noqa: E402
 
 from khenthuong.runtime import Runtime, open_runtime  # noqa: E402
-from khenthuong.services import jobs  # noqa: E402
-from khenthuong.services import nominations as svc  # noqa: E402
+from khenthuong.services import jobs, new_nominations  # noqa: E402
 from khenthuong.services.accounts import create_token  # noqa: E402
 from khenthuong.services.actors import load_actor  # noqa: E402
 from khenthuong.services.org import apply_seed, load_seed  # noqa: E402
@@ -137,7 +136,7 @@ def prepare(url: str, rows: int, steps: int) -> tuple[list[int], str, str]:
     with engine.connect() as conn:
         officer = load_actor(conn, "cb.qd")
     drafts = [
-        svc.create_nomination(
+        new_nominations.create_nomination(
             engine,
             rt.registry,
             workflow="giay_khen",
@@ -556,6 +555,7 @@ def main() -> None:
             results,
         )
         return
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     opts = {
         "scans": not args.no_scans,
         "others": not args.only_scans,
@@ -576,6 +576,7 @@ def main() -> None:
         f"{args.clients} client threads, {args.requests} requests per scenario, one server",
         results,
     )
+    print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 def on_pg_database(work: Callable[[str], list[list[str]]]) -> list[list[str]]:

@@ -15,7 +15,7 @@ its state with a version check, write one audit row, commit.
 
 Contenders, each in its most favourable documented use:
 
-- **engine**: `services.nominations.advance` (roles, four-eyes, due dates, hash-chained
+- **engine**: `services.stepping.advance` (roles, four-eyes, due dates, hash-chained
   event, the outbox notice on the closing step) on the khenthuong schema;
 - **Core baseline**: `bench/transitions.py`'s `Baseline` (SELECT version and head hash,
   guarded UPDATE, INSERT of the hash-chained event, the outbox row), the raw writes the
@@ -47,7 +47,6 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
-import importlib.metadata
 import os
 import shutil
 import sqlite3
@@ -67,10 +66,10 @@ from sqlmodel import Field, Session, SQLModel
 from statemachine import State, StateMachine
 from transitions import Machine
 
-from bench.transitions import Baseline, StepSpec, cpu_model
+from bench.transitions import Baseline, StepSpec, Timings, cpu_model, make_pools, versions
 from khenthuong.roles import roles_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import stepping
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.definitions import sync_definitions
 from khenthuong.services.org import apply_seed, load_seed
@@ -340,32 +339,17 @@ def engine_runtime(folder: Path) -> tuple[Runtime, dict[str, Actor]]:
     return Runtime(settings, engine, roles, registry), actors
 
 
-def _drafts(rt: Runtime, proposer: Actor, items: int) -> list[int]:
-    with write_tx(rt.engine) as conn:
-        return [
-            svc.create_nomination_in(
-                conn,
-                rt.registry,
-                workflow=WORKFLOW,
-                proposing_unit=UNIT,
-                actor=proposer,
-                nominee_name=f"Nguyễn Văn Thử {i}",
-                create_person=True,
-                year=2026,
-            )
-            for i in range(items)
-        ]
-
-
 def engine_contenders(folder: Path, items: int) -> tuple[Contender, Contender, Runtime]:
     rt, actors = engine_runtime(folder)
     proposer = actors["cb.qd"]
-    ours, theirs = _drafts(rt, proposer, items), _drafts(rt, proposer, items)
+    ours, theirs = (p.ids for p in make_pools(rt, proposer, [items, items], workflow=WORKFLOW))
     baseline = Baseline(actors, workflow=WORKFLOW)
 
     def step(item: int, k: int) -> None:
         spec = SPECS[k]
-        svc.advance(rt.engine, rt.registry, item, spec.trigger, actors[spec.user], spec.payload)
+        stepping.advance(
+            rt.engine, rt.registry, item, spec.trigger, actors[spec.user], spec.payload
+        )
 
     def core(item: int, k: int) -> None:
         baseline.step(rt.engine, item, SPECS[k])
@@ -394,11 +378,6 @@ def run(contenders: list[Contender], steps: int, chunk: int) -> None:
         position += chunk
 
 
-def pct(data: list[float], q: float) -> float:
-    ordered = sorted(data)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def report(contenders: list[Contender]) -> None:
     rate = {c.name: len(c.durations) / sum(c.durations) for c in contenders}
     engine, core, *peers, _floor = contenders
@@ -411,7 +390,7 @@ def report(contenders: list[Contender]) -> None:
         d = c.durations
         print(
             f"{c.name:40} {len(d):6,} {rate[c.name]:8,.0f} {statistics.fmean(d) * 1e6:9,.1f} "
-            f"{pct(d, 0.5) * 1e6:8,.1f} {pct(d, 0.95) * 1e6:8,.1f} "
+            f"{Timings(d).pct(0.5) * 1e6:8,.1f} {Timings(d).pct(0.95) * 1e6:8,.1f} "
             f"{rate[engine.name] / rate[c.name]:9.2f}"
         )
     to_core = rate[core.name] / rate[engine.name]
@@ -430,16 +409,6 @@ def report(contenders: list[Contender]) -> None:
     )
 
 
-def versions() -> str:
-    found = []
-    for name in PACKAGES:
-        try:
-            found.append(f"{name} {importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            found.append(f"{name} -")
-    return ", ".join(found)
-
-
 def uptime() -> str:
     """The machine's load, printed beside the figures (the cores are shared)."""
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
@@ -453,7 +422,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     items = (args.steps + args.chunk + 2) // 3
     print(f"bench/peers.py: {args.steps:,} timed steps per contender, rounds of {args.chunk}")
-    print(f"CPU {cpu_model()}, {os.cpu_count()} cores; {versions()}")
+    found = ", ".join(f"{name} {version}" for name, version in versions(PACKAGES).items())
+    print(f"CPU {cpu_model()}, {os.cpu_count()} cores; {found}")
     print("load:", uptime())
     folder = Path(tempfile.mkdtemp(prefix="khenthuong-peers-"))
     try:

@@ -10,11 +10,11 @@ It measures, on a SQLite file database (WAL, synchronous=FULL, in a temp dir) an
 on a fresh PostgreSQL database it creates and drops (skipped with a printed reason
 when the server does not answer):
 
-1. single steps: `nominations.advance(...)`, one transaction per step, against a
+1. single steps: `stepping.advance(...)`, one transaction per step, against a
    raw SQLAlchemy Core loop doing the same writes (SELECT version/head_hash, guarded
    UPDATE, INSERT of a hash-chained event, plus the outbox row the engine writes on
    a return step) in its own transaction on the same database in the same run;
-2. batches of 1,000: `nominations.advance_batch(...)` against Core executemany
+2. batches of 1,000: `stepping.advance_batch(...)` against Core executemany
    UPDATE + INSERT of the same rows in one transaction;
 3. the state machine alone: one event on a shared machine, and `build_machine`.
 
@@ -59,7 +59,7 @@ from sqlalchemy import Engine, bindparam, create_engine, insert, select, text, u
 from khenthuong.audit.chain import canonical_json, event_hash
 from khenthuong.roles import roles_in
 from khenthuong.runtime import Runtime, open_runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.org import apply_seed, load_seed
 from khenthuong.settings import PROJECT_ROOT, Settings
@@ -198,9 +198,9 @@ class Row:
 # --------------------------------------------------------------------------- setup
 
 
-def versions() -> dict[str, str]:
+def versions(packages: Sequence[str] = PACKAGES) -> dict[str, str]:
     found = {}
-    for name in PACKAGES:
+    for name in packages:
         try:
             found[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -232,16 +232,18 @@ def open_bench_runtime(url: str) -> tuple[Runtime, dict[str, Actor]]:
     return runtime, actors
 
 
-def make_pools(rt: Runtime, proposer: Actor, sizes: Sequence[int]) -> list[Pool]:
-    """Fresh draft nominations, created in one transaction per pool."""
+def make_pools(
+    rt: Runtime, proposer: Actor, sizes: Sequence[int], workflow: str = WORKFLOW
+) -> list[Pool]:
+    """Fresh draft nominations of `workflow`, created in one transaction per pool."""
     pools = []
     for size in sizes:
         with write_tx(rt.engine) as conn:
             ids = [
-                svc.create_nomination_in(
+                new_nominations.create_nomination_in(
                     conn,
                     rt.registry,
-                    workflow=WORKFLOW,
+                    workflow=workflow,
                     proposing_unit=UNIT,
                     actor=proposer,
                     nominee_name=f"Nguyễn Văn Thử {i}",
@@ -413,11 +415,11 @@ class Baseline:
 
 
 def engine_step(rt: Runtime, actors: dict[str, Actor], nid: int, spec: StepSpec) -> None:
-    svc.advance(rt.engine, rt.registry, nid, spec.trigger, actors[spec.user], spec.payload)
+    stepping.advance(rt.engine, rt.registry, nid, spec.trigger, actors[spec.user], spec.payload)
 
 
 def engine_batch(rt: Runtime, actors: dict[str, Actor], ids: Sequence[int], spec: StepSpec) -> None:
-    done, refused = svc.advance_batch(
+    done, refused = stepping.advance_batch(
         rt.engine, rt.registry, ids, spec.trigger, actors[spec.user], spec.payload
     )
     if refused or len(done) != len(ids):

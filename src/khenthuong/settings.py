@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     redis://redis:6379/1. Unset: KHENTHUONG_BROKER_URL when that is a Redis URL, else the
     database (table rate_limit_hit)."""
 
+    caller_cache_seconds: float = Field(default=5.0, ge=0)
+    """How long a web process keeps a resolved caller (a token's or a session's user, roles,
+    delegations and inspection windows) instead of reading them on every request; 0: read
+    every time. Changes made in the same process are seen at once; another process (a second
+    web process, the CLI) sees a withdrawn role, a revoked token, a disabled user or a
+    sign-out elsewhere within this many seconds."""
+
     login_max_failures: int = 5
     """Failed sign-ins allowed per user name and per client address in `login_window_seconds`."""
 

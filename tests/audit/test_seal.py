@@ -24,8 +24,7 @@ from khenthuong.audit.seal_verify import SealReport, verify_seal
 from khenthuong.audit.verify import verify_all
 from khenthuong.cli.app import app
 from khenthuong.runtime import Runtime
-from khenthuong.services import checkpoints, dossier
-from khenthuong.services import nominations as svc
+from khenthuong.services import checkpoints, dossier, new_nominations, stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import EVENTS, NOMINATIONS, STREAM_HEADS
@@ -56,7 +55,7 @@ def demo(rt: Runtime, tmp_path: Path) -> Demo:
         cb = load_actor(conn, "cb.qd")
     decided = decided_nomination(rt)
     assert checkpoints.checkpoint_path(rt.settings).exists(), "the decision wrote no checkpoint"
-    spare = svc.create_nomination(
+    spare = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -65,8 +64,8 @@ def demo(rt: Runtime, tmp_path: Path) -> Demo:
         nominee_name="Phạm Minh Đức",
         create_person=True,
     )
-    svc.advance(rt.engine, rt.registry, spare, "submit", cb)
-    filed = svc.create_nomination(
+    stepping.advance(rt.engine, rt.registry, spare, "submit", cb)
+    filed = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -142,7 +141,7 @@ def test_untouched_log_verifies(rt: Runtime, demo: Demo) -> None:
     assert report.unsealed == 0
     with rt.engine.connect() as conn:
         cb = load_actor(conn, "cb.qd")
-    svc.advance(rt.engine, rt.registry, demo.filed, "submit", cb)
+    stepping.advance(rt.engine, rt.registry, demo.filed, "submit", cb)
     later = check(rt, demo)
     assert later.ok
     assert later.unsealed == 1

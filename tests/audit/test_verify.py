@@ -13,7 +13,7 @@ from khenthuong.audit.chain import GENESIS, event_hash
 from khenthuong.audit.query import AuditFilter, history, query_events
 from khenthuong.audit.verify import verify_all
 from khenthuong.runtime import Runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import EVENTS
@@ -22,7 +22,7 @@ from khenthuong.storage.models import EVENTS
 def decided_nomination(rt: Runtime) -> int:
     with rt.engine.connect() as conn:
         users = {u: load_actor(conn, u) for u in ("cb.qd", "tk.qd", "tt.qd")}
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -31,12 +31,12 @@ def decided_nomination(rt: Runtime) -> int:
         nominee_name="Lê Hoàng Phúc",
         create_person=True,
     )
-    svc.advance(rt.engine, rt.registry, nid, "submit", users["cb.qd"])
-    svc.advance(
+    stepping.advance(rt.engine, rt.registry, nid, "submit", users["cb.qd"])
+    stepping.advance(
         rt.engine, rt.registry, nid, "council_approve", users["tk.qd"], comment="Nhất trí 9/9"
     )
     # Decision numbers are unique: the signing step writes the decision itself.
-    svc.advance(
+    stepping.advance(
         rt.engine,
         rt.registry,
         nid,

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.runtime import Runtime
-from khenthuong.services import batches, dossier
-from khenthuong.services import nominations as svc
+from khenthuong.services import batches, dossier, new_nominations
 from khenthuong.services.actors import load_actor
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import EVENTS
@@ -26,7 +25,7 @@ def _batch(rt: Runtime) -> tuple[int, list[int]]:
             conn, proposing_unit="CCYQD", actor=officer, title="Đề nghị Bằng khen sơ kết 2026"
         )
         ids = [
-            svc.create_nomination_in(
+            new_nominations.create_nomination_in(
                 conn,
                 rt.registry,
                 workflow="bang_khen_bo",

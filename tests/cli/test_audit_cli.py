@@ -14,7 +14,7 @@ from khenthuong.audit.chain import event_hash
 from khenthuong.cli import common
 from khenthuong.cli.app import app
 from khenthuong.runtime import Runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.storage.models import EVENTS
 
@@ -40,7 +40,7 @@ def trail(rt: Runtime) -> dict[str, int]:
     """
     with rt.engine.connect() as conn:
         cb, tk = load_actor(conn, "cb.qd"), load_actor(conn, "tk.qd")
-    a = svc.create_nomination(
+    a = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -50,9 +50,9 @@ def trail(rt: Runtime) -> dict[str, int]:
         create_person=True,
         now=at(1, 8),
     )
-    svc.advance(rt.engine, rt.registry, a, "submit", cb, now=at(2, 8))
-    svc.advance(rt.engine, rt.registry, a, "council_approve", tk, now=at(3, 8))
-    b = svc.create_nomination(
+    stepping.advance(rt.engine, rt.registry, a, "submit", cb, now=at(2, 8))
+    stepping.advance(rt.engine, rt.registry, a, "council_approve", tk, now=at(3, 8))
+    b = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="bang_khen_bo",
@@ -62,7 +62,9 @@ def trail(rt: Runtime) -> dict[str, int]:
         create_person=True,
         now=at(2, 9),
     )
-    svc.advance(rt.engine, rt.registry, b, "withdraw", cb, {"reason": "Rút hồ sơ"}, now=at(4, 8))
+    stepping.advance(
+        rt.engine, rt.registry, b, "withdraw", cb, {"reason": "Rút hồ sơ"}, now=at(4, 8)
+    )
     return {"a": a, "b": b}
 
 

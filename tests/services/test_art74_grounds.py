@@ -10,8 +10,7 @@ from sqlalchemy import insert, select
 
 from khenthuong.errors import Forbidden, StepRefused
 from khenthuong.runtime import Runtime
-from khenthuong.services import dossier, grounds
-from khenthuong.services import nominations as svc
+from khenthuong.services import dossier, grounds, new_nominations, stepping
 from khenthuong.services.org import add_person
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.history import INITIATIVES, YEARLY_RATINGS
@@ -37,7 +36,7 @@ def to_appraisal(
     """A 2026 Bằng khen cấp Bộ with the usual dossier plus `docs`, at the ministry's
     appraisal (where `eligible` is checked)."""
     officer = who(rt, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="bang_khen_bo",
@@ -60,13 +59,13 @@ def to_appraisal(
                 actor=officer,
                 max_bytes=10_000,
             )
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer)
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
+    stepping.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"))
     return nid
 
 
 def appraise(rt: Runtime, nid: int) -> None:
-    svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+    stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
 
 
 def refused(rt: Runtime, nid: int) -> str:
@@ -154,7 +153,7 @@ def test_the_claim_is_checked_when_it_is_made(rt: Runtime) -> None:
 
     def create(workflow: str, basis: str, attestation: str | None) -> StepRefused:
         with pytest.raises(StepRefused) as info:
-            svc.create_nomination(
+            new_nominations.create_nomination(
                 rt.engine,
                 rt.registry,
                 workflow=workflow,

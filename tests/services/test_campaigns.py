@@ -15,8 +15,7 @@ from khenthuong.errors import Forbidden, KhenthuongError, StepRefused
 from khenthuong.roles import roles_in
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import campaigns, dossier
-from khenthuong.services import nominations as svc
+from khenthuong.services import campaigns, dossier, new_nominations, stepping
 from khenthuong.services import proposal_import as imp
 from khenthuong.services.actors import load_actor
 from khenthuong.services.org import add_user
@@ -112,7 +111,7 @@ def test_a_refused_link_writes_nothing_and_names_each_nomination(rt: Runtime) ->
         campaigns.link_in(conn, cid, [police], actor=load_actor(conn, "cv.bcy"))
     standing = _campaign(rt, kind="thuong_xuyen")
     with write_tx(rt.engine) as conn:  # a standing campaign takes the merit awards
-        merit = svc.create_nomination_in(
+        merit = new_nominations.create_nomination_in(
             conn, rt.registry, workflow="giay_khen", proposing_unit="CCYQD",
             actor=load_actor(conn, "cb.qd"), nominee_person_id=2,
         )  # fmt: skip
@@ -125,7 +124,7 @@ def _nominate_police(rt: Runtime) -> int:
         add_user(conn, "cb.c07", "Cán bộ C07", "cb.c07@bca.example", "C07",
                  [("unit_officer", "C07")], roles_in(CONFIG))  # fmt: skip
     with write_tx(rt.engine) as conn:
-        return svc.create_nomination_in(
+        return new_nominations.create_nomination_in(
             conn, rt.registry, workflow="giay_khen", proposing_unit="C07",
             actor=load_actor(conn, "cb.c07"), nominee_person_id=4, commendation_type="chuyen_de",
         )  # fmt: skip
@@ -173,7 +172,7 @@ def test_an_ad_hoc_giay_khen_goes_through_the_simplified_path_to_its_decision(rt
         actor=officer, nominee_person_id=2, commendation_type="dot_xuat",
     )  # fmt: skip
     with pytest.raises(StepRefused) as refused:
-        svc.advance(rt.engine, rt.registry, nid, "submit", officer)
+        stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
     assert refused.value.refusals[0].code == "simplified_procedure"
     assert refused.value.refusals[0].details["missing"] == ["to_trinh", "tom_tat_thanh_tich"]
     with write_tx(rt.engine) as conn:
@@ -182,9 +181,9 @@ def test_an_ad_hoc_giay_khen_goes_through_the_simplified_path_to_its_decision(rt
                 conn, nid, doc_type=doc_type, filename=f"{doc_type}.pdf", content=PDF,
                 actor=officer, max_bytes=10_000,
             )  # fmt: skip
-    step = svc.advance(rt.engine, rt.registry, nid, "submit", officer)
+    step = stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
     assert step.to_state == "head_decision"  # no council: straight to the head
-    done = svc.advance(
+    done = stepping.advance(
         rt.engine, rt.registry, nid, "decide", head, {"decision_number": "31/QĐ-CCYQD"}
     )
     assert done.to_state == "decided"
@@ -202,12 +201,12 @@ def test_an_ad_hoc_giay_khen_goes_through_the_simplified_path_to_its_decision(rt
 
 def test_the_simplified_path_refuses_a_merit_nomination(rt: Runtime) -> None:
     (officer,) = _officers(rt, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine, rt.registry, workflow="giay_khen_dot_xuat", proposing_unit="CCYQD",
         actor=officer, nominee_person_id=1,
     )  # fmt: skip
     with pytest.raises(StepRefused) as refused:
-        svc.advance(rt.engine, rt.registry, nid, "submit", officer)
+        stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
     text = refused.value.refusals[0].message_vi
     assert "Thủ tục đơn giản chỉ dành cho khen thưởng đột xuất" in text
     assert "thường xuyên" in text
@@ -217,7 +216,7 @@ def test_an_ad_hoc_bang_khen_bo_is_checked_by_the_ministry_and_signed_without_a_
     rt: Runtime,
 ) -> None:
     officer, head, ministry, minister = _officers(rt, "cb.qd", "tt.qd", "cv.bcy", "tb.bcy")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine, rt.registry, workflow="bang_khen_bo_dot_xuat", proposing_unit="CCYQD",
         actor=officer, nominee_unit_code="CCYQD", nominee_kind="collective",
         commendation_type="dot_xuat",
@@ -228,10 +227,10 @@ def test_an_ad_hoc_bang_khen_bo_is_checked_by_the_ministry_and_signed_without_a_
                 conn, nid, doc_type=doc_type, filename=f"{doc_type}.pdf", content=PDF,
                 actor=officer, max_bytes=10_000,
             )  # fmt: skip
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer)
-    svc.advance(rt.engine, rt.registry, nid, "forward", head)
-    svc.advance(rt.engine, rt.registry, nid, "check", ministry)
-    done = svc.advance(
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
+    stepping.advance(rt.engine, rt.registry, nid, "forward", head)
+    stepping.advance(rt.engine, rt.registry, nid, "check", ministry)
+    done = stepping.advance(
         rt.engine, rt.registry, nid, "decide", minister, {"decision_number": "77/QĐ-BCY"}
     )
     assert done.to_state == "decided"

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from khenthuong.audit.verify import verify_all
 from khenthuong.errors import StepRefused, VersionConflict
 from khenthuong.runtime import Runtime
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
 from khenthuong.storage.models import EVENTS
@@ -25,7 +26,7 @@ def _race(rt: Runtime, nid: int, workers: int, expected_version: int | None) -> 
     def attempt() -> None:
         barrier.wait()
         try:
-            result: object = svc.advance(
+            result: object = stepping.advance(
                 rt.engine, rt.registry, nid, "submit", officer, expected_version=expected_version
             )
         except (VersionConflict, StepRefused) as exc:
@@ -48,7 +49,7 @@ def test_eight_concurrent_advances_write_exactly_one_event(
     """8 threads submit the same nomination at once; one succeeds, seven are refused or conflict."""
     with rt.engine.connect() as conn:
         officer = load_actor(conn, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",

@@ -12,7 +12,7 @@ from khenthuong.errors import Forbidden, KhenthuongError, StepRefused
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import QuotaRule, catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils, decisions, dossier
+from khenthuong.services import councils, decisions, dossier, new_nominations, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.councils import MemberIn
@@ -59,7 +59,7 @@ def person_with_history(rt: Runtime, name: str, cstdcs_years: list[int]) -> int:
 
 def nominated_at_council(rt: Runtime, pid: int) -> int:
     officer = who(rt, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="chien_si_thi_dua_cap_bo",
@@ -69,7 +69,7 @@ def nominated_at_council(rt: Runtime, pid: int) -> int:
         year=2026,
     )
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "submit", officer)
+        stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
     assert info.value.refusals[0].code == "dossier_complete"
     with write_tx(rt.engine) as conn:
         for doc in catalog_in(CONFIG).award("CSTD_BO").documents:
@@ -82,9 +82,9 @@ def nominated_at_council(rt: Runtime, pid: int) -> int:
                 actor=officer,
                 max_bytes=10_000,
             )
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer)
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"))
-    svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
+    stepping.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     return nid
 
 
@@ -107,7 +107,7 @@ def test_two_consecutive_years_are_refused_at_appraisal(rt: Runtime) -> None:
     """With CSTĐCS only in 2025–2026 the appraisal step is refused with the years."""
     pid = person_with_history(rt, "Trần Thị Bích", [2025, 2026])
     officer = who(rt, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="chien_si_thi_dua_cap_bo",
@@ -127,10 +127,10 @@ def test_two_consecutive_years_are_refused_at_appraisal(rt: Runtime) -> None:
                 actor=officer,
                 max_bytes=10_000,
             )
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer)
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
+    stepping.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"))
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+        stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     assert "chỉ có 2 năm liên tục (2025, 2026)" in info.value.refusals[0].message_vi
 
 
@@ -141,7 +141,7 @@ def test_council_session_then_decision_with_money(rt: Runtime) -> None:
     )
     loser = nominated_at_council(rt, person_with_history(rt, "Lê Văn Cường", [2024, 2025, 2026]))
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, winner, "council_approve", who(rt, "tk.bcy"))
+        stepping.advance(rt.engine, rt.registry, winner, "council_approve", who(rt, "tk.bcy"))
     assert info.value.refusals[0].code == "vote_passed"
     sid, secretary = council(rt)
     catalog = catalog_in(CONFIG)
@@ -302,7 +302,7 @@ def test_last_quota_place_goes_to_one_of_two_concurrent_officers(
     for name in ("Ứng viên A", "Ứng viên B"):
         with write_tx(rt.engine) as conn:
             pid = add_person(conn, name, "CCYQD")
-            nid = svc.create_nomination_in(
+            nid = new_nominations.create_nomination_in(
                 conn,
                 rt.registry,
                 workflow="chien_si_thi_dua_co_so",
@@ -344,7 +344,9 @@ def test_last_quota_place_goes_to_one_of_two_concurrent_officers(
     def attempt(nid: int) -> None:
         barrier.wait()
         try:
-            results.append(svc.advance(rt.engine, rt.registry, nid, "council_approve", secretary))
+            results.append(
+                stepping.advance(rt.engine, rt.registry, nid, "council_approve", secretary)
+            )
         except StepRefused as exc:
             results.append(exc)
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from khenthuong.errors import KhenthuongError
 from khenthuong.rules.catalog import Catalog, VoteRule, catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils
+from khenthuong.services import councils, new_nominations
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.councils import MemberIn
@@ -33,7 +33,7 @@ def at_unit_council(
     """A nomination of Cục Cơ yếu Quân đội placed straight at its unit council."""
     with write_tx(rt.engine) as conn:
         pid = add_person(conn, person, "CCYQD") if person else None
-        nid = svc.create_nomination_in(
+        nid = new_nominations.create_nomination_in(
             conn,
             rt.registry,
             workflow=workflow,

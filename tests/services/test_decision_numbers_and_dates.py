@@ -17,7 +17,7 @@ from khenthuong.errors import KhenthuongError, StepRefused
 from khenthuong.localtime import LOCAL_TZ, local_date
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils, decisions
+from khenthuong.services import councils, decisions, new_nominations, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.councils import MemberIn
 from khenthuong.services.org import add_person
@@ -47,7 +47,7 @@ def giay_khen_at_head(rt: Runtime, name: str, submitted: date, approved: date) -
     the given days: it waits for the head of unit's decision."""
     with write_tx(rt.engine) as conn:
         pid = add_person(conn, name, "CCYQD")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -57,8 +57,10 @@ def giay_khen_at_head(rt: Runtime, name: str, submitted: date, approved: date) -
         year=submitted.year,
         now=at(submitted, 8),
     )
-    svc.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"), now=at(submitted))
-    svc.advance(rt.engine, rt.registry, nid, "council_approve", who(rt, "tk.qd"), now=at(approved))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"), now=at(submitted))
+    stepping.advance(
+        rt.engine, rt.registry, nid, "council_approve", who(rt, "tk.qd"), now=at(approved)
+    )
     return nid
 
 
@@ -67,7 +69,7 @@ def decide(rt: Runtime, nid: int, number: str, day: date | None = None) -> svc.S
     payload = {"decision_number": number}
     if day is not None:
         payload["decision_date"] = day.isoformat()
-    return svc.advance(rt.engine, rt.registry, nid, "decide", who(rt, "tt.qd"), payload)
+    return stepping.advance(rt.engine, rt.registry, nid, "decide", who(rt, "tt.qd"), payload)
 
 
 def passed_council(rt: Runtime, name: str) -> tuple[int, int]:
@@ -120,14 +122,14 @@ def test_prime_ministers_number_is_taken_in_its_official_case(rt: Runtime) -> No
         councils.record_tally(conn, sid, nid, agree=7, disagree=0, abstain=0, actor=secretary)
         councils.close_session(conn, rt.registry, catalog_in(CONFIG), sid, actor=secretary)
     attach(rt, nid, ("y_kien_co_quan",), who(rt, "cv.bcy"))
-    svc.advance(rt.engine, rt.registry, nid, "submit_to_pm", who(rt, "tb.bcy"))
-    svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.tw"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit_to_pm", who(rt, "tb.bcy"))
+    stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.tw"))
     pm = who(rt, "ttg")
     for wrong in ("1234/QĐ-TTG", "1234/qđ-ttg", "1234/QĐ-BCY"):
         with pytest.raises(StepRefused) as info:
-            svc.advance(rt.engine, rt.registry, nid, "decide", pm, {"decision_number": wrong})
+            stepping.advance(rt.engine, rt.registry, nid, "decide", pm, {"decision_number": wrong})
         assert "phải có dạng <số>/QĐ-TTg (Thủ tướng Chính phủ)" in messages(info), wrong
-    result = svc.advance(
+    result = stepping.advance(
         rt.engine, rt.registry, nid, "decide", pm, {"decision_number": " 1234/QĐ-TTg "}
     )
     assert result.to_state == "decided"

@@ -9,6 +9,7 @@ import pytest
 
 from khenthuong.errors import InvalidDefinition
 from khenthuong.runtime import open_runtime
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
 from khenthuong.services.definitions import migrate_nominations
@@ -62,7 +63,7 @@ def test_new_version_coexists_and_running_nominations_stay_pinned(
     with write_tx(rt.engine) as conn:
         apply_seed(conn, load_seed(CONFIG / "demo.yaml", roles), roles)
         officer = load_actor(conn, "cb.qd")
-    old = svc.create_nomination(
+    old = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -74,7 +75,7 @@ def test_new_version_coexists_and_running_nominations_stay_pinned(
     (flows / "giay_khen.yaml").unlink()
     (flows / "giay_khen_v2.yaml").write_text(V2, encoding="utf-8")
     rt = runtime_for(settings, flows)
-    new = svc.create_nomination(
+    new = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -86,7 +87,9 @@ def test_new_version_coexists_and_running_nominations_stay_pinned(
     with rt.engine.connect() as conn:
         assert svc.get_row(conn, old)["workflow_version"] == 1
         assert svc.get_row(conn, new)["workflow_version"] == 2
-    assert (svc.advance(rt.engine, rt.registry, old, "submit", officer).to_state) == "unit_council"
+    assert (
+        stepping.advance(rt.engine, rt.registry, old, "submit", officer).to_state
+    ) == "unit_council"
     assert rt.registry.get("giay_khen", 1).source.startswith("database")
 
 
@@ -99,7 +102,7 @@ def test_migrate_moves_open_nominations_with_an_audited_event(
         apply_seed(conn, load_seed(CONFIG / "demo.yaml", rt.roles), rt.roles)
         officer = load_actor(conn, "cb.qd")
         admin = load_actor(conn, "admin")
-    open_one = svc.create_nomination(
+    open_one = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -108,7 +111,7 @@ def test_migrate_moves_open_nominations_with_an_audited_event(
         nominee_name="A",
         create_person=True,
     )
-    closed = svc.create_nomination(
+    closed = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -117,7 +120,7 @@ def test_migrate_moves_open_nominations_with_an_audited_event(
         nominee_name="B",
         create_person=True,
     )
-    svc.advance(rt.engine, rt.registry, closed, "withdraw", officer, {"reason": "Rút"})
+    stepping.advance(rt.engine, rt.registry, closed, "withdraw", officer, {"reason": "Rút"})
     shutil.copy(flows / "giay_khen.yaml", flows.parent / "old.yaml")
     (flows / "giay_khen_v2.yaml").write_text(V2, encoding="utf-8")
     rt = runtime_for(settings, flows)

@@ -8,8 +8,7 @@ import pytest
 
 from khenthuong.errors import KhenthuongError
 from khenthuong.runtime import Runtime
-from khenthuong.services import dossier
-from khenthuong.services import nominations as svc
+from khenthuong.services import dossier, new_nominations
 from khenthuong.services.actors import load_actor
 from khenthuong.storage.db import write_tx
 
@@ -19,7 +18,7 @@ PDF = b"%PDF-1.4\n% to trinh\n"
 def nomination(rt: Runtime) -> int:
     with rt.engine.connect() as conn:
         officer = load_actor(conn, "cb.qd")
-    return svc.create_nomination(
+    return new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",

@@ -11,8 +11,7 @@ from khenthuong.errors import StepRefused
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.eligibility import BkBoRule
 from khenthuong.runtime import Runtime
-from khenthuong.services import dossier, grounds, guards
-from khenthuong.services import nominations as svc
+from khenthuong.services import dossier, grounds, guards, new_nominations, stepping
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.services.org import add_person
@@ -50,7 +49,7 @@ def bang_khen_to_appraisal(
     rt: Runtime, pid: int, *, ctype: str = "cong_trang", at: datetime | None = None
 ) -> int:
     officer = who(rt, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="bang_khen_bo",
@@ -72,8 +71,8 @@ def bang_khen_to_appraisal(
                 actor=officer,
                 max_bytes=10_000,
             )
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=at)
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"), now=at)
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer, now=at)
+    stepping.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"), now=at)
     return nid
 
 
@@ -85,12 +84,12 @@ def test_ad_hoc_bang_khen_is_judged_by_its_own_point_of_article_74(rt: Runtime) 
         pid = add_person(conn, "Võ Thị Giang", "CCYQD")
     merit = bang_khen_to_appraisal(rt, pid)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, merit, "appraise", who(rt, "cv.bcy"))
+        stepping.advance(rt.engine, rt.registry, merit, "appraise", who(rt, "cv.bcy"))
     assert info.value.refusals[0].code == "eligible"
     assert "Điều 74(1)(d)" in info.value.refusals[0].message_vi
     ad_hoc = bang_khen_to_appraisal(rt, pid, ctype="dot_xuat")
     with pytest.raises(StepRefused):
-        svc.advance(rt.engine, rt.registry, ad_hoc, "appraise", who(rt, "cv.bcy"))
+        stepping.advance(rt.engine, rt.registry, ad_hoc, "appraise", who(rt, "cv.bcy"))
     officer = who(rt, "cv.bcy")
     with write_tx(rt.engine) as conn:
         grounds.claim_basis_in(
@@ -105,7 +104,7 @@ def test_ad_hoc_bang_khen_is_judged_by_its_own_point_of_article_74(rt: Runtime) 
             actor=officer,
             max_bytes=10_000,
         )
-    svc.advance(rt.engine, rt.registry, ad_hoc, "appraise", officer)
+    stepping.advance(rt.engine, rt.registry, ad_hoc, "appraise", officer)
 
 
 def test_eligibility_follows_the_rules_of_the_submission_date(
@@ -134,9 +133,9 @@ def test_eligibility_follows_the_rules_of_the_submission_date(
         at = datetime(day.year, day.month, day.day, 3, tzinfo=UTC)
         ids.append(bang_khen_to_appraisal(rt, pid, at=at))
     later = datetime(2026, 7, 1, 3, tzinfo=UTC)
-    svc.advance(rt.engine, rt.registry, ids[0], "appraise", who(rt, "cv.bcy"), now=later)
+    stepping.advance(rt.engine, rt.registry, ids[0], "appraise", who(rt, "cv.bcy"), now=later)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, ids[1], "appraise", who(rt, "cv.bcy"), now=later)
+        stepping.advance(rt.engine, rt.registry, ids[1], "appraise", who(rt, "cv.bcy"), now=later)
     assert "Cần 3 năm liên tục đạt CSTĐCS" in info.value.refusals[0].message_vi
 
 
@@ -149,7 +148,7 @@ def test_second_bang_khen_on_an_overlapping_streak_is_refused(rt: Runtime) -> No
         record(conn, pid, "BK_BO", 2025)
     nid = bang_khen_to_appraisal(rt, pid)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+        stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     assert "sau Bằng khen năm 2025" in info.value.refusals[0].message_vi
 
 
@@ -192,7 +191,7 @@ def test_government_flag_needs_the_collective_that_led_its_bloc(
     ranked(rt, 2026, {"CCYDCQ": 1, "CCYQD": 2})
     ids = []
     for unit, year in (("CCYDCQ", 2025), ("CCYQD", 2026)):
-        nid = svc.create_nomination(
+        nid = new_nominations.create_nomination(
             rt.engine,
             rt.registry,
             workflow="co_thi_dua_chinh_phu",
@@ -212,11 +211,11 @@ def test_government_flag_needs_the_collective_that_led_its_bloc(
                     actor=bloc_leader,
                     max_bytes=10_000,
                 )
-        svc.advance(rt.engine, rt.registry, nid, "submit", bloc_leader)
+        stepping.advance(rt.engine, rt.registry, nid, "submit", bloc_leader)
         ids.append(nid)
-    svc.advance(rt.engine, rt.registry, ids[0], "appraise", who(rt, "cv.bcy"))
+    stepping.advance(rt.engine, rt.registry, ids[0], "appraise", who(rt, "cv.bcy"))
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, ids[1], "appraise", who(rt, "cv.bcy"))
+        stepping.advance(rt.engine, rt.registry, ids[1], "appraise", who(rt, "cv.bcy"))
     assert "KCY4: hạng 2" in info.value.refusals[0].message_vi
 
 
@@ -278,7 +277,7 @@ def test_batch_steps_read_guard_facts_once(rt: Runtime) -> None:
 
         event.listen(rt.engine, "before_cursor_execute", seen)
         try:
-            done, refused = svc.advance_batch(
+            done, refused = stepping.advance_batch(
                 rt.engine, rt.registry, ids, "appraise", appraiser, partial=True
             )
         finally:
@@ -287,6 +286,6 @@ def test_batch_steps_read_guard_facts_once(rt: Runtime) -> None:
         assert [r.nomination_id for r in done] == ids[1:]
         assert list(refused) == ids[:1]
         with pytest.raises(StepRefused) as info:
-            svc.advance(rt.engine, rt.registry, ids[0], "appraise", appraiser)
+            stepping.advance(rt.engine, rt.registry, ids[0], "appraise", appraiser)
         assert info.value.refusals == refused[ids[0]]
     assert counts[0] == counts[1], counts

@@ -11,6 +11,7 @@ from sqlalchemy import insert
 
 from khenthuong.errors import StepRefused
 from khenthuong.runtime import Runtime, open_runtime
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.org import add_person, apply_seed, grant_role, load_seed
@@ -26,7 +27,7 @@ def who(rt: Runtime, name: str) -> Actor:
 
 
 def giay_khen(rt: Runtime, person: int = 1, ref: str | None = None) -> int:
-    return svc.create_nomination(
+    return new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -43,19 +44,19 @@ def test_one_achievement_earns_one_award(rt: Runtime) -> None:
     proposed again; a withdrawn proposal frees it; another achievement is not affected."""
     ref = "Sáng kiến SK-2026-01: phần mềm quản lý khóa"
     first = giay_khen(rt, ref=ref)
-    svc.advance(rt.engine, rt.registry, first, "submit", who(rt, "cb.qd"))
+    stepping.advance(rt.engine, rt.registry, first, "submit", who(rt, "cb.qd"))
     second = giay_khen(rt, person=1, ref=ref)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, second, "submit", who(rt, "cb.qd"))
+        stepping.advance(rt.engine, rt.registry, second, "submit", who(rt, "cb.qd"))
     refusal = info.value.refusals[0]
     assert refusal.code == "not_blocked"
     assert f"hồ sơ #{first}" in refusal.message_vi and "Điều 5" in refusal.message_vi
-    svc.advance(
+    stepping.advance(
         rt.engine, rt.registry, first, "withdraw", who(rt, "cb.qd"), {"reason": "Trùng thành tích"}
     )
-    svc.advance(rt.engine, rt.registry, second, "submit", who(rt, "cb.qd"))
-    svc.advance(rt.engine, rt.registry, second, "council_approve", who(rt, "tk.qd"))
-    svc.advance(
+    stepping.advance(rt.engine, rt.registry, second, "submit", who(rt, "cb.qd"))
+    stepping.advance(rt.engine, rt.registry, second, "council_approve", who(rt, "tk.qd"))
+    stepping.advance(
         rt.engine,
         rt.registry,
         second,
@@ -65,10 +66,10 @@ def test_one_achievement_earns_one_award(rt: Runtime) -> None:
     )
     third = giay_khen(rt, person=1, ref=ref)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, third, "submit", who(rt, "cb.qd"))
+        stepping.advance(rt.engine, rt.registry, third, "submit", who(rt, "cb.qd"))
     assert "quyết định 21/QĐ-CCYQD" in info.value.refusals[0].message_vi
     other = giay_khen(rt, person=1, ref="Sáng kiến SK-2026-02")
-    assert svc.advance(rt.engine, rt.registry, other, "submit", who(rt, "cb.qd")).to_state == (
+    assert stepping.advance(rt.engine, rt.registry, other, "submit", who(rt, "cb.qd")).to_state == (
         "unit_council"
     )
 
@@ -107,7 +108,9 @@ def test_a_batch_judges_each_nomination_as_a_single_step_would(rt: Runtime) -> N
         giay_khen(rt, person=rewarded, ref="SK-2025-07"),
         giay_khen(rt, person=claimed, ref="SK-2026-03"),
     ]
-    done, refused = svc.advance_batch(rt.engine, rt.registry, ids, "submit", officer, partial=True)
+    done, refused = stepping.advance_batch(
+        rt.engine, rt.registry, ids, "submit", officer, partial=True
+    )
     assert [r.nomination_id for r in done] == ids[:1]
     assert sorted(refused) == ids[1:]
     assert {r.code for refs in refused.values() for r in refs} == {"not_blocked"}
@@ -116,7 +119,7 @@ def test_a_batch_judges_each_nomination_as_a_single_step_would(rt: Runtime) -> N
     assert f"hồ sơ #{elsewhere}" in refused[ids[3]][0].message_vi
     for nid in ids[1:]:
         with pytest.raises(StepRefused) as info:
-            svc.advance(rt.engine, rt.registry, nid, "submit", officer)
+            stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
         assert info.value.refusals == refused[nid]
 
 
@@ -154,15 +157,15 @@ def test_allow_same_actor_relaxes_four_eyes_on_that_transition_only(relaxed_rt: 
     assert rt.registry.get("giay_khen").definition.find("unit_council", "council_approve")
     officer = who(rt, "cb.qd")
     nid = giay_khen(rt)
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer)
-    result = svc.advance(rt.engine, rt.registry, nid, "council_approve", officer)
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
+    result = stepping.advance(rt.engine, rt.registry, nid, "council_approve", officer)
     assert result.to_state == "head_decision"
     with pytest.raises(StepRefused) as info:
-        svc.advance(
+        stepping.advance(
             rt.engine, rt.registry, nid, "decide", officer, {"decision_number": "22/QĐ-CCYQD"}
         )
     assert [r.code for r in info.value.refusals] == ["four_eyes"]
-    done = svc.advance(
+    done = stepping.advance(
         rt.engine, rt.registry, nid, "decide", who(rt, "tt.qd"), {"decision_number": "22/QĐ-CCYQD"}
     )
     assert done.to_state == "decided"
@@ -173,9 +176,9 @@ def test_shipped_giay_khen_does_not_relax_the_council_step(rt: Runtime) -> None:
         officer = load_actor(conn, "cb.qd")
         grant_role(conn, officer.user_id, "council_secretary", "CCYQD", rt.roles)
     nid = giay_khen(rt)
-    svc.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"))
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "council_approve", who(rt, "cb.qd"))
+        stepping.advance(rt.engine, rt.registry, nid, "council_approve", who(rt, "cb.qd"))
     assert [r.code for r in info.value.refusals] == ["four_eyes"]
 
 
@@ -187,14 +190,16 @@ def test_due_date_stored_over_tet_2027(rt: Runtime) -> None:
     (5 working days) stores 17/02/2027."""
     submitted = datetime(2027, 2, 3, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
     nid = giay_khen(rt)
-    result = svc.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"), now=submitted)
+    result = stepping.advance(
+        rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"), now=submitted
+    )
     assert result.due_at is not None
     with rt.engine.connect() as conn:
         stored = svc.get_row(conn, nid)["due_at"]
     local = stored.replace(tzinfo=stored.tzinfo or UTC).astimezone(svc.LOCAL_TZ)
     # 11/02 (Thu) is day 1 after Tết; 12, 15–19, 22, 23 are days 2–9; 24/02 is day 10.
     assert (local.date().isoformat(), local.hour, local.minute) == ("2027-02-24", 23, 59)
-    back = svc.advance(
+    back = stepping.advance(
         rt.engine,
         rt.registry,
         nid,

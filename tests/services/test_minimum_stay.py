@@ -12,7 +12,7 @@ from khenthuong.errors import BatchRefused, StepRefused
 from khenthuong.roles import roles_in
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services.actors import Actor
 from khenthuong.services.org import add_user
 from khenthuong.storage.db import write_tx
@@ -47,7 +47,7 @@ def listed(rt: Runtime, name: str, at: datetime = LISTED) -> int:
     """A Labour Order (hạng Ba) nomination put on the public list at `at`, with its whole
     dossier (the listing's evidence included)."""
     officer = who(rt, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="huan_chuong_lao_dong",
@@ -58,9 +58,9 @@ def listed(rt: Runtime, name: str, at: datetime = LISTED) -> int:
     )
     docs = (*catalog_in(CONFIG).award("HCLD3").documents, "cong_khai")
     attach(rt, nid, docs, officer)
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=at)
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"), now=at)
-    svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"), now=at)
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer, now=at)
+    stepping.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"), now=at)
+    stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"), now=at)
     return nid
 
 
@@ -74,20 +74,22 @@ def test_listing_ends_on_working_day_10_not_9_across_the_may_holidays(rt: Runtim
     officer = second_officer(rt)
     before = events(rt)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "end_publicity", officer, now=WORKING_DAY_9)
+        stepping.advance(rt.engine, rt.registry, nid, "end_publicity", officer, now=WORKING_DAY_9)
     [refusal] = info.value.refusals
     assert refusal.code == "minimum"
     assert refusal.message_vi.startswith(REFUSAL)
     assert "NĐ 98/2023/NĐ-CP, Điều 46(2)" in refusal.message_vi
     assert refusal.details["possible_from"] == "2027-05-11"
     assert events(rt) == before
-    done = svc.advance(rt.engine, rt.registry, nid, "end_publicity", officer, now=WORKING_DAY_10)
+    done = stepping.advance(
+        rt.engine, rt.registry, nid, "end_publicity", officer, now=WORKING_DAY_10
+    )
     assert done.to_state == "ministry_council"
 
 
 def test_a_withdrawal_does_not_wait_for_the_listing(rt: Runtime) -> None:
     nid = listed(rt, "Tôn Thất Nam")
-    result = svc.advance(
+    result = stepping.advance(
         rt.engine,
         rt.registry,
         nid,
@@ -104,13 +106,15 @@ def test_a_batch_gives_each_nomination_the_same_refusal(rt: Runtime) -> None:
     officer = second_officer(rt)
     before = events(rt)
     with pytest.raises(BatchRefused) as info:
-        svc.advance_batch(rt.engine, rt.registry, ids, "end_publicity", officer, now=WORKING_DAY_9)
+        stepping.advance_batch(
+            rt.engine, rt.registry, ids, "end_publicity", officer, now=WORKING_DAY_9
+        )
     assert sorted(info.value.failures) == sorted(ids)
     for refusals in info.value.failures.values():
         assert [r.code for r in refusals] == ["minimum"]
         assert refusals[0].message_vi.startswith(REFUSAL)
     assert events(rt) == before
-    done, refused = svc.advance_batch(
+    done, refused = stepping.advance_batch(
         rt.engine, rt.registry, ids, "end_publicity", officer, now=WORKING_DAY_10
     )
     assert refused == {}

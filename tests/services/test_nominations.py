@@ -9,6 +9,7 @@ from sqlalchemy import event, func, select
 
 from khenthuong.errors import BatchRefused, StepRefused, VersionConflict
 from khenthuong.runtime import Runtime
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.org import add_person
@@ -27,7 +28,7 @@ def event_count(rt: Runtime) -> int:
 
 
 def new_giay_khen(rt: Runtime, name: str = "Nguyễn Văn An") -> int:
-    return svc.create_nomination(
+    return new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -53,7 +54,7 @@ def test_nomination_goes_from_proposal_to_decision(rt: Runtime) -> None:
         ("decide", "tt.qd", {"decision_number": "15/QĐ-CCYQD"}),
     ]
     for trigger, user, payload in steps:
-        svc.advance(rt.engine, rt.registry, nid, trigger, actor(rt, user), payload)
+        stepping.advance(rt.engine, rt.registry, nid, trigger, actor(rt, user), payload)
     final = row(rt, nid)
     assert final["state"] == "decided"
     assert final["version"] == 4
@@ -70,7 +71,9 @@ def test_entering_a_state_with_a_time_limit_sets_its_due_date(rt: Runtime) -> No
     """Submitting to the unit council stores the due date 10 working days later (after Tết)."""
     nid = new_giay_khen(rt)
     submitted = datetime(2026, 2, 12, 3, 0, tzinfo=UTC)  # Thu 12/02/2026, 10:00 in Hà Nội
-    result = svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"), now=submitted)
+    result = stepping.advance(
+        rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"), now=submitted
+    )
     assert result.due_at is not None
     local = result.due_at.astimezone(svc.LOCAL_TZ)
     # 13/02 (Fri) is day 1; Tết 16–20/02 is skipped; 23/02..05/03 are days 2..10.
@@ -95,7 +98,7 @@ def test_refused_step_says_why_and_writes_nothing(
     nid = new_giay_khen(rt)
     before = event_count(rt)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, trigger, actor(rt, user), payload)
+        stepping.advance(rt.engine, rt.registry, nid, trigger, actor(rt, user), payload)
     assert code in [r.code for r in info.value.refusals]
     assert all(r.message_vi and r.message_en for r in info.value.refusals)
     assert event_count(rt) == before
@@ -107,7 +110,7 @@ def test_wrong_state_refusal_lists_the_possible_steps(rt: Runtime) -> None:
     """A step from the wrong state names the current state and what is possible from it."""
     nid = new_giay_khen(rt)
     with pytest.raises(StepRefused) as info:
-        svc.advance(
+        stepping.advance(
             rt.engine,
             rt.registry,
             nid,
@@ -127,9 +130,9 @@ def test_wrong_state_refusal_lists_the_possible_steps(rt: Runtime) -> None:
 def test_stale_expected_version_is_a_conflict_naming_the_current_state(rt: Runtime) -> None:
     """Advancing with an old version number raises VersionConflict with the current state."""
     nid = new_giay_khen(rt)
-    svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"), expected_version=1)
+    stepping.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"), expected_version=1)
     with pytest.raises(VersionConflict) as info:
-        svc.advance(
+        stepping.advance(
             rt.engine,
             rt.registry,
             nid,
@@ -158,7 +161,7 @@ def test_machine_is_shared_and_keeps_no_models(rt: Runtime) -> None:
     machine = loaded.machine
     for _ in range(3):
         nid = new_giay_khen(rt)
-        svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+        stepping.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
         assert rt.registry.get("giay_khen", loaded.definition.version).machine is machine
     assert machine.models == []
 
@@ -173,7 +176,7 @@ def test_state_survives_reload_after_every_step(rt: Runtime) -> None:
         ("council_approve", "tk.qd", {}),
     ]
     for trigger, user, payload in path:
-        result = svc.advance(rt.engine, rt.registry, nid, trigger, actor(rt, user), payload)
+        result = stepping.advance(rt.engine, rt.registry, nid, trigger, actor(rt, user), payload)
         reloaded = row(rt, nid)
         assert reloaded["state"] == result.to_state
         assert reloaded["version"] == result.version
@@ -183,10 +186,10 @@ def test_state_survives_reload_after_every_step(rt: Runtime) -> None:
 def test_batch_is_all_or_nothing_by_default(rt: Runtime) -> None:
     """One refused nomination refuses the whole batch, listing it, and nothing changes."""
     ids = [new_giay_khen(rt, f"Cán bộ {i}") for i in range(5)]
-    svc.advance(rt.engine, rt.registry, ids[2], "submit", actor(rt, "cb.qd"))
+    stepping.advance(rt.engine, rt.registry, ids[2], "submit", actor(rt, "cb.qd"))
     before = event_count(rt)
     with pytest.raises(BatchRefused) as info:
-        svc.advance_batch(rt.engine, rt.registry, ids, "submit", actor(rt, "cb.qd"))
+        stepping.advance_batch(rt.engine, rt.registry, ids, "submit", actor(rt, "cb.qd"))
     assert list(info.value.failures) == [ids[2]]
     assert event_count(rt) == before
     assert [row(rt, i)["state"] for i in ids] == [
@@ -201,8 +204,8 @@ def test_batch_is_all_or_nothing_by_default(rt: Runtime) -> None:
 def test_partial_batch_applies_the_permitted_steps(rt: Runtime) -> None:
     """With partial=True the permitted steps are written and refusals returned."""
     ids = [new_giay_khen(rt, f"Cán bộ {i}") for i in range(4)]
-    svc.advance(rt.engine, rt.registry, ids[0], "submit", actor(rt, "cb.qd"))
-    done, refused = svc.advance_batch(
+    stepping.advance(rt.engine, rt.registry, ids[0], "submit", actor(rt, "cb.qd"))
+    done, refused = stepping.advance_batch(
         rt.engine, rt.registry, [*ids, 99999], "submit", actor(rt, "cb.qd"), partial=True
     )
     assert [r.nomination_id for r in done] == ids[1:]
@@ -219,7 +222,7 @@ def test_a_batch_reads_the_same_number_of_times_whatever_its_size(rt: Runtime) -
     def of_person(name: str) -> int:
         with write_tx(rt.engine) as conn:
             pid = add_person(conn, name, "CCYQD")
-        return svc.create_nomination(
+        return new_nominations.create_nomination(
             rt.engine,
             rt.registry,
             workflow="giay_khen",
@@ -243,7 +246,7 @@ def test_a_batch_reads_the_same_number_of_times_whatever_its_size(rt: Runtime) -
 
         event.listen(rt.engine, "before_cursor_execute", record)
         try:
-            done, _ = svc.advance_batch(rt.engine, rt.registry, ids, "submit", officer)
+            done, _ = stepping.advance_batch(rt.engine, rt.registry, ids, "submit", officer)
         finally:
             event.remove(rt.engine, "before_cursor_execute", record)
         assert len(done) == len(ids)
@@ -258,7 +261,9 @@ def test_vietnamese_text_is_stored_in_nfc(rt: Runtime) -> None:
 
     nid = new_giay_khen(rt)
     reason = unicodedata.normalize("NFD", "Thiếu báo cáo thành tích")
-    svc.advance(rt.engine, rt.registry, nid, "withdraw", actor(rt, "cb.qd"), {"reason": reason})
+    stepping.advance(
+        rt.engine, rt.registry, nid, "withdraw", actor(rt, "cb.qd"), {"reason": reason}
+    )
     with rt.engine.connect() as conn:
         payload = conn.execute(
             select(EVENTS.c.payload).where(EVENTS.c.trigger == "withdraw")
@@ -275,12 +280,12 @@ def test_proposer_cannot_approve_their_own_nomination(rt: Runtime) -> None:
         officer = load_actor(conn, "cb.qd")
         grant_role(conn, officer.user_id, "council_secretary", "CCYQD", rt.roles)
     nid = new_giay_khen(rt)
-    svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "cb.qd"))
+        stepping.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "cb.qd"))
     assert [r.code for r in info.value.refusals] == ["four_eyes"]
     # Returning it is not an approval, so the same person may do that.
-    svc.advance(
+    stepping.advance(
         rt.engine, rt.registry, nid, "return_for_supplement", actor(rt, "cb.qd"), {"reason": "x"}
     )
 
@@ -293,10 +298,10 @@ def test_same_officer_cannot_pass_two_successive_levels(rt: Runtime) -> None:
         secretary = load_actor(conn, "tk.qd")
         grant_role(conn, secretary.user_id, "unit_head", "CCYQD", rt.roles)
     nid = new_giay_khen(rt)
-    svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
-    svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.qd"))
     with pytest.raises(StepRefused) as info:
-        svc.advance(
+        stepping.advance(
             rt.engine,
             rt.registry,
             nid,
@@ -305,7 +310,7 @@ def test_same_officer_cannot_pass_two_successive_levels(rt: Runtime) -> None:
             {"decision_number": "1/QĐ-CCYQD"},
         )
     assert [r.code for r in info.value.refusals] == ["four_eyes"]
-    svc.advance(
+    stepping.advance(
         rt.engine, rt.registry, nid, "decide", actor(rt, "tt.qd"), {"decision_number": "1/QĐ-CCYQD"}
     )
 
@@ -317,10 +322,10 @@ def test_return_writes_an_outbox_notice_in_the_same_transaction(rt: Runtime) -> 
     from khenthuong.storage.outbox import OUTBOX
 
     nid = new_giay_khen(rt)
-    svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
     with rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(OUTBOX)).scalar_one() == 0
-    svc.advance(
+    stepping.advance(
         rt.engine,
         rt.registry,
         nid,
@@ -342,7 +347,7 @@ def test_unit_council_secretary_cannot_act_for_the_ministry_council(rt: Runtime)
     from khenthuong.services import dossier
     from khenthuong.storage.db import write_tx
 
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="bang_khen_bo",
@@ -367,15 +372,15 @@ def test_unit_council_secretary_cannot_act_for_the_ministry_council(rt: Runtime)
                 actor=actor(rt, "cb.qd"),
                 max_bytes=1000,
             )
-    svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
-    svc.advance(rt.engine, rt.registry, nid, "forward", actor(rt, "tt.qd"))
-    svc.advance(rt.engine, rt.registry, nid, "appraise", actor(rt, "cv.bcy"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "forward", actor(rt, "tt.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "appraise", actor(rt, "cv.bcy"))
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.qd"))
+        stepping.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.qd"))
     assert [r.code for r in info.value.refusals] == ["role"]
     # The ministry secretary holds the role, but the vote must have passed first.
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.bcy"))
+        stepping.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.bcy"))
     assert [r.code for r in info.value.refusals] == ["vote_passed"]
 
 
@@ -384,11 +389,11 @@ def test_signing_is_not_a_batch_step(rt: Runtime) -> None:
     decisions service, with its date, signer and authority) and nothing is written."""
     ids = [new_giay_khen(rt, f"Cán bộ {i}") for i in range(2)]
     for nid in ids:
-        svc.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
-        svc.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.qd"))
+        stepping.advance(rt.engine, rt.registry, nid, "submit", actor(rt, "cb.qd"))
+        stepping.advance(rt.engine, rt.registry, nid, "council_approve", actor(rt, "tk.qd"))
     before = event_count(rt)
     with pytest.raises(BatchRefused) as info:
-        svc.advance_batch(
+        stepping.advance_batch(
             rt.engine,
             rt.registry,
             ids,
@@ -397,7 +402,7 @@ def test_signing_is_not_a_batch_step(rt: Runtime) -> None:
             {"decision_number": "3/QĐ-CCYQD"},
         )
     assert {r.code for refs in info.value.failures.values() for r in refs} == {"decision"}
-    _, refused = svc.advance_batch(
+    _, refused = stepping.advance_batch(
         rt.engine,
         rt.registry,
         ids,

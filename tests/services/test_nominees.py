@@ -14,7 +14,7 @@ from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.money import award_money
 from khenthuong.runtime import Runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.org import add_person
 from khenthuong.storage.db import write_tx
@@ -30,7 +30,7 @@ def who(rt: Runtime, name: str) -> Actor:
 
 
 def propose(rt: Runtime, workflow: str = "giay_khen", **nominee: object) -> int:
-    return svc.create_nomination(
+    return new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow=workflow,
@@ -99,7 +99,7 @@ def test_a_typed_name_under_discipline_is_refused_like_a_picked_one(rt: Runtime)
     assert nomination(rt, typed)["nominee_person_id"] == pid
     for nid in (picked, typed):
         with pytest.raises(StepRefused) as info:
-            svc.advance(rt.engine, rt.registry, nid, "submit", officer)
+            stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
         assert [r.code for r in info.value.refusals] == ["not_blocked"]
         assert nomination(rt, nid)["state"] == "draft"
 
@@ -114,10 +114,10 @@ def test_a_nomination_left_unlinked_by_the_migration_cannot_be_submitted(rt: Run
             NOMINATIONS.update().where(NOMINATIONS.c.id == nid).values(nominee_person_id=None)
         )
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "submit", officer)
+        stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
     assert [r.code for r in info.value.refusals] == ["nominee_unlinked"]
     assert "--person" in info.value.refusals[0].message_vi
-    svc.advance(rt.engine, rt.registry, nid, "withdraw", officer, {"reason": "Lập lại"})
+    stepping.advance(rt.engine, rt.registry, nid, "withdraw", officer, {"reason": "Lập lại"})
     assert nomination(rt, nid)["state"] == "withdrawn"
 
 
@@ -225,9 +225,9 @@ def test_a_collective_is_a_unit_and_says_so(rt: Runtime) -> None:
 
 def decided_amount(rt: Runtime, nid: int) -> int:
     """Take a Giấy khen through the unit council and sign it; the amount paid."""
-    svc.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"))
-    svc.advance(rt.engine, rt.registry, nid, "council_approve", who(rt, "tk.qd"))
-    svc.advance(
+    stepping.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "council_approve", who(rt, "tk.qd"))
+    stepping.advance(
         rt.engine,
         rt.registry,
         nid,

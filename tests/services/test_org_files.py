@@ -17,7 +17,7 @@ from khenthuong.audit.verify import verify_all
 from khenthuong.errors import Forbidden
 from khenthuong.roles import roles_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import new_nominations
 from khenthuong.services.access import can_read
 from khenthuong.services.account_files import apply_accounts, export_accounts, plan_accounts
 from khenthuong.services.actors import Actor, load_actor
@@ -150,7 +150,7 @@ def test_a_large_organisation_and_a_changed_file_apply_as_audited_differences(
             )
         )  # fmt: skip
         cb = load_actor(conn, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD", actor=cb,
         nominee_person_id=movers[1], year=2026,
     )  # fmt: skip
@@ -421,7 +421,7 @@ def test_a_unit_moves_to_another_parent_with_its_subtree_and_records_as_an_audit
     ])) == 2  # fmt: skip
     with rt.engine.connect() as conn:
         cb = load_actor(conn, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD", actor=cb,
         nominee_name="Nguyễn Văn Chuyển", year=2026, create_person=True,
     )  # fmt: skip

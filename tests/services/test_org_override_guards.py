@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from khenthuong.errors import StepRefused
 from khenthuong.rules.catalog import Catalog, load_catalog
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils, guards
+from khenthuong.services import councils, guards, new_nominations, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.councils import MemberIn
 from khenthuong.services.org import add_person
@@ -74,7 +74,7 @@ def person(rt: Runtime, name: str, cstdcs: list[int], initiative: str | None = N
 
 def to_appraisal(rt: Runtime, catalog: Catalog, workflow: str, code: str, pid: int) -> int:
     officer = who(rt, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow=workflow,
@@ -84,8 +84,8 @@ def to_appraisal(rt: Runtime, catalog: Catalog, workflow: str, code: str, pid: i
         year=2026,
     )
     attach(rt, nid, tuple(catalog.award(code).documents), officer)
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer)
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
+    stepping.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"))
     return nid
 
 
@@ -93,19 +93,19 @@ def test_eligibility_uses_the_organisations_streak(rt: Runtime, bcy_catalog: Cat
     """BCY asks 3 consecutive CSTĐCS for its Bằng khen: 2 are refused for a BCY unit."""
     nid = to_appraisal(rt, bcy_catalog, "bang_khen_bo", "BK_BO", person(rt, "A", [2025, 2026]))
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+        stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     assert "Cần 3 năm liên tục đạt CSTĐCS" in info.value.refusals[0].message_vi
     ok = to_appraisal(rt, bcy_catalog, "bang_khen_bo", "BK_BO", person(rt, "B", [2024, 2025, 2026]))
-    svc.advance(rt.engine, rt.registry, ok, "appraise", who(rt, "cv.bcy"))
+    stepping.advance(rt.engine, rt.registry, ok, "appraise", who(rt, "cv.bcy"))
 
 
 def test_quota_of_the_units_strength(rt: Runtime, bcy_catalog: Catalog) -> None:
     """34% of Cục Cơ yếu Quân đội's 4 people is 1 CSTĐCS place: the second is refused."""
     first, second = cstdcs_at_council(rt, ["Ứng viên A", "Ứng viên B"], datetime.now(UTC))
     secretary = who(rt, "tk.qd")
-    svc.advance(rt.engine, rt.registry, first, "council_approve", secretary)
+    stepping.advance(rt.engine, rt.registry, first, "council_approve", secretary)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, second, "council_approve", secretary)
+        stepping.advance(rt.engine, rt.registry, second, "council_approve", secretary)
     assert "34% quân số 4 người" in info.value.refusals[0].message_vi
 
 
@@ -114,7 +114,7 @@ def test_council_counts_by_the_organisations_vote_rule(rt: Runtime, bcy_catalog:
     of members present, so BCY's session passes the CSTĐ cấp Bộ."""
     pid = person(rt, "Đinh Văn Khải", [2024, 2025, 2026], initiative="ministry")
     nid = to_appraisal(rt, bcy_catalog, "chien_si_thi_dua_cap_bo", "CSTD_BO", pid)
-    svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+    stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     secretary = who(rt, "tk.bcy")
     sid = bcy_session(rt, nid, members=20, present=19, agree=17, disagree=2)
     with write_tx(rt.engine) as conn:
@@ -166,7 +166,7 @@ def test_ministry_cap_on_cstd_bo_is_taken_at_the_council_step(
         for name in ("Đinh Văn Khải", "Lưu Thị Duyên")
     )
     for nid in (first, second):
-        svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+        stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     secretary = who(rt, "tk.bcy")
     sessions = [bcy_session(rt, nid) for nid in (first, second)]
     with write_tx(rt.engine) as conn:

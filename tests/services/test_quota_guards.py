@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from khenthuong.errors import BatchRefused, StepRefused
 from khenthuong.rules.catalog import Catalog, QuotaRule, RuleSet, catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils, dossier, guards, registrations
+from khenthuong.services import councils, dossier, guards, new_nominations, registrations, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
@@ -80,7 +80,7 @@ def cstdcs_at_council(
                 conn, catalog_in(CONFIG), unit=unit, year=year, actor=officer,
                 entries=[registrations.EntryIn("CSTDCS", person_id=pid)],
             )  # fmt: skip
-        nid = svc.create_nomination(
+        nid = new_nominations.create_nomination(
             rt.engine,
             rt.registry,
             workflow="chien_si_thi_dua_co_so",
@@ -91,7 +91,7 @@ def cstdcs_at_council(
             now=submitted,
         )
         attach(rt, nid, ("to_trinh", "bao_cao_thanh_tich"), officer)
-        svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=submitted)
+        stepping.advance(rt.engine, rt.registry, nid, "submit", officer, now=submitted)
         ids.append(nid)
     secretary = who(rt, secretary_name)
     with write_tx(rt.engine) as conn:
@@ -132,9 +132,9 @@ def test_count_limit_gives_one_place_per_unit_and_year(
     )
     first, second = cstdcs_at_council(rt, ["Ứng viên A", "Ứng viên B"], datetime.now(UTC))
     secretary = who(rt, "tk.qd")
-    svc.advance(rt.engine, rt.registry, first, "council_approve", secretary)
+    stepping.advance(rt.engine, rt.registry, first, "council_approve", secretary)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, second, "council_approve", secretary)
+        stepping.advance(rt.engine, rt.registry, second, "council_approve", secretary)
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
     assert "tối đa 1 hồ sơ Chiến sĩ thi đua cơ sở năm 2026" in refusal.message_vi
@@ -156,9 +156,9 @@ def test_an_organisation_wide_count_is_shared_by_its_units(
     (dcq,) = cstdcs_at_council(
         rt, ["Chính quyền B"], datetime.now(UTC), "CCYDCQ", "cb.dcq", "tk.dcq"
     )
-    svc.advance(rt.engine, rt.registry, qd, "council_approve", who(rt, "tk.qd"))
+    stepping.advance(rt.engine, rt.registry, qd, "council_approve", who(rt, "tk.qd"))
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, dcq, "council_approve", who(rt, "tk.dcq"))
+        stepping.advance(rt.engine, rt.registry, dcq, "council_approve", who(rt, "tk.dcq"))
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
     assert "giới hạn số lượng của Ban Cơ yếu Chính phủ" in refusal.message_vi
@@ -167,7 +167,7 @@ def test_an_organisation_wide_count_is_shared_by_its_units(
     with_cstdcs_rules(
         monkeypatch, [base.model_copy(update={"quota": QuotaRule(count=1, source="x")})]
     )
-    done = svc.advance(rt.engine, rt.registry, dcq, "council_approve", who(rt, "tk.dcq"))
+    done = stepping.advance(rt.engine, rt.registry, dcq, "council_approve", who(rt, "tk.dcq"))
     assert done.to_state != "unit_council"
 
 
@@ -184,12 +184,12 @@ def test_a_batch_cannot_take_more_places_than_the_quota_leaves(
     ids = cstdcs_at_council(rt, ["Ứng viên A", "Ứng viên B", "Ứng viên C"], datetime.now(UTC))
     secretary = who(rt, "tk.qd")
     with pytest.raises(BatchRefused) as info:
-        svc.advance_batch(rt.engine, rt.registry, ids, "council_approve", secretary)
+        stepping.advance_batch(rt.engine, rt.registry, ids, "council_approve", secretary)
     assert list(info.value.failures) == [ids[2]]
     assert info.value.failures[ids[2]][0].details == {"award": "CSTDCS", "cap": 2, "taken": 2}
     with rt.engine.connect() as conn:
         assert {svc.get_row(conn, nid)["state"] for nid in ids} == {"unit_council"}
-    done, refused = svc.advance_batch(
+    done, refused = stepping.advance_batch(
         rt.engine, rt.registry, ids, "council_approve", secretary, partial=True
     )
     assert [r.nomination_id for r in done] == ids[:2]
@@ -223,9 +223,9 @@ def test_quota_in_force_on_the_submission_date_applies(
     (late,) = cstdcs_at_council(rt, ["Nộp muộn"], datetime(2026, 6, 5, 3, tzinfo=UTC))
     secretary = who(rt, "tk.qd")
     after = datetime(2026, 6, 10, 3, tzinfo=UTC)
-    svc.advance(rt.engine, rt.registry, early, "council_approve", secretary, now=after)
+    stepping.advance(rt.engine, rt.registry, early, "council_approve", secretary, now=after)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, late, "council_approve", secretary, now=after)
+        stepping.advance(rt.engine, rt.registry, late, "council_approve", secretary, now=after)
     assert info.value.refusals[0].code == "within_quota"
 
 
@@ -239,7 +239,7 @@ def bloc_leader(rt: Runtime) -> Actor:
 
 def flag_draft(rt: Runtime, leader: Actor, unit: str, year: int = 2026) -> int:
     """A Cờ thi đua CP nomination created directly (not by the bloc's year-end vote)."""
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="co_thi_dua_chinh_phu",
@@ -259,9 +259,9 @@ def test_direct_flag_nominations_cannot_bypass_the_bloc_quota(
     created nomination is refused at submission, naming the bloc; withdrawing frees the place."""
     first = flag_draft(rt, bloc_leader, "CCYQD")
     second = flag_draft(rt, bloc_leader, "CCYDCQ")
-    svc.advance(rt.engine, rt.registry, first, "submit", bloc_leader)
+    stepping.advance(rt.engine, rt.registry, first, "submit", bloc_leader)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, second, "submit", bloc_leader)
+        stepping.advance(rt.engine, rt.registry, second, "submit", bloc_leader)
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
     assert refusal.message_vi.startswith("Khối thi đua 4 Hệ Cơ yếu chỉ được đề nghị 1 Cờ thi đua")
@@ -269,11 +269,11 @@ def test_direct_flag_nominations_cannot_bypass_the_bloc_quota(
     assert refusal.details == {"bloc": "KCY4", "award": "CO_CP", "cap": 1, "taken": 1}
     # Another year has its own place.
     next_year = flag_draft(rt, bloc_leader, "CCYCA", 2027)
-    svc.advance(rt.engine, rt.registry, next_year, "submit", bloc_leader)
-    svc.advance(
+    stepping.advance(rt.engine, rt.registry, next_year, "submit", bloc_leader)
+    stepping.advance(
         rt.engine, rt.registry, first, "withdraw", who(rt, "cv.bcy"), {"reason": "Rút để xét lại"}
     )
-    svc.advance(rt.engine, rt.registry, second, "submit", bloc_leader)
+    stepping.advance(rt.engine, rt.registry, second, "submit", bloc_leader)
 
 
 def test_last_bloc_flag_place_goes_to_one_of_two_concurrent_submissions(
@@ -288,7 +288,7 @@ def test_last_bloc_flag_place_goes_to_one_of_two_concurrent_submissions(
     def attempt(nid: int) -> None:
         barrier.wait()
         try:
-            results.append(svc.advance(rt.engine, rt.registry, nid, "submit", bloc_leader))
+            results.append(stepping.advance(rt.engine, rt.registry, nid, "submit", bloc_leader))
         except StepRefused as exc:
             results.append(exc)
 

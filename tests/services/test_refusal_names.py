@@ -7,7 +7,7 @@ import pytest
 
 from khenthuong.errors import StepRefused
 from khenthuong.runtime import Runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services.actors import Actor, load_actor
 
 
@@ -17,13 +17,13 @@ def _actor(rt: Runtime, username: str) -> Actor:
 
 
 def test_a_step_refused_for_its_role_names_the_role_and_the_person(rt: Runtime) -> None:
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD",
         actor=_actor(rt, "cb.qd"), nominee_name="Nguyễn Văn An", create_person=True, year=2026,
     )  # fmt: skip
     head = _actor(rt, "tt.qd")
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "submit", head)
+        stepping.advance(rt.engine, rt.registry, nid, "submit", head)
     (refusal,) = info.value.refusals
     assert refusal.code == "role" and refusal.details == {"roles": ["unit_officer"]}
     assert refusal.message_vi == (
@@ -38,7 +38,7 @@ def test_a_step_refused_for_its_role_names_the_role_and_the_person(rt: Runtime) 
 
 def test_proposing_outside_ones_unit_names_the_role_and_the_unit(rt: Runtime) -> None:
     with pytest.raises(StepRefused) as info:
-        svc.create_nomination(
+        new_nominations.create_nomination(
             rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD",
             actor=_actor(rt, "cb.pccc"), nominee_name="Nguyễn Văn An", create_person=True,
             year=2026,
@@ -51,12 +51,14 @@ def test_proposing_outside_ones_unit_names_the_role_and_the_unit(rt: Runtime) ->
 
 
 def test_an_unknown_field_names_the_step_by_its_title(rt: Runtime) -> None:
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD",
         actor=_actor(rt, "cb.qd"), nominee_name="Nguyễn Văn Bình", create_person=True, year=2026,
     )  # fmt: skip
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "submit", _actor(rt, "cb.qd"), {"colour": "do"})
+        stepping.advance(
+            rt.engine, rt.registry, nid, "submit", _actor(rt, "cb.qd"), {"colour": "do"}
+        )
     (refusal,) = info.value.refusals
     assert refusal.message_vi == "Trường 'colour' không dùng cho bước 'Trình Hội đồng'"
     assert "submit" not in refusal.message_en and "reason" in refusal.details["accepted"]  # type: ignore[operator]

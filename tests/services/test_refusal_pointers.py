@@ -14,8 +14,7 @@ from khenthuong.cli.common import refusal_line as cli_line
 from khenthuong.errors import BatchRefused, KhenthuongError, StepRefused
 from khenthuong.rules.catalog import NoRulesInForce, catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import decisions
-from khenthuong.services import nominations as svc
+from khenthuong.services import decisions, stepping
 from khenthuong.settings import get_settings
 from khenthuong.storage.db import write_tx
 from khenthuong.web.i18n import translate
@@ -67,7 +66,7 @@ def test_a_nomination_without_an_award_is_refused_without_a_command(
 def test_signing_in_a_batch_points_to_where_decisions_are_signed(rt: Runtime) -> None:
     nid = giay_khen_at_head(rt, "Lò Thị Ba", date(2026, 3, 2), date(2026, 3, 9))
     with pytest.raises(BatchRefused) as info:
-        svc.advance_batch(rt.engine, rt.registry, [nid], "decide", who(rt, "tt.qd"))
+        stepping.advance_batch(rt.engine, rt.registry, [nid], "decide", who(rt, "tt.qd"))
     (refusal,) = info.value.failures[nid]
     assert "sign_apart" in refusal.details
     _no_interface(refusal.message_vi)

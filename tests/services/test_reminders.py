@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
-from khenthuong.services import inspections, jobs, reminders
+from khenthuong.services import inspections, jobs, new_nominations, reminders, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
@@ -44,7 +44,7 @@ def claimed_reminders(rt: Runtime, now: datetime) -> list[int]:
 def submitted_nomination(rt: Runtime) -> int:
     with rt.engine.connect() as conn:
         officer = load_actor(conn, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -54,7 +54,7 @@ def submitted_nomination(rt: Runtime) -> int:
         create_person=True,
         now=SUBMITTED,
     )
-    result = svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=SUBMITTED)
+    result = stepping.advance(rt.engine, rt.registry, nid, "submit", officer, now=SUBMITTED)
     assert result.due_at is not None
     # 10 working days after Mon 02/11 is Mon 16/11/2026.
     assert result.due_at.astimezone(svc.LOCAL_TZ).date().isoformat() == "2026-11-16"
@@ -251,7 +251,9 @@ def test_closed_nominations_get_no_reminders(rt: Runtime) -> None:
     nid = submitted_nomination(rt)
     with rt.engine.connect() as conn:
         officer = load_actor(conn, "cb.qd")
-    svc.advance(rt.engine, rt.registry, nid, "withdraw", officer, {"reason": "Rút"}, now=SUBMITTED)
+    stepping.advance(
+        rt.engine, rt.registry, nid, "withdraw", officer, {"reason": "Rút"}, now=SUBMITTED
+    )
     with rt.engine.connect() as conn:
         assert reminders.scan_due(conn, rt.registry, now=at("2026-11-18")) == []
 
@@ -332,7 +334,7 @@ def test_a_scan_looks_only_at_what_changed_since_the_last_one(
     assert calls == [None]  # nothing new: not scanned
     with rt.engine.connect() as conn:
         officer = load_actor(conn, "cb.qd")
-    svc.advance(rt.engine, rt.registry, second_id, "withdraw", officer, {"reason": "Rút"})
+    stepping.advance(rt.engine, rt.registry, second_id, "withdraw", officer, {"reason": "Rút"})
     later = today + timedelta(minutes=5)
     assert jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=later) == []
     assert calls[-1] == [second_id]  # incremental: the changed file only

@@ -13,8 +13,7 @@ from sqlalchemy import insert, select
 from khenthuong.errors import StepRefused
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils
-from khenthuong.services import nominations as svc
+from khenthuong.services import councils, new_nominations, stepping
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.services.councils import MemberIn
@@ -39,7 +38,7 @@ def bk_bo_to_decision(rt: Runtime, *, person: int | None, unit: str | None, year
     """A Bằng khen cấp Bộ of `year` carried to the minister's desk with every step dated in
     that year: proposal, appraisal and a council of Ban Cơ yếu that passed it."""
     officer = who(rt, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="bang_khen_bo",
@@ -51,9 +50,11 @@ def bk_bo_to_decision(rt: Runtime, *, person: int | None, unit: str | None, year
         now=at(date(year, 11, 1)),
     )
     attach(rt, nid, BK_DOCS, officer)
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=at(date(year, 11, 4)))
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"), now=at(date(year, 11, 5)))
-    svc.advance(
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer, now=at(date(year, 11, 4)))
+    stepping.advance(
+        rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"), now=at(date(year, 11, 5))
+    )
+    stepping.advance(
         rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"), now=at(date(year, 11, 6))
     )
     secretary = who(rt, "tk.bcy")
@@ -79,7 +80,7 @@ def bk_bo_to_decision(rt: Runtime, *, person: int | None, unit: str | None, year
             .where(councils.COUNCIL_SESSIONS.c.id == sid)
             .values(status="closed", closed_at=at(date(year, 12, 10)))
         )
-    svc.advance(
+    stepping.advance(
         rt.engine, rt.registry, nid, "council_approve", secretary, now=at(date(year, 12, 11))
     )
     return nid
@@ -94,7 +95,7 @@ def test_a_2019_decision_is_paid_by_nd91_and_the_2019_base_salary(rt: Runtime) -
     collective = bk_bo_to_decision(rt, person=None, unit="CCYQD", year=2019)
     minister = who(rt, "tb.bcy")
     for nid, number in ((individual, "101/QĐ-BCY"), (collective, "102/QĐ-BCY")):
-        done = svc.advance(
+        done = stepping.advance(
             rt.engine,
             rt.registry,
             nid,
@@ -128,7 +129,7 @@ def test_a_submission_before_the_earliest_rule_set_is_refused_naming_it(rt: Runt
     with write_tx(rt.engine) as conn:
         pid = add_person(conn, "Đỗ Văn Sớm", "CCYQD")
     officer = who(rt, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="bang_khen_bo",
@@ -139,10 +140,12 @@ def test_a_submission_before_the_earliest_rule_set_is_refused_naming_it(rt: Runt
         now=at(date(2017, 9, 1)),
     )
     attach(rt, nid, BK_DOCS, officer)
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=at(date(2017, 9, 4)))
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"), now=at(date(2017, 9, 5)))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer, now=at(date(2017, 9, 4)))
+    stepping.advance(
+        rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"), now=at(date(2017, 9, 5))
+    )
     with pytest.raises(StepRefused) as info:
-        svc.advance(
+        stepping.advance(
             rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"), now=at(date(2017, 10, 2))
         )
     refusal = info.value.refusals[0]
@@ -184,12 +187,12 @@ def test_the_cstdcs_cap_of_nd91_reaches_a_2019_submission_only(
     )
     secretary = who(rt, "tk.qd")
     later = at(date(year, 12, 11))
-    svc.advance(rt.engine, rt.registry, first, "council_approve", secretary, now=later)
+    stepping.advance(rt.engine, rt.registry, first, "council_approve", secretary, now=later)
     if not capped:
-        svc.advance(rt.engine, rt.registry, second, "council_approve", secretary, now=later)
+        stepping.advance(rt.engine, rt.registry, second, "council_approve", secretary, now=later)
         return
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, second, "council_approve", secretary, now=later)
+        stepping.advance(rt.engine, rt.registry, second, "council_approve", secretary, now=later)
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
     assert (
@@ -280,7 +283,7 @@ def test_the_government_flag_cap_of_nd91_counts_the_ministry_flags(
             )
     nominations = []
     for unit in ("CCYQD", "CCYCA"):
-        nid = svc.create_nomination(
+        nid = new_nominations.create_nomination(
             rt.engine,
             rt.registry,
             workflow="co_thi_dua_chinh_phu",
@@ -294,9 +297,9 @@ def test_the_government_flag_cap_of_nd91_counts_the_ministry_flags(
         nominations.append(nid)
     first, second = nominations
     when = at(date(2019, 12, 10))
-    svc.advance(rt.engine, rt.registry, first, "submit", flag_proposer, now=when)
+    stepping.advance(rt.engine, rt.registry, first, "submit", flag_proposer, now=when)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, second, "submit", flag_proposer, now=when)
+        stepping.advance(rt.engine, rt.registry, second, "submit", flag_proposer, now=when)
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
     assert (

@@ -66,7 +66,13 @@ def test_a_dead_holder_frees_the_lock_at_once_on_postgresql(db_url: str) -> None
     other = SchedulerLock(make_engine(db_url), holder="web-2:22")
     assert holder.acquire() and not other.acquire()
     assert holder._conn is not None
+    pid = holder._conn.exec_driver_sql("select pg_backend_pid()").scalar_one()
     holder._conn.invalidate()  # the process is gone: its connection closes
+    # The server ends that session when it reads the closed socket; waiting for its backend
+    # to exit (PostgreSQL 14+: pg_terminate_backend with a timeout waits) keeps the test from
+    # racing the server on a busy machine.
+    with make_engine(db_url).connect() as admin:
+        admin.exec_driver_sql(f"select pg_terminate_backend({int(pid)}, 10000)")
     assert other.acquire()
     assert current_holder(other.engine) == "web-2:22"
     other.release()

@@ -11,8 +11,7 @@ from khenthuong.errors import StepRefused
 from khenthuong.roles import roles_in
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils
-from khenthuong.services import nominations as svc
+from khenthuong.services import councils, new_nominations, stepping
 from khenthuong.services.councils import MemberIn
 from khenthuong.services.org import add_person, add_user
 from khenthuong.storage.db import write_tx
@@ -49,7 +48,7 @@ def with_history(rt: Runtime, name: str, prerequisite: str, excellent: int | Non
 
 def appraised(rt: Runtime, workflow: str, code: str, pid: int) -> int:
     officer = who(rt, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow=workflow,
@@ -59,9 +58,9 @@ def appraised(rt: Runtime, workflow: str, code: str, pid: int) -> int:
         year=2026,
     )
     attach(rt, nid, tuple(catalog_in(CONFIG).award(code).documents), officer)
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer)
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"))
-    svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
+    stepping.advance(rt.engine, rt.registry, nid, "forward", who(rt, "tt.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     return nid
 
 
@@ -85,10 +84,10 @@ def test_pm_certificate_needs_agency_opinions_before_the_prime_minister(rt: Runt
         councils.close_session(conn, rt.registry, catalog_in(CONFIG), sid, actor=secretary)
     minister = who(rt, "tb.bcy")
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "submit_to_pm", minister)
+        stepping.advance(rt.engine, rt.registry, nid, "submit_to_pm", minister)
     assert info.value.refusals[0].details == {"missing": ["y_kien_co_quan"]}
     attach(rt, nid, ("y_kien_co_quan",), who(rt, "cv.bcy"))
-    assert svc.advance(rt.engine, rt.registry, nid, "submit_to_pm", minister).to_state == (
+    assert stepping.advance(rt.engine, rt.registry, nid, "submit_to_pm", minister).to_state == (
         "central_appraisal"
     )
 
@@ -105,7 +104,7 @@ def test_labour_order_publicity_needs_its_evidence(rt: Runtime) -> None:
     # After the listing's minimum of 10 working days (tests/services/test_minimum_stay.py).
     over = datetime.now(UTC) + timedelta(days=40)
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "end_publicity", officer, now=over)
+        stepping.advance(rt.engine, rt.registry, nid, "end_publicity", officer, now=over)
     assert info.value.refusals[0].details == {"missing": ["cong_khai"]}
     attach(rt, nid, ("cong_khai",), officer)
-    svc.advance(rt.engine, rt.registry, nid, "end_publicity", officer, now=over)
+    stepping.advance(rt.engine, rt.registry, nid, "end_publicity", officer, now=over)

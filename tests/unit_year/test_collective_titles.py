@@ -14,8 +14,15 @@ from sqlalchemy import insert, select
 from khenthuong.errors import StepRefused
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils, decisions, dossier, ratings, year_review
-from khenthuong.services import nominations as svc
+from khenthuong.services import (
+    councils,
+    decisions,
+    dossier,
+    new_nominations,
+    ratings,
+    stepping,
+    year_review,
+)
 from khenthuong.services.blocs import apply_blocs, load_blocs
 from khenthuong.services.councils import MemberIn
 from khenthuong.services.year_review import ProposedEntry, Tally
@@ -73,7 +80,7 @@ def to_appraisal(
 ) -> int:  # fmt: skip
     officer = who(rt, officers["unit"])
     with write_tx(rt.engine) as conn:
-        nid = svc.create_nomination_in(
+        nid = new_nominations.create_nomination_in(
             conn, rt.registry, workflow=workflow, proposing_unit=unit, actor=officer,
             nominee_unit_code=unit, nominee_kind="collective", year=YEAR, award_code=award,
         )  # fmt: skip
@@ -82,8 +89,8 @@ def to_appraisal(
                 conn, nid, doc_type=doc, filename=f"{doc}.pdf", content=PDF, actor=officer,
                 max_bytes=10_000,
             )  # fmt: skip
-    svc.advance(rt.engine, rt.registry, nid, "submit", officer)
-    svc.advance(rt.engine, rt.registry, nid, "forward", who(rt, officers["head"]))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
+    stepping.advance(rt.engine, rt.registry, nid, "forward", who(rt, officers["head"]))
     return nid
 
 
@@ -91,7 +98,7 @@ def to_decision(
     rt: Runtime, nid: int, award: str, number: str, officers: dict[str, str] = BCY_OFFICERS
 ) -> int:
     """Appraised, passed by the ministry council, signed by the minister; the money."""
-    svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, officers["appraiser"]))
+    stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, officers["appraiser"]))
     secretary = who(rt, officers["secretary"])
     with write_tx(rt.engine) as conn:
         sid = councils.open_session(
@@ -133,7 +140,7 @@ def test_excellent_collective_refused_for_a_disciplined_member_and_too_few_ldtt(
     discipline(rt, next(iter(ids.values())), "canh_cao", YEAR)
     nid = to_appraisal(rt, "tap_the_lao_dong_xuat_sac")
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+        stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     message = info.value.refusals[0].message_vi
     assert "6/10 cá nhân đạt Lao động tiên tiến (cần ít nhất 70%)" in message
     assert "1 cá nhân bị kỷ luật từ mức cảnh cáo trở lên trong năm" in message
@@ -161,7 +168,7 @@ def test_ministry_flag_for_the_bloc_leader_and_refused_otherwise(rt: Runtime) ->
     year-end vote of Khối thi đua 4 Hệ Cơ yếu (organised by Ban Cơ yếu), decided: 8.0 × base."""
     nid = to_appraisal(rt, "co_thi_dua_cap_bo")
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+        stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     assert (
         "không dẫn đầu cụm, khối thi đua do Bộ tổ chức nào năm 2026"
         in info.value.refusals[0].message_vi
@@ -178,7 +185,7 @@ def test_public_security_flag_is_the_ministrys_own(rt: Runtime) -> None:
     lead_bloc(rt, "KCY4", "CCYQD", 1)
     nid = to_appraisal(rt, "co_thi_dua_cap_bo", award="CO_BCA")
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
+        stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     assert "không dẫn đầu cụm, khối thi đua do BCA tổ chức" in info.value.refusals[0].message_vi
 
     lead_bloc(rt, "CUM2-BCA", "C07", 2)

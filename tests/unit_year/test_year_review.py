@@ -156,26 +156,26 @@ def test_unregistered_nominee_is_refused_where_the_organisation_requires_it(
     assert "thiếu đăng ký thi đua của Đỗ Thị Sáu cho Lao động tiên tiến năm 2026" in message
     assert "hoặc Chiến sĩ thi đua cơ sở" in message
     register(rt, [EntryIn("CSTDCS", person_id=ids["Đỗ Thị Sáu"])])
-    from khenthuong.services import nominations as svc
+    from khenthuong.services import stepping
 
-    svc.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"))
+    stepping.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"))
     assert states(rt, [nid]) == {nid: "unit_council"}
 
 
 def test_nd91_rules_require_registration_for_a_2019_title(rt: Runtime) -> None:
     """Under the 2003 law (rule set nd91) registration is required: a 2019 LĐTT submitted
     in 2019 without it is refused."""
-    from khenthuong.services import nominations as svc
+    from khenthuong.services import new_nominations, stepping
 
     ids = people(rt, {"Vi Văn Bảy": "htt"}, year=2019)
     with write_tx(rt.engine) as conn:
-        nid = svc.create_nomination_in(
+        nid = new_nominations.create_nomination_in(
             conn, rt.registry, workflow="lao_dong_tien_tien", proposing_unit="CCYQD",
             actor=who(rt, "cb.qd"), nominee_person_id=ids["Vi Văn Bảy"], year=2019,
             now=datetime(2019, 11, 1, 3, tzinfo=UTC),
         )  # fmt: skip
     with pytest.raises(StepRefused) as info:
-        svc.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"),
+        stepping.advance(rt.engine, rt.registry, nid, "submit", who(rt, "cb.qd"),
                     now=datetime(2019, 11, 4, 3, tzinfo=UTC))  # fmt: skip
     assert "registered" in [r.code for r in info.value.refusals]
     refusal = next(r for r in info.value.refusals if r.code == "registered")

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from khenthuong.runtime import Runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.web.app import create_app
 from tests.audit.test_verify import decided_nomination
@@ -184,11 +184,11 @@ def signed_in(web_rt: Runtime, browser: Browser) -> dict[str, tuple[TestClient, 
     decided_nomination(web_rt)
     with web_rt.engine.connect() as conn:
         officer = load_actor(conn, "cb.qd")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         web_rt.engine, web_rt.registry, workflow="giay_khen", proposing_unit="CCYQD",
         actor=officer, nominee_name="Đỗ Thị Lan", create_person=True,
     )  # fmt: skip
-    svc.advance(web_rt.engine, web_rt.registry, nid, "submit", officer)
+    stepping.advance(web_rt.engine, web_rt.registry, nid, "submit", officer)
     return {user: browser(user) for user in USERS}
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from khenthuong.localtime import local_date
 from khenthuong.runtime import Runtime
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.services.grounds import claim_of
@@ -306,17 +307,17 @@ def test_the_queue_takes_one_step_on_the_ticked_nominations(
     officer = load_actor_of(web_rt, "cb.qd")
     ids = []
     for i in range(3):
-        nid = svc.create_nomination(
+        nid = new_nominations.create_nomination(
             web_rt.engine, web_rt.registry, workflow="giay_khen", proposing_unit="CCYQD",
             actor=officer, nominee_name=f"Cán bộ lô {i}", create_person=True, year=2026,
         )  # fmt: skip
-        svc.advance(web_rt.engine, web_rt.registry, nid, "submit", officer)
+        stepping.advance(web_rt.engine, web_rt.registry, nid, "submit", officer)
         ids.append(nid)
     c, csrf = browser("tk.qd")
     page = c.get("/queue").text
     assert 'action="/queue/advance"' in page and '<option value="council_approve">' in page
     assert all(f'name="nomination_id" value="{nid}"' in page for nid in ids)
-    svc.advance(web_rt.engine, web_rt.registry, ids[0], "return_for_supplement",
+    stepping.advance(web_rt.engine, web_rt.registry, ids[0], "return_for_supplement",
                 load_actor_of(web_rt, "tk.qd"), {"reason": "Thiếu biên bản"})  # fmt: skip
     r = c.post("/queue/advance", data={"trigger": "council_approve", "nomination_id": ids,
                "csrf_token": csrf})  # fmt: skip

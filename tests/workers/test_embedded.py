@@ -19,7 +19,7 @@ from khenthuong.cli.app import app
 from khenthuong.embedded import tick
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.settings import get_settings
 from khenthuong.storage.db import write_tx
@@ -51,7 +51,7 @@ def test_tick_delivers_outbox_notices(rt: Runtime, maildir: Path) -> None:
     nid = overdue_nominations(rt)[0]
     with rt.engine.connect() as conn:
         secretary = load_actor(conn, "tk.qd")
-    svc.advance(
+    stepping.advance(
         rt.engine,
         rt.registry,
         nid,
@@ -120,7 +120,7 @@ def test_dry_run_lists_notices_and_re_sends(rt: Runtime, maildir: Path) -> None:
     assert tick(rt).digests_sent == 6
     with rt.engine.connect() as conn:
         secretary = load_actor(conn, "tk.qd")
-    svc.advance(
+    stepping.advance(
         rt.engine, rt.registry, nid, "return_for_supplement", secretary, {"reason": "Bổ sung"}
     )
     long_ago = datetime.now(UTC) - timedelta(hours=1)

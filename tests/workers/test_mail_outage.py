@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from khenthuong.cli.app import app
 from khenthuong.runtime import Runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.settings import Settings
 from khenthuong.storage.outbox import OUTBOX, REMINDER_LEDGER
@@ -68,7 +68,7 @@ def due_mail(rt: Runtime) -> None:
     with rt.engine.connect() as conn:
         secretaries = {u: load_actor(conn, u) for u in set(RETURNED.values())}
     for index, who in RETURNED.items():
-        svc.advance(
+        stepping.advance(
             rt.engine,
             rt.registry,
             ids[index],

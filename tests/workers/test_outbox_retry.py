@@ -10,8 +10,7 @@ from sqlalchemy import select, update
 
 from khenthuong.notify.mail_settings import MailSettings
 from khenthuong.runtime import Runtime
-from khenthuong.services import jobs, outbox
-from khenthuong.services import nominations as svc
+from khenthuong.services import jobs, outbox, stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.settings import get_settings
 from khenthuong.storage.db import write_tx
@@ -25,7 +24,7 @@ def returned_nomination(rt: Runtime) -> int:
     nid = overdue_nominations(rt)[0]
     with rt.engine.connect() as conn:
         secretary = load_actor(conn, "tk.qd")
-    svc.advance(
+    stepping.advance(
         rt.engine,
         rt.registry,
         nid,

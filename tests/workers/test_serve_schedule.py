@@ -19,19 +19,19 @@ SEED_OVERDUE = f"""
 from datetime import UTC, datetime
 
 from khenthuong.runtime import open_runtime
-from khenthuong.services import nominations as svc
+from khenthuong.services import new_nominations, stepping
 from khenthuong.services.actors import load_actor
 
 rt = open_runtime()
 with rt.engine.connect() as conn:
     officer = load_actor(conn, "cb.qd")
 long_ago = datetime(2026, 10, 1, 2, tzinfo=UTC)
-nid = svc.create_nomination(
+nid = new_nominations.create_nomination(
     rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD", actor=officer,
     nominee_name="{NOMINEE}", now=long_ago,
     create_person=True,
 )
-svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=long_ago)
+stepping.advance(rt.engine, rt.registry, nid, "submit", officer, now=long_ago)
 """
 
 

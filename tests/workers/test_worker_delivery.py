@@ -20,8 +20,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from khenthuong.runtime import Runtime
-from khenthuong.services import jobs, reminders
-from khenthuong.services import nominations as svc
+from khenthuong.services import jobs, new_nominations, reminders, stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.settings import Settings, get_settings
 from khenthuong.storage.outbox import OUTBOX, REMINDER_LEDGER
@@ -106,7 +105,7 @@ def overdue_nominations(rt: Runtime) -> list[int]:
         with rt.engine.connect() as conn:
             officer = load_actor(conn, officer_name)
         for name in ("Nguyễn Văn Ánh", "Trần Thị Đào"):
-            nid = svc.create_nomination(
+            nid = new_nominations.create_nomination(
                 rt.engine,
                 rt.registry,
                 workflow="giay_khen",
@@ -116,7 +115,7 @@ def overdue_nominations(rt: Runtime) -> list[int]:
                 create_person=True,
                 now=LONG_AGO,
             )
-            svc.advance(rt.engine, rt.registry, nid, "submit", officer, now=LONG_AGO)
+            stepping.advance(rt.engine, rt.registry, nid, "submit", officer, now=LONG_AGO)
             ids.append(nid)
     return ids
 
@@ -381,7 +380,7 @@ def test_outbox_survives_a_redis_outage_without_loss_or_duplicates(
     with rt.engine.connect() as conn:
         secretary = {u: load_actor(conn, u) for u in ("tk.qd", "tk.dcq", "tk.pccc")}
     for nid, who in zip(ids, ["tk.qd", "tk.qd", "tk.dcq"], strict=True):
-        result = svc.advance(
+        result = stepping.advance(
             rt.engine,
             rt.registry,
             nid,

@@ -389,12 +389,12 @@ def advance(
     expected_version: int = typer.Option(None, "--expected-version"),
 ) -> None:
     """Take one step on a nomination."""
-    from khenthuong.services import nominations as svc  # noqa: PLC0415
+    from khenthuong.services import stepping  # noqa: PLC0415
 
     rt = runtime()
     payload = parse_fields(field)
     with actor_for(rt, as_user) as actor:
-        result = svc.advance(
+        result = stepping.advance(
             rt.engine,
             rt.registry,
             nomination_id,
@@ -429,12 +429,12 @@ def advance_batch(
     its reason, and nothing is written. With --partial the permitted steps are written;
     the exit code is 1 whenever a nomination was refused.
     """
-    from khenthuong.services import nominations as svc  # noqa: PLC0415
+    from khenthuong.services import stepping  # noqa: PLC0415
 
     rt = runtime()
     payload = parse_fields(field)
     with actor_for(rt, as_user) as actor:
-        done, refused = svc.advance_batch(
+        done, refused = stepping.advance_batch(
             rt.engine, rt.registry, nomination_ids, trigger, actor, payload,
             comment=comment, partial=partial,
         )  # fmt: skip

@@ -19,8 +19,7 @@ from khenthuong.errors import KhenthuongError, StepRefused
 from khenthuong.localtime import LOCAL_TZ, local_date
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
-from khenthuong.services import councils, decisions, dossier
-from khenthuong.services import nominations as svc
+from khenthuong.services import councils, decisions, dossier, new_nominations, stepping
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import PERSONS, USERS
@@ -80,7 +79,7 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
 
     proposer = who([wf.state(wf.initial).role or ""], wf.initial)
     console.rule(f"[bold]{wf.title.vi}[/] — {person.full_name}")
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow=wf.name,
@@ -173,7 +172,7 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
         for key in step.requires:
             payload.setdefault(key, "Theo đề nghị của đơn vị")
         actor = who(step.roles, state)
-        result = svc.advance(rt.engine, rt.registry, nid, step.trigger, actor, payload)
+        result = stepping.advance(rt.engine, rt.registry, nid, step.trigger, actor, payload)
         due = f", hạn {result.due_at.astimezone(LOCAL_TZ):%d/%m/%Y}" if result.due_at else ""
         console.print(
             f"[green]✓[/] {actor.username} — {step.title.vi}: "
@@ -199,7 +198,7 @@ def _show_refusal(
     payload: dict[str, str],
 ) -> None:
     try:
-        svc.advance(rt.engine, rt.registry, nid, step.trigger, actor, payload)
+        stepping.advance(rt.engine, rt.registry, nid, step.trigger, actor, payload)
     except StepRefused as exc:
         console.print(
             f"[yellow]✗[/] {actor.username} thử «{step.title.vi}»: {exc.refusals[0].message_vi}"
@@ -245,7 +244,7 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
     console.rule(
         f"[bold]Chiến sĩ thi đua cấp Bộ[/] — {person.full_name} (CSTĐCS {year - 2}–{year})"
     )
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="chien_si_thi_dua_cap_bo",
@@ -255,7 +254,7 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
         year=year,
     )
     try:
-        svc.advance(rt.engine, rt.registry, nid, "submit", actors["cb.qd"])
+        stepping.advance(rt.engine, rt.registry, nid, "submit", actors["cb.qd"])
     except StepRefused as exc:
         console.print(f"[yellow]✗[/] cb.qd thử trình: {exc.refusals[0].message_vi}")
     catalog = catalog_in(rt.settings.config_dir)
@@ -276,7 +275,7 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
         + ", ".join(DOC_TYPES[d][:1].lower() + DOC_TYPES[d][1:] for d in documents)
     )
     for trigger, user in (("submit", "cb.qd"), ("forward", "tt.qd"), ("appraise", "cv.bcy")):
-        result = svc.advance(rt.engine, rt.registry, nid, trigger, actors[user])
+        result = stepping.advance(rt.engine, rt.registry, nid, trigger, actors[user])
         console.print(f"[green]✓[/] {user}: {moves(rt, [result])[nid]}")
     secretary = actors["tk.bcy"]
     members = [councils.MemberIn(f"Ủy viên Hội đồng {i + 1}", present=i != 19) for i in range(20)]
@@ -528,7 +527,7 @@ def leave_work_in_progress(rt: Runtime, console: Console) -> list[int]:
         ).scalar()
     if person is None:
         return []
-    waiting = svc.create_nomination(
+    waiting = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow="giay_khen",
@@ -537,8 +536,8 @@ def leave_work_in_progress(rt: Runtime, console: Console) -> list[int]:
         nominee_person_id=person,
         comment="Hoàn thành xuất sắc nhiệm vụ năm",
     )
-    svc.advance(rt.engine, rt.registry, waiting, "submit", officer)
-    draft = svc.create_nomination(
+    stepping.advance(rt.engine, rt.registry, waiting, "submit", officer)
+    draft = new_nominations.create_nomination(
         rt.engine,
         rt.registry,
         workflow=DEMO_WORKFLOW,

@@ -27,13 +27,8 @@ from khenthuong.localtime import LOCAL_TZ
 from khenthuong.services.access import READ_ALL_ROLES, can_read
 from khenthuong.services.actors import Actor
 from khenthuong.services.dossier import StoredDocument, checked_file, store_upload
-from khenthuong.services.nominations import (
-    COMMENDATION_TYPES,
-    StepResult,
-    advance_batch_in,
-    advance_in,
-    nfc,
-)
+from khenthuong.services.nominations import COMMENDATION_TYPES, StepResult, nfc
+from khenthuong.services.stepping import advance_batch_in, advance_in
 from khenthuong.storage.batches import BATCH_ATTACHMENTS, BATCH_MEMBERS, BATCHES
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import NOMINATIONS, UNITS

@@ -35,7 +35,7 @@ from khenthuong.services.covenants import (
     targets_of,
 )
 from khenthuong.services.guard_facts import _catalog
-from khenthuong.services.nominations import create_nomination_in
+from khenthuong.services.new_nominations import create_nomination_in
 from khenthuong.storage.blocs import (
     BLOC_DEDUCTIONS,
     BLOC_VOTES,

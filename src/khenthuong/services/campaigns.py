@@ -27,7 +27,8 @@ from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.services.access import READ_ALL_ROLES, can_read
 from khenthuong.services.actors import Actor
 from khenthuong.services.dossier import StoredDocument, checked_file, store_upload
-from khenthuong.services.nominations import create_nomination_in, get_row, nfc
+from khenthuong.services.new_nominations import create_nomination_in
+from khenthuong.services.nominations import get_row, nfc
 from khenthuong.storage.campaigns import CAMPAIGN_ATTACHMENTS, CAMPAIGN_NOMINATIONS, CAMPAIGNS
 from khenthuong.storage.db import inserted_id, write_tx
 from khenthuong.storage.models import NOMINATIONS, UNITS
@@ -304,7 +305,7 @@ def nominate_for_campaign(
     campaign_id: int | None,
     **create: Any,
 ) -> int:
-    """Create a nomination (`services.nominations.create_nomination_in` arguments) and, with
+    """Create a nomination (`services.new_nominations.create_nomination_in` arguments) and, with
     `campaign_id`, link it to that campaign in the same transaction: a refused link creates
     nothing."""
     with write_tx(engine) as conn:

@@ -19,7 +19,8 @@ from khenthuong.rules.catalog import Catalog, VoteRule, organisation_of
 from khenthuong.rules.votes import evaluate_vote
 from khenthuong.services.actors import Actor
 from khenthuong.services.guard_facts import award_code_of, first_submitted_on
-from khenthuong.services.nominations import advance_in, get_row
+from khenthuong.services.nominations import get_row
+from khenthuong.services.stepping import advance_in
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_MEMBERS, COUNCIL_SESSIONS, RECUSALS
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.models import UNITS

@@ -33,12 +33,9 @@ from khenthuong.services.decision_checks import (
     number_taken,
     taken_refusal,
 )
-from khenthuong.services.nominations import (
-    StepResult,
-    decision_step_in,
-    get_row,
-)
+from khenthuong.services.nominations import StepResult, get_row, role_levels
 from khenthuong.services.nominees import COLLECTIVE
+from khenthuong.services.stepping import decision_step_in
 from khenthuong.storage.db import inserted_id
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.delegations import DELEGATIONS
@@ -146,7 +143,6 @@ def decide_by_step(
     (`services.decision_checks`).
     """
     from khenthuong.services.guard_facts import award_code_of  # noqa: PLC0415
-    from khenthuong.services.nominations import _levels  # noqa: PLC0415
     from khenthuong.settings import get_settings  # noqa: PLC0415
 
     nomination_id = int(row["id"])
@@ -201,7 +197,7 @@ def decide_by_step(
             nomination_id,
         )
     grant = actor.grant_for(
-        transition.roles, row["unit_path"], role_levels=_levels(wf.state(row["state"]))
+        transition.roles, row["unit_path"], role_levels=role_levels(wf.state(row["state"]))
     )
     if grant is None:
         raise StepRefused([missing_role(actor.display_name, transition.roles)], nomination_id)

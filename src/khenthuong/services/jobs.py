@@ -184,6 +184,9 @@ def claim_reminders(
                     now=now,
                     before_days=settings.reminder_days_before,
                     only_ids=only,
+                    # What the ledger holds is left out in the database: a full scan over
+                    # an unchanged backlog returns nothing and claims nothing.
+                    unclaimed_only=True,
                 )
             if scan.full:
                 items += reminders.scan_inspections(

@@ -24,7 +24,7 @@ from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import Catalog
 from khenthuong.services import batches, dossier
 from khenthuong.services.actors import Actor
-from khenthuong.services.nominations import create_nomination_in
+from khenthuong.services.new_nominations import create_nomination_in
 from khenthuong.services.nominees import COLLECTIVE, INDIVIDUAL, PeopleByName
 from khenthuong.sheets import SheetError, read_rows
 from khenthuong.storage.models import UNITS

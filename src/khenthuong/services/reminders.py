@@ -19,10 +19,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from khenthuong.calendar.workdays import add_working_days, is_working_day
 from khenthuong.localtime import LOCAL_TZ
+from khenthuong.services.due_scan import due_rows
 from khenthuong.services.outbox import MAX_RETRY_SECONDS, RETRY_SECONDS, retry_delay
-from khenthuong.storage.models import NOMINATIONS, UNITS, USER_ROLES, USERS
+from khenthuong.storage.models import UNITS
 from khenthuong.storage.outbox import REMINDER_LEDGER
-from khenthuong.workflow.definition import Level
 from khenthuong.workflow.loader import WorkflowRegistry
 
 KINDS = ("before", "due", "overdue")
@@ -72,33 +72,6 @@ def working_days_between(start: date, end: date) -> int:
     return sign * count
 
 
-def _kind(today: date, due_on: date, before_days: int) -> str | None:
-    if today > due_on:
-        return "overdue"
-    if today == due_on:
-        return "due"
-    if add_working_days(today, before_days) >= due_on:
-        return "before"
-    return None
-
-
-def _scope_paths(unit_path: str) -> list[str]:
-    """Every ancestor path of a unit path, itself included: '/A/B/' -> ['/A/', '/A/B/']."""
-    parts = [p for p in unit_path.split("/") if p]
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
-def _leader_path(unit_path: str, level: Level | None, levels: dict[str, str]) -> str:
-    """The path of the unit responsible at `level` above (or at) the proposing unit."""
-    paths = _scope_paths(unit_path)
-    if level is None:
-        return paths[-1]
-    for path in reversed(paths):
-        if levels.get(path) == level.value:
-            return path
-    return paths[0]
-
-
 def scan_due(
     conn: Connection,
     registry: WorkflowRegistry,
@@ -107,95 +80,63 @@ def scan_due(
     before_days: int = 3,
     limit: int | None = None,
     only_ids: Sequence[int] | None = None,
+    unclaimed_only: bool = False,
 ) -> list[DueItem]:
     """Reminders that are due now for every open nomination (nothing is written); with
     `only_ids`, for those nominations only (an incremental scan: the others were scanned
-    before and nothing about them changed).
+    before and nothing about them changed); with `unclaimed_only`, only those the ledger does
+    not hold yet (what a claim would add).
 
     Officers holding the state's responsible role over the nomination's unit get
     `before` and `due` reminders; when overdue the leader of the responsible unit is
-    added as an escalation recipient.
+    added as an escalation recipient. The database works out who and which
+    (`due_scan.due_rows`, one statement); here only the rows it returns become items.
     """
     now = now or datetime.now(UTC)
     today = now.astimezone(LOCAL_TZ).date()
     horizon_day = add_working_days(today, before_days)
     horizon = datetime.combine(horizon_day + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
-    query = (
-        select(
-            NOMINATIONS.c.id,
-            NOMINATIONS.c.workflow,
-            NOMINATIONS.c.workflow_version,
-            NOMINATIONS.c.state,
-            NOMINATIONS.c.nominee_name,
-            NOMINATIONS.c.unit_path,
-            NOMINATIONS.c.due_at,
-        )
-        .where(
-            NOMINATIONS.c.closed.is_(False),
-            NOMINATIONS.c.due_at.is_not(None),
-            NOMINATIONS.c.due_at < horizon.astimezone(UTC),
-        )
-        .order_by(NOMINATIONS.c.due_at, NOMINATIONS.c.id)
+    rows = due_rows(
+        conn,
+        registry,
+        today=today,
+        horizon=horizon.astimezone(UTC),
+        only_ids=only_ids,
+        unclaimed_only=unclaimed_only,
     )
-    if only_ids is not None:
-        query = query.where(NOMINATIONS.c.id.in_(list(only_ids)))
-    if limit:
-        query = query.limit(limit)
-    rows = conn.execute(query).all()
-    if not rows:
-        return []
-    units = {r.path: (r.level, r.name, r.leader_email) for r in conn.execute(select(UNITS))}
-    levels = {path: v[0] for path, v in units.items()}
-    grants: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for g in conn.execute(
-        select(USER_ROLES.c.role, UNITS.c.path, USERS.c.email, USERS.c.full_name)
-        .join(UNITS, UNITS.c.id == USER_ROLES.c.scope_unit_id)
-        .join(USERS, USERS.c.id == USER_ROLES.c.user_id)
-        .where(USERS.c.active.is_(True))
-    ):
-        grants[(g.role, g.path)].append((g.email, g.full_name))
     items: list[DueItem] = []
+    seen: set[tuple[int, str]] = set()
+    nominations: set[int] = set()
+    left: dict[date, int] = {}
     for row in rows:
+        if (row.id, row.email) in seen:
+            continue  # the leader is also a role holder: named once, as the holder
+        if row.id not in nominations:
+            if limit and len(nominations) == limit:
+                break  # the first `limit` nominations in due order
+            nominations.add(row.id)
+        seen.add((row.id, row.email))
         wf = registry.get(row.workflow, row.workflow_version).definition
         state = wf.state(row.state)
-        due_on = row.due_at.astimezone(LOCAL_TZ).date()
-        kind = _kind(today, due_on, before_days)
-        if kind is None or state.role is None:
-            continue
-        # Remind the holders of the role at the state's level first (the unit council's
-        # secretary, not the ministry's); fall back to any holder covering the unit.
-        recipients: dict[str, str] = {}
-        paths = _scope_paths(row.unit_path)
-        at_level = [p for p in paths if state.level is None or levels.get(p) == state.level.value]
-        for path in at_level or paths:
-            for email, name in grants.get((state.role, path), []):
-                recipients.setdefault(email, name)
-        if not recipients:
-            for path in paths:
-                for email, name in grants.get((state.role, path), []):
-                    recipients.setdefault(email, name)
-        if kind == "overdue":
-            leader = units.get(_leader_path(row.unit_path, state.level, levels))
-            if leader and leader[2]:
-                recipients.setdefault(leader[2], f"Lãnh đạo {leader[1]}")
-        left = working_days_between(today, due_on)
-        for email, name in sorted(recipients.items()):
-            items.append(
-                DueItem(
-                    key=f"nomination:{row.id}:{due_on.isoformat()}:{kind}:{email}",
-                    kind=kind,
-                    nomination_id=row.id,
-                    nominee_name=row.nominee_name,
-                    workflow=wf.name,
-                    workflow_title=wf.title.vi,
-                    state=row.state,
-                    state_title=state.title.vi,
-                    due_on=due_on,
-                    working_days_left=left,
-                    recipient_email=email,
-                    recipient_name=name,
-                )
+        due_on = date.fromisoformat(str(row.due_on))
+        if due_on not in left:
+            left[due_on] = working_days_between(today, due_on)
+        items.append(
+            DueItem(
+                key=f"nomination:{row.id}:{due_on.isoformat()}:{row.kind}:{row.email}",
+                kind=str(row.kind),
+                nomination_id=row.id,
+                nominee_name=row.nominee_name,
+                workflow=wf.name,
+                workflow_title=wf.title.vi,
+                state=row.state,
+                state_title=state.title.vi,
+                due_on=due_on,
+                working_days_left=left[due_on],
+                recipient_email=row.email,
+                recipient_name=f"Lãnh đạo {row.name}" if row.leader else row.name,
             )
+        )
     return items
 
 

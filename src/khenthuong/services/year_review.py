@@ -27,7 +27,8 @@ from khenthuong.services import batches, councils, decisions
 from khenthuong.services.actors import Actor
 from khenthuong.services.dossier import store_upload
 from khenthuong.services.guard_facts import award_code_of
-from khenthuong.services.nominations import create_nomination_in, get_row
+from khenthuong.services.new_nominations import create_nomination_in
+from khenthuong.services.nominations import get_row
 from khenthuong.services.nominees import COLLECTIVE, INDIVIDUAL
 from khenthuong.services.unit_sheets import unit_row
 from khenthuong.storage.batches import BATCH_ATTACHMENTS

@@ -129,6 +129,18 @@ class Nomination(SQLModel, table=True):
         Index("ix_nomination_workflow_state", "workflow", "state"),
         Index("ix_nomination_unit_path_state", "unit_path", "state"),
         Index("ix_nomination_open_due", "closed", "due_at"),
+        # The work queue (services.listing.my_queue): per (workflow, version, state) key, open
+        # items in due order with the scope on the entry itself, read without table rows.
+        Index(
+            "ix_nomination_queue",
+            "workflow",
+            "workflow_version",
+            "state",
+            "closed",
+            "due_at",
+            "id",
+            "unit_path",
+        ),
         CheckConstraint("nominee_kind IN ('individual', 'collective')", name="nominee_kind"),
     )
 

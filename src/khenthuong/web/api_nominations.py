@@ -16,7 +16,7 @@ from khenthuong.documents.text import money
 from khenthuong.errors import NotFound
 from khenthuong.rules.eligibility import CommendationType
 from khenthuong.rules.paths import BASIS_PATTERN
-from khenthuong.services import dossier
+from khenthuong.services import dossier, new_nominations, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
 from khenthuong.services.listing import MAX_PAGE, NominationFilter, list_nominations, my_queue
@@ -254,7 +254,7 @@ def create(request: Request, caller: CallerDep, body: NominationIn) -> Nominatio
     """Create a nomination in its workflow's initial state."""
     require_writer(request, caller)
     ctx = ctx_of(request)
-    nid = svc.create_nomination(
+    nid = new_nominations.create_nomination(
         ctx.rt.engine,
         ctx.rt.registry,
         workflow=body.workflow,
@@ -326,7 +326,7 @@ def advance(
     ctx = ctx_of(request)
     row = readable_row(request, caller, nomination_id)
     _scope_or_deny(request, caller, row)
-    result = svc.advance(
+    result = stepping.advance(
         ctx.rt.engine,
         ctx.rt.registry,
         nomination_id,
@@ -353,7 +353,7 @@ def batch_advance(request: Request, caller: CallerDep, body: BatchAdvanceIn) -> 
                 continue  # reported per id by the batch itself
     for row in rows:
         _scope_or_deny(request, caller, row)
-    results, failures = svc.advance_batch(
+    results, failures = stepping.advance_batch(
         ctx.rt.engine,
         ctx.rt.registry,
         body.nomination_ids,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from fastapi import Request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from khenthuong import localtime
 from khenthuong.audit.append import append_event
@@ -20,6 +20,7 @@ from khenthuong.services.access import inspection_paths
 from khenthuong.services.actors import Actor, load_actor
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import API_TOKENS, USERS
+from khenthuong.web.caller_cache import NO_CALLER_CHANGE, CallerCache
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.ratelimit import LoginThrottle, login_throttle
 from khenthuong.web.sessions import COOKIE_NAME, Session, SessionCodec
@@ -41,6 +42,8 @@ class WebContext:
     throttle: LoginThrottle
     calendar: WorkingCalendar
     secure_cookies: bool
+    callers: CallerCache
+    """Resolved callers by token and by session, for a few seconds (caller_cache)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ def make_context(rt: Runtime, sessions: SessionCodec, secure: bool) -> WebContex
     """Build the context for one app."""
     settings = rt.settings
     throttle = login_throttle(settings, rt.engine)
-    return WebContext(rt, sessions, throttle, default_calendar(), secure)
+    callers = CallerCache(settings.caller_cache_seconds)
+    return WebContext(rt, sessions, throttle, default_calendar(), secure, callers)
 
 
 def log_denied(ctx: WebContext, request: Request, who: str, reason: str) -> None:
@@ -109,16 +113,19 @@ def _user_of_token(ctx: WebContext, token: str) -> str | None:
     if last is None or (now - last).total_seconds() >= TOKEN_TOUCH_SECONDS:
         with write_tx(ctx.rt.engine) as conn:
             conn.execute(
-                update(API_TOKENS).where(API_TOKENS.c.id == row.id).values(last_used_at=now)
+                update(API_TOKENS).where(API_TOKENS.c.id == row.id).values(last_used_at=now),
+                execution_options={NO_CALLER_CHANGE: True},
             )
     return str(row.username)
 
 
-def _load(ctx: WebContext, username: str) -> tuple[Actor, tuple[str, ...]]:
+def _token_actor(ctx: WebContext, token: str, today: date) -> tuple[Actor, tuple[str, ...]] | None:
+    username = _user_of_token(ctx, token)
+    if username is None:
+        return None
     with ctx.rt.engine.connect() as conn:
-        actor = load_actor(conn, username)
-        inspecting = inspection_paths(conn, actor, local_today())
-    return actor, inspecting
+        actor = load_actor(conn, username, today)
+        return actor, inspection_paths(conn, actor, today)
 
 
 def session_caller(ctx: WebContext, request: Request) -> Caller | None:
@@ -126,26 +133,38 @@ def session_caller(ctx: WebContext, request: Request) -> Caller | None:
     session = ctx.sessions.read(request.cookies.get(COOKIE_NAME))
     if session is None:
         return None
+    today = local_today()
+    found = ctx.callers.get_or_load(
+        ("session", session.username, session.epoch, today),
+        lambda: _session_actor(ctx, session.username, session.epoch, today),
+    )
+    if found is None:
+        return None
+    actor, inspecting = found
+    return Caller(actor, session, inspecting)
+
+
+def _session_actor(
+    ctx: WebContext, username: str, epoch: int, today: date
+) -> tuple[Actor, tuple[str, ...]] | None:
     with ctx.rt.engine.connect() as conn:
-        epoch = conn.execute(
-            select(USERS.c.session_epoch).where(USERS.c.username == session.username)
-        ).scalar()
-        if epoch is None or session.epoch != epoch:
+        current = conn.execute(_EPOCH, {"username": username}).scalar()
+        if current is None or epoch != current:
             return None  # signed out elsewhere, password changed, or user gone
         try:
-            actor = load_actor(conn, session.username)
+            actor = load_actor(conn, username, today)
         except NotFound:
             return None
-        inspecting = inspection_paths(conn, actor, local_today())
-    return Caller(actor, session, inspecting)
+        return actor, inspection_paths(conn, actor, today)
+
+
+_EPOCH = select(USERS.c.session_epoch).where(USERS.c.username == bindparam("username"))
 
 
 def session_epoch(ctx: WebContext, username: str) -> int:
     """The user's current session epoch (-1 when the user is gone)."""
     with ctx.rt.engine.connect() as conn:
-        epoch = conn.execute(
-            select(USERS.c.session_epoch).where(USERS.c.username == username)
-        ).scalar()
+        epoch = conn.execute(_EPOCH, {"username": username}).scalar()
     return -1 if epoch is None else int(epoch)
 
 
@@ -171,18 +190,22 @@ def api_caller(request: Request) -> Caller:
                 "Tiêu đề Authorization phải là 'Bearer <mã truy cập>'",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        username = _user_of_token(ctx, token.strip())
-        if username is None:
+        token = token.strip()
+        today = local_today()
+        try:
+            found = ctx.callers.get_or_load(
+                ("token", token_digest(token), today), lambda: _token_actor(ctx, token, today)
+            )
+        except NotFound as exc:
+            raise ApiProblem(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+        if found is None:
             log_denied(ctx, request, "?", "invalid or revoked API token")
             raise ApiProblem(
                 401,
                 "Mã truy cập không hợp lệ hoặc đã bị thu hồi",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
-        try:
-            actor, inspecting = _load(ctx, username)
-        except NotFound as exc:
-            raise ApiProblem(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+        actor, inspecting = found
         request.state.username = actor.username
         return Caller(actor, None, inspecting)
     caller = session_caller(ctx, request)

@@ -33,24 +33,33 @@ class Names:
         if not code:
             return ""
         if self._units is None:
-            with self.ctx.rt.engine.connect() as conn:
-                rows = conn.execute(select(UNITS.c.code, UNITS.c.name)).all()
-            self._units = {str(code): str(name) for code, name in rows}
+            self._units = self.ctx.callers.get_or_load(("unit names",), self._unit_names)
         return self._units.get(code, code)
+
+    def _unit_names(self) -> dict[str, str]:
+        with self.ctx.rt.engine.connect() as conn:
+            rows = conn.execute(select(UNITS.c.code, UNITS.c.name)).all()
+        return {str(code): str(name) for code, name in rows}
 
     def user(self, username: str | None) -> str:
         """An officer's full name (`cb.qd` → Nguyễn …); the system's own steps as such."""
         if not username:
             return ""
         if username not in self._users:
-            with self.ctx.rt.engine.connect() as conn:
-                name = conn.execute(
-                    select(USERS.c.full_name).where(USERS.c.username == username)
-                ).scalar()
+            name = self.ctx.callers.get_or_load(
+                ("full name", username), lambda: self._full_name(username)
+            )
             self._users[username] = name or (
                 translate("system", self.lang) if username == "system" else username
             )
         return self._users[username]
+
+    def _full_name(self, username: str) -> str | None:
+        with self.ctx.rt.engine.connect() as conn:
+            name = conn.execute(
+                select(USERS.c.full_name).where(USERS.c.username == username)
+            ).scalar()
+        return None if name is None else str(name)
 
     def role(self, code: str | None) -> str:
         """A role's title (`unit_officer` → Cán bộ thi đua đơn vị)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -72,6 +72,7 @@ def render(
         return translate(key, lang, **kw)
 
     flash = take_flash(request)
+    titles: dict[object, str] = {}  # a page repeats the same workflows, states and days left
     response = TEMPLATES.TemplateResponse(
         request,
         template,
@@ -83,10 +84,14 @@ def render(
             "caller": caller,
             "csrf": caller.session.csrf if caller and caller.session else "",
             "read_only": bool(caller and is_read_only(caller.actor, ctx.rt.roles)),
-            "state_title": lambda wf, ver, st: state_title(ctx, wf, ver, st, lang),
-            "wf_title": lambda wf: wf_title(ctx, wf, lang),
+            "state_title": lambda wf, ver, st: _memo(
+                titles, (wf, ver, st), lambda: state_title(ctx, wf, ver, st, lang)
+            ),
+            "wf_title": lambda wf: _memo(titles, wf, lambda: wf_title(ctx, wf, lang)),
             "fmt_dt": lambda value: moment(value, lang),
-            "due_text": lambda item: due_text(item, lang),
+            "due_text": lambda item: _memo(
+                titles, ("due", item.working_days_left), lambda: due_text(item, lang)
+            ),
             "n": Names(ctx, lang),
             "flash": flash,
             "here": request.url.path,
@@ -98,6 +103,13 @@ def render(
     if flash is not None:
         response.delete_cookie(FLASH_COOKIE)
     return response
+
+
+def _memo(found: dict[object, str], key: object, make: Callable[[], str]) -> str:
+    value = found.get(key)
+    if value is None:
+        value = found[key] = make()
+    return value
 
 
 def take_flash(request: Request) -> str | None:

@@ -17,7 +17,7 @@ from khenthuong.errors import Forbidden, KhenthuongError, Refusal, StepRefused
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.rules.eligibility import MERIT
 from khenthuong.rules.paths import Claim
-from khenthuong.services import decisions, dossier
+from khenthuong.services import decisions, dossier, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
 from khenthuong.services.campaigns import campaigns_for, nominate_for_campaign
@@ -199,7 +199,7 @@ async def advance_form(request: Request, nid: IdPath) -> Response:
             payload["decision_date"] = day.isoformat()
         if trigger == "decide" and "decision_number" in payload:
             return _decide(request, caller, nid, form, payload)
-        step = svc.advance(
+        step = stepping.advance(
             ctx.rt.engine, ctx.rt.registry, nid, trigger, caller.actor, payload,
             comment=str(form.get("comment", "")).strip() or None,
             expected_version=_form_id(version),
@@ -233,7 +233,7 @@ def _decide(
         row = svc.get_row(conn, nid)
         code = award_code_of(row, catalog)
         if code is None:
-            svc.advance_in(conn, ctx.rt.registry, nid, "decide", caller.actor, payload)
+            stepping.advance_in(conn, ctx.rt.registry, nid, "decide", caller.actor, payload)
         else:
             grant = next((g for g in caller.actor.grants if row["unit_path"].startswith(
                 g.scope_path)), None)  # fmt: skip

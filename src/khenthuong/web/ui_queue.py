@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from khenthuong.errors import KhenthuongError
-from khenthuong.services import nominations as svc
+from khenthuong.services import stepping
 from khenthuong.services.access import is_read_only
 from khenthuong.services.listing import my_queue
 from khenthuong.web.context import Caller, ctx_of
@@ -74,7 +74,9 @@ def _queue_page(
         wf = ctx.rt.registry.get(row["workflow"], row["workflow_version"]).definition
         for trigger in row.get("actions") or []:
             transition = wf.find(row["state"], trigger)
-            if transition is not None and not svc.enters_decision(ctx.rt.registry, row, trigger):
+            if transition is not None and not stepping.enters_decision(
+                ctx.rt.registry, row, trigger
+            ):
                 steps.setdefault(trigger, transition.title.vi)
     return render(
         request, "queue.html", caller, status_code, items=items, next_url=next_url,
@@ -96,7 +98,7 @@ async def queue_advance(request: Request) -> Response:
         if not ids or not trigger:
             raise KhenthuongError(translate("pick_files_and_step", lang_of(request)))
         reason = str(form.get("reason", "")).strip()
-        done, refused = svc.advance_batch(
+        done, refused = stepping.advance_batch(
             ctx.rt.engine, ctx.rt.registry, ids, trigger, caller.actor,
             {"reason": reason} if reason else {}, partial=True,
         )  # fmt: skip

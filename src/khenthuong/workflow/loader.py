@@ -154,6 +154,10 @@ class WorkflowRegistry:
                 en=f"No workflow {name!r} version {version}",
             ) from None
 
+    def __len__(self) -> int:
+        """How many workflow versions are known (versions are only ever added)."""
+        return len(self._items)
+
     def latest(self) -> list[LoadedWorkflow]:
         """The newest version of each workflow, by name."""
         newest: dict[str, LoadedWorkflow] = {}

@@ -1,0 +1,171 @@
+"""The reminder scan's set work, in the database: due nominations, their recipients and
+their ledger keys in one statement.
+
+For every open nomination due before the reminder horizon whose state names a responsible
+role: the holders of that role over the nomination's unit (those at the state's level when
+there are any, else every holder covering the unit) and, when overdue, the leader of the
+responsible unit (the nearest unit at the state's level above the proposing one, else the
+top unit). `reminders.scan_due` used to work this out in Python for each nomination (10–20 s
+for a full scan at 100,000 due nominations, BENCHMARKS.md); here the database joins the due
+rows with what is small — the responsible role of each workflow state (a VALUES list, one
+row per state, not per nomination), the role holders of each (unit, role, level) met, the
+leaders — and, with `unclaimed_only`, leaves out the reminders the ledger already holds, so
+a full scan over an unchanged backlog returns nothing and builds nothing in Python.
+
+The kind of a reminder needs no working-day arithmetic per row: every row read is due
+before the horizon (`today` + N working days, worked out once), so it is overdue before
+today, due today, and a `before` reminder otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from khenthuong.localtime import LOCAL_TZ
+from khenthuong.storage.models import NOMINATIONS
+from khenthuong.workflow.loader import WorkflowRegistry
+
+_SQL = """
+WITH st(workflow, version, state, role, lvl) AS (VALUES {states}),
+due AS (
+  SELECT n.id, n.workflow, n.workflow_version, n.state, n.nominee_name, n.unit_path,
+         n.due_at, {local_day} AS due_on, st.role, st.lvl
+  FROM nomination n
+  JOIN st ON st.workflow = n.workflow AND st.version = n.workflow_version
+         AND st.state = n.state
+  WHERE n.closed = {false} AND n.due_at IS NOT NULL AND n.due_at < :horizon {only}
+),
+combos AS (SELECT DISTINCT unit_path, role, lvl FROM due),
+anc AS (
+  SELECT p.unit_path, a.id AS anc_id, a.path AS anc_path, a.level AS anc_level,
+         length(a.path) AS depth
+  FROM (SELECT DISTINCT unit_path FROM combos) p
+  JOIN unit a ON substr(p.unit_path, 1, length(a.path)) = a.path
+),
+holders AS (
+  SELECT c.unit_path, c.role, c.lvl, a.anc_level, u.email, u.full_name
+  FROM combos c
+  JOIN anc a ON a.unit_path = c.unit_path
+  JOIN user_role r ON r.scope_unit_id = a.anc_id AND r.role = c.role
+  JOIN user_account u ON u.id = r.user_id AND u.active = {true}
+),
+officers AS (
+  SELECT h.unit_path, h.role, h.lvl, h.email, h.full_name AS name
+  FROM holders h
+  WHERE h.lvl = '' OR h.anc_level = h.lvl OR NOT EXISTS (
+    SELECT 1 FROM holders k
+    WHERE k.unit_path = h.unit_path AND k.role = h.role AND k.anc_level = h.lvl
+  )
+),
+leaders AS (
+  SELECT c.unit_path, c.lvl, lu.leader_email AS email, lu.name
+  FROM (SELECT DISTINCT unit_path, lvl FROM combos) c
+  JOIN unit lu ON lu.path = COALESCE(
+    (SELECT a.anc_path FROM anc a
+     WHERE a.unit_path = c.unit_path
+       AND (a.anc_level = c.lvl OR (c.lvl = '' AND a.anc_path = c.unit_path))
+     ORDER BY a.depth DESC LIMIT 1),
+    (SELECT a.anc_path FROM anc a WHERE a.unit_path = c.unit_path ORDER BY a.depth LIMIT 1)
+  )
+  WHERE lu.leader_email IS NOT NULL AND lu.leader_email <> ''
+),
+kinds AS (
+  SELECT d.*, CASE WHEN d.due_on < :today THEN 'overdue'
+                   WHEN d.due_on = :today THEN 'due' ELSE 'before' END AS kind
+  FROM due d
+),
+found AS (
+  SELECT k.id, k.workflow, k.workflow_version, k.state, k.nominee_name, k.due_at, k.due_on,
+         k.kind, o.email, o.name, 0 AS leader
+  FROM kinds k
+  JOIN officers o ON o.unit_path = k.unit_path AND o.role = k.role AND o.lvl = k.lvl
+  UNION ALL
+  SELECT k.id, k.workflow, k.workflow_version, k.state, k.nominee_name, k.due_at, k.due_on,
+         k.kind, l.email, l.name, 1 AS leader
+  FROM kinds k
+  JOIN leaders l ON l.unit_path = k.unit_path AND l.lvl = k.lvl
+  WHERE k.kind = 'overdue'
+)
+SELECT f.* FROM found f {unclaimed}
+ORDER BY f.due_at, f.id, f.email, f.leader
+"""
+
+_UNCLAIMED = """WHERE NOT EXISTS (
+  SELECT 1 FROM reminder_ledger g
+  WHERE g.key = 'nomination:' || CAST(f.id AS TEXT) || ':' || f.due_on || ':' || f.kind
+                || ':' || f.email
+)"""
+
+
+def _states(registry: WorkflowRegistry) -> tuple[str, dict[str, Any]]:
+    """VALUES rows (workflow, version, state, responsible role, level or '') and their
+    parameters: one row per workflow state that names a responsible role."""
+    rows: list[str] = []
+    params: dict[str, Any] = {}
+    for loaded in registry.all():
+        wf = loaded.definition
+        for name, state in wf.states.items():
+            if state.role is None or state.closed:
+                continue
+            i = len(rows)
+            rows.append(f"(:w{i}, :v{i}, :s{i}, :r{i}, :l{i})")
+            params.update(
+                {
+                    f"w{i}": wf.name,
+                    f"v{i}": wf.version,
+                    f"s{i}": name,
+                    f"r{i}": state.role,
+                    f"l{i}": state.level.value if state.level is not None else "",
+                }
+            )
+    return ", ".join(rows), params
+
+
+def due_rows(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    *,
+    today: date,
+    horizon: datetime,
+    only_ids: Sequence[int] | None = None,
+    unclaimed_only: bool = False,
+) -> list[Any]:
+    """One row per (due nomination, recipient): id, workflow, workflow_version, state,
+    nominee_name, due_at, due_on (ISO text, Việt Nam's date), kind, email, name, leader
+    (1 for the escalation to the responsible unit's leader), in due order then e-mail.
+
+    `horizon`: nominations due before it (the end of the horizon day); `only_ids`: those
+    nominations only (an incremental scan); `unclaimed_only`: leave out reminders whose
+    ledger row exists (claimed or sent before)."""
+    states, params = _states(registry)
+    if not states:
+        return []
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        local_day = "to_char(n.due_at AT TIME ZONE :tz, 'YYYY-MM-DD')"
+        params["tz"] = LOCAL_TZ.key
+    else:  # stored as UTC text; Việt Nam keeps one offset all year
+        offset = LOCAL_TZ.utcoffset(horizon.replace(tzinfo=None))
+        assert offset is not None
+        local_day = "date(n.due_at, :offset)"
+        params["offset"] = f"{int(offset.total_seconds()) // 60:+d} minutes"
+    sql = _SQL.format(
+        states=states,
+        local_day=local_day,
+        false="false" if postgres else "0",
+        true="true" if postgres else "1",
+        only="AND n.id IN :only" if only_ids is not None else "",
+        unclaimed=_UNCLAIMED if unclaimed_only else "",
+    )
+    statement = text(sql).bindparams(bindparam("horizon", type_=NOMINATIONS.c.due_at.type))
+    if only_ids is not None:
+        if not only_ids:
+            return []
+        statement = statement.bindparams(bindparam("only", expanding=True))
+        params["only"] = list(only_ids)
+    params.update(horizon=horizon, today=today.isoformat())
+    return list(conn.execute(statement, params))

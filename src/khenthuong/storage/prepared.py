@@ -1,0 +1,120 @@
+"""Statements compiled once per dialect and run on the driver's own cursor.
+
+For the few statements of a workflow step, which run thousands of times with the same
+shape: SQLAlchemy's `Connection.execute` costs more per call than the statement itself
+(looking the compiled form up, building the execution context and the result), about as
+much again as the rest of the step's Python (BENCHMARKS.md, "Steps against the peers").
+A `Prepared` statement is a Core construct, compiled for the connection's dialect the first
+time, with its parameters' type conversions looked up once; each call converts the values
+and hands the SQL to the driver inside the connection's transaction. Driver errors are raised
+as SQLAlchemy's (`IntegrityError`, `OperationalError` …), as `execute` raises them.
+
+What it does not do: `before_cursor_execute` listeners and `echo` do not see these
+statements, and there is no executemany (batches keep `Connection.execute`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, exc
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
+
+Convert = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Form:
+    """A statement compiled for one dialect."""
+
+    sql: str
+    names: tuple[str, ...]
+    """Bind parameter names, in order for a positional driver (SQLite's `?`)."""
+    positional: bool
+    converts: tuple[tuple[str, Convert], ...]
+    """(parameter, conversion) for the parameters whose type converts values (SQLite's
+    DateTime is stored as text, for one)."""
+    results: tuple[Convert | None, ...]
+    """Per result column, its type's conversion of what the driver returns (or None)."""
+
+
+class Prepared:
+    """A Core statement run on the driver's cursor (see the module's docstring).
+
+    `keys`: for an INSERT, the columns its parameter dictionaries carry (compiled into
+    the statement's column list, as `execute` does from the first parameter set).
+    """
+
+    __slots__ = ("_forms", "keys", "statement")
+
+    def __init__(self, statement: ClauseElement, keys: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        self.keys = list(keys) if keys is not None else None
+        self._forms: dict[tuple[str, str], _Form] = {}
+
+    def _form(self, dialect: Dialect) -> _Form:
+        key = (dialect.name, dialect.paramstyle)
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = _compile(self.statement, dialect, self.keys)
+        return form
+
+    def _execute(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Form]:
+        form = self._form(conn.dialect)
+        if converts := form.converts:
+            values = dict(params)
+            for name, convert in converts:
+                values[name] = convert(values[name])
+            params = values
+        args: Any = [params[n] for n in form.names] if form.positional else params
+        if not conn.in_transaction():
+            conn.begin()  # as `execute` would: never outside a transaction
+        driver: Any = conn.connection.driver_connection
+        cursor = driver.cursor()
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            cursor.execute(form.sql, args)
+        except dbapi.Error as error:
+            cursor.close()
+            raise exc.DBAPIError.instance(
+                form.sql, args, error, dbapi.Error, dialect=conn.dialect
+            ) from error
+        return cursor, form
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Execute with `params` (by bind name) in the connection's transaction; the number
+        of rows it changed."""
+        cursor, _form = self._execute(conn, params)
+        count = int(cursor.rowcount)
+        cursor.close()
+        return count
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row, its values converted by the result columns' types (None: no row)."""
+        cursor, form = self._execute(conn, params)
+        row = cursor.fetchone()
+        cursor.close()
+        if row is None:
+            return None
+        return tuple(
+            v if c is None or v is None else c(v) for v, c in zip(row, form.results, strict=True)
+        )
+
+
+def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None) -> _Form:
+    compiled: Any = statement.compile(dialect=dialect, column_keys=keys)
+    positional = bool(compiled.positional)
+    names = tuple(compiled.positiontup) if positional else tuple(compiled.binds)
+    converts = []
+    for name in dict.fromkeys(names):
+        convert = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            converts.append((name, convert))
+    results = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None)
+        for column in getattr(statement, "exported_columns", ())
+    )
+    return _Form(compiled.string, names, positional, tuple(converts), results)
