@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
@@ -61,3 +62,20 @@ def test_wrong_passphrase_and_unsigned_file(tmp_path: Path) -> None:
     with pytest.raises(KhenthuongError, match="PKCS#12"):
         sign_pdf(blank_pdf(), signer_p12(ca, "A", PASS), b"sai", reason="x", location="y")
     assert check_pdf(blank_pdf(), roots(tmp_path, ca.pem)).problems == ("Tệp không có chữ ký số",)
+
+
+def test_signing_and_checking_from_inside_a_running_event_loop(tmp_path: Path) -> None:
+    """Called by code whose thread runs an event loop (an async caller, a sync Playwright
+    session): pyHanko's `asyncio.run` would refuse; the signature is made and verifies
+    anyway, instead of an error or a check that reports a good signature as unreadable."""
+    ca = make_ca()
+    trusted = roots(tmp_path, ca.pem)
+
+    async def inside_a_loop() -> tuple[bytes, object]:
+        signed, _ = sign_pdf(blank_pdf(), signer_p12(ca, "Ngô Văn Thành", PASS), PASS,
+                             reason="Ký ban hành quyết định", location="Hà Nội")  # fmt: skip
+        return signed, check_pdf(signed, trusted)
+
+    signed, check = asyncio.run(inside_a_loop())
+    assert check.valid, check.problems  # type: ignore[attr-defined]
+    assert check_pdf(signed, trusted).valid

@@ -7,13 +7,32 @@ signer's; DOMAIN-2 §7) can follow. Checking needs the trust roots the office co
 
 from __future__ import annotations
 
+import asyncio
 import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
 
 from khenthuong.errors import KhenthuongError
+
+_T = TypeVar("_T")
+
+
+def _off_the_loop(call: Callable[..., _T], *args: object, **kwargs: object) -> _T:
+    """`call(*args, **kwargs)` where `asyncio.run` may be used: pyHanko's synchronous signing
+    and validation run their coroutines with `asyncio.run`, which refuses to start inside a
+    thread whose event loop is running (an async caller, a notebook, a sync Playwright
+    session); there the call runs in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call, *args, **kwargs).result()
 
 
 @dataclass(frozen=True)
@@ -90,7 +109,7 @@ def sign_pdf(
         md_algorithm="sha256",
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = signers.sign_pdf(writer, meta, signer=signer)
+    out = _off_the_loop(signers.sign_pdf, writer, meta, signer=signer)
     return out.getvalue(), signer.signing_cert.subject.human_friendly
 
 
@@ -113,7 +132,7 @@ def check_pdf(pdf: bytes, trust_roots: list[asn1_x509.Certificate]) -> Signature
     signer = ""
     for sig in embedded:
         try:
-            status = validate_pdf_signature(sig, context)
+            status = _off_the_loop(validate_pdf_signature, sig, context)
         except Exception as exc:
             problems.append(f"Chữ ký {sig.field_name}: không kiểm tra được ({exc})")
             intact = trusted = False
