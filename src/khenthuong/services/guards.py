@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
 
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import KhenthuongError, Refusal
+from khenthuong.formats import percent
 from khenthuong.rules.catalog import (
     STAFF,
     Catalog,
@@ -294,8 +295,8 @@ def _unit_quota(
         caps.append(
             (
                 math.floor(quota.share * base),
-                f"{quota.share:.0%} quân số {base} người",
-                f"{quota.share:.0%} of a strength of {base}",
+                f"{percent(quota.share, 'vi', 0)} quân số {base} người",
+                f"{percent(quota.share, 'en', 0)} of a strength of {base}",
             )
         )
     elif quota.share is not None and quota.of is not None:
@@ -343,8 +344,8 @@ def _unit_quota(
         caps.append(
             (
                 math.floor(quota.share * base),
-                f"{quota.share:.0%} của {base} {_award_name(catalog, quota.of, 'vi')}",
-                f"{quota.share:.0%} of {base} {_award_name(catalog, quota.of, 'en')}",
+                f"{percent(quota.share, 'vi', 0)} của {base} {_award_name(catalog, quota.of, 'vi')}",
+                f"{percent(quota.share, 'en', 0)} of {base} {_award_name(catalog, quota.of, 'en')}",
             )
         )
     if quota.count is not None:
