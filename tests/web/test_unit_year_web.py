@@ -52,6 +52,7 @@ def test_api_rating_import_answers_file_row_errors_then_rates(
     errors = r.json()["errors"]
     assert errors[0].startswith("xep-loai.csv:2: xếp loại 'Xuất sắc' không hợp lệ")
     assert errors[1].startswith("xep-loai.csv:3: không có cá nhân tên 'Ai Đó'")
+    assert "khenthuong" not in errors[1]  # the CLI's commands stay in the CLI
     assert rated(web_rt) == 0
     good = "STT,Họ và tên,Xếp loại\n1,Cao Văn Một,Hoàn thành xuất sắc nhiệm vụ\n2,Cao Thị Hai,htt\n"
     r = client.post(

@@ -72,10 +72,10 @@ def not_blocked(ctx: GuardContext) -> Refusal | None:
             "nominee_unlinked",
             f"Hồ sơ #{nom['id']} ({nom['nominee_name']}) chưa gắn với một cá nhân trong danh "
             "sách hay một đơn vị, nên không kiểm tra được kỷ luật và điều kiện: rút hồ sơ và "
-            "lập lại với --person ID (hoặc --collective MÃ)",
-            f"nomination #{nom['id']} is linked to no registered person or unit, so discipline "
-            "and eligibility cannot be checked: withdraw it and propose again with --person ID "
-            "(or --collective CODE)",
+            "lập lại cho một cá nhân trong danh sách hoặc một đơn vị",
+            f"Nomination #{nom['id']} is linked to no registered person or unit, so discipline "
+            "and eligibility cannot be checked: withdraw it and propose it again for a "
+            "registered person or a unit",
         )
     facts = facts_for(ctx, "not_blocked", block_facts)
     blockers = (facts.person_blockers if table == "person" else facts.unit_blockers).get(key, ())

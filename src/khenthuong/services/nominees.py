@@ -208,20 +208,6 @@ def _unit_of_person(conn: Connection, proposing_path: str, code: str | None) -> 
     return str(row.code), str(row.path)
 
 
-def _how_to_create(name: str, unit: str) -> tuple[str, str, dict[str, Any]]:
-    command = f'khenthuong persons add "{name}" --unit {unit}'
-    vi = (
-        f"Thêm người này vào danh sách: {command} (hoặc POST /api/persons), rồi đề nghị lại; "
-        "hoặc đề nghị lại với --create-person (trang Lập hồ sơ: ô "
-        "'Thêm vào danh sách cá nhân'; API: create_person)"
-    )
-    en = (
-        f"register the person first: {command} (or POST /api/persons); or propose again "
-        "with --create-person (form: the 'add to the register' box; API: create_person)"
-    )
-    return vi, en, {"command": command, "api": "POST /api/persons", "flag": "--create-person"}
-
-
 def _by_name(
     conn: Connection,
     name: str,
@@ -244,12 +230,13 @@ def _by_name(
     if create:
         person_id = add_person(conn, clean, unit)
         return Nominee(INDIVIDUAL, clean, person_id=person_id, person_created=True)
-    vi, en, details = _how_to_create(clean, unit)
+    # The interfaces add how to register the person (`unlisted`: cli.common.COMMANDS,
+    # web.ui_common.POINTERS); the API's callers read `api`.
     raise _refuse(
         "nominee_unknown",
-        f"Không có cá nhân tên {clean!r} trong danh sách cá nhân. {vi}",
-        f"no person named {clean!r} in the register; {en}",
-        {"name": clean, "unit": unit, **details},
+        f"Không có cá nhân tên {clean!r} trong danh sách cá nhân",
+        f"No person named {clean!r} in the register",
+        {"name": clean, "unit": unit, "unlisted": clean, "api": "POST /api/persons"},
     )
 
 
@@ -257,10 +244,12 @@ def _ambiguous(name: str, found: Sequence[Candidate]) -> StepRefused:
     listed = "; ".join(c.label() for c in found)
     return _refuse(
         "nominee_ambiguous",
-        f"Có {len(found)} cá nhân tên {name!r}: {listed}. Chọn đúng người bằng --person ID "
-        "(API: nominee_person_id; trang Lập hồ sơ: chọn trong danh sách); người trùng tên "
-        "chưa có trong danh sách thì thêm bằng khenthuong persons add … --birth-year NĂM",
-        f"{len(found)} people are named {name!r}; choose one with --person ID "
-        "(API: nominee_person_id)",
-        {"candidates": [c.as_detail() for c in found]},
+        f"Có {len(found)} cá nhân tên {name!r}: {listed}",
+        f"{len(found)} people are named {name!r}",
+        # The interfaces add how to choose (`namesakes`); the API's callers set `api`.
+        {
+            "candidates": [c.as_detail() for c in found],
+            "namesakes": True,
+            "api": "nominee_person_id",
+        },
     )

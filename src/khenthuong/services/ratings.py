@@ -21,7 +21,7 @@ from khenthuong.audit.append import append_event
 from khenthuong.errors import KhenthuongError
 from khenthuong.services.actors import Actor
 from khenthuong.services.nominees import matching_people
-from khenthuong.services.proposal_import import ImportRefused
+from khenthuong.services.proposal_import import ImportRefused, Unlisted, refused, unlisted
 from khenthuong.services.unit_sheets import (
     Headers,
     check_writer,
@@ -207,6 +207,7 @@ def import_file(
     rows = sheet_rows(path, HEADERS, label)
     units = units_under(conn, row.path)
     errors: list[str] = []
+    missing: list[int] = []
     ratings: list[tuple[int, str]] = []
     numbers: list[int] = []
     seen: dict[int, int] = {}
@@ -219,6 +220,8 @@ def import_file(
         problem, found = _read_row(conn, units, row, values)
         if problem:
             errors.append(f"{where}: {problem}")
+            if isinstance(problem, Unlisted):
+                missing.append(sheet_row.number)
             continue
         assert found is not None
         person_id, code, full_name = found
@@ -229,7 +232,7 @@ def import_file(
         ratings.append((person_id, code))
         numbers.append(sheet_row.number)
     if errors:
-        raise ImportRefused(errors)
+        raise refused(errors, missing, creatable=False)
     return set_ratings_in(
         conn, unit=unit, year=year, ratings=ratings, actor=actor, replace=replace, label=label,
         rows=numbers,
@@ -260,10 +263,7 @@ def _read_row(
         listed = "; ".join(p.label() for p in people)
         return f"có {len(people)} cá nhân tên {name!r}: {listed}; ghi đơn vị để phân biệt", None
     if not people:
-        return (
-            f"không có cá nhân tên {name!r} trong {unit.name}; thêm bằng khenthuong persons add",
-            None,
-        )
+        return unlisted(name, str(unit.name), creatable=False), None
     return None, (people[0].id, code, people[0].full_name)
 
 
