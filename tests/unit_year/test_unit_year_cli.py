@@ -93,7 +93,8 @@ def test_bulk_rating_import_reports_every_bad_row_and_writes_nothing(
     assert code == 0 and "0 mới, 0 sửa, 4 giữ nguyên" in out
     code, out = run("ratings", "set", "--unit", "CCYQD", "--year", str(YEAR),
                     "--rating", "Mai Văn Tư=htt", "--as", "cb.qd")  # fmt: skip
-    assert code == 1 and "Mai Văn Tư đã được xếp loại năm" in out and "--replace" in out
+    assert code == 1 and "Mai Văn Tư đã được xếp loại năm" in out
+    assert "(sửa cả xếp loại đã có: thêm --replace)" in out
     code, out = run("ratings", "set", "--unit", "CCYQD", "--year", str(YEAR),
                     "--rating", "Mai Văn Tư=htt", "--replace", "--as", "cb.qd")  # fmt: skip
     assert code == 0 and "1 sửa" in out

@@ -65,6 +65,7 @@ COMMANDS = {
     "sign_apart": "(ký quyết định: khenthuong decisions create)",
     "unlisted_person": "(thêm cá nhân vào danh sách: khenthuong persons add TÊN --unit MÃ)",
     "create_persons": "(hoặc nhập lại với --create-persons)",
+    "rated": "(sửa cả xếp loại đã có: thêm --replace)",
     "unlisted": '(thêm vào danh sách: khenthuong persons add "{unlisted}" --unit {unit}, '
     "hoặc đề nghị lại với --create-person)",
     "namesakes": "(chọn đúng người bằng --person ID; người trùng tên chưa có trong danh sách "

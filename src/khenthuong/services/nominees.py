@@ -116,8 +116,8 @@ def resolve_nominee(
     if person_id is not None and unit_code is not None:
         raise _refuse(
             "field:nominee",
-            "Chỉ chọn một: cá nhân (--person) hoặc tập thể (--collective), không chọn cả hai",
-            "give either a person or a collective, not both",
+            "Chỉ chọn một: cá nhân hoặc tập thể, không chọn cả hai",
+            "Give either a person or a collective, not both",
         )
     if kind is None:
         kind = COLLECTIVE if unit_code is not None else INDIVIDUAL
@@ -139,7 +139,7 @@ def resolve_nominee(
     if create_person and kind != INDIVIDUAL:
         raise _refuse(
             "field:create_person",
-            "Chỉ thêm được cá nhân vào danh sách; tập thể là một đơn vị (--collective MÃ)",
+            "Chỉ thêm được cá nhân vào danh sách; tập thể là một đơn vị",
             "only an individual can be added to the register; a collective is a unit",
         )
     if kind == COLLECTIVE:
@@ -147,8 +147,8 @@ def resolve_nominee(
     if unit_code is not None:
         raise _refuse(
             "field:nominee",
-            f"Đề nghị cho cá nhân không kèm mã đơn vị tập thể {unit_code!r}; "
-            "với tập thể hãy dùng --collective MÃ",
+            f"Đề nghị cho cá nhân không kèm đơn vị tập thể {unit_code!r}; đề nghị cho tập thể "
+            "thì chọn đối tượng là tập thể",
             f"an individual nomination takes no collective unit code ({unit_code!r})",
         )
     if person_id is not None:
@@ -156,8 +156,8 @@ def resolve_nominee(
     if not name or not name.strip():
         raise _refuse(
             "field:nominee",
-            "Thiếu người được đề nghị: gõ họ tên (--nominee) hoặc chọn trong danh sách (--person)",
-            "the nominee is required: a name (--nominee) or a registered person (--person)",
+            "Thiếu người được đề nghị: gõ họ tên hoặc chọn một người trong danh sách cá nhân",
+            "The nominee is required: a name or a registered person",
         )
     return _by_name(conn, name, proposing_path, person_unit_code, create=create_person)
 
@@ -168,8 +168,8 @@ def _collective(
     if person_id is not None or unit_code is None:
         raise _refuse(
             "field:nominee",
-            "Tập thể được đề nghị là một đơn vị: cho mã đơn vị (--collective MÃ)",
-            "a collective nominee is a unit: give its code (--collective CODE)",
+            "Tập thể được đề nghị là một đơn vị: chọn đơn vị đó",
+            "A collective nominee is a unit: choose it",
         )
     unit = conn.execute(select(UNITS.c.id, UNITS.c.name).where(UNITS.c.code == unit_code)).first()
     if unit is None:

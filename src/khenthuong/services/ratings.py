@@ -135,6 +135,7 @@ def set_ratings_in(
         raise KhenthuongError(f"Năm {year} không hợp lệ")
     members = {p.person_id: p for p in unit_ratings(conn, unit, year)}
     errors: list[str] = []
+    rated: list[str] = []
     seen: dict[int, str] = {}
     report = RatingsReport()
     for n, (person_id, code) in enumerate(ratings):
@@ -153,14 +154,17 @@ def set_ratings_in(
         if person.rating == code:
             report.unchanged += 1
         elif person.rating is not None and not replace:
+            # The CLI adds its --replace (`RATED`), the page has its box of the same words.
             errors.append(
                 f"{where}: {person.full_name} đã được xếp loại năm {year} là "
-                f"{RATINGS[person.rating]}; muốn sửa thành {RATINGS[code]} thì dùng --replace"
+                f"{RATINGS[person.rating]}; muốn sửa thành {RATINGS[code]} thì chọn sửa cả "
+                "xếp loại đã có"
             )
+            rated.append(where)
         else:
             report.changes.append((person_id, person.rating, code))
     if errors:
-        raise ImportRefused(errors)
+        raise ImportRefused(errors, {RATED: rated} if rated else None)
     for person_id, old, code in report.changes:
         if old is None:
             conn.execute(insert(YEARLY_RATINGS).values(person_id=person_id, year=year, rating=code))
@@ -265,6 +269,10 @@ def _read_row(
     if not people:
         return unlisted(name, str(unit.name), creatable=False), None
     return None, (people[0].id, code, people[0].full_name)
+
+
+RATED = "rated"
+"""The detail of a refusal to change ratings already given (where): only with replace."""
 
 
 def write_template(path: Path, people: Sequence[PersonRating] = ()) -> None:
