@@ -292,7 +292,7 @@ def _check_row(
         return (
             f"hình thức khen thưởng {given!r} không có trong danh mục"
             if given
-            else "thiếu hình thức khen thưởng (hoặc dùng --workflow)"
+            else "thiếu hình thức khen thưởng ở cột Hình thức khen thưởng"
         ), None
     award = catalog.award(code)
     if not award.workflow:
