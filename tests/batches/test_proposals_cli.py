@@ -213,7 +213,14 @@ def test_bad_files_name_file_and_row_and_create_nothing(rt: Runtime, tmp_path: P
     assert "cong-thuc.xlsx:3: ô A3 là công thức chưa có giá trị" in _refused(rt, formula)
 
     unknown = _xlsx(tmp_path / "la.xlsx", [_row("Nguyễn Văn An"), _row("Hồ Vô Danh", "2")])
-    assert "la.xlsx:3: không có cá nhân tên 'Hồ Vô Danh'" in _refused(rt, unknown)
+    no_award = _xlsx(tmp_path / "thieu.xlsx", [_row("Nguyễn Văn An")[:5] + [""] * 5])
+    assert "thieu.xlsx:2: thiếu hình thức khen thưởng ở cột Hình thức khen thưởng" in _refused(
+        rt, no_award
+    )  # the pages show it too: no --workflow
+
+    said = _refused(rt, unknown)
+    assert "la.xlsx:3: không có cá nhân tên 'Hồ Vô Danh'" in said
+    assert "khenthuong persons add TÊN --unit MÃ" in said and "--create-persons" in said
 
     twice = _xlsx(tmp_path / "trung.xlsx", [_row("Nguyễn Văn An"), _row("nguyễn văn  an", "2")])
     assert "trung.xlsx:3: trùng với dòng 2" in _refused(rt, twice)

@@ -49,7 +49,7 @@ def test_units_persons_and_users_round_trip(fresh: Settings, tmp_path: Path) -> 
     before = count(fresh, events)
     code, out, _ = run("units", "import", str(units), "--as", "admin", "--dry-run")
     assert code == 0, out
-    assert "don-vi.csv:3: Thêm đơn vị Phòng Tổ chức (P1) thuộc Cục Cơ yếu Quân đội" in out
+    assert "don-vi.csv:3: Thêm đơn vị Phòng Tổ chức thuộc Cục Cơ yếu Quân đội" in out
     assert "Chạy thử, chưa ghi gì" in out and count(fresh, events) == before
     code, out, _ = run("units", "import", str(units), "--as", "admin")
     assert code == 0 and "Đã áp dụng: 1 thêm đơn vị, 1 sửa đơn vị" in out

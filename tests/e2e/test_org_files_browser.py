@@ -26,7 +26,7 @@ def test_the_administrator_imports_units_in_chromium(
     page.click("#org-units-form button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_selector("[data-testid=org-changes]")  # type: ignore[attr-defined]
     table = page.inner_text("[data-testid=org-changes]")  # type: ignore[attr-defined]
-    assert "Thêm đơn vị Phòng Tổ chức cán bộ (PTC) thuộc Cục Cơ yếu Quân đội" in table
+    assert "Thêm đơn vị Phòng Tổ chức cán bộ thuộc Cục Cơ yếu Quân đội" in table
     _shot(page, "20-org-preview")
     page.click("#org-apply-form button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_selector("text=Đã áp dụng")  # type: ignore[attr-defined]

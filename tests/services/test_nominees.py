@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, insert, select
 
+from khenthuong.cli.common import refusal_line as cli_line
 from khenthuong.errors import StepRefused
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.rules.catalog import catalog_in
@@ -21,6 +22,7 @@ from khenthuong.storage.db import write_tx
 from khenthuong.storage.decisions import DECISION_ITEMS
 from khenthuong.storage.history import BLOCKERS
 from khenthuong.storage.models import EVENTS, NOMINATIONS, PERSONS
+from khenthuong.web.ui_common import refusal_line as page_line
 from tests.conftest import CONFIG
 
 
@@ -116,21 +118,32 @@ def test_a_nomination_left_unlinked_by_the_migration_cannot_be_submitted(rt: Run
     with pytest.raises(StepRefused) as info:
         stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
     assert [r.code for r in info.value.refusals] == ["nominee_unlinked"]
-    assert "--person" in info.value.refusals[0].message_vi
+    unlinked = info.value.refusals[0]
+    assert unlinked.message_vi.endswith(
+        "rút hồ sơ và lập lại cho một cá nhân trong danh sách hoặc một đơn vị"
+    )
+    assert "--person" not in unlinked.message_vi and "--person" not in unlinked.message_en
     stepping.advance(rt.engine, rt.registry, nid, "withdraw", officer, {"reason": "Lập lại"})
     assert nomination(rt, nid)["state"] == "withdrawn"
 
 
 def test_an_unknown_name_is_refused_with_the_way_to_register_the_person(rt: Runtime) -> None:
-    """The refusal names the command (with the unit) and the API that register the person,
-    and the explicit flag that creates them with the nomination."""
+    """The refusal says who is missing in one language each, no interface's wording; the
+    CLI adds its command (with the unit) and flag, the form its box, the API reads `api`."""
     refusal = refused(rt, nominee_name="Lò  Văn Pá").refusals[0]
     assert refusal.code == "nominee_unknown"
-    command = 'khenthuong persons add "Lò Văn Pá" --unit CCYQD'
-    assert command in refusal.message_vi and command in refusal.message_en
-    assert "POST /api/persons" in refusal.message_vi and "--create-person" in refusal.message_vi
-    assert refusal.details["command"] == command
-    assert refusal.details["unit"] == "CCYQD"
+    for text in (refusal.message_vi, refusal.message_en):
+        assert "khenthuong" not in text and "--" not in text and "POST" not in text
+    assert refusal.details["unlisted"] == "Lò Văn Pá" and refusal.details["unit"] == "CCYQD"
+    assert refusal.details["api"] == "POST /api/persons"
+    assert cli_line(refusal) == (
+        "Không có cá nhân tên 'Lò Văn Pá' trong danh sách cá nhân (thêm vào danh sách: "
+        'khenthuong persons add "Lò Văn Pá" --unit CCYQD, hoặc đề nghị lại với --create-person)'
+    )
+    assert page_line(refusal, "en") == (
+        "No person named 'Lò Văn Pá' in the register (tick “Add to the person register if not "
+        "there” and send the form again)"
+    )
 
 
 def test_create_person_registers_and_links_once(rt: Runtime) -> None:
@@ -180,7 +193,9 @@ def test_an_ambiguous_name_lists_the_candidates_and_how_to_choose(rt: Runtime) -
             {"id": younger, "unit": "CCYQD", "birth_year": 1992},
         ]
         assert f"#{older}" in refusal.message_vi and "sinh 1992" in refusal.message_vi
-        assert "--person" in refusal.message_vi
+        assert "--person" not in refusal.message_vi and refusal.details["namesakes"]
+        assert "--person ID" in cli_line(refusal)
+        assert page_line(refusal, "vi").endswith("(chọn đúng người trong ô Cá nhân)")
     chosen = nomination(rt, propose(rt, nominee_person_id=younger))
     assert chosen["nominee_person_id"] == younger
 
@@ -206,15 +221,17 @@ def test_a_collective_is_a_unit_and_says_so(rt: Runtime) -> None:
     row = nomination(rt, propose(rt, nominee_unit_code="CCYQD"))
     assert row["nominee_kind"] == "collective" and row["nominee_person_id"] is None
     assert row["nominee_unit_id"] is not None
-    assert refused(rt, nominee_kind="collective", nominee_name="Tổ Năm").refusals[0].code == (
-        "field:nominee"
-    )
-    assert refused(rt, nominee_kind="individual", nominee_unit_code="CCYQD").refusals[0].code == (
-        "field:nominee"
-    )
-    assert refused(rt, nominee_person_id=1, nominee_unit_code="CCYQD").refusals[0].code == (
-        "field:nominee"
-    )
+    for nominee in (
+        {"nominee_kind": "collective", "nominee_name": "Tổ Năm"},
+        {"nominee_kind": "individual", "nominee_unit_code": "CCYQD"},
+        {"nominee_person_id": 1, "nominee_unit_code": "CCYQD"},
+        {"nominee_kind": "collective", "nominee_name": "Tổ Năm", "create_person": True},
+        {"nominee_name": " "},
+    ):
+        refusal = refused(rt, **nominee).refusals[0]
+        assert refusal.code.startswith("field:")
+        # Pages and the API show these too: no CLI option in them.
+        assert "--" not in refusal.message_vi + refusal.message_en, refusal
     assert refused(rt, nominee_kind="group", nominee_name="A").refusals[0].code == (
         "field:nominee_kind"
     )

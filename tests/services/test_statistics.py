@@ -136,8 +136,9 @@ def test_who_may_read_which_report(rt: Runtime) -> None:
         assert own.total["total"] == 5
         with pytest.raises(Forbidden):
             statistics_report(conn, CONFIG, year_from=2025, unit_code="BCY", actor=officer)
-        with pytest.raises(Forbidden):
+        with pytest.raises(Forbidden) as whole:
             statistics_report(conn, CONFIG, year_from=2025, actor=officer)
+        assert str(whole.value).endswith(": chọn đơn vị của mình")  # the page shows it too
         with pytest.raises(KhenthuongError, match="trước năm đầu"):
             statistics_report(conn, CONFIG, year_from=2025, year_to=2024)
 

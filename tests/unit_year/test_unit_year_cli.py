@@ -71,7 +71,11 @@ def test_bulk_rating_import_reports_every_bad_row_and_writes_nothing(
     code, out = run("ratings", "import", str(bad), "--unit", "CCYQD", "--year", str(YEAR),
                     "--as", "cb.qd")  # fmt: skip
     assert code == 1
-    assert "xep-loai.xlsx:3: không có cá nhân tên 'Người Không Có' trong Cục Cơ yếu Quân đội" in out
+    assert (
+        "xep-loai.xlsx:3: không có cá nhân tên 'Người Không Có' trong danh sách cá nhân của "
+        "Cục Cơ yếu Quân đội; thêm người này vào danh sách cá nhân trước" in out
+    )
+    assert "(thêm cá nhân vào danh sách: khenthuong persons add TÊN --unit MÃ)" in out
     assert "xep-loai.xlsx:4: xếp loại 'Giỏi' không hợp lệ" in out
     assert "xep-loai.xlsx:5: thiếu xếp loại" in out
     assert "xep-loai.xlsx:6: Mai Văn Một đã có ở xep-loai.xlsx:2" in out
@@ -89,7 +93,8 @@ def test_bulk_rating_import_reports_every_bad_row_and_writes_nothing(
     assert code == 0 and "0 mới, 0 sửa, 4 giữ nguyên" in out
     code, out = run("ratings", "set", "--unit", "CCYQD", "--year", str(YEAR),
                     "--rating", "Mai Văn Tư=htt", "--as", "cb.qd")  # fmt: skip
-    assert code == 1 and "Mai Văn Tư đã được xếp loại năm" in out and "--replace" in out
+    assert code == 1 and "Mai Văn Tư đã được xếp loại năm" in out
+    assert "(sửa cả xếp loại đã có: thêm --replace)" in out
     code, out = run("ratings", "set", "--unit", "CCYQD", "--year", str(YEAR),
                     "--rating", "Mai Văn Tư=htt", "--replace", "--as", "cb.qd")  # fmt: skip
     assert code == 0 and "1 sửa" in out

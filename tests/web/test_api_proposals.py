@@ -56,6 +56,8 @@ def test_upload_preview_create_show_and_step(
     assert bad.status_code == 422
     errors = bad.json()["errors"]
     assert errors[0].startswith("danh-sách.xlsx:3: không có cá nhân tên 'Hồ Vô Danh'")
+    assert "khenthuong" not in errors[0] and "--create-persons" not in errors[0]
+    assert bad.json()["unlisted_person"] == [3] and bad.json()["create_persons"] is True
 
     made = _upload(client, officer, _list("Nguyễn Văn An", "Trần Thị Bích"), title="Sơ kết")
     assert made.status_code == 201, made.text

@@ -25,8 +25,9 @@ def test_the_api_refuses_an_unknown_name_and_creates_on_request(
     assert r.status_code == 422
     refusal = r.json()["refusals"][0]
     assert refusal["code"] == "nominee_unknown"
-    assert refusal["command"] == 'khenthuong persons add "Lò Văn Pá" --unit CCYQD'
-    assert refusal["api"] == "POST /api/persons"
+    assert refusal["api"] == "POST /api/persons" and "command" not in refusal
+    assert refusal["unlisted"] == "Lò Văn Pá" and refusal["unit"] == "CCYQD"
+    assert "khenthuong" not in r.text  # no CLI command in the API's answer
     made = client.post(
         "/api/nominations",
         json=NEW | {"nominee_name": "Lò Văn Pá", "create_person": True},
@@ -82,8 +83,9 @@ def test_the_form_takes_a_typed_name_and_the_register_box(
     refused = c.post("/new", data=data)
     assert refused.status_code == 422
     shown = html.unescape(refused.text)
-    assert 'khenthuong persons add "Mai Văn Gõ" --unit CCYQD' in shown
-    assert "Thêm vào danh sách cá nhân" in shown
+    assert "Không có cá nhân tên 'Mai Văn Gõ'" in shown
+    assert "đánh dấu ô “Thêm vào danh sách cá nhân nếu chưa có” rồi gửi lại" in shown
+    assert "persons add" not in shown and "--create-person" not in shown
     r = c.post("/new", data=data | {"create_person": "1"}, follow_redirects=False)
     assert r.status_code == 303, r.text
     nid = int(r.headers["location"].rsplit("/", 1)[1])

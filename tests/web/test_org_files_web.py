@@ -104,7 +104,8 @@ def test_the_page_previews_then_applies(web_rt: Runtime, browser: Browser) -> No
     shown = c.post("/admin/org/users/preview", data={"csrf_token": csrf}, files=files)
     assert shown.status_code == 200, shown.text
     assert 'data-testid="org-changes"' in shown.text and "Thêm tài khoản moi.b" in shown.text
-    assert "khenthuong users set-password" in shown.text
+    assert "liên kết đặt mật khẩu dùng một lần (moi.b)" in shown.text
+    assert "khenthuong users" not in shown.text  # the CLI's commands stay in the CLI
     with web_rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).where(USERS.c.username == "moi.b")).scalar() == 0
     token = re.search(r'name="token" value="([^"]+)"', shown.text)

@@ -42,6 +42,7 @@ def test_upload_preview_confirm_and_step(web_rt: Runtime, browser: Browser) -> N
     )
     assert bad.status_code == 422
     assert "ds.xlsx:3: không có cá nhân tên" in bad.text and _count(web_rt) == 0
+    assert "persons add" not in bad.text and "--create-persons" not in bad.text
 
     shown = c.post(
         "/proposals/preview",

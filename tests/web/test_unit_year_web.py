@@ -52,6 +52,7 @@ def test_api_rating_import_answers_file_row_errors_then_rates(
     errors = r.json()["errors"]
     assert errors[0].startswith("xep-loai.csv:2: xếp loại 'Xuất sắc' không hợp lệ")
     assert errors[1].startswith("xep-loai.csv:3: không có cá nhân tên 'Ai Đó'")
+    assert "khenthuong" not in errors[1]  # the CLI's commands stay in the CLI
     assert rated(web_rt) == 0
     good = "STT,Họ và tên,Xếp loại\n1,Cao Văn Một,Hoàn thành xuất sắc nhiệm vụ\n2,Cao Thị Hai,htt\n"
     r = client.post(
@@ -61,6 +62,13 @@ def test_api_rating_import_answers_file_row_errors_then_rates(
     assert r.status_code == 200 and r.json() == {"added": 2, "changed": 0, "unchanged": 0}
     listed = client.get(f"/api/ratings?unit=CCYQD&year={YEAR}", headers=headers).json()
     assert {p["full_name"]: p["rating"] for p in listed}["Cao Văn Một"] == "htxs"
+    again = good.replace("Hoàn thành xuất sắc nhiệm vụ", "htt")
+    r = client.post(
+        "/api/ratings/import", headers=headers, data={"unit": "CCYQD", "year": str(YEAR)},
+        files={"file": ("xep-loai.csv", io.BytesIO(again.encode()), "text/csv")},
+    )  # fmt: skip
+    assert r.status_code == 422 and r.json()["rated"] == ["xep-loai.csv:2"]
+    assert r.json()["errors"][0].endswith("thì chọn sửa cả xếp loại đã có")  # no --replace
     r = client.post(
         "/api/ratings", headers=token("kiemtra"),
         json={"unit": "CCYQD", "year": YEAR, "ratings": [{"person_id": 1, "rating": "htt"}]},

@@ -63,6 +63,13 @@ COMMANDS = {
     "unregistered": "(đăng ký: khenthuong registrations add)",
     "no_award": "(ký với hình thức đã chọn: khenthuong decisions create --award MÃ)",
     "sign_apart": "(ký quyết định: khenthuong decisions create)",
+    "unlisted_person": "(thêm cá nhân vào danh sách: khenthuong persons add TÊN --unit MÃ)",
+    "create_persons": "(hoặc nhập lại với --create-persons)",
+    "rated": "(sửa cả xếp loại đã có: thêm --replace)",
+    "unlisted": '(thêm vào danh sách: khenthuong persons add "{unlisted}" --unit {unit}, '
+    "hoặc đề nghị lại với --create-person)",
+    "namesakes": "(chọn đúng người bằng --person ID; người trùng tên chưa có trong danh sách "
+    "thì thêm bằng khenthuong persons add … --birth-year NĂM)",
 }
 """A refusal's detail that tells what is missing → the command that puts it right (the
 pages point to their own pages: `web.ui_common.POINTERS`)."""
@@ -71,8 +78,13 @@ pages point to their own pages: `web.ui_common.POINTERS`)."""
 def refusal_line(refusal: Refusal) -> str:
     """A refusal as the CLI prints it: its Vietnamese, with the command that puts it right
     when the refusal tells what is missing (a year's rating, a registration, an award)."""
-    hints = [hint for detail, hint in COMMANDS.items() if detail in refusal.details]
-    return " ".join([refusal.message_vi, *hints])
+    return " ".join([refusal.message_vi, *command_hints(refusal.details)])
+
+
+def command_hints(details: Mapping[str, Any]) -> list[str]:
+    """The commands that put right what a refusal's (or an import's) `details` say is
+    missing, filled from the details (a person's name and unit)."""
+    return [hint.format_map(details) for key, hint in COMMANDS.items() if key in details]
 
 
 def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -105,6 +117,8 @@ def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 print_capped([str(line) for line in lines])
             else:
                 typer.echo(f"Lỗi: {exc}", err=True)
+            for hint in command_hints(getattr(exc, "details", None) or {}):
+                typer.echo(hint, err=True)
             fail(ExitCode.REFUSED)
 
     return wrapper

@@ -52,6 +52,11 @@ def show_plan(plan: ImportPlan, applied: bool) -> None:
     console.print(f"{verb}: {plan.summary()}; {plan.unchanged}/{plan.rows} dòng không đổi.")
     for note in plan.notes:
         console.print(f"Lưu ý: {note}")
+    if new_accounts(plan):
+        console.print(
+            "(đặt mật khẩu: khenthuong users set-password TÊN_ĐĂNG_NHẬP; liên kết dùng một "
+            "lần: khenthuong users password-link TÊN_ĐĂNG_NHẬP, hoặc nhập với --links TỆP)"
+        )
 
 
 def run_import(

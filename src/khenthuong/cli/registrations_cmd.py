@@ -13,6 +13,7 @@ from khenthuong.cli.common import (
     FormatOption,
     OutputFormat,
     actor_for,
+    command_hints,
     console,
     emit,
     emit_one,
@@ -46,6 +47,8 @@ def print_refused(exc: ImportRefused) -> None:
     typer.echo("Không nhập được:", err=True)
     for line in exc.errors:
         typer.echo(f"  {line}", err=True)
+    for hint in command_hints(exc.details):
+        typer.echo(hint, err=True)
     raise typer.Exit(1)
 
 

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from khenthuong.errors import Refusal
+from khenthuong.formats import percent
 from khenthuong.rules.paths import BASIS_PATTERN, AttestedPath
 
 GOOD = ("htt", "htxs")
@@ -526,7 +527,7 @@ def members(facts: UnitFacts, year: int, params: MembersRule | None = None) -> R
         problems.append(
             (
                 f"{facts.completed}/{facts.members} cá nhân hoàn thành nhiệm vụ "
-                f"(cần {p.complete_share:.0%})",
+                f"(cần {percent(p.complete_share, 'vi', 0)})",
                 f"{facts.completed}/{facts.members} completed their tasks",
             )
         )
@@ -534,13 +535,14 @@ def members(facts: UnitFacts, year: int, params: MembersRule | None = None) -> R
         problems.append(
             (
                 f"{facts.excellent}/{facts.members} cá nhân hoàn thành xuất sắc nhiệm vụ "
-                f"(cần ít nhất {p.excellent_share:.0%})",
+                f"(cần ít nhất {percent(p.excellent_share, 'vi', 0)})",
                 f"{facts.excellent}/{facts.members} rated excellent",
             )
         )
     share = facts.ldtt / facts.members
     if share < p.ldtt_share or (p.ldtt_share_strict and share <= p.ldtt_share):
-        need = f"trên {p.ldtt_share:.0%}" if p.ldtt_share_strict else f"ít nhất {p.ldtt_share:.0%}"
+        ldtt = percent(p.ldtt_share, "vi", 0)
+        need = f"trên {ldtt}" if p.ldtt_share_strict else f"ít nhất {ldtt}"
         problems.append(
             (
                 f"{facts.ldtt}/{facts.members} cá nhân đạt Lao động tiên tiến (cần {need})",

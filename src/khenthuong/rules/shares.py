@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import PlainSerializer, PlainValidator
 
+from khenthuong.formats import percent
+
 HALF = Fraction(1, 2)
 
 
@@ -34,11 +36,11 @@ def parse_share(value: object) -> Fraction:
     return share
 
 
-def share_text(share: Fraction) -> str:
-    """'90%' when the share is a whole percentage, else the fraction ('2/3')."""
-    percent = share * 100
-    if percent.denominator == 1:
-        return f"{percent.numerator}%"
+def share_text(share: Fraction, lang: str = "vi") -> str:
+    """'90 %' ('90%' in English) when the share is a whole percentage, else the fraction
+    ('2/3')."""
+    if (share * 100).denominator == 1:
+        return percent(share, lang, 0)
     return f"{share.numerator}/{share.denominator}"
 
 

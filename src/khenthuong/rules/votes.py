@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from khenthuong.errors import KhenthuongError
+from khenthuong.formats import percent
 from khenthuong.rules.catalog import VoteRule
 from khenthuong.rules.shares import reaches, share_text
 
@@ -79,28 +80,24 @@ def evaluate_vote(
     denominator = total if rule.denominator == "total_members" else attending + written
     ratio = votes_for / denominator if denominator else 0.0
     base = "tổng số thành viên" if rule.denominator == "total_members" else "số thành viên có mặt"
-    quorum = share_text(rule.quorum)
+    quorum, quorum_en = share_text(rule.quorum), share_text(rule.quorum, "en")
     if not quorum_met:
         return VoteOutcome(
             False,
             False,
             ratio,
             f"Không đủ số thành viên dự họp: {present}/{members_total}, cần {quorum}",
-            f"no quorum: {present}/{members_total} present, {quorum} needed",
+            f"no quorum: {present}/{members_total} present, {quorum_en} needed",
         )
     passed = reaches(votes_for, denominator, rule.threshold)
-    threshold = share_text(rule.threshold)
+    threshold, threshold_en = share_text(rule.threshold), share_text(rule.threshold, "en")
     return VoteOutcome(
         passed,
         True,
         ratio,
-        f"{votes_for}/{denominator} phiếu đồng ý ({vi_percent(ratio)} {base}); cần {threshold}: "
+        f"{votes_for}/{denominator} phiếu đồng ý ({percent(ratio)} {base}); cần {threshold}: "
         + ("đạt" if passed else "không đạt"),
-        f"{votes_for}/{denominator} in favour ({ratio:.1%}); {threshold} needed: "
+        f"{votes_for}/{denominator} in favour ({percent(ratio, 'en')}); {threshold_en} needed: "
         + ("passed" if passed else "failed"),
     )
 
-
-def vi_percent(ratio: float) -> str:
-    """A share as Vietnamese writes it: one decimal, a decimal comma, a space before % (90,0 %)."""
-    return f"{ratio * 100:.1f}".replace(".", ",") + "\u00a0%"

@@ -230,9 +230,9 @@ def plan_accounts(
     added = new_accounts(plan)
     if added:
         plan.notes.append(
-            f"{len(added)} tài khoản mới chưa có mật khẩu và chưa đăng nhập được; đặt mật khẩu "
-            "cho từng người bằng: khenthuong users set-password TÊN_ĐĂNG_NHẬP, hoặc gửi "
-            "liên kết đặt mật khẩu dùng một lần (khenthuong users password-link) ("
+            # Shown by the pages and the API too: the CLI adds its commands (show_plan).
+            f"{len(added)} tài khoản mới chưa có mật khẩu và chưa đăng nhập được cho đến khi "
+            "được đặt mật khẩu hoặc nhận liên kết đặt mật khẩu dùng một lần ("
             + ", ".join(added[:20])
             + (", …" if len(added) > 20 else "")
             + ")"

@@ -211,6 +211,7 @@ def send_mail(row: Mapping[Any, Any], data: Mapping[str, Any], mail: MailSetting
         "Điểm niêm phong mới của nhật ký kiểm tra (đã ký Ed25519).\n"
         f"Số sự kiện: {checkpoint.size}\nGốc cây Merkle: {checkpoint.root}\n"
         f"Số chuỗi: {checkpoint.streams}\nThời điểm (UTC): {checkpoint.time}\n\n"
+        # An e-mail to the auditors, who check a checkpoint with the CLI only (no page does).
         "Lưu nguyên dòng dưới đây ngoài máy chủ; kiểm tra bằng lệnh\n"
         "khenthuong audit verify --checkpoint TỆP --public-key KHÓA_CÔNG_KHAI\n\n"
         f"{checkpoint.line()}\n",

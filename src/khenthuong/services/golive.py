@@ -55,6 +55,7 @@ def create_first_admin(
     password; refused when an administrator exists already or the password is the published
     demo one. Returns the new user's id."""
     if has_admin(conn):
+        # Only `khenthuong init --admin` creates the first administrator: the CLI's command.
         raise KhenthuongError(
             "Hệ thống đã có quản trị viên; thêm người dùng bằng 'khenthuong users add'"
         )
@@ -84,6 +85,8 @@ def production_problems(settings: Settings, conn: Connection) -> list[str]:
     """Why the web process must not start in production (empty when it may, or when this is
     not production): a missing, short or published secret key, and accounts that still sign
     in with the published demo password."""
+    # Printed only by `khenthuong serve` before it starts (cli.serve_main), never on a page
+    # or by the API: the messages may name the CLI's commands.
     if not is_production(settings):
         return []
     found = []

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
 
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.errors import KhenthuongError, Refusal
+from khenthuong.formats import percent
 from khenthuong.rules.catalog import (
     STAFF,
     Catalog,
@@ -71,10 +72,10 @@ def not_blocked(ctx: GuardContext) -> Refusal | None:
             "nominee_unlinked",
             f"Hồ sơ #{nom['id']} ({nom['nominee_name']}) chưa gắn với một cá nhân trong danh "
             "sách hay một đơn vị, nên không kiểm tra được kỷ luật và điều kiện: rút hồ sơ và "
-            "lập lại với --person ID (hoặc --collective MÃ)",
-            f"nomination #{nom['id']} is linked to no registered person or unit, so discipline "
-            "and eligibility cannot be checked: withdraw it and propose again with --person ID "
-            "(or --collective CODE)",
+            "lập lại cho một cá nhân trong danh sách hoặc một đơn vị",
+            f"Nomination #{nom['id']} is linked to no registered person or unit, so discipline "
+            "and eligibility cannot be checked: withdraw it and propose it again for a "
+            "registered person or a unit",
         )
     facts = facts_for(ctx, "not_blocked", block_facts)
     blockers = (facts.person_blockers if table == "person" else facts.unit_blockers).get(key, ())
@@ -294,8 +295,8 @@ def _unit_quota(
         caps.append(
             (
                 math.floor(quota.share * base),
-                f"{quota.share:.0%} quân số {base} người",
-                f"{quota.share:.0%} of a strength of {base}",
+                f"{percent(quota.share, 'vi', 0)} quân số {base} người",
+                f"{percent(quota.share, 'en', 0)} of a strength of {base}",
             )
         )
     elif quota.share is not None and quota.of is not None:
@@ -343,8 +344,8 @@ def _unit_quota(
         caps.append(
             (
                 math.floor(quota.share * base),
-                f"{quota.share:.0%} của {base} {_award_name(catalog, quota.of, 'vi')}",
-                f"{quota.share:.0%} of {base} {_award_name(catalog, quota.of, 'en')}",
+                f"{percent(quota.share, 'vi', 0)} của {base} {_award_name(catalog, quota.of, 'vi')}",
+                f"{percent(quota.share, 'en', 0)} of {base} {_award_name(catalog, quota.of, 'en')}",
             )
         )
     if quota.count is not None:

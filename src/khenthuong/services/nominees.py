@@ -116,8 +116,8 @@ def resolve_nominee(
     if person_id is not None and unit_code is not None:
         raise _refuse(
             "field:nominee",
-            "Chỉ chọn một: cá nhân (--person) hoặc tập thể (--collective), không chọn cả hai",
-            "give either a person or a collective, not both",
+            "Chỉ chọn một: cá nhân hoặc tập thể, không chọn cả hai",
+            "Give either a person or a collective, not both",
         )
     if kind is None:
         kind = COLLECTIVE if unit_code is not None else INDIVIDUAL
@@ -139,7 +139,7 @@ def resolve_nominee(
     if create_person and kind != INDIVIDUAL:
         raise _refuse(
             "field:create_person",
-            "Chỉ thêm được cá nhân vào danh sách; tập thể là một đơn vị (--collective MÃ)",
+            "Chỉ thêm được cá nhân vào danh sách; tập thể là một đơn vị",
             "only an individual can be added to the register; a collective is a unit",
         )
     if kind == COLLECTIVE:
@@ -147,8 +147,8 @@ def resolve_nominee(
     if unit_code is not None:
         raise _refuse(
             "field:nominee",
-            f"Đề nghị cho cá nhân không kèm mã đơn vị tập thể {unit_code!r}; "
-            "với tập thể hãy dùng --collective MÃ",
+            f"Đề nghị cho cá nhân không kèm đơn vị tập thể {unit_code!r}; đề nghị cho tập thể "
+            "thì chọn đối tượng là tập thể",
             f"an individual nomination takes no collective unit code ({unit_code!r})",
         )
     if person_id is not None:
@@ -156,8 +156,8 @@ def resolve_nominee(
     if not name or not name.strip():
         raise _refuse(
             "field:nominee",
-            "Thiếu người được đề nghị: gõ họ tên (--nominee) hoặc chọn trong danh sách (--person)",
-            "the nominee is required: a name (--nominee) or a registered person (--person)",
+            "Thiếu người được đề nghị: gõ họ tên hoặc chọn một người trong danh sách cá nhân",
+            "The nominee is required: a name or a registered person",
         )
     return _by_name(conn, name, proposing_path, person_unit_code, create=create_person)
 
@@ -168,8 +168,8 @@ def _collective(
     if person_id is not None or unit_code is None:
         raise _refuse(
             "field:nominee",
-            "Tập thể được đề nghị là một đơn vị: cho mã đơn vị (--collective MÃ)",
-            "a collective nominee is a unit: give its code (--collective CODE)",
+            "Tập thể được đề nghị là một đơn vị: chọn đơn vị đó",
+            "A collective nominee is a unit: choose it",
         )
     unit = conn.execute(select(UNITS.c.id, UNITS.c.name).where(UNITS.c.code == unit_code)).first()
     if unit is None:
@@ -208,20 +208,6 @@ def _unit_of_person(conn: Connection, proposing_path: str, code: str | None) -> 
     return str(row.code), str(row.path)
 
 
-def _how_to_create(name: str, unit: str) -> tuple[str, str, dict[str, Any]]:
-    command = f'khenthuong persons add "{name}" --unit {unit}'
-    vi = (
-        f"Thêm người này vào danh sách: {command} (hoặc POST /api/persons), rồi đề nghị lại; "
-        "hoặc đề nghị lại với --create-person (trang Lập hồ sơ: ô "
-        "'Thêm vào danh sách cá nhân'; API: create_person)"
-    )
-    en = (
-        f"register the person first: {command} (or POST /api/persons); or propose again "
-        "with --create-person (form: the 'add to the register' box; API: create_person)"
-    )
-    return vi, en, {"command": command, "api": "POST /api/persons", "flag": "--create-person"}
-
-
 def _by_name(
     conn: Connection,
     name: str,
@@ -244,12 +230,13 @@ def _by_name(
     if create:
         person_id = add_person(conn, clean, unit)
         return Nominee(INDIVIDUAL, clean, person_id=person_id, person_created=True)
-    vi, en, details = _how_to_create(clean, unit)
+    # The interfaces add how to register the person (`unlisted`: cli.common.COMMANDS,
+    # web.ui_common.POINTERS); the API's callers read `api`.
     raise _refuse(
         "nominee_unknown",
-        f"Không có cá nhân tên {clean!r} trong danh sách cá nhân. {vi}",
-        f"no person named {clean!r} in the register; {en}",
-        {"name": clean, "unit": unit, **details},
+        f"Không có cá nhân tên {clean!r} trong danh sách cá nhân",
+        f"No person named {clean!r} in the register",
+        {"name": clean, "unit": unit, "unlisted": clean, "api": "POST /api/persons"},
     )
 
 
@@ -257,10 +244,12 @@ def _ambiguous(name: str, found: Sequence[Candidate]) -> StepRefused:
     listed = "; ".join(c.label() for c in found)
     return _refuse(
         "nominee_ambiguous",
-        f"Có {len(found)} cá nhân tên {name!r}: {listed}. Chọn đúng người bằng --person ID "
-        "(API: nominee_person_id; trang Lập hồ sơ: chọn trong danh sách); người trùng tên "
-        "chưa có trong danh sách thì thêm bằng khenthuong persons add … --birth-year NĂM",
-        f"{len(found)} people are named {name!r}; choose one with --person ID "
-        "(API: nominee_person_id)",
-        {"candidates": [c.as_detail() for c in found]},
+        f"Có {len(found)} cá nhân tên {name!r}: {listed}",
+        f"{len(found)} people are named {name!r}",
+        # The interfaces add how to choose (`namesakes`); the API's callers set `api`.
+        {
+            "candidates": [c.as_detail() for c in found],
+            "namesakes": True,
+            "api": "nominee_person_id",
+        },
     )

@@ -80,11 +80,44 @@ class _Headers(Collection[str]):
 
 
 class ImportRefused(KhenthuongError):
-    """The file cannot be imported; `errors` are `FILE:ROW: message` lines."""
+    """The file cannot be imported; `errors` are `FILE:ROW: message` lines; `details` say
+    what is missing for an interface to add its own pointer (`UNLISTED`: the rows naming
+    somebody not in the register; `CREATABLE`: the import could add them)."""
 
-    def __init__(self, errors: list[str]) -> None:
+    def __init__(self, errors: list[str], details: dict[str, Any] | None = None) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+        self.details = details or {}
+
+
+UNLISTED = "unlisted_person"
+CREATABLE = "create_persons"
+
+
+class Unlisted(str):
+    """A row's problem: nobody of that name in the register (`unlisted`)."""
+
+    __slots__ = ()
+
+
+def unlisted(name: str, unit: str, *, creatable: bool) -> Unlisted:
+    """Nobody named `name` in `unit`'s (its name) register, worded for every interface (the
+    CLI adds its commands from the refusal's details)."""
+    text = f"không có cá nhân tên {name!r} trong danh sách cá nhân của {unit}"
+    if creatable:
+        return Unlisted(f"{text}; thêm người này vào danh sách trước, hoặc nhập lại và chọn "
+                        "thêm cá nhân chưa có vào danh sách")  # fmt: skip
+    return Unlisted(f"{text}; thêm người này vào danh sách cá nhân trước")
+
+
+def refused(errors: list[str], unlisted_rows: list[int], *, creatable: bool) -> ImportRefused:
+    """The import's refusal, with the rows naming somebody not in the register."""
+    if not unlisted_rows:
+        return ImportRefused(errors)
+    details: dict[str, Any] = {UNLISTED: unlisted_rows}
+    if creatable:
+        details[CREATABLE] = True
+    return ImportRefused(errors, details)
 
 
 @dataclass
@@ -182,6 +215,7 @@ def check_file(
             f"Quy trình {workflow!r} không có hình thức khen thưởng trong danh mục"
         )
     errors: list[str] = []
+    missing: list[int] = []
     planned: list[PlannedRow] = []
     seen: dict[tuple[str, Any, str], int] = {}
     try:
@@ -208,6 +242,8 @@ def check_file(
         )
         if problem:
             errors.append(f"{where}: {problem}")
+            if isinstance(problem, Unlisted):
+                missing.append(row.number)
             continue
         assert plan is not None
         identity = (plan.kind, plan.person_id or plan.collective_code or name_key(plan.name),
@@ -220,7 +256,7 @@ def check_file(
         seen[identity] = row.number
         planned.append(plan)
     if errors:
-        raise ImportRefused(errors)
+        raise refused(errors, missing, creatable=True)
     return planned
 
 
@@ -256,7 +292,7 @@ def _check_row(
         return (
             f"hình thức khen thưởng {given!r} không có trong danh mục"
             if given
-            else "thiếu hình thức khen thưởng (hoặc dùng --workflow)"
+            else "thiếu hình thức khen thưởng ở cột Hình thức khen thưởng"
         ), None
     award = catalog.award(code)
     if not award.workflow:
@@ -307,10 +343,7 @@ def _check_row(
         plan.name = people[0].full_name
         return None, plan
     if not create_persons:
-        return (
-            f"không có cá nhân tên {name!r} trong danh sách cá nhân của {unit.code}; "
-            "thêm bằng khenthuong persons add, hoặc nhập với --create-persons"
-        ), None
+        return unlisted(name, str(unit.name), creatable=True), None
     if not str(unit.path).startswith(str(proposer.path)):
         return f"chỉ thêm được cá nhân của đơn vị đề nghị, không phải của {unit.code}", None
     plan.create_person = True

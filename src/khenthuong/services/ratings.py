@@ -21,7 +21,7 @@ from khenthuong.audit.append import append_event
 from khenthuong.errors import KhenthuongError
 from khenthuong.services.actors import Actor
 from khenthuong.services.nominees import matching_people
-from khenthuong.services.proposal_import import ImportRefused
+from khenthuong.services.proposal_import import ImportRefused, Unlisted, refused, unlisted
 from khenthuong.services.unit_sheets import (
     Headers,
     check_writer,
@@ -135,6 +135,7 @@ def set_ratings_in(
         raise KhenthuongError(f"Năm {year} không hợp lệ")
     members = {p.person_id: p for p in unit_ratings(conn, unit, year)}
     errors: list[str] = []
+    rated: list[str] = []
     seen: dict[int, str] = {}
     report = RatingsReport()
     for n, (person_id, code) in enumerate(ratings):
@@ -153,14 +154,17 @@ def set_ratings_in(
         if person.rating == code:
             report.unchanged += 1
         elif person.rating is not None and not replace:
+            # The CLI adds its --replace (`RATED`), the page has its box of the same words.
             errors.append(
                 f"{where}: {person.full_name} đã được xếp loại năm {year} là "
-                f"{RATINGS[person.rating]}; muốn sửa thành {RATINGS[code]} thì dùng --replace"
+                f"{RATINGS[person.rating]}; muốn sửa thành {RATINGS[code]} thì chọn sửa cả "
+                "xếp loại đã có"
             )
+            rated.append(where)
         else:
             report.changes.append((person_id, person.rating, code))
     if errors:
-        raise ImportRefused(errors)
+        raise ImportRefused(errors, {RATED: rated} if rated else None)
     for person_id, old, code in report.changes:
         if old is None:
             conn.execute(insert(YEARLY_RATINGS).values(person_id=person_id, year=year, rating=code))
@@ -207,6 +211,7 @@ def import_file(
     rows = sheet_rows(path, HEADERS, label)
     units = units_under(conn, row.path)
     errors: list[str] = []
+    missing: list[int] = []
     ratings: list[tuple[int, str]] = []
     numbers: list[int] = []
     seen: dict[int, int] = {}
@@ -219,6 +224,8 @@ def import_file(
         problem, found = _read_row(conn, units, row, values)
         if problem:
             errors.append(f"{where}: {problem}")
+            if isinstance(problem, Unlisted):
+                missing.append(sheet_row.number)
             continue
         assert found is not None
         person_id, code, full_name = found
@@ -229,7 +236,7 @@ def import_file(
         ratings.append((person_id, code))
         numbers.append(sheet_row.number)
     if errors:
-        raise ImportRefused(errors)
+        raise refused(errors, missing, creatable=False)
     return set_ratings_in(
         conn, unit=unit, year=year, ratings=ratings, actor=actor, replace=replace, label=label,
         rows=numbers,
@@ -260,11 +267,12 @@ def _read_row(
         listed = "; ".join(p.label() for p in people)
         return f"có {len(people)} cá nhân tên {name!r}: {listed}; ghi đơn vị để phân biệt", None
     if not people:
-        return (
-            f"không có cá nhân tên {name!r} trong {unit.name}; thêm bằng khenthuong persons add",
-            None,
-        )
+        return unlisted(name, str(unit.name), creatable=False), None
     return None, (people[0].id, code, people[0].full_name)
+
+
+RATED = "rated"
+"""The detail of a refusal to change ratings already given (where): only with replace."""
 
 
 def write_template(path: Path, people: Sequence[PersonRating] = ()) -> None:

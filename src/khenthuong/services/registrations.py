@@ -26,7 +26,7 @@ from khenthuong.rules.catalog import Catalog
 from khenthuong.services.actors import Actor
 from khenthuong.services.nominees import COLLECTIVE, INDIVIDUAL, matching_people
 from khenthuong.services.org import add_person
-from khenthuong.services.proposal_import import ImportRefused
+from khenthuong.services.proposal_import import ImportRefused, refused, unlisted
 from khenthuong.services.unit_sheets import (
     Headers,
     award_of,
@@ -291,6 +291,7 @@ def import_file(
     rows = sheet_rows(path, HEADERS, label)
     units = units_under(conn, row.path)
     errors: list[str] = []
+    missing: list[int] = []
     entries: list[EntryIn] = []
     creations: list[tuple[int, str, str]] = []
     for sheet_row in rows:
@@ -305,16 +306,14 @@ def import_file(
             continue
         if problem == "create":
             name = clean_name(values.get("name", ""))
-            problem = (
-                f"không có cá nhân tên {name!r} trong {row.code}; thêm bằng khenthuong "
-                "persons add, hoặc nhập với --create-persons"
-            )
+            problem = unlisted(name, str(row.name), creatable=True)
+            missing.append(sheet_row.number)
         if problem:
             errors.append(f"{where}: {problem}")
             continue
         entries.extend(found)
     if errors:
-        raise ImportRefused(errors)
+        raise refused(errors, missing, creatable=True)
     for number, name, unit_code in creations:
         pid = add_person(conn, name, unit_code)
         values = {HEADERS.key(k): v for k, v in rows[_index(rows, number)].values.items()}

@@ -147,7 +147,7 @@ def statistics_report(
     if actor is not None and not can_read(actor, path or "/"):
         raise Forbidden(
             f"{actor.display_name} không được xem thống kê của {name}"
-            + ("" if code else ": chọn đơn vị của mình (--unit)")
+            + ("" if code else ": chọn đơn vị của mình")
         )
     catalog = catalog_in(config_dir)
     counts = ledger_counts(conn, path, year_from, year_to)

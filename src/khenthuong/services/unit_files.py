@@ -157,9 +157,9 @@ def plan_units(
         loop = None if problem or row not in moves else _move_cycle(row, units, codes_by_id, rows)
         if loop:
             problem = (
-                f"không thể chuyển đơn vị {row.name} ({row.code}) vào "
-                f"{names[str(row.parent)]} ({row.parent}): một đơn vị không thể thuộc chính "
-                f"nó hay đơn vị cấp dưới của nó ({' → '.join(loop)})"
+                f"không thể chuyển đơn vị {row.name} vào "
+                f"{names[str(row.parent)]}: một đơn vị không thể thuộc chính "
+                f"nó hay đơn vị cấp dưới của nó ({' → '.join(names.get(c, c) for c in loop)})"
             )
         if problem:
             errors.add(row.number, problem)
@@ -172,7 +172,7 @@ def plan_units(
             Change(
                 "unit_added",
                 row.number,
-                f"Thêm đơn vị {row.name} ({row.code}){under}",
+                f"Thêm đơn vị {row.name}{under}",
                 payload={
                     "code": row.code,
                     "name": row.name,
@@ -189,13 +189,13 @@ def plan_units(
     for row in moves:
         unit = units[row.code]
         before = codes_by_id.get(unit.parent_id) if unit.parent_id else None
-        was = f"{names[before]} ({before})" if before else "gốc (không có cấp trên)"
-        goes = f"{names[row.parent]} ({row.parent})" if row.parent else "gốc (không có cấp trên)"
+        was = names[before] if before else "gốc (không có cấp trên)"
+        goes = names[row.parent] if row.parent else "gốc (không có cấp trên)"
         plan.changes.append(
             Change(
                 "unit_moved",
                 row.number,
-                f"Chuyển đơn vị {row.name} ({row.code}) cùng các đơn vị trực thuộc: "
+                f"Chuyển đơn vị {row.name} cùng các đơn vị trực thuộc: "
                 f"từ {was} sang {goes}",
                 f"unit:{unit.id}",
                 {"code": row.code, "parent": [before, row.parent]},
@@ -246,14 +246,14 @@ def _problem(
     if row.code in units:
         unit = units[row.code]
         if not within(str(unit.path), mine):
-            return f"đơn vị {unit.name} ({row.code}) ngoài phạm vi quản trị của bạn"
+            return f"đơn vị {unit.name} ngoài phạm vi quản trị của bạn"
         before = codes_by_id.get(unit.parent_id) if unit.parent_id else None
         if row.parent == before:
             return None
         if row.parent is None:
             if not any(p.count("/") == 2 for p in mine):
                 return (
-                    f"chỉ quản trị đơn vị gốc được chuyển đơn vị {unit.name} ({row.code}) lên gốc"
+                    f"chỉ quản trị đơn vị gốc được chuyển đơn vị {unit.name} lên gốc"
                 )
             return None
         if row.parent not in units and row.parent not in new:
@@ -310,7 +310,7 @@ def _differences(row: _Row, unit: Any) -> list[Change]:
             Change(
                 "unit_renamed",
                 row.number,
-                f"Đổi tên đơn vị {row.code}: {unit.name} → {row.name}",
+                f"Đổi tên đơn vị {unit.name} thành {row.name}",
                 stream,
                 {"code": row.code, "name": [unit.name, row.name]},
                 {"id": unit.id, "values": {"name": row.name}},

@@ -138,7 +138,7 @@ async def import_list(
                 )  # fmt: skip
                 view = batches.view_batch(conn, ctx.rt.registry, made.batch_id)
         except imp.ImportRefused as exc:
-            raise ApiProblem(422, str(exc), errors=exc.errors) from None
+            raise ApiProblem(422, str(exc), errors=exc.errors, **exc.details) from None
     return _view(view)
 
 

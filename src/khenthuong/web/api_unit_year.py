@@ -146,7 +146,7 @@ def post_registration(request: Request, caller: CallerDep, body: RegistrationIn)
                 )  # fmt: skip
             return _registration_json(registrations.view(conn, catalog, body.unit, body.year))
     except ImportRefused as exc:
-        raise ApiProblem(422, str(exc), errors=exc.errors) from None
+        raise ApiProblem(422, str(exc), errors=exc.errors, **exc.details) from None
 
 
 async def _saved(file: UploadFile, limit: int) -> Path:
@@ -181,7 +181,7 @@ async def import_registrations(
                 create_persons=create_persons,
             )  # fmt: skip
     except ImportRefused as exc:
-        raise ApiProblem(422, str(exc), errors=exc.errors) from None
+        raise ApiProblem(422, str(exc), errors=exc.errors, **exc.details) from None
     return {"registered": len(ids)}
 
 
@@ -219,7 +219,7 @@ def post_ratings(request: Request, caller: CallerDep, body: RatingsIn) -> Any:
                 replace=body.replace,
             )  # fmt: skip
     except ImportRefused as exc:
-        raise ApiProblem(422, str(exc), errors=exc.errors) from None
+        raise ApiProblem(422, str(exc), errors=exc.errors, **exc.details) from None
     return _ratings_json(report)
 
 
@@ -242,7 +242,7 @@ async def import_ratings(
                 conn, path, unit=unit, year=year, actor=caller.actor, replace=replace
             )
     except ImportRefused as exc:
-        raise ApiProblem(422, str(exc), errors=exc.errors) from None
+        raise ApiProblem(422, str(exc), errors=exc.errors, **exc.details) from None
     return _ratings_json(report)
 
 

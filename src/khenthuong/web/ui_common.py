@@ -323,6 +323,8 @@ POINTERS = {
     "unregistered": "hint_register",
     "no_award": "hint_award_catalog",
     "sign_apart": "hint_sign_decisions_page",
+    "unlisted": "hint_add_person",
+    "namesakes": "hint_choose_person",
 }
 """A refusal's detail that tells what is missing → where the pages put it right (catalog
 key); the CLI names its own commands (`cli.common.refusal_line`)."""
