@@ -23,10 +23,25 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    Text,
+    TextClause,
+    bindparam,
+    cast,
+    column,
+    literal,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.storage.models import NOMINATIONS
+from khenthuong.storage.outbox import REMINDER_LEDGER
 from khenthuong.workflow.loader import WorkflowRegistry
 
 _SQL = """
@@ -125,25 +140,20 @@ def _states(registry: WorkflowRegistry) -> tuple[str, dict[str, Any]]:
     return ", ".join(rows), params
 
 
-def due_rows(
+def _statement(
     conn: Connection,
     registry: WorkflowRegistry,
     *,
     today: date,
     horizon: datetime,
-    only_ids: Sequence[int] | None = None,
-    unclaimed_only: bool = False,
-) -> list[Any]:
-    """One row per (due nomination, recipient): id, workflow, workflow_version, state,
-    nominee_name, due_at, due_on (ISO text, Việt Nam's date), kind, email, name, leader
-    (1 for the escalation to the responsible unit's leader), in due order then e-mail.
-
-    `horizon`: nominations due before it (the end of the horizon day); `only_ids`: those
-    nominations only (an incremental scan); `unclaimed_only`: leave out reminders whose
-    ledger row exists (claimed or sent before)."""
+    only_ids: Sequence[int] | None,
+    unclaimed_only: bool,
+) -> TextClause | None:
+    """The due-scan statement with its parameters bound; None when it can find nothing (no
+    workflow state names a responsible role, or `only_ids` is empty)."""
     states, params = _states(registry)
-    if not states:
-        return []
+    if not states or (only_ids is not None and not only_ids):
+        return None
     postgres = conn.dialect.name == "postgresql"
     if postgres:
         local_day = "to_char(n.due_at AT TIME ZONE :tz, 'YYYY-MM-DD')"
@@ -161,11 +171,115 @@ def due_rows(
         only="AND n.id IN :only" if only_ids is not None else "",
         unclaimed=_UNCLAIMED if unclaimed_only else "",
     )
-    statement = text(sql).bindparams(bindparam("horizon", type_=NOMINATIONS.c.due_at.type))
+    binds = [bindparam("horizon", horizon, type_=NOMINATIONS.c.due_at.type)]
     if only_ids is not None:
-        if not only_ids:
-            return []
-        statement = statement.bindparams(bindparam("only", expanding=True))
-        params["only"] = list(only_ids)
-    params.update(horizon=horizon, today=today.isoformat())
-    return list(conn.execute(statement, params))
+        binds.append(bindparam("only", list(only_ids), expanding=True))
+    params["today"] = today.isoformat()
+    return text(sql).bindparams(*binds, **params)
+
+
+def due_rows(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    *,
+    today: date,
+    horizon: datetime,
+    only_ids: Sequence[int] | None = None,
+    unclaimed_only: bool = False,
+) -> list[Any]:
+    """One row per (due nomination, recipient): id, workflow, workflow_version, state,
+    nominee_name, due_at, due_on (ISO text, Việt Nam's date), kind, email, name, leader
+    (1 for the escalation to the responsible unit's leader), in due order then e-mail.
+
+    `horizon`: nominations due before it (the end of the horizon day); `only_ids`: those
+    nominations only (an incremental scan); `unclaimed_only`: leave out reminders whose
+    ledger row exists (claimed or sent before)."""
+    statement = _statement(
+        conn,
+        registry,
+        today=today,
+        horizon=horizon,
+        only_ids=only_ids,
+        unclaimed_only=unclaimed_only,
+    )
+    return [] if statement is None else list(conn.execute(statement))
+
+
+def claim_due(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    *,
+    today: date,
+    horizon: datetime,
+    claimed_at: datetime,
+    only_ids: Sequence[int] | None = None,
+) -> list[int]:
+    """Claim every due reminder the ledger does not hold yet, in one statement: `INSERT INTO
+    reminder_ledger (...) SELECT ... FROM (the due scan) ... ON CONFLICT (key) DO NOTHING
+    RETURNING id`. Returns the ids of the rows it created.
+
+    The rows are those `reminders.claim` makes of `due_rows(..., unclaimed_only=True)` (same
+    key, recipient, kind, item ref and due date; status `claimed`, no attempt, claimed at
+    `claimed_at`), but no row passes through Python: the old claim built a parameter per
+    reminder column and ran an INSERT per 500 (55–65 s at 100,000 due, BENCHMARKS.md). A
+    leader who also holds the role is one reminder (DISTINCT); a key claimed meanwhile by
+    another worker is skipped by the unique key."""
+    statement = _statement(
+        conn,
+        registry,
+        today=today,
+        horizon=horizon,
+        only_ids=only_ids,
+        unclaimed_only=True,
+    )
+    if statement is None:
+        return []
+    found = statement.columns(
+        column("id", Integer),
+        column("due_on", String),
+        column("kind", String),
+        column("email", String),
+    ).subquery("f")
+    due = select(found.c.id, found.c.due_on, found.c.kind, found.c.email).distinct().subquery("d")
+    led = REMINDER_LEDGER.c
+    key = (
+        literal("nomination:")
+        + cast(due.c.id, Text)
+        + ":"
+        + due.c.due_on
+        + ":"
+        + due.c.kind
+        + ":"
+        + due.c.email
+    )
+    rows = select(
+        key,
+        due.c.email,
+        due.c.kind,
+        literal("nomination:") + cast(due.c.id, Text),
+        due.c.due_on,
+        literal("claimed", led.status.type),
+        literal(0, led.attempts.type),
+        literal(claimed_at, led.claimed_at.type),
+    ).where(true())  # SQLite: an INSERT ... SELECT with ON CONFLICT needs a WHERE clause
+    insert_fn: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    claim = (
+        insert_fn(REMINDER_LEDGER)
+        .from_select(
+            [
+                led.key,
+                led.recipient,
+                led.kind,
+                led.item_ref,
+                led.due_on,
+                led.status,
+                led.attempts,
+                led.claimed_at,
+            ],
+            rows,
+            include_defaults=False,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(led.id)
+    )
+    return [int(i) for i in conn.execute(claim).scalars()]

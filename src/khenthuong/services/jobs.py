@@ -163,10 +163,15 @@ def claim_reminders(
     what may have become due since the last scan is scanned (`scan_state`)."""
     now = now or datetime.now(UTC)
     # The scan only reads: it runs outside the write lock, so on SQLite (one writer at a
-    # time) a full scan of a large backlog never holds back the server's steps, sign-ins or
-    # token refreshes. Claiming is idempotent (one ledger row per key), so what the snapshot
-    # found is claimed in the short write transaction below; later events are the next
-    # scan's (scan_state keeps the newest event it saw).
+    # time) a scan over a large backlog with nothing new never holds back the server's steps,
+    # sign-ins or token refreshes. Only when it finds an unclaimed reminder does the claim
+    # run, in the short write transaction below, as one INSERT ... SELECT over the same scan
+    # (`reminders.claim_due`: no row built in Python; the unique key skips what another
+    # worker claimed meanwhile). Later events are the next scan's (scan_state keeps the
+    # newest event it saw).
+    only: list[int] | None = None
+    unclaimed = False
+    inspections: list[reminders.DueItem] = []
     with engine.connect() as conn:
         scan = scan_state.plan(
             conn,
@@ -174,28 +179,38 @@ def claim_reminders(
             before_days=settings.reminder_days_before,
             full_scan_seconds=settings.full_scan_seconds,
         )
-        items: list[reminders.DueItem] = []
         if not scan.nothing:
             only = None if scan.full else scan_state.touched(conn, scan.since_event or 0)
             if only is None or only:
-                items = reminders.scan_due(
-                    conn,
-                    registry,
-                    now=now,
-                    before_days=settings.reminder_days_before,
-                    only_ids=only,
-                    # What the ledger holds is left out in the database: a full scan over
-                    # an unchanged backlog returns nothing and claims nothing.
-                    unclaimed_only=True,
+                # What the ledger holds is left out in the database: a scan over an
+                # unchanged backlog returns nothing and claims nothing.
+                unclaimed = bool(
+                    reminders.scan_due(
+                        conn,
+                        registry,
+                        now=now,
+                        before_days=settings.reminder_days_before,
+                        limit=1,
+                        only_ids=only,
+                        unclaimed_only=True,
+                    )
                 )
             if scan.full:
-                items += reminders.scan_inspections(
+                inspections = reminders.scan_inspections(
                     conn, now=now, before_days=settings.reminder_days_before
                 )
     with write_tx(engine) as conn:
         created: list[int] = []
         if not scan.nothing:
-            created = reminders.claim(conn, items, now=now)
+            if unclaimed:
+                created = reminders.claim_due(
+                    conn,
+                    registry,
+                    now=now,
+                    before_days=settings.reminder_days_before,
+                    only_ids=only,
+                )
+            created += reminders.claim(conn, inspections, now=now)
             scan_state.remember(conn, scan, now=now)
         stale = reminders.stale_claims(
             conn,
