@@ -298,6 +298,23 @@ def test_password_change_ends_sessions_and_the_new_password_works(
     fresh.close()
 
 
+def test_the_rows_escape_a_name_with_markup_characters(browser: Browser, web_rt: Runtime) -> None:
+    """The list rows (built in Python, web/row_html.py) escape what a user typed: the name
+    shows as text in the link and in the tick box's label, never as markup."""
+    officer = load_actor_of(web_rt, "cb.qd")
+    name = "Lê <b>Văn</b> \"An\" & 'Bình'"
+    nid = new_nominations.create_nomination(
+        web_rt.engine, web_rt.registry, workflow="giay_khen", proposing_unit="CCYQD",
+        actor=officer, nominee_name=name, create_person=True, year=2026,
+    )  # fmt: skip
+    stepping.advance(web_rt.engine, web_rt.registry, nid, "submit", officer)
+    c, _ = browser("tk.qd")
+    page = c.get("/queue").text
+    shown = "Lê &lt;b&gt;Văn&lt;/b&gt; &#34;An&#34; &amp; &#39;Bình&#39;"
+    assert f'<a href="/nominations/{nid}">{shown}</a>' in page
+    assert f'aria-label="Chọn hồ sơ #{nid} {shown}"' in page and "<b>Văn" not in page
+
+
 def test_the_queue_takes_one_step_on_the_ticked_nominations(
     browser: Browser, web_rt: Runtime
 ) -> None:

@@ -12,11 +12,13 @@ from sqlalchemy import (
     BindParameter,
     Connection,
     Select,
+    String,
     and_,
     bindparam,
     false,
     or_,
     select,
+    type_coerce,
     union_all,
 )
 
@@ -232,7 +234,14 @@ def _candidates_statement(shape: tuple[int, ...], dated: bool, after: bool) -> S
     # All the union's columns (due_at too): SQLite then flattens the outer SELECT into the
     # compound and merges the branches in index order, stopping at the limit (selecting
     # fewer columns made it read every branch whole and sort: 2-3 ms instead of 0.5).
-    return select(union).order_by(*order).limit(bindparam("limit"))
+    # due_at is read as the driver gives it (type_coerce renders no CAST): the keys only
+    # order the page, and converting 202 values to aware datetimes was a tenth of the call.
+    columns = [type_coerce(c, _RAW) if c.key == "due_at" else c for c in union.c]
+    return select(*columns).order_by(*order).limit(bindparam("limit"))
+
+
+_RAW = String()
+"""A type with no result processing: a value comes back as the driver returns it."""
 
 
 def _candidates(
@@ -316,7 +325,9 @@ def my_queue(
                 break
     if not kept:
         return []
-    rows = {r.id: r for r in conn.execute(_PAGE_ROWS, {"ids": kept})}
+    result = conn.execute(_PAGE_ROWS, {"ids": kept})
+    names = tuple(result.keys())
+    rows = {r.id: r for r in result}
     out: list[dict[str, Any]] = []
     for nid in kept:
         row = rows.get(nid)
@@ -324,7 +335,7 @@ def my_queue(
             continue  # gone or closed between the two reads
         triggers, forward = steps(row)
         if forward:
-            item = dict(row._mapping)
+            item = dict(zip(names, row, strict=True))
             item["actions"] = list(triggers)
             out.append(item)
     return out

@@ -41,6 +41,7 @@ from khenthuong.web.paging import (
     decode_cursor,
     encode_cursor,
     limit_query,
+    page_response,
 )
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import (
@@ -235,8 +236,10 @@ def queue(
         limit,
         lambda r: [as_utc(r["due_at"]).isoformat() if r["due_at"] else None, r["id"]],  # type: ignore[union-attr]
     )
-    return Page[NominationOut](
-        items=[nomination_out(r, ctx.calendar, now) for r in page], next_cursor=next_cursor
+    return page_response(
+        Page[NominationOut](
+            items=[nomination_out(r, ctx.calendar, now) for r in page], next_cursor=next_cursor
+        )
     )
 
 

@@ -24,6 +24,7 @@ from khenthuong.web.formats import moment
 from khenthuong.web.i18n import translate
 from khenthuong.web.names import Names
 from khenthuong.web.problems import error_response
+from khenthuong.web.row_html import nomination_rows
 from khenthuong.web.schemas import MAX_ID, as_utc
 from khenthuong.web.sessions import FLASH_COOKIE, LANG_COOKIE
 
@@ -31,6 +32,7 @@ _E = TypeVar("_E", bound=KhenthuongError)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.add_extension("jinja2.ext.i18n")
 install_formats(TEMPLATES.env)
+TEMPLATES.env.globals["nomination_rows"] = nomination_rows
 
 
 class NeedLogin(Exception):
