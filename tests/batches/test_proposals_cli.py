@@ -223,7 +223,9 @@ def test_bad_files_name_file_and_row_and_create_nothing(rt: Runtime, tmp_path: P
     assert "khenthuong persons add TÊN --unit MÃ" in said and "--create-persons" in said
 
     twice = _xlsx(tmp_path / "trung.xlsx", [_row("Nguyễn Văn An"), _row("nguyễn văn  an", "2")])
-    assert "trung.xlsx:3: trùng với dòng 2" in _refused(rt, twice)
+    said = _refused(rt, twice)
+    assert "trung.xlsx:3: trùng với dòng 2 (" in said
+    assert ", Bằng khen cấp Bộ)" in said and "BK_BO" not in said  # the award by name
 
     collective = _xlsx(
         tmp_path / "tap-the.xlsx",

@@ -62,8 +62,8 @@ def test_create_person_and_namesakes(fresh: Settings) -> None:
     second = int(out.strip().splitlines()[-1])
     code, out = run("nominate", "giay_khen", "--nominee", "Hà Văn Mới", *PROPOSER)
     assert code == 1
-    assert f"#{first} Hà Văn Mới (CCYQD, chưa ghi năm sinh)" in out
-    assert f"#{second} Hà Văn Mới (CCYQD, sinh 1990)" in out and "--person" in out
+    assert f"#{first} Hà Văn Mới (Cục Cơ yếu Quân đội, chưa ghi năm sinh)" in out
+    assert f"#{second} Hà Văn Mới (Cục Cơ yếu Quân đội, sinh 1990)" in out and "--person" in out
     code, out = run("persons", "find", "hà văn mới")
     assert code == 0 and f"│ {first} " in out and f"│ {second} " in out
     code, out = run("nominate", "giay_khen", "--person", str(second), *PROPOSER)

@@ -279,8 +279,8 @@ def test_bad_rows_are_named_by_file_and_row_and_nothing_is_written(
     got = unit_errors.value.errors
     assert [e.split(":")[1] for e in got] == ["3", "4", "5", "6", "7"]
     assert "don-vi.csv:3: không có đơn vị cấp trên mã KHONGCO" in got[0]
-    assert "vòng lặp: A3 → A4 → A3" in got[1]
-    assert "vòng lặp: A4 → A3 → A4" in got[2]
+    assert "vòng lặp: Phòng A3 → Phòng A4 → Phòng A3" in got[1]
+    assert "vòng lặp: Phòng A4 → Phòng A3 → Phòng A4" in got[2]
     assert got[3] == "don-vi.csv:6: mã đơn vị A1 trùng với dòng 2"
     assert got[4] == (
         "don-vi.csv:7: không thể chuyển đơn vị Ban Cơ yếu Chính phủ vào Cục Cơ yếu Quân "

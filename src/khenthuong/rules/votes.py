@@ -100,4 +100,3 @@ def evaluate_vote(
         f"{votes_for}/{denominator} in favour ({percent(ratio, 'en')}); {threshold_en} needed: "
         + ("passed" if passed else "failed"),
     )
-

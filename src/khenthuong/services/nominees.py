@@ -45,10 +45,12 @@ class Candidate:
     unit_code: str
     unit_path: str
     birth_year: int | None
+    unit_name: str = ""
 
     def label(self) -> str:
+        """How an officer tells namesakes apart: number, name, unit by its name, birth year."""
         born = f", sinh {self.birth_year}" if self.birth_year else ", chưa ghi năm sinh"
-        return f"#{self.id} {self.full_name} ({self.unit_code}{born})"
+        return f"#{self.id} {self.full_name} ({self.unit_name or self.unit_code}{born})"
 
     def as_detail(self) -> dict[str, Any]:
         return {"id": self.id, "unit": self.unit_code, "birth_year": self.birth_year}
@@ -60,7 +62,14 @@ def _refuse(code: str, vi: str, en: str, details: dict[str, Any] | None = None) 
 
 def _people_query() -> Any:
     return (
-        select(PERSONS.c.id, PERSONS.c.full_name, PERSONS.c.birth_year, UNITS.c.code, UNITS.c.path)
+        select(
+            PERSONS.c.id,
+            PERSONS.c.full_name,
+            PERSONS.c.birth_year,
+            UNITS.c.code,
+            UNITS.c.path,
+            UNITS.c.name.label("unit_name"),
+        )
         .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
         .order_by(PERSONS.c.id)
     )
@@ -71,7 +80,10 @@ def matching_people(conn: Connection, name: str, within: str | None = None) -> l
     query = _people_query().where(PERSONS.c.name_key == name_key(name))
     if within is not None:
         query = query.where(UNITS.c.path.startswith(within, autoescape=True))
-    return [Candidate(r.id, r.full_name, r.code, r.path, r.birth_year) for r in conn.execute(query)]
+    return [
+        Candidate(r.id, r.full_name, r.code, r.path, r.birth_year, r.unit_name)
+        for r in conn.execute(query)
+    ]
 
 
 class PeopleByName:
@@ -87,7 +99,7 @@ class PeopleByName:
             chunk = keys[start : start + self._CHUNK]
             query = _people_query().add_columns(PERSONS.c.name_key)
             for r in conn.execute(query.where(PERSONS.c.name_key.in_(chunk))):
-                found = Candidate(r.id, r.full_name, r.code, r.path, r.birth_year)
+                found = Candidate(r.id, r.full_name, r.code, r.path, r.birth_year, r.unit_name)
                 self._by_key.setdefault(r.name_key, []).append(found)
 
     def matching(self, name: str, within: str | None = None) -> list[Candidate]:

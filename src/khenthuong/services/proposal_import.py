@@ -250,7 +250,8 @@ def check_file(
                     plan.award_code)  # fmt: skip
         if identity in seen:
             errors.append(
-                f"{where}: trùng với dòng {seen[identity]} ({plan.name}, {plan.award_code})"
+                f"{where}: trùng với dòng {seen[identity]} ({plan.name}, "
+                f"{look.catalog.award(plan.award_code).name.vi})"
             )
             continue
         seen[identity] = row.number

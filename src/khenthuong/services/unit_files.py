@@ -195,8 +195,7 @@ def plan_units(
             Change(
                 "unit_moved",
                 row.number,
-                f"Chuyển đơn vị {row.name} cùng các đơn vị trực thuộc: "
-                f"từ {was} sang {goes}",
+                f"Chuyển đơn vị {row.name} cùng các đơn vị trực thuộc: từ {was} sang {goes}",
                 f"unit:{unit.id}",
                 {"code": row.code, "parent": [before, row.parent]},
                 {"id": unit.id, "code": row.code, "parent": row.parent},
@@ -252,9 +251,7 @@ def _problem(
             return None
         if row.parent is None:
             if not any(p.count("/") == 2 for p in mine):
-                return (
-                    f"chỉ quản trị đơn vị gốc được chuyển đơn vị {unit.name} lên gốc"
-                )
+                return f"chỉ quản trị đơn vị gốc được chuyển đơn vị {unit.name} lên gốc"
             return None
         if row.parent not in units and row.parent not in new:
             return (
@@ -277,7 +274,7 @@ def _problem(
         )
     loop = _cycle(row, new)
     if loop:
-        return f"đơn vị cấp trên tạo vòng lặp: {' → '.join(loop)}"
+        return f"đơn vị cấp trên tạo vòng lặp: {' → '.join(new[code].name for code in loop)}"
     top = row
     while top.parent in new:
         top = new[top.parent]
