@@ -246,7 +246,7 @@ def title_summary(conn: Connection, catalog: Catalog, session_id: int) -> list[s
         ]
         passed = sum(1 for r in results if r.result == "passed")
         lines.append(
-            f"- {catalog.award(v.award_code).name.vi} ({v.award_code}): {v.items} người/tập thể "
+            f"- {catalog.award(v.award_code).name.vi}: {v.items} người/tập thể "
             f"trong danh sách; đồng ý {v.agree}, không đồng ý {v.disagree}, không biểu quyết "
             f"{v.abstain}"
             + (f", ý kiến bằng văn bản {v.written_agree}" if v.written_agree else "")
