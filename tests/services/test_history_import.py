@@ -7,6 +7,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
 from khenthuong.services.history_import import import_history
 from khenthuong.storage.db import write_tx
@@ -112,6 +113,12 @@ def test_a_row_repeated_in_the_file_is_an_error_naming_both_rows(
     assert report.errors[0][1].startswith("trùng với dòng 2: CSTDCS năm 2024 của Nguyễn Văn An")
     assert "trùng với dòng 2" in report.errors[0][1]
     assert report.errors[1][1].startswith("trùng với dòng 4: xếp loại năm 2025")
+    assert count(rt, AWARD_RECORDS) == 0
+    with write_tx(rt.engine) as conn:  # with the catalog, the award is named, not coded
+        named = import_history(conn, path, catalog=catalog_in(rt.settings.config_dir))
+    assert named.errors[0][1].startswith(
+        "trùng với dòng 2: Chiến sĩ thi đua cơ sở năm 2024 của Nguyễn Văn An"
+    )
     assert count(rt, AWARD_RECORDS) == 0
     with write_tx(rt.engine) as conn:
         report = import_history(conn, path, award_codes=CODES, skip_bad=True)

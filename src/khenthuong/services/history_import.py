@@ -152,8 +152,8 @@ def import_history(
             checked = _check_row(row, units, award_codes, catalog)
             key = _identity(checked)
             if key in seen:
-                raise ValueError(f"trùng với dòng {seen[key]}: {_describe(checked)}")
-            _not_recorded(conn, checked, persons)
+                raise ValueError(f"trùng với dòng {seen[key]}: {_describe(checked, catalog)}")
+            _not_recorded(conn, checked, persons, catalog)
         except ValueError as exc:
             report.errors.append((number, str(exc)))
             continue
@@ -199,14 +199,16 @@ def fold_title(title: str) -> str:
     return " ".join(unicodedata.normalize("NFC", title).casefold().split())
 
 
-def _describe(planned: Planned) -> str:
+def _describe(planned: Planned, catalog: Catalog | None = None) -> str:
+    """The entry as an officer reads it: the award by its name when the catalog knows it."""
     table, values, person = planned
     who = person[0] if person is not None else "đơn vị"
     if table == "award":
-        return (
-            f"{values['award_code']} năm {values['year']} của {who}, "
-            f"quyết định {values['decision_number']}"
+        code = values["award_code"]
+        award = (
+            catalog.award(code).name.vi if catalog is not None and code in catalog.awards else code
         )
+        return f"{award} năm {values['year']} của {who}, quyết định {values['decision_number']}"
     if table == "rating":
         return f"xếp loại năm {values['year']} của {who}"
     if table == "initiative":
@@ -214,7 +216,12 @@ def _describe(planned: Planned) -> str:
     return f"{values['kind']} từ {values['starts_on']:%d/%m/%Y} của {who}"
 
 
-def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, int], int]) -> None:
+def _not_recorded(
+    conn: Connection,
+    planned: Planned,
+    persons: dict[tuple[str, int], int],
+    catalog: Catalog | None = None,
+) -> None:
     """ValueError when the history already holds this entry."""
     table, values, person = planned
     person_id = persons.get(_who(person)) if person is not None else None
@@ -237,7 +244,7 @@ def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, i
             )
         ).first()
         if found is not None:
-            raise ValueError(f"đã có trong lịch sử: {_describe(planned)}")
+            raise ValueError(f"đã có trong lịch sử: {_describe(planned, catalog)}")
         return
     if table == "rating":
         existing = conn.execute(
@@ -259,7 +266,7 @@ def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, i
             )
         ).scalars()
         if any(fold_title(t) == fold_title(values["title"]) for t in titles):
-            raise ValueError(f"đã có trong lịch sử: {_describe(planned)}")
+            raise ValueError(f"đã có trong lịch sử: {_describe(planned, catalog)}")
         return
     found = conn.execute(
         select(BLOCKERS.c.id).where(
@@ -269,7 +276,7 @@ def _not_recorded(conn: Connection, planned: Planned, persons: dict[tuple[str, i
         )
     ).first()
     if found is not None:
-        raise ValueError(f"đã có trong lịch sử: {_describe(planned)}")
+        raise ValueError(f"đã có trong lịch sử: {_describe(planned, catalog)}")
 
 
 def _write(
@@ -341,7 +348,7 @@ def record_one(
     except ValueError as exc:
         raise KhenthuongError(f"Dữ liệu lịch sử không hợp lệ: {exc}") from exc
     try:
-        _not_recorded(conn, planned, persons)
+        _not_recorded(conn, planned, persons, catalog)
     except ValueError as exc:
         raise KhenthuongError(str(exc)) from exc
     _write(conn, [planned], persons)
