@@ -14,7 +14,8 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
-from khenthuong.web import formats, i18n
+from khenthuong import formats
+from khenthuong.web import i18n
 
 WEB = Path(i18n.__file__).parent
 TEMPLATES = WEB / "templates"

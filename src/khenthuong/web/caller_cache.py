@@ -63,8 +63,8 @@ def _touches_callers(statement: Any) -> bool:
     if isinstance(statement, UpdateBase):
         table = getattr(statement, "table", None)
         return getattr(table, "name", None) in WATCHED
-    if isinstance(statement, TextClause):
-        sql = statement.text.lower()
+    if isinstance(statement, TextClause | str):  # text() or exec_driver_sql
+        sql = (statement.text if isinstance(statement, TextClause) else statement).lower()
         return any(verb in sql for verb in ("insert", "update", "delete")) and any(
             name in sql for name in WATCHED
         )

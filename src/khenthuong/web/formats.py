@@ -8,9 +8,7 @@ from typing import Any
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-from khenthuong.formats import LOCALES, PERCENT, day, moment, money, number, percent
-
-__all__ = ["LOCALES", "PERCENT", "day", "install", "moment", "money", "number", "percent"]
+from khenthuong.formats import day, moment, money, number, percent
 
 
 def install(env: Environment) -> None:

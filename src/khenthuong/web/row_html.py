@@ -17,7 +17,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from khenthuong.web.formats import day
+from khenthuong.formats import day
 
 LABELS = ("select", "id", "nominee", "workflow", "state", "unit", "year", "due")
 

@@ -17,10 +17,10 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.errors import BatchRefused, Forbidden, KhenthuongError, Refusal, StepRefused
+from khenthuong.formats import moment
 from khenthuong.services.access import is_read_only
 from khenthuong.web.context import Caller, WebContext, ctx_of, log_denied, session_caller
 from khenthuong.web.formats import install as install_formats
-from khenthuong.web.formats import moment
 from khenthuong.web.i18n import translate
 from khenthuong.web.names import Names
 from khenthuong.web.problems import error_response
