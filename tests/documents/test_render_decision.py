@@ -13,12 +13,14 @@ from docx import Document
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
+from khenthuong.cli.demo_council import demo_council
 from khenthuong.documents.text import date_line
 from khenthuong.errors import Forbidden
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import councils, decisions
+from khenthuong.services.councils import MemberIn
 from khenthuong.services.documents import DocumentRequest, render_document
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import EVENTS, PERSONS
@@ -56,7 +58,7 @@ def pdf_text(content: bytes, tmp_path: Path) -> str:
     ).stdout
 
 
-def decided(rt: Runtime) -> tuple[list[int], int]:
+def decided(rt: Runtime, members: list[MemberIn] | None = None) -> tuple[list[int], int]:
     """Three CSTĐ cấp Bộ nominees passed by the council and signed in one decision."""
     nids = []
     for i, name in enumerate(NAMES):
@@ -66,7 +68,7 @@ def decided(rt: Runtime) -> tuple[list[int], int]:
                 update(PERSONS).where(PERSONS.c.id == pid).values(position=f"Trợ lý {i + 1}")
             )
         nids.append(nominated_at_council(rt, pid))
-    sid, secretary = council(rt)
+    sid, secretary = council(rt, members=members)
     catalog = catalog_in(CONFIG)
     with write_tx(rt.engine) as conn:
         for nid in nids:
@@ -130,6 +132,30 @@ def test_minutes_list_votes_and_results(rt: Runtime) -> None:
     assert "Ủy viên 19" in text and "Vắng" in text
     assert text.count("Đạt") >= len(NAMES) and "18/20 phiếu đồng ý" in text
     assert all(name in text for name in NAMES)
+
+
+def test_minutes_name_offices_signers_and_each_title(rt: Runtime) -> None:
+    """Members' offices fill the Chức vụ column; the chair and the secretary present sign the
+    minutes by name; each conclusion names the title it was voted for."""
+    members = demo_council(20, absent=1)
+    _nids, sid = decided(rt, members=members)
+    text = docx_text(render(rt, "bien-ban", str(sid), "docx", user="tk.bcy"))
+    assert "Trần Văn Hùng Chủ tịch Hội đồng Có mặt" in " ".join(text.split())
+    assert "Lê Thị Thu Ủy viên thường trực, Thư ký Có mặt" in " ".join(text.split())
+    assert "Thái Thị Sương Ủy viên Vắng" in " ".join(text.split())
+    signatures = text[text.index("THƯ KÝ") :]
+    assert "Lê Thị Thu" in signatures and "Trần Văn Hùng" in signatures
+    conclusions = text[text.index("III. KẾT LUẬN") : text.index("THƯ KÝ")]
+    for name in NAMES:
+        assert f"{name} – Chiến sĩ thi đua cấp Bộ:" in conclusions
+
+
+def test_minutes_leave_signers_blank_without_offices(rt: Runtime) -> None:
+    """Without offices every member is an Ủy viên and no name is printed under a signature."""
+    _nids, sid = decided(rt)
+    text = docx_text(render(rt, "bien-ban", str(sid), "docx", user="tk.bcy"))
+    signatures = text[text.index("THƯ KÝ") :]
+    assert "Ủy viên" not in signatures and "(Ký, ghi rõ họ tên)" in signatures
 
 
 def test_proposal_of_one_unit_and_refusal_outside_scope(rt: Runtime) -> None:

@@ -88,9 +88,12 @@ def nominated_at_council(rt: Runtime, pid: int) -> int:
     return nid
 
 
-def council(rt: Runtime, present: int = 19) -> tuple[int, Actor]:
+def council(
+    rt: Runtime, present: int = 19, members: list[MemberIn] | None = None
+) -> tuple[int, Actor]:
     secretary = who(rt, "tk.bcy")
-    members = [MemberIn(f"Ủy viên {i}", present=i < present) for i in range(20)]
+    if members is None:
+        members = [MemberIn(f"Ủy viên {i}", present=i < present) for i in range(20)]
     with write_tx(rt.engine) as conn:
         sid = councils.open_session(
             conn,

@@ -194,7 +194,11 @@ def test_council_page_enters_tallies_for_many_at_once(
     second = to_council(web_rt, client, token, "Trần Thị Bích")
     c, csrf = browser("tk.bcy")
     assert "Mở phiên họp" in c.get("/councils").text
-    members = "\n".join([f"Ủy viên {i}" for i in range(1, 7)] + ["Ủy viên 7 (vắng)"])
+    members = "\n".join(
+        ["Trần Văn Hùng,  Chủ tịch Hội đồng", "Lê Thị Thu, Ủy viên thường trực, Thư ký"]
+        + [f"Ủy viên {i}" for i in range(3, 7)]
+        + ["Ủy viên 7 (vắng)"]
+    )
     r = c.post(
         "/councils",
         data={"unit": "BCY", "title": "Phiên họp tháng 11", "held_on": date.today().isoformat(),
@@ -205,6 +209,16 @@ def test_council_page_enters_tallies_for_many_at_once(
     url = r.headers["location"]
     page = c.get(url)
     assert "7 thành viên, 6 có mặt" in page.text
+    sid = url.rsplit("/", 1)[1]
+    listed = client.get(f"/api/councils/sessions/{sid}", headers=token("kiemtra")).json()["members"]
+    assert listed[:2] == [
+        {"full_name": "Trần Văn Hùng", "position": "Chủ tịch Hội đồng", "present": True,
+         "written_vote": False},
+        {"full_name": "Lê Thị Thu", "position": "Ủy viên thường trực, Thư ký", "present": True,
+         "written_vote": False},
+    ]  # fmt: skip
+    assert listed[6] == {"full_name": "Ủy viên 7", "position": None, "present": False,
+                         "written_vote": False}  # fmt: skip
     assert f'value="{first}"' in page.text and f'value="{second}"' in page.text
     c.post(f"{url}/items", data={"nomination_id": [str(first), str(second)], "csrf_token": csrf})
     too_many = c.post(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 from sqlalchemy import insert, select
 
+from khenthuong.cli.demo_council import demo_council
 from khenthuong.documents.text import money
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import catalog_in
@@ -134,7 +135,7 @@ def run_unit_year(rt: Runtime, console: Console) -> int:
         with write_tx(rt.engine) as conn:
             sid = councils.open_session(
                 conn, UNIT, title=f"Bình xét danh hiệu thi đua năm {year}", held_on=today,
-                members=[councils.MemberIn(f"Ủy viên Hội đồng {i}") for i in range(1, 8)],
+                members=demo_council(7),
                 actor=secretary,
             )  # fmt: skip
             year_review.tally_titles_in(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from khenthuong.audit.verify import verify_all
 from khenthuong.cli.common import moves
+from khenthuong.cli.demo_council import demo_council
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.documents.text import money
 from khenthuong.errors import KhenthuongError, StepRefused
@@ -127,7 +128,7 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
             )
         if "vote_passed" in step.guards:
             secretary = who(step.roles, state)
-            members = [councils.MemberIn(f"Ủy viên {i + 1}") for i in range(7)]
+            members = demo_council(7)
             with write_tx(rt.engine) as conn:
                 sid = councils.open_session(
                     conn,
@@ -278,7 +279,7 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
         result = stepping.advance(rt.engine, rt.registry, nid, trigger, actors[user])
         console.print(f"[green]✓[/] {user}: {moves(rt, [result])[nid]}")
     secretary = actors["tk.bcy"]
-    members = [councils.MemberIn(f"Ủy viên Hội đồng {i + 1}", present=i != 19) for i in range(20)]
+    members = demo_council(20, absent=1)
     with write_tx(rt.engine) as conn:
         sid = councils.open_session(
             conn,

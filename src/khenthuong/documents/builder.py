@@ -417,14 +417,16 @@ def bien_ban() -> DocumentObject:
          [1.3, 4.3, 3.2, 1.7, 1.9, 1.9, 2.2], "items", size=11)  # fmt: skip
     para(doc, "III. KẾT LUẬN", bold=True, align=LEFT, before=6)
     tag(doc, "{%p for x in items %}")
-    para(doc, "{{ x.no }}. {{ x.name }}: {{ x.explanation }}{{ x.recusal }}", indent=True)
+    para(doc, "{{ x.no }}. {{ x.name }}{% if x.award %} – {{ x.award }}{% endif %}: "
+              "{{ x.explanation }}{{ x.recusal }}", indent=True)  # fmt: skip
     tag(doc, "{%p endfor %}")
     para(doc, "Phiên họp kết thúc {{ closed_line }}; biên bản được thông qua tại phiên họp.",
          indent=True)  # fmt: skip
     left, right = layout_table(doc, [8.25, 8.25])
-    for cell, role in ((left, "THƯ KÝ"), (right, "CHỦ TỌA")):
+    for cell, role, who in ((left, "THƯ KÝ", "secretary"), (right, "CHỦ TỌA", "chair")):
         para(cell, role, bold=True, align=CENTER, after=0, before=12)
         para(cell, "(Ký, ghi rõ họ tên)", italic=True, align=CENTER, after=48)
+        para(cell, "{{ " + who + " }}", bold=True, align=CENTER, after=0)
     return doc
 
 

@@ -40,6 +40,9 @@ class MemberIn:
     written_vote: bool = False
     person_id: int | None = None
     heads_unit: str | None = None
+    position: str | None = None
+    """The member's office on the council (Chủ tịch, Phó Chủ tịch, Ủy viên thường trực, Thư ký,
+    Ủy viên); the minutes print "Ủy viên" when it is not given."""
 
 
 def _session(conn: Connection, session_id: int) -> dict[str, object]:
@@ -97,6 +100,7 @@ def open_session(
             insert(COUNCIL_MEMBERS).values(
                 session_id=session_id,
                 full_name=member.full_name,
+                position=(member.position or "").strip() or None,
                 present=member.present,
                 written_vote=member.written_vote and not member.present,
                 person_id=member.person_id,

@@ -363,8 +363,27 @@ def council_context(conn: Connection, catalog: Catalog, cfg: DocumentsConfig, se
         ],
         "quorum_text": "Phiên họp đủ số lượng thành viên theo quy định để biểu quyết.",
         "items": items,
+        "chair": _office_holder(members, "chủ tịch", but_not="phó"),
+        "secretary": _office_holder(members, "thư ký"),
         "closed_line": _closed_line(closed_local),
     }
+
+
+def _office_holder(members: Sequence[Any], office: str, *, but_not: str = "") -> str:
+    """The present member whose position names `office` (the chair signs as chủ tọa, the
+    secretary as thư ký), else the vice-chair for the chair; empty when the minutes leave the
+    name to be written by hand."""
+
+    def holds(m: Any, word: str, exclude: str = "") -> bool:
+        position = (m.position or "").casefold()
+        return m.present and word in position and not (exclude and exclude in position)
+
+    for m in members:
+        if holds(m, office, but_not):
+            return str(m.full_name)
+    if office == "chủ tịch":
+        return next((str(m.full_name) for m in members if holds(m, "phó chủ tịch")), "")
+    return ""
 
 
 def _closed_line(at: datetime | None) -> str:

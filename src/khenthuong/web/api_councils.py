@@ -54,6 +54,7 @@ class MemberBody(BaseModel):
     written_vote: bool = False
     person_id: RowId | None = None
     heads_unit: str | None = Field(default=None, max_length=40)
+    position: str | None = Field(default=None, max_length=200)
 
 
 class SessionIn(BaseModel):
@@ -96,7 +97,12 @@ def session_view(conn: Any, session_id: int) -> dict[str, Any]:
         raise NotFound(f"Không có phiên họp #{session_id}", en=f"No council session #{session_id}")
     unit = conn.execute(select(UNITS).where(UNITS.c.id == session["unit_id"])).mappings().one()
     members = [
-        {"full_name": m.full_name, "present": m.present, "written_vote": m.written_vote}
+        {
+            "full_name": m.full_name,
+            "position": m.position,
+            "present": m.present,
+            "written_vote": m.written_vote,
+        }
         for m in conn.execute(
             select(COUNCIL_MEMBERS)
             .where(COUNCIL_MEMBERS.c.session_id == session_id)

@@ -88,15 +88,27 @@ def _councils_page(
     )  # fmt: skip
 
 
+ABSENT_MARKS = ("(vắng)", "(absent)")
+"""How a line of the members box marks an absent member, in either language of the form."""
+
+
 def _members(text: str) -> list[councils.MemberIn]:
     members = []
     for line in text.splitlines():
         name = line.strip()
         if not name:
             continue
-        absent = name.endswith("(vắng)")
-        name = name.removesuffix("(vắng)").strip()
-        members.append(councils.MemberIn(full_name=name, present=not absent))
+        absent = name.endswith(ABSENT_MARKS)
+        for mark in ABSENT_MARKS:
+            name = name.removesuffix(mark)
+        name, _, position = name.partition(",")
+        members.append(
+            councils.MemberIn(
+                full_name=" ".join(name.split()),
+                present=not absent,
+                position=" ".join(position.split()) or None,
+            )
+        )
     return members
 
 
