@@ -100,6 +100,10 @@ def test_decision_docx_holds_the_list_and_total_and_its_hash_is_audited(rt: Runt
     assert all(name in text for name in NAMES)
     assert "21.060.000" in text  # 3 × 7.020.000 đồng
     assert "Trợ lý 2, Cục Cơ yếu Quân đội" in text
+    flat = " ".join(text.split())
+    assert "Kèm theo danh hiệu Chiến sĩ thi đua cấp Bộ, mỗi cá nhân được thưởng" in flat
+    assert "Tổng cộng: 3 cá nhân; tổng số tiền thưởng: 21.060.000 đồng." in flat
+    assert "tập thể được thưởng" not in flat and "0 tập thể" not in flat
     with rt.engine.connect() as conn:
         events = conn.execute(
             select(EVENTS.c.payload).where(

@@ -181,15 +181,17 @@ def layout_table(where: DocumentObject, widths_cm: list[float]) -> list[_Cell]:
 
 def header_block(doc: DocumentObject, *, number_prefix: str, with_number: bool = True) -> None:
     """Boxes 1–4: issuing body and số on the left, Quốc hiệu, Tiêu ngữ and date on the right."""
-    left, right = layout_table(doc, [5.6, 10.9])
-    para(left, "{{ parent_body }}", size=13, align=CENTER, after=0)
-    para(left, "{{ issuer }}", size=13, bold=True, align=CENTER, after=0)
-    rule(left, 2.2, 5.6)
+    # Bodies and Quốc hiệu at 12 pt, the low end of ND 30's 12–13, so that a body's name such
+    # as "CỤC CƠ YẾU QUÂN ĐỘI" keeps to one line in the left column.
+    left, right = layout_table(doc, [6.2, 10.3])
+    para(left, "{{ parent_body }}", size=12, align=CENTER, after=0)
+    para(left, "{{ issuer }}", size=12, bold=True, align=CENTER, after=0)
+    rule(left, 2.2, 6.2)
     if with_number:
         para(left, number_prefix, size=13, align=CENTER, after=0)
-    para(right, QUOC_HIEU, size=13, bold=True, align=CENTER, after=0)
-    para(right, TIEU_NGU, size=14, bold=True, align=CENTER, after=0)
-    rule(right, 6.3, 10.9)
+    para(right, QUOC_HIEU, size=12, bold=True, align=CENTER, after=0)
+    para(right, TIEU_NGU, size=13, bold=True, align=CENTER, after=0)
+    rule(right, 6.0, 10.3)
     para(right, "{{ date_line }}", size=14, italic=True, align=CENTER, after=0)
     para(doc, after=6)
 
@@ -314,8 +316,7 @@ def award_list(doc: DocumentObject, *, title: str, cites: str, page_break_before
     tag(doc, "{%p endif %}")
     para(
         doc,
-        "Tổng cộng: {{ individual_count }} cá nhân, {{ collective_count }} tập thể; "
-        "tổng số tiền thưởng: {{ total_money }} đồng.",
+        "Tổng cộng: {{ counts_text }}; tổng số tiền thưởng: {{ total_money }} đồng.",
         bold=True,
         before=6,
     )
@@ -343,7 +344,7 @@ def quyet_dinh(*, with_body: bool = True) -> DocumentObject:
             ),
             (
                 "Điều 2. ",
-                "Kèm theo {{ award_name }}, mỗi cá nhân, tập thể được thưởng mức tiền theo "
+                "Kèm theo {{ award_phrase }}, {{ reward_each }} được thưởng mức tiền theo "
                 "quy định của pháp luật về thi đua, khen thưởng; tổng số tiền thưởng là "
                 "{{ total_money }} đồng ({{ money_source }}).",
             ),

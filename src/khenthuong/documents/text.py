@@ -66,12 +66,14 @@ def decision_wording(name: str, recognised: bool, counts_text: str, year: str) -
     hiệu … cho …"), a form or a flag granted ("Về việc tặng Bằng khen …"; "Tặng … cho …")."""
     if recognised:
         return {
+            "award_phrase": f"danh hiệu {name}",
             "summary": f"Về việc công nhận danh hiệu {name} năm {year}",
             "article_1": f"Công nhận danh hiệu {name} năm {year} cho {counts_text} "
             "(có danh sách kèm theo).",
             "list_title": f"ĐƯỢC CÔNG NHẬN DANH HIỆU {name.upper()} NĂM {year}",
         }
     return {
+        "award_phrase": name,
         "summary": f"Về việc tặng {name}",
         "article_1": f"Tặng {name} cho {counts_text} (có danh sách kèm theo), đã có thành tích "
         f"xuất sắc trong công tác năm {year}.",

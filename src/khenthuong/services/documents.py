@@ -139,6 +139,8 @@ def _lists(rows: list[tuple[bool, dict[str, Any], int]]) -> dict[str, Any]:
     col_money = sum(m for c, _, m in rows if c)
     counts = [f"{len(individuals)} cá nhân"] if individuals else []
     counts += [f"{len(collectives)} tập thể"] if collectives else []
+    each = ["cá nhân"] if individuals else []
+    each += ["tập thể"] if collectives else []
     return {
         "individuals": individuals,
         "collectives": collectives,
@@ -152,6 +154,7 @@ def _lists(rows: list[tuple[bool, dict[str, Any], int]]) -> dict[str, Any]:
         "collective_money": money(col_money),
         "total_money": money(ind_money + col_money),
         "counts_text": " và ".join(counts),
+        "reward_each": "mỗi " + ", ".join(each),
     }
 
 
