@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from khenthuong.cli.demo_council import demo_council
 from khenthuong.documents.text import date_line
-from khenthuong.errors import Forbidden
+from khenthuong.errors import Forbidden, NotFound
 from khenthuong.localtime import local_date
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
@@ -111,6 +111,18 @@ def test_decision_docx_holds_the_list_and_total_and_its_hash_is_audited(rt: Runt
             )
         ).scalars().all()  # fmt: skip
     assert len(events) == 1 and hashlib.sha256(content).hexdigest() in events[0]
+
+
+def test_a_serial_without_its_ky_hieu_is_refused_naming_the_full_number(rt: Runtime) -> None:
+    """'45' is not a decision number; the refusal names '45/QĐ-BCY' (wildcards are literal)."""
+    decided(rt)
+    with pytest.raises(NotFound) as refused:
+        render(rt, "quyet-dinh", "45", "docx")
+    assert str(refused.value) == "Không có quyết định '45'; có: 45/QĐ-BCY"
+    for other in ("4_", "4%", "46"):
+        with pytest.raises(NotFound) as refused:
+            render(rt, "quyet-dinh", other, "docx")
+        assert "; có:" not in str(refused.value)
 
 
 @needs_soffice

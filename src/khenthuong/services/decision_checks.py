@@ -75,7 +75,12 @@ def find_decision(conn: Connection, number: str, year: int | None = None) -> Row
     rows = list(conn.execute(query.order_by(DECISIONS.c.decided_on.desc())).mappings())
     if not rows:
         within = f" năm {year}" if year is not None else ""
-        raise NotFound(f"Không có quyết định {number!r}{within}", en=f"No decision {number!r}")
+        near = _same_serial(conn, number)
+        raise NotFound(
+            f"Không có quyết định {number!r}{within}"
+            + (f"; có: {', '.join(near)}" if near else ""),
+            en=f"No decision {number!r}" + (f"; there is {', '.join(near)}" if near else ""),
+        )
     if len(rows) > 1:
         years = ", ".join(str(r["number_year"]) for r in rows)
         raise KhenthuongError(
@@ -83,6 +88,23 @@ def find_decision(conn: Connection, number: str, year: int | None = None) -> Row
             en=f"Decision number {number} exists in {years}: give the year",
         )
     return rows[0]
+
+
+def _same_serial(conn: Connection, number: str, limit: int = 5) -> list[str]:
+    """Full numbers of the decisions whose serial is `number` when it was given without its
+    ký hiệu ('303' → '303/QĐ-CCYQD'), so a refusal can name what the officer meant."""
+    serial = number_key(number).strip()
+    if not serial or "/" in serial:
+        return []
+    pattern = serial.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+    return list(
+        conn.execute(
+            select(DECISIONS.c.number)
+            .where(DECISIONS.c.number_key.like(pattern, escape="\\"))
+            .order_by(DECISIONS.c.decided_on.desc(), DECISIONS.c.number)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 @dataclass(frozen=True)
