@@ -16,13 +16,23 @@ NAMES = (
 )  # fmt: skip
 
 
-def demo_council(size: int, *, absent: int = 0) -> list[MemberIn]:
-    """`size` members (at most 20), the last `absent` of them away from the session."""
+def demo_council(
+    size: int, *, absent: int = 0, chair: str = "", secretary: str = ""
+) -> list[MemberIn]:
+    """`size` members (at most 20), the last `absent` of them away from the session; `chair`
+    and `secretary` (the demo's head and council secretary, by full name) take the first
+    and the third seat."""
+    names = list(NAMES[:size])
+    for seat, name in ((0, chair), (2, secretary)):
+        if name.strip() and seat < size:
+            names = [n for n in names if n != name]
+            names.insert(seat, name)
+            names = names[:size]
     return [
         MemberIn(
             name,
             present=i < size - absent,
             position=OFFICES[i] if i < len(OFFICES) else "Ủy viên",
         )
-        for i, name in enumerate(NAMES[:size])
+        for i, name in enumerate(names)
     ]

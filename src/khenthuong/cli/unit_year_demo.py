@@ -135,7 +135,9 @@ def run_unit_year(rt: Runtime, console: Console) -> int:
         with write_tx(rt.engine) as conn:
             sid = councils.open_session(
                 conn, UNIT, title=f"Bình xét danh hiệu thi đua năm {year}", held_on=today,
-                members=demo_council(7),
+                members=demo_council(
+                    7, chair=actors["tt.qd"].full_name, secretary=secretary.full_name
+                ),
                 actor=secretary,
             )  # fmt: skip
             year_review.tally_titles_in(

@@ -128,7 +128,7 @@ def run_walkthrough(rt: Runtime, console: Console) -> int:
             )
         if "vote_passed" in step.guards:
             secretary = who(step.roles, state)
-            members = demo_council(7)
+            members = demo_council(7, secretary=secretary.full_name)
             with write_tx(rt.engine) as conn:
                 sid = councils.open_session(
                     conn,
@@ -279,7 +279,9 @@ def run_council_walkthrough(rt: Runtime, console: Console) -> int:
         result = stepping.advance(rt.engine, rt.registry, nid, trigger, actors[user])
         console.print(f"[green]✓[/] {user}: {moves(rt, [result])[nid]}")
     secretary = actors["tk.bcy"]
-    members = demo_council(20, absent=1)
+    members = demo_council(
+        20, absent=1, chair=actors["tb.bcy"].full_name, secretary=secretary.full_name
+    )
     with write_tx(rt.engine) as conn:
         sid = councils.open_session(
             conn,
