@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from khenthuong.localtime import local_date
+from khenthuong.rules.catalog import catalog_in
 from khenthuong.runtime import Runtime
 from khenthuong.services import new_nominations, stepping
 from khenthuong.services import nominations as svc
@@ -236,6 +237,13 @@ def test_council_page_enters_tallies_for_many_at_once(
               "csrf_token": csrf},
     )  # fmt: skip
     assert 'data-testid="minutes"' in done.text and "BIÊN BẢN" in done.text
+    view = client.get(f"/api/councils/sessions/{sid}", headers=token("kiemtra")).json()
+    award = catalog_in(web_rt.settings.config_dir).award(view["items"][0]["award_code"]).name.vi
+    assert f"#{first} Nguyễn Văn An – {award}:" in view["minutes"]
+    page = c.get(url).text
+    assert f'<td data-label="Hình thức">{award}</td>' in page
+    assert '<td data-label="Chức vụ trong Hội đồng">Chủ tịch Hội đồng</td>' in page
+    assert '<td data-label="Tham dự">Vắng</td>' in page
     header, data = table(xlsx_sheet(c.get("/councils?format=xlsx")))
     assert header[3] == "Tên" and [r[3].value for r in data] == ["Phiên họp tháng 11"]
     states = {

@@ -285,8 +285,9 @@ def close_session(
             .values(result=result, ratio=outcome.ratio, explanation=outcome.message_vi)
         )
         outcomes.append((item.nomination_id, nom["nominee_name"], result, outcome.message_vi))
+        title = f" – {catalog.award(code).name.vi}" if code in catalog.awards else ""
         lines.append(
-            f"- Hồ sơ #{item.nomination_id} {nom['nominee_name']}: {outcome.message_vi}"
+            f"- Hồ sơ #{item.nomination_id} {nom['nominee_name']}{title}: {outcome.message_vi}"
             + (f" (miễn biểu quyết: {item.recused})" if item.recused else "")
         )
     now = datetime.now(UTC)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from khenthuong.dates import VNDate
 from khenthuong.errors import NotFound
-from khenthuong.rules.catalog import catalog_in
+from khenthuong.rules.catalog import Catalog, catalog_in
 from khenthuong.services import councils, decisions, registers
 from khenthuong.services.access import can_read, readable_paths
 from khenthuong.services.decision_checks import number_taken
@@ -86,7 +86,7 @@ class TalliesIn(BaseModel):
     tallies: list[TallyIn] = Field(min_length=1, max_length=500)
 
 
-def session_view(conn: Any, session_id: int) -> dict[str, Any]:
+def session_view(conn: Any, session_id: int, catalog: Catalog) -> dict[str, Any]:
     """A session with its members, agenda items, tallies, results and recusals."""
     session = (
         conn.execute(select(COUNCIL_SESSIONS).where(COUNCIL_SESSIONS.c.id == session_id))
@@ -126,6 +126,7 @@ def session_view(conn: Any, session_id: int) -> dict[str, Any]:
                 "nomination_id": item["nomination_id"],
                 "nominee_name": nom["nominee_name"],
                 "workflow": nom["workflow"],
+                "award_code": award_code_of(nom, catalog),
                 "state": nom["state"],
                 "agree": item["agree"],
                 "disagree": item["disagree"],
@@ -150,9 +151,14 @@ def session_view(conn: Any, session_id: int) -> dict[str, Any]:
     }
 
 
+def catalog_of(request: Request) -> Catalog:
+    """The award catalog of the running configuration (parsed once per process)."""
+    return catalog_in(ctx_of(request).rt.settings.config_dir)
+
+
 def _readable_session(request: Request, caller: Caller, session_id: int) -> dict[str, Any]:
     with ctx_of(request).rt.engine.connect() as conn:
-        view = session_view(conn, session_id)
+        view = session_view(conn, session_id, catalog_of(request))
     if not can_read(caller.actor, view["unit_path"], caller.inspecting):
         raise deny(request, caller, f"Phiên họp #{session_id} ngoài phạm vi của bạn")
     return view
@@ -169,7 +175,7 @@ def open_session(request: Request, caller: CallerDep, body: SessionIn) -> dict[s
             conn, body.unit, title=body.title, held_on=body.held_on, members=members,
             actor=caller.actor,
         )  # fmt: skip
-        return session_view(conn, sid)
+        return session_view(conn, sid, catalog_of(request))
 
 
 @router.get("/councils/sessions/{session_id}")
@@ -188,7 +194,7 @@ def add_items(
     with write_tx(ctx.rt.engine) as conn:
         for nid in dict.fromkeys(body.nomination_ids):
             councils.add_item(conn, ctx.rt.registry, session_id, nid, actor=caller.actor)
-        return session_view(conn, session_id)
+        return session_view(conn, session_id, catalog_of(request))
 
 
 @router.put("/councils/sessions/{session_id}/tallies")
@@ -204,7 +210,7 @@ def record_tallies(
                 conn, session_id, t.nomination_id, agree=t.agree, disagree=t.disagree,
                 abstain=t.abstain, written_agree=t.written_agree, actor=caller.actor,
             )  # fmt: skip
-        return session_view(conn, session_id)
+        return session_view(conn, session_id, catalog_of(request))
 
 
 @router.post("/councils/sessions/{session_id}/close")
@@ -215,7 +221,7 @@ def close(request: Request, caller: CallerDep, session_id: IdPath) -> dict[str, 
     catalog = catalog_in(ctx.rt.settings.config_dir)
     with write_tx(ctx.rt.engine) as conn:
         councils.close_session(conn, ctx.rt.registry, catalog, session_id, actor=caller.actor)
-        return session_view(conn, session_id)
+        return session_view(conn, session_id, catalog_of(request))
 
 
 class DecisionIn(BaseModel):

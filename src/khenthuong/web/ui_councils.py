@@ -18,7 +18,7 @@ from khenthuong.services.registers import council_sessions
 from khenthuong.storage.councils import COUNCIL_SESSIONS
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import UNITS
-from khenthuong.web.api_councils import session_view
+from khenthuong.web.api_councils import catalog_of, session_view
 from khenthuong.web.context import Caller, WebContext, ctx_of, local_today
 from khenthuong.web.exports import XLSX_ROWS, Names, councils_xlsx
 from khenthuong.web.i18n import translate
@@ -143,7 +143,7 @@ def _session_page(
     ctx = ctx_of(request)
     with ctx.rt.engine.connect() as conn:
         try:
-            view = session_view(conn, sid)
+            view = session_view(conn, sid, catalog_of(request))
         except NotFound as exc:
             return render(
                 request, "error.html", caller, 404, message=refusal_text(exc, lang_of(request))
