@@ -1,7 +1,8 @@
 """Numbers, money, percentages and dates as an officer reads them, through Babel's locale data:
 Vietnamese (vi_VN: `3.510.000`, `0,3`, `90,0 %` with a no-break space, `05/12/2026`) or English
-(en_GB: `3,510,000`, `0.3`, `90.0%`, `05/12/2026`). Pages use them as Jinja filters (web.formats); services and rules
-format the numbers of their messages with them (a quota's `15 %`)."""
+(en_GB: `3,510,000`, `0.3`, `90.0%`, `05/12/2026`). Pages use them as Jinja filters
+(web.formats); services and rules format the numbers of their messages with them (a quota's
+`15 %`)."""
 
 from __future__ import annotations
 

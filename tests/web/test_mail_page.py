@@ -5,15 +5,17 @@ with their last error; "Gửi lại" puts them back (CSRF-checked), others get t
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
 from khenthuong.runtime import Runtime
-from khenthuong.services import jobs, new_nominations
+from khenthuong.services import jobs, mail_status, new_nominations
 from khenthuong.services.actors import load_actor
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.outbox import OUTBOX, REMINDER_LEDGER
@@ -161,6 +163,35 @@ def test_resend_puts_the_chosen_ones_back_and_needs_the_csrf_token(
     assert 'data-testid="mail-none-given-up"' in again.text
     nothing = c.post("/admin/mail/retry", data={"csrf_token": csrf, "all": "1"})
     assert "Không còn thư nào đã dừng gửi" in nothing.text
+
+
+def test_many_given_up_are_capped_with_their_count_and_a_resend_is_logged(
+    web_rt: Runtime, browser: Browser, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    nid, _, _ = _given_up(web_rt)
+    with write_tx(web_rt.engine) as conn:
+        for seq in (7, 8):
+            conn.execute(
+                insert(OUTBOX).values(
+                    dedup_key=f"step:{nid}:{seq}", kind="step_notice", payload="{}",
+                    created_at=datetime.now(UTC), available_at=datetime.now(UTC),
+                    status="failed", attempts=8, last_error=ERROR_N,
+                )
+            )  # fmt: skip
+    monkeypatch.setattr(mail_status, "SHOWN", 1)
+    c, csrf = browser("admin")
+    page = c.get("/admin/mail")
+    assert page.text.count("<tr data-ref=") == 2
+    assert "Hiện 2 thư mới nhất trong số 4" in page.text
+    assert "Gửi lại tất cả (4)" in page.text
+    with caplog.at_level(logging.INFO, logger="khenthuong.jobs"):
+        done = c.post("/admin/mail/retry", data={"csrf_token": csrf, "all": "1"})
+    assert "Đã đưa lại 1 nhắc hạn và 3 thông báo" in done.text
+    assert any(
+        r.getMessage().startswith("admin (web) put back 1 given-up reminder(s)")
+        for r in caplog.records
+    )
 
 
 def test_the_page_in_english(web_rt: Runtime, browser: Browser) -> None:

@@ -322,10 +322,12 @@ def given_up_total(conn: Connection) -> tuple[int, int]:
 
 
 def status(
-    conn: Connection, settings: Settings, *, now: datetime | None = None, shown: int = SHOWN
+    conn: Connection, settings: Settings, *, now: datetime | None = None, shown: int | None = None
 ) -> MailStatus:
-    """The counts, the runs and the given-up rows (the newest `shown` of each table)."""
+    """The counts, the runs and the given-up rows (the newest `shown` of each table, by
+    default `SHOWN`)."""
     every = intervals(settings)
+    shown = SHOWN if shown is None else shown
     return MailStatus(
         mode="celery" if settings.broker_url else "embedded",
         reminders=_reminder_counts(conn, settings),
