@@ -1,7 +1,8 @@
 """Numbers, money, percentages and dates as an officer reads them, through Babel's locale data:
-Vietnamese (vi_VN: `3.510.000`, `0,3`, `90,0 %`, `05/12/2026`) or English (en_GB: `3,510,000`,
-`0.3`, `90.0%`, `05/12/2026`). Pages use them as Jinja filters (web.formats); services and rules
-format the numbers of their messages with them (a quota's `15 %`)."""
+Vietnamese (vi_VN: `3.510.000`, `0,3`, `90,0 %` with a no-break space, `05/12/2026`) or English
+(en_GB: `3,510,000`, `0.3`, `90.0%`, `05/12/2026`). Pages use them as Jinja filters
+(web.formats); services and rules format the numbers of their messages with them (a quota's
+`15 %`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from fractions import Fraction
 from khenthuong.localtime import LOCAL_TZ
 
 LOCALES = {"vi": "vi_VN", "en": "en_GB"}
-PERCENT = {"vi": "#,##0.0 %", "en": "#,##0.0%"}
+PERCENT = {"vi": "#,##0.0\u00a0%", "en": "#,##0.0%"}
+"""Babel patterns; in Vietnamese a no-break space (U+00A0) keeps the sign with its number,
+so `90,0 %` never wraps across two lines of a page or a document."""
 Number = int | float | Decimal
 
 
@@ -39,7 +42,7 @@ def money(value: Number | None, lang: str = "vi") -> str:
 
 def percent(value: Number | Fraction | None, lang: str = "vi", digits: int = 1) -> str:
     """A share (0.9) as a percentage with `digits` decimals: `90,0 %` / `90.0%` (0.15 with
-    no decimals: `15 %` / `15%`)."""
+    no decimals: `15 %` / `15%`); the Vietnamese space is a no-break space (U+00A0)."""
     from babel.numbers import format_percent  # noqa: PLC0415
 
     if value is None:

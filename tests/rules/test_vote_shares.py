@@ -54,7 +54,7 @@ def test_threshold_of_ninety_percent_is_exact() -> None:
     rule = VoteRule(threshold="90%", denominator="total_members", quorum="2/3")
     met = evaluate_vote(rule, members_total=10, present=10, agree=9, disagree=1, abstain=0)
     assert met.passed
-    assert "(90,0 % tổng số thành viên); cần 90 %: đạt" in met.message_vi
+    assert "(90,0\u00a0% tổng số thành viên); cần 90\u00a0%: đạt" in met.message_vi
     assert "(90.0%); 90% needed" in met.message_en
     assert not evaluate_vote(
         rule, members_total=29, present=29, agree=26, disagree=3, abstain=0
@@ -66,8 +66,9 @@ def test_shares_parse_and_print() -> None:
     assert parse_share(" 2 / 3 ") == Fraction(2, 3)
     assert parse_share(0.9) == Fraction(9, 10)
     assert parse_share("90%") == Fraction(9, 10)
+    assert parse_share(share_text(Fraction(9, 10))) == Fraction(9, 10)
     assert parse_share(1) == 1
-    assert share_text(Fraction(2, 3)) == "2/3" and share_text(Fraction(9, 10)) == "90 %"
+    assert share_text(Fraction(2, 3)) == "2/3" and share_text(Fraction(9, 10)) == "90\u00a0%"
     assert share_text(Fraction(9, 10), "en") == "90%"
     assert reaches(2, 3, Fraction(2, 3)) and not reaches(1, 0, Fraction(1, 2))
     for bad in ("0", "3/2", "abc", "1/0", True, None):

@@ -106,7 +106,7 @@ def test_quota_of_the_units_strength(rt: Runtime, bcy_catalog: Catalog) -> None:
     stepping.advance(rt.engine, rt.registry, first, "council_approve", secretary)
     with pytest.raises(StepRefused) as info:
         stepping.advance(rt.engine, rt.registry, second, "council_approve", secretary)
-    assert "34 % quân số 4 người" in info.value.refusals[0].message_vi
+    assert "34\u00a0% quân số 4 người" in info.value.refusals[0].message_vi
 
 
 def test_council_counts_by_the_organisations_vote_rule(rt: Runtime, bcy_catalog: Catalog) -> None:

@@ -196,7 +196,7 @@ def test_the_cstdcs_cap_of_nd91_reaches_a_2019_submission_only(
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
     assert (
-        f"tối đa 1 hồ sơ Chiến sĩ thi đua cơ sở năm {year} (15 % của 7 Lao động tiên tiến)"
+        f"tối đa 1 hồ sơ Chiến sĩ thi đua cơ sở năm {year} (15\u00a0% của 7 Lao động tiên tiến)"
         in refusal.message_vi
     )
 
@@ -303,6 +303,6 @@ def test_the_government_flag_cap_of_nd91_counts_the_ministry_flags(
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
     assert (
-        "tối đa 1 hồ sơ Cờ thi đua của Chính phủ năm 2019 (20 % của 5 Cờ thi đua cấp Bộ)"
+        "tối đa 1 hồ sơ Cờ thi đua của Chính phủ năm 2019 (20\u00a0% của 5 Cờ thi đua cấp Bộ)"
         in refusal.message_vi
     )

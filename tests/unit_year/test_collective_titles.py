@@ -142,7 +142,7 @@ def test_excellent_collective_refused_for_a_disciplined_member_and_too_few_ldtt(
     with pytest.raises(StepRefused) as info:
         stepping.advance(rt.engine, rt.registry, nid, "appraise", who(rt, "cv.bcy"))
     message = info.value.refusals[0].message_vi
-    assert "6/10 cá nhân đạt Lao động tiên tiến (cần ít nhất 70 %)" in message
+    assert "6/10 cá nhân đạt Lao động tiên tiến (cần ít nhất 70\u00a0%)" in message
     assert "1 cá nhân bị kỷ luật từ mức cảnh cáo trở lên trong năm" in message
 
 

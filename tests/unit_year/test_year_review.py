@@ -244,7 +244,7 @@ def test_cstdcs_over_the_organisation_quota_is_refused_at_the_council(
     refusal = info.value.refusals[0]
     assert refusal.code == "within_quota"
     assert (
-        "tối đa 1 hồ sơ Chiến sĩ thi đua cơ sở năm 2026 (15 % của 7 Lao động tiên tiến)"
+        "tối đa 1 hồ sơ Chiến sĩ thi đua cơ sở năm 2026 (15\u00a0% của 7 Lao động tiên tiến)"
         in refusal.message_vi
     )
     cstdcs = [n for n, c in enumerate(entries) if c.award_code == "CSTDCS"]

@@ -111,12 +111,14 @@ def test_translate_falls_back_to_strings_a_module_adds() -> None:
 
 
 def test_numbers_money_percentages_and_dates_in_each_language() -> None:
-    """Vietnamese writes 3.510.000, 0,3, 90,0 % and 05/12/2026; English 3,510,000, 0.3, 90.0%."""
+    """Vietnamese writes 3.510.000, 0,3, 90,0 % (a no-break space: the sign never wraps to the
+    next line) and 05/12/2026; English 3,510,000, 0.3, 90.0%."""
     assert formats.money(3_510_000, "vi") == "3.510.000 đồng"
     assert formats.money(3_510_000, "en") == "3,510,000 VND"
     assert formats.number(0.3, "vi") == "0,3"
     assert formats.number(0.3, "en") == "0.3"
-    assert formats.percent(0.9, "vi") == "90,0 %"
+    assert formats.percent(0.9, "vi") == "90,0\u00a0%"
+    assert formats.percent(0.15, "vi", 0) == "15\u00a0%"
     assert formats.percent(0.9, "en") == "90.0%"
     assert formats.day(date(2026, 12, 5), "vi") == "05/12/2026"
     assert formats.day("2026-12-05", "en") == "05/12/2026"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from khenthuong.cli.common import (
 )
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.notify.mail_settings import get_mail_settings
-from khenthuong.services import jobs, mail_health, outbox, reminders
+from khenthuong.services import jobs, mail_health, mail_status, outbox, reminders
 from khenthuong.services.scheduler_lock import current_holder
 
 if TYPE_CHECKING:
@@ -199,6 +200,14 @@ def _split_ids(ids: list[str]) -> tuple[list[int], list[int]]:
     return reminder_ids, notice_ids
 
 
+def _os_user() -> str:
+    """Who runs the command, for the log line of a retry."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "?"
+
+
 @app.command("retry")
 @report_errors
 def retry(
@@ -217,8 +226,9 @@ def retry(
     rt = runtime()
     reminder_ids, notice_ids = (None, None) if all_failed else _split_ids(ids)
     with write_tx(rt.engine) as conn:
-        back_r = reminders.retry_given_up(conn, reminder_ids) if reminder_ids != [] else []
-        back_n = outbox.retry_given_up(conn, notice_ids) if notice_ids != [] else []
+        back_r, back_n = mail_status.retry(
+            conn, reminder_ids, notice_ids, actor=f"command line ({_os_user()})"
+        )
     missing = [f"r{i}" for i in sorted(set(reminder_ids or []) - set(back_r))] + [
         f"n{i}" for i in sorted(set(notice_ids or []) - set(back_n))
     ]

@@ -24,7 +24,7 @@ def parse_share(value: object) -> Fraction:
     elif isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError("a share is a fraction like 2/3, a decimal like 0.9 or 90%")
     else:
-        text = str(value).replace(" ", "")
+        text = str(value).replace(" ", "").replace("\u00a0", "")  # "90 %" as percent() writes it
         try:
             share = Fraction(text[:-1]) / 100 if text.endswith("%") else Fraction(text)
         except (ValueError, ZeroDivisionError):

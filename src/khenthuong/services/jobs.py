@@ -297,7 +297,7 @@ def _digest_message(
         noms = {
             r.id: r for r in conn.execute(select(NOMINATIONS).where(NOMINATIONS.c.id.in_(nom_ids)))
         }
-        visits = _visit_rows(conn, visit_ids)
+        visits = visit_rows(conn, visit_ids)
         name = (
             conn.execute(select(USERS.c.full_name).where(USERS.c.email == recipient)).scalar()
             or conn.execute(select(UNITS.c.name).where(UNITS.c.leader_email == recipient)).scalar()
@@ -662,7 +662,7 @@ def _deliver_mail_alert(engine: Engine, row: Any, data: dict[str, Any], mail: Ma
     return f"mail alert sent to {user.email}"
 
 
-def _visit_rows(conn: Any, visit_ids: list[int]) -> dict[int, dict[str, Any]]:
+def visit_rows(conn: Any, visit_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Visits with the names of both units and the bloc, by id."""
     if not visit_ids:
         return {}

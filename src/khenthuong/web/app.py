@@ -35,6 +35,7 @@ from khenthuong.web import (
     ui_campaigns,
     ui_delegations,
     ui_directory,
+    ui_mail,
     ui_org_files,
     ui_password_links,
     ui_proposals,
@@ -82,6 +83,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_delegations.router)
     app.include_router(api_org.router)
     app.include_router(ui_org_files.router)
+    app.include_router(ui_mail.router)
     app.include_router(ui_password_links.router)
     app.include_router(ui_proposals.router)
     app.include_router(ui_directory.router)
