@@ -256,7 +256,7 @@ def test_review_report_document(seeded: Runtime, kind: str) -> None:
     )
     body = "\n".join(p.text for p in Document(io.BytesIO(rendered.content)).paragraphs)
     assert "Vì an ninh Tổ quốc" in body
-    assert "Bộ Tư lệnh Cảnh vệ" in text and "trên 80 %" in text
+    assert "Bộ Tư lệnh Cảnh vệ" in text and "trên 80\u00a0%" in text
     assert ("Cờ thi đua của Bộ Công an" in text) is (kind == "bao-cao-tong-ket")
     with pytest.raises(Forbidden):
         render_document(*args, DocumentRequest(kind, "CUM2-BCA:2017", "docx", outsider))

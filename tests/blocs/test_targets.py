@@ -82,7 +82,7 @@ def test_a_member_at_70_percent_misses_over_80_percent() -> None:
     assert result.total == 70
     assert [x.met for x in result.lines] == [True, False, True]
     assert not result.met_all
-    assert "dang_vien_tot: không đạt (70; trên 80 %) → 0" in result.explain()
+    assert "dang_vien_tot: không đạt (70; trên 80\u00a0%) → 0" in result.explain()
     assert result.explain().endswith("tổng 70 điểm")
 
 

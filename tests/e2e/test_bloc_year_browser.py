@@ -79,7 +79,7 @@ def test_a_bloc_year_in_chromium(server: str, chromium: object) -> None:
     dcq.goto(f"{server}{PAGE}")  # type: ignore[attr-defined]
     _launch(dcq)
     targets = dcq.inner_text("[data-testid=targets]")  # type: ignore[attr-defined]
-    assert "trên 80 %" in targets and "không có trường hợp nào" in targets
+    assert "trên 80\u00a0%" in targets and "không có trường hợp nào" in targets
     _shot(dcq, "bloc-02-launched")
     # 3. A wrong signer is refused; the four heads sign.
     qd.goto(f"{server}{PAGE}")  # type: ignore[attr-defined]
@@ -105,7 +105,7 @@ def test_a_bloc_year_in_chromium(server: str, chromium: object) -> None:
     mid = page.inner_text("[data-testid=scores-so_ket]")  # type: ignore[attr-defined]
     year_end = page.inner_text("[data-testid=scores-tong_ket]")  # type: ignore[attr-defined]
     assert "chưa báo cáo" not in mid + year_end
-    assert "dang_vien_tot: không đạt (70; trên 80 %) → 0" in year_end
+    assert "dang_vien_tot: không đạt (70; trên 80\u00a0%) → 0" in year_end
     assert "suy_thoai: không đạt (1; không có trường hợp nào) → 0" in year_end
     _shot(page, "bloc-04-score-tables")
     # 5. The year's leader votes; the flags are proposed.

@@ -37,7 +37,7 @@ def test_a_bloc_year_through_the_api(client: TestClient, token: Headers) -> None
     year = r.json()
     assert year["leader"] == "CCYDCQ" and year["leader_title"] == "Khối trưởng"
     assert [t["condition"] for t in year["covenant"]["targets"]] == [
-        "ít nhất 100 %", "trên 80 %", "không có trường hợp nào",
+        "ít nhất 100\u00a0%", "trên 80\u00a0%", "không có trường hợp nào",
     ]  # fmt: skip
     r = client.post(
         f"{YEAR}/signatures", json={"unit": "CCYCA", "signed_on": "2019-03-07"},
@@ -67,7 +67,7 @@ def test_a_bloc_year_through_the_api(client: TestClient, token: Headers) -> None
     assert [(x["unit"], x["total"], x["rank"]) for x in table] == [
         ("CCYDCQ", 100, 1), ("CCYQD", 100, 2), ("CCYCA", 70, 3), ("CCYNG", 0, 4),
     ]  # fmt: skip
-    assert "dang_vien_tot: không đạt (70; trên 80 %) → 0" in table[2]["explanation"]
+    assert "dang_vien_tot: không đạt (70; trên 80\u00a0%) → 0" in table[2]["explanation"]
     vote = {"voters": 4, "votes": {"CCYQD": 3, "CCYDCQ": 4, "CCYCA": 1}}
     _problem(client.post(f"{YEAR}/vote", json=vote, headers=token("tt.qd")), 403, "khối trưởng")
     r = client.post(f"{YEAR}/vote", json=vote, headers=token("tt.dcq"))

@@ -34,7 +34,7 @@ def test_the_year_page_walks_the_covenant_to_the_proposals(browser: Browser) -> 
     assert 'id="launch-form"' in dcq.get(PAGE).text
     r = dcq.post(f"{PAGE}/covenant", data={**LAUNCH, "csrf_token": dcq_csrf})
     assert r.status_code == 200, r.text  # redirected to the page
-    assert "trên 80 %" in r.text and "không có trường hợp nào" in r.text
+    assert "trên 80\u00a0%" in r.text and "không có trường hợp nào" in r.text
     r = qd.post(f"{PAGE}/sign", data={"unit": "CCYCA", "signed_on": "08/03/2019",
                                       "csrf_token": qd_csrf})  # fmt: skip
     assert r.status_code == 403 and "không được ký giao ước thay đơn vị" in r.text
@@ -59,7 +59,7 @@ def test_the_year_page_walks_the_covenant_to_the_proposals(browser: Browser) -> 
                 "value_suy_thoai": z, "csrf_token": csrf,
             })  # fmt: skip
             assert r.status_code == 200, r.text
-    assert "dang_vien_tot: không đạt (70; trên 80 %) → 0" in r.text
+    assert "dang_vien_tot: không đạt (70; trên 80\u00a0%) → 0" in r.text
     r = dcq.post(f"{PAGE}/vote", data={"voters": "4", "votes_CCYDCQ": "3", "votes_CCYQD": "4",
                                        "votes_CCYCA": "1", "csrf_token": dcq_csrf})  # fmt: skip
     assert r.status_code == 200, r.text

@@ -56,7 +56,7 @@ class Target:
     def wording(self) -> str:
         """How the condition reads, e.g. 'trên 80 %' or 'không có trường hợp nào'."""
         if self.kind in THRESHOLD_KINDS:
-            suffix = " %" if self.unit == "percent" else ""
+            suffix = "\u00a0%" if self.unit == "percent" else ""
             return f"{KINDS[self.kind]} {self.threshold:g}{suffix}"
         return KINDS[self.kind]
 
