@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -173,6 +173,45 @@ def test_history_is_in_time_order_across_streams_and_within_its_limit(
         assert [e["stream"] for e in timeline][:2] == [other, f"nomination:{nid}"]
         monkeypatch.setattr(query_module, "HISTORY_LIMIT", 3)
         assert history(conn, nid) == timeline[:3]
+
+
+def test_history_gives_exact_utc_instants_and_vietnamese_text_whatever_the_session_zone(
+    rt: Runtime,
+) -> None:
+    """The same items as query_events: instants to the microsecond (before 1970 too) as UTC
+    datetimes, Vietnamese comments and payloads as written, even when the database session
+    runs in another time zone (PostgreSQL reads `occurred_at` as the interval since 1970)."""
+    nid = decided_nomination(rt)
+    note = f"ghi-chú:{nid}"
+    instants = [
+        datetime(2026, 3, 9, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 58, 123_456, tzinfo=UTC),
+        datetime(2038, 1, 19, 3, 14, 8, 1, tzinfo=UTC),
+    ]
+    with write_tx(rt.engine) as conn:
+        for k, at in enumerate(instants):
+            append_event(
+                conn, note, actor="cb.qd", trigger="note", payload={"lý_do": "Bổ sung minh chứng"},
+                comment=f"Đồng ý khen thưởng lần {k}",
+            )  # fmt: skip
+            conn.execute(
+                update(EVENTS)
+                .where(EVENTS.c.stream == note, EVENTS.c.seq == k + 1)
+                .values(nomination_id=nid, occurred_at=at)
+            )
+    with rt.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET TIME ZONE 'Asia/Ho_Chi_Minh'")
+        timeline = history(conn, nid)
+        expected = list(query_events(conn, AuditFilter(nomination_id=nid)))
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET TIME ZONE DEFAULT")
+    assert timeline == expected
+    assert {e["occurred_at"].tzinfo for e in timeline} == {UTC}
+    mine = [e for e in timeline if e["stream"] == note]
+    assert [e["occurred_at"] for e in mine] == sorted(instants)
+    assert [e["comment"] for e in mine] == [f"Đồng ý khen thưởng lần {k}" for k in (1, 0, 2)]
+    assert {e["payload"]["lý_do"] for e in mine} == {"Bổ sung minh chứng"}
 
 
 def test_query_filters_combine(rt: Runtime) -> None:

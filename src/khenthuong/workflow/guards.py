@@ -87,9 +87,9 @@ def get_prefetch(name: str) -> Prefetch | None:
 
 
 def known_guards() -> frozenset[str]:
-    """Names of all registered guards."""
-    _load_builtin()
-    return frozenset(_REGISTRY)
+    """Names of all guards a workflow file may name: the built-in ones (`BUILTIN_GUARDS`,
+    without importing their modules) and any other registered so far."""
+    return BUILTIN_GUARDS | frozenset(_REGISTRY)
 
 
 def get_guard(name: str) -> Guard:
@@ -106,6 +106,22 @@ GUARD_MODULES = (
 """Modules whose import registers the built-in guards. Named, not imported, here: the guards
 read the database through the service layer above this package, and this package must not
 import upwards (a test checks the package graph has no circle)."""
+
+BUILTIN_GUARDS = frozenset(
+    {
+        "dossier_complete",
+        "eligible",
+        "not_blocked",
+        "registered",
+        "simplified_procedure",
+        "vote_passed",
+        "within_quota",
+    }
+)
+"""The names `GUARD_MODULES` register, known without importing them: checking a workflow
+file's guard names (every command that opens the runtime) does not import most of the
+service layer. `tests/workflow/test_guard_names.py` checks it equals what the modules
+register, so it cannot drift."""
 
 
 def _load_builtin() -> None:
