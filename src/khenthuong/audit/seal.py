@@ -18,7 +18,7 @@ earlier head and about 40 rows written per 10,000 events.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -185,14 +185,14 @@ class _State:
         low = min([self.max_id - WINDOW, *(i - 1 for i in self.holes)])
         return {i for i in event_ids_above(conn, low) if i <= self.max_id}
 
-    def candidates(self, conn: Connection, known: set[int]) -> list[Any]:
+    def candidates(self, conn: Connection, known: set[int]) -> Sequence[Any]:
         """Committed events not yet sealed, in id order, as (id, stream, seq, hash): every
         event above the highest sealed id, and those in the window or among the awaited
         holes that no leaf holds (`known`); with no usable state, every event no leaf holds."""
         e = EVENTS.c
         query = select(e.id, e.stream, e.seq, e.hash).order_by(e.id)
         if self.max_id is None:
-            return [r for r in conn.execute(query) if r[0] not in known]
+            return [r for r in conn.execute(query).all() if r[0] not in known]
         # No leaf holds an event above `max_id` (the highest ever sealed, stored with the
         # leaves in one transaction): below it, only the ids of the window and the holes
         # that no leaf holds are asked for by id (usually none).
@@ -202,7 +202,7 @@ class _State:
         where = e.id > self.max_id
         if awaited:
             where = where | e.id.in_(sorted(awaited))
-        return list(conn.execute(query.where(where)))
+        return conn.execute(query.where(where)).all()  # one fetchall, not a row at a time
 
     def insert_leaves(self, conn: Connection, last: Tail | None) -> tuple[list[int], list[bytes]]:
         """Give every candidate the next leaf index after `last` (in event id order) and

@@ -54,6 +54,12 @@ def upgrade() -> None:
     assert blocks is not None
     op.create_index(op.f("ix_audit_leaf_block_top_event_id"), "audit_leaf_block", ["top_event_id"])
     bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Out of line, uncompressed: pglz trying to compress 8 KB of hashes and 20 KB of
+        # leaf texts per block took 36–69 ms of a 10,000-event checkpoint (40 rows), and
+        # saves about 5 % of the space.
+        for column in ("event_ids", "hashes", "data"):
+            op.execute(f"ALTER TABLE audit_leaf_block ALTER COLUMN {column} SET STORAGE EXTERNAL")
     leaf = sa.table(
         "audit_leaf",
         sa.column("idx", sa.Integer()),
