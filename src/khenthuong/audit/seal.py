@@ -186,13 +186,13 @@ class _State:
         return {i for i in event_ids_above(conn, low) if i <= self.max_id}
 
     def candidates(self, conn: Connection, known: set[int]) -> Sequence[Any]:
-        """Committed events not yet sealed, in id order, as (id, stream, seq, hash): every
+        """Committed events not yet sealed, in id order, as (stream, seq, hash, id): every
         event above the highest sealed id, and those in the window or among the awaited
         holes that no leaf holds (`known`); with no usable state, every event no leaf holds."""
         e = EVENTS.c
-        query = select(e.id, e.stream, e.seq, e.hash).order_by(e.id)
+        query = select(e.stream, e.seq, e.hash, e.id).order_by(e.id)
         if self.max_id is None:
-            return [r for r in conn.execute(query).all() if r[0] not in known]
+            return [r for r in conn.execute(query).all() if r[3] not in known]
         # No leaf holds an event above `max_id` (the highest ever sealed, stored with the
         # leaves in one transaction): below it, only the ids of the window and the holes
         # that no leaf holds are asked for by id (usually none).
@@ -210,11 +210,12 @@ class _State:
         window knew as sealed are kept for `advance` (read before the candidates)."""
         self.seen = self.known(conn)
         rows = self.candidates(conn, self.seen)
-        texts = leaf_texts([r[1:] for r in rows])
+        texts = leaf_texts(rows)  # (stream, seq, hash, id): no slicing of 10,000 rows
         hashes = hashes_of(texts)
-        ids = [r[0] for r in rows]
-        append_leaves(conn, last, ids, texts, hashes, [r[2] == 1 for r in rows])
-        self.firsts = sum(1 for r in rows if r[2] == 1)
+        ids = [r[3] for r in rows]
+        firsts = [r[1] == 1 for r in rows]
+        append_leaves(conn, last, ids, texts, hashes, firsts)
+        self.firsts = sum(firsts)
         return ids, hashes
 
     def advance(self, sealed_ids: list[int], now: datetime) -> None:
