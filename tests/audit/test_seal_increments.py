@@ -1,7 +1,7 @@
 """The sealer's incremental checkpoint reads only the new events: the count of streams it
 signs grows by the new leaves of seq 1, with no read of any stream's earlier head (also when
 an event given up as rolled back turns up later); when the stored state or right edge cannot
-be used, it recounts or rebuilds from the leaf rows, and the checkpoints still verify."""
+be used, it recounts or rebuilds from the stored leaf blocks, and the checkpoints still verify."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_lost_state_or_edge_is_rebuilt_from_the_leaves(
     spoil: str,
 ) -> None:
     """The newest checkpoint's stored state (window, count of streams) or right edge is unusable:
-    the next checkpoint rebuilds them from the leaf rows and verifies."""
+    the next checkpoint rebuilds them from the stored leaf blocks and verifies."""
     with write_tx(rt.engine) as conn:
         newest = select(func.max(AUDIT_CHECKPOINTS.c.id)).scalar_subquery()
         value = "" if spoil == "state" else '["00"]'

@@ -1,6 +1,6 @@
 """Checkpoints of format version 1 (signed before version 2) still verify after the upgrade,
 the sealer extends them with version 2 ones, and a signed count of streams that the leaves
-do not give is named in either version; leaves needing JSON escaping and a missing leaf row
+do not give is named in either version; leaves needing JSON escaping and a missing block of leaves
 are handled by the tree rebuild."""
 
 from __future__ import annotations

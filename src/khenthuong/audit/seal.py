@@ -82,7 +82,7 @@ def _edge(
 
     Fast path: the right edge stored with the newest checkpoint, when it yields the root that
     checkpoint signed and the anchor (the newest line of the checkpoint file, outside the
-    database) is that same checkpoint. Otherwise the edge is rebuilt from every leaf row and
+    database) is that same checkpoint. Otherwise the edge is rebuilt from every stored leaf and
     must pass through the signed roots of both at their sizes; a gap in the leaf indexes or a
     root that differs raises SealBroken rather than sign a rewritten log.
     """
