@@ -110,9 +110,17 @@ def test_lost_state_or_edge_is_rebuilt_from_the_leaves(
     assert leaves == events
 
 
-def test_event_committed_late_inside_the_window(rt: Runtime, demo: Demo) -> None:  # noqa: F811
+@pytest.mark.parametrize("many", [False, True])
+def test_event_committed_late_inside_the_window(
+    rt: Runtime,
+    demo: Demo,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    many: bool,
+) -> None:
     """An event whose id is below the highest sealed one, within the window, is sealed by
-    the next checkpoint."""
+    the next checkpoint (also when the ids awaited are many and read as one range)."""
+    if many:
+        monkeypatch.setattr(seal_module, "MANY_AWAITED", 0)
     with rt.engine.connect() as conn:
         top = conn.execute(select(func.max(EVENTS.c.id))).scalar_one()
     note(rt, "test:ahead", top + 5)

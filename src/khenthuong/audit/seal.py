@@ -142,6 +142,9 @@ def rebuild_edge(conn: Connection, expected: Mapping[int, str] | None = None) ->
 WINDOW = 10_000
 """Event ids below the highest sealed one that the sealer still looks at: a transaction
 that took its id earlier may commit later (PostgreSQL hands out ids at insert)."""
+MANY_AWAITED = 1_000
+"""Above this many unsealed ids below the highest sealed one, they are read as one id range
+and filtered in Python rather than asked for by id."""
 HOLE_WAIT = timedelta(hours=1)
 """How long an id missing below the window is still awaited (then taken as rolled back;
 an event that does turn up later stays visible as not sealed to `audit verify`)."""
@@ -199,6 +202,9 @@ class _State:
         window = range(max(self.max_id - WINDOW + 1, 1), self.max_id + 1)
         awaited = {i for i in window if i not in known}
         awaited.update(i for i in self.holes if i not in known)
+        if len(awaited) > MANY_AWAITED:  # one range, filtered here (bound-parameter limits)
+            rows = conn.execute(query.where(e.id >= min(awaited))).all()
+            return [r for r in rows if r[3] > self.max_id or r[3] in awaited]
         where = e.id > self.max_id
         if awaited:
             where = where | e.id.in_(sorted(awaited))
