@@ -77,16 +77,20 @@ def _read_leaves(conn: Connection) -> tuple[list[_Leaf], int]:
     events that no leaf holds (not yet sealed). The events are read once, in id order, and
     matched to their leaves by id."""
     stored = list(read_leaves(conn))
-    where = {lf.event_id: n for n, lf in enumerate(stored)}
+    where: dict[int, list[int]] = {}
+    for n, lf in enumerate(stored):
+        where.setdefault(lf.event_id, []).append(n)  # one place, unless a leaf was copied
     current: list[tuple[str, int, str] | None] = [None] * len(stored)
     unsealed = 0
     query = select(EVENTS.c.id, *(EVENTS.c[name] for name in HASHED_FIELDS)).order_by(EVENTS.c.id)
     for row in conn.execution_options(yield_per=10_000).execute(query).mappings():
-        n = where.get(row["id"])
-        if n is None:
+        places = where.get(row["id"])
+        if places is None:
             unsealed += 1
-        else:
-            current[n] = (row["stream"], row["seq"], event_hash(row))
+            continue
+        found = (row["stream"], row["seq"], event_hash(row))
+        for n in places:
+            current[n] = found
     leaves = []
     for lf, now in zip(stored, current, strict=True):
         sealed = now if now is not None and leaf_text(*now) == lf.text else _parse(lf.text)
