@@ -4,8 +4,8 @@ Run:  .venv/bin/python bench/audit.py [--events N] [--streams S] [--sqlite]
 
 Prints figures only (no assertions). Events are hash-chained exactly as the application
 writes them (S streams, round robin) and loaded with COPY. Measured:
-- the first checkpoint: every event sealed (leaf rows written) and the tree built;
-- a full tree rebuild from the leaf rows (what the sealer does when it cannot trust the
+- the first checkpoint: every event sealed (leaf blocks written) and the tree built;
+- a full tree rebuild from the stored leaf blocks (what the sealer does when it cannot trust the
   stored right edge), right after they were written and again after VACUUM;
 - an incremental checkpoint after 10,000 new events (five rounds, the median; beside the
   leaf-hash baseline of the same 10,000 events);
@@ -176,10 +176,10 @@ def run(
 
     t_rebuild, _ = timed(rebuild)
     if engine.dialect.name == "postgresql":
-        # As autovacuum leaves leaf rows written earlier: the first read of a million rows
-        # just written also sets every row's hint bits (and writes those pages back).
+        # As autovacuum leaves the leaf blocks written earlier: the first read of rows
+        # just written also sets their hint bits (and writes those pages back).
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE audit_leaf"))
+            conn.execute(text("VACUUM ANALYZE audit_leaf_block"))
     t_rebuild_vacuumed, _ = timed(rebuild)
     rounds = []  # (wall, CPU of this process, leaf-hash baseline of the same new events)
     for _ in range(INCREMENTAL_ROUNDS):
@@ -217,7 +217,7 @@ def run(
         return [
             (f"{label}: baseline: RFC 6962 leaf hash of each event", f"{t_base_leaves:.2f} s"),
             (f"{label}: first checkpoint (seal {events:,} events + tree + sign)", f"{t_first:.2f} s"),
-            (f"{label}: full tree rebuild from the leaf rows", rebuilt),
+            (f"{label}: full tree rebuild from the leaf blocks", rebuilt),
             (f"{label}: incremental checkpoint after 10,000 new events", incremental),
         ]  # fmt: skip
     t_chains, n = timed(verify_chains)
@@ -229,7 +229,7 @@ def run(
         (f"{label}: baseline: hashlib SHA-256 of each event's material", f"{t_base_events:.2f} s"),
         (f"{label}: baseline: RFC 6962 leaf hash of each event", f"{t_base_leaves:.2f} s"),
         (f"{label}: first checkpoint (seal {events:,} events + tree + sign)", f"{t_first:.2f} s"),
-        (f"{label}: full tree rebuild from the leaf rows", rebuilt),
+        (f"{label}: full tree rebuild from the leaf blocks", rebuilt),
         (f"{label}: incremental checkpoint after 10,000 new events", incremental),
         (f"{label}: verify_all ({n:,} events, every chain)", f"{t_chains:.2f} s"),
         (f"{label}: verify_seal against the last checkpoint (ok={ok})", f"{t_seal:.2f} s"),

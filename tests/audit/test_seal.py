@@ -19,6 +19,7 @@ from khenthuong.audit import seal as seal_module
 from khenthuong.audit.append import append_event
 from khenthuong.audit.chain import event_hash
 from khenthuong.audit.checkpoint import sign_checkpoint
+from khenthuong.audit.leaves import leaf_text, read_leaves, rewrite_leaves
 from khenthuong.audit.seal import SealBroken
 from khenthuong.audit.seal_verify import SealReport, verify_seal
 from khenthuong.audit.verify import verify_all
@@ -28,7 +29,7 @@ from khenthuong.services import checkpoints, dossier, new_nominations, stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import EVENTS, NOMINATIONS, STREAM_HEADS
-from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES
+from khenthuong.storage.seal import AUDIT_CHECKPOINTS
 from tests.audit.test_verify import decided_nomination
 
 PDF = b"%PDF-1.4 test"
@@ -276,17 +277,9 @@ def test_deleted_events_with_their_seal_rows_renumbered(rt: Runtime, demo: Demo)
     stream = f"nomination:{demo.decided}"
     victim = event_row(rt, stream, 2)["id"]
     with rt.engine.begin() as conn:
-        idx = conn.execute(
-            select(AUDIT_LEAVES.c.idx).where(AUDIT_LEAVES.c.event_id == victim)
-        ).scalar_one()
+        kept = [(lf.event_id, lf.text) for lf in read_leaves(conn) if lf.event_id != victim]
         conn.execute(delete(EVENTS).where(EVENTS.c.id == victim))
-        conn.execute(delete(AUDIT_LEAVES).where(AUDIT_LEAVES.c.event_id == victim))
-        for later in conn.execute(
-            select(AUDIT_LEAVES.c.idx).where(AUDIT_LEAVES.c.idx > idx).order_by(AUDIT_LEAVES.c.idx)
-        ).scalars():
-            conn.execute(
-                update(AUDIT_LEAVES).where(AUDIT_LEAVES.c.idx == later).values(idx=later - 1)
-            )
+        rewrite_leaves(conn, kept)
     kinds = {kind for kind, _, _ in damage(check(rt, demo))}
     assert "truncated" in kinds
 
@@ -339,11 +332,11 @@ def test_sealer_refuses_to_sign_over_a_rewritten_log(rt: Runtime, demo: Demo) ->
     stream = f"nomination:{demo.decided}"
     victim = event_row(rt, stream, 2)["id"]
     with rt.engine.begin() as conn:
-        conn.execute(
-            update(AUDIT_LEAVES)
-            .where(AUDIT_LEAVES.c.event_id == victim)
-            .values(event_hash="0" * 64)
-        )
+        rewritten = [
+            (lf.event_id, leaf_text(stream, 2, "0" * 64) if lf.event_id == victim else lf.text)
+            for lf in read_leaves(conn)
+        ]
+        rewrite_leaves(conn, rewritten)  # the leaf hash recomputed with it
         conn.execute(delete(AUDIT_CHECKPOINTS))
     with pytest.raises(SealBroken, match="không còn cho ra gốc đã ký"):
         checkpoints.write_checkpoint(rt.engine, rt.settings, force=True)

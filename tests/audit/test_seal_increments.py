@@ -1,7 +1,7 @@
 """The sealer's incremental checkpoint reads only the new events: the count of streams it
 signs grows by the new leaves of seq 1, with no read of any stream's earlier head (also when
 an event given up as rolled back turns up later); when the stored state or right edge cannot
-be used, it recounts or rebuilds from the leaf rows, and the checkpoints still verify."""
+be used, it recounts or rebuilds from the stored leaf blocks, and the checkpoints still verify."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from khenthuong.audit import leaves as leaves_module
 from khenthuong.audit import seal as seal_module
 from khenthuong.audit.append import append_event
+from khenthuong.audit.leaves import event_ids_above, leaf_count
+from khenthuong.audit.seal import rebuild_edge
 from khenthuong.runtime import Runtime
 from khenthuong.services import checkpoints
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import EVENTS
-from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES
+from khenthuong.storage.seal import AUDIT_BLOCKS, AUDIT_CHECKPOINTS
 from tests.audit.test_seal import Demo, check, demo  # noqa: F401 (the fixture)
 
 
@@ -90,7 +93,7 @@ def test_lost_state_or_edge_is_rebuilt_from_the_leaves(
     spoil: str,
 ) -> None:
     """The newest checkpoint's stored state (window, count of streams) or right edge is unusable:
-    the next checkpoint rebuilds them from the leaf rows and verifies."""
+    the next checkpoint rebuilds them from the stored leaf blocks and verifies."""
     with write_tx(rt.engine) as conn:
         newest = select(func.max(AUDIT_CHECKPOINTS.c.id)).scalar_subquery()
         value = "" if spoil == "state" else '["00"]'
@@ -102,14 +105,22 @@ def test_lost_state_or_edge_is_rebuilt_from_the_leaves(
     report = check(rt, demo)
     assert report.ok and report.unsealed == 0, [str(f) for f in report.findings]
     with rt.engine.connect() as conn:
-        leaves = conn.execute(select(func.count()).select_from(AUDIT_LEAVES)).scalar_one()
+        leaves = leaf_count(conn)
         events = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
     assert leaves == events
 
 
-def test_event_committed_late_inside_the_window(rt: Runtime, demo: Demo) -> None:  # noqa: F811
+@pytest.mark.parametrize("many", [False, True])
+def test_event_committed_late_inside_the_window(
+    rt: Runtime,
+    demo: Demo,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    many: bool,
+) -> None:
     """An event whose id is below the highest sealed one, within the window, is sealed by
-    the next checkpoint."""
+    the next checkpoint (also when the ids awaited are many and read as one range)."""
+    if many:
+        monkeypatch.setattr(seal_module, "MANY_AWAITED", 0)
     with rt.engine.connect() as conn:
         top = conn.execute(select(func.max(EVENTS.c.id))).scalar_one()
     note(rt, "test:ahead", top + 5)
@@ -148,9 +159,37 @@ def test_event_committed_between_the_leaves_and_the_window_move(
     monkeypatch.setattr(seal_module._State, "insert_leaves", real)
     assert checkpoints.write_checkpoint(rt.engine, rt.settings, force=True) is not None
     with rt.engine.connect() as conn:
-        sealed = conn.execute(
-            select(func.count()).where(AUDIT_LEAVES.c.event_id == top + 5)
-        ).scalar_one()
-    assert sealed == 1
+        sealed = event_ids_above(conn)
+    assert top + 5 in sealed
     report = check(rt, demo)
     assert report.ok and report.unsealed == 0, [str(f) for f in report.findings]
+
+
+def test_partial_blocks_are_extended_across_checkpoints(
+    rt: Runtime,
+    demo: Demo,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With blocks of 3 leaves, checkpoints of 1, 2 and 4 new events each extend the partial
+    last block and add new ones: every leaf is stored once in its place, the tree rebuilt
+    from the blocks gives the signed root, and each checkpoint verifies."""
+    monkeypatch.setattr(leaves_module, "LEAF_BLOCK", 3)
+    with write_tx(rt.engine) as conn:
+        leaves_module.rewrite_leaves(
+            conn, [(lf.event_id, lf.text) for lf in leaves_module.read_leaves(conn)]
+        )
+    for count in (1, 2, 4):
+        for n in range(count):
+            note(rt, f"test:block{count}:{n}")
+        made = checkpoints.write_checkpoint(rt.engine, rt.settings)
+        assert made is not None
+        report = check(rt, demo)
+        assert report.ok and report.unsealed == 0, [str(f) for f in report.findings]
+        with rt.engine.connect() as conn:
+            stored = list(leaves_module.read_leaves(conn))
+            blocks = conn.execute(select(AUDIT_BLOCKS.c.block, AUDIT_BLOCKS.c.leaves)).all()
+            assert rebuild_edge(conn).root().hex() == made.root
+        assert [lf.idx for lf in stored] == list(range(made.size))
+        assert len({lf.event_id for lf in stored}) == made.size
+        assert sorted(blocks) == [(b, min(3, made.size - 3 * b)) for b in range(len(blocks))]
+        assert len(blocks) == -(-made.size // 3)

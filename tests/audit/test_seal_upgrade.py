@@ -1,6 +1,6 @@
 """Checkpoints of format version 1 (signed before version 2) still verify after the upgrade,
 the sealer extends them with version 2 ones, and a signed count of streams that the leaves
-do not give is named in either version; leaves needing JSON escaping and a missing leaf row
+do not give is named in either version; leaves needing JSON escaping and a missing block of leaves
 are handled by the tree rebuild."""
 
 from __future__ import annotations
@@ -11,15 +11,17 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete, func, insert, select, update
 
+from khenthuong.audit import leaves as leaves_module
 from khenthuong.audit.chain import canonical_json, timestamp_text
 from khenthuong.audit.checkpoint import LOG_NAME, Checkpoint, key_id, sign_checkpoint
 from khenthuong.audit.heads_v1 import head_term, heads_digest
+from khenthuong.audit.leaves import read_leaves, rewrite_leaves
 from khenthuong.audit.seal import SealBroken, rebuild_edge
 from khenthuong.audit.seal_verify import verify_seal
 from khenthuong.runtime import Runtime
 from khenthuong.services import checkpoints
 from khenthuong.storage.models import EVENTS, NOMINATIONS
-from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES
+from khenthuong.storage.seal import AUDIT_BLOCKS, AUDIT_CHECKPOINTS
 from tests.audit.test_seal import Demo, damage, demo, event_row  # noqa: F401 (the fixture)
 from tests.audit.test_seal_increments import note
 
@@ -30,9 +32,8 @@ def sign_v1(rt: Runtime, *, streams_off: int = 0) -> Checkpoint:
     them."""
     key = checkpoints.load_private_key(rt.settings)
     assert key is not None
-    leaf = AUDIT_LEAVES.c
     with rt.engine.connect() as conn:
-        rows = conn.execute(select(leaf.stream, leaf.seq, leaf.event_hash).order_by(leaf.idx))
+        rows = [json.loads(lf.text) for lf in read_leaves(conn)]
         heads: dict[str, tuple[int, str]] = {}
         for stream, seq, head in rows:
             heads[stream] = max(heads.get(stream, (0, "")), (seq, head))
@@ -123,18 +124,28 @@ def test_signed_count_of_streams_the_leaves_do_not_give(rt: Runtime, demo: Demo)
     assert ("heads_digest", None, None) in verify(rt, wrong_v2)
 
 
-def test_rebuild_reads_escaped_leaves_and_refuses_a_missing_one(rt: Runtime, demo: Demo) -> None:  # noqa: F811
+def test_rebuild_reads_escaped_leaves_and_refuses_a_missing_one(
+    rt: Runtime,
+    demo: Demo,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A stream whose leaf needs JSON escaping gives the same tree when rebuilt from the
-    leaf rows; a deleted leaf row stops the sealer."""
+    stored leaves; a deleted block of leaves stops the sealer (blocks of 2 leaves here)."""
     note(rt, 'test:"quoted"\\stream')
     made = checkpoints.write_checkpoint(rt.engine, rt.settings)
     assert made is not None
     with rt.engine.connect() as conn:
         assert rebuild_edge(conn).root().hex() == made.root
     assert verify(rt) == set()
+    monkeypatch.setattr(leaves_module, "LEAF_BLOCK", 2)
     with rt.engine.begin() as conn:
-        conn.execute(delete(AUDIT_LEAVES).where(AUDIT_LEAVES.c.idx == 3))
+        rewrite_leaves(conn, [(lf.event_id, lf.text) for lf in read_leaves(conn)])
+    with rt.engine.connect() as conn:
+        assert rebuild_edge(conn).root().hex() == made.root
+    assert verify(rt) == set()
+    with rt.engine.begin() as conn:
+        conn.execute(delete(AUDIT_BLOCKS).where(AUDIT_BLOCKS.c.block == 1))
         conn.execute(delete(AUDIT_CHECKPOINTS))
     note(rt, "test:after")
-    with pytest.raises(SealBroken, match="thiếu lá 3"):
+    with pytest.raises(SealBroken, match="thiếu lá 2"):
         checkpoints.write_checkpoint(rt.engine, rt.settings)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from khenthuong.audit.leaves import leaf_count
 from khenthuong.errors import KhenthuongError
 from khenthuong.notify.mail_settings import MailSettings
 from khenthuong.runtime import Runtime
@@ -19,7 +20,7 @@ from khenthuong.services import checkpoints, jobs
 from khenthuong.settings import get_settings
 from khenthuong.storage.models import EVENTS
 from khenthuong.storage.outbox import OUTBOX
-from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES
+from khenthuong.storage.seal import AUDIT_CHECKPOINTS
 from tests.audit.test_verify import decided_nomination
 
 
@@ -52,7 +53,7 @@ def test_scan_and_decision_write_checkpoints(rt: Runtime) -> None:
     assert len(lines(rt)) == 2
     with rt.engine.connect() as conn:
         events = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
-        leaves = conn.execute(select(func.count()).select_from(AUDIT_LEAVES)).scalar_one()
+        leaves = leaf_count(conn)
         stored = conn.execute(select(func.count()).select_from(AUDIT_CHECKPOINTS)).scalar_one()
     last = checkpoints.read_checkpoint_file(checkpoints.checkpoint_path(rt.settings))
     assert last.size == leaves == events

@@ -12,6 +12,7 @@ count; version 1: their count and a digest of their heads).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -20,11 +21,11 @@ from sqlalchemy import Connection, func, select
 from khenthuong.audit.chain import HASHED_FIELDS, event_hash
 from khenthuong.audit.checkpoint import Checkpoint, key_id
 from khenthuong.audit.heads_v1 import heads_digest
-from khenthuong.audit.leaves import leaf_of
+from khenthuong.audit.leaves import leaf_of, leaf_text, read_leaves
 from khenthuong.audit.merkle import MerkleTree, verify_consistency
 from khenthuong.audit.seal import stored_checkpoints
 from khenthuong.storage.models import EVENTS, NOMINATIONS, STREAM_HEADS
-from khenthuong.storage.seal import AUDIT_CHECKPOINTS, AUDIT_LEAVES
+from khenthuong.storage.seal import AUDIT_CHECKPOINTS
 
 
 @dataclass(frozen=True)
@@ -71,35 +72,39 @@ class _Leaf:
     current: tuple[str, int, str] | None
 
 
-def _read_leaves(conn: Connection) -> list[_Leaf]:
-    leaf = AUDIT_LEAVES.c
-    query = (
-        select(
-            leaf.idx,
-            leaf.event_id,
-            leaf.stream.label("sealed_stream"),
-            leaf.seq.label("sealed_seq"),
-            leaf.event_hash.label("sealed_hash"),
-            EVENTS.c.id.label("present"),
-            *(EVENTS.c[name] for name in HASHED_FIELDS),
-        )
-        .select_from(AUDIT_LEAVES.outerjoin(EVENTS, EVENTS.c.id == leaf.event_id))
-        .order_by(leaf.idx)
-    )
-    leaves = []
+def _read_leaves(conn: Connection) -> tuple[list[_Leaf], int]:
+    """Every stored leaf in index order with what its event holds now, and the number of
+    events that no leaf holds (not yet sealed). The events are read once, in id order, and
+    matched to their leaves by id."""
+    stored = list(read_leaves(conn))
+    where: dict[int, list[int]] = {}
+    for n, lf in enumerate(stored):
+        where.setdefault(lf.event_id, []).append(n)  # one place, unless a leaf was copied
+    current: list[tuple[str, int, str] | None] = [None] * len(stored)
+    unsealed = 0
+    query = select(EVENTS.c.id, *(EVENTS.c[name] for name in HASHED_FIELDS)).order_by(EVENTS.c.id)
     for row in conn.execution_options(yield_per=10_000).execute(query).mappings():
-        current = None
-        if row["present"] is not None:
-            current = (row["stream"], row["seq"], event_hash(row))
-        leaves.append(
-            _Leaf(
-                row["idx"],
-                row["event_id"],
-                (row["sealed_stream"], row["sealed_seq"], row["sealed_hash"]),
-                current,
-            )
-        )
-    return leaves
+        places = where.get(row["id"])
+        if places is None:
+            unsealed += 1
+            continue
+        found = (row["stream"], row["seq"], event_hash(row))
+        for n in places:
+            current[n] = found
+    leaves = []
+    for lf, now in zip(stored, current, strict=True):
+        sealed = now if now is not None and leaf_text(*now) == lf.text else _parse(lf.text)
+        leaves.append(_Leaf(lf.idx, lf.event_id, sealed, now))
+    return leaves, unsealed
+
+
+def _parse(text: str) -> tuple[str, int, str]:
+    """The (stream, seq, hash) a stored leaf text sealed (unreadable text: empty values)."""
+    try:
+        stream, seq, head = json.loads(text)
+        return str(stream), int(seq), str(head)
+    except (ValueError, TypeError):
+        return "", 0, ""
 
 
 def _leaf_findings(leaves: list[_Leaf], size: int) -> list[SealFinding]:
@@ -228,7 +233,7 @@ def verify_seal(
             f"(khóa của nó {checkpoint.key[:16]}…, khóa đã cho {key_id(public_key)[:16]}…)"
         )
         return report
-    leaves = _read_leaves(conn)
+    leaves, unsealed_events = _read_leaves(conn)
     size, total = checkpoint.size, len(leaves)
     report.leaves = total
     report.findings.extend(_leaf_findings(leaves, size))
@@ -265,13 +270,6 @@ def verify_seal(
     report.checkpoints = sum(
         1 for _, c in stored if c.size <= total and tree.root(c.size).hex() == c.root
     )
-    unsealed_events = conn.execute(
-        select(func.count())
-        .select_from(EVENTS)
-        .where(
-            ~select(AUDIT_LEAVES.c.event_id).where(AUDIT_LEAVES.c.event_id == EVENTS.c.id).exists()
-        )
-    ).scalar_one()
     report.unsealed = max(total - size, 0) + int(unsealed_events)
     return report
 

@@ -4,26 +4,42 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import LargeBinary, Text
 from sqlmodel import Column, Field, SQLModel
 
 from khenthuong.storage.models import table_of
 
+LEAF_BLOCK = 256
+"""Leaves per block row: block b holds leaf indexes b*256 .. b*256+255."""
 
-class AuditLeaf(SQLModel, table=True):
-    """One event's place in the global, append-only order of every stream (a Merkle leaf).
 
-    Written by the sealer (`khenthuong.audit.seal`), never on a step: leaf `idx` runs
-    0, 1, 2 ... without gaps, and the leaf copies what it sealed.
+class AuditLeafBlock(SQLModel, table=True):
+    """An aligned block of the global, append-only order of every stream's events (the
+    Merkle leaves), one row per LEAF_BLOCK leaves.
+
+    Written by the sealer (`khenthuong.audit.seal`), never on a step: leaf indexes run
+    0, 1, 2 ... without gaps, so block `block` holds leaves `block * LEAF_BLOCK` onwards, in
+    order; every block but the last is full, and the last is rewritten by the next checkpoint
+    that extends it. Each leaf keeps what it sealed: its event id, its leaf text (canonical
+    JSON of the stream, sequence number and event hash, the exact bytes the leaf hashes) and
+    its Merkle leaf hash (`khenthuong.audit.leaves` packs and unpacks them).
     """
 
-    __tablename__ = "audit_leaf"
+    __tablename__ = "audit_leaf_block"
 
-    idx: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    event_id: int = Field(unique=True)
-    stream: str = Field(max_length=80)
-    seq: int
-    event_hash: str = Field(max_length=64)
+    block: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    leaves: int
+    """How many leaves the block holds (1 .. LEAF_BLOCK)."""
+    top_event_id: int = Field(index=True)
+    """The highest event id in the block (the sealer's window reads only blocks above it)."""
+    firsts: int
+    """How many of its leaves are a stream's first event (seq 1)."""
+    event_ids: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """Each leaf's event id, 8 bytes big-endian."""
+    hashes: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """Each leaf's Merkle leaf hash, 32 bytes."""
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    """Each leaf's text, one a line (canonical JSON has no raw line break)."""
 
 
 class AuditCheckpoint(SQLModel, table=True):
@@ -53,5 +69,5 @@ class AuditCheckpoint(SQLModel, table=True):
     count of seq-1 leaves (version 1: a stream-head accumulator). Not signed."""
 
 
-AUDIT_LEAVES = table_of(AuditLeaf)
+AUDIT_BLOCKS = table_of(AuditLeafBlock)
 AUDIT_CHECKPOINTS = table_of(AuditCheckpoint)
