@@ -55,7 +55,7 @@ def list_documents(nomination_id: int, fmt: FormatOption = OutputFormat.table) -
 @app.command("render")
 @report_errors
 def render(
-    kind: str = typer.Argument(..., help=" | ".join(KINDS)),
+    kind: str = typer.Argument(..., help="Loại văn bản: " + " | ".join(KINDS)),
     key: str = typer.Argument(
         ...,
         help="Số quyết định, hoặc SỐ:NĂM khi số trùng giữa các năm (quyet-dinh, danh-sach, "
