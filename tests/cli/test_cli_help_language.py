@@ -15,8 +15,43 @@ from khenthuong.cli.app import app
 from khenthuong.cli.common import VIETNAMESE, readable_help
 
 ENGLISH_WORDS = frozenset(
-    "the and of or a an to with without for from is are be by its it this that each every"
-    " when where which if not on at as also only into than has have".split()
+    [
+        "the",
+        "and",
+        "of",
+        "or",
+        "a",
+        "an",
+        "to",
+        "with",
+        "without",
+        "for",
+        "from",
+        "is",
+        "are",
+        "be",
+        "by",
+        "its",
+        "it",
+        "this",
+        "that",
+        "each",
+        "every",
+        "when",
+        "where",
+        "which",
+        "if",
+        "not",
+        "on",
+        "at",
+        "as",
+        "also",
+        "only",
+        "into",
+        "than",
+        "has",
+        "have",
+    ]
 )
 """Common English function words; two of them in one text mark it as English prose."""
 
@@ -29,7 +64,31 @@ CODE_LIKE = re.compile(
 )
 
 VIETNAMESE_PLAIN = frozenset(
-    "cho theo trong khi sau hai ba bon nam con chi thi tin ban can co la hay tai ra vao ai em".split()
+    [
+        "cho",
+        "theo",
+        "trong",
+        "khi",
+        "sau",
+        "hai",
+        "ba",
+        "bon",
+        "nam",
+        "con",
+        "chi",
+        "thi",
+        "tin",
+        "ban",
+        "can",
+        "co",
+        "la",
+        "hay",
+        "tai",
+        "ra",
+        "vao",
+        "ai",
+        "em",
+    ]
 )
 """Vietnamese words written without any diacritic (so "(cho Excel)" is no English gloss)."""
 

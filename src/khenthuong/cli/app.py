@@ -534,14 +534,14 @@ def show(
         if as_user:
             with actor_for(rt, as_user) as actor:
                 data["actions"] = [t.trigger for t in svc.allowed_triggers(rt.registry, row, actor)]
-        emit_one(data, {"id": "Hồ sơ", "nominee_name": "Người/tập thể được đề nghị",
+        emit_one(data, {"id": "Hồ sơ", "nominee_name": "Cá nhân, tập thể được đề nghị",
                         "workflow_title": "Quy trình", "state_title": "Trạng thái",
                         "year": "Năm", "due_at": "Hạn"}, fmt)  # fmt: skip
         return
     table = Table(show_header=False)
     table.add_row("Hồ sơ", f"#{row['id']}")
     table.add_row("Quy trình", f"{wf.title.vi} ({wf.name} v{wf.version})")
-    table.add_row("Người/tập thể được đề nghị", row["nominee_name"])
+    table.add_row("Cá nhân, tập thể được đề nghị", row["nominee_name"])
     table.add_row("Năm", str(row["year"]))
     table.add_row("Trạng thái", f"{state.title.vi} ({row['state']})")
     table.add_row("Phiên bản", str(row["version"]))

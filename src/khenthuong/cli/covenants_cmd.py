@@ -22,9 +22,7 @@ from khenthuong.cli.common import (
 from khenthuong.services import bloc_reviews, covenants
 from khenthuong.storage.db import write_tx
 
-app = typer.Typer(
-    help="Giao ước thi đua, sơ kết, tổng kết.", no_args_is_help=True
-)
+app = typer.Typer(help="Giao ước thi đua, sơ kết, tổng kết.", no_args_is_help=True)
 
 
 def _pairs(items: list[str], option: str) -> dict[str, float]:

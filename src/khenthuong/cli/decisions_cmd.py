@@ -143,7 +143,7 @@ def show(
         f"[bold]Quyết định số {header['number']}[/] ngày {header['decided_on']:%d/%m/%Y} — "
         f"{award.name.vi}; người ký: {header['signer']}"
     )
-    table = Table("hồ sơ", "người/tập thể", "hệ số", "lương cơ sở", "tiền thưởng (đồng)")
+    table = Table("hồ sơ", award.awardees_vi, "hệ số", "lương cơ sở", "tiền thưởng (đồng)")
     for line in lines:
         table.add_row(
             f"#{line.nomination_id}",

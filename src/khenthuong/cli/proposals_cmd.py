@@ -169,14 +169,14 @@ def show(
         return
     if fmt is OutputFormat.csv:
         emit([asdict(m) for m in view.members], [("row_number", "STT"), ("nomination_id", "Hồ sơ"),
-             ("nominee_name", "Người/tập thể"), ("state_title", "Bước")], fmt)  # fmt: skip
+             ("nominee_name", "Được đề nghị"), ("state_title", "Bước")], fmt)  # fmt: skip
         return
     console.print(
         f"[bold]Đợt đề nghị #{view.id}[/] {view.title} — {view.unit_name} ({view.unit_code}), "
         f"năm {view.year}"
     )
     console.print(f"Trạng thái: {view.summary}")
-    table = Table("STT", "Hồ sơ", "Người/tập thể", "Bước")
+    table = Table("STT", "Hồ sơ", "Được đề nghị", "Bước")
     for m in view.members:
         table.add_row(str(m.row_number or ""), f"#{m.nomination_id}", m.nominee_name, m.state_title)
     console.print(table)

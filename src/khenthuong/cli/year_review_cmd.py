@@ -26,9 +26,7 @@ from khenthuong.services import year_review
 from khenthuong.services.unit_sheets import award_of
 from khenthuong.storage.db import write_tx
 
-app = typer.Typer(
-    help="Bình xét thi đua cuối năm của đơn vị.", no_args_is_help=True
-)
+app = typer.Typer(help="Bình xét thi đua cuối năm của đơn vị.", no_args_is_help=True)
 
 
 def _code(catalog: Catalog, text: str) -> str:
@@ -156,8 +154,9 @@ def decide(
         )  # fmt: skip
     for code, lines in signed.items():
         console.print(
-            f"Quyết định {numbers[code]} — {catalog.award(code).name.vi}: {len(lines)} "
-            f"người/tập thể, {money(sum(x.amount_vnd for x in lines))} đồng"
+            f"Quyết định {numbers[code]} — {catalog.award(code).name.vi}: "
+            f"{catalog.award(code).count_vi(len(lines))}, "
+            f"{money(sum(x.amount_vnd for x in lines))} đồng"
         )
 
 
@@ -174,13 +173,14 @@ def show(batch: int, fmt: FormatOption = OutputFormat.table) -> None:
             [asdict(m) | {"award_code": code, "award_name": catalog.award(code).name.vi}
              for code, members in found["titles"].items() for m in members],
             [("award_name", "Danh hiệu"), ("nomination_id", "Hồ sơ"),
-             ("nominee_name", "Người/tập thể"), ("state_title", "Trạng thái")],
+             ("nominee_name", "Được đề nghị"), ("state_title", "Trạng thái")],
             fmt,
         )  # fmt: skip
         return
     console.print(f"[bold]Đợt đề nghị #{batch}: {found['batch'].title}[/]")
     for code, members in found["titles"].items():
-        table = Table("hồ sơ", "người/tập thể", "trạng thái", title=catalog.award(code).name.vi)
+        award = catalog.award(code)
+        table = Table("hồ sơ", award.awardees_vi, "trạng thái", title=award.name.vi)
         for m in members:
             table.add_row(f"#{m.nomination_id}", m.nominee_name, m.state_title)
         console.print(table)
