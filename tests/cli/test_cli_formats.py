@@ -118,7 +118,8 @@ def test_help_names_parameters_in_words(tmp_path: Path) -> None:
         assert not any(t in shown for t in ("<str>", "<bool>", "<int", "<list", "<path")), shown
         assert "Xem hướng dẫn này" in shown
         helps[command[0]] = shown
-    assert "WORKFLOW" in helps["nominate"] and "PERSON-UNIT" in helps["nominate"]
+    assert "QUY-TRÌNH" in helps["nominate"] and "SỐ-CÁ-NHÂN" in helps["nominate"]
+    assert "[TÙY-CHỌN]" in helps["--help"] and "[OPTIONS]" not in helps["--help"]
 
 
 def test_ten_thousand_bad_rows_print_a_short_list(settings: Settings, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Every piece of help the CLI shows is in one language, Vietnamese (NFC): no English gloss
 in parentheses after the Vietnamese, no English sentence, in any command's help, summary,
-epilog, argument or option of the real command tree (every lazy mount loaded)."""
+epilog, argument or option of the real command tree (every lazy mount loaded); values are
+shown as Vietnamese words (NĂM, MÃ-ĐƠN-VỊ), not as English ones (YEAR, UNIT)."""
 
 from __future__ import annotations
 
@@ -133,6 +134,12 @@ def _texts(command: Any, path: str) -> Iterator[tuple[str, str]]:
             yield f"{path} {max(param.opts, key=len)}", param.help
 
 
+def english_metavar(metavar: str | None) -> bool:
+    """A value's word in English (SCORE, AS-USER); a list of choices (docx|pdf) is code."""
+    word = (metavar or "").removesuffix("...")
+    return len(word) > 1 and "|" not in word and not any(ch in VIETNAMESE for ch in word.lower())
+
+
 def problems() -> list[str]:
     root = readable_help(typer.main.get_command(app))  # as `khenthuong` shows it
     found = []
@@ -143,6 +150,11 @@ def problems() -> list[str]:
             found.extend(f"{where}: gloss {gloss}" for gloss in english_gloss(text))
             if words := english_prose(text):
                 found.append(f"{where}: English {words}: {' '.join(text.split())[:120]}")
+        for param in command.params:
+            if english_metavar(param.metavar):
+                found.append(f"{path} {max(param.opts, key=len)}: shown as {param.metavar}")
+        if "OPTIONS" in (command.options_metavar or ""):
+            found.append(f"{path or 'khenthuong'}: usage shows {command.options_metavar}")
     return found
 
 
@@ -154,6 +166,9 @@ def test_the_detectors_see_what_they_should() -> None:
     assert english_prose("Decision number, or NUMBER:YEAR when the number exists") != []
     assert english_prose("Serve HTTP; without KHENTHUONG_BROKER_URL also run reminders") != []
     assert english_prose("Counts of decided titles and awards by form") != []
+    assert english_metavar("AS-USER") and english_metavar("NOMINATION-IDS...")
+    assert not english_metavar("MÃ-ĐƠN-VỊ") and not english_metavar("docx|pdf")
+    assert not english_metavar("N") and not english_metavar(None)
     for vietnamese in (
         "Định dạng: docx hoặc pdf",
         "Khóa công khai Ed25519 (PEM)",

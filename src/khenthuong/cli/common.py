@@ -302,12 +302,20 @@ def readable_help(command: Any, path: str = "") -> Any:
     <list[str]>); flags show none; the help option and Typer's panels in Vietnamese."""
     import typer.rich_utils  # noqa: PLC0415
 
-    from khenthuong.cli.help_vi import COMMAND_OPTIONS, OPTIONS  # noqa: PLC0415
+    from khenthuong.cli.help_vi import (  # noqa: PLC0415
+        COMMAND_METAVARS,
+        COMMAND_OPTIONS,
+        METAVARS,
+        OPTIONS,
+    )
 
     for name, text in RICH_TEXTS.items():
         setattr(typer.rich_utils, name, text)
     if command.help:
         command.help = _reflowed(command.help)
+    command.options_metavar = "[TÙY-CHỌN]"
+    if getattr(command, "subcommand_metavar", None):
+        command.subcommand_metavar = "LỆNH [THAM-SỐ]..."
     for param in command.params:
         long_name = next((o for o in getattr(param, "opts", ()) if o.startswith("--")), "")
         vietnamese = COMMAND_OPTIONS.get(f"{path} {long_name}") or OPTIONS.get(long_name)
@@ -326,7 +334,8 @@ def readable_help(command: Any, path: str = "") -> Any:
                 str(c.value if isinstance(c, Enum) else c) for c in described.choices
             )
         else:
-            name = (param.name or "value").strip("_").upper().replace("_", "-")
+            name = COMMAND_METAVARS.get(f"{path} {param.name}") or METAVARS.get(param.name or "")
+            name = name or (param.name or "value").strip("_").upper().replace("_", "-")
             param.metavar = name + ("..." if param.multiple or param.nargs == -1 else "")
     help_option = command.get_help_option(typer.Context(command))
     if help_option is not None:
