@@ -334,8 +334,11 @@ def readable_help(command: Any, path: str = "") -> Any:
                 str(c.value if isinstance(c, Enum) else c) for c in described.choices
             )
         else:
-            name = COMMAND_METAVARS.get(f"{path} {param.name}") or METAVARS.get(param.name or "")
-            name = name or (param.name or "value").strip("_").upper().replace("_", "-")
+            name = (
+                COMMAND_METAVARS.get(f"{path} {param.name}")
+                or METAVARS.get(param.name or "")
+                or (param.name or "value").strip("_").upper().replace("_", "-")
+            )
             param.metavar = name + ("..." if param.multiple or param.nargs == -1 else "")
     help_option = command.get_help_option(typer.Context(command))
     if help_option is not None:
