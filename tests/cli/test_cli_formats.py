@@ -118,7 +118,8 @@ def test_help_names_parameters_in_words(tmp_path: Path) -> None:
         assert not any(t in shown for t in ("<str>", "<bool>", "<int", "<list", "<path")), shown
         assert "Xem hướng dẫn này" in shown
         helps[command[0]] = shown
-    assert "WORKFLOW" in helps["nominate"] and "PERSON-UNIT" in helps["nominate"]
+    assert "QUY-TRÌNH" in helps["nominate"] and "SỐ-CÁ-NHÂN" in helps["nominate"]
+    assert "[TÙY-CHỌN]" in helps["--help"] and "[OPTIONS]" not in helps["--help"]
 
 
 def test_ten_thousand_bad_rows_print_a_short_list(settings: Settings, tmp_path: Path) -> None:
@@ -141,8 +142,8 @@ def test_ten_thousand_bad_rows_print_a_short_list(settings: Settings, tmp_path: 
 
 
 def test_every_command_and_option_has_vietnamese_help() -> None:
-    """Every command's help and every option's help opens in Vietnamese (the English
-    docstring follows in brackets where there is one)."""
+    """Every command's help and every option's help opens in Vietnamese (and is Vietnamese
+    only: tests/cli/test_cli_help_language.py)."""
 
     def vietnamese(text: str | None) -> bool:  # a Vietnamese letter in the first three words
         return any(ch in VIETNAMESE for ch in " ".join((text or "").split()[:3]).lower())

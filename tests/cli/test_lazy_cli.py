@@ -12,7 +12,7 @@ from click.testing import CliRunner as ClickRunner
 
 from khenthuong.cli.app import MOUNTS, app
 from khenthuong.cli.common import readable_help
-from khenthuong.cli.help_vi import COMMANDS
+from khenthuong.cli.help_vi import OPTIONS
 from khenthuong.cli.lazy import load_mount
 
 
@@ -30,9 +30,12 @@ def test_the_root_help_is_the_same_before_and_after_loading_every_mount() -> Non
     assert set(built) >= {m.name for m in MOUNTS}
     again = ClickRunner().invoke(root, ["--help"], prog_name="khenthuong")
     assert again.output == listed.output
-    # A mount built after the readable help was applied gets it too (Vietnamese first).
-    status = built["reminders"].commands["status"].help
-    assert status.startswith(COMMANDS["reminders status"] + " (Pending"), status
+    # A mount built after the readable help was applied gets it too: an option without help
+    # of its own gets the Vietnamese one, a docstring's paragraphs are reflowed.
+    query = built["audit"].commands["query"]
+    nomination = next(p for p in query.params if "--nomination" in p.opts)
+    assert nomination.help == OPTIONS["--nomination"], nomination.help
+    assert "một cơ sở dữ liệu" in built["serve"].help, built["serve"].help
 
 
 def test_help_imports_neither_the_database_layer_nor_a_sub_command() -> None:

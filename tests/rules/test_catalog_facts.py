@@ -110,3 +110,13 @@ def test_workflows_check_what_the_catalog_asks() -> None:
         ]
         if any(q is not None for q in quotas):
             assert any("within_quota" in t.guards for t in wf.transitions), code
+
+
+def test_awardees_are_counted_by_whom_the_award_is_for() -> None:
+    """Awardees counted as "4 cá nhân", "1 tập thể"; an award for both says "đối tượng"."""
+    assert CATALOG.award("LDTT").count_vi(4) == "4 cá nhân"
+    assert CATALOG.award("TTLDTT").count_vi(1) == "1 tập thể"
+    assert CATALOG.award("HCLD1").count_vi(3) == "3 đối tượng"
+    assert [CATALOG.award(c).awardees_vi for c in ("LDTT", "TTLDTT", "HCLD1")] == [
+        "cá nhân", "tập thể", "được khen",
+    ]  # fmt: skip

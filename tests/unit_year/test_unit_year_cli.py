@@ -160,12 +160,12 @@ def test_registrations_import_then_one_pass_through_the_cli(rt: Runtime, tmp_pat
                     "--vote", "CSTDCS=2/1", "--vote", "TTLDTT=3", "--as", "tk.qd")  # fmt: skip
     assert code == 0, out
     code, out = run("year-review", "close", session, "--as", "tk.qd")
-    assert code == 0 and "Lao động tiên tiến: 4 người/tập thể" in out and "(LDTT)" not in out
+    assert code == 0 and "Lao động tiên tiến: 4 cá nhân" in out and "(LDTT)" not in out
     code, out = run("year-review", "decide", "--batch", batch, "--number", "LDTT=61/QĐ-CCYQD",
                     "--number", "CSTDCS=62/QĐ-CCYQD", "--number", "TTLDTT=63/QĐ-CCYQD",
                     "--signer", "Trần Văn Hùng", "--authority", "CCYQD", "--as", "tt.qd")  # fmt: skip
     assert code == 0, out
-    assert "Quyết định 61/QĐ-CCYQD — Lao động tiên tiến: 4 người/tập thể" in out
+    assert "Quyết định 61/QĐ-CCYQD — Lao động tiên tiến: 4 cá nhân" in out
     assert count(rt, DECISIONS) == 3
 
 

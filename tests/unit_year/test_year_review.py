@@ -89,11 +89,9 @@ def test_one_pass_decides_ldtt_cstdcs_and_ttldtt_one_decision_per_title(rt: Runt
         rt, batch_id, {"LDTT": Tally(7), "CSTDCS": Tally(6, 1), "TTLDTT": Tally(7)}
     )
     assert "Kết quả bỏ phiếu theo danh hiệu:" in minutes
-    assert "Lao động tiên tiến: 4 người/tập thể trong danh sách; đồng ý 7" in minutes
-    assert (
-        "Chiến sĩ thi đua cơ sở: 1 người/tập thể trong danh sách; đồng ý 6, không đồng ý 1"
-        in minutes
-    )
+    assert "Lao động tiên tiến: 4 cá nhân trong danh sách; đồng ý 7" in minutes
+    assert "Chiến sĩ thi đua cơ sở: 1 cá nhân trong danh sách; đồng ý 6, không đồng ý 1" in minutes
+    assert "Tập thể lao động tiên tiến: 1 tập thể trong danh sách; đồng ý 7" in minutes
     with rt.engine.connect() as conn:
         votes = conn.execute(select(COUNCIL_TITLE_VOTES.c.award_code)).scalars().all()
     assert sorted(votes) == ["CSTDCS", "LDTT", "TTLDTT"]

@@ -121,7 +121,7 @@ def test_api_registration_then_review_to_decisions(
         "session": session, "votes": {"LDTT": {"agree": 3}}, "close": True,
     })  # fmt: skip
     assert r.status_code == 200, r.text
-    assert "Lao động tiên tiến: 3 người/tập thể" in r.json()["minutes"]
+    assert "Lao động tiên tiến: 3 cá nhân" in r.json()["minutes"]
     r = client.post(f"/api/year-review/{batch}/decisions", headers=token("tt.qd"), json={
         "numbers": {"LDTT": "71/QĐ-CCYQD"}, "signer": "Trần Văn Hùng", "authority": "CCYQD",
     })  # fmt: skip

@@ -46,35 +46,37 @@ if TYPE_CHECKING:
 # (tests/cli/test_lazy_cli.py checks they agree).
 MOUNTS = (
     Mount("serve", "serve_main", "serve",
-          "Serve HTTP; without KHENTHUONG_BROKER_URL also run reminders and notices (in a child\n"
-          "process of their own; with several servers on one database, one of them runs them)."),
+          "Chạy máy chủ web và API; không có KHENTHUONG_BROKER_URL thì chạy cả nhắc hạn, thông báo."
+          "\n\nNhắc hạn, thông báo chạy trong một tiến trình con riêng; khi nhiều máy chủ dùng chung"
+          " một cơ sở\ndữ liệu, chỉ một máy chủ chạy chúng."),
     Mount("stats", "stats_cmd", "stats",
-          "Counts of decided titles and awards by form, level, subject, commendation type, unit\n"
-          "and year (award ledger: decisions and imported history; revoked awards excluded)."),
-    Mount("workflows", "workflows_cmd", "app", "Quy trình khen thưởng (workflow definitions)."),
-    Mount("audit", "audit_cmd", "app", "Nhật ký kiểm tra (audit trail)."),
-    Mount("blocs", "blocs_cmd", "app", "Khối, cụm thi đua (emulation blocs)."),
-    Mount("reminders", "reminders_cmd", "app", "Nhắc hạn và thông báo (reminders and notices)."),
-    Mount("decisions", "decisions_cmd", "app", "Quyết định khen thưởng (award decisions)."),
+          "Thống kê khen thưởng đã quyết định theo hình thức, cấp, đối tượng, loại, đơn vị, năm."
+          "\n\nTheo sổ khen thưởng: các quyết định và lịch sử đã nhập; không tính khen thưởng đã"
+          " thu hồi."),
+    Mount("workflows", "workflows_cmd", "app", "Quy trình khen thưởng."),
+    Mount("audit", "audit_cmd", "app", "Nhật ký kiểm tra."),
+    Mount("blocs", "blocs_cmd", "app", "Khối, cụm thi đua."),
+    Mount("reminders", "reminders_cmd", "app", "Nhắc hạn và thông báo."),
+    Mount("decisions", "decisions_cmd", "app", "Quyết định khen thưởng."),
     Mount("covenants", "covenants_cmd", "app",
-          "Giao ước thi đua, sơ kết, tổng kết (covenants and reviews)."),
-    Mount("persons", "persons_cmd", "app", "Danh sách cá nhân (the person register)."),
-    Mount("delegations", "delegations_cmd", "app", "Ủy quyền, ký thay (delegations)."),
-    Mount("registrations", "registrations_cmd", "app", "Đăng ký thi đua (emulation registration)."),
-    Mount("ratings", "ratings_cmd", "app", "Xếp loại cuối năm (year-end ratings)."),
+          "Giao ước thi đua, sơ kết, tổng kết."),
+    Mount("persons", "persons_cmd", "app", "Danh sách cá nhân."),
+    Mount("delegations", "delegations_cmd", "app", "Ủy quyền, ký thay."),
+    Mount("registrations", "registrations_cmd", "app", "Đăng ký thi đua."),
+    Mount("ratings", "ratings_cmd", "app", "Xếp loại cuối năm."),
     Mount("year-review", "year_review_cmd", "app",
-          "Bình xét thi đua cuối năm của đơn vị (year-end review)."),
-    Mount("councils", "decisions_cmd", "councils_app", "Phiên họp Hội đồng TĐKT (council sessions)."),
-    Mount("users", "users_cmd", "app", "Người dùng (officers)."),
-    Mount("units", "org_files_cmd", "units_app", "Cây đơn vị (the unit tree)."),
-    Mount("calendar", "calendar_cmd", "app", "Lịch ngày làm việc (working-day calendar)."),
-    Mount("inspections", "inspections_cmd", "app", "Kiểm tra chéo (cross-inspection plans)."),
+          "Bình xét thi đua cuối năm của đơn vị."),
+    Mount("councils", "decisions_cmd", "councils_app", "Phiên họp Hội đồng Thi đua - Khen thưởng."),
+    Mount("users", "users_cmd", "app", "Tài khoản cán bộ."),
+    Mount("units", "org_files_cmd", "units_app", "Cây đơn vị."),
+    Mount("calendar", "calendar_cmd", "app", "Lịch ngày làm việc."),
+    Mount("inspections", "inspections_cmd", "app", "Kế hoạch kiểm tra chéo."),
     Mount("documents", "documents_cmd", "app",
-          "Văn bản: tài liệu của hồ sơ (list) và văn bản sinh ra (render, sign, verify)."),
+          "Văn bản: tài liệu của hồ sơ (lệnh list) và văn bản do hệ thống tạo (lệnh render, sign, verify)."),
     Mount("proposals", "proposals_cmd", "app",
-          "Đợt đề nghị khen thưởng: một tờ trình, một danh sách (proposal batches)."),
+          "Đợt đề nghị khen thưởng: một tờ trình, một danh sách."),
     Mount("campaigns", "campaigns_cmd", "app",
-          "Phong trào thi đua: thường xuyên, theo đợt, chuyên đề (emulation campaigns)."),
+          "Phong trào thi đua: thường xuyên, theo đợt, chuyên đề."),
 )  # fmt: skip
 
 
@@ -83,20 +85,20 @@ class _Root(LazyGroup):
 
 
 app = typer.Typer(
-    help="khenthuong: quy trình thi đua, khen thưởng (Vietnamese award nomination workflows).",
+    help="khenthuong: quản lý quy trình thi đua, khen thưởng.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     cls=_Root,
 )
 _Root.root = app
-db_app = typer.Typer(help="Cơ sở dữ liệu (database schema).", no_args_is_help=True)
+db_app = typer.Typer(help="Lược đồ cơ sở dữ liệu.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
 @db_app.command("upgrade")
 @report_errors
 def db_upgrade() -> None:
-    """Apply the Alembic migrations to the configured database."""
+    """Cập nhật lược đồ cơ sở dữ liệu (chạy các bản chuyển đổi Alembic)."""
     from khenthuong.storage.db import get_engine  # noqa: PLC0415
     from khenthuong.storage.migrate import upgrade  # noqa: PLC0415
 
@@ -108,20 +110,30 @@ def db_upgrade() -> None:
 @app.command()
 @report_errors
 def init(
-    demo: bool = typer.Option(False, "--demo", help="Also seed the demo organisations."),
-    org: str = typer.Option(None, "--org", help="Code of the organisation's top unit (e.g. BCY)."),
-    org_name: str = typer.Option(None, "--org-name", help="Its name (e.g. Ban Cơ yếu Chính phủ)."),
-    org_level: str = typer.Option("ministry", "--org-level", help="unit, ministry or national."),
-    admin: str = typer.Option(None, "--admin", help="User name of the first administrator."),
-    admin_name: str = typer.Option(None, "--admin-name", help="Their full name."),
-    admin_email: str = typer.Option(None, "--admin-email", help="Their e-mail address."),
+    demo: bool = typer.Option(False, "--demo", help="Thêm cả các tổ chức mẫu."),
+    org: str = typer.Option(None, "--org", help="Mã đơn vị cao nhất của tổ chức (ví dụ BCY)."),
+    org_name: str = typer.Option(
+        None, "--org-name", help="Tên đơn vị đó (ví dụ Ban Cơ yếu Chính phủ)."
+    ),
+    org_level: str = typer.Option(
+        "ministry",
+        "--org-level",
+        help="Cấp: unit (đơn vị), ministry (bộ) hoặc national (trung ương).",
+    ),
+    admin: str = typer.Option(None, "--admin", help="Tên đăng nhập của quản trị viên đầu tiên."),
+    admin_name: str = typer.Option(None, "--admin-name", help="Họ và tên của quản trị viên."),
+    admin_email: str = typer.Option(
+        None, "--admin-email", help="Địa chỉ thư điện tử của quản trị viên."
+    ),
     admin_password_stdin: bool = typer.Option(
-        False, "--admin-password-stdin", help="Read the administrator's password from stdin."
+        False, "--admin-password-stdin", help="Đọc mật khẩu quản trị viên từ đầu vào chuẩn."
     ),
 ) -> None:
-    """Create or upgrade the schema and register the workflows. Without --demo the system is
-    empty: the first administrator and the organisation's top unit are created from the
-    --org/--admin options, asked for in a terminal, or left for a later run."""
+    """Tạo hoặc nâng cấp cơ sở dữ liệu, đăng ký các quy trình; --demo thêm dữ liệu mẫu.
+
+    Không có --demo thì hệ thống trống: quản trị viên đầu tiên và đơn vị cao nhất của tổ chức được
+    tạo từ các tùy chọn --org, --admin, được hỏi trên màn hình dòng lệnh, hoặc để lại cho lần chạy
+    sau."""
     from sqlalchemy import select  # noqa: PLC0415
 
     from khenthuong.rules.issuers import issuers_in  # noqa: PLC0415
@@ -210,8 +222,8 @@ def _first_admin(
 
 @app.command()
 @report_errors
-def backup(file: Path = typer.Argument(..., help="The archive to write (.tar.gz).")) -> None:
-    """Back up the record: the database (documents included) and the audit checkpoint files."""
+def backup(file: Path = typer.Argument(..., help="Tệp sao lưu cần ghi (.tar.gz).")) -> None:
+    """Sao lưu hồ sơ: cơ sở dữ liệu (kể cả tài liệu) và các tệp điểm kiểm tra nhật ký."""
     from khenthuong.services.backup import backup as write_backup  # noqa: PLC0415
     from khenthuong.settings import get_settings  # noqa: PLC0415
     from khenthuong.storage.db import get_engine  # noqa: PLC0415
@@ -228,10 +240,11 @@ def backup(file: Path = typer.Argument(..., help="The archive to write (.tar.gz)
 @app.command()
 @report_errors
 def restore(
-    file: Path = typer.Argument(..., help="An archive written by 'khenthuong backup'."),
+    file: Path = typer.Argument(..., help="Tệp sao lưu do `khenthuong backup` ghi."),
 ) -> None:
-    """Restore an archive into the configured database, which must be empty; then run
-    'khenthuong audit verify'."""
+    """Khôi phục bản sao lưu vào cơ sở dữ liệu trống.
+
+    Cơ sở dữ liệu đã cấu hình phải trống; khôi phục xong thì chạy `khenthuong audit verify`."""
     from khenthuong.services.backup import restore as read_backup  # noqa: PLC0415
     from khenthuong.settings import get_settings  # noqa: PLC0415
     from khenthuong.storage.db import get_engine  # noqa: PLC0415
@@ -278,20 +291,22 @@ def _warn_unknown_organisations(path: Path, engine: Engine) -> None:
 def nominate(
     workflow: str,
     nominee: str = typer.Option(
-        None, "--nominee", help="Full name of an individual, looked up in the person register."
+        None, "--nominee", help="Họ và tên cá nhân, tìm trong danh sách cá nhân."
     ),
-    person: int = typer.Option(None, "--person", help="Id of a registered person."),
+    person: int = typer.Option(None, "--person", help="Số của cá nhân trong danh sách cá nhân."),
     collective: str = typer.Option(
-        None, "--collective", "--nominee-unit", help="Code of the nominated unit (a collective)."
+        None, "--collective", "--nominee-unit", help="Mã đơn vị được đề nghị (tập thể)."
     ),
     create_person: bool = typer.Option(
-        False, "--create-person", help="Add the --nominee name to the register if it is not there."
+        False, "--create-person", help="Thêm tên ở --nominee vào danh sách cá nhân nếu chưa có."
     ),
     person_unit: str = typer.Option(
-        None, "--person-unit", help="Unit of a person added by --create-person (default --unit)."
+        None,
+        "--person-unit",
+        help="Đơn vị của người được thêm bằng --create-person (mặc định: --unit).",
     ),
-    unit: str = typer.Option(..., "--unit", help="Proposing unit code."),
-    as_user: str = typer.Option(..., "--as", help="Username of the proposer."),
+    unit: str = typer.Option(..., "--unit", help="Mã đơn vị đề nghị."),
+    as_user: str = typer.Option(..., "--as", help="Tên đăng nhập của người đề nghị."),
     year: int = typer.Option(None, "--year", min=1945, max=2100),
     comment: str = typer.Option(None, "--comment"),
     kind: str = typer.Option(
@@ -300,21 +315,24 @@ def nominate(
         help=f"Loại hình khen thưởng (Luật TĐKT, Điều 8): {accepted_types()}.",
     ),
     basis: str = typer.Option(
-        None, "--basis", help="Căn cứ (điểm của điều luật) được đề nghị, e.g. 74.1.a."
+        None, "--basis", help="Căn cứ (điểm của điều luật) được đề nghị, ví dụ 74.1.a."
     ),
     attest: str = typer.Option(
         None, "--attest", help="Xác nhận thành tích cho căn cứ đã chọn (nội dung ngắn)."
     ),
     campaign: int = typer.Option(
-        None, "--campaign", help="Id of the campaign (phong trào thi đua) it is made for."
+        None, "--campaign", help="Số phong trào thi đua mà hồ sơ hướng tới."
     ),
     award: str = typer.Option(
-        None, "--award", help="Award code when the path carries several (config/awards.yaml)."
+        None,
+        "--award",
+        help="Mã hình thức khen thưởng, khi quy trình có nhiều hình thức (config/awards.yaml).",
     ),
 ) -> None:
-    """Create a nomination for an individual (--nominee NAME or --person ID) or a collective
-    (--collective UNIT_CODE); prints the new id. With --campaign it is linked to that
-    campaign in the same transaction (refused: nothing is created)."""
+    """Lập hồ sơ đề nghị cho cá nhân hoặc tập thể; in số hồ sơ mới.
+
+    Cá nhân: --nominee HỌ-TÊN hoặc --person SỐ; tập thể: --collective MÃ-ĐƠN-VỊ. Có --campaign thì
+    hồ sơ được gắn vào phong trào ngay trong cùng giao dịch (bị từ chối thì không tạo gì)."""
     if person is not None and collective is not None:
         raise typer.BadParameter("give --person or --collective, not both", param_hint="--person")
     if not (nominee or person or collective):
@@ -362,13 +380,13 @@ def nominate(
 @report_errors
 def claim_basis(
     nomination_id: int,
-    basis: str = typer.Argument(..., help="Căn cứ (điểm của điều luật), e.g. 74.1.b."),
+    basis: str = typer.Argument(..., help="Căn cứ (điểm của điều luật), ví dụ 74.1.b."),
     attest: str = typer.Option(
         None, "--attest", help="Xác nhận thành tích cho căn cứ đã chọn (nội dung ngắn)."
     ),
-    as_user: str = typer.Option(..., "--as", help="Username of the officer."),
+    as_user: str = typer.Option(..., "--as", help="Tên đăng nhập của cán bộ."),
 ) -> None:
-    """Claim (or correct) the basis of an open nomination; the latest claim counts."""
+    """Nêu (hoặc sửa) căn cứ đề nghị của hồ sơ đang mở; căn cứ nêu sau cùng có hiệu lực."""
     from khenthuong.services.grounds import claim_basis_in  # noqa: PLC0415
     from khenthuong.storage.db import write_tx  # noqa: PLC0415
 
@@ -383,12 +401,14 @@ def claim_basis(
 def advance(
     nomination_id: int,
     trigger: str,
-    as_user: str = typer.Option(..., "--as", help="Username of the acting officer."),
+    as_user: str = typer.Option(..., "--as", help="Tên đăng nhập của cán bộ thực hiện."),
     comment: str = typer.Option(None, "--comment"),
-    field: list[str] = typer.Option([], "--field", help="KEY=VALUE payload field; repeatable."),
+    field: list[str] = typer.Option(
+        [], "--field", help="Trường KHÓA=GIÁ-TRỊ của bước; lặp lại được."
+    ),
     expected_version: int = typer.Option(None, "--expected-version"),
 ) -> None:
-    """Take one step on a nomination."""
+    """Thực hiện một bước trên hồ sơ."""
     from khenthuong.services import stepping  # noqa: PLC0415
 
     rt = runtime()
@@ -415,20 +435,21 @@ def advance(
 @report_errors
 def advance_batch(
     trigger: str,
-    nomination_ids: list[int] = typer.Argument(..., help="Ids of the nominations."),
-    as_user: str = typer.Option(..., "--as", help="Username of the acting officer."),
+    nomination_ids: list[int] = typer.Argument(..., help="Số các hồ sơ."),
+    as_user: str = typer.Option(..., "--as", help="Tên đăng nhập của cán bộ thực hiện."),
     comment: str = typer.Option(None, "--comment"),
-    field: list[str] = typer.Option([], "--field", help="KEY=VALUE payload field; repeatable."),
+    field: list[str] = typer.Option(
+        [], "--field", help="Trường KHÓA=GIÁ-TRỊ của bước; lặp lại được."
+    ),
     partial: bool = typer.Option(
-        False, "--partial", help="Write the permitted steps and list the refused ones."
+        False, "--partial", help="Ghi các bước được phép và liệt kê các bước bị từ chối."
     ),
 ) -> None:
-    """Take one step on many nominations in one transaction.
+    """Thực hiện một bước trên nhiều hồ sơ trong một giao dịch.
 
-    All or nothing by default: one refusal refuses the batch, listing every refused id with
-    its reason, and nothing is written. With --partial the permitted steps are written;
-    the exit code is 1 whenever a nomination was refused.
-    """
+    Mặc định là tất cả hoặc không: một hồ sơ bị từ chối thì cả lô bị từ chối, mọi hồ sơ bị từ chối
+    được liệt kê với lý do, và không ghi gì. Có --partial thì các bước được phép vẫn được ghi; mã
+    thoát là 1 khi có hồ sơ bị từ chối."""
     from khenthuong.services import stepping  # noqa: PLC0415
 
     rt = runtime()
@@ -455,11 +476,11 @@ def advance_batch(
 def attach(
     nomination_id: int,
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-    doc_type: str = typer.Option(..., "--type", help=f"Document type: {', '.join(DOC_TYPES)}."),
-    as_user: str = typer.Option(..., "--as", help="Username of the officer attaching it."),
-    state_secret: bool = typer.Option(False, "--state-secret", help="Marks a classified file."),
+    doc_type: str = typer.Option(..., "--type", help=f"Loại tài liệu: {', '.join(DOC_TYPES)}."),
+    as_user: str = typer.Option(..., "--as", help="Tên đăng nhập của cán bộ đính kèm."),
+    state_secret: bool = typer.Option(False, "--state-secret", help="Đánh dấu tài liệu mật."),
 ) -> None:
-    """Attach a dossier document to a nomination (SHA-256, size and type recorded, audited)."""
+    """Đính kèm tài liệu vào hồ sơ (ghi SHA-256, kích thước, loại; có nhật ký)."""
     from khenthuong.services import dossier  # noqa: PLC0415
     from khenthuong.storage.db import write_tx  # noqa: PLC0415
 
@@ -498,7 +519,7 @@ def show(
     ),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Một hồ sơ: trạng thái, hạn và các bước tiếp theo (a nomination and its next steps)."""
+    """Một hồ sơ: trạng thái, hạn và các bước tiếp theo."""
     from khenthuong.services import nominations as svc  # noqa: PLC0415
 
     rt = runtime()
@@ -513,14 +534,14 @@ def show(
         if as_user:
             with actor_for(rt, as_user) as actor:
                 data["actions"] = [t.trigger for t in svc.allowed_triggers(rt.registry, row, actor)]
-        emit_one(data, {"id": "Hồ sơ", "nominee_name": "Người/tập thể được đề nghị",
+        emit_one(data, {"id": "Hồ sơ", "nominee_name": "Cá nhân, tập thể được đề nghị",
                         "workflow_title": "Quy trình", "state_title": "Trạng thái",
                         "year": "Năm", "due_at": "Hạn"}, fmt)  # fmt: skip
         return
     table = Table(show_header=False)
     table.add_row("Hồ sơ", f"#{row['id']}")
     table.add_row("Quy trình", f"{wf.title.vi} ({wf.name} v{wf.version})")
-    table.add_row("Người/tập thể được đề nghị", row["nominee_name"])
+    table.add_row("Cá nhân, tập thể được đề nghị", row["nominee_name"])
     table.add_row("Năm", str(row["year"]))
     table.add_row("Trạng thái", f"{state.title.vi} ({row['state']})")
     table.add_row("Phiên bản", str(row["version"]))
@@ -540,15 +561,16 @@ def show(
 @app.command()
 @report_errors
 def history(
-    target: str = typer.Argument(..., help="A nomination id, or the word 'import'."),
-    file: Path = typer.Argument(None, help="With 'import': a .csv or .xlsx file."),
+    target: str = typer.Argument(..., help="Số hồ sơ, hoặc chữ `import`."),
+    file: Path = typer.Argument(None, help="Với `import`: tệp .csv hoặc .xlsx."),
     fmt: FormatOption = OutputFormat.table,
     skip_bad: bool = typer.Option(
-        False, "--skip-bad", help="Khi nhập: nhập các dòng đúng, bỏ các dòng lỗi (keep good rows)."
+        False, "--skip-bad", help="Khi nhập: nhập các dòng đúng, bỏ qua các dòng lỗi."
     ),
 ) -> None:
-    """`history SỐ`: diễn biến của một hồ sơ. `history import TỆP`: nhập khen thưởng, xếp loại,
-    sáng kiến đã có (a timeline, or import past records)."""
+    """Diễn biến của một hồ sơ (`history SỐ`), hoặc nhập lịch sử đã có (`history import TỆP`).
+
+    Nhập từ tệp .csv hoặc .xlsx các khen thưởng, xếp loại, sáng kiến đã có."""
     from khenthuong.audit.query import history as event_history  # noqa: PLC0415
     from khenthuong.services import nominations as svc  # noqa: PLC0415
 
@@ -597,28 +619,40 @@ def history(
 @app.command("record")
 @report_errors
 def record_history(
-    record: str = typer.Argument(..., help="award, rating, initiative or blocker"),
-    person: str = typer.Option("", "--person", help="Full name (created if new in the unit)."),
-    unit: str = typer.Option(..., "--unit", help="Unit code of the person (or the collective)."),
+    record: str = typer.Argument(
+        ...,
+        help="award (khen thưởng), rating (xếp loại), initiative (sáng kiến) hoặc blocker (kỷ luật).",
+    ),
+    person: str = typer.Option("", "--person", help="Họ và tên (thêm mới nếu đơn vị chưa có)."),
+    unit: str = typer.Option(..., "--unit", help="Mã đơn vị của cá nhân (hoặc của tập thể)."),
     year: str = typer.Option("", "--year"),
     code: str = typer.Option(
         ...,
         "--code",
-        help="award code; rating htxs|htt|ht|kht; initiative scope "
-        "grassroots|ministry|national; blocker discipline|investigation|complaint",
+        help="award: mã hình thức khen thưởng; rating: htxs|htt|ht|kht; initiative: phạm vi "
+        "grassroots|ministry|national; blocker: discipline|investigation|complaint.",
     ),
     decision_number: str = typer.Option("", "--decision-number"),
     decision_date: str = typer.Option(
-        "", "--date", "--from", help="Decision/recognition date, or a blocker's start (YYYY-MM-DD)."
+        "",
+        "--date",
+        "--from",
+        help="Ngày quyết định, ngày công nhận, hoặc ngày bắt đầu kỷ luật (YYYY-MM-DD).",
     ),
-    ends_on: str = typer.Option("", "--to", help="A blocker's end (YYYY-MM-DD); open if unset."),
-    title: str = typer.Option("", "--title", "--note", help="Initiative title or blocker note."),
-    commendation_type: str = typer.Option("", "--type", help="cong_trang, dot_xuat, chuyen_de…"),
+    ends_on: str = typer.Option(
+        "", "--to", help="Ngày kết thúc kỷ luật (YYYY-MM-DD); để trống nếu còn hiệu lực."
+    ),
+    title: str = typer.Option("", "--title", "--note", help="Tên sáng kiến hoặc ghi chú kỷ luật."),
+    commendation_type: str = typer.Option(
+        "", "--type", help="Loại khen thưởng: cong_trang, dot_xuat, chuyen_de…"
+    ),
     level: str = typer.Option(
-        "", "--level", help="A discipline's measure: khien_trach, canh_cao, … or 'Cảnh cáo'."
+        "",
+        "--level",
+        help="Hình thức kỷ luật: khien_trach, canh_cao, … hoặc tên tiếng Việt như 'Cảnh cáo'.",
     ),
 ) -> None:
-    """Record one history entry: a past award, a yearly rating, an initiative or a blocker."""
+    """Ghi một mục lịch sử: khen thưởng, xếp loại năm, sáng kiến hoặc kỷ luật."""
     from khenthuong.services.history_import import record_one  # noqa: PLC0415
     from khenthuong.settings import get_settings  # noqa: PLC0415
     from khenthuong.storage.db import get_engine, write_tx  # noqa: PLC0415
@@ -678,9 +712,10 @@ def demo(
         False, "--again", help="Chạy lại các hồ sơ mẫu (hồ sơ và quyết định mới) dù đã chạy trước."
     ),
 ) -> None:
-    """Chạy thử quy trình với cán bộ mẫu: hồ sơ đến quyết định, Hội đồng, giao ước, kế hoạch
-    kiểm tra chéo 2019, năm thi đua của Cục Cơ yếu Quân đội (walk the demo). Chạy lại không tạo
-    trùng, không gửi thư lần nữa."""
+    """Chạy thử quy trình với cán bộ mẫu; chạy lại không tạo trùng, không gửi thư lần nữa.
+
+    Hồ sơ đến quyết định, Hội đồng, giao ước, kế hoạch kiểm tra chéo 2019, năm thi đua của Cục Cơ
+    yếu Quân đội."""
     from khenthuong.cli.unit_year_demo import run_unit_year  # noqa: PLC0415
     from khenthuong.cli.walkthrough import (  # noqa: PLC0415
         demo_ran,

@@ -33,7 +33,7 @@ from khenthuong.settings import Settings
 from khenthuong.storage.models import EVENTS
 from khenthuong.tabular import write_csv
 
-app = typer.Typer(help="Nhật ký kiểm tra (audit trail).", no_args_is_help=True)
+app = typer.Typer(help="Nhật ký kiểm tra.", no_args_is_help=True)
 
 
 def _when(value: str | None, option: str) -> datetime | None:
@@ -54,19 +54,20 @@ def verify(
     checkpoint_file: Path = typer.Option(
         None,
         "--checkpoint",
-        help="Checkpoint file (JSON lines); its last line is checked. Default: the newest "
-        "stored checkpoint.",
+        help="Tệp điểm kiểm tra (mỗi dòng một JSON); dòng cuối được kiểm tra. Mặc định: điểm kiểm "
+        "tra mới nhất đã lưu.",
     ),
     public_key_file: Path = typer.Option(
         None,
         "--public-key",
-        help="Ed25519 public key (PEM). Default: the public half of the signing key file.",
+        help="Khóa công khai Ed25519 (PEM). Mặc định: nửa công khai của tệp khóa ký.",
     ),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Check every hash chain and prove the log against a signed checkpoint; exit 1 naming
-    the events and streams altered, deleted, reordered, removed or rolled back. With
-    `--format json` the outcome as one object, with `csv` each finding as a row."""
+    """Kiểm tra toàn vẹn mọi chuỗi băm và đối chiếu nhật ký với điểm kiểm tra đã ký.
+
+    Mã thoát 1 khi có sự kiện, luồng bị sửa, xóa, đảo thứ tự, gỡ bỏ hoặc quay lui, kèm tên của
+    chúng. Với `--format json`: kết quả là một đối tượng; với `csv`: mỗi phát hiện một dòng."""
     rt = runtime()
     public_key = (
         checkpoints.load_public_key(public_key_file)
@@ -186,9 +187,9 @@ def _print_seal(sealed: SealReport | None) -> None:
 @app.command("checkpoint")
 @report_errors
 def checkpoint(
-    force: bool = typer.Option(False, "--force", help="Sign one even if nothing is new."),
+    force: bool = typer.Option(False, "--force", help="Ký cả khi không có sự kiện mới."),
 ) -> None:
-    """Seal the events written since the last checkpoint and sign a new checkpoint."""
+    """Niêm phong các sự kiện ghi từ điểm kiểm tra trước và ký điểm kiểm tra mới."""
     rt = runtime()
     made = checkpoints.write_checkpoint(rt.engine, rt.settings, force=force)
     if made is None:
@@ -205,9 +206,9 @@ def checkpoint(
 @app.command("public-key")
 @report_errors
 def public_key(
-    output: Path = typer.Option(None, "--output", "-o", help="Write the PEM here."),
+    output: Path = typer.Option(None, "--output", "-o", help="Ghi khóa (PEM) ra tệp này."),
 ) -> None:
-    """Print (or write) the public key auditors use to check checkpoints."""
+    """In (hoặc ghi ra tệp) khóa công khai để kiểm toán viên kiểm tra các điểm kiểm tra."""
     settings = runtime().settings
     key = checkpoints.load_private_key(settings)
     if key is None:
@@ -227,18 +228,19 @@ def public_key(
 @report_errors
 def query(
     actor: str = typer.Option(None, "--actor"),
-    unit: str = typer.Option(None, "--unit", help="Unit code; includes its subtree."),
+    unit: str = typer.Option(None, "--unit", help="Mã đơn vị; gồm cả các đơn vị trực thuộc."),
     workflow: str = typer.Option(None, "--workflow"),
     trigger: str = typer.Option(None, "--trigger"),
     state: str = typer.Option(None, "--state"),
     nomination: int = typer.Option(None, "--nomination"),
-    since: str = typer.Option(None, "--since", help="ISO date/time (UTC unless offset given)."),
+    since: str = typer.Option(
+        None, "--since", help="Từ thời điểm (ISO; UTC nếu không ghi múi giờ)."
+    ),
     until: str = typer.Option(None, "--until"),
     limit: int = typer.Option(1000, "--limit", min=1, max=1_000_000),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Tìm sự kiện nhật ký theo người, đơn vị, quy trình, bước, trạng thái, thời gian
-    (filter the audit trail)."""
+    """Tìm sự kiện nhật ký theo người, đơn vị, quy trình, bước, trạng thái, thời gian."""
     rt = runtime()
     criteria = AuditFilter(
         actor=actor,

@@ -25,7 +25,7 @@ from khenthuong.storage.db import write_tx
 
 NOT_CHOSEN = "chưa chọn"
 
-app = typer.Typer(help="Khối, cụm thi đua (emulation blocs).", no_args_is_help=True)
+app = typer.Typer(help="Khối, cụm thi đua.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -34,7 +34,7 @@ def list_(
     year: int = typer.Option(None, "--year", help="Năm (mặc định: năm nay)."),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Các khối, cụm thi đua với khối/cụm trưởng và số thành viên trong năm (every bloc)."""
+    """Các khối, cụm thi đua với khối/cụm trưởng và số thành viên trong năm."""
     rt = runtime()
     year = year or date.today().year
     rows = []
@@ -66,7 +66,7 @@ def show(
     year: int = typer.Option(None, "--year", help="Năm (mặc định: năm nay)."),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Một khối: thành viên, khối/cụm trưởng, khối/cụm phó trong năm (one bloc in a year)."""
+    """Một khối: thành viên, khối/cụm trưởng, khối/cụm phó trong năm."""
     rt = runtime()
     year = year or date.today().year
     with rt.engine.connect() as conn:
@@ -101,13 +101,13 @@ def show(
 def create(
     code: str,
     name: str = typer.Option(..., "--name"),
-    kind: str = typer.Option(..., "--kind", help="khoi or cum"),
-    organiser: str = typer.Option(..., "--organiser", help="Unit code"),
-    since: int = typer.Option(..., "--since", help="First year"),
-    flag_quota: int = typer.Option(1, "--flag-quota", help="Cờ thi đua của Chính phủ per year"),
+    kind: str = typer.Option(..., "--kind", help="khoi (khối) hoặc cum (cụm)."),
+    organiser: str = typer.Option(..., "--organiser", help="Mã đơn vị tổ chức."),
+    since: int = typer.Option(..., "--since", help="Năm đầu tiên."),
+    flag_quota: int = typer.Option(1, "--flag-quota", help="Số Cờ thi đua của Chính phủ mỗi năm."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Create a bloc (its organiser's emulation office or an administrator); audited."""
+    """Tạo khối, cụm thi đua (cơ quan thi đua của đơn vị tổ chức hoặc quản trị viên); có nhật ký."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         bloc_admin.create_bloc(
@@ -122,10 +122,10 @@ def create(
 def add_member(
     code: str,
     unit: str = typer.Option(..., "--unit"),
-    since: str = typer.Option(..., "--from", help="Effective date, YYYY-MM-DD"),
+    since: str = typer.Option(..., "--from", help="Ngày có hiệu lực, YYYY-MM-DD."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Add a member from a date; audited."""
+    """Thêm thành viên từ một ngày; có nhật ký."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         bloc_admin.add_member(conn, code, unit, since=date.fromisoformat(since), actor=actor)
@@ -137,10 +137,10 @@ def add_member(
 def remove_member(
     code: str,
     unit: str = typer.Option(..., "--unit"),
-    until: str = typer.Option(..., "--until", help="Last day, YYYY-MM-DD"),
+    until: str = typer.Option(..., "--until", help="Ngày cuối cùng, YYYY-MM-DD."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """End a membership on a date; audited."""
+    """Kết thúc tư cách thành viên vào một ngày; có nhật ký."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         bloc_admin.remove_member(conn, code, unit, until=date.fromisoformat(until), actor=actor)
@@ -152,12 +152,14 @@ def remove_member(
 def set_leader(
     code: str,
     year: int = typer.Option(..., "--year"),
-    leader: str = typer.Option(..., "--leader", help="Member unit code"),
-    deputy: str = typer.Option(None, "--deputy", help="Member unit code"),
-    source: str = typer.Option("elected", "--source", help="elected or set"),
+    leader: str = typer.Option(..., "--leader", help="Mã đơn vị thành viên làm khối trưởng."),
+    deputy: str = typer.Option(None, "--deputy", help="Mã đơn vị thành viên làm khối phó."),
+    source: str = typer.Option(
+        "elected", "--source", help="elected (khối bầu) hoặc set (đơn vị tổ chức chỉ định)."
+    ),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Record the year's leader and deputy (elected by the bloc or set by the organiser)."""
+    """Ghi khối trưởng, khối phó của năm (khối bầu hoặc đơn vị tổ chức chỉ định)."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         view = bloc_admin.set_leader(conn, code, year, leader, deputy, source=source, actor=actor)

@@ -10,16 +10,16 @@ from rich.table import Table
 from khenthuong.calendar.workdays import FIRST_YEAR, LAST_YEAR, WEEKDAYS_VI, default_calendar
 from khenthuong.cli.common import FormatOption, OutputFormat, console, emit, report_errors
 
-app = typer.Typer(help="Lịch ngày làm việc (working-day calendar).", no_args_is_help=True)
+app = typer.Typer(help="Lịch ngày làm việc.", no_args_is_help=True)
 
 
 @app.command("add-working-days")
 @report_errors
 def add_working_days(
-    start: str = typer.Argument(..., help="YYYY-MM-DD"),
-    n: int = typer.Argument(..., help="Working days to add (the start day never counts)."),
+    start: str = typer.Argument(..., help="Ngày bắt đầu, YYYY-MM-DD."),
+    n: int = typer.Argument(..., help="Số ngày làm việc cần cộng (không tính ngày bắt đầu)."),
 ) -> None:
-    """The N-th working day after DATE (Tết and other holidays skipped)."""
+    """Ngày làm việc thứ N sau NGÀY (bỏ qua Tết và các ngày lễ)."""
     try:
         day = date.fromisoformat(start)
     except ValueError:
@@ -35,10 +35,10 @@ def add_working_days(
 @app.command("holidays")
 @report_errors
 def holidays(
-    year: int = typer.Argument(..., help=f"{FIRST_YEAR}..{LAST_YEAR}"),
+    year: int = typer.Argument(..., help=f"Năm, từ {FIRST_YEAR} đến {LAST_YEAR}."),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Days off and make-up working days of a year."""
+    """Ngày nghỉ và ngày làm bù của một năm."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise typer.BadParameter(
             f"year must be between {FIRST_YEAR} and {LAST_YEAR}", param_hint="YEAR"

@@ -27,7 +27,7 @@ from khenthuong.services.access import readable_paths
 from khenthuong.storage.db import write_tx
 
 app = typer.Typer(
-    help="Phong trào thi đua: thường xuyên, theo đợt, chuyên đề (emulation campaigns).",
+    help="Phong trào thi đua: thường xuyên, theo đợt, chuyên đề.",
     no_args_is_help=True,
 )
 KINDS = "; ".join(f"{c}: {n}" for c, n in svc.CAMPAIGN_KINDS.items())
@@ -46,18 +46,20 @@ def _date(text: str | None, option: str) -> object:
 @report_errors
 def add(
     title: str = typer.Argument(..., help="Chủ đề (tên) của phong trào"),
-    unit: str = typer.Option(..., "--unit", help="Code of the launching unit"),
+    unit: str = typer.Option(..., "--unit", help="Mã đơn vị phát động."),
     kind: str = typer.Option(..., "--kind", help=f"Loại phong trào: {KINDS}"),
-    start: str = typer.Option(..., "--from", help="Ngày bắt đầu (dd/mm/yyyy or yyyy-mm-dd)"),
-    end: str = typer.Option(None, "--to", help="Ngày kết thúc (required unless thuong_xuyen)"),
-    target: list[str] = typer.Option([], "--target", help="A target (chỉ tiêu); repeat"),
-    plan_number: str = typer.Option(None, "--plan-number", help="Số kế hoạch, e.g. 12/KH-BCY"),
-    plan: Path = typer.Option(
-        None, "--plan", exists=True, dir_okay=False, help="The kế hoạch phát động file (PDF…)"
+    start: str = typer.Option(..., "--from", help="Ngày bắt đầu (dd/mm/yyyy hoặc yyyy-mm-dd)."),
+    end: str = typer.Option(
+        None, "--to", help="Ngày kết thúc (bắt buộc, trừ phong trào thuong_xuyen)."
     ),
-    as_user: str = typer.Option(..., "--as", help="Officer of the launching unit"),
+    target: list[str] = typer.Option([], "--target", help="Một chỉ tiêu; lặp lại được."),
+    plan_number: str = typer.Option(None, "--plan-number", help="Số kế hoạch, ví dụ 12/KH-BCY."),
+    plan: Path = typer.Option(
+        None, "--plan", exists=True, dir_okay=False, help="Tệp kế hoạch phát động (PDF…)."
+    ),
+    as_user: str = typer.Option(..., "--as", help="Cán bộ của đơn vị phát động."),
 ) -> None:
-    """Launch a campaign: prints its id."""
+    """Phát động phong trào thi đua; in số phong trào."""
     starts_on = _date(start, "--from")
     ends_on = _date(end, "--to")
     rt = runtime()
@@ -81,11 +83,11 @@ def attach(
     campaign_id: int,
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     doc_type: str = typer.Option(
-        "ke_hoach_phat_dong", "--type", help=f"One of: {', '.join(svc.CAMPAIGN_DOC_TYPES)}"
+        "ke_hoach_phat_dong", "--type", help=f"Loại tài liệu: {', '.join(svc.CAMPAIGN_DOC_TYPES)}."
     ),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Attach a document (the plan by default) to a campaign; prints its SHA-256."""
+    """Đính kèm tài liệu (mặc định: kế hoạch phát động) vào phong trào; in SHA-256."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         stored = svc.attach_in(
@@ -102,10 +104,10 @@ def attach(
 @report_errors
 def link(
     campaign_id: int,
-    nominations: list[int] = typer.Argument(..., help="Nomination ids"),
+    nominations: list[int] = typer.Argument(..., help="Số các hồ sơ."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Link nominations to a campaign (all of them or none)."""
+    """Gắn hồ sơ vào phong trào (tất cả hoặc không hồ sơ nào)."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         svc.link_in(conn, campaign_id, nominations, actor=actor)
@@ -115,11 +117,11 @@ def link(
 @app.command("list")
 @report_errors
 def list_(
-    year: int = typer.Option(None, "--year", help="Only campaigns running in this year"),
-    as_user: str = typer.Option(None, "--as", help="Only what this officer may read"),
+    year: int = typer.Option(None, "--year", help="Chỉ các phong trào diễn ra trong năm này."),
+    as_user: str = typer.Option(None, "--as", help="Chỉ những gì cán bộ này được xem."),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Campaigns, newest first."""
+    """Các phong trào thi đua, mới nhất trước."""
     rt = runtime()
     table = Table("#", "Phong trào", "Loại", "Đơn vị phát động", "Từ ngày", "Đến ngày", "Hồ sơ")
     with rt.engine.connect() as conn:
@@ -154,7 +156,7 @@ def show(
     as_user: str = typer.Option(None, "--as"),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """A campaign: theme, kind, dates, targets, documents and linked nominations."""
+    """Một phong trào: chủ đề, loại, thời gian, chỉ tiêu, tài liệu và hồ sơ đã gắn."""
     rt = runtime()
     with rt.engine.connect() as conn:
         if as_user:

@@ -260,7 +260,7 @@ def progress(
         yield lambda n, of=None: bar.update(task, advance=n, total=of if of else None)
 
 
-HELP_TEXT = "Xem hướng dẫn này rồi thoát (show this help)."
+HELP_TEXT = "Xem hướng dẫn này rồi thoát."
 
 
 VIETNAMESE = frozenset("ăâđêôơưáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ")
@@ -275,23 +275,52 @@ def _vietnamese_first(text: str | None) -> bool:
     return _is_vietnamese(" ".join((text or "").split()[:3]))
 
 
-def readable_help(command: Any, path: str = "") -> Any:
-    """Help an officer reads: Vietnamese first (khenthuong.cli.help_vi) with the English in
-    parentheses; each parameter's value named as a word (UNIT, YEAR, table|json|csv) instead
-    of a type (<str>, <bool>, <list[str]>); flags show none; the help option in Vietnamese."""
-    from khenthuong.cli.help_vi import COMMAND_OPTIONS, COMMANDS, OPTIONS  # noqa: PLC0415
+RICH_TEXTS = {
+    "ARGUMENTS_PANEL_TITLE": "Tham số",
+    "OPTIONS_PANEL_TITLE": "Tùy chọn",
+    "COMMANDS_PANEL_TITLE": "Lệnh",
+    "ERRORS_PANEL_TITLE": "Lỗi",
+    "DEFAULT_STRING": "[mặc định: {}]",
+    "REQUIRED_LONG_STRING": "[bắt buộc]",
+    "ENVVAR_STRING": "[biến môi trường: {}]",
+    "DEPRECATED_STRING": "(không dùng nữa) ",
+    "ABORTED_TEXT": "Đã hủy.",
+    "RICH_HELP": "Xem hướng dẫn: [blue]'{command_path} {help_option}'[/]",
+}
+"""Typer's own words around the help (panel titles, default and required marks)."""
 
-    if path in COMMANDS and not (command.help or "").startswith(COMMANDS[path]):
-        # Listed commands have an English docstring (a Vietnamese term inside it or not).
-        english = " ".join((command.help or "").split())
-        command.help = f"{COMMANDS[path]} ({english})" if english else COMMANDS[path]
-        command.short_help = COMMANDS[path]
+
+def _reflowed(text: str) -> str:
+    """Each paragraph of a docstring on one line: the terminal wraps it, not the source."""
+    return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n"))
+
+
+def readable_help(command: Any, path: str = "") -> Any:
+    """Help an officer reads, in Vietnamese only: the commands' own help, options without a
+    Vietnamese help of their own given one (khenthuong.cli.help_vi); each parameter's value
+    named as a word (UNIT, YEAR, table|json|csv) instead of a type (<str>, <bool>,
+    <list[str]>); flags show none; the help option and Typer's panels in Vietnamese."""
+    import typer.rich_utils  # noqa: PLC0415
+
+    from khenthuong.cli.help_vi import (  # noqa: PLC0415
+        COMMAND_METAVARS,
+        COMMAND_OPTIONS,
+        METAVARS,
+        OPTIONS,
+    )
+
+    for name, text in RICH_TEXTS.items():
+        setattr(typer.rich_utils, name, text)
+    if command.help:
+        command.help = _reflowed(command.help)
+    command.options_metavar = "[TÙY-CHỌN]"
+    if getattr(command, "subcommand_metavar", None):
+        command.subcommand_metavar = "LỆNH [THAM-SỐ]..."
     for param in command.params:
         long_name = next((o for o in getattr(param, "opts", ()) if o.startswith("--")), "")
         vietnamese = COMMAND_OPTIONS.get(f"{path} {long_name}") or OPTIONS.get(long_name)
         if vietnamese and not _vietnamese_first(getattr(param, "help", None)):
-            own = getattr(param, "help", None)
-            param.help = f"{vietnamese} ({own})" if own else vietnamese
+            param.help = vietnamese  # none of its own, or Typer's own English
         if not getattr(param, "opts", None) or param.param_type_name == "argument":
             # An argument's type column would show <str>: its name says what it is.
             param.display_type_rich = lambda ctx: None
@@ -305,7 +334,11 @@ def readable_help(command: Any, path: str = "") -> Any:
                 str(c.value if isinstance(c, Enum) else c) for c in described.choices
             )
         else:
-            name = (param.name or "value").strip("_").upper().replace("_", "-")
+            name = (
+                COMMAND_METAVARS.get(f"{path} {param.name}")
+                or METAVARS.get(param.name or "")
+                or (param.name or "value").strip("_").upper().replace("_", "-")
+            )
             param.metavar = name + ("..." if param.multiple or param.nargs == -1 else "")
     help_option = command.get_help_option(typer.Context(command))
     if help_option is not None:

@@ -22,9 +22,7 @@ from khenthuong.cli.common import (
 from khenthuong.services import bloc_reviews, covenants
 from khenthuong.storage.db import write_tx
 
-app = typer.Typer(
-    help="Giao ước thi đua, sơ kết, tổng kết (covenants and reviews).", no_args_is_help=True
-)
+app = typer.Typer(help="Giao ước thi đua, sơ kết, tổng kết.", no_args_is_help=True)
 
 
 def _pairs(items: list[str], option: str) -> dict[str, float]:
@@ -41,8 +39,8 @@ def _pairs(items: list[str], option: str) -> dict[str, float]:
 
 
 TARGET_HELP = (
-    "CODE:KIND:THRESHOLD:DESCRIPTION; KIND one of " + ", ".join(KINDS) + "; THRESHOLD e.g. 80% "
-    "(a percentage) or 3 (a count), '-' for zero_cases and done"
+    "MÃ:LOẠI:NGƯỠNG:MÔ-TẢ; LOẠI là một trong " + ", ".join(KINDS) + "; NGƯỠNG ví dụ 80% "
+    "(tỷ lệ) hoặc 3 (số lần), '-' với zero_cases và done"
 )
 
 
@@ -50,14 +48,14 @@ def parse_target(item: str, points: dict[str, float], weights: dict[str, float])
     """One --target option as a Target."""
     parts = item.split(":", 3)
     if len(parts) != 4 or parts[1] not in KINDS:
-        raise typer.BadParameter(f"{item!r} is not {TARGET_HELP}", param_hint="--target")
+        raise typer.BadParameter(f"{item!r} không đúng dạng {TARGET_HELP}", param_hint="--target")
     code, kind, threshold, description = parts
     unit = "percent" if threshold.endswith("%") else "count"
     try:
         value = 0.0 if threshold.strip() in ("", "-") else float(threshold.rstrip("%"))
     except ValueError:
         raise typer.BadParameter(
-            f"{item!r}: THRESHOLD is a number", param_hint="--target"
+            f"{item!r}: NGƯỠNG phải là một số", param_hint="--target"
         ) from None
     return Target(code, description, kind, value, unit, points.get(code), weights.get(code, 1.0))
 
@@ -69,12 +67,12 @@ def launch(
     year: int = typer.Option(..., "--year"),
     theme: str = typer.Option(..., "--theme"),
     target: list[str] = typer.Option(..., "--target", help=TARGET_HELP),
-    points: list[str] = typer.Option([], "--points", help="CODE=POINTS (default: the bloc's)"),
-    weight: list[str] = typer.Option([], "--weight", help="CODE=WEIGHT (default 1)"),
-    on: str = typer.Option(None, "--date", help="Launch date (default today)"),
+    points: list[str] = typer.Option([], "--points", help="MÃ=ĐIỂM (mặc định: theo khối)."),
+    weight: list[str] = typer.Option([], "--weight", help="MÃ=HỆ-SỐ (mặc định 1)."),
+    on: str = typer.Option(None, "--date", help="Ngày phát động (mặc định hôm nay)."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Launch the year's covenant with its targets (phát động): the year's leader only."""
+    """Phát động giao ước thi đua của năm với các chỉ tiêu; chỉ khối trưởng của năm."""
     per_points, per_weight = _pairs(points, "--points"), _pairs(weight, "--weight")
     if on is None and year != date.today().year:
         raise typer.BadParameter(
@@ -100,11 +98,11 @@ def launch(
 def sign(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year"),
-    unit: list[str] = typer.Option(..., "--unit", help="Repeatable"),
-    on: str = typer.Option(None, "--date", help="Signing date (default today)"),
+    unit: list[str] = typer.Option(..., "--unit", help="Mã đơn vị thành viên; lặp lại được."),
+    on: str = typer.Option(None, "--date", help="Ngày ký (mặc định hôm nay)."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Record members' signatures of the covenant (each member's own officer or head)."""
+    """Ghi chữ ký giao ước của các thành viên (cán bộ hoặc thủ trưởng của chính thành viên đó)."""
     rt = runtime()
     signed_on = date.fromisoformat(on) if on else date.today()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
@@ -118,14 +116,17 @@ def sign(
 def report(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year"),
-    round_: str = typer.Option(..., "--round", help="so_ket or tong_ket"),
+    round_: str = typer.Option(
+        ..., "--round", help="Đợt: so_ket (sơ kết) hoặc tong_ket (tổng kết)."
+    ),
     unit: str = typer.Option(..., "--unit"),
-    value: list[str] = typer.Option(..., "--value", help="TARGET=NUMBER; repeatable"),
+    value: list[str] = typer.Option(..., "--value", help="CHỈ-TIÊU=SỐ; lặp lại được."),
     as_user: str = typer.Option(..., "--as"),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """A member's results against the targets; prints its score and how it was computed
-    (`--format json`: the score with each target's line and each deduction, codes kept)."""
+    """Báo cáo kết quả của thành viên theo chỉ tiêu; in điểm và cách tính.
+
+    Với `--format json`: điểm kèm từng dòng chỉ tiêu và từng khoản trừ, giữ nguyên mã."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         score = bloc_reviews.report(
@@ -152,12 +153,16 @@ def report(
 def deduct(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year"),
-    round_: str = typer.Option(..., "--round", help="so_ket or tong_ket"),
+    round_: str = typer.Option(
+        ..., "--round", help="Đợt: so_ket (sơ kết) hoặc tong_ket (tổng kết)."
+    ),
     unit: str = typer.Option(..., "--unit"),
-    cases: list[str] = typer.Option(..., "--cases", help="DEDUCTION=N; repeatable"),
+    cases: list[str] = typer.Option(..., "--cases", help="KHOẢN-TRỪ=SỐ-LẦN; lặp lại được."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """The year's leader records a member's deductions (cases per kind of the bloc's rule)."""
+    """Khối trưởng của năm ghi các khoản trừ điểm của thành viên.
+
+    Số lần vi phạm theo từng khoản trừ trong quy định của khối."""
     rt = runtime()
     counts = {k: int(v) for k, v in _pairs(cases, "--cases").items()}
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
@@ -170,10 +175,12 @@ def deduct(
 def scores(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year"),
-    round_: str = typer.Option("tong_ket", "--round", help="so_ket or tong_ket"),
+    round_: str = typer.Option(
+        "tong_ket", "--round", help="Đợt: so_ket (sơ kết) hoặc tong_ket (tổng kết)."
+    ),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """The round's score table: rank, member, score and how it was computed."""
+    """Bảng điểm của đợt: thứ hạng, thành viên, điểm và cách tính."""
     rt = runtime()
     with rt.engine.connect() as conn:
         rows = bloc_reviews.score_table(conn, bloc, year, round_)
@@ -200,11 +207,11 @@ def scores(
 def vote(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year"),
-    votes: list[str] = typer.Option(..., "--votes", help="UNIT=N; repeatable"),
+    votes: list[str] = typer.Option(..., "--votes", help="ĐƠN-VỊ=SỐ-PHIẾU; lặp lại được."),
     voters: int = typer.Option(..., "--voters"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Record the year-end vote (suy tôn); ranks members and proposes the flags."""
+    """Ghi kết quả suy tôn cuối năm; xếp hạng thành viên và đề nghị tặng cờ."""
     rt = runtime()
     tally = {k: int(v) for k, v in _pairs(votes, "--votes").items()}
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:

@@ -29,8 +29,8 @@ from khenthuong.services.registers import council_sessions, decision_summaries
 from khenthuong.storage.db import write_tx
 from khenthuong.workflow.loader import WorkflowRegistry
 
-app = typer.Typer(help="Quyết định khen thưởng (award decisions).", no_args_is_help=True)
-councils_app = typer.Typer(help="Phiên họp Hội đồng TĐKT (council sessions).", no_args_is_help=True)
+app = typer.Typer(help="Quyết định khen thưởng.", no_args_is_help=True)
+councils_app = typer.Typer(help="Phiên họp Hội đồng Thi đua - Khen thưởng.", no_args_is_help=True)
 
 
 def _day(value: str, option: str) -> date:
@@ -46,26 +46,28 @@ def create(
     number: str = typer.Option(
         ...,
         "--number",
-        help="<số>/QĐ-<ký hiệu of the authority> as officially written, e.g. 123/QĐ-BCY, "
-        "1234/QĐ-TTg (config/issuers.yaml)",
+        help="<số>/QĐ-<ký hiệu của cơ quan> đúng như văn bản, ví dụ 123/QĐ-BCY, 1234/QĐ-TTg "
+        "(config/issuers.yaml).",
     ),
     on: str | None = typer.Option(
         None,
         "--date",
-        help="Decision date, YYYY-MM-DD (default: today in Việt Nam): not in the future, nor "
-        "before the nominations' last step or council session; its coefficient and base "
-        "salary apply",
+        help="Ngày quyết định, YYYY-MM-DD (mặc định: hôm nay theo giờ Việt Nam): không sau hôm "
+        "nay, không trước bước cuối hay phiên họp Hội đồng của các hồ sơ; hệ số và mức lương cơ "
+        "sở tính theo ngày này.",
     ),
     signer: str = typer.Option(..., "--signer"),
-    authority: str = typer.Option(..., "--authority", help="Unit code of the deciding authority"),
-    award: str = typer.Option(..., "--award", help="Award code from config/awards.yaml"),
-    nomination: list[int] = typer.Option([], "--nomination", help="Repeatable"),
+    authority: str = typer.Option(..., "--authority", help="Mã đơn vị có thẩm quyền quyết định."),
+    award: str = typer.Option(
+        ..., "--award", help="Mã hình thức khen thưởng (config/awards.yaml)."
+    ),
+    nomination: list[int] = typer.Option([], "--nomination", help="Số hồ sơ; lặp lại được."),
     batch: int | None = typer.Option(
-        None, "--batch", help="Every member of this proposal batch waiting for the decision"
+        None, "--batch", help="Mọi hồ sơ của đợt đề nghị này đang chờ quyết định."
     ),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Sign a decision for one or many nominations; prints the award money per nominee."""
+    """Ký quyết định khen thưởng cho một hay nhiều hồ sơ; in tiền thưởng từng người."""
     rt = runtime()
     catalog = catalog_in(rt.settings.config_dir)
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
@@ -112,12 +114,13 @@ def _with_batch(
 def show(
     number: str,
     year: int | None = typer.Option(
-        None, "--year", help="Năm của quyết định, khi số trùng giữa các năm (year)"
+        None, "--year", help="Năm của quyết định, khi số trùng giữa các năm."
     ),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Một quyết định với người, tập thể được khen và tiền thưởng; số viết hoa hay thường đều
-    được (a decision with its awardees and money)."""
+    """Một quyết định với cá nhân, tập thể được khen và tiền thưởng.
+
+    Số quyết định viết hoa hay viết thường đều được."""
     rt = runtime()
     with rt.engine.connect() as conn:
         header, lines = decisions.decision_lines(conn, number, year)
@@ -140,7 +143,7 @@ def show(
         f"[bold]Quyết định số {header['number']}[/] ngày {header['decided_on']:%d/%m/%Y} — "
         f"{award.name.vi}; người ký: {header['signer']}"
     )
-    table = Table("hồ sơ", "người/tập thể", "hệ số", "lương cơ sở", "tiền thưởng (đồng)")
+    table = Table("hồ sơ", award.awardees_vi, "hệ số", "lương cơ sở", "tiền thưởng (đồng)")
     for line in lines:
         table.add_row(
             f"#{line.nomination_id}",
@@ -163,13 +166,12 @@ LINE_COLUMNS = [
 @app.command("list")
 @report_errors
 def list_(
-    year: int | None = typer.Option(None, "--year", help="Năm ký quyết định (year)"),
+    year: int | None = typer.Option(None, "--year", help="Năm ký quyết định."),
     authority: str | None = typer.Option(None, "--authority", help="Mã cơ quan quyết định"),
     limit: int = typer.Option(100, "--limit", min=1, max=100_000, help="Số quyết định tối đa"),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Các quyết định đã ký, mới nhất trước: số, ngày, người ký, hình thức, số người, tổng tiền
-    (signed decisions, newest first)."""
+    """Các quyết định đã ký, mới nhất trước: số, ngày, người ký, hình thức, số được khen, tổng tiền."""
     rt = runtime()
     awards = catalog_in(rt.settings.config_dir).awards
     with rt.engine.connect() as conn:
@@ -189,12 +191,14 @@ def list_(
 @report_errors
 def councils_list(
     unit: str | None = typer.Option(None, "--unit", help="Mã đơn vị (cả các đơn vị trực thuộc)"),
-    year: int | None = typer.Option(None, "--year", help="Năm họp (year)"),
-    status: str | None = typer.Option(None, "--status", help="open (đang họp) hoặc closed"),
+    year: int | None = typer.Option(None, "--year", help="Năm họp."),
+    status: str | None = typer.Option(
+        None, "--status", help="open (đang họp) hoặc closed (đã kết thúc)."
+    ),
     limit: int = typer.Option(100, "--limit", min=1, max=100_000, help="Số phiên tối đa"),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Các phiên họp Hội đồng, mới nhất trước (council sessions, newest first)."""
+    """Các phiên họp Hội đồng, mới nhất trước."""
     if status not in (None, "open", "closed"):
         raise typer.BadParameter(f"{status!r}: open hoặc closed", param_hint="--status")
     with runtime().engine.connect() as conn:
@@ -215,12 +219,16 @@ def open_(
     unit: str = typer.Option(..., "--unit"),
     title: str = typer.Option(..., "--title"),
     held_on: str | None = typer.Option(
-        None, "--date", help="Meeting date, YYYY-MM-DD (default: today in Việt Nam)"
+        None, "--date", help="Ngày họp, YYYY-MM-DD (mặc định: hôm nay theo giờ Việt Nam)."
     ),
-    member: list[str] = typer.Option(..., "--member", help="NAME, or NAME:absent, NAME:written"),
+    member: list[str] = typer.Option(
+        ...,
+        "--member",
+        help="HỌ-TÊN, hoặc HỌ-TÊN:absent (vắng), HỌ-TÊN:written (ý kiến bằng văn bản).",
+    ),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Open a session with its members and attendance; prints the session id."""
+    """Mở phiên họp Hội đồng với thành viên và điểm danh; in số phiên."""
     members = []
     for item in member:
         name, _, mark = item.partition(":")
@@ -246,9 +254,9 @@ def open_(
 @report_errors
 def tally(
     session: int,
-    nomination: int | None = typer.Argument(None, help="A nomination (or --batch)"),
+    nomination: int | None = typer.Argument(None, help="Số hồ sơ (hoặc dùng --batch)."),
     batch: int | None = typer.Option(
-        None, "--batch", help="Every member of this proposal batch waiting for the council"
+        None, "--batch", help="Mọi hồ sơ của đợt đề nghị này đang chờ Hội đồng."
     ),
     agree: int = typer.Option(..., "--agree"),
     disagree: int = typer.Option(0, "--disagree"),
@@ -256,8 +264,9 @@ def tally(
     written: int = typer.Option(0, "--written-agree"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Put nominations on the agenda (if needed) and record their secret-ballot result (one
-    nomination, or with --batch every member of a batch waiting for the council)."""
+    """Đưa hồ sơ vào chương trình (nếu cần) và ghi kết quả bỏ phiếu kín.
+
+    Một hồ sơ, hoặc với --batch mọi hồ sơ của đợt đề nghị đang chờ Hội đồng."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         given = [nomination] if nomination is not None else []
@@ -280,7 +289,7 @@ def tally(
 @councils_app.command("close")
 @report_errors
 def close(session: int, as_user: str = typer.Option(..., "--as")) -> None:
-    """Close the session: evaluate every item, move every nomination, print the minutes."""
+    """Kết thúc phiên họp: xét từng hồ sơ, chuyển bước mọi hồ sơ, in biên bản."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         minutes = councils.close_session(

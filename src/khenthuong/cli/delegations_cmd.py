@@ -23,7 +23,7 @@ from khenthuong.localtime import local_today
 from khenthuong.services import delegations
 from khenthuong.storage.db import write_tx
 
-app = typer.Typer(help="Ủy quyền, ký thay (delegations).", no_args_is_help=True)
+app = typer.Typer(help="Ủy quyền, ký thay.", no_args_is_help=True)
 
 
 def _date(text: str, option: str) -> date:
@@ -36,13 +36,15 @@ def _date(text: str, option: str) -> date:
 @app.command("add")
 @report_errors
 def delegations_add(
-    delegator: str = typer.Option(..., "--from", help="Người ủy quyền (username)."),
-    delegate: str = typer.Option(..., "--to", help="Người được ủy quyền (username)."),
+    delegator: str = typer.Option(..., "--from", help="Tên đăng nhập của người ủy quyền."),
+    delegate: str = typer.Option(..., "--to", help="Tên đăng nhập của người được ủy quyền."),
     unit: str = typer.Option(..., "--unit", help="Mã đơn vị: ủy quyền trong phạm vi đơn vị này."),
     role: list[str] = typer.Option(
         [], "--role", help="Vai trò ủy quyền (lặp lại được); bỏ trống: mọi vai trò."
     ),
-    mode: str = typer.Option(..., "--mode", help="KT (ký thay), TL (thừa lệnh), TUQ."),
+    mode: str = typer.Option(
+        ..., "--mode", help="KT (ký thay), TL (thừa lệnh) hoặc TUQ (thừa ủy quyền)."
+    ),
     title: str = typer.Option(
         ..., "--title", help="Chức vụ người được ủy quyền, in dưới dòng ký (vd. THỨ TRƯỞNG)."
     ),

@@ -24,7 +24,7 @@ from khenthuong.rules.catalog import catalog_in
 from khenthuong.services.documents import KINDS, DocumentRequest, render_document
 
 app = typer.Typer(
-    help="Văn bản: tài liệu của hồ sơ (list) và văn bản sinh ra (render, sign, verify).",
+    help="Văn bản: tài liệu của hồ sơ (lệnh list) và văn bản do hệ thống tạo (lệnh render, sign, verify).",
     no_args_is_help=True,
 )
 
@@ -32,7 +32,7 @@ app = typer.Typer(
 @app.command("list")
 @report_errors
 def list_documents(nomination_id: int, fmt: FormatOption = OutputFormat.table) -> None:
-    """List a nomination's dossier documents (type, file, size, SHA-256)."""
+    """Các tài liệu của hồ sơ (loại, tệp, kích thước, SHA-256)."""
     from rich.table import Table  # noqa: PLC0415
 
     from khenthuong.services import dossier  # noqa: PLC0415
@@ -55,20 +55,22 @@ def list_documents(nomination_id: int, fmt: FormatOption = OutputFormat.table) -
 @app.command("render")
 @report_errors
 def render(
-    kind: str = typer.Argument(..., help=" | ".join(KINDS)),
+    kind: str = typer.Argument(..., help="Loại văn bản: " + " | ".join(KINDS)),
     key: str = typer.Argument(
         ...,
-        help="Decision number, or NUMBER:YEAR when the number exists in several years "
-        "(quyet-dinh, danh-sach, bang-khen), session id (bien-ban), "
-        "nomination ids 12,13 (to-trinh), BLOC:YEAR (ke-hoach-kiem-tra)",
+        help="Số quyết định, hoặc SỐ:NĂM khi số trùng giữa các năm (quyet-dinh, danh-sach, "
+        "bang-khen); số phiên họp (bien-ban); số các hồ sơ, ví dụ 12,13 (to-trinh); KHỐI:NĂM "
+        "(ke-hoach-kiem-tra).",
     ),
-    fmt: str = typer.Option("pdf", "--format", help="docx or pdf"),
-    out: Path = typer.Option(..., "-o", "--output", help="File to write"),
+    fmt: str = typer.Option("pdf", "--format", help="Định dạng: docx hoặc pdf."),
+    out: Path = typer.Option(..., "-o", "--output", help="Tệp ghi ra."),
     as_user: str = typer.Option(
-        ..., "--as", help="Who asks (read scope; recorded on the audit stream)"
+        ...,
+        "--as",
+        help="Tên đăng nhập của người yêu cầu (theo phạm vi được xem; ghi vào nhật ký).",
     ),
 ) -> None:
-    """Render a document; its SHA-256 goes on the audit stream of what it documents."""
+    """Tạo văn bản; SHA-256 của văn bản được ghi vào nhật ký của đối tượng."""
     if kind not in KINDS:
         raise typer.BadParameter(f"{kind!r}: choose one of {', '.join(KINDS)}", param_hint="KIND")
     if fmt not in ("docx", "pdf"):
@@ -94,16 +96,16 @@ def render(
 @report_errors
 def sign(
     number: str = typer.Argument(
-        ..., help="Decision number, e.g. 45/QĐ-BCY, or 45/QĐ-BCY:2026 to give the year"
+        ..., help="Số quyết định, ví dụ 45/QĐ-BCY, hoặc 45/QĐ-BCY:2026 để nêu năm."
     ),
-    p12: Path = typer.Option(..., "--p12", help="Signer's PKCS#12 file (.p12/.pfx)"),
-    out: Path = typer.Option(..., "-o", "--output", help="Signed PDF to write"),
-    as_user: str = typer.Option(..., "--as", help="The signer (holds the signing role)"),
+    p12: Path = typer.Option(..., "--p12", help="Tệp PKCS#12 của người ký (.p12/.pfx)."),
+    out: Path = typer.Option(..., "-o", "--output", help="Tệp PDF đã ký cần ghi ra."),
+    as_user: str = typer.Option(..., "--as", help="Người ký (có vai trò ký)."),
     passphrase_stdin: bool = typer.Option(
-        False, "--passphrase-stdin", help="Read the PKCS#12 passphrase from standard input"
+        False, "--passphrase-stdin", help="Đọc mật khẩu tệp PKCS#12 từ đầu vào chuẩn."
     ),
 ) -> None:
-    """Sign the decision's PDF (PAdES); the signed file and its hash are kept on its stream."""
+    """Ký số tệp PDF của quyết định (PAdES); lưu tệp đã ký và bản băm vào nhật ký."""
     secret = (
         sys.stdin.readline().rstrip("\n")
         if passphrase_stdin
@@ -128,8 +130,8 @@ def sign(
 
 @app.command("verify")
 @report_errors
-def verify(file: Path = typer.Argument(..., help="A signed decision PDF")) -> None:
-    """Check the signature, the chain against KHENTHUONG_TRUST_ROOTS and the recorded hash."""
+def verify(file: Path = typer.Argument(..., help="Tệp PDF quyết định đã ký.")) -> None:
+    """Kiểm tra chữ ký số, chuỗi chứng thư theo KHENTHUONG_TRUST_ROOTS và bản băm đã ghi."""
     try:
         content = file.read_bytes()
     except OSError as exc:

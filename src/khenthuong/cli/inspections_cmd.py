@@ -23,7 +23,7 @@ from khenthuong.dates import BadDate, parse_date
 from khenthuong.services import inspections
 from khenthuong.storage.db import write_tx
 
-app = typer.Typer(help="Kiểm tra chéo (cross-inspection plans).", no_args_is_help=True)
+app = typer.Typer(help="Kế hoạch kiểm tra chéo.", no_args_is_help=True)
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -64,22 +64,22 @@ def _table(rows: list[inspections.VisitRow], title: str) -> Table:
 def plan(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year", min=1945, max=2100),
-    seed: int = typer.Option(0, "--seed", help="Same seed, same plan."),
+    seed: int = typer.Option(0, "--seed", help="Cùng số gieo thì cùng kế hoạch."),
     start: str = typer.Option(
         None,
         "--from",
-        help="Inspection period start, YYYY-MM-DD (default: the bloc's inspection_period "
-        "start in config/blocs.yaml).",
+        help="Ngày bắt đầu thời gian kiểm tra, YYYY-MM-DD (mặc định: inspection_period của khối "
+        "trong config/blocs.yaml).",
     ),
     end: str = typer.Option(
         None,
         "--to",
-        help="Inspection period end, YYYY-MM-DD (default: the bloc's inspection_period "
-        "end in config/blocs.yaml).",
+        help="Ngày kết thúc thời gian kiểm tra, YYYY-MM-DD (mặc định: inspection_period của khối "
+        "trong config/blocs.yaml).",
     ),
-    as_user: str = typer.Option(..., "--as", help="The bloc leader or an administrator."),
+    as_user: str = typer.Option(..., "--as", help="Khối trưởng hoặc quản trị viên."),
 ) -> None:
-    """Generate (or regenerate) the year's plan and print it as a table."""
+    """Lập (hoặc lập lại) kế hoạch kiểm tra chéo của năm và in thành bảng."""
     rt = runtime()
     with (
         progress("Lập kế hoạch", None),
@@ -106,7 +106,7 @@ def show(
     year: int = typer.Option(..., "--year"),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Print the current plan."""
+    """In kế hoạch kiểm tra chéo hiện hành."""
     rt = runtime()
     with rt.engine.connect() as conn:
         rows = inspections.visits(conn, bloc, year)
@@ -125,12 +125,12 @@ def show(
 def export(
     bloc: str = typer.Option(..., "--bloc"),
     year: int = typer.Option(..., "--year"),
-    fmt: str = typer.Option("xlsx", "--format", help="xlsx or csv"),
+    fmt: str = typer.Option("xlsx", "--format", help="Định dạng: xlsx hoặc csv."),
     output: Path = typer.Option(
-        None, "--output", "-o", help="Default: kiem-tra-cheo-BLOC-YEAR.FMT"
+        None, "--output", "-o", help="Mặc định: kiem-tra-cheo-KHỐI-NĂM.ĐỊNH-DẠNG"
     ),
 ) -> None:
-    """Write the current plan to an Excel or CSV file."""
+    """Ghi kế hoạch kiểm tra chéo hiện hành ra tệp Excel hoặc CSV."""
     if fmt not in ("xlsx", "csv"):
         raise typer.BadParameter("use xlsx or csv", param_hint="--format")
     rt = runtime()
@@ -150,7 +150,7 @@ def publish(
     year: int = typer.Option(..., "--year"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Queue an e-mail to every member with its dates (sent by the workers)."""
+    """Gửi thư điện tử cho từng thành viên với ngày kiểm tra (tiến trình nền gửi đi)."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         count = inspections.publish(conn, bloc, year, actor=actor)
@@ -165,7 +165,7 @@ def report(
     findings: str = typer.Option(..., "--findings"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """File the inspector's report (findings and score) for one visit."""
+    """Ghi biên bản kiểm tra (nhận xét, điểm) của một lượt kiểm tra."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         inspections.record_report(conn, visit, findings=findings, score=score, actor=actor)

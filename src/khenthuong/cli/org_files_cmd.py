@@ -33,11 +33,11 @@ from khenthuong.settings import get_settings
 from khenthuong.storage.db import get_engine, write_tx
 from khenthuong.tabular import write_table
 
-units_app = typer.Typer(help="Cây đơn vị (the unit tree).", no_args_is_help=True)
+units_app = typer.Typer(help="Cây đơn vị.", no_args_is_help=True)
 
-FILE = typer.Argument(..., help="A .xlsx or .csv file.")
-AS_ADMIN = typer.Option(..., "--as", help="Username of the administrator importing.")
-DRY_RUN = typer.Option(False, "--dry-run", help="Show the differences; write nothing.")
+FILE = typer.Argument(..., help="Tệp .xlsx hoặc .csv.")
+AS_ADMIN = typer.Option(..., "--as", help="Tên đăng nhập của quản trị viên.")
+DRY_RUN = typer.Option(False, "--dry-run", help="Xem các thay đổi; không ghi gì.")
 
 Planner = Callable[[Connection, Actor], ImportPlan]
 Applier = Callable[[Connection, ImportPlan, Actor], int]
@@ -105,15 +105,17 @@ def effective_date(text: str | None) -> date:
 @units_app.command("import")
 @report_errors
 def units_import(file: Path = FILE, as_user: str = AS_ADMIN, dry_run: bool = DRY_RUN) -> None:
-    """Import the unit tree (Mã đơn vị, Tên đơn vị, Mã đơn vị cấp trên, Cấp, Loại đơn vị):
-    new units are added, changed names, levels and kinds applied, all audited."""
+    """Nhập cây đơn vị từ tệp; kiểm tra mọi dòng trước.
+
+    Các cột: Mã đơn vị, Tên đơn vị, Mã đơn vị cấp trên, Cấp, Loại đơn vị. Đơn vị mới được thêm; tên,
+    cấp và loại thay đổi được áp dụng; tất cả có nhật ký."""
     run_import(as_user, dry_run, lambda conn, actor: plan_units(conn, file, actor), apply_units)
 
 
 @units_app.command("export")
 @report_errors
 def units_export(file: Path = FILE) -> None:
-    """Write the unit tree, parents first, in the import's columns."""
+    """Ghi cây đơn vị (đơn vị cấp trên trước) theo các cột của tệp nhập."""
     run_export(file, export_units)
 
 
@@ -122,17 +124,19 @@ def persons_import(
     file: Path = FILE,
     as_user: str = AS_ADMIN,
     effective: str = typer.Option(
-        None, "--effective", help="Date moves and departures take effect (default today)."
+        None, "--effective", help="Ngày điều chuyển, nghỉ việc có hiệu lực (mặc định hôm nay)."
     ),
     absent_leave: bool = typer.Option(
         False,
         "--absent-leave",
-        help="People of the units the file names whom it leaves out have left.",
+        help="Người của các đơn vị có trong tệp mà tệp không liệt kê được coi là đã nghỉ.",
     ),
     dry_run: bool = DRY_RUN,
 ) -> None:
-    """Import the person register (Mã cán bộ or ID, Họ và tên, Giới tính, Năm sinh, Chức vụ,
-    Mã đơn vị, Ngày hiệu lực, Ngày nghỉ): new people, moves, departures, edits, all audited."""
+    """Nhập danh sách cá nhân từ tệp; kiểm tra mọi dòng trước, ghi tất cả hoặc không ghi gì.
+
+    Các cột: Mã cán bộ hoặc ID, Họ và tên, Giới tính, Năm sinh, Chức vụ, Mã đơn vị, Ngày hiệu lực,
+    Ngày nghỉ. Người mới, điều chuyển, nghỉ việc, sửa thông tin đều có nhật ký."""
     on = effective_date(effective)
     run_import(
         as_user, dry_run,
@@ -143,7 +147,7 @@ def persons_import(
 
 @report_errors
 def persons_export(file: Path = FILE) -> None:
-    """Write the register (with ID, for a later import) in the import's columns."""
+    """Ghi danh sách cá nhân (có số, để nhập lại) theo các cột của tệp nhập."""
     run_export(file, export_persons)
 
 
@@ -173,12 +177,14 @@ def users_import(
     links: Path = typer.Option(
         None,
         "--links",
-        help="Write a one-time set-password link for each new account to this .csv/.xlsx.",
+        help="Ghi đường dẫn đặt mật khẩu dùng một lần của mỗi tài khoản mới ra tệp .csv/.xlsx này.",
     ),
 ) -> None:
-    """Import officer accounts (Tên đăng nhập, Họ và tên, Thư điện tử, Mã đơn vị, Vai trò,
-    Hoạt động). Never passwords: new accounts get one with `users set-password` or through a
-    one-time link (--links, or `users password-link`)."""
+    """Nhập tài khoản cán bộ từ tệp; kiểm tra mọi dòng trước.
+
+    Các cột: Tên đăng nhập, Họ và tên, Thư điện tử, Mã đơn vị, Vai trò, Hoạt động. Không bao giờ có
+    mật khẩu: tài khoản mới đặt mật khẩu bằng `users set-password` hoặc qua đường dẫn dùng một lần
+    (--links, hoặc `users password-link`)."""
     roles = roles_in(get_settings().config_dir)
     base = _base_url() if links is not None else ""
     issued: list[IssuedLink] = []
@@ -200,12 +206,13 @@ def users_import(
 
 @report_errors
 def users_password_link(
-    usernames: list[str] = typer.Argument(..., help="The accounts."),
+    usernames: list[str] = typer.Argument(..., help="Các tên đăng nhập."),
     as_user: str = AS_ADMIN,
     hours: int = typer.Option(LINK_HOURS, "--hours", min=1, max=24 * 30),
 ) -> None:
-    """Print a one-time link with which each user chooses their password (older links of the
-    user stop working)."""
+    """In đường dẫn dùng một lần để từng người tự đặt mật khẩu.
+
+    Các đường dẫn cũ của người đó hết hiệu lực."""
     base = _base_url()
     with write_tx(get_engine()) as conn:
         actor = load_actor(conn, as_user)
@@ -217,5 +224,5 @@ def users_password_link(
 
 @report_errors
 def users_export(file: Path = FILE) -> None:
-    """Write every account with its roles (never a password) in the import's columns."""
+    """Ghi mọi tài khoản với vai trò (không bao giờ có mật khẩu) theo các cột của tệp nhập."""
     run_export(file, export_accounts)

@@ -17,7 +17,7 @@ from khenthuong.services.nominees import matching_people
 from khenthuong.services.org import add_person
 from khenthuong.storage.db import get_engine, write_tx
 
-app = typer.Typer(help="Danh sách cá nhân (the person register).", no_args_is_help=True)
+app = typer.Typer(help="Danh sách cá nhân.", no_args_is_help=True)
 GENDERS = ("nam", "nữ")
 app.command("import")(org_files_cmd.persons_import)
 app.command("export")(org_files_cmd.persons_export)
@@ -26,13 +26,15 @@ app.command("export")(org_files_cmd.persons_export)
 @app.command("add")
 @report_errors
 def persons_add(
-    name: str = typer.Argument(..., help="Full name, with its diacritics."),
-    unit: str = typer.Option(..., "--unit", help="Code of the person's unit."),
+    name: str = typer.Argument(..., help="Họ và tên, có đủ dấu."),
+    unit: str = typer.Option(..., "--unit", help="Mã đơn vị của người này."),
     birth_year: int = typer.Option(None, "--birth-year", min=1900, max=2100),
-    gender: str = typer.Option(None, "--gender", help="nam or nữ."),
+    gender: str = typer.Option(None, "--gender", help="nam hoặc nữ."),
     position: str = typer.Option(None, "--position", help="Chức vụ."),
 ) -> None:
-    """Register a person; prints the new id. Namesakes are told apart by unit and birth year."""
+    """Thêm người vào danh sách cá nhân; in số của người đó.
+
+    Người trùng tên được phân biệt bằng đơn vị và năm sinh."""
     if gender is not None and gender not in GENDERS:
         raise typer.BadParameter(f"{gender!r}: chỉ 'nam' hoặc 'nữ'", param_hint="--gender")
     with write_tx(get_engine()) as conn:
@@ -49,7 +51,7 @@ def persons_find(
     name: str = typer.Argument(..., help="Họ và tên (không phân biệt hoa thường, khoảng trắng)."),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Những người trong danh sách có tên này: số, đơn vị, năm sinh (find by name)."""
+    """Những người trong danh sách có tên này: số, đơn vị, năm sinh."""
     with get_engine().connect() as conn:
         found = matching_people(conn, name)
     if not found:

@@ -33,15 +33,15 @@ from khenthuong.services.documents import DocumentRequest, render_document
 from khenthuong.storage.db import write_tx
 
 app = typer.Typer(
-    help="Đợt đề nghị khen thưởng: một tờ trình, một danh sách (proposal batches).",
+    help="Đợt đề nghị khen thưởng: một tờ trình, một danh sách.",
     no_args_is_help=True,
 )
 
 
 @app.command("template")
 @report_errors
-def template(out: Path = typer.Option(..., "-o", "--output", help="The .xlsx to write")) -> None:
-    """Write the danh sách template (Vietnamese headers, example rows)."""
+def template(out: Path = typer.Option(..., "-o", "--output", help="Tệp .xlsx cần ghi.")) -> None:
+    """Ghi mẫu danh sách đề nghị (tiêu đề tiếng Việt, dòng ví dụ)."""
     imp.write_template(out)
     console.print(f"Đã ghi mẫu danh sách {out}: {', '.join(imp.TEMPLATE_HEADERS)}")
 
@@ -60,27 +60,33 @@ def _type(kind: str) -> str:
 @report_errors
 def import_(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-    unit: str = typer.Option(..., "--unit", help="Proposing unit code"),
-    as_user: str = typer.Option(..., "--as", help="The unit officer who proposes"),
+    unit: str = typer.Option(..., "--unit", help="Mã đơn vị đề nghị."),
+    as_user: str = typer.Option(..., "--as", help="Cán bộ của đơn vị đề nghị."),
     workflow: str = typer.Option(
-        None, "--workflow", help="Award of rows whose Hình thức khen thưởng is empty"
+        None,
+        "--workflow",
+        help="Hình thức khen thưởng cho các dòng để trống cột Hình thức khen thưởng.",
     ),
     kind: str = typer.Option("thuong_xuyen", "--type", help=f"Loại hình: {accepted_types()}"),
-    title: str = typer.Option(None, "--title", help="Trích yếu of the tờ trình"),
+    title: str = typer.Option(None, "--title", help="Trích yếu của tờ trình."),
     year: int = typer.Option(None, "--year", min=1945, max=2100),
-    receiving: str = typer.Option(None, "--to", help="Unit code the tờ trình is addressed to"),
+    receiving: str = typer.Option(None, "--to", help="Mã đơn vị nhận tờ trình."),
     create_persons: bool = typer.Option(
-        False, "--create-persons", help="Add unknown individuals to the register (their unit)"
+        False,
+        "--create-persons",
+        help="Thêm cá nhân chưa có vào danh sách cá nhân (theo đơn vị của họ).",
     ),
     attach: list[str] = typer.Option(
-        [], "--attach", help="TYPE=FILE: a batch document (to_trinh, bien_ban_binh_xet…)"
+        [], "--attach", help="LOẠI=TỆP: tài liệu chung của đợt (to_trinh, bien_ban_binh_xet…)."
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check and preview; write nothing"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Kiểm tra và xem trước; không ghi gì."),
     campaign: int = typer.Option(
-        None, "--campaign", help="Link every nomination to this campaign (phong trào thi đua)"
+        None, "--campaign", help="Gắn mọi hồ sơ của đợt vào phong trào thi đua này."
     ),
 ) -> None:
-    """Check every row, preview each row's eligibility, then create one batch (or nothing)."""
+    """Kiểm tra mọi dòng, xem trước điều kiện từng dòng, rồi tạo một đợt đề nghị.
+
+    Có dòng lỗi thì không tạo gì."""
     commendation = _type(kind)
     documents = []
     for doc_type, path in parse_fields(attach).items():
@@ -147,8 +153,9 @@ def _this_year() -> int:
 def show(
     batch_id: int, as_user: str = typer.Option(None, "--as"), fmt: FormatOption = OutputFormat.table
 ) -> None:
-    """A batch: its members with their states, its documents, its derived state
-    (`--format json`: the whole batch with codes; `csv`: its members)."""
+    """Một đợt đề nghị: các hồ sơ và trạng thái, tài liệu, trạng thái chung.
+
+    Với `--format json`: cả đợt, có mã; với `csv`: các hồ sơ của đợt."""
     rt = runtime()
     with rt.engine.connect() as conn:
         actor = None
@@ -162,14 +169,14 @@ def show(
         return
     if fmt is OutputFormat.csv:
         emit([asdict(m) for m in view.members], [("row_number", "STT"), ("nomination_id", "Hồ sơ"),
-             ("nominee_name", "Người/tập thể"), ("state_title", "Bước")], fmt)  # fmt: skip
+             ("nominee_name", "Được đề nghị"), ("state_title", "Bước")], fmt)  # fmt: skip
         return
     console.print(
         f"[bold]Đợt đề nghị #{view.id}[/] {view.title} — {view.unit_name} ({view.unit_code}), "
         f"năm {view.year}"
     )
     console.print(f"Trạng thái: {view.summary}")
-    table = Table("STT", "Hồ sơ", "Người/tập thể", "Bước")
+    table = Table("STT", "Hồ sơ", "Được đề nghị", "Bước")
     for m in view.members:
         table.add_row(str(m.row_number or ""), f"#{m.nomination_id}", m.nominee_name, m.state_title)
     console.print(table)
@@ -186,12 +193,18 @@ def advance(
     trigger: str,
     as_user: str = typer.Option(..., "--as"),
     comment: str = typer.Option(None, "--comment"),
-    field: list[str] = typer.Option([], "--field", help="KEY=VALUE payload field; repeatable."),
+    field: list[str] = typer.Option(
+        [], "--field", help="Trường KHÓA=GIÁ-TRỊ của bước; lặp lại được."
+    ),
     member: int = typer.Option(
-        None, "--member", help="Step this one member alone (e.g. return_for_supplement, withdraw)"
+        None,
+        "--member",
+        help="Chỉ thực hiện bước cho hồ sơ này (ví dụ return_for_supplement, withdraw).",
     ),
 ) -> None:
-    """One step on every open member (refused members listed), or on one member alone."""
+    """Thực hiện một bước trên mọi hồ sơ đang mở của đợt, hoặc trên một hồ sơ.
+
+    Các hồ sơ bị từ chối được liệt kê."""
     rt = runtime()
     payload = parse_fields(field)
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
@@ -220,7 +233,7 @@ def remove(
     nomination_id: int,
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Take a nomination out of the batch; it goes on alone in its own state."""
+    """Đưa một hồ sơ ra khỏi đợt; hồ sơ đi tiếp riêng từ trạng thái hiện tại."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         batches.remove_member_in(conn, batch_id, nomination_id, actor=actor)
@@ -232,10 +245,10 @@ def remove(
 def attach(
     batch_id: int,
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-    doc_type: str = typer.Option(..., "--type", help=f"{', '.join(DOC_TYPES)}"),
+    doc_type: str = typer.Option(..., "--type", help=f"Loại tài liệu: {', '.join(DOC_TYPES)}."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Attach a document once for the whole batch (counts in every member's dossier)."""
+    """Đính kèm một tài liệu cho cả đợt (được tính vào hồ sơ của mọi thành viên)."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         stored = batches.attach_in(
@@ -253,11 +266,11 @@ def attach(
 @report_errors
 def documents(
     batch_id: int,
-    out: Path = typer.Option(..., "-o", "--output", help="File to write"),
-    fmt: str = typer.Option("docx", "--format", help="docx or pdf"),
+    out: Path = typer.Option(..., "-o", "--output", help="Tệp ghi ra."),
+    fmt: str = typer.Option("docx", "--format", help="Định dạng: docx hoặc pdf."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Render the batch's tờ trình with its danh sách (SHA-256 on the batch's stream)."""
+    """Tạo tờ trình của đợt với danh sách kèm theo (SHA-256 ghi vào nhật ký của đợt)."""
     rt = runtime()
     with actor_for(rt, as_user) as actor:
         with rt.engine.connect() as conn:

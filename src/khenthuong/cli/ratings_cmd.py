@@ -25,7 +25,7 @@ from khenthuong.services.proposal_import import ImportRefused
 from khenthuong.services.unit_sheets import unit_row
 from khenthuong.storage.db import write_tx
 
-app = typer.Typer(help="Xếp loại cuối năm (year-end ratings).", no_args_is_help=True)
+app = typer.Typer(help="Xếp loại cuối năm.", no_args_is_help=True)
 
 
 def _report(report: ratings.RatingsReport) -> None:
@@ -40,10 +40,10 @@ def import_(
     file: Path = typer.Argument(..., exists=True, dir_okay=False),
     unit: str = typer.Option(..., "--unit"),
     year: int = typer.Option(..., "--year"),
-    replace: bool = typer.Option(False, "--replace", help="Correct ratings already recorded"),
+    replace: bool = typer.Option(False, "--replace", help="Sửa xếp loại đã ghi."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Import the unit's ratings (XLSX/CSV: STT, Họ và tên, Đơn vị, Xếp loại, Ghi chú)."""
+    """Nhập xếp loại của đơn vị (XLSX/CSV: STT, Họ và tên, Đơn vị, Xếp loại, Ghi chú)."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         try:
@@ -61,12 +61,14 @@ def set_(
     unit: str = typer.Option(..., "--unit"),
     year: int = typer.Option(..., "--year"),
     rating: list[str] = typer.Option(
-        ..., "--rating", help="NAME=RATING (htxs, htt, ht, kht or the Vietnamese name); repeatable"
+        ...,
+        "--rating",
+        help="HỌ-TÊN=XẾP-LOẠI (htxs, htt, ht, kht hoặc tên tiếng Việt); lặp lại được.",
     ),
     replace: bool = typer.Option(False, "--replace"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Enter ratings for people of the unit, all or nothing."""
+    """Nhập xếp loại cho người của đơn vị; ghi tất cả hoặc không ghi gì."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         path = unit_row(conn, unit).path
@@ -96,7 +98,7 @@ def show(
     year: int = typer.Option(..., "--year"),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Every person of the unit with the year's rating (missing ones marked)."""
+    """Mọi người của đơn vị với xếp loại của năm (đánh dấu người chưa có)."""
     rt = runtime()
     with rt.engine.connect() as conn:
         found = ratings.unit_ratings(conn, unit, year)
@@ -121,10 +123,10 @@ def show(
 @report_errors
 def template(
     output: Path = typer.Option(..., "-o", "--output"),
-    unit: str | None = typer.Option(None, "--unit", help="List the unit's people"),
+    unit: str | None = typer.Option(None, "--unit", help="Liệt kê người của đơn vị này."),
     year: int | None = typer.Option(None, "--year"),
 ) -> None:
-    """Write the XLSX of the danh sách xếp loại (with the unit's people when given)."""
+    """Ghi tệp XLSX danh sách xếp loại (kèm người của đơn vị khi có --unit)."""
     people: list[ratings.PersonRating] = []
     if unit is not None:
         rt = runtime()

@@ -29,7 +29,7 @@ from khenthuong.services.proposal_import import ImportRefused
 from khenthuong.services.unit_sheets import award_of, unit_row
 from khenthuong.storage.db import write_tx
 
-app = typer.Typer(help="Đăng ký thi đua (emulation registration).", no_args_is_help=True)
+app = typer.Typer(help="Đăng ký thi đua.", no_args_is_help=True)
 
 
 def day(value: str | None, option: str) -> date | None:
@@ -57,11 +57,11 @@ def print_refused(exc: ImportRefused) -> None:
 def register(
     unit: str = typer.Option(..., "--unit"),
     year: int = typer.Option(..., "--year"),
-    target: list[str] = typer.Option([], "--target", help="A collective target (repeatable)"),
-    on: str | None = typer.Option(None, "--date", help="Registration date (default: today)"),
+    target: list[str] = typer.Option([], "--target", help="Một chỉ tiêu tập thể; lặp lại được."),
+    on: str | None = typer.Option(None, "--date", help="Ngày đăng ký (mặc định: hôm nay)."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Register the unit for the year with its collective targets (replaces earlier targets)."""
+    """Đăng ký thi đua năm của đơn vị với các chỉ tiêu tập thể (thay chỉ tiêu đã có)."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         reg_id = registrations.register_in(
@@ -74,16 +74,16 @@ def register(
 @app.command("add")
 @report_errors
 def add(
-    unit: str = typer.Option(..., "--unit", help="The registering unit"),
+    unit: str = typer.Option(..., "--unit", help="Đơn vị đăng ký."),
     year: int = typer.Option(..., "--year"),
-    title: list[str] = typer.Option(..., "--title", help="Title code or name (repeatable)"),
-    person: str | None = typer.Option(None, "--person", help="A person of the unit, by name"),
+    title: list[str] = typer.Option(..., "--title", help="Mã hoặc tên danh hiệu; lặp lại được."),
+    person: str | None = typer.Option(None, "--person", help="Một người của đơn vị, theo họ tên."),
     person_id: int | None = typer.Option(None, "--person-id"),
-    collective: str | None = typer.Option(None, "--collective", help="A unit code"),
+    collective: str | None = typer.Option(None, "--collective", help="Mã đơn vị (tập thể)."),
     note: str | None = typer.Option(None, "--note"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Register titles for one person or one collective of the unit."""
+    """Đăng ký danh hiệu cho một cá nhân hoặc một tập thể của đơn vị."""
     rt = runtime()
     catalog = catalog_in(rt.settings.config_dir)
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
@@ -117,11 +117,11 @@ def import_(
     file: Path = typer.Argument(..., exists=True, dir_okay=False),
     unit: str = typer.Option(..., "--unit"),
     year: int = typer.Option(..., "--year"),
-    on: str | None = typer.Option(None, "--date", help="Registration date (default: today)"),
+    on: str | None = typer.Option(None, "--date", help="Ngày đăng ký (mặc định: hôm nay)."),
     create_persons: bool = typer.Option(False, "--create-persons"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Import a danh sách đăng ký thi đua (XLSX/CSV): all rows checked first, FILE:ROW errors."""
+    """Nhập danh sách đăng ký thi đua (XLSX/CSV): kiểm tra mọi dòng trước, lỗi theo TỆP:DÒNG."""
     rt = runtime()
     catalog = catalog_in(rt.settings.config_dir)
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
@@ -137,7 +137,7 @@ def import_(
 
 @app.command("template")
 def template(output: Path = typer.Option(..., "-o", "--output")) -> None:
-    """Write the XLSX template of the danh sách đăng ký thi đua."""
+    """Ghi mẫu XLSX của danh sách đăng ký thi đua."""
     registrations.write_template(output)
     typer.echo(str(output))
 
@@ -149,7 +149,7 @@ def show(
     year: int = typer.Option(..., "--year"),
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """The unit's registration: targets and registered titles."""
+    """Đăng ký thi đua của đơn vị: chỉ tiêu và danh hiệu đã đăng ký."""
     rt = runtime()
     with rt.engine.connect() as conn:
         found = registrations.view(conn, catalog_in(rt.settings.config_dir), unit, year)

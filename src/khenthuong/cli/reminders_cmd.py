@@ -26,7 +26,7 @@ from khenthuong.services.scheduler_lock import current_holder
 if TYPE_CHECKING:
     from khenthuong.runtime import Runtime
 
-app = typer.Typer(help="Nhắc hạn và thông báo (reminders and notices).", no_args_is_help=True)
+app = typer.Typer(help="Nhắc hạn và thông báo.", no_args_is_help=True)
 
 
 def _when(moment: datetime) -> str:
@@ -66,7 +66,7 @@ def _run_words(job: str, runner: str, counts: dict[str, int]) -> str:
 @app.command("status")
 @report_errors
 def status(fmt: FormatOption = OutputFormat.table) -> None:
-    """Pending, sent and failed reminders and notices, what is due now, last and next runs."""
+    """Nhắc hạn, thông báo đang chờ, đã gửi, bị lỗi; việc đến hạn bây giờ; lần chạy trước và sau."""
     rt = runtime()
     now = datetime.now(UTC)
     with rt.engine.connect() as conn:
@@ -214,9 +214,9 @@ def retry(
     ids: list[str] = typer.Argument(
         None, help="r<số> (nhắc hạn) hoặc n<số> (thông báo), như trong reminders status."
     ),
-    all_failed: bool = typer.Option(False, "--all", help="Mọi thư đã bỏ (every failed row)."),
+    all_failed: bool = typer.Option(False, "--all", help="Mọi thư đã bỏ cuộc."),
 ) -> None:
-    """Put given-up reminders and notices back: the next scan and relay send them."""
+    """Gửi lại các nhắc hạn, thông báo đã bỏ cuộc: lần quét và chuyển thư sau sẽ gửi chúng."""
     from khenthuong.storage.db import write_tx  # noqa: PLC0415
 
     if bool(ids) == all_failed:
@@ -244,9 +244,11 @@ def retry(
 @app.command("run")
 @report_errors
 def run(
-    dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be sent now."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Chỉ liệt kê những gì sẽ được gửi bây giờ."
+    ),
 ) -> None:
-    """Run the reminder scan and the outbox relay once, in this process."""
+    """Chạy một lần quét nhắc hạn và chuyển thư đi, ngay trong tiến trình này."""
     rt = runtime()
     if dry_run:
         with rt.engine.connect() as conn:

@@ -26,11 +26,13 @@ def serve(
         "--workers",
         min=1,
         envvar="KHENTHUONG_WEB_WORKERS",
-        help="Web processes (uvicorn workers) sharing the port; 1: this process serves.",
+        help="Số tiến trình web của uvicorn dùng chung cổng; 1: chính tiến trình này phục vụ.",
     ),
 ) -> None:
-    """Serve HTTP; without KHENTHUONG_BROKER_URL also run reminders and notices (in a child
-    process of their own; with several servers on one database, one of them runs them)."""
+    """Chạy máy chủ web và API; không có KHENTHUONG_BROKER_URL thì chạy cả nhắc hạn, thông báo.
+
+    Nhắc hạn, thông báo chạy trong một tiến trình con riêng; khi nhiều máy chủ dùng chung một cơ sở
+    dữ liệu, chỉ một máy chủ chạy chúng."""
     import uvicorn  # noqa: PLC0415
 
     from khenthuong import embedded  # noqa: PLC0415

@@ -25,17 +25,18 @@ FORMATS = ("table", "xlsx", "json")
 
 @report_errors
 def stats(
-    year: int = typer.Option(..., "--year", min=1945, max=2100, help="The (first) year"),
-    to: int = typer.Option(None, "--to", min=1945, max=2100, help="Last year of a range"),
+    year: int = typer.Option(..., "--year", min=1945, max=2100, help="Năm (năm đầu của khoảng)."),
+    to: int = typer.Option(None, "--to", min=1945, max=2100, help="Năm cuối của khoảng."),
     unit: str = typer.Option(
-        None, "--unit", help="Unit code (its subtree); none: the whole country"
+        None, "--unit", help="Mã đơn vị (cả các đơn vị trực thuộc); bỏ trống: cả nước."
     ),
-    fmt: str = typer.Option("table", "--format", help="table, xlsx or json"),
-    output: Path = typer.Option(None, "-o", "--output", help="File for xlsx (and json)"),
-    as_user: str = typer.Option(None, "--as", help="Only what this officer may read"),
+    fmt: str = typer.Option("table", "--format", help="Định dạng: table (bảng), xlsx hoặc json."),
+    output: Path = typer.Option(None, "-o", "--output", help="Tệp ghi ra, cho xlsx (và json)."),
+    as_user: str = typer.Option(None, "--as", help="Chỉ những gì cán bộ này được xem."),
 ) -> None:
-    """Counts of decided titles and awards by form, level, subject, commendation type, unit
-    and year (award ledger: decisions and imported history; revoked awards excluded)."""
+    """Thống kê khen thưởng đã quyết định theo hình thức, cấp, đối tượng, loại, đơn vị, năm.
+
+    Theo sổ khen thưởng: các quyết định và lịch sử đã nhập; không tính khen thưởng đã thu hồi."""
     if fmt not in FORMATS:
         raise typer.BadParameter(f"{fmt!r}: dùng table, xlsx hoặc json", param_hint="--format")
     if fmt == "xlsx" and output is None:

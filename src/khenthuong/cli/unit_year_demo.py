@@ -166,7 +166,7 @@ def run_unit_year(rt: Runtime, console: Console) -> int:
             for code, lines in signed.items():
                 console.print(
                     f"[green]✓[/] tt.qd ký Quyết định {numbers[code]} — "
-                    f"{catalog.award(code).name.vi}: {len(lines)} người/tập thể, "
+                    f"{catalog.award(code).name.vi}: {catalog.award(code).count_vi(len(lines))}, "
                     f"{money(sum(x.amount_vnd for x in lines))} đồng"
                 )
     console.print(f"Xem: khenthuong year-review show {batch_id}")

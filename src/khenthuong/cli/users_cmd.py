@@ -12,7 +12,7 @@ from khenthuong.services.org import add_user
 from khenthuong.settings import get_settings
 from khenthuong.storage.db import get_engine, write_tx
 
-app = typer.Typer(help="Người dùng (officers).", no_args_is_help=True)
+app = typer.Typer(help="Tài khoản cán bộ.", no_args_is_help=True)
 app.command("import")(org_files_cmd.users_import)
 app.command("export")(org_files_cmd.users_export)
 app.command("password-link")(org_files_cmd.users_password_link)
@@ -22,12 +22,16 @@ app.command("password-link")(org_files_cmd.users_password_link)
 @report_errors
 def users_add(
     username: str,
-    unit: str = typer.Option(..., "--unit", help="Home unit code."),
-    role: list[str] = typer.Option(..., "--role", help="ROLE or ROLE@SCOPE_UNIT; repeatable."),
+    unit: str = typer.Option(..., "--unit", help="Mã đơn vị của cán bộ."),
+    role: list[str] = typer.Option(
+        ..., "--role", help="VAI-TRÒ hoặc VAI-TRÒ@MÃ-ĐƠN-VỊ; lặp lại được."
+    ),
     email: str = typer.Option(..., "--email"),
-    name: str = typer.Option(None, "--name", help="Full name (default: the username)."),
+    name: str = typer.Option(None, "--name", help="Họ và tên (mặc định: tên đăng nhập)."),
 ) -> None:
-    """Create an officer with roles over unit subtrees (default scope: the home unit)."""
+    """Tạo cán bộ với vai trò trên các đơn vị.
+
+    Phạm vi mặc định của vai trò: đơn vị của cán bộ và các đơn vị trực thuộc."""
     if "@" not in email:
         raise typer.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
     engine = get_engine()
@@ -48,10 +52,10 @@ def users_add(
 def users_set_password(
     username: str,
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from standard input."
+        False, "--password-stdin", help="Đọc mật khẩu từ đầu vào chuẩn."
     ),
 ) -> None:
-    """Set a user's password (argon2id); prompts unless --password-stdin."""
+    """Đặt mật khẩu (argon2id); hỏi mật khẩu trừ khi có --password-stdin."""
     import sys  # noqa: PLC0415
 
     from khenthuong.services.accounts import set_password  # noqa: PLC0415
@@ -76,9 +80,9 @@ def users_set_password(
 @report_errors
 def users_token(
     username: str,
-    name: str = typer.Option("api", "--name", help="What the token is for."),
+    name: str = typer.Option("api", "--name", help="Mã truy cập dùng để làm gì."),
 ) -> None:
-    """Create a bearer token for API clients; printed once, only its hash is kept."""
+    """Tạo mã truy cập API cho chương trình khác; chỉ in một lần, chỉ lưu bản băm."""
     from khenthuong.services.accounts import create_token  # noqa: PLC0415
 
     with write_tx(get_engine()) as conn:
@@ -90,7 +94,7 @@ def users_token(
 @app.command("revoke-token")
 @report_errors
 def users_revoke_token(token_id: int) -> None:
-    """Revoke a bearer token by its number."""
+    """Thu hồi mã truy cập API theo số."""
     from khenthuong.services.accounts import revoke_token  # noqa: PLC0415
 
     with write_tx(get_engine()) as conn:

@@ -27,16 +27,16 @@ from khenthuong.storage.db import write_tx
 from khenthuong.workflow.diagram import to_dot, to_mermaid
 from khenthuong.workflow.loader import WorkflowRegistry, parse_workflow, workflow_files
 
-app = typer.Typer(help="Quy trình khen thưởng (workflow definitions).", no_args_is_help=True)
+app = typer.Typer(help="Quy trình khen thưởng.", no_args_is_help=True)
 
 
 @app.command("check")
 def check(
     paths: list[Path] = typer.Argument(
-        None, help="Files or folders (default: the workflows folder)."
+        None, help="Tệp hoặc thư mục (mặc định: thư mục quy trình)."
     ),
 ) -> None:
-    """Validate workflow files; print FILE:LINE: message per problem and exit 1 if any."""
+    """Kiểm tra tệp quy trình; mỗi lỗi in một dòng TỆP:DÒNG: lỗi, mã thoát 1 nếu có lỗi."""
     settings = get_settings()
     roles = roles_in(settings.config_dir)
     files = workflow_files(paths or [settings.workflows_dir])
@@ -69,7 +69,7 @@ def check(
 @app.command("list")
 @report_errors
 def list_(fmt: FormatOption = OutputFormat.table) -> None:
-    """Mọi phiên bản quy trình có trong cơ sở dữ liệu (every workflow version)."""
+    """Mọi phiên bản quy trình có trong cơ sở dữ liệu."""
     rt = runtime()
     rows = [
         {"name": i.definition.name, "version": i.definition.version,
@@ -87,13 +87,13 @@ def list_(fmt: FormatOption = OutputFormat.table) -> None:
 @report_errors
 def show(
     name: str,
-    version: int = typer.Option(None, "--version", "-v", help="Default: the newest."),
+    version: int = typer.Option(None, "--version", "-v", help="Phiên bản (mặc định: mới nhất)."),
     fmt: str = typer.Option(
         "text", "--format", "-f", help="text (bảng), json, mermaid hoặc dot (sơ đồ)"
     ),
-    lang: str = typer.Option("vi", "--lang", help="vi or en"),
+    lang: str = typer.Option("vi", "--lang", help="Ngôn ngữ: vi hoặc en."),
 ) -> None:
-    """Show one workflow as a table of steps or as a Mermaid/DOT diagram."""
+    """Xem một quy trình: bảng các bước hoặc sơ đồ Mermaid/DOT."""
     settings = get_settings()
     from khenthuong.workflow.loader import load_registry  # noqa: PLC0415
 
@@ -139,11 +139,13 @@ def migrate(
     name: str,
     from_version: int = typer.Option(..., "--from"),
     to_version: int = typer.Option(..., "--to"),
-    mapping: list[str] = typer.Option([], "--map", help="OLD=NEW state mapping; repeatable."),
-    as_user: str = typer.Option(..., "--as", help="Username of the administrator."),
+    mapping: list[str] = typer.Option(
+        [], "--map", help="TRẠNG-THÁI-CŨ=TRẠNG-THÁI-MỚI; lặp lại được."
+    ),
+    as_user: str = typer.Option(..., "--as", help="Tên đăng nhập của quản trị viên."),
     comment: str = typer.Option(None, "--comment"),
 ) -> None:
-    """Move open nominations from one version of a workflow to another (audited)."""
+    """Chuyển hồ sơ đang mở từ phiên bản này sang phiên bản khác của quy trình (có nhật ký)."""
     rt = runtime()
     state_map: dict[str, str] = {}
     for item in mapping:

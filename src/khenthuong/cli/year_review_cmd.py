@@ -26,9 +26,7 @@ from khenthuong.services import year_review
 from khenthuong.services.unit_sheets import award_of
 from khenthuong.storage.db import write_tx
 
-app = typer.Typer(
-    help="Bình xét thi đua cuối năm của đơn vị (year-end review).", no_args_is_help=True
-)
+app = typer.Typer(help="Bình xét thi đua cuối năm của đơn vị.", no_args_is_help=True)
 
 
 def _code(catalog: Catalog, text: str) -> str:
@@ -55,11 +53,12 @@ def _tally(text: str, option: str) -> year_review.Tally:
 def propose(
     unit: str = typer.Option(..., "--unit"),
     year: int = typer.Option(..., "--year"),
-    title: str | None = typer.Option(None, "--title", help="Trích yếu of the tờ trình"),
+    title: str | None = typer.Option(None, "--title", help="Trích yếu của tờ trình."),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """One proposal batch with a nomination for every title registered in the unit's year;
-    prints the batch id (then `proposals attach` and `proposals advance ID submit`)."""
+    """Lập một đợt đề nghị với hồ sơ cho mọi danh hiệu đã đăng ký trong năm của đơn vị.
+
+    In số đợt; sau đó dùng `proposals attach` và `proposals advance SỐ submit`."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         try:
@@ -82,15 +81,17 @@ def tally(
         ...,
         "--vote",
         # No [/…] in help text: Rich reads it as a closing markup tag and --help crashes.
-        help="TITLE=AGREE/DISAGREE/ABSTAIN/WRITTEN (the last three optional), one per title",
+        help="DANH-HIỆU=ĐỒNG-Ý/KHÔNG/KHÔNG-Ý-KIẾN/BẰNG-VĂN-BẢN (ba số sau có thể bỏ), mỗi danh hiệu một lần.",
     ),
     exception: list[str] = typer.Option(
-        [], "--except", help="NOMINATION=AGREE/DISAGREE/ABSTAIN: a nomination's own tally"
+        [], "--except", help="HỒ-SƠ=ĐỒNG-Ý/KHÔNG/KHÔNG-Ý-KIẾN: kết quả riêng của một hồ sơ."
     ),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Vote each title's whole list at once: every member of the batch waiting for this
-    council gets its title's tally (one record per title)."""
+    """Biểu quyết cả danh sách của từng danh hiệu một lần.
+
+    Mọi hồ sơ của đợt đang chờ Hội đồng này nhận kết quả biểu quyết của danh hiệu mình (mỗi danh
+    hiệu ghi một lần)."""
     rt = runtime()
     catalog = catalog_in(rt.settings.config_dir)
     votes = {}
@@ -116,7 +117,7 @@ def tally(
 @app.command("close")
 @report_errors
 def close(session: int, as_user: str = typer.Option(..., "--as")) -> None:
-    """Close the session: every nomination moves; prints the minutes with the per-title votes."""
+    """Kết thúc phiên họp: mọi hồ sơ chuyển bước; in biên bản với số phiếu từng danh hiệu."""
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         minutes = year_review.close_in(
@@ -130,14 +131,14 @@ def close(session: int, as_user: str = typer.Option(..., "--as")) -> None:
 def decide(
     batch: int = typer.Option(..., "--batch"),
     number: list[str] = typer.Option(
-        ..., "--number", help="TITLE=<số>/QĐ-<ký hiệu>, one per title"
+        ..., "--number", help="DANH-HIỆU=<số>/QĐ-<ký hiệu>, mỗi danh hiệu một lần."
     ),
     signer: str = typer.Option(..., "--signer"),
     authority: str = typer.Option(..., "--authority"),
     on: str | None = typer.Option(None, "--date"),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
-    """Sign one decision per title for the batch's members waiting for the head's decision."""
+    """Ký một quyết định cho mỗi danh hiệu, cho các hồ sơ của đợt chờ thủ trưởng quyết định."""
     rt = runtime()
     catalog = catalog_in(rt.settings.config_dir)
     numbers = {}
@@ -153,15 +154,16 @@ def decide(
         )  # fmt: skip
     for code, lines in signed.items():
         console.print(
-            f"Quyết định {numbers[code]} — {catalog.award(code).name.vi}: {len(lines)} "
-            f"người/tập thể, {money(sum(x.amount_vnd for x in lines))} đồng"
+            f"Quyết định {numbers[code]} — {catalog.award(code).name.vi}: "
+            f"{catalog.award(code).count_vi(len(lines))}, "
+            f"{money(sum(x.amount_vnd for x in lines))} đồng"
         )
 
 
 @app.command("show")
 @report_errors
 def show(batch: int, fmt: FormatOption = OutputFormat.table) -> None:
-    """The batch's members by title, with their states."""
+    """Các hồ sơ của đợt theo danh hiệu, với trạng thái."""
     rt = runtime()
     catalog = catalog_in(rt.settings.config_dir)
     with rt.engine.connect() as conn:
@@ -171,13 +173,14 @@ def show(batch: int, fmt: FormatOption = OutputFormat.table) -> None:
             [asdict(m) | {"award_code": code, "award_name": catalog.award(code).name.vi}
              for code, members in found["titles"].items() for m in members],
             [("award_name", "Danh hiệu"), ("nomination_id", "Hồ sơ"),
-             ("nominee_name", "Người/tập thể"), ("state_title", "Trạng thái")],
+             ("nominee_name", "Được đề nghị"), ("state_title", "Trạng thái")],
             fmt,
         )  # fmt: skip
         return
     console.print(f"[bold]Đợt đề nghị #{batch}: {found['batch'].title}[/]")
     for code, members in found["titles"].items():
-        table = Table("hồ sơ", "người/tập thể", "trạng thái", title=catalog.award(code).name.vi)
+        award = catalog.award(code)
+        table = Table("hồ sơ", award.awardees_vi, "trạng thái", title=award.name.vi)
         for m in members:
             table.add_row(f"#{m.nomination_id}", m.nominee_name, m.state_title)
         console.print(table)

@@ -218,6 +218,17 @@ class Award(Strict):
             "recognition"
         )
 
+    @property
+    def awardees_vi(self) -> str:
+        """Who receives it, as a column header: "cá nhân", "tập thể", or "được khen" (both)."""
+        return {"individual": "cá nhân", "collective": "tập thể"}.get(self.subject, "được khen")
+
+    def count_vi(self, count: int) -> str:
+        """How many receive it, in Vietnamese: "7 cá nhân", "1 tập thể"; "3 đối tượng" for
+        an award given to individuals and collectives alike."""
+        noun = {"individual": "cá nhân", "collective": "tập thể"}.get(self.subject, "đối tượng")
+        return f"{count} {noun}"
+
 
 class AwardIn(Award):
     """An award as written (rule sets with carry-over)."""

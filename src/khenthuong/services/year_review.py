@@ -245,8 +245,9 @@ def title_summary(conn: Connection, catalog: Catalog, session_id: int) -> list[s
             if award_code_of(get_row(conn, r.nomination_id), catalog) == v.award_code
         ]
         passed = sum(1 for r in results if r.result == "passed")
+        award = catalog.award(v.award_code)
         lines.append(
-            f"- {catalog.award(v.award_code).name.vi}: {v.items} người/tập thể "
+            f"- {award.name.vi}: {award.count_vi(v.items)} "
             f"trong danh sách; đồng ý {v.agree}, không đồng ý {v.disagree}, không biểu quyết "
             f"{v.abstain}"
             + (f", ý kiến bằng văn bản {v.written_agree}" if v.written_agree else "")
