@@ -16,6 +16,7 @@ from khenthuong.runtime import Runtime
 from khenthuong.services import batches, year_review
 from khenthuong.services.org import add_person
 from khenthuong.services.year_review import ProposedEntry
+from khenthuong.storage.councils import COUNCIL_MEMBERS
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.decisions import DECISIONS
 from khenthuong.storage.history import YEARLY_RATINGS
@@ -150,8 +151,26 @@ def test_registrations_import_then_one_pass_through_the_cli(rt: Runtime, tmp_pat
     code, out = run("proposals", "advance", batch, "submit", "--as", "cb.qd")
     assert code == 0, out
     code, out = run("councils", "open", "--unit", "CCYQD", "--title", "Bình xét cuối năm",
-                    "--member", "A", "--member", "B", "--member", "C", "--as", "tk.qd")  # fmt: skip
+                    "--member", "A:late", "--as", "tk.qd")  # fmt: skip
+    assert code == 2 and "ghi HỌ-TÊN hoặc HỌ-TÊN,CHỨC-VỤ" in out
+    code, out = run("councils", "open", "--unit", "CCYQD", "--title", "Bình xét cuối năm",
+                    "--member", "Trần Văn Hùng, Chủ tịch Hội đồng",
+                    "--member", "Lê Minh Châu,Ủy viên thường trực, Thư ký", "--member", "C",
+                    "--member", "D,Ủy viên:written", "--as", "tk.qd")  # fmt: skip
     session = out.strip().splitlines()[-1]
+    with rt.engine.connect() as conn:
+        seated = conn.execute(
+            select(COUNCIL_MEMBERS.c.full_name, COUNCIL_MEMBERS.c.position,
+                   COUNCIL_MEMBERS.c.present, COUNCIL_MEMBERS.c.written_vote)
+            .where(COUNCIL_MEMBERS.c.session_id == int(session))
+            .order_by(COUNCIL_MEMBERS.c.id)
+        ).all()  # fmt: skip
+    assert [tuple(r) for r in seated] == [
+        ("Trần Văn Hùng", "Chủ tịch Hội đồng", True, False),
+        ("Lê Minh Châu", "Ủy viên thường trực, Thư ký", True, False),
+        ("C", None, True, False),
+        ("D", "Ủy viên", False, True),
+    ]
     code, out = run("year-review", "tally", session, "--batch", batch, "--vote", "LDTT=3",
                     "--vote", "Chiến sĩ thi đua cơ sở=3", "--as", "tk.qd")  # fmt: skip
     assert code == 1 and "thiếu kết quả bỏ phiếu cho Tập thể lao động tiên tiến" in out

@@ -224,19 +224,13 @@ def open_(
     member: list[str] = typer.Option(
         ...,
         "--member",
-        help="HỌ-TÊN, hoặc HỌ-TÊN:absent (vắng), HỌ-TÊN:written (ý kiến bằng văn bản).",
+        help="HỌ-TÊN hoặc HỌ-TÊN,CHỨC-VỤ (chức vụ trong Hội đồng: Chủ tịch Hội đồng, Thư ký…);"
+        " thêm :absent nếu vắng, :written nếu vắng và gửi ý kiến bằng văn bản.",
     ),
     as_user: str = typer.Option(..., "--as"),
 ) -> None:
     """Mở phiên họp Hội đồng với thành viên và điểm danh; in số phiên."""
-    members = []
-    for item in member:
-        name, _, mark = item.partition(":")
-        if mark not in ("", "absent", "written"):
-            raise typer.BadParameter(
-                f"{item!r}: use NAME, NAME:absent or NAME:written", param_hint="--member"
-            )
-        members.append(councils.MemberIn(name, present=mark == "", written_vote=mark == "written"))
+    members = [_member(item) for item in member]
     rt = runtime()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         sid = councils.open_session(
@@ -248,6 +242,27 @@ def open_(
             actor=actor,
         )
     typer.echo(sid)
+
+
+def _member(item: str) -> councils.MemberIn:
+    """`HỌ-TÊN[,CHỨC-VỤ][:absent|:written]` as a council member."""
+    body, mark = item, ""
+    for word in ("absent", "written"):
+        if item.endswith(f":{word}"):
+            body, mark = item.removesuffix(f":{word}"), word
+    name, _, position = body.partition(",")
+    name = " ".join(name.split())
+    if not name or ":" in body:
+        raise typer.BadParameter(
+            f"{item!r}: ghi HỌ-TÊN hoặc HỌ-TÊN,CHỨC-VỤ, có thể thêm :absent hoặc :written",
+            param_hint="--member",
+        )
+    return councils.MemberIn(
+        name,
+        present=mark == "",
+        written_vote=mark == "written",
+        position=" ".join(position.split()) or None,
+    )
 
 
 @councils_app.command("tally")
