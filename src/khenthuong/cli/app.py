@@ -250,7 +250,7 @@ def restore(
     from khenthuong.storage.db import get_engine  # noqa: PLC0415
 
     if not file.is_file():
-        raise typer.BadParameter(f"không có tệp {file}", param_hint="FILE")
+        raise typer.BadParameter(f"không có tệp {file}", param_hint="file")
     report = read_backup(file, get_engine(), Path(get_settings().state_dir))
     rows = sum(report.tables.values())
     console.print(
@@ -334,10 +334,11 @@ def nominate(
     Cá nhân: --nominee HỌ-TÊN hoặc --person SỐ; tập thể: --collective MÃ-ĐƠN-VỊ. Có --campaign thì
     hồ sơ được gắn vào phong trào ngay trong cùng giao dịch (bị từ chối thì không tạo gì)."""
     if person is not None and collective is not None:
-        raise typer.BadParameter("give --person or --collective, not both", param_hint="--person")
+        raise typer.BadParameter("chỉ dùng một trong --person, --collective", param_hint="--person")
     if not (nominee or person or collective):
         raise typer.BadParameter(
-            "give --nominee NAME, --person ID or --collective UNIT_CODE", param_hint="--nominee"
+            "cần --nominee HỌ-TÊN, --person SỐ-CÁ-NHÂN hoặc --collective MÃ-ĐƠN-VỊ",
+            param_hint="--nominee",
         )
     commendation_type = commendation_type_of(kind)
     if commendation_type is None:
@@ -490,7 +491,7 @@ def attach(
     if size > limit:
         raise typer.BadParameter(
             f"tệp {money(size)} byte vượt giới hạn {money(limit)} byte",
-            param_hint="FILE",
+            param_hint="file",
         )
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         stored = dossier.attach(
@@ -578,7 +579,9 @@ def history(
         _history_import(file, skip_bad)
         return
     if not target.isdigit():
-        raise typer.BadParameter(f"{target!r} is not a nomination id or 'import'")
+        raise typer.BadParameter(
+            f"{target!r} không phải số hồ sơ hay 'import'", param_hint="target"
+        )
     nomination_id = int(target)
     rt = runtime()
     with rt.engine.connect() as conn:
@@ -672,9 +675,11 @@ def _history_import(file: Path | None, skip_bad: bool) -> None:
     from khenthuong.storage.db import write_tx  # noqa: PLC0415
 
     if file is None:
-        raise typer.BadParameter("give the file to import: khenthuong history import FILE")
+        raise typer.BadParameter(
+            "cần tệp để nhập: khenthuong history import TỆP", param_hint="file"
+        )
     if not file.is_file():
-        raise typer.BadParameter(f"{file} does not exist")
+        raise typer.BadParameter(f"không có tệp {str(file)!r}", param_hint="file")
     rt = runtime()
     catalog = _award_catalog(rt.settings.config_dir)
     with progress("Nhập lịch sử", None) as advance, write_tx(rt.engine) as conn:

@@ -381,7 +381,7 @@ def parse_fields(fields: list[str]) -> dict[str, Any]:
     for item in fields:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--field")
+            raise typer.BadParameter(f"{item!r} không có dạng KHÓA=GIÁ-TRỊ", param_hint="--field")
         result[key.strip()] = value
     return result
 

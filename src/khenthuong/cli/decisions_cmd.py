@@ -105,7 +105,9 @@ def _with_batch(
         if not ids:
             raise KhenthuongError(f"Đợt đề nghị #{batch} không có hồ sơ nào ở bước này")
     if not ids:
-        raise typer.BadParameter("give --nomination ID or --batch ID", param_hint="--nomination")
+        raise typer.BadParameter(
+            "cần --nomination SỐ-HỒ-SƠ hoặc --batch SỐ-ĐỢT", param_hint="--nomination"
+        )
     return list(dict.fromkeys(ids))
 
 
@@ -234,7 +236,7 @@ def open_(
         name, _, mark = item.partition(":")
         if mark not in ("", "absent", "written"):
             raise typer.BadParameter(
-                f"{item!r}: use NAME, NAME:absent or NAME:written", param_hint="--member"
+                f"{item!r}: dùng HỌ-TÊN, HỌ-TÊN:absent hoặc HỌ-TÊN:written", param_hint="--member"
             )
         members.append(councils.MemberIn(name, present=mark == "", written_vote=mark == "written"))
     rt = runtime()

@@ -33,7 +33,7 @@ def users_add(
 
     Phạm vi mặc định của vai trò: đơn vị của cán bộ và các đơn vị trực thuộc."""
     if "@" not in email:
-        raise typer.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
+        raise typer.BadParameter(f"{email!r} không phải địa chỉ thư điện tử", param_hint="--email")
     engine = get_engine()
     roles = roles_in(get_settings().config_dir)
     grants = []
