@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -28,6 +28,7 @@ from khenthuong.cli.common import (
     runtime,
 )
 from khenthuong.cli.lazy import LazyGroup, Mount
+from khenthuong.cli.prompts import ask
 from khenthuong.commendation import accepted_types, commendation_type_of
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.documents.text import money
@@ -197,11 +198,11 @@ def _first_admin(
             "--admin TÊN_ĐĂNG_NHẬP --admin-email EMAIL --admin-password-stdin < tệp-mật-khẩu"
         )
         return
-    org = org or typer.prompt("Mã đơn vị gốc (ví dụ BCY)")
-    org_name = org_name or typer.prompt("Tên đơn vị gốc")
-    admin = admin or typer.prompt("Tên đăng nhập của quản trị viên")
-    admin_name = admin_name or (typer.prompt("Họ và tên") if asking else admin)
-    admin_email = admin_email or typer.prompt("Thư điện tử")
+    org = org or ask("Mã đơn vị gốc (ví dụ BCY)")
+    org_name = org_name or ask("Tên đơn vị gốc")
+    admin = admin or ask("Tên đăng nhập của quản trị viên")
+    admin_name = admin_name or (ask("Họ và tên") if asking else admin)
+    admin_email = admin_email or ask("Thư điện tử")
     if "@" not in admin_email:
         raise typer.BadParameter(
             f"{admin_email!r} không phải địa chỉ thư", param_hint="--admin-email"
@@ -209,7 +210,7 @@ def _first_admin(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = typer.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+        password = ask("Mật khẩu", secret=True, twice=True)
     demo_password, _ = golive.demo_password_of(rt.settings.config_dir)
     with write_tx(rt.engine) as conn:
         user_id = golive.create_first_admin(
@@ -759,8 +760,14 @@ def demo(
             )
 
 
+def command() -> Any:
+    """The `khenthuong` command as officers use it: readable help, the usage line and usage
+    errors in Vietnamese (khenthuong.cli.usage_errors)."""
+    return readable_help(typer.main.get_command(app))
+
+
 def main() -> None:
     """Console-script entry point: the command tree with readable help, exit codes as in
     khenthuong.cli.common."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    readable_help(typer.main.get_command(app))(prog_name="khenthuong")
+    command()(prog_name="khenthuong")

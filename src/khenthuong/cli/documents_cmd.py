@@ -19,6 +19,7 @@ from khenthuong.cli.common import (
     report_errors,
     runtime,
 )
+from khenthuong.cli.prompts import ask
 from khenthuong.cli.usage_errors import file_problem
 from khenthuong.documents.text import money, number
 from khenthuong.rules.catalog import catalog_in
@@ -112,7 +113,7 @@ def sign(
     secret = (
         sys.stdin.readline().rstrip("\n")
         if passphrase_stdin
-        else typer.prompt("Mật khẩu tệp PKCS#12", hide_input=True, default="", show_default=False)
+        else ask("Mật khẩu tệp PKCS#12", secret=True, default="", show_default=False)
     )
     try:
         pkcs12 = p12.read_bytes()

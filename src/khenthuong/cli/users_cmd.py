@@ -7,6 +7,7 @@ import typer
 
 from khenthuong.cli import org_files_cmd
 from khenthuong.cli.common import console, report_errors
+from khenthuong.cli.prompts import ask
 from khenthuong.roles import roles_in
 from khenthuong.services.org import add_user
 from khenthuong.settings import get_settings
@@ -63,7 +64,7 @@ def users_set_password(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = typer.prompt("Mật khẩu mới", hide_input=True, confirmation_prompt=True)
+        password = ask("Mật khẩu mới", secret=True, twice=True)
     from khenthuong.services.golive import demo_password_of, is_production  # noqa: PLC0415
 
     settings = get_settings()
