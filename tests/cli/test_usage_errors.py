@@ -18,16 +18,18 @@ from typer.testing import CliRunner
 
 from khenthuong.cli.app import command
 from khenthuong.cli.common import VIETNAMESE
+from khenthuong.cli.prompts import confirm
 from tests.cli.test_cli_help_language import ENGLISH_WORDS, _prose
 
 CLI = Path(__file__).resolve().parents[2] / "src" / "khenthuong" / "cli"
 
-CLICK_WORDS = frozenset(
-    "no such option options possible missing argument arguments invalid value values got "
-    "unexpected extra command requires usage error aborted did you mean does exist file "
-    "directory valid integer number input should choose repeat confirmation entered match try "
-    "help give use must between date datetime address".split()
-)
+CLICK_WORDS = frozenset([
+    "no", "such", "option", "options", "possible", "missing", "argument", "arguments", "invalid",
+    "value", "values", "got", "unexpected", "extra", "command", "requires", "usage", "error",
+    "aborted", "did", "you", "mean", "does", "exist", "file", "directory", "valid", "integer",
+    "number", "input", "should", "choose", "repeat", "confirmation", "entered", "match", "try",
+    "help", "give", "use", "must", "between", "date", "datetime", "address",
+])  # fmt: skip
 """English words of Click's and Typer's messages (and the project's old ones)."""
 
 
@@ -196,8 +198,6 @@ def test_a_new_password_typed_twice_differently_is_asked_again_then_aborted() ->
 
 
 def test_yes_or_no_is_asked_in_vietnamese() -> None:
-    from khenthuong.cli.prompts import confirm  # noqa: PLC0415
-
     runner = CliRunner()
     with runner.isolation(input="có thể\nc\n\n") as (out, err, _):
         assert confirm("Ký quyết định?") is True
@@ -244,4 +244,3 @@ def test_the_commands_own_usage_errors_and_questions_are_vietnamese() -> None:
             if english(text) or (prose and not any(ch in VIETNAMESE for ch in prose.lower())):
                 found.append(f"{where}: {text!r}")
     assert found == [], "\n".join(found)
-
