@@ -118,7 +118,7 @@ def test_inspections_plan_and_export(demo: Settings, tmp_path: Path) -> None:
     assert cells == first
     code, out = run(*export, "--format", "pdf")
     assert code == 2
-    assert "xlsx or csv" in out
+    assert "xlsx hoặc csv" in out
     assert not list(Path.cwd().glob("kiem-tra-cheo-KCY4-2019.pdf"))
     code, out = run("inspections", "export", "--bloc", "NOPE", "--year", "2019", "-o",
                     str(tmp_path / "nope.csv"), "--format", "csv")  # fmt: skip

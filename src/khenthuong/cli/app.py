@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -28,6 +28,7 @@ from khenthuong.cli.common import (
     runtime,
 )
 from khenthuong.cli.lazy import LazyGroup, Mount
+from khenthuong.cli.prompts import ask
 from khenthuong.commendation import accepted_types, commendation_type_of
 from khenthuong.doctypes import DOC_TYPES
 from khenthuong.documents.text import money
@@ -197,11 +198,11 @@ def _first_admin(
             "--admin TÊN_ĐĂNG_NHẬP --admin-email EMAIL --admin-password-stdin < tệp-mật-khẩu"
         )
         return
-    org = org or typer.prompt("Mã đơn vị gốc (ví dụ BCY)")
-    org_name = org_name or typer.prompt("Tên đơn vị gốc")
-    admin = admin or typer.prompt("Tên đăng nhập của quản trị viên")
-    admin_name = admin_name or (typer.prompt("Họ và tên") if asking else admin)
-    admin_email = admin_email or typer.prompt("Thư điện tử")
+    org = org or ask("Mã đơn vị gốc (ví dụ BCY)")
+    org_name = org_name or ask("Tên đơn vị gốc")
+    admin = admin or ask("Tên đăng nhập của quản trị viên")
+    admin_name = admin_name or (ask("Họ và tên") if asking else admin)
+    admin_email = admin_email or ask("Thư điện tử")
     if "@" not in admin_email:
         raise typer.BadParameter(
             f"{admin_email!r} không phải địa chỉ thư", param_hint="--admin-email"
@@ -209,7 +210,7 @@ def _first_admin(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = typer.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+        password = ask("Mật khẩu", secret=True, twice=True)
     demo_password, _ = golive.demo_password_of(rt.settings.config_dir)
     with write_tx(rt.engine) as conn:
         user_id = golive.create_first_admin(
@@ -250,7 +251,7 @@ def restore(
     from khenthuong.storage.db import get_engine  # noqa: PLC0415
 
     if not file.is_file():
-        raise typer.BadParameter(f"không có tệp {file}", param_hint="FILE")
+        raise typer.BadParameter(f"không có tệp {file}", param_hint="file")
     report = read_backup(file, get_engine(), Path(get_settings().state_dir))
     rows = sum(report.tables.values())
     console.print(
@@ -334,10 +335,11 @@ def nominate(
     Cá nhân: --nominee HỌ-TÊN hoặc --person SỐ; tập thể: --collective MÃ-ĐƠN-VỊ. Có --campaign thì
     hồ sơ được gắn vào phong trào ngay trong cùng giao dịch (bị từ chối thì không tạo gì)."""
     if person is not None and collective is not None:
-        raise typer.BadParameter("give --person or --collective, not both", param_hint="--person")
+        raise typer.BadParameter("chỉ dùng một trong --person, --collective", param_hint="--person")
     if not (nominee or person or collective):
         raise typer.BadParameter(
-            "give --nominee NAME, --person ID or --collective UNIT_CODE", param_hint="--nominee"
+            "cần --nominee HỌ-TÊN, --person SỐ-CÁ-NHÂN hoặc --collective MÃ-ĐƠN-VỊ",
+            param_hint="--nominee",
         )
     commendation_type = commendation_type_of(kind)
     if commendation_type is None:
@@ -490,7 +492,7 @@ def attach(
     if size > limit:
         raise typer.BadParameter(
             f"tệp {money(size)} byte vượt giới hạn {money(limit)} byte",
-            param_hint="FILE",
+            param_hint="file",
         )
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         stored = dossier.attach(
@@ -578,7 +580,9 @@ def history(
         _history_import(file, skip_bad)
         return
     if not target.isdigit():
-        raise typer.BadParameter(f"{target!r} is not a nomination id or 'import'")
+        raise typer.BadParameter(
+            f"{target!r} không phải số hồ sơ hay 'import'", param_hint="target"
+        )
     nomination_id = int(target)
     rt = runtime()
     with rt.engine.connect() as conn:
@@ -672,9 +676,11 @@ def _history_import(file: Path | None, skip_bad: bool) -> None:
     from khenthuong.storage.db import write_tx  # noqa: PLC0415
 
     if file is None:
-        raise typer.BadParameter("give the file to import: khenthuong history import FILE")
+        raise typer.BadParameter(
+            "cần tệp để nhập: khenthuong history import TỆP", param_hint="file"
+        )
     if not file.is_file():
-        raise typer.BadParameter(f"{file} does not exist")
+        raise typer.BadParameter(f"không có tệp {str(file)!r}", param_hint="file")
     rt = runtime()
     catalog = _award_catalog(rt.settings.config_dir)
     with progress("Nhập lịch sử", None) as advance, write_tx(rt.engine) as conn:
@@ -754,8 +760,14 @@ def demo(
             )
 
 
+def command() -> Any:
+    """The `khenthuong` command as officers use it: readable help, the usage line and usage
+    errors in Vietnamese (khenthuong.cli.usage_errors)."""
+    return readable_help(typer.main.get_command(app))
+
+
 def main() -> None:
     """Console-script entry point: the command tree with readable help, exit codes as in
     khenthuong.cli.common."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    readable_help(typer.main.get_command(app))(prog_name="khenthuong")
+    command()(prog_name="khenthuong")

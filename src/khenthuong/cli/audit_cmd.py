@@ -43,7 +43,8 @@ def _when(value: str | None, option: str) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(
-            f"{value!r} is not an ISO date or datetime", param_hint=option
+            f"{value!r} không phải ngày hoặc thời điểm ISO (YYYY-MM-DD, YYYY-MM-DDTHH:MM)",
+            param_hint=option,
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -24,10 +24,10 @@ def add_working_days(
         day = date.fromisoformat(start)
     except ValueError:
         raise typer.BadParameter(
-            f"{start!r} is not a date (YYYY-MM-DD)", param_hint="DATE"
+            f"{start!r} không phải ngày (YYYY-MM-DD)", param_hint="start"
         ) from None
     if n < 0:
-        raise typer.BadParameter("N must be zero or more", param_hint="N")
+        raise typer.BadParameter("số ngày phải từ 0 trở lên", param_hint="n")
     result = default_calendar().add_working_days(day, n)
     typer.echo(f"{result.isoformat()} ({WEEKDAYS_VI[result.weekday()]})")
 
@@ -40,9 +40,7 @@ def holidays(
 ) -> None:
     """Ngày nghỉ và ngày làm bù của một năm."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise typer.BadParameter(
-            f"year must be between {FIRST_YEAR} and {LAST_YEAR}", param_hint="YEAR"
-        )
+        raise typer.BadParameter(f"năm phải từ {FIRST_YEAR} đến {LAST_YEAR}", param_hint="year")
     calendar = default_calendar()
     if fmt is not OutputFormat.table:
         rows = [

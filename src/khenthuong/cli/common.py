@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum, IntEnum, StrEnum
-from functools import wraps
+from functools import partial, wraps
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
@@ -299,9 +299,11 @@ def readable_help(command: Any, path: str = "") -> Any:
     """Help an officer reads, in Vietnamese only: the commands' own help, options without a
     Vietnamese help of their own given one (khenthuong.cli.help_vi); each parameter's value
     named as a word (UNIT, YEAR, table|json|csv) instead of a type (<str>, <bool>,
-    <list[str]>); flags show none; the help option and Typer's panels in Vietnamese."""
+    <list[str]>); flags show none; the help option and Typer's panels in Vietnamese; the
+    usage line ("Cách dùng: …") and usage errors in Vietnamese (khenthuong.cli.usage_errors)."""
     import typer.rich_utils  # noqa: PLC0415
 
+    from khenthuong.cli import usage_errors  # noqa: PLC0415
     from khenthuong.cli.help_vi import (  # noqa: PLC0415
         COMMAND_METAVARS,
         COMMAND_OPTIONS,
@@ -311,6 +313,8 @@ def readable_help(command: Any, path: str = "") -> Any:
 
     for name, text in RICH_TEXTS.items():
         setattr(typer.rich_utils, name, text)
+    usage_errors.install()
+    command.format_usage = partial(usage_errors.format_usage, command)
     if command.help:
         command.help = _reflowed(command.help)
     command.options_metavar = "[TÙY-CHỌN]"
@@ -377,7 +381,7 @@ def parse_fields(fields: list[str]) -> dict[str, Any]:
     for item in fields:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--field")
+            raise typer.BadParameter(f"{item!r} không có dạng KHÓA=GIÁ-TRỊ", param_hint="--field")
         result[key.strip()] = value
     return result
 

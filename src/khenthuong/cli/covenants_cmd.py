@@ -32,9 +32,9 @@ def _pairs(items: list[str], option: str) -> dict[str, float]:
         try:
             result[key.strip()] = float(value)
         except ValueError:
-            raise typer.BadParameter(f"{item!r} is not CODE=NUMBER", param_hint=option) from None
+            raise typer.BadParameter(f"{item!r} không có dạng MÃ=SỐ", param_hint=option) from None
         if not sep:
-            raise typer.BadParameter(f"{item!r} is not CODE=NUMBER", param_hint=option)
+            raise typer.BadParameter(f"{item!r} không có dạng MÃ=SỐ", param_hint=option)
     return result
 
 
@@ -76,7 +76,7 @@ def launch(
     per_points, per_weight = _pairs(points, "--points"), _pairs(weight, "--weight")
     if on is None and year != date.today().year:
         raise typer.BadParameter(
-            f"give the launch date in {year} (YYYY-MM-DD)", param_hint="--date"
+            f"ngày phát động phải trong năm {year} (YYYY-MM-DD)", param_hint="--date"
         )
     targets = [parse_target(item, per_points, per_weight) for item in target]
     rt = runtime()

@@ -105,7 +105,9 @@ def _with_batch(
         if not ids:
             raise KhenthuongError(f"Đợt đề nghị #{batch} không có hồ sơ nào ở bước này")
     if not ids:
-        raise typer.BadParameter("give --nomination ID or --batch ID", param_hint="--nomination")
+        raise typer.BadParameter(
+            "cần --nomination SỐ-HỒ-SƠ hoặc --batch SỐ-ĐỢT", param_hint="--nomination"
+        )
     return list(dict.fromkeys(ids))
 
 

@@ -19,6 +19,8 @@ from khenthuong.cli.common import (
     report_errors,
     runtime,
 )
+from khenthuong.cli.prompts import ask
+from khenthuong.cli.usage_errors import file_problem
 from khenthuong.documents.text import money, number
 from khenthuong.rules.catalog import catalog_in
 from khenthuong.services.documents import KINDS, DocumentRequest, render_document
@@ -72,9 +74,11 @@ def render(
 ) -> None:
     """Tạo văn bản; SHA-256 của văn bản được ghi vào nhật ký của đối tượng."""
     if kind not in KINDS:
-        raise typer.BadParameter(f"{kind!r}: choose one of {', '.join(KINDS)}", param_hint="KIND")
+        raise typer.BadParameter(
+            f"{kind!r} không phải một trong: {', '.join(KINDS)}", param_hint="kind"
+        )
     if fmt not in ("docx", "pdf"):
-        raise typer.BadParameter(f"{fmt!r}: docx or pdf", param_hint="--format")
+        raise typer.BadParameter(f"{fmt!r}: chỉ docx hoặc pdf", param_hint="--format")
     rt = runtime()
     started = time.monotonic()
     with progress(f"Tạo văn bản {kind}", None), actor_for(rt, as_user) as actor:
@@ -109,12 +113,12 @@ def sign(
     secret = (
         sys.stdin.readline().rstrip("\n")
         if passphrase_stdin
-        else typer.prompt("Mật khẩu tệp PKCS#12", hide_input=True, default="", show_default=False)
+        else ask("Mật khẩu tệp PKCS#12", secret=True, default="", show_default=False)
     )
     try:
         pkcs12 = p12.read_bytes()
     except OSError as exc:
-        raise typer.BadParameter(f"{p12}: {exc.strerror}", param_hint="--p12") from None
+        raise typer.BadParameter(f"{str(p12)!r}: {file_problem(exc)}", param_hint="--p12") from None
     rt = runtime()
     with actor_for(rt, as_user) as actor:
         from khenthuong.services.signatures import sign_decision  # noqa: PLC0415
@@ -135,7 +139,7 @@ def verify(file: Path = typer.Argument(..., help="Tệp PDF quyết định đã
     try:
         content = file.read_bytes()
     except OSError as exc:
-        raise typer.BadParameter(f"{file}: {exc.strerror}", param_hint="FILE") from None
+        raise typer.BadParameter(f"{str(file)!r}: {file_problem(exc)}", param_hint="file") from None
     rt = runtime()
     from khenthuong.services.signatures import verify_file  # noqa: PLC0415
 

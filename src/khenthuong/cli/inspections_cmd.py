@@ -132,7 +132,7 @@ def export(
 ) -> None:
     """Ghi kế hoạch kiểm tra chéo hiện hành ra tệp Excel hoặc CSV."""
     if fmt not in ("xlsx", "csv"):
-        raise typer.BadParameter("use xlsx or csv", param_hint="--format")
+        raise typer.BadParameter("chỉ xlsx hoặc csv", param_hint="--format")
     rt = runtime()
     with rt.engine.connect() as conn:
         rows = inspections.visits(conn, bloc, year)

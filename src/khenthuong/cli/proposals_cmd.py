@@ -91,7 +91,10 @@ def import_(
     documents = []
     for doc_type, path in parse_fields(attach).items():
         if doc_type not in DOC_TYPES:
-            raise typer.BadParameter(f"{doc_type!r}: {', '.join(DOC_TYPES)}", param_hint="--attach")
+            raise typer.BadParameter(
+                f"loại tài liệu {doc_type!r} không có; dùng một trong: {', '.join(DOC_TYPES)}",
+                param_hint="--attach",
+            )
         if not Path(path).is_file():
             raise typer.BadParameter(f"không thấy tệp {path!r}", param_hint="--attach")
         documents.append((doc_type, Path(path)))

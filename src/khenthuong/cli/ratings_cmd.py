@@ -77,7 +77,9 @@ def set_(
             name, sep, value = item.rpartition("=")
             code = ratings.rating_of(value)
             if not sep or code is None:
-                raise typer.BadParameter(f"{item!r}: NAME=htxs|htt|ht|kht", param_hint="--rating")
+                raise typer.BadParameter(
+                    f"{item!r}: dùng HỌ-TÊN=htxs|htt|ht|kht", param_hint="--rating"
+                )
             found = matching_people(conn, name, path)
             if len(found) != 1:
                 raise KhenthuongError(f"{name!r}: {len(found)} cá nhân trong {unit}")

@@ -94,7 +94,9 @@ def add(
                 raise KhenthuongError(f"{person!r} trong {unit}: {listed} (dùng --person-id)")
             person_id = found[0].id
         if (person_id is None) == (collective is None):
-            raise typer.BadParameter("give --person (or --person-id) or --collective")
+            raise typer.BadParameter(
+                "cần một trong --person (hoặc --person-id), --collective", param_hint="--person"
+            )
         codes = []
         for text in title:
             code = award_of(catalog, text)

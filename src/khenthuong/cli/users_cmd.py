@@ -7,6 +7,7 @@ import typer
 
 from khenthuong.cli import org_files_cmd
 from khenthuong.cli.common import console, report_errors
+from khenthuong.cli.prompts import ask
 from khenthuong.roles import roles_in
 from khenthuong.services.org import add_user
 from khenthuong.settings import get_settings
@@ -33,7 +34,7 @@ def users_add(
 
     Phạm vi mặc định của vai trò: đơn vị của cán bộ và các đơn vị trực thuộc."""
     if "@" not in email:
-        raise typer.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
+        raise typer.BadParameter(f"{email!r} không phải địa chỉ thư điện tử", param_hint="--email")
     engine = get_engine()
     roles = roles_in(get_settings().config_dir)
     grants = []
@@ -63,7 +64,7 @@ def users_set_password(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = typer.prompt("Mật khẩu mới", hide_input=True, confirmation_prompt=True)
+        password = ask("Mật khẩu mới", secret=True, twice=True)
     from khenthuong.services.golive import demo_password_of, is_production  # noqa: PLC0415
 
     settings = get_settings()

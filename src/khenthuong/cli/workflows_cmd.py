@@ -151,7 +151,7 @@ def migrate(
     for item in mapping:
         old, sep, new = item.partition("=")
         if not sep:
-            raise typer.BadParameter(f"{item!r} is not OLD=NEW", param_hint="--map")
+            raise typer.BadParameter(f"{item!r} không có dạng CŨ=MỚI", param_hint="--map")
         state_map[old.strip()] = new.strip()
     with actor_for(rt, as_user) as actor:
         if not actor.has_role("admin"):

@@ -43,7 +43,7 @@ def _tally(text: str, option: str) -> year_review.Tally:
         numbers = []
     if not 1 <= len(numbers) <= 4:
         raise typer.BadParameter(
-            f"{text!r}: AGREE[/DISAGREE[/ABSTAIN[/WRITTEN_AGREE]]]", param_hint=option
+            f"{text!r}: dùng ĐỒNG-Ý[/KHÔNG[/KHÔNG-Ý-KIẾN[/BẰNG-VĂN-BẢN]]]", param_hint=option
         )
     return year_review.Tally(*numbers)
 
@@ -98,13 +98,17 @@ def tally(
     for item in vote:
         code, sep, numbers = item.partition("=")
         if not sep:
-            raise typer.BadParameter(f"{item!r}: TITLE=AGREE/DISAGREE/ABSTAIN", param_hint="--vote")
+            raise typer.BadParameter(
+                f"{item!r}: dùng DANH-HIỆU=ĐỒNG-Ý/KHÔNG/KHÔNG-Ý-KIẾN", param_hint="--vote"
+            )
         votes[_code(catalog, code)] = _tally(numbers, "--vote")
     own = {}
     for item in exception:
         nid, sep, numbers = item.partition("=")
         if not sep or not nid.isdigit():
-            raise typer.BadParameter(f"{item!r}: ID=AGREE/DISAGREE/ABSTAIN", param_hint="--except")
+            raise typer.BadParameter(
+                f"{item!r}: dùng HỒ-SƠ=ĐỒNG-Ý/KHÔNG/KHÔNG-Ý-KIẾN", param_hint="--except"
+            )
         own[int(nid)] = _tally(numbers, "--except")
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         counts = year_review.tally_titles_in(
@@ -145,7 +149,7 @@ def decide(
     for item in number:
         code, sep, value = item.partition("=")
         if not sep:
-            raise typer.BadParameter(f"{item!r}: TITLE=NUMBER", param_hint="--number")
+            raise typer.BadParameter(f"{item!r}: dùng DANH-HIỆU=SỐ", param_hint="--number")
         numbers[_code(catalog, code)] = value.strip()
     with actor_for(rt, as_user) as actor, write_tx(rt.engine) as conn:
         signed = year_review.decide_titles_in(
