@@ -317,13 +317,13 @@ def test_a_scan_looks_only_at_what_changed_since_the_last_one(
     """Nothing new: no scan at all. A step on one file: only that file is scanned. A new day
     or the safety-net period: everything again. Each due reminder is claimed once."""
     calls: list[object] = []
-    real_scan = reminders.scan_due
+    real_check = reminders.any_unclaimed  # what a scan asks first: anything to claim?
 
-    def counting(*args: object, **kwargs: object) -> list[reminders.DueItem]:
+    def counting(*args: object, **kwargs: object) -> bool:
         calls.append(kwargs.get("only_ids"))  # type: ignore[arg-type]
-        return real_scan(*args, **kwargs)  # type: ignore[arg-type]
+        return real_check(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(reminders, "scan_due", counting)
+    monkeypatch.setattr(reminders, "any_unclaimed", counting)
     first_id = submitted_nomination(rt)
     second_id = submitted_nomination(rt)
     today = datetime(2026, 11, 16, 1, tzinfo=UTC)  # the due date of both
@@ -370,9 +370,9 @@ def test_a_scan_does_not_hold_the_write_lock_while_it_reads(
     nid = submitted_nomination(rt)
     other = make_engine(rt.settings.database_url)
     written: list[int] = []
-    real_scan = reminders.scan_due
+    real_check = reminders.any_unclaimed  # the scan's read: anything to claim?
 
-    def scan_while_someone_writes(*args: object, **kwargs: object) -> list[reminders.DueItem]:
+    def scan_while_someone_writes(*args: object, **kwargs: object) -> bool:
         # Another connection takes the write lock in the middle of the scan; with a 1 s busy
         # timeout it fails at once if the scan holds the lock.
         with other.connect() as conn:
@@ -384,9 +384,9 @@ def test_a_scan_does_not_hold_the_write_lock_while_it_reads(
             )
             conn.commit()
         written.append(1)
-        return real_scan(*args, **kwargs)  # type: ignore[arg-type]
+        return real_check(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(reminders, "scan_due", scan_while_someone_writes)
+    monkeypatch.setattr(reminders, "any_unclaimed", scan_while_someone_writes)
     try:
         groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=at("2026-11-13"))
     finally:

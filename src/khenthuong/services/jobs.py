@@ -182,18 +182,15 @@ def claim_reminders(
         if not scan.nothing:
             only = None if scan.full else scan_state.touched(conn, scan.since_event or 0)
             if only is None or only:
-                # What the ledger holds is left out in the database: a scan over an
-                # unchanged backlog returns nothing and claims nothing.
-                unclaimed = bool(
-                    reminders.scan_due(
-                        conn,
-                        registry,
-                        now=now,
-                        before_days=settings.reminder_days_before,
-                        limit=1,
-                        only_ids=only,
-                        unclaimed_only=True,
-                    )
+                # Whether there is anything to claim, asked of the database without the
+                # write lock: it stops at the first reminder the ledger does not hold (an
+                # unchanged backlog has none and claims nothing).
+                unclaimed = reminders.any_unclaimed(
+                    conn,
+                    registry,
+                    now=now,
+                    before_days=settings.reminder_days_before,
+                    only_ids=only,
                 )
             if scan.full:
                 inspections = reminders.scan_inspections(
