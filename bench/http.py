@@ -18,7 +18,7 @@ requests per scenario and the script prints requests per second, p50 and p95 lat
 Then (skip with --no-scans; --only-scans runs nothing else) the queue pages during and outside
 reminder scans (issue 12): GET /queue and GET /api/queue are measured three times with no scan
 running, then three times while a second OS process (as `khenthuong serve` runs its scheduler)
-calls the reminder job's scan-and-claim (`jobs.claim_reminders`) back to back on the same
+calls the reminder job's scan-and-claim (`reminder_claims.claim_reminders`) back to back on the same
 database with KHENTHUONG_FULL_SCAN_SECONDS=0, so that every scan is a full scan (the first one
 claims the whole backlog). The noise band is the spread of the three outside runs: PASS when
 the median p95 during scans is no higher than the highest p95 outside and no request failed
@@ -56,7 +56,7 @@ import httpx  # noqa: E402
 from sqlalchemy import Engine, select, text  # noqa: E402
 
 from khenthuong.runtime import Runtime, open_runtime  # noqa: E402
-from khenthuong.services import jobs, new_nominations  # noqa: E402
+from khenthuong.services import new_nominations, reminder_claims  # noqa: E402
 from khenthuong.services.accounts import create_token  # noqa: E402
 from khenthuong.services.actors import load_actor  # noqa: E402
 from khenthuong.services.org import apply_seed, load_seed  # noqa: E402
@@ -270,7 +270,7 @@ def scan_loop(url: str, niceness: int) -> None:
     print("ready", flush=True)
     while not stop.is_set():
         t0 = time.perf_counter()
-        groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
+        groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings)
         claimed = sum(len(g) for g in groups)
         print(f"scan {time.perf_counter() - t0:.3f} {claimed}", flush=True)
 

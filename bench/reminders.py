@@ -3,7 +3,7 @@
 Run:  .venv/bin/python bench/reminders.py [--rows N] [--no-pg] [--claim-sizes 10000,100000]
           [--claims-only]
 
-The reminder job's scan-and-claim (`jobs.claim_reminders`) is timed over 10,000 and 100,000
+The reminder job's scan-and-claim (`reminder_claims.claim_reminders`) is timed over 10,000 and 100,000
 due nominations: the first scan (which claims everything, in one INSERT ... SELECT) beside
 a scan with nothing new (target < 50 ms; printed PASS or MISS), and, as the first scan's
 baseline in the same run, the same backlog claimed the old way (items built in Python, one
@@ -34,7 +34,7 @@ sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path(__file__).resolv
 from sqlalchemy import text  # noqa: E402
 
 from khenthuong.runtime import open_runtime  # noqa: E402
-from khenthuong.services import due_scan, jobs, reminders  # noqa: E402
+from khenthuong.services import due_scan, reminder_claims, reminders  # noqa: E402
 from khenthuong.services.org import apply_seed, load_seed  # noqa: E402
 from khenthuong.settings import PROJECT_ROOT, Settings  # noqa: E402
 from khenthuong.storage.db import make_engine, write_tx  # noqa: E402
@@ -134,7 +134,7 @@ def run_backend(label: str, url: str, rows: int, due_now: int) -> list[tuple[str
 
 
 def claim_figures(label: str, url: str, due: int) -> list[tuple[str, str]]:
-    """The reminder job's scan-and-claim (`jobs.claim_reminders`) over `due` due nominations:
+    """The reminder job's scan-and-claim (`reminder_claims.claim_reminders`) over `due` due nominations:
     the first scan (claims everything) beside a scan with nothing new (median of 5), once the
     first scan's reminders are marked sent (the backlog stays open and due)."""
     engine = make_engine(url)
@@ -161,7 +161,7 @@ def claim_figures(label: str, url: str, due: int) -> list[tuple[str, str]]:
             old_checks.append(time.perf_counter() - start)
     check, old_check = statistics.median(checks), statistics.median(old_checks)
     start = time.perf_counter()
-    groups = jobs.claim_reminders(engine, rt.registry, rt.settings)
+    groups = reminder_claims.claim_reminders(engine, rt.registry, rt.settings)
     first = time.perf_counter() - start
     claimed = sum(len(ids) for ids in groups)
     # Baseline in the same run: the same backlog claimed the old way (issue 12 item 4), the
@@ -184,7 +184,7 @@ def claim_figures(label: str, url: str, due: int) -> list[tuple[str, str]]:
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        assert jobs.claim_reminders(engine, rt.registry, rt.settings) == []
+        assert reminder_claims.claim_reminders(engine, rt.registry, rt.settings) == []
         times.append(time.perf_counter() - start)
     again = statistics.median(times)
     # A full scan (a new day, a changed role holder, every KHENTHUONG_FULL_SCAN_SECONDS)
@@ -195,7 +195,7 @@ def claim_figures(label: str, url: str, due: int) -> list[tuple[str, str]]:
     fulls = []
     for _ in range(3):
         start = time.perf_counter()
-        assert jobs.claim_reminders(engine, rt.registry, full_settings) == []
+        assert reminder_claims.claim_reminders(engine, rt.registry, full_settings) == []
         fulls.append(time.perf_counter() - start)
     full = statistics.median(fulls)
     engine.dispose()

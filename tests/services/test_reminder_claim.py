@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import event, select
 
 from khenthuong.runtime import Runtime
-from khenthuong.services import jobs, reminders
+from khenthuong.services import reminder_claims, reminders
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.storage.outbox import REMINDER_LEDGER
@@ -50,9 +50,9 @@ def test_a_backlog_is_claimed_in_one_insert_with_the_ledgers_rows(rt: Runtime) -
 
     event.listen(rt.engine, "before_cursor_execute", count)
     try:
-        groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=now)
+        groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings, now=now)
         claims = len(inserts)
-        again = jobs.claim_reminders(
+        again = reminder_claims.claim_reminders(
             rt.engine,
             rt.registry,
             rt.settings.model_copy(update={"full_scan_seconds": 0}),
@@ -147,10 +147,10 @@ def test_the_claim_check_stops_at_the_first_new_reminder_and_claims_only_new_one
     full = rt.settings.model_copy(update={"full_scan_seconds": 0})
     event.listen(rt.engine, "before_cursor_execute", note)
     try:
-        first = jobs.claim_reminders(rt.engine, rt.registry, full, now=now)
+        first = reminder_claims.claim_reminders(rt.engine, rt.registry, full, now=now)
         first_reads = list(reads)
         reads.clear()
-        nothing = jobs.claim_reminders(rt.engine, rt.registry, full, now=now)
+        nothing = reminder_claims.claim_reminders(rt.engine, rt.registry, full, now=now)
         nothing_reads = list(reads)
         reads.clear()
         # one more due nomination, due after every other (behind the check's first window)
@@ -160,7 +160,7 @@ def test_the_claim_check_stops_at_the_first_new_reminder_and_claims_only_new_one
                 .values({**row, "due_at": row["due_at"] + timedelta(hours=1)})
                 .returning(NOMINATIONS.c.id)
             ).scalar_one()
-        more = jobs.claim_reminders(rt.engine, rt.registry, full, now=now)
+        more = reminder_claims.claim_reminders(rt.engine, rt.registry, full, now=now)
     finally:
         event.remove(rt.engine, "before_cursor_execute", note)
     assert sum(len(ids) for ids in first) == 2 * (copies + 1)
