@@ -134,6 +134,17 @@ _UNCLAIMED = """WHERE NOT EXISTS (
 )"""
 
 
+def _one_core(conn: Connection) -> None:
+    """On PostgreSQL, no parallel workers for the rest of this transaction: a full scan reads
+    every due row, and a parallel plan (a Gather of two workers, chosen at 100,000 due) took
+    three backends, every core of a 2-core server, away from the page requests for as long
+    as it ran, for about the same wall time as one backend (bench/http.py, BENCHMARKS.md #12).
+    The scheduler process runs at a lower CPU priority (KHENTHUONG_SCHEDULER_NICE), but its
+    PostgreSQL backend does not: the only way to leave cores to the pages is to ask for fewer."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+
+
 def _states(registry: WorkflowRegistry) -> tuple[str, dict[str, Any]]:
     """VALUES rows (workflow, version, state, responsible role, level or '') and their
     parameters: one row per workflow state that names a responsible role."""
@@ -233,7 +244,10 @@ def due_rows(
         only_ids=only_ids,
         unclaimed_only=unclaimed_only,
     )
-    return [] if statement is None else list(conn.execute(statement))
+    if statement is None:
+        return []
+    _one_core(conn)
+    return list(conn.execute(statement))
 
 
 def any_unclaimed(
@@ -268,6 +282,7 @@ def any_unclaimed(
         )
         if statement is None:
             return False
+        _one_core(conn)
         if conn.execute(statement).first() is not None:
             return True
     return False
@@ -302,6 +317,7 @@ def claim_due(
     )
     if statement is None:
         return []
+    _one_core(conn)
     found = statement.columns(
         column("id", Integer),
         column("due_on", String),
