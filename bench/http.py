@@ -16,13 +16,15 @@ requests per scenario and the script prints requests per second, p50 and p95 lat
   (routing, one `select 1`), so the ratios show what the work itself costs.
 
 Then (skip with --no-scans; --only-scans runs nothing else) the queue pages during and outside
-reminder scans (issue 12): GET /queue and GET /api/queue are measured three times with no scan
-running, then three times while a second OS process (as `khenthuong serve` runs its scheduler)
-calls the reminder job's scan-and-claim (`jobs.claim_reminders`) back to back on the same
-database with KHENTHUONG_FULL_SCAN_SECONDS=0, so that every scan is a full scan (the first one
-claims the whole backlog). The noise band is the spread of the three outside runs: PASS when
-the median p95 during scans is no higher than the highest p95 outside and no request failed
-(failures during scans are counted, not raised). --scan-nice lowers the scanner's priority.
+reminder scans (issue 12), measured by bench/scan_windows.py: a second OS process (as
+`khenthuong serve` runs its scheduler, at nice --scan-nice) calls the reminder job's
+scan-and-claim (`reminder_claims.claim_reminders`) back to back on the same database with
+KHENTHUONG_FULL_SCAN_SECONDS=0 (every scan a full scan; the first, which claims the backlog,
+runs before the windows). GET /queue and GET /api/queue are measured in 8 rounds of one
+window with the scanner paused and one with it scanning (--scan-requests each, order
+alternating); ratio = p95 of the pooled during-scan latencies over p95 of the pooled outside
+ones, with a 95% bootstrap interval over resampled rounds: PASS when it reaches 1.0 or below
+and no request failed (failures are counted, not raised).
 
 With --processes 1,2 (PostgreSQL only, nothing else runs): advance throughput of one server
 with one process and one with two (`khenthuong serve --workers N`, uvicorn workers), both
@@ -35,9 +37,9 @@ Prints figures only (no assertions); BENCHMARKS.md records a run.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import random
-import signal
 import socket
 import statistics
 import subprocess
@@ -49,6 +51,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path(__file__).resolve().parent]
 
@@ -56,7 +59,7 @@ import httpx  # noqa: E402
 from sqlalchemy import Engine, select, text  # noqa: E402
 
 from khenthuong.runtime import Runtime, open_runtime  # noqa: E402
-from khenthuong.services import jobs, new_nominations  # noqa: E402
+from khenthuong.services import new_nominations  # noqa: E402
 from khenthuong.services.accounts import create_token  # noqa: E402
 from khenthuong.services.actors import load_actor  # noqa: E402
 from khenthuong.services.org import apply_seed, load_seed  # noqa: E402
@@ -65,6 +68,21 @@ from khenthuong.storage.db import make_engine, write_tx  # noqa: E402
 from khenthuong.storage.migrate import upgrade  # noqa: E402
 from khenthuong.storage.models import NOMINATIONS, UNITS  # noqa: E402
 from khenthuong.textsearch import fold  # noqa: E402
+
+
+def _scan_windows() -> Any:
+    """bench/scan_windows.py (by path: this directory is off sys.path, http.py would shadow
+    the standard library's `http`)."""
+    spec = importlib.util.spec_from_file_location(
+        "scan_windows", Path(__file__).with_name("scan_windows.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SCAN_WINDOWS = _scan_windows()
 
 PG_URL = os.environ.get(
     "KHENTHUONG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -255,111 +273,6 @@ def summary(latencies: list[float], wall: float) -> tuple[float, float, float]:
     return len(ordered) / wall, statistics.median(ordered) * 1000, p95 * 1000
 
 
-SCAN_RUNS = 3
-"""Measurements outside and during scans; the spread of the outside ones is the noise band."""
-
-
-def scan_loop(url: str, niceness: int) -> None:
-    """The scanner process: full reminder scans back to back until SIGTERM, one line per scan
-    ("scan <seconds> <claimed>") on stdout; `niceness` lowers its CPU priority (0: as serve)."""
-    if niceness:
-        os.nice(niceness)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    rt = open_runtime(Settings(database_url=url, full_scan_seconds=0))
-    print("ready", flush=True)
-    while not stop.is_set():
-        t0 = time.perf_counter()
-        groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
-        claimed = sum(len(g) for g in groups)
-        print(f"scan {time.perf_counter() - t0:.3f} {claimed}", flush=True)
-
-
-def start_scanner(url: str, home: Path, niceness: int) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "KHENTHUONG_DATABASE_URL": url,
-        "KHENTHUONG_STATE_DIR": str(home / "var"),
-        "KHENTHUONG_MAILDIR": str(home / "maildir"),
-        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--scan-loop", url, "--scan-nice", str(niceness)],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    if proc.stdout.readline().strip() != "ready":
-        proc.kill()
-        raise RuntimeError("the scanner process did not start")
-    return proc
-
-
-def stop_scanner(proc: subprocess.Popen[str]) -> list[float]:
-    """Stop the scanner after its current scan; the durations of the scans it finished."""
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=600)
-    if proc.returncode not in (0, -signal.SIGTERM):
-        raise RuntimeError(f"the scanner process failed: {proc.returncode}")
-    return [float(line.split()[1]) for line in out.splitlines() if line.startswith("scan ")]
-
-
-def p95_run(
-    base: str, count: int, clients: int, request: Request, failed: list[str], **kw: object
-) -> float:
-    latencies = measure(base, count, clients, request, failed, **kw)
-    return summary(latencies, 1.0)[2]
-
-
-def scan_scenario(
-    label: str, url: str, home: Path, base: str, pages: list[tuple[str, Request, dict[str, object]]],
-    count: int, clients: int, niceness: int,
-) -> list[list[str]]:  # fmt: skip
-    """Page p95 outside scans (SCAN_RUNS times), then during back-to-back full scans."""
-    outside: dict[str, list[float]] = {name: [] for name, _, _ in pages}
-    during: dict[str, list[float]] = {name: [] for name, _, _ in pages}
-    failed: dict[str, list[str]] = {name: [] for name, _, _ in pages}
-    for _ in range(SCAN_RUNS):
-        for name, request, kw in pages:
-            outside[name].append(p95_run(base, count, clients, request, [], **kw))
-    scanner = start_scanner(url, home, niceness)
-    t0 = time.perf_counter()
-    try:
-        for _ in range(SCAN_RUNS):
-            for name, request, kw in pages:
-                during[name].append(p95_run(base, count, clients, request, failed[name], **kw))
-    finally:
-        window = time.perf_counter() - t0
-        scans = stop_scanner(scanner)
-    out = []
-    for name, _, _ in pages:
-        ref = statistics.median(outside[name])
-        high = max(outside[name])
-        mid = statistics.median(during[name])
-        verdict = "PASS" if mid <= high and not failed[name] else "MISS"
-        out.append(
-            [f"{label}: {name} p95 outside scans", " / ".join(f"{v:.1f}" for v in outside[name]) + " ms",
-             f"median {ref:.1f} ms", f"band x{high / ref:.2f}", ""]
-        )  # fmt: skip
-        out.append(
-            [f"{label}: {name} p95 during scans", " / ".join(f"{v:.1f}" for v in during[name]) + " ms",
-             f"median {mid:.1f} ms", f"ratio x{mid / ref:.2f}", verdict]
-        )  # fmt: skip
-        if failed[name]:
-            out.append(
-                [f"{label}: {name} FAILED during scans", f"{len(failed[name])} of {SCAN_RUNS * count}",
-                 failed[name][0][:60], "", ""]
-            )  # fmt: skip
-    busy = sum(scans)
-    out.append(
-        [f"{label}: full scans during the {window:.0f} s measured", f"{len(scans)} finished",
-         f"first {scans[0]:.1f} s" if scans else "", f"median {statistics.median(scans):.1f} s"
-         if scans else "", f"busy {min(busy / window, 1.0):.0%}"]
-    )  # fmt: skip
-    return out
-
-
 def run_backend(
     label: str, url: str, rows: int, count: int, clients: int, *, scans: bool, others: bool,
     scan_count: int, scan_nice: int,
@@ -415,7 +328,9 @@ def run_backend(
             pages = scenarios[1:3]
             for _, request, kw in pages:
                 measure(base, min(20, scan_count), clients, request, **kw)
-            out += scan_scenario(label, url, home, base, pages, scan_count, clients, scan_nice)
+            out += SCAN_WINDOWS.scan_scenario(
+                label, url, home, base, pages, scan_count, clients, scan_nice, measure
+            )
         return out
     finally:
         proc.terminate()
@@ -514,7 +429,7 @@ def main() -> None:
     parser.add_argument("--no-scans", action="store_true", help="skip pages during scans")
     parser.add_argument("--only-scans", action="store_true", help="only pages during scans")
     parser.add_argument(
-        "--scan-requests", type=int, default=200, help="per page and run, during/outside scans"
+        "--scan-requests", type=int, default=200, help="per page and window, during/outside scans"
     )
     parser.add_argument(
         "--scan-nice",
@@ -530,11 +445,7 @@ def main() -> None:
     parser.add_argument(
         "--no-keepalive", action="store_true", help="with --processes: a connection a request"
     )
-    parser.add_argument("--scan-loop", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.scan_loop:
-        scan_loop(args.scan_loop, args.scan_nice)
-        return
     if args.processes:
         counts = [int(n) for n in args.processes.split(",") if n]
         results = on_pg_database(

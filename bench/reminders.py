@@ -3,7 +3,7 @@
 Run:  .venv/bin/python bench/reminders.py [--rows N] [--no-pg] [--claim-sizes 10000,100000]
           [--claims-only]
 
-The reminder job's scan-and-claim (`jobs.claim_reminders`) is timed over 10,000 and 100,000
+The reminder job's scan-and-claim (`reminder_claims.claim_reminders`) is timed over 10,000 and 100,000
 due nominations: the first scan (which claims everything, in one INSERT ... SELECT) beside
 a scan with nothing new (target < 50 ms; printed PASS or MISS), and, as the first scan's
 baseline in the same run, the same backlog claimed the old way (items built in Python, one
@@ -34,7 +34,7 @@ sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path(__file__).resolv
 from sqlalchemy import text  # noqa: E402
 
 from khenthuong.runtime import open_runtime  # noqa: E402
-from khenthuong.services import jobs, reminders  # noqa: E402
+from khenthuong.services import due_scan, reminder_claims, reminders  # noqa: E402
 from khenthuong.services.org import apply_seed, load_seed  # noqa: E402
 from khenthuong.settings import PROJECT_ROOT, Settings  # noqa: E402
 from khenthuong.storage.db import make_engine, write_tx  # noqa: E402
@@ -134,7 +134,7 @@ def run_backend(label: str, url: str, rows: int, due_now: int) -> list[tuple[str
 
 
 def claim_figures(label: str, url: str, due: int) -> list[tuple[str, str]]:
-    """The reminder job's scan-and-claim (`jobs.claim_reminders`) over `due` due nominations:
+    """The reminder job's scan-and-claim (`reminder_claims.claim_reminders`) over `due` due nominations:
     the first scan (claims everything) beside a scan with nothing new (median of 5), once the
     first scan's reminders are marked sent (the backlog stays open and due)."""
     engine = make_engine(url)
@@ -143,8 +143,25 @@ def claim_figures(label: str, url: str, due: int) -> list[tuple[str, str]]:
     with write_tx(engine) as conn:
         apply_seed(conn, load_seed(PROJECT_ROOT / "config" / "demo.yaml", rt.roles), rt.roles)
     fill(engine, due, due)
+    # The check a scan makes before it claims (outside the write lock): whether anything is
+    # new. Baseline in the same run: the check it replaced, the whole due scan's rows fetched
+    # (`due_rows(..., unclaimed_only=True)`; the claim then ran the same scan again).
+    checks, old_checks = [], []
+    for _ in range(3):
+        now = datetime.now(UTC)
+        today, horizon = reminders._horizon(now, rt.settings.reminder_days_before)
+        with engine.connect() as conn:
+            start = time.perf_counter()
+            assert reminders.any_unclaimed(conn, rt.registry, now=now)
+            checks.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            assert due_scan.due_rows(
+                conn, rt.registry, today=today, horizon=horizon, unclaimed_only=True
+            )
+            old_checks.append(time.perf_counter() - start)
+    check, old_check = statistics.median(checks), statistics.median(old_checks)
     start = time.perf_counter()
-    groups = jobs.claim_reminders(engine, rt.registry, rt.settings)
+    groups = reminder_claims.claim_reminders(engine, rt.registry, rt.settings)
     first = time.perf_counter() - start
     claimed = sum(len(ids) for ids in groups)
     # Baseline in the same run: the same backlog claimed the old way (issue 12 item 4), the
@@ -167,7 +184,7 @@ def claim_figures(label: str, url: str, due: int) -> list[tuple[str, str]]:
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        assert jobs.claim_reminders(engine, rt.registry, rt.settings) == []
+        assert reminder_claims.claim_reminders(engine, rt.registry, rt.settings) == []
         times.append(time.perf_counter() - start)
     again = statistics.median(times)
     # A full scan (a new day, a changed role holder, every KHENTHUONG_FULL_SCAN_SECONDS)
@@ -178,12 +195,20 @@ def claim_figures(label: str, url: str, due: int) -> list[tuple[str, str]]:
     fulls = []
     for _ in range(3):
         start = time.perf_counter()
-        assert jobs.claim_reminders(engine, rt.registry, full_settings) == []
+        assert reminder_claims.claim_reminders(engine, rt.registry, full_settings) == []
         fulls.append(time.perf_counter() - start)
     full = statistics.median(fulls)
     engine.dispose()
     verdict = "PASS" if again < 0.050 else "MISS"
     return [
+        (
+            f"{label}: check before the first claim (any_unclaimed), {due:,} due (median of 3)",
+            f"{check * 1000:,.1f} ms (x{check / old_check:.4f} the baseline)",
+        ),
+        (
+            f"{label}: baseline: the old check, the whole due scan fetched, {due:,} due",
+            f"{old_check * 1000:,.0f} ms",
+        ),
         (
             f"{label}: first scan, {due:,} due nominations",
             f"{first * 1000:,.0f} ms ({claimed:,} claimed; x{first / old_first:.3f} the baseline)",

@@ -6,7 +6,7 @@ Run:  .venv/bin/python bench/workers.py [--units 200] [--per-unit 50] [--workers
 For each worker count a fresh PostgreSQL database gets the demo organisations and a backlog
 of units × per-unit due reminders (one council secretary per unit: one digest of per-unit
 items each, `tests/workers/load.py`); the reminders are claimed in this process
-(`jobs.claim_reminders`, timed apart), then every digest is queued as a `send_digest` task
+(`reminder_claims.claim_reminders`, timed apart), then every digest is queued as a `send_digest` task
 on Redis and N real `celery worker` processes (`-c 1` each) send them to a local aiosmtpd
 server. Digests per second = digests / (first task queued .. last ledger row `sent`).
 
@@ -40,7 +40,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from khenthuong.notify.render import Digest, DigestItem, Sender, render_digest  # noqa: E402
 from khenthuong.runtime import open_runtime  # noqa: E402
-from khenthuong.services import jobs  # noqa: E402
+from khenthuong.services import reminder_claims  # noqa: E402
 from khenthuong.services.org import apply_seed, load_seed  # noqa: E402
 from khenthuong.settings import PROJECT_ROOT, Settings, get_settings  # noqa: E402
 from khenthuong.storage.db import make_engine, write_tx  # noqa: E402
@@ -99,7 +99,7 @@ def one_run(n_workers: int, units: int, per_unit: int) -> dict[str, float]:
             apply_seed(conn, load_seed(PROJECT_ROOT / "config" / "demo.yaml", rt.roles), rt.roles)
         due = seed_due_load(rt, units=units, per_unit=per_unit)
         t0 = time.perf_counter()
-        groups = jobs.claim_reminders(engine, rt.registry, rt.settings)
+        groups = reminder_claims.claim_reminders(engine, rt.registry, rt.settings)
         claim_s = time.perf_counter() - t0
         redis.Redis.from_url(REDIS_URL).flushdb()
         with SmtpServer() as smtp:

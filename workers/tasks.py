@@ -1,4 +1,5 @@
-"""Thin Celery tasks: take ids, call khenthuong.services.jobs, safe to run twice."""
+"""Thin Celery tasks: take ids, call the job services (khenthuong.services.reminder_claims,
+digests, notice_relay, job_runs), safe to run twice."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from khenthuong.runtime import Runtime, open_runtime
-from khenthuong.services import jobs
+from khenthuong.services import digests, job_runs, mail_health, notice_relay, reminder_claims
 from workers.celery_app import app
 
 RUNNER = "celery"
@@ -26,11 +27,11 @@ def runtime() -> Runtime:
 def scan_reminders() -> int:
     """Claim due reminders and queue one digest per officer; returns how many digests."""
     rt = runtime()
-    groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
+    groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings)
     for ledger_ids in groups:
         send_digest.delay(ledger_ids)
-    jobs.check_mail(rt.engine, rt.settings)
-    jobs.record_run(rt.engine, jobs.SCAN_JOB, RUNNER, {"queued": len(groups)})
+    notice_relay.check_mail(rt.engine, rt.settings)
+    job_runs.record_run(rt.engine, job_runs.SCAN_JOB, RUNNER, {"queued": len(groups)})
     return len(groups)
 
 
@@ -48,8 +49,8 @@ def send_digest(ledger_ids: list[int]) -> str:
     """Send one officer's digest of the rows it takes (rows sent or being sent are skipped)."""
     rt = runtime()
     try:
-        return jobs.send_digest(rt.engine, rt.registry, ledger_ids, settings=rt.settings)
-    except jobs.DeliveryFailed as exc:
+        return digests.send_digest(rt.engine, rt.registry, ledger_ids, settings=rt.settings)
+    except mail_health.DeliveryFailed as exc:
         return f"failed, the ledger retries it after its backoff: {exc}"
 
 
@@ -61,8 +62,8 @@ def relay_outbox() -> int:
     def publish(outbox_id: int) -> None:
         deliver_notice.apply_async((outbox_id,), retry=True, retry_policy=PUBLISH_RETRY)
 
-    published = jobs.relay_outbox(rt.engine, publish)
-    jobs.record_run(rt.engine, jobs.RELAY_JOB, RUNNER, {"queued": published})
+    published = notice_relay.relay_outbox(rt.engine, publish)
+    job_runs.record_run(rt.engine, job_runs.RELAY_JOB, RUNNER, {"queued": published})
     return published
 
 
@@ -71,8 +72,8 @@ def deliver_notice(outbox_id: int) -> str:
     """Send one outbox notice; a failure leaves the row pending for the relay to retry."""
     rt = runtime()
     try:
-        return jobs.deliver_notice(rt.engine, rt.registry, outbox_id)
-    except jobs.DeliveryFailed as exc:
+        return notice_relay.deliver_notice(rt.engine, rt.registry, outbox_id)
+    except mail_health.DeliveryFailed as exc:
         return f"failed, will retry: {exc}"
 
 

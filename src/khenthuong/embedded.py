@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from khenthuong.runtime import Runtime, open_runtime
-from khenthuong.services import jobs
+from khenthuong.services import digests, job_runs, mail_health, notice_relay, reminder_claims
 from khenthuong.services.scheduler_lock import SchedulerLock
 
 log = logging.getLogger("khenthuong.embedded")
@@ -35,15 +35,15 @@ class TickResult:
 def tick(rt: Runtime) -> TickResult:
     """One run of every periodic job, in this process (same functions the workers call)."""
     result = TickResult()
-    groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
+    groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings)
     for index, ledger_ids in enumerate(groups):
         try:
-            outcome = jobs.send_digest(rt.engine, rt.registry, ledger_ids, settings=rt.settings)
-        except jobs.MailTargetDown as exc:
+            outcome = digests.send_digest(rt.engine, rt.registry, ledger_ids, settings=rt.settings)
+        except mail_health.MailTargetDown as exc:
             # Every other digest would fail the same way: give them back untouched (no
             # attempt counted) for the next run, and say so once.
             rest = [i for ids in groups[index + 1 :] for i in ids]
-            jobs.release_claims(rt.engine, rest, rt.settings)
+            reminder_claims.release_claims(rt.engine, rest, rt.settings)
             # mail_health logged the outage once (a warning), not once per run
             log.info(
                 "mail cannot be delivered now; %s digest(s) left for later: %s",
@@ -52,35 +52,35 @@ def tick(rt: Runtime) -> TickResult:
             )
             result.digests_failed += 1
             break
-        except jobs.DeliveryFailed as exc:
+        except mail_health.DeliveryFailed as exc:
             log.info("digest not sent, will retry: %s", exc)
             result.digests_failed += 1
         else:
-            if not outcome.startswith(jobs.NOTHING_TO_SEND):
+            if not outcome.startswith(digests.NOTHING_TO_SEND):
                 result.digests_sent += 1
-    jobs.check_mail(rt.engine, rt.settings)
-    jobs.record_run(
+    notice_relay.check_mail(rt.engine, rt.settings)
+    job_runs.record_run(
         rt.engine,
-        jobs.SCAN_JOB,
+        job_runs.SCAN_JOB,
         RUNNER,
         {"sent": result.digests_sent, "failed": result.digests_failed},
     )
 
     def publish(outbox_id: int) -> None:
         try:
-            outcome = jobs.deliver_notice(rt.engine, rt.registry, outbox_id)
-        except jobs.DeliveryFailed:
+            outcome = notice_relay.deliver_notice(rt.engine, rt.registry, outbox_id)
+        except mail_health.DeliveryFailed:
             result.notices_failed += 1
             raise
-        if outcome.startswith(jobs.NO_RECIPIENT):
+        if outcome.startswith(notice_relay.NO_RECIPIENT):
             result.notices_no_recipient += 1
-        elif outcome != jobs.ALREADY_TAKEN:
+        elif outcome != notice_relay.ALREADY_TAKEN:
             result.notices_sent += 1
 
-    jobs.relay_outbox(rt.engine, publish)
-    jobs.record_run(
+    notice_relay.relay_outbox(rt.engine, publish)
+    job_runs.record_run(
         rt.engine,
-        jobs.RELAY_JOB,
+        job_runs.RELAY_JOB,
         RUNNER,
         {
             "sent": result.notices_sent,

@@ -219,7 +219,7 @@ def test_inspection_windows_and_overdue_reports_are_reminded(
     """Both leaders hear of a visit 3 working days ahead; the inspector of an unfiled report later."""
     from datetime import UTC, datetime
 
-    from khenthuong.services import jobs, reminders
+    from khenthuong.services import digests, reminder_claims, reminders
 
     with write_tx(rt.engine) as conn:
         inspections.plan_inspections(
@@ -249,9 +249,9 @@ def test_inspection_windows_and_overdue_reports_are_reminded(
     monkeypatch.delenv("KHENTHUONG_SMTP_HOST", raising=False)
     monkeypatch.setenv("KHENTHUONG_MAILDIR", str(tmp_path / "mail"))
     get_mail_settings.cache_clear()
-    groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=before)
+    groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings, now=before)
     for ledger_ids in groups:
-        jobs.send_digest(rt.engine, rt.registry, ledger_ids)
+        digests.send_digest(rt.engine, rt.registry, ledger_ids)
     texts = [
         m.get_payload(0).get_payload(decode=True).decode()
         for m in mailbox.Maildir(str(tmp_path / "mail"))

@@ -16,7 +16,7 @@ from khenthuong.audit.leaves import leaf_count
 from khenthuong.errors import KhenthuongError
 from khenthuong.notify.mail_settings import MailSettings
 from khenthuong.runtime import Runtime
-from khenthuong.services import checkpoints, jobs
+from khenthuong.services import checkpoints, notice_relay, reminder_claims
 from khenthuong.settings import get_settings
 from khenthuong.storage.models import EVENTS
 from khenthuong.storage.outbox import OUTBOX
@@ -32,7 +32,7 @@ def lines(rt: Runtime) -> list[dict[str, str]]:
 def test_no_key_no_checkpoint(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
     """Without the key file the scan seals nothing and says why."""
     with caplog.at_level(logging.WARNING):
-        jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
+        reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings)
     assert "no audit signing key" in caplog.text
     with rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(AUDIT_CHECKPOINTS)).scalar() == 0
@@ -45,11 +45,11 @@ def test_scan_and_decision_write_checkpoints(rt: Runtime) -> None:
     path, created = checkpoints.create_key(rt.settings)
     assert created
     assert checkpoints.create_key(rt.settings) == (path, False)
-    jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
+    reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings)
     assert len(lines(rt)) == 1
     decided_nomination(rt)
     assert len(lines(rt)) == 2
-    jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
+    reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings)
     assert len(lines(rt)) == 2
     with rt.engine.connect() as conn:
         events = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
@@ -76,7 +76,7 @@ def test_checkpoint_is_mailed_to_the_auditors(
         ).scalars()
     maildir = tmp_path / "maildir"
     mail = MailSettings.model_validate({"KHENTHUONG_MAILDIR": str(maildir)})
-    answer = jobs.deliver_notice(rt.engine, rt.registry, oid, mail=mail)
+    answer = notice_relay.deliver_notice(rt.engine, rt.registry, oid, mail=mail)
     assert answer == "audit checkpoint sent to kiemtoan@bcy.gov.vn"
     (sent,) = [p for p in maildir.rglob("*") if p.is_file()]
     msg = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)

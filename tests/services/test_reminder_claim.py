@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import event, select
 
 from khenthuong.runtime import Runtime
-from khenthuong.services import jobs, reminders
+from khenthuong.services import reminder_claims, reminders
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.storage.outbox import REMINDER_LEDGER
@@ -50,9 +50,9 @@ def test_a_backlog_is_claimed_in_one_insert_with_the_ledgers_rows(rt: Runtime) -
 
     event.listen(rt.engine, "before_cursor_execute", count)
     try:
-        groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=now)
+        groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings, now=now)
         claims = len(inserts)
-        again = jobs.claim_reminders(
+        again = reminder_claims.claim_reminders(
             rt.engine,
             rt.registry,
             rt.settings.model_copy(update={"full_scan_seconds": 0}),
@@ -87,3 +87,93 @@ def test_a_backlog_is_claimed_in_one_insert_with_the_ledgers_rows(rt: Runtime) -
         )
     assert early == [before]
     assert sorted(late) == created
+
+
+def _vm_steps(conn: Any, work: Any) -> int:
+    """SQLite virtual-machine instructions (in hundreds) `work()` costs on `conn`."""
+    steps = [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0
+
+    raw = conn.connection.driver_connection
+    raw.set_progress_handler(tick, 100)
+    try:
+        work()
+    finally:
+        raw.set_progress_handler(None, 100)
+    return steps[0]
+
+
+def test_the_claim_check_stops_at_the_first_new_reminder_and_claims_only_new_ones(
+    rt: Runtime,
+) -> None:
+    """Whether a scan has anything to claim is asked without the write lock, and cheaply:
+    over a backlog of new reminders the check reads a window of it, not all of it (it used
+    to run the whole due scan, then the claim ran it again). With nothing new no ledger row
+    is inserted; one new reminder behind the window is still found, and exactly it is
+    claimed."""
+    from khenthuong.services import due_scan
+
+    nid = submitted_nomination(rt)
+    with rt.engine.connect() as conn:
+        row = dict(
+            conn.execute(select(NOMINATIONS).where(NOMINATIONS.c.id == nid)).mappings().one()
+        )
+    del row["id"]
+    copies = 8 * due_scan.PROBE_WINDOW
+    with write_tx(rt.engine) as conn:
+        conn.execute(NOMINATIONS.insert(), [row] * copies)
+    now = at("2026-11-18")  # overdue: the officer and the responsible unit's leader
+    with rt.engine.connect() as conn:
+        assert reminders.any_unclaimed(conn, rt.registry, now=now)
+        if conn.dialect.name == "sqlite":
+            check = _vm_steps(conn, lambda: reminders.any_unclaimed(conn, rt.registry, now=now))
+            scan = _vm_steps(
+                conn,
+                lambda: reminders.scan_due(conn, rt.registry, now=now, unclaimed_only=True),
+            )
+            assert check * 4 < scan, (check, scan)  # a window (1/8), not the backlog
+
+    reads: list[tuple[bool, str]] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        text = statement.lstrip().upper()
+        if text.startswith(("WITH ST(", "INSERT INTO REMINDER_LEDGER")):
+            write = bool(conn.get_execution_options().get("khenthuong_write"))
+            reads.append((write, "insert" if text.startswith("INSERT") else "read"))
+
+    full = rt.settings.model_copy(update={"full_scan_seconds": 0})
+    event.listen(rt.engine, "before_cursor_execute", note)
+    try:
+        first = reminder_claims.claim_reminders(rt.engine, rt.registry, full, now=now)
+        first_reads = list(reads)
+        reads.clear()
+        nothing = reminder_claims.claim_reminders(rt.engine, rt.registry, full, now=now)
+        nothing_reads = list(reads)
+        reads.clear()
+        # one more due nomination, due after every other (behind the check's first window)
+        with write_tx(rt.engine) as conn:
+            late = conn.execute(
+                NOMINATIONS.insert()
+                .values({**row, "due_at": row["due_at"] + timedelta(hours=1)})
+                .returning(NOMINATIONS.c.id)
+            ).scalar_one()
+        more = reminder_claims.claim_reminders(rt.engine, rt.registry, full, now=now)
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", note)
+    assert sum(len(ids) for ids in first) == 2 * (copies + 1)
+    # the check reads outside the write transaction and, finding a new reminder in its
+    # first window, asks nothing more before the claim's one INSERT
+    assert first_reads == [(False, "read"), (True, "insert")]
+    # nothing new: the check reads (the window, then the whole scan), nothing is inserted
+    assert nothing == [] and nothing_reads == [(False, "read"), (False, "read")]
+    # one new reminder behind the window: the window has none, the whole scan finds it
+    assert reads == [(False, "read"), (False, "read"), (True, "insert")]
+    created = sorted(i for ids in more for i in ids)
+    with rt.engine.connect() as conn:
+        refs = conn.execute(
+            select(REMINDER_LEDGER.c.item_ref).where(REMINDER_LEDGER.c.id.in_(created))
+        ).scalars()
+        assert sorted(refs) == [f"nomination:{late}"] * 2

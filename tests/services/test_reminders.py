@@ -18,7 +18,14 @@ from sqlalchemy import select
 
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
-from khenthuong.services import inspections, jobs, new_nominations, reminders, stepping
+from khenthuong.services import (
+    digests,
+    inspections,
+    new_nominations,
+    reminder_claims,
+    reminders,
+    stepping,
+)
 from khenthuong.services import nominations as svc
 from khenthuong.services.actors import load_actor
 from khenthuong.services.blocs import apply_blocs, load_blocs
@@ -281,11 +288,11 @@ def test_inspection_reminders_link_to_the_bloc_page_that_exists(
         )
         first = inspections.visits(conn, "KCY4", 2026)[0]
     try:
-        groups = jobs.claim_reminders(
+        groups = reminder_claims.claim_reminders(
             rt.engine, rt.registry, rt.settings, now=datetime(2026, 11, 23, 2, tzinfo=UTC)
         )
         for ledger_ids in groups:
-            jobs.send_digest(rt.engine, rt.registry, ledger_ids)
+            digests.send_digest(rt.engine, rt.registry, ledger_ids)
     finally:
         get_mail_settings.cache_clear()
     texts = []
@@ -317,29 +324,29 @@ def test_a_scan_looks_only_at_what_changed_since_the_last_one(
     """Nothing new: no scan at all. A step on one file: only that file is scanned. A new day
     or the safety-net period: everything again. Each due reminder is claimed once."""
     calls: list[object] = []
-    real_scan = reminders.scan_due
+    real_check = reminders.any_unclaimed  # what a scan asks first: anything to claim?
 
-    def counting(*args: object, **kwargs: object) -> list[reminders.DueItem]:
+    def counting(*args: object, **kwargs: object) -> bool:
         calls.append(kwargs.get("only_ids"))  # type: ignore[arg-type]
-        return real_scan(*args, **kwargs)  # type: ignore[arg-type]
+        return real_check(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(reminders, "scan_due", counting)
+    monkeypatch.setattr(reminders, "any_unclaimed", counting)
     first_id = submitted_nomination(rt)
     second_id = submitted_nomination(rt)
     today = datetime(2026, 11, 16, 1, tzinfo=UTC)  # the due date of both
-    first = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=today)
+    first = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings, now=today)
     claimed = sum(len(ids) for ids in first)
     assert calls == [None] and claimed == 2  # full scan: one reminder per file
-    assert jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=today) == []
+    assert reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings, now=today) == []
     assert calls == [None]  # nothing new: not scanned
     with rt.engine.connect() as conn:
         officer = load_actor(conn, "cb.qd")
     stepping.advance(rt.engine, rt.registry, second_id, "withdraw", officer, {"reason": "Rút"})
     later = today + timedelta(minutes=5)
-    assert jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=later) == []
+    assert reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings, now=later) == []
     assert calls[-1] == [second_id]  # incremental: the changed file only
     next_day = datetime(2026, 11, 17, 1, tzinfo=UTC)
-    overdue = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=next_day)
+    overdue = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings, now=next_day)
     assert calls[-1] is None  # a new day: full scan, the first file is now overdue
     with rt.engine.connect() as conn:
         new = conn.execute(
@@ -353,7 +360,9 @@ def test_a_scan_looks_only_at_what_changed_since_the_last_one(
     assert {r.item_ref for r in new} == {f"nomination:{first_id}"}
     assert total == claimed + len(new)
     safety = next_day + timedelta(seconds=rt.settings.full_scan_seconds + 1)
-    jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=safety)  # (stale re-claims)
+    reminder_claims.claim_reminders(
+        rt.engine, rt.registry, rt.settings, now=safety
+    )  # (stale re-claims)
     assert calls[-1] is None  # the safety net: a full scan that finds nothing new
     with rt.engine.connect() as conn:
         assert len(conn.execute(select(REMINDER_LEDGER.c.id)).all()) == total
@@ -370,9 +379,9 @@ def test_a_scan_does_not_hold_the_write_lock_while_it_reads(
     nid = submitted_nomination(rt)
     other = make_engine(rt.settings.database_url)
     written: list[int] = []
-    real_scan = reminders.scan_due
+    real_check = reminders.any_unclaimed  # the scan's read: anything to claim?
 
-    def scan_while_someone_writes(*args: object, **kwargs: object) -> list[reminders.DueItem]:
+    def scan_while_someone_writes(*args: object, **kwargs: object) -> bool:
         # Another connection takes the write lock in the middle of the scan; with a 1 s busy
         # timeout it fails at once if the scan holds the lock.
         with other.connect() as conn:
@@ -384,11 +393,13 @@ def test_a_scan_does_not_hold_the_write_lock_while_it_reads(
             )
             conn.commit()
         written.append(1)
-        return real_scan(*args, **kwargs)  # type: ignore[arg-type]
+        return real_check(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(reminders, "scan_due", scan_while_someone_writes)
+    monkeypatch.setattr(reminders, "any_unclaimed", scan_while_someone_writes)
     try:
-        groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings, now=at("2026-11-13"))
+        groups = reminder_claims.claim_reminders(
+            rt.engine, rt.registry, rt.settings, now=at("2026-11-13")
+        )
     finally:
         other.dispose()
     assert written == [1]
@@ -405,7 +416,7 @@ def test_the_english_part_of_a_digest_names_the_path_and_state_in_english(
     get_mail_settings.cache_clear()
     try:
         ids = claimed_reminders(rt, at("2026-11-16"))
-        jobs.send_digest(rt.engine, rt.registry, ids)
+        digests.send_digest(rt.engine, rt.registry, ids)
     finally:
         get_mail_settings.cache_clear()
     wf = rt.registry.get("giay_khen").definition

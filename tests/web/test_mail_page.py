@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
 from khenthuong.runtime import Runtime
-from khenthuong.services import jobs, mail_status, new_nominations
+from khenthuong.services import job_runs, mail_status, new_nominations
 from khenthuong.services.actors import load_actor
 from khenthuong.storage.db import write_tx
 from khenthuong.storage.outbox import OUTBOX, REMINDER_LEDGER
@@ -71,8 +71,8 @@ def _given_up(rt: Runtime) -> tuple[int, int, int]:
                 attempts=2, last_error=ERROR_N,
             )
         )  # fmt: skip
-    jobs.record_run(rt.engine, jobs.SCAN_JOB, "embedded", {"sent": 6, "failed": 1}, now=now)
-    jobs.record_run(rt.engine, jobs.RELAY_JOB, "celery", {"queued": 3}, now=now)
+    job_runs.record_run(rt.engine, job_runs.SCAN_JOB, "embedded", {"sent": 6, "failed": 1}, now=now)
+    job_runs.record_run(rt.engine, job_runs.RELAY_JOB, "celery", {"queued": 3}, now=now)
     return nid, int(rid), int(notice)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from khenthuong.notify.mail_settings import MailSettings
 from khenthuong.runtime import Runtime
-from khenthuong.services import jobs, outbox, stepping
+from khenthuong.services import mail_health, notice_relay, outbox, reminder_claims, stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.settings import get_settings
 from khenthuong.storage.db import write_tx
@@ -80,14 +80,14 @@ def test_backoff_doubles_and_the_last_failure_is_final(rt: Runtime) -> None:
 
 
 def test_a_failed_delivery_is_rescheduled_then_given_up(rt: Runtime, max_three: None) -> None:
-    """Through jobs.deliver_notice with an unreachable relay: the error is recorded, the row
+    """Through notice_relay.deliver_notice with an unreachable relay: the error is recorded, the row
     waits for its backoff, and after KHENTHUONG_SEND_MAX_ATTEMPTS it is failed."""
     oid = returned_nomination(rt)
     mail = MailSettings.model_validate({"host": "127.0.0.1", "port": free_port(), "timeout": 2})
     for attempt in (1, 2, 3):
         before = datetime.now(UTC)
-        with pytest.raises(jobs.DeliveryFailed):
-            jobs.deliver_notice(rt.engine, rt.registry, oid, mail=mail)
+        with pytest.raises(mail_health.DeliveryFailed):
+            notice_relay.deliver_notice(rt.engine, rt.registry, oid, mail=mail)
         current = row(rt, oid)
         assert current["attempts"] == attempt
         assert "Không kết nối được máy chủ thư" in str(current["last_error"])
@@ -102,7 +102,7 @@ def test_a_failed_delivery_is_rescheduled_then_given_up(rt: Runtime, max_three: 
             with write_tx(rt.engine) as conn:  # time passes: the retry is due
                 conn.execute(update(OUTBOX).where(OUTBOX.c.id == oid).values(available_at=before))
     assert row(rt, oid)["status"] == "failed"
-    assert jobs.relay_outbox(rt.engine, lambda _id: None) == 0
+    assert notice_relay.relay_outbox(rt.engine, lambda _id: None) == 0
 
 
 def test_a_notice_lost_on_its_last_attempt_is_failed_not_requeued(
@@ -118,7 +118,7 @@ def test_a_notice_lost_on_its_last_attempt_is_failed_not_requeued(
             .where(OUTBOX.c.id == oid)
             .values(status="sending", attempts=3, available_at=long_ago)
         )
-    assert jobs.relay_outbox(rt.engine, lambda _id: None) == 0
+    assert notice_relay.relay_outbox(rt.engine, lambda _id: None) == 0
     final = row(rt, oid)
     assert final["status"] == "failed"
     assert "given up" in str(final["last_error"])
@@ -152,8 +152,8 @@ def test_a_queued_notice_lost_with_the_broker_waits_the_stale_threshold(
     get_settings.cache_clear()
     oid = returned_nomination(rt)
     published: list[int] = []
-    assert jobs.relay_outbox(rt.engine, published.append) == 1  # the message is then lost
-    assert jobs.relay_outbox(rt.engine, published.append) == 0  # queued, not stale yet
+    assert notice_relay.relay_outbox(rt.engine, published.append) == 1  # the message is then lost
+    assert notice_relay.relay_outbox(rt.engine, published.append) == 0  # queued, not stale yet
     with write_tx(rt.engine) as conn:
         conn.execute(
             update(OUTBOX)
@@ -161,8 +161,10 @@ def test_a_queued_notice_lost_with_the_broker_waits_the_stale_threshold(
             .values(available_at=datetime.now(UTC) - timedelta(seconds=31))
         )
     with rt.engine.connect() as conn:
-        assert [r["id"] for r in jobs.preview(conn, rt.registry, get_settings()).notices] == [oid]
-    assert jobs.relay_outbox(rt.engine, published.append) == 1
+        assert [
+            r["id"] for r in reminder_claims.preview(conn, rt.registry, get_settings()).notices
+        ] == [oid]
+    assert notice_relay.relay_outbox(rt.engine, published.append) == 1
     assert published == [oid, oid]
 
 
@@ -192,4 +194,4 @@ def test_reminders_retry_puts_given_up_notices_back_by_id(rt: Runtime, settings:
         0,
         "Connection refused",
     )
-    assert jobs.relay_outbox(rt.engine, lambda _id: None) == 1
+    assert notice_relay.relay_outbox(rt.engine, lambda _id: None) == 1

@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from khenthuong.runtime import Runtime
-from khenthuong.services import jobs, new_nominations, reminders, stepping
+from khenthuong.services import digests, new_nominations, reminder_claims, reminders, stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.settings import Settings, get_settings
 from khenthuong.storage.outbox import OUTBOX, REMINDER_LEDGER
@@ -238,7 +238,7 @@ def test_killed_worker_still_delivers_every_digest_exactly_once(
         outcome = wait_for_outcome(tmp_path / "worker2.log", killed[0], timeout=90)
     finally:
         worker.stop()
-    assert jobs.NOTHING_TO_SEND in outcome, outcome
+    assert digests.NOTHING_TO_SEND in outcome, outcome
     keys = [str(m["X-Khenthuong-Key"]) for m in mailbox.received]
     recipients = [str(m["To"]) for m in mailbox.received]
     assert len(recipients) == 6
@@ -256,7 +256,7 @@ def test_two_processes_and_duplicate_tasks_send_each_digest_once(
     """`-c 2` (as in docker-compose) and every send_digest queued twice, back to back, so the
     two copies run at the same time in two processes: each digest still arrives once."""
     overdue_nominations(rt)
-    groups = jobs.claim_reminders(rt.engine, rt.registry, rt.settings)
+    groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings)
     assert len(groups) == 6
     mailbox.delay = 0.5  # the first copy is still in DATA when the second one starts
     log = tmp_path / "worker.log"
@@ -274,7 +274,7 @@ def test_two_processes_and_duplicate_tasks_send_each_digest_once(
         worker.stop()
     assert len(mailbox.received) == 6
     assert len({str(m["X-Khenthuong-Key"]) for m in mailbox.received}) == 6
-    assert sum(jobs.NOTHING_TO_SEND in o for o in outcomes) == 6
+    assert sum(digests.NOTHING_TO_SEND in o for o in outcomes) == 6
     with rt.engine.connect() as conn:
         attempts = list(conn.execute(select(REMINDER_LEDGER.c.attempts)).scalars())
     assert attempts == [1] * 12

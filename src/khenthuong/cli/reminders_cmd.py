@@ -20,7 +20,14 @@ from khenthuong.cli.common import (
 )
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.notify.mail_settings import get_mail_settings
-from khenthuong.services import jobs, mail_health, mail_status, outbox, reminders
+from khenthuong.services import (
+    job_runs,
+    mail_health,
+    mail_status,
+    outbox,
+    reminder_claims,
+    reminders,
+)
 from khenthuong.services.scheduler_lock import current_holder
 
 if TYPE_CHECKING:
@@ -39,7 +46,7 @@ def _intervals(rt: Runtime) -> dict[str, int]:
     """Seconds between runs of each job: beat's schedule, or one in-process tick for both."""
     scan = rt.settings.scan_interval_seconds
     relay = rt.settings.relay_interval_seconds if rt.settings.broker_url else scan
-    return {jobs.SCAN_JOB: scan, jobs.RELAY_JOB: relay}
+    return {job_runs.SCAN_JOB: scan, job_runs.RELAY_JOB: relay}
 
 
 RUNNERS = {"embedded": "trong tiến trình serve", "celery": "Celery"}
@@ -47,9 +54,9 @@ RUNNERS = {"embedded": "trong tiến trình serve", "celery": "Celery"}
 
 
 def _run_words(job: str, runner: str, counts: dict[str, int]) -> str:
-    """What a run did (its counts, `jobs.record_run`) in Vietnamese: who ran it, then
+    """What a run did (its counts, `job_runs.record_run`) in Vietnamese: who ran it, then
     "đã gửi 6 bản tổng hợp, 0 lỗi" and the like."""
-    what = "bản tổng hợp" if job == jobs.SCAN_JOB else "thông báo"
+    what = "bản tổng hợp" if job == job_runs.SCAN_JOB else "thông báo"
     said = []
     if "queued" in counts:
         said.append(f"đã đưa {counts['queued']} {what} vào hàng đợi")
@@ -72,8 +79,8 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
     with rt.engine.connect() as conn:
         ledger = reminders.status_counts(conn)
         notices = outbox.counts(conn)
-        due = jobs.preview(conn, rt.registry, rt.settings, now=now)
-        runs = jobs.last_runs(conn)
+        due = reminder_claims.preview(conn, rt.registry, rt.settings, now=now)
+        runs = job_runs.last_runs(conn)
         failed_reminders = reminders.given_up(conn)
         failed_notices = outbox.given_up(conn)
     if fmt is not OutputFormat.table:
@@ -154,8 +161,8 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
     target = f"SMTP {mail.host}:{mail.port}" if mail.host else f"maildir {mail.maildir}"
     console.print(f"Chế độ: {mode}")
     labels = {
-        jobs.SCAN_JOB: "Quét nhắc hạn",
-        jobs.RELAY_JOB: "Chuyển thông báo",
+        job_runs.SCAN_JOB: "Quét nhắc hạn",
+        job_runs.RELAY_JOB: "Chuyển thông báo",
     }
     for job, every in _intervals(rt).items():
         run = runs.get(job)
@@ -252,7 +259,7 @@ def run(
     rt = runtime()
     if dry_run:
         with rt.engine.connect() as conn:
-            due = jobs.preview(conn, rt.registry, rt.settings)
+            due = reminder_claims.preview(conn, rt.registry, rt.settings)
         table = Table("mục", "nội dung", "hạn", "loại", "gửi tới", "lần gửi")
         for item in due.new:
             table.add_row(

@@ -197,7 +197,7 @@ def _queue_mail(conn: Connection, checkpoint: Checkpoint, to: str) -> None:
 
 
 def send_mail(row: Mapping[Any, Any], data: Mapping[str, Any], mail: MailSettings) -> SendResult:
-    """Send one queued checkpoint to the auditors' address (called by jobs.deliver_notice)."""
+    """Send one queued checkpoint to the auditors' address (called by notice_relay.deliver_notice)."""
     checkpoint = Checkpoint.from_line(str(data["line"]))
     sender = Sender.from_settings(mail)
     msg = EmailMessage(policy=MAIL_POLICY)

@@ -49,7 +49,7 @@ WITH st(workflow, version, state, role, lvl) AS (VALUES {states}),
 due AS (
   SELECT n.id, n.workflow, n.workflow_version, n.state, n.nominee_name, n.unit_path,
          n.due_at, {local_day} AS due_on, st.role, st.lvl
-  FROM nomination n
+  FROM {source}
   JOIN st ON st.workflow = n.workflow AND st.version = n.workflow_version
          AND st.state = n.state
   WHERE n.closed = {false} AND n.due_at IS NOT NULL AND n.due_at < :horizon {only}
@@ -105,15 +105,44 @@ found AS (
   JOIN leaders l ON l.unit_path = k.unit_path AND l.lvl = k.lvl
   WHERE k.kind = 'overdue'
 )
-SELECT f.* FROM found f {unclaimed}
-ORDER BY f.due_at, f.id, f.email, f.leader
+{tail}
 """
+
+_ROWS = """SELECT f.* FROM found f {unclaimed}
+ORDER BY f.due_at, f.id, f.email, f.leader"""
+
+_PROBE = "SELECT 1 FROM found f {unclaimed} LIMIT 1"
+"""Whether the scan finds a row at all: no order, so the database stops at the first."""
+
+_FIRST = """(
+    SELECT w.id FROM nomination w
+    WHERE w.closed = {false} AND w.due_at IS NOT NULL AND w.due_at < :horizon
+    ORDER BY w.due_at LIMIT :first
+  ) w {join} nomination n ON n.id = w.id"""
+"""The probe's window: the first due nominations only, read in due order from the index on
+(closed, due_at) and cut there, then looked up by id (in a subquery joined first, so that
+no planner misestimate of the join with the workflow states can turn it into a sort, or a
+walk, of every due row): over a large backlog the probe reads a window, not every due row."""
+
+PROBE_WINDOW = 256
+"""How many due nominations `any_unclaimed` looks at before it looks at all of them."""
 
 _UNCLAIMED = """WHERE NOT EXISTS (
   SELECT 1 FROM reminder_ledger g
   WHERE g.key = 'nomination:' || CAST(f.id AS TEXT) || ':' || f.due_on || ':' || f.kind
                 || ':' || f.email
 )"""
+
+
+def _one_core(conn: Connection) -> None:
+    """On PostgreSQL, no parallel workers for the rest of this transaction: a full scan reads
+    every due row, and a parallel plan (a Gather of two workers, chosen at 100,000 due) took
+    three backends, every core of a 2-core server, away from the page requests for as long
+    as it ran, for about the same wall time as one backend (bench/http.py, BENCHMARKS.md #12).
+    The scheduler process runs at a lower CPU priority (KHENTHUONG_SCHEDULER_NICE), but its
+    PostgreSQL backend does not: the only way to leave cores to the pages is to ask for fewer."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
 def _states(registry: WorkflowRegistry) -> tuple[str, dict[str, Any]]:
@@ -148,9 +177,13 @@ def _statement(
     horizon: datetime,
     only_ids: Sequence[int] | None,
     unclaimed_only: bool,
+    probe: bool = False,
+    first: int | None = None,
 ) -> TextClause | None:
     """The due-scan statement with its parameters bound; None when it can find nothing (no
-    workflow state names a responsible role, or `only_ids` is empty)."""
+    workflow state names a responsible role, or `only_ids` is empty). With `probe`, a
+    statement that returns one row when the scan finds any (`_PROBE`); with `first`, over
+    the first `first` due nominations only (`_FIRST`)."""
     states, params = _states(registry)
     if not states or (only_ids is not None and not only_ids):
         return None
@@ -169,12 +202,21 @@ def _statement(
         false="false" if postgres else "0",
         true="true" if postgres else "1",
         only="AND n.id IN :only" if only_ids is not None else "",
-        unclaimed=_UNCLAIMED if unclaimed_only else "",
+        # SQLite: CROSS JOIN keeps the window as the outer loop (its planner would walk the
+        # due index of `n` and test every id against the window).
+        source=_FIRST.format(
+            false="false" if postgres else "0", join="JOIN" if postgres else "CROSS JOIN"
+        )
+        if first is not None
+        else "nomination n",
+        tail=(_PROBE if probe else _ROWS).format(unclaimed=_UNCLAIMED if unclaimed_only else ""),
     )
     binds = [bindparam("horizon", horizon, type_=NOMINATIONS.c.due_at.type)]
     if only_ids is not None:
         binds.append(bindparam("only", list(only_ids), expanding=True))
     params["today"] = today.isoformat()
+    if first is not None:
+        params["first"] = first
     return text(sql).bindparams(*binds, **params)
 
 
@@ -202,7 +244,48 @@ def due_rows(
         only_ids=only_ids,
         unclaimed_only=unclaimed_only,
     )
-    return [] if statement is None else list(conn.execute(statement))
+    if statement is None:
+        return []
+    _one_core(conn)
+    return list(conn.execute(statement))
+
+
+def any_unclaimed(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    *,
+    today: date,
+    horizon: datetime,
+    only_ids: Sequence[int] | None = None,
+) -> bool:
+    """Whether the due scan finds a reminder the ledger does not hold yet: what decides if a
+    claim (a write) is needed, read without the write lock.
+
+    Cheap where `due_rows(..., unclaimed_only=True)` is not: no order and `LIMIT 1`, so the
+    database stops at the first new reminder, and (in a full scan) first over the
+    `PROBE_WINDOW` earliest due nominations: a first scan over a backlog finds one there,
+    having read a window of it, not the whole backlog. Only when the window has nothing new
+    is the whole scan asked, to its first row (a scan with nothing new reads every due row
+    once, as it must)."""
+    # An incremental scan (`only_ids`) reads only the nominations touched since the last.
+    windows: list[int | None] = [PROBE_WINDOW, None] if only_ids is None else [None]
+    for first in windows:
+        statement = _statement(
+            conn,
+            registry,
+            today=today,
+            horizon=horizon,
+            only_ids=only_ids,
+            unclaimed_only=True,
+            probe=True,
+            first=first,
+        )
+        if statement is None:
+            return False
+        _one_core(conn)
+        if conn.execute(statement).first() is not None:
+            return True
+    return False
 
 
 def claim_due(
@@ -234,6 +317,7 @@ def claim_due(
     )
     if statement is None:
         return []
+    _one_core(conn)
     found = statement.columns(
         column("id", Integer),
         column("due_on", String),

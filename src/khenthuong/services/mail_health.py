@@ -27,6 +27,16 @@ from khenthuong.storage.outbox import JOB_RUNS, OUTBOX, REMINDER_LEDGER
 
 log = logging.getLogger("khenthuong.mail")
 
+
+class DeliveryFailed(RuntimeError):
+    """A message could not be handed to the mail server; the ledger retries it later."""
+
+
+class MailTargetDown(DeliveryFailed):
+    """The mail server (or the maildir) cannot take any message now: the other digests of
+    this run would fail the same way, so the run stops sending."""
+
+
 DOWN = "mail_down"
 """job_runs row present while deliveries fail because the mail target cannot be reached."""
 ALERTED = "mail_alert"

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from khenthuong.notify.mail_settings import get_mail_settings
-from khenthuong.services import jobs, mail_health, outbox, reminders
+from khenthuong.services import digests, job_runs, mail_health, outbox, reminders
 from khenthuong.services.checkpoints import MAIL_KIND as CHECKPOINT_KIND
 from khenthuong.services.mail_health import ALERT_KIND
 from khenthuong.services.scheduler_lock import current_holder
@@ -65,7 +65,7 @@ class Run:
     """embedded (the serve process's scheduler, or `reminders run`) or celery."""
     at: datetime
     counts: dict[str, int]
-    """What it did (`jobs.record_run`): queued, sent, failed, no_recipient."""
+    """What it did (`job_runs.record_run`): queued, sent, failed, no_recipient."""
     runs: int
     next_at: datetime
     late: bool
@@ -128,7 +128,7 @@ def intervals(settings: Settings) -> dict[str, int]:
     """Seconds between runs of each job: beat's schedule, or one in-process tick for both."""
     scan = settings.scan_interval_seconds
     relay = settings.relay_interval_seconds if settings.broker_url else scan
-    return {jobs.SCAN_JOB: scan, jobs.RELAY_JOB: relay}
+    return {job_runs.SCAN_JOB: scan, job_runs.RELAY_JOB: relay}
 
 
 def _reminder_counts(conn: Connection, settings: Settings) -> Counts:
@@ -178,7 +178,7 @@ def last_runs(
 ) -> dict[str, Run | None]:
     """The last run of the reminder scan and of the outbox relay (None: never ran) and the next."""
     now = now or datetime.now(UTC)
-    found = jobs.last_runs(conn)
+    found = job_runs.last_runs(conn)
     runs: dict[str, Run | None] = {}
     for job, seconds in every.items():
         row = found.get(job)
@@ -229,7 +229,7 @@ def _nominations(conn: Connection, ids: set[int]) -> dict[int, Any]:
 def _given_up_reminders(conn: Connection, rows: Sequence[Any]) -> list[GivenUp]:
     refs = [str(r["item_ref"]).partition(":") for r in rows]
     noms = _nominations(conn, {int(i) for s, _, i in refs if s == "nomination" and i.isdigit()})
-    visits = jobs.visit_rows(conn, sorted({int(i) for s, _, i in refs if s == "visit"}))
+    visits = digests.visit_rows(conn, sorted({int(i) for s, _, i in refs if s == "visit"}))
     people = _people(conn, {str(r["recipient"]) for r in rows}, set())
     out = []
     for row, (subject, _, ref) in zip(rows, refs, strict=True):

@@ -88,7 +88,6 @@ def scan_due(
     *,
     now: datetime | None = None,
     before_days: int = 3,
-    limit: int | None = None,
     only_ids: Sequence[int] | None = None,
     unclaimed_only: bool = False,
 ) -> list[DueItem]:
@@ -114,15 +113,10 @@ def scan_due(
     )
     items: list[DueItem] = []
     seen: set[tuple[int, str]] = set()
-    nominations: set[int] = set()
     left: dict[date, int] = {}
     for row in rows:
         if (row.id, row.email) in seen:
             continue  # the leader is also a role holder: named once, as the holder
-        if row.id not in nominations:
-            if limit and len(nominations) == limit:
-                break  # the first `limit` nominations in due order
-            nominations.add(row.id)
         seen.add((row.id, row.email))
         wf = registry.get(row.workflow, row.workflow_version).definition
         state = wf.state(row.state)
@@ -200,6 +194,21 @@ def claim_due(
     return due_scan.claim_due(
         conn, registry, today=today, horizon=horizon, claimed_at=now, only_ids=only_ids
     )
+
+
+def any_unclaimed(
+    conn: Connection,
+    registry: WorkflowRegistry,
+    *,
+    now: datetime | None = None,
+    before_days: int = 3,
+    only_ids: Sequence[int] | None = None,
+) -> bool:
+    """Whether `claim_due` would claim anything now (`due_scan.any_unclaimed`: the database
+    stops at the first reminder the ledger does not hold). Read only."""
+    now = now or datetime.now(UTC)
+    today, horizon = _horizon(now, before_days)
+    return due_scan.any_unclaimed(conn, registry, today=today, horizon=horizon, only_ids=only_ids)
 
 
 MAX_ATTEMPTS = 8
