@@ -204,9 +204,17 @@ def _like_prefix(path: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _candidates_statement(shape: tuple[int, ...], dated: bool, after: bool) -> Select[Any]:
+def _candidates_statement(
+    shape: tuple[int, ...], dated: bool, after: bool, limit_each: bool = False
+) -> Select[Any]:
     """The UNION ALL of one SELECT per key, `shape` giving each key's number of scope paths;
-    built once per shape with bind parameters (building it per call cost more than the read)."""
+    built once per shape with bind parameters (building it per call cost more than the read).
+
+    With `limit_each` (PostgreSQL) every branch is ordered and limited too: the planner then
+    merges the branches in index order (Merge Append) and reads about `limit` index entries in
+    all; without it, it read every in-scope entry of every key and sorted them (9,000 entries
+    and 2.9 ms for a ministry officer at 100,000 nominations, against 0.4 ms). SQLite merges
+    the plain UNION ALL in index order already (and would not flatten limited branches)."""
     n = NOMINATIONS
     branches = []
     for i, paths in enumerate(shape):
@@ -228,6 +236,9 @@ def _candidates_statement(shape: tuple[int, ...], dated: bool, after: bool) -> S
             branch = branch.where(n.c.due_at.is_(None))
             if after:
                 branch = branch.where(n.c.id > bindparam("after_id"))
+        if limit_each and len(shape) > 1:
+            keys = (n.c.due_at, n.c.id) if dated else (n.c.id,)
+            branch = branch.order_by(*keys).limit(bindparam("limit"))
         branches.append(branch)
     union = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
     order = (union.c.due_at, union.c.id) if dated else (union.c.id,)
@@ -270,7 +281,10 @@ def _candidates(
             params.update({f"w{i}": name, f"v{i}": version, f"s{i}": state})
             params.update({f"p{i}_{j}": _like_prefix(p) for j, p in enumerate(paths)})
         shape = tuple(len(paths) for paths, _ in chunk)
-        found += conn.execute(_candidates_statement(shape, dated, after is not None), params)
+        limit_each = conn.dialect.name == "postgresql"
+        found += conn.execute(
+            _candidates_statement(shape, dated, after is not None, limit_each), params
+        )
     if len(keys) > MAX_BRANCHES:
         found.sort(key=(lambda r: (r.due_at, r.id)) if dated else (lambda r: r.id))
     return found[:limit]
