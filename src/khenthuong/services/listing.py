@@ -377,6 +377,7 @@ def utc_time(value: Any) -> datetime | None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
     if value.utcoffset() is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

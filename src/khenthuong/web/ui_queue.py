@@ -75,7 +75,12 @@ def _queue_page(
     steps: dict[str, str] = {}  # trigger -> its title, for the steps offered on many at once
     seen: set[tuple[Any, ...]] = set()  # a page repeats a few (workflow, state, steps)
     for row in rows:
-        shape = (row["workflow"], row["workflow_version"], row["state"], *(row.get("actions") or ()))
+        shape = (
+            row["workflow"],
+            row["workflow_version"],
+            row["state"],
+            *(row.get("actions") or ()),
+        )
         if shape in seen:
             continue
         seen.add(shape)
