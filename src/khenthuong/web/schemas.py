@@ -102,15 +102,13 @@ def nomination_fields(
 
 
 class ItemView(dict[str, Any]):
-    """`nomination_fields` read by attribute, as the list pages read a `NominationOut`."""
+    """`nomination_fields` read by attribute, as the list pages read a `NominationOut`: the
+    dict is its own attribute dict, so `item.id` is a plain attribute look-up (a page reads
+    about 1,200 of them; a `__getattr__` in Python cost a tenth of the rows' HTML)."""
 
-    __slots__ = ()
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __init__(self, fields: dict[str, Any]) -> None:
+        super().__init__(fields)
+        self.__dict__ = self
 
 
 class ActionOut(BaseModel):
