@@ -61,10 +61,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.proc_cpu
 
 import httpx  # noqa: E402
 from sqlalchemy import Engine, select, text  # noqa: E402
 
+from bench.proc_cpu import own_cpu, tree_cpu  # noqa: E402
 from khenthuong.runtime import Runtime, open_runtime  # noqa: E402
 from khenthuong.services import jobs, new_nominations  # noqa: E402
 from khenthuong.services.accounts import create_token  # noqa: E402
@@ -201,43 +203,6 @@ def start_server(
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("khenthuong serve did not start")
-
-
-def _proc_cpu(pid: int) -> float:
-    """User+sys CPU seconds of one process (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu(root: int) -> float:
-    """CPU seconds of `root` and its descendants (a server and its uvicorn workers); 0.0 where
-    /proc is missing."""
-    if not Path("/proc").is_dir():
-        return 0.0
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        total += _proc_cpu(pid)
-        todo += children.get(pid, [])
-    return total
-
-
-def own_cpu() -> float:
-    """CPU seconds of this process (the load generator's threads)."""
-    t = os.times()
-    return t.user + t.system
 
 
 def session_cookies(base: str) -> httpx.Cookies:
