@@ -1,7 +1,8 @@
 """Benchmark: the queue page and advance over HTTP on a database of 100,000 nominations.
 
 Run:  .venv/bin/python bench/http.py [--rows N] [--requests R] [--clients C] [--no-pg]
-      [--no-scans | --only-scans] [--scan-requests R] [--scan-nice N]
+      [--no-scans | --only-scans | --queue-only] [--workers 1,2] [--scan-requests R]
+      [--scan-nice N]
 
 A real `khenthuong serve` process (uvicorn, one worker, no in-process jobs) serves a
 database seeded with the demo organisations and N nominations spread over every shipped
@@ -14,6 +15,15 @@ requests per scenario and the script prints requests per second, p50 and p95 lat
   a real step: guards, optimistic version check, hash-chained event, one transaction;
 * GET /health      baseline in the same run: the cheapest route of the same server
   (routing, one `select 1`), so the ratios show what the work itself costs.
+
+Beside each scenario: the CPU the server used per request (user+sys of the server process
+and its children, uvicorn workers included, over the scenario; the database server's own CPU
+is not in it) and the CPU of this load generator per request (its four client threads). The
+server's CPU per request is what load on a shared machine distorts least; p95 moves with it.
+
+--queue-only measures only /health, /queue and /api/queue (no advance, no scans);
+--workers 1,2 starts the server as `khenthuong serve --workers N` for each N in turn and
+measures every scenario on each (the production deployment runs several processes).
 
 Then (skip with --no-scans; --only-scans runs nothing else) the queue pages during and outside
 reminder scans (issue 12), measured by bench/scan_windows.py: a second OS process (as
@@ -54,10 +64,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.proc_cpu
 
 import httpx  # noqa: E402
 from sqlalchemy import Engine, select, text  # noqa: E402
 
+from bench.proc_cpu import own_cpu, tree_cpu  # noqa: E402
 from khenthuong.runtime import Runtime, open_runtime  # noqa: E402
 from khenthuong.services import new_nominations  # noqa: E402
 from khenthuong.services.accounts import create_token  # noqa: E402
@@ -275,66 +287,89 @@ def summary(latencies: list[float], wall: float) -> tuple[float, float, float]:
 
 def run_backend(
     label: str, url: str, rows: int, count: int, clients: int, *, scans: bool, others: bool,
-    scan_count: int, scan_nice: int,
+    scan_count: int, scan_nice: int, queue_only: bool = False, workers: tuple[int, ...] = (1,),
 ) -> list[list[str]]:  # fmt: skip
     t0 = time.perf_counter()
-    drafts, officer_token, queue_token = prepare(url, rows, count)
+    drafts, officer_token, queue_token = prepare(url, rows, 0 if queue_only else count)
     load_s = time.perf_counter() - t0
     home = Path(tempfile.mkdtemp(prefix="kt-bench-http-"))
-    print(f"{label}: server log in {home / 'server.log'}", file=sys.stderr)
-    proc, base = start_server(url, home)
-    try:
-        cookies = session_cookies(base)
-        bearer = {"Authorization": f"Bearer {queue_token}"}
-        officer = {"Authorization": f"Bearer {officer_token}"}
-        with httpx.Client(base_url=base, headers=bearer) as probe:
-            queued = len(probe.get("/api/queue", params={"limit": 100}).json()["items"])
-        scenarios: list[tuple[str, Request, dict[str, object]]] = [
-            ("GET /health (baseline)", lambda c, i: c.get("/health"), {}),
-            ("GET /queue (HTML, session)", lambda c, i: c.get("/queue"), {"cookies": cookies}),
-            ("GET /api/queue (JSON, token)", lambda c, i: c.get("/api/queue"), {"headers": bearer}),
-            (
-                "POST /api/nominations/{id}/advance",
-                lambda c, i: c.post(
-                    f"/api/nominations/{drafts[i]}/advance",
-                    json={"trigger": "submit", "expected_version": 1},
-                ),
-                {"headers": officer},
-            ),
-        ]
-        out = [[f"{label}: seed {rows:,} nominations", f"{load_s:.1f} s", "", "", ""]]
-        out.append([f"{label}: {QUEUE_USER}'s queue", f"{queued} items shown", "", "", ""])
-        base_rps = 0.0
-        for name, request, kw in scenarios if others else []:
-            warm = 0 if "advance" in name else min(20, count)
-            if warm:
-                measure(base, warm, clients, request, **kw)
-            t1 = time.perf_counter()
-            latencies = measure(base, count, clients, request, **kw)
-            rps, p50, p95 = summary(latencies, time.perf_counter() - t1)
-            if not base_rps:
-                base_rps = rps
-            target = next((t for prefix, t in P95_TARGETS.items() if name.startswith(prefix)), None)
-            verdict = (
-                ""
-                if target is None
-                else (f"  p95 < {target:.0f} ms: {'PASS' if p95 < target else 'MISS'}")
-            )
-            out.append(
-                [f"{label}: {name}", f"{rps:,.0f} req/s", f"p50 {p50:.1f} ms", f"p95 {p95:.1f} ms",
-                 f"{rps / base_rps:.2f}x baseline{verdict}"]
+    print(f"{label}: server logs in {home}", file=sys.stderr)
+    out = [[f"{label}: seed {rows:,} nominations", f"{load_s:.1f} s", "", "", ""]]
+    for n in workers:
+        name = label if workers == (1,) else f"{label}, {n} worker{'s' if n > 1 else ''}"
+        log = "server.log" if n == 1 else f"server-{n}.log"
+        proc, base = start_server(url, home, n, log)
+        try:
+            out += _measure_server(
+                name, url, home, proc.pid, base, drafts, officer_token, queue_token, count,
+                clients, scans=scans and n == workers[0], others=others, queue_only=queue_only,
+                scan_count=scan_count, scan_nice=scan_nice,
             )  # fmt: skip
-        if scans:
-            pages = scenarios[1:3]
-            for _, request, kw in pages:
-                measure(base, min(20, scan_count), clients, request, **kw)
-            out += SCAN_WINDOWS.scan_scenario(
-                label, url, home, base, pages, scan_count, clients, scan_nice, measure
-            )
-        return out
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+    return out
+
+
+def _measure_server(
+    label: str, url: str, home: Path, pid: int, base: str, drafts: list[int],
+    officer_token: str, queue_token: str, count: int, clients: int, *, scans: bool,
+    others: bool, queue_only: bool, scan_count: int, scan_nice: int,
+) -> list[list[str]]:  # fmt: skip
+    cookies = session_cookies(base)
+    bearer = {"Authorization": f"Bearer {queue_token}"}
+    officer = {"Authorization": f"Bearer {officer_token}"}
+    with httpx.Client(base_url=base, headers=bearer) as probe:
+        queued = len(probe.get("/api/queue", params={"limit": 100}).json()["items"])
+    scenarios: list[tuple[str, Request, dict[str, object]]] = [
+        ("GET /health (baseline)", lambda c, i: c.get("/health"), {}),
+        ("GET /queue (HTML, session)", lambda c, i: c.get("/queue"), {"cookies": cookies}),
+        ("GET /api/queue (JSON, token)", lambda c, i: c.get("/api/queue"), {"headers": bearer}),
+        (
+            "POST /api/nominations/{id}/advance",
+            lambda c, i: c.post(
+                f"/api/nominations/{drafts[i]}/advance",
+                json={"trigger": "submit", "expected_version": 1},
+            ),
+            {"headers": officer},
+        ),
+    ]
+    if queue_only:
+        scenarios = scenarios[:3]
+    out = [[f"{label}: {QUEUE_USER}'s queue", f"{queued} items shown", "", "", ""]]
+    base_rps = 0.0
+    for name, request, kw in scenarios if others else []:
+        warm = 0 if "advance" in name else min(20, count)
+        if warm:
+            measure(base, warm, clients, request, **kw)
+        server0, client0 = tree_cpu(pid), own_cpu()
+        t1 = time.perf_counter()
+        latencies = measure(base, count, clients, request, **kw)
+        wall = time.perf_counter() - t1
+        server_ms = (tree_cpu(pid) - server0) / count * 1000
+        client_ms = (own_cpu() - client0) / count * 1000
+        rps, p50, p95 = summary(latencies, wall)
+        if not base_rps:
+            base_rps = rps
+        target = next((t for prefix, t in P95_TARGETS.items() if name.startswith(prefix)), None)
+        verdict = (
+            ""
+            if target is None
+            else f"  p95 < {target:.0f} ms: {'PASS' if p95 < target else 'MISS'}"
+        )
+        out.append(
+            [f"{label}: {name}", f"{rps:,.0f} req/s", f"p50 {p50:.1f} ms", f"p95 {p95:.1f} ms",
+             f"{rps / base_rps:.2f}x baseline{verdict}",
+             f"server CPU {server_ms:.2f} ms/req", f"client CPU {client_ms:.2f} ms/req"]
+        )  # fmt: skip
+    if scans and not queue_only:
+        pages = scenarios[1:3]
+        for _, request, kw in pages:
+            measure(base, min(20, scan_count), clients, request, **kw)
+        out += SCAN_WINDOWS.scan_scenario(
+            label, url, home, base, pages, scan_count, clients, scan_nice, measure
+        )
+    return out
 
 
 P95_TARGETS = {"GET /queue": 50.0, "GET /api/queue": 30.0}
@@ -429,6 +464,14 @@ def main() -> None:
     parser.add_argument("--no-scans", action="store_true", help="skip pages during scans")
     parser.add_argument("--only-scans", action="store_true", help="only pages during scans")
     parser.add_argument(
+        "--queue-only", action="store_true", help="only /health, /queue and /api/queue"
+    )
+    parser.add_argument(
+        "--workers",
+        default="1",
+        help="e.g. 1,2: measure with `serve --workers N` for each N (scans with the first)",
+    )
+    parser.add_argument(
         "--scan-requests", type=int, default=200, help="per page and window, during/outside scans"
     )
     parser.add_argument(
@@ -472,6 +515,8 @@ def main() -> None:
         "others": not args.only_scans,
         "scan_count": args.scan_requests,
         "scan_nice": args.scan_nice,
+        "queue_only": args.queue_only,
+        "workers": tuple(int(n) for n in args.workers.split(",") if n),
     }
     results: list[list[str]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -484,7 +529,8 @@ def main() -> None:
             )
         )
     print_table(
-        f"{args.clients} client threads, {args.requests} requests per scenario, one server",
+        f"{args.clients} client threads, {args.requests} requests per scenario, one server "
+        f"(`serve --workers {args.workers}`)",
         results,
     )
     print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -204,9 +204,17 @@ def _like_prefix(path: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _candidates_statement(shape: tuple[int, ...], dated: bool, after: bool) -> Select[Any]:
+def _candidates_statement(
+    shape: tuple[int, ...], dated: bool, after: bool, limit_each: bool = False
+) -> Select[Any]:
     """The UNION ALL of one SELECT per key, `shape` giving each key's number of scope paths;
-    built once per shape with bind parameters (building it per call cost more than the read)."""
+    built once per shape with bind parameters (building it per call cost more than the read).
+
+    With `limit_each` (PostgreSQL) every branch is ordered and limited too: the planner then
+    merges the branches in index order (Merge Append) and reads about `limit` index entries in
+    all; without it, it read every in-scope entry of every key and sorted them (9,000 entries
+    and 2.9 ms for a ministry officer at 100,000 nominations, against 0.4 ms). SQLite merges
+    the plain UNION ALL in index order already (and would not flatten limited branches)."""
     n = NOMINATIONS
     branches = []
     for i, paths in enumerate(shape):
@@ -228,6 +236,9 @@ def _candidates_statement(shape: tuple[int, ...], dated: bool, after: bool) -> S
             branch = branch.where(n.c.due_at.is_(None))
             if after:
                 branch = branch.where(n.c.id > bindparam("after_id"))
+        if limit_each and len(shape) > 1:
+            keys = (n.c.due_at, n.c.id) if dated else (n.c.id,)
+            branch = branch.order_by(*keys).limit(bindparam("limit"))
         branches.append(branch)
     union = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
     order = (union.c.due_at, union.c.id) if dated else (union.c.id,)
@@ -270,7 +281,10 @@ def _candidates(
             params.update({f"w{i}": name, f"v{i}": version, f"s{i}": state})
             params.update({f"p{i}_{j}": _like_prefix(p) for j, p in enumerate(paths)})
         shape = tuple(len(paths) for paths, _ in chunk)
-        found += conn.execute(_candidates_statement(shape, dated, after is not None), params)
+        limit_each = conn.dialect.name == "postgresql"
+        found += conn.execute(
+            _candidates_statement(shape, dated, after is not None, limit_each), params
+        )
     if len(keys) > MAX_BRANCHES:
         found.sort(key=(lambda r: (r.due_at, r.id)) if dated else (lambda r: r.id))
     return found[:limit]
@@ -309,40 +323,74 @@ def my_queue(
         keys += _candidates(conn, groups, dated=False, after=undated, limit=want - len(keys))
     seen = plan.steps
 
-    def steps(row: Any) -> tuple[list[str], bool]:
-        group = (row.workflow, row.workflow_version, row.state, row.unit_path)
+    def steps(group: tuple[Any, ...]) -> tuple[list[str], bool]:
+        """The actor's steps for a (workflow, version, state, unit path)."""
         found = seen.get(group)
         if found is None:
-            triggers = [t.trigger for t in allowed_triggers(registry, row._mapping, actor)]
+            keys = dict(
+                zip(("workflow", "workflow_version", "state", "unit_path"), group, strict=True)
+            )
+            triggers = [t.trigger for t in allowed_triggers(registry, keys, actor)]
             found = seen[group] = (triggers, any(t not in _SIDE for t in triggers))
         return found
 
     kept: list[int] = []
-    for key in keys:
-        if steps(key)[1]:
-            kept.append(key.id)
+    for key in keys:  # (id, due_at, workflow, workflow_version, state, unit_path)
+        if steps(key[2:])[1]:
+            kept.append(key[0])
             if len(kept) == limit:
                 break
     if not kept:
         return []
     result = conn.execute(_PAGE_ROWS, {"ids": kept})
     names = tuple(result.keys())
-    rows = {r.id: r for r in result}
+    rows = {r[0]: r for r in result}  # id first
     out: list[dict[str, Any]] = []
     for nid in kept:
         row = rows.get(nid)
-        if row is None or row.closed:
-            continue  # gone or closed between the two reads
-        triggers, forward = steps(row)
+        if row is None:
+            continue  # gone between the two reads
+        item = dict(zip(names, row, strict=True))
+        if item["closed"]:
+            continue  # closed between the two reads
+        triggers, forward = steps(
+            (item["workflow"], item["workflow_version"], item["state"], item["unit_path"])
+        )
         if forward:
-            item = dict(zip(names, row, strict=True))
+            for column in _TIMES:
+                item[column] = utc_time(item[column])
             item["actions"] = list(triggers)
             out.append(item)
     return out
 
 
+_TIMES = ("created_at", "state_entered_at", "due_at")
+"""The page rows' timestamps: read as the driver gives them, made aware UTC by `utc_time`."""
+
+
+def utc_time(value: Any) -> datetime | None:
+    """A timestamp as the driver returned it (SQLite: the text SQLAlchemy stored; PostgreSQL:
+    an aware datetime) as the aware UTC datetime the column's type would give: what
+    `UTCDateTime` does after `DateTime`'s own conversion, without their two layers per value
+    (300 values a queue page)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    if value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
 _PAGE_ROWS = (
-    select(*(NOMINATIONS.c[c] for c in LIST_COLUMNS), UNITS.c.code.label("unit_code"))
+    select(
+        *(
+            type_coerce(NOMINATIONS.c[c], _RAW).label(c) if c in _TIMES else NOMINATIONS.c[c]
+            for c in LIST_COLUMNS
+        ),
+        UNITS.c.code.label("unit_code"),
+    )
     .join(UNITS, UNITS.c.id == NOMINATIONS.c.proposing_unit_id)
     .where(NOMINATIONS.c.id.in_(bindparam("ids", expanding=True)))
 )

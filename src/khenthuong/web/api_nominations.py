@@ -40,8 +40,8 @@ from khenthuong.web.paging import (
     cut,
     decode_cursor,
     encode_cursor,
+    items_response,
     limit_query,
-    page_response,
 )
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import (
@@ -57,6 +57,7 @@ from khenthuong.web.schemas import (
     NominationOut,
     RowId,
     as_utc,
+    nomination_fields,
     nomination_out,
 )
 from khenthuong.web.xlsx import xlsx_file
@@ -236,11 +237,7 @@ def queue(
         limit,
         lambda r: [as_utc(r["due_at"]).isoformat() if r["due_at"] else None, r["id"]],  # type: ignore[union-attr]
     )
-    return page_response(
-        Page[NominationOut](
-            items=[nomination_out(r, ctx.calendar, now) for r in page], next_cursor=next_cursor
-        )
-    )
+    return items_response([nomination_fields(r, ctx.calendar, now) for r in page], next_cursor)
 
 
 def _cursor_time(value: str | None) -> datetime | None:

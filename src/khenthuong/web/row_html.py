@@ -34,13 +34,16 @@ def nomination_rows(context: Context, items: Iterable[Any]) -> Markup:
     unit = context["n"].unit
     selectable = bool(context.get("selectable"))
     select, l_id, nominee, workflow, state, unit_l, year, due = (escape(t(key)) for key in LABELS)
+    # The tick box's label once per page, split where the id goes (ids are digits: nothing
+    # to escape), instead of a translation and a format per row.
+    ticked_parts = escape(t("select_file", id="\x00")).split("\x00") if selectable else []
     parts = ["\n\n"]
     for i in items:
         nid = i.id
         name = escape(i.nominee_name)
         parts.append(f'\n<tr class="{"overdue" if i.overdue else ""}">\n  ')
         if selectable:
-            ticked = escape(t("select_file", id=nid))
+            ticked = str(nid).join(ticked_parts)
             parts.append(
                 f'<td data-label="{select}"><input type="checkbox" name="nomination_id" '
                 f'value="{nid}" aria-label="{ticked} {name}"></td>'

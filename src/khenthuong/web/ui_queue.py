@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -14,7 +15,7 @@ from khenthuong.services.access import is_read_only
 from khenthuong.services.listing import my_queue
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import translate
-from khenthuong.web.schemas import as_utc, nomination_out
+from khenthuong.web.schemas import ItemView, as_utc, nomination_fields, nomination_out
 from khenthuong.web.ui_common import (
     _error_text,
     _form_id,
@@ -59,9 +60,11 @@ def _queue_page(
     page = 5000 if export else QUEUE_PAGE
     with ctx.rt.engine.connect() as conn:
         rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=page, after=after)
-    items = [nomination_out(r, ctx.calendar, now) for r in rows]
     if export:
-        return _export(request, items, "viec-cua-toi.xlsx")
+        return _export(
+            request, [nomination_out(r, ctx.calendar, now) for r in rows], "viec-cua-toi.xlsx"
+        )
+    items = [ItemView(nomination_fields(r, ctx.calendar, now)) for r in rows]
     next_url = None
     if len(items) == page:
         last = rows[-1]
@@ -70,7 +73,17 @@ def _queue_page(
             cursor["after_due"] = as_utc(last["due_at"]).isoformat()  # type: ignore[union-attr]
         next_url = "/queue?" + urlencode(cursor)
     steps: dict[str, str] = {}  # trigger -> its title, for the steps offered on many at once
+    seen: set[tuple[Any, ...]] = set()  # a page repeats a few (workflow, state, steps)
     for row in rows:
+        shape = (
+            row["workflow"],
+            row["workflow_version"],
+            row["state"],
+            *(row.get("actions") or ()),
+        )
+        if shape in seen:
+            continue
+        seen.add(shape)
         wf = ctx.rt.registry.get(row["workflow"], row["workflow_version"]).definition
         for trigger in row.get("actions") or []:
             transition = wf.find(row["state"], trigger)

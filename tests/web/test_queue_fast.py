@@ -1,0 +1,73 @@
+"""The queue's items are written without building a model per item (issue 19): the same JSON
+bytes as the models', the same attributes for the page's rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pydantic_core
+import pytest
+from fastapi.testclient import TestClient
+
+from khenthuong.calendar.workdays import default_calendar
+from khenthuong.runtime import Runtime
+from khenthuong.services.actors import load_actor
+from khenthuong.services.listing import my_queue
+from khenthuong.web.paging import Page
+from khenthuong.web.schemas import ItemView, NominationOut, nomination_fields, nomination_out
+from tests.web.helpers import Headers
+from tests.web.test_api_lists import _due, _submitted
+
+NAMES = ('Tập thể "Phòng" <Kế hoạch> & Tài chính', "Nguyễn Thị Ánh", "Đỗ Văn Bình")
+
+
+def _queue(client: TestClient, token: Headers, web_rt: Runtime) -> list[int]:
+    officer = token("cb.qd")
+    ids = [_submitted(client, officer, "CCYQD", name) for name in NAMES]
+    now = datetime.now(UTC)
+    _due(web_rt, {ids[0]: now - timedelta(days=3), ids[1]: now + timedelta(days=8), ids[2]: None})
+    return ids
+
+
+def test_api_queue_bytes_are_those_of_the_models(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    """Each page of /api/queue, read back into Page[NominationOut] and written by pydantic,
+    gives the bytes sent: field order, UTC times with Z, null fields, Vietnamese as UTF-8."""
+    ids = _queue(client, token, web_rt)
+    head = token("tt.qd")
+    seen, cursor = [], None
+    while True:
+        r = client.get("/api/queue", params={"limit": 2} | ({"cursor": cursor} if cursor else {}),
+                       headers=head)  # fmt: skip
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        page = Page[NominationOut].model_validate_json(r.content)
+        assert page.model_dump_json().encode() == r.content
+        seen += [i.id for i in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == ids
+    assert "Nguyễn Thị Ánh".encode() in client.get("/api/queue", headers=head).content
+
+
+def test_fields_are_the_models_fields(web_rt: Runtime, client: TestClient, token: Headers) -> None:
+    """For every row of a queue: `nomination_fields` is the model's dump (same keys, order,
+    values and JSON), and `ItemView` answers the model's attributes."""
+    _queue(client, token, web_rt)
+    now = datetime.now(UTC)
+    cal = default_calendar()
+    with web_rt.engine.connect() as conn:
+        rows = my_queue(conn, web_rt.registry, load_actor(conn, "tt.qd"), limit=10)
+    assert len(rows) == 3
+    for row in rows:
+        model = nomination_out(row, cal, now)
+        fields = nomination_fields(row, cal, now)
+        assert list(fields) == list(NominationOut.model_fields)
+        assert fields == model.model_dump()
+        assert pydantic_core.to_json(fields) == model.model_dump_json().encode()
+        view = ItemView(fields)
+        for name in NominationOut.model_fields:
+            assert getattr(view, name) == getattr(model, name)
+        with pytest.raises(AttributeError):
+            _ = view.no_such_field
