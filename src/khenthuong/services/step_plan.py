@@ -231,6 +231,8 @@ def plan_step(
             else payload_json
             if payload_json is not None
             else canonical_json(dict(payload))
+            if payload
+            else "{}"  # what canonical_json({}) gives, without the encoder
         ),
         "prev_hash": row["head_hash"],
     }

@@ -218,11 +218,14 @@ def _step_in(
 
 
 def _update_params(plan: StepPlan) -> dict[str, Any]:
-    return {
-        "b_id": plan.row["id"],
-        "b_old": plan.row["version"],
-        **{f"v_{k}": plan.values[k] for k in _STEP_COLUMNS},
-    }
+    values = plan.values
+    params = {bind: values[k] for bind, k in _UPDATE_BINDS}
+    params["b_id"] = plan.row["id"]
+    params["b_old"] = plan.row["version"]
+    return params
+
+
+_UPDATE_BINDS = tuple((f"v_{k}", k) for k in _STEP_COLUMNS)
 
 
 def advance(
