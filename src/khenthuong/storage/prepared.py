@@ -41,6 +41,8 @@ class _Form:
     """Per result column, its type's conversion of what the driver returns (or None)."""
     binds: tuple[tuple[str, Convert | None], ...]
     """`names` with each one's conversion (None: the value as it is)."""
+    converted: tuple[tuple[int, Convert], ...]
+    """(position, conversion) of the result columns that have one."""
 
     def arguments(self, params: Mapping[str, Any]) -> Any:
         """The driver's arguments for `params` (by bind name), converted."""
@@ -111,9 +113,13 @@ class Prepared:
         cursor.close()
         if row is None:
             return None
-        return tuple(
-            v if c is None or v is None else c(v) for v, c in zip(row, form.results, strict=True)
-        )
+        if not form.converted:
+            return tuple(row)
+        values = list(row)
+        for i, convert in form.converted:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        return tuple(values)
 
 
 def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None) -> _Form:
@@ -131,4 +137,5 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None)
     )
     by_name = dict(converts)
     binds = tuple((name, by_name.get(name)) for name in names)
-    return _Form(compiled.string, names, positional, tuple(converts), results, binds)
+    converted = tuple((i, c) for i, c in enumerate(results) if c is not None)
+    return _Form(compiled.string, names, positional, tuple(converts), results, binds, converted)
