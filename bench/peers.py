@@ -31,7 +31,11 @@ Contenders, each in its most favourable documented use:
 
 The peers write a `peer_doc` row (optimistic lock through SQLAlchemy's `version_id_col`:
 `UPDATE … WHERE id = ? AND version = ?`) and a `peer_audit` row (no hash chain) through
-a SQLModel `Session`. Work is interleaved: rounds of `--chunk` steps per contender, the
+a SQLModel `Session`. Two floors, no library at all: the peers' writes, and the engine's
+own writes (its SQL on its database, with its indexes and hash chain) through the stdlib
+`sqlite3`; the engine cannot beat the second. The CPU column is the thread's CPU time per
+step (no waiting for the disk or for a core), steadier than wall time on a shared disk.
+Work is interleaved: rounds of `--chunk` steps per contender, the
 order rotating per round, after one untimed warm-up round. Figures only, never asserted.
 """
 
@@ -169,6 +173,8 @@ class Contender:
     step: Step
     items: list[int]
     durations: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    """The thread's CPU time per step (no waiting for the disk or for a core)."""
 
     def work(self) -> list[tuple[int, int]]:
         """Every item's first step, then every item's second step, then the third."""
@@ -321,6 +327,57 @@ def sqlite3_contender(folder: Path, items: int) -> Contender:
     return Contender("floor: raw sqlite3, same writes as peers", step, ids)
 
 
+def engine_floor_contender(rt: Runtime, actors: dict[str, Actor], ids: list[int]) -> Contender:
+    """The engine's own writes through the stdlib driver alone: the same SQL on the same
+    database (its indexes, the hash-chained event, the outbox row of the closing step), the
+    values worked out by the Core baseline's Python. No engine can beat it on this disk."""
+    dialect = rt.engine.dialect
+    forms = [p._form(dialect) for p in (stepping._SELECT_STEP, stepping._RUN_UPDATE)]
+    event_form = stepping._RUN_EVENT._form(dialect)
+    notice_form = stepping._RUN_OUTBOX._form(dialect)
+    select_sql, (update_sql, update_names) = forms[0].sql, (forms[1].sql, forms[1].names)
+    version_at = stepping._STEP_READS.index("version")
+    head_at = stepping._STEP_READS.index("head_hash")
+    baseline = Baseline(actors, workflow=WORKFLOW)
+    database = rt.engine.url.database
+    assert database is not None
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+
+    def text(moment: datetime | None) -> str | None:  # SQLAlchemy's SQLite DateTime text
+        return None if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def step(item: int, k: int) -> None:
+        spec = SPECS[k]
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute(select_sql, (item,)).fetchone()
+        version = row[version_at]
+        params, event, notice = baseline.plan(item, version, row[head_at], spec, datetime.now(UTC))
+        values = {
+            "b_id": item,
+            "b_old": version,
+            "v_state": spec.dest,
+            "v_closed": spec.closed,
+            "v_version": version + 1,
+            "v_state_entered_at": text(params["v_entered"]),
+            "v_due_at": text(params["v_due"]),
+            "v_head_hash": params["v_hash"],
+            "v_entered_by": params["v_by"],
+            "v_quota_taken": False,
+        }
+        if conn.execute(update_sql, [values[n] for n in update_names]).rowcount != 1:
+            raise RuntimeError(f"engine floor: version conflict on #{item}")
+        event["occurred_at"] = text(event["occurred_at"])
+        conn.execute(event_form.sql, [event[n] for n in event_form.names])
+        if notice is not None:
+            notice["created_at"] = notice["available_at"] = text(notice["created_at"])
+            conn.execute(notice_form.sql, [notice[n] for n in notice_form.names])
+        conn.execute("COMMIT")
+
+    return Contender("floor: raw sqlite3, the engine's writes", step, ids)
+
+
 def engine_runtime(folder: Path) -> tuple[Runtime, dict[str, Actor]]:
     """The khenthuong schema with the demo organisations and the bench workflow."""
     url = f"sqlite:///{folder / 'engine.db'}"
@@ -339,10 +396,10 @@ def engine_runtime(folder: Path) -> tuple[Runtime, dict[str, Actor]]:
     return Runtime(settings, engine, roles, registry), actors
 
 
-def engine_contenders(folder: Path, items: int) -> tuple[Contender, Contender, Runtime]:
+def engine_contenders(folder: Path, items: int) -> tuple[Contender, Contender, Contender, Runtime]:
     rt, actors = engine_runtime(folder)
     proposer = actors["cb.qd"]
-    ours, theirs = (p.ids for p in make_pools(rt, proposer, [items, items], workflow=WORKFLOW))
+    ours, theirs, raw = (p.ids for p in make_pools(rt, proposer, [items] * 3, workflow=WORKFLOW))
     baseline = Baseline(actors, workflow=WORKFLOW)
 
     def step(item: int, k: int) -> None:
@@ -354,7 +411,12 @@ def engine_contenders(folder: Path, items: int) -> tuple[Contender, Contender, R
     def core(item: int, k: int) -> None:
         baseline.step(rt.engine, item, SPECS[k])
 
-    return Contender("engine: advance()", step, ours), Contender("Core baseline", core, theirs), rt
+    return (
+        Contender("engine: advance()", step, ours),
+        Contender("Core baseline", core, theirs),
+        engine_floor_contender(rt, actors, raw),
+        rt,
+    )
 
 
 # --------------------------------------------------------------------------- running
@@ -372,31 +434,40 @@ def run(contenders: list[Contender], steps: int, chunk: int) -> None:
         j = r % len(contenders)
         for c in contenders[j:] + contenders[:j]:
             for item, k in queues[c.name][position : position + chunk]:
+                c0 = time.thread_time()
                 t0 = time.perf_counter()
                 c.step(item, k)
                 c.durations.append(time.perf_counter() - t0)
+                c.cpu.append(time.thread_time() - c0)
         position += chunk
 
 
 def report(contenders: list[Contender]) -> None:
     rate = {c.name: len(c.durations) / sum(c.durations) for c in contenders}
-    engine, core, *peers, _floor = contenders
+    cpu = {c.name: statistics.fmean(c.cpu) for c in contenders}
+    engine, core, *peers, _floor, engine_floor = contenders
     print()
     print(
         f"{'contender':40} {'steps':>6} {'steps/s':>8} {'mean µs':>9} {'p50 µs':>8} "
-        f"{'p95 µs':>8} {'engine ×':>9}"
+        f"{'p95 µs':>8} {'engine ×':>9} {'CPU µs':>7}"
     )
     for c in contenders:
         d = c.durations
         print(
             f"{c.name:40} {len(d):6,} {rate[c.name]:8,.0f} {statistics.fmean(d) * 1e6:9,.1f} "
             f"{Timings(d).pct(0.5) * 1e6:8,.1f} {Timings(d).pct(0.95) * 1e6:8,.1f} "
-            f"{rate[engine.name] / rate[c.name]:9.2f}"
+            f"{rate[engine.name] / rate[c.name]:9.2f} {cpu[c.name] * 1e6:7,.0f}"
         )
     to_core = rate[core.name] / rate[engine.name]
     best = max(peers, key=lambda c: rate[c.name])
     to_peer = rate[engine.name] / rate[best.name]
     print()
+    print(
+        f"ceiling, the engine's writes on the bare driver ÷ best peer: "
+        f"{rate[engine_floor.name] / rate[best.name]:.2f} steps/s; "
+        f"engine ÷ that floor: {rate[engine.name] / rate[engine_floor.name]:.2f}; "
+        f"best peer's CPU per step ÷ engine's: {cpu[best.name] / cpu[engine.name]:.2f}"
+    )
     verdict = "PASS" if to_core <= RATIO_TO_CORE else "MISS"
     print(
         f"engine time per step ÷ Core baseline: {to_core:.2f}  "
@@ -427,7 +498,7 @@ def main(argv: list[str] | None = None) -> None:
     print("load:", uptime())
     folder = Path(tempfile.mkdtemp(prefix="khenthuong-peers-"))
     try:
-        ours, core, _rt = engine_contenders(folder, items)
+        ours, core, engine_floor, _rt = engine_contenders(folder, items)
         contenders = [
             ours,
             core,
@@ -436,6 +507,7 @@ def main(argv: list[str] | None = None) -> None:
             transitions_new_contender(folder, items),
             transitions_shared_contender(folder, items),
             sqlite3_contender(folder, items),
+            engine_floor,
         ]
         profiler = None
         if args.profile:

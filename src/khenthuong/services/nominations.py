@@ -44,6 +44,8 @@ class StepResult:
 
 def nfc(value: Any) -> Any:
     """Normalise every string in `value` to Unicode NFC (recursively)."""
+    if value is None:  # most comments: no isinstance checks (Mapping's is not cheap)
+        return None
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
     if isinstance(value, Mapping):

@@ -176,29 +176,29 @@ def plan_step(
         return refusals
 
     guard_extra: dict[str, Any] = {}
-    shared = batch if batch is not None else BatchState()
-
-    def run_guards() -> list[Refusal]:
-        ctx = GuardContext(
-            nomination=row,
-            trigger=trigger,
-            source=state,
-            dest=transition.dest,
-            actor=actor,
-            payload=payload,
-            now=now,
-            connection=conn,
-            extra=guard_extra,
-            batch=shared,
-        )
-        found = []
-        for name in transition.guards:
-            refusal = get_guard(name)(ctx)
-            if refusal is not None:
-                found.append(refusal)
-        return found
-
     if transition.guards:
+        shared = batch if batch is not None else BatchState()
+
+        def run_guards() -> list[Refusal]:
+            ctx = GuardContext(
+                nomination=row,
+                trigger=trigger,
+                source=state,
+                dest=transition.dest,
+                actor=actor,
+                payload=payload,
+                now=now,
+                connection=conn,
+                extra=guard_extra,
+                batch=shared,
+            )
+            found = []
+            for name in transition.guards:
+                refusal = get_guard(name)(ctx)
+                if refusal is not None:
+                    found.append(refusal)
+            return found
+
         adapter = FlowAdapter(state=state, run_guards=run_guards)
         if not fire(loaded.machine, adapter, trigger):
             return adapter.refusals or [
@@ -207,7 +207,8 @@ def plan_step(
         dest = adapter.state
     else:
         # No condition: the machine's answer is the definition's, fixed per workflow version
-        # (`check_step` found the transition from this state), so it is not asked per step.
+        # (`check_step` found the transition from this state), so it is not asked per step;
+        # nor is a guard context or the batch's shared state built for it.
         dest = transition.dest
     dest_def = wf.state(dest)
     new_version = row["version"] + 1
@@ -231,14 +232,16 @@ def plan_step(
             else payload_json
             if payload_json is not None
             else canonical_json(dict(payload))
+            if payload
+            else "{}"  # what canonical_json({}) gives, without the encoder
         ),
         "prev_hash": row["head_hash"],
     }
     event["hash"] = event_hash(event)
-    takes_place = bool(guard_extra.get("take_quota"))
-    if takes_place:
+    takes_place = bool(guard_extra.get("take_quota"))  # set by a guard only
+    if takes_place and batch is not None:
         # Later steps of the same batch count this place before it is written.
-        shared.quota_places.append(row["id"])
+        batch.quota_places.append(row["id"])
     values = {
         "state": dest,
         "closed": dest_def.closed or dest_def.kind is StateKind.terminal,

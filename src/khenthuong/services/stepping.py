@@ -102,18 +102,16 @@ class _StepRow(Mapping[str, Any]):
         return self._full
 
     def __getitem__(self, key: str) -> Any:
-        if key in _STEP_KEYS:
-            return self._narrow[key]
-        return self._whole()[key]
+        try:
+            return self._narrow[key]  # the step's own columns (exactly `_STEP_READS`)
+        except KeyError:
+            return self._whole()[key]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._whole())
 
     def __len__(self) -> int:
         return len(self._whole())
-
-
-_STEP_KEYS = frozenset(_STEP_READS)
 
 
 def _step_row(conn: Connection, nomination_id: int) -> _StepRow:
@@ -142,7 +140,7 @@ def advance_in(
 ) -> StepResult:
     """`advance` inside the caller's transaction (the caller commits)."""
     now = now or datetime.now(UTC)
-    payload = nfc(dict(payload or {}))
+    payload = nfc(dict(payload)) if payload else {}
     comment = nfc(comment)
     row = _step_row(conn, nomination_id)
     if expected_version is not None and row["version"] != expected_version:
@@ -218,11 +216,14 @@ def _step_in(
 
 
 def _update_params(plan: StepPlan) -> dict[str, Any]:
-    return {
-        "b_id": plan.row["id"],
-        "b_old": plan.row["version"],
-        **{f"v_{k}": plan.values[k] for k in _STEP_COLUMNS},
-    }
+    values = plan.values
+    params = {bind: values[k] for bind, k in _UPDATE_BINDS}
+    params["b_id"] = plan.row["id"]
+    params["b_old"] = plan.row["version"]
+    return params
+
+
+_UPDATE_BINDS = tuple((f"v_{k}", k) for k in _STEP_COLUMNS)
 
 
 def advance(

@@ -31,19 +31,29 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Any) -> None:
-            # Write transactions (write_tx) take the lock up front with BEGIN IMMEDIATE:
-            # read-then-write steps cannot interleave and waiting writers queue on the
-            # busy timeout. Plain reads begin deferred and never block on writers (WAL).
-            immediate = conn.get_execution_options().get("khenthuong_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
+        # The dialect's own BEGIN hook rather than a `begin` event: any Connection event on
+        # the engine makes SQLAlchemy dispatch events at every connect, begin, execute and
+        # commit, about a quarter of a write transaction's own cost (BENCHMARKS.md, #19).
+        engine.dialect.do_begin = _sqlite_begin  # type: ignore[method-assign]
         return engine
     # No pre-ping: it costs a round trip per checkout (BENCHMARKS.md); recycle instead.
     return create_engine(url, echo=echo, pool_recycle=1800)
 
 
+def _sqlite_begin(dbapi_connection: Any) -> None:
+    """BEGIN on SQLite (the driver's own implicit transactions are off).
+
+    Write transactions (`write_tx`) take the lock up front with BEGIN IMMEDIATE: read-then-
+    write steps cannot interleave and waiting writers queue on the busy timeout. Plain reads
+    begin deferred and never block on writers (WAL). A lock timeout is raised by SQLAlchemy
+    as its `OperationalError`, as for any statement.
+    """
+    immediate = dbapi_connection.info.get(_WRITE, False)
+    dbapi_connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_WRITE = "khenthuong_write"
+"""Key in a connection's info, set while `write_tx` holds it: its BEGIN is IMMEDIATE."""
 AFTER_COMMIT = "khenthuong_after_commit"
 """Key in a connection's info of the callables `write_tx` runs after its commit."""
 
@@ -56,13 +66,15 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
     Callables a service appended to `conn.info[AFTER_COMMIT]` run once it has committed.
     """
     with engine.connect() as conn:
-        conn.execution_options(khenthuong_write=True)
-        conn.info.pop(AFTER_COMMIT, None)
+        info = conn.info
+        info.pop(AFTER_COMMIT, None)
+        info[_WRITE] = True
         try:
             with conn.begin():
                 yield conn
         finally:
-            hooks = conn.info.pop(AFTER_COMMIT, [])
+            info.pop(_WRITE, None)
+            hooks = info.pop(AFTER_COMMIT, [])
     for hook in hooks:
         hook()
 

@@ -39,6 +39,19 @@ class _Form:
     DateTime is stored as text, for one)."""
     results: tuple[Convert | None, ...]
     """Per result column, its type's conversion of what the driver returns (or None)."""
+    binds: tuple[tuple[str, Convert | None], ...]
+    """`names` with each one's conversion (None: the value as it is)."""
+    converted: tuple[tuple[int, Convert], ...]
+    """(position, conversion) of the result columns that have one."""
+
+    def arguments(self, params: Mapping[str, Any]) -> Any:
+        """The driver's arguments for `params` (by bind name), converted."""
+        if self.positional:
+            return [params[n] if c is None else c(params[n]) for n, c in self.binds]
+        values = dict(params)
+        for name, convert in self.converts:
+            values[name] = convert(values[name])
+        return values
 
 
 class Prepared:
@@ -48,28 +61,29 @@ class Prepared:
     the statement's column list, as `execute` does from the first parameter set).
     """
 
-    __slots__ = ("_forms", "keys", "statement")
+    __slots__ = ("_forms", "_last", "keys", "statement")
 
     def __init__(self, statement: ClauseElement, keys: Sequence[str] | None = None) -> None:
         self.statement = statement
         self.keys = list(keys) if keys is not None else None
         self._forms: dict[tuple[str, str], _Form] = {}
+        self._last: tuple[Dialect, _Form] | None = None
+        """The dialect last asked for and its form: one identity check per call."""
 
     def _form(self, dialect: Dialect) -> _Form:
+        last = self._last
+        if last is not None and last[0] is dialect:
+            return last[1]
         key = (dialect.name, dialect.paramstyle)
         form = self._forms.get(key)
         if form is None:
             form = self._forms[key] = _compile(self.statement, dialect, self.keys)
+        self._last = (dialect, form)
         return form
 
     def _execute(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Form]:
         form = self._form(conn.dialect)
-        if converts := form.converts:
-            values = dict(params)
-            for name, convert in converts:
-                values[name] = convert(values[name])
-            params = values
-        args: Any = [params[n] for n in form.names] if form.positional else params
+        args = form.arguments(params)
         if not conn.in_transaction():
             conn.begin()  # as `execute` would: never outside a transaction
         driver: Any = conn.connection.driver_connection
@@ -99,9 +113,13 @@ class Prepared:
         cursor.close()
         if row is None:
             return None
-        return tuple(
-            v if c is None or v is None else c(v) for v, c in zip(row, form.results, strict=True)
-        )
+        if not form.converted:
+            return tuple(row)
+        values = list(row)
+        for i, convert in form.converted:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        return tuple(values)
 
 
 def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None) -> _Form:
@@ -117,4 +135,7 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None)
         column.type.dialect_impl(dialect).result_processor(dialect, None)
         for column in getattr(statement, "exported_columns", ())
     )
-    return _Form(compiled.string, names, positional, tuple(converts), results)
+    by_name = dict(converts)
+    binds = tuple((name, by_name.get(name)) for name in names)
+    converted = tuple((i, c) for i, c in enumerate(results) if c is not None)
+    return _Form(compiled.string, names, positional, tuple(converts), results, binds, converted)
