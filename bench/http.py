@@ -1,7 +1,7 @@
 """Benchmark: the queue page and advance over HTTP on a database of 100,000 nominations.
 
 Run:  .venv/bin/python bench/http.py [--rows N] [--requests R] [--clients C] [--no-pg]
-      [--no-scans | --only-scans] [--scan-requests R] [--scan-nice N]
+      [--no-scans | --only-scans] [--scan-requests R] [--scan-nice N] [--scan-modes M,...]
 
 A real `khenthuong serve` process (uvicorn, one worker, no in-process jobs) serves a
 database seeded with the demo organisations and N nominations spread over every shipped
@@ -18,9 +18,12 @@ requests per scenario and the script prints requests per second, p50 and p95 lat
 Then (skip with --no-scans; --only-scans runs nothing else) the queue pages during and outside
 reminder scans (issue 12), measured by bench/scan_windows.py: a second OS process (as
 `khenthuong serve` runs its scheduler, at nice --scan-nice) calls the reminder job's
-scan-and-claim (`reminder_claims.claim_reminders`) back to back on the same database with
-KHENTHUONG_FULL_SCAN_SECONDS=0 (every scan a full scan; the first, which claims the backlog,
-runs before the windows). GET /queue and GET /api/queue are measured in 8 rounds of one
+scan-and-claim (`reminder_claims.claim_reminders`) on the same database, in each of
+--scan-modes (bench/scan_windows.py MODES): `before`, full scans back to back in one
+statement (KHENTHUONG_FULL_SCAN_SECONDS=0, KHENTHUONG_SCAN_CHUNK=0: the old scan); `after`,
+the same spread in chunks with pauses (the default chunk and duty); `pace`, `serve`'s clocks
+12 times faster (a scan every 5 s, a full one every 75 s). Each mode's first scan (the first
+claims the backlog) runs before its windows. GET /queue and GET /api/queue are measured in 8 rounds of one
 window with the scanner paused and one with it scanning (--scan-requests each, order
 alternating); ratio = p95 of the pooled during-scan latencies over p95 of the pooled outside
 ones, with a 95% bootstrap interval over resampled rounds: PASS when it reaches 1.0 or below
@@ -78,6 +81,7 @@ def _scan_windows() -> Any:
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -275,7 +279,7 @@ def summary(latencies: list[float], wall: float) -> tuple[float, float, float]:
 
 def run_backend(
     label: str, url: str, rows: int, count: int, clients: int, *, scans: bool, others: bool,
-    scan_count: int, scan_nice: int,
+    scan_count: int, scan_nice: int, scan_modes: list[str],
 ) -> list[list[str]]:  # fmt: skip
     t0 = time.perf_counter()
     drafts, officer_token, queue_token = prepare(url, rows, count)
@@ -328,9 +332,14 @@ def run_backend(
             pages = scenarios[1:3]
             for _, request, kw in pages:
                 measure(base, min(20, scan_count), clients, request, **kw)
-            out += SCAN_WINDOWS.scan_scenario(
-                label, url, home, base, pages, scan_count, clients, scan_nice, measure
-            )
+            for mode in scan_modes:
+                out += SCAN_WINDOWS.scan_scenario(
+                    label, url, home, base, pages, scan_count, clients, scan_nice, measure,
+                    SCAN_WINDOWS.MODES[mode],
+                )  # fmt: skip
+                print(
+                    f"{label}: scans '{mode}' done, load {os.getloadavg()[0]:.2f}", file=sys.stderr
+                )
         return out
     finally:
         proc.terminate()
@@ -438,6 +447,13 @@ def main() -> None:
         help="the scanner's niceness (default 10, as serve: KHENTHUONG_SCHEDULER_NICE)",
     )
     parser.add_argument(
+        "--scan-modes",
+        default="before,after,pace",
+        help="scanner modes, in order (bench/scan_windows.py MODES): before = full scans back "
+        "to back in one statement, after = chunked full scans back to back (default chunk and "
+        "duty), pace = serve's clocks x12 (a scan every 5 s, a full one every 75 s)",
+    )
+    parser.add_argument(
         "--processes",
         help="e.g. 1,2: only advance throughput on PostgreSQL with `serve --workers N`",
     )
@@ -472,6 +488,7 @@ def main() -> None:
         "others": not args.only_scans,
         "scan_count": args.scan_requests,
         "scan_nice": args.scan_nice,
+        "scan_modes": [m for m in args.scan_modes.split(",") if m],
     }
     results: list[list[str]] = []
     with tempfile.TemporaryDirectory() as tmp:
