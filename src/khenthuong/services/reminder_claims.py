@@ -74,6 +74,10 @@ def preview(
     return Preview(reminders.unclaimed(conn, items), resends, list(notices))
 
 
+_clock = time.monotonic
+"""The clock a spread full scan times its chunks with (tests set their own)."""
+
+
 def claim_reminders(
     engine: Engine,
     registry: WorkflowRegistry,
@@ -197,11 +201,11 @@ def _full_scan(
     plus the time spent), so a long spread scan does not age its claims toward the stale
     threshold."""
     duty = settings.scan_duty
-    began = time.monotonic()
+    began = _clock()
     created: list[int] = []
     after: int | None = None
     while True:
-        t0 = time.monotonic()
+        t0 = _clock()
         with engine.connect() as conn:
             upto = reminders.chunk_end(
                 conn,
@@ -220,7 +224,7 @@ def _full_scan(
         )
         if upto is None:
             return created
-        busy = time.monotonic() - t0
+        busy = _clock() - t0
         if duty < 1:
             sleep(busy * (1 - duty) / duty)
         after = upto
