@@ -32,6 +32,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
+    func,
     literal,
     select,
     text,
@@ -386,19 +387,16 @@ def claim_due(
     return [int(i) for i in conn.execute(claim).scalars()]
 
 
-def chunk_end(conn: Connection, *, horizon: datetime, after: int | None, size: int) -> int | None:
-    """The id of the `size`-th open nomination due before `horizon` with an id above `after`
-    (in id order): the upper bound of the next chunk of a full scan; None when no more than
-    `size` are left (the last chunk, open-ended). Reads `size` entries of the primary key."""
+def chunk_bounds(conn: Connection, *, horizon: datetime, size: int) -> list[int]:
+    """The upper bounds of the chunks of a full scan: every `size`-th id of the open
+    nominations due before `horizon`, in id order (the chunks are (0, b1], (b1, b2], ...,
+    and after the last bound, open-ended). One read of the due index; read when the scan
+    begins (a bound per chunk read anew would re-read and sort the due rows each time)."""
     n = NOMINATIONS.c
-    query = (
-        select(n.id)
+    ranked = (
+        select(n.id, func.row_number().over(order_by=n.id).label("rn"))
         .where(n.closed.is_(False), n.due_at.is_not(None), n.due_at < horizon)
-        .order_by(n.id)
-        .limit(1)
-        .offset(size - 1)
+        .subquery()
     )
-    if after is not None:
-        query = query.where(n.id > after)
-    found = conn.execute(query).scalar()
-    return None if found is None else int(found)
+    query = select(ranked.c.id).where(ranked.c.rn % size == 0).order_by(ranked.c.id)
+    return [int(i) for i in conn.execute(query).scalars()]

@@ -193,27 +193,24 @@ def _full_scan(
 
     The same reminders as one statement over everything: a nomination's reminders depend
     on it and on the role holders, units and leaders only, not on the other nominations of
-    its chunk, and every chunk is scanned as of `now` (the same day and horizon). The last
-    chunk has no upper bound. What changes while the scan is spread (a step, a new
-    nomination) has an event after the watermark the scan records (taken when it began), so
-    the next scan looks at it again; a reminder another worker claims meanwhile is skipped by
-    the ledger's unique key. Each chunk's rows are claimed at the time it is claimed (`now`
-    plus the time spent), so a long spread scan does not age its claims toward the stale
-    threshold."""
+    its chunk, and every chunk is scanned as of `now` (the same day and horizon). The
+    chunks' bounds are read once, when the scan begins (`reminders.chunk_bounds`); the last
+    chunk has no upper bound, so the chunks cover every id. What changes while the scan is
+    spread (a step, a new nomination) has an event after the watermark the scan records
+    (taken when it began), so the next scan looks at it again; a reminder another worker
+    claims meanwhile is skipped by the ledger's unique key. Each chunk's rows are claimed at
+    the time it is claimed (`now` plus the time spent), so a long spread scan does not age
+    its claims toward the stale threshold."""
     duty = settings.scan_duty
     began = _clock()
+    with engine.connect() as conn:
+        bounds = reminders.chunk_bounds(
+            conn, now=now, before_days=settings.reminder_days_before, size=settings.scan_chunk
+        )
     created: list[int] = []
     after: int | None = None
-    while True:
-        t0 = _clock()
-        with engine.connect() as conn:
-            upto = reminders.chunk_end(
-                conn,
-                now=now,
-                before_days=settings.reminder_days_before,
-                after=after,
-                size=settings.scan_chunk,
-            )
+    for upto in [*bounds, None]:
+        t0 = began if after is None else _clock()  # the first chunk's time includes the bounds
         created += _claim_part(
             engine,
             registry,
@@ -223,11 +220,12 @@ def _full_scan(
             claimed_at=now + timedelta(seconds=t0 - began),
         )
         if upto is None:
-            return created
+            break
         busy = _clock() - t0
         if duty < 1:
             sleep(busy * (1 - duty) / duty)
         after = upto
+    return created
 
 
 def release_claims(engine: Engine, ledger_ids: Sequence[int], settings: Settings) -> None:

@@ -224,12 +224,10 @@ def any_unclaimed(
     )
 
 
-def chunk_end(
-    conn: Connection, *, now: datetime, before_days: int, after: int | None, size: int
-) -> int | None:
-    """Upper id bound of the next chunk of a full scan at `now` (`due_scan.chunk_end`)."""
+def chunk_bounds(conn: Connection, *, now: datetime, before_days: int, size: int) -> list[int]:
+    """Upper id bounds of the chunks of a full scan at `now` (`due_scan.chunk_bounds`)."""
     _, horizon = _horizon(now, before_days)
-    return due_scan.chunk_end(conn, horizon=horizon, after=after, size=size)
+    return due_scan.chunk_bounds(conn, horizon=horizon, size=size)
 
 
 MAX_ATTEMPTS = 8
