@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python bench/http.py [--rows N] [--requests R] [--clients C] [--no-pg]
       [--no-scans | --only-scans | --queue-only] [--workers 1,2] [--scan-requests R]
-      [--scan-nice N]
+      [--scan-nice N] [--scan-modes M,...]
 
 A real `khenthuong serve` process (uvicorn, one worker, no in-process jobs) serves a
 database seeded with the demo organisations and N nominations spread over every shipped
@@ -28,9 +28,12 @@ measures every scenario on each (the production deployment runs several processe
 Then (skip with --no-scans; --only-scans runs nothing else) the queue pages during and outside
 reminder scans (issue 12), measured by bench/scan_windows.py: a second OS process (as
 `khenthuong serve` runs its scheduler, at nice --scan-nice) calls the reminder job's
-scan-and-claim (`reminder_claims.claim_reminders`) back to back on the same database with
-KHENTHUONG_FULL_SCAN_SECONDS=0 (every scan a full scan; the first, which claims the backlog,
-runs before the windows). GET /queue and GET /api/queue are measured in 8 rounds of one
+scan-and-claim (`reminder_claims.claim_reminders`) on the same database, in each of
+--scan-modes (bench/scan_windows.py MODES): `before`, full scans back to back in one
+statement (KHENTHUONG_FULL_SCAN_SECONDS=0, KHENTHUONG_SCAN_CHUNK=0: the old scan); `after`,
+the same spread in chunks with pauses (the default chunk and duty); `pace`, `serve`'s clocks
+12 times faster (a scan every 5 s, a full one every 75 s). Each mode's first scan (the first
+claims the backlog) runs before its windows. GET /queue and GET /api/queue are measured in 8 rounds of one
 window with the scanner paused and one with it scanning (--scan-requests each, order
 alternating); ratio = p95 of the pooled during-scan latencies over p95 of the pooled outside
 ones, with a 95% bootstrap interval over resampled rounds: PASS when it reaches 1.0 or below
@@ -90,6 +93,7 @@ def _scan_windows() -> Any:
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -287,7 +291,8 @@ def summary(latencies: list[float], wall: float) -> tuple[float, float, float]:
 
 def run_backend(
     label: str, url: str, rows: int, count: int, clients: int, *, scans: bool, others: bool,
-    scan_count: int, scan_nice: int, queue_only: bool = False, workers: tuple[int, ...] = (1,),
+    scan_count: int, scan_nice: int, scan_modes: list[str], queue_only: bool = False,
+    workers: tuple[int, ...] = (1,),
 ) -> list[list[str]]:  # fmt: skip
     t0 = time.perf_counter()
     drafts, officer_token, queue_token = prepare(url, rows, 0 if queue_only else count)
@@ -303,7 +308,7 @@ def run_backend(
             out += _measure_server(
                 name, url, home, proc.pid, base, drafts, officer_token, queue_token, count,
                 clients, scans=scans and n == workers[0], others=others, queue_only=queue_only,
-                scan_count=scan_count, scan_nice=scan_nice,
+                scan_count=scan_count, scan_nice=scan_nice, scan_modes=scan_modes,
             )  # fmt: skip
         finally:
             proc.terminate()
@@ -314,7 +319,7 @@ def run_backend(
 def _measure_server(
     label: str, url: str, home: Path, pid: int, base: str, drafts: list[int],
     officer_token: str, queue_token: str, count: int, clients: int, *, scans: bool,
-    others: bool, queue_only: bool, scan_count: int, scan_nice: int,
+    others: bool, queue_only: bool, scan_count: int, scan_nice: int, scan_modes: list[str],
 ) -> list[list[str]]:  # fmt: skip
     cookies = session_cookies(base)
     bearer = {"Authorization": f"Bearer {queue_token}"}
@@ -366,9 +371,12 @@ def _measure_server(
         pages = scenarios[1:3]
         for _, request, kw in pages:
             measure(base, min(20, scan_count), clients, request, **kw)
-        out += SCAN_WINDOWS.scan_scenario(
-            label, url, home, base, pages, scan_count, clients, scan_nice, measure
-        )
+        for mode in scan_modes:
+            out += SCAN_WINDOWS.scan_scenario(
+                label, url, home, base, pages, scan_count, clients, scan_nice, measure,
+                SCAN_WINDOWS.MODES[mode],
+            )  # fmt: skip
+            print(f"{label}: scans '{mode}' done, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
     return out
 
 
@@ -481,6 +489,13 @@ def main() -> None:
         help="the scanner's niceness (default 10, as serve: KHENTHUONG_SCHEDULER_NICE)",
     )
     parser.add_argument(
+        "--scan-modes",
+        default="before,after,pace",
+        help="scanner modes, in order (bench/scan_windows.py MODES): before = full scans back "
+        "to back in one statement, after = chunked full scans back to back (default chunk and "
+        "duty), pace = serve's clocks x12 (a scan every 5 s, a full one every 75 s)",
+    )
+    parser.add_argument(
         "--processes",
         help="e.g. 1,2: only advance throughput on PostgreSQL with `serve --workers N`",
     )
@@ -517,6 +532,7 @@ def main() -> None:
         "scan_nice": args.scan_nice,
         "queue_only": args.queue_only,
         "workers": tuple(int(n) for n in args.workers.split(",") if n),
+        "scan_modes": [m for m in args.scan_modes.split(",") if m],
     }
     results: list[list[str]] = []
     with tempfile.TemporaryDirectory() as tmp:

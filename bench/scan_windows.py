@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,39 +39,109 @@ BOOTSTRAP = 2000
 """Resamples of the rounds for the confidence interval of the p95 ratio."""
 
 
-def scan_loop(url: str, niceness: int) -> None:
-    """The scanner process: full reminder scans back to back while told to run ("run" on
-    stdin; "pause" stops after the current scan and answers "idle"; end of stdin ends it), one
-    line per scan ("scan <seconds> <claimed>"); `niceness` lowers its CPU priority as `serve`
-    lowers its scheduler's (KHENTHUONG_SCHEDULER_NICE)."""
+@dataclass(frozen=True)
+class ScanMode:
+    """How the scanner process scans: KHENTHUONG_SCAN_CHUNK (None: the default) and
+    KHENTHUONG_SCAN_DUTY (None: the default), KHENTHUONG_FULL_SCAN_SECONDS, and the pace
+    (`every` seconds from one scan's start to the next; 0: back to back)."""
+
+    label: str
+    chunk: int | None
+    duty: float | None
+    full_scan_seconds: int
+    every: float
+
+    def args(self) -> list[str]:
+        return [str(self.chunk), str(self.duty), str(self.full_scan_seconds), str(self.every)]
+
+    @classmethod
+    def parse(cls, args: list[str]) -> ScanMode:
+        chunk, duty, full, every = args
+        return cls(
+            "", None if chunk == "None" else int(chunk), None if duty == "None" else float(duty),
+            int(full), float(every),
+        )  # fmt: skip
+
+
+MODES = {
+    "before": ScanMode(
+        "full scans back to back, one statement (chunk 0, duty 1.0: the old scan)", 0, 1.0, 0, 0
+    ),
+    "after": ScanMode(
+        "full scans back to back, chunked (default chunk and duty)", None, None, 0, 0
+    ),
+    "pace": ScanMode(
+        "serve's pace x12 (a scan every 5 s, a full one every 75 s; defaults)", None, None, 75, 5
+    ),
+}
+"""The scanner's modes `bench/http.py --scan-modes` picks from. `pace` is `serve` with its
+clocks 12 times faster (it scans every 60 s and fully every 900 s): mostly incremental scans,
+with a full scan now and then inside the measured windows."""
+
+
+def scan_loop(url: str, niceness: int, mode: ScanMode) -> None:
+    """The scanner process: reminder scans (`claim_reminders`, the reminder job's own call)
+    while told to run ("run" on stdin; "pause" stops after the current scan and answers
+    "idle"; end of stdin ends it), back to back or one every `mode.every` seconds, one line
+    per scan ("scan <wall s> <claimed> <process CPU s> <full 0/1>"); `niceness` lowers its CPU
+    priority as `serve` lowers its scheduler's (KHENTHUONG_SCHEDULER_NICE)."""
+    from sqlalchemy import select
+
+    from khenthuong.services.scan_state import STATE_JOB
+    from khenthuong.storage.outbox import JOB_RUNS
+
     if niceness:
         os.nice(niceness)
     stop, run = threading.Event(), threading.Event()
+    paused = threading.Event()
 
     def commands() -> None:
         for line in sys.stdin:
-            (run.set if line.strip() == "run" else run.clear)()
+            if line.strip() == "run":
+                paused.clear()
+                run.set()
+            else:
+                run.clear()
+                paused.set()
         stop.set()
+        paused.set()
         run.set()
 
     threading.Thread(target=commands, daemon=True).start()
-    rt = open_runtime(Settings(database_url=url, full_scan_seconds=0))
+    update: dict[str, Any] = {"full_scan_seconds": mode.full_scan_seconds}
+    if mode.chunk is not None:
+        update["scan_chunk"] = mode.chunk
+    if mode.duty is not None:
+        update["scan_duty"] = mode.duty
+    rt = open_runtime(Settings(database_url=url, **update))
+
+    def last_full() -> Any:
+        with rt.engine.connect() as conn:
+            return conn.execute(
+                select(JOB_RUNS.c.last_run_at).where(JOB_RUNS.c.job == STATE_JOB)
+            ).scalar()
+
     print("ready", flush=True)
     while not stop.is_set():
         if not run.is_set():
             print("idle", flush=True)
             run.wait()
             continue
-        t0 = time.perf_counter()
+        before = last_full()
+        t0, c0 = time.perf_counter(), time.process_time()
         groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        full = int(last_full() != before)
         claimed = sum(len(g) for g in groups)
-        print(f"scan {time.perf_counter() - t0:.3f} {claimed}", flush=True)
+        print(f"scan {wall:.3f} {claimed} {cpu:.3f} {full}", flush=True)
+        if mode.every:
+            paused.wait(max(0.0, mode.every - (time.perf_counter() - t0)))
 
 
 class Scanner:
     """The scanner process, told to run or to pause between scans; the scans it reported."""
 
-    def __init__(self, url: str, home: Path, niceness: int) -> None:
+    def __init__(self, url: str, home: Path, niceness: int, mode: ScanMode) -> None:
         env = {
             **os.environ,
             "KHENTHUONG_DATABASE_URL": url,
@@ -79,10 +150,12 @@ class Scanner:
             "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
         }
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, url, str(niceness)],
+            [sys.executable, __file__, url, str(niceness), *mode.args()],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         self.scans: list[float] = []
+        self.cpu: list[float] = []
+        self.full: list[int] = []
         if self._next() != "ready" or self._next() != "idle":
             self.proc.kill()
             raise RuntimeError("the scanner process did not start")
@@ -92,8 +165,14 @@ class Scanner:
         while line := self.proc.stdout.readline():
             if not line.startswith("scan "):
                 return line.strip()
-            self.scans.append(float(line.split()[1]))
+            self._note(line)
         raise RuntimeError(f"the scanner process ended: {self.proc.wait()}")
+
+    def _note(self, line: str) -> None:
+        _, wall, _, cpu, full = line.split()
+        self.scans.append(float(wall))
+        self.cpu.append(float(cpu))
+        self.full.append(int(full))
 
     def _tell(self, command: str) -> None:
         assert self.proc.stdin is not None
@@ -117,7 +196,7 @@ class Scanner:
         while len(self.scans) == done:
             line = self.proc.stdout.readline()
             if line.startswith("scan "):
-                self.scans.append(float(line.split()[1]))
+                self._note(line)
         self.pause()
         return self.scans[done]
 
@@ -152,8 +231,9 @@ def ratio_ci(outside: list[list[float]], during: list[list[float]]) -> tuple[flo
 def scan_scenario(
     label: str, url: str, home: Path, base: str, pages: list[tuple[str, Any, dict[str, Any]]],
     count: int, clients: int, niceness: int, measure: Callable[..., list[float]],
+    mode: ScanMode = MODES["before"],
 ) -> list[list[str]]:  # fmt: skip
-    """Page latency outside and during back-to-back full scans, in interleaved windows.
+    """Page latency outside and during reminder scans (`mode`), in interleaved windows.
 
     The scanner's first scan (claiming the backlog) runs before the windows and is reported
     apart. Then SCAN_ROUNDS rounds, each with, for every page, one window of `count` requests
@@ -163,7 +243,8 @@ def scan_scenario(
     resampled) is the noise band. PASS when the interval reaches 1.0 or below (no difference
     beyond noise) and no request failed. A/A: the p95 of the outside windows of even rounds
     over that of odd rounds, what noise alone gives."""
-    scanner = Scanner(url, home, niceness)
+    scanner = Scanner(url, home, niceness, mode)
+    label = f"{label} [{mode.label}]"
     windows: dict[str, dict[str, list[list[float]]]] = {
         name: {"outside": [], "during": []} for name, _, _ in pages
     }
@@ -202,18 +283,25 @@ def scan_scenario(
                 [f"{label}: {name} FAILED", f"{len(failed[name])} of {2 * SCAN_ROUNDS * count}",
                  failed[name][0][:60], "", ""]
             )  # fmt: skip
-    scans = scanner.scans[before:]
+    scans, cpu, full = scanner.scans[before:], scanner.cpu[before:], scanner.full[before:]
     out.append(
-        [f"{label}: first scan (claims the backlog, before the windows)", f"{first:.1f} s",
+        [f"{label}: first scan (before the windows)", f"{first:.1f} s",
          f"{SCAN_ROUNDS} rounds x {len(pages)} pages x 2 windows of {count} requests", "", ""]
     )  # fmt: skip
+    fulls = [s for s, f in zip(scans, full, strict=True) if f]
+    fulls_cpu = [c for c, f in zip(cpu, full, strict=True) if f]
+    parts = [s for s, f in zip(scans, full, strict=True) if not f]
+    parts_cpu = [c for c, f in zip(cpu, full, strict=True) if not f]
     out.append(
-        [f"{label}: full scans during the {during_s:.0f} s scanned", f"{len(scans)} finished",
-         f"median {statistics.median(scans):.2f} s" if scans else "",
-         f"busy {min(sum(scans) / max(during_s, 1e-9), 1.0):.0%}", ""]
+        [f"{label}: scans during the {during_s:.0f} s scanned",
+         f"{len(fulls)} full, {len(parts)} other",
+         f"full: median {statistics.median(fulls):.2f} s wall" if fulls else "",
+         f"{statistics.median(fulls_cpu):.2f} s scanner CPU" if fulls_cpu else "",
+         f"other: median {statistics.median(parts) * 1000:.0f} ms wall, "
+         f"{statistics.median(parts_cpu) * 1000:.0f} ms CPU" if parts else ""]
     )  # fmt: skip
     return out
 
 
 if __name__ == "__main__":
-    scan_loop(sys.argv[1], int(sys.argv[2]))
+    scan_loop(sys.argv[1], int(sys.argv[2]), ScanMode.parse(sys.argv[3:]))

@@ -175,6 +175,17 @@ class Settings(BaseSettings):
     changed role holders or visits); at least this often it scans everything again, for
     changes no counter sees (an address edited in place)."""
 
+    scan_chunk: int = Field(default=5000, ge=0)
+    """A full reminder scan reads the open due nominations in chunks of this many (in id
+    order), each checked and claimed on its own, with a short write transaction per chunk;
+    0: the whole backlog in one statement (the old behaviour)."""
+
+    scan_duty: float = Field(default=0.25, gt=0, le=1)
+    """A full scan works at most this share of its time: after each chunk it pauses
+    (1 - duty) / duty times as long as the chunk took (0.25: three times as long), so that
+    the pages served beside it keep the machine's cores (bench/http.py --only-scans, issue 12).
+    1: no pause."""
+
     mail_alert_after_seconds: int = 1800
     """When mail has been failing (the SMTP server or maildir unreachable) for this long, every
     administrator gets one notice (sent when mail goes through again) and the log one error."""

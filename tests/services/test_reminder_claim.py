@@ -144,7 +144,9 @@ def test_the_claim_check_stops_at_the_first_new_reminder_and_claims_only_new_one
             write = bool(conn.get_execution_options().get("khenthuong_write"))
             reads.append((write, "insert" if text.startswith("INSERT") else "read"))
 
-    full = rt.settings.model_copy(update={"full_scan_seconds": 0})
+    # the full scan in one go (KHENTHUONG_SCAN_CHUNK=0), whose check reads a window first;
+    # a chunked scan checks each chunk whole (tests/services/test_scan_chunks.py)
+    full = rt.settings.model_copy(update={"full_scan_seconds": 0, "scan_chunk": 0})
     event.listen(rt.engine, "before_cursor_execute", note)
     try:
         first = reminder_claims.claim_reminders(rt.engine, rt.registry, full, now=now)

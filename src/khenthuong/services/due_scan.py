@@ -32,6 +32,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
+    func,
     literal,
     select,
     text,
@@ -124,6 +125,9 @@ _FIRST = """(
 no planner misestimate of the join with the workflow states can turn it into a sort, or a
 walk, of every due row): over a large backlog the probe reads a window, not every due row."""
 
+IdRange = tuple[int | None, int | None]
+"""A chunk of a full scan: the nominations with after < id <= upto (None: no bound)."""
+
 PROBE_WINDOW = 256
 """How many due nominations `any_unclaimed` looks at before it looks at all of them."""
 
@@ -179,11 +183,14 @@ def _statement(
     unclaimed_only: bool,
     probe: bool = False,
     first: int | None = None,
+    id_range: IdRange | None = None,
 ) -> TextClause | None:
     """The due-scan statement with its parameters bound; None when it can find nothing (no
     workflow state names a responsible role, or `only_ids` is empty). With `probe`, a
     statement that returns one row when the scan finds any (`_PROBE`); with `first`, over
-    the first `first` due nominations only (`_FIRST`)."""
+    the first `first` due nominations only (`_FIRST`); with `id_range` (after, upto), over
+    the nominations with `after` < id <= `upto` only (None: no bound), a chunk of a full
+    scan (`reminder_claims`)."""
     states, params = _states(registry)
     if not states or (only_ids is not None and not only_ids):
         return None
@@ -201,7 +208,9 @@ def _statement(
         local_day=local_day,
         false="false" if postgres else "0",
         true="true" if postgres else "1",
-        only="AND n.id IN :only" if only_ids is not None else "",
+        only=("AND n.id IN :only" if only_ids is not None else "")
+        + (" AND n.id > :after" if id_range is not None and id_range[0] is not None else "")
+        + (" AND n.id <= :upto" if id_range is not None and id_range[1] is not None else ""),
         # SQLite: CROSS JOIN keeps the window as the outer loop (its planner would walk the
         # due index of `n` and test every id against the window).
         source=_FIRST.format(
@@ -214,6 +223,10 @@ def _statement(
     binds = [bindparam("horizon", horizon, type_=NOMINATIONS.c.due_at.type)]
     if only_ids is not None:
         binds.append(bindparam("only", list(only_ids), expanding=True))
+    if id_range is not None:
+        for name, bound in zip(("after", "upto"), id_range, strict=True):
+            if bound is not None:
+                params[name] = bound
     params["today"] = today.isoformat()
     if first is not None:
         params["first"] = first
@@ -257,6 +270,7 @@ def any_unclaimed(
     today: date,
     horizon: datetime,
     only_ids: Sequence[int] | None = None,
+    id_range: IdRange | None = None,
 ) -> bool:
     """Whether the due scan finds a reminder the ledger does not hold yet: what decides if a
     claim (a write) is needed, read without the write lock.
@@ -266,9 +280,10 @@ def any_unclaimed(
     `PROBE_WINDOW` earliest due nominations: a first scan over a backlog finds one there,
     having read a window of it, not the whole backlog. Only when the window has nothing new
     is the whole scan asked, to its first row (a scan with nothing new reads every due row
-    once, as it must)."""
+    once, as it must). A chunk (`id_range`) is asked whole, to its first row: it is small."""
     # An incremental scan (`only_ids`) reads only the nominations touched since the last.
-    windows: list[int | None] = [PROBE_WINDOW, None] if only_ids is None else [None]
+    whole = only_ids is None and id_range is None
+    windows: list[int | None] = [PROBE_WINDOW, None] if whole else [None]
     for first in windows:
         statement = _statement(
             conn,
@@ -279,6 +294,7 @@ def any_unclaimed(
             unclaimed_only=True,
             probe=True,
             first=first,
+            id_range=id_range,
         )
         if statement is None:
             return False
@@ -296,6 +312,7 @@ def claim_due(
     horizon: datetime,
     claimed_at: datetime,
     only_ids: Sequence[int] | None = None,
+    id_range: IdRange | None = None,
 ) -> list[int]:
     """Claim every due reminder the ledger does not hold yet, in one statement: `INSERT INTO
     reminder_ledger (...) SELECT ... FROM (the due scan) ... ON CONFLICT (key) DO NOTHING
@@ -314,6 +331,7 @@ def claim_due(
         horizon=horizon,
         only_ids=only_ids,
         unclaimed_only=True,
+        id_range=id_range,
     )
     if statement is None:
         return []
@@ -367,3 +385,18 @@ def claim_due(
         .returning(led.id)
     )
     return [int(i) for i in conn.execute(claim).scalars()]
+
+
+def chunk_bounds(conn: Connection, *, horizon: datetime, size: int) -> list[int]:
+    """The upper bounds of the chunks of a full scan: every `size`-th id of the open
+    nominations due before `horizon`, in id order (the chunks are (0, b1], (b1, b2], ...,
+    and after the last bound, open-ended). One read of the due index; read when the scan
+    begins (a bound per chunk read anew would re-read and sort the due rows each time)."""
+    n = NOMINATIONS.c
+    ranked = (
+        select(n.id, func.row_number().over(order_by=n.id).label("rn"))
+        .where(n.closed.is_(False), n.due_at.is_not(None), n.due_at < horizon)
+        .subquery()
+    )
+    query = select(ranked.c.id).where(ranked.c.rn % size == 0).order_by(ranked.c.id)
+    return [int(i) for i in conn.execute(query).scalars()]

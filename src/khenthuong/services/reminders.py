@@ -185,14 +185,24 @@ def claim_due(
     now: datetime | None = None,
     before_days: int = 3,
     only_ids: Sequence[int] | None = None,
+    id_range: due_scan.IdRange | None = None,
+    claimed_at: datetime | None = None,
 ) -> list[int]:
     """Claim, in the database and in one statement, every reminder `scan_due` would find now
     that the ledger does not hold yet (`due_scan.claim_due`): the same rows `claim` makes of
-    those items, without building them in Python. Returns the ids of the rows created."""
+    those items, without building them in Python. Returns the ids of the rows created.
+    `id_range`: one chunk of a full scan; `claimed_at`: when (default `now`, the scan's time;
+    a chunk of a spread full scan is claimed later than the scan began)."""
     now = now or datetime.now(UTC)
     today, horizon = _horizon(now, before_days)
     return due_scan.claim_due(
-        conn, registry, today=today, horizon=horizon, claimed_at=now, only_ids=only_ids
+        conn,
+        registry,
+        today=today,
+        horizon=horizon,
+        claimed_at=claimed_at or now,
+        only_ids=only_ids,
+        id_range=id_range,
     )
 
 
@@ -203,12 +213,21 @@ def any_unclaimed(
     now: datetime | None = None,
     before_days: int = 3,
     only_ids: Sequence[int] | None = None,
+    id_range: due_scan.IdRange | None = None,
 ) -> bool:
     """Whether `claim_due` would claim anything now (`due_scan.any_unclaimed`: the database
     stops at the first reminder the ledger does not hold). Read only."""
     now = now or datetime.now(UTC)
     today, horizon = _horizon(now, before_days)
-    return due_scan.any_unclaimed(conn, registry, today=today, horizon=horizon, only_ids=only_ids)
+    return due_scan.any_unclaimed(
+        conn, registry, today=today, horizon=horizon, only_ids=only_ids, id_range=id_range
+    )
+
+
+def chunk_bounds(conn: Connection, *, now: datetime, before_days: int, size: int) -> list[int]:
+    """Upper id bounds of the chunks of a full scan at `now` (`due_scan.chunk_bounds`)."""
+    _, horizon = _horizon(now, before_days)
+    return due_scan.chunk_bounds(conn, horizon=horizon, size=size)
 
 
 MAX_ATTEMPTS = 8
