@@ -141,7 +141,7 @@ def test_the_claim_check_stops_at_the_first_new_reminder_and_claims_only_new_one
     def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         text = statement.lstrip().upper()
         if text.startswith(("WITH ST(", "INSERT INTO REMINDER_LEDGER")):
-            write = bool(conn.get_execution_options().get("khenthuong_write"))
+            write = bool(conn.info.get("khenthuong_write"))  # set by write_tx
             reads.append((write, "insert" if text.startswith("INSERT") else "read"))
 
     # the full scan in one go (KHENTHUONG_SCAN_CHUNK=0), whose check reads a window first;
