@@ -349,12 +349,14 @@ def test_every_page_is_accessible_and_shows_names_not_codes(server: str, chromiu
             ("cb.qd", ["/queue", "/nominations", "/new", "/proposals", "/persons/1",
                        "/workflows", "/workflows/bang_khen_bo", "/audit?actor=cb.qd", "/blocs",
                        "/blocs/KCY4?year=2019", "/khong-co-trang-nay"]),
+            ("cb.qd", ["/unit-year", "/campaigns", "/statistics", "/delegations"]),
             ("tk.bcy", ["/councils"]),
             ("tb.bcy", ["/decisions"]),
+            ("admin", ["/admin/org", "/admin/mail"]),
         ):  # fmt: skip
             pages += [(p, user) for p in paths]
         signed: dict[str, object] = {}
-        for user in ("cb.qd", "tk.bcy", "tb.bcy"):
+        for user in ("cb.qd", "tk.bcy", "tb.bcy", "admin"):
             signed[user] = _sign_in(chromium, server, user, viewport)
         for user, list_path, prefix in (
             ("cb.qd", "/nominations", "/nominations/"),

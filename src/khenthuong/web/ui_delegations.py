@@ -64,6 +64,15 @@ STRINGS.update(
 )
 
 
+def _namesakes(users: Any) -> set[str]:
+    """Full names two active users share: only those are told apart by user name."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for u in users:
+        (twice if u.full_name in seen else seen).add(u.full_name)
+    return twice
+
+
 def _status(view: delegations.DelegationView) -> str:
     today = local_today()
     if view.revoked_at is not None:
@@ -91,6 +100,7 @@ def _page(
     return render(
         request, "delegations.html", caller, status, error=error, done=done,
         rows=[(d, _status(d)) for d in found], users=users, own_units=own_units,
+        namesakes=_namesakes(users),
         own_roles=own_roles,
         role_titles={k: v.title.en if lang_of(request) == 'en' else v.title.vi
                      for k, v in ctx.rt.roles.items()},
