@@ -247,6 +247,12 @@ def worded(
     return cls(say("vi"), en=say("en"))
 
 
+def require_admin(caller: Caller, refusal: str) -> None:
+    """Refuse (403, worded by the catalogs' `refusal`) anyone who is not an administrator."""
+    if not caller.actor.has_role("admin"):
+        raise worded(refusal, Forbidden)
+
+
 def date_refusal(exc: BadDate, field: str | None = None) -> KhenthuongError:
     """A bad date in both languages, after the label of `field` (a catalog key, e.g.
     `starts_on`) when given."""

@@ -21,17 +21,13 @@ from khenthuong.web.ui_common import (
     check_csrf,
     done,
     render,
+    require_admin,
     ui_caller,
     worded,
 )
 
 router = APIRouter(include_in_schema=False)
 PATH = "/admin/mail"
-
-
-def _admin(caller: Caller) -> None:
-    if not caller.actor.has_role("admin"):
-        raise worded("mail_admin_only", Forbidden)
 
 
 def _page(
@@ -48,7 +44,7 @@ def _page(
 def mail_page(request: Request) -> Response:
     caller = ui_caller(request)
     try:
-        _admin(caller)
+        require_admin(caller, "mail_admin_only")
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
         return render(request, "error.html", caller, status, message=message)
@@ -62,7 +58,7 @@ async def retry(request: Request) -> Response:
     caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
-        _admin(caller)
+        require_admin(caller, "mail_admin_only")
         every = form.get("all") == "1"
         chosen_r, chosen_n = _form_ids(form, "reminder"), _form_ids(form, "notice")
         if not every and not chosen_r and not chosen_n:

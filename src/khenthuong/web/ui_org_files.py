@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from khenthuong.errors import Forbidden, KhenthuongError
+from khenthuong.errors import KhenthuongError
 from khenthuong.localtime import LOCAL_TZ
 from khenthuong.services.account_files import new_accounts
 from khenthuong.services.org_files import CHANGE_NAMES, ImportPlan, OrgFileRefused
@@ -37,6 +37,7 @@ from khenthuong.web.ui_common import (
     _required_file,
     check_csrf,
     render,
+    require_admin,
     ui_caller,
     worded,
 )
@@ -107,11 +108,6 @@ def _folder(request: Request) -> Path:
     return folder
 
 
-def _admin(caller: Caller) -> None:
-    if not caller.actor.has_role("admin"):
-        raise worded("org_files_admin_only", Forbidden)
-
-
 def _page(
     request: Request, caller: Caller, error: str | None = None, status: int = 200, **extra: Any
 ) -> Response:
@@ -124,7 +120,7 @@ def _page(
 def org_page(request: Request) -> Response:
     caller = ui_caller(request)
     try:
-        _admin(caller)
+        require_admin(caller, "org_files_admin_only")
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
         return render(request, "error.html", caller, status, message=message)
@@ -161,7 +157,7 @@ async def preview(request: Request, kind: str) -> Response:
     caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
-        _admin(caller)
+        require_admin(caller, "org_files_admin_only")
         if kind not in KINDS:
             raise worded("no_file_kind", kind=repr(kind))
         upload, content = await _required_file(form, ctx.rt.settings.max_attachment_bytes)
@@ -191,7 +187,7 @@ async def apply(request: Request, kind: str) -> Response:
     token = str(form.get("token", ""))
     try:
         check_csrf(request, caller, form)
-        _admin(caller)
+        require_admin(caller, "org_files_admin_only")
         name = safe_name(str(form.get("filename") or ""))
         folder = _folder(request) / token
         if kind not in KINDS or not _TOKEN.match(token) or not (folder / name).is_file():
