@@ -31,7 +31,7 @@ from khenthuong.services import (
 from khenthuong.services.scheduler_lock import current_holder
 
 if TYPE_CHECKING:
-    from khenthuong.runtime import Runtime
+    pass
 
 app = typer.Typer(help="Nhắc hạn và thông báo.", no_args_is_help=True)
 
@@ -40,13 +40,6 @@ def _when(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(LOCAL_TZ).strftime("%H:%M:%S %d/%m/%Y")
-
-
-def _intervals(rt: Runtime) -> dict[str, int]:
-    """Seconds between runs of each job: beat's schedule, or one in-process tick for both."""
-    scan = rt.settings.scan_interval_seconds
-    relay = rt.settings.relay_interval_seconds if rt.settings.broker_url else scan
-    return {job_runs.SCAN_JOB: scan, job_runs.RELAY_JOB: relay}
 
 
 RUNNERS = {"embedded": "trong tiến trình serve", "celery": "Celery"}
@@ -164,7 +157,7 @@ def status(fmt: FormatOption = OutputFormat.table) -> None:
         job_runs.SCAN_JOB: "Quét nhắc hạn",
         job_runs.RELAY_JOB: "Chuyển thông báo",
     }
-    for job, every in _intervals(rt).items():
+    for job, every in mail_status.intervals(rt.settings).items():
         run = runs.get(job)
         if run is None:
             console.print(

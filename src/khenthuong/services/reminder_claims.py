@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, select
 
@@ -44,6 +45,17 @@ class Preview:
         )
 
 
+def _retry_policy(settings: Settings) -> dict[str, Any]:
+    """When a claimed or failed ledger row may be taken back, and how often it is tried: the
+    keywords `reminders.stale_claims` and `pending_resends` share."""
+    return {
+        "older_than": timedelta(seconds=settings.stale_claim_seconds),
+        "max_attempts": settings.send_max_attempts,
+        "retry_seconds": settings.send_retry_seconds,
+        "retry_max_seconds": settings.send_retry_max_seconds,
+    }
+
+
 def preview(
     conn: Connection, registry: WorkflowRegistry, settings: Settings, *, now: datetime | None = None
 ) -> Preview:
@@ -51,14 +63,7 @@ def preview(
     now = now or datetime.now(UTC)
     items = reminders.scan_due(conn, registry, now=now, before_days=settings.reminder_days_before)
     items += reminders.scan_inspections(conn, now=now, before_days=settings.reminder_days_before)
-    resends = reminders.pending_resends(
-        conn,
-        older_than=timedelta(seconds=settings.stale_claim_seconds),
-        now=now,
-        max_attempts=settings.send_max_attempts,
-        retry_seconds=settings.send_retry_seconds,
-        retry_max_seconds=settings.send_retry_max_seconds,
-    )
+    resends = reminders.pending_resends(conn, now=now, **_retry_policy(settings))
     notices = conn.execute(
         select(OUTBOX)
         .where(

@@ -253,6 +253,17 @@ def require_admin(caller: Caller, refusal: str) -> None:
         raise worded(refusal, Forbidden)
 
 
+def admin_refusal(request: Request, caller: Caller, refusal: str) -> HTMLResponse | None:
+    """The HTML error page for anyone who is not an administrator (`require_admin`), else
+    None: the first lines of an admin page's GET."""
+    try:
+        require_admin(caller, refusal)
+    except KhenthuongError as exc:
+        message, status = _error_text(request, caller, exc)
+        return render(request, "error.html", caller, status, message=message)
+    return None
+
+
 def date_refusal(exc: BadDate, field: str | None = None) -> KhenthuongError:
     """A bad date in both languages, after the label of `field` (a catalog key, e.g.
     `starts_on`) when given."""

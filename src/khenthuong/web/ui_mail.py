@@ -18,6 +18,7 @@ from khenthuong.web.ui_common import (
     _error_text,
     _form_ids,
     _posted,
+    admin_refusal,
     check_csrf,
     done,
     render,
@@ -43,11 +44,8 @@ def _page(
 @router.get(PATH)
 def mail_page(request: Request) -> Response:
     caller = ui_caller(request)
-    try:
-        require_admin(caller, "mail_admin_only")
-    except KhenthuongError as exc:
-        message, status = _error_text(request, caller, exc)
-        return render(request, "error.html", caller, status, message=message)
+    if (refused := admin_refusal(request, caller, "mail_admin_only")) is not None:
+        return refused
     return _page(request, caller)
 
 

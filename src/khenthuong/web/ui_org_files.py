@@ -35,6 +35,7 @@ from khenthuong.web.ui_common import (
     _form_date,
     _posted,
     _required_file,
+    admin_refusal,
     check_csrf,
     render,
     require_admin,
@@ -119,11 +120,8 @@ def _page(
 @router.get("/admin/org")
 def org_page(request: Request) -> Response:
     caller = ui_caller(request)
-    try:
-        require_admin(caller, "org_files_admin_only")
-    except KhenthuongError as exc:
-        message, status = _error_text(request, caller, exc)
-        return render(request, "error.html", caller, status, message=message)
+    if (refused := admin_refusal(request, caller, "org_files_admin_only")) is not None:
+        return refused
     return _page(request, caller)
 
 
