@@ -3,16 +3,21 @@ bytes as the models', the same attributes for the page's rows."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pydantic_core
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from khenthuong.calendar.workdays import default_calendar
 from khenthuong.runtime import Runtime
+from khenthuong.services import listing
 from khenthuong.services.actors import load_actor
 from khenthuong.services.listing import my_queue
+from khenthuong.services.nominations import allowed_triggers
+from khenthuong.storage.models import UNITS
 from khenthuong.web.paging import Page
 from khenthuong.web.schemas import ItemView, NominationOut, nomination_fields, nomination_out
 from tests.web.helpers import Headers
@@ -71,3 +76,46 @@ def test_fields_are_the_models_fields(web_rt: Runtime, client: TestClient, token
             assert getattr(view, name) == getattr(model, name)
         with pytest.raises(AttributeError):
             _ = view.no_such_field
+
+
+def test_a_page_is_filled_past_items_the_grants_do_not_cover(
+    web_rt: Runtime, client: TestClient, token: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The queue reads a page's length of keys and a little room; when the grants leave
+    items of a read uncovered it reads on from where it stopped, through the dated items
+    into the undated ones, so a page is never short while work remains."""
+    officer, other = token("cb.qd"), token("cb.dcq")
+    hidden = [_submitted(client, other, "CCYDCQ", f"Tập thể Phòng {i}") for i in range(4)]
+    shown = [_submitted(client, officer, "CCYQD", f"Tổ {i}") for i in range(3)]
+    now = datetime.now(UTC)
+    dues: dict[int, datetime | None] = {
+        n: now - timedelta(days=20 - i) for i, n in enumerate(hidden)
+    }
+    dues |= {shown[0]: now - timedelta(days=2), shown[1]: now + timedelta(days=3), shown[2]: None}
+    _due(web_rt, dues)
+    with web_rt.engine.connect() as conn:
+        head = load_actor(conn, "tt.qd")
+        both = replace(head, grants=head.grants + load_actor(conn, "tt.dcq").grants)
+        dcq = conn.execute(select(UNITS.c.path).where(UNITS.c.code == "CCYDCQ")).scalar_one()
+    covered = allowed_triggers
+
+    monkeypatch.setattr(listing, "QUEUE_ROOM", 1)
+    monkeypatch.setattr(
+        listing,
+        "allowed_triggers",
+        lambda registry, row, actor: (
+            [] if row["unit_path"] == dcq else covered(registry, row, actor)
+        ),
+    )
+    with web_rt.engine.connect() as conn:
+        first = my_queue(conn, web_rt.registry, both, limit=2)
+        last = first[-1]
+        rest = my_queue(conn, web_rt.registry, both, limit=2, after=(last["due_at"], last["id"]))
+        whole = my_queue(conn, web_rt.registry, both, limit=10)
+    assert [r["id"] for r in first] == shown[:2]
+    assert [r["id"] for r in rest] == shown[2:]
+    assert [r["id"] for r in whole] == shown
+    monkeypatch.setattr(listing, "allowed_triggers", covered)
+    listing._PLANS.clear()  # the actor's steps are remembered per plan
+    with web_rt.engine.connect() as conn:  # unpatched, the other unit's items come first
+        assert [r["id"] for r in my_queue(conn, web_rt.registry, both, limit=10)] == hidden + shown

@@ -171,6 +171,9 @@ _KEY_COLUMNS = ("id", "due_at", "workflow", "workflow_version", "state", "unit_p
 MAX_BRANCHES = 400
 """Keys per UNION ALL statement (SQLite allows 500 terms in a compound SELECT)."""
 
+QUEUE_ROOM = 10
+"""Queue keys read beyond a page's length, for items the caller's grants do not cover."""
+
 
 @dataclass(frozen=True)
 class _Plan:
@@ -314,13 +317,6 @@ def my_queue(
     groups = plan.groups
     if not groups:
         return []
-    want = limit * 2  # room for items the actor's grants turn out not to cover
-    keys: list[Any] = []
-    if after is None or after[0] is not None:
-        keys = _candidates(conn, groups, dated=True, after=after, limit=want)
-    if len(keys) < want:
-        undated = after if after is not None and after[0] is None else None
-        keys += _candidates(conn, groups, dated=False, after=undated, limit=want - len(keys))
     seen = plan.steps
 
     def steps(group: tuple[Any, ...]) -> tuple[list[str], bool]:
@@ -335,11 +331,26 @@ def my_queue(
         return found
 
     kept: list[int] = []
-    for key in keys:  # (id, due_at, workflow, workflow_version, state, unit_path)
-        if steps(key[2:])[1]:
-            kept.append(key[0])
-            if len(kept) == limit:
-                break
+    dated = after is None or after[0] is not None
+    # A little room for items the actor's grants turn out not to cover; the next keys are
+    # read from where the last read stopped while the page is short (asking for twice the
+    # page at once read twice the index entries every time: 1.3 against 0.8 ms a call).
+    want = limit + QUEUE_ROOM
+    while len(kept) < limit:
+        keys = _candidates(conn, groups, dated=dated, after=after, limit=want)
+        for key in keys:  # (id, due_at, workflow, workflow_version, state, unit_path)
+            if steps(key[2:])[1]:
+                kept.append(key[0])
+                if len(kept) == limit:
+                    break
+        if len(keys) == want:
+            last = keys[-1]
+            after = (utc_time(last[1]), last[0]) if dated else (None, last[0])
+            want *= 2
+        elif dated:
+            dated, after = False, None  # the dated items are done: the undated ones next
+        else:
+            break
     if not kept:
         return []
     result = conn.execute(_PAGE_ROWS, {"ids": kept})
