@@ -304,6 +304,7 @@ def readable_help(command: Any, path: str = "") -> Any:
     import typer.rich_utils  # noqa: PLC0415
 
     from khenthuong.cli import usage_errors  # noqa: PLC0415
+    from khenthuong.cli.completion_vi import CALLBACKS  # noqa: PLC0415
     from khenthuong.cli.help_vi import (  # noqa: PLC0415
         COMMAND_METAVARS,
         COMMAND_OPTIONS,
@@ -321,6 +322,8 @@ def readable_help(command: Any, path: str = "") -> Any:
     if getattr(command, "subcommand_metavar", None):
         command.subcommand_metavar = "LỆNH [THAM-SỐ]..."
     for param in command.params:
+        if param.name in CALLBACKS:
+            param.callback = CALLBACKS[param.name]  # Typer's own prints English
         long_name = next((o for o in getattr(param, "opts", ()) if o.startswith("--")), "")
         vietnamese = COMMAND_OPTIONS.get(f"{path} {long_name}") or OPTIONS.get(long_name)
         if vietnamese and not _vietnamese_first(getattr(param, "help", None)):
