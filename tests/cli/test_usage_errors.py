@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from khenthuong.cli.app import command
-from khenthuong.cli.common import VIETNAMESE
+from khenthuong.cli.common import VIETNAMESE, readable_help
 from khenthuong.cli.prompts import confirm
 from tests.cli.test_cli_help_language import ENGLISH_WORDS, _prose
 
@@ -179,6 +180,65 @@ def test_extra_arguments_and_an_option_without_its_value() -> None:
     assert usage_error("reminders", "status", "thừa", "nữa")[0] == "Thừa tham số: thừa nữa."
     assert usage_error("councils", "list", "--year")[0] == "Tùy chọn --year cần một giá trị."
     assert usage_error("init", "--demo=có")[0] == "Tùy chọn --demo không nhận giá trị."
+
+
+@pytest.mark.parametrize(
+    ("args", "usage", "message"),
+    [
+        (
+            ["show", "--as"],
+            "khenthuong show [TÙY-CHỌN] {SỐ-HỒ-SƠ}",
+            "Tùy chọn --as cần một giá trị.",
+        ),
+        (
+            ["councils", "list", "--year"],
+            "khenthuong councils list [TÙY-CHỌN]",
+            "Tùy chọn --year cần một giá trị.",
+        ),
+        (
+            ["init", "--demo=có"],
+            "khenthuong init [TÙY-CHỌN]",
+            "Tùy chọn --demo không nhận giá trị.",
+        ),
+    ],
+)
+def test_an_option_without_its_value_or_with_one_it_takes_not_shows_the_usage_line(
+    args: list[str], usage: str, message: str
+) -> None:
+    """Typer's parser raises these without the command's context: they get it back."""
+    found, err = usage_error(*args)
+    assert found == message
+    command = usage.split(" [", 1)[0]
+    assert err.splitlines()[:2] == [
+        f"Cách dùng: {usage}",
+        f"Xem hướng dẫn: '{command} --help'",
+    ]
+
+
+def test_an_argument_short_of_values_shows_the_usage_line() -> None:
+    """No khenthuong command takes an argument of two values: a small one built the same way
+    (`readable_help`) shows what its usage error prints."""
+    app = typer.Typer()
+
+    @app.command()
+    def span(days: tuple[int, int] = typer.Argument(...)) -> None:
+        """Hai số."""
+
+    @app.command()
+    def other() -> None:
+        """Lệnh khác."""
+
+    built = readable_help(typer.main.get_command(app))
+    with CliRunner().isolation(env={"COLUMNS": "400"}) as (_out, err, _):
+        with pytest.raises(SystemExit) as exited:
+            built.main(["span", "1"], prog_name="thu")
+        printed = err.getvalue().decode()
+    assert exited.value.code == 2
+    assert printed.splitlines()[:2] == [
+        "Cách dùng: thu span [TÙY-CHỌN] {DAYS}...",
+        "Xem hướng dẫn: 'thu span --help'",
+    ]
+    assert panel(printed) == "Tham số cần 2 giá trị."
 
 
 def test_the_help_shows_the_usage_line_in_vietnamese() -> None:

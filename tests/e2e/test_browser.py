@@ -352,7 +352,7 @@ def test_every_page_is_accessible_and_shows_names_not_codes(server: str, chromiu
             ("cb.qd", ["/unit-year", "/campaigns", "/statistics", "/delegations"]),
             ("tk.bcy", ["/councils"]),
             ("tb.bcy", ["/decisions"]),
-            ("admin", ["/admin/org", "/admin/mail"]),
+            ("admin", ["/admin/org", "/admin/mail", "/delegations"]),
         ):  # fmt: skip
             pages += [(p, user) for p in paths]
         signed: dict[str, object] = {}
@@ -384,3 +384,25 @@ def test_every_page_is_accessible_and_shows_names_not_codes(server: str, chromiu
         for page in signed.values():
             page.context.close()  # type: ignore[attr-defined]
     assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+def test_the_delegation_form_lists_the_chosen_delegators_units_by_name(
+    server: str, chromium: object
+) -> None:
+    """An administrator picks a delegator: the unit list becomes that delegator's units (by
+    name, indented under the units above them), and the officer's own unit is selected."""
+    page = _sign_in(chromium, server, "admin")
+    page.goto(f"{server}/delegations")  # type: ignore[attr-defined]
+    unit = "select[name=unit] option"
+    assert page.locator(unit).count() > 10  # type: ignore[attr-defined]
+    page.select_option("select[name=delegator]", "cb.qd")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => document.querySelectorAll('select[name=unit] option').length === 3"
+    )
+    texts = page.locator(unit).all_inner_texts()  # type: ignore[attr-defined]
+    assert [t.replace("\u00a0", " ").strip() for t in texts] == [
+        "Chính phủ", "Ban Cơ yếu Chính phủ", "Cục Cơ yếu Quân đội",
+    ]  # fmt: skip
+    assert page.input_value("select[name=unit]") == "CCYQD"  # type: ignore[attr-defined]
+    _shot(page, "delegations-admin-chose-cb-qd")
+    page.context.close()  # type: ignore[attr-defined]

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from khenthuong.errors import KhenthuongError
 from khenthuong.localtime import local_today
 from khenthuong.runtime import Runtime
+from khenthuong.services import delegations
 from khenthuong.services.actors import load_actor
-from khenthuong.services.org import add_user
+from khenthuong.services.org import add_unit, add_user
 from khenthuong.storage.db import write_tx
+from khenthuong.storage.models import UNITS
+from khenthuong.web.ui_delegations import INDENT
 
 Headers = Callable[[str], dict[str, str]]
 
@@ -106,3 +113,131 @@ def test_the_page_delegates_lists_and_revokes_with_names(
     assert "Đã thu hồi ủy quyền." in done.text and "Đã thu hồi" in done.text
     with web_rt.engine.connect() as conn:
         assert load_actor(conn, "pt.bcy").grants == ()
+
+
+UNIT_SELECT = re.compile(r'<select name="unit" id="delegation-unit"[^>]*>(.*?)</select>', re.S)
+OPTION = re.compile(r'<option value="([^"]*)"\s*(selected)?>([^<]*)</option>')
+
+
+def _unit_options(page: str) -> list[tuple[str, bool, str]]:
+    """(value, selected, text) of the delegation form's unit list."""
+    found = UNIT_SELECT.search(page)
+    assert found is not None, page
+    return [(v, bool(sel), html.unescape(text)) for v, sel, text in OPTION.findall(found[1])]
+
+
+def _units(rt: Runtime) -> dict[str, str]:
+    with rt.engine.connect() as conn:
+        return {str(c): str(n) for c, n in conn.execute(select(UNITS.c.code, UNITS.c.name))}
+
+
+def _accepted(rt: Runtime, actor: str, delegator: str) -> set[str]:
+    """The units `delegations.create` accepts from `actor` for `delegator`, each tried in a
+    transaction rolled back."""
+    ends = local_today() + timedelta(days=3)
+    delegate = "tt.qd" if delegator != "tt.qd" else "cb.qd"
+    accepted: set[str] = set()
+    for code in _units(rt):
+        with rt.engine.connect() as conn, conn.begin() as tx:
+            try:
+                delegations.create(
+                    conn, load_actor(conn, actor), delegator=delegator, delegate=delegate,
+                    unit=code, roles=[], mode="KT", delegate_title="Phó", starts_on=local_today(),
+                    ends_on=ends, reason="Thử",
+                )  # fmt: skip
+                accepted.add(code)
+            except KhenthuongError:
+                pass
+            tx.rollback()
+    return accepted
+
+
+def test_the_unit_list_of_a_unit_officer_is_what_create_accepts_by_name_in_tree_order(
+    web_rt: Runtime, browser: Callable[[str], tuple[TestClient, str]]
+) -> None:
+    c, _csrf = browser("cb.qd")
+    options = _unit_options(c.get("/delegations").text)
+    names = _units(web_rt)
+    assert {v for v, _, _ in options} == _accepted(web_rt, "cb.qd", "cb.qd")
+    # a unit, then the units under it (here the officer's own unit and those around it)
+    assert options == [
+        ("CP", False, "Chính phủ"),
+        ("BCY", False, INDENT + "Ban Cơ yếu Chính phủ"),
+        ("CCYQD", True, INDENT * 2 + "Cục Cơ yếu Quân đội"),
+    ]
+    for _, _, text in options:
+        assert text.strip("\u00a0") in names.values() and text.strip("\u00a0") not in names
+
+
+def test_the_unit_list_of_an_administrator_follows_the_delegator_chosen(
+    web_rt: Runtime, browser: Callable[[str], tuple[TestClient, str]]
+) -> None:
+    c, _csrf = browser("admin")
+    page = c.get("/delegations").text
+    assert '<option value="admin" selected>' in page  # the administrator delegates as themself
+    options = _unit_options(page)
+    names = _units(web_rt)
+    assert {v for v, _, _ in options} == _accepted(web_rt, "admin", "admin") == set(names)
+    assert [t.strip("\u00a0") for _, _, t in options] == [names[v] for v, _, _ in options]
+    assert [v for v, sel, _ in options if sel] == ["CP"]
+    # choosing another delegator (htmx) lists that delegator's units
+    for delegator in ("tt.ca", "cv.bca"):
+        fragment = c.get("/delegations/units", params={"delegator": delegator}).text
+        offered = {v for v, _, _ in _unit_options(fragment)}
+        assert offered == _accepted(web_rt, "admin", delegator), delegator
+    assert "C07" in offered and "CCYQD" not in offered  # cv.bca: Bộ Công an and below
+    # anyone else gets their own list whatever they ask for
+    other, _ = browser("tt.ca")
+    fragment = other.get("/delegations/units", params={"delegator": "cv.bca"}).text
+    assert {v for v, _, _ in _unit_options(fragment)} == {"CP", "BCY", "CCYCA"}
+
+
+def test_a_unit_posted_is_delegated_and_one_outside_the_list_refused_naming_the_field(
+    web_rt: Runtime, browser: Callable[[str], tuple[TestClient, str]]
+) -> None:
+    c, csrf = browser("cb.qd")
+    ends = (local_today() + timedelta(days=5)).strftime("%d/%m/%Y")
+    base = {
+        "csrf_token": csrf, "delegate": "tk.qd", "mode": "KT",
+        "delegate_title": "Cán bộ", "ends_on": ends, "reason": "Đi học",
+    }  # fmt: skip
+    refused = c.post("/delegations", data={**base, "unit": "CCYCA"})
+    assert refused.status_code == 403
+    assert (
+        "Trong phạm vi đơn vị: Nguyễn Thị Hoa không giữ vai trò nào đối với Cục Cơ yếu Công an"
+        in refused.text
+    )
+    unknown = c.post("/delegations", data={**base, "unit": "KHONGCO"})
+    assert unknown.status_code == 404
+    assert "Trong phạm vi đơn vị: không có đơn vị &#39;KHONGCO&#39;." in unknown.text
+    empty = c.post("/delegations", data={**base, "unit": ""})
+    assert empty.status_code == 422 and "Trong phạm vi đơn vị: chưa chọn đơn vị." in empty.text
+    # a form refused for another field keeps the unit chosen
+    kept = c.post("/delegations", data={**base, "unit": "BCY", "ends_on": "31/02/2027"})
+    assert kept.status_code == 422
+    assert [v for v, sel, _ in _unit_options(kept.text) if sel] == ["BCY"]
+    made = c.post("/delegations", data={**base, "unit": "BCY"}, follow_redirects=True)
+    assert made.status_code == 200 and "Đã lập ủy quyền." in made.text
+    with web_rt.engine.connect() as conn:
+        grants = load_actor(conn, "tk.qd").grants
+    # over the ministry, the delegate gets the officer's role over the officer's own unit
+    assert [(g.role, g.scope_code, g.on_behalf_of) for g in grants if g.on_behalf_of] == [
+        ("unit_officer", "CCYQD", "cb.qd")
+    ]
+
+
+def test_units_of_the_same_name_are_told_apart_by_the_units_above_them(
+    web_rt: Runtime, browser: Callable[[str], tuple[TestClient, str]]
+) -> None:
+    with write_tx(web_rt.engine) as conn:
+        add_unit(conn, "QD_TC", "Phòng Tổ chức", "unit", "CCYQD")
+        add_unit(conn, "CA_TC", "Phòng Tổ chức", "unit", "CCYCA")
+        add_unit(conn, "CA_TC_1", "Tổ 1", "unit", "CA_TC")
+        add_unit(conn, "CA_TC_2", "Tổ 1", "unit", "CA_TC")
+    c, _csrf = browser("tb.bcy")
+    texts = {v: t.strip("\u00a0") for v, _, t in _unit_options(c.get("/delegations").text)}
+    assert texts["QD_TC"] == "Phòng Tổ chức (Cục Cơ yếu Quân đội)"
+    assert texts["CA_TC"] == "Phòng Tổ chức (Cục Cơ yếu Công an)"
+    assert texts["CA_TC_1"].startswith("Tổ 1 (Phòng Tổ chức, Cục Cơ yếu Công an, ")
+    assert texts["CA_TC_1"] != texts["CA_TC_2"]
+    assert texts["CCYNG"] == "Cục Cơ yếu Ngoại giao"

@@ -316,6 +316,7 @@ def readable_help(command: Any, path: str = "") -> Any:
         setattr(typer.rich_utils, name, text)
     usage_errors.install()
     command.format_usage = partial(usage_errors.format_usage, command)
+    usage_errors.keep_context(command)
     if command.help:
         command.help = _reflowed(command.help)
     command.options_metavar = "[TÙY-CHỌN]"

@@ -14,7 +14,8 @@ stays Click's (2 for usage).
 
 `install()` (called by `common.readable_help`, i.e. for the `khenthuong` command) puts
 `show` in place of Typer's error printer; `format_usage` gives each command the usage line
-"Cách dùng: …".
+"Cách dùng: …"; `keep_context` gives the errors Typer's parser raises without the command's
+context that context, so they too print the usage line.
 """
 
 from __future__ import annotations
@@ -300,6 +301,26 @@ def format_usage(command: Any, ctx: Any, formatter: Any) -> None:
     """A command's usage line, "Cách dùng: khenthuong … [TÙY-CHỌN] …"."""
     pieces = command.collect_usage_pieces(ctx)
     formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE_PREFIX)
+
+
+def keep_context(command: Any) -> None:
+    """Give the command's usage errors that Typer's parser raises without a context (an option
+    without its value, a flag given one, an argument short of values) the command's own
+    context, so that `show` prints its usage line and where to find its help like any other."""
+    if getattr(command, "_keeps_context", False):
+        return
+    parse = command.parse_args
+
+    def parse_args(ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return list(parse(ctx, args))
+        except click_errors.UsageError as exc:
+            if exc.ctx is None:
+                exc.ctx, exc.cmd = ctx, ctx.command
+            raise
+
+    command.parse_args = parse_args
+    command._keeps_context = True
 
 
 def install() -> None:

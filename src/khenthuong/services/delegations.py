@@ -62,6 +62,64 @@ def _user(conn: Connection, username: str, what: str) -> tuple[int, bool, str]:
     return int(row.id), bool(row.active), str(row.full_name or username)
 
 
+@dataclass(frozen=True)
+class UnitChoice:
+    """A unit one may delegate over: its code and name, its path, the names of the units
+    above it (nearest first) and whether the delegator holds a role over exactly this unit."""
+
+    code: str
+    name: str
+    path: str
+    ancestors: tuple[str, ...]
+    held: bool
+
+    @property
+    def depth(self) -> int:
+        return self.path.strip("/").count("/")
+
+
+def _held(conn: Connection, user_id: int) -> list[tuple[str, str]]:
+    """(role, scope unit path) of the roles a user holds in their own right."""
+    rows = conn.execute(
+        select(USER_ROLES.c.role, UNITS.c.path)
+        .join(UNITS, UNITS.c.id == USER_ROLES.c.scope_unit_id)
+        .where(USER_ROLES.c.user_id == user_id)
+    ).all()
+    return [(str(r.role), str(r.path)) for r in rows]
+
+
+def _overlaps(unit_path: str, grant_path: str) -> bool:
+    """A delegation over a unit carries a role held over a unit inside it or around it (the
+    delegate gets the narrower of the two subtrees, `services.actors.delegated_grants`)."""
+    return unit_path.startswith(grant_path) or grant_path.startswith(unit_path)
+
+
+def delegable_units(conn: Connection, delegator: str) -> list[UnitChoice]:
+    """The units `create` accepts for `delegator` (a role of theirs held over the unit, a unit
+    inside it or a unit around it), in tree order: a unit, then the units under it. Empty for
+    an unknown user or one without roles."""
+    row = conn.execute(select(USERS.c.id).where(USERS.c.username == delegator)).first()
+    if row is None:
+        return []
+    grants = {path for _role, path in _held(conn, int(row.id))}
+    units = conn.execute(select(UNITS.c.code, UNITS.c.name, UNITS.c.path)).all()
+    names = {str(u.code): str(u.name) for u in units}
+    chosen = [
+        UnitChoice(
+            code=str(u.code),
+            name=str(u.name),
+            path=str(u.path),
+            ancestors=tuple(
+                names.get(c, c) for c in reversed(str(u.path).strip("/").split("/")[:-1])
+            ),
+            held=str(u.path) in grants,
+        )
+        for u in units
+        if any(_overlaps(str(u.path), g) for g in grants)
+    ]
+    return sorted(chosen, key=lambda u: u.path.strip("/").split("/"))
+
+
 def create(
     conn: Connection,
     actor: Actor,
@@ -115,13 +173,8 @@ def create(
         )
     if ends_on < local_today():
         raise KhenthuongError(f"Ngày kết thúc {ends_on:%d/%m/%Y} đã qua")
-    held = conn.execute(
-        select(USER_ROLES.c.role, UNITS.c.path)
-        .join(UNITS, UNITS.c.id == USER_ROLES.c.scope_unit_id)
-        .where(USER_ROLES.c.user_id == delegator_id)
-    ).all()
     overlapping = {
-        r.role for r in held if scope.path.startswith(r.path) or str(r.path).startswith(scope.path)
+        role for role, path in _held(conn, delegator_id) if _overlaps(str(scope.path), path)
     }
     wanted = [r.strip() for r in roles if r.strip()]
     missing = [r for r in wanted if r not in overlapping]

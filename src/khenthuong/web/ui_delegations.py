@@ -10,11 +10,11 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from khenthuong.dates import BadDate, parse_date
-from khenthuong.errors import KhenthuongError
+from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.localtime import local_today
 from khenthuong.services import delegations
 from khenthuong.storage.db import write_tx
-from khenthuong.storage.models import USERS
+from khenthuong.storage.models import UNITS, USERS
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS
 from khenthuong.web.schemas import IdPath
@@ -27,6 +27,7 @@ from khenthuong.web.ui_common import (
     redirect,
     render,
     ui_caller,
+    worded,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +39,10 @@ STRINGS.update(
         "delegator": ("Người ủy quyền", "Delegator"),
         "delegate": ("Người được ủy quyền", "Delegate"),
         "delegation_unit": ("Trong phạm vi đơn vị", "Over the unit"),
+        "delegation_no_units": (
+            "— người ủy quyền không giữ vai trò nào —",
+            "— the delegator holds no role —",
+        ),
         "delegation_roles": ("Vai trò ủy quyền", "Roles delegated"),
         "delegation_all_roles": ("Mọi vai trò", "Every role"),
         "delegation_mode": ("Hình thức ký", "Signing mode"),
@@ -73,6 +78,61 @@ def _namesakes(users: Any) -> set[str]:
     return twice
 
 
+INDENT = "\u00a0" * 3
+"""Before a unit's name in the unit list, once per level below the list's top unit."""
+
+
+def unit_options(choices: list[delegations.UnitChoice]) -> list[tuple[str, str]]:
+    """(code, label) of units listed in tree order: each name indented by its level and, when
+    another listed unit has the same name, followed by the names of the units above it, as
+    many as tell the two apart (the code only when nothing does)."""
+    top = min((c.depth for c in choices), default=0)
+    labels: list[tuple[str, str]] = []
+    for c in choices:
+        same = [o for o in choices if o.name == c.name and o.code != c.code]
+        shown = c.name
+        for n in range(1, len(c.ancestors) + 1):
+            if not same:
+                break
+            shown = f"{c.name} ({', '.join(c.ancestors[:n])})"
+            same = [o for o in same if o.ancestors[:n] == c.ancestors[:n]]
+        if same:
+            shown = f"{shown} [{c.code}]"
+        labels.append((c.code, INDENT * (c.depth - top) + shown))
+    return labels
+
+
+def _units_context(conn: Any, caller: Caller, delegator: str, chosen: str | None) -> dict[str, Any]:
+    """The unit list for `delegator` (the caller unless an administrator chose another) and
+    the unit selected: the one chosen, else the first unit the delegator holds a role over."""
+    if not caller.actor.has_role("admin"):
+        delegator = caller.actor.username
+    choices = delegations.delegable_units(conn, delegator)
+    if not chosen:
+        chosen = next((c.code for c in choices if c.held), choices[0].code if choices else "")
+    return {"unit_options": unit_options(choices), "unit_chosen": chosen}
+
+
+def _check_unit(conn: Any, caller: Caller, delegator: str, unit: str) -> None:
+    """Refuse, after the field's label, a unit outside the delegator's list: none chosen, an
+    unknown code, or a unit the delegator holds no role over. A delegator the caller may not
+    act for, or an unknown one, is left to `delegations.create` to refuse."""
+    if caller.actor.username != delegator and not caller.actor.has_role("admin"):
+        return
+    choices = delegations.delegable_units(conn, delegator)
+    if any(c.code == unit for c in choices):
+        return
+    field = {"field": "delegation_unit"}
+    if not unit:
+        raise worded("delegation_unit_missing", labels=field)
+    name = conn.execute(select(UNITS.c.name).where(UNITS.c.code == unit)).scalar()
+    if name is None:
+        raise worded("delegation_unit_unknown", NotFound, labels=field, value=repr(unit))
+    who = conn.execute(select(USERS.c.full_name).where(USERS.c.username == delegator)).scalar()
+    if who is not None:
+        raise worded("delegation_unit_not_held", Forbidden, labels=field, who=who, unit=name)
+
+
 def _status(view: delegations.DelegationView) -> str:
     today = local_today()
     if view.revoked_at is not None:
@@ -94,17 +154,18 @@ def _page(
             .where(USERS.c.active.is_(True))
             .order_by(USERS.c.full_name)
         ).all()
-    own_units = sorted({(g.scope_code, g.scope_path) for g in caller.actor.grants
-                        if not g.on_behalf_of})  # fmt: skip
+        form = form or {}
+        delegator = form.get("delegator") or caller.actor.username
+        units = _units_context(conn, caller, delegator, form.get("unit"))
     own_roles = sorted({g.role for g in caller.actor.grants if not g.on_behalf_of})
     return render(
         request, "delegations.html", caller, status, error=error, done=done,
-        rows=[(d, _status(d)) for d in found], users=users, own_units=own_units,
+        rows=[(d, _status(d)) for d in found], users=users, delegator=delegator, **units,
         namesakes=_namesakes(users),
         own_roles=own_roles,
         role_titles={k: v.title.en if lang_of(request) == 'en' else v.title.vi
                      for k, v in ctx.rt.roles.items()},
-        modes=delegations.MODES, form=form or {}, today=local_today(),
+        modes=delegations.MODES, form=form, today=local_today(),
         is_admin=caller.actor.has_role("admin"),
     )  # fmt: skip
 
@@ -113,6 +174,15 @@ def _page(
 def delegations_page(request: Request, done: str | None = None) -> Response:
     caller = ui_caller(request)
     return _page(request, caller, done=done if done in ("saved", "revoked") else None)
+
+
+@router.get("/delegations/units")
+def delegations_units(request: Request, delegator: str = "", unit: str = "") -> Response:
+    """The unit list for the delegator an administrator picked (htmx fragment)."""
+    caller = ui_caller(request)
+    with ctx_of(request).rt.engine.connect() as conn:
+        units = _units_context(conn, caller, delegator or caller.actor.username, unit)
+    return render(request, "delegation_units.html", caller, **units)
 
 
 @router.post("/delegations")
@@ -131,9 +201,11 @@ async def delegations_create(request: Request) -> Response:
             ends = parse_date(fields["ends_on"])
         except BadDate as exc:
             raise date_refusal(exc, "to_date") from None
+        delegator = fields["delegator"] or caller.actor.username
         with write_tx(ctx.rt.engine) as conn:
+            _check_unit(conn, caller, delegator, fields["unit"])
             delegations.create(
-                conn, caller.actor, delegator=fields["delegator"] or caller.actor.username,
+                conn, caller.actor, delegator=delegator,
                 delegate=fields["delegate"], unit=fields["unit"],
                 roles=[str(r) for r in form.getlist("roles")], mode=fields["mode"],
                 delegate_title=fields["delegate_title"], starts_on=starts, ends_on=ends,
