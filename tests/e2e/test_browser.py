@@ -390,7 +390,8 @@ def test_the_delegation_form_lists_the_chosen_delegators_units_by_name(
     server: str, chromium: object
 ) -> None:
     """An administrator picks a delegator: the unit list becomes that delegator's units (by
-    name, indented under the units above them), and the officer's own unit is selected."""
+    name, indented under the units above them), the officer's own unit is selected, and the
+    roles and delegates offered become the delegator's."""
     page = _sign_in(chromium, server, "admin")
     page.goto(f"{server}/delegations")  # type: ignore[attr-defined]
     unit = "select[name=unit] option"
@@ -404,5 +405,11 @@ def test_the_delegation_form_lists_the_chosen_delegators_units_by_name(
         "Chính phủ", "Ban Cơ yếu Chính phủ", "Cục Cơ yếu Quân đội",
     ]  # fmt: skip
     assert page.input_value("select[name=unit]") == "CCYQD"  # type: ignore[attr-defined]
+    # the roles offered and the delegates follow too: cb.qd's own role, cb.qd not a delegate
+    roles = page.locator("#delegation-roles label").all_inner_texts()  # type: ignore[attr-defined]
+    assert [r.strip() for r in roles] == ["Cán bộ thi đua – khen thưởng đơn vị"]
+    delegates = page.locator("select[name=delegate] option")  # type: ignore[attr-defined]
+    values = [delegates.nth(i).get_attribute("value") for i in range(delegates.count())]
+    assert "cb.qd" not in values and "admin" in values
     _shot(page, "delegations-admin-chose-cb-qd")
     page.context.close()  # type: ignore[attr-defined]

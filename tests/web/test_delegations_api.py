@@ -241,3 +241,52 @@ def test_units_of_the_same_name_are_told_apart_by_the_units_above_them(
     assert texts["CA_TC_1"].startswith("Tổ 1 (Phòng Tổ chức, Cục Cơ yếu Công an, ")
     assert texts["CA_TC_1"] != texts["CA_TC_2"]
     assert texts["CCYNG"] == "Cục Cơ yếu Ngoại giao"
+
+
+def _roles_offered(page: str) -> list[tuple[str, bool]]:
+    box = re.search(r'<fieldset id="delegation-roles"[^>]*>(.*?)</fieldset>', page, re.S)
+    assert box is not None
+    found = re.findall(r'<input type="checkbox" name="roles" value="([^"]+)"( checked)?>', box[1])
+    return [(role, bool(checked)) for role, checked in found]
+
+
+def _delegates(page: str) -> set[str]:
+    box = re.search(
+        r'<select name="delegate" id="delegation-delegate"[^>]*>(.*?)</select>', page, re.S
+    )
+    assert box is not None
+    return set(re.findall(r'<option value="([^"]+)"', box[1]))
+
+
+def test_the_roles_and_delegates_offered_follow_the_delegator_chosen(
+    web_rt: Runtime, browser: Callable[[str], tuple[TestClient, str]]
+) -> None:
+    """The roles are the delegator's own (what `create` lets a delegation carry), and the
+    delegator is not offered as their own delegate; for an administrator both follow the
+    delegator picked, swapped in by id with the unit list."""
+    c, _csrf = browser("admin")
+    page = c.get("/delegations").text
+    assert _roles_offered(page) == [("admin", False)]
+    assert "admin" not in _delegates(page) and "tt.ca" in _delegates(page)
+    fragment = c.get("/delegations/units", params={"delegator": "tt.ca"}).text
+    assert 'id="delegation-roles" hx-swap-oob="true"' in fragment
+    assert 'id="delegation-delegate" required hx-swap-oob="true"' in fragment
+    assert _roles_offered(fragment) == [("unit_head", False)]
+    assert "Thủ trưởng" in fragment and ">unit_head<" not in fragment  # the role's title
+    assert "tt.ca" not in _delegates(fragment) and "admin" in _delegates(fragment)
+    officer, _ = browser("cb.qd")
+    assert _roles_offered(officer.get("/delegations").text) == [("unit_officer", False)]
+
+
+def test_a_refused_form_keeps_the_roles_ticked(
+    web_rt: Runtime, browser: Callable[[str], tuple[TestClient, str]]
+) -> None:
+    c, csrf = browser("cv.tw")
+    roles = [r for r, _ in _roles_offered(c.get("/delegations").text)]
+    assert roles == ["central_officer", "council_secretary"]
+    refused = c.post("/delegations", data={
+        "csrf_token": csrf, "delegate": "tk.qd", "mode": "KT", "unit": "CP", "roles": roles[1:],
+        "delegate_title": "Cán bộ", "ends_on": "31/02/2027", "reason": "Đi học",
+    })  # fmt: skip
+    assert refused.status_code == 422
+    assert _roles_offered(refused.text) == [("central_officer", False), ("council_secretary", True)]

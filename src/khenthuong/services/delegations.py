@@ -120,6 +120,15 @@ def delegable_units(conn: Connection, delegator: str) -> list[UnitChoice]:
     return sorted(chosen, key=lambda u: u.path.strip("/").split("/"))
 
 
+def delegable_roles(conn: Connection, delegator: str) -> list[str]:
+    """The roles `delegator` holds in their own right (what a delegation of theirs can carry),
+    sorted; empty for an unknown user."""
+    row = conn.execute(select(USERS.c.id).where(USERS.c.username == delegator)).first()
+    if row is None:
+        return []
+    return sorted({role for role, _path in _held(conn, int(row.id))})
+
+
 def create(
     conn: Connection,
     actor: Actor,

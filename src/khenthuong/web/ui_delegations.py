@@ -102,15 +102,38 @@ def unit_options(choices: list[delegations.UnitChoice]) -> list[tuple[str, str]]
     return labels
 
 
-def _units_context(conn: Any, caller: Caller, delegator: str, chosen: str | None) -> dict[str, Any]:
-    """The unit list for `delegator` (the caller unless an administrator chose another) and
-    the unit selected: the one chosen, else the first unit the delegator holds a role over."""
+def _delegator_context(
+    conn: Any, caller: Caller, delegator: str, chosen: str | None
+) -> dict[str, Any]:
+    """What the form offers for `delegator` (the caller unless an administrator chose
+    another): the units and the unit selected (the one chosen, else the first unit the
+    delegator holds a role over), and the roles they hold in their own right."""
     if not caller.actor.has_role("admin"):
         delegator = caller.actor.username
     choices = delegations.delegable_units(conn, delegator)
     if not chosen:
         chosen = next((c.code for c in choices if c.held), choices[0].code if choices else "")
-    return {"unit_options": unit_options(choices), "unit_chosen": chosen}
+    return {
+        "unit_options": unit_options(choices),
+        "unit_chosen": chosen,
+        "delegator": delegator,
+        "delegator_roles": delegations.delegable_roles(conn, delegator),
+    }
+
+
+def _users(conn: Any) -> list[Any]:
+    return list(
+        conn.execute(
+            select(USERS.c.username, USERS.c.full_name)
+            .where(USERS.c.active.is_(True))
+            .order_by(USERS.c.full_name)
+        ).all()
+    )
+
+
+def _role_titles(request: Request) -> dict[str, str]:
+    english = lang_of(request) == "en"
+    return {k: v.title.en if english else v.title.vi for k, v in ctx_of(request).rt.roles.items()}
 
 
 def _check_unit(conn: Any, caller: Caller, delegator: str, unit: str) -> None:
@@ -149,22 +172,15 @@ def _page(
     ctx = ctx_of(request)
     with ctx.rt.engine.connect() as conn:
         found = delegations.list_for(conn, caller.actor)
-        users = conn.execute(
-            select(USERS.c.username, USERS.c.full_name)
-            .where(USERS.c.active.is_(True))
-            .order_by(USERS.c.full_name)
-        ).all()
+        users = _users(conn)
         form = form or {}
-        delegator = form.get("delegator") or caller.actor.username
-        units = _units_context(conn, caller, delegator, form.get("unit"))
-    own_roles = sorted({g.role for g in caller.actor.grants if not g.on_behalf_of})
+        chosen = _delegator_context(
+            conn, caller, form.get("delegator") or caller.actor.username, form.get("unit")
+        )
     return render(
         request, "delegations.html", caller, status, error=error, done=done,
-        rows=[(d, _status(d)) for d in found], users=users, delegator=delegator, **units,
-        namesakes=_namesakes(users),
-        own_roles=own_roles,
-        role_titles={k: v.title.en if lang_of(request) == 'en' else v.title.vi
-                     for k, v in ctx.rt.roles.items()},
+        rows=[(d, _status(d)) for d in found], users=users, **chosen,
+        namesakes=_namesakes(users), role_titles=_role_titles(request),
         modes=delegations.MODES, form=form, today=local_today(),
         is_admin=caller.actor.has_role("admin"),
     )  # fmt: skip
@@ -178,11 +194,16 @@ def delegations_page(request: Request, done: str | None = None) -> Response:
 
 @router.get("/delegations/units")
 def delegations_units(request: Request, delegator: str = "", unit: str = "") -> Response:
-    """The unit list for the delegator an administrator picked (htmx fragment)."""
+    """What the form offers for the delegator an administrator picked (htmx fragment): the
+    unit list, and in place by id (out of band) the roles and the delegates."""
     caller = ui_caller(request)
     with ctx_of(request).rt.engine.connect() as conn:
-        units = _units_context(conn, caller, delegator or caller.actor.username, unit)
-    return render(request, "delegation_units.html", caller, **units)
+        chosen = _delegator_context(conn, caller, delegator or caller.actor.username, unit)
+        users = _users(conn)
+    return render(
+        request, "delegation_for.html", caller, **chosen, users=users,
+        namesakes=_namesakes(users), role_titles=_role_titles(request), form={},
+    )  # fmt: skip
 
 
 @router.post("/delegations")
@@ -213,7 +234,8 @@ async def delegations_create(request: Request) -> Response:
             )  # fmt: skip
     except KhenthuongError as exc:
         message, status = _error_text(request, caller, exc)
-        return _page(request, caller, message, status, form=fields)
+        kept = {**fields, "roles": [str(r) for r in form.getlist("roles")]}
+        return _page(request, caller, message, status, form=kept)
     return redirect("/delegations?done=saved")
 
 
