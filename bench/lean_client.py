@@ -96,6 +96,11 @@ class Round:
         pg = sum(c - backends0.get(p, 0.0) for p, c in backends.items())
         return cls(result, tree_cpu(server) - server0, split, machine, pg)
 
+    def shares(self) -> str:
+        """Each worker's share of the CPU the workers used, e.g. `27/73%`: a skew shows."""
+        total = sum(self.split) or 1.0
+        return "/".join(f"{c / total * 100:.0f}" for c in self.split) + "%"
+
     def __str__(self) -> str:
         r, n = self.result, max(1, len(self.result.latencies))
         failed = f", {len(r.failures)} failed (first: {r.failures[0]})" if r.failures else ""
@@ -105,18 +110,17 @@ class Round:
             f"{self.server / n * 1000:.2f} ms/req ({self.server / r.wall:.0%}), PostgreSQL "
             f"{self.database / n * 1000:.2f} ms/req, workers "
             + " / ".join(f"{c:.2f}" for c in self.split)
-            + f" s; machine busy {self.machine / r.wall:.2f} cores"
+            + f" s ({self.shares()}); machine busy {self.machine / r.wall:.2f} cores"
         )
 
 
 def row(label: str, runs: list[Round], ratio: float, verdict: str = "") -> list[str]:
     """A table row of the rounds of one scenario against one server: median throughput and
     p95, each round's throughput, `ratio` (to the first server) and its verdict, then the CPU
-    of the client, of the server and of its PostgreSQL backends a request, each worker's share
-    of the server's CPU, the machine's busy cores (every process's) and the failures, over all
+    of the client, of the server and of its PostgreSQL backends a request, each round's split
+    of the workers' CPU, the machine's busy cores (every process's) and the failures, over all
     rounds."""
     ok = max(1, sum(len(r.result.latencies) for r in runs))
-    split = [sum(c) for c in zip(*(r.split for r in runs), strict=True)]
     wall = sum(r.result.wall for r in runs) or 1.0
     return [
         label,
@@ -127,7 +131,7 @@ def row(label: str, runs: list[Round], ratio: float, verdict: str = "") -> list[
         f"client CPU {sum(r.result.cpu for r in runs) / ok * 1000:.3f} ms/req",
         f"server CPU {sum(r.server for r in runs) / ok * 1000:.2f} ms/req",
         f"PostgreSQL CPU {sum(r.database for r in runs) / ok * 1000:.2f} ms/req",
-        "workers " + " / ".join(f"{c / (sum(split) or 1.0):.0%}" for c in split),
+        ("workers " + " · ".join(r.shares() for r in runs)) if len(runs[0].split) > 1 else "",
         f"machine {sum(r.machine for r in runs) / wall:.2f} cores",
         f"{sum(len(r.result.failures) for r in runs)} failed",
     ]
