@@ -406,8 +406,9 @@ def run_processes(
     N, all started before measuring; rounds interleaved (1, 2, 1, 2 …) so that a change of
     load on the machine hits every N alike; the median of the rounds is reported. The load
     comes from bench/lean_client.py (`client="httpx"`: the httpx threads of `measure`), a new
-    connection per request unless `keepalive`; beside each round, the client's CPU, the
-    server's and each uvicorn worker's, so that a skew between the workers shows."""
+    connection per request unless `keepalive`; beside each round, the CPU of the client, of
+    the server, of each uvicorn worker (a skew shows), of the database's PostgreSQL backends
+    and of the whole machine (what other users' jobs take)."""
     t0 = time.perf_counter()
     drafts, officer_token, _ = prepare(url, rows, count * rounds * len(processes))
     load_s = time.perf_counter() - t0
