@@ -79,7 +79,7 @@ import httpx  # noqa: E402
 from sqlalchemy import Engine, select, text  # noqa: E402
 
 from bench import lean_client as lean  # noqa: E402
-from bench.proc_cpu import own_cpu, tree_cpu, worker_pids  # noqa: E402
+from bench.proc_cpu import own_cpu, parent_of, tree_cpu, worker_pids  # noqa: E402
 from khenthuong.runtime import Runtime, open_runtime  # noqa: E402
 from khenthuong.services import new_nominations  # noqa: E402
 from khenthuong.services.accounts import create_token  # noqa: E402
@@ -407,8 +407,8 @@ def run_processes(
     load on the machine hits every N alike; the median of the rounds is reported. The load
     comes from bench/lean_client.py (`client="httpx"`: the httpx threads of `measure`), a new
     connection per request unless `keepalive`; beside each round, the CPU of the client, of
-    the server, of each uvicorn worker (a skew shows), of the database's PostgreSQL backends
-    and of the whole machine (what other users' jobs take)."""
+    the server, of each uvicorn worker (a skew shows), of the PostgreSQL server when it runs
+    here, and of the whole machine (what other users' jobs take)."""
     t0 = time.perf_counter()
     drafts, officer_token, _ = prepare(url, rows, count * rounds * len(processes))
     load_s = time.perf_counter() - t0
@@ -419,12 +419,12 @@ def run_processes(
     if client == "httpx" and not keepalive:
         officer["Connection"] = "close"
     body = json.dumps(ADVANCE, separators=(",", ":")).encode()  # as httpx sends `json=`
-    database = " " + url.rsplit("/", 1)[1] + " "  # in its PostgreSQL backends' command lines
     figures: dict[str, dict[int, list[lean.Round]]] = {"advance": {}, "health": {}}
     try:
         for _, base in servers.values():  # warm every worker's pool and caches
             _round(base, None, 8 * clients, clients, officer, body, keepalive, client)
         pids = {n: worker_pids(proc.pid, n) for n, (proc, _) in servers.items()}
+        postgres = parent_of(f" {url.rsplit('/', 1)[1]} ")  # the parent of its backends
         used = 0
         for i in range(rounds):
             for n in processes:
@@ -436,7 +436,7 @@ def run_processes(
                     run = partial(
                         _round, base, todo, count, clients, officer, body, keepalive, client
                     )
-                    done = lean.Round.of(proc.pid, pids[n], database, run)
+                    done = lean.Round.of(proc.pid, pids[n], postgres, run)
                     figures[kind].setdefault(n, []).append(done)
                     print(f"round {i + 1}, {_procs(n)}, {kind}: {done}", flush=True)
     finally:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bench.proc_cpu import cpu_by_cmdline, machine_cpu, process_cpu, tree_cpu
+from bench.proc_cpu import machine_cpu, process_cpu, tree_cpu
 
 
 def request_bytes(
@@ -74,7 +74,7 @@ class Result:
 @dataclass
 class Round:
     """One scenario of one round against one server: what the client saw and its CPU, the
-    server's CPU (all its processes), each uvicorn worker's CPU, its database's backends' CPU,
+    server's CPU (all its processes), each uvicorn worker's CPU, the PostgreSQL server's CPU
     and the CPU of every process on the machine, other users' included (seconds)."""
 
     result: Result
@@ -84,16 +84,19 @@ class Round:
     database: float
 
     @classmethod
-    def of(cls, server: int, workers: list[int], database: str, run: Callable[[], Result]) -> Round:
-        """`run()` against the server of pid `server` whose workers are `workers`, on the
-        PostgreSQL database named `database` (when its server runs on this machine)."""
+    def of(
+        cls, server: int, workers: list[int], postgres: int | None, run: Callable[[], Result]
+    ) -> Round:
+        """`run()` against the server of pid `server` whose workers are `workers`; `postgres`:
+        the pid of the PostgreSQL server when it runs on this machine (its whole CPU counts,
+        every database's: on a quiet machine, what the requests cost it)."""
         split0 = [process_cpu(p) for p in workers]
-        server0, machine0, backends0 = tree_cpu(server), machine_cpu(), cpu_by_cmdline(database)
+        server0, machine0 = tree_cpu(server), machine_cpu()
+        pg0 = tree_cpu(postgres, reaped=True) if postgres else 0.0
         result = run()
         machine = machine_cpu() - machine0
-        backends = cpu_by_cmdline(database)
+        pg = tree_cpu(postgres, reaped=True) - pg0 if postgres else float("nan")
         split = [process_cpu(p) - c for p, c in zip(workers, split0, strict=True)]
-        pg = sum(c - backends0.get(p, 0.0) for p, c in backends.items())
         return cls(result, tree_cpu(server) - server0, split, machine, pg)
 
     def shares(self) -> str:
@@ -117,7 +120,7 @@ class Round:
 def row(label: str, runs: list[Round], ratio: float, verdict: str = "") -> list[str]:
     """A table row of the rounds of one scenario against one server: median throughput and
     p95, each round's throughput, `ratio` (to the first server) and its verdict, then the CPU
-    of the client, of the server and of its PostgreSQL backends a request, each round's split
+    of the client, of the server and of PostgreSQL a request, each round's split
     of the workers' CPU, the machine's busy cores (every process's) and the failures, over all
     rounds."""
     ok = max(1, sum(len(r.result.latencies) for r in runs))

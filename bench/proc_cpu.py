@@ -8,13 +8,15 @@ import time
 from pathlib import Path
 
 
-def process_cpu(pid: int) -> float:
-    """User+sys CPU seconds of one process (0 when it is gone)."""
+def process_cpu(pid: int, reaped: bool = False) -> float:
+    """User+sys CPU seconds of one process (0 when it is gone); with `reaped`, plus those of
+    its children that have exited and been waited for."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = sum(int(f) for f in fields[11 : 15 if reaped else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _children() -> dict[int, list[int]]:
@@ -31,16 +33,17 @@ def _children() -> dict[int, list[int]]:
     return children
 
 
-def tree_cpu(root: int) -> float:
+def tree_cpu(root: int, reaped: bool = False) -> float:
     """CPU seconds of `root` and its descendants (a server and its uvicorn workers); 0.0 where
-    /proc is missing."""
+    /proc is missing. With `reaped`, those that have exited count too (PostgreSQL's backends
+    of connections closed meanwhile: their CPU is added to the postmaster's once reaped)."""
     if not Path("/proc").is_dir():
         return 0.0
     children = _children()
     total, todo = 0.0, [root]
     while todo:
         pid = todo.pop()
-        total += process_cpu(pid)
+        total += process_cpu(pid, reaped)
         todo += children.get(pid, [])
     return total
 
@@ -72,20 +75,19 @@ def worker_pids(pid: int, workers: int) -> list[int]:
     return found
 
 
-def cpu_by_cmdline(marker: str) -> dict[int, float]:
-    """CPU seconds of every process whose command line contains `marker`, by pid (the
-    PostgreSQL backends of one database: `postgres: … USER DBNAME 127.0.0.1(…) idle`)."""
-    found: dict[int, float] = {}
+def parent_of(marker: str) -> int | None:
+    """The parent of a process whose command line contains `marker` (the postmaster, parent of
+    the backends of a database: `postgres: … USER DBNAME 127.0.0.1(…) idle`); None if none."""
     if not Path("/proc").is_dir():
-        return found
+        return None
     needle = marker.encode()
     for entry in Path("/proc").iterdir():
         try:
             if entry.name.isdigit() and needle in (entry / "cmdline").read_bytes():
-                found[int(entry.name)] = process_cpu(int(entry.name))
-        except OSError:
+                return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-    return found
+    return None
 
 
 def machine_cpu() -> float:
