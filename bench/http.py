@@ -42,7 +42,11 @@ and no request failed (failures are counted, not raised).
 With --processes 1,2 (PostgreSQL only, nothing else runs): advance throughput of one server
 with one process and one with two (`khenthuong serve --workers N`, uvicorn workers), both
 started before measuring and measured in interleaved rounds (--rounds, median); the ratio
-of two over one is PASS at x1.4 or more.
+of two over one is PASS at x1.4 or more. The load comes from bench/lean_client.py (one
+thread, raw sockets, C requests in flight, a new connection per request so that the kernel
+spreads them over the workers; --keepalive keeps C connections; --client httpx: the httpx
+threads above, which took half of a 2-core machine); every round prints the client's CPU,
+the server's and each worker's, and failed requests, which do not count as throughput.
 
 Prints figures only (no assertions); BENCHMARKS.md records a run.
 """
@@ -51,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import random
 import socket
@@ -63,6 +68,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +78,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.pro
 import httpx  # noqa: E402
 from sqlalchemy import Engine, select, text  # noqa: E402
 
-from bench.proc_cpu import own_cpu, tree_cpu  # noqa: E402
+from bench import lean_client as lean  # noqa: E402
+from bench.proc_cpu import own_cpu, parent_of, tree_cpu, worker_pids  # noqa: E402
 from khenthuong.runtime import Runtime, open_runtime  # noqa: E402
 from khenthuong.services import new_nominations  # noqa: E402
 from khenthuong.services.accounts import create_token  # noqa: E402
@@ -119,8 +126,8 @@ def fill(rt: Runtime, rows: int) -> None:
     shapes = []
     for loaded in rt.registry.latest():
         wf = loaded.definition
-        for name, state in wf.states.items():
-            shapes.append((wf.name, wf.version, name, state.closed))
+        for name, state_def in wf.states.items():
+            shapes.append((wf.name, wf.version, name, state_def.closed))
     batch: list[dict[str, object]] = []
     with write_tx(rt.engine) as conn:
         for i in range(rows):
@@ -326,7 +333,7 @@ def _measure_server(
     officer = {"Authorization": f"Bearer {officer_token}"}
     with httpx.Client(base_url=base, headers=bearer) as probe:
         queued = len(probe.get("/api/queue", params={"limit": 100}).json()["items"])
-    scenarios: list[tuple[str, Request, dict[str, object]]] = [
+    scenarios: list[tuple[str, Request, dict[str, Any]]] = [
         ("GET /health (baseline)", lambda c, i: c.get("/health"), {}),
         ("GET /queue (HTML, session)", lambda c, i: c.get("/queue"), {"cookies": cookies}),
         ("GET /api/queue (JSON, token)", lambda c, i: c.get("/api/queue"), {"headers": bearer}),
@@ -387,80 +394,103 @@ PROCESS_TARGET = 1.4
 """Advance throughput of two server processes over one, on 2 cores (issue 19)."""
 
 
+ADVANCE = {"trigger": "submit", "expected_version": 1}
+"""The body of every advance the benchmarks post (`submit` from the draft, version 1)."""
+
+
 def run_processes(
     url: str, rows: int, count: int, clients: int, processes: list[int], rounds: int,
-    keepalive: bool = True,
+    keepalive: bool = False, client: str = "lean",
 ) -> list[list[str]]:  # fmt: skip
     """Advance throughput of `serve --workers N` for each N, on one database: one server per
     N, all started before measuring; rounds interleaved (1, 2, 1, 2 …) so that a change of
-    load on the machine hits every N alike; the median of the rounds is reported."""
+    load on the machine hits every N alike; the median of the rounds is reported. The load
+    comes from bench/lean_client.py (`client="httpx"`: the httpx threads of `measure`), a new
+    connection per request unless `keepalive`; beside each round, the CPU of the client, of
+    the server, of each uvicorn worker (a skew shows), of the PostgreSQL server when it runs
+    here, and of the whole machine (what other users' jobs take)."""
     t0 = time.perf_counter()
     drafts, officer_token, _ = prepare(url, rows, count * rounds * len(processes))
     load_s = time.perf_counter() - t0
     home = Path(tempfile.mkdtemp(prefix="kt-bench-http-"))
     print(f"processes: server logs in {home}", file=sys.stderr)
     servers = {n: start_server(url, home, n, f"server-{n}.log") for n in processes}
-    # Without keep-alive every request is a new connection, which the kernel hands to
-    # whichever worker waits for one: kept-alive connections stay with the worker that
-    # accepted them, and uvicorn's workers share one listening socket (no SO_REUSEPORT), so
-    # a few connections can land mostly on one worker.
-    close = {} if keepalive else {"Connection": "close"}
-    officer = {"Authorization": f"Bearer {officer_token}", **close}
-    figures: dict[int, list[tuple[float, float, float]]] = {n: [] for n in processes}
-    health: dict[int, list[float]] = {n: [] for n in processes}
+    officer = {"Authorization": f"Bearer {officer_token}", "Content-Type": "application/json"}
+    if client == "httpx" and not keepalive:
+        officer["Connection"] = "close"
+    body = json.dumps(ADVANCE, separators=(",", ":")).encode()  # as httpx sends `json=`
+    figures: dict[str, dict[int, list[lean.Round]]] = {"advance": {}, "health": {}}
     try:
         for _, base in servers.values():  # warm every worker's pool and caches
-            measure(base, 8 * clients, clients, lambda c, i: c.get("/health"))
+            _round(base, None, 8 * clients, clients, officer, body, keepalive, client)
+        pids = {n: worker_pids(proc.pid, n) for n, (proc, _) in servers.items()}
+        postgres = parent_of(f" {url.rsplit('/', 1)[1]} ")  # the parent of its backends
         used = 0
-        for _ in range(rounds):
+        for i in range(rounds):
             for n in processes:
-                _, base = servers[n]
-                batch = drafts[used : used + count]
+                paths = [f"/api/nominations/{d}/advance" for d in drafts[used : used + count]]
                 used += count
-
-                def advance(c: httpx.Client, i: int, batch: list[int] = batch) -> httpx.Response:
-                    return c.post(
-                        f"/api/nominations/{batch[i]}/advance",
-                        json={"trigger": "submit", "expected_version": 1},
-                    )
-
-                t1 = time.perf_counter()
-                latencies = measure(base, count, clients, advance, headers=officer)
-                figures[n].append(summary(latencies, time.perf_counter() - t1))
+                proc, base = servers[n]
                 # Baseline in the same round: the cheapest route (routing, `select 1`).
-                t1 = time.perf_counter()
-                latencies = measure(
-                    base, count, clients, lambda c, i: c.get("/health", headers=close)
-                )
-                health[n].append(summary(latencies, time.perf_counter() - t1)[0])
+                for kind, todo in (("advance", paths), ("health", None)):
+                    run = partial(
+                        _round, base, todo, count, clients, officer, body, keepalive, client
+                    )
+                    done = lean.Round.of(proc.pid, pids[n], postgres, run)
+                    figures[kind].setdefault(n, []).append(done)
+                    print(f"round {i + 1}, {_procs(n)}, {kind}: {done}", flush=True)
     finally:
         for proc, _ in servers.values():
             proc.terminate()
             proc.wait(timeout=60)
     out = [[f"PostgreSQL: seed {rows:,} nominations", f"{load_s:.1f} s", "", "", ""]]
-    one = statistics.median(r[0] for r in figures[processes[0]])
-    for n in processes:
-        rps = statistics.median(r[0] for r in figures[n])
-        p95 = statistics.median(r[2] for r in figures[n])
-        ratio = rps / one
-        verdict = ""
-        if n == 2 and processes[0] == 1:
-            verdict = "PASS" if ratio >= PROCESS_TARGET else "MISS"
-        out.append(
-            [f"PostgreSQL: advance, {n} server process{'es' if n > 1 else ''}",
-             f"{rps:,.0f} req/s", f"p95 {p95:.1f} ms",
-             " / ".join(f"{r[0]:.0f}" for r in figures[n]) + " req/s",
-             f"x{ratio:.2f} {verdict}".strip()]
-        )  # fmt: skip
-    base_one = statistics.median(health[processes[0]])
-    for n in processes:
-        rps = statistics.median(health[n])
-        out.append(
-            [f"PostgreSQL: GET /health (baseline), {n} server process{'es' if n > 1 else ''}",
-             f"{rps:,.0f} req/s", "", " / ".join(f"{r:.0f}" for r in health[n]) + " req/s",
-             f"x{rps / base_one:.2f}"]
-        )  # fmt: skip
+    for kind, label in (("advance", "advance"), ("health", "GET /health (baseline)")):
+        one = statistics.median(r.result.rps for r in figures[kind][processes[0]])
+        for n in processes:
+            ratio = statistics.median(r.result.rps for r in figures[kind][n]) / one
+            verdict = ""
+            if kind == "advance" and n == 2 and processes[0] == 1:
+                verdict = "PASS" if ratio >= PROCESS_TARGET else "MISS"
+            out.append(
+                lean.row(f"PostgreSQL: {label}, {_procs(n)}", figures[kind][n], ratio, verdict)
+            )
     return out
+
+
+def _round(
+    base: str, paths: list[str] | None, count: int, clients: int, officer: dict[str, str],
+    body: bytes, keepalive: bool, client: str,
+) -> lean.Result:  # fmt: skip
+    """An advance on each of `paths`, or `count` GET /health when None."""
+    if client == "lean":
+        address = ("127.0.0.1", int(base.rsplit(":", 1)[1]))
+        if paths is None:
+            todo = [lean.request_bytes("GET", address, "/health", keepalive=keepalive)] * count
+        else:
+            todo = [
+                lean.request_bytes("POST", address, p, officer, body, keepalive=keepalive)
+                for p in paths
+            ]
+        return lean.run(address, todo, clients, keepalive=keepalive)
+    failed: list[str] = []
+    close = {k: v for k, v in officer.items() if k == "Connection"}
+    cpu0, t0 = own_cpu(), time.perf_counter()
+    if paths is None:
+        latencies = measure(
+            base, count, clients, lambda c, i: c.get("/health"), failed, headers=close
+        )
+    else:
+        latencies = measure(
+            base, len(paths), clients, lambda c, i: c.post(paths[i], json=ADVANCE), failed,
+            headers=officer,
+        )  # fmt: skip
+    wall, cpu = time.perf_counter() - t0, own_cpu() - cpu0
+    # measure() keeps the failed requests' latencies too: a failure is not throughput.
+    return lean.Result(latencies[: len(latencies) - len(failed)], failed, wall, cpu)
+
+
+def _procs(n: int) -> str:
+    return f"{n} server process{'es' if n > 1 else ''}"
 
 
 def main() -> None:
@@ -501,12 +531,21 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="with --processes (median)")
     parser.add_argument(
-        "--no-keepalive", action="store_true", help="with --processes: a connection a request"
+        "--keepalive",
+        action="store_true",
+        help="with --processes: C kept-alive connections (default: a new one per request)",
+    )
+    parser.add_argument("--no-keepalive", action="store_true", help=argparse.SUPPRESS)  # default
+    parser.add_argument(
+        "--client",
+        choices=("lean", "httpx"),
+        default="lean",
+        help="with --processes: bench/lean_client.py (one thread, raw sockets) or C httpx threads",
     )
     args = parser.parse_args()
     if args.processes:
         counts = [int(n) for n in args.processes.split(",") if n]
-        results = on_pg_database(
+        table = on_pg_database(
             lambda url: run_processes(
                 url,
                 args.rows,
@@ -514,14 +553,16 @@ def main() -> None:
                 args.clients,
                 counts,
                 args.rounds,
-                keepalive=not args.no_keepalive,
+                keepalive=args.keepalive,
+                client=args.client,
             )
         )
+        in_flight = "client threads" if args.client == "httpx" else "requests in flight (lean)"
         print_table(
-            f"{args.clients} client threads, {args.requests} advances per server and round, "
-            f"median of {args.rounds} interleaved rounds; target x{PROCESS_TARGET} for 2"
-            + ("; a new connection per request" if args.no_keepalive else ""),
-            results,
+            f"{args.clients} {in_flight}, {args.requests} advances per server and round, "
+            f"median of {args.rounds} interleaved rounds; target x{PROCESS_TARGET} for 2; "
+            + ("kept-alive connections" if args.keepalive else "a new connection per request"),
+            table,
         )
         return
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
