@@ -33,7 +33,12 @@ def open_runtime(
         engine = (
             get_engine()
             if settings is get_settings()
-            else make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+            else make_engine(
+                settings.database_url,
+                sqlite_synchronous=settings.sqlite_synchronous,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+            )
         )
     roles = roles_in(settings.config_dir)
     registry = load_registry([settings.workflows_dir], known_roles=roles)

@@ -30,6 +30,15 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = "FULL"
     """SQLite PRAGMA synchronous: FULL keeps every acknowledged step across a crash."""
 
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    """PostgreSQL: connections each process keeps open (SQLAlchemy's pool_size). A request
+    beyond them opens an overflow connection that is closed after use, and every new
+    connection costs PostgreSQL a new backend process (bench/http.py --processes: at 8
+    advances in flight the default of 5 doubled PostgreSQL's CPU per advance)."""
+
+    db_max_overflow: int = Field(default=20, ge=0, le=500)
+    """PostgreSQL: connections a process may open beyond `db_pool_size` under a burst."""
+
     timezone: str = "Asia/Ho_Chi_Minh"
     """Local time zone for working-day arithmetic and display."""
 

@@ -13,8 +13,16 @@ from sqlmodel import Session
 from khenthuong.settings import get_settings
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys on."""
+def make_engine(
+    url: str,
+    *,
+    sqlite_synchronous: str = "FULL",
+    echo: bool = False,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys on; a server
+    database keeps `pool_size` connections open (`max_overflow` more under a burst)."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
@@ -37,7 +45,9 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
         engine.dialect.do_begin = _sqlite_begin  # type: ignore[method-assign]
         return engine
     # No pre-ping: it costs a round trip per checkout (BENCHMARKS.md); recycle instead.
-    return create_engine(url, echo=echo, pool_recycle=1800)
+    return create_engine(
+        url, echo=echo, pool_recycle=1800, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def _sqlite_begin(dbapi_connection: Any) -> None:
@@ -80,14 +90,16 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
 
 
 @lru_cache(maxsize=4)
-def _cached_engine(url: str, synchronous: str) -> Engine:
-    return make_engine(url, sqlite_synchronous=synchronous)
+def _cached_engine(url: str, synchronous: str, pool_size: int, max_overflow: int) -> Engine:
+    return make_engine(
+        url, sqlite_synchronous=synchronous, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def get_engine() -> Engine:
     """The process-wide engine for the configured database."""
-    settings = get_settings()
-    return _cached_engine(settings.database_url, settings.sqlite_synchronous)
+    s = get_settings()
+    return _cached_engine(s.database_url, s.sqlite_synchronous, s.db_pool_size, s.db_max_overflow)
 
 
 @contextmanager
