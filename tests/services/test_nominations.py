@@ -255,6 +255,34 @@ def test_a_batch_reads_the_same_number_of_times_whatever_its_size(rt: Runtime) -
     assert counts[0] < 10
 
 
+def test_a_guarded_single_step_reads_the_nomination_once(rt: Runtime) -> None:
+    """`submit` runs `not_blocked`, which looks at the nominee and the achievement: the step's
+    own read carries them, so the whole row is not read a second time (statements through
+    Core are seen by the listener; the step's own SELECT, UPDATE and INSERT are not)."""
+    officer = actor(rt, "cb.qd")
+    with write_tx(rt.engine) as conn:
+        pid = add_person(conn, "Lê Văn Cường", "CCYQD")
+    nid = new_nominations.create_nomination(
+        rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD", actor=officer,
+        nominee_person_id=pid, year=2026, achievement_ref="Sáng kiến cải tiến quy trình",
+    )  # fmt: skip
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, sql: str, *rest: object) -> None:
+        statements.append(sql)
+
+    event.listen(rt.engine, "before_cursor_execute", record)
+    try:
+        stepping.advance(rt.engine, rt.registry, nid, "submit", officer)
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", record)
+    assert row(rt, nid)["state"] != "draft"
+    whole_row = [s for s in statements if "nomination.nominee_name" in s]
+    assert whole_row == []  # only the guard's facts: blockers, awards, other claims
+    assert statements and all("FROM nomination" not in s or "achievement_ref IN" in s
+                              for s in statements)  # fmt: skip
+
+
 def test_vietnamese_text_is_stored_in_nfc(rt: Runtime) -> None:
     """A decomposed (NFD) reason is stored composed (NFC) in the event payload."""
     import unicodedata

@@ -65,8 +65,9 @@ _RUN_EVENT = Prepared(_INSERT_EVENT.inline(), EVENT_FIELDS)
 _RUN_OUTBOX = Prepared(_INSERT_OUTBOX.inline(), NOTICE_FIELDS)
 
 
-# What a step itself reads (checks, plan, version check, chain); a guard or the decision
-# service reading any other column loads the whole row once (`_StepRow`).
+# What a step itself reads (checks, plan, version check, chain), and the nominee and the
+# achievement that `not_blocked` (the guard of most submissions) checks; a guard or the
+# decision service reading any other column loads the whole row once (`_StepRow`).
 _STEP_READS = (
     "id",
     "workflow",
@@ -79,6 +80,9 @@ _STEP_READS = (
     "entered_by",
     "state_entered_at",
     "quota_taken",
+    "nominee_person_id",
+    "nominee_unit_id",
+    "achievement_ref",
 )
 _SELECT_STEP = Prepared(
     select(*(NOMINATIONS.c[k] for k in _STEP_READS)).where(NOMINATIONS.c.id == bindparam("nid"))
