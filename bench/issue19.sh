@@ -32,6 +32,6 @@ step() {  # step NAME COMMAND...: run one benchmark, its output to NAME.txt and 
 step peers $py bench/peers.py
 step queue $py bench/http.py --queue-only --workers 1,2 --requests 300
 step history $py bench/audit.py --history
-step processes $py bench/http.py --processes 1,2
+step processes $py bench/http.py --processes 1,2 --clients 8
 step workers $py bench/workers.py
 echo "all figures in $out"
