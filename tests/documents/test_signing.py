@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,9 @@ def test_signing_and_checking_from_inside_a_running_event_loop(tmp_path: Path) -
                              reason="Ký ban hành quyết định", location="Hà Nội")  # fmt: skip
         return signed, check_pdf(signed, trusted)
 
-    signed, check = asyncio.run(inside_a_loop())
+    # In a thread of its own: this test's thread may already run a loop (a browser test's
+    # sync Playwright session earlier in the same pytest worker), where asyncio.run refuses.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        signed, check = pool.submit(asyncio.run, inside_a_loop()).result()
     assert check.valid, check.problems  # type: ignore[attr-defined]
     assert check_pdf(signed, trusted).valid
