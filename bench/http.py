@@ -57,17 +57,13 @@ import argparse
 import importlib.util
 import json
 import os
-import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -76,20 +72,12 @@ sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path(__file__).resolv
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.proc_cpu
 
 import httpx  # noqa: E402
-from sqlalchemy import Engine, select, text  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
 
 from bench import lean_client as lean  # noqa: E402
+from bench.http_setup import PG_URL, QUEUE_USER, prepare, session_cookies, start_server  # noqa: E402
 from bench.proc_cpu import own_cpu, parent_of, tree_cpu, worker_pids  # noqa: E402
-from khenthuong.runtime import Runtime, open_runtime  # noqa: E402
-from khenthuong.services import new_nominations  # noqa: E402
-from khenthuong.services.accounts import create_token  # noqa: E402
-from khenthuong.services.actors import load_actor  # noqa: E402
-from khenthuong.services.org import apply_seed, load_seed  # noqa: E402
-from khenthuong.settings import PROJECT_ROOT, Settings  # noqa: E402
-from khenthuong.storage.db import make_engine, write_tx  # noqa: E402
-from khenthuong.storage.migrate import upgrade  # noqa: E402
-from khenthuong.storage.models import NOMINATIONS, UNITS  # noqa: E402
-from khenthuong.textsearch import fold  # noqa: E402
+from khenthuong.storage.db import make_engine  # noqa: E402
 
 
 def _scan_windows() -> Any:
@@ -106,149 +94,6 @@ def _scan_windows() -> Any:
 
 
 SCAN_WINDOWS = _scan_windows()
-
-PG_URL = os.environ.get(
-    "KHENTHUONG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-KHENTHUONG = str(Path(sys.executable).parent / "khenthuong")
-PASSWORD = "thidua2026"
-QUEUE_USER = "cv.bcy"
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
-GIVEN = ["Văn An", "Thị Bích", "Minh Tuấn", "Thu Hà", "Quang Vinh", "Thị Lan", "Đức Anh"]
-
-
-def fill(rt: Runtime, rows: int) -> None:
-    """`rows` nominations over every workflow, state and demo unit (bulk Core inserts)."""
-    rng = random.Random(2026)
-    now = datetime.now(UTC)
-    with rt.engine.connect() as conn:
-        units = conn.execute(select(UNITS.c.id, UNITS.c.path)).all()
-    shapes = []
-    for loaded in rt.registry.latest():
-        wf = loaded.definition
-        for name, state_def in wf.states.items():
-            shapes.append((wf.name, wf.version, name, state_def.closed))
-    batch: list[dict[str, object]] = []
-    with write_tx(rt.engine) as conn:
-        for i in range(rows):
-            workflow, version, state, closed = rng.choice(shapes)
-            unit = rng.choice(units)
-            name = f"{rng.choice(FAMILY)} {rng.choice(GIVEN)} {i}"
-            batch.append(
-                {
-                    "workflow": workflow,
-                    "workflow_version": version,
-                    "state": state,
-                    "closed": closed,
-                    "version": 2,
-                    "nominee_name": name,
-                    "search_key": fold(name),
-                    "proposing_unit_id": unit.id,
-                    "unit_path": unit.path,
-                    "year": rng.choice((2024, 2025, 2026)),
-                    "created_by": "cb.qd",
-                    "created_at": now,
-                    "state_entered_at": now,
-                    "due_at": None if closed else now + timedelta(days=rng.randint(-20, 40)),
-                    "head_hash": "0" * 64,
-                    "entered_by": "cb.qd",
-                    "commendation_type": "cong_trang",
-                    "quota_taken": False,
-                }
-            )
-            if len(batch) == 20_000:
-                conn.execute(NOMINATIONS.insert(), batch)
-                batch = []
-        if batch:
-            conn.execute(NOMINATIONS.insert(), batch)
-    if rt.engine.dialect.name == "postgresql":
-        with rt.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE nomination"))
-
-
-def prepare(url: str, rows: int, steps: int) -> tuple[list[int], str, str]:
-    """Schema, demo data, bulk rows, `steps` real drafts; returns ids and two tokens."""
-    engine = make_engine(url)
-    upgrade(engine)
-    rt = open_runtime(Settings(database_url=url), engine=engine)
-    with write_tx(engine) as conn:
-        apply_seed(conn, load_seed(PROJECT_ROOT / "config" / "demo.yaml", rt.roles), rt.roles)
-    fill(rt, rows)
-    with engine.connect() as conn:
-        officer = load_actor(conn, "cb.qd")
-    drafts = [
-        new_nominations.create_nomination(
-            engine,
-            rt.registry,
-            workflow="giay_khen",
-            proposing_unit="CCYQD",
-            actor=officer,
-            nominee_name=f"Cán bộ đo hiệu năng {i}",
-            create_person=True,
-            year=2026,
-        )
-        for i in range(steps)
-    ]
-    with write_tx(engine) as conn:
-        _, officer_token = create_token(conn, "cb.qd", "bench")
-        _, queue_token = create_token(conn, QUEUE_USER, "bench")
-    engine.dispose()
-    return drafts, officer_token, queue_token
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(
-    url: str, home: Path, workers: int = 1, log_name: str = "server.log"
-) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "KHENTHUONG_DATABASE_URL": url,
-        "KHENTHUONG_STATE_DIR": str(home / "var"),
-        "KHENTHUONG_MAILDIR": str(home / "maildir"),
-        # A broker URL keeps the embedded scheduler off (no worker consumes it here), so the
-        # first reminder scan over 100,000 rows does not run during the measurements.
-        "KHENTHUONG_BROKER_URL": "redis://127.0.0.1:6379/15",
-    }
-    log = (home / log_name).open("wb")  # kept: the server's errors, if any
-    proc = subprocess.Popen(
-        [KHENTHUONG, "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300  # several workers on a loaded machine start slowly
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("khenthuong serve did not start")
-
-
-def session_cookies(base: str) -> httpx.Cookies:
-    with httpx.Client(base_url=base) as client:
-        client.get("/login")
-        r = client.post(
-            "/login",
-            data={
-                "username": QUEUE_USER,
-                "password": PASSWORD,
-                "login_token": client.cookies.get("kt_login") or "",
-            },
-        )
-        if r.status_code not in (200, 303):
-            raise RuntimeError(f"sign-in failed: {r.status_code}")
-        return client.cookies
-
 
 Request = Callable[[httpx.Client, int], httpx.Response]
 
@@ -299,7 +144,7 @@ def summary(latencies: list[float], wall: float) -> tuple[float, float, float]:
 def run_backend(
     label: str, url: str, rows: int, count: int, clients: int, *, scans: bool, others: bool,
     scan_count: int, scan_nice: int, scan_modes: list[str], queue_only: bool = False,
-    workers: tuple[int, ...] = (1,),
+    workers: tuple[int, ...] = (1,), client: str = "httpx",
 ) -> list[list[str]]:  # fmt: skip
     t0 = time.perf_counter()
     drafts, officer_token, queue_token = prepare(url, rows, 0 if queue_only else count)
@@ -315,7 +160,7 @@ def run_backend(
             out += _measure_server(
                 name, url, home, proc.pid, base, drafts, officer_token, queue_token, count,
                 clients, scans=scans and n == workers[0], others=others, queue_only=queue_only,
-                scan_count=scan_count, scan_nice=scan_nice, scan_modes=scan_modes,
+                scan_count=scan_count, scan_nice=scan_nice, scan_modes=scan_modes, client=client,
             )  # fmt: skip
         finally:
             proc.terminate()
@@ -327,6 +172,7 @@ def _measure_server(
     label: str, url: str, home: Path, pid: int, base: str, drafts: list[int],
     officer_token: str, queue_token: str, count: int, clients: int, *, scans: bool,
     others: bool, queue_only: bool, scan_count: int, scan_nice: int, scan_modes: list[str],
+    client: str = "httpx",
 ) -> list[list[str]]:  # fmt: skip
     cookies = session_cookies(base)
     bearer = {"Authorization": f"Bearer {queue_token}"}
@@ -354,12 +200,23 @@ def _measure_server(
         warm = 0 if "advance" in name else min(20, count)
         if warm:
             measure(base, warm, clients, request, **kw)
-        server0, client0 = tree_cpu(pid), own_cpu()
-        t1 = time.perf_counter()
-        latencies = measure(base, count, clients, request, **kw)
-        wall = time.perf_counter() - t1
+        lean_get = _lean_get(base, name, cookies, bearer, clients) if client == "lean" else None
+        if lean_get is not None:
+            # The same GET from the lean client (bench/lean_client.py): one thread, `clients`
+            # kept-alive connections, so the client takes little of the cores it shares.
+            server0 = tree_cpu(pid)
+            result = lean_get(count)
+            if result.failures:
+                raise RuntimeError(f"{name}: {len(result.failures)} failed: {result.failures[0]}")
+            latencies, wall = result.latencies, result.wall
+            client_ms = result.cpu / count * 1000
+        else:
+            server0, client0 = tree_cpu(pid), own_cpu()
+            t1 = time.perf_counter()
+            latencies = measure(base, count, clients, request, **kw)
+            wall = time.perf_counter() - t1
+            client_ms = (own_cpu() - client0) / count * 1000
         server_ms = (tree_cpu(pid) - server0) / count * 1000
-        client_ms = (own_cpu() - client0) / count * 1000
         rps, p50, p95 = summary(latencies, wall)
         if not base_rps:
             base_rps = rps
@@ -385,6 +242,24 @@ def _measure_server(
             )  # fmt: skip
             print(f"{label}: scans '{mode}' done, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
     return out
+
+
+def _lean_get(
+    base: str, name: str, cookies: httpx.Cookies, bearer: dict[str, str], clients: int = 4
+) -> Callable[[int], lean.Result] | None:
+    """For a GET scenario named `name`: a function sending it `n` times from the lean client
+    over `clients` kept-alive connections (None for the advance, which stays on httpx)."""
+    address = ("127.0.0.1", int(base.rsplit(":", 1)[1]))
+    cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    found = {
+        "GET /health (baseline)": ("/health", {}),
+        "GET /queue (HTML, session)": ("/queue", cookie),
+        "GET /api/queue (JSON, token)": ("/api/queue", bearer),
+    }.get(name)
+    if found is None:
+        return None
+    request = lean.request_bytes("GET", address, found[0], found[1], keepalive=True)
+    return lambda n: lean.run(address, [request] * n, clients, keepalive=True)
 
 
 P95_TARGETS = {"GET /queue": 50.0, "GET /api/queue": 30.0}
@@ -540,7 +415,8 @@ def main() -> None:
         "--client",
         choices=("lean", "httpx"),
         default="lean",
-        help="with --processes: bench/lean_client.py (one thread, raw sockets) or C httpx threads",
+        help="bench/lean_client.py (one thread, raw sockets) or C httpx threads: the advances "
+        "of --processes, and the GETs of the page scenarios (pages during scans stay on httpx)",
     )
     args = parser.parse_args()
     if args.processes:
@@ -574,6 +450,7 @@ def main() -> None:
         "queue_only": args.queue_only,
         "workers": tuple(int(n) for n in args.workers.split(",") if n),
         "scan_modes": [m for m in args.scan_modes.split(",") if m],
+        "client": args.client,
     }
     results: list[list[str]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -585,8 +462,13 @@ def main() -> None:
                 "PostgreSQL", url, args.rows, args.requests, args.clients, **opts
             )
         )
+    who = (
+        "client threads (httpx)"
+        if args.client == "httpx"
+        else "kept-alive connections of the lean client (GETs; the advance on httpx threads)"
+    )
     print_table(
-        f"{args.clients} client threads, {args.requests} requests per scenario, one server "
+        f"{args.clients} {who}, {args.requests} requests per scenario, one server "
         f"(`serve --workers {args.workers}`)",
         results,
     )
