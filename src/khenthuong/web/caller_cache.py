@@ -84,6 +84,10 @@ def _after_execute(
 event.listen(Engine, "after_execute", _after_execute)
 
 
+MISSING = object()
+"""What `CallerCache.peek` answers for a key it does not hold."""
+
+
 class CallerCache:
     """Values by key for `ttl` seconds, forgotten whenever a caller's table is written."""
 
@@ -110,6 +114,16 @@ class CallerCache:
                 self._entries = {}
             self._entries[key] = (now + self.ttl, generation, value)
         return value
+
+    def peek(self, key: tuple[object, ...]) -> object:
+        """The cached value of `key` without loading it: `MISSING` when it is not (or no
+        longer) cached. For callers that must not touch the database (the event loop)."""
+        if self.ttl <= 0 or _Generation.value != self._generation:
+            return MISSING
+        found = self._entries.get(key)
+        if found is None or found[0] <= time.monotonic() or found[1] != self._generation:
+            return MISSING
+        return found[2]
 
     def clear(self) -> None:
         """Forget every caller."""
