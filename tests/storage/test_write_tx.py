@@ -3,11 +3,14 @@ not, and a lock timeout is SQLAlchemy's `OperationalError`."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import threading
+import warnings
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, exc, text
+from sqlalchemy import Connection, Engine, exc, text
 
 from khenthuong.storage.db import make_engine, write_tx
 
@@ -45,9 +48,22 @@ def test_a_write_transaction_holds_the_lock_from_its_begin(engine: Engine) -> No
     assert _other_writer_can_start(engine)
 
 
+def _write_in_a_thread_of_its_own(engine: Engine) -> None:
+    """A write transaction in a thread that then ends: its kept connection goes back to the
+    pool."""
+
+    def write() -> None:
+        with write_tx(engine):
+            pass
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join()
+    gc.collect()
+
+
 def test_a_read_begins_deferred_even_on_a_connection_a_write_used(engine: Engine) -> None:
-    with write_tx(engine):
-        pass
+    _write_in_a_thread_of_its_own(engine)
     for _ in range(2):  # the pool hands back the connection the write transaction used
         with engine.connect() as conn, conn.begin():
             conn.execute(text("SELECT count(*) FROM t")).scalar_one()
@@ -70,4 +86,82 @@ def test_a_lock_timeout_is_sqlalchemys_operational_error(tmp_path: Path) -> None
             assert conn.execute(text("SELECT 1")).scalar_one() == 1
     finally:
         holder.close()
+        engine.dispose()
+
+
+def _driver(conn: Connection) -> object:
+    return conn.connection.dbapi_connection
+
+
+def test_a_thread_keeps_its_write_connection_between_transactions(engine: Engine) -> None:
+    """SQLite: the connection of a thread's write transaction is its next one's too (no
+    check-out and check-in a step), and it is not in the pool meanwhile."""
+    seen = []
+    for n in range(3):
+        with write_tx(engine) as conn:
+            conn.execute(text("INSERT INTO t (id) VALUES (:n)"), {"n": n})
+            seen.append(_driver(conn))
+    assert seen[0] is seen[1] is seen[2]
+    assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    with engine.connect() as conn:  # reads use the pool, and see every write
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 3
+        assert _driver(conn) is not seen[0]
+
+
+def test_a_failed_write_rolls_back_and_the_kept_connection_goes_on(engine: Engine) -> None:
+    with pytest.raises(ZeroDivisionError), write_tx(engine) as conn:
+        conn.execute(text("INSERT INTO t (id) VALUES (1)"))
+        first = _driver(conn)
+        _ = 1 / 0
+    with write_tx(engine) as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 0
+        assert _driver(conn) is first and conn.in_transaction()
+    assert _other_writer_can_start(engine)
+
+
+def test_a_kept_connection_goes_back_when_its_thread_ends_or_another_engine_writes(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Back to its pool without the garbage collector's warning about a connection it had to
+    clean up: when the thread ends, and when the thread writes through another engine."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        checked_out = engine.pool.checkedout()  # type: ignore[attr-defined]
+        _write_in_a_thread_of_its_own(engine)
+        assert engine.pool.checkedout() == checked_out  # type: ignore[attr-defined]
+        other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+        try:
+            with write_tx(engine):
+                pass
+            assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+            with write_tx(other):
+                pass
+            assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+            assert other.pool.checkedout() == 1  # type: ignore[attr-defined]
+        finally:
+            with write_tx(engine):  # other's connection back before other is disposed
+                pass
+            other.dispose()
+
+
+def test_after_dispose_a_write_takes_a_new_connection(engine: Engine) -> None:
+    with write_tx(engine) as conn:
+        before = _driver(conn)
+    engine.dispose()
+    with write_tx(engine) as conn:
+        conn.execute(text("INSERT INTO t (id) VALUES (7)"))
+        assert _driver(conn) is not before
+    assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id FROM t")).scalar_one() == 7
+
+
+def test_a_server_database_gives_the_connection_back_after_each_write(pg_database: str) -> None:
+    engine = make_engine(pg_database)
+    try:
+        for _ in range(2):
+            with write_tx(engine) as conn:
+                conn.execute(text("SELECT 1"))
+            assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
         engine.dispose()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from typing import Any
 
@@ -24,9 +26,12 @@ def make_engine(
     """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys on; a server
     database keeps `pool_size` connections open (`max_overflow` more under a burst)."""
     if url.startswith("sqlite"):
+        # No limit on connections (a file's are cheap): each thread that writes keeps its
+        # own between write transactions (`write_tx`), and a web process runs up to 40.
         engine = create_engine(
-            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
-        )
+            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
+            max_overflow=-1,
+        )  # fmt: skip
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -72,21 +77,72 @@ AFTER_COMMIT = "khenthuong_after_commit"
 def write_tx(engine: Engine) -> Iterator[Connection]:
     """A connection in a write transaction: committed on success, rolled back on error.
 
-    On SQLite it starts with BEGIN IMMEDIATE; elsewhere it is an ordinary transaction.
-    Callables a service appended to `conn.info[AFTER_COMMIT]` run once it has committed.
+    On SQLite it starts with BEGIN IMMEDIATE, and the thread keeps the connection for its next
+    write transaction on the same engine (`_Kept`); elsewhere it is an ordinary transaction
+    on a pooled connection. Callables a service appended to `conn.info[AFTER_COMMIT]` run
+    once it has committed.
     """
-    with engine.connect() as conn:
-        info = conn.info
-        info.pop(AFTER_COMMIT, None)
-        info[_WRITE] = True
-        try:
-            with conn.begin():
-                yield conn
-        finally:
-            info.pop(_WRITE, None)
-            hooks = info.pop(AFTER_COMMIT, [])
+    conn, kept = _write_connection(engine)
+    info = conn.info
+    info.pop(AFTER_COMMIT, None)
+    info[_WRITE] = True
+    try:
+        with conn.begin():
+            yield conn
+    finally:
+        info.pop(_WRITE, None)
+        hooks = info.pop(AFTER_COMMIT, [])
+        if not kept:
+            conn.close()
     for hook in hooks:
         hook()
+
+
+class _Kept:
+    """A SQLite connection a thread keeps between its write transactions.
+
+    Checking a connection out of SQLAlchemy's pool and back in costs about 6 µs in a hot loop
+    but about 50 µs a step when each commit waits for the disk (BENCHMARKS.md, "Issue 19: one
+    run of every figure"). It is used again only by the thread that made it, for the same
+    engine and pool (not after `dispose()`), in the same process (not after a fork), and not
+    while it is in a transaction; it goes back to its pool when the thread ends or another
+    engine's connection takes its place."""
+
+    __slots__ = ("conn", "engine", "pid", "pool")
+
+    def __init__(self, conn: Connection, engine: Engine) -> None:
+        self.conn, self.engine, self.pool, self.pid = conn, engine, engine.pool, os.getpid()
+
+    def serves(self, engine: Engine) -> bool:
+        conn = self.conn
+        return (
+            self.engine is engine
+            and self.pool is engine.pool
+            and self.pid == os.getpid()
+            and not conn.closed
+            and not conn.invalidated
+        )
+
+    def __del__(self) -> None:
+        if self.pid == os.getpid():
+            with suppress(Exception):  # at interpreter exit the pool may be gone already
+                self.conn.close()
+
+
+_KEPT = threading.local()
+
+
+def _write_connection(engine: Engine) -> tuple[Connection, bool]:
+    """The connection for a write transaction, and whether the thread keeps it afterwards."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine.connect(), False
+    kept: _Kept | None = getattr(_KEPT, "value", None)
+    if kept is not None and kept.serves(engine):
+        if kept.conn.in_transaction():
+            return engine.connect(), False  # a write transaction inside another: its own
+        return kept.conn, True
+    _KEPT.value = _Kept(engine.connect(), engine)  # the one it replaces goes back to its pool
+    return _KEPT.value.conn, True
 
 
 @lru_cache(maxsize=4)
