@@ -165,3 +165,17 @@ def test_a_server_database_gives_the_connection_back_after_each_write(pg_databas
             assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         engine.dispose()
+
+
+def test_an_in_memory_database_is_made_and_written(tmp_path: Path) -> None:
+    """`sqlite://` (what the docs build and quick checks use): SQLAlchemy's one-connection-a-
+    thread pool, which takes no overflow limit; write transactions work on it."""
+    memory = make_engine("sqlite://")
+    try:
+        with write_tx(memory) as conn:
+            conn.execute(text("CREATE TABLE m (id INTEGER PRIMARY KEY)"))
+            conn.execute(text("INSERT INTO m (id) VALUES (1)"))
+        with write_tx(memory) as conn:
+            assert conn.execute(text("SELECT count(*) FROM m")).scalar_one() == 1
+    finally:
+        memory.dispose()

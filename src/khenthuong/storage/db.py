@@ -28,9 +28,10 @@ def make_engine(
     if url.startswith("sqlite"):
         # No limit on connections (a file's are cheap): each thread that writes keeps its
         # own between write transactions (`write_tx`), and a web process runs up to 40.
+        in_memory = ":memory:" in url or url in ("sqlite://", "sqlite:///")
         engine = create_engine(
             url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
-            max_overflow=-1,
+            **({} if in_memory else {"max_overflow": -1}),  # memory: one connection a thread
         )  # fmt: skip
 
         @event.listens_for(engine, "connect")
@@ -38,7 +39,7 @@ def make_engine(
             # Let SQLAlchemy issue BEGIN itself so that transactions are explicit.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+            if not in_memory:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
