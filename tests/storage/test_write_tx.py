@@ -179,3 +179,22 @@ def test_an_in_memory_database_is_made_and_written(tmp_path: Path) -> None:
             assert conn.execute(text("SELECT count(*) FROM m")).scalar_one() == 1
     finally:
         memory.dispose()
+
+
+def test_a_kept_connection_used_after_its_transaction_leaves_nothing_open(
+    engine: Engine,
+) -> None:
+    """A statement on the connection after its write transaction ended begins another
+    transaction (SQLAlchemy's autobegin); before, the connection was closed and that failed.
+    The next write transaction ends it, so no read snapshot or lock outlives its use."""
+    with write_tx(engine) as conn:
+        conn.execute(text("INSERT INTO t (id) VALUES (1)"))
+    conn.execute(text("SELECT count(*) FROM t")).scalar_one()  # autobegins on the kept one
+    assert conn.in_transaction()
+    with write_tx(engine) as again:
+        assert again is conn
+        again.execute(text("INSERT INTO t (id) VALUES (2)"))
+    assert not conn.in_transaction()
+    assert _other_writer_can_start(engine)
+    with engine.connect() as reader:
+        assert reader.execute(text("SELECT count(*) FROM t")).scalar_one() == 2

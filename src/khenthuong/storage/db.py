@@ -95,6 +95,8 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
         hooks = info.pop(AFTER_COMMIT, [])
         if not kept:
             conn.close()
+        elif conn.in_transaction():
+            conn.rollback()  # begun again inside the block after a commit: not left open
     for hook in hooks:
         hook()
 
@@ -139,9 +141,14 @@ def _write_connection(engine: Engine) -> tuple[Connection, bool]:
         return engine.connect(), False
     kept: _Kept | None = getattr(_KEPT, "value", None)
     if kept is not None and kept.serves(engine):
-        if kept.conn.in_transaction():
-            return engine.connect(), False  # a write transaction inside another: its own
-        return kept.conn, True
+        conn = kept.conn
+        if conn.in_transaction():
+            if conn.info.get(_WRITE):
+                return engine.connect(), False  # a write transaction inside another: its own
+            # Used after its write transaction ended (a statement then began another one):
+            # end that as closing the connection would have, so nothing stays open on it.
+            conn.rollback()
+        return conn, True
     _KEPT.value = _Kept(engine.connect(), engine)  # the one it replaces goes back to its pool
     return _KEPT.value.conn, True
 
