@@ -96,6 +96,31 @@ def test_create_and_read_nomination_within_scope_only(
     assert client.get("/api/nominations/999999", headers=officer).status_code == 404
 
 
+def test_an_advance_outside_the_callers_units_is_refused_recorded_and_writes_nothing(
+    client: TestClient, token: Headers, web_rt: Runtime
+) -> None:
+    """The scope is checked on the step's own read, in its transaction: 403 naming the file,
+    the refusal in the audit trail, the nomination as it was; a missing one is 404."""
+    officer = token("cb.qd")
+    nid = propose(client, officer, person_id(client, officer, "Nguyễn Văn An"), year=2026)["id"]
+    before = len(denied_events(web_rt))
+    r = client.post(
+        f"/api/nominations/{nid}/advance", json={"trigger": "submit"}, headers=token("cb.dcq")
+    )
+    assert r.status_code == 403 and r.headers["content-type"] == PROBLEM
+    assert f"#{nid}" in r.json()["detail"] and "ngoài phạm vi" in r.json()["detail"]
+    assert len(denied_events(web_rt)) == before + 1
+    shown = client.get(f"/api/nominations/{nid}", headers=officer).json()
+    assert (shown["state"], shown["version"]) == ("draft", 1)
+    missing = client.post("/api/nominations/999999/advance", json={"trigger": "submit"},
+                          headers=officer)  # fmt: skip
+    assert missing.status_code == 404 and "#999999" in missing.json()["detail"]
+    attach_dossier(client, officer, nid)
+    done = client.post(f"/api/nominations/{nid}/advance", json={"trigger": "submit"},
+                       headers=officer)  # fmt: skip
+    assert done.status_code == 200 and done.json()["to_state"] != "draft"
+
+
 def test_invalid_input_names_the_field(client: TestClient, token: Headers) -> None:
     officer = token("cb.qd")
     r = client.post("/api/nominations", json={"proposing_unit": "CCYQD"}, headers=officer)

@@ -10,7 +10,7 @@ step must cost little more than the raw writes (bench/transitions.py, bench/peer
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,6 +130,19 @@ def _conflict(conn: Connection, nomination_id: int) -> VersionConflict:
     return VersionConflict(nomination_id, current["state"], current["version"])
 
 
+Gate = Callable[[Mapping[str, Any]], "str | None"]
+"""A caller's own check of the nomination, run on its row inside the step's transaction: the
+reason to refuse it (nothing is then written: `Gated`), or None."""
+
+
+class Gated(Exception):
+    """The step's gate refused the nomination (nothing was written); `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def advance_in(
     conn: Connection,
     registry: WorkflowRegistry,
@@ -141,12 +154,15 @@ def advance_in(
     comment: str | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
+    gate: Gate | None = None,
 ) -> StepResult:
     """`advance` inside the caller's transaction (the caller commits)."""
     now = now or datetime.now(UTC)
     payload = nfc(dict(payload)) if payload else {}
     comment = nfc(comment)
     row = _step_row(conn, nomination_id)
+    if gate is not None and (refused := gate(row)) is not None:
+        raise Gated(refused)
     if expected_version is not None and row["version"] != expected_version:
         raise VersionConflict(nomination_id, row["state"], row["version"])
     if enters_decision(registry, row, trigger):
@@ -241,12 +257,13 @@ def advance(
     comment: str | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
+    gate: Gate | None = None,
 ) -> StepResult:
     """Fire `trigger` on one nomination in its own transaction.
 
     Refusals (wrong state, role, missing field, guard) raise StepRefused; a
-    concurrent change raises VersionConflict naming the current state. Either
-    way nothing is written.
+    concurrent change raises VersionConflict naming the current state; `gate`'s refusal
+    raises Gated. Either way nothing is written.
     """
     with write_tx(engine) as conn:
         return advance_in(
@@ -259,6 +276,7 @@ def advance(
             comment=comment,
             expected_version=expected_version,
             now=now,
+            gate=gate,
         )
 
 
