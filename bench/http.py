@@ -161,6 +161,7 @@ def run_backend(
                 name, url, home, proc.pid, base, drafts, officer_token, queue_token, count,
                 clients, scans=scans and n == workers[0], others=others, queue_only=queue_only,
                 scan_count=scan_count, scan_nice=scan_nice, scan_modes=scan_modes, client=client,
+                server_workers=n,
             )  # fmt: skip
         finally:
             proc.terminate()
@@ -172,7 +173,7 @@ def _measure_server(
     label: str, url: str, home: Path, pid: int, base: str, drafts: list[int],
     officer_token: str, queue_token: str, count: int, clients: int, *, scans: bool,
     others: bool, queue_only: bool, scan_count: int, scan_nice: int, scan_modes: list[str],
-    client: str = "httpx",
+    client: str = "httpx", server_workers: int = 1,
 ) -> list[list[str]]:  # fmt: skip
     cookies = session_cookies(base)
     bearer = {"Authorization": f"Bearer {queue_token}"}
@@ -200,7 +201,11 @@ def _measure_server(
         warm = 0 if "advance" in name else min(20, count)
         if warm:
             measure(base, warm, clients, request, **kw)
-        lean_get = _lean_get(base, name, cookies, bearer, clients) if client == "lean" else None
+        lean_get = (
+            _lean_get(base, name, cookies, bearer, clients, keepalive=server_workers == 1)
+            if client == "lean"
+            else None
+        )
         if lean_get is not None:
             # The same GET from the lean client (bench/lean_client.py): one thread, `clients`
             # kept-alive connections, so the client takes little of the cores it shares.
@@ -245,10 +250,15 @@ def _measure_server(
 
 
 def _lean_get(
-    base: str, name: str, cookies: httpx.Cookies, bearer: dict[str, str], clients: int = 4
-) -> Callable[[int], lean.Result] | None:
-    """For a GET scenario named `name`: a function sending it `n` times from the lean client
-    over `clients` kept-alive connections (None for the advance, which stays on httpx)."""
+    base: str, name: str, cookies: httpx.Cookies, bearer: dict[str, str], clients: int = 4,
+    keepalive: bool = True,
+) -> Callable[[int], lean.Result] | None:  # fmt: skip
+    """For a GET scenario named `name`: a function sending it `n` times from the lean client,
+    `clients` at a time (None for the advance, which stays on httpx). With several uvicorn
+    workers, a connection a request (`keepalive=False`): the workers share one socket and a
+    kept-alive connection stays with the worker that accepted it, so four kept-alive
+    connections could all land on one worker (seen once: the two-worker figure was a
+    one-worker figure)."""
     address = ("127.0.0.1", int(base.rsplit(":", 1)[1]))
     cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
     found = {
@@ -258,8 +268,8 @@ def _lean_get(
     }.get(name)
     if found is None:
         return None
-    request = lean.request_bytes("GET", address, found[0], found[1], keepalive=True)
-    return lambda n: lean.run(address, [request] * n, clients, keepalive=True)
+    request = lean.request_bytes("GET", address, found[0], found[1], keepalive=keepalive)
+    return lambda n: lean.run(address, [request] * n, clients, keepalive=keepalive)
 
 
 P95_TARGETS = {"GET /queue": 50.0, "GET /api/queue": 30.0}
