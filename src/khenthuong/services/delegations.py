@@ -94,14 +94,16 @@ def _overlaps(unit_path: str, grant_path: str) -> bool:
     return unit_path.startswith(grant_path) or grant_path.startswith(unit_path)
 
 
-def delegable_units(conn: Connection, delegator: str) -> list[UnitChoice]:
-    """The units `create` accepts for `delegator` (a role of theirs held over the unit, a unit
-    inside it or a unit around it), in tree order: a unit, then the units under it. Empty for
-    an unknown user or one without roles."""
+def delegable(conn: Connection, delegator: str) -> tuple[list[UnitChoice], list[str]]:
+    """What `create` accepts for `delegator`, from one read of their roles: the units (a role
+    of theirs held over the unit, a unit inside it or a unit around it) in tree order, a unit
+    then the units under it; and the roles they hold in their own right, sorted. Both empty
+    for an unknown user or one without roles."""
     row = conn.execute(select(USERS.c.id).where(USERS.c.username == delegator)).first()
-    if row is None:
-        return []
-    grants = {path for _role, path in _held(conn, int(row.id))}
+    held = [] if row is None else _held(conn, int(row.id))
+    if not held:
+        return [], []
+    grants = {path for _role, path in held}
     units = conn.execute(select(UNITS.c.code, UNITS.c.name, UNITS.c.path)).all()
     names = {str(u.code): str(u.name) for u in units}
     chosen = [
@@ -117,16 +119,8 @@ def delegable_units(conn: Connection, delegator: str) -> list[UnitChoice]:
         for u in units
         if any(_overlaps(str(u.path), g) for g in grants)
     ]
-    return sorted(chosen, key=lambda u: u.path.strip("/").split("/"))
-
-
-def delegable_roles(conn: Connection, delegator: str) -> list[str]:
-    """The roles `delegator` holds in their own right (what a delegation of theirs can carry),
-    sorted; empty for an unknown user."""
-    row = conn.execute(select(USERS.c.id).where(USERS.c.username == delegator)).first()
-    if row is None:
-        return []
-    return sorted({role for role, _path in _held(conn, int(row.id))})
+    units_in_order = sorted(chosen, key=lambda u: u.path.strip("/").split("/"))
+    return units_in_order, sorted({role for role, _path in held})
 
 
 def create(

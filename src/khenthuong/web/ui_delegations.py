@@ -87,9 +87,12 @@ def unit_options(choices: list[delegations.UnitChoice]) -> list[tuple[str, str]]
     another listed unit has the same name, followed by the names of the units above it, as
     many as tell the two apart (the code only when nothing does)."""
     top = min((c.depth for c in choices), default=0)
+    by_name: dict[str, list[delegations.UnitChoice]] = {}
+    for c in choices:
+        by_name.setdefault(c.name, []).append(c)
     labels: list[tuple[str, str]] = []
     for c in choices:
-        same = [o for o in choices if o.name == c.name and o.code != c.code]
+        same = [o for o in by_name[c.name] if o.code != c.code]
         shown = c.name
         for n in range(1, len(c.ancestors) + 1):
             if not same:
@@ -110,14 +113,14 @@ def _delegator_context(
     delegator holds a role over), and the roles they hold in their own right."""
     if not caller.actor.has_role("admin"):
         delegator = caller.actor.username
-    choices = delegations.delegable_units(conn, delegator)
+    choices, roles = delegations.delegable(conn, delegator)
     if not chosen:
         chosen = next((c.code for c in choices if c.held), choices[0].code if choices else "")
     return {
         "unit_options": unit_options(choices),
         "unit_chosen": chosen,
         "delegator": delegator,
-        "delegator_roles": delegations.delegable_roles(conn, delegator),
+        "delegator_roles": roles,
     }
 
 
@@ -142,7 +145,7 @@ def _check_unit(conn: Any, caller: Caller, delegator: str, unit: str) -> None:
     act for, or an unknown one, is left to `delegations.create` to refuse."""
     if caller.actor.username != delegator and not caller.actor.has_role("admin"):
         return
-    choices = delegations.delegable_units(conn, delegator)
+    choices, _roles = delegations.delegable(conn, delegator)
     if any(c.code == unit for c in choices):
         return
     field = {"field": "delegation_unit"}
