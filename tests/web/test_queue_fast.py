@@ -11,7 +11,7 @@ from typing import Any
 import pydantic_core
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from khenthuong.calendar.workdays import default_calendar
 from khenthuong.runtime import Runtime
@@ -182,3 +182,28 @@ def test_sqlite_hands_a_queue_page_over_in_one_row_a_read(
     assert [type(r["closed"]) for r in rows] == [bool] * 3
     # the dated keys, the undated ones, then the page's rows: a row each
     assert (reads, fetched) == (3, 3)
+
+
+def test_the_page_read_is_one_sql_text_whatever_the_page_length(
+    web_rt: Runtime, client: TestClient, token: Headers
+) -> None:
+    """The rows of a page are read by one SQL text with one parameter for the ids, whatever
+    the number of items: psycopg caches its parse of a text of at most 50 parameters, and an
+    IN of one parameter an id was parsed again at every call."""
+    _queue(client, token, web_rt)
+    seen: list[tuple[str, int]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "nominee_name" in statement:  # the page's rows (the keys' read has no names)
+            seen.append((statement, len(parameters)))
+
+    event.listen(web_rt.engine, "before_cursor_execute", record)
+    try:
+        with web_rt.engine.connect() as conn:
+            actor = load_actor(conn, "tt.qd")
+            sizes = [len(my_queue(conn, web_rt.registry, actor, limit=n)) for n in (1, 2, 3)]
+    finally:
+        event.remove(web_rt.engine, "before_cursor_execute", record)
+    assert sizes == [1, 2, 3]
+    assert len(seen) == 3 and len({text for text, _ in seen}) == 1
+    assert {count for _, count in seen} == {1}
