@@ -12,10 +12,12 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import select
 
+from bench.bulk_rows import insert_nominations, nomination_row
 from khenthuong.runtime import Runtime, open_runtime
 from khenthuong.services import new_nominations
 from khenthuong.services.accounts import create_token
@@ -24,8 +26,7 @@ from khenthuong.services.org import apply_seed, load_seed
 from khenthuong.settings import PROJECT_ROOT, Settings
 from khenthuong.storage.db import make_engine, write_tx
 from khenthuong.storage.migrate import upgrade
-from khenthuong.storage.models import NOMINATIONS, UNITS
-from khenthuong.textsearch import fold
+from khenthuong.storage.models import UNITS
 
 PG_URL = os.environ.get(
     "KHENTHUONG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -48,42 +49,24 @@ def fill(rt: Runtime, rows: int) -> None:
         wf = loaded.definition
         for name, state_def in wf.states.items():
             shapes.append((wf.name, wf.version, name, state_def.closed))
-    batch: list[dict[str, object]] = []
-    with write_tx(rt.engine) as conn:
-        for i in range(rows):
-            workflow, version, state, closed = rng.choice(shapes)
-            unit = rng.choice(units)
-            name = f"{rng.choice(FAMILY)} {rng.choice(GIVEN)} {i}"
-            batch.append(
-                {
-                    "workflow": workflow,
-                    "workflow_version": version,
-                    "state": state,
-                    "closed": closed,
-                    "version": 2,
-                    "nominee_name": name,
-                    "search_key": fold(name),
-                    "proposing_unit_id": unit.id,
-                    "unit_path": unit.path,
-                    "year": rng.choice((2024, 2025, 2026)),
-                    "created_by": "cb.qd",
-                    "created_at": now,
-                    "state_entered_at": now,
-                    "due_at": None if closed else now + timedelta(days=rng.randint(-20, 40)),
-                    "head_hash": "0" * 64,
-                    "entered_by": "cb.qd",
-                    "commendation_type": "cong_trang",
-                    "quota_taken": False,
-                }
-            )
-            if len(batch) == 20_000:
-                conn.execute(NOMINATIONS.insert(), batch)
-                batch = []
-        if batch:
-            conn.execute(NOMINATIONS.insert(), batch)
-    if rt.engine.dialect.name == "postgresql":
-        with rt.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE nomination"))
+
+    def row(i: int) -> dict[str, Any]:
+        workflow, version, state, closed = rng.choice(shapes)
+        unit = rng.choice(units)
+        return nomination_row(
+            workflow=workflow,
+            version=version,
+            state=state,
+            closed=closed,
+            name=f"{rng.choice(FAMILY)} {rng.choice(GIVEN)} {i}",
+            unit_id=unit.id,
+            unit_path=unit.path,
+            year=rng.choice((2024, 2025, 2026)),
+            now=now,
+            due_at=None if closed else now + timedelta(days=rng.randint(-20, 40)),
+        )
+
+    insert_nominations(rt.engine, (row(i) for i in range(rows)))
 
 
 def prepare(url: str, rows: int, steps: int) -> tuple[list[int], str, str]:

@@ -30,16 +30,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.bulk_rows
 
 from sqlalchemy import text  # noqa: E402
 
+from bench.bulk_rows import insert_nominations, nomination_row  # noqa: E402
 from khenthuong.runtime import open_runtime  # noqa: E402
 from khenthuong.services import due_scan, reminder_claims, reminders  # noqa: E402
 from khenthuong.services.org import apply_seed, load_seed  # noqa: E402
 from khenthuong.settings import PROJECT_ROOT, Settings  # noqa: E402
 from khenthuong.storage.db import make_engine, write_tx  # noqa: E402
 from khenthuong.storage.migrate import upgrade  # noqa: E402
-from khenthuong.storage.models import NOMINATIONS  # noqa: E402
 
 PG_URL = os.environ.get(
     "KHENTHUONG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -51,43 +52,27 @@ def fill(engine, rows: int, due_now: int) -> None:  # type: ignore[no-untyped-de
     now = datetime.now(UTC)
     with engine.connect() as conn:
         unit = conn.execute(text("select id, path from unit where code = 'CCYQD'")).first()
-    batch = []
-    with write_tx(engine) as conn:
-        for i in range(rows):
-            due = now + timedelta(days=1) if i < due_now else now + timedelta(days=60 + i % 300)
-            batch.append(
-                {
-                    "workflow": "giay_khen",
-                    "workflow_version": 2,
-                    "state": "unit_council",
-                    "closed": False,
-                    "version": 2,
-                    "nominee_name": f"Cán bộ {i}",
-                    "search_key": f"can bo {i}",
-                    "proposing_unit_id": unit.id,
-                    "unit_path": unit.path,
-                    "year": 2026,
-                    "created_by": "cb.qd",
-                    "created_at": now,
-                    "state_entered_at": now,
-                    "due_at": due,
-                    "head_hash": "0" * 64,
-                    "entered_by": "cb.qd",
-                    "commendation_type": "cong_trang",
-                    "quota_taken": False,
-                }
+    insert_nominations(
+        engine,
+        (
+            nomination_row(
+                workflow="giay_khen",
+                version=2,
+                state="unit_council",
+                closed=False,
+                name=f"Cán bộ {i}",
+                unit_id=unit.id,
+                unit_path=unit.path,
+                year=2026,
+                now=now,
+                due_at=now + timedelta(days=1)
+                if i < due_now
+                else now + timedelta(days=60 + i % 300),
             )
-            if len(batch) == 20_000:
-                conn.execute(NOMINATIONS.insert(), batch)
-                batch = []
-        if batch:
-            conn.execute(NOMINATIONS.insert(), batch)
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE nomination"))
-    else:
-        with engine.connect() as conn:
-            conn.execute(text("ANALYZE"))
+            for i in range(rows)
+        ),
+        sqlite_analyze=True,
+    )
 
 
 def time_scan(rt, repeat: int = 5) -> tuple[float, int]:  # type: ignore[no-untyped-def]
