@@ -20,6 +20,11 @@ if ! $py -c "import SpiffWorkflow, statemachine" 2>/dev/null; then
     export PYTHONPATH="$PYTHONPATH:$peers"
 fi
 echo "issue 19 figures; logs in $out; code $(git rev-parse --short HEAD)"
+# The machine's own speed, to read runs on different machines side by side: the absolute
+# targets (ms) move with it, the ratios less (a 2-core AMD EPYC VM gave 14-20 µs, varying from
+# minute to minute; runs before 2026-12-07 13:40 UTC did not record it).
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
+    "sum(range(1000)): $($py -m timeit -n 20000 -r 5 'sum(range(1000))' | sed 's/.*: //')"
 
 step() {  # step NAME COMMAND...: run one benchmark, its output to NAME.txt and the terminal
     local name=$1
