@@ -10,7 +10,7 @@ replaced (`nomination_rows.html` now calls `nomination_rows`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from jinja2 import pass_context
@@ -38,6 +38,17 @@ def nomination_rows(context: Context, items: Iterable[Any]) -> Markup:
     # to escape), instead of a translation and a format per row.
     ticked_parts = escape(t("select_file", id="\x00")).split("\x00") if selectable else []
     parts = ["\n\n"]
+    # Titles, units and due texts repeat down a page: each is escaped once (a dict look-up
+    # after that); the nominee's name, unique a row, is escaped every time. Dates are digits
+    # and slashes (`day`), written as they are.
+    escaped: dict[tuple[str, ...], str] = {}
+
+    def once(key: tuple[str, ...], make: Callable[..., str], *args: Any) -> str:
+        value = escaped.get(key)
+        if value is None:
+            value = escaped[key] = escape(make(*args))
+        return value
+
     for i in items:
         nid = i.id
         name = escape(i.nominee_name)
@@ -48,17 +59,20 @@ def nomination_rows(context: Context, items: Iterable[Any]) -> Markup:
                 f'<td data-label="{select}"><input type="checkbox" name="nomination_id" '
                 f'value="{nid}" aria-label="{ticked} {name}"></td>'
             )
-        code = i.unit_code
+        code = i.unit_code or ""
         when = ""
         if i.due_at and not i.closed:
-            when = f"{escape(day(i.due_at, lang))} <small>{escape(due_text(i))}</small>"
+            left = once(("due", str(i.working_days_left)), due_text, i)
+            when = f"{day(i.due_at, lang)} <small>{left}</small>"
+        wf, version, st = i.workflow, i.workflow_version, i.state
         parts.append(
             f'\n  <td data-label="{l_id}"><a href="/nominations/{nid}">#{nid}</a></td>'
             f'\n  <td data-label="{nominee}"><a href="/nominations/{nid}">{name}</a></td>'
-            f'\n  <td data-label="{workflow}">{escape(wf_title(i.workflow))}</td>'
+            f'\n  <td data-label="{workflow}">{once(("wf", wf), wf_title, wf)}</td>'
             f'\n  <td data-label="{state}">'
-            f"{escape(state_title(i.workflow, i.workflow_version, i.state))}</td>"
-            f'\n  <td data-label="{unit_l}" title="{escape(code or "")}">{escape(unit(code))}</td>'
+            f"{once(('st', wf, str(version), st), state_title, wf, version, st)}</td>"
+            f'\n  <td data-label="{unit_l}" title="{once(("code", code), str, code)}">'
+            f"{once(('unit', code), unit, code or None)}</td>"
             f'\n  <td data-label="{year}">{i.year}</td>'
             f'\n  <td data-label="{due}">{when}</td>\n</tr>\n'
         )
