@@ -130,7 +130,7 @@ def _conflict(conn: Connection, nomination_id: int) -> VersionConflict:
     return VersionConflict(nomination_id, current["state"], current["version"])
 
 
-Gate = Callable[[Mapping[str, Any]], "str | None"]
+Gate = Callable[[Mapping[str, Any]], str | None]
 """A caller's own check of the nomination, run on its row inside the step's transaction: the
 reason to refuse it (nothing is then written: `Gated`), or None."""
 
