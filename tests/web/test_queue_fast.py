@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pydantic_core
@@ -207,3 +207,23 @@ def test_the_page_read_is_one_sql_text_whatever_the_page_length(
     assert sizes == [1, 2, 3]
     assert len(seen) == 3 and len({text for text, _ in seen}) == 1
     assert {count for _, count in seen} == {1}
+
+
+def test_utc_time_reads_every_form_a_driver_gives() -> None:
+    """SQLite's naive UTC text, text with its own offset, an aware datetime of another zone
+    (PostgreSQL's session zone) and a naive one all come back as the same aware UTC time."""
+    utc = datetime(2026, 12, 7, 12, 44, 25, 625719, tzinfo=UTC)
+    hanoi = timezone(timedelta(hours=7))
+    for value in (
+        "2026-12-07 12:44:25.625719",
+        "2026-12-07 19:44:25.625719+07:00",
+        "2026-12-07T12:44:25.625719Z",
+        utc.astimezone(hanoi),
+        utc.replace(tzinfo=None),
+    ):
+        got = listing.utc_time(value)
+        assert got == utc and got is not None and got.utcoffset() == timedelta(0), value
+    assert listing.utc_time("2026-12-07 12:44:25") == utc.replace(microsecond=0)
+    assert listing.utc_time(None) is None
+    with pytest.raises(ValueError):
+        listing.utc_time("07/12/2026")

@@ -415,7 +415,11 @@ def utc_time(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        try:  # SQLite's naive UTC text, read aware: 0.23 µs against 1.2 for the parse and
+            # `replace(tzinfo=UTC)`, whose keyword parsing alone costs 1 µs (300 a page)
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:  # text that carries its own offset
+            value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     if value.utcoffset() is None:
         return value.replace(tzinfo=UTC)
