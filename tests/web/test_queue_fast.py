@@ -16,8 +16,9 @@ from sqlalchemy import event, select
 from khenthuong.calendar.workdays import default_calendar
 from khenthuong.runtime import Runtime
 from khenthuong.services import listing
+from khenthuong.services.access import readable_paths
 from khenthuong.services.actors import load_actor
-from khenthuong.services.listing import my_queue
+from khenthuong.services.listing import NominationFilter, list_nominations, my_queue
 from khenthuong.services.nominations import allowed_triggers
 from khenthuong.storage.db import make_engine
 from khenthuong.storage.models import UNITS
@@ -159,9 +160,10 @@ class _CountingConnection(sqlite3.Connection):
 def test_sqlite_hands_a_queue_page_over_in_one_row_a_read(
     web_rt: Runtime, client: TestClient, token: Headers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On SQLite each read of the queue comes back as one row (a JSON array of its rows): the
-    driver lets go of the GIL at every row it steps, and with four requests in one process
-    each of those was a thread switch (bench/http.py: 2.9 ms of system time a request)."""
+    """On SQLite each read of the queue and of the list comes back as one row (a JSON array of
+    its rows): the driver lets go of the GIL at every row it steps, and with four requests in
+    one process each of those was a thread switch (bench/http.py: 2.9 ms of system time a
+    request)."""
     if web_rt.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's driver only")
     ids = _queue(client, token, web_rt)
@@ -175,13 +177,23 @@ def test_sqlite_hands_a_queue_page_over_in_one_row_a_read(
             actor = load_actor(conn, "tt.qd")
             _CountingCursor.rows = _CountingCursor.selects = 0
             rows = my_queue(conn, web_rt.registry, actor, limit=10)
-            fetched, reads = _CountingCursor.rows, _CountingCursor.selects
+            queue_counts = _CountingCursor.selects, _CountingCursor.rows
+            _CountingCursor.rows = _CountingCursor.selects = 0
+            listed, _ = list_nominations(
+                conn, NominationFilter(), readable_paths(actor, ()), datetime.now(UTC)
+            )
+            list_counts = _CountingCursor.selects, _CountingCursor.rows
     finally:
         engine.dispose()
     assert [r["id"] for r in rows] == ids
     assert [type(r["closed"]) for r in rows] == [bool] * 3
     # the dated keys, the undated ones, then the page's rows: a row each
-    assert (reads, fetched) == (3, 3)
+    assert queue_counts == (3, 3)
+    # the list (Hồ sơ) too: its page in one row, newest first, with the columns' types
+    assert [r["id"] for r in listed][:3] == ids[::-1]
+    assert list_counts == (1, 1)
+    for row in listed:
+        assert type(row["closed"]) is bool and row["created_at"].tzinfo is UTC
 
 
 def test_the_page_read_is_one_sql_text_whatever_the_page_length(

@@ -114,9 +114,13 @@ def list_nominations(
     if f.after is not None:
         query = query.where(n.c.id < f.after)
     limit = max(1, min(f.limit, MAX_PAGE))
-    rows = [
-        dict(r) for r in conn.execute(query.order_by(n.c.id.desc()).limit(limit + 1)).mappings()
-    ]
+    query = query.order_by(n.c.id.desc()).limit(limit + 1)
+    if conn.dialect.name == "sqlite":  # one row of JSON (see `_candidates`): 50 rows cost
+        # 136 thread switches and 1.8 ms of system time under four requests, now 30 and 0.65
+        rows = _unpacked(conn.execute(_packed(query)).scalar_one())
+        rows.sort(key=lambda r: -r["id"])  # the aggregate keeps the order; not promised
+    else:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
     next_cursor = rows[limit - 1]["id"] if len(rows) > limit else None
     return rows[:limit], next_cursor
 
@@ -298,7 +302,7 @@ def _candidates(
         shape = tuple(len(paths) for paths, _ in chunk)
         if conn.dialect.name == "sqlite":
             packed = conn.execute(
-                _packed(_candidates_statement(shape, dated, after is not None)), params
+                _packed_once(_candidates_statement(shape, dated, after is not None)), params
             )
             found += [tuple(key) for key in json.loads(packed.scalar_one())]
         else:
@@ -310,11 +314,28 @@ def _candidates(
     return found[:limit]
 
 
-@lru_cache(maxsize=256)
 def _packed(statement: Select[Any]) -> Select[Any]:
-    """`statement`'s rows as one JSON array of arrays in one row (SQLite)."""
+    """`statement`'s rows as one JSON array of arrays in one row (SQLite): the driver steps
+    once, where it would let go of the GIL at every row (see `_candidates`)."""
     inner = statement.subquery()
     return select(func.json_group_array(func.json_array(*inner.c)))
+
+
+_packed_once = lru_cache(maxsize=256)(_packed)
+"""`_packed` of the queue's statements, which are built once per shape."""
+
+
+def _unpacked(packed: str) -> list[dict[str, Any]]:
+    """A page's rows (`LIST_COLUMNS` and the unit's code) from SQLite's JSON, with the types
+    the columns give: `closed` a bool, the timestamps aware UTC datetimes."""
+    rows = []
+    for values in json.loads(packed):
+        row = dict(zip(_PAGE_NAMES, values, strict=True))
+        row["closed"] = bool(row["closed"])
+        for name in _TIMES:
+            row[name] = utc_time(row[name])
+        rows.append(row)
+    return rows
 
 
 def my_queue(
@@ -377,7 +398,7 @@ def my_queue(
             break
     if not kept:
         return []
-    names = (*LIST_COLUMNS, "unit_code")
+    names = _PAGE_NAMES
     if conn.dialect.name == "sqlite":
         packed = conn.execute(_PAGE_ROWS_PACKED, {"ids": json.dumps(kept)}).scalar_one()
         rows = {r[0]: r for r in json.loads(packed)}
@@ -396,13 +417,14 @@ def my_queue(
             (item["workflow"], item["workflow_version"], item["state"], item["unit_path"])
         )
         if forward:
-            for column in _TIMES:
-                item[column] = utc_time(item[column])
+            for name in _TIMES:
+                item[name] = utc_time(item[name])
             item["actions"] = list(triggers)
             out.append(item)
     return out
 
 
+_PAGE_NAMES = (*LIST_COLUMNS, "unit_code")
 _TIMES = ("created_at", "state_entered_at", "due_at")
 """The page rows' timestamps: read as the driver gives them, made aware UTC by `utc_time`."""
 
