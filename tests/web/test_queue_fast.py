@@ -157,6 +157,7 @@ class _CountingConnection(sqlite3.Connection):
         return super().cursor(factory)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the sqlite3 driver's rows
 def test_sqlite_hands_a_queue_page_over_in_one_row_a_read(
     web_rt: Runtime, client: TestClient, token: Headers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -164,8 +165,6 @@ def test_sqlite_hands_a_queue_page_over_in_one_row_a_read(
     its rows): the driver lets go of the GIL at every row it steps, and with four requests in
     one process each of those was a thread switch (bench/http.py: 2.9 ms of system time a
     request)."""
-    if web_rt.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's driver only")
     ids = _queue(client, token, web_rt)
     connect = sqlite3.dbapi2.connect  # what SQLAlchemy's pysqlite dialect calls
     monkeypatch.setattr(

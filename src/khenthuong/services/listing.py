@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -326,16 +327,18 @@ _packed_once = lru_cache(maxsize=256)(_packed)
 
 
 def _unpacked(packed: str) -> list[dict[str, Any]]:
-    """A page's rows (`LIST_COLUMNS` and the unit's code) from SQLite's JSON, with the types
-    the columns give: `closed` a bool, the timestamps aware UTC datetimes."""
-    rows = []
-    for values in json.loads(packed):
-        row = dict(zip(_PAGE_NAMES, values, strict=True))
-        row["closed"] = bool(row["closed"])
-        for name in _TIMES:
-            row[name] = utc_time(row[name])
-        rows.append(row)
-    return rows
+    """A page's rows from SQLite's JSON (`_packed`), as `_page_row` gives them."""
+    return [_page_row(values) for values in json.loads(packed)]
+
+
+def _page_row(values: Sequence[Any]) -> dict[str, Any]:
+    """A page row's values (`LIST_COLUMNS` and the unit's code, as the driver gives them) with
+    the types the columns give: `closed` a bool, the timestamps aware UTC datetimes."""
+    row = dict(zip(_PAGE_NAMES, values, strict=True))
+    row["closed"] = bool(row["closed"])
+    for name in _TIMES:
+        row[name] = utc_time(row[name])
+    return row
 
 
 def my_queue(
@@ -398,27 +401,20 @@ def my_queue(
             break
     if not kept:
         return []
-    names = _PAGE_NAMES
     if conn.dialect.name == "sqlite":
         packed = conn.execute(_PAGE_ROWS_PACKED, {"ids": json.dumps(kept)}).scalar_one()
-        rows = {r[0]: r for r in json.loads(packed)}
+        rows = {r["id"]: r for r in _unpacked(packed)}
     else:
-        rows = {r[0]: r for r in conn.execute(_PAGE_ROWS, {"ids": kept}).all()}  # id first
+        rows = {r[0]: _page_row(r) for r in conn.execute(_PAGE_ROWS, {"ids": kept}).all()}
     out: list[dict[str, Any]] = []
     for nid in kept:
-        row = rows.get(nid)
-        if row is None:
-            continue  # gone between the two reads
-        item = dict(zip(names, row, strict=True))
-        if item["closed"]:
-            continue  # closed between the two reads
-        item["closed"] = False  # SQLite's packed rows give 0 for false
+        item = rows.get(nid)
+        if item is None or item["closed"]:
+            continue  # gone or closed between the two reads
         triggers, forward = steps(
             (item["workflow"], item["workflow_version"], item["state"], item["unit_path"])
         )
         if forward:
-            for name in _TIMES:
-                item[name] = utc_time(item[name])
             item["actions"] = list(triggers)
             out.append(item)
     return out
