@@ -45,6 +45,7 @@ from khenthuong.web import (
 from khenthuong.web.context import make_context
 from khenthuong.web.docs import install_docs
 from khenthuong.web.headers import SecurityHeaders
+from khenthuong.web.routing import add_routes
 from khenthuong.web.sessions import SessionCodec, cookie_secure, secret_key
 
 STATIC = Path(__file__).parent / "static"
@@ -71,30 +72,30 @@ def create_app(rt: Runtime) -> FastAPI:
         # The real client address (sign-in throttle, access log) from X-Forwarded-For, read
         # only when the request comes from a configured proxy (uvicorn's own middleware).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=rt.settings.trusted_proxy_list())
-    app.include_router(api_nominations.router)
-    app.include_router(api_councils.router)
-    app.include_router(api_blocs.router)
-    app.include_router(api_reference.router)
-    app.include_router(api_bloc_year.router)
-    app.include_router(api_inspections.router)
-    app.include_router(api_proposals.router)
-    app.include_router(api_unit_year.router)
-    app.include_router(api_documents.router)
-    app.include_router(api_delegations.router)
-    app.include_router(api_org.router)
-    app.include_router(ui_org_files.router)
-    app.include_router(ui_mail.router)
-    app.include_router(ui_password_links.router)
-    app.include_router(ui_proposals.router)
-    app.include_router(ui_directory.router)
-    app.include_router(ui_delegations.router)
-    app.include_router(ui_unit_year.router)
-    app.include_router(ui_blocs_year.router)  # before ui: /blocs/new is not a bloc code
-    app.include_router(api_campaigns.router)
-    app.include_router(api_statistics.router)
-    app.include_router(ui_campaigns.router)
-    app.include_router(ui_statistics.router)
-    app.include_router(ui.router)
+    add_routes(app.router, api_nominations.router)
+    add_routes(app.router, api_councils.router)
+    add_routes(app.router, api_blocs.router)
+    add_routes(app.router, api_reference.router)
+    add_routes(app.router, api_bloc_year.router)
+    add_routes(app.router, api_inspections.router)
+    add_routes(app.router, api_proposals.router)
+    add_routes(app.router, api_unit_year.router)
+    add_routes(app.router, api_documents.router)
+    add_routes(app.router, api_delegations.router)
+    add_routes(app.router, api_org.router)
+    add_routes(app.router, ui_org_files.router)
+    add_routes(app.router, ui_mail.router)
+    add_routes(app.router, ui_password_links.router)
+    add_routes(app.router, ui_proposals.router)
+    add_routes(app.router, ui_directory.router)
+    add_routes(app.router, ui_delegations.router)
+    add_routes(app.router, ui_unit_year.router)
+    add_routes(app.router, ui_blocs_year.router)  # before ui: /blocs/new is not a bloc code
+    add_routes(app.router, api_campaigns.router)
+    add_routes(app.router, api_statistics.router)
+    add_routes(app.router, ui_campaigns.router)
+    add_routes(app.router, ui_statistics.router)
+    add_routes(app.router, ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()
 

@@ -21,6 +21,7 @@ from khenthuong.web import (
     ui_signin,
     ui_workflows,
 )
+from khenthuong.web.routing import add_routes
 from khenthuong.web.ui_common import (
     TEMPLATES,
     NeedLogin,
@@ -44,7 +45,7 @@ for _area in (
     ui_signin, ui_queue, ui_nominations, ui_persons, ui_councils, ui_decisions, ui_blocs,
     ui_workflows, ui_audit,
 ):  # fmt: skip
-    router.include_router(_area.router)
+    add_routes(router, _area.router)
 
 __all__ = [
     "TEMPLATES",
