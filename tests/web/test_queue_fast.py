@@ -11,7 +11,7 @@ from typing import Any
 import pydantic_core
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from khenthuong.calendar.workdays import default_calendar
 from khenthuong.runtime import Runtime
@@ -22,6 +22,7 @@ from khenthuong.services.listing import NominationFilter, list_nominations, my_q
 from khenthuong.services.nominations import allowed_triggers
 from khenthuong.storage.db import make_engine
 from khenthuong.storage.models import UNITS
+from khenthuong.storage.prepared import Prepared
 from khenthuong.web.paging import Page
 from khenthuong.web.schemas import ItemView, NominationOut, nomination_fields, nomination_out
 from tests.web.helpers import Headers
@@ -196,25 +197,26 @@ def test_sqlite_hands_a_queue_page_over_in_one_row_a_read(
 
 
 def test_the_page_read_is_one_sql_text_whatever_the_page_length(
-    web_rt: Runtime, client: TestClient, token: Headers
+    web_rt: Runtime, client: TestClient, token: Headers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The rows of a page are read by one SQL text with one parameter for the ids, whatever
     the number of items: psycopg caches its parse of a text of at most 50 parameters, and an
-    IN of one parameter an id was parsed again at every call."""
+    IN of one parameter an id was parsed again at every call. The reads go to the driver's
+    cursor (storage/prepared.py), so the text is recorded where it is handed to it."""
     _queue(client, token, web_rt)
     seen: list[tuple[str, int]] = []
+    execute = Prepared._execute
 
-    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "nominee_name" in statement:  # the page's rows (the keys' read has no names)
-            seen.append((statement, len(parameters)))
+    def record(self: Prepared, conn: Any, params: Any) -> Any:
+        cursor, form = execute(self, conn, params)
+        if "nominee_name" in form.sql:  # the page's rows (the keys' read has no names)
+            seen.append((form.sql, len(form.arguments(params))))
+        return cursor, form
 
-    event.listen(web_rt.engine, "before_cursor_execute", record)
-    try:
-        with web_rt.engine.connect() as conn:
-            actor = load_actor(conn, "tt.qd")
-            sizes = [len(my_queue(conn, web_rt.registry, actor, limit=n)) for n in (1, 2, 3)]
-    finally:
-        event.remove(web_rt.engine, "before_cursor_execute", record)
+    monkeypatch.setattr(Prepared, "_execute", record)
+    with web_rt.engine.connect() as conn:
+        actor = load_actor(conn, "tt.qd")
+        sizes = [len(my_queue(conn, web_rt.registry, actor, limit=n)) for n in (1, 2, 3)]
     assert sizes == [1, 2, 3]
     assert len(seen) == 3 and len({text for text, _ in seen}) == 1
     assert {count for _, count in seen} == {1}

@@ -9,12 +9,19 @@ time, with its parameters' type conversions looked up once; each call converts t
 and hands the SQL to the driver inside the connection's transaction. Driver errors are raised
 as SQLAlchemy's (`IntegrityError`, `OperationalError` …), as `execute` raises them.
 
+On psycopg the statement is compiled once to PostgreSQL's own `$1, $2 …` placeholders and
+run on the driver's raw cursor, which sends it as it is: a normal cursor rewrites the
+`%(name)s` form at every call, and caches that rewrite only for statements under 4,096
+characters and 50 parameters (the queue's keys are a UNION of up to 32 branches, 7-18 KB:
+0.9 ms of Python a request on a 2-core VM).
+
 What it does not do: `before_cursor_execute` listeners and `echo` do not see these
 statements, and there is no executemany (batches keep `Connection.execute`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +50,12 @@ class _Form:
     """`names` with each one's conversion (None: the value as it is)."""
     converted: tuple[tuple[int, Convert], ...]
     """(position, conversion) of the result columns that have one."""
+    defaults: Mapping[str, Any] | None = None
+    """Values of the parameters the statement fills itself (SQLite's `OFFSET` of a limited
+    subquery, a literal compared), for when the caller does not give them."""
+    cursor: Callable[[Any], Any] | None = None
+    """The driver's cursor class for `sql` (psycopg's raw cursor for `$n` placeholders), or
+    None for the connection's own `cursor()`."""
 
     def arguments(self, params: Mapping[str, Any]) -> Any:
         """The driver's arguments for `params` (by bind name), converted."""
@@ -83,11 +96,11 @@ class Prepared:
 
     def _execute(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Form]:
         form = self._form(conn.dialect)
-        args = form.arguments(params)
+        args = form.arguments(params if form.defaults is None else {**form.defaults, **params})
         if not conn.in_transaction():
             conn.begin()  # as `execute` would: never outside a transaction
         driver: Any = conn.connection.driver_connection
-        cursor = driver.cursor()
+        cursor = driver.cursor() if form.cursor is None else form.cursor(driver)
         dbapi = conn.dialect.loaded_dbapi
         try:
             cursor.execute(form.sql, args)
@@ -121,6 +134,39 @@ class Prepared:
                 values[i] = convert(values[i])
         return tuple(values)
 
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row, its values converted by the result columns' types."""
+        cursor, form = self._execute(conn, params)
+        rows = cursor.fetchall()
+        cursor.close()
+        if not form.converted:
+            return [tuple(row) for row in rows]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, convert in form.converted:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+            out.append(tuple(values))
+        return out
+
+
+_PYFORMAT = re.compile(r"%\(([^)]+)\)s|%%")
+
+
+def numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """A `%(name)s` statement with PostgreSQL's `$n` placeholders instead, and the names in
+    their numbers' order (a name used twice keeps its number; `%%` is a literal `%`)."""
+    names: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        return f"${names.setdefault(name, len(names) + 1)}"
+
+    return _PYFORMAT.sub(number, sql), tuple(names)
+
 
 def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None) -> _Form:
     compiled: Any = statement.compile(dialect=dialect, column_keys=keys)
@@ -138,4 +184,19 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None)
     by_name = dict(converts)
     binds = tuple((name, by_name.get(name)) for name in names)
     converted = tuple((i, c) for i, c in enumerate(results) if c is not None)
-    return _Form(compiled.string, names, positional, tuple(converts), results, binds, converted)
+    sql, cursor = compiled.string, None
+    if dialect.driver == "psycopg" and not positional:
+        from psycopg import RawCursor  # noqa: PLC0415 (PostgreSQL only)
+
+        sql, names = numbered(sql)
+        positional, cursor = True, RawCursor
+        binds = tuple((name, by_name.get(name)) for name in names)
+    defaults = {
+        name: bind.effective_value
+        for name, bind in compiled.binds.items()
+        if not bind.required and bind.callable is None
+    }
+    return _Form(
+        sql, names, positional, tuple(converts), results, binds, converted,
+        defaults or None, cursor,
+    )  # fmt: skip
