@@ -451,6 +451,8 @@ def utc_time(value: Any) -> datetime | None:
         except ValueError:  # text that carries its own offset
             value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
+    if value.tzinfo is UTC:  # PostgreSQL's (storage/db.py sets the session's zone to UTC)
+        return value
     if value.utcoffset() is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

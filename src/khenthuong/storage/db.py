@@ -51,9 +51,22 @@ def make_engine(
         engine.dialect.do_begin = _sqlite_begin  # type: ignore[method-assign]
         return engine
     # No pre-ping: it costs a round trip per checkout (BENCHMARKS.md); recycle instead.
-    return create_engine(
+    engine = create_engine(
         url, echo=echo, pool_recycle=1800, pool_size=pool_size, max_overflow=max_overflow
     )
+    if engine.dialect.driver == "psycopg":
+        event.listen(engine, "connect", _utc_session)
+    return engine
+
+
+def _utc_session(dbapi_conn: Any, _record: Any) -> None:
+    """The session's time zone set to UTC: psycopg then reads `timestamptz` values as
+    `datetime.UTC` times; in a server's named zone (Debian's default is `Etc/UTC`) it converts
+    every value to that `ZoneInfo` (3,000 values: 5.2-5.9 ms against 2.6-3.0 on a 2-core VM),
+    and the application converts them back to UTC. The instants are the same; SQL that needs
+    a local day says `AT TIME ZONE` itself (services/due_scan.py)."""
+    dbapi_conn.execute("SET TIME ZONE 'UTC'")
+    dbapi_conn.commit()
 
 
 def _sqlite_begin(dbapi_connection: Any) -> None:
