@@ -3,6 +3,7 @@ OpenAPI document and the same answers as `include_router` gives, without its nes
 
 from __future__ import annotations
 
+import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
@@ -84,3 +85,10 @@ def test_add_routes_gives_what_include_router_gives() -> None:
                 ra.json(),
                 ra.headers.get("allow"),
             ), (method, url)
+
+
+def test_a_router_with_startup_handlers_is_refused() -> None:
+    """Its handlers would be dropped: `add_routes` says so instead of losing them."""
+    router = APIRouter(on_startup=[lambda: None])
+    with pytest.raises(ValueError, match="startup"):
+        add_routes(FastAPI().router, router)

@@ -16,4 +16,6 @@ def add_routes(target: APIRouter, router: APIRouter) -> None:
     What only inclusion adds is not used here: `include_router`'s own prefix, tags or
     dependencies arguments, and a router's lifespan or startup handlers.
     """
+    if router.on_startup or router.on_shutdown:  # they would be dropped without a word
+        raise ValueError("a router with startup or shutdown handlers needs include_router")
     target.routes.extend(router.routes)
