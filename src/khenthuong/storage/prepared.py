@@ -170,8 +170,14 @@ def numbered(sql: str) -> tuple[str, tuple[str, ...]]:
 
 def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None) -> _Form:
     compiled: Any = statement.compile(dialect=dialect, column_keys=keys)
+    sql, cursor = compiled.string, None
     positional = bool(compiled.positional)
     names = tuple(compiled.positiontup) if positional else tuple(compiled.binds)
+    if dialect.driver == "psycopg" and not positional:
+        from psycopg import RawCursor  # noqa: PLC0415 (PostgreSQL only)
+
+        sql, names = numbered(sql)
+        positional, cursor = True, RawCursor
     converts = []
     for name in dict.fromkeys(names):
         convert = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
@@ -184,13 +190,6 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None)
     by_name = dict(converts)
     binds = tuple((name, by_name.get(name)) for name in names)
     converted = tuple((i, c) for i, c in enumerate(results) if c is not None)
-    sql, cursor = compiled.string, None
-    if dialect.driver == "psycopg" and not positional:
-        from psycopg import RawCursor  # noqa: PLC0415 (PostgreSQL only)
-
-        sql, names = numbered(sql)
-        positional, cursor = True, RawCursor
-        binds = tuple((name, by_name.get(name)) for name in names)
     defaults = {
         name: bind.effective_value
         for name, bind in compiled.binds.items()

@@ -72,30 +72,33 @@ def create_app(rt: Runtime) -> FastAPI:
         # The real client address (sign-in throttle, access log) from X-Forwarded-For, read
         # only when the request comes from a configured proxy (uvicorn's own middleware).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=rt.settings.trusted_proxy_list())
-    add_routes(app.router, api_nominations.router)
-    add_routes(app.router, api_councils.router)
-    add_routes(app.router, api_blocs.router)
-    add_routes(app.router, api_reference.router)
-    add_routes(app.router, api_bloc_year.router)
-    add_routes(app.router, api_inspections.router)
-    add_routes(app.router, api_proposals.router)
-    add_routes(app.router, api_unit_year.router)
-    add_routes(app.router, api_documents.router)
-    add_routes(app.router, api_delegations.router)
-    add_routes(app.router, api_org.router)
-    add_routes(app.router, ui_org_files.router)
-    add_routes(app.router, ui_mail.router)
-    add_routes(app.router, ui_password_links.router)
-    add_routes(app.router, ui_proposals.router)
-    add_routes(app.router, ui_directory.router)
-    add_routes(app.router, ui_delegations.router)
-    add_routes(app.router, ui_unit_year.router)
-    add_routes(app.router, ui_blocs_year.router)  # before ui: /blocs/new is not a bloc code
-    add_routes(app.router, api_campaigns.router)
-    add_routes(app.router, api_statistics.router)
-    add_routes(app.router, ui_campaigns.router)
-    add_routes(app.router, ui_statistics.router)
-    add_routes(app.router, ui.router)
+    add_routes(
+        app.router,
+        api_nominations.router,
+        api_councils.router,
+        api_blocs.router,
+        api_reference.router,
+        api_bloc_year.router,
+        api_inspections.router,
+        api_proposals.router,
+        api_unit_year.router,
+        api_documents.router,
+        api_delegations.router,
+        api_org.router,
+        ui_org_files.router,
+        ui_mail.router,
+        ui_password_links.router,
+        ui_proposals.router,
+        ui_directory.router,
+        ui_delegations.router,
+        ui_unit_year.router,
+        ui_blocs_year.router,  # before ui: /blocs/new is not a bloc code
+        api_campaigns.router,
+        api_statistics.router,
+        ui_campaigns.router,
+        ui_statistics.router,
+        ui.router,
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     ui.TEMPLATES.env.globals["htmx"] = (STATIC / "vendor" / "htmx.min.js").exists()
 

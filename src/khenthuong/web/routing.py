@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 
-def add_routes(target: APIRouter, router: APIRouter) -> None:
-    """`router`'s routes added to `target` as they are: each already carries its router's
-    prefix, tags and `include_in_schema` (FastAPI applies them when a route is declared).
+def add_routes(target: APIRouter, *routers: APIRouter) -> None:
+    """The routers' routes added to `target` as they are, in order (the first route that
+    matches answers): each already carries its router's prefix, tags and `include_in_schema`
+    (FastAPI applies them when a route is declared).
 
     Not `include_router`: since FastAPI 0.137 that keeps the router as one nested entry,
     and a request walks every nested route with its scope bookkeeping before the one it
@@ -16,6 +17,7 @@ def add_routes(target: APIRouter, router: APIRouter) -> None:
     What only inclusion adds is not used here: `include_router`'s own prefix, tags or
     dependencies arguments, and a router's lifespan or startup handlers.
     """
-    if router.on_startup or router.on_shutdown:  # they would be dropped without a word
-        raise ValueError("a router with startup or shutdown handlers needs include_router")
-    target.routes.extend(router.routes)
+    for router in routers:
+        if router.on_startup or router.on_shutdown:  # they would be dropped without a word
+            raise ValueError("a router with startup or shutdown handlers needs include_router")
+        target.routes.extend(router.routes)

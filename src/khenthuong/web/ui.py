@@ -41,11 +41,11 @@ from khenthuong.web.ui_common import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _area in (
+_AREAS = (
     ui_signin, ui_queue, ui_nominations, ui_persons, ui_councils, ui_decisions, ui_blocs,
     ui_workflows, ui_audit,
-):  # fmt: skip
-    add_routes(router, _area.router)
+)  # fmt: skip
+add_routes(router, *(area.router for area in _AREAS))
 
 __all__ = [
     "TEMPLATES",
