@@ -32,11 +32,22 @@ class TickResult:
     notices_failed: int = 0
 
 
-def tick(rt: Runtime) -> TickResult:
-    """One run of every periodic job, in this process (same functions the workers call)."""
+def tick(rt: Runtime, stop: threading.Event | None = None) -> TickResult:
+    """One run of every periodic job, in this process (same functions the workers call).
+
+    When `stop` is set during the run, it ends after the message being sent: the digests not
+    sent yet are given back (no attempt counted) and the notices not sent stay pending, both
+    for the next run, so that a process asked to stop is gone in seconds, not after a whole
+    run of mail."""
     result = TickResult()
+    stopping = stop.is_set if stop is not None else _never
     groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings)
     for index, ledger_ids in enumerate(groups):
+        if stopping():
+            rest = [i for ids in groups[index:] for i in ids]
+            reminder_claims.release_claims(rt.engine, rest, rt.settings)
+            log.info("stopping: %s digest(s) left for the next run", len(groups) - index)
+            break
         try:
             outcome = digests.send_digest(rt.engine, rt.registry, ledger_ids, settings=rt.settings)
         except mail_health.MailTargetDown as exc:
@@ -77,7 +88,7 @@ def tick(rt: Runtime) -> TickResult:
         elif outcome != notice_relay.ALREADY_TAKEN:
             result.notices_sent += 1
 
-    notice_relay.relay_outbox(rt.engine, publish)
+    notice_relay.relay_outbox(rt.engine, publish, stopping=stopping)
     job_runs.record_run(
         rt.engine,
         job_runs.RELAY_JOB,
@@ -89,6 +100,10 @@ def tick(rt: Runtime) -> TickResult:
         },
     )
     return result
+
+
+def _never() -> bool:
+    return False
 
 
 def lease_seconds(interval: float) -> float:
@@ -115,7 +130,7 @@ def _loop(rt: Runtime, interval: float, stop: threading.Event, lock: SchedulerLo
     while not stop.is_set():
         try:
             if lock.acquire():
-                tick(rt)
+                tick(rt, stop)
         except Exception as exc:
             if failing_since is None:
                 failing_since = time.monotonic()
@@ -146,7 +161,7 @@ class EmbeddedScheduler(threading.Thread):
         run_loop(self.rt, self.interval, self._stop_event)
 
     def stop(self) -> None:
-        """Ask the thread to finish after the current tick."""
+        """Ask the thread to finish: a run in progress ends after the message being sent."""
         self._stop_event.set()
 
 

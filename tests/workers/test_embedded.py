@@ -7,6 +7,7 @@ import json
 import logging
 import mailbox
 import re
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from khenthuong.cli.app import app
 from khenthuong.embedded import tick
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
-from khenthuong.services import stepping
+from khenthuong.services import digests, stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.settings import get_settings
 from khenthuong.storage.db import write_tx
@@ -63,6 +64,74 @@ def test_tick_delivers_outbox_notices(rt: Runtime, maildir: Path) -> None:
     assert result.notices_sent == 1
     texts = [m.as_string() for m in mailbox.Maildir(str(maildir))]
     assert sum("cb.qd@bcy.example" in t for t in texts) == 1
+
+
+def _return_one_for_supplement(rt: Runtime, nid: int) -> None:
+    with rt.engine.connect() as conn:
+        secretary = load_actor(conn, "tk.qd")
+    stepping.advance(
+        rt.engine, rt.registry, nid, "return_for_supplement", secretary, {"reason": "Bổ sung"}
+    )
+
+
+def _outbox_statuses(rt: Runtime) -> list[str]:
+    with rt.engine.connect() as conn:
+        return list(conn.execute(select(OUTBOX.c.status)).scalars())
+
+
+def test_a_stop_asked_during_a_run_ends_it_after_the_digest_being_sent(
+    rt: Runtime, maildir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scheduler is asked to stop while the first of six digests goes out: that one is
+    sent, the five others and the pending notice are left, unspent, for the next run, which
+    sends each of them once."""
+    nid = overdue_nominations(rt)[0]
+    _return_one_for_supplement(rt, nid)
+    stop = threading.Event()
+    send = digests.send_digest
+
+    def send_then_stop(*args: object, **kwargs: object) -> str:
+        outcome = send(*args, **kwargs)  # type: ignore[arg-type]
+        stop.set()  # SIGTERM arrives while this digest was being sent
+        return outcome
+
+    monkeypatch.setattr(digests, "send_digest", send_then_stop)
+    first = tick(rt, stop)
+    assert (first.digests_sent, first.notices_sent) == (1, 0)
+    assert len(list(mailbox.Maildir(str(maildir)))) == 1
+    assert _outbox_statuses(rt) == ["pending"]
+    assert sorted(_attempts(rt)) == [0] * 8 + [1] * 2, "the rest given back, no attempt counted"
+
+    second = tick(rt, threading.Event())
+    assert (second.digests_sent, second.notices_sent) == (5, 1)
+    texts = [m.as_string() for m in mailbox.Maildir(str(maildir))]
+    assert len(texts) == 7
+    recipients = [re.search(r"^To: (.*)$", t, re.M).group(1) for t in texts]  # type: ignore[union-attr]
+    assert len(set(recipients)) == 7, "each digest and the notice once, to its own addressee"
+    assert _outbox_statuses(rt) == ["sent"]
+    assert _attempts(rt) == [1] * 10, "each reminder sent in one attempt"
+
+
+def _attempts(rt: Runtime) -> list[int]:
+    with rt.engine.connect() as conn:
+        return list(conn.execute(select(REMINDER_LEDGER.c.attempts)).scalars())
+
+
+def test_a_stop_asked_before_a_run_sends_nothing_and_spends_nothing(
+    rt: Runtime, maildir: Path
+) -> None:
+    """Stop already asked: the run claims, gives everything back and sends nothing; the
+    next run sends all of it."""
+    nid = overdue_nominations(rt)[0]
+    _return_one_for_supplement(rt, nid)
+    stop = threading.Event()
+    stop.set()
+    first = tick(rt, stop)
+    assert (first.digests_sent, first.notices_sent) == (0, 0)
+    assert not maildir.exists() or not list(mailbox.Maildir(str(maildir)))
+    assert _outbox_statuses(rt) == ["pending"]
+    second = tick(rt)
+    assert (second.digests_sent, second.notices_sent) == (6, 1)
 
 
 def _flat(text: str) -> str:

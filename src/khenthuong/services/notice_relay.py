@@ -82,8 +82,11 @@ def relay_outbox(
     *,
     limit: int = 200,
     stuck_after: timedelta | None = None,
+    stopping: Callable[[], bool] | None = None,
 ) -> int:
-    """Hand pending outbox rows to `publish`; rows that fail to publish stay pending.
+    """Hand pending outbox rows to `publish`; rows that fail to publish stay pending, and so
+    do the rows not reached when `stopping()` turns true (the process is asked to stop: they
+    go out on the next run, not after the stop was asked for).
 
     Rows are marked queued in a committed transaction before publishing, so two
     relays never publish the same row; a relay that dies after that leaves rows
@@ -99,6 +102,10 @@ def relay_outbox(
         outbox.mark_queued(conn, ids)
     failed: list[int] = []
     for index, outbox_id in enumerate(ids):
+        if stopping is not None and stopping():
+            log.info("outbox relay: stopping, %s notice(s) left for the next run", len(ids) - index)
+            failed = list(ids[index:])
+            break
         try:
             publish(outbox_id)
         except Exception as exc:
