@@ -22,8 +22,6 @@ from khenthuong.storage.db import make_engine
 from khenthuong.storage.migrate import upgrade
 from tests.service_guard import absent
 
-pytest_plugins = ["tests.file_order"]  # the longest files first (scripts/test runs two processes)
-
 # Every seeded test database hashes the demo password: in the test processes argon2id runs at
 # its lowest cost (same algorithm and format; a stored hash carries its own parameters, so
 # verification follows). Servers and CLIs the tests start as subprocesses keep the defaults.
