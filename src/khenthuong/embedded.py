@@ -35,13 +35,22 @@ class TickResult:
 def tick(rt: Runtime, stop: threading.Event | None = None) -> TickResult:
     """One run of every periodic job, in this process (same functions the workers call).
 
-    When `stop` is set during the run, it ends after the message being sent: the digests not
-    sent yet are given back (no attempt counted) and the notices not sent stay pending, both
-    for the next run, so that a process asked to stop is gone in seconds, not after a whole
-    run of mail."""
+    When `stop` is set during the run, a spread full scan stops pausing between its chunks
+    and the run ends after the message being sent: the digests not sent yet are given back
+    (no attempt counted) and the notices not sent stay pending, both for the next run, so
+    that a process asked to stop is gone in seconds, not after a whole run of mail."""
     result = TickResult()
     stopping = stop.is_set if stop is not None else _never
-    groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings)
+
+    def pause(seconds: float) -> None:
+        """A spread full scan's pause between chunks, cut short by `stop`: the rest of the
+        scan then runs back to back (a scan left half done would wait for the next full one)."""
+        if stop is None:
+            time.sleep(seconds)
+        else:
+            stop.wait(seconds)
+
+    groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings, sleep=pause)
     for index, ledger_ids in enumerate(groups):
         if stopping():
             rest = [i for ids in groups[index:] for i in ids]

@@ -9,6 +9,7 @@ import mailbox
 import re
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from khenthuong.cli.app import app
 from khenthuong.embedded import tick
 from khenthuong.notify.mail_settings import get_mail_settings
 from khenthuong.runtime import Runtime
-from khenthuong.services import digests, stepping
+from khenthuong.services import digests, reminder_claims, stepping
 from khenthuong.services.actors import load_actor
 from khenthuong.settings import get_settings
 from khenthuong.storage.db import write_tx
@@ -132,6 +133,29 @@ def test_a_stop_asked_before_a_run_sends_nothing_and_spends_nothing(
     assert _outbox_statuses(rt) == ["pending"]
     second = tick(rt)
     assert (second.digests_sent, second.notices_sent) == (6, 1)
+
+
+def test_a_stop_cuts_the_pauses_of_a_spread_full_scan_short(
+    rt: Runtime, maildir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan's pause between chunks is the stop event's wait: once stop is asked, a pause
+    of an hour returns at once (the rest of the scan runs back to back); before, it waits."""
+    pauses: list[Callable[[float], None]] = []
+
+    def claim(*args: object, sleep: Callable[[float], None], **kwargs: object) -> list[list[int]]:
+        pauses.append(sleep)
+        return []
+
+    monkeypatch.setattr(reminder_claims, "claim_reminders", claim)
+    stop = threading.Event()
+    tick(rt, stop)
+    pause = threading.Thread(target=pauses[0], args=(3600.0,), daemon=True)
+    pause.start()
+    pause.join(0.5)
+    assert pause.is_alive(), "before a stop is asked, the pause waits"
+    stop.set()
+    pause.join(30)
+    assert not pause.is_alive(), "asked to stop, the pause ends"
 
 
 def _flat(text: str) -> str:
