@@ -40,15 +40,13 @@ def tick(rt: Runtime, stop: threading.Event | None = None) -> TickResult:
     (no attempt counted) and the notices not sent stay pending, both for the next run, so
     that a process asked to stop is gone in seconds, not after a whole run of mail."""
     result = TickResult()
-    stopping = stop.is_set if stop is not None else _never
+    stop = stop if stop is not None else threading.Event()  # never set: a whole run
+    stopping = stop.is_set
 
     def pause(seconds: float) -> None:
         """A spread full scan's pause between chunks, cut short by `stop`: the rest of the
         scan then runs back to back (a scan left half done would wait for the next full one)."""
-        if stop is None:
-            time.sleep(seconds)
-        else:
-            stop.wait(seconds)
+        stop.wait(seconds)
 
     groups = reminder_claims.claim_reminders(rt.engine, rt.registry, rt.settings, sleep=pause)
     for index, ledger_ids in enumerate(groups):
@@ -109,10 +107,6 @@ def tick(rt: Runtime, stop: threading.Event | None = None) -> TickResult:
         },
     )
     return result
-
-
-def _never() -> bool:
-    return False
 
 
 def lease_seconds(interval: float) -> float:

@@ -57,6 +57,16 @@ class _Form:
     """The driver's cursor class for `sql` (psycopg's raw cursor for `$n` placeholders), or
     None for the connection's own `cursor()`."""
 
+    def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """A row the driver gave, its values converted by the result columns' types."""
+        if not self.converted:
+            return tuple(values)
+        out = list(values)
+        for i, convert in self.converted:
+            if out[i] is not None:
+                out[i] = convert(out[i])
+        return tuple(out)
+
     def arguments(self, params: Mapping[str, Any]) -> Any:
         """The driver's arguments for `params` (by bind name), converted."""
         if self.positional:
@@ -124,31 +134,14 @@ class Prepared:
         cursor, form = self._execute(conn, params)
         row = cursor.fetchone()
         cursor.close()
-        if row is None:
-            return None
-        if not form.converted:
-            return tuple(row)
-        values = list(row)
-        for i, convert in form.converted:
-            if values[i] is not None:
-                values[i] = convert(values[i])
-        return tuple(values)
+        return None if row is None else form.row(row)
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row, its values converted by the result columns' types."""
         cursor, form = self._execute(conn, params)
         rows = cursor.fetchall()
         cursor.close()
-        if not form.converted:
-            return [tuple(row) for row in rows]
-        out = []
-        for row in rows:
-            values = list(row)
-            for i, convert in form.converted:
-                if values[i] is not None:
-                    values[i] = convert(values[i])
-            out.append(tuple(values))
-        return out
+        return [form.row(row) for row in rows]
 
 
 _PYFORMAT = re.compile(r"%\(([^)]+)\)s|%%")
