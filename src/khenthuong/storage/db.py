@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache
@@ -51,12 +52,60 @@ def make_engine(
         engine.dialect.do_begin = _sqlite_begin  # type: ignore[method-assign]
         return engine
     # No pre-ping: it costs a round trip per checkout (BENCHMARKS.md); recycle instead.
-    engine = create_engine(
-        url, echo=echo, pool_recycle=1800, pool_size=pool_size, max_overflow=max_overflow
-    )
+    pool: dict[str, Any] = {
+        "pool_recycle": 1800, "pool_size": pool_size, "max_overflow": max_overflow
+    }  # fmt: skip
+    engine = create_engine(url, echo=echo, **pool)
     if engine.dialect.driver == "psycopg":
         event.listen(engine, "connect", _utc_session)
+    if engine.dialect.driver in ("psycopg", "psycopg2"):  # libpq: `options` reach the server
+        _add_reader(engine, echo, pool)
     return engine
+
+
+_READ_ONLY = "-c default_transaction_read_only=on"
+_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+"""A PostgreSQL engine's reader (`reading`): its second pool, read-only and in autocommit."""
+
+
+def _add_reader(engine: Engine, echo: bool, pool: dict[str, Any]) -> None:
+    """Give `engine` its reader, disposed with it."""
+    given = engine.url.query.get("options") or ()
+    options = " ".join((*((given,) if isinstance(given, str) else given), _READ_ONLY))
+    reader = _READERS[engine] = create_engine(
+        engine.url, echo=echo, isolation_level="AUTOCOMMIT", connect_args={"options": options},
+        **pool,
+    )  # fmt: skip
+    if engine.dialect.driver == "psycopg":
+        event.listen(reader, "connect", _utc_session)
+    dispose = engine.dispose
+
+    def dispose_both(close: bool = True) -> None:
+        reader.dispose(close)
+        dispose(close)
+
+    engine.dispose = dispose_both  # type: ignore[method-assign]
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only: `with reading(engine) as conn: ...`.
+
+    On PostgreSQL (psycopg) it comes from the engine's reader, a second pool of the same size
+    whose sessions PostgreSQL keeps read-only (`default_transaction_read_only`: a write there
+    fails, it is never committed) and which runs each statement on its own (autocommit). A
+    read in a transaction cost two more round trips (BEGIN, and the pool's ROLLBACK when the
+    connection goes back), and psycopg forgets its prepared statements at every ROLLBACK: a
+    statement run once a request was never prepared, and PostgreSQL planned it every time
+    (the queue's UNION of one branch per workflow state: 3.8 ms on a 2-core VM, BENCHMARKS.md).
+    Each statement sees what was committed when it began, as each statement of a READ
+    COMMITTED transaction (PostgreSQL's default, and this engine's) did: two statements of a
+    block never shared a snapshot there either.
+
+    Elsewhere (SQLite, or an engine `make_engine` did not make) it is `engine.connect()`: a
+    SQLite transaction costs no round trip, and the block's reads share one snapshot.
+    """
+    reader = _READERS.get(engine)
+    return (engine if reader is None else reader).connect()
 
 
 def _utc_session(dbapi_conn: Any, _record: Any) -> None:

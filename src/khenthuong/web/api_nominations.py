@@ -20,7 +20,7 @@ from khenthuong.services import dossier, new_nominations, stepping
 from khenthuong.services import nominations as svc
 from khenthuong.services.access import can_read, is_read_only, readable_paths
 from khenthuong.services.listing import MAX_PAGE, NominationFilter, list_nominations, my_queue
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.storage.dossier import ATTACHMENTS
 from khenthuong.storage.models import UNITS
 from khenthuong.web.attachment import content_disposition
@@ -135,7 +135,7 @@ def with_unit_code(conn: Any, row: Any) -> dict[str, Any]:
 def readable_row(request: Request, caller: Caller, nomination_id: int) -> Any:
     """The nomination row if the caller may read it (404 if absent, 403 outside scope)."""
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         row = svc.get_row(conn, nomination_id)
     if not can_read(caller.actor, row["unit_path"], caller.inspecting):
         raise deny(request, caller, _outside(caller, nomination_id))
@@ -191,7 +191,7 @@ def list_(
         workflow, state, unit, year, overdue, closed, q, after, XLSX_ROWS if whole else limit
     )
     now = datetime.now(UTC)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         rows, last = list_nominations(conn, f, readable_paths(caller.actor, caller.inspecting), now)
         if whole:
             items = [nomination_out(r, ctx.calendar, now) for r in rows]
@@ -226,7 +226,7 @@ def queue(
     if cursor:
         due, last_id = decode_cursor(cursor, [(str, type(None)), int])
         after = (_cursor_time(due), last_id)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         if format == "xlsx":
             rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=MAX_PAGE * 10, after=after)
             items = [nomination_out(r, ctx.calendar, now) for r in rows]
@@ -284,7 +284,7 @@ def get(request: Request, caller: CallerDep, nomination_id: IdPath) -> Nominatio
     """One nomination."""
     ctx = ctx_of(request)
     row = readable_row(request, caller, nomination_id)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         row = with_unit_code(conn, row)
     return nomination_out(row, ctx.calendar, datetime.now(UTC))
 
@@ -385,7 +385,7 @@ def batch_advance(request: Request, caller: CallerDep, body: BatchAdvanceIn) -> 
 def timeline(request: Request, caller: CallerDep, nomination_id: IdPath) -> list[EventOut]:
     """The nomination's audit trail, oldest first."""
     readable_row(request, caller, nomination_id)
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         return [EventOut.of(e) for e in history(conn, nomination_id)]
 
 
@@ -393,7 +393,7 @@ def timeline(request: Request, caller: CallerDep, nomination_id: IdPath) -> list
 def documents(request: Request, caller: CallerDep, nomination_id: IdPath) -> list[DocumentOut]:
     """Documents of the dossier (without content)."""
     readable_row(request, caller, nomination_id)
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         return [DocumentOut.of(d) for d in dossier.documents(conn, nomination_id)]
 
 

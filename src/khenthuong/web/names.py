@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from khenthuong.errors import KhenthuongError
 from khenthuong.rules.catalog import catalog_in
+from khenthuong.storage.db import reading
 from khenthuong.storage.models import UNITS, USERS
 from khenthuong.web.context import WebContext
 from khenthuong.web.i18n import translate
@@ -37,7 +38,7 @@ class Names:
         return self._units.get(code, code)
 
     def _unit_names(self) -> dict[str, str]:
-        with self.ctx.rt.engine.connect() as conn:
+        with reading(self.ctx.rt.engine) as conn:
             rows = conn.execute(select(UNITS.c.code, UNITS.c.name)).all()
         return {str(code): str(name) for code, name in rows}
 
@@ -55,7 +56,7 @@ class Names:
         return self._users[username]
 
     def _full_name(self, username: str) -> str | None:
-        with self.ctx.rt.engine.connect() as conn:
+        with reading(self.ctx.rt.engine) as conn:
             name = conn.execute(
                 select(USERS.c.full_name).where(USERS.c.username == username)
             ).scalar()

@@ -16,7 +16,7 @@ from khenthuong.services.access import can_read, readable_paths
 from khenthuong.services.guard_facts import award_code_of
 from khenthuong.services.listing import my_queue
 from khenthuong.services.registers import decision_summaries
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.models import UNITS
 from khenthuong.web.api_councils import (
@@ -54,7 +54,7 @@ def _decisions_page(
 ) -> Response:
     ctx = ctx_of(request)
     paths = readable_paths(caller.actor, caller.inspecting)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         signed = list(
             conn.execute(
                 select(
@@ -77,7 +77,7 @@ def _decisions_page(
             if "decide" in r["actions"]
         ]
     if request.query_params.get("format") == "xlsx":
-        with ctx.rt.engine.connect() as conn:  # the API's export (GET /api/decisions?format=xlsx)
+        with reading(ctx.rt.engine) as conn:  # the API's export (GET /api/decisions?format=xlsx)
             rows = decision_summaries(conn, paths, limit=XLSX_ROWS)
             content = decisions_xlsx(Names(ctx, conn, lang_of(request)), rows)
         return xlsx_file("quyet-dinh.xlsx", content)

@@ -25,7 +25,7 @@ from khenthuong.services.grounds import claim_of, grounds_for
 from khenthuong.services.guard_facts import award_code_of
 from khenthuong.services.guards import eligibility_preview
 from khenthuong.services.listing import NominationFilter, list_nominations
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.storage.decisions import DECISION_ITEMS, DECISIONS
 from khenthuong.storage.models import PERSONS, UNITS
 from khenthuong.web import exports
@@ -81,7 +81,7 @@ def _filter_from(request: Request) -> NominationFilter:
 def _export(request: Request, items: list[Any], filename: str) -> Response:
     """A list of nominations as the API exports it (web.exports.nominations_xlsx)."""
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         content = exports.nominations_xlsx(exports.Names(ctx, conn, lang_of(request)), items)
     return xlsx_file(filename, content)
 
@@ -95,7 +95,7 @@ def nominations_page(request: Request) -> Response:
     if request.query_params.get("format") == "xlsx":
         f = NominationFilter(**{**f.__dict__, "limit": 100_000, "after": None})
     paths = readable_paths(caller.actor, caller.inspecting)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         rows, cursor = list_nominations(conn, f, paths, now)
         units = [  # the filter's choices: the units the caller reads, by name
             u
@@ -126,7 +126,7 @@ def _nomination_page(
 ) -> HTMLResponse:
     ctx = ctx_of(request)
     now = datetime.now(UTC)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         row = svc.get_row(conn, nid)
         if not can_read(caller.actor, row["unit_path"], caller.inspecting):
             return _outside_scope(

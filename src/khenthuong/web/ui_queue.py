@@ -13,6 +13,7 @@ from khenthuong.errors import KhenthuongError
 from khenthuong.services import stepping
 from khenthuong.services.access import is_read_only
 from khenthuong.services.listing import my_queue
+from khenthuong.storage.db import reading
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import translate
 from khenthuong.web.schemas import ItemView, as_utc, nomination_fields, nomination_out
@@ -58,7 +59,7 @@ def _queue_page(
             due = None
         after = (due, after_id)
     page = 5000 if export else QUEUE_PAGE
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         rows = my_queue(conn, ctx.rt.registry, caller.actor, limit=page, after=after)
     if export:
         return _export(
