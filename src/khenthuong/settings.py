@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     """PostgreSQL: connections each process keeps open (SQLAlchemy's pool_size). A request
     beyond them opens an overflow connection that is closed after use, and every new
     connection costs PostgreSQL a new backend process (bench/http.py --processes: at 8
-    advances in flight the default of 5 doubled PostgreSQL's CPU per advance)."""
+    advances in flight the default of 5 doubled PostgreSQL's CPU per advance). The reads of
+    `storage.db.reading` have a second pool of the same size."""
 
     db_max_overflow: int = Field(default=20, ge=0, le=500)
     """PostgreSQL: connections a process may open beyond `db_pool_size` under a burst."""

@@ -58,26 +58,20 @@ def make_engine(
     engine = create_engine(url, echo=echo, **pool)
     if engine.dialect.driver == "psycopg":
         event.listen(engine, "connect", _utc_session)
-    if engine.dialect.driver in ("psycopg", "psycopg2"):  # libpq: `options` reach the server
         _add_reader(engine, echo, pool)
     return engine
 
 
-_READ_ONLY = "-c default_transaction_read_only=on"
 _READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 """A PostgreSQL engine's reader (`reading`): its second pool, read-only and in autocommit."""
 
 
 def _add_reader(engine: Engine, echo: bool, pool: dict[str, Any]) -> None:
     """Give `engine` its reader, disposed with it."""
-    given = engine.url.query.get("options") or ()
-    options = " ".join((*((given,) if isinstance(given, str) else given), _READ_ONLY))
     reader = _READERS[engine] = create_engine(
-        engine.url, echo=echo, isolation_level="AUTOCOMMIT", connect_args={"options": options},
-        **pool,
-    )  # fmt: skip
-    if engine.dialect.driver == "psycopg":
-        event.listen(reader, "connect", _utc_session)
+        engine.url, echo=echo, isolation_level="AUTOCOMMIT", **pool
+    )
+    event.listen(reader, "connect", _read_only_session)
     dispose = engine.dispose
 
     def dispose_both(close: bool = True) -> None:
@@ -85,6 +79,14 @@ def _add_reader(engine: Engine, echo: bool, pool: dict[str, Any]) -> None:
         dispose(close)
 
     engine.dispose = dispose_both  # type: ignore[method-assign]
+
+
+def _read_only_session(dbapi_conn: Any, record: Any) -> None:
+    """A reader's session: in UTC as every session (`_utc_session`), and read-only, so that
+    PostgreSQL refuses a write there. Set once a connection, as the time zone is (a startup
+    `options` parameter would save the round trip, but PgBouncer refuses it)."""
+    dbapi_conn.execute("SET default_transaction_read_only = on")
+    _utc_session(dbapi_conn, record)
 
 
 def reading(engine: Engine) -> Connection:
