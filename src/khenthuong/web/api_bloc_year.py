@@ -20,7 +20,7 @@ from khenthuong.blocs import targets as tg
 from khenthuong.services import bloc_admin, bloc_reviews, covenants
 from khenthuong.services.access import is_read_only
 from khenthuong.services.blocs import BlocView, ScoringIn, bloc_view
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
 
 router = APIRouter(prefix="/api/blocs", tags=["blocs"])
@@ -195,7 +195,7 @@ class MembershipOut(BaseModel):
 @router.get("/{code}/members", response_model=list[MembershipOut], responses=READ)
 def members(request: Request, caller: CallerDep, code: Code) -> list[MembershipOut]:
     """Every membership of the bloc with its effective dates."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         return [MembershipOut(**m.__dict__) for m in bloc_admin.memberships(conn, code)]
 
 
@@ -241,7 +241,7 @@ def end_member(
 @router.get("/{code}/years/{year}", response_model=YearOut, responses=READ)
 def year_view(request: Request, caller: CallerDep, code: Code, year: Year) -> YearOut:
     """The bloc in a year: members, leader (or none chosen), scoring rule and covenant."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         return _year_out(bloc_view(conn, code, year), covenants.covenant_of(conn, code, year))
 
 
@@ -392,7 +392,7 @@ def score_table(
     request: Request, caller: CallerDep, code: Code, year: Year, round_: Round
 ) -> list[ScoreOut]:
     """The round's score table, best first, each score with how it was computed."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         rows = bloc_reviews.score_table(conn, code, year, round_)
     return [_score_out(r.unit, r.unit_name, r.score, r.rank) for r in rows]
 
@@ -441,5 +441,5 @@ def _proposal_out(p: bloc_reviews.Proposal) -> ProposalOut:
             responses={**READ, 422: _problem("No covenant that year")})  # fmt: skip
 def proposals(request: Request, caller: CallerDep, code: Code, year: Year) -> list[ProposalOut]:
     """The vote's result by rank (empty before the vote)."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         return [_proposal_out(p) for p in bloc_reviews.proposals(conn, code, year)]

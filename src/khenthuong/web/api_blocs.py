@@ -11,7 +11,7 @@ from khenthuong.errors import KhenthuongError
 from khenthuong.services import inspections
 from khenthuong.services.access import is_read_only
 from khenthuong.services.blocs import bloc_summaries, bloc_view
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny, local_today
 from khenthuong.web.exports import (
     XLSX_RESPONSE,
@@ -63,7 +63,7 @@ def blocs(
     """Every emulation bloc and cluster, by code (xlsx: each with its leader and members in
     `year`)."""
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         found = [BlocSummaryOut(**b) for b in bloc_summaries(conn)]
         if format == "xlsx":
             views = []
@@ -82,7 +82,7 @@ def bloc(
 ) -> BlocOut:
     """A bloc in one year: members in rotation order, leader and deputy."""
     year = year or local_today().year
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         v = bloc_view(conn, code, year)
     return BlocOut(
         code=v.code,
@@ -125,7 +125,7 @@ def bloc_inspections(
     lang: LangQuery = "vi",
 ) -> Any:
     """The current cross-inspection plan of a bloc for a year, by start date."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         rows = inspections.visits(conn, code, year)
     if format == "xlsx":
         title = f"{word('inspection', lang)} {code} {year}"

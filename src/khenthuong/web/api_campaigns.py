@@ -13,7 +13,7 @@ from khenthuong.dates import VNDate
 from khenthuong.errors import NotFound
 from khenthuong.services import campaigns as svc
 from khenthuong.services.access import readable_paths
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.web.api_nominations import require_writer
 from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import Caller, api_caller, ctx_of
@@ -51,7 +51,7 @@ def _visible(caller: Caller, unit_path: str) -> bool:
 
 def _view(request: Request, caller: Caller, campaign_id: int) -> dict[str, Any]:
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         row = svc.campaign_row(conn, campaign_id)
         if not _visible(caller, str(row["unit_path"])):
             raise NotFound(f"Không có phong trào thi đua #{campaign_id}")
@@ -91,7 +91,7 @@ def list_campaigns(
 ) -> Page[dict[str, Any]]:
     """Campaigns the caller may see (launched in or above their units), newest first;
     `year`: those running at some time that year."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         rows = svc.list_campaigns(conn, readable_paths(caller.actor), year=year)
     items = [
         {"id": r["id"], "title": r["title"], "kind": r["kind"], "unit": r["unit_code"],
@@ -163,7 +163,7 @@ def download(
     request: Request, caller: CallerDep, campaign_id: IdPath, document_id: IdPath
 ) -> Response:
     """One stored document of the campaign, as uploaded."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         row = svc.campaign_row(conn, campaign_id)
         if not _visible(caller, str(row["unit_path"])):
             raise NotFound(f"Không có phong trào thi đua #{campaign_id}")

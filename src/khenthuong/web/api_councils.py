@@ -22,7 +22,7 @@ from khenthuong.services.registers import (
     decision_summaries,
 )
 from khenthuong.storage.councils import COUNCIL_ITEMS, COUNCIL_MEMBERS, COUNCIL_SESSIONS, RECUSALS
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.storage.models import UNITS
 from khenthuong.web.api_nominations import require_writer
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
@@ -157,7 +157,7 @@ def catalog_of(request: Request) -> Catalog:
 
 
 def _readable_session(request: Request, caller: Caller, session_id: int) -> dict[str, Any]:
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         view = session_view(conn, session_id, catalog_of(request))
     if not can_read(caller.actor, view["unit_path"], caller.inspecting):
         raise deny(request, caller, f"Phiên họp #{session_id} ngoài phạm vi của bạn")
@@ -344,7 +344,7 @@ def list_decisions(
     paths = readable_paths(caller.actor, caller.inspecting)
     before = decode_cursor(cursor, [int])[0] if cursor else None
     whole = format == "xlsx"
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         rows = decision_summaries(
             conn, paths, year=year, authority=authority, before=before,
             limit=XLSX_ROWS if whole else limit + 1,
@@ -399,7 +399,7 @@ def list_sessions(
     paths = readable_paths(caller.actor, caller.inspecting)
     before = decode_cursor(cursor, [int])[0] if cursor else None
     whole = format == "xlsx"
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         rows = council_sessions(
             conn, paths, unit=unit, year=year, status=status, before=before,
             limit=XLSX_ROWS if whole else limit + 1,
@@ -428,7 +428,7 @@ def show_decision(
 ) -> Any:
     """A decision with its nominees and money; the number in any case."""
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         out = decision_out(conn, number, year)
         paths = [get_row(conn, line.nomination_id)["unit_path"] for line in out.lines]
         if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):

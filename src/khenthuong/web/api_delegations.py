@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from khenthuong.dates import VNDate
 from khenthuong.localtime import local_today
 from khenthuong.services import delegations
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.web.context import Caller, api_caller, ctx_of
 from khenthuong.web.schemas import IdPath
 
@@ -68,7 +68,7 @@ def _out(view: delegations.DelegationView, today: date) -> dict[str, Any]:
 @router.get("/delegations", responses=PROBLEMS)
 def list_delegations(request: Request, caller: CallerDep) -> dict[str, Any]:
     """The delegations the caller gave or received (every one for an administrator)."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         found = delegations.list_for(conn, caller.actor)
     today = local_today()
     return {"items": [_out(v, today) for v in found], "next_cursor": None}

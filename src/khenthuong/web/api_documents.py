@@ -17,6 +17,7 @@ from khenthuong.rules.catalog import catalog_in
 from khenthuong.services.access import can_read
 from khenthuong.services.documents import KINDS, DocumentRequest, decision_paths, render_document
 from khenthuong.services.signatures import signed_file
+from khenthuong.storage.db import reading
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
 from khenthuong.web.problems import ApiProblem
 from khenthuong.web.schemas import IdPath
@@ -72,7 +73,7 @@ def get_signed(request: Request, caller: CallerDep, file_id: IdPath) -> Response
     """A stored signed decision PDF, for those who may read the decision."""
     ctx = ctx_of(request)
     decision_id, number, filename, content = signed_file(ctx.rt.engine, file_id)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         paths = decision_paths(conn, decision_id)
     if not all(can_read(caller.actor, p, caller.inspecting) for p in paths):
         raise deny(request, caller, f"Quyết định {number} ngoài phạm vi của bạn")

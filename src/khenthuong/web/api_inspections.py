@@ -18,7 +18,7 @@ from khenthuong.documents.text import money
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.services import inspections
 from khenthuong.services.access import is_read_only
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
 from khenthuong.web.problems import ApiProblem
@@ -61,7 +61,7 @@ def report_documents(
     request: Request, caller: CallerDep, visit_id: IdPath
 ) -> list[ReportDocumentOut]:
     """Documents of a visit's report, oldest first (without content)."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         return [
             ReportDocumentOut.of(d)
             for d in inspections.report_documents(conn, visit_id, caller.actor)
@@ -126,7 +126,7 @@ async def upload_report_document(
 )
 def download_report_document(request: Request, caller: CallerDep, document_id: IdPath) -> Response:
     """A report document's content."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         doc, content = inspections.report_document_content(conn, document_id, caller.actor)
     return Response(
         content=content,

@@ -440,7 +440,7 @@ async def upload(
 def download(request: Request, caller: CallerDep, document_id: IdPath) -> Response:
     """A document's content."""
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         doc = conn.execute(select(ATTACHMENTS).where(ATTACHMENTS.c.id == document_id)).first()
     if doc is None:
         raise NotFound(f"Không có tài liệu #{document_id}", en=f"No document #{document_id}")

@@ -24,7 +24,7 @@ from khenthuong.services.account_files import new_accounts
 from khenthuong.services.org_files import ImportPlan, OrgFileRefused
 from khenthuong.services.org_imports import apply_plan, export, plan_file
 from khenthuong.services.password_links import issue_links
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.uploads import safe_name
 from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import Caller, api_caller, ctx_of, deny
@@ -88,7 +88,7 @@ def export_file(
     require_admin(request, caller)
     with tempfile.TemporaryDirectory(prefix="khenthuong-export-") as folder:
         path = Path(folder) / f"{kind}.{fmt}"
-        with ctx_of(request).rt.engine.connect() as conn:
+        with reading(ctx_of(request).rt.engine) as conn:
             export(conn, kind, path)
         body = path.read_bytes()
     media = XLSX_TYPE if fmt == "xlsx" else "text/csv; charset=utf-8"

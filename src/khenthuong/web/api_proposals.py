@@ -22,7 +22,7 @@ from khenthuong.rules.catalog import catalog_in
 from khenthuong.services import batches
 from khenthuong.services import proposal_import as imp
 from khenthuong.services.nominations import StepResult
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.uploads import safe_name
 from khenthuong.web.api_nominations import require_writer
 from khenthuong.web.context import Caller, api_caller, ctx_of
@@ -154,7 +154,7 @@ def _row(p: imp.PlannedRow) -> dict[str, Any]:
 def show(request: Request, caller: CallerDep, batch_id: IdPath) -> dict[str, Any]:
     """A batch, its members with their states and its derived state."""
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         return _view(batches.view_batch(conn, ctx.rt.registry, batch_id, caller.actor))
 
 

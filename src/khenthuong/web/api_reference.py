@@ -28,7 +28,7 @@ from khenthuong.services.access import (
 from khenthuong.services.actors import Actor
 from khenthuong.services.history_import import record_one
 from khenthuong.services.org import add_person, add_user
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import NOMINATIONS, PERSONS, UNITS, USER_ROLES, USERS
 from khenthuong.storage.paths import path_filter
@@ -139,7 +139,7 @@ def users(
     request: Request, caller: CallerDep, cursor: CursorQuery = None, limit: int = limit_query()
 ) -> Page[UserOut]:
     """Officers whose home unit lies in the caller's units (everyone for auditors), by name."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         found = _users(conn, readable_paths(caller.actor))
     return page_in_memory(found, lambda u: u.username, cursor, limit)
 
@@ -148,7 +148,7 @@ def users(
 def create_user(request: Request, caller: CallerDep, body: UserIn) -> UserOut:
     """Create an officer with roles over unit subtrees (administrators of that scope only)."""
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         path = conn.execute(select(UNITS.c.path).where(UNITS.c.code == body.unit_code)).scalar()
     if path is None:
         raise NotFound(f"Không có đơn vị {body.unit_code!r}", en=f"No unit {body.unit_code!r}")
@@ -182,7 +182,7 @@ def readable_units(request: Request, caller: Caller) -> list[UnitOut]:
     """Every unit the caller may see, in tree order."""
     paths = readable_paths(caller.actor, caller.inspecting)
     parent = UNITS.alias("parent")
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         rows = conn.execute(
             select(
                 UNITS.c.code, UNITS.c.name, UNITS.c.level, UNITS.c.path, parent.c.code.label("p")
@@ -200,7 +200,7 @@ def unit(request: Request, caller: CallerDep, code: str) -> UnitOut:
     for u in readable_units(request, caller):
         if u.code == code:
             return u
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         exists = conn.execute(select(UNITS.c.id).where(UNITS.c.code == code)).first()
     if exists is None:
         raise NotFound(f"Không có đơn vị {code!r}", en=f"No unit {code!r}")
@@ -248,7 +248,7 @@ def persons(
         query = query.where(UNITS.c.code == unit)
     words = fold(q).split() if q else []
     out = []
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         for r in conn.execute(query).mappings():
             name = fold(r["full_name"])
             if all(w in name for w in words):
@@ -274,7 +274,7 @@ def create_person(request: Request, caller: CallerDep, body: PersonIn) -> Person
     ctx = ctx_of(request)
     if is_read_only(caller.actor, ctx.rt.roles):
         raise deny(request, caller, "Tài khoản chỉ có quyền xem")
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         path = conn.execute(select(UNITS.c.path).where(UNITS.c.code == body.unit_code)).scalar()
     if path is None:
         raise NotFound(f"Không có đơn vị {body.unit_code!r}", en=f"No unit {body.unit_code!r}")
@@ -332,7 +332,7 @@ class HistoryOut(BaseModel):
 @router.get("/persons/{person_id}/history", response_model=HistoryOut, tags=["persons"])
 def person_history(request: Request, caller: CallerDep, person_id: IdPath) -> HistoryOut:
     """A person's history, newest first (404 if absent, 403 outside the caller's units)."""
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         path = conn.execute(
             select(UNITS.c.path)
             .join(PERSONS, PERSONS.c.unit_id == UNITS.c.id)
@@ -371,7 +371,7 @@ def person_history(request: Request, caller: CallerDep, person_id: IdPath) -> Hi
 def record_history(request: Request, caller: CallerDep, body: HistoryIn) -> dict[str, str]:
     """Record history an eligibility check reads (unit officers of the person's unit)."""
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         path = conn.execute(select(UNITS.c.path).where(UNITS.c.code == body.unit_code)).scalar()
     if path is None:
         raise NotFound(f"Không có đơn vị {body.unit_code!r}", en=f"No unit {body.unit_code!r}")
@@ -416,7 +416,7 @@ def workflows(
     """Every registered workflow version, by name and version (xlsx: the latest versions)."""
     ctx = ctx_of(request)
     if format == "xlsx":
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             content = workflows_xlsx(
                 Names(ctx, conn, lang), [w.definition for w in ctx.rt.registry.latest()]
             )
@@ -456,7 +456,7 @@ def state_counts(request: Request, caller: Caller, name: str, version: int) -> d
     """Nominations per state of one workflow version within the caller's units."""
     paths = readable_paths(caller.actor, caller.inspecting)
     n = NOMINATIONS
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         rows = conn.execute(
             select(n.c.state, func.count())
             .where(
@@ -499,7 +499,7 @@ def _audit_filter(
 def audit_rows(request: Request, caller: Caller, f: AuditFilter) -> list[dict[str, Any]]:
     """Events matching `f` that the caller may read (auditors: all; officers: their units)."""
     scoped = replace(f, within=readable_paths(caller.actor, caller.inspecting))
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         return list(query_events(conn, scoped))
 
 
@@ -544,7 +544,7 @@ def audit_events(
     if format == "xlsx":
         ctx = ctx_of(request)
         rows = audit_rows(request, caller, f)
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             return xlsx_file("nhat-ky.xlsx", audit_xlsx(Names(ctx, conn, lang), rows))
     events = [EventOut.of(r) for r in audit_rows(request, caller, f)]
     buf = io.StringIO()

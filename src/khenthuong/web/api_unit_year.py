@@ -21,7 +21,7 @@ from khenthuong.services import ratings, registrations, year_review
 from khenthuong.services.access import can_read
 from khenthuong.services.proposal_import import ImportRefused
 from khenthuong.services.unit_sheets import unit_row
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.uploads import safe_name
 from khenthuong.web.api_nominations import require_writer
 from khenthuong.web.context import Caller, api_caller, ctx_of
@@ -91,7 +91,7 @@ class DecideIn(BaseModel):
 
 
 def _readable(request: Request, caller: Caller, unit: str) -> None:
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         path = unit_row(conn, unit).path
     if not can_read(caller.actor, path):
         raise ApiProblem(403, f"{caller.actor.username} không có quyền xem {unit}")
@@ -119,7 +119,7 @@ def get_registration(request: Request, caller: CallerDep, unit: UnitQ, year: Yea
     """A unit's registration for a year (null when it has not registered)."""
     _readable(request, caller, unit)
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         return _registration_json(
             registrations.view(conn, catalog_in(ctx.rt.settings.config_dir), unit, year)
         )
@@ -193,7 +193,7 @@ def _ratings_json(report: ratings.RatingsReport) -> dict[str, int]:
 def get_ratings(request: Request, caller: CallerDep, unit: UnitQ, year: YearQ) -> Any:
     """Every person of the unit with the year's rating (null: not rated)."""
     _readable(request, caller, unit)
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         people = ratings.unit_ratings(conn, unit, year)
     return [
         {"person_id": p.person_id, "full_name": p.full_name, "unit": p.unit_name,

@@ -14,6 +14,7 @@ from khenthuong.audit.query import AuditFilter
 from khenthuong.audit.verify import verify_all
 from khenthuong.dates import BadDate, parse_date
 from khenthuong.services.access import readable_paths
+from khenthuong.storage.db import reading
 from khenthuong.storage.models import UNITS, USERS
 from khenthuong.web.api_reference import VERIFY_REFUSED, audit_rows, may_verify
 from khenthuong.web.context import Caller, ctx_of, log_denied
@@ -51,7 +52,7 @@ def audit_page(request: Request) -> Response:
                                        "nomination_id", "since", "until"))  # fmt: skip
     rows = audit_rows(request, caller, f) if searched else []
     if q.get("format") == "xlsx":  # as GET /api/audit/events?format=xlsx: oldest first
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             content = audit_xlsx(Names(ctx, conn, lang_of(request)), rows)
         return xlsx_file("nhat-ky.xlsx", content)
     rows = list(reversed(rows))
@@ -81,7 +82,7 @@ def _choices(request: Request, caller: Caller) -> dict[str, Any]:
     def text(label: Any) -> str:
         return str(label.en if lang == "en" else label.vi)
 
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         units = [
             u
             for u in conn.execute(

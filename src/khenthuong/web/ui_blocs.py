@@ -14,7 +14,7 @@ from khenthuong.errors import Forbidden, KhenthuongError
 from khenthuong.services import inspections
 from khenthuong.services.access import is_read_only
 from khenthuong.services.blocs import bloc_codes, bloc_view
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.web.api_inspections import download_report_document
 from khenthuong.web.context import Caller, ctx_of, local_today
 from khenthuong.web.exports import Names, blocs_xlsx, inspection_plan_xlsx, word
@@ -49,14 +49,14 @@ def blocs_page(request: Request) -> Response:
     ctx = ctx_of(request)
     year = local_today().year
     views = []
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         for code in bloc_codes(conn):
             try:
                 views.append(bloc_view(conn, code, year))
             except KhenthuongError:
                 continue  # no members this year
     if request.query_params.get("format") == "xlsx":
-        with ctx.rt.engine.connect() as conn:  # the API's export (GET /api/blocs?format=xlsx)
+        with reading(ctx.rt.engine) as conn:  # the API's export (GET /api/blocs?format=xlsx)
             content = blocs_xlsx(Names(ctx, conn, lang_of(request)), views)
         return xlsx_file(f"khoi-thi-dua-{year}.xlsx", content)
     return render(request, "blocs.html", caller, views=views, year=year)
@@ -69,7 +69,7 @@ def _bloc_page(
     q = request.query_params
     year = _form_id(q.get("year", "")) or local_today().year
     try:
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             view = bloc_view(conn, code, year)
             try:
                 visits = inspections.visits(conn, code, year)
@@ -88,7 +88,7 @@ def _bloc_page(
     mine = {g.scope_code for g in caller.actor.grants} | {caller.actor.unit_code}
     can_report = not is_read_only(caller.actor, ctx.rt.roles)
     docs: dict[int, list[inspections.ReportDocument]] = {}
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         for v in visits:
             try:  # the service decides who reads a report; others see no documents
                 docs[v.id] = inspections.report_documents(conn, v.id, caller.actor)

@@ -24,7 +24,7 @@ from khenthuong.localtime import local_today
 from khenthuong.services import bloc_admin, bloc_reviews, covenants
 from khenthuong.services.blocs import ScoringIn, bloc_view, leads, speaks_for
 from khenthuong.storage.blocs import BLOCS
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.storage.models import UNITS
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS, translate
@@ -120,7 +120,7 @@ def _year_page(
     ctx = ctx_of(request)
     actor = caller.actor
     try:
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             view = bloc_view(conn, code, year)
             bloc = conn.execute(select(BLOCS).where(BLOCS.c.code == code)).mappings().one()
             covenant = covenants.covenant_of(conn, code, year)
@@ -167,7 +167,7 @@ def _new_page(request: Request, caller: Caller, error: str | None = None, status
         {(g.scope_code, g.scope_code) for g in caller.actor.grants
          if g.role in bloc_admin.MANAGER_ROLES}
     )  # fmt: skip
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         names = dict(conn.execute(select(UNITS.c.code, UNITS.c.name)).all())
     return render(
         request, "bloc_new.html", caller, status, error=error, form=form or {},
@@ -253,7 +253,7 @@ def members_page(request: Request, code: str) -> Response:
 
 def _members_only(request: Request, caller: Caller, code: str, year: int,
                   error: str | None = None, status: int = 200) -> Response:  # fmt: skip
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         try:
             bloc_view(conn, code, year)
         except NotFound:

@@ -14,7 +14,7 @@ from khenthuong.dates import BadDate, parse_date
 from khenthuong.errors import KhenthuongError
 from khenthuong.services import campaigns as svc
 from khenthuong.services.access import READ_ALL_ROLES, readable_paths
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.web.attachment import content_disposition
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS
@@ -67,7 +67,7 @@ def _list_page(
     request: Request, caller: Caller, error: str | None = None, status: int = 200,
     form: dict[str, str] | None = None,
 ) -> Response:  # fmt: skip
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         rows = svc.list_campaigns(conn, readable_paths(caller.actor))
     return render(
         request, "campaigns.html", caller, status, campaigns=rows, kinds=svc.CAMPAIGN_KINDS,
@@ -128,7 +128,7 @@ def _campaign_page(
 ) -> Response:  # fmt: skip
     ctx = ctx_of(request)
     try:
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             row = svc.campaign_row(conn, cid)
             if not _covers(caller, str(row["unit_path"])):
                 raise worded("campaign_missing", id=cid)
@@ -178,7 +178,7 @@ def document(request: Request, cid: IdPath, doc_id: IdPath) -> Response:
     caller = ui_caller(request)
     ctx = ctx_of(request)
     try:
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             row = svc.campaign_row(conn, cid)
             if not _covers(caller, str(row["unit_path"])):
                 raise worded("campaign_missing", id=cid)

@@ -16,7 +16,7 @@ from khenthuong.services.access import can_read, readable_paths
 from khenthuong.services.listing import NominationFilter, list_nominations
 from khenthuong.services.registers import council_sessions
 from khenthuong.storage.councils import COUNCIL_SESSIONS
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.storage.models import UNITS
 from khenthuong.web.api_councils import catalog_of, session_view
 from khenthuong.web.context import Caller, WebContext, ctx_of, local_today
@@ -46,7 +46,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _council_units(caller: Caller, ctx: WebContext) -> list[Any]:
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         return [
             u
             for u in conn.execute(select(UNITS.c.code, UNITS.c.name, UNITS.c.path))
@@ -66,7 +66,7 @@ def _councils_page(
 ) -> Response:
     ctx = ctx_of(request)
     paths = readable_paths(caller.actor, caller.inspecting)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         sessions = [
             s
             for s in conn.execute(
@@ -78,7 +78,7 @@ def _councils_page(
             if paths is None or any(s["path"].startswith(p) for p in paths)
         ]
     if request.query_params.get("format") == "xlsx":
-        with ctx.rt.engine.connect() as conn:  # the API's export (GET /api/councils?format=xlsx)
+        with reading(ctx.rt.engine) as conn:  # the API's export (GET /api/councils?format=xlsx)
             rows = council_sessions(conn, paths, limit=XLSX_ROWS)
             content = councils_xlsx(Names(ctx, conn, lang_of(request)), rows)
         return xlsx_file("phien-hop.xlsx", content)
@@ -141,7 +141,7 @@ def _session_page(
     request: Request, caller: Caller, sid: int, error: str | None = None, status_code: int = 200
 ) -> HTMLResponse:
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         try:
             view = session_view(conn, sid, catalog_of(request))
         except NotFound as exc:

@@ -137,7 +137,7 @@ def decision_page(request: Request, number: str) -> Response:
     ctx = ctx_of(request)
     year = request.query_params.get("year", "")
     try:
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             head, lines = decisions.decision_lines(
                 conn, number, int(year) if year.isdigit() else None
             )
@@ -152,7 +152,7 @@ def decision_page(request: Request, number: str) -> Response:
             request, "error.html", caller, 403, message=translate("outside_scope", lang_of(request))
         )
     if request.query_params.get("format") == "xlsx":
-        with ctx.rt.engine.connect() as conn:  # the API's export of the decision
+        with reading(ctx.rt.engine) as conn:  # the API's export of the decision
             content = decision_workbook(
                 Names(ctx, conn, lang_of(request)), number, int(str(head["number_year"]))
             )

@@ -13,7 +13,7 @@ from khenthuong.dates import BadDate, parse_date
 from khenthuong.errors import Forbidden, KhenthuongError, NotFound
 from khenthuong.localtime import local_today
 from khenthuong.services import delegations
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.storage.models import UNITS, USERS
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS
@@ -173,7 +173,7 @@ def _page(
     done: str | None = None, form: dict[str, Any] | None = None,
 ) -> Response:  # fmt: skip
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         found = delegations.list_for(conn, caller.actor)
         users = _users(conn)
         form = form or {}
@@ -200,7 +200,7 @@ def delegations_units(request: Request, delegator: str = "", unit: str = "") -> 
     """What the form offers for the delegator an administrator picked (htmx fragment): the
     unit list, and in place by id (out of band) the roles and the delegates."""
     caller = ui_caller(request)
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         chosen = _delegator_context(conn, caller, delegator or caller.actor.username, unit)
         users = _users(conn)
     return render(

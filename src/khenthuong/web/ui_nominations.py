@@ -213,7 +213,7 @@ async def advance_form(request: Request, nid: IdPath) -> Response:
 def _step_done(request: Request, nid: int, trigger: str, to_state: str) -> Response:
     """Back to the nomination, saying which step was taken and where the file is now."""
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         row = svc.get_row(conn, nid)
     names = Names(ctx, lang_of(request))
     wf, version = row["workflow"], row["workflow_version"]
@@ -286,7 +286,7 @@ def _new_context(request: Request, caller: Caller) -> dict[str, Any]:
     paths = readable_paths(caller.actor)
     proposer_units = []
     persons = []
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         for u in conn.execute(
             select(UNITS.c.code, UNITS.c.name, UNITS.c.path).order_by(UNITS.c.path)
         ):
@@ -322,7 +322,7 @@ def _new_context(request: Request, caller: Caller) -> dict[str, Any]:
 def _campaign_choices(ctx: WebContext, caller: Caller) -> list[Any]:
     """The campaigns covering a unit where the caller may propose (services.campaigns)."""
     paths = [g.scope_path for g in caller.actor.grants if g.role == "unit_officer"]
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         return campaigns_for(conn, paths)
 
 
@@ -344,7 +344,7 @@ def new_check(request: Request) -> Response:
     person_id, year_no = _form_id(person), _form_id(year)
     if person_id is None or not workflow or year_no is None or year_no > 9999:
         return HTMLResponse("")
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         row = conn.execute(
             select(UNITS.c.path).join(PERSONS, PERSONS.c.unit_id == UNITS.c.id).where(
                 PERSONS.c.id == person_id)

@@ -16,7 +16,7 @@ from khenthuong.services.access import can_read, is_read_only
 from khenthuong.services.history_import import COLUMNS as HISTORY_COLUMNS
 from khenthuong.services.history_import import HEADERS_VI as HISTORY_HEADERS
 from khenthuong.services.history_import import record_one
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.storage.history import AWARD_RECORDS, BLOCKERS, INITIATIVES, YEARLY_RATINGS
 from khenthuong.storage.models import PERSONS, UNITS
 from khenthuong.web.context import Caller, ctx_of, local_today
@@ -48,7 +48,7 @@ def _person_page(
     request: Request, caller: Caller, pid: int, error: str | None = None, status_code: int = 200
 ) -> Response:
     ctx = ctx_of(request)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         person = conn.execute(
             select(PERSONS, UNITS.c.code, UNITS.c.path, UNITS.c.name.label("unit_name"))
             .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)
@@ -131,7 +131,7 @@ async def person_history(request: Request, pid: IdPath) -> Response:
     caller, ctx, form = await _posted(request)
     try:
         check_csrf(request, caller, form)
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             person = conn.execute(
                 select(PERSONS.c.full_name, UNITS.c.code, UNITS.c.path)
                 .join(UNITS, UNITS.c.id == PERSONS.c.unit_id)

@@ -30,7 +30,7 @@ from khenthuong.services import proposal_import as imp
 from khenthuong.services.access import readable_paths
 from khenthuong.services.campaigns import campaigns_for
 from khenthuong.services.nominations import allowed_triggers
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.uploads import safe_name
 from khenthuong.web.context import Caller, ctx_of
 from khenthuong.web.i18n import STRINGS
@@ -78,7 +78,7 @@ def _list_page(
     request: Request, caller: Caller, error: str | None = None, status: int = 200, **extra: Any
 ) -> Response:
     officer = [g.scope_path for g in caller.actor.grants if g.role == "unit_officer"]
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         rows = batches.list_batches(conn, readable_paths(caller.actor))
         campaigns = campaigns_for(conn, officer)
     return render(
@@ -135,7 +135,7 @@ async def preview(request: Request) -> Response:
             if isinstance(report, StarletteUpload) and report.filename:
                 limit = ctx.rt.settings.max_attachment_bytes
                 (folder / safe_name(report.filename)).write_bytes(await report.read(limit + 1))
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             planned = imp.check_file(
                 conn, catalog_in(ctx.rt.settings.config_dir), saved,
                 proposing_unit=fields["unit"], create_persons=fields["create_persons"],
@@ -192,7 +192,7 @@ def _batch_page(
 ) -> Response:  # fmt: skip
     ctx = ctx_of(request)
     try:
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             view = batches.view_batch(conn, ctx.rt.registry, bid, caller.actor)
     except KhenthuongError as exc:
         message, code = _error_text(request, caller, exc)

@@ -23,7 +23,7 @@ from khenthuong.services.proposal_import import ImportRefused
 from khenthuong.services.unit_sheets import unit_row
 from khenthuong.storage.batches import BATCHES
 from khenthuong.storage.councils import COUNCIL_SESSIONS
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.storage.models import UNITS
 from khenthuong.uploads import safe_name
 from khenthuong.web.context import Caller, ctx_of
@@ -56,7 +56,7 @@ def _page(
 ) -> Response:  # fmt: skip
     ctx = ctx_of(request)
     catalog = catalog_in(ctx.rt.settings.config_dir)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         row = unit_row(conn, unit)
         if not can_read(caller.actor, row.path):
             raise worded(
@@ -108,7 +108,7 @@ def registrations_template(request: Request) -> Response:
 def ratings_template(request: Request) -> Response:
     caller = ui_caller(request)
     unit, year = _where(request, caller)
-    with ctx_of(request).rt.engine.connect() as conn:
+    with reading(ctx_of(request).rt.engine) as conn:
         people = ratings.unit_ratings(conn, unit, year)
     out = Path(tempfile.mkdtemp(prefix="khenthuong-template-")) / "xep-loai.xlsx"
     ratings.write_template(out, people)
@@ -256,7 +256,7 @@ def _review_page(
 ) -> Response:  # fmt: skip
     ctx = ctx_of(request)
     catalog = catalog_in(ctx.rt.settings.config_dir)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         batches.view_batch(conn, ctx.rt.registry, bid, caller.actor)  # Forbidden outside scope
         found = year_review.review_view(conn, ctx.rt.registry, catalog, bid)
         batch = found["batch"]

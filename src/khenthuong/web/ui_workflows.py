@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from khenthuong.errors import KhenthuongError
+from khenthuong.storage.db import reading
 from khenthuong.web.api_reference import state_counts
 from khenthuong.web.context import ctx_of
 from khenthuong.web.exports import Names, workflows_xlsx
@@ -26,7 +27,7 @@ def workflows_page(request: Request) -> Response:
     workflows = ctx_of(request).rt.registry.latest()
     if request.query_params.get("format") == "xlsx":  # as GET /api/workflows?format=xlsx
         ctx = ctx_of(request)
-        with ctx.rt.engine.connect() as conn:
+        with reading(ctx.rt.engine) as conn:
             content = workflows_xlsx(
                 Names(ctx, conn, lang_of(request)), [w.definition for w in workflows]
             )
