@@ -14,6 +14,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from khenthuong import __version__
 from khenthuong.runtime import Runtime
 from khenthuong.services import outbox, reminders
+from khenthuong.storage.db import reading
 from khenthuong.storage.models import NOMINATIONS
 from khenthuong.web import (
     api_bloc_year,
@@ -122,7 +123,7 @@ def create_app(rt: Runtime) -> FastAPI:
     @app.get("/api/status", tags=["status"])
     def status() -> dict[str, Any]:
         """Open nominations per workflow and state, reminders and notices, and the job mode."""
-        with rt.engine.connect() as conn:
+        with reading(rt.engine) as conn:
             rows = conn.execute(
                 select(NOMINATIONS.c.workflow, NOMINATIONS.c.state, func.count().label("n"))
                 .group_by(NOMINATIONS.c.workflow, NOMINATIONS.c.state)

@@ -19,7 +19,7 @@ from khenthuong.passwords import token_digest
 from khenthuong.runtime import Runtime
 from khenthuong.services.access import inspection_paths
 from khenthuong.services.actors import Actor, load_actor
-from khenthuong.storage.db import write_tx
+from khenthuong.storage.db import reading, write_tx
 from khenthuong.storage.models import API_TOKENS, USERS
 from khenthuong.web.caller_cache import NO_CALLER_CHANGE, CallerCache
 from khenthuong.web.problems import ApiProblem
@@ -99,7 +99,7 @@ TOKEN_TOUCH_SECONDS = 60
 
 def _user_of_token(ctx: WebContext, token: str) -> str | None:
     digest = token_digest(token)
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         row = conn.execute(
             select(API_TOKENS.c.id, API_TOKENS.c.last_used_at, USERS.c.username)
             .join(USERS, USERS.c.id == API_TOKENS.c.user_id)
@@ -124,7 +124,7 @@ def _token_actor(ctx: WebContext, token: str, today: date) -> tuple[Actor, tuple
     username = _user_of_token(ctx, token)
     if username is None:
         return None
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         actor = load_actor(conn, username, today)
         return actor, inspection_paths(conn, actor, today)
 
@@ -148,7 +148,7 @@ def session_caller(ctx: WebContext, request: Request) -> Caller | None:
 def _session_actor(
     ctx: WebContext, username: str, epoch: int, today: date
 ) -> tuple[Actor, tuple[str, ...]] | None:
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         current = conn.execute(_EPOCH, {"username": username}).scalar()
         if current is None or epoch != current:
             return None  # signed out elsewhere, password changed, or user gone
@@ -164,7 +164,7 @@ _EPOCH = select(USERS.c.session_epoch).where(USERS.c.username == bindparam("user
 
 def session_epoch(ctx: WebContext, username: str) -> int:
     """The user's current session epoch (-1 when the user is gone)."""
-    with ctx.rt.engine.connect() as conn:
+    with reading(ctx.rt.engine) as conn:
         epoch = conn.execute(_EPOCH, {"username": username}).scalar()
     return -1 if epoch is None else int(epoch)
 
