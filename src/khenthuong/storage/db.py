@@ -100,8 +100,8 @@ def reading(engine: Engine) -> Connection:
     statement run once a request was never prepared, and PostgreSQL planned it every time
     (the queue's UNION of one branch per workflow state: 3.8 ms on a 2-core VM, BENCHMARKS.md).
     Each statement sees what was committed when it began, as each statement of a READ
-    COMMITTED transaction (PostgreSQL's default, and this engine's) did: two statements of a
-    block never shared a snapshot there either.
+    COMMITTED transaction did (PostgreSQL's default, which `make_engine` keeps): two
+    statements of a block never shared a snapshot there either.
 
     Elsewhere (SQLite, or an engine `make_engine` did not make) it is `engine.connect()`: a
     SQLite transaction costs no round trip, and the block's reads share one snapshot.
