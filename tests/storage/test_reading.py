@@ -7,24 +7,31 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import exc, func, select, text
+from sqlalchemy import Connection, exc, func, select, text
 
 from khenthuong.runtime import Runtime
 from khenthuong.services.actors import load_actor
 from khenthuong.services.listing import my_queue
+from khenthuong.services.new_nominations import create_nomination
 from khenthuong.storage.db import _READERS, make_engine, reading
 from khenthuong.storage.models import UNITS
 
 
 def test_reading_gives_the_rows_a_connection_gives(rt: Runtime) -> None:
     with rt.engine.connect() as conn:
+        officer = load_actor(conn, "cb.qd")
+    made = create_nomination(
+        rt.engine, rt.registry, workflow="giay_khen", proposing_unit="CCYQD", actor=officer,
+        nominee_name="Nguyễn Văn Đọc", create_person=True, year=2026,
+    )  # fmt: skip
+    with rt.engine.connect() as conn:
         expected = conn.execute(select(UNITS.c.code).order_by(UNITS.c.id)).scalars().all()
-        actor = load_actor(conn, "cv.bcy")
-        queue = my_queue(conn, rt.registry, actor)
+        queue = my_queue(conn, rt.registry, officer)
     with reading(rt.engine) as conn:
         assert conn.execute(select(UNITS.c.code).order_by(UNITS.c.id)).scalars().all() == expected
-        assert my_queue(conn, rt.registry, actor) == queue
+        assert my_queue(conn, rt.registry, officer) == queue
     assert len(expected) > 10
+    assert [item["id"] for item in queue] == [made]  # the draft waits for its officer
 
 
 def test_sqlite_reads_share_one_snapshot(rt: Runtime) -> None:
@@ -64,11 +71,17 @@ def test_postgresql_reads_run_without_a_transaction(pg_database: str) -> None:
     statement still runs in the transaction its first began."""
     engine = make_engine(pg_database)
     started = text("SELECT transaction_timestamp() = statement_timestamp()")
+
+    def twice(conn: Connection) -> list[bool]:
+        first = conn.execute(started).scalar()
+        time.sleep(0.01)  # the second statement starts later than any transaction before it
+        return [first, conn.execute(started).scalar()]
+
     try:
         with reading(engine) as conn:
-            firsts = [conn.execute(started).scalar() for _ in range(2) if not time.sleep(0.01)]
+            firsts = twice(conn)
         with engine.connect() as conn:
-            plain = [conn.execute(started).scalar() for _ in range(2) if not time.sleep(0.01)]
+            plain = twice(conn)
         assert firsts == [True, True]
         assert plain[1] is False  # still in the transaction the BEGIN before the first opened
     finally:
