@@ -34,9 +34,9 @@ def test_reading_gives_the_rows_a_connection_gives(rt: Runtime) -> None:
     assert [item["id"] for item in queue] == [made]  # the draft waits for its officer
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_sqlite_reads_share_one_snapshot(rt: Runtime) -> None:
-    if rt.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's reads")
+    assert rt.engine.dialect.name == "sqlite"
     assert rt.engine not in _READERS
     with reading(rt.engine) as conn:
         before = conn.execute(select(func.count()).select_from(UNITS)).scalar()
@@ -88,13 +88,13 @@ def test_postgresql_reads_run_without_a_transaction(pg_database: str) -> None:
         engine.dispose()
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_postgresql_keeps_the_queue_reads_prepared(rt: Runtime) -> None:
     """The queue's two reads, run through `reading` once per request as the web pages do, are
     prepared after psycopg's five runs (a prepared statement's plan is then kept, BENCHMARKS.md):
     nothing empties the driver's prepared statements between requests. Through `engine.connect()` the pool's
     ROLLBACK emptied them after every request, so PostgreSQL planned the UNION every time."""
-    if rt.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's prepared statements")
+    assert rt.engine.dialect.name == "postgresql"
     with rt.engine.connect() as conn:
         actor = load_actor(conn, "cv.bcy")
     prepared = text("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE '_pg3_%'")
